@@ -1,0 +1,171 @@
+// Syntax tree → typed model, driven only by the keyword table. Like keepalived it reports and
+// carries on: an unknown keyword is skipped (with its block), a bad value keeps the default.
+import type { Diagnostics, Span } from './diagnostics.js';
+import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
+import { suggest } from './suggest.js';
+import type { Statement } from './syntax.js';
+
+interface Index {
+  byName: Map<string, { kw: KeywordSpec; spelling: 'name' | 'alias' | 'deprecated' }>;
+}
+
+const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
+
+const indexes = new WeakMap<BlockSpec<any>, Index>();
+
+function indexOf(spec: BlockSpec<any>): Index {
+  let idx = indexes.get(spec);
+  if (!idx) {
+    const byName: Index['byName'] = new Map();
+    for (const kw of spec.keywords) {
+      byName.set(kw.name, { kw, spelling: 'name' });
+      for (const a of kw.aliases ?? []) byName.set(a, { kw, spelling: 'alias' });
+      for (const a of kw.deprecated ?? []) byName.set(a, { kw, spelling: 'deprecated' });
+    }
+    idx = { byName };
+    indexes.set(spec, idx);
+  }
+  return idx;
+}
+
+/** Every block reachable from `root`, for "belongs in X" hints. */
+function allBlocks(root: BlockSpec<any>): BlockSpec<any>[] {
+  const seen = new Set<BlockSpec<any>>();
+  const walk = (b: BlockSpec<any>): void => {
+    if (seen.has(b)) return;
+    seen.add(b);
+    for (const kw of b.keywords) if (kw.block) walk(kw.block);
+  };
+  walk(root);
+  return [...seen];
+}
+
+export function makeContext(diags: Diagnostics): BuildContext {
+  return {
+    diags,
+    error: (at, rule, message, hint) => diags.error(at, rule, message, { hint }),
+    warning: (at, rule, message, hint) => diags.warning(at, rule, message, { hint }),
+  };
+}
+
+/** The value a fresh block object starts with: every keyword's documented default. */
+export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  for (const kw of spec.keywords) {
+    if (kw.multiple || (kw.block?.item && kw.block.keywords.length === 0)) obj[kw.field] ??= [];
+    else if (kw.default !== undefined && !(kw.field in obj)) obj[kw.field] = structuredClone(kw.default);
+  }
+  if (spec.item) obj[spec.item.field] ??= [];
+  return obj;
+}
+
+export class Builder {
+  private readonly blocks: BlockSpec<any>[];
+
+  constructor(private readonly root: BlockSpec<any>, private readonly ctx: BuildContext) {
+    this.blocks = allBlocks(root);
+  }
+
+  buildRoot(statements: Statement[], at: Span): Record<string, unknown> {
+    const obj = this.fresh(this.root, at, undefined);
+    this.fill(this.root, obj, statements);
+    this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
+    return obj;
+  }
+
+  private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> {
+    const obj: Record<string, unknown> = { span: { file: at.file, line: at.line, col: at.col }, spans: {}, ...defaultsOf(spec) };
+    if (st && spec.header) Object.assign(obj, spec.header(st, this.ctx));
+    return obj;
+  }
+
+  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): Record<string, unknown> {
+    const obj = into ?? this.fresh(spec, st, st);
+    this.fill(spec, obj, st.children ?? []);
+    spec.finish?.(obj, st, this.ctx);
+    return obj;
+  }
+
+  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: Statement[]): void {
+    const idx = indexOf(spec);
+    const spans = obj.spans as Record<string, Span>;
+    for (const st of children) {
+      if (spec.item) {
+        if (st.children) this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
+        const item = spec.item.parse(st, this.ctx);
+        if (item !== undefined) (obj[spec.item.field] as unknown[]).push(item);
+        continue;
+      }
+      const hit = idx.byName.get(st.keyword);
+      if (!hit) {
+        this.unknown(spec, st);
+        continue;
+      }
+      const { kw } = hit;
+      if (hit.spelling === 'deprecated') {
+        const msg = `'${st.keyword}' is deprecated; use '${kw.name}'`;
+        if (kw.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
+        else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
+      }
+      if (kw.since) {
+        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; keepalived 2.2.x rejects it`);
+      }
+      if (kw.block) {
+        if (!st.children) {
+          this.ctx.error(st, 'block-expected', `'${st.keyword}' opens a block`, `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`);
+          continue;
+        }
+        if (kw.block.item && kw.block.keywords.length === 0) {
+          // A pure list block (virtual_ipaddress...): the field is the array itself; a second
+          // block of the same name adds to it, as keepalived does.
+          const list = (obj[kw.field] ??= []) as unknown[];
+          list.push(...(this.block(kw.block, st)[kw.block.item.field] as unknown[]));
+        } else if (kw.multiple) (obj[kw.field] as unknown[]).push(this.block(kw.block, st));
+        else obj[kw.field] = this.block(kw.block, st, obj[kw.field] as Record<string, unknown> | undefined);
+        spans[kw.field] ??= spanOf(st.head);
+        continue;
+      }
+      if (st.children) {
+        this.ctx.error(st, 'block-unexpected', `'${st.keyword}' does not open a block; its block is ignored`);
+      }
+      const parsed = kw.type!.parse(st.args);
+      if ('error' in parsed) {
+        const keep = kw.default !== undefined && !kw.multiple ? `; keeping the default ${JSON.stringify(kw.default)}` : '; ignored';
+        const at = parsed.word ?? (st.args.length ? st.args[0] : st.head);
+        this.ctx.error(at, parsed.rule ?? 'value-invalid', `${kw.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${kw.name} ${kw.type!.usage}`);
+        continue;
+      }
+      if (kw.multiple) (obj[kw.field] as unknown[]).push(parsed.value);
+      else if (kw.apply) kw.apply(parsed.value, obj);
+      else {
+        if (spans[kw.field]) {
+          const first = spans[kw.field];
+          this.ctx.warning(st.head, 'keyword-repeated', `'${kw.name}' already set at line ${first.line}; this one wins`);
+        }
+        obj[kw.field] = parsed.value;
+      }
+      spans[kw.field] = spanOf(st.head);
+      kw.check?.(parsed.value, obj, st, this.ctx);
+    }
+  }
+
+  private unknown(spec: BlockSpec<any>, st: Statement): void {
+    const idx = indexOf(spec);
+    const near = suggest(st.keyword, idx.byName.keys());
+    let hint: string | undefined;
+    if (near) hint = `did you mean '${idx.byName.get(near)!.kw.name}'?`;
+    else {
+      const home = this.blocks.filter((b) => b !== spec && indexOf(b).byName.has(st.keyword)).map((b) => b.name);
+      if (home.length) hint = `'${st.keyword}' belongs in ${[...new Set(home)].slice(0, 3).join(' or ')}, not ${spec.name}`;
+      else {
+        // A typo of a keyword of another block: name both the spelling and where it goes.
+        for (const b of this.blocks) {
+          const far = suggest(st.keyword, indexOf(b).byName.keys());
+          if (far) { hint = `did you mean '${indexOf(b).byName.get(far)!.kw.name}'? (a ${b.name} keyword)`; break; }
+        }
+      }
+    }
+    const skipped = st.children ? ' (its block is skipped)' : '';
+    this.ctx.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'${skipped}`, hint);
+  }
+}

@@ -1,0 +1,70 @@
+// Config problems are values with positions, never thrown errors (keepalived's config_err_t idea):
+// every stage appends to one list and keeps going, and `-t` exits with the worst class seen.
+
+/** A position in a config file: 1-based line and column, as editors show them. */
+export interface Span {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+/**
+ * What a finding means for `keepalived -t`'s exit status (keepalived 2.2.7, lib/scheduler.h):
+ * 0 runs as is, 5 errors it could still run with, 4 cannot run, 6 scripts without
+ * enable_script_security. Lint-only findings are 0: keepalived itself would accept them.
+ */
+export type ExitClass = 0 | 4 | 5 | 6;
+
+export interface Diagnostic extends Span {
+  severity: Severity;
+  message: string;
+  /** Stable id, documented in docs/rules.md; users filter and suppress by it. */
+  rule: string;
+  /** What to write instead, when we know. */
+  hint?: string;
+  exit: ExitClass;
+}
+
+export class Diagnostics {
+  readonly items: Diagnostic[] = [];
+
+  add(at: Span, severity: Severity, rule: string, message: string, opts: { hint?: string; exit?: ExitClass } = {}): void {
+    const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
+    this.items.push({ file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit });
+  }
+
+  error(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass }): void {
+    this.add(at, 'error', rule, message, opts);
+  }
+
+  warning(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass }): void {
+    this.add(at, 'warning', rule, message, opts);
+  }
+}
+
+/** keepalived's precedence: 4 (cannot run) beats 6 (script security) beats 5 (errors). */
+export function exitCodeOf(diags: readonly Diagnostic[]): ExitClass {
+  let worst: ExitClass = 0;
+  const rank = { 0: 0, 5: 1, 6: 2, 4: 3 } as const;
+  for (const d of diags) if (rank[d.exit] > rank[worst]) worst = d.exit;
+  return worst;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const hint = d.hint ? ` (${d.hint})` : '';
+  return `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}${hint} [${d.rule}]`;
+}
+
+/** Files in the order they were read (include order), then line and column: how people read. */
+export function orderDiagnostics(diags: Diagnostic[], files: readonly string[]): Diagnostic[] {
+  const rank = (f: string): number => {
+    const i = files.indexOf(f);
+    return i < 0 ? files.length : i;
+  };
+  return diags
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => rank(a.d.file) - rank(b.d.file) || a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+    .map((x) => x.d);
+}

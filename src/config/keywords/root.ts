@@ -1,0 +1,48 @@
+// The top of the keyword tree: every block keepalived.conf(5) allows at the outermost level.
+import { defaultsOf } from '../builder.js';
+import { defineBlock, keywords } from '../schema.js';
+import { decimal, flag, word } from '../values.js';
+import type { Config, GlobalDefs } from '../model/index.js';
+import { garpGroupBlock, globalDefsBlock, interfaceDelaysBlock, linkbeatBlock } from './global.js';
+import { sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
+import {
+  bfdInstanceBlock, staticAddressBlock, staticRoutesBlock, staticRulesBlock, syncGroupBlock,
+  trackFileBlock, trackGroupBlock, trackProcessBlock, vrrpInstanceBlock, vrrpScriptBlock,
+} from './vrrp.js';
+
+const r = keywords<Config>();
+
+export const rootBlock = defineBlock<Config>({
+  name: 'the top level',
+  doc: 'keepalived.conf',
+  keywords: [
+    r.k('net_namespace', word, { doc: 'Run in this network namespace (cannot change on reload).' }),
+    r.k('net_namespace_ipvs', word, { doc: 'Network namespace of the IPVS configuration.' }),
+    r.k('namespace_with_ipsets', flag, { default: false, doc: 'Use ipsets in the namespace.' }),
+    r.k('instance', word, { doc: 'Instance name, used in pid file and dump names.' }),
+    r.k('use_pid_dir', flag, { default: false, doc: 'Put pid files in /run/keepalived/.' }),
+    r.k('linkbeat_use_polling', flag, { default: false, doc: 'Poll every interface for link state.' }),
+    r.k('child_wait_time', decimal(0, 3600), { default: 5, doc: 'Seconds the parent waits for children to stop.' }),
+    r.b('global_defs', globalDefsBlock, {}),
+    r.b('linkbeat_interfaces', linkbeatBlock, { default: [] }),
+    r.b('interface_up_down_delays', interfaceDelaysBlock, { default: [] }),
+    r.b('track_group', trackGroupBlock, { multiple: true, field: 'trackGroups' }),
+    r.b('garp_group', garpGroupBlock, { multiple: true, field: 'garpGroups' }),
+    r.b('static_ipaddress', staticAddressBlock, { default: [] }),
+    r.b('static_routes', staticRoutesBlock, { default: [] }),
+    r.b('static_rules', staticRulesBlock, { default: [] }),
+    r.b('vrrp_script', vrrpScriptBlock, { multiple: true, field: 'vrrpScripts' }),
+    r.b('track_file', trackFileBlock, { multiple: true, field: 'trackFiles', deprecated: ['vrrp_track_file'] }),
+    r.b('vrrp_track_process', trackProcessBlock, { multiple: true, field: 'trackProcesses' }),
+    r.b('bfd_instance', bfdInstanceBlock, { multiple: true, field: 'bfdInstances' }),
+    r.b('vrrp_sync_group', syncGroupBlock, { multiple: true, field: 'syncGroups' }),
+    r.b('vrrp_instance', vrrpInstanceBlock, { multiple: true, field: 'vrrpInstances' }),
+    r.b('virtual_server_group', virtualServerGroupBlock, { multiple: true, field: 'virtualServerGroups' }),
+    r.b('virtual_server', virtualServerBlock, { multiple: true, field: 'virtualServers' }),
+    r.b('SSL', sslBlock, { field: 'ssl' }),
+  ],
+  finish(cfg) {
+    // A config without global_defs still has keepalived's global defaults.
+    cfg.globalDefs ??= { span: cfg.span, spans: {}, netlinkBuffers: {}, ...defaultsOf(globalDefsBlock) } as GlobalDefs;
+  },
+});

@@ -1,0 +1,281 @@
+// Keyword tables of the VRRP blocks. Ranges and defaults follow keepalived 2.2.7 (observed with
+// `keepalived -t` where marked in ../../docs/keywords.md) and keepalived.conf(5).
+import type { Statement } from '../syntax.js';
+import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
+import { address, bool, custom, decimal, flag, int, oneOf, script, userGroup, word, words, type Parsed } from '../values.js';
+import type { Authentication, BfdInstance, Notifies, StaticTrackGroup, SyncGroup, TrackFile, TrackProcess, VrrpInstance, VrrpScript } from '../model/vrrp.js';
+import { parseAddressLine, parseNameLine, parsePeerLine, parseRouteLine, parseRuleLine, parseTrackInterfaceLine, trackRefParser } from './items.js';
+
+/** `vrrp_script NAME {`: the name is the first argument and is required. */
+export function namedHeader(kind: string) {
+  return (st: Statement, ctx: BuildContext): { name: string } => {
+    if (st.args.length === 0) {
+      ctx.error(st.head, 'name-missing', `${kind} needs a name`, `write: ${kind} NAME {`);
+      return { name: '' };
+    }
+    return { name: st.args[0].text };
+  };
+}
+
+/** `weight W [reverse]` for trackers; W limited to ±limit. */
+function weightWithReverse(limit: number) {
+  return custom<{ weight: number; reverse: boolean }>(`<-${limit}..${limit}> [reverse]`, (args): Parsed<{ weight: number; reverse: boolean }> => {
+    const w = args[0];
+    if (!w || !/^[+-]?\d+$/.test(w.text)) return { error: `'${w?.text ?? ''}' is not a whole number`, hint: `write a weight between -${limit} and ${limit}`, word: w };
+    const n = Number(w.text);
+    if (Math.abs(n) > limit) return { error: `number '${w.text}' outside range [-${limit}, ${limit}]`, hint: `write a weight between -${limit} and ${limit}`, word: w, rule: 'value-range' };
+    return { value: { weight: n, reverse: args[1]?.text === 'reverse' } };
+  });
+}
+
+const setWeight = (v: { weight: number; reverse: boolean }, obj: { weight: number; weightReverse: boolean }): void => {
+  obj.weight = v.weight;
+  obj.weightReverse = v.reverse;
+};
+
+// ---- vrrp_script --------------------------------------------------------------------------
+
+const sc = keywords<VrrpScript>();
+export const vrrpScriptBlock = defineBlock<VrrpScript>({
+  name: 'vrrp_script',
+  doc: 'A health script whose result moves the priority of the instances that track it.',
+  header: namedHeader('vrrp_script'),
+  keywords: [
+    sc.k('script', script({ user: false }), { doc: 'Command to run; quote it when it has arguments (no shell).' }),
+    sc.k('interval', decimal(0.000001, 1e9), { default: 1, doc: 'Seconds between runs.' }),
+    sc.k('timeout', decimal(0.000001, 1e9), { doc: 'Seconds before a run counts as failed and is killed; default the interval.' }),
+    sc.k('weight', weightWithReverse(253), { default: 0, doc: 'Priority change: >0 added while OK, <0 added while failing, 0 means FAULT on failure.', apply: setWeight }),
+    sc.k('rise', int(1, 2147483647), { default: 1, doc: 'Successes in a row before the script counts as OK.' }),
+    sc.k('fall', int(1, 2147483647), { default: 1, doc: 'Failures in a row before the script counts as failed.' }),
+    sc.k('user', userGroup, { doc: 'Run as this user (and group) instead of script_user.' }),
+    sc.k('init_fail', flag, { default: false, doc: 'Start in the failed state until the script first succeeds.' }),
+  ],
+  finish(obj, st, ctx) {
+    if (!obj.script) ctx.error(st.head, 'script-missing', `vrrp_script ${obj.name} has no script`, 'add: script "/path/to/check"');
+  },
+});
+
+// ---- track_file ---------------------------------------------------------------------------
+
+const tf = keywords<TrackFile>();
+export const trackFileBlock = defineBlock<TrackFile>({
+  name: 'track_file',
+  doc: 'A file holding a number; value × weight is added to the priority of the instances that track it.',
+  header: namedHeader('track_file'),
+  keywords: [
+    tf.k('file', word, { doc: 'Path of the file to watch.' }),
+    tf.k('weight', weightWithReverse(2147483647), { default: 1, doc: 'Multiplier for the file value; 0 means a non-zero value is a FAULT.', apply: setWeight }),
+    tf.k('init_file', custom('[VALUE] [overwrite]', (args) => {
+      const v = args.find((a) => /^[+-]?\d+$/.test(a.text));
+      return { value: { value: v ? Number(v.text) : undefined, overwrite: args.some((a) => a.text === 'overwrite') } };
+    }), { doc: 'Create the file at start-up (with VALUE, default 0); overwrite replaces an existing one.' }),
+  ],
+  finish(obj, st, ctx) {
+    if (!obj.file) ctx.error(st.head, 'file-missing-keyword', `track_file ${obj.name} has no file`, 'add: file "/etc/keepalived/track"');
+  },
+});
+
+// ---- vrrp_track_process -------------------------------------------------------------------
+
+const tp = keywords<TrackProcess>();
+export const trackProcessBlock = defineBlock<TrackProcess>({
+  name: 'vrrp_track_process',
+  doc: 'Processes to watch through the proc connector; too few running means the tracker fails.',
+  header: namedHeader('vrrp_track_process'),
+  keywords: [
+    tp.k('process', words, { doc: 'Process name, optionally with the parameters to match.' }),
+    tp.k('param_match', oneOf(['initial', 'partial'] as const), { doc: 'Match only the first parameters (initial) or any part (partial).' }),
+    tp.k('weight', weightWithReverse(254), { default: 0, doc: 'Priority change while failed (or OK with reverse); 0 means FAULT.', apply: setWeight }),
+    tp.k('quorum', int(1, 65535), { default: 1, doc: 'Fewest matching processes that count as OK.' }),
+    tp.k('quorum_max', int(1, 65535), { doc: 'Most matching processes that count as OK.' }),
+    tp.k('fork_delay', decimal(0, 3600), { doc: 'Seconds to wait after a fork before counting.' }),
+    tp.k('terminate_delay', decimal(0, 3600), { doc: 'Seconds to wait after an exit before counting.' }),
+    tp.k('delay', decimal(0, 3600), { doc: 'Sets both fork_delay and terminate_delay.' }),
+    tp.k('full_command', flag, { default: false, doc: 'Match the whole command line instead of the process name.' }),
+  ],
+  finish(obj, st, ctx) {
+    if (!obj.process?.length) ctx.error(st.head, 'process-missing', `vrrp_track_process ${obj.name} names no process`, 'add: process nginx');
+  },
+});
+
+// ---- bfd_instance -------------------------------------------------------------------------
+
+const bf = keywords<BfdInstance>();
+export const bfdInstanceBlock = defineBlock<BfdInstance>({
+  name: 'bfd_instance',
+  doc: 'An RFC 5880 BFD session whose state VRRP instances and checkers can track.',
+  header: namedHeader('bfd_instance'),
+  keywords: [
+    bf.k('neighbor_ip', address, { aliases: ['neighbour_ip'], doc: 'Address of the BFD peer.', field: 'neighborIp' }),
+    bf.k('source_ip', address, { doc: 'Local address to send from.' }),
+    bf.k('min_rx', int(1, 1000000), { default: 10, doc: 'Required minimum receive interval, ms.' }),
+    bf.k('min_tx', int(1, 1000000), { default: 10, doc: 'Desired minimum transmit interval, ms.' }),
+    bf.k('idle_tx', int(1, 1000000), { default: 1000, doc: 'Transmit interval while the session is down, ms.' }),
+    bf.k('multiplier', int(1, 255), { default: 5, doc: 'Detection time multiplier.' }),
+    bf.k('passive', flag, { default: false, doc: 'Wait for the peer to start the session.' }),
+    bf.k('ttl', int(1, 255), { doc: 'IPv4 TTL to send with (255).' }),
+    bf.k('hoplimit', int(1, 255), { doc: 'IPv6 hop limit to send with (64).' }),
+    bf.k('max_hops', int(0, 255), { doc: 'Most hops accepted from the peer; 255 turns the check off.' }),
+    bf.k('multihop', bool, { default: false, doc: 'Multihop session (port 4784 instead of 3784).' }),
+    bf.k('weight', weightWithReverse(253), { default: 0, doc: 'Priority change while down; 0 means FAULT.', apply: setWeight }),
+    bf.k('vrrp', flag, { default: false, doc: 'Only VRRP tracks this session.' }),
+    bf.k('checker', flag, { default: false, doc: 'Only checkers track this session.' }),
+  ],
+});
+
+// ---- notify keywords shared by instances and sync groups ----------------------------------
+
+const nt = keywords<Notifies>();
+const notifyKeywords: KeywordSpec[] = [
+  nt.k('notify_master', script({ user: true }), { doc: 'Run on entering MASTER.' }),
+  nt.k('notify_backup', script({ user: true }), { doc: 'Run on entering BACKUP.' }),
+  nt.k('notify_fault', script({ user: true }), { doc: 'Run on entering FAULT.' }),
+  nt.k('notify_stop', script({ user: true }), { doc: 'Run when the instance stops.' }),
+  nt.k('notify_deleted', custom<unknown>('[SCRIPT [USER [GROUP]]]', (args) => (args.length ? script({ user: true }).parse(args) : { value: true })), { doc: 'Send DELETED instead of FAULT when a reload removes the instance; with a script, run it.' }),
+  nt.k('notify', script({ user: true }), { doc: 'Run on every transition with INSTANCE|GROUP NAME STATE PRIORITY appended.' }),
+  nt.k('notify_priority_changes', bool, { default: false, doc: 'Also report priority changes to the notify FIFO.' }),
+  nt.k('smtp_alert', bool, { doc: 'Send email on transitions (default: global smtp_alert).' }),
+];
+
+const trackScriptList = (name: string, limit: number) =>
+  defineBlock<{ items: unknown[] }>({ name, doc: `One tracked object per line: NAME [weight W [reverse]].`, keywords: [], item: { field: 'items', usage: 'NAME [weight W [reverse]]', parse: trackRefParser(limit) } });
+
+const listBlock = (name: string, doc: string, usage: string, parse: (st: Statement, ctx: BuildContext) => unknown) =>
+  defineBlock<{ items: unknown[] }>({ name, doc, keywords: [], item: { field: 'items', usage, parse } });
+
+export const trackInterfaceList = listBlock('track_interface', 'Interfaces whose state moves the priority or, without weight, means FAULT.', 'IF [weight W [reverse]]', parseTrackInterfaceLine);
+export const trackScriptBlock = trackScriptList('track_script', 253);
+export const trackFileList = trackScriptList('track_file', 254);
+export const trackProcessList = trackScriptList('track_process', 254);
+export const trackBfdList = trackScriptList('track_bfd', 253);
+export const nameList = (name: string, doc: string) => listBlock(name, doc, 'NAME', parseNameLine);
+export const addressList = (name: string, doc: string) => listBlock(name, doc, 'IP[/LEN] [dev IF] [label L] [scope S] [brd IP]', parseAddressLine);
+export const routeList = (name: string) => listBlock(name, 'Routes in `ip route` syntax, one per line.', '[to] PREFIX via IP dev IF ...', parseRouteLine);
+export const ruleList = (name: string) => listBlock(name, 'Policy rules in `ip rule` syntax, one per line.', 'from PREFIX table T ...', parseRuleLine);
+
+// ---- vrrp_sync_group ----------------------------------------------------------------------
+
+const sg = keywords<SyncGroup>();
+export const syncGroupBlock = defineBlock<SyncGroup>({
+  name: 'vrrp_sync_group',
+  doc: 'VRRP instances that change state together.',
+  header: namedHeader('vrrp_sync_group'),
+  keywords: [
+    sg.b('group', nameList('group', 'The member vrrp_instance names.'), { doc: 'The member vrrp_instance names, one per line.' }),
+    sg.b('track_interface', trackInterfaceList, {}),
+    sg.b('track_script', trackScriptBlock, { doc: 'vrrp_script names tracked by every member.' }),
+    sg.b('track_file', trackFileList, { doc: 'track_file names tracked by every member.' }),
+    sg.b('track_process', trackProcessList, { doc: 'vrrp_track_process names tracked by every member.' }),
+    sg.b('track_bfd', trackBfdList, { doc: 'bfd_instance names tracked by every member.' }),
+    ...notifyKeywords,
+    sg.k('global_tracking', flag, { default: false, doc: 'Deprecated: members keep their own trackers (use sync_group_tracking_weight).' }),
+    sg.k('sync_group_tracking_weight', flag, { default: false, doc: 'Let weighted trackers of members change their priority.' }),
+  ],
+  finish(obj, st, ctx) {
+    if (obj.group.length === 0) ctx.error(st.head, 'sync-group-empty', `vrrp_sync_group ${obj.name} has no members`, 'add: group { VI_1 VI_2 }');
+  },
+});
+
+// ---- authentication -----------------------------------------------------------------------
+
+const au = keywords<Authentication>();
+export const authenticationBlock = defineBlock<Authentication>({
+  name: 'authentication',
+  doc: 'VRRPv2 authentication (not in RFC 3768; both peers must agree).',
+  keywords: [
+    au.k('auth_type', oneOf(['PASS', 'AH'] as const), { doc: 'PASS (clear text) or AH (IPsec AH).' }),
+    au.k('auth_pass', word, { doc: 'The password; only the first 8 characters are used.' }),
+  ],
+});
+
+// ---- vrrp_instance ------------------------------------------------------------------------
+
+const vi = keywords<VrrpInstance>();
+const garpTimer = decimal(0, 86400);
+
+export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
+  name: 'vrrp_instance',
+  doc: 'One virtual router: VRID, priority, addresses and trackers.',
+  header: namedHeader('vrrp_instance'),
+  keywords: [
+    vi.k('state', oneOf(['MASTER', 'BACKUP'] as const), { default: 'BACKUP', doc: 'Initial wish; the election decides. MASTER with priority 255 starts as owner.' }),
+    vi.k('interface', word, { doc: 'Interface the adverts go out on.' }),
+    vi.k('vrf', word, { doc: 'VRF interface to use.' }),
+    vi.k('virtual_router_id', int(1, 255), { doc: 'The VRID, 1..255, the same on every router of the group. Mandatory.' }),
+    vi.k('priority', int(1, 255), { default: 100, doc: 'Election priority; 255 means address owner.' }),
+    vi.k('advert_int', decimal(0.01, 255), { default: 1, doc: 'Seconds between adverts (VRRPv3: centisecond resolution).' }),
+    vi.k('version', custom<2 | 3>('2|3', (args) => (args[0]?.text === '2' || args[0]?.text === '3' ? { value: Number(args[0].text) as 2 | 3 } : { error: `invalid VRRP version '${args[0]?.text ?? ''}'`, hint: 'write 2 or 3', word: args[0], rule: 'value-enum' })), { doc: 'VRRP version, default global vrrp_version (2).' }),
+    vi.k('native_ipv6', flag, { default: false, doc: 'Deprecated: IPv6 instances are detected from their addresses.' }),
+    vi.k('debug', int(0, 4), { doc: 'Debug level; no effect.', noop: 'keepalived ignores it too' }),
+    vi.k('nopreempt', flag, { default: false, doc: 'A higher priority backup does not take over from a lower priority master.' }),
+    vi.k('preempt', custom<boolean>('', () => ({ value: false })), { field: 'nopreempt', doc: 'Compatibility keyword: preemption is the default.' }),
+    vi.k('preempt_delay', decimal(0, 1000), { default: 0, doc: 'Seconds to wait after start-up before preempting a lower priority master.' }),
+    vi.k('timer_expired_backup', custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })), { since: '2.3', doc: 'Go BACKUP when our own timers ran late.' }),
+    vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
+    vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
+    vi.k('track_src_ip', flag, { default: false, doc: 'Go FAULT if the source address disappears.' }),
+    vi.b('unicast_peer', listBlock('unicast_peer', 'Peers to send unicast adverts to, one per line.', 'IP [min_ttl N] [max_ttl N]', parsePeerLine), { default: [] }),
+    vi.k('unicast_fault_no_peer', flag, { default: false, doc: 'Go FAULT when unicast_peer is empty.' }),
+    vi.k('unicast_ttl', int(0, 255), { doc: 'TTL of unicast adverts.' }),
+    vi.k('check_unicast_src', flag, { default: false, doc: 'Drop unicast adverts from addresses not in unicast_peer.' }),
+    vi.k('old_unicast_checksum', custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })), { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' }),
+    vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
+    vi.b('authentication', authenticationBlock, {}),
+    vi.b('virtual_ipaddress', addressList('virtual_ipaddress', 'The virtual addresses, carried in adverts.'), { default: [] }),
+    vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), { default: [] }),
+    vi.k('no_virtual_ipaddress', flag, { default: false, doc: 'Allow an instance without virtual addresses.' }),
+    vi.k('promote_secondaries', flag, { default: false, doc: 'Set promote_secondaries on the interface.' }),
+    vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
+    vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
+    vi.k('accept', custom<boolean>('', () => ({ value: true })), { doc: 'Accept packets to the VIPs when not the owner (default unless strict).' }),
+    vi.k('no_accept', custom<boolean>('', () => ({ value: false })), { field: 'accept', doc: 'Drop packets to the VIPs when not the owner.' }),
+    vi.k('dont_track_primary', flag, { default: false, doc: 'Do not go FAULT when the instance interface goes down.' }),
+    vi.b('track_interface', trackInterfaceList, { default: [] }),
+    vi.b('track_script', trackScriptBlock, { default: [], doc: 'vrrp_script names, one per line, optionally with weight W [reverse].' }),
+    vi.b('track_file', trackFileList, { default: [], doc: 'track_file names, one per line, optionally with weight W [reverse].' }),
+    vi.b('track_process', trackProcessList, { default: [], doc: 'vrrp_track_process names, one per line.' }),
+    vi.b('track_bfd', trackBfdList, { default: [], doc: 'bfd_instance names, one per line.' }),
+    ...notifyKeywords,
+    vi.k('notify_master_rx_lower_pri', script({ user: true }), { doc: 'Run when a master hears a lower priority advert.' }),
+    vi.k('garp_master_delay', garpTimer, { doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
+    vi.k('garp_master_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per burst.' }),
+    vi.k('garp_lower_prio_delay', garpTimer, { doc: 'Delay of the burst sent on hearing a lower priority advert.' }),
+    vi.k('garp_lower_prio_repeat', int(0, 1000000), { doc: 'Gratuitous ARPs sent on hearing a lower priority advert.' }),
+    vi.k('garp_master_refresh', garpTimer, { doc: 'Seconds between refresh bursts while master (0: off).' }),
+    vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
+    vi.k('garp_extra_if', custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
+      const all = a[0]?.text === 'all';
+      const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
+      return 'error' in d ? d : { value: { all, delay: d.value } };
+    }), { doc: 'Also send gratuitous ARPs on the other interfaces after this delay.' }),
+    vi.k('vmac_garp_intvl', garpTimer, { doc: 'Gratuitous ARP interval on the VMAC interface.' }),
+    vi.k('down_timer_adverts', int(1, 100), { doc: 'Adverts missed before a backup takes over (3).' }),
+    vi.k('lower_prio_no_advert', bool, { doc: 'Do not answer a lower priority advert with our own.' }),
+    vi.k('higher_prio_send_advert', bool, { doc: 'On hearing a higher priority, send one advert before going backup.' }),
+    vi.k('skip_check_adv_addr', bool, { doc: 'Skip the address list check for adverts from the current master.' }),
+    vi.k('strict_mode', bool, { doc: 'RFC strict mode for this instance (see vrrp_strict).' }),
+    vi.k('owner_ignore_adverts', flag, { since: '2.4', doc: 'An address owner ignores received adverts.' }),
+    vi.k('kernel_rx_buf_size', int(0, 2147483647), { doc: 'Receive buffer size of the instance socket.' }),
+    vi.k('use_vmac', custom<{ name?: string; mac?: string }>('[IFNAME] [MAC]', (a) => ({ value: { name: a.find((w) => !w.text.includes(':'))?.text, mac: a.find((w) => w.text.includes(':'))?.text } })), { doc: 'Use a macvlan interface with the VRRP MAC address.' }),
+    vi.k('use_vmac_addr', flag, { default: false, doc: 'Send adverts from the VMAC address.' }),
+    vi.k('vmac_xmit_base', flag, { default: false, doc: 'Send adverts through the base interface of the VMAC.' }),
+    vi.k('use_ipvlan', custom<{ name?: string; args: string[] }>('[IFNAME] [IP] [bridge|private|vepa]', (a) => ({ value: { name: a[0]?.text, args: a.map((w) => w.text) } })), { doc: 'Use an ipvlan interface.' }),
+    vi.k('linkbeat_use_polling', flag, { default: false, doc: 'Deprecated: poll link state (use global linkbeat_interfaces).' }),
+    vi.k('lvs_sync_daemon_interface', word, { doc: 'Deprecated: use global lvs_sync_daemon.' }),
+  ],
+});
+
+// ---- static_ipaddress / static_routes / static_rules / track_group -----------------------
+
+export const staticAddressBlock = addressList('static_ipaddress', 'Addresses keepalived adds at start-up and never moves.');
+export const staticRoutesBlock = routeList('static_routes');
+export const staticRulesBlock = ruleList('static_rules');
+
+const tg = keywords<StaticTrackGroup>();
+export const trackGroupBlock = defineBlock<StaticTrackGroup>({
+  name: 'track_group',
+  doc: 'Instances that go FAULT when a static address, route or rule of this group cannot be restored.',
+  header: namedHeader('track_group'),
+  keywords: [tg.b('group', nameList('group', 'Member vrrp_instance names.'), { doc: 'Member vrrp_instance names, one per line.' })],
+});
+

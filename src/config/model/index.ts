@@ -1,0 +1,39 @@
+// The typed keepalived.conf: what the builder returns, with keepalived's defaults applied.
+import type { Located } from './common.js';
+import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
+import type { SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
+import type { BfdInstance, RouteSpec, RuleSpec, StaticTrackGroup, SyncGroup, TrackFile, TrackProcess, VirtualAddress, VrrpInstance, VrrpScript } from './vrrp.js';
+
+export type * from './common.js';
+export type * from './global.js';
+export type * from './lvs.js';
+export type * from './vrrp.js';
+
+export interface Config extends Located {
+  // Root-level keywords (outside any block).
+  netNamespace?: string;
+  netNamespaceIpvs?: string;
+  namespaceWithIpsets: boolean;
+  instance?: string;
+  usePidDir: boolean;
+  linkbeatUsePolling: boolean;
+  childWaitTime: number;
+
+  globalDefs: GlobalDefs;
+  linkbeatInterfaces: LinkbeatInterface[];
+  interfaceUpDownDelays: InterfaceDelay[];
+  trackGroups: StaticTrackGroup[];
+  garpGroups: GarpGroup[];
+  staticIpaddress: VirtualAddress[];
+  staticRoutes: RouteSpec[];
+  staticRules: RuleSpec[];
+  vrrpScripts: VrrpScript[];
+  trackFiles: TrackFile[];
+  trackProcesses: TrackProcess[];
+  bfdInstances: BfdInstance[];
+  syncGroups: SyncGroup[];
+  vrrpInstances: VrrpInstance[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
+  ssl?: SslConfig;
+}

@@ -1,0 +1,204 @@
+// VRRP blocks of keepalived.conf(5): vrrp_script, track_file, vrrp_track_process, bfd_instance,
+// vrrp_sync_group, vrrp_instance, static addresses/routes/rules and their list items.
+import type { Item, Located, Named, ScriptRef, TrackRef } from './common.js';
+
+/** One line of virtual_ipaddress / static_ipaddress. No mask means /32 (IPv4) or /128 (IPv6). */
+export interface VirtualAddress extends Item {
+  address: string;
+  family: 4 | 6;
+  prefix: number;
+  brd?: string;
+  dev?: string;
+  scope?: string;
+  label?: string;
+  peer?: string;
+  preferredLft?: string;
+  trackGroup?: string;
+  /** Bare options: home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, use_vmac. */
+  flags: string[];
+}
+
+/** One line of virtual_routes / static_routes, in `ip route` syntax. */
+export interface RouteSpec extends Item {
+  /** The words as written, for iproute2. */
+  args: string[];
+  to?: string;
+  via?: string;
+  dev?: string;
+  src?: string;
+  table?: string;
+  metric?: number;
+  blackhole: boolean;
+  noTrack: boolean;
+}
+
+/** One line of virtual_rules / static_rules, in `ip rule` syntax. */
+export interface RuleSpec extends Item {
+  args: string[];
+  from?: string;
+  to?: string;
+  table?: string;
+  preference?: number;
+  noTrack: boolean;
+}
+
+export interface UnicastPeer extends Item {
+  address: string;
+  family: 4 | 6;
+  minTtl?: number;
+  maxTtl?: number;
+}
+
+export interface TrackInterface extends Item {
+  name: string;
+  weight?: number;
+  reverse: boolean;
+}
+
+export interface Authentication extends Located {
+  authType?: 'PASS' | 'AH';
+  authPass?: string;
+}
+
+export interface VrrpScript extends Named {
+  script?: ScriptRef;
+  interval: number;
+  /** Seconds; unset means the interval (keepalived). */
+  timeout?: number;
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  user?: { user: string; group?: string };
+  initFail: boolean;
+}
+
+export interface TrackFile extends Named {
+  file?: string;
+  weight: number;
+  weightReverse: boolean;
+  initFile?: { value?: number; overwrite: boolean };
+}
+
+export interface TrackProcess extends Named {
+  process?: string[];
+  paramMatch?: 'initial' | 'partial';
+  weight: number;
+  weightReverse: boolean;
+  quorum: number;
+  quorumMax?: number;
+  forkDelay?: number;
+  terminateDelay?: number;
+  delay?: number;
+  fullCommand: boolean;
+}
+
+export interface BfdInstance extends Named {
+  neighborIp?: string;
+  sourceIp?: string;
+  minRx: number;
+  minTx: number;
+  idleTx: number;
+  multiplier: number;
+  passive: boolean;
+  ttl?: number;
+  hoplimit?: number;
+  maxHops?: number;
+  multihop: boolean;
+  weight: number;
+  weightReverse: boolean;
+  vrrp: boolean;
+  checker: boolean;
+}
+
+/** The notify keywords shared by instances and sync groups. */
+export interface Notifies {
+  notifyMaster?: ScriptRef;
+  notifyBackup?: ScriptRef;
+  notifyFault?: ScriptRef;
+  notifyStop?: ScriptRef;
+  notifyDeleted?: ScriptRef | true;
+  notify?: ScriptRef;
+  notifyPriorityChanges: boolean;
+  smtpAlert?: boolean;
+}
+
+export interface SyncGroup extends Named, Notifies {
+  group: string[];
+  trackInterface: TrackInterface[];
+  trackScript: TrackRef[];
+  trackFile: TrackRef[];
+  trackProcess: TrackRef[];
+  trackBfd: TrackRef[];
+  globalTracking: boolean;
+  syncGroupTrackingWeight: boolean;
+}
+
+export interface VrrpInstance extends Named, Notifies {
+  /** The initial wish; every instance still starts in BACKUP unless it owns the address. */
+  state: 'MASTER' | 'BACKUP';
+  interface?: string;
+  vrf?: string;
+  /** Mandatory: 1..255. */
+  virtualRouterId?: number;
+  priority: number;
+  /** Seconds; VRRPv2 needs whole seconds, v3 has centisecond resolution. */
+  advertInt: number;
+  /** Unset: global_defs vrrp_version (2), or 3 for IPv6. */
+  version?: 2 | 3;
+  nativeIpv6: boolean;
+  debug?: number;
+  nopreempt: boolean;
+  preemptDelay: number;
+  timerExpiredBackup?: number | true;
+  /** `mcast_src_ip` and `unicast_src_ip` set the same field, as in keepalived. */
+  unicastSrcIp?: string;
+  mcastDstIp?: string;
+  trackSrcIp: boolean;
+  unicastPeer: UnicastPeer[];
+  unicastFaultNoPeer: boolean;
+  unicastTtl?: number;
+  checkUnicastSrc: boolean;
+  oldUnicastChecksum?: true | 'never';
+  v3ChecksumAsV2?: boolean;
+  authentication?: Authentication;
+  virtualIpaddress: VirtualAddress[];
+  virtualIpaddressExcluded: VirtualAddress[];
+  noVirtualIpaddress: boolean;
+  promoteSecondaries: boolean;
+  virtualRoutes: RouteSpec[];
+  virtualRules: RuleSpec[];
+  accept?: boolean;
+  dontTrackPrimary: boolean;
+  trackInterface: TrackInterface[];
+  trackScript: TrackRef[];
+  trackFile: TrackRef[];
+  trackProcess: TrackRef[];
+  trackBfd: TrackRef[];
+  notifyMasterRxLowerPri?: ScriptRef;
+  garpMasterDelay?: number;
+  garpMasterRepeat?: number;
+  garpLowerPrioDelay?: number;
+  garpLowerPrioRepeat?: number;
+  garpMasterRefresh?: number;
+  garpMasterRefreshRepeat?: number;
+  garpExtraIf?: { all: boolean; delay: number };
+  vmacGarpIntvl?: number;
+  downTimerAdverts?: number;
+  lowerPrioNoAdvert?: boolean;
+  higherPrioSendAdvert?: boolean;
+  skipCheckAdvAddr?: boolean;
+  strictMode?: boolean;
+  ownerIgnoreAdverts?: boolean;
+  kernelRxBufSize?: number;
+  useVmac?: { name?: string; mac?: string };
+  useVmacAddr: boolean;
+  vmacXmitBase: boolean;
+  useIpvlan?: { name?: string; args: string[] };
+  linkbeatUsePolling: boolean;
+  lvsSyncDaemonInterface?: string;
+}
+
+export interface StaticTrackGroup extends Named {
+  group: string[];
+}

@@ -1,0 +1,54 @@
+// Text to syntax tree: preprocess (reader), split into statement tokens, run the nearley grammar.
+import nearley from 'nearley';
+import { hostname } from 'node:os';
+import { Diagnostics } from './diagnostics.js';
+import grammar from './grammar.generated.js';
+import { ConfigReader, type ReaderOptions } from './reader.js';
+import { TokenStream, type Statement } from './syntax.js';
+import { tokenize } from './tokens.js';
+
+export interface ParseOptions extends Partial<ReaderOptions> {}
+
+export interface ParseResult {
+  statements: Statement[];
+  diagnostics: Diagnostics;
+  /** Every file read, main file first, in include order. */
+  files: string[];
+  lines: number;
+}
+
+const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+
+/** keepalived's default config id: the host name up to its first dot. */
+export function defaultConfigId(): string {
+  return hostname().split('.')[0];
+}
+
+export function parseFile(path: string, opts: ParseOptions = {}): ParseResult {
+  return run(opts, (r) => r.readFile(path));
+}
+
+/** Parse text as if it were the file `name` (includes resolve against its directory). */
+export function parseText(text: string, name = 'keepalived.conf', opts: ParseOptions = {}): ParseResult {
+  return run(opts, (r) => r.readText(text, name));
+}
+
+function run(opts: ParseOptions, read: (r: ConfigReader) => void): ParseResult {
+  const diagnostics = new Diagnostics();
+  const reader = new ConfigReader({ configId: opts.configId ?? defaultConfigId(), ...opts }, diagnostics);
+  read(reader);
+  const tokens = tokenize(reader.lines, diagnostics);
+  let statements: Statement[] = [];
+  try {
+    const parser = new nearley.Parser(compiled, { lexer: new TokenStream() as unknown as nearley.Lexer });
+    parser.feed(tokens as unknown as string);
+    if (parser.results.length !== 1) throw new Error(`${parser.results.length} parses`);
+    statements = parser.results[0] as Statement[];
+  } catch (e) {
+    // tokenize() balances braces, so the grammar accepts every stream; reaching this is a bug,
+    // reported as a diagnostic so a config test still answers.
+    const first = tokens[0] ?? { file: reader.files[0] ?? '-', line: 1, col: 1 };
+    diagnostics.error(first, 'internal', `grammar rejected the token stream: ${(e as Error).message.split('\n')[0]}`, { exit: 4 });
+  }
+  return { statements, diagnostics, files: reader.files, lines: reader.lines.length };
+}

@@ -1,0 +1,366 @@
+// The line-level preprocessor keepalived runs before its keyword parser (lib/parser.c): include
+// files, `@id` conditional lines, `$NAME=` definitions (multi-line with `\`), lazy `$NAME` and
+// `${NAME}` expansion with the predefined `_`-names, and `~SEQ`/`~SEQx`/`~LST` line generators.
+// It yields logical lines that still carry where every character came from.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Diagnostics, type Span } from './diagnostics.js';
+import { globSync } from './glob.js';
+
+export interface LogicalLine {
+  text: string;
+  file: string;
+  line: number;
+  /** Column (1-based) of text[0] when the text is the source as written. */
+  col: number;
+  /** Per-character source columns when expansion rewrote the line. */
+  cols?: number[];
+}
+
+export interface ReaderOptions {
+  /** `-i`: config id for `@id` lines; keepalived defaults to the short hostname. */
+  configId: string;
+  /** `-e`: every include must match a readable file. */
+  allConfig?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Seeded `${_RANDOM}` so config tests are reproducible (keepalived: random_seed). */
+  random?: () => number;
+  /** In-memory files, for tests and the lab's inline configs; fall back to disk. */
+  files?: ReadonlyMap<string, string>;
+}
+
+interface Definition {
+  lines: string[];
+  at: Span;
+}
+
+const INCLUDE_RE = /^(include[rmwba]?)(?:\s+|$)(.*)$/;
+const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const COND_RE = /^@(\^?)(\S+)\s*(.*)$/;
+const GEN_RE = /^~(SEQx?|LST)\(/;
+const MAX_EXPANSION_DEPTH = 32;
+const MAX_INCLUDE_DEPTH = 64;
+// A definition used recursively or a ~SEQ over 10^9 values must stop, not hang or exhaust memory.
+const MAX_GENERATED_LINES = 1_000_000;
+
+/** Includes that fail on a missing match regardless of `-e` (observed with keepalived 2.2.7: exit 6). */
+const STRICT_INCLUDES = new Set(['includem', 'includew', 'includea']);
+
+export class ConfigReader {
+  private readonly defs = new Map<string, Definition>();
+  private readonly stack: string[] = [];
+  readonly files: string[] = [];
+  readonly lines: LogicalLine[] = [];
+  private generated = 0;
+
+  constructor(private readonly opts: ReaderOptions, private readonly diags: Diagnostics) {}
+
+  /** Read a file from disk (or the in-memory set) and everything it includes. */
+  readFile(path: string, from?: Span): void {
+    const text = this.load(path, from);
+    if (text !== undefined) this.readText(text, path);
+  }
+
+  readText(text: string, file: string): void {
+    let real: string;
+    try { real = this.opts.files?.has(file) ? resolve(file) : realpathSync(file); } catch { real = resolve(file); }
+    this.stack.push(real);
+    this.files.push(file);
+    const raw = text.split('\n');
+    for (let i = 0; i < raw.length; i++) {
+      let line = raw[i];
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      // Multi-line definitions: `$NAME=... \` continues while lines end with a backslash.
+      const def = DEF_RE.exec(line.trimStart());
+      if (def && def[2].trimEnd().endsWith('\\')) {
+        const name = def[1];
+        const at = { file, line: i + 1, col: line.length - line.trimStart().length + 1 };
+        const body: string[] = [];
+        let cur = def[2].trimEnd();
+        for (;;) {
+          const piece = cur.slice(0, -1).trim();
+          if (piece) body.push(piece);
+          if (i + 1 >= raw.length) break;
+          cur = raw[++i].replace(/\r$/, '').trimEnd();
+          if (!cur.endsWith('\\')) { if (cur.trim()) body.push(cur.trim()); break; }
+        }
+        this.define(name, body, at);
+        continue;
+      }
+      this.processLine(line, file, i + 1, 1, undefined);
+    }
+    this.stack.pop();
+  }
+
+  private load(path: string, from?: Span): string | undefined {
+    const mem = this.opts.files?.get(path);
+    if (mem !== undefined) return mem;
+    try {
+      if (statSync(path).isDirectory()) {
+        this.diags.error(from ?? { file: path, line: 0, col: 0 }, 'file-unreadable', `'${path}' is a directory, not a config file`);
+        return undefined;
+      }
+      return readFileSync(path, 'latin1');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const at = from ?? { file: path, line: 0, col: 0 };
+      if (code === 'ENOENT') {
+        // keepalived 2.2.7: a missing main file is only reported, unless -e makes it fatal (exit 4).
+        this.diags.add(at, this.opts.allConfig ? 'error' : 'warning', 'file-missing', `Config files missing '${path}'.`, { exit: this.opts.allConfig ? 4 : 0 });
+      } else {
+        this.diags.error(at, 'file-unreadable', `cannot read '${path}': ${code ?? String(e)}`, { exit: 4 });
+      }
+      return undefined;
+    }
+  }
+
+  private define(name: string, lines: string[], at: Span): void {
+    if (name.startsWith('_')) {
+      this.diags.warning(at, 'definition-reserved', `definition names starting with '_' are reserved for keepalived's own (\$${name})`);
+    }
+    this.defs.set(name, { lines, at });
+  }
+
+  /** One source line (or a generated one): conditionals, definitions, generators, expansion. */
+  private processLine(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+    const lead = text.length - text.trimStart().length;
+    if (lead === text.length) return;
+    let body = text.slice(lead);
+    let c0 = col + lead;
+    let map = cols?.slice(lead);
+    const first = body.charCodeAt(0);
+    if (first === 35 /* # */ || first === 33 /* ! */) return;
+
+    if (first === 105 /* i */) {
+      const inc = INCLUDE_RE.exec(body);
+      if (inc) { this.include(inc[1], inc[2], { file, line, col: c0 }); return; }
+    }
+    if (first === 64 /* @ */) {
+      const cond = COND_RE.exec(body);
+      if (!cond) return;
+      const matches = cond[2] === this.opts.configId;
+      if (cond[1] === '^' ? matches : !matches) return;
+      const skip = body.length - cond[3].length;
+      return this.processLine(cond[3], file, line, map ? map[skip] : c0 + skip, map?.slice(skip));
+    }
+    if (first === 36 /* $ */) {
+      const def = DEF_RE.exec(body);
+      if (def) { this.define(def[1], [this.stripComment(def[2]).trim()], { file, line, col: c0 }); return; }
+    }
+    if (first === 126 /* ~ */ && GEN_RE.test(body)) {
+      this.generate(body, { file, line, col: c0 }, map);
+      return;
+    }
+    if (body.indexOf('$') >= 0) {
+      const out = this.expand(body, map ?? body.split('').map((_, k) => c0 + k), { file, line, col: c0 }, 0);
+      if (out.length === 1 && out[0].text === body) { this.push(body, file, line, c0, map); return; }
+      for (const piece of out) {
+        // Expanded text may itself hold definitions, generators or several lines of a block.
+        if (piece.text.trimStart().startsWith('$') && DEF_RE.test(piece.text.trimStart())) {
+          const d = DEF_RE.exec(piece.text.trimStart())!;
+          this.define(d[1], [d[2].trim()], { file, line, col: piece.cols[0] ?? c0 });
+        } else if (GEN_RE.test(piece.text.trimStart())) {
+          this.generate(piece.text.trimStart(), { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
+        } else {
+          this.push(piece.text, file, line, piece.cols[0] ?? c0, piece.cols);
+        }
+      }
+      return;
+    }
+    this.push(body, file, line, c0, map);
+  }
+
+  private push(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+    if (++this.generated > MAX_GENERATED_LINES) {
+      if (this.generated === MAX_GENERATED_LINES + 1) {
+        this.diags.error({ file, line, col }, 'expansion-limit', `more than ${MAX_GENERATED_LINES} lines after expansion; stopping here`, { exit: 4 });
+      }
+      return;
+    }
+    this.lines.push(cols ? { text, file, line, col, cols } : { text, file, line, col });
+  }
+
+  private stripComment(s: string): string {
+    let q = '';
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i];
+      if (q) { if (c === q) q = ''; continue; }
+      if (c === '"' || c === "'") q = c;
+      else if (c === '\\') i++;
+      else if (c === '#' || c === '!') return s.slice(0, i);
+    }
+    return s;
+  }
+
+  private include(kind: string, rest: string, at: Span): void {
+    const pattern = this.stripComment(rest).trim().replace(/^(["'])(.*)\1$/, '$2');
+    if (!pattern) {
+      this.diags.error(at, 'include-empty', `'${kind}' needs a file name or glob`, { hint: `write: ${kind} /etc/keepalived/conf.d/*.conf` });
+      return;
+    }
+    const base = dirname(at.file);
+    const matches = this.opts.files
+      ? [...this.opts.files.keys()].filter((k) => k === resolve(base, pattern) || k === pattern)
+      : [];
+    const found = matches.length ? matches : globSync(pattern, base);
+    if (found.length === 0) {
+      const strict = this.opts.allConfig || STRICT_INCLUDES.has(kind);
+      this.diags.add(at, strict ? 'error' : 'warning', 'include-missing', `Config files missing '${pattern}'.`, { exit: strict ? 6 : 0 });
+      return;
+    }
+    if (this.stack.length >= MAX_INCLUDE_DEPTH) {
+      this.diags.error(at, 'include-depth', `includes nested more than ${MAX_INCLUDE_DEPTH} deep; not following '${pattern}'`);
+      return;
+    }
+    for (const path of found) {
+      let real: string;
+      try { real = this.opts.files?.has(path) ? resolve(path) : realpathSync(path); } catch { real = resolve(path); }
+      const cycle = this.stack.indexOf(real);
+      if (cycle >= 0) {
+        const chain = [...this.stack.slice(cycle), real].join(' -> ');
+        this.diags.error(at, 'include-cycle', `include cycle not followed: ${chain}`);
+        continue;
+      }
+      this.readFile(path, at);
+    }
+  }
+
+  // ---- ~SEQ / ~SEQx / ~LST ------------------------------------------------------------------
+
+  private generate(body: string, at: Span, cols: number[] | undefined): void {
+    const m = GEN_RE.exec(body)!;
+    const close = body.indexOf(')', m[0].length);
+    if (close < 0) {
+      this.diags.error(at, 'seq-syntax', `unterminated ~${m[1]}(`, { hint: 'write: ~SEQ(var, start, step, end) rest-of-line' });
+      return;
+    }
+    const argText = this.expand(body.slice(m[0].length, close), [], at, 0).map((p) => p.text).join(' ');
+    let restStart = close + 1;
+    while (restStart < body.length && /\s/.test(body[restStart])) restStart++;
+    const rest = body.slice(restStart);
+    const restCols = cols ? cols.slice(restStart) : undefined;
+    const restCol = cols ? cols[restStart] ?? at.col : at.col + restStart;
+    const sets = m[1] === 'LST' ? this.parseLst(argText, at) : this.parseSeq(argText, m[1] === 'SEQx', at);
+    if (!sets) return;
+    const saved = new Map(sets.names.map((n) => [n, this.defs.get(n)]));
+    for (const values of sets.rows) {
+      sets.names.forEach((n, k) => this.defs.set(n, { lines: [values[k]], at }));
+      this.processLine(rest, at.file, at.line, restCol, restCols);
+      if (this.generated > MAX_GENERATED_LINES) break;
+    }
+    for (const [n, d] of saved) if (d) this.defs.set(n, d); else this.defs.delete(n);
+  }
+
+  private parseSeq(args: string, hex: boolean, at: Span): { names: string[]; rows: string[][] } | undefined {
+    const parts = args.split(',').map((s) => s.trim());
+    const name = parts[0];
+    const nums = parts.slice(1).map(Number);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '') || nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isInteger(n))) {
+      this.diags.error(at, 'seq-syntax', `invalid ~SEQ arguments '${args}'`, { hint: 'write: ~SEQ(var, end), ~SEQ(var, start, end) or ~SEQ(var, start, step, end) with integers' });
+      return undefined;
+    }
+    const [start, step, end] = nums.length === 1 ? [1, 1, nums[0]] : nums.length === 2 ? [nums[0], nums[0] <= nums[1] ? 1 : -1, nums[1]] : nums;
+    if (step === 0 || (step > 0 && start > end) || (step < 0 && start < end)) {
+      this.diags.error(at, 'seq-syntax', `~SEQ(${args}) never reaches its end`);
+      return undefined;
+    }
+    const rows: string[][] = [];
+    for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+      rows.push([hex ? v.toString(16) : String(v)]);
+      if (rows.length > MAX_GENERATED_LINES) break;
+    }
+    return { names: [name], rows };
+  }
+
+  private parseLst(args: string, at: Span): { names: string[]; rows: string[][] } | undefined {
+    // ~LST(var, a, b, c) or ~LST({v1,v2}, {a1,a2}, {b1,b2}): zip the tuples.
+    const groups: string[][] = [];
+    const re = /\s*(\{[^}]*\}|[^,]+)\s*(?:,|$)/g;
+    let g: RegExpExecArray | null;
+    while ((g = re.exec(args)) && g[0] !== '') {
+      const item = g[1].trim();
+      groups.push(item.startsWith('{') ? item.slice(1, -1).split(',').map((s) => s.trim()) : [item]);
+    }
+    const names = groups[0] ?? [];
+    if (names.length === 0 || groups.length < 2 || names.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) || groups.slice(1).some((r) => r.length !== names.length)) {
+      this.diags.error(at, 'seq-syntax', `invalid ~LST arguments '${args}'`, { hint: 'write: ~LST(var, v1, v2, ...) or ~LST({a,b}, {1,2}, {3,4})' });
+      return undefined;
+    }
+    return { names, rows: groups.slice(1) };
+  }
+
+  // ---- $NAME / ${NAME} expansion ------------------------------------------------------------
+
+  /** Expand definitions; the result may be several lines when a multi-line definition is used. */
+  private expand(text: string, cols: number[], at: Span, depth: number): { text: string; cols: number[] }[] {
+    if (depth > MAX_EXPANSION_DEPTH) {
+      this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
+      return [{ text, cols }];
+    }
+    const lines: { text: string; cols: number[] }[] = [];
+    let out = '';
+    let outCols: number[] = [];
+    let i = 0;
+    let quote = '';
+    while (i < text.length) {
+      const ch = text[i];
+      if (ch !== '$') {
+        if (quote) { if (ch === quote) quote = ''; } else if (ch === '"' || ch === "'") quote = ch;
+        out += ch; outCols.push(cols[i] ?? at.col); i++; continue;
+      }
+      const here = cols[i] ?? at.col;
+      let name: string | undefined;
+      let args = '';
+      let end = i;
+      if (text[i + 1] === '{') {
+        const close = text.indexOf('}', i + 2);
+        if (close > 0) {
+          const inner = text.slice(i + 2, close).trim();
+          const sp = inner.search(/\s/);
+          name = sp < 0 ? inner : inner.slice(0, sp);
+          args = sp < 0 ? '' : inner.slice(sp + 1).trim();
+          end = close + 1;
+        }
+      } else {
+        const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+        // `$NAME` only counts when whitespace or the end of line follows it (keepalived's rule).
+        if (m && (i + 1 + m[0].length === text.length || /\s/.test(text[i + 1 + m[0].length]))) {
+          name = m[0];
+          end = i + 1 + m[0].length;
+        }
+      }
+      const value = name === undefined ? undefined : this.lookup(name, args, at, quote !== '');
+      if (value === undefined) { out += ch; outCols.push(here); i++; continue; }
+      const expanded = value.flatMap((v) => this.expand(v, [], at, depth + 1));
+      expanded.forEach((piece, k) => {
+        if (k > 0) { lines.push({ text: out, cols: outCols }); out = ''; outCols = []; }
+        out += piece.text;
+        for (let n = 0; n < piece.text.length; n++) outCols.push(here);
+      });
+      i = end;
+    }
+    lines.push({ text: out, cols: outCols });
+    return lines;
+  }
+
+  /** A definition's lines, or a predefined name's value; `#` and `!` stay literal (escaped outside quotes). */
+  private lookup(name: string, args: string, at: Span, quoted: boolean): string[] | undefined {
+    const def = this.defs.get(name);
+    if (def) return def.lines;
+    switch (name) {
+      case '_PWD': return [dirname(resolve(at.file))];
+      case '_INSTANCE': return [this.opts.configId];
+      case '_HASH': return [quoted ? '#' : '\\#'];
+      case '_BANG': return [quoted ? '!' : '\\!'];
+      case '_ENV': return [(this.opts.env ?? process.env)[args] ?? ''];
+      case '_RANDOM': {
+        const [lo, hi] = args ? args.split(/\s+/).map(Number) : [0, 32767];
+        const min = Number.isFinite(lo) ? lo : 0;
+        const max = Number.isFinite(hi) ? hi : 32767;
+        const r = this.opts.random ?? Math.random;
+        return [String(min + Math.floor(r() * (max - min + 1)))];
+      }
+      default: return undefined;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// What keepalived does to the VRRP configuration after reading it (its block-end handlers and
+// vrrp_complete_init): inherit global defaults, derive implicit values, resolve references, and
+// report, with keepalived's own wording, what it clears or ignores. The result is the model the
+// VRRP engine runs, so every adjustment here is one keepalived makes too.
+import type { Span } from './diagnostics.js';
+import type { BuildContext } from './schema.js';
+import type { Config, ScriptRef, TrackRef, VrrpInstance } from './model/index.js';
+
+/** The VRRP version an instance runs: its own, else 3 for IPv6 addresses, else the global one. */
+export function vrrpVersionOf(inst: VrrpInstance, cfg: Config): 2 | 3 {
+  if (inst.version) return inst.version;
+  if (inst.virtualIpaddress[0]?.family === 6) return 3;
+  return cfg.globalDefs.vrrpVersion;
+}
+
+function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], known: Set<string>, ctx: BuildContext): TrackRef[] {
+  return refs.filter((r) => {
+    if (known.has(r.name)) return true;
+    ctx.error(r.span, 'track-missing', `(${inst.name}) track ${kind} ${r.name} not found, ignoring...`, known.size ? `define it with ${kind === 'script' ? 'vrrp_script' : kind === 'file' ? 'track_file' : kind === 'process' ? 'vrrp_track_process' : 'bfd_instance'} ${r.name} { ... } or use one of: ${[...known].join(', ')}` : undefined);
+    return false;
+  });
+}
+
+export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
+  const g = cfg.globalDefs;
+  const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
+  const files = new Set(cfg.trackFiles.map((s) => s.name));
+  const processes = new Set(cfg.trackProcesses.map((s) => s.name));
+  const bfds = new Set(cfg.bfdInstances.map((s) => s.name));
+
+  for (const inst of cfg.vrrpInstances) {
+    const at = inst.span;
+    const where = (k: string): Span => inst.spans[k] ?? at;
+    if (inst.virtualRouterId === undefined) {
+      ctx.error(at, 'vrid-missing', `(${inst.name}) the virtual router id must be set`, 'add: virtual_router_id 51 (1..255, the same on every router of the pair)');
+    }
+    // keepalived: state MASTER with no priority makes the instance the address owner.
+    if (!inst.spans.priority && inst.state === 'MASTER') inst.priority = 255;
+
+    // One address family per instance; the first VIP decides.
+    const fam = inst.virtualIpaddress[0]?.family;
+    inst.virtualIpaddress = inst.virtualIpaddress.filter((v) => {
+      if (v.family === fam) return true;
+      ctx.error(v.span, 'vip-family', `(${inst.name}): address family must match VRRP instance [${v.address}] - ignoring`, 'put addresses of the other family in virtual_ipaddress_excluded or another instance');
+      return false;
+    });
+    if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
+      ctx.error(at, 'vip-none', `(${inst.name}) No VIP specified; at least one is sensible`, 'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended');
+    }
+
+    inst.version = vrrpVersionOf(inst, cfg);
+    if (inst.version === 2 && !Number.isInteger(inst.advertInt)) {
+      const rounded = Math.max(1, Math.round(inst.advertInt));
+      ctx.error(where('advertInt'), 'advert-int-v2', `(${inst.name}) VRRPv2 advertisement interval ${inst.advertInt}s must be an integer. rounding to ${rounded}s`, 'use whole seconds with VRRPv2, or set version 3 for sub-second adverts');
+      inst.advertInt = rounded;
+    } else if (inst.version === 3) {
+      const cs = Math.round(inst.advertInt * 100);
+      if (cs > 4095) {
+        ctx.error(where('advertInt'), 'advert-int-v3', `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt}s is above 40.95s; using 40.95s`, 'VRRPv3 carries the interval in 12 bits of centiseconds');
+        inst.advertInt = 40.95;
+      } else inst.advertInt = Math.max(1, cs) / 100;
+    }
+
+    // keepalived checks the owner first: its reset makes the MASTER warning below moot.
+    if (inst.priority === 255 && inst.nopreempt) {
+      ctx.error(where('nopreempt'), 'owner-nopreempt', `(${inst.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'an address owner always preempts; give it a priority below 255');
+      inst.nopreempt = false;
+    }
+
+    if (inst.state === 'MASTER' && inst.nopreempt) {
+      ctx.error(where('nopreempt'), 'nopreempt-master', `(${inst.name}) Warning - nopreempt will not work with initial state MASTER - clearing`, 'use state BACKUP on every router when you want nopreempt');
+      inst.nopreempt = false;
+    }
+    if (inst.state === 'MASTER' && inst.preemptDelay > 0) {
+      ctx.error(where('preemptDelay'), 'preempt-delay-master', `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`, 'use state BACKUP with preempt_delay');
+      inst.preemptDelay = 0;
+    }
+    const pass = inst.authentication?.authPass;
+    if (pass !== undefined && pass.length > 8) {
+      ctx.error(inst.authentication!.spans.authPass ?? at, 'auth-pass-long', `(${inst.name}) Truncating auth_pass to 8 characters`, `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`);
+      inst.authentication!.authPass = pass.slice(0, 8);
+    }
+
+    inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, scripts, ctx);
+    inst.trackFile = resolveTracked(inst, 'file', inst.trackFile, files, ctx);
+    inst.trackProcess = resolveTracked(inst, 'process', inst.trackProcess, processes, ctx);
+    inst.trackBfd = resolveTracked(inst, 'bfd', inst.trackBfd, bfds, ctx);
+    if (inst.priority === 255) {
+      // The owner's priority never moves: weighted trackers are dropped (weight 0 ones still FAULT it).
+      const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
+      inst.trackScript = inst.trackScript.filter((r) => {
+        if (weightOf(r) === 0) return true;
+        ctx.error(r.span, 'owner-weighted-tracker', `(${inst.name}) ignoring tracked script ${r.name} with weights due to address_owner`, 'give the owner weight 0 trackers, or a priority below 255');
+        return false;
+      });
+    }
+
+    // Global VRRP defaults apply where the instance says nothing.
+    inst.garpMasterDelay ??= g.vrrpGarpMasterDelay;
+    inst.garpMasterRepeat ??= g.vrrpGarpMasterRepeat;
+    inst.garpLowerPrioDelay ??= g.vrrpGarpLowerPrioDelay ?? inst.garpMasterDelay;
+    inst.garpLowerPrioRepeat ??= g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
+    inst.garpMasterRefresh ??= g.vrrpGarpMasterRefresh;
+    inst.garpMasterRefreshRepeat ??= g.vrrpGarpMasterRefreshRepeat;
+    inst.downTimerAdverts ??= g.vrrpDownTimerAdverts;
+    inst.lowerPrioNoAdvert ??= g.vrrpLowerPrioNoAdvert ?? false;
+    inst.higherPrioSendAdvert ??= g.vrrpHigherPrioSendAdvert ?? false;
+    inst.skipCheckAdvAddr ??= g.vrrpSkipCheckAdvAddr ?? false;
+    inst.strictMode ??= g.vrrpStrict;
+    inst.checkUnicastSrc ||= g.vrrpCheckUnicastSrc;
+    inst.v3ChecksumAsV2 ??= g.v3ChecksumAsV2 ?? false;
+    inst.accept ??= !inst.strictMode || inst.priority === 255;
+  }
+
+  resolveSyncGroups(cfg, ctx);
+  checkDuplicateVrids(cfg, ctx);
+}
+
+function resolveSyncGroups(cfg: Config, ctx: BuildContext): void {
+  const names = new Set(cfg.vrrpInstances.map((i) => i.name));
+  const memberOf = new Map<string, string>();
+  for (const sg of cfg.syncGroups) {
+    sg.group = sg.group.filter((m) => {
+      if (!names.has(m)) {
+        ctx.error(sg.spans.group ?? sg.span, 'sync-group-member-missing', `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, `define vrrp_instance ${m} or remove it from the group`);
+        return false;
+      }
+      const other = memberOf.get(m);
+      if (other) {
+        ctx.error(sg.spans.group ?? sg.span, 'sync-group-member-twice', `VRRP instance ${m} cannot be in sync group ${sg.name}: it is already in sync group ${other}`);
+        return false;
+      }
+      memberOf.set(m, sg.name);
+      return true;
+    });
+    if (sg.group.length === 1) {
+      ctx.error(sg.span, 'sync-group-single', `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'a sync group moves two or more instances together; remove it or add members');
+    }
+  }
+}
+
+function checkDuplicateVrids(cfg: Config, ctx: BuildContext): void {
+  const seen = new Map<string, VrrpInstance>();
+  for (const inst of cfg.vrrpInstances) {
+    if (inst.virtualRouterId === undefined) continue;
+    const fam = inst.virtualIpaddress[0]?.family ?? 4;
+    // Unicast instances with different peer sets may share a VRID (keepalived allows it).
+    const peers = inst.unicastPeer.map((p) => p.address).sort().join(',');
+    const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${inst.mcastDstIp ?? ''}|${peers}`;
+    const first = seen.get(key);
+    if (first) {
+      ctx.error(inst.spans.virtualRouterId ?? inst.span, 'vrid-duplicate', `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`, `give ${inst.name} a virtual_router_id of its own`);
+    } else seen.set(key, inst);
+  }
+}
+
+/** Every script the VRRP side would run, with where it was configured. */
+export function vrrpScriptsInUse(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
+  const out: { script: ScriptRef; at: Span; what: string }[] = [];
+  const tracked = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript.map((t) => t.name)), ...cfg.syncGroups.flatMap((s) => s.trackScript.map((t) => t.name))]);
+  for (const s of cfg.vrrpScripts) if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
+  const notifies = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
+  for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
+    for (const k of notifies) {
+      const v = (o as unknown as Record<string, ScriptRef | true | undefined>)[k];
+      if (v && v !== true) out.push({ script: v, at: o.spans[k] ?? o.span, what: `${o.name} ${k}` });
+    }
+  }
+  for (const k of ['startupScript', 'shutdownScript', 'notifyFifoScript', 'vrrpNotifyFifoScript', 'lvsNotifyFifoScript'] as const) {
+    const v = cfg.globalDefs[k];
+    if (v) out.push({ script: v, at: cfg.globalDefs.spans[k] ?? cfg.globalDefs.span, what: `global_defs ${k}` });
+  }
+  return out;
+}

@@ -1,0 +1,236 @@
+// Argument types for the keyword table: each knows how to read a keyword's words, how to show
+// itself in the keyword reference, and what to say when the words are wrong.
+import { isIP } from 'node:net';
+import type { Word } from './tokens.js';
+
+export type Parsed<V> = { value: V; warning?: string } | { error: string; hint?: string; word?: Word; rule?: string };
+
+export interface ValueType<V> {
+  /** How the arguments look, for docs and messages: `<1..255>`, `on|off`. */
+  usage: string;
+  parse(args: Word[]): Parsed<V>;
+}
+
+const err = (error: string, hint?: string, word?: Word, rule?: string): Parsed<never> => ({ error, hint, word, rule });
+
+/** Keyword alone. keepalived ignores extra words after most keywords, so we do too. */
+export const flag: ValueType<true> = { usage: '', parse: () => ({ value: true }) };
+
+const BOOLS: Record<string, boolean> = { on: true, true: true, yes: true, off: false, false: false, no: false };
+
+/** `<BOOL>`: on|off|true|false|yes|no, the keyword alone meaning true. */
+export const bool: ValueType<boolean> = {
+  usage: '[on|off]',
+  parse(args) {
+    if (args.length === 0) return { value: true };
+    const v = BOOLS[args[0].text.toLowerCase()];
+    return v === undefined ? err(`'${args[0].text}' is not a boolean`, 'write on, off, true, false, yes or no', args[0]) : { value: v };
+  },
+};
+
+function needOne(args: Word[], what: string): Word | Parsed<never> {
+  return args.length ? args[0] : err(`missing ${what}`);
+}
+
+/** Whole number in [min, max]; keepalived says "number '300' outside range [1, 255]". */
+export function int(min: number, max: number): ValueType<number> {
+  return {
+    usage: `<${min}..${max}>`,
+    parse(args) {
+      const w = needOne(args, `a number between ${min} and ${max}`);
+      if (!('text' in w)) return w;
+      if (!/^[+-]?\d+$/.test(w.text)) return err(`'${w.text}' is not a whole number`, `write a number between ${min} and ${max}`, w);
+      const n = Number(w.text);
+      if (n < min || n > max) return err(`number '${w.text}' outside range [${min}, ${max}]`, `write a number between ${min} and ${max}`, w, 'value-range');
+      return { value: n };
+    },
+  };
+}
+
+/** Decimal number (timers in seconds, µs resolution in keepalived) in [min, max]. */
+export function decimal(min: number, max: number, unit = 's'): ValueType<number> {
+  return {
+    usage: `<${min}..${max}${unit}>`,
+    parse(args) {
+      const w = needOne(args, `a number between ${min} and ${max}`);
+      if (!('text' in w)) return w;
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(w.text)) return err(`'${w.text}' is not a number`, `write a number between ${min} and ${max}`, w);
+      const n = Number(w.text);
+      if (n < min || n > max) return err(`number '${w.text}' outside range [${min}, ${max}]`, `write a number between ${min} and ${max}`, w, 'value-range');
+      return { value: n };
+    },
+  };
+}
+
+/** One word. */
+export const word: ValueType<string> = {
+  usage: '<STRING>',
+  parse(args) {
+    const w = needOne(args, 'a value');
+    return 'text' in w ? { value: w.text } : w;
+  },
+};
+
+/** All remaining words, joined with single spaces. */
+export const text: ValueType<string> = {
+  usage: '<TEXT>',
+  parse: (args) => (args.length ? { value: args.map((a) => a.text).join(' ') } : err('missing a value')),
+};
+
+/** Every word as a list (for `vrrp_ipsets a b c` style keywords). */
+export const words: ValueType<string[]> = { usage: '<WORD>...', parse: (args) => ({ value: args.map((a) => a.text) }) };
+
+/** One of a fixed set, matched as keepalived matches it (case-sensitive unless told). */
+export function oneOf<const T extends string>(values: readonly T[], opts: { ignoreCase?: boolean } = {}): ValueType<T> {
+  return {
+    usage: values.join('|'),
+    parse(args) {
+      const w = needOne(args, `one of ${values.join(', ')}`);
+      if (!('text' in w)) return w;
+      const hit = values.find((v) => (opts.ignoreCase ? v.toLowerCase() === w.text.toLowerCase() : v === w.text));
+      return hit ? { value: hit } : err(`invalid value '${w.text}'`, `write one of ${values.join(', ')}`, w, 'value-enum');
+    },
+  };
+}
+
+export interface IpPrefix {
+  address: string;
+  family: 4 | 6;
+  /** Prefix length when written as ADDR/LEN. */
+  prefix?: number;
+}
+
+export function parseIp(w: Word, opts: { prefix?: boolean } = {}): Parsed<IpPrefix> {
+  const [addr, len, extra] = w.text.split('/');
+  const fam = isIP(addr);
+  if (fam === 0 || extra !== undefined) return err(`'${w.text}' is not an IP address`, opts.prefix ? 'write an address such as 192.168.1.10/24 or 2001:db8::1/64' : 'write an address such as 192.168.1.10', w);
+  if (len === undefined) return { value: { address: addr, family: fam as 4 | 6 } };
+  const max = fam === 4 ? 32 : 128;
+  if (!opts.prefix || !/^\d+$/.test(len) || Number(len) > max) return err(`'${w.text}' has an invalid prefix length`, `write a prefix length between 0 and ${max}`, w);
+  return { value: { address: addr, family: fam as 4 | 6, prefix: Number(len) } };
+}
+
+export const ip: ValueType<IpPrefix> = {
+  usage: '<IP>',
+  parse(args) {
+    const w = needOne(args, 'an IP address');
+    return 'text' in w ? parseIp(w) : w;
+  },
+};
+
+/** An IPv4 or IPv6 address, kept as the string written (validated). */
+export const address: ValueType<string> = {
+  usage: '<IP>',
+  parse(args) {
+    const w = needOne(args, 'an IP address');
+    if (!('text' in w)) return w;
+    const p = parseIp(w);
+    return 'error' in p ? p : { value: p.value.address };
+  },
+};
+
+export const ipPrefix: ValueType<IpPrefix> = {
+  usage: '<IP[/LEN]>',
+  parse(args) {
+    const w = needOne(args, 'an IP address');
+    return 'text' in w ? parseIp(w, { prefix: true }) : w;
+  },
+};
+
+export function parsePort(w: Word): Parsed<number> {
+  if (!/^\d+$/.test(w.text) || Number(w.text) > 65535) return err(`'${w.text}' is not a port number`, 'write a port between 0 and 65535', w);
+  return { value: Number(w.text) };
+}
+
+export const port: ValueType<number> = {
+  usage: '<PORT>',
+  parse(args) {
+    const w = needOne(args, 'a port number');
+    return 'text' in w ? parsePort(w) : w;
+  },
+};
+
+export interface ScriptRef {
+  /** The command as written: first word is the program, the rest its argv (no shell). */
+  command: string;
+  argv: string[];
+  user?: string;
+  group?: string;
+  /** Words after the command that keepalived ignores (see script()). */
+  dropped?: string[];
+}
+
+const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** keepalived's escapes inside script strings: \n \t \xHH \nnn \cX, others literal. */
+export function unescapeScript(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|c.|.)/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    if (e[0] === 'c' && e.length === 2) return String.fromCharCode(e.charCodeAt(1) & 0x1f);
+    return ESCAPES[e] ?? e;
+  });
+}
+
+/** Split a command string into argv: quotes group, backslash escapes, no shell expansion. */
+export function splitCommand(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let have = false;
+  let q = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (q) {
+      if (c === q) q = '';
+      else if (c === '\\' && q === '"' && i + 1 < s.length) cur += unescapeScript(c + s[++i]);
+      else cur += c;
+    } else if (c === '"' || c === "'") { q = c; have = true; }
+    else if (c === '\\' && i + 1 < s.length) { cur += s[++i]; have = true; }
+    else if (/\s/.test(c)) { if (have) out.push(cur); cur = ''; have = false; }
+    else { cur += c; have = true; }
+  }
+  if (have) out.push(cur);
+  return out;
+}
+
+/**
+ * A script keyword (`notify_master`, `script`, `misc_path`...). keepalived takes the FIRST word as
+ * the whole command line (so arguments need quotes) and, for notify-style keywords, the next two
+ * words as user and group. Unquoted arguments after `script` are silently dropped by keepalived
+ * 2.2.7 (`script killall -0 nginx` runs plain `killall`); they are kept in `dropped` for lint.
+ */
+export function script(opts: { user: boolean }): ValueType<ScriptRef> {
+  return {
+    usage: opts.user ? '<"COMMAND [ARGS]"> [USER [GROUP]]' : '<"COMMAND [ARGS]">',
+    parse(args) {
+      if (args.length === 0) return err('missing a script', 'write the command, quoted if it has arguments: "/usr/local/bin/check arg"');
+      const command = args[0].text;
+      const argv = splitCommand(command);
+      if (argv.length === 0) return err('empty script', 'write the command to run', args[0]);
+      const rest = args.slice(1).map((r) => r.text);
+      const value: ScriptRef = { command, argv };
+      if (opts.user) {
+        const [user, group] = rest.length === 1 && rest[0].includes(':') ? rest[0].split(':') : rest.map((r) => r.replace(/^:/, ''));
+        if (user) value.user = user;
+        if (group) value.group = group;
+        if (rest.length > 2) value.dropped = rest.slice(2);
+      } else if (rest.length) value.dropped = rest;
+      return { value };
+    },
+  };
+}
+
+/** `USER [[:]GROUP]` as in script_user and vrrp_script's `user`. */
+export const userGroup: ValueType<{ user: string; group?: string }> = {
+  usage: '<USER> [[:]GROUP]',
+  parse(args) {
+    if (!args.length) return err('missing a user name');
+    const [u, g] = args[0].text.includes(':') && args.length === 1 ? args[0].text.split(':') : [args[0].text, args[1]?.text.replace(/^:/, '')];
+    return { value: g ? { user: u, group: g } : { user: u } };
+  },
+};
+
+/** Any parse function, for keywords with a grammar of their own (virtual_ipaddress lines...). */
+export function custom<V>(usage: string, parse: (args: Word[]) => Parsed<V>): ValueType<V> {
+  return { usage, parse };
+}

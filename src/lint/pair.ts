@@ -1,0 +1,129 @@
+// Pair lint: two directors' configs must agree on every VRRP instance they share, and each
+// tracked fault on the master must really move mastership. The seed documents' classic mistake
+// is a track_script weight smaller than the priority gap: the check fails and nothing happens.
+import type { Diagnostic, Span } from '../config/diagnostics.js';
+import type { Config, VrrpInstance } from '../config/model/index.js';
+import { effectivePriority, trackersOf, type Effective, type Tracker } from './priority.js';
+
+export interface FaultOutcome {
+  instance: string;
+  vrid: number;
+  /** Which node's fault: 'A' or 'B' (the one that is MASTER when all is well). */
+  node: 'A' | 'B';
+  fault: string;
+  before: { A: string; B: string };
+  after: { A: string; B: string };
+  failover: boolean | 'tie';
+  explanation: string;
+}
+
+export interface PairReport {
+  diagnostics: Diagnostic[];
+  outcomes: FaultOutcome[];
+}
+
+const show = (e: Effective): string => (e.fault ? 'FAULT' : String(e.priority));
+
+function diag(at: Span, severity: 'error' | 'warning', rule: string, message: string, hint?: string): Diagnostic {
+  return { file: at.file, line: at.line, col: at.col, severity, rule, message, hint, exit: 0 };
+}
+
+const keyOf = (i: VrrpInstance): string => `${i.virtualRouterId}/${i.virtualIpaddress[0]?.family ?? 4}`;
+const vips = (i: VrrpInstance): string => i.virtualIpaddress.map((v) => `${v.address}/${v.prefix}`).sort().join(' ');
+
+/** Who wins an election between two effective priorities; ties go to the higher address. */
+function winner(a: Effective, b: Effective): 'A' | 'B' | 'tie' | 'none' {
+  if (a.fault && b.fault) return 'none';
+  if (a.fault) return 'B';
+  if (b.fault) return 'A';
+  return a.priority > b.priority ? 'A' : b.priority > a.priority ? 'B' : 'tie';
+}
+
+export function lintPair(a: Config, b: Config): PairReport {
+  const out: Diagnostic[] = [];
+  const outcomes: FaultOutcome[] = [];
+  const bByKey = new Map(b.vrrpInstances.filter((i) => i.virtualRouterId !== undefined).map((i) => [keyOf(i), i]));
+  const aKeys = new Set<string>();
+
+  for (const ia of a.vrrpInstances) {
+    if (ia.virtualRouterId === undefined) continue;
+    aKeys.add(keyOf(ia));
+    const ib = bByKey.get(keyOf(ia));
+    if (!ib) {
+      out.push(diag(ia.span, 'error', 'pair-vrid-missing', `vrrp_instance ${ia.name} (VRID ${ia.virtualRouterId}) has no counterpart on the other director`, 'both directors need an instance with the same virtual_router_id'));
+      continue;
+    }
+    compareInstances(ia, ib, out);
+    analyseFailover(ia, a, ib, b, out, outcomes);
+  }
+  for (const ib of b.vrrpInstances) {
+    if (ib.virtualRouterId !== undefined && !aKeys.has(keyOf(ib))) {
+      out.push(diag(ib.span, 'error', 'pair-vrid-missing', `vrrp_instance ${ib.name} (VRID ${ib.virtualRouterId}) has no counterpart on the other director`, 'both directors need an instance with the same virtual_router_id'));
+    }
+  }
+  return { diagnostics: out, outcomes };
+}
+
+function compareInstances(ia: VrrpInstance, ib: VrrpInstance, out: Diagnostic[]): void {
+  const at = (i: VrrpInstance, k: string): Span => i.spans[k] ?? i.span;
+  const pair = `${ia.name}/${ib.name} (VRID ${ia.virtualRouterId})`;
+  if (vips(ia) !== vips(ib)) {
+    out.push(diag(at(ib, 'virtualIpaddress'), 'error', 'pair-vip-mismatch', `${pair}: virtual addresses differ: [${vips(ia)}] vs [${vips(ib)}]`, 'keepalived logs an address-list mismatch and the wrong VIPs move on failover'));
+  }
+  const auth = (i: VrrpInstance): string => (i.authentication ? `${i.authentication.authType ?? 'none'}:${i.authentication.authPass ?? ''}` : 'none');
+  if (auth(ia) !== auth(ib)) {
+    out.push(diag(ib.authentication?.span ?? ib.span, 'error', 'pair-auth-mismatch', `${pair}: authentication differs, so each side drops the other's adverts and both become MASTER (split brain)`, 'use the same auth_type and auth_pass on both directors'));
+  }
+  if (ia.advertInt !== ib.advertInt) {
+    out.push(diag(at(ib, 'advertInt'), ia.version === 2 ? 'error' : 'warning', 'pair-advert-int-mismatch', `${pair}: advert_int ${ia.advertInt}s vs ${ib.advertInt}s${ia.version === 2 ? ': VRRPv2 drops adverts with another interval, so both become MASTER' : ''}`, 'use the same advert_int on both directors'));
+  }
+  if (ia.version !== ib.version) {
+    out.push(diag(at(ib, 'version'), 'error', 'pair-version-mismatch', `${pair}: VRRP version ${ia.version} vs ${ib.version}; each side drops the other's adverts`, 'set the same version (or vrrp_version) on both'));
+  }
+  if (ia.priority === ib.priority) {
+    out.push(diag(at(ib, 'priority'), 'warning', 'pair-priority-equal', `${pair}: both directors have priority ${ia.priority}; the higher interface address wins every election`, 'give the intended master a higher priority'));
+  }
+  for (const [x, y] of [[ia, ib], [ib, ia]] as const) {
+    if (x.unicastPeer.length && x.unicastSrcIp === undefined) continue;
+    if (x.unicastPeer.length && y.unicastSrcIp && !x.unicastPeer.some((p) => p.address === y.unicastSrcIp)) {
+      out.push(diag(at(x, 'unicastPeer'), 'error', 'pair-unicast-peer', `${x.name}: unicast_peer does not list the other director's unicast_src_ip ${y.unicastSrcIp}`, `add ${y.unicastSrcIp} to unicast_peer`));
+    }
+    if (!!x.unicastPeer.length !== !!y.unicastPeer.length) {
+      out.push(diag(at(x, 'unicastPeer'), 'error', 'pair-unicast-mismatch', `${pair}: one director uses unicast_peer and the other multicast; they will not hear each other`, 'configure unicast_peer on both, or on neither'));
+      break;
+    }
+  }
+}
+
+function analyseFailover(ia: VrrpInstance, a: Config, ib: VrrpInstance, b: Config, out: Diagnostic[], outcomes: FaultOutcome[]): void {
+  const ta = trackersOf(ia, a);
+  const tb = trackersOf(ib, b);
+  const none = new Set<Tracker>();
+  const a0 = effectivePriority(ia, ta, none);
+  const b0 = effectivePriority(ib, tb, none);
+  const w0 = winner(a0, b0);
+  if (w0 === 'none' || w0 === 'tie') return;
+  const [master, mCfgTrackers, mInst, other] = w0 === 'A' ? (['A', ta, ia, b0] as const) : (['B', tb, ib, a0] as const);
+  for (const t of mCfgTrackers) {
+    const m1 = effectivePriority(mInst, mCfgTrackers, new Set([t]));
+    const after = master === 'A' ? { A: show(m1), B: show(other) } : { A: show(other), B: show(m1) };
+    const w1 = master === 'A' ? winner(m1, other) : winner(other, m1);
+    const failover = w1 === 'tie' ? 'tie' : w1 !== master;
+    const fault = `${t.kind} ${t.name} ${t.kind === 'interface' ? 'down' : 'fails'} on ${master}${t.viaGroup ? ` (sync group ${t.viaGroup})` : ''}`;
+    let explanation: string;
+    if (m1.fault) explanation = `${master} goes FAULT (weight 0), the other director takes over`;
+    else if (t.ignoredWeight) explanation = `weight ${t.weight} is ignored (${t.ignoredWeight}): nothing happens`;
+    else if (t.kind === 'file') explanation = 'the change depends on the value written to the file';
+    else if (failover === true) explanation = `priority ${show(master === 'A' ? a0 : b0)} → ${show(m1)} falls below ${show(other)}: failover`;
+    else if (failover === 'tie') explanation = `priority ${show(m1)} equals the other's: the higher interface address wins`;
+    else {
+      const gap = (master === 'A' ? (a0 as { priority: number }).priority : (b0 as { priority: number }).priority) - (other as { priority: number }).priority;
+      explanation = `priority ${show(master === 'A' ? a0 : b0)} → ${show(m1)} stays above ${show(other)}: no failover`;
+      const at = t.at;
+      if (t.weight !== 0) {
+        out.push(diag(at, 'warning', 'weight-too-small', `${mInst.name}: when ${t.kind} ${t.name} fails, priority goes ${show(master === 'A' ? a0 : b0)} → ${show(m1)}, still above the other director's ${show(other)}; no failover happens`, `|weight| must be larger than the priority gap (${gap}): for example weight ${t.weight < 0 ? '-' : ''}${gap + 1}`));
+      }
+    }
+    outcomes.push({ instance: mInst.name, vrid: mInst.virtualRouterId!, node: master, fault, before: { A: show(a0), B: show(b0) }, after, failover, explanation });
+  }
+}

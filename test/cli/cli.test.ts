@@ -1,0 +1,86 @@
+// The built CLI as users run it: a real process, real files, real exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = join(__dirname, '../../dist/cli/main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('keepalived-ts CLI', () => {
+  it('prints help and version', () => {
+    const h = run('--help');
+    expect(h.status).toBe(0);
+    expect(h.stdout).toContain('--config-test');
+    expect(run('-v').stdout).toMatch(/^keepalived-ts \d+\.\d+\.\d+/);
+  });
+
+  it('config test: exit 0 and no output on a clean file', () => {
+    const p = file('ok.conf', 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const r = run('-t', '-f', p);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+  });
+
+  it('config test: FILE:LINE:COL diagnostics on stderr and exit 5 for errors', () => {
+    const p = file('bad.conf', 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 300\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const r = run('--config-test', '--use-file', p);
+    expect(r.status).toBe(5);
+    expect(r.stderr).toBe(`${p}:4:11: error: priority: number '300' outside range [1, 255]; keeping the default 100 (write a number between 1 and 255) [value-range]\n`);
+  });
+
+  it('config test: exit 6 for scripts without enable_script_security, and --config-test=LOG', () => {
+    const p = file('sec.conf', 'vrrp_script c {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n track_script {\n c\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const log = join(dir, 'test.log');
+    const r = run(`--config-test=${log}`, '-f', p);
+    expect(r.status).toBe(6);
+    expect(readFileSync(log, 'utf8')).toContain('[script-security]');
+  });
+
+  it('config test: -e makes a missing file fatal (exit 4), as keepalived', () => {
+    expect(run('-t', '-f', join(dir, 'absent.conf')).status).toBe(0);
+    expect(run('-t', '-e', '-f', join(dir, 'absent.conf')).status).toBe(4);
+  });
+
+  it('config test: -i selects @id lines', () => {
+    const p = file('cond.conf', '@lb1 $P=300\n@lb2 $P=100\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority $P\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    expect(run('-t', '-i', 'lb1', '-f', p).status).toBe(5);
+    expect(run('-t', '-i', 'lb2', '-f', p).status).toBe(0);
+  });
+
+  it('rejects unknown options with exit 2', () => {
+    const r = run('--bogus');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('lint: text and JSON output, --strict', () => {
+    const p = file('lint.conf', 'vrrp_script chk {\n script "/bin/true"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const t = run('lint', p);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toContain(`${p}:1:1: warning: vrrp_script chk is not tracked`);
+    expect(run('lint', '--strict', p).status).toBe(1);
+    const j = JSON.parse(run('lint', '--format', 'json', p).stdout);
+    expect(j.summary).toEqual({ errors: 0, warnings: 1 });
+    expect(j.diagnostics[0]).toMatchObject({ file: p, line: 1, col: 1, severity: 'warning', rule: 'vrrp-script-unused' });
+  });
+
+  it('lint --pair prints the failover analysis', () => {
+    const mk = (prio: number) => `global_defs {\n enable_script_security\n script_user root\n}\nvrrp_script chk {\n script "/bin/true"\n weight -5\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n virtual_ipaddress {\n  10.0.0.1\n }\n track_script {\n chk\n }\n}\n`;
+    const r = run('lint', '--pair', file('a.conf', mk(100)), file('b.conf', mk(90)));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[weight-too-small]');
+    expect(r.stdout).toMatch(/VI_1 \(VRID 51\): script chk fails on A: A 100→95, B 90→90: no failover/);
+  });
+
+  it('keywords prints the reference from the keyword table', () => {
+    const r = run('keywords');
+    expect(r.stdout).toContain('| `virtual_router_id` | `<1..255>` |');
+  });
+});

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rootBlock } from '../../src/config/keywords/root.js';
+import { blocksOf, renderKeywordReference } from '../../src/config/reference.js';
+
+describe('keyword table', () => {
+  it('docs/keywords.md is what the table generates (run `node dist/cli/main.js keywords > docs/keywords.md`)', () => {
+    expect(readFileSync(join(__dirname, '../../docs/keywords.md'), 'utf8')).toBe(renderKeywordReference(rootBlock));
+  });
+
+  it('has a doc line for every keyword and no spelling claimed twice in one block', () => {
+    for (const { block, path } of blocksOf(rootBlock)) {
+      const names = block.keywords.flatMap((k) => [k.name, ...(k.aliases ?? []), ...(k.deprecated ?? [])]);
+      expect(new Set(names).size, `duplicate spelling in ${path}`).toBe(names.length);
+      for (const k of block.keywords) expect(k.doc.length, `${path} › ${k.name}`).toBeGreaterThan(5);
+    }
+  });
+});

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+
+const load = (text: string) => loadConfigText(text, 'k.conf', { configId: 'lb1' });
+const rules = (text: string) => load(text).diagnostics.map((d) => `${d.line}:${d.rule}`);
+
+const VI = (body: string) => `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  192.168.1.100/24 dev eth0 label eth0:vip\n }\n}\n`;
+
+describe('vrrp_instance model', () => {
+  it('applies keepalived defaults and global VRRP defaults', () => {
+    const { config, diagnostics } = load(VI(' priority 150'));
+    expect(diagnostics).toEqual([]);
+    const i = config.vrrpInstances[0];
+    expect(i).toMatchObject({
+      name: 'VI_1', state: 'BACKUP', interface: 'eth0', virtualRouterId: 51, priority: 150, advertInt: 1, version: 2,
+      nopreempt: false, preemptDelay: 0, garpMasterDelay: 5, garpMasterRepeat: 5, garpMasterRefresh: 0, downTimerAdverts: 3, accept: true,
+    });
+    expect(i.virtualIpaddress).toMatchObject([{ address: '192.168.1.100', prefix: 24, family: 4, dev: 'eth0', label: 'eth0:vip' }]);
+    expect(i.span).toEqual({ file: 'k.conf', line: 1, col: 1 });
+    expect(i.spans.priority).toEqual({ file: 'k.conf', line: 4, col: 2 });
+    expect(config.globalDefs.vrrpMcastGroup4).toBe('224.0.0.18');
+  });
+
+  it('makes state MASTER without a priority the address owner (255), as keepalived does', () => {
+    expect(load(VI(' state MASTER')).config.vrrpInstances[0].priority).toBe(255);
+    expect(load(VI(' state MASTER\n priority 100')).config.vrrpInstances[0].priority).toBe(100);
+  });
+
+  it('reads authentication, unicast peers, trackers with weights and notify scripts', () => {
+    const { config, diagnostics } = load(`
+vrrp_script chk { script "/usr/local/bin/chk --port 80"
+ weight -20 }
+${VI(` authentication {\n  auth_type PASS\n  auth_pass secret\n }
+ unicast_src_ip 10.0.0.1
+ unicast_peer {\n  10.0.0.2\n  10.0.0.3 min_ttl 250\n }
+ track_interface {\n  eth1 weight -10\n  eth2\n }
+ track_script {\n  chk weight -30 reverse\n }
+ notify_master "/etc/keepalived/notify.sh master" root
+ notify /usr/bin/logger`)}
+global_defs {
+ enable_script_security
+}`);
+    expect(diagnostics).toEqual([]);
+    const i = config.vrrpInstances[0];
+    expect(i.authentication).toMatchObject({ authType: 'PASS', authPass: 'secret' });
+    expect(i.unicastSrcIp).toBe('10.0.0.1');
+    expect(i.unicastPeer).toMatchObject([{ address: '10.0.0.2' }, { address: '10.0.0.3', minTtl: 250 }]);
+    expect(i.trackInterface).toMatchObject([{ name: 'eth1', weight: -10 }, { name: 'eth2' }]);
+    expect(i.trackInterface[1].weight).toBeUndefined();
+    expect(i.trackScript).toMatchObject([{ name: 'chk', weight: -30, reverse: true }]);
+    expect(i.notifyMaster).toMatchObject({ argv: ['/etc/keepalived/notify.sh', 'master'], user: 'root' });
+    expect(config.vrrpScripts[0]).toMatchObject({ name: 'chk', weight: -20, interval: 1, rise: 1, fall: 1, script: { argv: ['/usr/local/bin/chk', '--port', '80'] } });
+  });
+
+  it('accepts mcast_src_ip as the same field as unicast_src_ip', () => {
+    expect(load(VI(' mcast_src_ip 10.1.1.1')).config.vrrpInstances[0].unicastSrcIp).toBe('10.1.1.1');
+  });
+
+  it('takes the first script word as the command and keeps dropped words for lint', () => {
+    const { config } = load('vrrp_script s {\n script /usr/bin/killall -0 nginx\n}\n');
+    expect(config.vrrpScripts[0].script).toMatchObject({ command: '/usr/bin/killall', dropped: ['-0', 'nginx'] });
+  });
+});
+
+describe('keepalived -t findings on VRRP blocks', () => {
+  it('flags values outside their range and keeps the default, with the position of the value', () => {
+    const { config, diagnostics } = load(VI(' priority 300'));
+    expect(diagnostics).toMatchObject([{ rule: 'value-range', line: 4, col: 11, exit: 5 }]);
+    expect(diagnostics[0].message).toContain("number '300' outside range [1, 255]");
+    expect(config.vrrpInstances[0].priority).toBe(100);
+  });
+
+  it('requires a virtual_router_id', () => {
+    expect(rules('vrrp_instance VI_1 {\n virtual_router_id 0\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n')).toEqual(['2:value-range', '1:vrid-missing']);
+  });
+
+  it('rejects state SLAVE and suggests the valid states', () => {
+    const d = load(VI(' state SLAVE')).diagnostics;
+    expect(d).toMatchObject([{ rule: 'value-enum', line: 4 }]);
+    expect(d[0].hint).toContain('MASTER, BACKUP');
+  });
+
+  it('suggests the right spelling for typos, even from another block', () => {
+    const d = load('vrrp_script s {\n script "/bin/true"\n inerval 2\n}\n').diagnostics;
+    expect(d[0]).toMatchObject({ rule: 'unknown-keyword', line: 3 });
+    expect(d[0].hint).toBe("did you mean 'interval'?");
+  });
+
+  it('rounds a fractional VRRPv2 advert_int and keeps it in v3', () => {
+    const v2 = load(VI(' advert_int 0.5'));
+    expect(v2.diagnostics.map((d) => d.rule)).toEqual(['advert-int-v2']);
+    expect(v2.config.vrrpInstances[0].advertInt).toBe(1);
+    const v3 = load(VI(' advert_int 0.5\n version 3'));
+    expect(v3.diagnostics).toEqual([]);
+    expect(v3.config.vrrpInstances[0].advertInt).toBe(0.5);
+  });
+
+  it('clears nopreempt and preempt_delay with state MASTER', () => {
+    const r = load(VI(' state MASTER\n priority 100\n nopreempt\n preempt_delay 10'));
+    expect(r.diagnostics.map((d) => d.rule)).toEqual(['nopreempt-master', 'preempt-delay-master']);
+    expect(r.config.vrrpInstances[0]).toMatchObject({ nopreempt: false, preemptDelay: 0 });
+  });
+
+  it('truncates auth_pass to 8 characters', () => {
+    const r = load(VI(' authentication {\n auth_type PASS\n auth_pass 123456789\n }'));
+    expect(r.diagnostics.map((d) => `${d.line}:${d.rule}`)).toEqual(['6:auth-pass-long']);
+    expect(r.config.vrrpInstances[0].authentication?.authPass).toBe('12345678');
+  });
+
+  it('drops a track_script that names no vrrp_script', () => {
+    const r = load(VI(' track_script {\n  chk_nginx\n }'));
+    expect(r.diagnostics.map((d) => `${d.line}:${d.rule}`)).toEqual(['5:track-missing']);
+    expect(r.config.vrrpInstances[0].trackScript).toEqual([]);
+  });
+
+  it('reports the same VRID twice on one interface', () => {
+    const two = VI('') + VI('').replace('VI_1', 'VI_2');
+    expect(load(two).diagnostics.map((d) => d.rule)).toEqual(['vrid-duplicate']);
+    // Different unicast peer sets may share a VRID.
+    const uni = VI(' unicast_peer {\n 10.0.0.2\n }') + VI(' unicast_peer {\n 10.0.0.3\n }').replace('VI_1', 'VI_2');
+    expect(load(uni).diagnostics).toEqual([]);
+  });
+
+  it('checks sync group members', () => {
+    const r = load(`vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n${VI('')}`);
+    expect(r.diagnostics.map((d) => d.rule)).toEqual(['sync-group-member-missing', 'sync-group-single']);
+  });
+
+  it('exits 6 when scripts run without enable_script_security', () => {
+    const r = load(`vrrp_script chk {\n script "/bin/true"\n}\n${VI(' track_script {\n chk\n }')}`);
+    expect(r.diagnostics).toMatchObject([{ rule: 'script-security', exit: 6, line: 2 }]);
+  });
+
+  it('reports an address of the other family and drops it', () => {
+    const r = load(VI('').replace('192.168.1.100/24 dev eth0 label eth0:vip', '10.0.0.1\n fe80::1'));
+    expect(r.diagnostics.map((d) => d.rule)).toEqual(['vip-family']);
+    expect(r.config.vrrpInstances[0].virtualIpaddress).toHaveLength(1);
+  });
+
+  it('reports leaf keywords used as blocks and blocks used as leaves', () => {
+    expect(rules(VI(' priority 100 {\n }\n virtual_routes 10.0.0.0/8'))).toEqual(['4:block-unexpected', '6:block-expected']);
+  });
+
+  it('warns about deprecated spellings and names the replacement', () => {
+    const r = load('vrrp_track_file f {\n file /tmp/x\n}\n');
+    expect(r.diagnostics).toMatchObject([{ rule: 'deprecated-keyword', severity: 'warning', exit: 0 }]);
+    expect(r.diagnostics[0].hint).toBe('write track_file');
+    expect(r.config.trackFiles[0]).toMatchObject({ name: 'f', file: '/tmp/x', weight: 1 });
+  });
+});
