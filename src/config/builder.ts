@@ -48,11 +48,16 @@ export function makeContext(diags: Diagnostics): BuildContext {
   };
 }
 
+/** A block that is only a list (virtual_ipaddress...): its field holds the array itself. */
+function isPureList(kw: KeywordSpec): boolean {
+  return !!kw.block?.item && kw.block.keywords.length === 0 && !kw.block.header && !kw.multiple;
+}
+
 /** The value a fresh block object starts with: every keyword's documented default. */
 export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
   for (const kw of spec.keywords) {
-    if (kw.multiple || (kw.block?.item && kw.block.keywords.length === 0)) obj[kw.field] ??= [];
+    if (kw.multiple || isPureList(kw)) obj[kw.field] ??= [];
     else if (kw.default !== undefined && !(kw.field in obj)) obj[kw.field] = structuredClone(kw.default);
   }
   if (spec.item) obj[spec.item.field] ??= [];
@@ -92,7 +97,7 @@ export class Builder {
     for (const st of children) {
       if (spec.item) {
         if (st.children) this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
-        const item = spec.item.parse(st, this.ctx);
+        const item = spec.item.parse(st, this.ctx, obj);
         if (item !== undefined) (obj[spec.item.field] as unknown[]).push(item);
         continue;
       }
@@ -108,18 +113,18 @@ export class Builder {
         else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
       }
       if (kw.since) {
-        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; keepalived 2.2.x rejects it`);
+        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
       }
       if (kw.block) {
         if (!st.children) {
           this.ctx.error(st, 'block-expected', `'${st.keyword}' opens a block`, `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`);
           continue;
         }
-        if (kw.block.item && kw.block.keywords.length === 0) {
+        if (isPureList(kw)) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
           const list = (obj[kw.field] ??= []) as unknown[];
-          list.push(...(this.block(kw.block, st)[kw.block.item.field] as unknown[]));
+          list.push(...(this.block(kw.block, st)[kw.block.item!.field] as unknown[]));
         } else if (kw.multiple) (obj[kw.field] as unknown[]).push(this.block(kw.block, st));
         else obj[kw.field] = this.block(kw.block, st, obj[kw.field] as Record<string, unknown> | undefined);
         spans[kw.field] ??= spanOf(st.head);
@@ -135,13 +140,15 @@ export class Builder {
         this.ctx.error(at, parsed.rule ?? 'value-invalid', `${kw.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${kw.name} ${kw.type!.usage}`);
         continue;
       }
+      if (parsed.warning) this.ctx.warning(parsed.word ?? st.head, 'value-adjusted', `${kw.name}: ${parsed.warning}`);
+      const first = spans[kw.field];
       if (kw.multiple) (obj[kw.field] as unknown[]).push(parsed.value);
-      else if (kw.apply) kw.apply(parsed.value, obj);
+      else if (first && kw.keepFirst) {
+        this.ctx.error(st.head, 'keyword-repeated', `'${kw.name}' is already set at line ${first.line}; keeping the first`, 'remove one of them');
+        continue;
+      } else if (kw.apply) kw.apply(parsed.value, obj);
       else {
-        if (spans[kw.field]) {
-          const first = spans[kw.field];
-          this.ctx.warning(st.head, 'keyword-repeated', `'${kw.name}' already set at line ${first.line}; this one wins`);
-        }
+        if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${kw.name}' already set at line ${first.line}; this one wins`);
         obj[kw.field] = parsed.value;
       }
       spans[kw.field] = spanOf(st.head);

@@ -25,6 +25,8 @@ export interface ReaderOptions {
   env?: NodeJS.ProcessEnv;
   /** Seeded `${_RANDOM}` so config tests are reproducible (keepalived: random_seed). */
   random?: () => number;
+  /** Stop after this many lines after expansion (default 1,000,000): a runaway ~SEQ must not hang. */
+  maxLines?: number;
   /** In-memory files, for tests and the lab's inline configs; fall back to disk. */
   files?: ReadonlyMap<string, string>;
 }
@@ -40,8 +42,8 @@ const COND_RE = /^@(\^?)(\S+)\s*(.*)$/;
 const GEN_RE = /^~(SEQx?|LST)\(/;
 const MAX_EXPANSION_DEPTH = 32;
 const MAX_INCLUDE_DEPTH = 64;
-// A definition used recursively or a ~SEQ over 10^9 values must stop, not hang or exhaust memory.
 const MAX_GENERATED_LINES = 1_000_000;
+const MAX_EXPANDED_CHARS = 1 << 20;
 
 /** Includes that fail on a missing match regardless of `-e` (observed with keepalived 2.2.7: exit 6). */
 const STRICT_INCLUDES = new Set(['includem', 'includew', 'includea']);
@@ -52,6 +54,8 @@ export class ConfigReader {
   readonly files: string[] = [];
   readonly lines: LogicalLine[] = [];
   private generated = 0;
+  private expandedChars = 0;
+  private expansionCapped = false;
 
   constructor(private readonly opts: ReaderOptions, private readonly diags: Diagnostics) {}
 
@@ -170,10 +174,14 @@ export class ConfigReader {
     this.push(body, file, line, c0, map);
   }
 
+  private get maxLines(): number {
+    return this.opts.maxLines ?? MAX_GENERATED_LINES;
+  }
+
   private push(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
-    if (++this.generated > MAX_GENERATED_LINES) {
-      if (this.generated === MAX_GENERATED_LINES + 1) {
-        this.diags.error({ file, line, col }, 'expansion-limit', `more than ${MAX_GENERATED_LINES} lines after expansion; stopping here`, { exit: 4 });
+    if (++this.generated > this.maxLines) {
+      if (this.generated === this.maxLines + 1) {
+        this.diags.error({ file, line, col }, 'expansion-limit', `more than ${this.maxLines} lines after expansion; stopping here`, { exit: 4 });
       }
       return;
     }
@@ -246,7 +254,7 @@ export class ConfigReader {
     for (const values of sets.rows) {
       sets.names.forEach((n, k) => this.defs.set(n, { lines: [values[k]], at }));
       this.processLine(rest, at.file, at.line, restCol, restCols);
-      if (this.generated > MAX_GENERATED_LINES) break;
+      if (this.generated > this.maxLines) break;
     }
     for (const [n, d] of saved) if (d) this.defs.set(n, d); else this.defs.delete(n);
   }
@@ -267,7 +275,7 @@ export class ConfigReader {
     const rows: string[][] = [];
     for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
       rows.push([hex ? v.toString(16) : String(v)]);
-      if (rows.length > MAX_GENERATED_LINES) break;
+      if (rows.length > this.maxLines) break;
     }
     return { names: [name], rows };
   }
@@ -293,6 +301,13 @@ export class ConfigReader {
 
   /** Expand definitions; the result may be several lines when a multi-line definition is used. */
   private expand(text: string, cols: number[], at: Span, depth: number): { text: string; cols: number[] }[] {
+    if (depth === 0) this.expandedChars = 0;
+    // Definitions that use each other twice double at every level: cap the work, not just depth.
+    if ((this.expandedChars += text.length) > MAX_EXPANDED_CHARS) {
+      if (!this.expansionCapped) this.diags.error(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`);
+      this.expansionCapped = true;
+      return [{ text, cols }];
+    }
     if (depth > MAX_EXPANSION_DEPTH) {
       this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
       return [{ text, cols }];

@@ -1,17 +1,19 @@
 // After building: keepalived's whole-config adjustments and cross-reference checks, per subsystem.
 import type { BuildContext } from './schema.js';
 import type { Config } from './model/index.js';
+import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
 export function resolveConfig(cfg: Config, ctx: BuildContext): void {
   resolveVrrp(cfg, ctx);
+  resolveLvs(cfg, ctx);
   checkScriptSecurity(cfg, ctx);
 }
 
 /** keepalived -t exits 6 when scripts would run without enable_script_security. */
 function checkScriptSecurity(cfg: Config, ctx: BuildContext): void {
   if (cfg.globalDefs.enableScriptSecurity) return;
-  const used = vrrpScriptsInUse(cfg);
+  const used = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
   if (used.length === 0) return;
   ctx.diags.error(used[0].at, 'script-security', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.', {
     hint: `add enable_script_security (and script_user) to global_defs; first script: ${used[0].what}`,

@@ -39,6 +39,8 @@ export interface KeywordSpec {
   aliases?: readonly string[];
   /** Spellings keepalived still accepts but that have a replacement; lint warns. */
   deprecated?: readonly string[];
+  /** keepalived keeps the first value and reports later ones (notify_up, digest...). */
+  keepFirst?: boolean;
   /** Keepalived reports a config error for the deprecated spelling too (nb_get_retry). */
   deprecatedIsError?: boolean;
   default?: unknown;
@@ -64,7 +66,7 @@ export interface BlockSpec<T> {
    * List blocks (virtual_ipaddress, unicast_peer, track_script...) read each line as an item
    * instead of a keyword. Returning undefined drops the line (its error already reported).
    */
-  item?: { field: string; usage: string; parse: (st: Statement, ctx: BuildContext) => unknown };
+  item?: { field: string; usage: string; parse: (st: Statement, ctx: BuildContext, owner: T) => unknown };
   /** Block-end validation and derived defaults (keepalived's install_level_end_handler). */
   finish?: (obj: T, st: Statement, ctx: BuildContext) => void;
 }

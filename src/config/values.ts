@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import type { Word } from './tokens.js';
 
-export type Parsed<V> = { value: V; warning?: string } | { error: string; hint?: string; word?: Word; rule?: string };
+export type Parsed<V> = { value: V; warning?: string; word?: Word } | { error: string; hint?: string; word?: Word; rule?: string };
 
 export interface ValueType<V> {
   /** How the arguments look, for docs and messages: `<1..255>`, `on|off`. */

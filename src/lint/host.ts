@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config } from '../config/model/index.js';
+import { lvsScriptsInUse } from '../config/resolve-lvs.js';
 import { vrrpScriptsInUse } from '../config/resolve-vrrp.js';
 
 function diag(at: Span, rule: string, message: string, hint?: string): Diagnostic {
@@ -20,7 +21,7 @@ export function hostChecks(cfg: Config, sysClassNet = '/sys/class/net'): Diagnos
       if (!hasIf(t.name)) out.push(diag(t.span, 'host-interface', `track_interface ${t.name} of ${inst.name} doesn't exist`));
     }
   }
-  for (const { script, at, what } of vrrpScriptsInUse(cfg)) {
+  for (const { script, at, what } of [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)]) {
     const prog = script.argv[0];
     if (!prog || !prog.startsWith('/')) continue;
     try {

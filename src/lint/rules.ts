@@ -2,6 +2,7 @@
 // typo. Each rule has a stable id (docs/rules.md) and one small check over the typed model.
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config, ScriptRef } from '../config/model/index.js';
+import { lvsScriptsInUse } from '../config/resolve-lvs.js';
 import { vrrpScriptsInUse } from '../config/resolve-vrrp.js';
 
 export interface Reporter {
@@ -70,7 +71,7 @@ export const lintRules: LintRule[] = [
 ];
 
 function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
-  const out = vrrpScriptsInUse(cfg);
+  const out = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
   // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway.
   for (const s of cfg.vrrpScripts) {
     if (s.script && !out.some((o) => o.script === s.script)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });

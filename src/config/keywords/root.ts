@@ -4,7 +4,7 @@ import { defineBlock, keywords } from '../schema.js';
 import { decimal, flag, word } from '../values.js';
 import type { Config, GlobalDefs } from '../model/index.js';
 import { garpGroupBlock, globalDefsBlock, interfaceDelaysBlock, linkbeatBlock } from './global.js';
-import { sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
+import { skippedByKeepalived, sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
 import {
   bfdInstanceBlock, staticAddressBlock, staticRoutesBlock, staticRulesBlock, syncGroupBlock,
   trackFileBlock, trackGroupBlock, trackProcessBlock, vrrpInstanceBlock, vrrpScriptBlock,
@@ -42,6 +42,9 @@ export const rootBlock = defineBlock<Config>({
     r.b('SSL', sslBlock, { field: 'ssl' }),
   ],
   finish(cfg) {
+    // Blocks keepalived reports and then drops (bad address, no entries) are not in its model.
+    cfg.virtualServers = cfg.virtualServers.filter((v) => !skippedByKeepalived(v));
+    cfg.virtualServerGroups = cfg.virtualServerGroups.filter((g) => !skippedByKeepalived(g));
     // A config without global_defs still has keepalived's global defaults.
     cfg.globalDefs ??= { span: cfg.span, spans: {}, netlinkBuffers: {}, ...defaultsOf(globalDefsBlock) } as GlobalDefs;
   },

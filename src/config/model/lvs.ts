@@ -1,7 +1,284 @@
-// LVS blocks of keepalived.conf(5): virtual_server_group, virtual_server, real_server, checkers, SSL.
-// (Filled in by the LVS keyword table work; see src/config/keywords/lvs.ts.)
-import type { Named, Located } from './common.js';
+// LVS blocks of keepalived.conf(5): virtual_server_group, virtual_server, real_server, the
+// checkers and the top-level SSL block. Timers are seconds. Fields a lower level inherits from a
+// higher one (VS → RS → checker) stay undefined when not written; keywords/checkers.ts
+// effectiveTiming() resolves them with keepalived's defaults.
+import type { Item, Located, Named, ScriptRef } from './common.js';
 
-export interface VirtualServerGroup extends Named {}
-export interface VirtualServer extends Located {}
-export interface SslConfig extends Located {}
+export type LvsScheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'sh' | 'mh' | 'dh' | 'fo' | 'ovf' | 'lblcr' | 'sed' | 'nq' | 'twos';
+
+/** Scheduler flag keywords of virtual_server, as written (`ipvsadm -b`, `ops` is `ipvsadm -o`). */
+export type SchedulerFlag = 'flag-1' | 'flag-2' | 'flag-3' | 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback' | 'ops';
+
+/** `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */
+export interface LvsMethod {
+  method: 'NAT' | 'DR' | 'TUN';
+  /** TUN only; keepalived's default is ipip. */
+  tunnelType?: 'ipip' | 'gue' | 'gre';
+  /** GUE tunnels only (mandatory there). */
+  tunnelPort?: number;
+  /** Tunnel checksum option (keepalived default nocsum). */
+  checksum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+/** `IP [PORT]` of sorry_server (a port of 0 means none, as in keepalived). */
+export interface ServerAddress {
+  address: string;
+  family: 4 | 6;
+  port?: number;
+}
+
+// ---- virtual_server_group ------------------------------------------------------------------
+
+/** `IP [PORT]`, `IP-END [PORT]`, `IP-IP [PORT]` or `IP/LEN [PORT]` line of a virtual_server_group. */
+export interface VsgAddressEntry extends Item {
+  kind: 'address';
+  /** First address of the range (the address itself when no range). */
+  address: string;
+  family: 4 | 6;
+  /** Last address of a range (`192.168.1.1-10`, `a-b`, or the end of an `/LEN` block). */
+  end?: string;
+  prefix?: number;
+  port?: number;
+}
+
+/** `fwmark N [inet|inet6]` line of a virtual_server_group. */
+export interface VsgFwmarkEntry extends Item {
+  kind: 'fwmark';
+  fwmark: number;
+  family?: 4 | 6;
+}
+
+export type VsgEntry = VsgAddressEntry | VsgFwmarkEntry;
+
+export interface VirtualServerGroup extends Named {
+  entries: VsgEntry[];
+}
+
+// ---- timers shared by virtual_server, real_server and checkers --------------------------
+
+/** Unset means inherited (checker ← real_server ← virtual_server) or keepalived's default. */
+export interface CheckerTimers {
+  /** Seconds; default 5. */
+  connectTimeout?: number;
+  /** Seconds between checks; default 60. */
+  delayLoop?: number;
+  /** Extra attempts before a failure counts; default 1 (MISC_CHECK 0, DNS_CHECK 3). */
+  retry?: number;
+  /** Seconds; default 1 (HTTP_GET/SSL_GET 3, DNS_CHECK delay_loop). */
+  delayBeforeRetry?: number;
+  /** Seconds of random delay before the first check; default delay_loop, 0 disables. */
+  warmup?: number;
+}
+
+// ---- checkers ------------------------------------------------------------------------------
+
+export type CheckerType = 'HTTP_GET' | 'SSL_GET' | 'TCP_CHECK' | 'SMTP_CHECK' | 'DNS_CHECK' | 'MISC_CHECK' | 'UDP_CHECK' | 'PING_CHECK' | 'FILE_CHECK' | 'BFD_CHECK';
+
+/** Connection options of network checkers (not MISC_CHECK, FILE_CHECK, BFD_CHECK). */
+export interface ConnectionOptions {
+  /** Default: the real server address. */
+  connectIp?: string;
+  /** Default: the real server port. */
+  connectPort?: number;
+  bindto?: string;
+  bindIf?: string;
+  bindPort?: number;
+  /** SO_MARK for the checker's packets. */
+  fwmark?: number;
+  connectTimeout?: number;
+}
+
+/** Keywords every checker except FILE_CHECK and BFD_CHECK has. */
+export interface CheckerCommon extends Located {
+  /** Unset: the real server's alpha. */
+  alpha?: boolean;
+  retry?: number;
+  delayBeforeRetry?: number;
+  warmup?: number;
+  delayLoop?: number;
+  /** Log every failure, not only state changes (also on when global checker_log_all_failures is). */
+  logAllFailures: boolean;
+}
+
+export interface NetworkChecker extends CheckerCommon, ConnectionOptions {}
+
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export interface HttpUrl extends Located {
+  /** Mandatory; a url without one is dropped. */
+  path?: string;
+  /** MD5 of the body, 32 lower-case hex digits. */
+  digest?: string;
+  /** Accepted status codes; 200-299 when none is given. Every status_code line adds to it. */
+  statusCode: StatusRange[];
+  virtualhost?: string;
+  /** PCRE2 pattern, as written. */
+  regex?: string;
+  regexNoMatch: boolean;
+  regexOptions: string[];
+  regexStack?: { start: number; max: number };
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+  /** SSL_GET only, keepalived 2.2.8+. */
+  tlsCompliant?: boolean;
+}
+
+export interface HttpCheck extends NetworkChecker {
+  type: 'HTTP_GET' | 'SSL_GET';
+  httpProtocol: '1.0' | '1.0C' | '1.1';
+  fastRecovery: boolean;
+  /** Host header; unset: the real server's, then the virtual server's virtualhost. */
+  virtualhost?: string;
+  enableSni: boolean;
+  sniName?: string;
+  tlsCompliant?: boolean;
+  urls: HttpUrl[];
+}
+
+export interface TcpCheck extends NetworkChecker {
+  type: 'TCP_CHECK';
+}
+
+export interface PingCheck extends NetworkChecker {
+  type: 'PING_CHECK';
+}
+
+/** The deprecated `host { ... }` sub-block of SMTP_CHECK: one more checker per host. */
+export interface SmtpHost extends CheckerCommon, ConnectionOptions {}
+
+export interface SmtpCheck extends NetworkChecker {
+  type: 'SMTP_CHECK';
+  heloName: string;
+  hosts: SmtpHost[];
+}
+
+export type DnsQueryType = 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA' | 'RRSIG' | 'DNSKEY';
+
+export interface DnsCheck extends NetworkChecker {
+  type: 'DNS_CHECK';
+  /** The `type` keyword (the field name `type` is the checker discriminator). */
+  queryType: DnsQueryType;
+  name: string;
+}
+
+export interface MiscCheck extends CheckerCommon {
+  type: 'MISC_CHECK';
+  miscPath?: ScriptRef;
+  /** Whole seconds; unset: the checker's delay_loop. */
+  miscTimeout?: number;
+  miscDynamic: boolean;
+  user?: { user: string; group?: string };
+}
+
+export interface UdpCheck extends NetworkChecker {
+  type: 'UDP_CHECK';
+  /** Bytes to send as lower-case hex; unset: a random payload. */
+  payload?: string;
+  requireReply: boolean;
+  /** Expected reply prefix as lower-case hex, `x` for an ignored nibble. */
+  requireReplyData?: string;
+  minReplyLength: number;
+  maxReplyLength: number;
+}
+
+export interface FileCheck extends Located {
+  type: 'FILE_CHECK';
+  /** Name of a top-level track_file block. */
+  trackFile?: string;
+  /** Unset: the track_file's own weight. */
+  weight?: number;
+  weightReverse: boolean;
+}
+
+export interface BfdCheck extends Located {
+  type: 'BFD_CHECK';
+  /** Name of a bfd_instance. */
+  name?: string;
+  alpha?: boolean;
+}
+
+export type Checker = HttpCheck | TcpCheck | PingCheck | SmtpCheck | DnsCheck | MiscCheck | UdpCheck | FileCheck | BfdCheck;
+
+// ---- real_server / virtual_server ----------------------------------------------------------
+
+export interface RealServer extends Located, CheckerTimers {
+  address: string;
+  family: 4 | 6;
+  /** Unset: the virtual server's port (fwmark services: none). */
+  port?: number;
+  /** 0..2147483647; unset: the virtual server's weight (1). */
+  weight?: number;
+  /** Unset: the virtual server's lvs_method. */
+  lvsMethod?: LvsMethod;
+  notifyUp?: ScriptRef;
+  notifyDown?: ScriptRef;
+  uthreshold?: number;
+  lthreshold?: number;
+  /** Unset: the virtual server's inhibit_on_failure. */
+  inhibitOnFailure?: boolean;
+  /** Unset: the virtual server's alpha. */
+  alpha?: boolean;
+  /** Unset: global smtp_alert_checker / smtp_alert, else on. */
+  smtpAlert?: boolean;
+  virtualhost?: string;
+  snmpName?: string;
+  /** Every checker block, in config order. */
+  checkers: Checker[];
+}
+
+export type VirtualServerKind = 'address' | 'fwmark' | 'group';
+
+export interface VirtualServer extends Located, CheckerTimers {
+  /** Which header form: `IP [PORT]`, `fwmark N` or `group NAME`. */
+  kind: VirtualServerKind;
+  address?: string;
+  family?: 4 | 6;
+  /** Unset (or 0 as written): only valid for persistent services. */
+  port?: number;
+  fwmark?: number;
+  /** The virtual_server_group name. */
+  group?: string;
+  /** `lvs_sched`, old spelling `lb_algo`; unset: wlc (keepalived reports it). */
+  lvsSched?: LvsScheduler;
+  schedulerFlags: SchedulerFlag[];
+  /** Accepted, no effect. */
+  hashed: boolean;
+  /** `lvs_method`, old spelling `lb_kind`; unset: NAT (keepalived reports it). */
+  lvsMethod?: LvsMethod;
+  /** Seconds; unset: not persistent. */
+  persistenceTimeout?: number;
+  /** IPv4 netmask or IPv6 prefix length, as written. */
+  persistenceGranularity?: string;
+  persistenceEngine?: string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  ipFamily?: 'inet' | 'inet6';
+  haSuspend: boolean;
+  /** Unset: global smtp_alert_checker / smtp_alert, else off. */
+  smtpAlert?: boolean;
+  virtualhost?: string;
+  snmpName?: string;
+  alpha: boolean;
+  omega: boolean;
+  quorum: number;
+  hysteresis: number;
+  quorumUp?: ScriptRef;
+  quorumDown?: ScriptRef;
+  /** Default weight of real servers. */
+  weight: number;
+  inhibitOnFailure: boolean;
+  sorryServer?: ServerAddress;
+  sorryServerInhibit: boolean;
+  sorryServerLvsMethod?: LvsMethod;
+  realServers: RealServer[];
+}
+
+/** The top-level `SSL { }` block: TLS context of SSL_GET checkers (generated when absent). */
+export interface SslConfig extends Located {
+  password?: string;
+  ca?: string;
+  certificate?: string;
+  key?: string;
+}

@@ -1,0 +1,80 @@
+// Broken input never crashes the config front end: mutated configs give diagnostics, not
+// exceptions, and every diagnostic is well formed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+import { runLint } from '../../src/lint/rules.js';
+
+const EXAMPLES = join(__dirname, '../../conf-examples');
+const corpus = readdirSync(EXAMPLES).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(EXAMPLES, f), 'latin1'));
+
+function check(text: string): void {
+  const r = loadConfigText(text, 'fuzz.conf', { configId: 'x', random: () => 0.5, maxLines: 20_000 });
+  runLint(r.config);
+  for (const d of r.diagnostics) {
+    expect(d.file).toBe('fuzz.conf');
+    expect(Number.isInteger(d.line) && d.line >= 1).toBe(true);
+    expect(Number.isInteger(d.col) && d.col >= 1).toBe(true);
+    expect(['error', 'warning']).toContain(d.severity);
+    expect(d.rule).toMatch(/^[a-z0-9-]+$/);
+    expect(d.message.length).toBeGreaterThan(0);
+  }
+}
+
+const mutation = fc.oneof(
+  // truncate anywhere
+  fc.tuple(fc.constant('truncate'), fc.nat(), fc.constant('')),
+  // insert a random chunk: braces, quotes, comment and preprocessor characters, binary bytes
+  fc.tuple(fc.constant('insert'), fc.nat(), fc.string({ unit: fc.constantFrom('{', '}', '"', "'", '#', '!', '$', '@', '~', '\\', '\n', ' ', '\0', '\xff', 'x', '1', '(', ')', ',') })),
+  fc.tuple(fc.constant('insert'), fc.nat(), fc.string({ unit: 'binary', maxLength: 40 })),
+  // delete a span
+  fc.tuple(fc.constant('delete'), fc.nat(), fc.nat({ max: 200 }).map(String)),
+);
+
+function apply(text: string, muts: [string, number, string][]): string {
+  let t = text;
+  for (const [op, pos, arg] of muts) {
+    const p = t.length ? pos % (t.length + 1) : 0;
+    if (op === 'truncate') t = t.slice(0, p);
+    else if (op === 'insert') t = t.slice(0, p) + arg + t.slice(p);
+    else t = t.slice(0, p) + t.slice(p + Number(arg));
+  }
+  return t;
+}
+
+describe('fuzzing the config front end', () => {
+  it('mutated example configs give diagnostics, never exceptions', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 8 }), (base, muts) => check(apply(base, muts as [string, number, string][]))),
+      { numRuns: 400, seed: 20261123 },
+    );
+  });
+
+  it('arbitrary text (including binary) is handled', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (s) => check(s)), { numRuns: 300, seed: 7 });
+  });
+
+  it('deep nesting, many unclosed blocks, and stray closers', () => {
+    check('a {\n'.repeat(5000));
+    check('}\n'.repeat(5000));
+    check('vrrp_instance X {\n'.repeat(2000) + '}\n'.repeat(1000));
+    const r = loadConfigText('a { '.repeat(3000), 'fuzz.conf', { configId: 'x' });
+    expect(r.diagnostics.find((d) => d.rule === 'brace-missing')?.message).toContain("There are 3000 missing '}'s");
+  });
+
+  it('runaway expansion is cut off with a diagnostic', () => {
+    const r = loadConfigText('~SEQ(A, 1, 2000) ~SEQ(B, 1, 2000) x $A $B\n', 'fuzz.conf', { configId: 'x', maxLines: 10_000 });
+    expect(r.diagnostics.map((d) => d.rule)).toContain('expansion-limit');
+    const rec = loadConfigText('$A=$B $B\n$B=$A $A\nx $A\n', 'fuzz.conf', { configId: 'x' });
+    expect(rec.diagnostics.map((d) => d.rule)).toContain('definition-recursive');
+  });
+
+  it('a huge file parses', () => {
+    const block = (i: number) => `vrrp_instance VI_${i} {\n interface eth0\n virtual_router_id ${(i % 255) + 1}\n priority 100\n virtual_ipaddress {\n  10.${i >> 8}.${i & 255}.1\n }\n}\n`;
+    const text = Array.from({ length: 6000 }, (_, i) => block(i)).join('');
+    const r = loadConfigText(text, 'fuzz.conf', { configId: 'x' });
+    expect(r.config.vrrpInstances).toHaveLength(6000);
+  });
+});
