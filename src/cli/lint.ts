@@ -3,7 +3,6 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { formatDiagnostic, orderDiagnostics, type Diagnostic } from '../config/diagnostics.js';
 import { runLint } from '../lint/rules.js';
 import { lintPair, type FaultOutcome } from '../lint/pair.js';
-import { hostChecks } from '../lint/host.js';
 
 export const LINT_USAGE = `Usage: keepalived-ts lint FILE... [--format text|json] [--strict] [--host] [-i ID]
        keepalived-ts lint --pair A.conf B.conf [--format text|json] [--strict]
@@ -47,9 +46,8 @@ function parse(argv: string[]): LintOptions | string {
 }
 
 function lintOne(file: string, o: LintOptions): { loaded: LoadResult; diagnostics: Diagnostic[] } {
-  const loaded = loadConfig(file, { configId: o.configId });
-  const extra = [...runLint(loaded.config), ...(o.host ? hostChecks(loaded.config) : [])];
-  return { loaded, diagnostics: orderDiagnostics([...loaded.diagnostics, ...extra], loaded.files) };
+  const loaded = loadConfig(file, { configId: o.configId, host: o.host });
+  return { loaded, diagnostics: orderDiagnostics([...loaded.diagnostics, ...runLint(loaded.config)], loaded.files) };
 }
 
 function formatOutcome(f: FaultOutcome): string {

@@ -87,8 +87,19 @@ export class Builder {
   private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): Record<string, unknown> {
     const obj = into ?? this.fresh(spec, st, st);
     this.fill(spec, obj, st.children ?? []);
-    spec.finish?.(obj, st, this.ctx);
+    if (spec.finish) spec.finish(obj, st, this.blockEndContext(st));
     return obj;
+  }
+
+  /** Block-end findings are about the whole block: they cover it up to its closing brace
+   * (keepalived reports them at the `}` line, we at the keyword that opened the block). */
+  private blockEndContext(st: Statement): BuildContext {
+    const endLine = (at: Span): number | undefined => (at.line === st.line && at.file === st.file ? st.end?.line : undefined);
+    return {
+      diags: this.ctx.diags,
+      error: (at, rule, message, hint) => this.ctx.diags.error(at, rule, message, { hint, endLine: endLine(at) }),
+      warning: (at, rule, message, hint) => this.ctx.diags.warning(at, rule, message, { hint, endLine: endLine(at) }),
+    };
   }
 
   private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: Statement[]): void {
@@ -172,7 +183,7 @@ export class Builder {
         }
       }
     }
-    const skipped = st.children ? ' (its block is skipped)' : '';
-    this.ctx.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'${skipped}`, hint);
+    const skipped = st.children ? ` (its block${st.end && st.end.line > st.line ? `, to line ${st.end.line},` : ''} is skipped)` : '';
+    this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'${skipped}`, { hint, endLine: st.end?.line });
   }
 }

@@ -25,21 +25,25 @@ export interface Diagnostic extends Span {
   /** What to write instead, when we know. */
   hint?: string;
   exit: ExitClass;
+  /** Last line the finding covers, when it is about a whole block (a skipped unknown block). */
+  endLine?: number;
 }
 
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
 
-  add(at: Span, severity: Severity, rule: string, message: string, opts: { hint?: string; exit?: ExitClass } = {}): void {
+  add(at: Span, severity: Severity, rule: string, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
     const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
-    this.items.push({ file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit });
+    const d: Diagnostic = { file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit };
+    if (opts.endLine !== undefined) d.endLine = opts.endLine;
+    this.items.push(d);
   }
 
-  error(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass }): void {
+  error(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
     this.add(at, 'error', rule, message, opts);
   }
 
-  warning(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass }): void {
+  warning(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
     this.add(at, 'warning', rule, message, opts);
   }
 }

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { rootBlock } from './keywords/root.js';
 import type { Config } from './model/index.js';
 import { parseFile, parseText, type ParseOptions, type ParseResult } from './parse.js';
+import { realHost, type HostProbe } from './resolve-host.js';
 import { resolveConfig } from './resolve.js';
 
 export interface LoadResult {
@@ -13,19 +14,24 @@ export interface LoadResult {
   lines: number;
 }
 
-function build(parsed: ParseResult, main: string): LoadResult {
+export interface LoadOptions extends ParseOptions {
+  /** Also check this machine (interfaces, script files), as keepalived -t does; `true` probes the real host. */
+  host?: boolean | HostProbe;
+}
+
+function build(parsed: ParseResult, main: string, opts: LoadOptions): LoadResult {
   const ctx = makeContext(parsed.diagnostics);
   const config = new Builder(rootBlock, ctx).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as Config;
-  resolveConfig(config, ctx);
+  resolveConfig(config, ctx, opts.host === true ? realHost : opts.host || undefined);
   return { config, diagnostics: parsed.diagnostics.items, files: parsed.files, lines: parsed.lines };
 }
 
-export function loadConfig(path: string, opts: ParseOptions = {}): LoadResult {
-  return build(parseFile(path, opts), path);
+export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
+  return build(parseFile(path, opts), path, opts);
 }
 
-export function loadConfigText(text: string, name = 'keepalived.conf', opts: ParseOptions = {}): LoadResult {
-  return build(parseText(text, name, opts), name);
+export function loadConfigText(text: string, name = 'keepalived.conf', opts: LoadOptions = {}): LoadResult {
+  return build(parseText(text, name, opts), name, opts);
 }
 
 export type { Config } from './model/index.js';

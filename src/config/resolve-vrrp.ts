@@ -23,6 +23,8 @@ function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], know
 
 export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
   const g = cfg.globalDefs;
+  // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
+  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
   const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
   const files = new Set(cfg.trackFiles.map((s) => s.name));
   const processes = new Set(cfg.trackProcesses.map((s) => s.name));
@@ -75,6 +77,20 @@ export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
       ctx.error(where('preemptDelay'), 'preempt-delay-master', `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`, 'use state BACKUP with preempt_delay');
       inst.preemptDelay = 0;
     }
+    if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH') {
+      ctx.error(where('state'), 'master-ah', `(${inst.name}) Initial state master is incompatible with AH authentication - clearing`, 'use state BACKUP with AH authentication');
+      inst.state = 'BACKUP';
+    }
+    for (const r of inst.virtualRoutes) {
+      if (!r.dev && !r.noTrack) {
+        ctx.error(r.span, 'route-no-interface', `Warning - cannot track route ${r.to} with no interface specified, not tracking`, 'add dev IF, or no_track');
+        r.noTrack = true;
+      }
+    }
+    if (inst.lvsSyncDaemonInterface !== undefined) {
+      ctx.error(where('lvsSyncDaemonInterface'), 'deprecated-keyword', `(${inst.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, `write in global_defs: lvs_sync_daemon ${inst.lvsSyncDaemonInterface} ${inst.name}`);
+    }
+
     const pass = inst.authentication?.authPass;
     if (pass !== undefined && pass.length > 8) {
       ctx.error(inst.authentication!.spans.authPass ?? at, 'auth-pass-long', `(${inst.name}) Truncating auth_pass to 8 characters`, `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`);
@@ -114,6 +130,18 @@ export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
 
   resolveSyncGroups(cfg, ctx);
   checkDuplicateVrids(cfg, ctx);
+  numberRules(cfg, ctx);
+}
+
+/** keepalived numbers rules without a preference downwards from 16384, in config order, and says so. */
+function numberRules(cfg: Config, ctx: BuildContext): void {
+  const rules = [...cfg.staticRules, ...cfg.vrrpInstances.flatMap((i) => i.virtualRules)].filter((r) => r.preference === undefined);
+  rules.sort((a, b) => (a.span.file === b.span.file ? a.span.line - b.span.line : 0));
+  let next = 16384;
+  for (const r of rules) {
+    r.preference = next--;
+    ctx.error(r.span, 'rule-no-preference', `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'add preference N to each rule');
+  }
 }
 
 function resolveSyncGroups(cfg: Config, ctx: BuildContext): void {

@@ -1,19 +1,24 @@
 // After building: keepalived's whole-config adjustments and cross-reference checks, per subsystem.
 import type { BuildContext } from './schema.js';
 import type { Config } from './model/index.js';
+import { resolveHost, type HostProbe } from './resolve-host.js';
 import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
-export function resolveConfig(cfg: Config, ctx: BuildContext): void {
+export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe): void {
   resolveVrrp(cfg, ctx);
   resolveLvs(cfg, ctx);
+  // With the host probed, a missing interface ends keepalived's checks before the script ones.
+  if (host && !resolveHost(cfg, ctx, host)) return;
   checkScriptSecurity(cfg, ctx);
 }
 
 /** keepalived -t exits 6 when scripts would run without enable_script_security. */
 function checkScriptSecurity(cfg: Config, ctx: BuildContext): void {
   if (cfg.globalDefs.enableScriptSecurity) return;
-  const used = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+  // keepalived 2.2.7 does not count "</dev/tcp/..." commands as scripts (observed); lint's
+  // script-needs-shell says why they never work.
+  const used = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)].filter((u) => !u.script.command.startsWith('</'));
   if (used.length === 0) return;
   ctx.diags.error(used[0].at, 'script-security', 'SECURITY VIOLATION - scripts are being executed but script_security not enabled.', {
     hint: `add enable_script_security (and script_user) to global_defs; first script: ${used[0].what}`,

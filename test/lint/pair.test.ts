@@ -72,3 +72,19 @@ describe('pair lint', () => {
     expect(r.diagnostics.map((d) => [d.rule, d.file])).toEqual([['pair-vrid-missing', 'a.conf'], ['pair-vrid-missing', 'b.conf']]);
   });
 });
+
+describe('pair lint of virtual servers', () => {
+  const vs = (sched: string, rs: string[]) => `virtual_server 192.168.1.100 80 {\n lvs_sched ${sched}\n lvs_method DR\n protocol TCP\n${rs.map((r) => ` real_server ${r} 80 {\n  TCP_CHECK {\n  }\n }\n`).join('')}}\n`;
+  it('finds a virtual server on one side only, and differing schedulers and pools', () => {
+    const a = cfg(node(100) + vs('wrr', ['10.0.0.1', '10.0.0.2']) + 'virtual_server 192.168.1.100 443 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 10.0.0.1 443 {\n }\n}\n', 'a.conf');
+    const b = cfg(node(90) + vs('rr', ['10.0.0.1']), 'b.conf');
+    const r = lintPair(a, b);
+    expect(r.diagnostics.map((d) => [d.rule, d.file, d.message.split(':')[0]])).toEqual([
+      ['pair-vs-mismatch', 'b.conf', 'virtual_server [192.168.1.100]'],
+      ['pair-vs-mismatch', 'b.conf', 'virtual_server [192.168.1.100]'],
+      ['pair-vs-missing', 'a.conf', 'virtual_server [192.168.1.100]'],
+    ]);
+    expect(r.diagnostics[0].message).toContain('lvs_sched differs ("wrr" vs "rr")');
+    expect(r.diagnostics[2].message).toContain('[192.168.1.100]:tcp:443');
+  });
+});

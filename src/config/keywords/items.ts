@@ -127,10 +127,14 @@ export function parseRouteLine(st: Statement, ctx: BuildContext): RouteSpec | un
     if (ROUTE_VALUE_OPTS.has(t)) {
       const v = ws[++i];
       if (!v) { ctx.error(ws[i - 1], 'route-invalid', `'${t}' needs a value`); return undefined; }
-      if (t === 'via' || t === 'gw') {
+      if (t === 'gw' || t === 'or') {
+        // keepalived 2.2.7 still reads them, as errors.
+        ctx.error(ws[i - 1], 'deprecated-keyword', t === 'gw' ? '"gw" for routes is deprecated. Please use "via"' : '"or" for routes is deprecated. Please use "nexthop"', t === 'gw' ? 'write via' : 'write nexthop via A nexthop via B');
+      }
+      if (t === 'via' || t === 'gw' || t === 'or') {
         const p = parseIp(v);
         if ('error' in p) { ctx.error(v, 'address-invalid', p.error); return undefined; }
-        r.via = v.text;
+        r.via ??= v.text;
       } else if (t === 'to') r.to = v.text;
       else if (t === 'dev' || t === 'oif') r.dev = v.text;
       else if (t === 'src') r.src = v.text;
@@ -161,8 +165,13 @@ export function parseRuleLine(st: Statement, ctx: BuildContext): RuleSpec | unde
     }
     const v = ws[++i];
     if (!v) { ctx.error(ws[i - 1], 'rule-invalid', `'${t}' needs a value`); return undefined; }
-    if (t === 'from') r.from = v.text;
-    else if (t === 'to') r.to = v.text;
+    if (t === 'from' || t === 'to') {
+      if (v.text !== 'all' && 'error' in parseIp(v, { prefix: true })) {
+        ctx.error(v, 'address-invalid', `VRRP parsed invalid IP ${v.text}. skipping IP...`, 'write an address or prefix such as 192.168.100.0/24, or all');
+        return undefined;
+      }
+      if (t === 'from') r.from = v.text; else r.to = v.text;
+    }
     else if (t === 'table' || t === 'lookup') r.table = v.text;
     else if (t === 'preference' || t === 'pref' || t === 'priority') r.preference = Number(v.text);
   }

@@ -51,7 +51,7 @@ export const vrrpScriptBlock = defineBlock<VrrpScript>({
     sc.k('init_fail', flag, { default: false, doc: 'Start in the failed state until the script first succeeds.' }),
   ],
   finish(obj, st, ctx) {
-    if (!obj.script) ctx.error(st.head, 'script-missing', `vrrp_script ${obj.name} has no script`, 'add: script "/path/to/check"');
+    if (!obj.script) ctx.error(st.head, 'script-missing', `No script set for vrrp_script ${obj.name} - removing`, 'add: script "/path/to/check"');
   },
 });
 
