@@ -53,14 +53,32 @@ function isPureList(kw: KeywordSpec): boolean {
   return !!kw.block?.item && kw.block.keywords.length === 0 && !kw.block.header && !kw.multiple;
 }
 
-/** The value a fresh block object starts with: every keyword's documented default. */
+const templates = new WeakMap<BlockSpec<any>, { plain: Record<string, unknown>; fresh: [string, () => unknown][] }>();
+
+/** The value a fresh block object starts with: every keyword's documented default. Computed
+ * once per block type; only array and object defaults are copied per object. */
 export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
-  const obj: Record<string, unknown> = {};
-  for (const kw of spec.keywords) {
-    if (kw.multiple || isPureList(kw)) obj[kw.field] ??= [];
-    else if (kw.default !== undefined && !(kw.field in obj)) obj[kw.field] = structuredClone(kw.default);
+  let t = templates.get(spec);
+  if (!t) {
+    const plain: Record<string, unknown> = {};
+    const fresh: [string, () => unknown][] = [];
+    const seen = new Set<string>();
+    for (const kw of spec.keywords) {
+      if (seen.has(kw.field)) continue;
+      if (kw.multiple || isPureList(kw)) { fresh.push([kw.field, () => []]); seen.add(kw.field); }
+      else if (kw.default !== undefined) {
+        const d = kw.default;
+        if (d !== null && typeof d === 'object') fresh.push([kw.field, () => structuredClone(d)]);
+        else plain[kw.field] = d;
+        seen.add(kw.field);
+      }
+    }
+    if (spec.item && !seen.has(spec.item.field)) fresh.push([spec.item.field, () => []]);
+    t = { plain, fresh };
+    templates.set(spec, t);
   }
-  if (spec.item) obj[spec.item.field] ??= [];
+  const obj: Record<string, unknown> = { ...t.plain };
+  for (const [k, make] of t.fresh) obj[k] = make();
   return obj;
 }
 

@@ -1,5 +1,6 @@
 // Config problems are values with positions, never thrown errors (keepalived's config_err_t idea):
 // every stage appends to one list and keeps going, and `-t` exits with the worst class seen.
+import type { RuleId } from './rules.js';
 
 /** A position in a config file: 1-based line and column, as editors show them. */
 export interface Span {
@@ -21,7 +22,7 @@ export interface Diagnostic extends Span {
   severity: Severity;
   message: string;
   /** Stable id, documented in docs/rules.md; users filter and suppress by it. */
-  rule: string;
+  rule: RuleId;
   /** What to write instead, when we know. */
   hint?: string;
   exit: ExitClass;
@@ -32,18 +33,18 @@ export interface Diagnostic extends Span {
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
 
-  add(at: Span, severity: Severity, rule: string, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
+  add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
     const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
     const d: Diagnostic = { file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit };
     if (opts.endLine !== undefined) d.endLine = opts.endLine;
     this.items.push(d);
   }
 
-  error(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
+  error(at: Span, rule: RuleId, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
     this.add(at, 'error', rule, message, opts);
   }
 
-  warning(at: Span, rule: string, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
+  warning(at: Span, rule: RuleId, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
     this.add(at, 'warning', rule, message, opts);
   }
 }

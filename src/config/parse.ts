@@ -47,7 +47,7 @@ function run(opts: ParseOptions, read: (r: ConfigReader) => void): ParseResult {
   } catch (e) {
     // tokenize() balances braces, so the grammar accepts every stream; reaching this is a bug,
     // reported as a diagnostic so a config test still answers.
-    const first = tokens[0] ?? { file: reader.files[0] ?? '-', line: 1, col: 1 };
+    const first = { file: reader.files[0] ?? '-', line: 1, col: 1 };
     diagnostics.error(first, 'internal', `grammar rejected the token stream: ${(e as Error).message.split('\n')[0]}`, { exit: 4 });
   }
   return { statements, diagnostics, files: reader.files, lines: reader.lines.length };

@@ -3,6 +3,7 @@
 // and one-line docs. The builder, the linter, did-you-mean and docs/keywords.md all read it.
 import type { Diagnostics, Span } from './diagnostics.js';
 import type { Statement } from './syntax.js';
+import type { RuleId } from './rules.js';
 import type { ValueType } from './values.js';
 
 /** `advert_int` → `advertInt`, at the type level, so the table is checked against the model. */
@@ -21,8 +22,8 @@ export interface Located {
 export interface BuildContext {
   diags: Diagnostics;
   /** Report a problem at a statement or word. */
-  error(at: Span, rule: string, message: string, hint?: string): void;
-  warning(at: Span, rule: string, message: string, hint?: string): void;
+  error(at: Span, rule: RuleId, message: string, hint?: string): void;
+  warning(at: Span, rule: RuleId, message: string, hint?: string): void;
 }
 
 export interface KeywordSpec {

@@ -15,32 +15,33 @@ export interface Statement extends Span {
   end?: Span;
 }
 
+/** A list under construction: a block statement or a run of leaf statements, newest first. */
 export interface Cons {
-  head: Statement;
+  head: Statement | Statement[];
   tail: Cons | null;
 }
 
 export function toList(c: Cons | null): Statement[] {
+  const parts: (Statement | Statement[])[] = [];
+  for (let p = c; p; p = p.tail) parts.push(p.head);
   const out: Statement[] = [];
-  for (let p = c; p; p = p.tail) out.push(p.head);
-  return out.reverse();
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i];
+    if (Array.isArray(part)) for (const s of part) out.push(s);
+    else out.push(part);
+  }
+  return out;
 }
 
-type StmtToken = Extract<Token, { type: 'stmt' }>;
-
-export function leaf(t: StmtToken): Statement {
-  const [head, ...args] = t.words;
-  return { keyword: head.text, head, args, file: t.file, line: t.line, col: t.col };
+/** Completes a block statement. The grammar is unambiguous, so each opener completes once and
+ * can be filled in place (parse.ts insists on exactly one parse). */
+export function block(open: Statement, children: Statement[], close: Span): Statement {
+  open.children = children;
+  open.end = { file: close.file, line: close.line, col: close.col };
+  return open;
 }
 
-export function block(t: StmtToken, children: Statement[], close: Span): Statement {
-  const s = leaf(t);
-  s.children = children;
-  s.end = { file: close.file, line: close.line, col: close.col };
-  return s;
-}
-
-const TYPES = new Set(['stmt', 'lbrace', 'rbrace']);
+const TYPES = new Set(['leaves', 'open', 'close', 'flat']);
 
 /** nearley's lexer interface over an array of ready-made tokens. */
 export class TokenStream {
@@ -61,7 +62,8 @@ export class TokenStream {
   }
 
   formatError(token: Token): string {
-    return `unexpected ${token.type} at ${token.file}:${token.line}:${token.col}`;
+    const at = token.type === 'close' ? token : token.type === 'leaves' ? token.statements[0] : token.statement;
+    return `unexpected ${token.type} at ${at.file}:${at.line}:${at.col}`;
   }
 
   has(type: string): boolean {

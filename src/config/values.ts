@@ -1,9 +1,10 @@
 // Argument types for the keyword table: each knows how to read a keyword's words, how to show
 // itself in the keyword reference, and what to say when the words are wrong.
 import { isIP } from 'node:net';
+import type { RuleId } from './rules.js';
 import type { Word } from './tokens.js';
 
-export type Parsed<V> = { value: V; warning?: string; word?: Word } | { error: string; hint?: string; word?: Word; rule?: string };
+export type Parsed<V> = { value: V; warning?: string; word?: Word } | { error: string; hint?: string; word?: Word; rule?: RuleId };
 
 export interface ValueType<V> {
   /** How the arguments look, for docs and messages: `<1..255>`, `on|off`. */
@@ -11,7 +12,7 @@ export interface ValueType<V> {
   parse(args: Word[]): Parsed<V>;
 }
 
-const err = (error: string, hint?: string, word?: Word, rule?: string): Parsed<never> => ({ error, hint, word, rule });
+const err = (error: string, hint?: string, word?: Word, rule?: RuleId): Parsed<never> => ({ error, hint, word, rule });
 
 /** Keyword alone. keepalived ignores extra words after most keywords, so we do too. */
 export const flag: ValueType<true> = { usage: '', parse: () => ({ value: true }) };

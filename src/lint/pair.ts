@@ -3,6 +3,7 @@
 // is a track_script weight smaller than the priority gap: the check fails and nothing happens.
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config, VirtualServer, VrrpInstance } from '../config/model/index.js';
+import type { RuleId } from '../config/rules.js';
 import { effectivePriority, trackersOf, type Effective, type Tracker } from './priority.js';
 
 export interface FaultOutcome {
@@ -24,7 +25,7 @@ export interface PairReport {
 
 const show = (e: Effective): string => (e.fault ? 'FAULT' : String(e.priority));
 
-function diag(at: Span, severity: 'error' | 'warning', rule: string, message: string, hint?: string): Diagnostic {
+function diag(at: Span, severity: 'error' | 'warning', rule: RuleId, message: string, hint?: string): Diagnostic {
   return { file: at.file, line: at.line, col: at.col, severity, rule, message, hint, exit: 0 };
 }
 

@@ -4,6 +4,7 @@ import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config, ScriptRef } from '../config/model/index.js';
 import { lvsScriptsInUse } from '../config/resolve-lvs.js';
 import { vrrpScriptsInUse } from '../config/resolve-vrrp.js';
+import type { RuleId } from '../config/rules.js';
 
 export interface Reporter {
   warning(at: Span, message: string, hint?: string): void;
@@ -11,7 +12,7 @@ export interface Reporter {
 }
 
 export interface LintRule {
-  id: string;
+  id: RuleId;
   doc: string;
   check(cfg: Config, report: Reporter): void;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CLI = join(__dirname, '../../dist/cli/main.js');
+const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
 const file = (name: string, text: string): string => {

@@ -3,10 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootBlock } from '../../src/config/keywords/root.js';
 import { blocksOf, renderKeywordReference } from '../../src/config/reference.js';
+import { renderRuleReference } from '../../src/config/rules.js';
 
 describe('keyword table', () => {
-  it('docs/keywords.md is what the table generates (run `node dist/cli/main.js keywords > docs/keywords.md`)', () => {
+  it('docs/keywords.md is what the table generates (regenerate: node dist/keepalived-ts.mjs keywords > docs/keywords.md)', () => {
     expect(readFileSync(join(__dirname, '../../docs/keywords.md'), 'utf8')).toBe(renderKeywordReference(rootBlock));
+  });
+
+  it('docs/rules.md is what the rule table generates (regenerate: node dist/keepalived-ts.mjs rules > docs/rules.md)', () => {
+    expect(readFileSync(join(__dirname, '../../docs/rules.md'), 'utf8')).toBe(renderRuleReference());
   });
 
   it('has a doc line for every keyword and no spelling claimed twice in one block', () => {

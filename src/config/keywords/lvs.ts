@@ -3,6 +3,7 @@
 // checks reproduce keepalived's validate_check_config(), with its wording.
 import { isIP } from 'node:net';
 import type { Span } from '../diagnostics.js';
+import type { RuleId } from '../rules.js';
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import type { Word } from '../tokens.js';
@@ -57,7 +58,7 @@ function weightType(min: number, what: string): ValueType<number> {
  * The tunnel options after NAT|DR|TUN (svr_forwarding_handler). keepalived reads them whatever the
  * method and, when one is wrong, reports it but keeps the method it already set.
  */
-function tunnelOptions(args: Word[], server: string): { value: Omit<LvsMethod, 'method'> } | { error: string; word: Word; rule?: string; hint?: string } {
+function tunnelOptions(args: Word[], server: string): { value: Omit<LvsMethod, 'method'> } | { error: string; word: Word; rule?: RuleId; hint?: string } {
   const v: Omit<LvsMethod, 'method'> = {};
   let port = 0;
   for (let i = 1; i < args.length; i++) {
@@ -209,7 +210,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   const cut = text.search(/[-/]/);
   const base = cut < 0 ? text : text.slice(0, cut);
   const fam = isIP(base) as 0 | 4 | 6;
-  const bad = (msg: string, rule = 'address-invalid'): undefined => { ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port'); return undefined; };
+  const bad = (msg: string, rule: RuleId = 'address-invalid'): undefined => { ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port'); return undefined; };
   if (fam === 0 || !p) {
     ctx.error(fam === 0 ? first : portWord!, 'address-invalid', `Invalid virtual server group IP address ${text}${p ? '' : `/port/${portWord!.text}`} - skipping`, fam === 0 ? 'write IP, IP-LAST, IP-IP or IP/LEN' : 'write a port between 1 and 65535');
     return undefined;
@@ -451,7 +452,7 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       return;
     }
     const at = st.head;
-    const warn5 = (rule: string, message: string, hint?: string): void => ctx.diags.warning(at, rule, message, { hint, exit: 5 });
+    const warn5 = (rule: RuleId, message: string, hint?: string): void => ctx.diags.warning(at, rule, message, { hint, exit: 5 });
     if (v.persistenceGranularity !== undefined && v.persistenceTimeout === undefined) v.persistenceTimeout = DEFAULT_PERSISTENCE;
 
     // Real servers of the wrong family are dropped at their block end (rs_end_handler).

@@ -1,0 +1,145 @@
+// Every diagnostic rule id, with what it means. Ids are stable: users filter and suppress by them,
+// and CI scripts match on them. RuleId is the only type a diagnostic's rule can have, so a new id
+// cannot be used before it is documented here (docs/rules.md is generated from this table).
+
+export type RuleFamily = 'syntax' | 'keyword' | 'value' | 'vrrp' | 'lvs' | 'host' | 'lint' | 'pair';
+
+const r = (family: RuleFamily, doc: string) => ({ family, doc });
+
+export const RULES = {
+  // ---- reading the text ----
+  'file-missing': r('syntax', 'The config file does not exist (an error, exit 4, only with -e).'),
+  'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory.'),
+  'include-missing': r('syntax', "An include matched no file: keepalived's \"Config files missing\"; an error with -e or includem/includew/includea."),
+  'include-cycle': r('syntax', 'An include would read a file that is already being read; it is not followed.'),
+  'include-depth': r('syntax', 'Includes nested too deep; the deeper one is not followed.'),
+  'include-empty': r('syntax', 'An include with no file name.'),
+  'definition-reserved': r('syntax', "A $NAME definition starting with '_', reserved for keepalived's own names."),
+  'definition-recursive': r('syntax', 'Definitions that expand into each other without end.'),
+  'expansion-limit': r('syntax', 'Expansion (~SEQ, definitions) produced more lines or characters than the reader allows.'),
+  'seq-syntax': r('syntax', 'A malformed ~SEQ, ~SEQx or ~LST.'),
+  'quote-unterminated': r('syntax', 'A quote that is not closed on its line.'),
+  'brace-missing': r('syntax', "A block that is never closed: keepalived's \"There are N missing '}'s or extra '{'s\"."),
+  'brace-extra': r('syntax', "A '}' that closes nothing."),
+  'brace-orphan': r('syntax', "A '{' with no keyword before it."),
+  lexer: r('syntax', 'A line the lexer cannot read (a bug: please report it).'),
+  internal: r('syntax', 'The grammar rejected the token stream (a bug: please report it).'),
+  // ---- keywords ----
+  'unknown-keyword': r('keyword', 'A keyword keepalived does not know in this block; its block, if any, is skipped. Comes with a did-you-mean.'),
+  'deprecated-keyword': r('keyword', 'An old spelling or a deprecated keyword; the message names the replacement.'),
+  'keyword-newer': r('keyword', 'A keyword newer than keepalived 2.2, which older keepalived reports as unknown.'),
+  'keyword-repeated': r('keyword', 'A keyword set twice in one block; which one wins depends on the keyword, as in keepalived.'),
+  'block-expected': r('keyword', "A block keyword written without '{ ... }'."),
+  'block-unexpected': r('keyword', "A '{' after a keyword that opens no block; the block is ignored."),
+  'name-missing': r('keyword', 'A named block (vrrp_script, vrrp_instance...) without its name.'),
+  // ---- values ----
+  'value-range': r('value', 'A number outside the range keepalived accepts; the default is kept.'),
+  'value-enum': r('value', 'A word that is not one of the allowed values (state SLAVE, lb_algo roundrobin...).'),
+  'value-invalid': r('value', 'A value of the wrong form (not a number, missing).'),
+  'value-adjusted': r('value', 'A value keepalived accepts but adjusts.'),
+  'address-invalid': r('value', 'Not an IP address, prefix or port where one is needed; the line or block is skipped.'),
+  'address-option': r('value', 'An unknown or incomplete option on a virtual address line.'),
+  'address-family-mismatch': r('value', 'Addresses of different families where one family is needed.'),
+  'route-invalid': r('value', 'A virtual or static route that ip route would not accept.'),
+  'rule-invalid': r('value', 'A virtual or static rule that ip rule would not accept.'),
+  // ---- VRRP semantics (keepalived -t reports these) ----
+  'vrid-missing': r('vrrp', 'A vrrp_instance without a valid virtual_router_id.'),
+  'vrid-duplicate': r('vrrp', 'Two instances with the same VRID, family and interface.'),
+  'vip-none': r('vrrp', 'A vrrp_instance without virtual addresses (and no no_virtual_ipaddress).'),
+  'vip-family': r('vrrp', 'A virtual address of the other family than the instance; it is dropped.'),
+  'advert-int-v2': r('vrrp', 'A fractional advert_int with VRRPv2, rounded to whole seconds.'),
+  'advert-int-v3': r('vrrp', 'An advert_int above VRRPv3\'s 40.95 s.'),
+  'nopreempt-master': r('vrrp', 'nopreempt with state MASTER: keepalived clears nopreempt.'),
+  'preempt-delay-master': r('vrrp', 'preempt_delay with state MASTER: keepalived clears it.'),
+  'owner-nopreempt': r('vrrp', 'nopreempt on an address owner (priority 255): cleared.'),
+  'owner-weighted-tracker': r('vrrp', 'A weighted tracker on an address owner, whose priority never moves: ignored.'),
+  'master-ah': r('vrrp', 'state MASTER with AH authentication: keepalived starts it as BACKUP.'),
+  'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
+  'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined; the reference is dropped.'),
+  'script-missing': r('vrrp', 'A vrrp_script without a script; it is removed.'),
+  'process-missing': r('vrrp', 'A vrrp_track_process without a process.'),
+  'file-missing-keyword': r('vrrp', 'A track_file without a file.'),
+  'sync-group-empty': r('vrrp', 'A vrrp_sync_group without members.'),
+  'sync-group-single': r('vrrp', 'A vrrp_sync_group with one member.'),
+  'sync-group-member-missing': r('vrrp', 'A sync group member that is not a vrrp_instance.'),
+  'sync-group-member-twice': r('vrrp', 'An instance in two sync groups.'),
+  'route-no-interface': r('vrrp', 'A virtual route without dev cannot be tracked.'),
+  'rule-no-preference': r('vrrp', 'A rule without preference; keepalived numbers them down from 16384.'),
+  'script-security': r('vrrp', 'Scripts configured without enable_script_security (keepalived -t exit 6).'),
+  // ---- LVS semantics (keepalived -t reports these) ----
+  'vs-header-invalid': r('lvs', 'A virtual_server header that is not IP PORT, fwmark N or group NAME.'),
+  'vs-port-missing': r('lvs', 'A virtual server without port that is not persistent.'),
+  'vs-sched-missing': r('lvs', "No lvs_sched: keepalived uses wlc."),
+  'vs-lvs-method-missing': r('lvs', 'No lvs_method: keepalived uses NAT.'),
+  'vs-protocol-missing': r('lvs', 'No protocol: keepalived uses UDP(!) for address services.'),
+  'vs-fwmark-protocol': r('lvs', 'protocol on a fwmark service, where it is ignored.'),
+  'vs-no-real-servers': r('lvs', 'A virtual server without real servers is ignored.'),
+  'vs-group-missing': r('lvs', 'virtual_server group NAME names no virtual_server_group.'),
+  'vs-ha-suspend-fwmark': r('lvs', 'ha_suspend on a fwmark service.'),
+  'vs-hysteresis': r('lvs', 'hysteresis not below quorum.'),
+  'vs-quorum-weight': r('lvs', 'quorum above the total weight of the real servers.'),
+  'vs-ops-not-udp': r('lvs', 'One-packet scheduling on a service that is not UDP.'),
+  'vsg-empty': r('lvs', 'A virtual_server_group without entries.'),
+  'vsg-family-mixed': r('lvs', 'A virtual_server_group mixing families with family-less fwmarks.'),
+  'ip-family-conflict': r('lvs', 'ip_family contradicts the service address.'),
+  'rs-duplicate': r('lvs', 'The same real server twice in a virtual server.'),
+  'rs-family-mismatch': r('lvs', 'A real server of the other family than its virtual server.'),
+  'rs-port-ignored': r('lvs', 'A port on a real server of a fwmark service.'),
+  'rs-port-mismatch': r('lvs', 'Real server and virtual server ports differ with DR or TUN.'),
+  'sorry-server-missing': r('lvs', 'sorry_server options without a sorry_server.'),
+  'sched-flag-ignored': r('lvs', 'A scheduler flag that does not apply to the scheduler.'),
+  'checker-no-url': r('lvs', 'HTTP_GET or SSL_GET without url (keepalived 2.2.7 crashes on it).'),
+  'url-no-path': r('lvs', 'A url block without path.'),
+  'url-regex-offsets': r('lvs', 'regex_min_offset above regex_max_offset.'),
+  'url-regex-unused': r('lvs', 'Regex options without a regex.'),
+  'regex-extra-words': r('lvs', 'A regex written as several words.'),
+  'regex-option-unknown': r('lvs', 'An unknown regex option.'),
+  'misc-no-path': r('lvs', 'MISC_CHECK without misc_path.'),
+  'file-check-no-track-file': r('lvs', 'FILE_CHECK without track_file.'),
+  'bfd-check-no-name': r('lvs', 'BFD_CHECK without the BFD instance name.'),
+  'checker-link-local': r('lvs', 'A link-local checker address without bind_if.'),
+  'smtp-host-deprecated': r('lvs', 'The deprecated host block of SMTP_CHECK.'),
+  'udp-reply-length': r('lvs', 'UDP_CHECK min_reply_length above max_reply_length.'),
+  // ---- this machine (lint --host, keepalived -t) ----
+  'host-interface': r('host', 'An interface that does not exist on this machine.'),
+  'host-script': r('host', 'A script that is not an executable file here; keepalived disables it.'),
+  // ---- lint: accepted by keepalived, wrong at run time ----
+  'vip-duplicate': r('lint', 'The same VIP in two places: whichever instance becomes MASTER last takes it.'),
+  'vrrp-script-unused': r('lint', 'A vrrp_script no instance tracks never runs.'),
+  'script-unquoted-args': r('lint', 'Unquoted words after a script that keepalived drops (script killall -0 nginx runs plain killall).'),
+  'script-needs-shell': r('lint', 'Shell syntax in a script that keepalived runs without a shell.'),
+  // ---- pair lint ----
+  'pair-vrid-missing': r('pair', 'An instance on one director with no instance of the same VRID on the other.'),
+  'pair-vip-mismatch': r('pair', 'The two directors carry different VIPs for one VRID.'),
+  'pair-auth-mismatch': r('pair', 'Different authentication: each side drops the other\'s adverts (split brain).'),
+  'pair-advert-int-mismatch': r('pair', 'Different advert_int (VRRPv2 drops the adverts: split brain).'),
+  'pair-version-mismatch': r('pair', 'Different VRRP versions.'),
+  'pair-priority-equal': r('pair', 'Equal priorities: the interface address decides every election.'),
+  'pair-unicast-peer': r('pair', "A unicast_peer list that misses the other director's unicast_src_ip."),
+  'pair-unicast-mismatch': r('pair', 'One director unicast, the other multicast.'),
+  'pair-vs-missing': r('pair', 'A virtual server on one director only.'),
+  'pair-vs-mismatch': r('pair', 'A virtual server configured differently on the two directors.'),
+  'weight-too-small': r('pair', "A tracker whose weight cannot move mastership: |weight| not above the priority gap."),
+} as const satisfies Record<string, { family: RuleFamily; doc: string }>;
+
+export type RuleId = keyof typeof RULES;
+
+export function renderRuleReference(): string {
+  const lines = [
+    '# Diagnostic rules',
+    '',
+    'Generated by `keepalived-ts rules` from `src/config/rules.ts`. Every finding carries one of these ids',
+    '(`FILE:LINE:COL: severity: message [rule-id]`, or `rule` in `--format json`).',
+    '',
+  ];
+  const families: [RuleFamily, string][] = [
+    ['syntax', 'Reading the text'], ['keyword', 'Keywords'], ['value', 'Values'], ['vrrp', 'VRRP (keepalived -t reports these)'],
+    ['lvs', 'LVS (keepalived -t reports these)'], ['host', 'This machine (`lint --host`)'], ['lint', 'Lint: accepted by keepalived, wrong at run time'], ['pair', 'Pair lint (`lint --pair`)'],
+  ];
+  for (const [family, title] of families) {
+    lines.push(`## ${title}`, '', '| rule | meaning |', '| --- | --- |');
+    for (const [id, rule] of Object.entries(RULES)) if (rule.family === family) lines.push(`| \`${id}\` | ${rule.doc.replace(/\|/g, '\\|')} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

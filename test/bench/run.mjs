@@ -1,0 +1,4 @@
+// `npm run bench`: every benchmark, each printing its figures beside the named peer.
+import { run as parse } from './parse.bench.mjs';
+
+await parse();
