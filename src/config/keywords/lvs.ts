@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { Span } from '../diagnostics.js';
 import type { RuleId } from '../rules.js';
+import { addressToBigInt, bigIntToAddress } from '../../net/address.js';
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import type { Word } from '../tokens.js';
@@ -160,33 +161,6 @@ function fmtVs(vs: VirtualServer, proto = vs.protocol): string {
 
 // ---- virtual_server_group ------------------------------------------------------------------
 
-function ipToBig(a: string, fam: 4 | 6): bigint {
-  if (fam === 4) return a.split('.').reduce((acc, p) => acc * 256n + BigInt(Number(p)), 0n);
-  let s = a.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (v4) s = s.slice(0, v4.index) + ((+v4[1] << 8) | +v4[2]).toString(16) + ':' + ((+v4[3] << 8) | +v4[4]).toString(16);
-  const [head, tail] = s.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail === undefined ? [] : tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => acc * 65536n + BigInt(parseInt(g, 16)), 0n);
-}
-
-function bigToIp(n: bigint, fam: 4 | 6): string {
-  if (fam === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
-  const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  let best = -1;
-  let len = 0;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > len && j - i > 1) { best = i; len = j - i; }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + len).join(':')}`;
-}
-
 function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): VsgEntry | undefined {
   const group = (): string => owner.name;
   const [first, ...rest] = [st.head, ...st.args];
@@ -217,7 +191,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   }
   const e: VsgEntry = { span, kind: 'address', address: base, family: fam, ...p };
   const bits = fam === 4 ? 32 : 128;
-  const start = ipToBig(base, fam);
+  const start = addressToBigInt(base);
   if (text[cut] === '/') {
     const m = text.slice(cut + 1);
     const len = Number(m);
@@ -225,14 +199,14 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
     const host = (1n << BigInt(bits - len)) - 1n;
     if (start & host) return bad(`Address mask bits not empty - ${text} - skipping`);
     e.prefix = len;
-    if (len < bits) e.end = bigToIp(start | host, fam);
+    if (len < bits) e.end = bigIntToAddress(start | host, fam);
   } else if (text[cut] === '-') {
     const tail = text.slice(cut + 1);
     if ((fam === 4 && tail.includes('.')) || (fam === 6 && tail.includes(':'))) {
       const f2 = isIP(tail);
       if (f2 === 0) return bad(`Invalid range end ${text} - skipping`);
       if (f2 !== fam) return bad(`Range address families do not match ${text} - skipping`);
-      if (ipToBig(tail, fam) < start) return bad(`Address range end is less than address range start - ${text} - skipping`, 'value-range');
+      if (addressToBigInt(tail) < start) return bad(`Address range end is less than address range start - ${text} - skipping`, 'value-range');
       e.end = tail;
     } else {
       const re = fam === 4 ? /^\d+$/ : /^[0-9a-fA-F]+$/;
@@ -242,7 +216,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
       if (last >= 2 ** width) return bad(`Virtual server group range '${text}' end '${tail}' too large`, 'value-range');
       const low = Number(start & BigInt(2 ** width - 1));
       if (low >= last) return bad(`Address range end is not greater than address range start - ${text} - skipping`, 'value-range');
-      e.end = bigToIp((start >> BigInt(width) << BigInt(width)) | BigInt(last), fam);
+      e.end = bigIntToAddress((start >> BigInt(width) << BigInt(width)) | BigInt(last), fam);
     }
   }
   return e;

@@ -1,0 +1,87 @@
+// The one source of time for everything with timers (design.md seam): a real clock for the daemon,
+// a virtual one for tests and the lab's sim backend, where minutes pass in milliseconds.
+
+export interface TimerHandle {
+  readonly at: number;
+}
+
+export interface Clock {
+  /** Microseconds on a monotonic scale. */
+  now(): number;
+  /** Run cb at `at` µs (or as soon as possible if that has passed). */
+  setTimer(at: number, cb: () => void): TimerHandle;
+  clearTimer(h: TimerHandle): void;
+}
+
+interface VirtualTimer extends TimerHandle {
+  seq: number;
+  cb: () => void;
+  cancelled: boolean;
+}
+
+/** Deterministic time: timers fire in (time, creation) order only when the test advances. */
+export class VirtualClock implements Clock {
+  private t = 0;
+  private seq = 0;
+  private timers: VirtualTimer[] = [];
+
+  constructor(start = 0) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(at: number, cb: () => void): TimerHandle {
+    const h: VirtualTimer = { at: Math.max(at, this.t), seq: this.seq++, cb, cancelled: false };
+    this.timers.push(h);
+    return h;
+  }
+
+  clearTimer(h: TimerHandle): void {
+    (h as VirtualTimer).cancelled = true;
+  }
+
+  /** Fire every timer due up to `until`, in order, moving time to each; then stop at `until`. */
+  runUntil(until: number): void {
+    for (;;) {
+      this.timers = this.timers.filter((x) => !x.cancelled);
+      let next: VirtualTimer | undefined;
+      for (const x of this.timers) if (!next || x.at < next.at || (x.at === next.at && x.seq < next.seq)) next = x;
+      if (!next || next.at > until) break;
+      this.t = next.at;
+      next.cancelled = true;
+      next.cb();
+    }
+    this.t = Math.max(this.t, until);
+  }
+
+  advance(us: number): void {
+    this.runUntil(this.t + us);
+  }
+
+  pending(): number {
+    return this.timers.filter((x) => !x.cancelled).length;
+  }
+}
+
+/** Wall-clock timers on Node's event loop; now() is monotonic (hrtime). */
+export class RealClock implements Clock {
+  private readonly handles = new WeakMap<TimerHandle, NodeJS.Timeout>();
+
+  now(): number {
+    return Number(process.hrtime.bigint() / 1000n);
+  }
+
+  setTimer(at: number, cb: () => void): TimerHandle {
+    const h: TimerHandle = { at };
+    this.handles.set(h, setTimeout(cb, Math.max(0, (at - this.now()) / 1000)));
+    return h;
+  }
+
+  clearTimer(h: TimerHandle): void {
+    const t = this.handles.get(h);
+    if (t) clearTimeout(t);
+  }
+}

@@ -1,0 +1,55 @@
+// IP addresses as bytes and as text (RFC 5952 for IPv6), and as numbers for ranges and
+// comparisons. One implementation for the codec, the tie-break and virtual_server_group ranges.
+import { isIPv4, isIPv6 } from 'node:net';
+
+export type Family = 4 | 6;
+
+export function addressBytes(addr: string): Buffer {
+  if (isIPv4(addr)) return Buffer.from(addr.split('.').map(Number));
+  if (!isIPv6(addr)) throw new TypeError(`not an IP address: ${addr}`);
+  // Expand :: and an embedded IPv4 tail.
+  let a = addr;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (v4) {
+    const b = v4[1].split('.').map(Number);
+    a = a.slice(0, -v4[1].length) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+  }
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+export function addressString(b: Buffer, family: Family): string {
+  if (family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
+  // RFC 5952: compress the longest run of zero groups (length >= 2).
+  let best = -1;
+  let len = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > len && j - i >= 2) { best = i; len = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + len).join(':')}`;
+}
+
+
+/** The address as an unsigned number (for ranges such as 10.0.0.1-10.0.0.9). */
+export function addressToBigInt(addr: string): bigint {
+  return [...addressBytes(addr.replace(/%.*$/, ''))].reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+}
+
+export function bigIntToAddress(n: bigint, family: Family): string {
+  const len = family === 4 ? 4 : 16;
+  const b = Buffer.alloc(len);
+  for (let i = len - 1; i >= 0; i--, n >>= 8n) b[i] = Number(n & 0xffn);
+  return addressString(b, family);
+}

@@ -1,0 +1,151 @@
+// The imperative shell around one instance's state machine: it owns the timer on the injected
+// clock, turns received packets into events, builds adverts with the codec, and hands address
+// changes, announcements and transitions to hooks (iproute2 and arping in the daemon, recorders
+// in the simulator and the lab).
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { initialState, nextDeadline, step, type Action, type Event, type MachineConfig, type MachineState, type VrrpState } from './machine.js';
+import { AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_MCAST6, type ChecksumMode } from './packet.js';
+
+export interface Received {
+  src: string;
+  dst: string;
+  ttl: number;
+  payload: Buffer;
+}
+
+export interface PacketPort {
+  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void;
+}
+
+export interface InstanceHooks {
+  addAddresses?(inst: VrrpRunner): void;
+  removeAddresses?(inst: VrrpRunner): void;
+  announce?(inst: VrrpRunner): void;
+  transition?(inst: VrrpRunner, from: VrrpState, to: VrrpState, reason: string): void;
+  log?(inst: VrrpRunner, level: 'info' | 'warn', message: string): void;
+}
+
+export interface RunnerConfig extends MachineConfig {
+  family: 4 | 6;
+  /** Unicast peers; empty means multicast to 224.0.0.18 / ff02::12. */
+  peers: string[];
+  mcastGroup?: string;
+  checksumMode: ChecksumMode;
+}
+
+export interface TransitionRecord {
+  at: number;
+  from: VrrpState;
+  to: VrrpState;
+  reason: string;
+}
+
+export class VrrpRunner {
+  private st: MachineState;
+  private timer?: TimerHandle;
+  readonly transitions: TransitionRecord[] = [];
+
+  constructor(readonly cfg: RunnerConfig, private readonly clock: Clock, private readonly port: PacketPort, private readonly hooks: InstanceHooks = {}) {
+    this.st = initialState(cfg);
+  }
+
+  get state(): MachineState {
+    return this.st;
+  }
+
+  start(): void {
+    this.dispatch({ type: 'start', now: this.clock.now() });
+  }
+
+  stop(): void {
+    this.dispatch({ type: 'shutdown', now: this.clock.now() });
+  }
+
+  setPriority(priority: number): void {
+    this.dispatch({ type: 'priority', now: this.clock.now(), priority });
+  }
+
+  setFault(fault: boolean, reason: string): void {
+    this.dispatch({ type: 'fault', now: this.clock.now(), fault, reason });
+  }
+
+  /** A packet for this VRID from the transport (already past the IPv4 header check). */
+  receive(p: Received): void {
+    const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst });
+    if (!d.ok) {
+      const dropped = { ...this.st.counters.dropped, [d.reason]: (this.st.counters.dropped[d.reason] ?? 0) + 1 };
+      this.st = { ...this.st, counters: { ...this.st.counters, dropped } };
+      this.hooks.log?.(this, 'warn', `(${this.cfg.name}) dropped packet from ${p.src}: ${d.detail}`);
+      return;
+    }
+    this.dispatch({ type: 'advert', now: this.clock.now(), advert: d.value, src: p.src, ttl: p.ttl });
+  }
+
+  private dispatch(ev: Event): void {
+    const r = step(this.cfg, this.st, ev);
+    this.st = r.state;
+    for (const a of r.actions) this.perform(a, ev.now);
+    this.reschedule();
+  }
+
+  private perform(a: Action, now: number): void {
+    switch (a.type) {
+      case 'send':
+        this.sendAdvert(a.priority);
+        break;
+      case 'transition':
+        this.transitions.push({ at: now, from: a.from, to: a.to, reason: a.reason });
+        this.hooks.log?.(this, 'info', `(${this.cfg.name}) Entering ${a.to} STATE (${a.reason})`);
+        this.hooks.transition?.(this, a.from, a.to, a.reason);
+        break;
+      case 'addAddresses':
+        this.hooks.addAddresses?.(this);
+        break;
+      case 'removeAddresses':
+        this.hooks.removeAddresses?.(this);
+        break;
+      case 'announce':
+        this.hooks.announce?.(this);
+        break;
+      case 'drop':
+        this.hooks.log?.(this, 'warn', `(${this.cfg.name}) ${a.detail}`);
+        break;
+      case 'log':
+        this.hooks.log?.(this, a.level, a.message);
+        break;
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    const c = this.cfg;
+    const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
+    for (const dst of dsts) {
+      const payload = encodeAdvert(
+        {
+          version: c.version,
+          vrid: c.vrid,
+          priority,
+          family: c.family,
+          addresses: c.addresses,
+          adverIntSec: Math.round(c.advertIntUs / 1_000_000),
+          maxAdverIntCs: Math.round(c.advertIntUs / 10_000),
+          authType: c.authType,
+          authData: c.authType === AUTH_PASS ? passAuthData(c.authPass ?? '') : undefined,
+        },
+        { src: c.primaryAddress, dst, checksum: c.checksumMode },
+      );
+      this.port.send(payload, { src: c.primaryAddress, dst, ttl: 255 });
+    }
+  }
+
+  private reschedule(): void {
+    const at = nextDeadline(this.st);
+    if (this.timer && this.timer.at === at) return;
+    if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    if (at !== undefined) this.timer = this.clock.setTimer(at, () => {
+      this.timer = undefined;
+      this.dispatch({ type: 'timer', now: this.clock.now() });
+    });
+  }
+}

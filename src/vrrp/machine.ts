@@ -1,0 +1,294 @@
+// The VRRP state machine of one instance (RFC 3768 §6.4, RFC 5798 §6.4, with keepalived's FAULT
+// state, nopreempt, preempt_delay and "forcing new election"). Pure: step(config, state, event)
+// returns the next state and the actions to carry out; the caller owns clocks, sockets and `ip`.
+// Every state change goes through changeState(), which records why.
+import type { DecodedAdvert, DropReason } from './packet.js';
+import { addressBytes, AUTH_NONE, AUTH_PASS, passAuthData } from './packet.js';
+import { masterDownUs, skewUs, US_PER_CS, US_PER_SEC } from './timers.js';
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+
+export interface MachineConfig {
+  name: string;
+  vrid: number;
+  version: 2 | 3;
+  /** Configured priority; 255 makes this router the address owner. */
+  priority: number;
+  /** state MASTER in the config: the initial wish. */
+  wantMaster: boolean;
+  advertIntUs: number;
+  preempt: boolean;
+  preemptDelayUs: number;
+  downTimerAdverts: number;
+  /** The addresses carried in adverts (compared with received lists). */
+  addresses: string[];
+  /** Our primary address on the interface: the advert source, and the equal-priority tie-break. */
+  primaryAddress: string;
+  authType: number;
+  authPass?: string;
+  /** Unicast peers: TTL is not checked (keepalived 2.2.7 does not), multicast is not expected. */
+  unicast: boolean;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+}
+
+export interface Counters {
+  advertRcvd: number;
+  advertSent: number;
+  becomeMaster: number;
+  releaseMaster: number;
+  priZeroRcvd: number;
+  priZeroSent: number;
+  addressListErrors: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+export interface MachineState {
+  state: VrrpState;
+  /** Priority after tracker weights (the engine supplies it); the owner stays at 255. */
+  effectivePriority: number;
+  /** v3 learns the master's interval; v2 always uses its own. */
+  masterAdverIntUs: number;
+  /** Absolute deadlines on the injected clock, µs. */
+  adverAt?: number;
+  masterDownAt?: number;
+  /** preempt_delay: until when a lower-priority master is still accepted. */
+  preemptDelayUntil?: number;
+  /** Address of the router whose adverts we accept as master. */
+  masterAddress?: string;
+  counters: Counters;
+}
+
+export type Event =
+  | { type: 'start'; now: number }
+  | { type: 'timer'; now: number }
+  | { type: 'advert'; now: number; advert: DecodedAdvert; src: string; ttl: number }
+  | { type: 'priority'; now: number; priority: number }
+  | { type: 'fault'; now: number; fault: boolean; reason: string }
+  | { type: 'shutdown'; now: number };
+
+export type Action =
+  | { type: 'send'; priority: number }
+  | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string }
+  | { type: 'addAddresses' }
+  | { type: 'removeAddresses' }
+  | { type: 'announce' }
+  | { type: 'drop'; reason: DropReason; detail: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export interface Step {
+  state: MachineState;
+  actions: Action[];
+}
+
+export function initialState(cfg: MachineConfig): MachineState {
+  return {
+    state: 'INIT',
+    effectivePriority: cfg.priority,
+    masterAdverIntUs: cfg.advertIntUs,
+    counters: { advertRcvd: 0, advertSent: 0, becomeMaster: 0, releaseMaster: 0, priZeroRcvd: 0, priZeroSent: 0, addressListErrors: 0, dropped: {} },
+  };
+}
+
+/** The earliest deadline the caller must wake us for. */
+export function nextDeadline(s: MachineState): number | undefined {
+  if (s.adverAt === undefined) return s.masterDownAt;
+  if (s.masterDownAt === undefined) return s.adverAt;
+  return Math.min(s.adverAt, s.masterDownAt);
+}
+
+const downInterval = (cfg: MachineConfig, s: MachineState): number => masterDownUs(cfg.version, s.effectivePriority, s.masterAdverIntUs, cfg.downTimerAdverts);
+
+/** IPv4/IPv6 addresses compared as unsigned numbers in network order (RFC 9568 tie-break). */
+export function compareAddresses(a: string, b: string): number {
+  return Buffer.compare(addressBytes(a), addressBytes(b));
+}
+
+class Stepper {
+  readonly actions: Action[] = [];
+  readonly s: MachineState;
+
+  constructor(readonly cfg: MachineConfig, prev: MachineState) {
+    this.s = { ...prev, counters: { ...prev.counters, dropped: { ...prev.counters.dropped } } };
+  }
+
+  changeState(to: VrrpState, reason: string): void {
+    const from = this.s.state;
+    if (from === to) return;
+    this.s.state = to;
+    this.actions.push({ type: 'transition', from, to, reason });
+    if (to === 'MASTER') this.s.counters.becomeMaster++;
+    if (from === 'MASTER') this.s.counters.releaseMaster++;
+  }
+
+  send(priority: number): void {
+    this.actions.push({ type: 'send', priority });
+    this.s.counters.advertSent++;
+    if (priority === 0) this.s.counters.priZeroSent++;
+  }
+
+  drop(reason: DropReason, detail: string): void {
+    this.s.counters.dropped[reason] = (this.s.counters.dropped[reason] ?? 0) + 1;
+    this.actions.push({ type: 'drop', reason, detail });
+  }
+
+  becomeMaster(now: number, reason: string): void {
+    this.changeState('MASTER', reason);
+    this.s.masterDownAt = undefined;
+    this.s.masterAdverIntUs = this.cfg.advertIntUs;
+    this.s.masterAddress = this.cfg.primaryAddress;
+    this.send(this.s.effectivePriority);
+    this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
+    this.s.adverAt = now + this.cfg.advertIntUs;
+  }
+
+  becomeBackup(now: number, reason: string, masterAdverIntUs?: number): void {
+    const wasMaster = this.s.state === 'MASTER';
+    this.changeState('BACKUP', reason);
+    if (wasMaster) this.actions.push({ type: 'removeAddresses' });
+    this.s.adverAt = undefined;
+    this.s.masterAdverIntUs = masterAdverIntUs ?? this.cfg.advertIntUs;
+    this.s.masterDownAt = now + downInterval(this.cfg, this.s);
+  }
+
+  /** Leaving MASTER for FAULT or shutdown: priority 0 makes backups take over at once. */
+  release(): void {
+    if (this.s.state !== 'MASTER') return;
+    this.send(0);
+    this.actions.push({ type: 'removeAddresses' });
+  }
+}
+
+export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
+  const x = new Stepper(cfg, prev);
+  const s = x.s;
+  switch (ev.type) {
+    case 'start':
+      if (s.state !== 'INIT') break;
+      if (cfg.priority === 255 && cfg.wantMaster) {
+        x.becomeMaster(ev.now, 'address owner (priority 255) starts as MASTER');
+      } else {
+        x.becomeBackup(ev.now, 'start-up');
+        if (cfg.wantMaster) {
+          // keepalived: an instance configured `state MASTER` waits one advert interval plus
+          // skew before claiming mastership, not the full Master_Down_Interval.
+          s.masterDownAt = ev.now + cfg.advertIntUs + skewUs(cfg.version, s.effectivePriority, cfg.advertIntUs);
+        }
+      }
+      break;
+
+    case 'timer':
+      if (s.state === 'MASTER' && s.adverAt !== undefined && ev.now >= s.adverAt) {
+        x.send(s.effectivePriority);
+        s.adverAt = ev.now + cfg.advertIntUs;
+      } else if (s.state === 'BACKUP' && s.masterDownAt !== undefined && ev.now >= s.masterDownAt) {
+        x.becomeMaster(ev.now, 'Receive advertisement timeout');
+      }
+      break;
+
+    case 'advert':
+      receive(x, ev);
+      break;
+
+    case 'priority': {
+      const p = cfg.priority === 255 ? 255 : Math.min(254, Math.max(1, ev.priority));
+      if (p === s.effectivePriority) break;
+      x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Changing effective priority from ${s.effectivePriority} to ${p}` });
+      s.effectivePriority = p;
+      // The skew depends on the priority: keepalived recomputes a running down timer.
+      if (s.state === 'BACKUP' && s.masterDownAt !== undefined) s.masterDownAt = ev.now + downInterval(cfg, s);
+      break;
+    }
+
+    case 'fault':
+      if (ev.fault && s.state !== 'FAULT') {
+        x.release();
+        x.changeState('FAULT', ev.reason);
+        s.adverAt = undefined;
+        s.masterDownAt = undefined;
+      } else if (!ev.fault && s.state === 'FAULT') {
+        x.becomeBackup(ev.now, ev.reason);
+      }
+      break;
+
+    case 'shutdown':
+      x.release();
+      x.changeState('INIT', 'shutdown');
+      s.adverAt = undefined;
+      s.masterDownAt = undefined;
+      break;
+  }
+  return { state: s, actions: x.actions };
+}
+
+/** Receive checks the engine owns (RFC 5798 §7.1 / RFC 3768 §7.1 as keepalived applies them),
+ * then the Backup or Master rules of §6.4. */
+function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
+  const { cfg, s } = x;
+  const a = ev.advert;
+  if (a.vrid !== cfg.vrid) return x.drop('vrid-unknown', `VRID ${a.vrid}`);
+  if (a.version !== cfg.version) return x.drop('version', `version ${a.version}, configured ${cfg.version}`);
+  if (!cfg.unicast && ev.ttl !== 255) return x.drop('ttl', `invalid TTL/HL. Received ${ev.ttl} and expect 255`);
+  if (ev.src === cfg.primaryAddress) return x.drop('own-packet', 'advert from our own address');
+  if (cfg.version === 2) {
+    if ((a.authType ?? AUTH_NONE) !== cfg.authType) return x.drop('auth-type', `auth type ${a.authType}, configured ${cfg.authType}`);
+    if (cfg.authType === AUTH_PASS && !passAuthData(cfg.authPass ?? '').equals(a.authData ?? Buffer.alloc(8))) {
+      return x.drop('auth-failure', 'received an invalid passwd');
+    }
+    if ((a.adverIntSec ?? 0) * US_PER_SEC !== cfg.advertIntUs) {
+      return x.drop('interval-mismatch', `advertisement interval mismatch mine=${cfg.advertIntUs / US_PER_SEC} sec rcv'd=${a.adverIntSec} sec`);
+    }
+  }
+  if (s.state === 'FAULT' || s.state === 'INIT') return;
+  s.counters.advertRcvd++;
+  if (a.priority === 0) s.counters.priZeroRcvd++;
+  const mine = [...cfg.addresses].sort().join(' ');
+  if ([...a.addresses].sort().join(' ') !== mine) {
+    // keepalived logs and counts this; the advert still counts for the election.
+    s.counters.addressListErrors++;
+    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}` });
+  }
+  const theirInterval = a.version === 3 ? (a.maxAdverIntCs ?? 0) * US_PER_CS : cfg.advertIntUs;
+
+  if (s.state === 'BACKUP') {
+    if (a.priority === 0) {
+      s.masterDownAt = ev.now + skewUs(cfg.version, s.effectivePriority, s.masterAdverIntUs);
+      return;
+    }
+    const lower = a.priority < s.effectivePriority;
+    if (lower && cfg.preempt) {
+      if (cfg.preemptDelayUs > 0) {
+        s.preemptDelayUntil ??= ev.now + cfg.preemptDelayUs;
+        if (ev.now < s.preemptDelayUntil) return accept();
+      }
+      // "lower priority advert - discarding": the down timer runs out and we preempt.
+      return;
+    }
+    return accept();
+  }
+
+  // MASTER
+  if (a.priority === 0) {
+    x.send(s.effectivePriority);
+    s.adverAt = ev.now + cfg.advertIntUs;
+    return;
+  }
+  const theyWin = a.priority > s.effectivePriority || (a.priority === s.effectivePriority && compareAddresses(ev.src, cfg.primaryAddress) > 0);
+  if (theyWin) {
+    if (cfg.higherPrioSendAdvert) x.send(s.effectivePriority);
+    x.becomeBackup(ev.now, `Master received advert from ${ev.src} with higher priority ${a.priority}, ours ${s.effectivePriority}`, theirInterval);
+    s.masterAddress = ev.src;
+    return;
+  }
+  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election` });
+  if (!cfg.lowerPrioNoAdvert) {
+    x.send(s.effectivePriority);
+    s.adverAt = ev.now + cfg.advertIntUs;
+  }
+
+  function accept(): void {
+    s.masterAdverIntUs = theirInterval;
+    s.masterAddress = ev.src;
+    s.masterDownAt = ev.now + downInterval(cfg, s);
+  }
+}

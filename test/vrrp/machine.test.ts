@@ -1,0 +1,276 @@
+// The VRRP state machine on a simulated segment with a virtual clock: every RFC transition,
+// preemption, priority-0 takeover, split brain and healing, with exact timer values.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { SimSegment, type SimPort } from '../../src/net/sim-network.js';
+import { VrrpRunner, type RunnerConfig } from '../../src/vrrp/instance.js';
+import { initialState, step, type MachineConfig } from '../../src/vrrp/machine.js';
+import { AUTH_NONE, AUTH_PASS, encodeAdvert } from '../../src/vrrp/packet.js';
+import { masterDownUs, skewUs } from '../../src/vrrp/timers.js';
+
+const S = 1_000_000;
+
+function config(name: string, address: string, priority: number, over: Partial<RunnerConfig> = {}): RunnerConfig {
+  return {
+    name, vrid: 51, version: 2, priority, wantMaster: false, advertIntUs: S, preempt: true, preemptDelayUs: 0, downTimerAdverts: 3,
+    addresses: ['192.168.1.100'], primaryAddress: address, authType: AUTH_NONE, unicast: false, lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false, family: 4, peers: [], checksumMode: 'pseudo-header', ...over,
+  };
+}
+
+interface Node {
+  runner: VrrpRunner;
+  port: SimPort;
+  vips: boolean;
+}
+
+function lab(...cfgs: RunnerConfig[]) {
+  const clock = new VirtualClock();
+  const seg = new SimSegment(clock, 0);
+  const nodes = cfgs.map((c) => {
+    const port = seg.attach(c.name, c.primaryAddress);
+    const node = {} as Node;
+    node.vips = false;
+    node.port = port;
+    node.runner = new VrrpRunner(c, clock, port, { addAddresses: () => (node.vips = true), removeAddresses: () => (node.vips = false) });
+    port.onPacket((p) => node.runner.receive(p));
+    return node;
+  });
+  const states = () => nodes.map((n) => n.runner.state.state);
+  const masters = () => nodes.filter((n) => n.runner.state.state === 'MASTER').map((n) => n.runner.cfg.name);
+  return { clock, seg, nodes, states, masters };
+}
+
+describe('timers (keepalived µs arithmetic)', () => {
+  it('matches the worked values of RFC 3768 / 5798', () => {
+    expect(skewUs(2, 100, S)).toBe(609_375);
+    expect(masterDownUs(2, 100, S)).toBe(3_609_375);
+    expect(masterDownUs(2, 200, S)).toBe(3_218_750);
+    expect(masterDownUs(3, 100, 100_000)).toBe(360_937.5);
+    expect(skewUs(2, 100, 5 * S)).toBe(609_375); // v2 skew ignores the interval
+  });
+});
+
+describe('election on a simulated segment', () => {
+  it('the higher priority becomes MASTER after its Master_Down_Interval; the other stays BACKUP', () => {
+    const { clock, nodes, states } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    expect(states()).toEqual(['BACKUP', 'BACKUP']);
+    clock.runUntil(3_609_374);
+    expect(states()).toEqual(['BACKUP', 'BACKUP']);
+    clock.runUntil(3_609_375);
+    expect(states()).toEqual(['MASTER', 'BACKUP']);
+    clock.advance(60 * S);
+    expect(states()).toEqual(['MASTER', 'BACKUP']);
+    expect(nodes[0].vips).toBe(true);
+    expect(nodes[1].vips).toBe(false);
+    expect(nodes[0].runner.state.counters.advertSent).toBe(61);
+    expect(nodes[1].runner.state.counters.advertRcvd).toBe(61);
+  });
+
+  it('a master killed hard is replaced after the backup\'s Master_Down_Interval', () => {
+    const { clock, nodes, states } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    const lastAdvert = Math.floor((clock.now() - 3_609_375) / S) * S + 3_609_375;
+    nodes[0].port.up = false; // kill -9: no priority-0 advert
+    clock.advance(10 * S);
+    expect(states()).toEqual(['MASTER', 'MASTER']); // A's runner does not know it is dead
+    expect(nodes[1].runner.transitions.at(-1)).toMatchObject({ to: 'MASTER', at: lastAdvert + masterDownUs(2, 90, S), reason: 'Receive advertisement timeout' });
+  });
+
+  it('a graceful stop sends priority 0 and the backup takes over after Skew_Time', () => {
+    const { clock, nodes, states } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    const t = clock.now();
+    nodes[0].runner.stop();
+    expect(nodes[0].vips).toBe(false);
+    clock.advance(S);
+    expect(states()).toEqual(['INIT', 'MASTER']);
+    expect(nodes[1].runner.transitions.at(-1)!.at).toBe(t + skewUs(2, 90, S));
+    expect(nodes[0].runner.state.counters.priZeroSent).toBe(1);
+    expect(nodes[1].runner.state.counters.priZeroRcvd).toBe(1);
+  });
+
+  it('preempts: a restarted higher priority takes mastership back', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes[1].runner.start();
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['B']);
+    nodes[0].runner.start();
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A']);
+    expect(nodes[1].runner.transitions.at(-1)!.reason).toBe('Master received advert from 192.168.1.1 with higher priority 100, ours 90');
+  });
+
+  it('does not preempt with nopreempt', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, { preempt: false }), config('B', '192.168.1.2', 90));
+    nodes[1].runner.start();
+    clock.advance(10 * S);
+    nodes[0].runner.start();
+    clock.advance(60 * S);
+    expect(masters()).toEqual(['B']);
+  });
+
+  it('preempts only after preempt_delay', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, { preemptDelayUs: 10 * S }), config('B', '192.168.1.2', 90));
+    nodes[1].runner.start();
+    clock.advance(10 * S);
+    nodes[0].runner.start();
+    clock.advance(9 * S);
+    expect(masters()).toEqual(['B']);
+    clock.advance(6 * S);
+    expect(masters()).toEqual(['A']);
+    const took = nodes[0].runner.transitions.at(-1)!.at - 10 * S;
+    expect(took).toBeGreaterThanOrEqual(10 * S);
+    expect(took).toBeLessThan(10 * S + masterDownUs(2, 100, S) + S);
+  });
+
+  it('breaks equal priorities on the higher address', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 100));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(20 * S);
+    expect(masters()).toEqual(['B']);
+  });
+
+  it('heals a split brain: both MASTER while partitioned, the lower priority yields after', () => {
+    const { clock, seg, nodes, masters } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    seg.split([['A'], ['B']]);
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A', 'B']);
+    seg.heal();
+    clock.advance(2 * S);
+    expect(masters()).toEqual(['A']);
+    expect(nodes[1].vips).toBe(false);
+  });
+
+  it('moves mastership when tracking lowers the effective priority below the peer', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    nodes[0].runner.setPriority(95); // weight -5: not enough
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A']);
+    nodes[0].runner.setPriority(70); // weight -30
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['B']);
+    nodes[0].runner.setPriority(100);
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A']);
+  });
+
+  it('FAULT releases mastership with priority 0, and leaves FAULT to BACKUP', () => {
+    const { clock, nodes, states } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    nodes[0].runner.setFault(true, 'interface eth0 down');
+    clock.advance(S);
+    expect(states()).toEqual(['FAULT', 'MASTER']);
+    nodes[0].runner.setFault(false, 'interface eth0 up');
+    expect(states()[0]).toBe('BACKUP');
+    clock.advance(10 * S);
+    expect(states()).toEqual(['MASTER', 'BACKUP']);
+  });
+
+  it('the address owner with state MASTER starts as MASTER at once', () => {
+    const { clock, nodes, states } = lab(config('A', '192.168.1.1', 255, { wantMaster: true }), config('B', '192.168.1.2', 90));
+    nodes.forEach((n) => n.runner.start());
+    expect(states()).toEqual(['MASTER', 'BACKUP']);
+    clock.advance(10 * S);
+    expect(states()).toEqual(['MASTER', 'BACKUP']);
+  });
+
+  it('VRRPv3 with advert_int 0.1 fails over in under half a second', () => {
+    const v3 = { version: 3 as const, advertIntUs: 100_000 };
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, v3), config('B', '192.168.1.2', 90, v3));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(2 * S);
+    expect(masters()).toEqual(['A']);
+    nodes[0].port.up = false;
+    const t = clock.now();
+    clock.advance(S);
+    const took = nodes[1].runner.transitions.at(-1)!.at - t;
+    expect(took).toBeLessThan(500_000);
+    expect(took).toBeGreaterThan(masterDownUs(3, 90, 100_000) - 100_000);
+  });
+
+  it('v3 backups adopt the master\'s advert interval', () => {
+    const { clock, nodes } = lab(config('A', '192.168.1.1', 100, { version: 3, advertIntUs: 200_000 }), config('B', '192.168.1.2', 90, { version: 3, advertIntUs: S }));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    expect(nodes[1].runner.state.masterAdverIntUs).toBe(200_000);
+  });
+});
+
+describe('receive checks (dropped and counted by reason)', () => {
+  it('an authentication mismatch is ignored by both sides, so both become MASTER', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, { authType: AUTH_PASS, authPass: 'secret' }), config('B', '192.168.1.2', 90, { authType: AUTH_PASS, authPass: 'other' }));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A', 'B']);
+    expect(nodes[0].runner.state.counters.dropped['auth-failure']).toBeGreaterThan(0);
+    expect(nodes[1].runner.state.counters.dropped['auth-failure']).toBeGreaterThan(0);
+  });
+
+  it('VRRPv2 drops adverts with another interval', () => {
+    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90, { advertIntUs: 2 * S }));
+    nodes.forEach((n) => n.runner.start());
+    clock.advance(10 * S);
+    expect(masters()).toEqual(['A', 'B']);
+    expect(nodes[1].runner.state.counters.dropped['interval-mismatch']).toBeGreaterThan(0);
+  });
+
+  const cfg: MachineConfig = config('A', '192.168.1.1', 100);
+  const advert = (over: object = {}) => ({ version: 2 as const, vrid: 51, priority: 120, family: 4 as const, addresses: ['192.168.1.100'], adverIntSec: 1, authType: 0, authData: Buffer.alloc(8), ...over });
+  const backup = step(cfg, initialState(cfg), { type: 'start', now: 0 }).state;
+
+  it.each([
+    ['ttl', { ttl: 64 }, {}],
+    ['vrid-unknown', {}, { vrid: 52 }],
+    ['version', {}, { version: 3 }],
+    ['own-packet', { src: '192.168.1.1' }, {}],
+    ['auth-type', {}, { authType: 1 }],
+  ])('drops %s', (reason, ev, adv) => {
+    const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, ...ev, advert: advert(adv) });
+    expect(r.state.counters.dropped).toEqual({ [reason]: 1 });
+    expect(r.state.masterDownAt).toBe(backup.masterDownAt);
+  });
+
+  it('unicast instances do not check the TTL (keepalived 2.2.7)', () => {
+    const u = { ...cfg, unicast: true };
+    const r = step(u, step(u, initialState(u), { type: 'start', now: 0 }).state, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 64, advert: advert() });
+    expect(r.state.counters.dropped).toEqual({});
+    expect(r.state.masterAddress).toBe('192.168.1.2');
+  });
+
+  it('counts an address-list mismatch but still accepts the advert', () => {
+    const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
+    expect(r.state.counters.addressListErrors).toBe(1);
+    expect(r.state.masterDownAt).toBe(1 + masterDownUs(2, 100, S));
+  });
+
+  it('malformed packets on the wire are counted, not thrown', () => {
+    const { clock, nodes } = lab(config('A', '192.168.1.1', 100));
+    nodes[0].runner.start();
+    const good = encodeAdvert({ version: 2, vrid: 51, priority: 120, family: 4, addresses: ['192.168.1.100'], adverIntSec: 1, authType: 0 });
+    const bad = Buffer.from(good);
+    bad[7] ^= 0xff;
+    nodes[0].runner.receive({ src: '192.168.1.9', dst: '224.0.0.18', ttl: 255, payload: bad });
+    nodes[0].runner.receive({ src: '192.168.1.9', dst: '224.0.0.18', ttl: 255, payload: good.subarray(0, 5) });
+    clock.advance(S);
+    expect(nodes[0].runner.state.counters.dropped).toEqual({ checksum: 1, length: 1 });
+  });
+
+  it('a master answers a lower priority advert at once (forcing new election)', () => {
+    const master = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
+    expect(master.state).toBe('MASTER');
+    const r = step(cfg, master, { type: 'advert', now: master.adverAt! - 10, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
+    expect(r.actions.filter((a) => a.type === 'send')).toEqual([{ type: 'send', priority: 100 }]);
+    expect(r.state.state).toBe('MASTER');
+    const quiet = step({ ...cfg, lowerPrioNoAdvert: true }, master, { type: 'advert', now: 5, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
+    expect(quiet.actions.some((a) => a.type === 'send')).toBe(false);
+  });
+});
