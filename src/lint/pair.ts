@@ -4,7 +4,7 @@
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config, VirtualServer, VrrpInstance } from '../config/model/index.js';
 import type { RuleId } from '../config/rules.js';
-import { effectivePriority, trackersOf, type Effective, type Tracker } from './priority.js';
+import { effectivePriority, trackersOf, type Effective, type Tracker } from '../vrrp/priority.js';
 
 export interface FaultOutcome {
   instance: string;

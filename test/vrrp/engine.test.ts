@@ -1,0 +1,127 @@
+// Two directors' real keepalived.conf files driving the engine on a simulated segment.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { loadConfigText } from '../../src/config/index.js';
+import { SimSegment } from '../../src/net/sim-network.js';
+import { VrrpEngine } from '../../src/vrrp/engine.js';
+
+const S = 1_000_000;
+const conf = (prio: number, extra = '') => `
+global_defs {
+  enable_script_security
+  script_user root
+}
+vrrp_script chk_nginx {
+  script "/bin/true"
+  weight -30
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority ${prio}
+  authentication {
+    auth_type PASS
+    auth_pass s3cret
+  }
+  virtual_ipaddress {
+    192.168.1.100/24
+  }
+  track_script {
+    chk_nginx
+  }
+${extra}
+}
+`;
+
+function pair(a: string, b: string) {
+  const clock = new VirtualClock();
+  const seg = new SimSegment(clock, 50);
+  const log: string[] = [];
+  const make = (name: string, text: string, addr: string) => {
+    const { config, diagnostics } = loadConfigText(text, `${name}.conf`, { configId: name });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const port = seg.attach(name, addr);
+    const vips = new Set<string>();
+    const engine = new VrrpEngine(config, {
+      clock,
+      port: () => port,
+      primaryAddress: () => addr,
+      hooks: {
+        addAddresses: (i) => i.virtualIpaddress.forEach((v) => vips.add(v.address)),
+        removeAddresses: (i) => i.virtualIpaddress.forEach((v) => vips.delete(v.address)),
+        transition: (i, from, to, prio) => log.push(`${(clock.now() / S).toFixed(3)} ${name} ${i.name} ${from}->${to} ${prio}`),
+      },
+    });
+    return { engine, vips, port };
+  };
+  const A = make('a', a, '192.168.1.1');
+  const B = make('b', b, '192.168.1.2');
+  return { clock, seg, A, B, log };
+}
+
+describe('VRRP engine from keepalived.conf on a simulated segment', () => {
+  it('elects, fails over on a tracked script with enough weight, and fails back', () => {
+    const { clock, A, B, log } = pair(conf(100), conf(90));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    expect([...A.vips, ...B.vips]).toEqual(['192.168.1.100']);
+    expect(A.vips.size).toBe(1);
+    A.engine.setTracked('script', 'chk_nginx', false);
+    clock.advance(5 * S);
+    expect(A.engine.runner('VI_1')!.state.effectivePriority).toBe(70);
+    expect(B.vips.size).toBe(1);
+    expect(A.vips.size).toBe(0);
+    A.engine.setTracked('script', 'chk_nginx', true);
+    clock.advance(5 * S);
+    expect(A.vips.size).toBe(1);
+    expect(log).toEqual([
+      '0.000 a VI_1 INIT->BACKUP 100',
+      '0.000 b VI_1 INIT->BACKUP 90',
+      '3.609 a VI_1 BACKUP->MASTER 100',
+      // A's adverts at 70 are lower than B's 90: B's down timer runs out.
+      expect.stringMatching(/^\d+\.\d+ b VI_1 BACKUP->MASTER 90$/),
+      expect.stringMatching(/^\d+\.\d+ a VI_1 MASTER->BACKUP 70$/),
+      expect.stringMatching(/^\d+\.\d+ a VI_1 BACKUP->MASTER 100$/),
+      expect.stringMatching(/^\d+\.\d+ b VI_1 MASTER->BACKUP 90$/),
+    ]);
+  });
+
+  it('the instance interface going down means FAULT; dont_track_primary keeps it up', () => {
+    const { clock, A, B } = pair(conf(100), conf(90));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    A.engine.setTracked('interface', 'eth0', false);
+    clock.advance(S);
+    expect(A.engine.runner('VI_1')!.state.state).toBe('FAULT');
+    expect(B.vips.size).toBe(1);
+
+    const p = pair(conf(100, '  dont_track_primary'), conf(90));
+    p.A.engine.start();
+    p.B.engine.start();
+    p.clock.advance(5 * S);
+    p.A.engine.setTracked('interface', 'eth0', false);
+    p.clock.advance(S);
+    expect(p.A.engine.runner('VI_1')!.state.state).toBe('MASTER');
+  });
+
+  it('counts adverts for VRIDs it does not run', () => {
+    const { clock, A, B } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    expect(A.engine.unknownVrid['eth0/52']).toBeGreaterThan(0);
+  });
+
+  it('graceful stop hands over within the skew time', () => {
+    const { clock, A, B, log } = pair(conf(100), conf(90));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    A.engine.stop();
+    clock.advance(S);
+    expect(log.at(-1)).toBe('5.648 b VI_1 BACKUP->MASTER 90');
+    expect(B.vips.size).toBe(1);
+  });
+});
