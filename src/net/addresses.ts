@@ -1,0 +1,114 @@
+// Moving virtual addresses and routes: `ip` commands built from the model (pure, unit-tested),
+// run through an injected executor, and gratuitous ARP through iputils arping. raw-socket cannot
+// open AF_PACKET; arping is already on every director (Debian iputils-arping) and needs no
+// native code of ours. Each arping call takes about a second, so announcements run in the
+// background and never delay adverts.
+import { spawn } from 'node:child_process';
+import type { RouteSpec, VirtualAddress, VrrpInstance } from '../config/model/index.js';
+
+export interface CommandResult {
+  code: number | null;
+  stderr: string;
+}
+
+export type Exec = (argv: string[]) => Promise<CommandResult>;
+
+/** `ip addr add|del` for one virtual address, as keepalived applies it. */
+export function ipAddrArgs(op: 'add' | 'del', v: VirtualAddress, dev: string): string[] {
+  const args = ['ip', v.family === 6 ? '-6' : '-4', 'addr', op, `${v.address}/${v.prefix}`];
+  if (op === 'add') {
+    if (v.brd) args.push('brd', v.brd);
+    if (v.peer) args.push('peer', v.peer);
+    if (v.scope) args.push('scope', v.scope);
+    if (v.label) args.push('label', v.label);
+    if (v.preferredLft) args.push('preferred_lft', v.preferredLft);
+    for (const f of v.flags) if (['home', 'nodad', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(f)) args.push(f === '-nodad' ? 'nodad' : f);
+  }
+  args.push('dev', v.dev ?? dev);
+  return args;
+}
+
+/** `ip route add|del` for a virtual route, its words passed through (keepalived's ip route syntax). */
+export function ipRouteArgs(op: 'add' | 'del', r: RouteSpec): string[] {
+  // keepalived-only words are not ip route's: no_track, and track_group with its name.
+  const words = r.args.filter((w, i, all) => w !== 'no_track' && w !== 'track_group' && all[i - 1] !== 'track_group');
+  return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...words];
+}
+
+export function arpingArgs(v: VirtualAddress, dev: string): string[] {
+  return ['arping', '-U', '-c', '1', '-I', v.dev ?? dev, v.address];
+}
+
+export const spawnExec: Exec = (argv) =>
+  new Promise((resolve) => {
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+    p.on('error', (e) => resolve({ code: null, stderr: e.message }));
+    p.on('close', (code) => resolve({ code, stderr: stderr.trim() }));
+  });
+
+export interface AddressDriverOptions {
+  exec?: Exec;
+  log?: (level: 'info' | 'warn', message: string) => void;
+  defaultInterface: string;
+}
+
+/** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
+export class IpAddressDriver {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly exec: Exec;
+
+  constructor(private readonly opts: AddressDriverOptions) {
+    this.exec = opts.exec ?? spawnExec;
+  }
+
+  /** Resolves when every queued change is applied. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  add(inst: VrrpInstance): Promise<void> {
+    const dev = inst.interface ?? this.opts.defaultInterface;
+    return this.enqueue([
+      ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v, dev)),
+      ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
+    ], `(${inst.name}) Setting VIPs.`);
+  }
+
+  remove(inst: VrrpInstance): Promise<void> {
+    const dev = inst.interface ?? this.opts.defaultInterface;
+    return this.enqueue([
+      ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
+      ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v, dev)),
+    ], `(${inst.name}) removing VIPs.`);
+  }
+
+  /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
+  announce(inst: VrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
+    const dev = inst.interface ?? this.opts.defaultInterface;
+    const burst = (): void => {
+      for (const v of inst.virtualIpaddress) {
+        if (v.family !== 4) continue; // IPv6 unsolicited NA is not implemented yet
+        for (let i = 0; i < (inst.garpMasterRepeat ?? 5); i++) void this.exec(arpingArgs(v, dev));
+      }
+    };
+    this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
+    burst();
+    if ((inst.garpMasterDelay ?? 5) > 0) schedule((inst.garpMasterDelay ?? 5) * 1000, burst);
+  }
+
+  private enqueue(cmds: string[][], message: string): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      this.opts.log?.('info', message);
+      for (const argv of cmds) {
+        const r = await this.exec(argv);
+        // Adding an address that is already there (or deleting a missing one) is not an error.
+        if (r.code !== 0 && !/File exists|Cannot assign requested address|No such process/.test(r.stderr)) {
+          this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
+        }
+      }
+    });
+    return this.queue;
+  }
+}
