@@ -2,7 +2,7 @@
 // Entry point: `keepalived-ts [keepalived options]` or `keepalived-ts <command> ...`.
 import { readFileSync } from 'node:fs';
 import { DAEMON_OPTIONS, optionHelp, parseArgs } from './args.js';
-import { configTest } from './config-test.js';
+import { configTest, DEFAULT_CONFIG } from './config-test.js';
 import { lintCommand, LINT_USAGE } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
@@ -29,13 +29,13 @@ Usage:
   keepalived-ts lint --pair A.conf B.conf     check that two directors agree and can fail over
   keepalived-ts keywords                      the keyword reference (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
-  keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon (not available yet: see README)
+  keepalived-ts -f FILE [-n -l -D -P]         run the VRRP daemon (foreground; -C checkers: not yet)
 
 keepalived options:
 ${optionHelp(DAEMON_OPTIONS)}
 `;
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'lint') return lintCommand(rest);
   if (cmd === 'keywords') return keywordsCommand(rest);
@@ -53,8 +53,25 @@ export function main(argv: string[]): number {
     return 2;
   }
   if (args.options.has('config-test')) return configTest(args.options);
-  process.stderr.write('keepalived-ts: the daemon (VRRP and checkers) is not implemented yet; use -t to test a configuration or `lint`.\n');
-  return 1;
+  if (args.options.has('check')) {
+    process.stderr.write('keepalived-ts: the checker subsystem (-C) is not implemented yet; run with -P for VRRP only.\n');
+    return 1;
+  }
+  const str = (k: string): string | undefined => (typeof args.options.get(k) === 'string' ? (args.options.get(k) as string) : undefined);
+  // keepalived's pid files when we may write them; we are one process, so both hold our pid.
+  const root = process.getuid?.() === 0;
+  // Loaded only for the daemon: the config test must not pay for pino and the raw-socket addon.
+  return import('../daemon/daemon.js').then(({ runDaemon }) => runDaemon({
+    file: str('use-file') ?? DEFAULT_CONFIG,
+    configId: str('config-id'),
+    pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
+    vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
+    logDetail: args.options.has('log-detail'),
+  }));
 }
 
-process.exitCode = main(process.argv.slice(2));
+void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+  // Sockets and timers of a stopped daemon must not keep us alive.
+  if (code !== undefined) setTimeout(() => process.exit(code), 100).unref();
+});

@@ -168,12 +168,9 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       if (cfg.priority === 255 && cfg.wantMaster) {
         x.becomeMaster(ev.now, 'address owner (priority 255) starts as MASTER');
       } else {
+        // Everyone else starts BACKUP with the full Master_Down_Interval, `state MASTER` too
+        // (observed with keepalived 2.2.7: MASTER 3.42-3.46 s after start at priority 150).
         x.becomeBackup(ev.now, 'start-up');
-        if (cfg.wantMaster) {
-          // keepalived: an instance configured `state MASTER` waits one advert interval plus
-          // skew before claiming mastership, not the full Master_Down_Interval.
-          s.masterDownAt = ev.now + cfg.advertIntUs + skewUs(cfg.version, s.effectivePriority, cfg.advertIntUs);
-        }
       }
       break;
 

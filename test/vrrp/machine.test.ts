@@ -183,6 +183,13 @@ describe('election on a simulated segment', () => {
     expect(states()).toEqual(['MASTER', 'BACKUP']);
   });
 
+  it('state MASTER below 255 still waits the full Master_Down_Interval at start (as keepalived 2.2.7)', () => {
+    const { clock, nodes } = lab(config('A', '192.168.1.1', 150, { wantMaster: true }));
+    nodes[0].runner.start();
+    clock.advance(10 * S);
+    expect(nodes[0].runner.transitions.at(-1)).toMatchObject({ to: 'MASTER', at: masterDownUs(2, 150, S) });
+  });
+
   it('VRRPv3 with advert_int 0.1 fails over in under half a second', () => {
     const v3 = { version: 3 as const, advertIntUs: 100_000 };
     const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, v3), config('B', '192.168.1.2', 90, v3));

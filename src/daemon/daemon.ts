@@ -1,0 +1,159 @@
+// `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
+// clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
+// checks and notify scripts, pino for logs, and keepalived's signals and pid files.
+import { writeFileSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import pino from 'pino';
+import { RealClock } from '../core/clock.js';
+import { loadConfig, type LoadResult } from '../config/index.js';
+import { exitCodeOf, formatDiagnostic } from '../config/diagnostics.js';
+import type { Config, VrrpInstance } from '../config/model/index.js';
+import { IpAddressDriver } from '../net/addresses.js';
+import { createRawTransport } from '../net/raw-transport.js';
+import { VrrpEngine, type Port } from '../vrrp/engine.js';
+import type { VrrpState } from '../vrrp/machine.js';
+import { Notifier } from './notify.js';
+import { ScriptRunner } from './script-runner.js';
+import { readUserDb, scriptIdentity } from './users.js';
+import { startInterfaceTrackers, startScriptTrackers } from './trackers.js';
+import { writeDataDump, writeStatsDump } from './dumps.js';
+
+export interface DaemonOptions {
+  file: string;
+  configId?: string;
+  pidFile?: string;
+  vrrpPidFile?: string;
+  /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp). */
+  dumpDir?: string;
+  logDetail?: boolean;
+}
+
+type Logger = pino.Logger;
+
+function primaryAddress(ifname: string, family: 4 | 6): string {
+  const addrs = networkInterfaces()[ifname] ?? [];
+  const a = addrs.find((x) => (family === 4 ? x.family === 'IPv4' : x.family === 'IPv6' && x.address.startsWith('fe80')));
+  if (!a) throw new Error(`interface ${ifname} has no IPv${family} address to send adverts from`);
+  return a.address;
+}
+
+/** One running configuration: engine, trackers and their sockets; replaced whole on reload. */
+class Generation {
+  readonly engine: VrrpEngine;
+  private readonly ports: ReturnType<typeof createRawTransport>[] = [];
+  private stopTrackers: (() => void)[] = [];
+
+  constructor(readonly config: Config, readonly loaded: LoadResult, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver) {
+    const clock = new RealClock();
+    this.engine = new VrrpEngine(config, {
+      clock,
+      port: (ifname) => {
+        const t = createRawTransport({ ifname, family: 4, onError: (e) => log.warn({ ifname }, e.message) });
+        this.ports.push(t);
+        return t as Port;
+      },
+      primaryAddress,
+      hooks: {
+        addAddresses: (i) => void this.driver.add(i),
+        removeAddresses: (i) => void this.driver.remove(i),
+        announce: (i) => this.driver.announce(i),
+        transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
+        log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
+      },
+    });
+  }
+
+  start(): void {
+    const log = (level: 'info' | 'warn', msg: string): void => this.log[level](msg);
+    // vrrp_scripts run as script_user (or their own `user`), resolved once per configuration.
+    const id = scriptIdentity(readUserDb(), {}, this.config.globalDefs);
+    if (!id.ok) this.log.error(id.error);
+    const ids = id.ok ? { uid: id.uid, gid: id.gid } : {};
+    this.stopTrackers = [startInterfaceTrackers(this.config, this.engine, log), startScriptTrackers(this.config, this.engine, this.runner, log, ids.uid, ids.gid)];
+    this.engine.start();
+  }
+
+  /** Priority 0 from masters, addresses removed, sockets closed. */
+  async stop(): Promise<void> {
+    this.stopTrackers.forEach((s) => s());
+    this.engine.stop();
+    await this.driver.settled();
+    for (const p of this.ports) p.close();
+  }
+
+  private transition(inst: VrrpInstance, _from: VrrpState, to: VrrpState, prio: number, reason: string): void {
+    this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE`);
+    // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
+    this.notifier.notify('INSTANCE', inst.name, to === 'INIT' ? 'STOP' : to, prio, inst);
+  }
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
+  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId });
+  const first = load();
+  for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
+  if (exitCodeOf(first.diagnostics) === 4) {
+    log.fatal('configuration cannot be run; not starting');
+    return 4;
+  }
+  if (first.config.vrrpInstances.length === 0) log.warn('no vrrp_instance configured: nothing to run (the checker subsystem is not implemented yet)');
+
+  const runner = new ScriptRunner();
+  // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
+  // take the slots of the vrrp_script checks.
+  const notifyRunner = new ScriptRunner();
+  const users = readUserDb();
+  const notifier = new Notifier(notifyRunner, {
+    identity: (script) => {
+      const id = scriptIdentity(users, script, gen.config.globalDefs);
+      return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
+    },
+    onResult: (rec) => {
+      const r = rec.result;
+      if (r && (r.error || r.code !== 0)) log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
+    },
+  });
+  const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
+  let gen = new Generation(first.config, first, log, runner, notifier, driver);
+  for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
+  log.info(`Starting keepalived-ts, ${first.config.vrrpInstances.length} VRRP instance(s) from ${opts.file}`);
+  gen.start();
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (sig: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`Received ${sig}: stopping`);
+      await gen.stop();
+      // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
+      await Promise.race([notifier.settled(), new Promise((r) => setTimeout(r, 1500))]);
+      await runner.shutdown();
+      await notifyRunner.shutdown();
+      for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) rmSync(f, { force: true });
+      log.info('Stopped');
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      const next = load();
+      const errors = next.diagnostics.filter((d) => d.severity === 'error');
+      if (exitCodeOf(next.diagnostics) === 4 || errors.length) {
+        // A broken config never replaces a working one: keep running what we have.
+        for (const d of errors) log.error({ rule: d.rule }, formatDiagnostic(d));
+        log.error(`Reload of ${opts.file} failed with ${errors.length} error(s); keeping the running configuration`);
+        return;
+      }
+      log.info('Reloading');
+      void gen.stop().then(() => {
+        gen = new Generation(next.config, next, log, runner, notifier, driver);
+        gen.start();
+        log.info('Reload finished');
+      });
+    });
+    process.on('SIGUSR1', () => writeDataDump(`${opts.dumpDir ?? '/tmp'}/keepalived.data`, gen.engine, log));
+    process.on('SIGUSR2', () => writeStatsDump(`${opts.dumpDir ?? '/tmp'}/keepalived.stats`, gen.engine, log));
+  });
+}

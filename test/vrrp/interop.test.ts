@@ -1,0 +1,184 @@
+// keepalived-ts and the real keepalived 2.2.7 in one VRRP election, in network namespaces made
+// by the test: who becomes MASTER, who holds the VIP, how fast each takes over from the other.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+
+const net = netnsCapability();
+const ka = keepalivedCapability();
+const skip = !net.ok || !ka.ok;
+if (skip) console.warn(`keepalived interop tests skipped: ${net.reason ?? ka.reason}`);
+
+const VIP = '10.99.7.100';
+const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+
+function conf(o: { prio: number; pass?: string; version?: 2 | 3; advert?: string; state?: string; top?: string; inst?: string }): string {
+  return `
+global_defs {
+  router_id r${o.prio}
+  ${o.top ? 'enable_script_security\n  script_user root' : ''}
+}
+${o.top ?? ''}
+vrrp_instance VI_1 {
+  ${o.inst ?? ''}
+  state ${o.state ?? 'BACKUP'}
+  interface eth0
+  virtual_router_id 51
+  priority ${o.prio}
+  advert_int ${o.advert ?? '1'}
+  ${o.version ? `version ${o.version}` : ''}
+  ${o.version === 3 ? '' : `authentication {\n    auth_type PASS\n    auth_pass ${o.pass ?? 's3cret'}\n  }`}
+  virtual_ipaddress {
+    ${VIP}/24
+  }
+}
+`;
+}
+
+describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () => {
+  let lab: Lab;
+  let ours: Host;
+  let theirs: Host;
+  const procs: Proc[] = [];
+
+  beforeAll(async () => {
+    lab = await createLab({ hosts: 2, subnet: 7 });
+    [ours, theirs] = lab.hosts;
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  const startOurs = (text: string, tag: string): Proc => {
+    const file = join(lab.dir, `ours-${tag}.conf`);
+    writeFileSync(file, text);
+    const p = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)], { name: `ours-${tag}` });
+    procs.push(p);
+    return p;
+  };
+  const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
+  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) => poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
+  const stopAll = async () => {
+    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
+    for (const h of [ours, theirs]) await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
+  };
+
+  it('(a-c) ours at the higher priority is MASTER; keepalived takes over after kill -9 within Master_Down_Interval + 0.5 s; ours preempts back', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 100 }), { name: 'ka-a' });
+    procs.push(k);
+    const o = startOurs(conf({ prio: 150 }), 'a');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 3000, 'VIP on ours');
+    await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    expect(await hasVip(theirs)).toBe(false);
+
+    // (b) kill -9: no priority-0 advert; keepalived waits for its Master_Down_Interval.
+    const killedAt = Date.now();
+    await o.kill('SIGKILL', 0);
+    const from = k.lines.length;
+    const line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    const took = line.at - killedAt;
+    expect(took).toBeLessThan(3609 + 500);
+    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+
+    // (c) restarted with preempt, ours takes the VIP back.
+    const o2 = startOurs(conf({ prio: 150 }), 'c');
+    await o2.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000, from });
+    await waitVip(theirs, false, 3000, 'VIP gone from keepalived');
+    expect(await hasVip(ours)).toBe(true);
+    await stopAll();
+  }, 60_000);
+
+  it('(d) roles swapped: keepalived MASTER, ours takes over after kill -9 and yields when it returns', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 150 }), { name: 'ka-d' });
+    procs.push(k);
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    const o = startOurs(conf({ prio: 100 }), 'd');
+    await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(o.output()).not.toMatch(/Entering MASTER STATE/);
+
+    const killedAt = Date.now();
+    await k.kill('SIGKILL', 0);
+    const line = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    expect(line.at - killedAt).toBeLessThan(3609 + 500);
+    await waitVip(ours, true, 3000, 'VIP on ours');
+
+    const from = o.lines.length;
+    const k2 = lab.keepalived(theirs, conf({ prio: 150 }), { name: 'ka-d2' });
+    procs.push(k2);
+    await k2.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000, from });
+    await waitVip(ours, false, 3000, 'VIP gone from ours');
+    await stopAll();
+  }, 60_000);
+
+  it('SIGTERM: ours sends priority 0, removes the VIP, and keepalived takes over within its skew time; notify scripts ran in order', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 100 }), { name: 'ka-g' });
+    procs.push(k);
+    const log = join(lab.dir, 'notify.log');
+    const o = startOurs(conf({ prio: 150, top: ' ', inst: `notify "/bin/sh -c 'echo $* >> ${log}' notify"` }), 'g');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 3000, 'VIP on ours');
+    const from = k.lines.length;
+    const stoppedAt = Date.now();
+    await o.kill('SIGTERM', 5000);
+    expect(o.exitCode).toBe(0);
+    expect(await hasVip(ours)).toBe(false);
+    const line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5_000, from });
+    // Skew_Time for priority 100 is 0.609 s; keepalived logs the priority-0 advert.
+    expect(line.at - stoppedAt).toBeLessThan(609 + 500);
+    expect(k.output()).toMatch(/priority 0|Backup received priority 0/i);
+    await poll(() => existsSync(log) && readFileSync(log, 'utf8').includes('STOP') ? true : undefined, { timeoutMs: 3000, what: 'STOP notify' });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['INSTANCE VI_1 BACKUP 150', 'INSTANCE VI_1 MASTER 150', 'INSTANCE VI_1 STOP 150']);
+    await stopAll();
+  }, 60_000);
+
+  it('a tracked vrrp_script with enough weight moves mastership to keepalived and back', async () => {
+    const flag = join(lab.dir, 'down');
+    const k = lab.keepalived(theirs, conf({ prio: 100 }), { name: 'ka-h' });
+    procs.push(k);
+    const top = `vrrp_script chk {\n  script "/bin/sh -c '[ ! -e ${flag} ]'"\n  interval 1\n  weight -60\n}`;
+    const o = startOurs(conf({ prio: 150, top, inst: 'track_script {\n    chk\n  }' }), 'h');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    const from = k.lines.length;
+    writeFileSync(flag, '');
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await waitVip(ours, false, 3000, 'VIP gone from ours');
+    expect(o.output()).toMatch(/Changing effective priority from 150 to 90/);
+    rmSync(flag);
+    await o.waitForLine(/Changing effective priority from 90 to 150/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 10_000, 'VIP back on ours');
+    await stopAll();
+  }, 60_000);
+
+  it('(e) an authentication mismatch is ignored by both sides: both become MASTER', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 100, pass: 'other' }), { name: 'ka-e' });
+    procs.push(k);
+    const o = startOurs(conf({ prio: 150 }), 'e');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 3000, 'VIP on ours');
+    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await stopAll();
+  }, 60_000);
+
+  it('(f) VRRPv3 with advert_int 0.1 fails over in under half a second', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 100, version: 3, advert: '0.1' }), { name: 'ka-f' });
+    procs.push(k);
+    const o = startOurs(conf({ prio: 150, version: 3, advert: '0.1' }), 'f');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const from = k.lines.length;
+    const killedAt = Date.now();
+    await o.kill('SIGKILL', 0);
+    const line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5_000, from });
+    expect(line.at - killedAt).toBeLessThan(500);
+    await stopAll();
+  }, 60_000);
+});
