@@ -58,6 +58,10 @@ class Generation {
         removeAddresses: (i) => void this.driver.remove(i),
         announce: (i) => this.driver.announce(i),
         transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
+        groupTransition: (g, _from, to) => {
+          this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);
+          this.notifier.notify('GROUP', g.name, to === 'INIT' ? 'STOP' : to, 0, g);
+        },
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
     });

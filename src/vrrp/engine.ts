@@ -4,7 +4,7 @@
 // real clock, raw sockets and iproute2; the tests and the lab give it a virtual clock and a
 // simulated segment.
 import type { Clock } from '../core/clock.js';
-import type { Config, VrrpInstance } from '../config/model/index.js';
+import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
 import { runnerConfig } from './from-config.js';
 import { VrrpRunner, type InstanceHooks, type PacketPort, type Received } from './instance.js';
 import type { VrrpState } from './machine.js';
@@ -28,6 +28,8 @@ export interface EngineHooks {
   removeAddresses?(inst: VrrpInstance): void;
   announce?(inst: VrrpInstance): void;
   transition?(inst: VrrpInstance, from: VrrpState, to: VrrpState, priority: number, reason: string): void;
+  /** A vrrp_sync_group as a whole changed state (keepalived notifies `GROUP NAME STATE 0`). */
+  groupTransition?(group: SyncGroup, from: VrrpState, to: VrrpState): void;
   log?(level: 'info' | 'warn', message: string, inst?: string): void;
 }
 
@@ -36,12 +38,16 @@ interface Managed {
   runner: VrrpRunner;
   trackers: Tracker[];
   ifname: string;
+  group?: SyncGroup;
+  /** Why this instance itself is FAULT (its interface or a weight-0 tracker), if it is. */
+  ownFault?: string;
 }
 
 export class VrrpEngine {
   private readonly managed: Managed[] = [];
   /** Tracked objects that are down, keyed `kind:name`. */
   private readonly down = new Set<string>();
+  private readonly groupState = new Map<string, VrrpState>();
   readonly unknownVrid: Record<string, number> = {};
 
   constructor(readonly config: Config, private readonly env: EngineEnv) {
@@ -59,11 +65,16 @@ export class VrrpEngine {
         addAddresses: () => env.hooks?.addAddresses?.(inst),
         removeAddresses: () => env.hooks?.removeAddresses?.(inst),
         announce: () => env.hooks?.announce?.(inst),
-        transition: (r, from, to, reason) => env.hooks?.transition?.(inst, from, to, r.state.effectivePriority, reason),
+        transition: (r, from, to, reason) => {
+          env.hooks?.transition?.(inst, from, to, r.state.effectivePriority, reason);
+          this.syncTransition(inst.name, from, to);
+        },
+        wantMaster: () => this.syncWantMaster(inst.name),
         log: (_r, level, message) => env.hooks?.log?.(level, message, inst.name),
       };
       const runner = new VrrpRunner(runnerConfig(inst, config, env.primaryAddress(ifname, family)), env.clock, port, hooks);
-      this.managed.push({ inst, runner, trackers: trackersOf(inst, config), ifname });
+      const group = config.syncGroups.find((g) => g.group.includes(inst.name));
+      this.managed.push({ inst, runner, trackers: trackersOf(inst, config), ifname, group });
     }
   }
 
@@ -99,15 +110,50 @@ export class VrrpEngine {
     }
   }
 
+  private members(g: SyncGroup): Managed[] {
+    return this.managed.filter((m) => m.group === g);
+  }
+
   private apply(m: Managed): void {
     const downSet = new Set(m.trackers.filter((t) => this.down.has(`${t.kind}:${t.name}`)));
     const primaryDown = !m.inst.dontTrackPrimary && this.down.has(`interface:${m.ifname}`);
     const eff = effectivePriority(m.inst, m.trackers, downSet);
-    if (primaryDown) m.runner.setFault(true, `interface ${m.ifname} down`);
-    else if (eff.fault) m.runner.setFault(true, `${eff.by} failed`);
-    else {
-      m.runner.setPriority(eff.priority);
-      m.runner.setFault(false, 'trackers up');
+    const before = m.ownFault;
+    m.ownFault = primaryDown ? `interface ${m.ifname} down` : eff.fault ? `${eff.by} failed` : undefined;
+    if (!eff.fault) m.runner.setPriority(eff.priority);
+    // A member's own fault takes the whole sync group to FAULT (keepalived vrrp_sync.c).
+    const peers = m.group ? this.members(m.group) : [m];
+    for (const p of peers) {
+      const other = peers.find((q) => q !== p && q.ownFault);
+      const reason = p.ownFault ?? (other ? `sync group ${m.group!.name}: ${other.inst.name} is FAULT` : undefined);
+      if (reason) p.runner.setFault(true, reason);
+      else if (p === m || before !== m.ownFault) p.runner.setFault(false, 'trackers up');
+    }
+  }
+
+  /** A member's down timer ran out: the group goes MASTER only when every member wants to. */
+  private syncWantMaster(name: string): void {
+    const m = this.managed.find((x) => x.inst.name === name)!;
+    if (!m.group) return;
+    const peers = this.members(m.group);
+    if (!peers.every((p) => p.runner.state.state === 'MASTER' || p.runner.state.wantMaster)) return;
+    for (const p of peers) if (p.runner.state.state === 'BACKUP') p.runner.group('MASTER', `sync group ${m.group.name} going MASTER`);
+  }
+
+  /** One member left MASTER for BACKUP: the others follow; group state changes are reported. */
+  private syncTransition(name: string, from: VrrpState, to: VrrpState): void {
+    const m = this.managed.find((x) => x.inst.name === name);
+    if (!m?.group) return;
+    const peers = this.members(m.group);
+    if (from === 'MASTER' && to === 'BACKUP') {
+      for (const p of peers) if (p !== m && p.runner.state.state === 'MASTER') p.runner.group('BACKUP', `sync group ${m.group.name}: ${name} went BACKUP`);
+    }
+    const states = peers.map((p) => p.runner.state.state);
+    const groupNow: VrrpState = states.includes('FAULT') ? 'FAULT' : states.every((st) => st === 'MASTER') ? 'MASTER' : states.every((st) => st === 'INIT') ? 'INIT' : 'BACKUP';
+    const prev = this.groupState.get(m.group.name) ?? 'INIT';
+    if (groupNow !== prev) {
+      this.groupState.set(m.group.name, groupNow);
+      this.env.hooks?.groupTransition?.(m.group, prev, groupNow);
     }
   }
 

@@ -28,5 +28,6 @@ export function runnerConfig(inst: VrrpInstance, cfg: Config, primaryAddress: st
     peers: inst.unicastPeer.map((p) => p.address),
     mcastGroup: inst.mcastDstIp ?? (family === 4 ? cfg.globalDefs.vrrpMcastGroup4 : cfg.globalDefs.vrrpMcastGroup6),
     checksumMode: inst.v3ChecksumAsV2 ? 'message' : 'pseudo-header',
+    syncGroup: cfg.syncGroups.find((g) => g.group.includes(inst.name))?.name,
   };
 }

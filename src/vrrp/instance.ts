@@ -22,6 +22,8 @@ export interface InstanceHooks {
   removeAddresses?(inst: VrrpRunner): void;
   announce?(inst: VrrpRunner): void;
   transition?(inst: VrrpRunner, from: VrrpState, to: VrrpState, reason: string): void;
+  /** A sync group member is ready for MASTER (see machine.ts). */
+  wantMaster?(inst: VrrpRunner): void;
   log?(inst: VrrpRunner, level: 'info' | 'warn', message: string): void;
 }
 
@@ -69,6 +71,11 @@ export class VrrpRunner {
     this.dispatch({ type: 'fault', now: this.clock.now(), fault, reason });
   }
 
+  /** Sync group decision: move with the other members. */
+  group(to: 'MASTER' | 'BACKUP', reason: string): void {
+    this.dispatch({ type: 'group', now: this.clock.now(), to, reason });
+  }
+
   /** A packet for this VRID from the transport (already past the IPv4 header check). */
   receive(p: Received): void {
     const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst });
@@ -112,6 +119,9 @@ export class VrrpRunner {
         break;
       case 'log':
         this.hooks.log?.(this, a.level, a.message);
+        break;
+      case 'wantMaster':
+        this.hooks.wantMaster?.(this);
         break;
     }
   }

@@ -30,6 +30,8 @@ export interface MachineConfig {
   unicast: boolean;
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
+  /** Member of a vrrp_sync_group: mastership is the group's decision (see 'wantMaster'). */
+  syncGroup?: string;
 }
 
 export interface Counters {
@@ -56,6 +58,8 @@ export interface MachineState {
   preemptDelayUntil?: number;
   /** Address of the router whose adverts we accept as master. */
   masterAddress?: string;
+  /** Sync group member whose down timer ran out: waiting for the group to go MASTER together. */
+  wantMaster?: boolean;
   counters: Counters;
 }
 
@@ -65,7 +69,9 @@ export type Event =
   | { type: 'advert'; now: number; advert: DecodedAdvert; src: string; ttl: number }
   | { type: 'priority'; now: number; priority: number }
   | { type: 'fault'; now: number; fault: boolean; reason: string }
-  | { type: 'shutdown'; now: number };
+  | { type: 'shutdown'; now: number }
+  /** The sync group moves this member: to MASTER with the others, or back to BACKUP. */
+  | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string };
 
 export type Action =
   | { type: 'send'; priority: number }
@@ -74,7 +80,9 @@ export type Action =
   | { type: 'removeAddresses' }
   | { type: 'announce' }
   | { type: 'drop'; reason: DropReason; detail: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** A sync group member is ready to become MASTER; the group decides. */
+  | { type: 'wantMaster' };
 
 export interface Step {
   state: MachineState;
@@ -133,6 +141,7 @@ class Stepper {
   }
 
   becomeMaster(now: number, reason: string): void {
+    this.s.wantMaster = undefined;
     this.changeState('MASTER', reason);
     this.s.masterDownAt = undefined;
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
@@ -144,6 +153,7 @@ class Stepper {
 
   becomeBackup(now: number, reason: string, masterAdverIntUs?: number): void {
     const wasMaster = this.s.state === 'MASTER';
+    this.s.wantMaster = undefined;
     this.changeState('BACKUP', reason);
     if (wasMaster) this.actions.push({ type: 'removeAddresses' });
     this.s.adverAt = undefined;
@@ -179,8 +189,18 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
         x.send(s.effectivePriority);
         s.adverAt = ev.now + cfg.advertIntUs;
       } else if (s.state === 'BACKUP' && s.masterDownAt !== undefined && ev.now >= s.masterDownAt) {
-        x.becomeMaster(ev.now, 'Receive advertisement timeout');
+        if (cfg.syncGroup) {
+          // keepalived: a sync group goes MASTER only when every member wants to.
+          s.masterDownAt = undefined;
+          s.wantMaster = true;
+          x.actions.push({ type: 'wantMaster' });
+        } else x.becomeMaster(ev.now, 'Receive advertisement timeout');
       }
+      break;
+
+    case 'group':
+      if (ev.to === 'MASTER' && s.state === 'BACKUP') x.becomeMaster(ev.now, ev.reason);
+      else if (ev.to === 'BACKUP' && s.state === 'MASTER') x.becomeBackup(ev.now, ev.reason, s.masterAdverIntUs);
       break;
 
     case 'advert':
@@ -203,6 +223,7 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
         x.changeState('FAULT', ev.reason);
         s.adverAt = undefined;
         s.masterDownAt = undefined;
+        s.wantMaster = undefined;
       } else if (!ev.fault && s.state === 'FAULT') {
         x.becomeBackup(ev.now, ev.reason);
       }
@@ -284,6 +305,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   }
 
   function accept(): void {
+    s.wantMaster = undefined;
     s.masterAdverIntUs = theirInterval;
     s.masterAddress = ev.src;
     s.masterDownAt = ev.now + downInterval(cfg, s);

@@ -145,10 +145,12 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     const o = startOurs(conf({ prio: 150, top, inst: 'track_script {\n    chk\n  }' }), 'h');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const from = k.lines.length;
+    const ourFrom = o.lines.length;
     writeFileSync(flag, '');
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
-    await waitVip(ours, false, 3000, 'VIP gone from ours');
+    await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000, from: ourFrom });
+    await waitVip(theirs, true, 5000, 'VIP on keepalived');
+    await waitVip(ours, false, 5000, 'VIP gone from ours');
     expect(o.output()).toMatch(/Changing effective priority from 150 to 90/);
     rmSync(flag);
     await o.waitForLine(/Changing effective priority from 90 to 150/, { timeoutMs: 10_000 });
