@@ -9,8 +9,9 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { exitCodeOf, formatDiagnostic } from '../config/diagnostics.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
-import { createRawTransport } from '../net/raw-transport.js';
+import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
+import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
 import { ScriptRunner } from './script-runner.js';
@@ -37,22 +38,56 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   return a.address;
 }
 
-/** One running configuration: engine, trackers and their sockets; replaced whole on reload. */
+/** One socket per interface for the daemon's lifetime; a reload points it at the new engine. */
+class Ports {
+  private readonly open = new Map<string, { transport: RawTransport; handler?: (p: Received) => void }>();
+
+  constructor(private readonly log: Logger) {}
+
+  get(ifname: string): Port {
+    let e = this.open.get(ifname);
+    if (!e) {
+      const entry: { transport: RawTransport; handler?: (p: Received) => void } = {
+        transport: createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) }),
+      };
+      entry.transport.onPacket((p) => entry.handler?.(p));
+      this.open.set(ifname, entry);
+      e = entry;
+    }
+    const entry = e;
+    return {
+      send: (payload, opts) => entry.transport.send(payload, opts),
+      onPacket: (cb) => { entry.handler = cb; },
+    };
+  }
+
+  close(): void {
+    for (const e of this.open.values()) e.transport.close();
+  }
+}
+
+const clock = new RealClock();
+
+/** Everything that depends on the configuration: engine and trackers. A reload builds a new
+ * one and hands it the runners of unchanged instances, which keep their state and VIPs. */
 class Generation {
   readonly engine: VrrpEngine;
-  private readonly ports: ReturnType<typeof createRawTransport>[] = [];
   private stopTrackers: (() => void)[] = [];
+  /** Runners of the previous generation this one took over. */
+  readonly adopted = new Set<VrrpRunner>();
 
-  constructor(readonly config: Config, readonly loaded: LoadResult, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver) {
-    const clock = new RealClock();
+  constructor(readonly config: Config, readonly loaded: LoadResult, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, previous?: Generation) {
     this.engine = new VrrpEngine(config, {
       clock,
-      port: (ifname) => {
-        const t = createRawTransport({ ifname, family: 4, onError: (e) => log.warn({ ifname }, e.message) });
-        this.ports.push(t);
-        return t as Port;
-      },
+      port: (ifname) => ports.get(ifname),
       primaryAddress,
+      down: previous?.engine.trackedDown,
+      adopt: (inst, rc) => {
+        const old = previous?.engine.instances.find((m) => m.inst.name === inst.name);
+        if (!old || JSON.stringify(old.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(old.inst, inst)) return undefined;
+        this.adopted.add(old.runner);
+        return old.runner;
+      },
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
@@ -77,12 +112,11 @@ class Generation {
     this.engine.start();
   }
 
-  /** Priority 0 from masters, addresses removed, sockets closed. */
-  async stop(): Promise<void> {
+  /** Priority 0 from masters and addresses removed, except for the runners `next` adopted. */
+  async stop(next?: Generation): Promise<void> {
     this.stopTrackers.forEach((s) => s());
-    this.engine.stop();
+    this.engine.stop(next?.adopted);
     await this.driver.settled();
-    for (const p of this.ports) p.close();
   }
 
   private transition(inst: VrrpInstance, _from: VrrpState, to: VrrpState, prio: number, reason: string): void {
@@ -90,6 +124,12 @@ class Generation {
     // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
     this.notifier.notify('INSTANCE', inst.name, to === 'INIT' ? 'STOP' : to, prio, inst);
   }
+}
+
+/** Same VIPs, excluded addresses and routes: a reload may keep the instance as it is. */
+function sameAddresses(a: VrrpInstance, b: VrrpInstance): boolean {
+  const key = (i: VrrpInstance): string => JSON.stringify([i.virtualIpaddress, i.virtualIpaddressExcluded, i.virtualRoutes, i.virtualRules].map((l) => l.map((x) => ({ ...x, span: undefined }))));
+  return key(a) === key(b);
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -119,7 +159,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
   });
   const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
-  let gen = new Generation(first.config, first, log, runner, notifier, driver);
+  const ports = new Ports(log);
+  let gen = new Generation(first.config, first, log, runner, notifier, driver, ports);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   log.info(`Starting keepalived-ts, ${first.config.vrrpInstances.length} VRRP instance(s) from ${opts.file}`);
   gen.start();
@@ -131,6 +172,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       stopping = true;
       log.info(`Received ${sig}: stopping`);
       await gen.stop();
+      ports.close();
       // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
       await Promise.race([notifier.settled(), new Promise((r) => setTimeout(r, 1500))]);
       await runner.shutdown();
@@ -151,10 +193,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         return;
       }
       log.info('Reloading');
-      void gen.stop().then(() => {
-        gen = new Generation(next.config, next, log, runner, notifier, driver);
+      const old = gen;
+      gen = new Generation(next.config, next, log, runner, notifier, driver, ports, old);
+      void old.stop(gen).then(() => {
         gen.start();
-        log.info('Reload finished');
+        log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
       });
     });
     process.on('SIGUSR1', () => writeDataDump(`${opts.dumpDir ?? '/tmp'}/keepalived.data`, gen.engine, log));

@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
 import { runnerConfig } from './from-config.js';
-import { VrrpRunner, type InstanceHooks, type PacketPort, type Received } from './instance.js';
+import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
 import { effectivePriority, trackersOf, type Tracker } from './priority.js';
 
@@ -16,6 +16,13 @@ export interface Port extends PacketPort {
 
 export interface EngineEnv {
   clock: Clock;
+  /**
+   * SIGHUP: the previous engine's runner for an instance whose configuration did not change, so
+   * it keeps its state, timers and VIPs. Return undefined to start the instance afresh.
+   */
+  adopt?(inst: VrrpInstance, cfg: RunnerConfig): VrrpRunner | undefined;
+  /** Tracked objects known to be down when this engine starts (carried over by a reload). */
+  down?: Iterable<string>;
   /** The port for an interface (one socket per interface in the daemon). */
   port(ifname: string): Port;
   /** The interface's primary address, the advert source when unicast_src_ip is not set. */
@@ -51,6 +58,7 @@ export class VrrpEngine {
   readonly unknownVrid: Record<string, number> = {};
 
   constructor(readonly config: Config, private readonly env: EngineEnv) {
+    for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
     for (const inst of config.vrrpInstances) {
       const ifname = inst.interface ?? config.globalDefs.defaultInterface;
@@ -72,7 +80,10 @@ export class VrrpEngine {
         wantMaster: () => this.syncWantMaster(inst.name),
         log: (_r, level, message) => env.hooks?.log?.(level, message, inst.name),
       };
-      const runner = new VrrpRunner(runnerConfig(inst, config, env.primaryAddress(ifname, family)), env.clock, port, hooks);
+      const rc = runnerConfig(inst, config, env.primaryAddress(ifname, family));
+      const adopted = env.adopt?.(inst, rc);
+      adopted?.setHooks(hooks);
+      const runner = adopted ?? new VrrpRunner(rc, env.clock, port, hooks);
       const group = config.syncGroups.find((g) => g.group.includes(inst.name));
       this.managed.push({ inst, runner, trackers: trackersOf(inst, config), ifname, group });
     }
@@ -93,9 +104,15 @@ export class VrrpEngine {
     }
   }
 
-  /** Graceful stop: masters send priority 0 and remove their addresses (notify STOP follows). */
-  stop(): void {
-    for (const m of this.managed) m.runner.stop();
+  /** Graceful stop: masters send priority 0 and remove their addresses (notify STOP follows).
+   * `keep` names runners a reload handed to the next engine: they are left running. */
+  stop(keep: ReadonlySet<VrrpRunner> = new Set()): void {
+    for (const m of this.managed) if (!keep.has(m.runner)) m.runner.stop();
+  }
+
+  /** Tracked objects currently down, for the engine that replaces this one. */
+  get trackedDown(): string[] {
+    return [...this.down];
   }
 
   /** A tracked script, file, process, BFD session or interface changed state. */

@@ -47,7 +47,7 @@ export class VrrpRunner {
   private timer?: TimerHandle;
   readonly transitions: TransitionRecord[] = [];
 
-  constructor(readonly cfg: RunnerConfig, private readonly clock: Clock, private readonly port: PacketPort, private readonly hooks: InstanceHooks = {}) {
+  constructor(readonly cfg: RunnerConfig, private readonly clock: Clock, private readonly port: PacketPort, private hooks: InstanceHooks = {}) {
     this.st = initialState(cfg);
   }
 
@@ -57,6 +57,11 @@ export class VrrpRunner {
 
   start(): void {
     this.dispatch({ type: 'start', now: this.clock.now() });
+  }
+
+  /** A reload hands a running instance to the new engine: same state and timer, new hooks. */
+  setHooks(hooks: InstanceHooks): void {
+    this.hooks = hooks;
   }
 
   stop(): void {

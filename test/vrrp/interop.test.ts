@@ -158,6 +158,41 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await stopAll();
   }, 60_000);
 
+  it('SIGHUP keeps unchanged instances as they are, refuses a broken config, starts new instances', async () => {
+    const file = join(lab.dir, 'ours-hup.conf');
+    writeFileSync(file, conf({ prio: 150 }));
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'hup.pid'), '-r', join(lab.dir, 'hup-vrrp.pid')], { name: 'ours-hup' });
+    procs.push(o);
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 3000, 'VIP on ours');
+    const kill = (sig: string) => lab.exec(ours, ['kill', `-${sig}`, String(o.pid)]);
+
+    // Same file: nothing moves, the VIP never leaves.
+    let from = o.lines.length;
+    await kill('HUP');
+    await o.waitForLine(/Reload finished: 1 instance\(s\) kept as they were, 0 \(re\)started/, { timeoutMs: 5000, from });
+    expect(o.lines.slice(from).some((l) => /Entering/.test(l.text))).toBe(false);
+    expect(await hasVip(ours)).toBe(true);
+
+    // A broken config is refused; the running one stays.
+    writeFileSync(file, conf({ prio: 150 }).replace('priority 150', 'priority 300 {'));
+    from = o.lines.length;
+    await kill('HUP');
+    await o.waitForLine(/keeping the running configuration/, { timeoutMs: 5000, from });
+    expect(await hasVip(ours)).toBe(true);
+
+    // A new instance starts; the unchanged one is kept.
+    const second = conf({ prio: 150 }).replace('vrrp_instance VI_1', 'vrrp_instance VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.99.7.101').replace(/global_defs \{[^}]*\}/, '');
+    writeFileSync(file, conf({ prio: 150 }) + second);
+    from = o.lines.length;
+    await kill('HUP');
+    await o.waitForLine(/Reload finished: 1 instance\(s\) kept as they were, 1 \(re\)started/, { timeoutMs: 5000, from });
+    await o.waitForLine(/\(VI_2\) Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    expect(o.lines.slice(from).some((l) => /\(VI_1\) Entering/.test(l.text))).toBe(false);
+    await poll(async () => (await lab.addresses(ours)).includes('10.99.7.101') || undefined, { timeoutMs: 3000, what: 'VI_2 VIP' });
+    await stopAll();
+  }, 60_000);
+
   it('(e) an authentication mismatch is ignored by both sides: both become MASTER', async () => {
     const k = lab.keepalived(theirs, conf({ prio: 100, pass: 'other' }), { name: 'ka-e' });
     procs.push(k);
