@@ -94,8 +94,11 @@ export class IpAddressDriver {
       }
     };
     this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
-    burst();
-    if ((inst.garpMasterDelay ?? 5) > 0) schedule((inst.garpMasterDelay ?? 5) * 1000, burst);
+    // arping binds to the VIP, so the first burst waits for the queued `ip addr add`.
+    void this.queue.then(() => {
+      burst();
+      if ((inst.garpMasterDelay ?? 5) > 0) schedule((inst.garpMasterDelay ?? 5) * 1000, burst);
+    });
   }
 
   private enqueue(cmds: string[][], message: string): Promise<void> {

@@ -45,6 +45,8 @@ describe('iproute2 commands from the model', () => {
     ]);
     ran.length = 0;
     d.announce(inst, (ms, fn) => later.push([ms, fn]));
+    await d.settled();
+    await new Promise((r) => setImmediate(r));
     expect(ran.filter((c) => c.startsWith('arping'))).toHaveLength(4); // 2 VIPs x garp_master_repeat 2
     expect(later.map(([ms]) => ms)).toEqual([3000]);
     later[0][1]();

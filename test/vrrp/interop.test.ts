@@ -193,6 +193,19 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await stopAll();
   }, 60_000);
 
+  it('becoming MASTER sends gratuitous ARPs for the VIP from our MAC (arping)', async () => {
+    const cap = lab.spawn(theirs, ['tcpdump', '-i', 'eth0', '-nn', '-e', '-l', '-c', '3', 'arp', 'and', 'host', VIP], { name: 'tcpdump-garp' });
+    procs.push(cap);
+    await cap.waitForLine(/listening on/, { timeoutMs: 5000 });
+    const o = startOurs(conf({ prio: 150 }), 'garp');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    const mac = (await lab.exec(ours, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
+    const line = await cap.waitForLine(new RegExp(`${mac}.*ARP.*${VIP.replace(/\./g, '\\.')}`, 'i'), { timeoutMs: 5000 });
+    // A gratuitous ARP: a broadcast request for the VIP that names the VIP as its sender.
+    expect(line.text).toMatch(/ff:ff:ff:ff:ff:ff.*Request who-has 10\.99\.7\.100 .*tell 10\.99\.7\.100/);
+    await stopAll();
+  }, 60_000);
+
   it('(e) an authentication mismatch is ignored by both sides: both become MASTER', async () => {
     const k = lab.keepalived(theirs, conf({ prio: 100, pass: 'other' }), { name: 'ka-e' });
     procs.push(k);
