@@ -106,8 +106,8 @@ export class VrrpRunner {
         this.sendAdvert(a.priority);
         break;
       case 'transition':
+        // Logged by whoever handles the transition (the daemon logs keepalived's wording).
         this.transitions.push({ at: now, from: a.from, to: a.to, reason: a.reason });
-        this.hooks.log?.(this, 'info', `(${this.cfg.name}) Entering ${a.to} STATE (${a.reason})`);
         this.hooks.transition?.(this, a.from, a.to, a.reason);
         break;
       case 'addAddresses':

@@ -206,6 +206,38 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await stopAll();
   }, 60_000);
 
+  it('malformed VRRP packets are counted by reason and dropped; the daemon keeps running', async () => {
+    const dump = join(lab.dir, 'dumps');
+    await lab.exec(ours, ['mkdir', '-p', dump]);
+    const o = startOurs(conf({ prio: 150 }), 'fuzz');
+    const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    // From the other namespace: truncated, bad checksum and random payloads, protocol 112, TTL 255.
+    const py = [
+      'import socket, os, random',
+      's = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)',
+      's.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)',
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'eth0')",
+      "good = bytes.fromhex('21336401000196ba0a63076400000000' + '73336372657400' + '00')",
+      'random.seed(7)',
+      "pkts = [good[:5], good[:7] + b'\\x00' + good[8:], bytes([0x21, 51]) + os.urandom(30)] + [bytes(random.getrandbits(8) for _ in range(random.randint(1, 60))) for _ in range(200)]",
+      "for p in pkts: s.sendto(p, ('224.0.0.18', 0))",
+    ].join('\n');
+    const r = await lab.exec(theirs, ['python3', '-c', py]);
+    expect(r.code, r.stderr).toBe(0);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(o.exitCode).toBeNull();
+    await lab.exec(ours, ['kill', '-USR2', String(o.pid)]);
+    await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 5000 });
+    const stats = readFileSync('/tmp/keepalived.stats', 'utf8');
+    const n = (label: string): number => Number(new RegExp(`${label}: (\\d+)`).exec(stats)?.[1] ?? NaN);
+    // Ours (VRID 51) are dropped by reason; the others are counted as unknown VRIDs.
+    const unknown = [...stats.matchAll(/^  eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(n('Length') + n('Checksum')).toBeGreaterThanOrEqual(2);
+    expect(n('Length') + n('Checksum') + n('Version') + n('Invalid Type') + unknown).toBeGreaterThanOrEqual(200);
+    expect(o.lines.slice(master.index + 1).filter((l) => /Entering/.test(l.text)).map((l) => l.text)).toEqual([]);
+    await stopAll();
+  }, 60_000);
+
   it('(e) an authentication mismatch is ignored by both sides: both become MASTER', async () => {
     const k = lab.keepalived(theirs, conf({ prio: 100, pass: 'other' }), { name: 'ka-e' });
     procs.push(k);
