@@ -16,7 +16,7 @@ import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
 import { ScriptRunner } from './script-runner.js';
 import { readUserDb, scriptIdentity } from './users.js';
-import { startInterfaceTrackers, startScriptTrackers } from './trackers.js';
+import { startFileTrackers, startInterfaceTrackers, startScriptTrackers } from './trackers.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
 
 export interface DaemonOptions {
@@ -108,7 +108,11 @@ class Generation {
     const id = scriptIdentity(readUserDb(), {}, this.config.globalDefs);
     if (!id.ok) this.log.error(id.error);
     const ids = id.ok ? { uid: id.uid, gid: id.gid } : {};
-    this.stopTrackers = [startInterfaceTrackers(this.config, this.engine, log), startScriptTrackers(this.config, this.engine, this.runner, log, ids.uid, ids.gid)];
+    this.stopTrackers = [
+      startInterfaceTrackers(this.config, this.engine, log),
+      startFileTrackers(this.config, this.engine, log),
+      startScriptTrackers(this.config, this.engine, this.runner, log, ids.uid, ids.gid),
+    ];
     this.engine.start();
   }
 

@@ -1,7 +1,7 @@
 // The tracked objects' edge: vrrp_script checks run on their interval through the script runner
 // (a hung one is killed at its timeout and counts as failed), and interface link state read from
 // sysfs. Both report to the VRRP engine only when a state really changes.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/model/index.js';
 import type { VrrpEngine } from '../vrrp/engine.js';
 import { RiseFall } from '../vrrp/rise-fall.js';
@@ -73,6 +73,37 @@ export function startInterfaceTrackers(cfg: Config, engine: VrrpEngine, log: Tra
       last.set(n, up);
       engine.setTracked('interface', n, up);
     }
+  };
+  poll();
+  const t = setInterval(poll, periodMs);
+  return () => clearInterval(t);
+}
+
+/** The number in a track_file (keepalived reads an integer; anything else counts as 0). */
+export function readTrackFile(path: string): number {
+  try {
+    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isFinite(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Watches every tracked track_file (init_file creates it); returns a stop function. */
+export function startFileTrackers(cfg: Config, engine: VrrpEngine, log: TrackerLog, periodMs = 500): () => void {
+  const tracked = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackFile), ...cfg.syncGroups.flatMap((g) => g.trackFile)].map((t) => t.name));
+  const files = cfg.trackFiles.filter((f) => tracked.has(f.name) && f.file);
+  for (const f of files) {
+    if (f.initFile && (f.initFile.overwrite || !existsSync(f.file!))) {
+      try {
+        writeFileSync(f.file!, `${f.initFile.value ?? 0}\n`);
+      } catch (e) {
+        log('warn', `track_file ${f.name}: cannot create ${f.file}: ${(e as Error).message}`);
+      }
+    }
+  }
+  const poll = (): void => {
+    for (const f of files) engine.setTrackedValue(f.name, readTrackFile(f.file!));
   };
   poll();
   const t = setInterval(poll, periodMs);

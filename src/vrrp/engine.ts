@@ -54,6 +54,8 @@ export class VrrpEngine {
   private readonly managed: Managed[] = [];
   /** Tracked objects that are down, keyed `kind:name`. */
   private readonly down = new Set<string>();
+  /** track_file values by name. */
+  private readonly fileValues = new Map<string, number>();
   private readonly groupState = new Map<string, VrrpState>();
   readonly unknownVrid: Record<string, number> = {};
 
@@ -127,6 +129,13 @@ export class VrrpEngine {
     }
   }
 
+  /** A track_file's number changed. */
+  setTrackedValue(name: string, value: number): void {
+    if (this.fileValues.get(name) === value) return;
+    this.fileValues.set(name, value);
+    for (const m of this.managed) if (m.trackers.some((t) => t.kind === 'file' && t.name === name)) this.apply(m);
+  }
+
   private members(g: SyncGroup): Managed[] {
     return this.managed.filter((m) => m.group === g);
   }
@@ -134,7 +143,7 @@ export class VrrpEngine {
   private apply(m: Managed): void {
     const downSet = new Set(m.trackers.filter((t) => this.down.has(`${t.kind}:${t.name}`)));
     const primaryDown = !m.inst.dontTrackPrimary && this.down.has(`interface:${m.ifname}`);
-    const eff = effectivePriority(m.inst, m.trackers, downSet);
+    const eff = effectivePriority(m.inst, m.trackers, downSet, this.fileValues);
     const before = m.ownFault;
     m.ownFault = primaryDown ? `interface ${m.ifname} down` : eff.fault ? `${eff.by} failed` : undefined;
     if (!eff.fault) m.runner.setPriority(eff.priority);

@@ -125,3 +125,37 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
     expect(B.vips.size).toBe(1);
   });
 });
+
+describe('track_file values', () => {
+  const fileConf = (prio: number, weight: string) => conf(prio).replace('vrrp_script chk_nginx {', `track_file tf {\n  file /tmp/none\n  ${weight}\n}\nvrrp_script chk_nginx {`).replace('  track_script {\n    chk_nginx\n  }', '  track_file {\n    tf\n  }');
+  it('adds value x weight to the priority, and below -253 means FAULT', () => {
+    const { clock, A, B } = pair(fileConf(100, 'weight -10'), conf(90));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    A.engine.setTrackedValue('tf', 2);
+    clock.advance(S);
+    expect(A.engine.runner('VI_1')!.state.effectivePriority).toBe(80);
+    expect(A.vips.size).toBe(1);
+    A.engine.setTrackedValue('tf', 3);
+    clock.advance(10 * S);
+    expect(A.engine.runner('VI_1')!.state.effectivePriority).toBe(70);
+    expect(B.vips.size).toBe(1);
+    A.engine.setTrackedValue('tf', 30);
+    clock.advance(S);
+    expect(A.engine.runner('VI_1')!.state.state).toBe('FAULT');
+  });
+
+  it('with weight 0 any non-zero value is a FAULT', () => {
+    const { clock, A, B } = pair(fileConf(100, 'weight 0'), conf(90));
+    A.engine.start();
+    B.engine.start();
+    clock.advance(5 * S);
+    A.engine.setTrackedValue('tf', 1);
+    clock.advance(S);
+    expect(A.engine.runner('VI_1')!.state.state).toBe('FAULT');
+    A.engine.setTrackedValue('tf', 0);
+    clock.advance(S);
+    expect(A.engine.runner('VI_1')!.state.state).toBe('BACKUP');
+  });
+});
