@@ -76,7 +76,14 @@ export class RealClock implements Clock {
 
   setTimer(at: number, cb: () => void): TimerHandle {
     const h: TimerHandle = { at };
-    this.handles.set(h, setTimeout(cb, Math.max(0, (at - this.now()) / 1000)));
+    // Node's timers have millisecond resolution against a cached loop time and can fire a little
+    // early; VRRP must never advertise early, so an early wake-up re-arms for the remainder.
+    const arm = (): void => {
+      const left = at - this.now();
+      if (left <= 0) cb();
+      else this.handles.set(h, setTimeout(arm, Math.ceil(left / 1000)));
+    };
+    this.handles.set(h, setTimeout(arm, Math.max(0, Math.ceil((at - this.now()) / 1000))));
     return h;
   }
 

@@ -102,7 +102,9 @@ export class IpAddressDriver {
   }
 
   private enqueue(cmds: string[][], message: string): Promise<void> {
-    this.queue = this.queue.then(async () => {
+    // setImmediate: forking `ip` costs milliseconds, and the advert that announced mastership
+    // is still queued in the raw socket; let the event loop send it first.
+    this.queue = this.queue.then(() => new Promise<void>((r) => setImmediate(r))).then(async () => {
       this.opts.log?.('info', message);
       for (const argv of cmds) {
         const r = await this.exec(argv);
