@@ -1,0 +1,124 @@
+// The network and process probes behind TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK. Each resolves
+// to { ok, reason } (never rejects) within its timeout; what "ok" means follows keepalived.
+import { createHash } from 'node:crypto';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { HttpUrl, StatusRange } from '../config/model/index.js';
+import type { ScriptRunner } from '../daemon/script-runner.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  reason: string;
+  /** MISC_CHECK with misc_dynamic: the weight the exit code asks for. */
+  weight?: number;
+}
+
+export interface Target {
+  host: string;
+  port: number;
+  /** Source address (bindto). */
+  bindto?: string;
+  /** Seconds. */
+  connectTimeout: number;
+}
+
+function open(t: Target, tls: false | { servername?: string }): Promise<Socket | string> {
+  return new Promise((resolve) => {
+    const opts = { host: t.host, port: t.port, ...(t.bindto ? { localAddress: t.bindto } : {}) };
+    const sock: Socket = tls ? tlsConnect({ ...opts, rejectUnauthorized: false, ...(tls.servername ? { servername: tls.servername } : {}) }) : tcpConnect(opts);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(`connection timeout after ${t.connectTimeout}s`);
+    }, t.connectTimeout * 1000);
+    sock.once(tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(`${e.code ?? 'error'}: ${e.message}`);
+    });
+  });
+}
+
+/** TCP_CHECK: the connection is accepted within connect_timeout. */
+export async function tcpProbe(t: Target): Promise<ProbeResult> {
+  const s = await open(t, false);
+  if (typeof s === 'string') return { ok: false, reason: s };
+  s.destroy();
+  return { ok: true, reason: 'connected' };
+}
+
+export const inRanges = (code: number, ranges: readonly StatusRange[]): boolean => ranges.some((r) => code >= r.min && code <= r.max);
+
+export interface HttpOptions {
+  tls: boolean;
+  protocol: '1.0' | '1.0C' | '1.1';
+  /** Host header value; keepalived sends connect IP:port when no virtualhost is set. */
+  virtualhost?: string;
+  /** Largest response we read, bytes. */
+  maxBytes?: number;
+}
+
+/** HTTP_GET/SSL_GET for one url, with keepalived's request and checks: any data received, status
+ * in the configured ranges (default 200-299), MD5 of the body equal to digest, regex. */
+export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promise<ProbeResult> {
+  const s = await open(t, o.tls ? { servername: o.virtualhost } : false);
+  if (typeof s === 'string') return { ok: false, reason: s };
+  const host = o.virtualhost ?? (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`);
+  const version = o.protocol === '1.1' ? '1.1' : '1.0';
+  const close = o.protocol === '1.0' ? '' : 'Connection: close\r\n';
+  s.write(`GET ${url.path ?? '/'} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\nHost: ${host}\r\n${close}\r\n`);
+  const max = o.maxBytes ?? 16 << 20;
+  const raw = await new Promise<Buffer | string>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // keepalived's connect_timeout also bounds each read of the answer.
+    s.setTimeout(t.connectTimeout * 1000, () => {
+      s.destroy();
+      resolve(size ? Buffer.concat(chunks) : `read timeout after ${t.connectTimeout}s`);
+    });
+    s.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > max) {
+        s.destroy();
+        resolve(`response larger than ${max} bytes`);
+        return;
+      }
+      chunks.push(d);
+    });
+    s.on('end', () => resolve(Buffer.concat(chunks)));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(size ? Buffer.concat(chunks) : `${e.code ?? 'error'}: ${e.message}`));
+  });
+  s.destroy();
+  if (typeof raw === 'string') return { ok: false, reason: raw };
+  if (raw.length === 0) return { ok: false, reason: 'no data received' };
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const statusLine = /^HTTP\/\d\.\d (\d{3})/.exec(raw.subarray(0, Math.min(raw.length, 64)).toString('latin1'));
+  if (!statusLine) return { ok: false, reason: 'not an HTTP response' };
+  const code = Number(statusLine[1]);
+  const ranges = url.statusCode.length ? url.statusCode : [{ min: 200, max: 299 }];
+  if (!inRanges(code, ranges)) return { ok: false, reason: `HTTP status code error to [${t.host}]:${t.port} url(${url.path}), status_code [${code}]` };
+  const body = headEnd < 0 ? Buffer.alloc(0) : raw.subarray(headEnd + 4);
+  if (url.digest) {
+    const md5 = createHash('md5').update(body).digest('hex');
+    if (md5 !== url.digest.toLowerCase()) return { ok: false, reason: `MD5 digest error to [${t.host}]:${t.port} url(${url.path}), expecting ${url.digest}, got ${md5}` };
+  }
+  if (url.regex !== undefined) {
+    const matches = new RegExp(url.regex).test(body.toString('latin1'));
+    if (matches === url.regexNoMatch) return { ok: false, reason: `regex ${url.regexNoMatch ? 'matched' : 'did not match'} on url(${url.path})` };
+  }
+  return { ok: true, reason: `status ${code}` };
+}
+
+/** MISC_CHECK: exit 0 success, 1 failure; 2..255 with misc_dynamic success with weight code - 2
+ * (without it any non-zero is a failure); killed at misc_timeout = failure. */
+export async function miscProbe(runner: ScriptRunner, argv: string[], timeoutSec: number, dynamic: boolean, ids: { uid?: number; gid?: number } = {}): Promise<ProbeResult> {
+  const r = await runner.run(argv, { timeoutMs: timeoutSec * 1000, ...ids });
+  if (r.timedOut) return { ok: false, reason: `timed out after ${timeoutSec}s` };
+  if (r.error) return { ok: false, reason: r.error };
+  if (r.code === 0) return { ok: true, reason: 'exit 0' };
+  if (r.code !== null && r.code >= 2 && dynamic) return { ok: true, reason: `exit ${r.code}`, weight: r.code - 2 };
+  return { ok: false, reason: r.signal ? `killed by ${r.signal}` : `exit ${r.code}` };
+}
