@@ -1,0 +1,104 @@
+// The checker pool: exact schedule on a virtual clock, and real HTTP servers on loopback.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RealClock, VirtualClock } from '../../src/core/clock.js';
+import { loadConfigText } from '../../src/config/index.js';
+import { makeProbe } from '../../src/check/dispatch.js';
+import { CheckerPool } from '../../src/check/pool.js';
+import { ScriptRunner } from '../../src/daemon/script-runner.js';
+
+const S = 1_000_000;
+const vsConf = (servers: string, checker: string, timers = 'delay_loop 6\n  retry 2\n  delay_before_retry 1\n  warmup 0') => `
+global_defs {
+  enable_script_security
+  script_user root
+}
+virtual_server 127.0.0.1 80 {
+  ${timers}
+  lvs_sched wrr
+  lvs_method NAT
+  protocol TCP
+${servers.split(' ').map((s) => `  real_server ${s.replace(':', ' ')} {\n    weight 1\n    ${checker}\n  }`).join('\n')}
+}
+`;
+
+describe('checker pool schedule (virtual clock)', () => {
+  it('removes a real server after retry+1 failures, retrying after delay_before_retry, and re-adds it on one success', async () => {
+    const { config, diagnostics } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n    }'), 'k.conf', { configId: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const clock = new VirtualClock();
+    let healthy = true;
+    const probes: number[] = [];
+    const events: string[] = [];
+    const pool = new CheckerPool(config, {
+      clock,
+      random: () => 0,
+      probe: async () => { probes.push(clock.now() / S); return healthy ? { ok: true, reason: 'ok' } : { ok: false, reason: 'refused' }; },
+    }, { realServer: (_vs, rs, alive) => events.push(`${clock.now() / S} ${rs.address} ${alive ? 'up' : 'down'}`) });
+    pool.start();
+    const step = async (us: number) => { clock.advance(us); await new Promise((r) => setImmediate(r)); };
+    for (let t = 0; t < 20; t++) await step(S);
+    healthy = false;
+    for (let t = 0; t < 15; t++) await step(S);
+    healthy = true;
+    for (let t = 0; t < 10; t++) await step(S);
+    expect(probes.slice(0, 4)).toEqual([1, 7, 13, 19]);
+    // failures at 25, 26 (retry after 1 s), 27 -> third failure with retry 2 removes it
+    expect(events).toEqual(['27 10.0.0.1 down', '39 10.0.0.1 up']);
+    expect(pool.status[0].alive).toBe(true);
+  });
+
+  it('with alpha, a server joins only after its first success', async () => {
+    const { config } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n      alpha\n    }'), 'k.conf', { configId: 'x' });
+    const clock = new VirtualClock();
+    const events: string[] = [];
+    const pool = new CheckerPool(config, { clock, random: () => 0, probe: async () => ({ ok: true, reason: 'ok' }) }, { realServer: (_v, _r, alive) => events.push(`${clock.now() / S} ${alive}`) });
+    expect(pool.status[0].alive).toBe(false);
+    pool.start();
+    for (let t = 0; t < 2; t++) {
+      clock.advance(S);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(events).toEqual(['1 true']);
+  });
+});
+
+describe('checker pool against real HTTP servers', () => {
+  const servers: Server[] = [];
+  afterAll(() => servers.forEach((s) => s.close()));
+  const start = (port = 0) => new Promise<Server>((r) => {
+    const s = createServer((_q, res) => res.end('ok')).listen(port, '127.0.0.1', () => r(s));
+    servers.push(s);
+  });
+
+  it('a stopped server leaves within delay_loop x (retry+1) + connect_timeout, and returns when restarted', async () => {
+    const a = await start();
+    const b = await start();
+    const pa = (a.address() as AddressInfo).port;
+    const pb = (b.address() as AddressInfo).port;
+    const conf = vsConf(`127.0.0.1:${pa} 127.0.0.1:${pb}`, 'HTTP_GET {\n      url {\n        path /\n      }\n    }', 'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0');
+    const { config, diagnostics } = loadConfigText(conf, 'k.conf', { configId: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const runner = new ScriptRunner();
+    const events: { at: number; port: number; alive: boolean }[] = [];
+    const pool = new CheckerPool(config, { clock: new RealClock(), random: () => 0, probe: makeProbe(runner) }, {
+      realServer: (_vs, rs, alive) => events.push({ at: Date.now(), port: rs.port!, alive }),
+    });
+    pool.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(events).toEqual([]);
+    const stoppedAt = Date.now();
+    await new Promise((r) => b.close(r));
+    await new Promise((r) => setTimeout(r, 1500));
+    const down = events.find((e) => e.port === pb && !e.alive);
+    expect(down).toBeDefined();
+    expect(down!.at - stoppedAt).toBeLessThan((0.2 * 2 + 0.5) * 1000 + 300);
+    expect(events.some((e) => e.port === pa)).toBe(false);
+    await start(pb);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(events.filter((e) => e.port === pb).map((e) => e.alive)).toEqual([false, true]);
+    pool.stop();
+    await runner.shutdown();
+  }, 20_000);
+});
