@@ -1,0 +1,61 @@
+// The embedded TCP forwarder with real HTTP servers on loopback.
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TcpForwarder, type Backend } from '../../src/lvs/forwarder.js';
+
+const servers: Server[] = [];
+const start = (name: string) => new Promise<Server>((r) => {
+  const s = createServer((_q, res) => res.end(name)).listen(0, '127.0.0.1', () => r(s));
+  servers.push(s);
+});
+afterAll(() => servers.forEach((s) => s.close()));
+const fetchBody = (port: number) => new Promise<string>((resolve, reject) => {
+  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    let b = '';
+    res.on('data', (d) => (b += d));
+    res.on('end', () => resolve(b));
+  }).on('error', reject);
+});
+const backend = (s: Server, id: string): Backend => ({ id, host: '127.0.0.1', port: (s.address() as AddressInfo).port, activeConns: 0, inactConns: 0, total: 0 });
+
+describe('TCP forwarder', () => {
+  it('forwards each connection to the picked real server and counts connections', async () => {
+    const bs = [backend(await start('A'), 'A'), backend(await start('B'), 'B'), backend(await start('C'), 'C')];
+    let i = 0;
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => bs[i++ % bs.length] });
+    const { port } = await fw.listen();
+    const bodies: string[] = [];
+    for (let k = 0; k < 9; k++) bodies.push(await fetchBody(port));
+    expect(bodies.join('')).toBe('ABCABCABC');
+    expect(bs.map((b) => b.total)).toEqual([3, 3, 3]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bs.map((b) => b.activeConns + b.inactConns)).toEqual([0, 0, 0]);
+    expect(fw.stats).toMatchObject({ accepted: 9, forwarded: 9, refused: 0 });
+    await fw.close();
+  });
+
+  it('uses the sorry server when no real server is available, and refuses without one', async () => {
+    const sorry = backend(await start('SORRY'), 'S');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined, sorry });
+    const { port } = await fw.listen();
+    expect(await fetchBody(port)).toBe('SORRY');
+    await fw.close();
+    const none = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined });
+    const p2 = (await none.listen()).port;
+    await expect(fetchBody(p2)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect(none.stats.refused).toBe(1);
+    await none.close();
+  });
+
+  it('reports a real server that refuses, without crashing', async () => {
+    const dead: Backend = { id: 'D', host: '127.0.0.1', port: 1, activeConns: 0, inactConns: 0, total: 0 };
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => dead });
+    const { port } = await fw.listen();
+    await expect(fetchBody(port)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fw.stats.backendErrors).toBe(1);
+    expect(dead.activeConns).toBe(0);
+    await fw.close();
+  });
+});
