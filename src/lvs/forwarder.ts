@@ -107,8 +107,6 @@ export class TcpForwarder {
       upstream.pipe(client);
       client.resume();
     });
-    client.on('data', (d: Buffer) => { this.stats.bytesIn += d.length; });
-    upstream.on('data', (d: Buffer) => { this.stats.bytesOut += d.length; });
     // One side finished: the connection is "inactive" for the schedulers until both are gone.
     const halfClosed = (): void => { if (phase === 'active') setPhase('closing'); };
     client.on('end', halfClosed);
@@ -121,9 +119,17 @@ export class TcpForwarder {
       }
       client.destroy();
     });
+    let counted = false;
     const closed = (): void => {
       clearTimeout(timer);
       setPhase('closed');
+      // Byte counts from the sockets at the end: a 'data' listener per chunk would cost as much
+      // as the copying itself.
+      if (!counted) {
+        counted = true;
+        this.stats.bytesIn += client.bytesRead;
+        this.stats.bytesOut += upstream.bytesRead;
+      }
       this.open.delete(upstream);
       upstream.destroy();
       client.destroy();

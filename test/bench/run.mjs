@@ -1,6 +1,8 @@
 // `npm run bench`: every benchmark, each printing its figures beside the named peer.
 import { run as parse } from './parse.bench.mjs';
+import { run as forwarder } from './forwarder.bench.mjs';
 import { run as failover } from './failover.bench.mjs';
 
 await parse();
 await failover();
+await forwarder();
