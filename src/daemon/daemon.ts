@@ -76,7 +76,7 @@ class Generation {
   /** Runners of the previous generation this one took over. */
   readonly adopted = new Set<VrrpRunner>();
 
-  constructor(readonly config: Config, readonly loaded: LoadResult, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, previous?: Generation) {
+  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, previous?: Generation) {
     this.engine = new VrrpEngine(config, {
       clock,
       port: (ifname) => ports.get(ifname),
@@ -164,7 +164,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
   const ports = new Ports(log);
-  let gen = new Generation(first.config, first, log, runner, notifier, driver, ports);
+  let gen = new Generation(first.config, log, runner, notifier, driver, ports);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   log.info(`Starting keepalived-ts, ${first.config.vrrpInstances.length} VRRP instance(s) from ${opts.file}`);
   gen.start();
@@ -198,7 +198,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
       log.info('Reloading');
       const old = gen;
-      gen = new Generation(next.config, next, log, runner, notifier, driver, ports, old);
+      gen = new Generation(next.config, log, runner, notifier, driver, ports, old);
       void old.stop(gen).then(() => {
         gen.start();
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
