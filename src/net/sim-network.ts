@@ -2,6 +2,7 @@
 // sim backend: multicast reaches every other port, unicast the port owning the address; links can
 // be partitioned, lose, delay or duplicate packets. Randomness is injected, so runs repeat.
 import type { VirtualClock } from '../core/clock.js';
+import { seededUnit } from '../core/random.js';
 
 export interface SimPacket {
   src: string;
@@ -50,7 +51,7 @@ export class SimSegment {
   private partition?: Map<string, number>;
   private readonly faults = new Map<string, LinkFaults>();
 
-  constructor(private readonly clock: VirtualClock, private readonly baseDelayUs = 100, private readonly random: () => number = mulberry32(1)) {}
+  constructor(private readonly clock: VirtualClock, private readonly baseDelayUs = 100, private readonly random: () => number = seededUnit(1)) {}
 
   attach(name: string, address: string): SimPort {
     const p = new SimPort(this, name, address);
@@ -94,16 +95,4 @@ function isMulticast(addr: string): boolean {
   if (addr.includes(':')) return addr.toLowerCase().startsWith('ff');
   const first = Number(addr.split('.')[0]);
   return first >= 224 && first <= 239;
-}
-
-/** Small seeded PRNG so simulated loss is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
