@@ -29,7 +29,7 @@ Usage:
   keepalived-ts lint --pair A.conf B.conf     check that two directors agree and can fail over
   keepalived-ts keywords                      the keyword reference (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
-  keepalived-ts -f FILE [-n -l -D -P]         run the VRRP daemon (foreground; -C checkers: not yet)
+  keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon in the foreground (-P VRRP only, -C checkers only)
 
 keepalived options:
 ${optionHelp(DAEMON_OPTIONS)}
@@ -53,10 +53,6 @@ export function main(argv: string[]): number | Promise<number> {
     return 2;
   }
   if (args.options.has('config-test')) return configTest(args.options);
-  if (args.options.has('check')) {
-    process.stderr.write('keepalived-ts: the checker subsystem (-C) is not implemented yet; run with -P for VRRP only.\n');
-    return 1;
-  }
   const str = (k: string): string | undefined => (typeof args.options.get(k) === 'string' ? (args.options.get(k) as string) : undefined);
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
@@ -67,6 +63,8 @@ export function main(argv: string[]): number | Promise<number> {
     pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
     vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
     logDetail: args.options.has('log-detail'),
+    vrrpOnly: args.options.has('vrrp'),
+    checkOnly: args.options.has('check'),
   }));
 }
 

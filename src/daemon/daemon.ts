@@ -17,6 +17,8 @@ import { Notifier } from './notify.js';
 import { ScriptRunner } from './script-runner.js';
 import { readUserDb, scriptIdentity } from './users.js';
 import { startFileTrackers, startInterfaceTrackers, startScriptTrackers } from './trackers.js';
+import { Balancer } from '../lvs/balancer.js';
+import { makeProbe } from '../check/dispatch.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
 
 export interface DaemonOptions {
@@ -27,6 +29,9 @@ export interface DaemonOptions {
   /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
+  /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
+  vrrpOnly?: boolean;
+  checkOnly?: boolean;
 }
 
 type Logger = pino.Logger;
@@ -145,7 +150,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal('configuration cannot be run; not starting');
     return 4;
   }
-  if (first.config.vrrpInstances.length === 0) log.warn('no vrrp_instance configured: nothing to run (the checker subsystem is not implemented yet)');
 
   const runner = new ScriptRunner();
   // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
@@ -164,10 +168,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
   const ports = new Ports(log);
-  let gen = new Generation(first.config, log, runner, notifier, driver, ports);
+  // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
+  const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
+  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
-  log.info(`Starting keepalived-ts, ${first.config.vrrpInstances.length} VRRP instance(s) from ${opts.file}`);
+  const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
+  log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
   gen.start();
+  // The checkers and the embedded forwarder (reloading them is not implemented yet: SIGHUP
+  // reloads VRRP only).
+  const checkRunner = new ScriptRunner();
+  const balancer = runLvs
+    ? new Balancer(first.config, { clock, probe: makeProbe(checkRunner), random: Math.random, log: (l, m) => log[l]({ lvs: true }, m) })
+    : undefined;
+  if (balancer) {
+    try {
+      await balancer.start();
+    } catch (e) {
+      log.error(`cannot start the load balancer: ${(e as Error).message}`);
+    }
+  }
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -176,6 +196,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       stopping = true;
       log.info(`Received ${sig}: stopping`);
       await gen.stop();
+      await balancer?.stop();
+      await checkRunner.shutdown();
       ports.close();
       // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
       await Promise.race([notifier.settled(), new Promise((r) => setTimeout(r, 1500))]);
@@ -198,7 +220,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
       log.info('Reloading');
       const old = gen;
-      gen = new Generation(next.config, log, runner, notifier, driver, ports, old);
+      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, old);
       void old.stop(gen).then(() => {
         gen.start();
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

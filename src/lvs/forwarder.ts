@@ -24,8 +24,13 @@ export interface ForwarderOptions {
   sorry?: { host: string; port: number };
   /** Milliseconds to wait for a real server to accept. */
   connectTimeoutMs?: number;
+  /** A connection to a backend changed phase (the scheduler's destination counters follow it). */
+  onPhase?(backend: Backend, from: ConnPhase, to: ConnPhase): void;
   log?(level: 'info' | 'warn', message: string): void;
 }
+
+/** connecting → active (both directions open) → closing (one side finished) → closed. */
+export type ConnPhase = 'connecting' | 'active' | 'closing' | 'closed';
 
 export interface ForwarderStats {
   accepted: number;
@@ -91,14 +96,17 @@ export class TcpForwarder {
       upstream.destroy();
       client.destroy();
     }, this.opts.connectTimeoutMs ?? 5000);
-    let phase: 'connecting' | 'active' | 'closing' | 'closed' = 'connecting';
-    const setPhase = (p: typeof phase): void => {
+    let phase: ConnPhase = 'connecting';
+    if (backend) this.opts.onPhase?.(backend, 'closed', 'connecting');
+    const setPhase = (p: ConnPhase): void => {
       if (!backend || p === phase) return;
       if (phase === 'active') backend.activeConns--;
       if (phase === 'closing') backend.inactConns--;
       if (p === 'active') backend.activeConns++;
       if (p === 'closing') backend.inactConns++;
+      const from = phase;
       phase = p;
+      this.opts.onPhase?.(backend, from, p);
     };
     upstream.once('connect', () => {
       clearTimeout(timer);

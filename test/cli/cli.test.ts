@@ -84,3 +84,32 @@ describe('keepalived-ts CLI', () => {
     expect(r.stdout).toContain('| `virtual_router_id` | `<1..255>` |');
   });
 });
+
+describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)', () => {
+  it('serves a virtual server from a config, and stops cleanly on SIGTERM', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const backend = createServer((_q, res) => res.end('backend')).listen(0, '127.0.0.1');
+    await new Promise((r) => backend.once('listening', r));
+    const bport = (backend.address() as { port: number }).port;
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const p = file('lb.conf', `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    d.stdout.on('data', (b) => (out += b));
+    for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/virtual server 127\.0\.0\.1:\d+ ready \(rr, 1 real server\(s\) in service\)/);
+    const body = await new Promise<string>((resolve, reject) => {
+      import('node:http').then(({ get }) => get({ host: '127.0.0.1', port: vsPort, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve(b));
+      }).on('error', reject));
+    });
+    expect(body).toBe('backend');
+    d.kill('SIGTERM');
+    const code = await new Promise((r) => d.on('exit', r));
+    expect(code).toBe(0);
+    backend.close();
+  }, 20_000);
+});

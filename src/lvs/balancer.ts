@@ -1,0 +1,127 @@
+// The embedded load balancer: for each TCP virtual_server, a scheduler over the real servers the
+// checkers report alive and a forwarder on the virtual address. A dead real server leaves the
+// destination list (or stays at weight 0 with inhibit_on_failure); with none alive, clients go to
+// the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
+import type { Clock } from '../core/clock.js';
+import type { Config, RealServer, VirtualServer } from '../config/model/index.js';
+import { CheckerPool, type PoolEnv } from '../check/pool.js';
+import { Dest } from './dest.js';
+import { TcpForwarder, type Backend, type ConnPhase } from './forwarder.js';
+import { VirtualService } from './service.js';
+
+export interface BalancerEnv {
+  clock: Clock;
+  probe: PoolEnv['probe'];
+  random: () => number;
+  log?(level: 'info' | 'warn', message: string): void;
+}
+
+interface Member {
+  rs: RealServer;
+  dest: Dest;
+  backend: Backend;
+  inService: boolean;
+}
+
+interface Service {
+  vs: VirtualServer;
+  svc: VirtualService;
+  members: Member[];
+  forwarder: TcpForwarder;
+}
+
+const weightOf = (vs: VirtualServer, rs: RealServer): number => rs.weight ?? vs.weight;
+
+export class Balancer {
+  readonly services: Service[] = [];
+  readonly pool: CheckerPool;
+
+  constructor(cfg: Config, private readonly env: BalancerEnv) {
+    for (const vs of cfg.virtualServers) {
+      if (vs.kind !== 'address' || (vs.protocol ?? 'TCP') !== 'TCP' || !vs.address || !vs.port) {
+        env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port ?? 0} ${vs.protocol ?? ''}` : vs.kind}: only TCP services on an address and port run in the embedded forwarder; skipped`);
+        continue;
+      }
+      const svc = new VirtualService({
+        scheduler: vs.lvsSched ?? 'wlc',
+        flags: vs.schedulerFlags,
+        ...(vs.persistenceTimeout !== undefined ? { persistence: { timeout: vs.persistenceTimeout, granularity: vs.persistenceGranularity } } : {}),
+      });
+      const members = vs.realServers.map((rs): Member => {
+        const port = rs.port ?? vs.port!;
+        return {
+          rs,
+          dest: new Dest({ address: rs.address, port, weight: weightOf(vs, rs), uThreshold: rs.uthreshold ?? 0, lThreshold: rs.lthreshold ?? 0 }),
+          backend: { id: `${rs.address}:${port}`, host: rs.address, port, activeConns: 0, inactConns: 0, total: 0 },
+          inService: false,
+        };
+      });
+      const byBackend = new Map(members.map((m) => [m.backend, m]));
+      const service: Service = {
+        vs,
+        svc,
+        members,
+        forwarder: new TcpForwarder({
+          host: vs.address,
+          port: vs.port,
+          connectTimeoutMs: (vs.connectTimeout ?? 5) * 1000,
+          sorry: vs.sorryServer ? { host: vs.sorryServer.address, port: vs.sorryServer.port ?? vs.port } : undefined,
+          log: env.log,
+          pick: (client) => {
+            const s = svc.schedule({ src: client.address, srcPort: client.port, dst: vs.address!, dstPort: vs.port }, env.clock.now());
+            return s ? members.find((m) => m.dest === s.dest)?.backend : undefined;
+          },
+          onPhase: (b, from, to) => track(byBackend.get(b)!.dest, from, to),
+        }),
+      };
+      this.services.push(service);
+    }
+    this.pool = new CheckerPool(cfg, { clock: env.clock, probe: env.probe, random: env.random }, {
+      realServer: (vs, rs, alive) => this.setAlive(vs, rs, alive),
+      log: env.log,
+    });
+    // Servers without alpha are in service from the start (keepalived adds them at once).
+    for (const s of this.services) for (const m of s.members) {
+      const st = this.pool.status.find((x) => x.rs === m.rs);
+      if (st?.alive ?? true) this.setAlive(s.vs, m.rs, true);
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.services) {
+      const at = await s.forwarder.listen();
+      this.env.log?.('info', `virtual server ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+    }
+    this.pool.start();
+  }
+
+  async stop(): Promise<void> {
+    this.pool.stop();
+    await Promise.all(this.services.map((s) => s.forwarder.close(false)));
+    for (const s of this.services) s.svc.dispose();
+  }
+
+  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean): void {
+    const s = this.services.find((x) => x.vs === vs);
+    const m = s?.members.find((x) => x.rs === rs);
+    if (!s || !m || m.inService === alive) return;
+    m.inService = alive;
+    const inhibit = rs.inhibitOnFailure ?? vs.inhibitOnFailure;
+    if (alive) {
+      if (s.svc.dests.includes(m.dest)) m.dest.edit({ weight: weightOf(vs, rs) });
+      else s.svc.addDest(m.dest);
+    } else if (inhibit) m.dest.edit({ weight: 0 });
+    else s.svc.removeDest(m.dest);
+  }
+}
+
+/** IPVS counts a TCP connection inactive until established and again while closing. */
+function track(d: Dest, from: ConnPhase, to: ConnPhase): void {
+  const kind = (p: ConnPhase): 'active' | 'inactive' | undefined => (p === 'active' ? 'active' : p === 'connecting' || p === 'closing' ? 'inactive' : undefined);
+  const a = kind(from);
+  const b = kind(to);
+  if (a === b) return;
+  if (a && b) d.moveConn(a, b);
+  else if (b) d.bindConn(b);
+  else if (a) d.unbindConn(a);
+}

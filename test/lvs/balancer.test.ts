@@ -1,0 +1,89 @@
+// End to end on loopback: three real HTTP servers behind a virtual server, real health checks,
+// real client requests through the embedded forwarder.
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RealClock } from '../../src/core/clock.js';
+import { loadConfigText } from '../../src/config/index.js';
+import { makeProbe } from '../../src/check/dispatch.js';
+import { Balancer } from '../../src/lvs/balancer.js';
+import { ScriptRunner } from '../../src/daemon/script-runner.js';
+
+const servers = new Map<string, Server>();
+const start = (name: string, port = 0) => new Promise<number>((r) => {
+  const s = createServer((_q, res) => res.end(name)).listen(port, '127.0.0.1', () => r((s.address() as AddressInfo).port));
+  servers.set(name, s);
+});
+const stop = (name: string) => new Promise<void>((r) => servers.get(name)!.close(() => r()));
+afterAll(() => { for (const s of servers.values()) s.close(); });
+const request = (port: number) => new Promise<string>((resolve, reject) => {
+  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    let b = '';
+    res.on('data', (d) => (b += d));
+    res.on('end', () => resolve(b));
+  }).on('error', reject);
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('embedded load balancer, end to end', () => {
+  it('wrr 3,2,1 splits 600 requests 300/200/100; a stopped server leaves in time and no request fails after; sorry_server when all are down', async () => {
+    const ports = { A: await start('A'), B: await start('B'), C: await start('C') };
+    const sorryPort = await start('SORRY');
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const rs = (name: 'A' | 'B' | 'C', w: number) => `  real_server 127.0.0.1 ${ports[name]} {\n    weight ${w}\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }`;
+    const { config, diagnostics } = loadConfigText(`virtual_server 127.0.0.1 ${vsPort} {
+  delay_loop 0.2
+  retry 1
+  delay_before_retry 0.2
+  connect_timeout 0.5
+  warmup 0
+  lvs_sched wrr
+  lvs_method NAT
+  protocol TCP
+  sorry_server 127.0.0.1 ${sorryPort}
+${rs('A', 3)}
+${rs('B', 2)}
+${rs('C', 1)}
+}
+`, 'k.conf', { configId: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const runner = new ScriptRunner();
+    const log: string[] = [];
+    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0, log: (_l, m) => log.push(m) });
+    await lb.start();
+
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 600; i++) {
+      const b = await request(vsPort);
+      counts[b] = (counts[b] ?? 0) + 1;
+    }
+    expect(counts).toEqual({ A: 300, B: 200, C: 100 });
+
+    // Stop B: it must leave within delay_loop x (retry + 1) + connect_timeout (0.9 s).
+    await stop('B');
+    await sleep(900 + 300);
+    const after: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) {
+      const b = await request(vsPort);
+      after[b] = (after[b] ?? 0) + 1;
+    }
+    expect(Object.keys(after).sort()).toEqual(['A', 'C']);
+    expect(after.A + after.C).toBe(100);
+    expect(log.some((l) => /Removing service \[127\.0\.0\.1\]:\d+ from VS/.test(l))).toBe(true);
+
+    // B back: it returns.
+    await start('B', ports.B);
+    await sleep(800);
+    const back = new Set<string>();
+    for (let i = 0; i < 12; i++) back.add(await request(vsPort));
+    expect(back.has('B')).toBe(true);
+
+    // All down: the sorry server answers.
+    await Promise.all([stop('A'), stop('B'), stop('C')]);
+    await sleep(1300);
+    expect(await request(vsPort)).toBe('SORRY');
+
+    await lb.stop();
+    await runner.shutdown();
+  }, 30_000);
+});
