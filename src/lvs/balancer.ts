@@ -78,6 +78,11 @@ export class Balancer {
     }
     this.pool = new CheckerPool(cfg, { clock: env.clock, probe: env.probe, random: env.random }, {
       realServer: (vs, rs, alive) => this.setAlive(vs, rs, alive),
+      // MISC_CHECK misc_dynamic: the exit code (minus 2) becomes the server's weight.
+      weight: (vs, rs, weight) => {
+        const m = this.services.find((x) => x.vs === vs)?.members.find((x) => x.rs === rs);
+        if (m?.inService && m.dest.weight !== weight) m.dest.edit({ weight });
+      },
       log: env.log,
     });
     // Servers without alpha are in service from the start (keepalived adds them at once).

@@ -87,3 +87,18 @@ ${rs('C', 1)}
     await runner.shutdown();
   }, 30_000);
 });
+
+describe('MISC_CHECK misc_dynamic', () => {
+  it('sets the real server weight from the script exit code (code - 2)', async () => {
+    const port = await start('D');
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const { config } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  warmup 0\n  lvs_sched wrr\n  lvs_method NAT\n  protocol TCP\n  real_server 127.0.0.1 ${port} {\n    weight 1\n    MISC_CHECK {\n      misc_path "/bin/sh -c 'exit 7'"\n      misc_dynamic\n    }\n  }\n}\n`, 'k.conf', { configId: 'x' });
+    const runner = new ScriptRunner();
+    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0 });
+    await lb.start();
+    await sleep(1600);
+    expect(lb.services[0].members[0].dest.weight).toBe(5);
+    await lb.stop();
+    await runner.shutdown();
+  }, 10_000);
+});
