@@ -5,12 +5,18 @@ import type { ScriptRunner } from '../daemon/script-runner.js';
 import type { CheckJob } from './pool.js';
 import { httpProbe, miscProbe, tcpProbe, type ProbeResult } from './probes.js';
 
-export function makeProbe(runner: ScriptRunner, ids: { uid?: number; gid?: number } = {}): (job: CheckJob) => Promise<ProbeResult> {
+/** uid/gid for a MISC_CHECK (its own `user`, else script_user); undefined: run as ourselves. */
+export type MiscIdentity = (user?: { user: string; group?: string }) => { uid?: number; gid?: number } | { error: string };
+
+export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => ({})): (job: CheckJob) => Promise<ProbeResult> {
   return async ({ vs, rs, checker, connectTimeout }) => {
     if (checker.type === 'MISC_CHECK') {
       if (!checker.miscPath) return { ok: false, reason: 'no misc_path' };
       const timeout = checker.miscTimeout ?? checker.delayLoop ?? rs.delayLoop ?? vs.delayLoop ?? 60;
-      return miscProbe(runner, checker.miscPath.argv, timeout, checker.miscDynamic, ids);
+      const id = identity(checker.user);
+      // A script whose user cannot be resolved does not run as us instead: it fails.
+      if ('error' in id) return { ok: false, reason: id.error };
+      return miscProbe(runner, checker.miscPath.argv, timeout, checker.miscDynamic, id);
     }
     if (checker.type !== 'TCP_CHECK' && checker.type !== 'HTTP_GET' && checker.type !== 'SSL_GET') return { ok: false, reason: `${checker.type} is not implemented` };
     const target = { host: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port ?? vs.port ?? 0, bindto: checker.bindto, connectTimeout };

@@ -179,7 +179,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // reloads VRRP only).
   const checkRunner = new ScriptRunner();
   const balancer = runLvs
-    ? new Balancer(first.config, { clock, probe: makeProbe(checkRunner), random: Math.random, log: (l, m) => log[l]({ lvs: true }, m) })
+    ? new Balancer(first.config, {
+        clock,
+        probe: makeProbe(checkRunner, (user) => {
+          const id = scriptIdentity(users, user ?? {}, first.config.globalDefs);
+          return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
+        }),
+        random: Math.random,
+        log: (l, m) => log[l]({ lvs: true }, m),
+        // notify_up/down and quorum_up/down: configured arguments only, as their own user.
+        runScript: (script) => {
+          const id = scriptIdentity(users, script, first.config.globalDefs);
+          if (!id.ok) log.error(id.error);
+          else void notifyRunner.run(script.argv, { timeoutMs: 0, uid: id.uid, gid: id.gid });
+        },
+      })
     : undefined;
   if (balancer) {
     try {

@@ -3,7 +3,7 @@
 // destination list (or stays at weight 0 with inhibit_on_failure); with none alive, clients go to
 // the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
 import type { Clock } from '../core/clock.js';
-import type { Config, RealServer, VirtualServer } from '../config/model/index.js';
+import type { Config, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
 import { CheckerPool, type PoolEnv } from '../check/pool.js';
 import { Dest } from './dest.js';
 import { TcpForwarder, type Backend, type ConnPhase } from './forwarder.js';
@@ -14,6 +14,8 @@ export interface BalancerEnv {
   probe: PoolEnv['probe'];
   random: () => number;
   log?(level: 'info' | 'warn', message: string): void;
+  /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
+  runScript?(script: ScriptRef): void;
 }
 
 interface Member {
@@ -28,6 +30,8 @@ interface Service {
   svc: VirtualService;
   members: Member[];
   forwarder: TcpForwarder;
+  /** keepalived's quorum: while lost, clients go to the sorry_server (or are refused). */
+  quorumUp: boolean;
 }
 
 const weightOf = (vs: VirtualServer, rs: RealServer): number => rs.weight ?? vs.weight;
@@ -68,11 +72,13 @@ export class Balancer {
           sorry: vs.sorryServer ? { host: vs.sorryServer.address, port: vs.sorryServer.port ?? vs.port } : undefined,
           log: env.log,
           pick: (client) => {
+            if (!service.quorumUp) return undefined;
             const s = svc.schedule({ src: client.address, srcPort: client.port, dst: vs.address!, dstPort: vs.port }, env.clock.now());
             return s ? members.find((m) => m.dest === s.dest)?.backend : undefined;
           },
           onPhase: (b, from, to) => track(byBackend.get(b)!.dest, from, to),
         }),
+        quorumUp: true,
       };
       this.services.push(service);
     }
@@ -81,14 +87,41 @@ export class Balancer {
       // MISC_CHECK misc_dynamic: the exit code (minus 2) becomes the server's weight.
       weight: (vs, rs, weight) => {
         const m = this.services.find((x) => x.vs === vs)?.members.find((x) => x.rs === rs);
-        if (m?.inService && m.dest.weight !== weight) m.dest.edit({ weight });
+        if (m?.inService && m.dest.weight !== weight) {
+          m.dest.edit({ weight });
+          this.updateQuorum(this.services.find((x) => x.vs === vs)!);
+        }
       },
       log: env.log,
     });
     // Servers without alpha are in service from the start (keepalived adds them at once).
-    for (const s of this.services) for (const m of s.members) {
-      const st = this.pool.status.find((x) => x.rs === m.rs);
-      if (st?.alive ?? true) this.setAlive(s.vs, m.rs, true);
+    for (const s of this.services) {
+      for (const m of s.members) {
+        const st = this.pool.status.find((x) => x.rs === m.rs);
+        if (st?.alive ?? true) this.setAlive(s.vs, m.rs, true, true);
+      }
+      s.quorumUp = this.weightSum(s) >= s.vs.quorum;
+    }
+  }
+
+  /** Σ weight of the servers in service (keepalived's quorum weight). */
+  private weightSum(s: Service): number {
+    return s.members.filter((m) => m.inService).reduce((a, m) => a + Math.max(0, m.dest.weight), 0);
+  }
+
+  /** keepalived ipwrapper.c: gained at quorum + hysteresis, lost below quorum − hysteresis or at 0. */
+  private updateQuorum(s: Service): void {
+    const sum = this.weightSum(s);
+    const { quorum, hysteresis } = s.vs;
+    const where = `${s.vs.address}:${s.vs.port}`;
+    if (!s.quorumUp && sum >= quorum + hysteresis) {
+      s.quorumUp = true;
+      this.env.log?.('info', `Gained quorum ${quorum}+${hysteresis}=${quorum + hysteresis} <= ${sum} for VS [${where}]`);
+      if (s.vs.quorumUp) this.env.runScript?.(s.vs.quorumUp);
+    } else if (s.quorumUp && (sum < quorum - hysteresis || sum === 0)) {
+      s.quorumUp = false;
+      this.env.log?.('warn', `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`);
+      if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
     }
   }
 
@@ -106,17 +139,20 @@ export class Balancer {
     for (const s of this.services) s.svc.dispose();
   }
 
-  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean): void {
+  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, initial = false): void {
     const s = this.services.find((x) => x.vs === vs);
     const m = s?.members.find((x) => x.rs === rs);
     if (!s || !m || m.inService === alive) return;
     m.inService = alive;
+    const script = alive ? rs.notifyUp : rs.notifyDown;
+    if (script && !initial) this.env.runScript?.(script);
     const inhibit = rs.inhibitOnFailure ?? vs.inhibitOnFailure;
     if (alive) {
       if (s.svc.dests.includes(m.dest)) m.dest.edit({ weight: weightOf(vs, rs) });
       else s.svc.addDest(m.dest);
     } else if (inhibit) m.dest.edit({ weight: 0 });
     else s.svc.removeDest(m.dest);
+    if (!initial) this.updateQuorum(s);
   }
 }
 

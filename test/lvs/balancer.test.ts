@@ -102,3 +102,31 @@ describe('MISC_CHECK misc_dynamic', () => {
     await runner.shutdown();
   }, 10_000);
 });
+
+describe('quorum, hysteresis, notify_up/notify_down', () => {
+  it('loses quorum below quorum - hysteresis (clients go to the sorry server) and regains it at quorum + hysteresis', async () => {
+    const p1 = await start('Q1');
+    const p2 = await start('Q2');
+    const sorry = await start('QS');
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const rsb = (p: number) => `  real_server 127.0.0.1 ${p} {\n    weight 1\n    notify_up "/bin/true up ${p}"\n    notify_down "/bin/true down ${p}"\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
+    const { config, diagnostics } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  retry 1\n  delay_before_retry 0.1\n  warmup 0\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n  quorum 2\n  hysteresis 0\n  quorum_up "/bin/true quorum up"\n  quorum_down "/bin/true quorum down"\n  sorry_server 127.0.0.1 ${sorry}\n${rsb(p1)}\n${rsb(p2)}\n}\n`, 'k.conf', { configId: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const runner = new ScriptRunner();
+    const scripts: string[] = [];
+    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) });
+    await lb.start();
+    expect(new Set([await request(vsPort), await request(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
+    await stop('Q2');
+    await sleep(1200);
+    // One server of weight 1 left: below quorum 2, so the sorry server answers.
+    expect(await request(vsPort)).toBe('QS');
+    expect(scripts).toEqual([`/bin/true down ${p2}`, '/bin/true quorum down']);
+    await start('Q2', p2);
+    await sleep(800);
+    expect(new Set([await request(vsPort), await request(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
+    expect(scripts.slice(2)).toEqual([`/bin/true up ${p2}`, '/bin/true quorum up']);
+    await lb.stop();
+    await runner.shutdown();
+  }, 15_000);
+});
