@@ -19,6 +19,7 @@ import { readUserDb, scriptIdentity } from './users.js';
 import { startFileTrackers, startInterfaceTrackers, startScriptTrackers } from './trackers.js';
 import { Balancer } from '../lvs/balancer.js';
 import { makeProbe } from '../check/dispatch.js';
+import { controlPath, startControl } from './control.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
 
 export interface DaemonOptions {
@@ -202,6 +203,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.error(`cannot start the load balancer: ${(e as Error).message}`);
     }
   }
+  const control = startControl({ ipvs: () => balancer?.listing() ?? [] });
+  control.on('error', (e) => log.warn(`control socket ${controlPath()}: ${e.message}`));
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -211,6 +214,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.info(`Received ${sig}: stopping`);
       await gen.stop();
       await balancer?.stop();
+      control.close();
       await checkRunner.shutdown();
       ports.close();
       // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.

@@ -8,6 +8,7 @@ import { CheckerPool, type PoolEnv } from '../check/pool.js';
 import { Dest } from './dest.js';
 import { TcpForwarder, type Backend, type ConnPhase } from './forwarder.js';
 import { VirtualService } from './service.js';
+import type { ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
   clock: Clock;
@@ -137,6 +138,22 @@ export class Balancer {
     this.pool.stop();
     await Promise.all(this.services.map((s) => s.forwarder.close(false)));
     for (const s of this.services) s.svc.dispose();
+  }
+
+  /** The table as `ipvsadm -Ln` shows it: services and the destinations in service. */
+  listing(): ListedService[] {
+    return this.services.map((s) => ({
+      protocol: 'TCP' as const,
+      address: s.vs.address!,
+      port: s.vs.port!,
+      family: s.vs.family ?? 4,
+      scheduler: s.vs.lvsSched ?? 'wlc',
+      ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
+      servers: s.svc.dests.map((d) => {
+        const m = s.members.find((x) => x.dest === d)!;
+        return { address: d.address, port: d.port, family: d.family, method: (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT', weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns };
+      }),
+    }));
   }
 
   private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, initial = false): void {

@@ -94,7 +94,8 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     const bport = (backend.address() as { port: number }).port;
     const vsPort = 20000 + Math.floor(Math.random() * 20000);
     const p = file('lb.conf', `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
-    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl.sock') };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     d.stdout.on('data', (b) => (out += b));
     for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
@@ -107,6 +108,12 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
       }).on('error', reject));
     });
     expect(body).toBe('backend');
+    // The operator view, as ipvsadm prints it.
+    const list = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env });
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain('Prot LocalAddress:Port Scheduler Flags');
+    expect(list.stdout).toContain(`TCP  127.0.0.1:${vsPort} rr`);
+    expect(list.stdout).toMatch(new RegExp(`  -> 127\\.0\\.0\\.1:${bport} +Masq +1 +0 +0`));
     d.kill('SIGTERM');
     const code = await new Promise((r) => d.on('exit', r));
     expect(code).toBe(0);

@@ -1,0 +1,33 @@
+// `keepalived-ts ipvsadm -Ln`: the running daemon's table in ipvsadm's format.
+import { connect } from 'node:net';
+import { controlPath } from '../daemon/control.js';
+import { renderIpvsadmList, type ListedService } from '../lvs/ipvsadm-list.js';
+
+export async function ipvsadmCommand(argv: string[]): Promise<number> {
+  const flags = argv.join(' ');
+  if (!/^-L|^-l|--list/.test(flags)) {
+    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln\n');
+    return 2;
+  }
+  const path = controlPath();
+  const answer = await new Promise<string | Error>((resolve) => {
+    const c = connect(path);
+    let buf = '';
+    c.setEncoding('utf8');
+    c.on('connect', () => c.write('ipvs\n'));
+    c.on('data', (d: string) => (buf += d));
+    c.on('end', () => resolve(buf));
+    c.on('error', (e) => resolve(e));
+  });
+  if (answer instanceof Error) {
+    process.stderr.write(`keepalived-ts ipvsadm: no running keepalived-ts at ${path} (${answer.message})\n`);
+    return 1;
+  }
+  const r = JSON.parse(answer) as { ok: boolean; data?: ListedService[]; error?: string };
+  if (!r.ok || !r.data) {
+    process.stderr.write(`keepalived-ts ipvsadm: ${r.error ?? 'no answer'}\n`);
+    return 1;
+  }
+  process.stdout.write(renderIpvsadmList(r.data));
+  return 0;
+}
