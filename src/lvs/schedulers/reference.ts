@@ -3,9 +3,10 @@
 // of the scheduler benchmark. Not used by the daemon.
 import type { LvsScheduler } from '../../config/model/lvs.js';
 import type { Dest, DestChange } from '../dest.js';
-import { gcd, mulGt } from '../hash.js';
+import { mulGt } from '../hash.js';
 import { BaseScheduler, usable } from './base.js';
 import type { Scheduler } from './types.js';
+import { wrrDestChanged } from './wrr.js';
 
 /** Scan picks: first dest passing `ok`, replaced by any later one that `better` says beats it. */
 function scan(ds: readonly Dest[], ok: (d: Dest) => boolean, better: (d: Dest, least: Dest) => boolean, first?: (d: Dest) => boolean): Dest | undefined {
@@ -76,17 +77,8 @@ class ScanWeightedRoundRobin extends BaseScheduler {
     if (c === 'edit') this.destChanged();
   }
   private destChanged(): void {
-    let g = 0;
-    let max = 0;
-    for (const d of this.dests) {
-      if (d.weight > 0) g = g > 0 ? gcd(d.weight, g) : d.weight;
-      if (d.weight > max) max = d.weight;
-    }
-    this.di = g || 1;
-    this.mw = max - (this.di - 1);
+    Object.assign(this, wrrDestChanged(this.dests, this.cw));
     this.cl = -1;
-    if (this.cw > this.mw || this.cw === 0) this.cw = this.mw;
-    else if (this.di > 1) this.cw = Math.floor(this.cw / this.di) * this.di + 1;
   }
   protected schedule(): Dest | undefined {
     const ds = this.dests;

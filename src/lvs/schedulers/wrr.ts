@@ -15,6 +15,22 @@ import { gcd } from '../hash.js';
 import { BaseScheduler } from './base.js';
 import { MaxTree } from './tree.js';
 
+/** IPVS wrr dest_changed: step `di` (gcd of the weights), `mw` (max weight - (di - 1)), and the
+ * current weight `cw` clamped into the new range. Shared with the reference scan. */
+export function wrrDestChanged(dests: readonly Dest[], cw: number): { di: number; mw: number; cw: number } {
+  let g = 0;
+  let max = 0;
+  for (const d of dests) {
+    if (d.weight > 0) g = g > 0 ? gcd(d.weight, g) : d.weight;
+    if (d.weight > max) max = d.weight;
+  }
+  const di = g || 1;
+  const mw = max - (di - 1);
+  if (cw > mw || cw === 0) cw = mw;
+  else if (di > 1) cw = Math.floor(cw / di) * di + 1;
+  return { di, mw, cw };
+}
+
 export class WeightedRoundRobin extends BaseScheduler {
   readonly name = 'wrr' as const;
   /** Position of the last pick; -1 = list head. */
@@ -46,17 +62,8 @@ export class WeightedRoundRobin extends BaseScheduler {
 
   /** IPVS wrr dest_changed. */
   private destChanged(): void {
-    let g = 0;
-    let max = 0;
-    for (const d of this.dests) {
-      if (d.weight > 0) g = g > 0 ? gcd(d.weight, g) : d.weight;
-      if (d.weight > max) max = d.weight;
-    }
-    this.di = g || 1;
-    this.mw = max - (this.di - 1);
+    Object.assign(this, wrrDestChanged(this.dests, this.cw));
     this.cl = -1;
-    if (this.cw > this.mw || this.cw === 0) this.cw = this.mw;
-    else if (this.di > 1) this.cw = Math.floor(this.cw / this.di) * this.di + 1;
   }
 
   protected schedule(): Dest | undefined {
