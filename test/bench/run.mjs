@@ -3,8 +3,10 @@ import { run as parse } from './parse.bench.mjs';
 import { run as forwarder } from './forwarder.bench.mjs';
 import { run as failover } from './failover.bench.mjs';
 import { run as scheduler } from './scheduler.bench.mjs';
+import { run as checkers } from './checkers.bench.mjs';
 
 await parse();
 await failover();
 await forwarder();
 await scheduler();
+await checkers();
