@@ -84,12 +84,7 @@ export class VrrpRunner {
   /** A packet for this VRID from the transport (already past the IPv4 header check). */
   receive(p: Received): void {
     const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst });
-    if (!d.ok) {
-      const dropped = { ...this.st.counters.dropped, [d.reason]: (this.st.counters.dropped[d.reason] ?? 0) + 1 };
-      this.st = { ...this.st, counters: { ...this.st.counters, dropped } };
-      this.hooks.log?.(this, 'warn', `(${this.cfg.name}) dropped packet from ${p.src}: ${d.detail}`);
-      return;
-    }
+    if (!d.ok) return this.dispatch({ type: 'malformed', now: this.clock.now(), reason: d.reason, detail: `dropped packet from ${p.src}: ${d.detail}` });
     this.dispatch({ type: 'advert', now: this.clock.now(), advert: d.value, src: p.src, ttl: p.ttl });
   }
 

@@ -70,6 +70,8 @@ export type Event =
   | { type: 'priority'; now: number; priority: number }
   | { type: 'fault'; now: number; fault: boolean; reason: string }
   | { type: 'shutdown'; now: number }
+  /** A packet the codec rejected: counted with the other drops. */
+  | { type: 'malformed'; now: number; reason: DropReason; detail: string }
   /** The sync group moves this member: to MASTER with the others, or back to BACKUP. */
   | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string };
 
@@ -205,6 +207,10 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
 
     case 'advert':
       receive(x, ev);
+      break;
+
+    case 'malformed':
+      x.drop(ev.reason, ev.detail);
       break;
 
     case 'priority': {
