@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import type { BuildContext } from './schema.js';
 import type { Config, ScriptRef } from './model/index.js';
+import { NOTIFY_KEYS } from './resolve-vrrp.js';
 
 export interface HostProbe {
   interfaceExists(name: string): boolean;
@@ -67,9 +68,8 @@ export function resolveHost(cfg: Config, ctx: BuildContext, host: HostProbe = re
   const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
   for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) o.trackScript = o.trackScript.filter((t) => scripts.has(t.name));
   // Notify and checker scripts that cannot run are dropped silently, as keepalived does.
-  const notifies = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
   for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
-    for (const k of notifies) {
+    for (const k of NOTIFY_KEYS) {
       const v = (o as unknown as Record<string, ScriptRef | true | undefined>)[k];
       if (v && v !== true && !runnable(v, host)) (o as unknown as Record<string, unknown>)[k] = undefined;
     }

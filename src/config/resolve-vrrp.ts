@@ -182,14 +182,16 @@ function checkDuplicateVrids(cfg: Config, ctx: BuildContext): void {
   }
 }
 
+/** The notify keywords of instances and sync groups that name a script. */
+export const NOTIFY_KEYS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
+
 /** Every script the VRRP side would run, with where it was configured. */
 export function vrrpScriptsInUse(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
   const out: { script: ScriptRef; at: Span; what: string }[] = [];
   const tracked = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript.map((t) => t.name)), ...cfg.syncGroups.flatMap((s) => s.trackScript.map((t) => t.name))]);
   for (const s of cfg.vrrpScripts) if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
-  const notifies = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
   for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
-    for (const k of notifies) {
+    for (const k of NOTIFY_KEYS) {
       const v = (o as unknown as Record<string, ScriptRef | true | undefined>)[k];
       if (v && v !== true) out.push({ script: v, at: o.spans[k] ?? o.span, what: `${o.name} ${k}` });
     }

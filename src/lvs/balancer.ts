@@ -87,10 +87,10 @@ export class Balancer {
       realServer: (vs, rs, alive) => this.setAlive(vs, rs, alive),
       // MISC_CHECK misc_dynamic: the exit code (minus 2) becomes the server's weight.
       weight: (vs, rs, weight) => {
-        const m = this.services.find((x) => x.vs === vs)?.members.find((x) => x.rs === rs);
-        if (m?.inService && m.dest.weight !== weight) {
+        const { s, m } = this.member(vs, rs);
+        if (s && m?.inService && m.dest.weight !== weight) {
           m.dest.edit({ weight });
-          this.updateQuorum(this.services.find((x) => x.vs === vs)!);
+          this.updateQuorum(s);
         }
       },
       log: env.log,
@@ -156,9 +156,13 @@ export class Balancer {
     }));
   }
 
-  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, initial = false): void {
+  private member(vs: VirtualServer, rs: RealServer): { s?: Service; m?: Member } {
     const s = this.services.find((x) => x.vs === vs);
-    const m = s?.members.find((x) => x.rs === rs);
+    return { s, m: s?.members.find((x) => x.rs === rs) };
+  }
+
+  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, initial = false): void {
+    const { s, m } = this.member(vs, rs);
     if (!s || !m || m.inService === alive) return;
     m.inService = alive;
     const script = alive ? rs.notifyUp : rs.notifyDown;
