@@ -1,0 +1,66 @@
+// What a lab run produces, whatever the backend: the `--json` output, the input of the terminal
+// timeline and of the HTML report. Times are µs from the start of the run (the virtual clock on
+// sim, the monotonic clock on netns), so the two backends' timelines can be compared directly.
+import type { Micros } from './scenario.js';
+
+export type LabState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
+
+export interface LabResult {
+  scenario: string;
+  file: string;
+  backend: 'sim' | 'netns';
+  seed: number;
+  /** Scenario time covered. */
+  duration: Micros;
+  /** Wall-clock time the run took, ms. */
+  wallMs: number;
+  nodes: { name: string; impl: 'keepalived-ts' | 'keepalived'; instances: { name: string; vrid: number; interface: string }[] }[];
+  /** Every state change of every instance on every node, in time order. */
+  transitions: LabTransition[];
+  /** Faults as applied (time of application, which on netns may lag the scenario's time). */
+  faults: LabFaultRecord[];
+  /** Periods with more than one MASTER for one VRID on one segment. */
+  splitBrains: { vrid: number; instance: string; nodes: string[]; start: Micros; end: Micros | null }[];
+  /** Notify scripts in the order they ran, per node. */
+  notifies: { at: Micros; node: string; kind: 'INSTANCE' | 'GROUP'; name: string; state: string; priority: number }[];
+  /** Client requests through the virtual servers, grouped into per-second buckets. */
+  requests: { client: string; second: number; ok: number; failed: number; byServer: Record<string, number> }[];
+  /** Real servers' in-service changes as each node's checkers saw them. */
+  servers: { at: Micros; node: string; server: string; inService: boolean; reason: string }[];
+  expectations: LabVerdict[];
+  /** true when every expectation passed. */
+  passed: boolean;
+}
+
+export interface LabTransition {
+  at: Micros;
+  node: string;
+  instance: string;
+  from: LabState;
+  to: LabState;
+  priority: number;
+  /** Why, in the engine's words ("higher priority advert received", "master down timer", ...). */
+  reason: string;
+}
+
+export interface LabFaultRecord {
+  at: Micros;
+  /** Index into Scenario.faults. */
+  index: number;
+  /** One line a person reads: "kill lb1", "partition lan: [lb1] | [lb2]". */
+  text: string;
+}
+
+export interface LabVerdict {
+  /** Index into Scenario.expectations. */
+  index: number;
+  /** One line: "VI_1 fails over to lb2 within 4s after kill lb1". */
+  text: string;
+  passed: boolean;
+  /** Why it passed or failed, with the times that decided it. */
+  why: string;
+  /** The moment that decided a failure, when there is one. */
+  at?: Micros;
+  /** Where the expectation is in the scenario file ("FILE:LINE:COL"). */
+  where: string;
+}
