@@ -64,3 +64,6 @@ export interface LabVerdict {
   /** Where the expectation is in the scenario file ("FILE:LINE:COL"). */
   where: string;
 }
+
+/** What a backend records; `finish()` (src/lab/expect.ts) derives split brains and verdicts. */
+export type LabRun = Omit<LabResult, 'splitBrains' | 'expectations' | 'passed'>;
