@@ -1,0 +1,113 @@
+// Kernel IPVS as the data plane, where the kernel has it (/proc/net/ip_vs exists): the table the
+// checkers want is rendered in ipvsadm-restore form (ipvsadm.ts), compared with the table last
+// applied, and only the difference is sent, in one `ipvsadm -R` per change, so a flapping real
+// server costs one small batch and never a flush of the whole table. keepalived's ipwrapper.c
+// likewise edits single destinations. The diff is pure; only `apply` runs a process.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const kernelHasIpvs = (procFile = '/proc/net/ip_vs'): boolean => existsSync(procFile);
+
+interface Entry {
+  /** `-t ADDR:PORT` (or `-u`, `--sctp-service`, `-f MARK`). */
+  service: string;
+  /** `-r ADDR:PORT` for a destination; undefined for the service itself. */
+  server?: string;
+  /** Everything after the key: scheduler and flags, or forwarding method and weight. */
+  rest: string;
+}
+
+function parseLine(line: string): Entry | undefined {
+  const t = line.trim().split(/\s+/);
+  const op = t[0];
+  if (op !== '-A' && op !== '-a') return undefined;
+  const service = `${t[1]} ${t[2]}`;
+  if (op === '-A') return { service, rest: t.slice(3).join(' ') };
+  const r = t.indexOf('-r');
+  if (r < 0) return undefined;
+  return { service, server: t[r + 1], rest: [...t.slice(3, r), ...t.slice(r + 2)].join(' ') };
+}
+
+function index(table: string): Map<string, Entry> {
+  const m = new Map<string, Entry>();
+  for (const line of table.split('\n')) {
+    const e = parseLine(line);
+    if (e) m.set(e.server ? `${e.service} -r ${e.server}` : e.service, e);
+  }
+  return m;
+}
+
+/**
+ * ipvsadm commands (restore syntax) that turn table `from` into table `to`, both in
+ * ipvsadm-restore form. Order matters to the kernel: services before their destinations when
+ * adding, destinations before their service when deleting.
+ */
+export function ipvsadmDiff(from: string, to: string): string[] {
+  const a = index(from);
+  const b = index(to);
+  const out: string[] = [];
+  const line = (op: string, e: Entry): string => [op, e.service, ...(e.server ? ['-r', e.server] : []), e.rest].filter(Boolean).join(' ');
+  const deleteLine = (op: string, e: Entry): string => [op, e.service, ...(e.server ? ['-r', e.server] : [])].join(' ');
+  for (const [k, e] of b) if (!e.server && !a.has(k)) out.push(line('-A', e));
+  for (const [k, e] of b) if (!e.server && a.has(k) && a.get(k)!.rest !== e.rest) out.push(line('-E', e));
+  for (const [k, e] of a) if (e.server && !b.has(k)) out.push(deleteLine('-d', e));
+  for (const [k, e] of b) if (e.server && !a.has(k)) out.push(line('-a', e));
+  for (const [k, e] of b) if (e.server && a.has(k) && a.get(k)!.rest !== e.rest) out.push(line('-e', e));
+  for (const [k, e] of a) if (!e.server && !b.has(k)) out.push(deleteLine('-D', e));
+  return out;
+}
+
+export interface KernelPlaneEnv {
+  /** Runs ipvsadm -R with these lines on stdin; resolves to an error message or undefined. */
+  run?(lines: string[]): Promise<string | undefined>;
+  log?(level: 'info' | 'warn', message: string): void;
+}
+
+/** Keeps the kernel's table equal to the wanted one, one change batch at a time. */
+export class KernelPlane {
+  private applied = '';
+  private wanted = '';
+  private busy?: Promise<void>;
+
+  constructor(private readonly env: KernelPlaneEnv = {}) {}
+
+  /** The table the checkers want now (ipvsadm-restore form). Applies it after any batch in flight. */
+  sync(table: string): Promise<void> {
+    this.wanted = table;
+    this.busy ??= this.drain().finally(() => (this.busy = undefined));
+    return this.busy;
+  }
+
+  /** Removes every service this process added (keepalived does the same at shutdown). */
+  clear(): Promise<void> {
+    return this.sync('');
+  }
+
+  private async drain(): Promise<void> {
+    while (this.applied !== this.wanted) {
+      const target = this.wanted;
+      const lines = ipvsadmDiff(this.applied, target);
+      const err = lines.length ? await (this.env.run ?? runIpvsadmRestore)(lines) : undefined;
+      if (err) {
+        // The kernel refused part of the batch: log it and treat the wanted table as applied,
+        // so the next change is diffed from what we asked for rather than retried forever.
+        this.env.log?.('warn', `ipvsadm -R: ${err}`);
+      }
+      this.applied = target;
+    }
+  }
+}
+
+function runIpvsadmRestore(lines: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const p = spawn('ipvsadm', ['-R'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('error', (e) => resolve(e.message));
+    p.on('close', (code) => resolve(code === 0 ? undefined : err.trim() || `exit ${code}`));
+    // ipvsadm exits at once on a kernel without IPVS: the write then fails with EPIPE, which is
+    // the exit status's business to report, not a crash.
+    p.stdin.on('error', () => undefined);
+    p.stdin.end(lines.join('\n') + '\n');
+  });
+}

@@ -1,0 +1,108 @@
+// The kernel IPVS data plane: table differences as ipvsadm commands, applied in batches. This
+// kernel has no IPVS, so the commands are checked as text, and the real ipvsadm (when installed)
+// is only run to prove that its refusal is reported rather than lost.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+import type { RealServer, VirtualServer } from '../../src/config/model/index.js';
+import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
+import { KernelPlane, ipvsadmDiff, kernelHasIpvs } from '../../src/lvs/ipvs-kernel.js';
+
+const conf = (sched: string) => loadConfigText(`
+virtual_server 192.168.1.100 80 {
+  lvs_sched ${sched}
+  lvs_method NAT
+  sorry_server 10.0.0.9 80
+  real_server 10.0.0.1 80 {
+    weight 3
+    TCP_CHECK {
+    }
+  }
+  real_server 10.0.0.2 80 {
+    weight 2
+    inhibit_on_failure
+    TCP_CHECK {
+    }
+  }
+}
+`, 'k.conf').config;
+
+const table = (vss: readonly VirtualServer[], dead: string[] = []) => ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address) }));
+
+describe('ipvsadm table differences', () => {
+  const vs = conf('wrr').virtualServers;
+  const all = table(vs);
+
+  it('builds the table from nothing, service first', () => {
+    expect(ipvsadmDiff('', all)).toEqual([
+      '-A -t 192.168.1.100:80 -s wrr',
+      '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -m -w 3',
+      '-a -t 192.168.1.100:80 -r 10.0.0.2:80 -m -w 2',
+    ]);
+  });
+
+  it('removes a dead real server, and keeps an inhibited one at weight 0', () => {
+    expect(ipvsadmDiff(all, table(vs, ['10.0.0.1']))).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.1:80']);
+    expect(ipvsadmDiff(all, table(vs, ['10.0.0.2']))).toEqual(['-e -t 192.168.1.100:80 -r 10.0.0.2:80 -m -w 0']);
+  });
+
+  it('swaps in the sorry server when all are down, and out when one returns', () => {
+    const down = table(vs, ['10.0.0.1', '10.0.0.2']);
+    expect(ipvsadmDiff(all, down)).toEqual([
+      '-d -t 192.168.1.100:80 -r 10.0.0.1:80',
+      '-a -t 192.168.1.100:80 -r 10.0.0.9:80 -m -w 1',
+      '-e -t 192.168.1.100:80 -r 10.0.0.2:80 -m -w 0',
+    ]);
+    expect(ipvsadmDiff(down, table(vs, ['10.0.0.2']))).toEqual([
+      '-d -t 192.168.1.100:80 -r 10.0.0.9:80',
+      '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -m -w 3',
+    ]);
+  });
+
+  it('edits the service on a scheduler change and tears down destinations before the service', () => {
+    expect(ipvsadmDiff(all, table(conf('lc').virtualServers))).toEqual(['-E -t 192.168.1.100:80 -s lc']);
+    expect(ipvsadmDiff(all, '')).toEqual([
+      '-d -t 192.168.1.100:80 -r 10.0.0.1:80',
+      '-d -t 192.168.1.100:80 -r 10.0.0.2:80',
+      '-D -t 192.168.1.100:80',
+    ]);
+    expect(ipvsadmDiff(all, all)).toEqual([]);
+  });
+});
+
+describe('KernelPlane', () => {
+  const vs = conf('wrr').virtualServers;
+
+  it('applies only differences, and folds changes made while a batch is in flight into one', async () => {
+    const batches: string[][] = [];
+    let release!: () => void;
+    const plane = new KernelPlane({
+      run: async (lines) => {
+        batches.push(lines);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        return undefined;
+      },
+    });
+    const first = plane.sync(table(vs));
+    void plane.sync(table(vs, ['10.0.0.1']));
+    void plane.sync(table(vs, ['10.0.0.1', '10.0.0.2']));
+    release();
+    await first;
+    expect(batches).toHaveLength(2);
+    expect(batches[1]).toEqual([
+      '-d -t 192.168.1.100:80 -r 10.0.0.1:80',
+      '-a -t 192.168.1.100:80 -r 10.0.0.9:80 -m -w 1',
+      '-e -t 192.168.1.100:80 -r 10.0.0.2:80 -m -w 0',
+    ]);
+    await plane.clear();
+    expect(batches[2]?.at(-1)).toBe('-D -t 192.168.1.100:80');
+  });
+
+  const ipvsadm = spawnSync('ipvsadm', ['-v']).error === undefined;
+  it.skipIf(!ipvsadm || kernelHasIpvs())('reports the real ipvsadm refusing a kernel without IPVS', async () => {
+    const warnings: string[] = [];
+    await new KernelPlane({ log: (_l, m) => warnings.push(m) }).sync(table(vs));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^ipvsadm -R: .*(Protocol not available|IP Virtual Server)/s);
+  });
+});
