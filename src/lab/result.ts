@@ -23,8 +23,16 @@ export interface LabResult {
   splitBrains: { vrid: number; instance: string; nodes: string[]; start: Micros; end: Micros | null }[];
   /** Notify scripts in the order they ran, per node. */
   notifies: { at: Micros; node: string; kind: 'INSTANCE' | 'GROUP'; name: string; state: string; priority: number }[];
-  /** Client requests through the virtual servers, grouped into per-second buckets. */
-  requests: { client: string; second: number; ok: number; failed: number; byServer: Record<string, number> }[];
+  /** Client requests through the virtual servers, grouped into per-second buckets; `failures`
+   * counts the failed ones by reason ("lb1 is down (its ARP entry for 10.0.0.100 is stale)"). */
+  requests: { client: string; second: number; ok: number; failed: number; byServer: Record<string, number>; failures?: Record<string, number> }[];
+  /** VIP samples: does the address answer on its segment, and which nodes hold it. sim records
+   * one at every change (a killed node holds nothing); netns samples. Optional: without it, `vip`
+   * expectations fail saying so. */
+  vips?: { at: Micros; address: string; segment: string; reachable: boolean; holders: string[] }[];
+  /** Effective priority changes that came without a state change (tracker weights), so that a
+   * verdict can say "lb1's priority fell to 70, still above lb2's 90". Optional. */
+  priorities?: { at: Micros; node: string; instance: string; priority: number }[];
   /** Real servers' in-service changes as each node's checkers saw them. */
   servers: { at: Micros; node: string; server: string; inService: boolean; reason: string }[];
   expectations: LabVerdict[];
