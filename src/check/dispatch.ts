@@ -1,15 +1,21 @@
 // From a checker in the model to the probe that runs it: connect_ip/connect_port default to the
 // real server's address and port; HTTP_GET runs its urls in order and fails on the first failure
-// (keepalived: every url must pass in one sweep).
+// (keepalived: every url must pass in one sweep). FILE_CHECK is read by the pool itself.
 import type { ScriptRunner } from '../daemon/script-runner.js';
 import type { CheckJob } from './pool.js';
-import { httpProbe, miscProbe, tcpProbe, type ProbeResult } from './probes.js';
+import { dnsProbe } from './probe-dns.js';
+import { Pinger } from './probe-ping.js';
+import { smtpProbe } from './probe-smtp.js';
+import { udpProbe } from './probe-udp.js';
+import { httpProbe, miscProbe, tcpProbe, type ProbeResult, type Target } from './probes.js';
 
 /** uid/gid for a MISC_CHECK (its own `user`, else script_user); undefined: run as ourselves. */
 export type MiscIdentity = (user?: { user: string; group?: string }) => { uid?: number; gid?: number } | { error: string };
 
-export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => ({})): (job: CheckJob) => Promise<ProbeResult> {
-  return async ({ vs, rs, checker, connectTimeout }) => {
+/** The probe for every checker; dispose() fails the PING_CHECKs in flight at once (at shutdown). */
+export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => ({})): ((job: CheckJob) => Promise<ProbeResult>) & { dispose(): void } {
+  const pinger = new Pinger();
+  const probe = async ({ vs, rs, checker, connectTimeout }: CheckJob): Promise<ProbeResult> => {
     if (checker.type === 'MISC_CHECK') {
       if (!checker.miscPath) return { ok: false, reason: 'no misc_path' };
       const timeout = checker.miscTimeout ?? checker.delayLoop ?? rs.delayLoop ?? vs.delayLoop ?? 60;
@@ -18,9 +24,21 @@ export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => (
       if ('error' in id) return { ok: false, reason: id.error };
       return miscProbe(runner, checker.miscPath.argv, timeout, checker.miscDynamic, id);
     }
-    if (checker.type !== 'TCP_CHECK' && checker.type !== 'HTTP_GET' && checker.type !== 'SSL_GET') return { ok: false, reason: `${checker.type} is not implemented` };
-    const target = { host: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port ?? vs.port ?? 0, bindto: checker.bindto, connectTimeout };
-    if (checker.type === 'TCP_CHECK') return tcpProbe(target);
+    if (checker.type === 'FILE_CHECK') return { ok: false, reason: 'FILE_CHECK is read by the checker pool, not probed' };
+    if (checker.type === 'BFD_CHECK') return { ok: false, reason: 'BFD_CHECK is not implemented' };
+    const target: Target = { host: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port ?? vs.port ?? 0, bindto: checker.bindto, bindPort: checker.bindPort, connectTimeout };
+    switch (checker.type) {
+      case 'TCP_CHECK':
+        return tcpProbe(target);
+      case 'SMTP_CHECK':
+        return smtpProbe(target, checker.heloName);
+      case 'DNS_CHECK':
+        return dnsProbe(target, checker.name, checker.queryType);
+      case 'UDP_CHECK':
+        return udpProbe(target, checker);
+      case 'PING_CHECK':
+        return pinger.ping(target.host, connectTimeout);
+    }
     let last: ProbeResult = { ok: false, reason: 'no url' };
     for (const url of checker.urls) {
       const virtualhost = url.virtualhost ?? checker.virtualhost ?? rs.virtualhost ?? vs.virtualhost;
@@ -29,4 +47,5 @@ export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => (
     }
     return last;
   };
+  return Object.assign(probe, { dispose: () => pinger.dispose() });
 }

@@ -1,10 +1,14 @@
 // Every checker of every real server on one clock, with a bound on probes in flight. A real server
 // is alive while all its checkers are UP (keepalived ipwrapper.c); the pool reports each change.
-// Clock, randomness and the probe itself are injected, so the schedule is testable on a virtual
-// clock and the daemon plugs in the real network probes.
+// Its weight is the configured one plus what MISC_CHECK misc_dynamic and FILE_CHECK add (each
+// checker's part, keepalived's cur_weight). Clock, randomness and the probe itself are injected, so
+// the schedule is testable on a virtual clock and the daemon plugs in the real network probes;
+// FILE_CHECK track files are read here, at start and then every FILE_POLL seconds.
 import type { Clock } from '../core/clock.js';
 import type { Checker, Config, RealServer, VirtualServer } from '../config/model/index.js';
 import { effectiveTiming } from '../config/keywords/checkers.js';
+import { FileCheckWatch } from './probe-file.js';
+import { smtpCheckers } from './probe-smtp.js';
 import type { ProbeResult } from './probes.js';
 import { checkerResult, initialChecker, type CheckerState } from './state.js';
 
@@ -18,7 +22,7 @@ export interface CheckJob {
 export interface PoolEvents {
   /** The real server's checkers are all UP (true) or one went DOWN (false). */
   realServer?(vs: VirtualServer, rs: RealServer, alive: boolean, reason: string): void;
-  /** MISC_CHECK misc_dynamic asked for a weight. */
+  /** The weight of an alive real server: after it changes, and each time the server comes back. */
   weight?(vs: VirtualServer, rs: RealServer, weight: number): void;
   log?(level: 'info' | 'warn', message: string): void;
 }
@@ -31,12 +35,19 @@ export interface PoolEnv {
 }
 
 /** Checker types the pool can run; the others are reported once and leave the server alone. */
-export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK']);
+export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK']);
+
+/** Seconds between reads of a FILE_CHECK's file (keepalived is told of changes by inotify). */
+export const FILE_POLL = 0.5;
+const FILE_TIMING = { delayLoop: FILE_POLL, retry: 0, delayBeforeRetry: FILE_POLL, warmup: 0 };
 
 interface Slot {
   job: CheckJob;
   timing: { delayLoop: number; retry: number; delayBeforeRetry: number; warmup: number };
   state: CheckerState;
+  /** What this checker adds to the configured weight (keepalived's cur_weight). */
+  delta: number;
+  check(): Promise<ProbeResult>;
 }
 
 interface Server {
@@ -44,9 +55,13 @@ interface Server {
   rs: RealServer;
   slots: Slot[];
   alive: boolean;
+  /** The configured weight, and the last weight told through events.weight. */
+  base: number;
+  told: number;
 }
 
 const US = 1_000_000;
+const WEIGHT_MAX = 2147483647;
 
 export class CheckerPool {
   private readonly servers: Server[] = [];
@@ -61,18 +76,30 @@ export class CheckerPool {
     for (const vs of cfg.virtualServers) {
       for (const rs of vs.realServers) {
         const slots: Slot[] = [];
-        for (const checker of rs.checkers) {
+        for (const checker of rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))) {
           if (!RUNNABLE.has(checker.type)) {
             unsupported.add(checker.type);
+            continue;
+          }
+          if (checker.type === 'FILE_CHECK') {
+            const track = cfg.trackFiles.find((f) => f.name === checker.trackFile);
+            // keepalived drops a FILE_CHECK whose track_file is unknown or has no file.
+            if (!track?.file) continue;
+            const watch = new FileCheckWatch({ ...track, file: track.file }, checker);
+            // The file is read now: a server whose file says fault is never added.
+            const first = watch.read();
+            slots.push({ job: { vs, rs, checker, connectTimeout: 0 }, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() });
             continue;
           }
           const t = effectiveTiming(vs, rs, checker);
           if (!t) continue;
           const alpha = ('alpha' in checker ? checker.alpha : undefined) ?? rs.alpha ?? vs.alpha;
-          slots.push({ job: { vs, rs, checker, connectTimeout: t.connectTimeout ?? 5 }, timing: t, state: initialChecker(alpha) });
+          const job = { vs, rs, checker, connectTimeout: t.connectTimeout ?? 5 };
+          slots.push({ job, timing: t, state: initialChecker(alpha), delta: 0, check: () => this.env.probe(job) });
         }
+        const base = rs.weight ?? vs.weight;
         // Without alpha a server is in the pool from the start; with it, after its first success.
-        this.servers.push({ vs, rs, slots, alive: slots.every((s) => s.state.up) });
+        this.servers.push({ vs, rs, slots, alive: slots.every((s) => s.state.up), base, told: base });
       }
     }
     for (const t of unsupported) events.log?.('warn', `${t} is not implemented yet: real servers that use it are not checked by it`);
@@ -85,6 +112,8 @@ export class CheckerPool {
 
   start(): void {
     for (const srv of this.servers) {
+      // FILE_CHECK values read at construction.
+      this.tellWeight(srv, false);
       for (const slot of srv.slots) {
         // keepalived: first run after 1 s plus a random part of warmup (default delay_loop).
         const first = 1 + this.env.random() * slot.timing.warmup;
@@ -95,6 +124,20 @@ export class CheckerPool {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /** keepalived's effective weight, as IPVS takes it (real_weight(): 0..2^31-1). */
+  private weightOf(srv: Server): number {
+    const w = srv.slots.reduce((a, s) => a + s.delta, srv.base);
+    return Math.max(0, Math.min(WEIGHT_MAX, w));
+  }
+
+  private tellWeight(srv: Server, cameBack: boolean): void {
+    const w = this.weightOf(srv);
+    if (!srv.alive || (w === srv.told && !cameBack)) return;
+    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port ?? 0}`);
+    srv.told = w;
+    this.events.weight?.(srv.vs, srv.rs, w);
   }
 
   private schedule(srv: Server, slot: Slot, inSec: number): void {
@@ -121,7 +164,7 @@ export class CheckerPool {
     await this.acquire();
     let r: ProbeResult;
     try {
-      r = await this.env.probe(slot.job);
+      r = await slot.check();
     } catch (e) {
       r = { ok: false, reason: `probe error: ${(e as Error).message}` };
     } finally {
@@ -134,14 +177,18 @@ export class CheckerPool {
     slot.state = v.state;
     const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
     if (!r.ok && v.state.up) this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
-    if (r.ok && r.weight !== undefined) this.events.weight?.(srv.vs, srv.rs, r.weight);
+    // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
+    if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
+    else if (!v.state.up) slot.delta = 0;
     const alive = srv.slots.every((s) => s.state.up);
+    const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
       srv.alive = alive;
       const reason = alive ? `${slot.job.checker.type} succeeded` : `${slot.job.checker.type} failed: ${r.reason}`;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);
     }
+    this.tellWeight(srv, cameBack);
     this.schedule(srv, slot, v.nextIn);
   }
 }

@@ -1,5 +1,6 @@
-// The network and process probes behind TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK. Each resolves
-// to { ok, reason } (never rejects) within its timeout; what "ok" means follows keepalived.
+// The network and process probes behind TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK, and what the
+// other probes share. Each resolves to { ok, reason } (never rejects) within its timeout; what "ok"
+// means follows keepalived.
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -11,20 +12,29 @@ export interface ProbeResult {
   reason: string;
   /** MISC_CHECK with misc_dynamic: the weight the exit code asks for. */
   weight?: number;
+  /** FILE_CHECK: what the file adds to the configured weight (value × weight). */
+  addWeight?: number;
 }
 
 export interface Target {
   host: string;
   port: number;
-  /** Source address (bindto). */
+  /** Source address (bindto) and port (bind_port). */
   bindto?: string;
+  bindPort?: number;
   /** Seconds. */
   connectTimeout: number;
 }
 
-function open(t: Target, tls: false | { servername?: string }): Promise<Socket | string> {
+/** What keepalived sends when it has no payload of its own (layer4.c set_buf). */
+export function fillerPayload(length: number): Buffer {
+  return Buffer.alloc(length, 'keepalived check - ');
+}
+
+/** A TCP (or TLS) connection within connect_timeout, or why not. */
+export function openTcp(t: Target, tls: false | { servername?: string }): Promise<Socket | string> {
   return new Promise((resolve) => {
-    const opts = { host: t.host, port: t.port, ...(t.bindto ? { localAddress: t.bindto } : {}) };
+    const opts = { host: t.host, port: t.port, ...(t.bindto ? { localAddress: t.bindto } : {}), ...(t.bindPort ? { localPort: t.bindPort } : {}) };
     const sock: Socket = tls ? tlsConnect({ ...opts, rejectUnauthorized: false, ...(tls.servername ? { servername: tls.servername } : {}) }) : tcpConnect(opts);
     const timer = setTimeout(() => {
       sock.destroy();
@@ -44,7 +54,7 @@ function open(t: Target, tls: false | { servername?: string }): Promise<Socket |
 
 /** TCP_CHECK: the connection is accepted within connect_timeout. */
 export async function tcpProbe(t: Target): Promise<ProbeResult> {
-  const s = await open(t, false);
+  const s = await openTcp(t, false);
   if (typeof s === 'string') return { ok: false, reason: s };
   s.destroy();
   return { ok: true, reason: 'connected' };
@@ -64,7 +74,7 @@ export interface HttpOptions {
 /** HTTP_GET/SSL_GET for one url, with keepalived's request and checks: any data received, status
  * in the configured ranges (default 200-299), MD5 of the body equal to digest, regex. */
 export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promise<ProbeResult> {
-  const s = await open(t, o.tls ? { servername: o.virtualhost } : false);
+  const s = await openTcp(t, o.tls ? { servername: o.virtualhost } : false);
   if (typeof s === 'string') return { ok: false, reason: s };
   const host = o.virtualhost ?? (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`);
   const version = o.protocol === '1.1' ? '1.1' : '1.0';

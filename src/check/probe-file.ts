@@ -1,0 +1,70 @@
+// FILE_CHECK as keepalived's check_file.c and track_file.c run it. The file holds a number (read
+// like strtol(buf, NULL, 0): decimal, 0x hex or 0 octal; no number, no file: 0). With weight 0 a
+// non-zero value is a fault (with reverse: a zero value); otherwise value × weight (× -1 with
+// reverse) is added to the real server's weight, and a result at or below -2^31 is a fault.
+// keepalived follows the file with inotify; we read it when asked (the pool polls it).
+import { readFileSync } from 'node:fs';
+import type { FileCheck, TrackFile } from '../config/model/index.js';
+import type { ProbeResult } from './probes.js';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+/** keepalived reads at most this much of the file. */
+const READ_MAX = 127;
+
+/** The number at the start of the text as strtol(…, 0) reads it; undefined when out of keepalived's range. */
+export function parseTrackValue(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text);
+  if (!m) return 0;
+  const digits = m[2];
+  const radix = /^0[xX]/.test(digits) ? 16 : digits.length > 1 && digits[0] === '0' ? 8 : 10;
+  const v = Number.parseInt(radix === 16 ? digits.slice(2) : digits, radix) * (m[1] === '-' ? -1 : 1);
+  // keepalived accepts INT32_MIN..INT32_MAX + 1 and ignores anything else.
+  return v < INT32_MIN || v > INT32_MAX + 1 ? undefined : v;
+}
+
+function readValue(path: string): { value: number } | { invalid: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1').slice(0, READ_MAX);
+  } catch {
+    return { value: 0 };
+  }
+  const value = parseTrackValue(text);
+  return value === undefined ? { invalid: text.trim().slice(0, 20) } : { value };
+}
+
+/** The verdict for a value: a fault, or what it adds to the weight. */
+export function fileVerdict(value: number, weight: number, reverse: boolean): ProbeResult {
+  if (weight === 0) {
+    const fault = (value !== 0) !== reverse;
+    return fault ? { ok: false, reason: `value ${value} is a fault${reverse ? ' (reverse)' : ''}`, addWeight: 0 } : { ok: true, reason: `value ${value}`, addWeight: 0 };
+  }
+  const product = value * weight * (reverse ? -1 : 1);
+  if (product <= INT32_MIN) return { ok: false, reason: `value ${value} × weight ${weight}${reverse ? ' reversed' : ''} is a fault`, addWeight: 0 };
+  return { ok: true, reason: `value ${value} adds ${Math.min(product, INT32_MAX)} to the weight`, addWeight: Math.min(product, INT32_MAX) };
+}
+
+/** One FILE_CHECK on its track_file. An unreadable number keeps the last value, as keepalived. */
+export class FileCheckWatch {
+  private last = 0;
+  private readonly weight: number;
+  private readonly reverse: boolean;
+
+  constructor(
+    private readonly track: TrackFile & { file: string },
+    check: FileCheck,
+  ) {
+    // Without its own weight the checker takes the track_file's weight and reverse.
+    this.weight = check.weight ?? track.weight;
+    this.reverse = check.weight === undefined ? track.weightReverse : check.weightReverse;
+  }
+
+  read(): ProbeResult {
+    const r = readValue(this.track.file);
+    const invalid = 'invalid' in r ? `; ignored invalid number "${r.invalid}"` : '';
+    if ('value' in r) this.last = r.value;
+    const v = fileVerdict(this.last, this.weight, this.reverse);
+    return { ...v, reason: `FILE: ${this.track.file}: ${v.reason}${invalid}` };
+  }
+}
