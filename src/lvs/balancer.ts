@@ -1,108 +1,382 @@
-// The embedded load balancer: for each TCP virtual_server, a scheduler over the real servers the
-// checkers report alive and a forwarder on the virtual address. A dead real server leaves the
-// destination list (or stays at weight 0 with inhibit_on_failure); with none alive, clients go to
-// the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
-import type { Clock } from '../core/clock.js';
+// The embedded load balancer: for each TCP or UDP virtual_server, a scheduler over the real servers
+// the checkers report alive, and a data plane on the virtual address. A dead real server leaves the
+// destination list (or stays at weight 0 with inhibit_on_failure); its connections in progress
+// go on until they close (IPVS with expire_nodest_conn=0, the default). With none alive, clients
+// go to the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
+//
+// The data-plane seam: route() is the one routing rule (quorum, scheduler, sorry server) and
+// connection() the one way a connection is counted (IPVS's active/inactive counters, which
+// lc/wlc read, and the --stats/--rate statistics). The forwarders use both; with
+// `dataPlane: 'none'` the Balancer opens no sockets, and a caller that carries the traffic itself
+// (the lab's simulator) calls route() for each new client and, when it got a destination,
+// reports that connection's life on the handle connection(dest) returns.
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
 import { CheckerPool, type PoolEnv } from '../check/pool.js';
+import { effectiveTiming } from '../config/keywords/checkers.js';
+import { Connection } from './connection.js';
 import { Dest } from './dest.js';
-import { TcpForwarder, type Backend, type ConnPhase } from './forwarder.js';
+import { ESTIMATOR_PERIOD_US } from './estimator.js';
+import { TcpForwarder, type Target } from './forwarder.js';
+import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
 import { VirtualService } from './service.js';
 import type { ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
   clock: Clock;
-  probe: PoolEnv['probe'];
+  /** Runs one check; dispose(), when there, releases what the probes share (called by stop()). */
+  probe: PoolEnv['probe'] & { dispose?(): void };
   random: () => number;
   log?(level: 'info' | 'warn', message: string): void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
+  /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam above). */
+  dataPlane?: 'forwarder' | 'none';
+  /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
+  udpTimeoutMs?: number;
+  /** At most this many UDP flows per service; datagrams that would open more are dropped. */
+  udpMaxFlows?: number;
+  /** Probes in flight at once, over all real servers (default 256). */
+  maxProbesInFlight?: number;
 }
 
-interface Member {
+export type Route =
+  | { kind: 'dest'; dest: Dest; rs: RealServer }
+  | { kind: 'sorry'; address: string; port: number }
+  | { kind: 'refused'; reason: string };
+
+export type Protocol = 'TCP' | 'UDP';
+
+interface DataPlane {
+  listen(): Promise<{ host: string; port: number }>;
+  close(drain?: boolean): Promise<void>;
+  flush(): void;
+}
+
+export interface Member {
   rs: RealServer;
   dest: Dest;
-  backend: Backend;
+  /** The checkers' verdict. */
   inService: boolean;
+  /** The configured weight, or the last one MISC_CHECK misc_dynamic asked for. */
+  weight: number;
+  /** This real server's checkers alone, so a reload can keep them while others change. */
+  checks: CheckerPool;
 }
 
-interface Service {
+export interface Service {
   vs: VirtualServer;
+  protocol: Protocol;
   svc: VirtualService;
   members: Member[];
-  forwarder: TcpForwarder;
+  plane?: DataPlane;
   /** keepalived's quorum: while lost, clients go to the sorry_server (or are refused). */
   quorumUp: boolean;
 }
 
 const weightOf = (vs: VirtualServer, rs: RealServer): number => rs.weight ?? vs.weight;
+const inhibited = (vs: VirtualServer, rs: RealServer): boolean => rs.inhibitOnFailure ?? vs.inhibitOnFailure;
+const serviceKey = (vs: VirtualServer): string => `${vs.protocol ?? 'TCP'} ${vs.address}:${vs.port}`;
+const memberKey = (vs: VirtualServer, rs: RealServer): string => `${rs.address}:${rs.port ?? vs.port}`;
+/** What the scheduler is built from: a change replaces it. */
+const schedulerKey = (vs: VirtualServer): string => JSON.stringify([vs.lvsSched, vs.schedulerFlags, vs.persistenceTimeout, vs.persistenceGranularity]);
+/** What a real server's checkers run with: unchanged, a reload keeps their state (keepalived's checker compare). */
+const checkersKey = (vs: VirtualServer, rs: RealServer): string =>
+  JSON.stringify([rs.checkers, rs.checkers.map((c) => effectiveTiming(vs, rs, c))], (k, v: unknown) => (k === 'span' || k === 'spans' ? undefined : v));
 
 export class Balancer {
   readonly services: Service[] = [];
-  readonly pool: CheckerPool;
+  private readonly byVs = new Map<VirtualServer, Service>();
+  private readonly byDest = new Map<Dest, { s: Service; m: Member }>();
+  private readonly probe: PoolEnv['probe'];
+  private started = false;
+  private sampler?: TimerHandle;
+  /** What the checker pools said while being built: said once, not once per real server. */
+  private readonly poolNotes = new Set<string>();
+  /** Data planes of removed services, draining. */
+  private readonly retiring = new Set<DataPlane>();
 
-  constructor(cfg: Config, private readonly env: BalancerEnv) {
-    for (const vs of cfg.virtualServers) {
-      if (vs.kind !== 'address' || (vs.protocol ?? 'TCP') !== 'TCP' || !vs.address || !vs.port) {
-        env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port ?? 0} ${vs.protocol ?? ''}` : vs.kind}: only TCP services on an address and port run in the embedded forwarder; skipped`);
-        continue;
-      }
-      const svc = new VirtualService({
-        scheduler: vs.lvsSched ?? 'wlc',
-        flags: vs.schedulerFlags,
-        ...(vs.persistenceTimeout !== undefined ? { persistence: { timeout: vs.persistenceTimeout, granularity: vs.persistenceGranularity } } : {}),
-      });
-      const members = vs.realServers.map((rs): Member => {
-        const port = rs.port ?? vs.port!;
-        return {
-          rs,
-          dest: new Dest({ address: rs.address, port, weight: weightOf(vs, rs), uThreshold: rs.uthreshold ?? 0, lThreshold: rs.lthreshold ?? 0 }),
-          backend: { id: `${rs.address}:${port}`, host: rs.address, port, activeConns: 0, inactConns: 0, total: 0 },
-          inService: false,
-        };
-      });
-      const byBackend = new Map(members.map((m) => [m.backend, m]));
-      const service: Service = {
-        vs,
-        svc,
-        members,
-        forwarder: new TcpForwarder({
-          host: vs.address,
-          port: vs.port,
-          connectTimeoutMs: (vs.connectTimeout ?? 5) * 1000,
-          sorry: vs.sorryServer ? { host: vs.sorryServer.address, port: vs.sorryServer.port ?? vs.port } : undefined,
-          log: env.log,
-          pick: (client) => {
-            if (!service.quorumUp) return undefined;
-            const s = svc.schedule({ src: client.address, srcPort: client.port, dst: vs.address!, dstPort: vs.port }, env.clock.now());
-            return s ? members.find((m) => m.dest === s.dest)?.backend : undefined;
-          },
-          onPhase: (b, from, to) => track(byBackend.get(b)!.dest, from, to),
-        }),
-        quorumUp: true,
-      };
-      this.services.push(service);
+  constructor(private cfg: Config, private readonly env: BalancerEnv) {
+    this.probe = limitInFlight(env.probe, env.maxProbesInFlight ?? 256);
+    for (const vs of this.eligible(cfg)) this.open(vs);
+  }
+
+  /**
+   * Where a new client of this virtual server goes: a destination the scheduler picked, else the
+   * sorry server, else nowhere. `vs` may be the object from an older config with the same
+   * protocol, address and port.
+   */
+  route(vs: VirtualServer, client: { address: string; port: number }): Route {
+    const s = this.serviceOf(vs);
+    if (!s) return { kind: 'refused', reason: `no virtual service ${serviceKey(vs)}` };
+    if (s.quorumUp) {
+      const got = s.svc.schedule({ src: client.address, srcPort: client.port, dst: s.vs.address!, dstPort: s.vs.port! }, this.env.clock.now());
+      const owner = got && this.byDest.get(got.dest);
+      if (owner) return { kind: 'dest', dest: got.dest, rs: owner.m.rs };
     }
-    this.pool = new CheckerPool(cfg, { clock: env.clock, probe: env.probe, random: env.random }, {
-      realServer: (vs, rs, alive) => this.setAlive(vs, rs, alive),
-      // MISC_CHECK misc_dynamic: the exit code (minus 2) becomes the server's weight.
-      weight: (vs, rs, weight) => {
-        const { s, m } = this.member(vs, rs);
-        if (s && m?.inService && m.dest.weight !== weight) {
-          m.dest.edit({ weight });
+    const sorry = s.vs.sorryServer;
+    if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port ?? s.vs.port! };
+    return { kind: 'refused', reason: s.quorumUp ? 'no real server available' : 'quorum lost' };
+  }
+
+  /**
+   * Count a new connection to a destination route() gave (or to a virtual server's sorry server)
+   * and return the handle to report its life on: phase('active') once established, 'closing',
+   * then 'closed'; traffic() with its byte totals. It keeps counting after the destination leaves
+   * the service, as IPVS does for connections in progress.
+   */
+  connection(to: Dest | VirtualServer): Connection {
+    if (to instanceof Dest) {
+      const owner = this.byDest.get(to);
+      if (!owner) throw new RangeError(`${to.id} is not a destination of this balancer`);
+      return new Connection(to, [to.stats, owner.s.svc.stats], owner.s.protocol);
+    }
+    const s = this.serviceOf(to);
+    if (!s) throw new RangeError(`no virtual service ${serviceKey(to)}`);
+    return new Connection(undefined, [s.svc.stats], s.protocol);
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.services) await this.listen(s);
+    this.started = true;
+    for (const s of this.services) for (const m of s.members) m.checks.start();
+    this.scheduleSample();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.sampler) this.env.clock.clearTimer(this.sampler);
+    for (const s of this.services) for (const m of s.members) m.checks.stop();
+    // The pools get the wrapped probe, so what the probes share is released here, once.
+    this.env.probe.dispose?.();
+    await Promise.all([...this.services.map((s) => s.plane?.close(false)), ...[...this.retiring].map((p) => p.close(false))]);
+    for (const s of this.services) s.svc.dispose();
+  }
+
+  /**
+   * Apply a new configuration (SIGHUP). A service with the same protocol, address and port keeps
+   * its listener, scheduler state and destinations; a real server with the same address, port
+   * and checkers keeps its counters and its checkers' state. Removed services stop accepting and
+   * removed real servers take no new clients; their connections in progress drain.
+   */
+  async reload(cfg: Config): Promise<void> {
+    this.cfg = cfg;
+    const next = new Map(this.eligible(cfg).map((vs) => [serviceKey(vs), vs]));
+    for (const s of [...this.services]) if (!next.has(serviceKey(s.vs))) this.retire(s);
+    for (const vs of next.values()) {
+      const s = this.serviceOf(vs);
+      if (!s) {
+        const added = this.open(vs);
+        if (this.started) await this.listen(added).catch((e: Error) => this.env.log?.('warn', `virtual server ${serviceKey(vs)}: ${e.message}`));
+      } else this.update(s, vs);
+    }
+  }
+
+  /** How long an idle UDP flow lives (ipvsadm -L --timeout's udp value, in ms). */
+  get udpTimeoutMs(): number {
+    return this.env.udpTimeoutMs ?? UDP_TIMEOUT_MS;
+  }
+
+  /** The table as `ipvsadm -Ln` shows it: services and the destinations in service, with statistics. */
+  listing(): ListedService[] {
+    return this.services.map((s) => {
+      s.plane?.flush();
+      return {
+        protocol: s.protocol,
+        address: s.vs.address!,
+        port: s.vs.port!,
+        family: s.vs.family ?? 4,
+        scheduler: s.vs.lvsSched ?? 'wlc',
+        ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
+        stats: { ...s.svc.stats.totals },
+        rate: s.svc.stats.rates,
+        servers: s.svc.dests.map((d) => {
+          const m = this.byDest.get(d)!.m;
+          const method = (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT';
+          return { address: d.address, port: d.port, family: d.family, method, weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns, stats: { ...d.stats.totals }, rate: d.stats.rates };
+        }),
+      };
+    });
+  }
+
+  // ---- services ------------------------------------------------------------------------------
+
+  private eligible(cfg: Config): VirtualServer[] {
+    return cfg.virtualServers.filter((vs) => {
+      const protocol = vs.protocol ?? 'TCP';
+      if (vs.kind === 'address' && (protocol === 'TCP' || protocol === 'UDP') && vs.address && vs.port) return true;
+      this.env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port ?? 0} ${protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`);
+      return false;
+    });
+  }
+
+  private serviceOf(vs: VirtualServer): Service | undefined {
+    const s = this.byVs.get(vs);
+    if (s) return s;
+    const key = serviceKey(vs);
+    return this.services.find((x) => serviceKey(x.vs) === key);
+  }
+
+  private open(vs: VirtualServer): Service {
+    const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true };
+    if ((this.env.dataPlane ?? 'forwarder') === 'forwarder') s.plane = this.dataPlane(s);
+    this.services.push(s);
+    this.byVs.set(vs, s);
+    for (const rs of vs.realServers) this.join(s, rs);
+    s.quorumUp = this.weightSum(s) >= vs.quorum;
+    return s;
+  }
+
+  private dataPlane(s: Service): DataPlane {
+    const pick = (client: { address: string; port: number }): Target | undefined => {
+      const r = this.route(s.vs, client);
+      if (r.kind === 'dest') return { host: r.dest.address, port: r.dest.port, conn: this.connection(r.dest) };
+      if (r.kind === 'sorry') return { host: r.address, port: r.port, sorry: true, conn: this.connection(s.vs) };
+      return undefined;
+    };
+    const { address, port } = s.vs as { address: string; port: number };
+    if (s.protocol === 'UDP') return new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log: this.env.log });
+    return new TcpForwarder({
+      host: address,
+      port,
+      pick,
+      // Read at each connection, so a reload's connect_timeout applies at once.
+      get connectTimeoutMs() {
+        return (s.vs.connectTimeout ?? 5) * 1000;
+      },
+      log: this.env.log,
+    });
+  }
+
+  private async listen(s: Service): Promise<void> {
+    if (!s.plane) return;
+    const at = await s.plane.listen();
+    this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+  }
+
+  /** Removed by a reload: no new clients; connections in progress go on until they close. */
+  private retire(s: Service): void {
+    for (const m of [...s.members]) this.leave(s, m);
+    this.services.splice(this.services.indexOf(s), 1);
+    this.byVs.delete(s.vs);
+    const plane = s.plane;
+    if (plane) {
+      this.retiring.add(plane);
+      void plane.close(true).then(() => this.retiring.delete(plane));
+    }
+    s.svc.dispose();
+    this.env.log?.('info', `virtual server ${serviceKey(s.vs)} removed; its connections in progress drain`);
+  }
+
+  private update(s: Service, vs: VirtualServer): void {
+    this.byVs.delete(s.vs);
+    this.byVs.set(vs, s);
+    const old = s.vs;
+    s.vs = vs;
+    if (schedulerKey(old) !== schedulerKey(vs)) {
+      const svc = newVirtualService(vs, s.svc);
+      svc.setDests(s.svc.dests);
+      s.svc.dispose();
+      s.svc = svc;
+    }
+    const wanted = new Map(vs.realServers.map((rs) => [memberKey(vs, rs), rs]));
+    for (const m of [...s.members]) {
+      const key = memberKey(old, m.rs);
+      const rs = wanted.get(key);
+      wanted.delete(key);
+      if (rs) this.keep(s, m, old, rs);
+      else this.leave(s, m);
+    }
+    for (const rs of wanted.values()) this.join(s, rs);
+    this.updateQuorum(s);
+  }
+
+  // ---- real servers ----------------------------------------------------------------------------
+
+  private join(s: Service, rs: RealServer): void {
+    const vs = s.vs;
+    const dest = new Dest({ address: rs.address, port: rs.port ?? vs.port!, weight: weightOf(vs, rs), uThreshold: rs.uthreshold ?? 0, lThreshold: rs.lthreshold ?? 0 });
+    const m = { rs, dest, weight: weightOf(vs, rs) } as Member;
+    s.members.push(m);
+    this.byDest.set(dest, { s, m });
+    this.check(s, m);
+  }
+
+  /**
+   * Still configured after a reload: same destination and counters; same checkers (and their
+   * state) unless they changed. A weight MISC_CHECK or FILE_CHECK set stays until the configured
+   * weight changes.
+   */
+  private keep(s: Service, m: Member, oldVs: VirtualServer, rs: RealServer): void {
+    const oldRs = m.rs;
+    m.rs = rs;
+    if (weightOf(oldVs, oldRs) !== weightOf(s.vs, rs)) m.weight = weightOf(s.vs, rs);
+    const [u, l] = [rs.uthreshold ?? 0, rs.lthreshold ?? 0];
+    // Only a real change: an edit makes the schedulers start over (wrr's position, for one).
+    if (u !== m.dest.uThreshold || l !== m.dest.lThreshold) m.dest.edit({ uThreshold: u, lThreshold: l });
+    if (checkersKey(oldVs, oldRs) === checkersKey(s.vs, rs)) this.place(s, m);
+    else {
+      m.checks.stop();
+      this.check(s, m);
+    }
+  }
+
+  /** Start (or restart) the member's checkers; its state is theirs from now on. */
+  private check(s: Service, m: Member): void {
+    const slice: Config = { ...this.cfg, virtualServers: [{ ...s.vs, realServers: [m.rs] }] };
+    let building = true;
+    m.checks = new CheckerPool(slice, { clock: this.env.clock, probe: this.probe, random: this.env.random, maxInFlight: Infinity }, {
+      realServer: (_vs, _rs, alive) => this.setAlive(s, m, alive),
+      // The weight the checkers give it (MISC_CHECK misc_dynamic, FILE_CHECK weight).
+      weight: (_vs, _rs, weight) => {
+        m.weight = weight;
+        if (m.inService && m.dest.weight !== weight) {
+          this.place(s, m);
           this.updateQuorum(s);
         }
       },
-      log: env.log,
+      log: (level, message) => {
+        if (building && this.poolNotes.has(message)) return;
+        if (building) this.poolNotes.add(message);
+        this.env.log?.(level, message);
+      },
     });
+    building = false;
     // Servers without alpha are in service from the start (keepalived adds them at once).
-    for (const s of this.services) {
-      for (const m of s.members) {
-        const st = this.pool.status.find((x) => x.rs === m.rs);
-        if (st?.alive ?? true) this.setAlive(s.vs, m.rs, true, true);
-      }
-      s.quorumUp = this.weightSum(s) >= s.vs.quorum;
-    }
+    m.inService = m.checks.status[0]?.alive ?? true;
+    this.place(s, m);
+    if (this.started) m.checks.start();
+  }
+
+  /** A real server gone from the configuration: out of the table, its connections drain. */
+  private leave(s: Service, m: Member): void {
+    m.checks.stop();
+    if (s.svc.dests.includes(m.dest)) s.svc.removeDest(m.dest);
+    s.members.splice(s.members.indexOf(m), 1);
+    this.byDest.delete(m.dest);
+  }
+
+  private setAlive(s: Service, m: Member, alive: boolean): void {
+    if (m.inService === alive) return;
+    m.inService = alive;
+    const script = alive ? m.rs.notifyUp : m.rs.notifyDown;
+    if (script) this.env.runScript?.(script);
+    this.place(s, m);
+    this.updateQuorum(s);
+  }
+
+  /**
+   * Put the destination where the member's state says: in the list at its weight when in service,
+   * at weight 0 when down with inhibit_on_failure, out of the list otherwise. Either way of
+   * leaving, its connections in progress carry on; only new clients are kept away.
+   */
+  private place(s: Service, m: Member): void {
+    const inList = s.svc.dests.includes(m.dest);
+    const keep = m.inService || inhibited(s.vs, m.rs);
+    const weight = m.inService ? m.weight : 0;
+    if (keep && m.dest.weight !== weight) m.dest.edit({ weight });
+    if (keep && !inList) s.svc.addDest(m.dest);
+    else if (!keep && inList) s.svc.removeDest(m.dest);
   }
 
   /** Σ weight of the servers in service (keepalived's quorum weight). */
@@ -126,64 +400,50 @@ export class Balancer {
     }
   }
 
-  async start(): Promise<void> {
-    for (const s of this.services) {
-      const at = await s.forwarder.listen();
-      this.env.log?.('info', `virtual server ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
-    }
-    this.pool.start();
-  }
+  // ---- statistics ------------------------------------------------------------------------------
 
-  async stop(): Promise<void> {
-    this.pool.stop();
-    await Promise.all(this.services.map((s) => s.forwarder.close(false)));
-    for (const s of this.services) s.svc.dispose();
-  }
-
-  /** The table as `ipvsadm -Ln` shows it: services and the destinations in service. */
-  listing(): ListedService[] {
-    return this.services.map((s) => ({
-      protocol: 'TCP' as const,
-      address: s.vs.address!,
-      port: s.vs.port!,
-      family: s.vs.family ?? 4,
-      scheduler: s.vs.lvsSched ?? 'wlc',
-      ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
-      servers: s.svc.dests.map((d) => {
-        const m = s.members.find((x) => x.dest === d)!;
-        return { address: d.address, port: d.port, family: d.family, method: (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT', weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns };
-      }),
-    }));
-  }
-
-  private member(vs: VirtualServer, rs: RealServer): { s?: Service; m?: Member } {
-    const s = this.services.find((x) => x.vs === vs);
-    return { s, m: s?.members.find((x) => x.rs === rs) };
-  }
-
-  private setAlive(vs: VirtualServer, rs: RealServer, alive: boolean, initial = false): void {
-    const { s, m } = this.member(vs, rs);
-    if (!s || !m || m.inService === alive) return;
-    m.inService = alive;
-    const script = alive ? rs.notifyUp : rs.notifyDown;
-    if (script && !initial) this.env.runScript?.(script);
-    const inhibit = rs.inhibitOnFailure ?? vs.inhibitOnFailure;
-    if (alive) {
-      if (s.svc.dests.includes(m.dest)) m.dest.edit({ weight: weightOf(vs, rs) });
-      else s.svc.addDest(m.dest);
-    } else if (inhibit) m.dest.edit({ weight: 0 });
-    else s.svc.removeDest(m.dest);
-    if (!initial) this.updateQuorum(s);
+  /** ip_vs_est.c: sample every service's and destination's totals every 2 seconds. */
+  private scheduleSample(): void {
+    this.sampler = this.env.clock.setTimer(this.env.clock.now() + ESTIMATOR_PERIOD_US, () => {
+      if (!this.started) return;
+      const now = this.env.clock.now();
+      for (const s of this.services) {
+        s.plane?.flush();
+        s.svc.stats.sample(now);
+        s.svc.tick(now);
+        for (const m of s.members) m.dest.stats.sample(now);
+      }
+      this.scheduleSample();
+    });
   }
 }
 
-/** IPVS counts a TCP connection inactive until established and again while closing. */
-function track(d: Dest, from: ConnPhase, to: ConnPhase): void {
-  const kind = (p: ConnPhase): 'active' | 'inactive' | undefined => (p === 'active' ? 'active' : p === 'connecting' || p === 'closing' ? 'inactive' : undefined);
-  const a = kind(from);
-  const b = kind(to);
-  if (a === b) return;
-  if (a && b) d.moveConn(a, b);
-  else if (b) d.bindConn(b);
-  else if (a) d.unbindConn(a);
+function newVirtualService(vs: VirtualServer, carry?: VirtualService): VirtualService {
+  return new VirtualService({
+    scheduler: vs.lvsSched ?? 'wlc',
+    flags: vs.schedulerFlags,
+    ...(vs.persistenceTimeout !== undefined ? { persistence: { timeout: vs.persistenceTimeout, granularity: vs.persistenceGranularity } } : {}),
+    ...(carry ? { stats: carry.stats } : {}),
+  });
+}
+
+/**
+ * One bound on probes in flight over all real servers: each real server has its own checker
+ * pool (so a reload can keep some and replace others), and a pool only bounds its own probes.
+ * The wrapper has no dispose(): a pool stopped by a reload must not release what the others use.
+ */
+function limitInFlight(probe: PoolEnv['probe'], max: number): PoolEnv['probe'] {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async (job) => {
+    if (running < max) running++;
+    else await new Promise<void>((r) => queue.push(r));
+    try {
+      return await probe(job);
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }

@@ -9,6 +9,7 @@
 //   uThreshold ≠ 0 and the total is below 3/4 of it, else unconditionally;
 // - editing the destination clears it when the new uThreshold is 0 or higher than the old one.
 // Moving a connection between active and inactive (TCP ESTABLISHED in/out) leaves it alone.
+import { Stats } from './estimator.js';
 import { addrFold } from './hash.js';
 
 /** `edit`: weight or thresholds changed (IPVS upd_dest). `conns`: counters or the overload flag. */
@@ -50,6 +51,11 @@ export class Dest {
   readonly family: 4 | 6;
   /** IPVS addr_fold of the address (host order): what sh/mh hash destinations by. */
   readonly addrFold: number;
+  /**
+   * Totals and rates for ipvsadm --stats/--rate. They outlive removal from the service: a
+   * draining destination keeps counting its last connections (IPVS keeps it in the trash).
+   */
+  readonly stats = new Stats();
 
   private w: number;
   private lastW: number;

@@ -1,36 +1,33 @@
 // The embedded data plane for TCP virtual services: a userspace proxy that accepts on the virtual
-// address and port, asks the scheduler for a real server, and splices the two connections. Like
-// LVS-NAT it is a full proxy (real servers see the director's address), whatever lb_kind says.
-// It keeps IPVS's per-destination counters (active: both directions open; inactive: closing),
-// which the dynamic schedulers read.
+// address and port, asks for a target (a real server, or the sorry server) and splices the two
+// connections. Like LVS-NAT it is a full proxy (real servers see the director's address),
+// whatever lb_kind says. It keeps no counters of its own per destination: it reports each
+// connection's phases and bytes to the target's ConnReport, which keeps IPVS's counters.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ConnPhase, ConnReport } from './connection.js';
 
-export interface Backend {
-  id: string;
+export type { ConnPhase, ConnReport } from './connection.js';
+
+export interface Target {
   host: string;
   port: number;
-  activeConns: number;
-  inactConns: number;
-  /** Connections handed to this backend since start. */
-  total: number;
+  /** The sorry server rather than a real server (only counted apart). */
+  sorry?: boolean;
+  /** Told this connection's phases and byte totals. */
+  conn?: ConnReport;
 }
 
 export interface ForwarderOptions {
   host: string;
   port: number;
-  /** The scheduler: a backend for this client, or undefined when none is available. */
-  pick(client: { address: string; port: number }): Backend | undefined;
-  /** Where clients go when no real server is available (sorry_server). */
+  /** The routing decision: where this client goes, or undefined to refuse it. */
+  pick(client: { address: string; port: number }): Target | undefined;
+  /** Where clients go when `pick` gives nothing (for a forwarder used without a Balancer). */
   sorry?: { host: string; port: number };
   /** Milliseconds to wait for a real server to accept. */
   connectTimeoutMs?: number;
-  /** A connection to a backend changed phase (the scheduler's destination counters follow it). */
-  onPhase?(backend: Backend, from: ConnPhase, to: ConnPhase): void;
   log?(level: 'info' | 'warn', message: string): void;
 }
-
-/** connecting → active (both directions open) → closing (one side finished) → closed. */
-export type ConnPhase = 'connecting' | 'active' | 'closing' | 'closed';
 
 export interface ForwarderStats {
   accepted: number;
@@ -44,9 +41,15 @@ export interface ForwarderStats {
   bytesOut: number;
 }
 
+interface Pipe {
+  client: Socket;
+  upstream: Socket;
+  conn?: ConnReport;
+}
+
 export class TcpForwarder {
   private server?: Server;
-  private readonly open = new Set<Socket>();
+  private readonly live = new Set<Pipe>();
   readonly stats: ForwarderStats = { accepted: 0, forwarded: 0, sorry: 0, refused: 0, backendErrors: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(private readonly opts: ForwarderOptions) {}
@@ -63,33 +66,44 @@ export class TcpForwarder {
     });
   }
 
-  /** Stop accepting; with `drain` false also cut the connections in progress. */
+  /** Stop accepting; resolves once the connections in progress have closed (`drain` false: cut them). */
   close(drain = true): Promise<void> {
     return new Promise((resolve) => {
-      if (!drain) for (const s of this.open) s.destroy();
+      if (!drain) for (const p of this.live) p.client.destroy();
       if (!this.server) return resolve();
       this.server.close(() => resolve());
     });
   }
 
+  /** Connections in progress. */
+  get connections(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Report the byte totals of the connections in progress (before sampling the rates). Totals
+   * come from the sockets' own counters: a 'data' listener per chunk would cost as much as the
+   * copying. A userspace proxy sees reads, not packets, so TCP reports no packet counts.
+   */
+  flush(): void {
+    for (const p of this.live) report(p);
+  }
+
   private accept(client: Socket): void {
     this.stats.accepted++;
-    this.open.add(client);
-    client.on('close', () => this.open.delete(client));
     client.on('error', () => client.destroy());
-    const backend = this.opts.pick({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
-    const to = backend ?? this.opts.sorry;
+    const picked = this.opts.pick({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
+    const to: Target | undefined = picked ?? (this.opts.sorry && { ...this.opts.sorry, sorry: true });
     if (!to) {
       this.stats.refused++;
       client.destroy();
       return;
     }
-    if (backend) {
-      this.stats.forwarded++;
-      backend.total++;
-    } else this.stats.sorry++;
+    if (to.sorry) this.stats.sorry++;
+    else this.stats.forwarded++;
     const upstream = connect({ host: to.host, port: to.port, noDelay: true });
-    this.open.add(upstream);
+    const pipe: Pipe = { client, upstream, conn: to.conn };
+    this.live.add(pipe);
     const timer = setTimeout(() => {
       this.stats.backendErrors++;
       this.opts.log?.('warn', `real server ${to.host}:${to.port} did not accept within ${this.opts.connectTimeoutMs ?? 5000} ms`);
@@ -97,16 +111,10 @@ export class TcpForwarder {
       client.destroy();
     }, this.opts.connectTimeoutMs ?? 5000);
     let phase: ConnPhase = 'connecting';
-    if (backend) this.opts.onPhase?.(backend, 'closed', 'connecting');
     const setPhase = (p: ConnPhase): void => {
-      if (!backend || p === phase) return;
-      if (phase === 'active') backend.activeConns--;
-      if (phase === 'closing') backend.inactConns--;
-      if (p === 'active') backend.activeConns++;
-      if (p === 'closing') backend.inactConns++;
-      const from = phase;
+      if (p === phase) return;
       phase = p;
-      this.opts.onPhase?.(backend, from, p);
+      to.conn?.phase(p);
     };
     upstream.once('connect', () => {
       clearTimeout(timer);
@@ -127,18 +135,14 @@ export class TcpForwarder {
       }
       client.destroy();
     });
-    let counted = false;
     const closed = (): void => {
       clearTimeout(timer);
-      setPhase('closed');
-      // Byte counts from the sockets at the end: a 'data' listener per chunk would cost as much
-      // as the copying itself.
-      if (!counted) {
-        counted = true;
+      if (this.live.delete(pipe)) {
+        report(pipe);
         this.stats.bytesIn += client.bytesRead;
         this.stats.bytesOut += upstream.bytesRead;
       }
-      this.open.delete(upstream);
+      setPhase('closed');
       upstream.destroy();
       client.destroy();
     };
@@ -146,3 +150,6 @@ export class TcpForwarder {
     client.on('close', closed);
   }
 }
+
+/** in = read from the client (sent on to the real server), out = read from the real server. */
+const report = (p: Pipe): void => p.conn?.traffic({ inBytes: p.client.bytesRead, outBytes: p.upstream.bytesRead });

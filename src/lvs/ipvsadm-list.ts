@@ -1,5 +1,15 @@
 // `ipvsadm -Ln` output, so the commands in runbooks and tutorials work on the embedded table.
 import type { LvsMethod } from '../config/model/index.js';
+import type { Counters, Rates } from './estimator.js';
+
+/**
+ * ipvsadm --stats: totals since the entry was created (conns, inpkts, outpkts, inbytes,
+ * outbytes). Bytes are payload bytes, exact. Packets: UDP datagrams, exact; TCP 0 (a userspace
+ * proxy sees reads, not packets).
+ */
+export type ListedStats = Counters;
+/** ipvsadm --rate: cps, inpps, outpps, inbps, outbps (bytes/s), IPVS's 2 s EWMA, rounded. */
+export type ListedRates = Rates;
 
 export interface ListedServer {
   address: string;
@@ -9,6 +19,8 @@ export interface ListedServer {
   weight: number;
   activeConns: number;
   inactConns: number;
+  stats: ListedStats;
+  rate: ListedRates;
 }
 
 export interface ListedService {
@@ -18,6 +30,8 @@ export interface ListedService {
   family: 4 | 6;
   scheduler: string;
   persistent?: number;
+  stats: ListedStats;
+  rate: ListedRates;
   servers: ListedServer[];
 }
 

@@ -4,6 +4,7 @@
 // explicit order instead (e.g. when mirroring `ipvsadm -Ln`).
 import type { LvsScheduler } from '../config/model/lvs.js';
 import type { Dest } from './dest.js';
+import { Stats } from './estimator.js';
 import { PersistenceTable } from './persistence.js';
 import type { PersistenceOptions, Template } from './persistence.js';
 import { createScheduler } from './schedulers/index.js';
@@ -14,6 +15,8 @@ export interface VirtualServiceOptions extends SchedulerOptions {
   scheduler?: LvsScheduler;
   /** Set for a persistent service. */
   persistence?: PersistenceOptions;
+  /** Statistics carried over from the service this one replaces (a reload changing the scheduler). */
+  stats?: Stats;
 }
 
 export interface Scheduled {
@@ -25,12 +28,15 @@ export interface Scheduled {
 export class VirtualService {
   readonly scheduler: Scheduler;
   readonly persistence: PersistenceTable | undefined;
+  /** The service's totals and rates (ipvsadm --stats/--rate), sorry-server connections included. */
+  readonly stats: Stats;
   private list: Dest[] = [];
   private snapshot: readonly Dest[] | undefined;
 
   constructor(opts: VirtualServiceOptions = {}) {
     this.scheduler = createScheduler(opts.scheduler ?? 'wlc', opts);
     this.persistence = opts.persistence ? new PersistenceTable(opts.persistence) : undefined;
+    this.stats = opts.stats ?? new Stats();
   }
 
   /** The list in IPVS order (a new array after every change). */

@@ -8,6 +8,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { freePort } from './net-helpers.js';
 
 const servers = new Map<string, Server>();
 const start = (name: string, port = 0) => new Promise<number>((r) => {
@@ -29,7 +30,7 @@ describe('embedded load balancer, end to end', () => {
   it('wrr 3,2,1 splits 600 requests 300/200/100; a stopped server leaves in time and no request fails after; sorry_server when all are down', async () => {
     const ports = { A: await start('A'), B: await start('B'), C: await start('C') };
     const sorryPort = await start('SORRY');
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const vsPort = await freePort();
     const rs = (name: 'A' | 'B' | 'C', w: number) => `  real_server 127.0.0.1 ${ports[name]} {\n    weight ${w}\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }`;
     const { config, diagnostics } = loadConfigText(`virtual_server 127.0.0.1 ${vsPort} {
   delay_loop 0.2
@@ -91,7 +92,7 @@ ${rs('C', 1)}
 describe('MISC_CHECK misc_dynamic', () => {
   it('sets the real server weight from the script exit code (code - 2)', async () => {
     const port = await start('D');
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const vsPort = await freePort();
     const { config } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  warmup 0\n  lvs_sched wrr\n  lvs_method NAT\n  protocol TCP\n  real_server 127.0.0.1 ${port} {\n    weight 1\n    MISC_CHECK {\n      misc_path "/bin/sh -c 'exit 7'"\n      misc_dynamic\n    }\n  }\n}\n`, 'k.conf', { configId: 'x' });
     const runner = new ScriptRunner();
     const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0 });
@@ -108,7 +109,7 @@ describe('quorum, hysteresis, notify_up/notify_down', () => {
     const p1 = await start('Q1');
     const p2 = await start('Q2');
     const sorry = await start('QS');
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const vsPort = await freePort();
     const rsb = (p: number) => `  real_server 127.0.0.1 ${p} {\n    weight 1\n    notify_up "/bin/true up ${p}"\n    notify_down "/bin/true down ${p}"\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
     const { config, diagnostics } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  retry 1\n  delay_before_retry 0.1\n  warmup 0\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n  quorum 2\n  hysteresis 0\n  quorum_up "/bin/true quorum up"\n  quorum_down "/bin/true quorum down"\n  sorry_server 127.0.0.1 ${sorry}\n${rsb(p1)}\n${rsb(p2)}\n}\n`, 'k.conf', { configId: 'x' });
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);

@@ -2,7 +2,9 @@
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TcpForwarder, type Backend } from '../../src/lvs/forwarder.js';
+import { Connection } from '../../src/lvs/connection.js';
+import { Dest } from '../../src/lvs/dest.js';
+import { TcpForwarder, type Target } from '../../src/lvs/forwarder.js';
 
 const servers: Server[] = [];
 const start = (name: string) => new Promise<Server>((r) => {
@@ -17,27 +19,32 @@ const fetchBody = (port: number) => new Promise<string>((resolve, reject) => {
     res.on('end', () => resolve(b));
   }).on('error', reject);
 });
-const backend = (s: Server, id: string): Backend => ({ id, host: '127.0.0.1', port: (s.address() as AddressInfo).port, activeConns: 0, inactConns: 0, total: 0 });
+const dest = (s: Server, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
+/** A target whose connection is counted on the destination, as the Balancer does. */
+const to = (d: Dest): Target => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats]) });
 
 describe('TCP forwarder', () => {
   it('forwards each connection to the picked real server and counts connections', async () => {
-    const bs = [backend(await start('A'), 'A'), backend(await start('B'), 'B'), backend(await start('C'), 'C')];
+    const ds = [dest(await start('A'), 'A'), dest(await start('B'), 'B'), dest(await start('C'), 'C')];
     let i = 0;
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => bs[i++ % bs.length] });
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => to(ds[i++ % ds.length]) });
     const { port } = await fw.listen();
     const bodies: string[] = [];
     for (let k = 0; k < 9; k++) bodies.push(await fetchBody(port));
     expect(bodies.join('')).toBe('ABCABCABC');
-    expect(bs.map((b) => b.total)).toEqual([3, 3, 3]);
+    expect(ds.map((d) => d.stats.totals.conns)).toEqual([3, 3, 3]);
     await new Promise((r) => setTimeout(r, 50));
-    expect(bs.map((b) => b.activeConns + b.inactConns)).toEqual([0, 0, 0]);
+    expect(ds.map((d) => d.activeConns + d.inactConns)).toEqual([0, 0, 0]);
+    // Each response carries its one-letter body: the bytes back from each real server are equal and exact.
+    expect(new Set(ds.map((d) => d.stats.totals.outbytes)).size).toBe(1);
+    expect(ds[0].stats.totals.inbytes).toBeGreaterThan(0);
     expect(fw.stats).toMatchObject({ accepted: 9, forwarded: 9, refused: 0 });
     await fw.close();
   });
 
   it('uses the sorry server when no real server is available, and refuses without one', async () => {
-    const sorry = backend(await start('SORRY'), 'S');
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined, sorry });
+    const sorry = dest(await start('SORRY'), 'S');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined, sorry: { host: sorry.address, port: sorry.port } });
     const { port } = await fw.listen();
     expect(await fetchBody(port)).toBe('SORRY');
     await fw.close();
@@ -49,13 +56,13 @@ describe('TCP forwarder', () => {
   });
 
   it('reports a real server that refuses, without crashing', async () => {
-    const dead: Backend = { id: 'D', host: '127.0.0.1', port: 1, activeConns: 0, inactConns: 0, total: 0 };
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => dead });
+    const dead = new Dest({ address: '127.0.0.1', port: 1, id: 'D' });
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => to(dead) });
     const { port } = await fw.listen();
     await expect(fetchBody(port)).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 50));
     expect(fw.stats.backendErrors).toBe(1);
-    expect(dead.activeConns).toBe(0);
+    expect([dead.activeConns, dead.inactConns]).toEqual([0, 0]);
     await fw.close();
   });
 });
