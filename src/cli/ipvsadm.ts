@@ -1,12 +1,13 @@
-// `keepalived-ts ipvsadm -Ln`: the running daemon's table in ipvsadm's format.
+// `keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact]`: the running daemon's table in ipvsadm's
+// format.
 import { connect } from 'node:net';
 import { controlPath } from '../daemon/control.js';
-import { renderIpvsadmList, type ListedService } from '../lvs/ipvsadm-list.js';
+import { renderIpvsadmCounters, renderIpvsadmList, type ListedService } from '../lvs/ipvsadm-list.js';
 
 export async function ipvsadmCommand(argv: string[]): Promise<number> {
   const flags = argv.join(' ');
   if (!/^-L|^-l|--list/.test(flags)) {
-    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln\n');
+    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact]\n');
     return 2;
   }
   const path = controlPath();
@@ -28,6 +29,7 @@ export async function ipvsadmCommand(argv: string[]): Promise<number> {
     process.stderr.write(`keepalived-ts ipvsadm: ${r.error ?? 'no answer'}\n`);
     return 1;
   }
-  process.stdout.write(renderIpvsadmList(r.data));
+  const kind = argv.includes('--stats') ? 'stats' : argv.includes('--rate') ? 'rate' : undefined;
+  process.stdout.write(kind ? renderIpvsadmCounters(r.data, kind, argv.includes('--exact')) : renderIpvsadmList(r.data));
   return 0;
 }

@@ -11,6 +11,7 @@ import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
+import { adoptUnchanged } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
@@ -18,6 +19,7 @@ import { ScriptRunner } from './script-runner.js';
 import { readUserDb, scriptIdentity } from './users.js';
 import { startFileTrackers, startInterfaceTrackers, startScriptTrackers } from './trackers.js';
 import { Balancer } from '../lvs/balancer.js';
+import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { controlPath, startControl } from './control.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
@@ -88,12 +90,7 @@ class Generation {
       port: (ifname) => ports.get(ifname),
       primaryAddress,
       down: previous?.engine.trackedDown,
-      adopt: (inst, rc) => {
-        const old = previous?.engine.instances.find((m) => m.inst.name === inst.name);
-        if (!old || JSON.stringify(old.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(old.inst, inst)) return undefined;
-        this.adopted.add(old.runner);
-        return old.runner;
-      },
+      adopt: adoptUnchanged(previous?.engine, this.adopted),
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
@@ -136,12 +133,6 @@ class Generation {
   }
 }
 
-/** Same VIPs, excluded addresses and routes: a reload may keep the instance as it is. */
-function sameAddresses(a: VrrpInstance, b: VrrpInstance): boolean {
-  const key = (i: VrrpInstance): string => JSON.stringify([i.virtualIpaddress, i.virtualIpaddressExcluded, i.virtualRoutes, i.virtualRules].map((l) => l.map((x) => ({ ...x, span: undefined }))));
-  return key(a) === key(b);
-}
-
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
   const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId });
@@ -176,21 +167,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
   gen.start();
-  // The checkers and the embedded forwarder (reloading them is not implemented yet: SIGHUP
-  // reloads VRRP only).
+  // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
+  // embedded forwarder everywhere else.
   const checkRunner = new ScriptRunner();
+  const dataPlane = kernelHasIpvs() ? 'kernel' : 'forwarder';
+  if (runLvs) log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
   const balancer = runLvs
     ? new Balancer(first.config, {
         clock,
+        dataPlane,
         probe: makeProbe(checkRunner, (user) => {
-          const id = scriptIdentity(users, user ?? {}, first.config.globalDefs);
+          const id = scriptIdentity(users, user ?? {}, gen.config.globalDefs);
           return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
         }),
         random: Math.random,
         log: (l, m) => log[l]({ lvs: true }, m),
         // notify_up/down and quorum_up/down: configured arguments only, as their own user.
         runScript: (script) => {
-          const id = scriptIdentity(users, script, first.config.globalDefs);
+          const id = scriptIdentity(users, script, gen.config.globalDefs);
           if (!id.ok) log.error(id.error);
           else void notifyRunner.run(script.argv, { timeoutMs: 0, uid: id.uid, gid: id.gid });
         },
@@ -237,6 +231,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         return;
       }
       log.info('Reloading');
+      if (balancer) void balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
+      else if (!opts.vrrpOnly && next.config.virtualServers.length) log.warn('virtual_server blocks added by a reload need a restart: the load balancer was not started with this daemon');
       const old = gen;
       gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, old);
       void old.stop(gen).then(() => {

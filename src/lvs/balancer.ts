@@ -9,7 +9,9 @@
 // lc/wlc read, and the --stats/--rate statistics). The forwarders use both; with
 // `dataPlane: 'none'` the Balancer opens no sockets, and a caller that carries the traffic itself
 // (the lab's simulator) calls route() for each new client and, when it got a destination,
-// reports that connection's life on the handle connection(dest) returns.
+// reports that connection's life on the handle connection(dest) returns. With `dataPlane:
+// 'kernel'` the same table is kept in kernel IPVS through ipvsadm (ipvs-kernel.ts), which then
+// carries the traffic and keeps its own counters.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
 import { CheckerPool, type PoolEnv } from '../check/pool.js';
@@ -19,6 +21,8 @@ import { Dest } from './dest.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import { TcpForwarder, type Target } from './forwarder.js';
 import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
+import { addServerLine, addServiceLine, sorryServerAsReal } from './ipvsadm.js';
+import { KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
 import type { ListedService } from './ipvsadm-list.js';
 
@@ -30,8 +34,11 @@ export interface BalancerEnv {
   log?(level: 'info' | 'warn', message: string): void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
-  /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam above). */
-  dataPlane?: 'forwarder' | 'none';
+  /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam
+   * above). 'kernel': kernel IPVS through ipvsadm, where /proc/net/ip_vs exists. */
+  dataPlane?: 'forwarder' | 'none' | 'kernel';
+  /** The kernel table's keeper (dataPlane 'kernel'); one running ipvsadm by default. */
+  kernel?: KernelPlane;
   /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
   udpTimeoutMs?: number;
   /** At most this many UDP flows per service; datagrams that would open more are dropped. */
@@ -95,9 +102,11 @@ export class Balancer {
   private readonly poolNotes = new Set<string>();
   /** Data planes of removed services, draining. */
   private readonly retiring = new Set<DataPlane>();
+  private readonly kernel?: KernelPlane;
 
   constructor(private cfg: Config, private readonly env: BalancerEnv) {
     this.probe = limitInFlight(env.probe, env.maxProbesInFlight ?? 256);
+    if (env.dataPlane === 'kernel') this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
     for (const vs of this.eligible(cfg)) this.open(vs);
   }
 
@@ -141,6 +150,7 @@ export class Balancer {
     this.started = true;
     for (const s of this.services) for (const m of s.members) m.checks.start();
     this.scheduleSample();
+    await this.syncKernel();
   }
 
   async stop(): Promise<void> {
@@ -151,6 +161,8 @@ export class Balancer {
     this.env.probe.dispose?.();
     await Promise.all([...this.services.map((s) => s.plane?.close(false)), ...[...this.retiring].map((p) => p.close(false))]);
     for (const s of this.services) s.svc.dispose();
+    // keepalived removes its virtual servers from IPVS when it stops.
+    await this.kernel?.clear();
   }
 
   /**
@@ -170,6 +182,27 @@ export class Balancer {
         if (this.started) await this.listen(added).catch((e: Error) => this.env.log?.('warn', `virtual server ${serviceKey(vs)}: ${e.message}`));
       } else this.update(s, vs);
     }
+    await this.syncKernel();
+  }
+
+  /**
+   * The table kernel IPVS should hold now, in ipvsadm-restore form: every service, its
+   * destinations in the list at their current weights, and the sorry server while quorum is lost.
+   */
+  kernelTable(): string {
+    const lines: string[] = [];
+    for (const s of this.services) {
+      lines.push(addServiceLine(s.vs));
+      // In configuration order, as keepalived adds them.
+      for (const m of s.members) if (s.svc.dests.includes(m.dest)) lines.push(addServerLine(s.vs, m.rs, m.dest.weight));
+      if (!s.quorumUp && s.vs.sorryServer) lines.push(addServerLine(s.vs, sorryServerAsReal(s.vs), 1));
+    }
+    return lines.join('\n') + (lines.length ? '\n' : '');
+  }
+
+  /** After any change to the table; the kernel plane folds bursts into one ipvsadm run. */
+  private syncKernel(): Promise<void> {
+    return this.kernel && this.started ? this.kernel.sync(this.kernelTable()) : Promise.resolve();
   }
 
   /** How long an idle UDP flow lives (ipvsadm -L --timeout's udp value, in ms). */
@@ -377,6 +410,7 @@ export class Balancer {
     if (keep && m.dest.weight !== weight) m.dest.edit({ weight });
     if (keep && !inList) s.svc.addDest(m.dest);
     else if (!keep && inList) s.svc.removeDest(m.dest);
+    void this.syncKernel();
   }
 
   /** Σ weight of the servers in service (keepalived's quorum weight). */
@@ -398,6 +432,7 @@ export class Balancer {
       this.env.log?.('warn', `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`);
       if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
     }
+    void this.syncKernel();
   }
 
   // ---- statistics ------------------------------------------------------------------------------

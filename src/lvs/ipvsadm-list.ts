@@ -53,3 +53,39 @@ export function renderIpvsadmList(services: readonly ListedService[]): string {
   }
   return out.join('\n') + '\n';
 }
+
+/**
+ * ipvsadm's number column: width 9, switching to K/M/G/T (thousands and up) past eight digits
+ * so columns stay aligned; `--exact` prints every digit, widening the column as needed.
+ */
+function largeNum(n: number, exact: boolean): string {
+  if (exact) {
+    const s = String(n);
+    return s.padStart(s.length <= 8 ? 9 : s.length + 1);
+  }
+  const units: [number, string][] = [[1e8, ''], [1e9, 'K'], [1e11, 'M'], [1e14, 'G']];
+  const div: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const unit = units.find(([limit]) => n < limit)?.[1] ?? 'T';
+  return unit ? `${String(Math.floor(n / div[unit]!)).padStart(8)}${unit}` : String(n).padStart(9);
+}
+
+const COLUMNS = {
+  stats: { head: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], of: (x: ListedService | ListedServer) => [x.stats.conns, x.stats.inpkts, x.stats.outpkts, x.stats.inbytes, x.stats.outbytes] },
+  rate: { head: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'], of: (x: ListedService | ListedServer) => [x.rate.cps, x.rate.inpps, x.rate.outpps, x.rate.inbps, x.rate.outbps] },
+};
+
+/** `ipvsadm -Ln --stats` and `--rate` (ipvsadm 1.31's layout). */
+export function renderIpvsadmCounters(services: readonly ListedService[], kind: 'stats' | 'rate', exact = false): string {
+  const col = COLUMNS[kind];
+  const nums = (x: ListedService | ListedServer): string => col.of(x).map((n) => largeNum(n, exact)).join('');
+  const out = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    `${'Prot LocalAddress:Port'.padEnd(33)} ${col.head.map((h) => h.padStart(8)).join(' ')}`,
+    '  -> RemoteAddress:Port',
+  ];
+  for (const s of services) {
+    out.push(`${`${s.protocol.padEnd(4)} ${hostPort(s.address, s.port, s.family)}`.padEnd(33)}${nums(s)}`);
+    for (const r of s.servers) out.push(`  -> ${hostPort(r.address, r.port, r.family).padEnd(28)}${nums(r)}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -34,6 +34,12 @@ export function addServerLine(vs: VirtualServer, rs: RealServer, weight: number)
   return ['-a', ...serviceArgs(vs), '-r', serverAddr(rs.address, rs.family, rs.port ?? vs.port), METHOD_FLAG[method?.method ?? 'NAT'], '-w', String(weight)].join(' ');
 }
 
+/** The sorry_server as the destination ipvsadm is given (weight 1, its own lvs_method). */
+export function sorryServerAsReal(vs: VirtualServer): RealServer {
+  const s = vs.sorryServer!;
+  return { address: s.address, family: s.family, port: s.port ?? vs.port, lvsMethod: vs.sorryServerLvsMethod } as RealServer;
+}
+
 /** What the checkers say about one real server: alive, and the weight to use (misc_dynamic). */
 export type ServerHealth = (vs: VirtualServer, rs: RealServer) => { alive: boolean; weight?: number };
 
@@ -51,11 +57,7 @@ export function ipvsadmRestore(services: readonly VirtualServer[], health: Serve
         lines.push(addServerLine(vs, rs, weight));
       } else if (rs.inhibitOnFailure ?? vs.inhibitOnFailure) lines.push(addServerLine(vs, rs, 0));
     }
-    if (alive === 0 && vs.sorryServer) {
-      const s = vs.sorryServer;
-      const sorryRs = { address: s.address, family: s.family, port: s.port ?? vs.port, lvsMethod: vs.sorryServerLvsMethod } as RealServer;
-      lines.push(addServerLine(vs, sorryRs, 1));
-    }
+    if (alive === 0 && vs.sorryServer) lines.push(addServerLine(vs, sorryServerAsReal(vs), 1));
   }
   return lines.join('\n') + (lines.length ? '\n' : '');
 }

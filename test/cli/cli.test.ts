@@ -99,7 +99,7 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     let out = '';
     d.stdout.on('data', (b) => (out += b));
     for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toMatch(/virtual server 127\.0\.0\.1:\d+ ready \(rr, 1 real server\(s\) in service\)/);
+    expect(out).toMatch(/virtual server TCP 127\.0\.0\.1:\d+ ready \(rr, 1 real server\(s\) in service\)/);
     const body = await new Promise<string>((resolve, reject) => {
       import('node:http').then(({ get }) => get({ host: '127.0.0.1', port: vsPort, agent: false }, (res) => {
         let b = '';
@@ -114,9 +114,56 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     expect(list.stdout).toContain('Prot LocalAddress:Port Scheduler Flags');
     expect(list.stdout).toContain(`TCP  127.0.0.1:${vsPort} rr`);
     expect(list.stdout).toMatch(new RegExp(`  -> 127\\.0\\.0\\.1:${bport} +Masq +1 +0 +0`));
+    // --stats: the one connection and the bytes it carried, per service and per server.
+    const stats = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln', '--stats'], { encoding: 'utf8', env });
+    expect(stats.status).toBe(0);
+    expect(stats.stdout).toMatch(/^Prot LocalAddress:Port +Conns +InPkts +OutPkts +InBytes +OutBytes$/m);
+    const row = stats.stdout.split('\n').find((l) => l.startsWith(`  -> 127.0.0.1:${bport}`))!;
+    const [conns, , , inBytes, outBytes] = row.trim().split(/\s+/).slice(2).map(Number);
+    expect(conns).toBe(1);
+    expect(inBytes).toBeGreaterThan(40); // the GET request
+    expect(outBytes).toBeGreaterThan(100); // headers + 'backend'
     d.kill('SIGTERM');
     const code = await new Promise((r) => d.on('exit', r));
     expect(code).toBe(0);
     backend.close();
+  }, 20_000);
+
+  it('SIGHUP reloads the load balancer: a real server added appears, a broken config changes nothing', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const listen = async (body: string) => {
+      const srv = createServer((_q, res) => res.end(body)).listen(0, '127.0.0.1');
+      await new Promise((r) => srv.once('listening', r));
+      return { srv, port: (srv.address() as { port: number }).port };
+    };
+    const [a, b] = [await listen('a'), await listen('b')];
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const rsBlock = (port: number) => ` real_server 127.0.0.1 ${port} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n`;
+    const conf = (ports: number[]) => `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n${ports.map(rsBlock).join('')}}\n`;
+    const p = file('reload-lb.conf', conf([a.port]));
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-reload.sock') };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'reload-lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    d.stdout.on('data', (c) => (out += c));
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 50 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(re);
+    };
+    const servers = () => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env }).stdout.split('\n').filter((l) => l.startsWith('  -> 127.')).length;
+    await waitFor(/ready/);
+    expect(servers()).toBe(1);
+    writeFileSync(p, conf([a.port, b.port]));
+    d.kill('SIGHUP');
+    await waitFor(/Reload finished/);
+    expect(servers()).toBe(2);
+    writeFileSync(p, conf([a.port]).replace('lvs_sched rr', 'lvs_sched rr\n bogus_keyword {'));
+    d.kill('SIGHUP');
+    await waitFor(/keeping the running configuration/);
+    expect(servers()).toBe(2);
+    d.kill('SIGTERM');
+    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
+    a.srv.close();
+    b.srv.close();
   }, 20_000);
 });

@@ -106,3 +106,63 @@ describe('KernelPlane', () => {
     expect(warnings[0]).toMatch(/^ipvsadm -R: .*(Protocol not available|IP Virtual Server)/s);
   });
 });
+
+describe('Balancer on kernel IPVS', () => {
+  it('keeps the kernel table in step with the checkers: start, a server down, all down, stop', async () => {
+    const { VirtualClock } = await import('../../src/core/clock.js');
+    const { Balancer } = await import('../../src/lvs/balancer.js');
+    const cfg = loadConfigText(`
+virtual_server 192.168.1.100 80 {
+  delay_loop 1
+  lvs_sched wlc
+  lvs_method DR
+  sorry_server 10.0.0.9 80
+  real_server 10.0.0.1 80 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.0.2 80 {
+    weight 2
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`, 'k.conf').config;
+    const up = new Set(['10.0.0.1', '10.0.0.2']);
+    const batches: string[][] = [];
+    const clock = new VirtualClock();
+    const lb = new Balancer(cfg, {
+      clock,
+      random: () => 0,
+      dataPlane: 'kernel',
+      kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
+      probe: async ({ rs }) => (up.has(rs.address) ? { ok: true, reason: 'up' } : { ok: false, reason: 'connection refused' }),
+    });
+    const settle = async (s: number) => {
+      for (let i = 0; i < s * 10; i++) {
+        clock.advance(100_000);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await lb.start();
+    expect(batches.shift()).toEqual([
+      '-A -t 192.168.1.100:80 -s wlc',
+      '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 1',
+      '-a -t 192.168.1.100:80 -r 10.0.0.2:80 -g -w 2',
+    ]);
+    up.delete('10.0.0.2');
+    await settle(3);
+    expect(batches.splice(0)).toEqual([['-d -t 192.168.1.100:80 -r 10.0.0.2:80']]);
+    up.delete('10.0.0.1');
+    await settle(3);
+    expect(batches.splice(0).flat()).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.1:80', '-a -t 192.168.1.100:80 -r 10.0.0.9:80 -g -w 1']);
+    // The embedded forwarder never listened: the kernel carries the traffic.
+    expect(lb.services[0].plane).toBeUndefined();
+    await lb.stop();
+    expect(batches.splice(0).flat()).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.9:80', '-D -t 192.168.1.100:80']);
+  });
+});
