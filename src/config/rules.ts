@@ -2,7 +2,7 @@
 // and CI scripts match on them. RuleId is the only type a diagnostic's rule can have, so a new id
 // cannot be used before it is documented here (docs/rules.md is generated from this table).
 
-export type RuleFamily = 'syntax' | 'keyword' | 'value' | 'vrrp' | 'lvs' | 'host' | 'lint' | 'pair';
+export type RuleFamily = 'syntax' | 'keyword' | 'value' | 'vrrp' | 'lvs' | 'host' | 'lint' | 'pair' | 'lab';
 
 const r = (family: RuleFamily, doc: string) => ({ family, doc });
 
@@ -120,6 +120,25 @@ export const RULES = {
   'pair-vs-missing': r('pair', 'A virtual server on one director only.'),
   'pair-vs-mismatch': r('pair', 'A virtual server configured differently on the two directors.'),
   'weight-too-small': r('pair', "A tracker whose weight cannot move mastership: |weight| not above the priority gap."),
+  // ---- lab scenarios (docs/lab.md) ----
+  'lab-yaml': r('lab', 'The scenario is not valid YAML (the yaml parser\'s message).'),
+  'lab-file': r('lab', 'The scenario, or a keepalived.conf it names, cannot be read (a warning for a reload\'s config).'),
+  'lab-unknown-key': r('lab', 'A key the scenario format does not have at this place. Comes with a did-you-mean.'),
+  'lab-missing-key': r('lab', 'A key that must be given (nodes, at, a fault\'s node...), or a choice the loader cannot make alone (which segment).'),
+  'lab-value': r('lab', 'A value of the wrong form: not a time ("5x"), not a probability, not an address, not one of the allowed words.'),
+  'lab-entry-kind': r('lab', 'A timeline entry with no fault or two, or an expectation with no kind or two.'),
+  'lab-unknown-node': r('lab', 'A name that is not one of the scenario\'s nodes (or not on the segment meant).'),
+  'lab-unknown-name': r('lab', 'A segment, real server or client the scenario does not define.'),
+  'lab-unknown-label': r('lab', 'An expectation\'s `after` that is neither a label nor the index of a timeline entry.'),
+  'lab-unknown-tracker': r('lab', 'A script or file fault naming a vrrp_script or track_file the node\'s keepalived.conf does not have.'),
+  'lab-unknown-interface': r('lab', 'An interface fault naming an interface the node neither uses in its config nor has on a segment.'),
+  'lab-unknown-instance': r('lab', 'An expectation naming a vrrp_instance the node (or any node) does not have.'),
+  'lab-duplicate': r('lab', 'A label, host name or segment address used twice, or a node in two partition groups.'),
+  'lab-topology': r('lab', 'Wiring that cannot be derived or does not fit the configs (no address to choose, an instance on no segment, a member address that is not unicast_src_ip).'),
+  'lab-node-config': r('lab', 'A node whose keepalived.conf has errors (listed with their own ids): the lab does not run it.'),
+  'lab-sequence': r('lab', 'A fault that makes no sense where the timeline has got to: starting a running node or killing a stopped one (errors), healing a whole segment (a warning).'),
+  'lab-after-end': r('lab', 'A fault or expectation after the end of the run (`duration`).'),
+  'lab-not-in-config': r('lab', 'A client target, real server or VIP that no node\'s config has: it plays no part in the run.'),
 } as const satisfies Record<string, { family: RuleFamily; doc: string }>;
 
 export type RuleId = keyof typeof RULES;
@@ -135,6 +154,7 @@ export function renderRuleReference(): string {
   const families: [RuleFamily, string][] = [
     ['syntax', 'Reading the text'], ['keyword', 'Keywords'], ['value', 'Values'], ['vrrp', 'VRRP (keepalived -t reports these)'],
     ['lvs', 'LVS (keepalived -t reports these)'], ['host', 'This machine (`lint --host`)'], ['lint', 'Lint: accepted by keepalived, wrong at run time'], ['pair', 'Pair lint (`lint --pair`)'],
+    ['lab', 'Lab scenarios (`keepalived-ts lab`, docs/lab.md)'],
   ];
   for (const [family, title] of families) {
     lines.push(`## ${title}`, '', '| rule | meaning |', '| --- | --- |');

@@ -1,0 +1,138 @@
+// The scenario loader: YAML text in, a validated Scenario (src/lab/scenario.ts) or diagnostics
+// out, in the linter's FILE:LINE:COL format. It never throws on bad input; a scenario with any
+// error is not returned, so no backend ever runs half a scenario.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import type { VirtualServer } from '../config/model/index.js';
+import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../config/diagnostics.js';
+import type { LabContext } from './context.js';
+import { Fields } from './fields.js';
+import { EXPECT_KINDS, loadExpectations } from './load-expect.js';
+import { loadNodes } from './load-nodes.js';
+import { loadTimeline } from './load-timeline.js';
+import type { Expectation, Fault, LabRealServer, Micros, Scenario } from './scenario.js';
+import { formatTime } from './times.js';
+import { checkSegments, defaultSegments, loadClients, loadRealServers, loadSegments, segmentFor } from './topology.js';
+import { parseYaml } from './yaml-tree.js';
+
+export interface ScenarioLoad {
+  scenario?: Scenario;
+  diagnostics: Diagnostic[];
+}
+
+const TOP_KEYS = ['name', 'description', 'duration', 'seed', 'nodes', 'segments', 'real-servers', 'clients', 'timeline', 'expect'] as const;
+/** Common slips: the singular, or the Scenario field names. */
+const TOP_HINTS: Record<string, string> = {
+  faults: "the faults go under 'timeline'",
+  expectations: "did you mean 'expect'?",
+  realServers: "did you mean 'real-servers'?",
+  real_servers: "did you mean 'real-servers'?",
+  ...Object.fromEntries(EXPECT_KINDS.map((k) => [k, `expectations go in a list under 'expect:', e.g. expect: [{${k}: ...}]`])),
+};
+/** How long a run goes on after its last fault or expectation when `duration` is not given. */
+const SETTLE: Micros = 10e6;
+
+export function loadScenario(file: string): ScenarioLoad {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const diags = new Diagnostics();
+    diags.error({ file, line: 1, col: 1 }, 'lab-file', `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return { diagnostics: diags.items };
+  }
+  return loadScenarioText(text, file);
+}
+
+export function loadScenarioText(text: string, file: string): ScenarioLoad {
+  const diags = new Diagnostics();
+  const scenario = build(text, file, diags);
+  const diagnostics = orderDiagnostics(diags.items, [file]);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return failed || !scenario ? { diagnostics } : { scenario, diagnostics };
+}
+
+function build(text: string, file: string, diags: Diagnostics): Scenario | undefined {
+  const f = new Fields(diags);
+  const root = parseYaml(text, file, diags);
+  const m = root && f.map(root, 'the scenario', TOP_KEYS, TOP_HINTS);
+  if (!m) return undefined;
+  const span: Span = { file, line: 1, col: 1 };
+  const dir = dirname(resolve(file));
+  const opt = <T>(key: string, read: (y: NonNullable<ReturnType<Fields['get']>>) => T | undefined): T | undefined => {
+    const y = f.get(m, key);
+    return y && read(y);
+  };
+
+  const name = opt('name', (y) => f.string(y, 'name')) ?? basename(file, extname(file));
+  const description = opt('description', (y) => f.string(y, 'description'));
+  const duration = opt('duration', (y) => f.time(y, 'duration'));
+  const seed = opt('seed', (y) => f.int(y, 'seed', 0, 2 ** 32 - 1)) ?? 1;
+
+  const nodesY = f.required(m, 'nodes', 'a scenario');
+  const facts = nodesY ? loadNodes(nodesY, f, file, dir) : [];
+  const pending = opt('real-servers', (y) => loadRealServers(y, f)) ?? [];
+  const segmentsY = f.get(m, 'segments');
+  const segments = segmentsY ? loadSegments(segmentsY, f, facts) : defaultSegments(facts, pending, f, nodesY?.span ?? span);
+  checkSegments(segments, facts, f, !!segmentsY);
+  const realServers: LabRealServer[] = [];
+  for (const { segmentSpan, ...s } of pending) {
+    const segment = segmentFor(s.address, s.segment, segmentSpan, segments, f, `real server ${s.name}`, s.span);
+    if (segment) realServers.push({ ...s, segment });
+    if (!facts.some((n) => n.config.virtualServers.some((vs) => servedBy(vs, s.address, s.port)))) {
+      diags.warning(s.span, 'lab-not-in-config', `no node has real_server or sorry_server ${s.address} ${s.port}: no virtual server sends ${s.name} anything`);
+    }
+  }
+  const clients = opt('clients', (y) => loadClients(y, f, segments, facts)) ?? [];
+  checkNames(facts.map((n) => n.node), realServers, clients, f);
+
+  // Names as declared, including entries with errors, so that references to them do not add noise.
+  const declared = (key: string): string[] => {
+    const y = f.get(m, key);
+    return y?.kind === 'map' ? y.entries.map((e) => e.key) : [];
+  };
+  const ctx: LabContext = { f, file, dir, facts, nodes: declared('nodes'), segments, servers: declared('real-servers'), clients: declared('clients') };
+  const timeline = loadTimeline(f.get(m, 'timeline'), ctx);
+  const expectations = loadExpectations(f.get(m, 'expect'), ctx, timeline);
+  const { faults } = timeline;
+
+  const last = Math.max(0, ...faults.map((x) => x.at), ...expectations.map((e) => momentOf(e, faults)));
+  const total = duration ?? last + SETTLE;
+  for (const x of [...faults, ...expectations]) {
+    const at = 'at' in x ? x.at : momentOf(x, faults);
+    if (at > total) diags.warning(x.span, 'lab-after-end', `this is at ${formatTime(at)}, after the end of the run (${formatTime(total)})`, { hint: 'raise duration' });
+  }
+  const scenario: Scenario = { name, file, duration: total, seed, nodes: facts.map((n) => n.node), segments, realServers, clients, faults, expectations, span };
+  if (description !== undefined) scenario.description = description;
+  return scenario;
+}
+
+/** The latest moment an expectation looks at. */
+function momentOf(e: Expectation, faults: readonly Fault[]): Micros {
+  switch (e.kind) {
+    case 'master':
+    case 'vip':
+      return e.at;
+    case 'failover':
+      return faults[e.after].at + e.within;
+    case 'no-failover':
+      return faults[e.after].at + e.for;
+    default:
+      return 0;
+  }
+}
+
+function servedBy(vs: VirtualServer, address: string, port: number): boolean {
+  const sorry = vs.sorryServer;
+  return vs.realServers.some((r) => r.address === address && (r.port ?? vs.port) === port) || (sorry?.address === address && (sorry.port ?? vs.port) === port);
+}
+
+/** Nodes, real servers and clients share one namespace: on netns each is a host. */
+function checkNames(nodes: readonly { name: string; span: Span }[], servers: readonly { name: string; span: Span }[], clients: readonly { name: string; span: Span }[], f: Fields): void {
+  const seen = new Map<string, Span>();
+  for (const x of [...nodes, ...servers, ...clients]) {
+    const first = seen.get(x.name);
+    if (first) f.diags.error(x.span, 'lab-duplicate', `'${x.name}' already names a host at line ${first.line}`, { hint: 'nodes, real servers and clients need distinct names' });
+    else seen.set(x.name, x.span);
+  }
+}

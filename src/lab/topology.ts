@@ -1,0 +1,230 @@
+// Segments, real servers and clients: who is on which wire with which address. Without
+// `segments`, the wires are derived from the configs: interfaces that carry the same VRID on
+// different nodes must hear each other, so they share a segment (as do interfaces of one name),
+// and each member gets its unicast_src_ip or a free address in the subnet of its VIPs.
+import { isIP } from 'node:net';
+import type { Span } from '../config/diagnostics.js';
+import type { Fields, YMap } from './fields.js';
+import { interfaceOf, interfacesOf, type NodeFacts } from './load-nodes.js';
+import type { LabClient, LabRealServer, Segment } from './scenario.js';
+import type { Y } from './yaml-tree.js';
+
+const v4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const dotted = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+const netOf = (a: string, prefix: number): number => v4(a) - (v4(a) % 2 ** (32 - prefix));
+const inSubnet = (a: string, net: string, prefix: number): boolean => isIP(a) === 4 && isIP(net) === 4 && netOf(a, prefix) === netOf(net, prefix);
+
+/** `ADDRESS:PORT` or `[IPv6]:PORT`. */
+export function parseTarget(s: string): { address: string; port: number } | undefined {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s.trim());
+  if (!m || !isIP(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
+  return { address: m[1], port: Number(m[2]) };
+}
+
+function target(y: Y, f: Fields, what: string): { address: string; port: number } | undefined {
+  const s = f.string(y, what);
+  const t = s === undefined ? undefined : parseTarget(s);
+  if (s !== undefined && !t) f.diags.error(y.span, 'lab-value', `${what} must be ADDRESS:PORT, got ${JSON.stringify(s)}`, { hint: 'e.g. 192.168.1.100:80 or [2001:db8::1]:80' });
+  return t;
+}
+
+// ---- real servers ----
+
+export type PendingServer = Omit<LabRealServer, 'segment'> & { segment?: string; segmentSpan?: Span };
+
+const SERVER_KEYS = ['address', 'port', 'segment', 'up', 'body'] as const;
+
+export function loadRealServers(y: Y, f: Fields): PendingServer[] {
+  const m = f.dict(y, 'real-servers');
+  const out: PendingServer[] = [];
+  for (const e of m?.entries ?? []) {
+    const what = `real server ${e.key}`;
+    // `web1: 192.168.1.21:80` is `web1: {address: 192.168.1.21, port: 80}`.
+    const s = e.value.kind === 'scalar' ? undefined : f.map(e.value, what, SERVER_KEYS);
+    if (e.value.kind !== 'scalar' && !s) continue;
+    const addr = s ? addressAndPort(s, f, what) : target(e.value, f, what);
+    const upY = s && f.get(s, 'up');
+    const bodyY = s && f.get(s, 'body');
+    const segY = s && f.get(s, 'segment');
+    const up = upY ? f.bool(upY, `${what}: up`) : true;
+    const body = bodyY ? f.string(bodyY, `${what}: body`) : e.key;
+    const segment = segY ? f.string(segY, `${what}: segment`) : undefined;
+    if (!addr || up === undefined || body === undefined) continue;
+    out.push({ name: e.key, ...addr, up, body, segment, segmentSpan: segY?.span, span: e.keySpan });
+  }
+  return out;
+}
+
+function addressAndPort(s: YMap, f: Fields, what: string): { address: string; port: number } | undefined {
+  const a = f.required(s, 'address', what);
+  const p = f.required(s, 'port', what);
+  const address = a && f.address(a, `${what}: address`);
+  const port = p && f.int(p, `${what}: port`, 1, 65535);
+  return address && port ? { address, port } : undefined;
+}
+
+// ---- segments ----
+
+const SEGMENT_KEYS = ['prefix', 'members'] as const;
+const MEMBER_KEYS = ['interface', 'address'] as const;
+
+export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segment[] {
+  const m = f.dict(y, 'segments');
+  const nodes = facts.map((n) => n.node.name);
+  const out: Segment[] = [];
+  for (const e of m?.entries ?? []) {
+    const s = f.map(e.value, `segment ${e.key}`, SEGMENT_KEYS);
+    if (!s) continue;
+    const prefixY = f.get(s, 'prefix');
+    const prefix = prefixY ? f.int(prefixY, 'prefix', 1, 128) : 24;
+    const membersY = f.required(s, 'members', `segment ${e.key}`);
+    const members: Segment['members'] = [];
+    for (const me of (membersY && f.dict(membersY, `members of ${e.key}`))?.entries ?? []) {
+      if (f.ref({ kind: 'scalar', span: me.keySpan, value: me.key }, 'member', nodes, 'lab-unknown-node') === undefined) continue;
+      const mm = f.map(me.value, `member ${me.key}`, MEMBER_KEYS);
+      const iy = mm && f.required(mm, 'interface', `member ${me.key}`);
+      const ay = mm && f.required(mm, 'address', `member ${me.key}`);
+      const iface = iy && f.string(iy, 'interface');
+      const address = ay && f.address(ay, 'address');
+      if (iface && address) members.push({ node: me.key, interface: iface, address });
+      const src = iface && address && unicastSrc(facts.find((n) => n.node.name === me.key)!, iface);
+      if (src && src !== address) f.diags.warning(ay!.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, { hint: `use address ${src}` });
+    }
+    if (prefix !== undefined) out.push({ name: e.key, prefix, members, span: e.keySpan });
+  }
+  return out;
+}
+
+function unicastSrc(n: NodeFacts, iface: string): string | undefined {
+  return n.config.vrrpInstances.find((i) => interfaceOf(i, n.config) === iface && i.unicastSrcIp)?.unicastSrcIp;
+}
+
+/** The IPv4 VIPs a node carries on an interface (a VIP's `dev` overrides its instance's). */
+function vipsOn(n: NodeFacts, iface: string): { address: string; prefix: number }[] {
+  return n.config.vrrpInstances.flatMap((i) => i.virtualIpaddress.filter((v) => v.family === 4 && (v.dev ?? interfaceOf(i, n.config)) === iface));
+}
+
+/**
+ * One segment per group of (node, interface) pairs joined by a shared interface name or VRID:
+ * "lan" when there is one group, else each is named after its first interface.
+ */
+export function defaultSegments(facts: readonly NodeFacts[], servers: readonly PendingServer[], f: Fields, at: Span): Segment[] {
+  const keys: { node: NodeFacts; iface: string }[] = [];
+  for (const n of facts) for (const iface of new Set(n.config.vrrpInstances.map((i) => interfaceOf(i, n.config)))) keys.push({ node: n, iface });
+  for (const n of facts) if (!keys.some((k) => k.node === n)) keys.push({ node: n, iface: interfacesOf(n.config)[0] });
+  // Union-find over the pairs, joined by interface name and by VRID.
+  const parent = keys.map((_, i) => i);
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i])));
+  const first = new Map<string, number>();
+  const join = (key: string, i: number): void => {
+    const j = first.get(key);
+    if (j === undefined) first.set(key, i);
+    else parent[root(i)] = root(j);
+  };
+  keys.forEach((k, i) => {
+    join(`if ${k.iface}`, i);
+    for (const inst of k.node.config.vrrpInstances) {
+      if (interfaceOf(inst, k.node.config) === k.iface && inst.virtualRouterId !== undefined) join(`vrid ${inst.virtualRouterId}`, i);
+    }
+  });
+  const groups = new Map<number, typeof keys>();
+  keys.forEach((k, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), k]));
+
+  const taken = new Set<string>([...facts.flatMap((n) => n.config.vrrpInstances.flatMap((i) => i.virtualIpaddress.map((v) => v.address))), ...servers.map((s) => s.address)]);
+  for (const k of keys) {
+    const src = unicastSrc(k.node, k.iface);
+    if (src) taken.add(src);
+  }
+  const out: Segment[] = [];
+  for (const group of groups.values()) {
+    const name = groups.size === 1 ? 'lan' : uniqueName(group[0].iface, out);
+    const vip = group.flatMap((k) => vipsOn(k.node, k.iface))[0];
+    const anchor = vip ?? group.map((k) => unicastSrc(k.node, k.iface)).filter((a) => isIP(a ?? '') === 4).map((address) => ({ address: address!, prefix: 24 }))[0];
+    if (!anchor) {
+      f.diags.error(at, 'lab-topology', `cannot choose addresses for ${group.map((k) => `${k.node.node.name}:${k.iface}`).join(', ')}: no IPv4 VIP or unicast_src_ip there`, { hint: 'describe the wiring under `segments`' });
+      continue;
+    }
+    // A VIP without a prefix is a /32: the subnet it sits in is then taken to be a /24.
+    const prefix = anchor.prefix >= 31 ? 24 : anchor.prefix;
+    const net = netOf(anchor.address, prefix);
+    let next = net + 1;
+    const members: Segment['members'] = [];
+    for (const k of group) {
+      let address = unicastSrc(k.node, k.iface);
+      if (!address) {
+        while (next < net + 2 ** (32 - prefix) - 1 && taken.has(dotted(next))) next++;
+        if (next >= net + 2 ** (32 - prefix) - 1) {
+          f.diags.error(at, 'lab-topology', `no free address left in ${dotted(net)}/${prefix} for ${k.node.node.name}:${k.iface}`, { hint: 'describe the wiring under `segments`' });
+          continue;
+        }
+        address = dotted(next);
+        taken.add(address);
+      }
+      members.push({ node: k.node.node.name, interface: k.iface, address });
+    }
+    out.push({ name, prefix, members, span: at });
+  }
+  return out;
+}
+
+function uniqueName(base: string, taken: readonly Segment[]): string {
+  let name = base;
+  for (let i = 2; taken.some((s) => s.name === name); i++) name = `${base}-${i}`;
+  return name;
+}
+
+/** Checks that only make sense once the wiring is known; derived wiring covers every instance by construction. */
+export function checkSegments(segments: readonly Segment[], facts: readonly NodeFacts[], f: Fields, explicit: boolean): void {
+  for (const s of segments) {
+    const seen = new Map<string, string>();
+    for (const m of s.members) {
+      const key = `${m.node}:${m.interface}`;
+      if (seen.has(m.address)) f.diags.error(s.span, 'lab-duplicate', `${key} and ${seen.get(m.address)} both have address ${m.address} on segment ${s.name}`);
+      seen.set(m.address, key);
+    }
+  }
+  for (const n of explicit ? facts : []) {
+    for (const inst of n.config.vrrpInstances) {
+      const iface = interfaceOf(inst, n.config);
+      if (!segments.some((s) => s.members.some((m) => m.node === n.node.name && m.interface === iface))) {
+        f.diags.warning(n.node.span, 'lab-topology', `${n.node.name}'s ${inst.name} runs on ${iface}, which is on no segment: it hears no peer`, { hint: `add ${n.node.name}: {interface: ${iface}, ...} to a segment's members` });
+      }
+    }
+  }
+}
+
+/** The segment a server or client is on: as stated, else the one whose subnet holds its address, else the only one. */
+export function segmentFor(address: string, stated: string | undefined, statedSpan: Span | undefined, segments: readonly Segment[], f: Fields, what: string, span: Span): string | undefined {
+  const names = segments.map((s) => s.name);
+  if (stated !== undefined) return f.ref({ kind: 'scalar', span: statedSpan ?? span, value: stated }, `${what}: segment`, names, 'lab-unknown-name');
+  const holding = segments.filter((s) => s.members.some((m) => inSubnet(address, m.address, s.prefix)));
+  if (holding.length === 1) return holding[0].name;
+  if (segments.length === 1) return segments[0].name;
+  f.diags.error(span, 'lab-missing-key', `${what}: cannot tell which segment ${address} is on`, { hint: `add segment: ${names.join(' or ')}` });
+  return undefined;
+}
+
+// ---- clients ----
+
+const CLIENT_KEYS = ['target', 'rate', 'segment'] as const;
+
+export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts: readonly NodeFacts[]): LabClient[] {
+  const m = f.dict(y, 'clients');
+  const out: LabClient[] = [];
+  for (const e of m?.entries ?? []) {
+    const what = `client ${e.key}`;
+    const c = f.map(e.value, what, CLIENT_KEYS);
+    const ty = c && f.required(c, 'target', what);
+    const t = ty && target(ty, f, `${what}: target`);
+    const rateY = c && f.get(c, 'rate');
+    const rate = rateY ? f.positive(rateY, `${what}: rate`) : 10;
+    const segY = c && f.get(c, 'segment');
+    if (!t || rate === undefined) continue;
+    const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);
+    if (!facts.some((n) => n.config.virtualServers.some((vs) => vs.address === t.address && vs.port === t.port))) {
+      f.diags.warning(ty!.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
+    }
+    if (segment) out.push({ name: e.key, segment, target: t, rate, span: e.keySpan });
+  }
+  return out;
+}
