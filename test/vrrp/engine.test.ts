@@ -1,9 +1,7 @@
 // Two directors' real keepalived.conf files driving the engine on a simulated segment.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
-import { SimSegment } from '../../src/net/sim-network.js';
-import { VrrpEngine } from '../../src/vrrp/engine.js';
+import { buildSimLab } from '../../src/lab/sim-node.js';
 
 const S = 1_000_000;
 const conf = (prio: number, extra = '') => `
@@ -34,36 +32,29 @@ ${extra}
 `;
 
 function pair(a: string, b: string) {
-  const clock = new VirtualClock();
-  const seg = new SimSegment(clock, 50);
   const log: string[] = [];
-  const make = (name: string, text: string, addr: string) => {
+  const config = (name: string, text: string) => {
     const { config, diagnostics } = loadConfigText(text, `${name}.conf`, { configId: name });
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const port = seg.attach(name, addr);
-    const vips = new Set<string>();
-    const engine = new VrrpEngine(config, {
-      clock,
-      port: () => port,
-      primaryAddress: () => addr,
-      hooks: {
-        addAddresses: (i) => i.virtualIpaddress.forEach((v) => vips.add(v.address)),
-        removeAddresses: (i) => i.virtualIpaddress.forEach((v) => vips.delete(v.address)),
-        transition: (i, from, to, prio) => log.push(`${(clock.now() / S).toFixed(3)} ${name} ${i.name} ${from}->${to} ${prio}`),
-      },
-    });
-    return { engine, vips, port };
+    return { name, config };
   };
-  const A = make('a', a, '192.168.1.1');
-  const B = make('b', b, '192.168.1.2');
-  return { clock, seg, A, B, log };
+  const lab = buildSimLab({
+    delayUs: 50,
+    segments: [{ name: 'lan', members: [{ node: 'a', interface: 'eth0', address: '192.168.1.1' }, { node: 'b', interface: 'eth0', address: '192.168.1.2' }] }],
+    nodes: [config('a', a), config('b', b)],
+    observe: (name) => ({ transition: (i, from, to, prio) => log.push(`${(lab.clock.now() / S).toFixed(3)} ${name} ${i.name} ${from}->${to} ${prio}`) }),
+  });
+  const node = (name: string) => {
+    const n = lab.nodes.get(name)!;
+    n.start();
+    return { engine: n.engine!, vips: n.vips, node: n };
+  };
+  return { clock: lab.clock, A: node('a'), B: node('b'), log };
 }
 
 describe('VRRP engine from keepalived.conf on a simulated segment', () => {
   it('elects, fails over on a tracked script with enough weight, and fails back', () => {
     const { clock, A, B, log } = pair(conf(100), conf(90));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
     expect([...A.vips, ...B.vips]).toEqual(['192.168.1.100']);
     expect(A.vips.size).toBe(1);
@@ -89,8 +80,6 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
 
   it('the instance interface going down means FAULT; dont_track_primary keeps it up', () => {
     const { clock, A, B } = pair(conf(100), conf(90));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
     A.engine.setTracked('interface', 'eth0', false);
     clock.advance(S);
@@ -98,8 +87,6 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
     expect(B.vips.size).toBe(1);
 
     const p = pair(conf(100, '  dont_track_primary'), conf(90));
-    p.A.engine.start();
-    p.B.engine.start();
     p.clock.advance(5 * S);
     p.A.engine.setTracked('interface', 'eth0', false);
     p.clock.advance(S);
@@ -108,18 +95,14 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
 
   it('counts adverts for VRIDs it does not run', () => {
     const { clock, A, B } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
     expect(A.engine.unknownVrid['eth0/52']).toBeGreaterThan(0);
   });
 
   it('graceful stop hands over within the skew time', () => {
     const { clock, A, B, log } = pair(conf(100), conf(90));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
-    A.engine.stop();
+    A.node.stop();
     clock.advance(S);
     expect(log.at(-1)).toBe('5.648 b VI_1 BACKUP->MASTER 90');
     expect(B.vips.size).toBe(1);
@@ -130,8 +113,6 @@ describe('track_file values', () => {
   const fileConf = (prio: number, weight: string) => conf(prio).replace('vrrp_script chk_nginx {', `track_file tf {\n  file /tmp/none\n  ${weight}\n}\nvrrp_script chk_nginx {`).replace('  track_script {\n    chk_nginx\n  }', '  track_file {\n    tf\n  }');
   it('adds value x weight to the priority, and below -253 means FAULT', () => {
     const { clock, A, B } = pair(fileConf(100, 'weight -10'), conf(90));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
     A.engine.setTrackedValue('tf', 2);
     clock.advance(S);
@@ -148,8 +129,6 @@ describe('track_file values', () => {
 
   it('with weight 0 any non-zero value is a FAULT', () => {
     const { clock, A, B } = pair(fileConf(100, 'weight 0'), conf(90));
-    A.engine.start();
-    B.engine.start();
     clock.advance(5 * S);
     A.engine.setTrackedValue('tf', 1);
     clock.advance(S);

@@ -1,9 +1,8 @@
 // vrrp_sync_group: members move together (keepalived vrrp_sync.c semantics) on the simulated segment.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
-import { SimSegment } from '../../src/net/sim-network.js';
-import { VrrpEngine } from '../../src/vrrp/engine.js';
+import { buildSimLab } from '../../src/lab/sim-node.js';
+import type { VrrpEngine } from '../../src/vrrp/engine.js';
 
 const S = 1_000_000;
 const conf = (prio: number, vi1Extra = '') => `
@@ -41,26 +40,28 @@ vrrp_instance VI_2 {
 `;
 
 function directors(a: string, b: string) {
-  const clock = new VirtualClock();
-  const seg = new SimSegment(clock, 50);
   const groupLog: string[] = [];
-  const make = (name: string, text: string, addr: string) => {
+  const config = (name: string, text: string) => {
     const { config, diagnostics } = loadConfigText(text, `${name}.conf`, { configId: name });
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const port = seg.attach(name, addr);
-    const engine = new VrrpEngine(config, {
-      clock,
-      port: () => port,
-      primaryAddress: () => addr,
-      hooks: { groupTransition: (g, from, to) => groupLog.push(`${name} ${g.name} ${from}->${to}`) },
-    });
-    engine.start();
-    return engine;
+    return { name, config };
   };
-  const A = make('a', a, '192.168.1.1');
-  const B = make('b', b, '192.168.1.2');
+  const segment = (ifname: string) => ({ name: ifname, members: [{ node: 'a', interface: ifname, address: '192.168.1.1' }, { node: 'b', interface: ifname, address: '192.168.1.2' }] });
+  const lab = buildSimLab({
+    delayUs: 50,
+    segments: [segment('eth0'), segment('eth1')],
+    nodes: [config('a', a), config('b', b)],
+    observe: (name) => ({ groupTransition: (g, from, to) => groupLog.push(`${name} ${g.name} ${from}->${to}`) }),
+  });
+  const start = (name: string) => {
+    const n = lab.nodes.get(name)!;
+    n.start();
+    return n.engine!;
+  };
+  const A = start('a');
+  const B = start('b');
   const states = (e: VrrpEngine) => e.instances.map((i) => i.runner.state.state).join(',');
-  return { clock, A, B, states, groupLog };
+  return { clock: lab.clock, A, B, states, groupLog };
 }
 
 describe('vrrp_sync_group', () => {

@@ -1,0 +1,260 @@
+// Directors on simulated segments, running the daemon's own code: each node is a VrrpEngine built
+// from its keepalived.conf on one virtual clock, with a SimPort per interface that joins a segment.
+// A node can be started (a fresh daemon), stopped (SIGTERM), killed (kill -9) and reloaded
+// (SIGHUP, keeping unchanged instances as the daemon does). The lab's sim backend and the VRRP
+// tests both build on it.
+import type { Clock } from '../core/clock.js';
+import { VirtualClock } from '../core/clock.js';
+import { seededUnit } from '../core/random.js';
+import type { Balancer } from '../lvs/balancer.js';
+import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
+import { SimSegment, type SimPacket, type SimPort } from '../net/sim-network.js';
+import { VrrpEngine, type Port } from '../vrrp/engine.js';
+import type { VrrpRunner } from '../vrrp/instance.js';
+import type { VrrpState } from '../vrrp/machine.js';
+import { adoptUnchanged } from '../vrrp/reload.js';
+import type { LabState } from './result.js';
+
+/** What a node reports; every callback is optional. */
+export interface NodeObserver {
+  /** INIT from a stop or kill of the whole node is reported as STOPPED. */
+  transition?(inst: VrrpInstance, from: LabState, to: LabState, priority: number, reason: string): void;
+  groupTransition?(group: SyncGroup, from: VrrpState, to: VrrpState): void;
+  /** The instance's VIPs were added (present) or removed (also when the node is killed). */
+  addresses?(inst: VrrpInstance, present: boolean): void;
+  /** Gratuitous ARP for the instance's VIPs. */
+  announce?(inst: VrrpInstance): void;
+}
+
+export type NodeStatus = 'down' | 'running' | 'stopped' | 'killed';
+
+interface Link {
+  segment: string;
+  port: SimPort;
+  address: string;
+}
+
+/** The world around a daemon that outlives it: script outcomes, track_file contents, links. */
+interface World {
+  scriptsFailing: Set<string>;
+  files: Map<string, number>;
+  interfacesDown: Set<string>;
+}
+
+export class SimNode {
+  status: NodeStatus = 'down';
+  /** The running engine; undefined while the node is down, stopped or killed. */
+  engine?: VrrpEngine;
+  /** VIPs the node holds now. */
+  readonly vips = new Set<string>();
+  private readonly links = new Map<string, Link>();
+  private readonly handlers = new Map<string, (p: SimPacket) => void>();
+  private readonly world: World = { scriptsFailing: new Set(), files: new Map(), interfacesDown: new Set() };
+  /** The load balancer of the daemon's virtual_servers, when it has some and `lvs` is given. */
+  balancer?: Balancer;
+  /** The daemon's clock: closed when it dies, so that its timers then fire into nothing. */
+  private life = gatedClock(undefined, { open: false });
+  private stopping = false;
+
+  constructor(readonly name: string, private readonly clock: VirtualClock, public config: Config, private readonly observer: NodeObserver = {}, private readonly lvs?: LvsFactory) {}
+
+  /** Joins `ifname` to a segment with `address` (before start). */
+  attach(ifname: string, segmentName: string, segment: SimSegment, address: string): void {
+    const port = segment.attach(this.name, address);
+    port.up = false;
+    port.onPacket((p) => this.handlers.get(ifname)?.(p));
+    this.links.set(ifname, { segment: segmentName, port, address });
+  }
+
+  /** The segment and address of an interface, when it joins one. */
+  link(ifname: string): { segment: string; address: string; up: boolean } | undefined {
+    const l = this.links.get(ifname);
+    return l && { segment: l.segment, address: l.address, up: l.port.up };
+  }
+
+  get running(): boolean {
+    return this.status === 'running';
+  }
+
+  /** A daemon starting with the current config (a first start or a restart). */
+  start(): void {
+    if (this.running) return;
+    this.life = gatedClock(this.clock, { open: true });
+    for (const [ifname, l] of this.links) l.port.up = !this.world.interfacesDown.has(ifname);
+    this.status = 'running';
+    this.engine = this.build(this.config);
+    this.startTrackers(this.engine, this.config);
+    this.engine.start();
+    this.balancer = this.lvs?.(this.config, this.life);
+    void this.balancer?.start();
+  }
+
+  /** SIGTERM: masters send priority 0 and drop their VIPs, then the daemon is gone. */
+  stop(): void {
+    if (!this.running) return;
+    this.stopping = true;
+    this.engine!.stop();
+    this.stopping = false;
+    void this.balancer?.stop();
+    this.die('stopped');
+  }
+
+  /** kill -9: no goodbye advert; the VIPs vanish with the host's view of them. */
+  kill(): void {
+    if (!this.running) return;
+    // A dead daemon notifies nothing: observers see the status first.
+    this.status = 'killed';
+    for (const { inst, runner } of this.engine!.instances) {
+      this.observer.transition?.(inst, runner.state.state, 'STOPPED', runner.state.effectivePriority, 'killed');
+      if (runner.state.state === 'MASTER') this.observer.addresses?.(inst, false);
+    }
+    this.die('killed');
+  }
+
+  /** SIGHUP with a new config that loaded cleanly: unchanged instances keep running as they are. */
+  reload(config: Config): { kept: number; restarted: number } {
+    this.config = config;
+    if (!this.running) return { kept: 0, restarted: 0 };
+    const old = this.engine!;
+    const adopted = new Set<VrrpRunner>();
+    const next = this.build(config, old, adopted);
+    old.stop(adopted);
+    this.engine = next;
+    this.startTrackers(next, config);
+    next.start();
+    if (this.balancer) void this.balancer.reload(config);
+    else {
+      this.balancer = this.lvs?.(config, this.life);
+      void this.balancer?.start();
+    }
+    return { kept: adopted.size, restarted: next.instances.length - adopted.size };
+  }
+
+  /** A vrrp_script's outcome from now on (the daemon's next run sees it). */
+  setScript(name: string, ok: boolean): void {
+    if (ok) this.world.scriptsFailing.delete(name);
+    else this.world.scriptsFailing.add(name);
+    this.engine?.setTracked('script', name, ok);
+  }
+
+  /** A track_file's content, by its name or its path. */
+  setFile(nameOrPath: string, value: number): void {
+    const tf = this.config.trackFiles.find((f) => f.name === nameOrPath || f.file === nameOrPath);
+    const name = tf?.name ?? nameOrPath;
+    this.world.files.set(name, value);
+    this.engine?.setTrackedValue(name, value);
+  }
+
+  /** Link state: the interface tracker sees it and the port stops carrying packets. */
+  setInterface(ifname: string, up: boolean): void {
+    if (up) this.world.interfacesDown.delete(ifname);
+    else this.world.interfacesDown.add(ifname);
+    const l = this.links.get(ifname);
+    if (l && this.running) l.port.up = up;
+    this.engine?.setTracked('interface', ifname, up);
+  }
+
+  /** Effective priority of each instance now. */
+  priorities(): { inst: VrrpInstance; priority: number }[] {
+    return (this.engine?.instances ?? []).map((m) => ({ inst: m.inst, priority: m.runner.state.effectivePriority }));
+  }
+
+  private die(status: 'stopped' | 'killed'): void {
+    this.life.gate.open = false;
+    this.balancer = undefined;
+    for (const l of this.links.values()) l.port.up = false;
+    this.handlers.clear();
+    this.vips.clear();
+    this.engine = undefined;
+    this.status = status;
+  }
+
+  private build(config: Config, previous?: VrrpEngine, adopted?: Set<VrrpRunner>): VrrpEngine {
+    const o = this.observer;
+    return new VrrpEngine(config, {
+      clock: this.life,
+      port: (ifname) => this.port(ifname),
+      primaryAddress: (ifname, family) => this.links.get(ifname)?.address ?? (family === 4 ? '0.0.0.0' : '::'),
+      down: previous?.trackedDown,
+      adopt: previous && adopted ? adoptUnchanged(previous, adopted) : undefined,
+      hooks: {
+        addAddresses: (i) => {
+          i.virtualIpaddress.forEach((v) => this.vips.add(v.address));
+          o.addresses?.(i, true);
+        },
+        removeAddresses: (i) => {
+          i.virtualIpaddress.forEach((v) => this.vips.delete(v.address));
+          o.addresses?.(i, false);
+        },
+        announce: (i) => o.announce?.(i),
+        transition: (i, from, to, prio, reason) => o.transition?.(i, from, to === 'INIT' && this.stopping ? 'STOPPED' : to, prio, reason),
+        groupTransition: (g, from, to) => o.groupTransition?.(g, from, to),
+      },
+    });
+  }
+
+  private port(ifname: string): Port {
+    const l = this.links.get(ifname);
+    return {
+      send: (payload, opts) => l?.port.send(payload, opts),
+      onPacket: (cb) => void this.handlers.set(ifname, cb),
+    };
+  }
+
+  /** What the daemon's trackers report before the engine starts (daemon Generation.start). */
+  private startTrackers(engine: VrrpEngine, config: Config): void {
+    for (const n of this.world.interfacesDown) engine.setTracked('interface', n, false);
+    for (const f of config.trackFiles) engine.setTrackedValue(f.name, this.world.files.get(f.name) ?? f.initFile?.value ?? 0);
+    for (const s of config.vrrpScripts) {
+      const failing = this.world.scriptsFailing.has(s.name);
+      if (failing || s.initFail) engine.setTracked('script', s.name, false);
+      // init_fail: down until `rise` good runs, one per interval.
+      if (s.initFail && !failing) {
+        this.life.setTimer(this.clock.now() + s.rise * s.interval * 1_000_000, () => {
+          if (this.engine === engine && !this.world.scriptsFailing.has(s.name)) engine.setTracked('script', s.name, true);
+        });
+      }
+    }
+  }
+}
+
+/** The clock a daemon's timers run on: they fire while the gate is open. */
+function gatedClock(clock: VirtualClock | undefined, gate: { open: boolean }): Clock & { gate: { open: boolean } } {
+  return {
+    gate,
+    now: () => clock?.now() ?? 0,
+    setTimer: (at, cb) => clock!.setTimer(at, () => gate.open && cb()),
+    clearTimer: (h) => clock?.clearTimer(h),
+  };
+}
+
+/** Builds a node's load balancer on the daemon's clock (undefined: the config has no virtual_server). */
+export type LvsFactory = (config: Config, clock: Clock) => Balancer | undefined;
+
+export interface SimLabSpec {
+  /** One-way delay on every segment, µs (default 100). */
+  delayUs?: number;
+  seed?: number;
+  segments: { name: string; members: { node: string; interface: string; address: string }[] }[];
+  nodes: { name: string; config: Config }[];
+  observe?(node: string): NodeObserver;
+  lvs?(node: string): LvsFactory | undefined;
+}
+
+export interface SimLab {
+  clock: VirtualClock;
+  segments: Map<string, SimSegment>;
+  nodes: Map<string, SimNode>;
+}
+
+/** Nodes joined to their segments, not started yet. */
+export function buildSimLab(spec: SimLabSpec, clock = new VirtualClock()): SimLab {
+  const segments = new Map<string, SimSegment>();
+  const nodes = new Map(spec.nodes.map((n) => [n.name, new SimNode(n.name, clock, n.config, spec.observe?.(n.name), spec.lvs?.(n.name))]));
+  spec.segments.forEach((s, i) => {
+    const seg = new SimSegment(clock, spec.delayUs ?? 100, seededUnit((spec.seed ?? 1) + i));
+    segments.set(s.name, seg);
+    for (const m of s.members) nodes.get(m.node)?.attach(m.interface, s.name, seg, m.address);
+  });
+  return { clock, segments, nodes };
+}

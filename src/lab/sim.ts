@@ -1,0 +1,382 @@
+// The lab's sim backend: every node's keepalived.conf runs in the daemon's own engine (and load
+// balancer, for virtual_servers) on one virtual clock, with the scenario's segments simulated in
+// process. Faults are applied at their times; transitions, notifies, VIPs, checker verdicts and
+// client requests are recorded as a LabRun. Same scenario and seed, same run.
+import { performance } from 'node:perf_hooks';
+import { loadConfig, loadConfigText, type LoadResult } from '../config/index.js';
+import { exitCodeOf, formatDiagnostic } from '../config/diagnostics.js';
+import type { Config, RealServer, VirtualServer, VrrpInstance } from '../config/model/index.js';
+import type { Clock } from '../core/clock.js';
+import { seededUnit } from '../core/random.js';
+import type { CheckJob } from '../check/pool.js';
+import type { ProbeResult } from '../check/probes.js';
+import { Balancer } from '../lvs/balancer.js';
+import type { LabRun } from './result.js';
+import type { Fault, LabClient, Micros, Scenario } from './scenario.js';
+import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './sim-node.js';
+import { SteppedClock } from './stepped-clock.js';
+import { faultText } from './fault-text.js';
+import { interfaceOf } from './load-nodes.js';
+
+/** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
+export function loadNodeConfig(node: string, ref: { file: string; text?: string }, configId?: string): LoadResult {
+  return ref.text === undefined ? loadConfig(ref.file, { configId }) : loadConfigText(ref.text, `${ref.file}#${node}`, { configId });
+}
+
+/** What the daemon refuses to start or reload with: exit class 4, or any error on a reload. */
+function refusal(r: LoadResult, reload: boolean): string | undefined {
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+  if (exitCodeOf(r.diagnostics) === 4 || (reload && errors)) return `${errors} error(s)`;
+  return undefined;
+}
+
+export async function runSim(scenario: Scenario): Promise<LabRun> {
+  const wall = performance.now();
+  const sim = new Sim(scenario);
+  await sim.run();
+  return { ...sim.record, wallMs: Math.round(performance.now() - wall) };
+}
+
+const SEC = 1_000_000;
+
+class Sim {
+  readonly clock = new SteppedClock();
+  readonly lab: SimLab;
+  readonly record: Omit<LabRun, 'wallMs'>;
+  private readonly configs = new Map<string, Config[]>();
+  /** Segment → its partition (name → group index), as SimSegment applies it. */
+  private readonly partitions = new Map<string, Map<string, number>>();
+  private readonly serverUp = new Map<string, boolean>();
+  /** Per client: VIP → the node whose gratuitous ARP it heard last. */
+  private readonly arp = new Map<string, Map<string, string>>();
+  private readonly lastPriority = new Map<string, number>();
+  private readonly inService = new WeakMap<object, boolean>();
+  /** Per node and real server: the last probe's words, the reason for a checker verdict. */
+  private readonly probeReason = new Map<string, string>();
+  private readonly buckets = new Map<string, LabRun['requests'][number]>();
+  /** A load balancer ran since the last turn of the event loop: promises may be pending. */
+  private unsettled = false;
+
+  constructor(private readonly sc: Scenario) {
+    for (const n of sc.nodes) {
+      const loaded = loadNodeConfig(n.name, n.config, n.configId ?? n.name);
+      const refused = refusal(loaded, false);
+      // The loader reports these with positions; reaching here is a caller's mistake.
+      if (refused) throw new Error(`${n.name}: configuration cannot be run (${refused}):\n${loaded.diagnostics.map(formatDiagnostic).join('\n')}`);
+      this.configs.set(n.name, [loaded.config]);
+    }
+    for (const rs of sc.realServers) this.serverUp.set(rs.name, rs.up);
+    this.record = {
+      scenario: sc.name,
+      file: sc.file,
+      backend: 'sim',
+      seed: sc.seed,
+      duration: sc.duration,
+      nodes: [],
+      transitions: [],
+      faults: [],
+      notifies: [],
+      requests: [],
+      servers: [],
+      vips: [],
+      priorities: [],
+    };
+    this.lab = buildSimLab(
+      {
+        seed: sc.seed,
+        segments: sc.segments,
+        nodes: sc.nodes.map((n) => ({ name: n.name, config: this.configs.get(n.name)![0] })),
+        observe: (name) => this.observer(name),
+        lvs: (name) => (config, clock) => (config.virtualServers.length ? this.balancer(name, config, clock) : undefined),
+      },
+      this.clock,
+    );
+  }
+
+  async run(): Promise<void> {
+    const { clock, sc } = this;
+    sc.faults.forEach((f, i) => clock.setTimer(f.at, () => this.apply(f, i)));
+    for (const n of this.lab.nodes.values()) n.start();
+    this.observe(true);
+    // Checker probes answer through promises: a batch of timers that touched a load balancer is
+    // followed by a turn of the event loop, so their results land at the virtual time they belong to.
+    for (let t = clock.takeNext(); t !== undefined && t <= sc.duration; t = clock.takeNext()) {
+      clock.runUntil(t);
+      const lvs = this.unsettled;
+      if (lvs) {
+        this.unsettled = false;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      this.observe(lvs);
+    }
+    clock.runUntil(sc.duration);
+    this.record.nodes = sc.nodes.map((n) => ({ name: n.name, impl: n.impl, instances: instancesOf(this.configs.get(n.name)!) }));
+  }
+
+  private node(name: string): SimNode {
+    return this.lab.nodes.get(name)!;
+  }
+
+  private observer(node: string): NodeObserver {
+    const r = this.record;
+    const now = (): Micros => this.clock.now();
+    const dead = (): boolean => this.node(node).status === 'killed';
+    return {
+      transition: (inst, from, to, priority, reason) => {
+        r.transitions.push({ at: now(), node, instance: inst.name, from, to, priority, reason });
+        this.lastPriority.set(`${node}/${inst.name}`, priority);
+        // The daemon's notify (daemon.ts Generation.transition); a killed one runs nothing.
+        if (!dead()) r.notifies.push({ at: now(), node, kind: 'INSTANCE', name: inst.name, state: to === 'INIT' || to === 'STOPPED' ? 'STOP' : to, priority });
+      },
+      groupTransition: (g, _from, to) => {
+        r.notifies.push({ at: now(), node, kind: 'GROUP', name: g.name, state: to === 'INIT' ? 'STOP' : to, priority: 0 });
+      },
+      addresses: (inst) => this.sampleVips(node, inst),
+      announce: (inst) => this.announce(node, inst),
+    };
+  }
+
+  /** A VIP sample per address of the instance: who holds it now (called after the change). */
+  private sampleVips(node: string, inst: VrrpInstance): void {
+    const n = this.node(node);
+    for (const v of inst.virtualIpaddress) {
+      const holders = [...this.lab.nodes.values()].filter((x) => x.running && x.vips.has(v.address)).map((x) => x.name);
+      const segment = n.link(v.dev ?? interfaceOf(inst, n.config))?.segment ?? '';
+      this.record.vips!.push({ at: this.clock.now(), address: v.address, segment, reachable: holders.length > 0, holders });
+    }
+  }
+
+  /** Gratuitous ARP: every client on the segment that hears the node learns it for these VIPs. */
+  private announce(node: string, inst: VrrpInstance): void {
+    const config = this.node(node).config;
+    for (const v of inst.virtualIpaddress) {
+      const ifname = v.dev ?? interfaceOf(inst, config);
+      const segment = this.node(node).link(ifname)?.segment;
+      for (const c of this.sc.clients) {
+        if (c.segment !== segment || c.target.address !== v.address || !this.nodeReaches(node, c.segment, c.name)) continue;
+        let table = this.arp.get(c.name);
+        if (!table) {
+          this.arp.set(c.name, (table = new Map()));
+          this.startClient(c);
+        }
+        table.set(v.address, node);
+      }
+    }
+  }
+
+  /** After every batch: priority changes without a state change, and the checkers' verdicts
+   * when a load balancer ran. */
+  private observe(lvs: boolean): void {
+    const at = this.clock.now();
+    for (const n of this.lab.nodes.values()) {
+      for (const { inst, priority } of n.priorities()) {
+        const key = `${n.name}/${inst.name}`;
+        if (this.lastPriority.get(key) === priority) continue;
+        this.lastPriority.set(key, priority);
+        this.record.priorities!.push({ at, node: n.name, instance: inst.name, priority });
+      }
+      if (!lvs) continue;
+      for (const s of n.balancer?.services ?? []) {
+        for (const m of s.members) {
+          // Keyed by the balancer's member: a restarted daemon's checkers start afresh.
+          if (this.inService.get(m) === m.inService) continue;
+          const first = !this.inService.has(m);
+          this.inService.set(m, m.inService);
+          const reason = first ? 'at start' : (this.probeReason.get(`${n.name}/${rsKey(s.vs, m.rs)}`) ?? '');
+          this.record.servers.push({ at, node: n.name, server: this.serverName(s.vs, m.rs), inService: m.inService, reason });
+        }
+      }
+    }
+  }
+
+  private apply(f: Fault, index: number): void {
+    let text = faultText(f);
+    if ((f.kind === 'kill' || f.kind === 'stop') && !this.node(f.node).running) text += ` (${f.node} was not running)`;
+    if (f.kind === 'start' && this.node(f.node).running) text += ` (${f.node} was already running)`;
+    switch (f.kind) {
+      case 'kill':
+        this.node(f.node).kill();
+        break;
+      case 'stop':
+        this.node(f.node).stop();
+        break;
+      case 'start':
+        this.node(f.node).start();
+        break;
+      case 'partition':
+        this.lab.segments.get(f.segment)!.split(f.groups);
+        this.partitions.set(f.segment, new Map(f.groups.flatMap((g, i) => g.map((n) => [n, i] as [string, number]))));
+        break;
+      case 'heal':
+        this.lab.segments.get(f.segment)!.heal();
+        this.partitions.delete(f.segment);
+        break;
+      case 'link':
+        this.lab.segments.get(f.segment)!.setFaults(f.node, { loss: f.loss, delayUs: f.delay, duplicate: f.duplicate });
+        break;
+      case 'script':
+        this.node(f.node).setScript(f.script, f.ok);
+        break;
+      case 'file':
+        this.node(f.node).setFile(f.file, f.value);
+        break;
+      case 'interface':
+        this.node(f.node).setInterface(f.interface, f.up);
+        break;
+      case 'server':
+        this.serverUp.set(f.server, f.up);
+        break;
+      case 'reload': {
+        const node = this.node(f.node);
+        const loaded = loadNodeConfig(f.node, f.config, this.sc.nodes.find((n) => n.name === f.node)?.configId ?? f.node);
+        const refused = refusal(loaded, true);
+        if (refused) text += `: reload refused: ${refused}; the running configuration stays`;
+        else {
+          const running = node.running;
+          const r = node.reload(loaded.config);
+          text += running ? `: ${r.kept} instance(s) kept as they were, ${r.restarted} (re)started` : `: ${f.node} is not running; its next start uses the new configuration`;
+          this.configs.get(f.node)!.push(loaded.config);
+        }
+        break;
+      }
+    }
+    this.record.faults.push({ at: this.clock.now(), index, text });
+  }
+
+  // ---- reachability ----------------------------------------------------------------------------
+
+  /** Partition groups name directors; clients and real servers stay reachable from every group. */
+  private sameSide(segment: string, a: string, b: string): boolean {
+    const p = this.partitions.get(segment);
+    if (!p || !p.has(a) || !p.has(b)) return true;
+    return p.get(a) === p.get(b);
+  }
+
+  /** The node is up on `segment` (daemon running, link up) and not cut off from `other`. */
+  private nodeReaches(node: string, segment: string, other: string): boolean {
+    const n = this.node(node);
+    const m = this.sc.segments.find((s) => s.name === segment)?.members.find((x) => x.node === node);
+    return !!m && n.running && !!n.link(m.interface)?.up && this.sameSide(segment, node, other);
+  }
+
+  // ---- real servers ----------------------------------------------------------------------------
+
+  private labServer(address: string, port: number) {
+    return this.sc.realServers.find((s) => s.address === address && s.port === port);
+  }
+
+  private serverName(vs: VirtualServer, rs: RealServer): string {
+    return this.labServer(rs.address, rs.port ?? vs.port!)?.name ?? rsKey(vs, rs);
+  }
+
+  /** How a real server answers a node: refused when down, a connect timeout when unreachable. */
+  private answer(node: string, address: string, port: number): { ok: boolean; reason: string; timeout?: boolean } {
+    const s = this.labServer(address, port);
+    if (!s) return { ok: false, reason: `${address}:${port} is not a real server of the scenario`, timeout: true };
+    if (!this.nodeReaches(node, s.segment, s.name)) return { ok: false, reason: `${s.name} unreachable from ${node}`, timeout: true };
+    if (!this.serverUp.get(s.name)) return { ok: false, reason: `${s.name} refused the connection`, timeout: false };
+    return { ok: true, reason: `${s.name} answered` };
+  }
+
+  private balancer(node: string, config: Config, daemonClock: Clock): Balancer {
+    this.unsettled = true;
+    const clock: Clock = {
+      ...daemonClock,
+      setTimer: (at, cb) =>
+        daemonClock.setTimer(at, () => {
+          this.unsettled = true;
+          cb();
+        }),
+    };
+    const probe = (job: CheckJob): Promise<ProbeResult> => {
+      const a = this.answer(node, job.rs.address, job.rs.port ?? job.vs.port!);
+      const key = `${node}/${rsKey(job.vs, job.rs)}`;
+      const result: ProbeResult = { ok: a.ok, reason: a.reason };
+      if (!a.timeout) {
+        this.probeReason.set(key, a.reason);
+        return Promise.resolve(result);
+      }
+      return new Promise((resolve) =>
+        clock.setTimer(clock.now() + job.connectTimeout * SEC, () => {
+          this.probeReason.set(key, `${a.reason} (connect timeout)`);
+          resolve(result);
+        }),
+      );
+    };
+    return new Balancer(config, { clock, probe, random: seededUnit(this.sc.seed ^ hash(node)), dataPlane: 'none' });
+  }
+
+  // ---- clients ---------------------------------------------------------------------------------
+
+  /** A client starts once its VIP has been announced, then sends `rate` requests a second. */
+  private startClient(c: LabClient): void {
+    const gap = SEC / c.rate;
+    let seq = 0;
+    const address = `198.18.${(this.sc.clients.indexOf(c) >> 8) & 255}.${(this.sc.clients.indexOf(c) & 255) + 1}`;
+    const next = (): void => {
+      this.request(c, address, 32768 + (seq++ % 28232));
+      this.clock.setTimer(this.clock.now() + gap, next);
+    };
+    this.clock.setTimer(this.clock.now() + gap, next);
+  }
+
+  private request(c: LabClient, address: string, port: number): void {
+    const out = this.route(c, address, port);
+    const second = Math.floor(this.clock.now() / SEC);
+    const key = `${c.name}/${second}`;
+    let b = this.buckets.get(key);
+    if (!b) {
+      this.buckets.set(key, (b = { client: c.name, second, ok: 0, failed: 0, byServer: {}, failures: {} }));
+      this.record.requests.push(b);
+    }
+    if (out.ok) {
+      b.ok++;
+      b.byServer[out.server] = (b.byServer[out.server] ?? 0) + 1;
+    } else {
+      b.failed++;
+      b.failures![out.reason] = (b.failures![out.reason] ?? 0) + 1;
+    }
+  }
+
+  /** One request: to the node the client's ARP entry names, then as that node's balancer routes it. */
+  private route(c: LabClient, address: string, port: number): { ok: true; server: string } | { ok: false; reason: string } {
+    const vip = c.target.address;
+    const name = this.arp.get(c.name)?.get(vip);
+    if (!name) return { ok: false, reason: `nobody announced ${vip}` };
+    const n = this.node(name);
+    if (!n.running) return { ok: false, reason: `${name} is down (its ARP entry for ${vip} is stale)` };
+    if (!this.nodeReaches(name, c.segment, c.name)) return { ok: false, reason: `${name} unreachable from ${c.name}` };
+    if (!n.vips.has(vip)) return { ok: false, reason: `${name} no longer holds ${vip}` };
+    const vs = n.config.virtualServers.find((v) => v.address === vip && v.port === c.target.port);
+    if (!vs || !n.balancer) return { ok: false, reason: `${name} has no virtual_server ${vip}:${c.target.port}` };
+    const r = n.balancer.route(vs, { address, port });
+    if (r.kind === 'refused') return { ok: false, reason: `${name}: ${r.reason}` };
+    const [to, toPort] = r.kind === 'dest' ? [r.dest.address, r.dest.port] : [r.address, r.port];
+    const conn = n.balancer.connection(r.kind === 'dest' ? r.dest : vs);
+    const a = this.answer(name, to, toPort);
+    // Requests are instant: the connection opens and closes at once (counted as IPVS would).
+    if (a.ok) conn.phase('active');
+    conn.phase('closed');
+    if (!a.ok) return { ok: false, reason: a.reason };
+    return { ok: true, server: this.labServer(to, toPort)?.name ?? `${to}:${toPort}` };
+  }
+}
+
+function rsKey(vs: VirtualServer, rs: RealServer): string {
+  return `${rs.address}:${rs.port ?? vs.port}`;
+}
+
+/** Every instance a node ran, over its configurations (a reload may add some). */
+function instancesOf(configs: Config[]): { name: string; vrid: number; interface: string }[] {
+  const out = new Map<string, { name: string; vrid: number; interface: string }>();
+  for (const c of configs) {
+    for (const i of c.vrrpInstances) if (!out.has(i.name)) out.set(i.name, { name: i.name, vrid: i.virtualRouterId ?? 0, interface: interfaceOf(i, c) });
+  }
+  return [...out.values()];
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return h >>> 0;
+}
