@@ -17,7 +17,8 @@ import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
 import { ScriptRunner } from './script-runner.js';
 import { readUserDb, scriptIdentity } from './users.js';
-import { startFileTrackers, startInterfaceTrackers, startScriptTrackers } from './trackers.js';
+import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
+import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
@@ -111,11 +112,8 @@ class Generation {
     const id = scriptIdentity(readUserDb(), {}, this.config.globalDefs);
     if (!id.ok) this.log.error(id.error);
     const ids = id.ok ? { uid: id.uid, gid: id.gid } : {};
-    this.stopTrackers = [
-      startInterfaceTrackers(this.config, this.engine, log),
-      startFileTrackers(this.config, this.engine, log),
-      startScriptTrackers(this.config, this.engine, this.runner, log, ids.uid, ids.gid),
-    ];
+    initTrackFiles(this.config, log);
+    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, ids.uid, ids.gid), linkUp, readFile: readTrackFile })];
     this.engine.start();
   }
 

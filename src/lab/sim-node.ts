@@ -13,6 +13,7 @@ import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import type { VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { adoptUnchanged } from '../vrrp/reload.js';
+import { startTrackers } from '../vrrp/trackers.js';
 import type { LabState } from './result.js';
 
 /** What a node reports; every callback is optional. */
@@ -55,6 +56,7 @@ export class SimNode {
   /** The daemon's clock: closed when it dies, so that its timers then fire into nothing. */
   private life = gatedClock(undefined, { open: false });
   private stopping = false;
+  private stopTrackers?: () => void;
 
   constructor(readonly name: string, private readonly clock: VirtualClock, public config: Config, private readonly observer: NodeObserver = {}, private readonly lvs?: LvsFactory) {}
 
@@ -118,6 +120,7 @@ export class SimNode {
     const old = this.engine!;
     const adopted = new Set<VrrpRunner>();
     const next = this.build(config, old, adopted);
+    this.stopTrackers?.();
     old.stop(adopted);
     this.engine = next;
     this.startTrackers(next, config);
@@ -130,28 +133,26 @@ export class SimNode {
     return { kept: adopted.size, restarted: next.instances.length - adopted.size };
   }
 
-  /** A vrrp_script's outcome from now on (the daemon's next run sees it). */
+  /** A vrrp_script's outcome from now on: the daemon's next runs see it, through rise/fall. */
   setScript(name: string, ok: boolean): void {
     if (ok) this.world.scriptsFailing.delete(name);
     else this.world.scriptsFailing.add(name);
-    this.engine?.setTracked('script', name, ok);
   }
 
   /** A track_file's content, by its name or its path. */
   setFile(nameOrPath: string, value: number): void {
     const tf = this.config.trackFiles.find((f) => f.name === nameOrPath || f.file === nameOrPath);
     const name = tf?.name ?? nameOrPath;
+    // The daemon's next read of the file sees it.
     this.world.files.set(name, value);
-    this.engine?.setTrackedValue(name, value);
   }
 
-  /** Link state: the interface tracker sees it and the port stops carrying packets. */
+  /** Link state: the port stops carrying packets at once; the interface tracker's next poll sees it. */
   setInterface(ifname: string, up: boolean): void {
     if (up) this.world.interfacesDown.delete(ifname);
     else this.world.interfacesDown.add(ifname);
     const l = this.links.get(ifname);
     if (l && this.running) l.port.up = up;
-    this.engine?.setTracked('interface', ifname, up);
   }
 
   /** Effective priority of each instance now. */
@@ -160,6 +161,7 @@ export class SimNode {
   }
 
   private die(status: 'stopped' | 'killed'): void {
+    this.stopTrackers?.();
     this.life.gate.open = false;
     this.balancer = undefined;
     for (const l of this.links.values()) l.port.up = false;
@@ -201,20 +203,15 @@ export class SimNode {
     };
   }
 
-  /** What the daemon's trackers report before the engine starts (daemon Generation.start). */
+  /** The daemon's own trackers, reading this node's world instead of processes and sysfs. */
   private startTrackers(engine: VrrpEngine, config: Config): void {
-    for (const n of this.world.interfacesDown) engine.setTracked('interface', n, false);
-    for (const f of config.trackFiles) engine.setTrackedValue(f.name, this.world.files.get(f.name) ?? f.initFile?.value ?? 0);
-    for (const s of config.vrrpScripts) {
-      const failing = this.world.scriptsFailing.has(s.name);
-      if (failing || s.initFail) engine.setTracked('script', s.name, false);
-      // init_fail: down until `rise` good runs, one per interval.
-      if (s.initFail && !failing) {
-        this.life.setTimer(this.clock.now() + s.rise * s.interval * 1_000_000, () => {
-          if (this.engine === engine && !this.world.scriptsFailing.has(s.name)) engine.setTracked('script', s.name, true);
-        });
-      }
-    }
+    this.stopTrackers = startTrackers(config, engine, {
+      clock: this.life,
+      log: () => undefined,
+      runScript: (sc) => (this.world.scriptsFailing.has(sc.name) ? { ok: false, why: 'exited with status 1' } : { ok: true }),
+      linkUp: (ifname) => !this.world.interfacesDown.has(ifname),
+      readFile: (f) => this.world.files.get(f.name) ?? f.initFile?.value ?? 0,
+    });
   }
 }
 

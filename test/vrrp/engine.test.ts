@@ -114,15 +114,15 @@ describe('track_file values', () => {
   it('adds value x weight to the priority, and below -253 means FAULT', () => {
     const { clock, A, B } = pair(fileConf(100, 'weight -10'), conf(90));
     clock.advance(5 * S);
-    A.engine.setTrackedValue('tf', 2);
+    A.node.setFile('tf', 2);
     clock.advance(S);
     expect(A.engine.runner('VI_1')!.state.effectivePriority).toBe(80);
     expect(A.vips.size).toBe(1);
-    A.engine.setTrackedValue('tf', 3);
+    A.node.setFile('tf', 3);
     clock.advance(10 * S);
     expect(A.engine.runner('VI_1')!.state.effectivePriority).toBe(70);
     expect(B.vips.size).toBe(1);
-    A.engine.setTrackedValue('tf', 30);
+    A.node.setFile('tf', 30);
     clock.advance(S);
     expect(A.engine.runner('VI_1')!.state.state).toBe('FAULT');
   });
@@ -130,10 +130,10 @@ describe('track_file values', () => {
   it('with weight 0 any non-zero value is a FAULT', () => {
     const { clock, A, B } = pair(fileConf(100, 'weight 0'), conf(90));
     clock.advance(5 * S);
-    A.engine.setTrackedValue('tf', 1);
+    A.node.setFile('tf', 1);
     clock.advance(S);
     expect(A.engine.runner('VI_1')!.state.state).toBe('FAULT');
-    A.engine.setTrackedValue('tf', 0);
+    A.node.setFile('tf', 0);
     clock.advance(S);
     expect(A.engine.runner('VI_1')!.state.state).toBe('BACKUP');
   });

@@ -1,0 +1,106 @@
+// When tracked objects are looked at, and what a change does: every tracked vrrp_script runs on
+// its interval through keepalived's rise/fall counting, interfaces and track_files are polled,
+// and only real changes reach the engine. How one script runs, a link is read or a file is read
+// is injected: the daemon runs processes and reads sysfs, the lab's simulator reads its world.
+// Both therefore see a failing check at the same moments.
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
+import type { VrrpEngine } from './engine.js';
+import { RiseFall } from './rise-fall.js';
+
+export interface ScriptOutcome {
+  ok: boolean;
+  /** Why a failed run failed ("exited with status 1", "timed out"). */
+  why?: string;
+}
+
+export interface TrackerEnv {
+  clock: Clock;
+  log(level: 'info' | 'warn', message: string): void;
+  /** One run of a vrrp_script; a synchronous answer is applied at once (the simulator's). */
+  runScript(s: VrrpScript): ScriptOutcome | Promise<ScriptOutcome>;
+  linkUp(ifname: string): boolean;
+  /** The number in a track_file now. */
+  readFile(f: TrackFile): number;
+  /** Microseconds between link polls (keepalived hears netlink at once; we poll). */
+  linkPollUs?: number;
+  /** Microseconds between track_file reads. */
+  filePollUs?: number;
+}
+
+/** Starts every tracker the configuration uses; returns a function that stops them all. */
+export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv): () => void {
+  const timers = new Set<TimerHandle>();
+  let stopped = false;
+  const every = (firstAt: number, periodUs: number, fn: () => void | Promise<void>): void => {
+    const at = (t: number): void => {
+      const h = env.clock.setTimer(t, () => {
+        timers.delete(h);
+        if (stopped) return;
+        const r = fn();
+        const next = (): void => { if (!stopped) at(env.clock.now() + periodUs); };
+        if (r instanceof Promise) void r.then(next);
+        else next();
+      });
+      timers.add(h);
+    };
+    at(firstAt);
+  };
+  const now = env.clock.now();
+
+  // Interfaces: the instances' own and every track_interface.
+  const links = new Set<string>();
+  for (const i of cfg.vrrpInstances) {
+    links.add(i.interface ?? cfg.globalDefs.defaultInterface);
+    for (const t of i.trackInterface) links.add(t.name);
+  }
+  for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);
+  const lastLink = new Map<string, boolean>();
+  const pollLinks = (): void => {
+    for (const n of links) {
+      const up = env.linkUp(n);
+      if (lastLink.get(n) === up) continue;
+      if (lastLink.has(n)) env.log(up ? 'info' : 'warn', `Netlink reports ${n} ${up ? 'up' : 'down'}`);
+      lastLink.set(n, up);
+      engine.setTracked('interface', n, up);
+    }
+  };
+  pollLinks();
+  every(now + (env.linkPollUs ?? 200_000), env.linkPollUs ?? 200_000, pollLinks);
+
+  // track_files that an instance or a sync group tracks.
+  const trackedFiles = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackFile), ...cfg.syncGroups.flatMap((g) => g.trackFile)].map((t) => t.name));
+  const files = cfg.trackFiles.filter((f) => trackedFiles.has(f.name) && f.file);
+  const pollFiles = (): void => {
+    for (const f of files) engine.setTrackedValue(f.name, env.readFile(f));
+  };
+  pollFiles();
+  if (files.length) every(now + (env.filePollUs ?? 500_000), env.filePollUs ?? 500_000, pollFiles);
+
+  // vrrp_scripts: the first run at once, then one per interval after the previous one ended.
+  const trackedScripts = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript), ...cfg.syncGroups.flatMap((g) => g.trackScript)].map((t) => t.name));
+  for (const s of cfg.vrrpScripts) {
+    if (!trackedScripts.has(s.name) || !s.script) continue;
+    const rf = new RiseFall(s.rise, s.fall, s.initFail);
+    if (s.initFail) engine.setTracked('script', s.name, false);
+    const apply = (r: ScriptOutcome): void => {
+      if (stopped) return;
+      if (!r.ok) env.log('warn', `VRRP_Script(${s.name}) failed (${r.why ?? 'failed'})`);
+      if (rf.result(r.ok)) {
+        env.log('info', `VRRP_Script(${s.name}) ${rf.up ? 'succeeded' : 'failed'}`);
+        engine.setTracked('script', s.name, rf.up);
+      }
+    };
+    every(now, s.interval * 1_000_000, () => {
+      const r = env.runScript(s);
+      if (r instanceof Promise) return r.then(apply);
+      apply(r);
+    });
+  }
+
+  return () => {
+    stopped = true;
+    for (const h of timers) env.clock.clearTimer(h);
+    timers.clear();
+  };
+}
