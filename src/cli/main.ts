@@ -30,6 +30,7 @@ Usage:
   keepalived-ts keywords                      the keyword reference (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
   keepalived-ts ipvsadm -Ln                   the running daemon's virtual servers, as ipvsadm lists them
+  keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
   keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon in the foreground (-P VRRP only, -C checkers only)
 
 keepalived options:
@@ -40,6 +41,7 @@ export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'lint') return lintCommand(rest);
   if (cmd === 'keywords') return keywordsCommand(rest);
+  if (cmd === 'lab') return import('./lab.js').then((m) => m.labCommand(rest));
   if (cmd === 'ipvsadm') return import('./ipvsadm.js').then((m) => m.ipvsadmCommand(rest));
   if (cmd === 'rules') { process.stdout.write(renderRuleReference()); return 0; }
   const args = parseArgs(argv, DAEMON_OPTIONS);

@@ -1,0 +1,76 @@
+// `keepalived-ts lab SCENARIO.yaml`: run a director pair's real configs through a scenario of
+// faults (simulated, or in network namespaces) and judge its expectations. Exit 0 when all pass.
+import { writeFileSync } from 'node:fs';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { finish } from '../lab/expect.js';
+import { loadScenario } from '../lab/load.js';
+import { renderHtml } from '../lab/report-html.js';
+import { renderTimeline } from '../lab/report-text.js';
+import type { LabResult, LabRun } from '../lab/result.js';
+import type { Scenario } from '../lab/scenario.js';
+import { runSim } from '../lab/sim.js';
+import { optionHelp, parseArgs, type OptionSpec } from './args.js';
+
+const LAB_OPTIONS: OptionSpec[] = [
+  { long: 'backend', short: 'b', value: 'required', help: 'sim (default: in-process, virtual time) or netns (network namespaces, needs root)' },
+  { long: 'report', value: 'required', help: 'Also write the run as an HTML report to this file' },
+  { long: 'json', value: 'none', help: 'Print the result as JSON instead of the timeline' },
+  { long: 'help', short: 'h', value: 'none', help: 'Display this help message' },
+];
+
+export const LAB_USAGE = `Usage: keepalived-ts lab SCENARIO.yaml [--backend sim|netns] [--report FILE.html] [--json]
+
+${optionHelp(LAB_OPTIONS)}
+Exit status: 0 every expectation passed, 1 one failed or the scenario has errors, 2 bad usage or
+the backend cannot run here.
+`;
+
+async function runBackend(backend: string, scenario: Scenario): Promise<LabRun> {
+  if (backend === 'netns') {
+    const { runNetns } = await import('../lab/netns.js');
+    return runNetns(scenario, { log: (line) => process.stderr.write(`${line}\n`) });
+  }
+  return runSim(scenario);
+}
+
+/** One line per failed expectation, in the diagnostics' FILE:LINE:COL form so editors can jump. */
+export function failureLines(result: LabResult): string[] {
+  return result.expectations.filter((v) => !v.passed).map((v) => `${v.where}: expectation failed: ${v.text}: ${v.why}`);
+}
+
+export async function labCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, LAB_OPTIONS);
+  if (args.options.has('help')) {
+    process.stdout.write(LAB_USAGE);
+    return 0;
+  }
+  const backend = args.options.get('backend') ?? 'sim';
+  const problem = args.errors[0] ?? (args.positionals.length !== 1 ? 'give one scenario file' : backend !== 'sim' && backend !== 'netns' ? `--backend must be sim or netns, not '${String(backend)}'` : undefined);
+  if (problem) {
+    process.stderr.write(`keepalived-ts lab: ${problem}\n${LAB_USAGE}`);
+    return 2;
+  }
+  const loaded = loadScenario(args.positionals[0]);
+  for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (!loaded.scenario) return 1;
+
+  let run: LabRun;
+  try {
+    run = await runBackend(backend as string, loaded.scenario);
+  } catch (e) {
+    process.stderr.write(`keepalived-ts lab: the ${String(backend)} backend cannot run: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const result = finish(loaded.scenario, run);
+  const json = args.options.has('json');
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(renderTimeline(result, { color: process.stdout.isTTY, width: process.stdout.columns }));
+  const report = args.options.get('report');
+  if (typeof report === 'string') {
+    writeFileSync(report, renderHtml(result));
+    process.stderr.write(`report written to ${report}\n`);
+  }
+  const failures = failureLines(result);
+  for (const line of failures) (json ? process.stderr : process.stdout).write(`${line}\n`);
+  return result.passed ? 0 : 1;
+}
