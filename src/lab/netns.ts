@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import type { Fault, LabNode, Micros, Scenario, Segment } from './scenario.js';
-import type { LabFaultRecord, LabRun, LabState, LabTransition } from './result.js';
+import { emptyRun, type LabFaultRecord, type LabRun, type LabState, type LabTransition } from './result.js';
 import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability, poll, run, runOk, type OutputLine, type Proc } from './netns-host.js';
 import { labConfig, type LabConfig } from './netns-config.js';
 import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './netns-scripts.js';
@@ -163,22 +163,7 @@ class NetnsLab {
     private readonly daemonBin: string | undefined,
   ) {
     this.log = opts.log ?? (() => undefined);
-    this.out = {
-      scenario: scenario.name,
-      file: scenario.file,
-      backend: 'netns',
-      seed: scenario.seed,
-      duration: scenario.duration,
-      wallMs: 0,
-      nodes: [],
-      transitions: [],
-      faults: [],
-      notifies: [],
-      requests: [],
-      servers: [],
-      vips: [],
-      priorities: [],
-    };
+    this.out = emptyRun(scenario, 'netns');
   }
 
   /** µs from the scenario's zero. */

@@ -11,7 +11,7 @@ import { seededUnit } from '../core/random.js';
 import type { CheckJob } from '../check/pool.js';
 import type { ProbeResult } from '../check/probes.js';
 import { Balancer } from '../lvs/balancer.js';
-import type { LabRun } from './result.js';
+import { emptyRun, type LabRun } from './result.js';
 import type { Fault, LabClient, Micros, Scenario } from './scenario.js';
 import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './sim-node.js';
 import { SteppedClock } from './stepped-clock.js';
@@ -66,21 +66,7 @@ class Sim {
       this.configs.set(n.name, [loaded.config]);
     }
     for (const rs of sc.realServers) this.serverUp.set(rs.name, rs.up);
-    this.record = {
-      scenario: sc.name,
-      file: sc.file,
-      backend: 'sim',
-      seed: sc.seed,
-      duration: sc.duration,
-      nodes: [],
-      transitions: [],
-      faults: [],
-      notifies: [],
-      requests: [],
-      servers: [],
-      vips: [],
-      priorities: [],
-    };
+    this.record = emptyRun(sc, 'sim');
     this.lab = buildSimLab(
       {
         seed: sc.seed,

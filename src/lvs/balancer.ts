@@ -281,10 +281,22 @@ export class Balancer {
     });
   }
 
-  private async listen(s: Service): Promise<void> {
-    if (!s.plane) return;
-    const at = await s.plane.listen();
-    this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+  private async listen(s: Service, retrying = false): Promise<void> {
+    const plane = s.plane;
+    if (!plane) return;
+    try {
+      const at = await plane.listen();
+      this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+    } catch (e) {
+      // On the BACKUP director the VIP is not here yet: listen once VRRP brings it (checked every
+      // second), so the checkers run meanwhile and a failover serves at once. Other errors
+      // (the port taken) are the operator's to fix.
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw e;
+      if (!retrying) this.env.log?.('info', `virtual server ${serviceKey(s.vs)}: the address is not on this host yet; listening once it is (or set net.ipv4.ip_nonlocal_bind=1)`);
+      this.env.clock.setTimer(this.env.clock.now() + 1_000_000, () => {
+        if (this.started && s.plane === plane && this.services.includes(s)) void this.listen(s, true).catch((err: Error) => this.env.log?.('warn', `virtual server ${serviceKey(s.vs)}: ${err.message}`));
+      });
+    }
   }
 
   /** Removed by a reload: no new clients; connections in progress go on until they close. */
