@@ -174,6 +174,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ? new Balancer(first.config, {
         clock,
         dataPlane,
+        // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
+        forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
         probe: makeProbe(checkRunner, (user) => {
           const id = scriptIdentity(users, user ?? {}, gen.config.globalDefs);
           return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };

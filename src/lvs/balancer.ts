@@ -19,7 +19,7 @@ import { effectiveTiming } from '../config/keywords/checkers.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
-import { TcpForwarder, type Target } from './forwarder.js';
+import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
 import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
 import { addServerLine, addServiceLine, sorryServerAsReal } from './ipvsadm.js';
 import { KernelPlane } from './ipvs-kernel.js';
@@ -43,6 +43,8 @@ export interface BalancerEnv {
   udpTimeoutMs?: number;
   /** At most this many UDP flows per service; datagrams that would open more are dropped. */
   udpMaxFlows?: number;
+  /** How the TCP forwarder moves bytes: libuv handles (default where Node has them) or net.Socket. */
+  forwarderIo?: ForwarderIo;
   /** Probes in flight at once, over all real servers (default 256). */
   maxProbesInFlight?: number;
 }
@@ -273,6 +275,7 @@ export class Balancer {
       host: address,
       port,
       pick,
+      io: this.env.forwarderIo,
       // Read at each connection, so a reload's connect_timeout applies at once.
       get connectTimeoutMs() {
         return (s.vs.connectTimeout ?? 5) * 1000;

@@ -1,8 +1,10 @@
 // Forwarder benchmark: keepalived-ts's embedded TCP forwarder against HAProxy 2.6 in TCP mode,
 // round robin over the same three loopback HTTP backends, measured in the same run with wrk:
-// new connections per second (Connection: close) and bulk throughput (1 MiB responses).
+// new connections per second (Connection: close) and bulk throughput (1 MiB responses). On a
+// small machine wrk and the backends share the CPUs with the proxy, so the rate depends on what
+// each connection costs all three: the CPU each used per 1,000 connections is printed too.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +23,32 @@ function startProc(cmd, args) {
   return p;
 }
 
+/** CPU seconds (user + system) a process and its children (worker processes) have used. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const own = (Number(stat[11]) + Number(stat[12])) / 100;
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return own + kids.reduce((a, k) => a + cpuSeconds(Number(k)), 0);
+}
+
 function wrk(url, extra) {
-  const out = execFileSync('wrk', ['-t2', '-c32', `-d${SECONDS}s`, '--latency', ...extra, url], { encoding: 'utf8' });
+  // bash's `times` gives the CPU wrk used (its second line: children's user and system time).
+  const out = execFileSync('bash', ['-c', 'wrk "$@" && times', 'wrk', '-t2', '-c32', `-d${SECONDS}s`, '--latency', ...extra, url], { encoding: 'utf8' });
+  const t = [...out.trim().split('\n').at(-1).matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const tm = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(out);
   const mult = { B: 1 / 2 ** 20, KB: 1 / 1024, MB: 1, GB: 1024 }[tm?.[2] ?? 'MB'] ?? 1;
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out)?.[0] ?? 'none';
-  return { rps, mbps: Number(tm?.[1] ?? NaN) * mult, errors };
+  return { rps, requests, wrkCpu: t, mbps: Number(tm?.[1] ?? NaN) * mult, errors };
+}
+
+/** A wrk run with the CPU the proxy and the backends used meanwhile, per 1,000 requests. */
+function measured(url, extra, proxyPid, backendPid) {
+  const [p0, b0] = [cpuSeconds(proxyPid), cpuSeconds(backendPid)];
+  const r = wrk(url, extra);
+  const per = (s) => (1000 * s) / r.requests;
+  return { ...r, cpu: { proxy: per(cpuSeconds(proxyPid) - p0), backends: per(cpuSeconds(backendPid) - b0), wrk: per(r.wrkCpu) } };
 }
 
 export async function run() {
@@ -44,11 +65,24 @@ import { createServer } from 'node:http';
 const big = Buffer.alloc(1 << 20, 120);
 for (const p of process.argv.slice(2)) createServer((q, r) => { if (q.url === '/big') r.end(big); else r.end('ok\\n'); }).listen(Number(p), '127.0.0.1');
 `);
+  // argv: port, io ('handles' or 'streams'). Scheduling and counting as the Balancer does them:
+  // rr over the service's destinations, each connection counted on its destination and service.
+  const dist = (m) => JSON.stringify(join(ROOT, 'dist', m));
   writeFileSync(join(dir, 'forwarder.mjs'), `
-import { TcpForwarder } from ${JSON.stringify(join(ROOT, 'dist/lvs/forwarder.js'))};
-const bs = ${JSON.stringify(backends)}.map((port, i) => ({ id: String(i), host: '127.0.0.1', port, activeConns: 0, inactConns: 0, total: 0 }));
-let i = 0;
-await new TcpForwarder({ host: '127.0.0.1', port: ${base}, pick: () => bs[i++ % bs.length] }).listen();
+import { TcpForwarder } from ${dist('lvs/forwarder.js')};
+import { VirtualService } from ${dist('lvs/service.js')};
+import { Dest } from ${dist('lvs/dest.js')};
+import { Connection } from ${dist('lvs/connection.js')};
+import { RealClock } from ${dist('core/clock.js')};
+const port = Number(process.argv[2]);
+const svc = new VirtualService({ scheduler: 'rr' });
+for (const p of ${JSON.stringify(backends)}) svc.addDest(new Dest({ address: '127.0.0.1', port: p }));
+const clock = new RealClock();
+const pick = (c) => {
+  const { dest } = svc.schedule({ src: c.address, srcPort: c.port, dst: '127.0.0.1', dstPort: port }, clock.now());
+  return { host: dest.address, port: dest.port, conn: new Connection(dest, [dest.stats, svc.stats]) };
+};
+await new TcpForwarder({ host: '127.0.0.1', port, io: process.argv[3], pick }).listen();
 `);
   const haproxyCfg = (port, threads) => `
 global
@@ -68,19 +102,23 @@ ${backends.map((p, i) => `  server s${i} 127.0.0.1:${p}`).join('\n')}
 `;
   writeFileSync(join(dir, 'haproxy.cfg'), haproxyCfg(base + 10, 2));
   writeFileSync(join(dir, 'haproxy1.cfg'), haproxyCfg(base + 11, 1));
-  const procs = [startProc(process.execPath, [join(dir, 'backend.mjs'), ...backends.map(String)])];
-  procs.push(startProc(process.execPath, [join(dir, 'forwarder.mjs')]));
-  procs.push(startProc('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db']));
-  procs.push(startProc('haproxy', ['-f', join(dir, 'haproxy1.cfg'), '-db']));
+  const backend = startProc(process.execPath, [join(dir, 'backend.mjs'), ...backends.map(String)]);
+  // Our forwarder is one event loop (also with net.Socket streams, its fallback); HAProxy runs a
+  // thread per core (2 here), and also 1 for the per-core comparison.
+  const proxies = [
+    ['keepalived-ts forwarder', base, process.execPath, [join(dir, 'forwarder.mjs'), String(base), 'handles']],
+    ['haproxy 2.6 tcp, 2 threads', base + 10, 'haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db']],
+    ['haproxy 2.6 tcp, 1 thread', base + 11, 'haproxy', ['-f', join(dir, 'haproxy1.cfg'), '-db']],
+    ['keepalived-ts, streams io', base + 13, process.execPath, [join(dir, 'forwarder.mjs'), String(base + 13), 'streams']],
+  ].map(([name, port, cmd, args]) => ({ name, port, proc: startProc(cmd, args) }));
+  const procs = [backend, ...proxies.map((p) => p.proc)];
   try {
-    await sleep(800);
+    await sleep(1000);
     const rows = [];
-    // Our forwarder is one event loop; HAProxy runs a thread per core (2 here), and also 1 for
-    // the per-core comparison.
-    for (const [name, port] of [['keepalived-ts forwarder', base], ['haproxy 2.6 tcp, 2 threads', base + 10], ['haproxy 2.6 tcp, 1 thread', base + 11]]) {
-      const conns = wrk(`http://127.0.0.1:${port}/`, ['-H', 'Connection: close']);
+    for (const { name, port, proc } of proxies) {
+      const conns = measured(`http://127.0.0.1:${port}/`, ['-H', 'Connection: close'], proc.pid, backend.pid);
       const bulk = wrk(`http://127.0.0.1:${port}/big`, []);
-      rows.push({ name, connsPerSec: conns.rps, mbPerSec: bulk.mbps, errors: `${conns.errors} / ${bulk.errors}` });
+      rows.push({ name, connsPerSec: conns.rps, mbPerSec: bulk.mbps, errors: `${conns.errors} / ${bulk.errors}`, cpu: conns.cpu });
     }
     const [ours, haproxy, haproxy1] = rows;
     console.log(`\nForwarder: 3 loopback backends, round robin, wrk -t2 -c32 ${SECONDS}s per figure (new connection per request; 1 MiB bulk with keep-alive)`);
@@ -88,6 +126,9 @@ ${backends.map((p, i) => `  server s${i} 127.0.0.1:${p}`).join('\n')}
     for (const r of rows) console.log([r.name, r.connsPerSec.toFixed(0), r.mbPerSec.toFixed(0), r.errors].map((c, i) => String(c).padEnd(i ? 14 : 28)).join(''));
     console.log(`ratio keepalived-ts / haproxy (2 threads): connections ${(ours.connsPerSec / haproxy.connsPerSec).toFixed(2)}x, throughput ${(ours.mbPerSec / haproxy.mbPerSec).toFixed(2)}x (goal: connections >= 0.8x)`);
     console.log(`ratio keepalived-ts / haproxy (1 thread):  connections ${(ours.connsPerSec / haproxy1.connsPerSec).toFixed(2)}x, throughput ${(ours.mbPerSec / haproxy1.mbPerSec).toFixed(2)}x`);
+    console.log(`\nCPU seconds per 1,000 new connections (the conn/s runs; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+    console.log(['proxy', 'proxy', 'backends', 'wrk'].map((c, i) => c.padEnd(i ? 14 : 28)).join(''));
+    for (const r of rows) console.log([r.name, ...[r.cpu.proxy, r.cpu.backends, r.cpu.wrk].map((x) => x.toFixed(3))].map((c, i) => String(c).padEnd(i ? 14 : 28)).join(''));
     return { ours, haproxy, haproxy1 };
   } finally {
     for (const p of procs) p.kill('SIGKILL');

@@ -1,17 +1,23 @@
-// The embedded TCP forwarder with real HTTP servers on loopback.
+// The embedded TCP forwarder with real servers on loopback, both ways of moving bytes.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/lvs/connection.js';
 import { Dest } from '../../src/lvs/dest.js';
-import { TcpForwarder, type Target } from '../../src/lvs/forwarder.js';
+import { handlesAvailable, TcpForwarder, type ForwarderIo, type Target } from '../../src/lvs/forwarder.js';
+import { sleep, until } from './net-helpers.js';
 
-const servers: Server[] = [];
+const servers: { close(): void }[] = [];
 const start = (name: string) => new Promise<Server>((r) => {
   const s = createServer((_q, res) => res.end(name)).listen(0, '127.0.0.1', () => r(s));
   servers.push(s);
 });
-afterAll(() => servers.forEach((s) => s.close()));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  servers.forEach((s) => s.close());
+  children.forEach((c) => c.kill('SIGKILL'));
+});
 const fetchBody = (port: number) => new Promise<string>((resolve, reject) => {
   get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
     let b = '';
@@ -19,36 +25,124 @@ const fetchBody = (port: number) => new Promise<string>((resolve, reject) => {
     res.on('end', () => resolve(b));
   }).on('error', reject);
 });
-const dest = (s: Server, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
+const dest = (s: { address(): unknown }, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
 /** A target whose connection is counted on the destination, as the Balancer does. */
 const to = (d: Dest): Target => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats]) });
+const connected = (port: number, allowHalfOpen = false) => new Promise<Socket>((resolve, reject) => {
+  const s = connect({ host: '127.0.0.1', port, allowHalfOpen }, () => resolve(s)).once('error', reject);
+});
+/** A TCP server running `handle` on each connection. */
+const tcpServer = (handle: (s: Socket) => void) => new Promise<Server>((r) => {
+  const s = createTcpServer({ allowHalfOpen: true }, handle).listen(0, '127.0.0.1', () => r(s as unknown as Server));
+  servers.push(s);
+});
 
-describe('TCP forwarder', () => {
+it('drives libuv handles by default on this Node', () => {
+  expect(handlesAvailable).toBe(true);
+  expect(new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined }).io).toBe('handles');
+});
+
+describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', (io) => {
   it('forwards each connection to the picked real server and counts connections', async () => {
     const ds = [dest(await start('A'), 'A'), dest(await start('B'), 'B'), dest(await start('C'), 'C')];
     let i = 0;
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => to(ds[i++ % ds.length]) });
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(ds[i++ % ds.length]) });
     const { port } = await fw.listen();
     const bodies: string[] = [];
     for (let k = 0; k < 9; k++) bodies.push(await fetchBody(port));
     expect(bodies.join('')).toBe('ABCABCABC');
     expect(ds.map((d) => d.stats.totals.conns)).toEqual([3, 3, 3]);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => fw.connections === 0);
     expect(ds.map((d) => d.activeConns + d.inactConns)).toEqual([0, 0, 0]);
     // Each response carries its one-letter body: the bytes back from each real server are equal and exact.
     expect(new Set(ds.map((d) => d.stats.totals.outbytes)).size).toBe(1);
     expect(ds[0].stats.totals.inbytes).toBeGreaterThan(0);
     expect(fw.stats).toMatchObject({ accepted: 9, forwarded: 9, refused: 0 });
+    expect(fw.stats.bytesOut).toBe(3 * ds[0].stats.totals.outbytes);
+    await fw.close();
+  });
+
+  it('counts a connection active while established and closing once one side has finished', async () => {
+    let upstream: Socket | undefined;
+    const d = dest(await tcpServer((s) => (upstream = s.on('data', (b) => s.write(b)))), 'E');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const c = await connected((await fw.listen()).port, true);
+    await until(() => d.activeConns === 1, 2000, 'active');
+    c.write('ping');
+    await new Promise((r) => c.once('data', r));
+    upstream!.end();
+    await until(() => d.inactConns === 1 && d.activeConns === 0, 2000, 'closing');
+    c.end();
+    await until(() => fw.connections === 0 && d.inactConns === 0, 2000, 'closed');
+    fw.flush();
+    expect(d.stats.totals).toMatchObject({ inbytes: 4, outbytes: 4 });
+    await fw.close();
+  });
+
+  it('passes a half-close through: the client ends its request and still reads the answer', async () => {
+    // Answers only once the client has finished sending, as a FIN-delimited protocol does.
+    const d = dest(await tcpServer((s) => {
+      let got = '';
+      s.on('data', (b) => (got += b)).on('end', () => s.end(got.toUpperCase()));
+    }), 'H');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const c = await connected((await fw.listen()).port);
+    c.end('hello, ');
+    let answer = '';
+    c.on('data', (b) => (answer += b));
+    await new Promise((r) => c.once('end', r));
+    expect(answer).toBe('HELLO, ');
+    await until(() => fw.connections === 0);
+    await fw.close();
+  });
+
+  it('holds a bounded amount for a client that does not read, and loses nothing once it does', async () => {
+    const total = 256 << 20;
+    const chunk = Buffer.alloc(1 << 20, 7);
+    // The real server writes as fast as it is let (respecting its own backpressure).
+    const d = dest(await tcpServer((s) => {
+      let sent = 0;
+      const more = (): void => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!s.write(chunk)) return void s.once('drain', more);
+        }
+        s.end();
+      };
+      more();
+    }), 'B');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const c = await connected((await fw.listen()).port);
+    c.pause();
+    // Stalled: what the forwarder has read from the real server stops growing, far below the total.
+    let before = -1;
+    for (;;) {
+      await sleep(150);
+      fw.flush();
+      if (d.stats.totals.outbytes === before) break;
+      before = d.stats.totals.outbytes;
+    }
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(64 << 20);
+    let got = 0;
+    c.on('data', (b: Buffer) => (got += b.length));
+    c.resume();
+    await new Promise((r) => c.once('end', r));
+    expect(got).toBe(total);
+    c.destroy();
+    await until(() => fw.connections === 0);
+    expect(fw.stats.bytesOut).toBe(total);
     await fw.close();
   });
 
   it('uses the sorry server when no real server is available, and refuses without one', async () => {
     const sorry = dest(await start('SORRY'), 'S');
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined, sorry: { host: sorry.address, port: sorry.port } });
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => undefined, sorry: { host: sorry.address, port: sorry.port } });
     const { port } = await fw.listen();
     expect(await fetchBody(port)).toBe('SORRY');
+    expect(fw.stats).toMatchObject({ sorry: 1, forwarded: 0 });
     await fw.close();
-    const none = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => undefined });
+    const none = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => undefined });
     const p2 = (await none.listen()).port;
     await expect(fetchBody(p2)).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(none.stats.refused).toBe(1);
@@ -57,12 +151,72 @@ describe('TCP forwarder', () => {
 
   it('reports a real server that refuses, without crashing', async () => {
     const dead = new Dest({ address: '127.0.0.1', port: 1, id: 'D' });
-    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, pick: () => to(dead) });
+    const logs: string[] = [];
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(dead), log: (_l, m) => logs.push(m) });
     const { port } = await fw.listen();
     await expect(fetchBody(port)).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => fw.connections === 0);
     expect(fw.stats.backendErrors).toBe(1);
+    expect(logs).toEqual(['real server 127.0.0.1:1: ECONNREFUSED']);
     expect([dead.activeConns, dead.inactConns]).toEqual([0, 0]);
     await fw.close();
+  });
+
+  it('gives up on a real server that does not accept in time, and leaves established connections alone', async () => {
+    // A listener whose process is stopped with its accept queue full: SYNs to it go unanswered.
+    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.send(this.address().port) })"], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    children.push(child);
+    const stuckPort = await new Promise<number>((r) => child.once('message', (p) => r(Number(p))));
+    child.kill('SIGSTOP');
+    const fillers = [1, 2, 3].map(() => connect(stuckPort, '127.0.0.1'));
+    fillers.forEach((s) => s.on('error', () => {}));
+    await sleep(100);
+    const live = dest(await tcpServer((s) => s.on('data', (b) => s.write(b))), 'L');
+    const stuck = new Dest({ address: '127.0.0.1', port: stuckPort, id: 'X' });
+    const logs: string[] = [];
+    let target = live;
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, connectTimeoutMs: 300, pick: () => to(target), log: (_l, m) => logs.push(m) });
+    const { port } = await fw.listen();
+    const kept = await connected(port);
+    await until(() => live.activeConns === 1);
+    target = stuck;
+    const started = Date.now();
+    const cut = await connected(port);
+    await new Promise((r) => cut.once('close', r));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(fw.stats.backendErrors).toBe(1);
+    expect(logs).toEqual([`real server 127.0.0.1:${stuckPort}: did not accept within 300 ms`]);
+    expect([stuck.activeConns, stuck.inactConns]).toEqual([0, 0]);
+    // The first connection, older than the timeout, still carries data.
+    kept.write('still here');
+    expect(String(await new Promise((r) => kept.once('data', r)))).toBe('still here');
+    fillers.forEach((s) => s.destroy());
+    await fw.close(false);
+  });
+
+  it('closes the real server\'s side when the client resets, and stops counting the connection', async () => {
+    let upstreamEnded = false;
+    const d = dest(await tcpServer((s) => s.on('data', (b) => s.write(b)).on('error', () => {}).on('end', () => (upstreamEnded = true))), 'R');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const c = await connected((await fw.listen()).port);
+    c.write('x');
+    await new Promise((r) => c.once('data', r));
+    c.resetAndDestroy();
+    await until(() => upstreamEnded && fw.connections === 0, 2000, 'both sides closed');
+    expect([d.activeConns, d.inactConns]).toEqual([0, 0]);
+    expect(d.stats.totals).toMatchObject({ conns: 1, inbytes: 1, outbytes: 1 });
+    await fw.close();
+  });
+
+  it('close() without draining cuts the connections in progress', async () => {
+    const d = dest(await tcpServer((s) => s.on('data', (b) => s.write(b))), 'K');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const c = await connected((await fw.listen()).port);
+    await until(() => d.activeConns === 1);
+    const gone = new Promise((r) => c.once('close', r));
+    await fw.close(false);
+    await gone;
+    expect(fw.connections).toBe(0);
+    expect([d.activeConns, d.inactConns]).toEqual([0, 0]);
   });
 });
