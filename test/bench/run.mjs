@@ -4,9 +4,11 @@ import { run as forwarder } from './forwarder.bench.mjs';
 import { run as failover } from './failover.bench.mjs';
 import { run as scheduler } from './scheduler.bench.mjs';
 import { run as checkers } from './checkers.bench.mjs';
+import { run as lab } from './lab.bench.mjs';
 
 await parse();
 await failover();
 await forwarder();
 await scheduler();
 await checkers();
+await lab();
