@@ -13,7 +13,7 @@
 // 'kernel'` the same table is kept in kernel IPVS through ipvsadm (ipvs-kernel.ts), which then
 // carries the traffic and keeps its own counters.
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Config, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
+import type { Config, LvsMethod, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
 import { CheckerPool, type PoolEnv } from '../check/pool.js';
 import { effectiveTiming } from '../config/keywords/checkers.js';
 import { Connection } from './connection.js';
@@ -24,7 +24,7 @@ import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
 import { addServerLine, addServiceLine, sorryServerAsReal } from './ipvsadm.js';
 import { KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
-import type { ListedService } from './ipvsadm-list.js';
+import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
   clock: Clock;
@@ -81,6 +81,8 @@ export interface Service {
   plane?: DataPlane;
   /** keepalived's quorum: while lost, clients go to the sorry_server (or are refused). */
   quorumUp: boolean;
+  /** The sorry_server as a destination outside the scheduler: its connections are counted on it. */
+  sorry?: Dest;
 }
 
 const weightOf = (vs: VirtualServer, rs: RealServer): number => rs.weight ?? vs.weight;
@@ -144,7 +146,7 @@ export class Balancer {
     }
     const s = this.serviceOf(to);
     if (!s) throw new RangeError(`no virtual service ${serviceKey(to)}`);
-    return new Connection(undefined, [s.svc.stats], s.protocol);
+    return s.sorry ? new Connection(s.sorry, [s.sorry.stats, s.svc.stats], s.protocol) : new Connection(undefined, [s.svc.stats], s.protocol);
   }
 
   async start(): Promise<void> {
@@ -225,11 +227,14 @@ export class Balancer {
         ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
         stats: { ...s.svc.stats.totals },
         rate: s.svc.stats.rates,
-        servers: s.svc.dests.map((d) => {
-          const m = this.byDest.get(d)!.m;
-          const method = (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT';
-          return { address: d.address, port: d.port, family: d.family, method, weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns, stats: { ...d.stats.totals }, rate: d.stats.rates };
-        }),
+        servers: [
+          ...s.svc.dests.map((d) => {
+            const m = this.byDest.get(d)!.m;
+            return row(d, (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT');
+          }),
+          // keepalived puts the sorry server into IPVS while quorum is lost, so ipvsadm lists it.
+          ...(s.sorry && !s.quorumUp ? [row(s.sorry, (s.vs.sorryServerLvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT')] : []),
+        ],
       };
     });
   }
@@ -253,7 +258,7 @@ export class Balancer {
   }
 
   private open(vs: VirtualServer): Service {
-    const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true };
+    const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true, sorry: sorryDest(vs) };
     if ((this.env.dataPlane ?? 'forwarder') === 'forwarder') s.plane = this.dataPlane(s);
     this.services.push(s);
     this.byVs.set(vs, s);
@@ -321,6 +326,8 @@ export class Balancer {
     this.byVs.set(vs, s);
     const old = s.vs;
     s.vs = vs;
+    const sorry = sorryDest(vs);
+    if (sorry?.id !== s.sorry?.id) s.sorry = sorry;
     if (schedulerKey(old) !== schedulerKey(vs)) {
       const svc = newVirtualService(vs, s.svc);
       svc.setDests(s.svc.dests);
@@ -462,10 +469,18 @@ export class Balancer {
         s.svc.stats.sample(now);
         s.svc.tick(now);
         for (const m of s.members) m.dest.stats.sample(now);
+        s.sorry?.stats.sample(now);
       }
       this.scheduleSample();
     });
   }
+}
+
+const row = (d: Dest, method: LvsMethod['method']): ListedServer => ({ address: d.address, port: d.port, family: d.family, method, weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns, stats: { ...d.stats.totals }, rate: d.stats.rates });
+
+function sorryDest(vs: VirtualServer): Dest | undefined {
+  const sorry = vs.sorryServer;
+  return sorry && new Dest({ address: sorry.address, port: sorry.port ?? vs.port ?? 0, weight: 1 });
 }
 
 function newVirtualService(vs: VirtualServer, carry?: VirtualService): VirtualService {

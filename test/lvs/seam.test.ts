@@ -130,4 +130,18 @@ describe('reload without a data plane', () => {
     expect(lb.listing()[0].stats.conns).toBe(1);
     await lb.stop();
   });
+
+  it('lists the sorry server while quorum is lost, with the connections sent to it', () => {
+    const checked = `  real_server 10.0.0.2 80 {\n    weight 1\n    TCP_CHECK {\n    }\n  }`;
+    const lb = none(config(`  lvs_sched rr\n  alpha\n  sorry_server 10.9.9.9 8081\n${checked}`));
+    const r = lb.route(lb.services[0].vs, client);
+    expect(where(r)).toBe('sorry 10.9.9.9:8081');
+    const c = lb.connection(lb.services[0].vs);
+    c.phase('active');
+    const rows = lb.listing()[0].servers;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ address: '10.9.9.9', port: 8081, weight: 1, activeConns: 1, inactConns: 0 });
+    expect(rows[0].stats.conns).toBe(1);
+    expect(lb.listing()[0].stats.conns).toBe(1);
+  });
 });
