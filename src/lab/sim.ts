@@ -338,7 +338,7 @@ class Sim {
     const r = n.balancer.route(vs, { address, port });
     if (r.kind === 'refused') return { ok: false, reason: `${name}: ${r.reason}` };
     const [to, toPort] = r.kind === 'dest' ? [r.dest.address, r.dest.port] : [r.address, r.port];
-    const conn = n.balancer.connection(r.kind === 'dest' ? r.dest : vs);
+    const conn = (r.kind === 'dest' ? n.balancer.connection(r.dest, r.template) : n.balancer.connection(vs));
     const a = this.answer(name, to, toPort);
     // Requests are instant: the connection opens and closes at once (counted as IPVS would).
     if (a.ok) conn.phase('active');

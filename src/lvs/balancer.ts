@@ -24,6 +24,7 @@ import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
 import { addServerLine, addServiceLine, sorryServerAsReal } from './ipvsadm.js';
 import { KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
+import type { Template } from './persistence.js';
 import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
@@ -50,7 +51,8 @@ export interface BalancerEnv {
 }
 
 export type Route =
-  | { kind: 'dest'; dest: Dest; rs: RealServer }
+  /** `template`: the persistence template that chose the destination (persistence_timeout). */
+  | { kind: 'dest'; dest: Dest; rs: RealServer; template?: Template }
   | { kind: 'sorry'; address: string; port: number }
   | { kind: 'refused'; reason: string };
 
@@ -125,7 +127,7 @@ export class Balancer {
     if (s.quorumUp) {
       const got = s.svc.schedule({ src: client.address, srcPort: client.port, dst: s.vs.address!, dstPort: s.vs.port! }, this.env.clock.now());
       const owner = got && this.byDest.get(got.dest);
-      if (owner) return { kind: 'dest', dest: got.dest, rs: owner.m.rs };
+      if (owner) return { kind: 'dest', dest: got.dest, rs: owner.m.rs, ...(got.template ? { template: got.template } : {}) };
     }
     const sorry = s.vs.sorryServer;
     if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port ?? s.vs.port! };
@@ -138,11 +140,16 @@ export class Balancer {
    * then 'closed'; traffic() with its byte totals. It keeps counting after the destination leaves
    * the service, as IPVS does for connections in progress.
    */
-  connection(to: Dest | VirtualServer): Connection {
+  connection(to: Dest | VirtualServer, template?: Template): Connection {
     if (to instanceof Dest) {
       const owner = this.byDest.get(to);
       if (!owner) throw new RangeError(`${to.id} is not a destination of this balancer`);
-      return new Connection(to, [to.stats, owner.s.svc.stats], owner.s.protocol);
+      // IPVS: a template lives on while it controls connections, so a client keeps its real
+      // server for as long as any of its connections is open, even past persistence_timeout.
+      const table = template && owner.s.svc.persistence;
+      table?.hold(template!);
+      const release = table ? () => table.release(template!, this.env.clock.now()) : undefined;
+      return new Connection(to, [to.stats, owner.s.svc.stats], owner.s.protocol, release);
     }
     const s = this.serviceOf(to);
     if (!s) throw new RangeError(`no virtual service ${serviceKey(to)}`);
@@ -270,7 +277,7 @@ export class Balancer {
   private dataPlane(s: Service): DataPlane {
     const pick = (client: { address: string; port: number }): Target | undefined => {
       const r = this.route(s.vs, client);
-      if (r.kind === 'dest') return { host: r.dest.address, port: r.dest.port, conn: this.connection(r.dest) };
+      if (r.kind === 'dest') return { host: r.dest.address, port: r.dest.port, conn: this.connection(r.dest, r.template) };
       if (r.kind === 'sorry') return { host: r.address, port: r.port, sorry: true, conn: this.connection(s.vs) };
       return undefined;
     };

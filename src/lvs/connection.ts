@@ -35,6 +35,8 @@ export class Connection implements ConnReport {
     readonly dest: Dest | undefined,
     private readonly stats: readonly Stats[],
     private readonly protocol: 'TCP' | 'UDP' = 'TCP',
+    /** Called once, when the connection is closed (a persistence template lets go of it). */
+    private readonly onClosed?: () => void,
   ) {
     dest?.bindConn('inactive');
     for (const s of stats) s.add({ conns: 1 });
@@ -48,6 +50,7 @@ export class Connection implements ConnReport {
     const from = this.at;
     if (from === 'closed' || to === from) return;
     this.at = to;
+    if (to === 'closed') this.onClosed?.();
     if (!this.dest) return;
     const a = this.kind(from);
     const b = this.kind(to);

@@ -144,4 +144,31 @@ describe('reload without a data plane', () => {
     expect(rows[0].stats.conns).toBe(1);
     expect(lb.listing()[0].stats.conns).toBe(1);
   });
+
+  it('persistence: a template outlives persistence_timeout while it controls a connection', () => {
+    const clock = new VirtualClock();
+    const lb = none(config(`  lvs_sched rr\n  persistence_timeout 2\n${rs(1)}\n${rs(2)}`), clock);
+    const vs = lb.services[0].vs;
+    const first = lb.route(vs, client);
+    if (first.kind !== 'dest') throw new Error('no dest');
+    expect(first.template).toBeDefined();
+    const long = lb.connection(first.dest, first.template);
+    long.phase('active');
+    // Other clients advance rr until its next pick is the server our client does not have.
+    let n = 0;
+    const advanceRr = () => {
+      while (where(lb.route(vs, { address: `192.0.2.${100 + n++}`, port: 1 })) !== first.dest.address);
+    };
+    clock.advance(10_000_000);
+    lb.services[0].svc.tick(clock.now());
+    advanceRr();
+    expect(where(lb.route(vs, client))).toBe(first.dest.address);
+    // Closed: the template expires persistence_timeout after its last use, and rr decides again.
+    long.phase('closed');
+    clock.advance(10_000_000);
+    lb.services[0].svc.tick(clock.now());
+    advanceRr();
+    expect(where(lb.route(vs, client))).not.toBe(first.dest.address);
+    expect(lb.services[0].members.find((m) => m.dest === first.dest)!.dest.activeConns).toBe(0);
+  });
 });
