@@ -4,7 +4,7 @@
 // fetch, so a report from an untrusted scenario can be opened safely; every string from the
 // result goes through `esc`.
 import type { LabResult, LabState } from './result.js';
-import { buildLanes, clientSummaries, rangesText, secs, timeSpan } from './report-model.js';
+import { buildLanes, clientSummaries, duration, rangesText, secs, timeSpan } from './report-model.js';
 import { esc, requestsSvg, scale, STATE_COLOR, timelineSvg } from './report-chart.js';
 
 export function renderHtml(result: LabResult): string {
@@ -100,7 +100,7 @@ function expectationsTable(result: LabResult): string {
 
 function splitBrainTable(result: LabResult): string {
   const rows = result.splitBrains.map((s, i) => {
-    const len = s.end === null ? 'until the end' : secs(s.end - s.start);
+    const len = s.end === null ? 'until the end' : duration(s.end - s.start);
     return `<tr data-split-brain="${i}"><td>${esc(s.instance)}</td><td class="num">${s.vrid}</td><td>${s.nodes.map(esc).join(', ')}</td><td>${mono(secs(s.start))}</td><td>${s.end === null ? '—' : mono(secs(s.end))}</td><td>${mono(len)}</td></tr>`;
   });
   return table(['Instance', 'VRID', 'Masters', 'From', 'To', 'Lasted'], rows);

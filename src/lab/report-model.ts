@@ -106,6 +106,13 @@ export function secs(t: Micros, decimals = 3): string {
   return `${(t / 1e6).toFixed(decimals)}s`;
 }
 
+/** A duration as people read it: 3.609s, 250ms, 100µs (a preemption's overlap is µs long). */
+export function duration(us: Micros): string {
+  if (us >= 1e6) return secs(us);
+  if (us >= 1e3) return `${Math.round(us / 1e3)}ms`;
+  return `${Math.round(us)}µs`;
+}
+
 /** Split brain's end, an open one lasting to the end of the run. */
 export function splitEnd(s: { end: Micros | null }, span: Micros): Micros {
   return s.end ?? span;

@@ -4,7 +4,7 @@
 // duration: a column stands for span/barWidth of time and shows the state held longest in it.
 import type { LabResult, LabState } from './result.js';
 import type { Micros } from './scenario.js';
-import { buildLanes, clientSummaries, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './report-model.js';
+import { buildLanes, clientSummaries, duration, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './report-model.js';
 import { clean, fit, padTo, textWidth, wrap } from './report-term.js';
 
 export interface TimelineOptions {
@@ -107,7 +107,7 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
   if (result.splitBrains.length > 0) {
     out.push('', paint('1', 'Split brains'));
     for (const s of result.splitBrains) {
-      const end = s.end === null ? 'end of run (still split)' : `${secs(s.end)} (${secs(s.end - s.start)})`;
+      const end = s.end === null ? 'end of run (still split)' : `${secs(s.end)} (${duration(s.end - s.start)})`;
       out.push(...wrap(`  ${paint('1;31', '!')} ${clean(s.instance)} (VRID ${s.vrid}) ${s.nodes.map(clean).join(' + ')} from ${secs(s.start)} to ${end}`, width, 4));
     }
   }
