@@ -165,6 +165,8 @@ export class Balancer {
   }
 
   async stop(): Promise<void> {
+    // omega: shutting down takes every real server out, so say so as a failure would.
+    if (this.started) for (const s of this.services) if (s.vs.omega) this.omega(s);
     this.started = false;
     if (this.sampler) this.env.clock.clearTimer(this.sampler);
     for (const s of this.services) for (const m of s.members) m.checks.stop();
@@ -440,6 +442,12 @@ export class Balancer {
     if (keep && !inList) s.svc.addDest(m.dest);
     else if (!keep && inList) s.svc.removeDest(m.dest);
     void this.syncKernel();
+  }
+
+  /** keepalived's omega at shutdown: notify_down of each server in service, then quorum_down. */
+  private omega(s: Service): void {
+    for (const m of s.members) if (m.inService && m.rs.notifyDown) this.env.runScript?.(m.rs.notifyDown);
+    if (s.quorumUp && s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
   }
 
   /** Σ weight of the servers in service (keepalived's quorum weight). */

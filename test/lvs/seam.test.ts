@@ -171,4 +171,22 @@ describe('reload without a data plane', () => {
     expect(where(lb.route(vs, client))).not.toBe(first.dest.address);
     expect(lb.services[0].members.find((m) => m.dest === first.dest)!.dest.activeConns).toBe(0);
   });
+
+  it('omega: stopping runs notify_down of the servers in service, then quorum_down', async () => {
+    const ran: string[] = [];
+    const down = (n: number) => `  real_server 10.0.0.${n} 80 {\n    notify_down "/bin/rs${n}-down"\n  }`;
+    const make = (omega: string) =>
+      new Balancer(loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n${omega}  quorum_down "/bin/quorum-down"\n${down(1)}\n${down(2)}\n}\n`, 'k.conf').config, {
+        clock: new VirtualClock(), probe: () => Promise.reject(new Error('none')), random: () => 0, dataPlane: 'none',
+        runScript: (sc) => ran.push(sc.argv.join(' ')),
+      });
+    const plain = make('');
+    await plain.start();
+    await plain.stop();
+    expect(ran).toEqual([]);
+    const withOmega = make('  omega\n');
+    await withOmega.start();
+    await withOmega.stop();
+    expect(ran).toEqual(['/bin/rs1-down', '/bin/rs2-down', '/bin/quorum-down']);
+  });
 });
