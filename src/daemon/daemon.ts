@@ -168,6 +168,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
   // embedded forwarder everywhere else.
   const checkRunner = new ScriptRunner();
+  // notify_up/down, quorum_up/down running now: shutdown (omega) waits for them as for notifies.
+  const lvsScripts = new Set<Promise<unknown>>();
   const dataPlane = kernelHasIpvs() ? 'kernel' : 'forwarder';
   if (runLvs) log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
   const balancer = runLvs
@@ -186,7 +188,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         runScript: (script) => {
           const id = scriptIdentity(users, script, gen.config.globalDefs);
           if (!id.ok) log.error(id.error);
-          else void notifyRunner.run(script.argv, { timeoutMs: 0, uid: id.uid, gid: id.gid });
+          else {
+            const run = notifyRunner.run(script.argv, { timeoutMs: 0, uid: id.uid, gid: id.gid });
+            lvsScripts.add(run);
+            void run.finally(() => lvsScripts.delete(run));
+          }
         },
       })
     : undefined;
@@ -212,7 +218,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       await checkRunner.shutdown();
       ports.close();
       // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
-      await Promise.race([notifier.settled(), new Promise((r) => setTimeout(r, 1500))]);
+      await Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))]);
       await runner.shutdown();
       await notifyRunner.shutdown();
       for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) rmSync(f, { force: true });

@@ -167,4 +167,29 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     a.srv.close();
     b.srv.close();
   }, 20_000);
+
+  it('omega: SIGTERM runs notify_down of the servers in service before the daemon exits', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const { chmodSync, existsSync } = await import('node:fs');
+    const backend = createServer((_q, res) => res.end('b')).listen(0, '127.0.0.1');
+    await new Promise((r) => backend.once('listening', r));
+    const bport = (backend.address() as { port: number }).port;
+    const mark = join(dir, 'omega-ran');
+    const script = file('omega-down.sh', `#!/bin/sh\necho "$@" > ${mark}\n`);
+    chmodSync(script, 0o755);
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const p = file('omega.conf', `global_defs {\n enable_script_security\n script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n omega\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  notify_down "${script} down"\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-omega.sock') };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'omega.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    d.stdout.on('data', (c) => (out += c));
+    for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toMatch(/ready/);
+    expect(existsSync(mark)).toBe(false);
+    d.kill('SIGTERM');
+    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
+    expect(readFileSync(mark, 'utf8').trim()).toBe('down');
+    backend.close();
+  }, 20_000);
 });
