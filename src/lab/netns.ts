@@ -553,7 +553,7 @@ class NetnsLab {
       // A short wait, so that a reply means "answering now", not "within the next second".
       const pings = await Promise.all(vips.map((v) => this.host.exec(this.probes.get(v.segment)!, ['ping', '-c', '1', '-W', '0.5', '-n', '-q', v.address], { timeoutMs: 3000 })));
       if (!this.recording) break;
-      vips.forEach((v, i) => this.out.vips.push({ at: this.at(mono), address: v.address, segment: v.segment, reachable: pings[i].code === 0, holders: held.get(v.address) ?? [] }));
+      vips.forEach((v, i) => this.out.vips.push({ at: this.at(mono), address: v.address, segment: v.segment, reachable: pings[i].code === 0, holders: [...(held.get(v.address) ?? [])].sort() }));
       const next = this.t0 + (tick + 1) * 1000 - performance.now();
       if (next > 0) await new Promise((r) => setTimeout(r, next));
     }

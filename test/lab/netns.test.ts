@@ -199,9 +199,9 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       pair(),
       [
         { at: 5 * S, kind: 'partition', segment: 'lan', groups: [['lb1'], ['lb2']] },
-        { at: 10 * S, kind: 'heal', segment: 'lan' },
+        { at: 13 * S, kind: 'heal', segment: 'lan' },
       ],
-      12 * S,
+      15 * S,
     );
     const { run } = await runClean(s);
     const ts = run.transitions;
@@ -209,18 +209,22 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     const split = firstTo(ts, 'lb2', 'MASTER', run.faults[0].at);
     expect(split).toBeDefined();
     expect(split!.at).toBeLessThan(run.faults[1].at);
-    expect(stateAt(ts, 'lb1', 9.9 * S)).toBe('MASTER');
-    expect(stateAt(ts, 'lb2', 9.9 * S)).toBe('MASTER');
+    expect(stateAt(ts, 'lb1', 12.9 * S)).toBe('MASTER');
+    expect(stateAt(ts, 'lb2', 12.9 * S)).toBe('MASTER');
     // The groups are cut off from each other, not from the rest of the segment (the VIP probe).
-    const during = run.vips.filter((v) => v.at > split!.at + 0.2 * S && v.at < run.faults[1].at);
-    expect(during.length).toBeGreaterThan(0);
-    expect(during.every((v) => v.reachable && v.holders.join() === 'lb1,lb2')).toBe(true);
+    // From a second after the split (lb2's `ip addr add` follows its transition), both hold the
+    // VIP. Both also answer ARP for it, so one ping may be lost while the prober's entry flips:
+    // most samples, not every one, must get an answer.
+    const during = run.vips.filter((v) => v.at > split!.at + S && v.at < run.faults[1].at);
+    expect(during.length).toBeGreaterThan(1);
+    expect(during.map((v) => v.holders.join())).toEqual(during.map(() => 'lb1,lb2'));
+    expect(during.filter((v) => v.reachable).length).toBeGreaterThanOrEqual(during.length - 1);
     // Healed: lb2 hears the higher priority and steps down.
     const back = firstTo(ts, 'lb2', 'BACKUP', run.faults[1].at);
     expect(back).toBeDefined();
     expect(back!.at - run.faults[1].at).toBeLessThan(1.5 * S);
-    expect(stateAt(ts, 'lb1', 12 * S)).toBe('MASTER');
-    expect(stateAt(ts, 'lb2', 12 * S)).toBe('BACKUP');
+    expect(stateAt(ts, 'lb1', 15 * S)).toBe('MASTER');
+    expect(stateAt(ts, 'lb2', 15 * S)).toBe('BACKUP');
   }, 40_000);
 
   it('a tracked script that fails moves mastership', async () => {
@@ -338,7 +342,8 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     for (const r of run.requests) expect(Object.values(r.failures!).reduce((a, b) => a + b, 0)).toBe(r.failed);
     const reasons = new Set(run.requests.filter((r) => r.second >= 8).flatMap((r) => Object.keys(r.failures!)));
     expect([...reasons].every((x) => /^connect ECONNREFUSED 10\.77\.1\.100:80$|^no answer within 800 ms$/.test(x))).toBe(true);
-    const after = Math.ceil(takeover.at / S) + 1;
+    // From the second after next on (the client's ARP entry follows lb2's gratuitous ARPs).
+    const after = Math.ceil(takeover.at / S) + 2;
     expect(run.requests.filter((r) => r.second >= after && r.second < 14).every((r) => r.ok === 5 && r.failed === 0)).toBe(true);
   }, 40_000);
 
