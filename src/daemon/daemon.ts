@@ -171,9 +171,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // notify_up/down, quorum_up/down running now: shutdown (omega) waits for them as for notifies.
   const lvsScripts = new Set<Promise<unknown>>();
   const dataPlane = kernelHasIpvs() ? 'kernel' : 'forwarder';
-  if (runLvs) log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
-  const balancer = runLvs
-    ? new Balancer(first.config, {
+  const newBalancer = (cfg: Config): Balancer => {
+    log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
+    return new Balancer(cfg, {
         clock,
         dataPlane,
         // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
@@ -194,15 +194,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
             void run.finally(() => lvsScripts.delete(run));
           }
         },
-      })
-    : undefined;
-  if (balancer) {
+      });
+  };
+  const startBalancer = async (b: Balancer): Promise<void> => {
     try {
-      await balancer.start();
+      await b.start();
     } catch (e) {
       log.error(`cannot start the load balancer: ${(e as Error).message}`);
     }
-  }
+  };
+  let balancer = runLvs ? newBalancer(first.config) : undefined;
+  if (balancer) await startBalancer(balancer);
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] });
   control.on('error', (e) => log.warn(`control socket ${controlPath()}: ${e.message}`));
 
@@ -238,7 +240,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
       log.info('Reloading');
       if (balancer) void balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
-      else if (!opts.vrrpOnly && next.config.virtualServers.length) log.warn('virtual_server blocks added by a reload need a restart: the load balancer was not started with this daemon');
+      else if (!opts.vrrpOnly && next.config.virtualServers.length) {
+        // The first virtual_server blocks arrive with this reload: the load balancer starts now.
+        balancer = newBalancer(next.config);
+        void startBalancer(balancer);
+      }
       const old = gen;
       gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, old);
       void old.stop(gen).then(() => {

@@ -192,4 +192,31 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     expect(readFileSync(mark, 'utf8').trim()).toBe('down');
     backend.close();
   }, 20_000);
+
+  it('SIGHUP with the first virtual_server blocks starts the load balancer', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const backend = createServer((_q, res) => res.end('late')).listen(0, '127.0.0.1');
+    await new Promise((r) => backend.once('listening', r));
+    const bport = (backend.address() as { port: number }).port;
+    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const p = file('late-lb.conf', 'global_defs {\n router_id late\n}\n');
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-late.sock') };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'late.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    d.stdout.on('data', (c) => (out += c));
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 50 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(re);
+    };
+    await waitFor(/0 virtual server\(s\)/);
+    writeFileSync(p, `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
+    d.kill('SIGHUP');
+    await waitFor(new RegExp(`virtual server TCP 127\\.0\\.0\\.1:${vsPort} ready`));
+    const list = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env });
+    expect(list.stdout).toContain(`  -> 127.0.0.1:${bport}`);
+    d.kill('SIGTERM');
+    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
+    backend.close();
+  }, 20_000);
 });
