@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import { loadConfig, loadConfigText, type Config } from '../config/index.js';
-import type { VrrpInstance } from '../config/model/index.js';
+import { interfaceOf } from '../vrrp/from-config.js';
 import type { Fields, YMap } from './fields.js';
 import type { LabNode } from './scenario.js';
 import type { Y } from './yaml-tree.js';
@@ -90,11 +90,6 @@ function loadInline(text: string, y: Y, file: string, node: string, configId: st
     return m;
   };
   return { ...loaded, diagnostics: loaded.diagnostics.map(moved) };
-}
-
-/** The interface an instance runs on: its own, or global_defs default_interface. */
-export function interfaceOf(inst: VrrpInstance, config: Config): string {
-  return inst.interface ?? config.globalDefs.defaultInterface;
 }
 
 /** Interfaces a node's config uses: instances' first (in order), then tracked ones. */

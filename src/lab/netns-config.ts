@@ -9,6 +9,7 @@
 // Edits are made on the text at the spans the parser reports, so everything else (comments,
 // @conditionals, layout) stays as written and both daemons read the same file.
 import { loadConfigText } from '../config/index.js';
+import { interfaceOf } from '../vrrp/from-config.js';
 import type { Config } from '../config/index.js';
 import type { Span } from '../config/diagnostics.js';
 
@@ -114,7 +115,7 @@ export function labConfig(text: string, file: string, opts: { dir: string; notif
     instances: config.vrrpInstances.map((i) => ({
       name: i.name,
       vrid: i.virtualRouterId ?? 0,
-      interface: i.interface ?? '',
+      interface: interfaceOf(i, config),
       priority: i.priority,
       vips: i.virtualIpaddress.filter((a) => a.family === 4).map((a) => a.address),
     })),

@@ -16,7 +16,7 @@ import type { Fault, LabClient, Micros, Scenario } from './scenario.js';
 import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './sim-node.js';
 import { SteppedClock } from './stepped-clock.js';
 import { faultText } from './fault-text.js';
-import { interfaceOf } from './load-nodes.js';
+import { interfaceOf } from '../vrrp/from-config.js';
 
 /** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
 export function loadNodeConfig(node: string, ref: { file: string; text?: string }, configId?: string): LoadResult {

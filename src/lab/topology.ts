@@ -5,7 +5,8 @@
 import { isIP } from 'node:net';
 import type { Span } from '../config/diagnostics.js';
 import type { Fields, YMap } from './fields.js';
-import { interfaceOf, interfacesOf, type NodeFacts } from './load-nodes.js';
+import { interfaceOf } from '../vrrp/from-config.js';
+import { interfacesOf, type NodeFacts } from './load-nodes.js';
 import type { LabClient, LabRealServer, Segment } from './scenario.js';
 import type { Y } from './yaml-tree.js';
 

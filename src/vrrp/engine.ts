@@ -5,7 +5,7 @@
 // simulated segment.
 import type { Clock } from '../core/clock.js';
 import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
-import { runnerConfig } from './from-config.js';
+import { interfaceOf, runnerConfig } from './from-config.js';
 import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
 import { effectivePriority, trackersOf, type Tracker } from './priority.js';
@@ -63,7 +63,7 @@ export class VrrpEngine {
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
     for (const inst of config.vrrpInstances) {
-      const ifname = inst.interface ?? config.globalDefs.defaultInterface;
+      const ifname = interfaceOf(inst, config);
       const family = inst.virtualIpaddress[0]?.family ?? 4;
       let port = ports.get(ifname);
       if (!port) {

@@ -4,6 +4,11 @@ import type { RunnerConfig } from './instance.js';
 import { AUTH_AH, AUTH_NONE, AUTH_PASS } from './packet.js';
 import { US_PER_SEC } from './timers.js';
 
+/** The interface an instance runs on: its own, or global_defs default_interface. */
+export function interfaceOf(inst: VrrpInstance, cfg: Config): string {
+  return inst.interface ?? cfg.globalDefs.defaultInterface;
+}
+
 export function runnerConfig(inst: VrrpInstance, cfg: Config, primaryAddress: string): RunnerConfig {
   const family = inst.virtualIpaddress[0]?.family ?? 4;
   const auth = inst.authentication?.authType;

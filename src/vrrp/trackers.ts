@@ -6,6 +6,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
 import type { VrrpEngine } from './engine.js';
+import { interfaceOf } from './from-config.js';
 import { RiseFall } from './rise-fall.js';
 
 export interface ScriptOutcome {
@@ -51,7 +52,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   // Interfaces: the instances' own and every track_interface.
   const links = new Set<string>();
   for (const i of cfg.vrrpInstances) {
-    links.add(i.interface ?? cfg.globalDefs.defaultInterface);
+    links.add(interfaceOf(i, cfg));
     for (const t of i.trackInterface) links.add(t.name);
   }
   for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);
