@@ -146,11 +146,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // take the slots of the vrrp_script checks.
   const notifyRunner = new ScriptRunner();
   const users = readUserDb();
+  // Who a notify, MISC_CHECK or notify_up/down script runs as: its own user, else script_user,
+  // under the running configuration's global_defs.
+  const identity = (who: { user?: string; group?: string } = {}): { uid?: number; gid?: number } | { error: string } => {
+    const id = scriptIdentity(users, who, gen.config.globalDefs);
+    return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
+  };
   const notifier = new Notifier(notifyRunner, {
-    identity: (script) => {
-      const id = scriptIdentity(users, script, gen.config.globalDefs);
-      return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
-    },
+    identity,
     onResult: (rec) => {
       const r = rec.result;
       if (r && (r.error || r.code !== 0)) log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
@@ -174,27 +177,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const newBalancer = (cfg: Config): Balancer => {
     log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
     return new Balancer(cfg, {
-        clock,
-        dataPlane,
-        // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
-        forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
-        probe: makeProbe(checkRunner, (user) => {
-          const id = scriptIdentity(users, user ?? {}, gen.config.globalDefs);
-          return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
-        }),
-        random: Math.random,
-        log: (l, m) => log[l]({ lvs: true }, m),
-        // notify_up/down and quorum_up/down: configured arguments only, as their own user.
-        runScript: (script) => {
-          const id = scriptIdentity(users, script, gen.config.globalDefs);
-          if (!id.ok) log.error(id.error);
-          else {
-            const run = notifyRunner.run(script.argv, { timeoutMs: 0, uid: id.uid, gid: id.gid });
-            lvsScripts.add(run);
-            void run.finally(() => lvsScripts.delete(run));
-          }
-        },
-      });
+      clock,
+      dataPlane,
+      // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
+      forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
+      probe: makeProbe(checkRunner, identity),
+      random: Math.random,
+      log: (l, m) => log[l]({ lvs: true }, m),
+      // notify_up/down and quorum_up/down: configured arguments only, as their own user.
+      runScript: (script) => {
+        const id = identity(script);
+        if ('error' in id) return void log.error(id.error);
+        const run = notifyRunner.run(script.argv, { timeoutMs: 0, ...id });
+        lvsScripts.add(run);
+        void run.finally(() => lvsScripts.delete(run));
+      },
+    });
   };
   const startBalancer = async (b: Balancer): Promise<void> => {
     try {
