@@ -16,7 +16,7 @@ import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
 import { ScriptRunner } from './script-runner.js';
-import { readUserDb, scriptIdentity } from './users.js';
+import { identityFor, readUserDb, type UserDb } from './users.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
@@ -85,7 +85,7 @@ class Generation {
   /** Runners of the previous generation this one took over. */
   readonly adopted = new Set<VrrpRunner>();
 
-  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, previous?: Generation) {
+  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, private readonly users: UserDb, previous?: Generation) {
     this.engine = new VrrpEngine(config, {
       clock,
       port: (ifname) => ports.get(ifname),
@@ -108,12 +108,10 @@ class Generation {
 
   start(): void {
     const log = (level: 'info' | 'warn', msg: string): void => this.log[level](msg);
-    // vrrp_scripts run as script_user (or their own `user`), resolved once per configuration.
-    const id = scriptIdentity(readUserDb(), {}, this.config.globalDefs);
-    if (!id.ok) this.log.error(id.error);
-    const ids = id.ok ? { uid: id.uid, gid: id.gid } : {};
     initTrackFiles(this.config, log);
-    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, ids.uid, ids.gid), linkUp, readFile: readTrackFile })];
+    // vrrp_scripts run as their own `user`, else script_user, under this generation's global_defs.
+    const identity = identityFor(this.users, () => this.config.globalDefs);
+    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, identity), linkUp, readFile: readTrackFile })];
     this.engine.start();
   }
 
@@ -148,10 +146,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const users = readUserDb();
   // Who a notify, MISC_CHECK or notify_up/down script runs as: its own user, else script_user,
   // under the running configuration's global_defs.
-  const identity = (who: { user?: string; group?: string } = {}): { uid?: number; gid?: number } | { error: string } => {
-    const id = scriptIdentity(users, who, gen.config.globalDefs);
-    return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
-  };
+  const identity = identityFor(users, () => gen.config.globalDefs);
   const notifier = new Notifier(notifyRunner, {
     identity,
     onResult: (rec) => {
@@ -163,7 +158,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const ports = new Ports(log);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
-  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports);
+  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
@@ -244,7 +239,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         void startBalancer(balancer);
       }
       const old = gen;
-      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, old);
+      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, old);
       void old.stop(gen).then(() => {
         gen.start();
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

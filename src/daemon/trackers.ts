@@ -6,11 +6,17 @@ import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
 import { parseTrackValue } from '../check/probe-file.js';
 import type { ScriptOutcome } from '../vrrp/trackers.js';
 import type { ScriptRunner } from './script-runner.js';
+import type { RunAs } from './users.js';
 
-/** One vrrp_script run as the given user; its exit status decides. */
-export function scriptCheck(runner: ScriptRunner, uid?: number, gid?: number): (s: VrrpScript) => Promise<ScriptOutcome> {
+/**
+ * One vrrp_script run as its own `user`, else script_user (`identity`); its exit status decides.
+ * A user that cannot be resolved fails the check rather than running the script as us.
+ */
+export function scriptCheck(runner: ScriptRunner, identity: (user?: { user: string; group?: string }) => RunAs): (s: VrrpScript) => Promise<ScriptOutcome> {
   return async (s) => {
-    const r = await runner.run(s.script!.argv, { timeoutMs: (s.timeout ?? s.interval) * 1000, uid, gid });
+    const id = identity(s.user);
+    if ('error' in id) return { ok: false, why: id.error };
+    const r = await runner.run(s.script!.argv, { timeoutMs: (s.timeout ?? s.interval) * 1000, ...id });
     if (r.code === 0 && !r.timedOut) return { ok: true };
     return { ok: false, why: r.timedOut ? 'timed out' : r.error ? r.error : r.signal ? `killed by ${r.signal}` : `exited with status ${r.code}` };
   };

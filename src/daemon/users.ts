@@ -131,6 +131,17 @@ export function scriptIdentity(
   return defaultScriptUser(db, global, self);
 }
 
+/** What a script runner takes: uid/gid to run as, or why the script must not run. */
+export type RunAs = { uid?: number; gid?: number } | { error: string };
+
+/** scriptIdentity as runners want it, under the global_defs `global()` returns when asked. */
+export function identityFor(db: UserDb, global: () => Parameters<typeof scriptIdentity>[2]): (who?: { user?: string; group?: string }) => RunAs {
+  return (who = {}) => {
+    const id = scriptIdentity(db, who, global());
+    return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Script security
 
