@@ -37,16 +37,19 @@ export interface ListedService {
 
 const FORWARD: Record<LvsMethod['method'], string> = { NAT: 'Masq', DR: 'Route', TUN: 'Tunnel' };
 const hostPort = (address: string, port: number, family: 4 | 6): string => `${family === 6 ? `[${address}]` : address}:${port}`;
+const VERSION_LINE = 'IP Virtual Server version 1.2.1 (size=4096)';
+/** `TCP  10.0.0.1:80`: how every listing names a service. */
+const serviceName = (s: ListedService): string => `${s.protocol.padEnd(4)} ${hostPort(s.address, s.port, s.family)}`;
 
 export function renderIpvsadmList(services: readonly ListedService[]): string {
   const out = [
-    'IP Virtual Server version 1.2.1 (size=4096)',
+    VERSION_LINE,
     'Prot LocalAddress:Port Scheduler Flags',
     '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
   ];
   for (const s of services) {
     const flags = s.persistent !== undefined ? ` persistent ${s.persistent}` : '';
-    out.push(`${s.protocol.padEnd(4)} ${hostPort(s.address, s.port, s.family)} ${s.scheduler}${flags}`);
+    out.push(`${serviceName(s)} ${s.scheduler}${flags}`);
     for (const r of s.servers) {
       out.push(`  -> ${hostPort(r.address, r.port, r.family).padEnd(28)} ${FORWARD[r.method].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConns).padEnd(10)} ${r.inactConns}`);
     }
@@ -63,11 +66,12 @@ function largeNum(n: number, exact: boolean): string {
     const s = String(n);
     return s.padStart(s.length <= 8 ? 9 : s.length + 1);
   }
-  const units: [number, string][] = [[1e8, ''], [1e9, 'K'], [1e11, 'M'], [1e14, 'G']];
-  const div: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  const unit = units.find(([limit]) => n < limit)?.[1] ?? 'T';
-  return unit ? `${String(Math.floor(n / div[unit]!)).padStart(8)}${unit}` : String(n).padStart(9);
+  const [, unit, div] = LARGE.find(([limit]) => n < limit)!;
+  return unit ? `${String(Math.floor(n / div)).padStart(8)}${unit}` : String(n).padStart(9);
 }
+
+/** Below `limit`: shown divided by `div` with this unit. */
+const LARGE: [limit: number, unit: string, div: number][] = [[1e8, '', 1], [1e9, 'K', 1e3], [1e11, 'M', 1e6], [1e14, 'G', 1e9], [Infinity, 'T', 1e12]];
 
 const COLUMNS = {
   stats: { head: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], of: (x: ListedService | ListedServer) => [x.stats.conns, x.stats.inpkts, x.stats.outpkts, x.stats.inbytes, x.stats.outbytes] },
@@ -79,12 +83,12 @@ export function renderIpvsadmCounters(services: readonly ListedService[], kind: 
   const col = COLUMNS[kind];
   const nums = (x: ListedService | ListedServer): string => col.of(x).map((n) => largeNum(n, exact)).join('');
   const out = [
-    'IP Virtual Server version 1.2.1 (size=4096)',
+    VERSION_LINE,
     `${'Prot LocalAddress:Port'.padEnd(33)} ${col.head.map((h) => h.padStart(8)).join(' ')}`,
     '  -> RemoteAddress:Port',
   ];
   for (const s of services) {
-    out.push(`${`${s.protocol.padEnd(4)} ${hostPort(s.address, s.port, s.family)}`.padEnd(33)}${nums(s)}`);
+    out.push(`${serviceName(s).padEnd(33)}${nums(s)}`);
     for (const r of s.servers) out.push(`  -> ${hostPort(r.address, r.port, r.family).padEnd(28)}${nums(r)}`);
   }
   return out.join('\n') + '\n';
