@@ -1,9 +1,11 @@
 // The built CLI as users run it: a real process, real files, real exit codes.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { httpGet } from '../lvs/net-helpers.js';
 
 const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -86,137 +88,107 @@ describe('keepalived-ts CLI', () => {
 });
 
 describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)', () => {
-  it('serves a virtual server from a config, and stops cleanly on SIGTERM', async () => {
-    const { createServer } = await import('node:http');
-    const { spawn } = await import('node:child_process');
-    const backend = createServer((_q, res) => res.end('backend')).listen(0, '127.0.0.1');
-    await new Promise((r) => backend.once('listening', r));
-    const bport = (backend.address() as { port: number }).port;
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
-    const p = file('lb.conf', `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
-    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl.sock') };
-    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  /** A loopback HTTP server answering `body`. */
+  async function backend(body: string): Promise<{ port: number; close(): void }> {
+    const srv = createServer((_q, res) => res.end(body)).listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    return { port: (srv.address() as { port: number }).port, close: () => srv.close() };
+  }
+  /** A virtual server on 127.0.0.1:vsPort, rr over TCP_CHECKed real servers on these ports. */
+  const vsConf = (vsPort: number, ports: number[], extra = '') =>
+    `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n${extra} protocol TCP\n${ports.map((port) => ` real_server 127.0.0.1 ${port} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n`).join('')}}\n`;
+  const randomPort = () => 20000 + Math.floor(Math.random() * 20000);
+  /** `keepalived-ts -C` on a config, with its own control socket and pid file. */
+  function daemon(name: string, conf: string) {
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, `ctl-${name}.sock`) };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', conf, '-p', join(dir, `${name}.pid`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
-    d.stdout.on('data', (b) => (out += b));
-    for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toMatch(/virtual server TCP 127\.0\.0\.1:\d+ ready \(rr, 1 real server\(s\) in service\)/);
-    const body = await new Promise<string>((resolve, reject) => {
-      import('node:http').then(({ get }) => get({ host: '127.0.0.1', port: vsPort, agent: false }, (res) => {
-        let b = '';
-        res.on('data', (c) => (b += c));
-        res.on('end', () => resolve(b));
-      }).on('error', reject));
-    });
-    expect(body).toBe('backend');
+    d.stdout.on('data', (c) => (out += c));
+    return {
+      /** Wait up to 5 s for a log line matching `re`, and fail the test without one. */
+      async waitFor(re: RegExp): Promise<void> {
+        for (let i = 0; i < 50 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(out).toMatch(re);
+      },
+      ipvsadm: (...args: string[]) => spawnSync(process.execPath, [CLI, 'ipvsadm', ...args], { encoding: 'utf8', env }),
+      signal: (sig: NodeJS.Signals) => d.kill(sig),
+      /** SIGTERM; resolves to the exit code. */
+      stop: () => new Promise<number | null>((r) => { d.on('exit', r); d.kill('SIGTERM'); }),
+    };
+  }
+
+  it('serves a virtual server from a config, and stops cleanly on SIGTERM', async () => {
+    const rs = await backend('backend');
+    const vsPort = randomPort();
+    const d = daemon('lb', file('lb.conf', vsConf(vsPort, [rs.port])));
+    await d.waitFor(/virtual server TCP 127\.0\.0\.1:\d+ ready \(rr, 1 real server\(s\) in service\)/);
+    expect(await httpGet(vsPort)).toBe('backend');
     // The operator view, as ipvsadm prints it.
-    const list = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env });
+    const list = d.ipvsadm('-Ln');
     expect(list.status).toBe(0);
     expect(list.stdout).toContain('Prot LocalAddress:Port Scheduler Flags');
     expect(list.stdout).toContain(`TCP  127.0.0.1:${vsPort} rr`);
     // The finished request may still be closing (IPVS too counts closing connections as inactive).
-    expect(list.stdout).toMatch(new RegExp(`  -> 127\\.0\\.0\\.1:${bport} +Masq +1 +0 +[01]$`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`  -> 127\\.0\\.0\\.1:${rs.port} +Masq +1 +0 +[01]$`, 'm'));
     // --stats: the one connection and the bytes it carried, per service and per server.
-    const stats = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln', '--stats'], { encoding: 'utf8', env });
+    const stats = d.ipvsadm('-Ln', '--stats');
     expect(stats.status).toBe(0);
     expect(stats.stdout).toMatch(/^Prot LocalAddress:Port +Conns +InPkts +OutPkts +InBytes +OutBytes$/m);
-    const row = stats.stdout.split('\n').find((l) => l.startsWith(`  -> 127.0.0.1:${bport}`))!;
+    const row = stats.stdout.split('\n').find((l) => l.startsWith(`  -> 127.0.0.1:${rs.port}`))!;
     const [conns, , , inBytes, outBytes] = row.trim().split(/\s+/).slice(2).map(Number);
     expect(conns).toBe(1);
     expect(inBytes).toBeGreaterThan(40); // the GET request
     expect(outBytes).toBeGreaterThan(100); // headers + 'backend'
-    d.kill('SIGTERM');
-    const code = await new Promise((r) => d.on('exit', r));
-    expect(code).toBe(0);
-    backend.close();
+    expect(await d.stop()).toBe(0);
+    rs.close();
   }, 20_000);
 
   it('SIGHUP reloads the load balancer: a real server added appears, a broken config changes nothing', async () => {
-    const { createServer } = await import('node:http');
-    const { spawn } = await import('node:child_process');
-    const listen = async (body: string) => {
-      const srv = createServer((_q, res) => res.end(body)).listen(0, '127.0.0.1');
-      await new Promise((r) => srv.once('listening', r));
-      return { srv, port: (srv.address() as { port: number }).port };
-    };
-    const [a, b] = [await listen('a'), await listen('b')];
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
-    const rsBlock = (port: number) => ` real_server 127.0.0.1 ${port} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n`;
-    const conf = (ports: number[]) => `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n${ports.map(rsBlock).join('')}}\n`;
-    const p = file('reload-lb.conf', conf([a.port]));
-    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-reload.sock') };
-    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'reload-lb.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    d.stdout.on('data', (c) => (out += c));
-    const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 50 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(out).toMatch(re);
-    };
-    const servers = () => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env }).stdout.split('\n').filter((l) => l.startsWith('  -> 127.')).length;
-    await waitFor(/ready/);
+    const [a, b] = [await backend('a'), await backend('b')];
+    const vsPort = randomPort();
+    const p = file('reload-lb.conf', vsConf(vsPort, [a.port]));
+    const d = daemon('reload-lb', p);
+    const servers = () => d.ipvsadm('-Ln').stdout.split('\n').filter((l) => l.startsWith('  -> 127.')).length;
+    await d.waitFor(/ready/);
     expect(servers()).toBe(1);
-    writeFileSync(p, conf([a.port, b.port]));
-    d.kill('SIGHUP');
-    await waitFor(/Reload finished/);
+    writeFileSync(p, vsConf(vsPort, [a.port, b.port]));
+    d.signal('SIGHUP');
+    await d.waitFor(/Reload finished/);
     expect(servers()).toBe(2);
-    writeFileSync(p, conf([a.port]).replace('lvs_sched rr', 'lvs_sched rr\n bogus_keyword {'));
-    d.kill('SIGHUP');
-    await waitFor(/keeping the running configuration/);
+    writeFileSync(p, vsConf(vsPort, [a.port]).replace('lvs_sched rr', 'lvs_sched rr\n bogus_keyword {'));
+    d.signal('SIGHUP');
+    await d.waitFor(/keeping the running configuration/);
     expect(servers()).toBe(2);
-    d.kill('SIGTERM');
-    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
-    a.srv.close();
-    b.srv.close();
+    expect(await d.stop()).toBe(0);
+    a.close();
+    b.close();
   }, 20_000);
 
   it('omega: SIGTERM runs notify_down of the servers in service before the daemon exits', async () => {
-    const { createServer } = await import('node:http');
-    const { spawn } = await import('node:child_process');
-    const { chmodSync, existsSync } = await import('node:fs');
-    const backend = createServer((_q, res) => res.end('b')).listen(0, '127.0.0.1');
-    await new Promise((r) => backend.once('listening', r));
-    const bport = (backend.address() as { port: number }).port;
+    const rs = await backend('b');
     const mark = join(dir, 'omega-ran');
     const script = file('omega-down.sh', `#!/bin/sh\necho "$@" > ${mark}\n`);
     chmodSync(script, 0o755);
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
-    const p = file('omega.conf', `global_defs {\n enable_script_security\n script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n omega\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  notify_down "${script} down"\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
-    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-omega.sock') };
-    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'omega.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    d.stdout.on('data', (c) => (out += c));
-    for (let i = 0; i < 50 && !/ready/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toMatch(/ready/);
+    const conf = vsConf(randomPort(), [rs.port], ' omega\n').replace('  TCP_CHECK {', `  notify_down "${script} down"\n  TCP_CHECK {`);
+    const d = daemon('omega', file('omega.conf', `global_defs {\n enable_script_security\n script_user root\n}\n${conf}`));
+    await d.waitFor(/ready/);
     expect(existsSync(mark)).toBe(false);
-    d.kill('SIGTERM');
-    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
+    expect(await d.stop()).toBe(0);
     expect(readFileSync(mark, 'utf8').trim()).toBe('down');
-    backend.close();
+    rs.close();
   }, 20_000);
 
   it('SIGHUP with the first virtual_server blocks starts the load balancer', async () => {
-    const { createServer } = await import('node:http');
-    const { spawn } = await import('node:child_process');
-    const backend = createServer((_q, res) => res.end('late')).listen(0, '127.0.0.1');
-    await new Promise((r) => backend.once('listening', r));
-    const bport = (backend.address() as { port: number }).port;
-    const vsPort = 20000 + Math.floor(Math.random() * 20000);
+    const rs = await backend('late');
+    const vsPort = randomPort();
     const p = file('late-lb.conf', 'global_defs {\n router_id late\n}\n');
-    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'ctl-late.sock') };
-    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', p, '-p', join(dir, 'late.pid')], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    d.stdout.on('data', (c) => (out += c));
-    const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 50 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(out).toMatch(re);
-    };
-    await waitFor(/0 virtual server\(s\)/);
-    writeFileSync(p, `virtual_server 127.0.0.1 ${vsPort} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 127.0.0.1 ${bport} {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n}\n`);
-    d.kill('SIGHUP');
-    await waitFor(new RegExp(`virtual server TCP 127\\.0\\.0\\.1:${vsPort} ready`));
-    const list = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env });
-    expect(list.stdout).toContain(`  -> 127.0.0.1:${bport}`);
-    d.kill('SIGTERM');
-    expect(await new Promise((r) => d.on('exit', r))).toBe(0);
-    backend.close();
+    const d = daemon('late', p);
+    await d.waitFor(/0 virtual server\(s\)/);
+    writeFileSync(p, vsConf(vsPort, [rs.port]));
+    d.signal('SIGHUP');
+    await d.waitFor(new RegExp(`virtual server TCP 127\\.0\\.0\\.1:${vsPort} ready`));
+    expect(d.ipvsadm('-Ln').stdout).toContain(`  -> 127.0.0.1:${rs.port}`);
+    expect(await d.stop()).toBe(0);
+    rs.close();
   }, 20_000);
 });

@@ -1,6 +1,6 @@
 // End to end on loopback: three real HTTP servers behind a virtual server, real health checks,
 // real client requests through the embedded forwarder.
-import { createServer, get, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../src/core/clock.js';
@@ -8,7 +8,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/daemon/script-runner.js';
-import { freePort } from './net-helpers.js';
+import { freePort, httpGet, sleep } from './net-helpers.js';
 
 const servers = new Map<string, Server>();
 const start = (name: string, port = 0) => new Promise<number>((r) => {
@@ -17,14 +17,6 @@ const start = (name: string, port = 0) => new Promise<number>((r) => {
 });
 const stop = (name: string) => new Promise<void>((r) => servers.get(name)!.close(() => r()));
 afterAll(() => { for (const s of servers.values()) s.close(); });
-const request = (port: number) => new Promise<string>((resolve, reject) => {
-  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-    let b = '';
-    res.on('data', (d) => (b += d));
-    res.on('end', () => resolve(b));
-  }).on('error', reject);
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('embedded load balancer, end to end', () => {
   it('wrr 3,2,1 splits 600 requests 300/200/100; a stopped server leaves in time and no request fails after; sorry_server when all are down', async () => {
@@ -55,7 +47,7 @@ ${rs('C', 1)}
 
     const counts: Record<string, number> = {};
     for (let i = 0; i < 600; i++) {
-      const b = await request(vsPort);
+      const b = await httpGet(vsPort);
       counts[b] = (counts[b] ?? 0) + 1;
     }
     expect(counts).toEqual({ A: 300, B: 200, C: 100 });
@@ -65,7 +57,7 @@ ${rs('C', 1)}
     await sleep(900 + 300);
     const after: Record<string, number> = {};
     for (let i = 0; i < 100; i++) {
-      const b = await request(vsPort);
+      const b = await httpGet(vsPort);
       after[b] = (after[b] ?? 0) + 1;
     }
     expect(Object.keys(after).sort()).toEqual(['A', 'C']);
@@ -76,13 +68,13 @@ ${rs('C', 1)}
     await start('B', ports.B);
     await sleep(800);
     const back = new Set<string>();
-    for (let i = 0; i < 12; i++) back.add(await request(vsPort));
+    for (let i = 0; i < 12; i++) back.add(await httpGet(vsPort));
     expect(back.has('B')).toBe(true);
 
     // All down: the sorry server answers.
     await Promise.all([stop('A'), stop('B'), stop('C')]);
     await sleep(1300);
-    expect(await request(vsPort)).toBe('SORRY');
+    expect(await httpGet(vsPort)).toBe('SORRY');
 
     await lb.stop();
     await runner.shutdown();
@@ -117,15 +109,15 @@ describe('quorum, hysteresis, notify_up/notify_down', () => {
     const scripts: string[] = [];
     const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) });
     await lb.start();
-    expect(new Set([await request(vsPort), await request(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
+    expect(new Set([await httpGet(vsPort), await httpGet(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
     await stop('Q2');
     await sleep(1200);
     // One server of weight 1 left: below quorum 2, so the sorry server answers.
-    expect(await request(vsPort)).toBe('QS');
+    expect(await httpGet(vsPort)).toBe('QS');
     expect(scripts).toEqual([`/bin/true down ${p2}`, '/bin/true quorum down']);
     await start('Q2', p2);
     await sleep(800);
-    expect(new Set([await request(vsPort), await request(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
+    expect(new Set([await httpGet(vsPort), await httpGet(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
     expect(scripts.slice(2)).toEqual([`/bin/true up ${p2}`, '/bin/true quorum up']);
     await lb.stop();
     await runner.shutdown();

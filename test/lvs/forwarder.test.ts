@@ -1,12 +1,12 @@
 // The embedded TCP forwarder with real servers on loopback, both ways of moving bytes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, get, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/lvs/connection.js';
 import { Dest } from '../../src/lvs/dest.js';
 import { handlesAvailable, TcpForwarder, type ForwarderIo, type Target } from '../../src/lvs/forwarder.js';
-import { sleep, until } from './net-helpers.js';
+import { httpGet, sleep, until } from './net-helpers.js';
 
 const servers: { close(): void }[] = [];
 const start = (name: string) => new Promise<Server>((r) => {
@@ -17,13 +17,6 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   servers.forEach((s) => s.close());
   children.forEach((c) => c.kill('SIGKILL'));
-});
-const fetchBody = (port: number) => new Promise<string>((resolve, reject) => {
-  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-    let b = '';
-    res.on('data', (d) => (b += d));
-    res.on('end', () => resolve(b));
-  }).on('error', reject);
 });
 const dest = (s: { address(): unknown }, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
 /** A target whose connection is counted on the destination, as the Balancer does. */
@@ -49,7 +42,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(ds[i++ % ds.length]) });
     const { port } = await fw.listen();
     const bodies: string[] = [];
-    for (let k = 0; k < 9; k++) bodies.push(await fetchBody(port));
+    for (let k = 0; k < 9; k++) bodies.push(await httpGet(port));
     expect(bodies.join('')).toBe('ABCABCABC');
     expect(ds.map((d) => d.stats.totals.conns)).toEqual([3, 3, 3]);
     await until(() => fw.connections === 0);
@@ -139,12 +132,12 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const sorry = dest(await start('SORRY'), 'S');
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => undefined, sorry: { host: sorry.address, port: sorry.port } });
     const { port } = await fw.listen();
-    expect(await fetchBody(port)).toBe('SORRY');
+    expect(await httpGet(port)).toBe('SORRY');
     expect(fw.stats).toMatchObject({ sorry: 1, forwarded: 0 });
     await fw.close();
     const none = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => undefined });
     const p2 = (await none.listen()).port;
-    await expect(fetchBody(p2)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(httpGet(p2)).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(none.stats.refused).toBe(1);
     await none.close();
   });
@@ -154,7 +147,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const logs: string[] = [];
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(dead), log: (_l, m) => logs.push(m) });
     const { port } = await fw.listen();
-    await expect(fetchBody(port)).rejects.toThrow();
+    await expect(httpGet(port)).rejects.toThrow();
     await until(() => fw.connections === 0);
     expect(fw.stats.backendErrors).toBe(1);
     expect(logs).toEqual(['real server 127.0.0.1:1: ECONNREFUSED']);

@@ -1,10 +1,20 @@
 // Real servers and clients on loopback for the balancer's end-to-end tests.
 import { createSocket } from 'node:dgram';
+import { get } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** GET / on a loopback port with a fresh connection; resolves to the body. */
+export const httpGet = (port: number) => new Promise<string>((resolve, reject) => {
+  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    let b = '';
+    res.on('data', (d) => (b += d));
+    res.on('end', () => resolve(b));
+  }).on('error', reject);
+});
 
 /** Poll until `ok()` holds (fails the test after `ms`). */
 export async function until(ok: () => boolean, ms = 4000, what = 'condition'): Promise<void> {
