@@ -44,8 +44,6 @@ export interface ForwarderOptions {
   connectTimeoutMs?: number;
   /** Default 'handles' when available (see above). With 'handles', hosts must be IP addresses. */
   io?: ForwarderIo;
-  /** Accept on this socket, bound by another process (bindHandle(); for a multi-process mode), instead of binding host:port. */
-  handle?: unknown;
   log?(level: 'info' | 'warn', message: string): void;
 }
 
@@ -227,7 +225,7 @@ export class TcpForwarder {
     const { host, port } = this.opts;
     let h: TcpHandle;
     try {
-      h = (this.opts.handle as TcpHandle | undefined) ?? bindHandle(host, port);
+      h = bindHandle(host, port);
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -361,11 +359,8 @@ const raw = loadRaw();
 export const handlesAvailable = raw !== undefined;
 const UV_EOF = -4095;
 
-/**
- * A TCP socket bound to host:port and not yet listening: what a primary hands to worker processes,
- * each of which listens and accepts on it (the kernel gives each new connection to one of them).
- */
-export function bindHandle(host: string, port: number): TcpHandle {
+/** A TCP socket bound to host:port, not yet listening. */
+function bindHandle(host: string, port: number): TcpHandle {
   if (!raw) throw new Error('this Node does not expose the TCP handles the forwarder drives');
   const h = new raw.TCP(raw.SERVER);
   const err = isIP(host) === 6 ? h.bind6(host, port, 0) : h.bind(host, port);
