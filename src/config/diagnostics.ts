@@ -57,6 +57,17 @@ export function exitCodeOf(diags: readonly Diagnostic[]): ExitClass {
   return worst;
 }
 
+/**
+ * Why the daemon will not run this configuration, or undefined when it will: at start, only what
+ * keepalived cannot run either (exit class 4); on a reload, any error, since a broken config must
+ * never replace a working one.
+ */
+export function refusal(diags: readonly Diagnostic[], reload: boolean): string | undefined {
+  const errors = diags.filter((d) => d.severity === 'error').length;
+  if (exitCodeOf(diags) === 4 || (reload && errors)) return `${errors} error(s)`;
+  return undefined;
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
   const hint = d.hint ? ` (${d.hint})` : '';
   return `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}${hint} [${d.rule}]`;

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
-import { exitCodeOf, formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, refusal } from '../config/diagnostics.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
@@ -134,7 +134,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId });
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
-  if (exitCodeOf(first.diagnostics) === 4) {
+  if (refusal(first.diagnostics, false)) {
     log.fatal('configuration cannot be run; not starting');
     return 4;
   }
@@ -224,11 +224,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => {
       const next = load();
-      const errors = next.diagnostics.filter((d) => d.severity === 'error');
-      if (exitCodeOf(next.diagnostics) === 4 || errors.length) {
+      const refused = refusal(next.diagnostics, true);
+      if (refused) {
         // A broken config never replaces a working one: keep running what we have.
-        for (const d of errors) log.error({ rule: d.rule }, formatDiagnostic(d));
-        log.error(`Reload of ${opts.file} failed with ${errors.length} error(s); keeping the running configuration`);
+        for (const d of next.diagnostics) if (d.severity === 'error') log.error({ rule: d.rule }, formatDiagnostic(d));
+        log.error(`Reload of ${opts.file} failed with ${refused}; keeping the running configuration`);
         return;
       }
       log.info('Reloading');

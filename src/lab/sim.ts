@@ -4,7 +4,7 @@
 // client requests are recorded as a LabRun. Same scenario and seed, same run.
 import { performance } from 'node:perf_hooks';
 import { loadConfig, loadConfigText, type LoadResult } from '../config/index.js';
-import { exitCodeOf, formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, refusal } from '../config/diagnostics.js';
 import type { Config, RealServer, VirtualServer, VrrpInstance } from '../config/model/index.js';
 import type { Clock } from '../core/clock.js';
 import { seededUnit } from '../core/random.js';
@@ -23,12 +23,6 @@ export function loadNodeConfig(node: string, ref: { file: string; text?: string 
   return ref.text === undefined ? loadConfig(ref.file, { configId }) : loadConfigText(ref.text, `${ref.file}#${node}`, { configId });
 }
 
-/** What the daemon refuses to start or reload with: exit class 4, or any error on a reload. */
-function refusal(r: LoadResult, reload: boolean): string | undefined {
-  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
-  if (exitCodeOf(r.diagnostics) === 4 || (reload && errors)) return `${errors} error(s)`;
-  return undefined;
-}
 
 export async function runSim(scenario: Scenario): Promise<LabRun> {
   const wall = performance.now();
@@ -60,7 +54,7 @@ class Sim {
   constructor(private readonly sc: Scenario) {
     for (const n of sc.nodes) {
       const loaded = loadNodeConfig(n.name, n.config, n.configId ?? n.name);
-      const refused = refusal(loaded, false);
+      const refused = refusal(loaded.diagnostics, false);
       // The loader reports these with positions; reaching here is a caller's mistake.
       if (refused) throw new Error(`${n.name}: configuration cannot be run (${refused}):\n${loaded.diagnostics.map(formatDiagnostic).join('\n')}`);
       this.configs.set(n.name, [loaded.config]);
@@ -215,7 +209,7 @@ class Sim {
       case 'reload': {
         const node = this.node(f.node);
         const loaded = loadNodeConfig(f.node, f.config, this.sc.nodes.find((n) => n.name === f.node)?.configId ?? f.node);
-        const refused = refusal(loaded, true);
+        const refused = refusal(loaded.diagnostics, true);
         if (refused) text += `: reload refused: ${refused}; the running configuration stays`;
         else {
           const running = node.running;
