@@ -125,9 +125,12 @@ export class Balancer {
     const s = this.serviceOf(vs);
     if (!s) return { kind: 'refused', reason: `no virtual service ${serviceKey(vs)}` };
     if (s.quorumUp) {
-      const got = s.svc.schedule({ src: client.address, srcPort: client.port, dst: s.vs.address!, dstPort: s.vs.port! }, this.env.clock.now());
+      // The client's address is read only by the schedulers that hash it and by persistence: the
+      // forwarder asks the kernel for it on demand.
+      const conn = { get src() { return client.address; }, get srcPort() { return client.port; }, dst: s.vs.address!, dstPort: s.vs.port! };
+      const got = s.svc.schedule(conn, this.env.clock.now());
       const owner = got && this.byDest.get(got.dest);
-      if (owner) return { kind: 'dest', dest: got.dest, rs: owner.m.rs, ...(got.template ? { template: got.template } : {}) };
+      if (owner) return got.template ? { kind: 'dest', dest: got.dest, rs: owner.m.rs, template: got.template } : { kind: 'dest', dest: got.dest, rs: owner.m.rs };
     }
     const sorry = s.vs.sorryServer;
     if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port ?? s.vs.port! };

@@ -9,13 +9,15 @@
 // Two ways to move the bytes, with the same behaviour:
 // - 'handles' (the default where this Node exposes them): libuv TCP handles driven directly, as
 //   net.Socket drives them internally. A net.Socket costs two stream state machines, a dozen
-//   listeners and several ticks per connection: on loopback a proxied connection cost about
-//   0.45 CPU-ms that way, about 0.2 this way, 0.12-0.17 in HAProxy (what is left is mostly the
-//   kernel's). The handles are Node internals (process.binding, DEP0111): handlesAvailable says
-//   whether this Node has the shape used here, and the tests run both ways.
+//   listeners and several ticks per connection: on loopback (npm run bench) a proxied
+//   connection costs 0.35-0.39 CPU-ms that way, 0.19-0.22 this way, 0.13-0.16 in HAProxy; about
+//   three quarters of ours is the kernel's. The handles are Node internals (process.binding,
+//   DEP0111): handlesAvailable says whether this Node has the shape used here, and the tests run
+//   both ways.
 // - 'streams': net.Socket with manual forwarding, the fallback.
 // Either way a direction reads no more while its last chunk is not yet accepted by the kernel on
-// the other side, so a slow reader holds at most one chunk per direction in our memory.
+// the other side, so a slow reader holds at most one chunk per direction in our memory (two from
+// the client while the real server is still accepting, with 'handles').
 import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import type { ConnPhase, ConnReport } from './connection.js';
@@ -33,11 +35,17 @@ export interface Target {
 
 export type ForwarderIo = 'handles' | 'streams';
 
+/** Who connected. With io 'handles' it is looked up (a syscall) only when read. */
+export interface ClientAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
 export interface ForwarderOptions {
   host: string;
   port: number;
   /** The routing decision: where this client goes, or undefined to refuse it. */
-  pick(client: { address: string; port: number }): Target | undefined;
+  pick(client: ClientAddress): Target | undefined;
   /** Where clients go when `pick` gives nothing (for a forwarder used without a Balancer). */
   sorry?: { host: string; port: number };
   /** Milliseconds to wait for a real server to accept. */
@@ -134,9 +142,9 @@ export class TcpForwarder {
   // ---- what both ways share ---------------------------------------------------------------------
 
   /** A new client: where it goes, or undefined (refused, and counted). */
-  private route(address: string, port: number): Target | undefined {
+  private route(client: ClientAddress): Target | undefined {
     this.stats.accepted++;
-    const to = this.opts.pick({ address, port }) ?? (this.opts.sorry && { ...this.opts.sorry, sorry: true });
+    const to = this.opts.pick(client) ?? (this.opts.sorry && { ...this.opts.sorry, sorry: true });
     if (!to) this.stats.refused++;
     else if (to.sorry) this.stats.sorry++;
     else this.stats.forwarded++;
@@ -206,7 +214,7 @@ export class TcpForwarder {
   private listenStreams(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       const srv = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (client) => {
-        const to = this.route(client.remoteAddress ?? '', client.remotePort ?? 0);
+        const to = this.route({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
         if (!to) client.destroy();
         else this.opened(new StreamLink(this, to, client));
       });
@@ -229,16 +237,15 @@ export class TcpForwarder {
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const err = h.listen(511);
+    // Linux copies TCP_NODELAY from the listening socket to each accepted one: set once here.
+    const err = h.setNoDelay(true) || h.listen(511);
     if (err) {
       h.close();
       return Promise.reject(uvError(err, 'listen', `${host}:${port}`));
     }
     h.onconnection = (e, client) => {
       if (e || !client) return void this.opts.log?.('warn', `accept on ${host}:${port}: ${getSystemErrorName(e)}`);
-      const peer: SockName = {};
-      client.getpeername(peer);
-      const to = this.route(peer.address ?? '', peer.port ?? 0);
+      const to = this.route(new Peer(client));
       if (!to) return client.close();
       const l = new HandleLink(this, to, client);
       this.opened(l);
@@ -301,7 +308,8 @@ class StreamLink extends Link {
 /** The parts of Node's internal TCPWrap this module uses (lib/net.js drives the same calls). */
 export interface TcpHandle {
   onconnection: (err: number, client?: TcpHandle) => void;
-  onread: (this: TcpHandle, buf?: ArrayBuffer) => void;
+  /** With a user buffer: called with no argument, the data at the buffer's start. */
+  onread: (this: TcpHandle) => void;
   bind(host: string, port: number): number;
   bind6(host: string, port: number, flags: number): number;
   listen(backlog: number): number;
@@ -311,6 +319,8 @@ export interface TcpHandle {
   getpeername(out: SockName): number;
   setNoDelay(on: boolean): number;
   readStart(): number;
+  /** Read into this buffer (its start) rather than a fresh allocation per read. */
+  useUserBuffer(buf: Uint8Array): void;
   readStop(): number;
   writeBuffer(req: Req, data: Uint8Array): number;
   shutdown(req: Req): number;
@@ -320,7 +330,7 @@ export interface TcpHandle {
 }
 export interface SockName { address?: string; port?: number }
 /** A request object (connect, write, shutdown): the callback and what it must keep alive. */
-interface Req { oncomplete?: (this: Req, status: number) => void; link?: HandleLink; from?: TcpHandle; buffer?: ArrayBuffer }
+interface Req { oncomplete?: (this: Req, status: number) => void; link?: HandleLink; from?: TcpHandle; buffer?: Uint8Array }
 interface RawTcp {
   TCP: new (type: number) => TcpHandle;
   ConnectWrap: new () => Req;
@@ -331,7 +341,6 @@ interface RawTcp {
   /** streamBaseState: where a read callback finds its length (or error) and offset. */
   state: Int32Array;
   kRead: number;
-  kOffset: number;
   kAsync: number;
 }
 
@@ -339,15 +348,15 @@ function loadRaw(): RawTcp | undefined {
   try {
     const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
     const tcp = binding('tcp_wrap') as { TCP: RawTcp['TCP']; TCPConnectWrap: RawTcp['ConnectWrap']; constants: { SOCKET: number; SERVER: number } };
-    const s = binding('stream_wrap') as { WriteWrap: RawTcp['WriteWrap']; ShutdownWrap: RawTcp['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kArrayBufferOffset: number; kLastWriteWasAsync: number };
+    const s = binding('stream_wrap') as { WriteWrap: RawTcp['WriteWrap']; ShutdownWrap: RawTcp['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kLastWriteWasAsync: number };
     const proto = tcp.TCP?.prototype as Partial<TcpHandle> | undefined;
-    const methods = ['bind', 'bind6', 'listen', 'connect', 'connect6', 'getpeername', 'setNoDelay', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close'] as const;
+    const methods = ['bind', 'bind6', 'listen', 'connect', 'connect6', 'getpeername', 'setNoDelay', 'readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'close'] as const;
     if (!proto || !methods.every((m) => typeof proto[m] === 'function') || !(s.streamBaseState instanceof Int32Array)) return undefined;
-    if (![s.kReadBytesOrError, s.kArrayBufferOffset, s.kLastWriteWasAsync, tcp.constants.SOCKET, tcp.constants.SERVER].every(Number.isInteger)) return undefined;
+    if (![s.kReadBytesOrError, s.kLastWriteWasAsync, tcp.constants.SOCKET, tcp.constants.SERVER].every(Number.isInteger)) return undefined;
     return {
       TCP: tcp.TCP, ConnectWrap: tcp.TCPConnectWrap, WriteWrap: s.WriteWrap, ShutdownWrap: s.ShutdownWrap,
       SOCKET: tcp.constants.SOCKET, SERVER: tcp.constants.SERVER,
-      state: s.streamBaseState, kRead: s.kReadBytesOrError, kOffset: s.kArrayBufferOffset, kAsync: s.kLastWriteWasAsync,
+      state: s.streamBaseState, kRead: s.kReadBytesOrError, kAsync: s.kLastWriteWasAsync,
     };
   } catch {
     return undefined;
@@ -376,8 +385,52 @@ function uvError(err: number, syscall: string, where: string): NodeJS.ErrnoExcep
   return Object.assign(new Error(`${syscall} ${code}: ${text} ${where}`), { code, errno: err, syscall });
 }
 
+/** The client's address, asked of the kernel only if the routing decision reads it (rr and most
+ * schedulers never do). Read it during `pick`: the handle may be gone afterwards. */
+class Peer implements ClientAddress {
+  private name?: SockName;
+
+  constructor(private readonly handle: TcpHandle) {}
+
+  get address(): string {
+    return this.lookup().address ?? '';
+  }
+
+  get port(): number {
+    return this.lookup().port ?? 0;
+  }
+
+  private lookup(): SockName {
+    if (!this.name) this.handle.getpeername((this.name = {}));
+    return this.name;
+  }
+}
+
+/** isIP per distinct target, not per connection (it is a regular expression). */
+const families = new Map<string, number>();
+function familyOf(host: string): number {
+  let f = families.get(host);
+  if (f === undefined) {
+    if (families.size >= 4096) families.clear();
+    families.set(host, (f = isIP(host)));
+  }
+  return f;
+}
+
+/**
+ * Every read of every connection lands here (one process-wide buffer: no allocation per read,
+ * none for an EOF). A chunk is copied out before it is written on, because a write the kernel
+ * does not take at once goes on pointing at its bytes.
+ */
+const readBuffer = new Uint8Array(64 * 1024);
+
+/** A write request that the last write, done at once, did not keep: most writes are. */
+let spareWrite: Req | undefined;
+
 class HandleLink extends Link {
   readonly upstream: TcpHandle;
+  /** Chunks from the client queued on the real server's socket while it was still connecting. */
+  private early = 0;
 
   constructor(fw: TcpForwarder, to: Target, readonly client: TcpHandle) {
     super(fw, to);
@@ -387,48 +440,66 @@ class HandleLink extends Link {
     this.upstream.onread = upstreamRead;
   }
 
+  /**
+   * Connect to the real server and read both sides at once: the client's first bytes (usually the
+   * whole request) wait in libuv's queue and leave on the connect, not a loop turn later, and the
+   * socket's poll registration is made once for both directions.
+   */
   start(): void {
-    const family = isIP(this.to.host);
+    const family = familyOf(this.to.host);
     if (!family) return this.fw.backendFailed(this, 'not an IP address');
     const req = new raw!.ConnectWrap();
     req.link = this;
     req.oncomplete = afterConnect;
-    const err = family === 6 ? this.upstream.connect6(req, this.to.host, this.to.port) : this.upstream.connect(req, this.to.host, this.to.port);
-    if (err) this.fw.backendFailed(this, getSystemErrorName(err));
+    const up = this.upstream;
+    const err = family === 6 ? up.connect6(req, this.to.host, this.to.port) : up.connect(req, this.to.host, this.to.port);
+    if (err) return this.fw.backendFailed(this, getSystemErrorName(err));
+    up.setNoDelay(true);
+    this.client.useUserBuffer(readBuffer);
+    up.useUserBuffer(readBuffer);
+    if (this.client.readStart() || up.readStart()) this.cut();
   }
 
   /** The real server accepted. */
   connected(): void {
     this.fw.connected(this);
-    this.client.setNoDelay(true);
-    this.upstream.setNoDelay(true);
-    this.client.readStart();
-    this.upstream.readStart();
+    // The client may have finished sending before the real server accepted.
+    if (this.ended) this.fw.halfClosed(this);
   }
 
   /** `n` bytes (or an error, or EOF) read on `from`, to pass to `to`. */
-  pass(from: TcpHandle, to: TcpHandle, buf: ArrayBuffer | undefined, n: number): void {
+  pass(from: TcpHandle, to: TcpHandle, n: number): void {
     if (n > 0) {
-      const req = new raw!.WriteWrap();
-      const err = to.writeBuffer(req, new Uint8Array(buf!, raw!.state[raw!.kOffset], n));
-      if (err) return this.cut();
-      // Not all taken by the kernel: keep the chunk alive and read no more until it is.
-      if (raw!.state[raw!.kAsync]) {
-        req.buffer = buf;
-        req.from = from;
-        req.oncomplete = afterWrite;
-        from.readStop();
+      const req = spareWrite ?? new raw!.WriteWrap();
+      spareWrite = undefined;
+      const chunk = Buffer.allocUnsafe(n);
+      chunk.set(readBuffer.subarray(0, n));
+      const err = to.writeBuffer(req, chunk);
+      if (err) {
+        spareWrite = req;
+        return this.cut();
       }
+      // Written at once: the request object was not used and serves the next write.
+      if (!raw!.state[raw!.kAsync]) {
+        spareWrite = req;
+        return;
+      }
+      // Queued: libuv holds the bytes, the request holds the buffer until they are sent.
+      req.buffer = chunk;
+      // The first chunk queued while connecting leaves on the connect: reading on costs nothing.
+      if (this.phase === 'connecting' && from === this.client && this.early++ === 0) return;
+      // Otherwise read no more from this side until the other has taken the chunk.
+      req.from = from;
+      req.oncomplete = afterWrite;
+      from.readStop();
       return;
     }
     if (n !== UV_EOF) return this.cut();
-    this.fw.halfClosed(this);
+    if (this.phase !== 'connecting') this.fw.halfClosed(this);
     if (++this.ended === 2) return this.cut();
-    // The FIN goes on after the data queued before it (libuv orders it after pending writes).
-    const req = new raw!.ShutdownWrap();
-    req.link = this;
-    req.oncomplete = afterShutdown;
-    if (to.shutdown(req)) this.cut();
+    // The FIN goes on after the data queued before it (libuv orders it after pending writes). A
+    // failed shutdown needs no callback: the socket's reads then fail too, and cut the link.
+    if (to.shutdown(new raw!.ShutdownWrap())) this.cut();
   }
 
   cut(): void {
@@ -440,17 +511,17 @@ class HandleLink extends Link {
 }
 
 // Shared callbacks (no closures per connection): `this` is the handle or the request.
-function clientRead(this: TcpHandle, buf?: ArrayBuffer): void {
+function clientRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.inBytes += n;
-  l.pass(this, l.upstream, buf, n);
+  l.pass(this, l.upstream, n);
 }
-function upstreamRead(this: TcpHandle, buf?: ArrayBuffer): void {
+function upstreamRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.outBytes += n;
-  l.pass(this, l.client, buf, n);
+  l.pass(this, l.client, n);
 }
 function afterConnect(this: Req, status: number): void {
   const l = this.link!;
@@ -463,7 +534,4 @@ function afterWrite(this: Req, status: number): void {
   if (l.phase === 'closed') return;
   if (status < 0) l.cut();
   else this.from!.readStart();
-}
-function afterShutdown(this: Req, status: number): void {
-  if (status < 0) this.link!.cut();
 }

@@ -18,6 +18,21 @@ afterAll(() => {
   servers.forEach((s) => s.close());
   children.forEach((c) => c.kill('SIGKILL'));
 });
+/**
+ * A listener whose process is stopped with its accept queue full: SYNs to it go unanswered until
+ * resume(), then the kernel's retransmission (about 1 s later) completes them. `onConnection` is
+ * the source text of its connection handler.
+ */
+async function stoppedListener(onConnection = '() => {}') {
+  const child = spawn(process.execPath, ['-e', `require('net').createServer({ allowHalfOpen: true }, ${onConnection})
+    .listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.send(this.address().port) })`], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  children.push(child);
+  const port = await new Promise<number>((r) => child.once('message', (p) => r(Number(p))));
+  child.kill('SIGSTOP');
+  const fillers = [1, 2, 3].map(() => connect(port, '127.0.0.1').on('error', () => {}));
+  await sleep(100);
+  return { port, resume: () => child.kill('SIGCONT'), release: () => fillers.forEach((f) => f.destroy()) };
+}
 const dest = (s: { address(): unknown }, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
 /** A target whose connection is counted on the destination, as the Balancer does. */
 const to = (d: Dest): Target => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats]) });
@@ -55,6 +70,18 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     await fw.close();
   });
 
+  it('tells the routing decision who the client is', async () => {
+    const d = dest(await start('P'), 'P');
+    const seen: string[] = [];
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: (client) => (seen.push(`${client.address}:${client.port}`), to(d)) });
+    const c = await connected((await fw.listen()).port);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([`127.0.0.1:${c.localPort}`]);
+    c.destroy();
+    await until(() => fw.connections === 0);
+    await fw.close();
+  });
+
   it('counts a connection active while established and closing once one side has finished', async () => {
     let upstream: Socket | undefined;
     const d = dest(await tcpServer((s) => (upstream = s.on('data', (b) => s.write(b)))), 'E');
@@ -88,6 +115,31 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     await until(() => fw.connections === 0);
     await fw.close();
   });
+
+  it('delivers a request and FIN the client sent while the real server had not yet accepted', async () => {
+    const listener = await stoppedListener(`(s) => {
+      let got = '';
+      s.on('error', () => {}).on('data', (b) => (got += b)).on('end', () => s.end(got.toUpperCase()));
+    }`);
+    const slow = new Dest({ address: '127.0.0.1', port: listener.port, id: 'S' });
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, connectTimeoutMs: 8000, pick: () => to(slow) });
+    const c = await connected((await fw.listen()).port, true);
+    let answer = '';
+    c.on('data', (b) => (answer += b));
+    c.end('hello, ');
+    await sleep(300);
+    // Still connecting: counted inactive, nothing answered yet.
+    expect([slow.activeConns, slow.inactConns]).toEqual([0, 1]);
+    expect(answer).toBe('');
+    listener.resume();
+    await new Promise((r) => c.once('end', r));
+    expect(answer).toBe('HELLO, ');
+    await until(() => fw.connections === 0);
+    expect([slow.activeConns, slow.inactConns]).toEqual([0, 0]);
+    expect(slow.stats.totals).toMatchObject({ conns: 1, inbytes: 7, outbytes: 7 });
+    listener.release();
+    await fw.close();
+  }, 10_000);
 
   it('holds a bounded amount for a client that does not read, and loses nothing once it does', async () => {
     const total = 256 << 20;
@@ -128,6 +180,36 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     await fw.close();
   });
 
+  it('keeps every byte intact while writes queue, with several connections reading at once', async () => {
+    // Each connection gets its own pattern (seeded by its first byte from the client), 16 MiB of it.
+    const size = 16 << 20;
+    const pattern = (seed: number): Buffer => {
+      const b = Buffer.alloc(size);
+      for (let i = 0; i < size; i += 4) b.writeUInt32LE((i * 2654435761 + seed * 40503) >>> 0, i);
+      return b;
+    };
+    const d = dest(await tcpServer((s) => s.once('data', (b) => s.end(pattern(b[0])))), 'I');
+    const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
+    const { port } = await fw.listen();
+    const fetch = async (seed: number, stallMs: number): Promise<boolean> => {
+      const c = await connected(port);
+      const parts: Buffer[] = [];
+      c.on('data', (b: Buffer) => parts.push(b));
+      c.write(Buffer.from([seed]));
+      // A stalled reader makes the forwarder's writes to it queue while the others read on.
+      if (stallMs) {
+        c.pause();
+        await sleep(stallMs);
+        c.resume();
+      }
+      await new Promise((r) => c.once('end', r));
+      return Buffer.concat(parts).equals(pattern(seed));
+    };
+    expect(await Promise.all([fetch(1, 300), fetch(2, 0), fetch(3, 150), fetch(4, 0)])).toEqual([true, true, true, true]);
+    await until(() => fw.connections === 0);
+    await fw.close();
+  }, 20_000);
+
   it('uses the sorry server when no real server is available, and refuses without one', async () => {
     const sorry = dest(await start('SORRY'), 'S');
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => undefined, sorry: { host: sorry.address, port: sorry.port } });
@@ -156,14 +238,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
   });
 
   it('gives up on a real server that does not accept in time, and leaves established connections alone', async () => {
-    // A listener whose process is stopped with its accept queue full: SYNs to it go unanswered.
-    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.send(this.address().port) })"], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-    children.push(child);
-    const stuckPort = await new Promise<number>((r) => child.once('message', (p) => r(Number(p))));
-    child.kill('SIGSTOP');
-    const fillers = [1, 2, 3].map(() => connect(stuckPort, '127.0.0.1'));
-    fillers.forEach((s) => s.on('error', () => {}));
-    await sleep(100);
+    const { port: stuckPort, release } = await stoppedListener();
     const live = dest(await tcpServer((s) => s.on('data', (b) => s.write(b))), 'L');
     const stuck = new Dest({ address: '127.0.0.1', port: stuckPort, id: 'X' });
     const logs: string[] = [];
@@ -183,7 +258,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     // The first connection, older than the timeout, still carries data.
     kept.write('still here');
     expect(String(await new Promise((r) => kept.once('data', r)))).toBe('still here');
-    fillers.forEach((s) => s.destroy());
+    release();
     await fw.close(false);
   });
 
