@@ -72,8 +72,14 @@ export class Stats {
   readonly totals: Counters = zeroCounters();
   private est = startEstimate();
 
+  /** Called for every connection and every report of its bytes: field by field, not by key. */
   add(d: Partial<Counters>): void {
-    for (const [count] of PAIRS) this.totals[count] += d[count] ?? 0;
+    const t = this.totals;
+    if (d.conns) t.conns += d.conns;
+    if (d.inpkts) t.inpkts += d.inpkts;
+    if (d.outpkts) t.outpkts += d.outpkts;
+    if (d.inbytes) t.inbytes += d.inbytes;
+    if (d.outbytes) t.outbytes += d.outbytes;
   }
 
   sample(now: number): void {
