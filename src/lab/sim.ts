@@ -23,7 +23,6 @@ export function loadNodeConfig(node: string, ref: { file: string; text?: string 
   return ref.text === undefined ? loadConfig(ref.file, { configId }) : loadConfigText(ref.text, `${ref.file}#${node}`, { configId });
 }
 
-
 export async function runSim(scenario: Scenario): Promise<LabRun> {
   const wall = performance.now();
   const sim = new Sim(scenario);
