@@ -48,6 +48,8 @@ export type NetnsRun = LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>>;
 
 /** Client request timeout: short, so that a request to a dead director fails within its second. */
 const REQUEST_TIMEOUT_MS = 800;
+/** /proc/uptime's resolution: it prints centiseconds, truncated. */
+const UPTIME_TICK_MS = 10;
 
 /** dist/keepalived-ts.mjs from wherever this module runs: the bundle itself, dist/lab/, src/lab/. */
 function findDaemonBin(): string | undefined {
@@ -142,7 +144,8 @@ class NetnsLab {
   /** performance.now() of the scenario's zero; until then everything is stamped 0. */
   private t0 = Number.NaN;
   private recording = true;
-  /** /proc/uptime ms minus performance.now() ms, to place notify lines on our clock. */
+  /** /proc/uptime ms minus performance.now() ms, taken at a tick edge, to place notify lines on
+   * our clock. */
   private uptimeOffset = 0;
   private switchNs = '';
   private readonly nodes = new Map<string, NodeRt>();
@@ -184,7 +187,7 @@ class NetnsLab {
     for (const s of this.scenario.realServers) if (s.up) await this.startServer(s.name);
     await this.startDaemons();
     this.t0 = performance.now();
-    this.uptimeOffset = this.readUptimeMs() - this.t0;
+    this.uptimeOffset = this.uptimeEdgeOffset();
     // As on sim, a client starts once its VIP has been announced (a node became MASTER of an
     // instance with that address on the client's segment); one aiming elsewhere starts now.
     for (const c of this.scenario.clients) if (!this.announcing(c).length) this.startClient(c);
@@ -563,6 +566,21 @@ class NetnsLab {
     return Number.parseFloat(readFileSync('/proc/uptime', 'utf8')) * 1000;
   }
 
+  /**
+   * /proc/uptime counts in truncated 10 ms ticks. Read at a random moment, it would set the
+   * offset up to a tick late, and a notify run within a tick of its fault could be placed before
+   * it. So wait (at most two ticks) for the value to change: at that moment it is exact.
+   */
+  private uptimeEdgeOffset(): number {
+    const first = this.readUptimeMs();
+    const give = performance.now() + 2 * UPTIME_TICK_MS;
+    for (;;) {
+      const now = performance.now();
+      const up = this.readUptimeMs();
+      if (up !== first || now > give) return up - now;
+    }
+  }
+
   /** notify.log lines: "UPTIME TYPE NAME STATE PRIORITY". */
   private collectNotifies(): void {
     for (const rt of this.nodes.values()) {
@@ -571,7 +589,9 @@ class NetnsLab {
       for (const line of text.split('\n')) {
         const m = /^(\d+(?:\.\d+)?) (INSTANCE|GROUP) (\S+) (\S+) (\d+)$/.exec(line.trim());
         if (!m) continue;
-        const at = this.at(Number(m[1]) * 1000 - this.uptimeOffset);
+        // The script ran within the tick that starts at its reading: place it at the tick's end,
+        // so that it is never earlier than the fault that made it run (at most a tick late).
+        const at = this.at(Number(m[1]) * 1000 + UPTIME_TICK_MS - this.uptimeOffset);
         if (at > this.scenario.duration) continue;
         this.out.notifies.push({ at, node: rt.node.name, kind: m[2] as 'INSTANCE' | 'GROUP', name: m[3], state: m[4], priority: Number(m[5]) });
       }
