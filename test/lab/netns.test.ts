@@ -185,7 +185,7 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     expect(Math.abs(after[0].at - takeover!.at)).toBeLessThan(0.3 * S);
     expect(after[0]).toMatchObject({ kind: 'INSTANCE', priority: 100 });
     // Once a second: does the VIP answer, and who holds it (a SIGKILLed daemon leaves it behind).
-    expect(run.vips.length).toBeGreaterThan(8);
+    expect(run.vips.length, 'VIP samples (they need ping: apt-get install iputils-ping)').toBeGreaterThan(8);
     expect(run.vips.filter((v) => v.at < 1 * S).every((v) => !v.reachable && v.holders.length === 0)).toBe(true);
     const held = run.vips.filter((v) => v.at > 4.9 * S && v.at < 6 * S);
     expect(held.length).toBeGreaterThan(0);
@@ -216,7 +216,7 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     // VIP. Both also answer ARP for it, so one ping may be lost while the prober's entry flips:
     // most samples, not every one, must get an answer.
     const during = run.vips.filter((v) => v.at > split!.at + S && v.at < run.faults[1].at);
-    expect(during.length).toBeGreaterThan(1);
+    expect(during.length, 'VIP samples (they need ping: apt-get install iputils-ping)').toBeGreaterThan(1);
     expect(during.map((v) => v.holders.join())).toEqual(during.map(() => 'lb1,lb2'));
     expect(during.filter((v) => v.reachable).length).toBeGreaterThanOrEqual(during.length - 1);
     // Healed: lb2 hears the higher priority and steps down.
