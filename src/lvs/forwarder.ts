@@ -10,8 +10,8 @@
 // - 'handles' (the default where this Node exposes them): libuv TCP handles driven directly, as
 //   net.Socket drives them internally. A net.Socket costs two stream state machines, a dozen
 //   listeners and several ticks per connection: on loopback (npm run bench) a proxied
-//   connection costs 0.35-0.39 CPU-ms that way, 0.19-0.22 this way, 0.13-0.16 in HAProxy; about
-//   three quarters of ours is the kernel's. The handles are Node internals (process.binding,
+//   connection costs about 2.5 times as much CPU that way as this way, and this way 1.2-1.4
+//   times HAProxy's; about three quarters of ours is the kernel's. The handles are Node internals (process.binding,
 //   DEP0111): handlesAvailable says whether this Node has the shape used here, and the tests run
 //   both ways.
 // - 'streams': net.Socket with manual forwarding, the fallback.
