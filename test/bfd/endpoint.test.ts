@@ -1,0 +1,116 @@
+// BFD sessions on real UDP sockets over loopback: two endpoints (127.0.0.1 and 127.0.0.2, each on
+// port 3784) come up, a stop is seen at once (AdminDown), a silent neighbour after its detection
+// time, and what does not belong to a session is counted and dropped.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BfdEndpoint, type BfdChange } from '../../src/bfd/endpoint.js';
+import { decodeControl, encodeControl, type ControlPacket } from '../../src/bfd/packet.js';
+import { loadConfigText } from '../../src/config/index.js';
+import { RealClock } from '../../src/core/clock.js';
+
+const clock = new RealClock();
+const open: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((x) => x.stop()));
+});
+
+const instances = (text: string) => {
+  const { config, diagnostics } = loadConfigText(text, 'bfd.conf');
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return config.bfdInstances;
+};
+const bfd = (name: string, neighbor: string, source: string, extra = '') =>
+  `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  source_ip ${source}\n  min_rx 20\n  min_tx 20\n  multiplier 3\n${extra}}\n`;
+
+function endpoint(text: string): { ep: BfdEndpoint; changes: (BfdChange & { at: number })[]; logs: string[] } {
+  const changes: (BfdChange & { at: number })[] = [];
+  const logs: string[] = [];
+  const ep = new BfdEndpoint(instances(text), { clock, random: Math.random, onChange: (c) => changes.push({ ...c, at: performance.now() }), log: (_l, m) => logs.push(m) });
+  open.push(ep);
+  return { ep, changes, logs };
+}
+
+const until = async (cond: () => boolean, ms = 3000, what = 'the condition'): Promise<void> => {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** A neighbour driven by hand: a socket on ADDRESS:3784 that sends what the test says. */
+async function handNeighbour(address: string): Promise<{ sock: Socket; got: ControlPacket[]; send(p: Partial<ControlPacket>, to: string): void }> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(3784, address, r));
+  open.push({ stop: () => new Promise<void>((r) => sock.close(() => r())) });
+  const got: ControlPacket[] = [];
+  sock.on('message', (m) => {
+    const p = decodeControl(m);
+    if (!('drop' in p)) got.push(p);
+  });
+  const send = (p: Partial<ControlPacket>, to: string): void => {
+    const full: ControlPacket = { diag: 0, state: 'Down', poll: false, final: false, cpi: false, demand: false, detectMult: 3, myDiscriminator: 77, yourDiscriminator: 0, desiredMinTx: 20_000, requiredMinRx: 20_000, requiredMinEchoRx: 0, ...p };
+    sock.send(encodeControl(full), 3784, to);
+  };
+  return { sock, got, send };
+}
+
+describe('BFD endpoint on loopback', () => {
+  it('two endpoints come up; a stop takes the other down at once, with diag 3', async () => {
+    const a = endpoint(bfd('to_b', '127.0.0.2', '127.0.0.1'));
+    const b = endpoint(bfd('to_a', '127.0.0.1', '127.0.0.2'));
+    await a.ep.start();
+    await b.ep.start();
+    await until(() => a.ep.state('to_b') === 'Up' && b.ep.state('to_a') === 'Up', 3000, 'both Up');
+    expect(a.logs).toContain('BFD_Instance(to_b) Entering UP state (the neighbour hears us)');
+    const stoppedAt = performance.now();
+    await b.ep.stop();
+    await until(() => a.ep.state('to_b') === 'Down', 1000, 'a Down');
+    const down = a.changes.at(-1)!;
+    expect(down).toMatchObject({ from: 'Up', to: 'Down', diag: 3 });
+    // AdminDown arrives at once: far sooner than the 60 ms detection time.
+    expect(down.at - stoppedAt).toBeLessThan(50);
+    expect(a.ep.drops).toEqual({});
+  });
+
+  it('a neighbour that falls silent is declared Down after its detection time, diag 1', async () => {
+    const n = await handNeighbour('127.0.0.2');
+    const a = endpoint(bfd('to_n', '127.0.0.2', '127.0.0.1'));
+    await a.ep.start();
+    // Our first packet: Down, the neighbour not yet known.
+    await until(() => n.got.length > 0, 3000, 'the first packet');
+    expect(n.got[0]).toMatchObject({ state: 'Down', yourDiscriminator: 0, desiredMinTx: 1_000_000, requiredMinRx: 20_000, detectMult: 3 });
+    const mine = n.got[0].myDiscriminator;
+    n.send({ state: 'Init', yourDiscriminator: mine }, '127.0.0.1');
+    await until(() => a.ep.state('to_n') === 'Up', 1000, 'Up');
+    // Up: it polls for its new rate; answer with a Final, and keep talking for a while.
+    await until(() => n.got.some((p) => p.state === 'Up' && p.poll), 1000, 'a Poll');
+    let last = 0;
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 15));
+      last = performance.now();
+      n.send({ state: 'Up', yourDiscriminator: mine, final: i === 0 }, '127.0.0.1');
+    }
+    await until(() => a.ep.state('to_n') === 'Down', 1000, 'Down');
+    const down = a.changes.at(-1)!;
+    expect(down.diag).toBe(1);
+    // 3 x max(20 ms, 20 ms) = 60 ms after the last packet, give or take the timers.
+    expect(down.at - last).toBeGreaterThanOrEqual(55);
+    expect(down.at - last).toBeLessThan(500);
+    // While Up it sent at min_tx: 20 ms, jittered to 15-20 ms.
+    expect(n.got.filter((p) => p.state === 'Up').length).toBeGreaterThan(3);
+  });
+
+  it('counts and drops garbage, strangers and packets for discriminators it does not have', async () => {
+    const n = await handNeighbour('127.0.0.3');
+    const a = endpoint(bfd('to_x', '127.0.0.2', '127.0.0.1'));
+    await a.ep.start();
+    n.sock.send(Buffer.from('not bfd at all, but long enough'), 3784, '127.0.0.1');
+    n.send({ state: 'Down' }, '127.0.0.1');
+    n.send({ state: 'Up', yourDiscriminator: 12345 }, '127.0.0.1');
+    n.send({ state: 'Down', detectMult: 0 }, '127.0.0.1');
+    await until(() => Object.values(a.ep.drops).reduce((x, y) => x + (y ?? 0), 0) === 4, 1000, 'four drops');
+    expect(a.ep.drops).toEqual({ version: 1, 'no-session': 2, 'detect-mult': 1 });
+    expect(a.ep.state('to_x')).toBe('Down');
+  });
+});
