@@ -9,9 +9,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { BfdSessions } from '../check/pool.js';
 import type { BfdInstance } from '../config/model/index.js';
 import { initialSession, nextDeadline, stepSession, type SessionConfig, type SessionEvent, type SessionState } from './machine.js';
-import { BFD_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN, decodeControl, encodeControl, type BfdDropReason, type BfdState } from './packet.js';
+import { BFD_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN, DIAG_TEXT, decodeControl, encodeControl, type BfdDropReason, type BfdState } from './packet.js';
 
 export interface BfdChange {
   name: string;
@@ -46,11 +47,12 @@ interface LocalAddress {
 
 const MS = 1000;
 
-export class BfdEndpoint {
+export class BfdEndpoint implements BfdSessions {
   private readonly sessions: Session[] = [];
   private readonly byDiscriminator = new Map<number, Session>();
   private readonly locals = new Map<string, LocalAddress>();
   private stopped = false;
+  private readonly watchers = new Set<(name: string, up: boolean, reason: string) => void>();
   /** Sends not yet handed to the kernel: a stop waits for its AdminDown packets. */
   private readonly sending = new Set<Promise<void>>();
   /** Packets dropped, by reason (codec checks, and 'no-session'). */
@@ -59,10 +61,6 @@ export class BfdEndpoint {
   constructor(instances: readonly BfdInstance[], private readonly opts: BfdEndpointOptions) {
     for (const inst of instances) {
       if (!inst.neighborIp) continue;
-      if (inst.multihop) {
-        opts.log?.('warn', `BFD_Instance(${inst.name}) multihop is not supported yet: session not started`);
-        continue;
-      }
       const family = isIP(inst.neighborIp);
       const address = inst.sourceIp ?? (family === 6 ? '::' : '0.0.0.0');
       let local = this.locals.get(address);
@@ -70,9 +68,9 @@ export class BfdEndpoint {
       const cfg: SessionConfig = {
         name: inst.name,
         localDiscriminator: this.newDiscriminator(),
-        minTxUs: inst.minTx * MS,
-        idleTxUs: inst.idleTx * MS,
-        minRxUs: inst.minRx * MS,
+        minTxUs: Math.round(inst.minTx * MS),
+        idleTxUs: Math.round(inst.idleTx * MS),
+        minRxUs: Math.round(inst.minRx * MS),
         multiplier: inst.multiplier,
         passive: inst.passive,
       };
@@ -85,6 +83,28 @@ export class BfdEndpoint {
   /** The session's state (undefined for an instance without a running session). */
   state(name: string): BfdState | undefined {
     return this.sessions.find((s) => s.inst.name === name)?.state.state;
+  }
+
+  isUp(name: string): boolean | undefined {
+    const st = this.state(name);
+    return st === undefined ? undefined : st === 'Up';
+  }
+
+  watch(cb: (name: string, up: boolean, reason: string) => void): () => void {
+    this.watchers.add(cb);
+    return () => this.watchers.delete(cb);
+  }
+
+  /**
+   * The sessions one side may follow: a bfd_instance marked `vrrp` only (or `checker` only) is
+   * hidden from the other side, as keepalived sends its events only there.
+   */
+  viewFor(side: 'vrrp' | 'checker'): BfdSessions {
+    const visible = new Set(this.sessions.filter((s) => (side === 'vrrp' ? s.inst.vrrp || !s.inst.checker : s.inst.checker || !s.inst.vrrp)).map((s) => s.inst.name));
+    return {
+      isUp: (name) => (visible.has(name) ? this.isUp(name) : undefined),
+      watch: (cb) => this.watch((name, up, reason) => visible.has(name) && cb(name, up, reason)),
+    };
   }
 
   get names(): string[] {
@@ -101,13 +121,13 @@ export class BfdEndpoint {
     for (const s of this.sessions) this.apply(s, { type: 'start', now: this.opts.clock.now(), rand: this.opts.random() });
   }
 
-  /** AdminDown to every neighbour, then close the sockets. */
+  /** Silence, then close the sockets: the neighbours' detection times tell them (as keepalived). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     for (const s of this.sessions) this.apply(s, { type: 'stop', now: this.opts.clock.now() });
     this.stopped = true;
     for (const s of this.sessions) if (s.timer) this.opts.clock.clearTimer(s.timer);
-    // Closing a socket drops what it has not sent yet: the AdminDown packets go first.
+    // Closing a socket drops what it has not sent yet: let the last packets go first.
     await Promise.all(this.sending);
     await Promise.all([...this.locals.values()].flatMap((l) => [l.rx, l.tx].filter((x): x is Socket => !!x).map((sock) => new Promise<void>((r) => sock.close(() => r())))));
   }
@@ -170,8 +190,14 @@ export class BfdEndpoint {
         this.sending.add(sent);
         void sent.then(() => this.sending.delete(sent));
       } else {
-        this.opts.log?.(a.to === 'Up' ? 'info' : 'warn', `BFD_Instance(${s.inst.name}) Entering ${a.to.toUpperCase()} state (${a.reason})`);
+        // keepalived's lines: "(NAME) Entering Up state", and for Down both sides' diagnostics.
+        const why = a.to === 'Down' ? ` (Local diagnostic - ${DIAG_TEXT[a.diag] ?? a.diag}, Remote diagnostic - ${DIAG_TEXT[s.state.remoteDiag] ?? s.state.remoteDiag})` : '';
+        this.opts.log?.(a.to === 'Up' ? 'info' : 'warn', `(${s.inst.name}) Entering ${a.to} state${why}`);
         this.opts.onChange?.({ name: s.inst.name, from: a.from, to: a.to, diag: a.diag, reason: a.reason });
+        // Trackers hear of Up and of leaving Up, but not of a neighbour's AdminDown: that is no
+        // failure of the path (RFC 5882 3.2; keepalived sends no event for it either).
+        const adminDown = a.to === 'Down' && s.state.remoteState === 'AdminDown';
+        if ((a.from === 'Up') !== (a.to === 'Up') && !adminDown && a.to !== 'AdminDown') for (const w of this.watchers) w(s.inst.name, a.to === 'Up', a.reason);
       }
     }
     this.arm(s);

@@ -26,6 +26,8 @@ export interface SessionState {
   diag: number;
   remoteDiscriminator: number;
   remoteState: BfdState;
+  /** The Diag of the neighbour's last packet. */
+  remoteDiag: number;
   /** bfd.RemoteMinRxInterval: 1 µs until the neighbour says otherwise (section 6.8.1). */
   remoteMinRxUs: number;
   remoteDesiredMinTxUs: number;
@@ -44,7 +46,8 @@ export type SessionEvent =
   | { type: 'start'; now: number; rand: number }
   | { type: 'timer'; now: number; rand: number }
   | { type: 'packet'; now: number; rand: number; packet: ControlPacket }
-  /** Administratively down (the daemon stops): tell the neighbour, then stay silent. */
+  /** The daemon stops: silent from now on. Like keepalived, no AdminDown is sent: the neighbour
+   * sees the silence as a failure (an AdminDown would tell it not to act on it, RFC 5882 3.2). */
   | { type: 'stop'; now: number };
 
 export type SessionAction =
@@ -62,6 +65,7 @@ export function initialSession(): SessionState {
     diag: DIAG.none,
     remoteDiscriminator: 0,
     remoteState: 'Down',
+    remoteDiag: 0,
     remoteMinRxUs: 1,
     remoteDesiredMinTxUs: 0,
     remoteDetectMult: 0,
@@ -182,6 +186,7 @@ export function stepSession(cfg: SessionConfig, prev: SessionState, ev: SessionE
       s.heard = true;
       s.remoteDiscriminator = p.myDiscriminator;
       s.remoteState = p.state;
+      s.remoteDiag = p.diag;
       s.remoteMinRxUs = p.requiredMinRx;
       s.remoteDesiredMinTxUs = p.desiredMinTx;
       s.remoteDetectMult = p.detectMult;
@@ -210,7 +215,6 @@ export function stepSession(cfg: SessionConfig, prev: SessionState, ev: SessionE
       if (s.state === 'AdminDown') break;
       st.changeState('AdminDown', DIAG.adminDown, 'stopped');
       s.polling = false;
-      st.send();
       s.txAt = undefined;
       s.detectAt = undefined;
       break;

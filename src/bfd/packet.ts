@@ -3,7 +3,6 @@
 // packet comes back as a drop reason, which the endpoint counts.
 
 export const BFD_PORT = 3784;
-export const BFD_MULTIHOP_PORT = 4784;
 /** RFC 5881 section 4: source ports of single-hop control packets. */
 export const BFD_SOURCE_PORT_MIN = 49152;
 export const BFD_SOURCE_PORT_MAX = 65535;
@@ -15,6 +14,11 @@ export type BfdState = (typeof STATES)[number];
 
 /** Diagnostic codes (section 4.1) this implementation sets. */
 export const DIAG = { none: 0, detectionTimeExpired: 1, neighborSignaledDown: 3, adminDown: 7 } as const;
+/** Every code's text, as keepalived logs it. */
+export const DIAG_TEXT = [
+  'No Diagnostic', 'Control Detection Time Expired', 'Echo Function Failed', 'Neighbor Signaled Session Down', 'Forwarding Plane Reset',
+  'Path Down', 'Concatenated Path Down', 'Administratively Down', 'Reverse Concatenated Path Down',
+] as const;
 
 export interface ControlPacket {
   diag: number;

@@ -1,6 +1,6 @@
 // From a checker in the model to the probe that runs it: connect_ip/connect_port default to the
 // real server's address and port; HTTP_GET runs its urls in order and fails on the first failure
-// (keepalived: every url must pass in one sweep). FILE_CHECK is read by the pool itself.
+// (keepalived: every url must pass in one sweep). FILE_CHECK and BFD_CHECK are the pool's own.
 import type { ScriptRunner } from '../daemon/script-runner.js';
 import type { CheckJob } from './pool.js';
 import { dnsProbe } from './probe-dns.js';
@@ -25,7 +25,7 @@ export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => (
       return miscProbe(runner, checker.miscPath.argv, timeout, checker.miscDynamic, id);
     }
     if (checker.type === 'FILE_CHECK') return { ok: false, reason: 'FILE_CHECK is read by the checker pool, not probed' };
-    if (checker.type === 'BFD_CHECK') return { ok: false, reason: 'BFD_CHECK is not implemented' };
+    if (checker.type === 'BFD_CHECK') return { ok: false, reason: 'BFD_CHECK follows its session in the checker pool, not probed' };
     const target: Target = { host: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port ?? vs.port ?? 0, bindto: checker.bindto, bindPort: checker.bindPort, connectTimeout };
     switch (checker.type) {
       case 'TCP_CHECK':

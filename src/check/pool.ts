@@ -27,15 +27,25 @@ export interface PoolEvents {
   log?(level: 'info' | 'warn', message: string): void;
 }
 
+/** The BFD sessions BFD_CHECK follows (the daemon's BfdEndpoint). */
+export interface BfdSessions {
+  /** Whether the session is Up; undefined when there is no such session. */
+  isUp(name: string): boolean | undefined;
+  /** Told every change of a session between Up and not Up; returns the unsubscribe. */
+  watch(cb: (name: string, up: boolean, reason: string) => void): () => void;
+}
+
 export interface PoolEnv {
   clock: Clock;
   probe(job: CheckJob): Promise<ProbeResult>;
   random: () => number;
   maxInFlight?: number;
+  /** Without it, BFD_CHECK is reported once and leaves its server alone. */
+  bfd?: BfdSessions;
 }
 
 /** Checker types the pool can run; the others are reported once and leave the server alone. */
-export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK']);
+export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
 
 /** Seconds between reads of a FILE_CHECK's file (keepalived is told of changes by inotify). */
 export const FILE_POLL = 0.5;
@@ -47,7 +57,10 @@ interface Slot {
   state: CheckerState;
   /** What this checker adds to the configured weight (keepalived's cur_weight). */
   delta: number;
-  check(): Promise<ProbeResult>;
+  /** Absent for BFD_CHECK, which is never run on a timer. */
+  check?(): Promise<ProbeResult>;
+  /** BFD_CHECK: the session it follows. Not run on a timer: the session's changes set it. */
+  bfd?: string;
 }
 
 interface Server {
@@ -68,6 +81,7 @@ export class CheckerPool {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private stopped = false;
+  private unwatch?: () => void;
   /** Probes run so far, for the daemon's statistics. */
   readonly counters = { probes: 0, failures: 0 };
 
@@ -77,7 +91,7 @@ export class CheckerPool {
       for (const rs of vs.realServers) {
         const slots: Slot[] = [];
         for (const checker of rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))) {
-          if (!RUNNABLE.has(checker.type)) {
+          if (!RUNNABLE.has(checker.type) || (checker.type === 'BFD_CHECK' && !env.bfd)) {
             unsupported.add(checker.type);
             continue;
           }
@@ -89,6 +103,18 @@ export class CheckerPool {
             // The file is read now: a server whose file says fault is never added.
             const first = watch.read();
             slots.push({ job: { vs, rs, checker, connectTimeout: 0 }, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() });
+            continue;
+          }
+          if (checker.type === 'BFD_CHECK') {
+            if (!checker.name) continue;
+            const name = checker.name;
+            const job = { vs, rs, checker, connectTimeout: 0 };
+            // keepalived applies the session's state at start whatever alpha says: a session not
+            // yet Up keeps its server out until it is. One this side never hears of (bfd_instance
+            // marked `vrrp`) leaves the checker as alpha has it.
+            const up = env.bfd!.isUp(name);
+            const state = initialChecker(up === undefined ? checker.alpha ?? false : !up);
+            slots.push({ job, timing: FILE_TIMING, state, delta: 0, bfd: name });
             continue;
           }
           const t = effectiveTiming(vs, rs, checker);
@@ -111,10 +137,12 @@ export class CheckerPool {
   }
 
   start(): void {
+    if (this.servers.some((srv) => srv.slots.some((s) => s.bfd))) this.unwatch = this.env.bfd?.watch((name, up, reason) => this.bfdChanged(name, up, reason));
     for (const srv of this.servers) {
       // FILE_CHECK values read at construction.
       this.tellWeight(srv, false);
       for (const slot of srv.slots) {
+        if (slot.bfd) continue;
         // keepalived: first run after 1 s plus a random part of warmup (default delay_loop).
         const first = 1 + this.env.random() * slot.timing.warmup;
         this.schedule(srv, slot, first);
@@ -124,6 +152,19 @@ export class CheckerPool {
 
   stop(): void {
     this.stopped = true;
+    this.unwatch?.();
+  }
+
+  /** A BFD session changed: its BFD_CHECKs go DOWN or UP at once (no retries: BFD has its own). */
+  private bfdChanged(name: string, up: boolean, reason: string): void {
+    if (this.stopped) return;
+    for (const srv of this.servers) {
+      for (const slot of srv.slots) {
+        if (slot.bfd !== name || slot.state.up === up) continue;
+        slot.state = { up, failures: 0 };
+        this.settle(srv, slot, up ? `BFD ${name} is up` : `BFD ${name} went down (${reason})`);
+      }
+    }
   }
 
   /** keepalived's effective weight, as IPVS takes it (real_weight(): 0..2^31-1). */
@@ -164,7 +205,7 @@ export class CheckerPool {
     await this.acquire();
     let r: ProbeResult;
     try {
-      r = await slot.check();
+      r = slot.check ? await slot.check() : { ok: false, reason: 'not a timed checker' };
     } catch (e) {
       r = { ok: false, reason: `probe error: ${(e as Error).message}` };
     } finally {
@@ -180,15 +221,21 @@ export class CheckerPool {
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
     if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
     else if (!v.state.up) slot.delta = 0;
+    this.settle(srv, slot, r.ok ? `${slot.job.checker.type} succeeded` : `${slot.job.checker.type} failed: ${r.reason}`);
+    this.schedule(srv, slot, v.nextIn);
+  }
+
+  /** After a checker's verdict: the server's aliveness and weight, told when they change. */
+  private settle(srv: Server, slot: Slot, why: string): void {
     const alive = srv.slots.every((s) => s.state.up);
     const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
       srv.alive = alive;
-      const reason = alive ? `${slot.job.checker.type} succeeded` : `${slot.job.checker.type} failed: ${r.reason}`;
+      const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
+      const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);
     }
     this.tellWeight(srv, cameBack);
-    this.schedule(srv, slot, v.nextIn);
   }
 }

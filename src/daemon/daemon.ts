@@ -20,6 +20,7 @@ import { identityFor, readUserDb, type UserDb } from './users.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
+import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { controlPath, startControl } from './control.js';
@@ -85,7 +86,7 @@ class Generation {
   /** Runners of the previous generation this one took over. */
   readonly adopted = new Set<VrrpRunner>();
 
-  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, private readonly users: UserDb, previous?: Generation) {
+  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, private readonly users: UserDb, private readonly bfd: BfdEndpoint | undefined, previous?: Generation) {
     this.engine = new VrrpEngine(config, {
       clock,
       port: (ifname) => ports.get(ifname),
@@ -111,7 +112,7 @@ class Generation {
     initTrackFiles(this.config, log);
     // vrrp_scripts run as their own `user`, else script_user, under this generation's global_defs.
     const identity = identityFor(this.users, () => this.config.globalDefs);
-    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, identity), linkUp, readFile: readTrackFile })];
+    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, identity), linkUp, readFile: readTrackFile, bfd: this.bfd?.viewFor('vrrp') })];
     this.engine.start();
   }
 
@@ -128,6 +129,25 @@ class Generation {
     this.notifier.notify('INSTANCE', inst.name, to === 'INIT' ? 'STOP' : to, prio, inst);
   }
 }
+
+/** The BFD sessions, when a bfd_instance is tracked by a VRRP instance, a sync group or a BFD_CHECK. */
+async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefined> {
+  const used = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackBfd), ...cfg.syncGroups.flatMap((g) => g.trackBfd)].map((t) => t.name));
+  for (const vs of cfg.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) if (c.type === 'BFD_CHECK' && c.name) used.add(c.name);
+  const instances = cfg.bfdInstances.filter((b) => used.has(b.name));
+  if (!instances.length) return undefined;
+  const ep = new BfdEndpoint(instances, { clock, random: Math.random, log: (l, m) => log[l]({ bfd: true }, m) });
+  try {
+    await ep.start();
+    return ep;
+  } catch (e) {
+    log.error(`cannot start the BFD sessions: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** What of the bfd_instances a restart would change. */
+const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
@@ -158,7 +178,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const ports = new Ports(log);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
-  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users);
+  // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
+  // endpoint for both.
+  const bfd = await startBfd(first.config, log);
+  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
@@ -174,6 +197,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return new Balancer(cfg, {
       clock,
       dataPlane,
+      bfd: bfd?.viewFor('checker'),
       // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
       forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
       probe: makeProbe(checkRunner, identity),
@@ -209,6 +233,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.info(`Received ${sig}: stopping`);
       await gen.stop();
       await balancer?.stop();
+      // AdminDown to the BFD neighbours, as keepalived's BFD process does when it ends.
+      await bfd?.stop();
       control.close();
       await checkRunner.shutdown();
       ports.close();
@@ -239,7 +265,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         void startBalancer(balancer);
       }
       const old = gen;
-      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, old);
+      if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
+      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, old);
       void old.stop(gen).then(() => {
         gen.start();
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

@@ -14,7 +14,7 @@
 // carries the traffic and keeps its own counters.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, LvsMethod, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
-import { CheckerPool, type PoolEnv } from '../check/pool.js';
+import { CheckerPool, type BfdSessions, type PoolEnv } from '../check/pool.js';
 import { effectiveTiming } from '../config/keywords/checkers.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
@@ -40,6 +40,8 @@ export interface BalancerEnv {
   dataPlane?: 'forwarder' | 'none' | 'kernel';
   /** The kernel table's keeper (dataPlane 'kernel'); one running ipvsadm by default. */
   kernel?: KernelPlane;
+  /** The BFD sessions BFD_CHECK follows; without them BFD_CHECK is reported and ignored. */
+  bfd?: BfdSessions;
   /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
   udpTimeoutMs?: number;
   /** At most this many UDP flows per service; datagrams that would open more are dropped. */
@@ -392,7 +394,7 @@ export class Balancer {
   private check(s: Service, m: Member): void {
     const slice: Config = { ...this.cfg, virtualServers: [{ ...s.vs, realServers: [m.rs] }] };
     let building = true;
-    m.checks = new CheckerPool(slice, { clock: this.env.clock, probe: this.probe, random: this.env.random, maxInFlight: Infinity }, {
+    m.checks = new CheckerPool(slice, { clock: this.env.clock, probe: this.probe, random: this.env.random, maxInFlight: Infinity, bfd: this.env.bfd }, {
       realServer: (_vs, _rs, alive) => this.setAlive(s, m, alive),
       // The weight the checkers give it (MISC_CHECK misc_dynamic, FILE_CHECK weight).
       weight: (_vs, _rs, weight) => {

@@ -3,6 +3,7 @@
 // and only real changes reach the engine. How one script runs, a link is read or a file is read
 // is injected: the daemon runs processes and reads sysfs, the lab's simulator reads its world.
 // Both therefore see a failing check at the same moments.
+import type { BfdSessions } from '../check/pool.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
 import type { VrrpEngine } from './engine.js';
@@ -23,6 +24,8 @@ export interface TrackerEnv {
   linkUp(ifname: string): boolean;
   /** The number in a track_file now. */
   readFile(f: TrackFile): number;
+  /** The BFD sessions track_bfd follows; without them track_bfd is reported and ignored. */
+  bfd?: BfdSessions;
   /** Microseconds between link polls (keepalived hears netlink at once; we poll). */
   linkPollUs?: number;
   /** Microseconds between track_file reads. */
@@ -99,8 +102,20 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
     });
   }
 
+  // track_bfd: the session's changes, as they happen.
+  const trackedBfd = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackBfd), ...cfg.syncGroups.flatMap((g) => g.trackBfd)].map((t) => t.name));
+  let unwatch: (() => void) | undefined;
+  if (trackedBfd.size && !env.bfd) env.log('warn', `track_bfd ${[...trackedBfd].join(', ')}: no BFD sessions are running, so it is ignored`);
+  else if (trackedBfd.size && env.bfd) {
+    for (const name of trackedBfd) engine.setTracked('bfd', name, env.bfd.isUp(name) === true);
+    unwatch = env.bfd.watch((name, up) => {
+      if (!stopped && trackedBfd.has(name)) engine.setTracked('bfd', name, up);
+    });
+  }
+
   return () => {
     stopped = true;
+    unwatch?.();
     for (const h of timers) env.clock.clearTimer(h);
     timers.clear();
   };

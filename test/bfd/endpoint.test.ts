@@ -1,6 +1,6 @@
 // BFD sessions on real UDP sockets over loopback: two endpoints (127.0.0.1 and 127.0.0.2, each on
-// port 3784) come up, a stop is seen at once (AdminDown), a silent neighbour after its detection
-// time, and what does not belong to a session is counted and dropped.
+// port 3784) come up, a stopped or silent neighbour is Down after its detection time, an
+// AdminDown is no failure for the trackers, and what does not belong to a session is dropped.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BfdEndpoint, type BfdChange } from '../../src/bfd/endpoint.js';
@@ -56,21 +56,41 @@ async function handNeighbour(address: string): Promise<{ sock: Socket; got: Cont
 }
 
 describe('BFD endpoint on loopback', () => {
-  it('two endpoints come up; a stop takes the other down at once, with diag 3', async () => {
+  it('two endpoints come up; a stopped one is declared Down after the detection time, diag 1', async () => {
     const a = endpoint(bfd('to_b', '127.0.0.2', '127.0.0.1'));
     const b = endpoint(bfd('to_a', '127.0.0.1', '127.0.0.2'));
+    const told: string[] = [];
+    a.ep.watch((name, up) => told.push(`${name} ${up ? 'up' : 'down'}`));
     await a.ep.start();
     await b.ep.start();
     await until(() => a.ep.state('to_b') === 'Up' && b.ep.state('to_a') === 'Up', 3000, 'both Up');
-    expect(a.logs).toContain('BFD_Instance(to_b) Entering UP state (the neighbour hears us)');
+    expect(a.logs).toContain('(to_b) Entering Up state');
     const stoppedAt = performance.now();
     await b.ep.stop();
     await until(() => a.ep.state('to_b') === 'Down', 1000, 'a Down');
-    const down = a.changes.at(-1)!;
-    expect(down).toMatchObject({ from: 'Up', to: 'Down', diag: 3 });
-    // AdminDown arrives at once: far sooner than the 60 ms detection time.
-    expect(down.at - stoppedAt).toBeLessThan(50);
+    expect(a.changes.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diag: 1 });
+    // 3 x 20 ms after b's last packet, which left at most 20 ms before the stop.
+    expect(a.changes.at(-1)!.at - stoppedAt).toBeGreaterThan(35);
+    expect(a.logs).toContain('(to_b) Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)');
+    expect(told).toEqual(['to_b up', 'to_b down']);
     expect(a.ep.drops).toEqual({});
+  });
+
+  it('a neighbour AdminDown takes the session Down (diag 3) without telling the trackers', async () => {
+    const n = await handNeighbour('127.0.0.2');
+    const a = endpoint(bfd('to_n', '127.0.0.2', '127.0.0.1'));
+    const told: string[] = [];
+    a.ep.watch((name, up) => told.push(`${name} ${up ? 'up' : 'down'}`));
+    await a.ep.start();
+    await until(() => n.got.length > 0, 3000, 'the first packet');
+    const mine = n.got[0].myDiscriminator;
+    n.send({ state: 'Init', yourDiscriminator: mine }, '127.0.0.1');
+    await until(() => a.ep.state('to_n') === 'Up', 1000, 'Up');
+    n.send({ state: 'AdminDown', diag: 7, yourDiscriminator: mine }, '127.0.0.1');
+    await until(() => a.ep.state('to_n') === 'Down', 1000, 'Down');
+    expect(a.changes.at(-1)).toMatchObject({ from: 'Up', to: 'Down', diag: 3 });
+    expect(a.logs).toContain('(to_n) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Administratively Down)');
+    expect(told).toEqual(['to_n up']);
   });
 
   it('a neighbour that falls silent is declared Down after its detection time, diag 1', async () => {
@@ -112,5 +132,13 @@ describe('BFD endpoint on loopback', () => {
     await until(() => Object.values(a.ep.drops).reduce((x, y) => x + (y ?? 0), 0) === 4, 1000, 'four drops');
     expect(a.ep.drops).toEqual({ version: 1, 'no-session': 2, 'detect-mult': 1 });
     expect(a.ep.state('to_x')).toBe('Down');
+  });
+
+  it('shows a bfd_instance marked vrrp (or checker) to that side only, and an unmarked one to both', () => {
+    const { ep } = endpoint(bfd('v', '127.0.0.2', '127.0.0.1', '  vrrp\n') + bfd('c', '127.0.0.3', '127.0.0.1', '  checker\n') + bfd('both', '127.0.0.4', '127.0.0.1'));
+    const seen = (side: 'vrrp' | 'checker') => ['v', 'c', 'both'].filter((n) => ep.viewFor(side).isUp(n) !== undefined);
+    expect(seen('vrrp')).toEqual(['v', 'both']);
+    expect(seen('checker')).toEqual(['c', 'both']);
+    expect(ep.isUp('both')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // BFD session machine and codec against RFC 5880: the three-way handshake (6.2), detection time
-// (6.8.4), transmit interval and jitter (6.8.2, 6.8.7), Poll/Final (6.5, 6.8.3), AdminDown, the
+// (6.8.4), transmit interval and jitter (6.8.2, 6.8.7), Poll/Final (6.5, 6.8.3), stopping, the
 // passive role (6.1) and the reception checks of 6.8.6. Two sessions run on a simulated link.
 import { describe, expect, it } from 'vitest';
 import { initialSession, jittered, nextDeadline, stepSession, type SessionAction, type SessionConfig, type SessionEvent, type SessionState } from '../../src/bfd/machine.js';
@@ -184,17 +184,25 @@ describe('BFD session machine', () => {
     expect(Math.min(...gaps)).toBe(50 * MS);
   });
 
-  it('AdminDown (stop) is sent once with diag 7; the neighbour goes Down with diag 3 and does not time out', () => {
+  it('stop falls silent without AdminDown (as keepalived): the neighbour times out, diag 1', () => {
     const l = new Link([cfg('a', 1), cfg('b', 2)]);
     l.start(0);
     l.start(1);
     l.run(200 * MS);
+    const sentBefore = l.sent(0).length;
     l.stop(0);
     l.run(2000 * MS);
-    expect(l.sent(0).filter((x) => x.packet.state === 'AdminDown').map((x) => x.packet.diag)).toEqual([7]);
+    expect(l.sent(0).length).toBe(sentBefore);
     expect(l.s[0]).toMatchObject({ state: 'AdminDown', txAt: undefined, detectAt: undefined });
     expect(l.transitions(1).at(-1)).toBe('Up>Down');
-    expect(l.s[1].diag).toBe(3);
+    expect(l.s[1].diag).toBe(1);
+  });
+
+  it('a neighbour AdminDown takes an Up session Down with diag 3 (section 6.8.6)', () => {
+    const a = cfg('a', 1);
+    const up = stepSession(a, initialSession(), { type: 'packet', now: 0, rand: 0, packet: packet({ state: 'Init', yourDiscriminator: 1 }) }).state;
+    const r = stepSession(a, up, { type: 'packet', now: 1, rand: 0, packet: packet({ state: 'AdminDown', diag: 7, yourDiscriminator: 1 }) });
+    expect(r.state).toMatchObject({ state: 'Down', diag: 3, remoteState: 'AdminDown', remoteDiag: 7 });
   });
 
   it('a passive session says nothing until spoken to; a neighbour asking for no packets gets none', () => {

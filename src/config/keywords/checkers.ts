@@ -432,7 +432,7 @@ export const bfdCheckBlock = defineBlock<BfdCheck>({
       },
       doc: 'Name of the bfd_instance to follow.',
     }),
-    bc.k('alpha', bool, { doc: 'Count the checker as failed until the session is first up.' }),
+    bc.k('alpha', bool, { doc: 'Start failed; the session state replaces it as soon as the session runs.' }),
   ],
   finish(chk, st, ctx) {
     if (!chk.name && !skippedByKeepalived(chk)) {

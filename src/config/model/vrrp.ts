@@ -104,7 +104,6 @@ export interface BfdInstance extends Named {
   ttl?: number;
   hoplimit?: number;
   maxHops?: number;
-  multihop: boolean;
   weight: number;
   weightReverse: boolean;
   vrrp: boolean;
