@@ -139,11 +139,12 @@ async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefin
   const ep = new BfdEndpoint(instances, { clock, random: Math.random, log: (l, m) => log[l]({ bfd: true }, m) });
   try {
     await ep.start();
-    return ep;
   } catch (e) {
-    log.error(`cannot start the BFD sessions: ${(e as Error).message}`);
-    return undefined;
+    // Kept, never started: its sessions stay Down, so what tracks them fails safe (FAULT, real
+    // servers out) rather than being ignored.
+    log.error(`cannot start the BFD sessions: ${(e as Error).message}; the sessions count as down`);
   }
+  return ep;
 }
 
 /** What of the bfd_instances a restart would change. */

@@ -141,4 +141,11 @@ describe('BFD endpoint on loopback', () => {
     expect(seen('checker')).toEqual(['c', 'both']);
     expect(ep.isUp('both')).toBe(false);
   });
+
+  it('refuses to start where 3784 is taken, and its sessions stay Down (what tracks them fails safe)', async () => {
+    await handNeighbour('127.0.0.5');
+    const { ep } = endpoint(bfd('blocked', '127.0.0.6', '127.0.0.5'));
+    await expect(ep.start()).rejects.toThrow(/EADDRINUSE/);
+    expect(ep.isUp('blocked')).toBe(false);
+  });
 });
