@@ -180,8 +180,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
-  // endpoint for both.
-  const bfd = await startBfd(first.config, log);
+  // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
+  const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
   let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
   for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
