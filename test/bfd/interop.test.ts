@@ -1,7 +1,8 @@
 // BFD between keepalived-ts and the real keepalived 2.2.7 (its BFD process), in network namespaces
 // made by the test: both sessions come Up; our VRRP instance tracks the session (track_bfd, weight
 // 0: FAULT while it is not Up); each side declares the other Down after the detection time when
-// the other is killed.
+// the other is killed; and our load balancer (-C) keeps a BFD_CHECK real server in service only
+// while keepalived answers.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +101,33 @@ vrrp_instance VI_1 {
     const kFrom = k2.lines.length;
     await o.kill('SIGKILL', 0);
     await k2.waitForLine(/\(to_ours\) Entering Down state \(Local diagnostic - Control Detection Time Expired/, { timeoutMs: 3000, from: kFrom });
+  }, 60_000);
+
+  it('BFD_CHECK: a real server is in service while keepalived answers, and out once it is killed', async () => {
+    // Nothing left of the test before: one keepalived at a time can have 3784 in its namespace.
+    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
+    const file = join(lab.dir, 'ours-lvs.conf');
+    writeFileSync(file, `${bfd('to_ka', theirs.address, ours.address)}
+virtual_server ${ours.address} 8080 {
+  delay_loop 1
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  real_server ${theirs.address} 80 {
+    BFD_CHECK {
+      name to_ka
+    }
+  }
+}
+`);
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-C', '-f', file, '-p', join(lab.dir, 'ours-lvs.pid')], { name: 'ours-lvs', env: { ...process.env, KEEPALIVED_TS_CONTROL: join(lab.dir, 'ours-lvs.ctl') } });
+    procs.push(o);
+    // Out of service until the session is Up (keepalived applies the state at start, too).
+    await o.waitForLine(/virtual server TCP .*:8080 ready \(rr, 0 real server\(s\) in service\)/, { timeoutMs: 10_000 });
+    const k = startKeepalived('c');
+    await o.waitForLine(/Adding service \[10\.99\.41\.2\]:80 to VS/, { timeoutMs: 10_000 });
+    const from = o.lines.length;
+    await k.kill('SIGKILL', 0);
+    await o.waitForLine(/Removing service \[10\.99\.41\.2\]:80 from VS \(BFD to_ka went down/, { timeoutMs: 3000, from });
   }, 60_000);
 });
