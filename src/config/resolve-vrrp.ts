@@ -185,10 +185,15 @@ function checkDuplicateVrids(cfg: Config, ctx: BuildContext): void {
 /** The notify keywords of instances and sync groups that name a script. */
 export const NOTIFY_KEYS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
 
+/** Names of the vrrp_scripts, track_files or bfd_instances that an instance or a sync group tracks. */
+export function trackedNames(cfg: Config, key: 'trackScript' | 'trackFile' | 'trackBfd'): Set<string> {
+  return new Set([...cfg.vrrpInstances.flatMap((i) => i[key]), ...cfg.syncGroups.flatMap((g) => g[key])].map((t) => t.name));
+}
+
 /** Every script the VRRP side would run, with where it was configured. */
 export function vrrpScriptsInUse(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
   const out: { script: ScriptRef; at: Span; what: string }[] = [];
-  const tracked = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript.map((t) => t.name)), ...cfg.syncGroups.flatMap((s) => s.trackScript.map((t) => t.name))]);
+  const tracked = trackedNames(cfg, 'trackScript');
   for (const s of cfg.vrrpScripts) if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
   for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
     for (const k of NOTIFY_KEYS) {

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
 import { formatDiagnostic, refusal } from '../config/diagnostics.js';
+import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
@@ -132,7 +133,7 @@ class Generation {
 
 /** The BFD sessions, when a bfd_instance is tracked by a VRRP instance, a sync group or a BFD_CHECK. */
 async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefined> {
-  const used = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackBfd), ...cfg.syncGroups.flatMap((g) => g.trackBfd)].map((t) => t.name));
+  const used = trackedNames(cfg, 'trackBfd');
   for (const vs of cfg.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) if (c.type === 'BFD_CHECK' && c.name) used.add(c.name);
   const instances = cfg.bfdInstances.filter((b) => used.has(b.name));
   if (!instances.length) return undefined;

@@ -3,7 +3,7 @@
 import type { Diagnostic, Span } from '../config/diagnostics.js';
 import type { Config, ScriptRef } from '../config/model/index.js';
 import { lvsScriptsInUse } from '../config/resolve-lvs.js';
-import { vrrpScriptsInUse } from '../config/resolve-vrrp.js';
+import { trackedNames, vrrpScriptsInUse } from '../config/resolve-vrrp.js';
 import type { RuleId } from '../config/rules.js';
 
 export interface Reporter {
@@ -39,7 +39,7 @@ export const lintRules: LintRule[] = [
     id: 'vrrp-script-unused',
     doc: 'A vrrp_script that no instance or sync group tracks never runs (keepalived only runs tracked scripts).',
     check(cfg, report) {
-      const tracked = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript), ...cfg.syncGroups.flatMap((g) => g.trackScript)].map((t) => t.name));
+      const tracked = trackedNames(cfg, 'trackScript');
       for (const s of cfg.vrrpScripts) {
         if (!tracked.has(s.name)) report.warning(s.span, `vrrp_script ${s.name} is not tracked by any vrrp_instance, so it never runs`, `add it to a track_script block: track_script { ${s.name} }`);
       }

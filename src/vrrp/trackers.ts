@@ -6,6 +6,7 @@
 import type { BfdSessions } from '../check/pool.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
+import { trackedNames } from '../config/resolve-vrrp.js';
 import type { VrrpEngine } from './engine.js';
 import { interfaceOf } from './from-config.js';
 import { RiseFall } from './rise-fall.js';
@@ -73,7 +74,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   every(now + (env.linkPollUs ?? 200_000), env.linkPollUs ?? 200_000, pollLinks);
 
   // track_files that an instance or a sync group tracks.
-  const trackedFiles = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackFile), ...cfg.syncGroups.flatMap((g) => g.trackFile)].map((t) => t.name));
+  const trackedFiles = trackedNames(cfg, 'trackFile');
   const files = cfg.trackFiles.filter((f) => trackedFiles.has(f.name) && f.file);
   const pollFiles = (): void => {
     for (const f of files) engine.setTrackedValue(f.name, env.readFile(f));
@@ -82,7 +83,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   if (files.length) every(now + (env.filePollUs ?? 500_000), env.filePollUs ?? 500_000, pollFiles);
 
   // vrrp_scripts: the first run at once, then one per interval after the previous one ended.
-  const trackedScripts = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackScript), ...cfg.syncGroups.flatMap((g) => g.trackScript)].map((t) => t.name));
+  const trackedScripts = trackedNames(cfg, 'trackScript');
   for (const s of cfg.vrrpScripts) {
     if (!trackedScripts.has(s.name) || !s.script) continue;
     const rf = new RiseFall(s.rise, s.fall, s.initFail);
@@ -103,7 +104,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   }
 
   // track_bfd: the session's changes, as they happen.
-  const trackedBfd = new Set([...cfg.vrrpInstances.flatMap((i) => i.trackBfd), ...cfg.syncGroups.flatMap((g) => g.trackBfd)].map((t) => t.name));
+  const trackedBfd = trackedNames(cfg, 'trackBfd');
   let unwatch: (() => void) | undefined;
   if (trackedBfd.size && !env.bfd) env.log('warn', `track_bfd ${[...trackedBfd].join(', ')}: no BFD sessions are running, so it is ignored`);
   else if (trackedBfd.size && env.bfd) {
