@@ -27,8 +27,6 @@ export interface BfdEndpointOptions {
   random: () => number;
   onChange?(change: BfdChange): void;
   log?(level: 'info' | 'warn', message: string): void;
-  /** Receive port (3784); tests that cannot have it give another. */
-  port?: number;
 }
 
 interface Session {
@@ -53,7 +51,7 @@ export class BfdEndpoint implements BfdSessions {
   private readonly locals = new Map<string, LocalAddress>();
   private stopped = false;
   private readonly watchers = new Set<(name: string, up: boolean, reason: string) => void>();
-  /** Sends not yet handed to the kernel: a stop waits for its AdminDown packets. */
+  /** Sends not yet handed to the kernel: a stop lets them leave before closing the sockets. */
   private readonly sending = new Set<Promise<void>>();
   /** Packets dropped, by reason (codec checks, and 'no-session'). */
   readonly drops: Partial<Record<BfdDropReason | 'no-session', number>> = {};
@@ -107,13 +105,9 @@ export class BfdEndpoint implements BfdSessions {
     };
   }
 
-  get names(): string[] {
-    return this.sessions.map((s) => s.inst.name);
-  }
-
   async start(): Promise<void> {
     for (const local of this.locals.values()) {
-      local.rx = await this.bind(local.address, this.opts.port ?? BFD_PORT);
+      local.rx = await this.bind(local.address, BFD_PORT);
       local.rx.on('message', (msg, rinfo) => this.receive(local, msg, rinfo.address));
       local.tx = await this.bindSourcePort(local.address);
       local.tx.setTTL(255);
@@ -186,7 +180,7 @@ export class BfdEndpoint implements BfdSessions {
       if (a.type === 'send') {
         const tx = s.local.tx;
         if (!tx) continue;
-        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), this.opts.port ?? BFD_PORT, s.inst.neighborIp!, () => r()));
+        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), BFD_PORT, s.inst.neighborIp!, () => r()));
         this.sending.add(sent);
         void sent.then(() => this.sending.delete(sent));
       } else {

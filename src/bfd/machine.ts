@@ -38,7 +38,6 @@ export interface SessionState {
   /** Absolute deadlines on the injected clock, µs. */
   txAt?: number;
   detectAt?: number;
-  counters: { sent: number; received: number; upCount: number; downCount: number };
 }
 
 export type SessionEvent =
@@ -71,7 +70,6 @@ export function initialSession(): SessionState {
     remoteDetectMult: 0,
     polling: false,
     heard: false,
-    counters: { sent: 0, received: 0, upCount: 0, downCount: 0 },
   };
 }
 
@@ -102,7 +100,7 @@ class Stepper {
   readonly s: SessionState;
 
   constructor(readonly cfg: SessionConfig, prev: SessionState) {
-    this.s = { ...prev, counters: { ...prev.counters } };
+    this.s = { ...prev };
   }
 
   changeState(to: BfdState, diag: number, reason: string): void {
@@ -111,8 +109,6 @@ class Stepper {
     const txBefore = desiredMinTxUs(this.cfg, this.s);
     this.s.state = to;
     this.s.diag = diag;
-    if (to === 'Up') this.s.counters.upCount++;
-    if (from === 'Up') this.s.counters.downCount++;
     this.actions.push({ type: 'transition', from, to, diag, reason });
     // Section 6.8.3: a change of our timing parameters is announced with a Poll Sequence.
     if (desiredMinTxUs(this.cfg, this.s) !== txBefore && to !== 'AdminDown') this.s.polling = true;
@@ -123,7 +119,6 @@ class Stepper {
     const { cfg, s } = this;
     // A neighbour that asks for no packets gets none; a passive session waits to be spoken to.
     if (s.remoteMinRxUs === 0 || (cfg.passive && !s.heard)) return;
-    s.counters.sent++;
     this.actions.push({
       type: 'send',
       packet: {
@@ -181,7 +176,6 @@ export function stepSession(cfg: SessionConfig, prev: SessionState, ev: SessionE
     case 'packet': {
       const p = ev.packet;
       if (s.state === 'AdminDown') break;
-      s.counters.received++;
       const firstWord = !s.heard;
       s.heard = true;
       s.remoteDiscriminator = p.myDiscriminator;

@@ -235,7 +235,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.info(`Received ${sig}: stopping`);
       await gen.stop();
       await balancer?.stop();
-      // AdminDown to the BFD neighbours, as keepalived's BFD process does when it ends.
+      // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
       await bfd?.stop();
       control.close();
       await checkRunner.shutdown();
