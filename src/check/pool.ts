@@ -51,17 +51,25 @@ export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK
 export const FILE_POLL = 0.5;
 const FILE_TIMING = { delayLoop: FILE_POLL, retry: 0, delayBeforeRetry: FILE_POLL, warmup: 0 };
 
-interface Slot {
+interface SlotBase {
   job: CheckJob;
-  timing: { delayLoop: number; retry: number; delayBeforeRetry: number; warmup: number };
   state: CheckerState;
   /** What this checker adds to the configured weight (keepalived's cur_weight). */
   delta: number;
-  /** Absent for BFD_CHECK, which is never run on a timer. */
-  check?(): Promise<ProbeResult>;
-  /** BFD_CHECK: the session it follows. Not run on a timer: the session's changes set it. */
-  bfd?: string;
 }
+
+/** A checker run on its own timer. */
+interface TimedSlot extends SlotBase {
+  timing: { delayLoop: number; retry: number; delayBeforeRetry: number; warmup: number };
+  check(): Promise<ProbeResult>;
+}
+
+/** BFD_CHECK: no timer, the session's changes set it. */
+interface BfdSlot extends SlotBase {
+  bfd: string;
+}
+
+type Slot = TimedSlot | BfdSlot;
 
 interface Server {
   vs: VirtualServer;
@@ -114,7 +122,7 @@ export class CheckerPool {
             // marked `vrrp`) leaves the checker as alpha has it.
             const up = env.bfd!.isUp(name);
             const state = initialChecker(up === undefined ? checker.alpha ?? false : !up);
-            slots.push({ job, timing: FILE_TIMING, state, delta: 0, bfd: name });
+            slots.push({ job, state, delta: 0, bfd: name });
             continue;
           }
           const t = effectiveTiming(vs, rs, checker);
@@ -137,12 +145,12 @@ export class CheckerPool {
   }
 
   start(): void {
-    if (this.servers.some((srv) => srv.slots.some((s) => s.bfd))) this.unwatch = this.env.bfd?.watch((name, up, reason) => this.bfdChanged(name, up, reason));
+    if (this.servers.some((srv) => srv.slots.some((s) => 'bfd' in s))) this.unwatch = this.env.bfd?.watch((name, up, reason) => this.bfdChanged(name, up, reason));
     for (const srv of this.servers) {
       // FILE_CHECK values read at construction.
       this.tellWeight(srv, false);
       for (const slot of srv.slots) {
-        if (slot.bfd) continue;
+        if ('bfd' in slot) continue;
         // keepalived: first run after 1 s plus a random part of warmup (default delay_loop).
         const first = 1 + this.env.random() * slot.timing.warmup;
         this.schedule(srv, slot, first);
@@ -160,7 +168,7 @@ export class CheckerPool {
     if (this.stopped) return;
     for (const srv of this.servers) {
       for (const slot of srv.slots) {
-        if (slot.bfd !== name || slot.state.up === up) continue;
+        if (!('bfd' in slot) || slot.bfd !== name || slot.state.up === up) continue;
         slot.state = { up, failures: 0 };
         this.settle(srv, slot, up ? `BFD ${name} is up` : `BFD ${name} went down (${reason})`);
       }
@@ -181,7 +189,7 @@ export class CheckerPool {
     this.events.weight?.(srv.vs, srv.rs, w);
   }
 
-  private schedule(srv: Server, slot: Slot, inSec: number): void {
+  private schedule(srv: Server, slot: TimedSlot, inSec: number): void {
     this.env.clock.setTimer(this.env.clock.now() + inSec * US, () => void this.run(srv, slot));
   }
 
@@ -200,12 +208,12 @@ export class CheckerPool {
     else this.inFlight--;
   }
 
-  private async run(srv: Server, slot: Slot): Promise<void> {
+  private async run(srv: Server, slot: TimedSlot): Promise<void> {
     if (this.stopped) return;
     await this.acquire();
     let r: ProbeResult;
     try {
-      r = slot.check ? await slot.check() : { ok: false, reason: 'not a timed checker' };
+      r = await slot.check();
     } catch (e) {
       r = { ok: false, reason: `probe error: ${(e as Error).message}` };
     } finally {
