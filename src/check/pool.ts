@@ -44,9 +44,6 @@ export interface PoolEnv {
   bfd?: BfdSessions;
 }
 
-/** Checker types the pool can run; the others are reported once and leave the server alone. */
-export const RUNNABLE = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
-
 /** Seconds between reads of a FILE_CHECK's file (keepalived is told of changes by inotify). */
 export const FILE_POLL = 0.5;
 const FILE_TIMING = { delayLoop: FILE_POLL, retry: 0, delayBeforeRetry: FILE_POLL, warmup: 0 };
@@ -94,13 +91,13 @@ export class CheckerPool {
   readonly counters = { probes: 0, failures: 0 };
 
   constructor(cfg: Config, private readonly env: PoolEnv, private readonly events: PoolEvents = {}) {
-    const unsupported = new Set<string>();
+    let bfdIgnored = false;
     for (const vs of cfg.virtualServers) {
       for (const rs of vs.realServers) {
         const slots: Slot[] = [];
         for (const checker of rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))) {
-          if (!RUNNABLE.has(checker.type) || (checker.type === 'BFD_CHECK' && !env.bfd)) {
-            unsupported.add(checker.type);
+          if (checker.type === 'BFD_CHECK' && !env.bfd) {
+            bfdIgnored = true;
             continue;
           }
           if (checker.type === 'FILE_CHECK') {
@@ -136,7 +133,7 @@ export class CheckerPool {
         this.servers.push({ vs, rs, slots, alive: slots.every((s) => s.state.up), base, told: base });
       }
     }
-    for (const t of unsupported) events.log?.('warn', `${t} is not implemented yet: real servers that use it are not checked by it`);
+    if (bfdIgnored) events.log?.('warn', 'BFD_CHECK: no BFD sessions run here, so real servers that use it are not checked by it');
   }
 
   /** Real servers and whether they are alive now. */
