@@ -7,6 +7,7 @@ import { BfdEndpoint, type BfdChange } from '../../src/bfd/endpoint.js';
 import { decodeControl, encodeControl, type ControlPacket } from '../../src/bfd/packet.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { RealClock } from '../../src/core/clock.js';
+import { until } from '../lvs/net-helpers.js';
 
 const clock = new RealClock();
 const open: { stop(): Promise<void> }[] = [];
@@ -29,14 +30,6 @@ function endpoint(text: string): { ep: BfdEndpoint; changes: (BfdChange & { at: 
   open.push(ep);
   return { ep, changes, logs };
 }
-
-const until = async (cond: () => boolean, ms = 3000, what = 'the condition'): Promise<void> => {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 /** A neighbour driven by hand: a socket on ADDRESS:3784 that sends what the test says. */
 async function handNeighbour(address: string): Promise<{ sock: Socket; got: ControlPacket[]; send(p: Partial<ControlPacket>, to: string): void }> {

@@ -6,20 +6,13 @@ import { BfdEndpoint } from '../../src/bfd/endpoint.js';
 import { CheckerPool } from '../../src/check/pool.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { RealClock } from '../../src/core/clock.js';
+import { until } from '../lvs/net-helpers.js';
 
 const clock = new RealClock();
 const open: { stop(): void | Promise<void> }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.stop();
 });
-
-const until = async (cond: () => boolean, ms: number, what: string): Promise<void> => {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 const bfdBlock = (name: string, neighbor: string, source: string) =>
   `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  source_ip ${source}\n  min_rx 20\n  min_tx 20\n  multiplier 3\n}\n`;
