@@ -9,7 +9,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { BfdSessions } from '../check/pool.js';
+import type { BfdSessions } from './sessions.js';
 import type { BfdInstance } from '../config/model/index.js';
 import { initialSession, nextDeadline, stepSession, type SessionConfig, type SessionEvent, type SessionState } from './machine.js';
 import { BFD_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN, DIAG_TEXT, decodeControl, encodeControl, type BfdDropReason, type BfdState } from './packet.js';

@@ -1,7 +1,7 @@
 // From a checker in the model to the probe that runs it: connect_ip/connect_port default to the
 // real server's address and port; HTTP_GET runs its urls in order and fails on the first failure
 // (keepalived: every url must pass in one sweep). FILE_CHECK and BFD_CHECK are the pool's own.
-import type { ScriptRunner } from '../daemon/script-runner.js';
+import type { ScriptRunner } from '../proc/script-runner.js';
 import type { CheckJob } from './pool.js';
 import { dnsProbe } from './probe-dns.js';
 import { Pinger } from './probe-ping.js';

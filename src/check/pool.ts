@@ -4,6 +4,7 @@
 // checker's part, keepalived's cur_weight). Clock, randomness and the probe itself are injected, so
 // the schedule is testable on a virtual clock and the daemon plugs in the real network probes;
 // FILE_CHECK track files are read here, at start and then every FILE_POLL seconds.
+import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock } from '../core/clock.js';
 import type { Checker, Config, RealServer, VirtualServer } from '../config/model/index.js';
 import { effectiveTiming } from '../config/keywords/checkers.js';
@@ -25,14 +26,6 @@ export interface PoolEvents {
   /** The weight of an alive real server: after it changes, and each time the server comes back. */
   weight?(vs: VirtualServer, rs: RealServer, weight: number): void;
   log?(level: 'info' | 'warn', message: string): void;
-}
-
-/** The BFD sessions BFD_CHECK follows (the daemon's BfdEndpoint). */
-export interface BfdSessions {
-  /** Whether the session is Up; undefined when there is no such session. */
-  isUp(name: string): boolean | undefined;
-  /** Told every change of a session between Up and not Up; returns the unsubscribe. */
-  watch(cb: (name: string, up: boolean, reason: string) => void): () => void;
 }
 
 export interface PoolEnv {

@@ -5,23 +5,13 @@
 // keepalived follows the file with inotify; we read it when asked (the pool polls it).
 import { readFileSync } from 'node:fs';
 import type { FileCheck, TrackFile } from '../config/model/index.js';
+import { parseTrackValue } from '../config/values.js';
 import type { ProbeResult } from './probes.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 /** keepalived reads at most this much of the file. */
 const READ_MAX = 127;
-
-/** The number at the start of the text as strtol(…, 0) reads it; undefined when out of keepalived's range. */
-export function parseTrackValue(text: string): number | undefined {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text);
-  if (!m) return 0;
-  const digits = m[2];
-  const radix = /^0[xX]/.test(digits) ? 16 : digits.length > 1 && digits[0] === '0' ? 8 : 10;
-  const v = Number.parseInt(radix === 16 ? digits.slice(2) : digits, radix) * (m[1] === '-' ? -1 : 1);
-  // keepalived accepts INT32_MIN..INT32_MAX + 1 and ignores anything else.
-  return v < INT32_MIN || v > INT32_MAX + 1 ? undefined : v;
-}
 
 function readValue(path: string): { value: number } | { invalid: string } {
   let text: string;

@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { RawSocketLike, RawSocketModule } from '../net/raw-transport.js';
-import { inetChecksum } from '../vrrp/packet.js';
+import { inetChecksum } from '../core/checksum.js';
 import { fillerPayload, type ProbeResult } from './probes.js';
 
 const FILLER = 128;

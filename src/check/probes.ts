@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { HttpUrl, StatusRange } from '../config/model/index.js';
-import type { ScriptRunner } from '../daemon/script-runner.js';
+import type { ScriptRunner } from '../proc/script-runner.js';
 
 export interface ProbeResult {
   ok: boolean;

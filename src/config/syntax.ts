@@ -1,7 +1,19 @@
 // The syntax tree the grammar builds: statements with words and, for blocks, children. It knows
 // no keywords; the builder (src/config/builder.ts) gives it meaning through the keyword table.
 import type { Span } from './diagnostics.js';
-import type { Token, Word } from './tokens.js';
+
+export interface Word extends Span {
+  text: string;
+  /** Any part of the word was quoted: script keywords keep such words as one argument. */
+  quoted: boolean;
+}
+
+export type Token =
+  | { type: 'leaves'; statements: Statement[] }
+  | { type: 'open'; statement: Statement }
+  | ({ type: 'close' } & Span)
+  /** A whole block with no block inside it (`TCP_CHECK { ... }`), already closed. */
+  | { type: 'flat'; statement: Statement };
 
 export interface Statement extends Span {
   keyword: string;

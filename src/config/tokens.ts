@@ -7,20 +7,7 @@
 import moo from 'moo';
 import type { Diagnostics, Span } from './diagnostics.js';
 import type { LogicalLine } from './reader.js';
-import type { Statement } from './syntax.js';
-
-export interface Word extends Span {
-  text: string;
-  /** Any part of the word was quoted: script keywords keep such words as one argument. */
-  quoted: boolean;
-}
-
-export type Token =
-  | { type: 'leaves'; statements: Statement[] }
-  | { type: 'open'; statement: Statement }
-  | ({ type: 'close' } & Span)
-  /** A whole block with no block inside it (`TCP_CHECK { ... }`), already closed. */
-  | { type: 'flat'; statement: Statement };
+import type { Statement, Token, Word } from './syntax.js';
 
 const lineLexer = moo.compile({
   ws: /[ \t\v\f]+/,

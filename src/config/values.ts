@@ -2,7 +2,7 @@
 // itself in the keyword reference, and what to say when the words are wrong.
 import { isIP } from 'node:net';
 import type { RuleId } from './rules.js';
-import type { Word } from './tokens.js';
+import type { Word } from './syntax.js';
 
 export type Parsed<V> = { value: V; warning?: string; word?: Word } | { error: string; hint?: string; word?: Word; rule?: RuleId };
 
@@ -234,4 +234,19 @@ export const userGroup: ValueType<{ user: string; group?: string }> = {
 /** Any parse function, for keywords with a grammar of their own (virtual_ipaddress lines...). */
 export function custom<V>(usage: string, parse: (args: Word[]) => Parsed<V>): ValueType<V> {
   return { usage, parse };
+}
+
+const TRACK_VALUE_MIN = -2147483648;
+const TRACK_VALUE_MAX = 2147483648;
+
+/** A track_file or FILE_CHECK file's contents: the number at its start as strtol(…, 0) reads it
+ * (decimal, 0x hex, 0 octal; no number reads as 0); undefined outside keepalived's range. */
+export function parseTrackValue(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text);
+  if (!m) return 0;
+  const digits = m[2];
+  const radix = /^0[xX]/.test(digits) ? 16 : digits.length > 1 && digits[0] === '0' ? 8 : 10;
+  const v = Number.parseInt(radix === 16 ? digits.slice(2) : digits, radix) * (m[1] === '-' ? -1 : 1);
+  // keepalived accepts TRACK_VALUE_MIN..TRACK_VALUE_MAX and ignores anything else.
+  return v < TRACK_VALUE_MIN || v > TRACK_VALUE_MAX ? undefined : v;
 }

@@ -9,7 +9,7 @@
 // - FIFO lines: `INSTANCE "VI_1" MASTER 100`, `GROUP "G1" BACKUP 0` (a newline ends each).
 import type { ScriptRef } from '../config/values.js';
 import type { Notifies } from '../config/model/vrrp.js';
-import type { RunOptions, ScriptResult, ScriptRunner } from './script-runner.js';
+import type { RunOptions, ScriptResult, ScriptRunner } from '../proc/script-runner.js';
 
 export type NotifyKind = 'INSTANCE' | 'GROUP';
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';

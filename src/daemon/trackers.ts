@@ -3,10 +3,10 @@
 // state read from sysfs, track_file contents read as keepalived reads them, and init_file.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
-import { parseTrackValue } from '../check/probe-file.js';
+import { parseTrackValue } from '../config/values.js';
 import type { ScriptOutcome } from '../vrrp/trackers.js';
-import type { ScriptRunner } from './script-runner.js';
-import type { RunAs } from './users.js';
+import type { ScriptRunner } from '../proc/script-runner.js';
+import type { RunAs } from '../proc/users.js';
 
 /**
  * One vrrp_script run as its own `user`, else script_user (`identity`); its exit status decides.

@@ -14,7 +14,8 @@
 // carries the traffic and keeps its own counters.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, LvsMethod, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
-import { CheckerPool, type BfdSessions, type PoolEnv } from '../check/pool.js';
+import type { BfdSessions } from '../bfd/sessions.js';
+import { CheckerPool, type PoolEnv } from '../check/pool.js';
 import { effectiveTiming } from '../config/keywords/checkers.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';

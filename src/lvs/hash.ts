@@ -2,7 +2,7 @@
 // golden-ratio hash_32 (sh, lblc, lblcr), the old multiplicative hash (dh) and the 64-bit kernels'
 // hsiphash, which is SipHash-1-3 (mh). Written from the published algorithms; outputs are checked
 // against the kernel's documented test vectors in test/lvs/hash.test.ts.
-import { addressBytes } from '../net/address.js';
+import { addressBytes } from '../core/address.js';
 
 /** Dotted-quad IPv4 as an unsigned number, or -1 if `s` is not one (a per-pick hot path: no regex). */
 export function parseV4(s: string): number {

@@ -11,7 +11,7 @@
 // off in the kernel), is dropped at its next use and the client is scheduled afresh. The overload
 // flag is not checked for an existing template: persistence sticks to an overloaded destination.
 // A template counts in its destination's persistConns.
-import { addressBytes, addressString } from '../net/address.js';
+import { addressBytes, addressString } from '../core/address.js';
 import type { Dest } from './dest.js';
 import { parseV4 } from './hash.js';
 import type { ConnInfo } from './schedulers/types.js';

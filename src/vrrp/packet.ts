@@ -1,9 +1,10 @@
 // VRRP wire format: RFC 3768 (v2) and RFC 5798 (v3), IPv4 and IPv6. Encodes, decodes and
 // checksums; knows no instance (VRID, priority and timer rules are the engine's). Decoding never
 // throws: a malformed packet comes back as a drop reason, which the engine counts.
-import { addressBytes, addressString, type Family } from '../net/address.js';
+import { addressBytes, addressString, type Family } from '../core/address.js';
+import { inetChecksum } from '../core/checksum.js';
 
-export { addressBytes, addressString, type Family };
+export { addressBytes, addressString, inetChecksum, type Family };
 
 export const VRRP_PROTO = 112;
 export const VRRP_MCAST4 = '224.0.0.18';
@@ -57,25 +58,6 @@ export type DropReason =
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DropReason; detail: string };
 
 const fail = <T>(reason: DropReason, detail: string): Decoded<T> => ({ ok: false, reason, detail });
-
-/** Internet checksum (RFC 1071) over the given buffers, as if concatenated. */
-export function inetChecksum(...parts: Buffer[]): number {
-  let sum = 0;
-  let odd: number | undefined;
-  for (const b of parts) {
-    let i = 0;
-    if (odd !== undefined && b.length) {
-      sum += (odd << 8) | b[0];
-      odd = undefined;
-      i = 1;
-    }
-    for (; i + 1 < b.length; i += 2) sum += (b[i] << 8) | b[i + 1];
-    if (i < b.length) odd = b[i];
-  }
-  if (odd !== undefined) sum += odd << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 function pseudoHeader(family: Family, src: string, dst: string, length: number): Buffer {
   if (family === 4) {

@@ -3,7 +3,7 @@
 // and only real changes reach the engine. How one script runs, a link is read or a file is read
 // is injected: the daemon runs processes and reads sysfs, the lab's simulator reads its world.
 // Both therefore see a failing check at the same moments.
-import type { BfdSessions } from '../check/pool.js';
+import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
 import { trackedNames } from '../config/resolve-vrrp.js';

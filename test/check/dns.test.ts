@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { dnsProbe, dnsQuery } from '../../src/check/probe-dns.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { jobFor } from './conf.js';
 
 const sockets: Socket[] = [];

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileCheckWatch, fileVerdict, parseTrackValue } from '../../src/check/probe-file.js';
+import { FileCheckWatch, fileVerdict } from '../../src/check/probe-file.js';
+import { parseTrackValue } from '../../src/config/values.js';
 import type { FileCheck } from '../../src/config/model/index.js';
 import { load, vsConf } from './conf.js';
 

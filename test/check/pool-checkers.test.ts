@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { CheckerPool } from '../../src/check/pool.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { load, vsConf } from './conf.js';
 
 const S = 1_000_000;

@@ -6,7 +6,7 @@ import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { CheckerPool } from '../../src/check/pool.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 
 const S = 1_000_000;
 const vsConf = (servers: string, checker: string, timers = 'delay_loop 6\n  retry 2\n  delay_before_retry 1\n  warmup 0') => `

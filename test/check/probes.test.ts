@@ -5,7 +5,7 @@ import { createServer as createTcp, type AddressInfo, type Server as TcpServer }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkerResult, initialChecker } from '../../src/check/state.js';
 import { httpProbe, miscProbe, tcpProbe } from '../../src/check/probes.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import type { HttpUrl } from '../../src/config/model/index.js';
 
 const BODY = 'hello from a real server\n';

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { smtpCheckers, smtpProbe } from '../../src/check/probe-smtp.js';
 import type { SmtpCheck } from '../../src/config/model/index.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { jobFor, load, vsConf } from './conf.js';
 
 interface Script {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { replyMismatch, udpProbe } from '../../src/check/probe-udp.js';
 import type { UdpCheck } from '../../src/config/model/index.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { jobFor } from './conf.js';
 
 const sockets: Socket[] = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScriptRef } from '../../src/config/values.js';
 import { fifoLine, Notifier, notifyCommands, notifyPlan, type NotifyRecord, type NotifyScripts } from '../../src/daemon/notify.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 
 const ref = (...argv: string[]): ScriptRef => ({ command: argv.join(' '), argv });
 

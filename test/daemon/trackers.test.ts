@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VrrpScript } from '../../src/config/model/index.js';
 import { scriptCheck } from '../../src/daemon/trackers.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
-import { identityFor, readUserDb } from '../../src/daemon/users.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
+import { identityFor, readUserDb } from '../../src/proc/users.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.log('skipping the vrrp_script user tests: switching users needs root');

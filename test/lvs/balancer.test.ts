@@ -7,7 +7,7 @@ import { RealClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { freePort, httpGet, sleep } from './net-helpers.js';
 
 const servers = new Map<string, Server>();

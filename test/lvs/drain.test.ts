@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../src/core/clock.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
-import { ScriptRunner } from '../../src/daemon/script-runner.js';
+import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { client, config, echoServer, freePort, until, whoAnswers } from './net-helpers.js';
 
 const runner = new ScriptRunner();

@@ -1,7 +1,7 @@
 // Line parsers for list blocks: one address, peer, route, rule or tracked object per line.
 import type { BuildContext } from '../schema.js';
 import type { Statement } from '../syntax.js';
-import type { Word } from '../tokens.js';
+import type { Word } from '../syntax.js';
 import { parseIp } from '../values.js';
 import type { TrackRef } from '../model/common.js';
 import type { RouteSpec, RuleSpec, TrackInterface, UnicastPeer, VirtualAddress } from '../model/vrrp.js';

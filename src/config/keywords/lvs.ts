@@ -4,10 +4,10 @@
 import { isIP } from 'node:net';
 import type { Span } from '../diagnostics.js';
 import type { RuleId } from '../rules.js';
-import { addressToBigInt, bigIntToAddress } from '../../net/address.js';
+import { addressToBigInt, bigIntToAddress } from '../../core/address.js';
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
-import type { Word } from '../tokens.js';
+import type { Word } from '../syntax.js';
 import { bool, custom, flag, int, parseIp, script, word, type Parsed, type ValueType } from '../values.js';
 import type {
   CheckerTimers, LvsMethod, LvsScheduler, RealServer, SchedulerFlag, ServerAddress, SslConfig, VirtualServer, VirtualServerGroup, VsgEntry,

@@ -5,11 +5,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupAlive, processAlive, runScript, ScriptRunner } from '../../src/daemon/script-runner.js';
+import { groupAlive, processAlive, runScript, ScriptRunner } from '../../src/proc/script-runner.js';
 import {
   checkPathComponents, checkScriptSecurity, checkScriptSecurityWith, defaultScriptUser, parseGroup, parsePasswd,
   readUserDb, resolveScriptUser, scriptIdentity, type FsProbe, type StatInfo, type UserDb,
-} from '../../src/daemon/users.js';
+} from '../../src/proc/users.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
