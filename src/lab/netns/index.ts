@@ -20,19 +20,19 @@
 // balancer can listen on the VIP while BACKUP; and without kernel IPVS (no ip_vs module) the
 // real keepalived runs VRRP only (-P), since its checker process would exit and take VRRP along.
 //
-// Every namespace, process and file belongs to a NetnsHost (netns-host.ts), which removes them
+// Every namespace, process and file belongs to a NetnsHost (host.ts), which removes them
 // on every exit path.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import type { Fault, LabNode, Micros, Scenario, Segment } from './scenario.js';
-import { emptyRun, type LabFaultRecord, type LabRun, type LabState, type LabTransition } from './result.js';
-import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability, poll, run, runOk, type OutputLine, type Proc } from './netns-host.js';
-import { labConfig, type LabConfig } from './netns-config.js';
-import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './netns-scripts.js';
-import { faultText } from './fault-text.js';
+import type { Fault, LabNode, Micros, Scenario, Segment } from '../model/scenario.js';
+import { emptyRun, type LabFaultRecord, type LabRun, type LabState, type LabTransition } from '../model/result.js';
+import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability, poll, run, runOk, type OutputLine, type Proc } from './host.js';
+import { labConfig, type LabConfig } from './config.js';
+import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './scripts.js';
+import { faultText } from '../model/fault-text.js';
 
 export interface NetnsOptions {
   /** Progress and diagnostics, one line at a time. */
@@ -51,9 +51,9 @@ const REQUEST_TIMEOUT_MS = 800;
 /** /proc/uptime's resolution: it prints centiseconds, truncated. */
 const UPTIME_TICK_MS = 10;
 
-/** dist/keepalived-ts.mjs from wherever this module runs: the bundle itself, dist/lab/, src/lab/. */
+/** dist/keepalived-ts.mjs from wherever this module runs: the bundle itself, dist/lab/netns/, src/lab/netns/. */
 function findDaemonBin(): string | undefined {
-  for (const rel of ['./keepalived-ts.mjs', '../keepalived-ts.mjs', '../../dist/keepalived-ts.mjs']) {
+  for (const rel of ['./keepalived-ts.mjs', '../../keepalived-ts.mjs', '../../../dist/keepalived-ts.mjs']) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
