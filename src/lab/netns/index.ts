@@ -2,10 +2,9 @@
 // real keepalived) in network namespaces, with real raw sockets, VIPs, ARP and TCP, and the
 // scenario's faults are applied to them for real (signals, bridge ports, netem, files, SIGHUP).
 //
-// Topology: a switch namespace holds one bridge per segment; every node, real server, client and
-// VIP probe has its own namespace with one veth per segment it joins, the inside end named as the
-// configuration expects (eth0...). A partition moves the groups' bridge ports onto per-group
-// bridges, which reach the rest of the segment but not each other.
+// The parts: topology.ts wires the namespaces, processes.ts starts the daemons, real servers and
+// clients, faults.ts applies the timeline, logs.ts reads what the processes print, uptime.ts and
+// vip-sampler.ts are the clocks and samplers; this file runs them in order and records.
 //
 // What is recorded, on performance.now() from the moment every daemon was started (the zero of
 // the scenario's fault times): state transitions from the daemons' logs, notify scripts from a
@@ -22,17 +21,23 @@
 //
 // Every namespace, process and file belongs to a NetnsHost (host.ts), which removes them
 // on every exit path.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import type { Fault, LabNode, Micros, Scenario, Segment } from '../model/scenario.js';
+import type { LabNode, Micros, Scenario } from '../model/scenario.js';
 import { emptyRun, type LabFaultRecord, type LabRun, type LabState, type LabTransition } from '../model/result.js';
-import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability, poll, run, runOk, type OutputLine, type Proc } from './host.js';
+import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability, run, runOk, type OutputLine } from './host.js';
 import { labConfig, type LabConfig } from './config.js';
 import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './scripts.js';
 import { faultText } from '../model/fault-text.js';
+import { applyFault, type FaultTarget } from './faults.js';
+import { KeepalivedLog, parseNotifyLog, parseRequestLine, readOurLine, type LogEvent } from './logs.js';
+import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, waitStarted, type EndpointRt, type NodeRt } from './processes.js';
+import { Topology, vipsBySegment } from './topology.js';
+import { notifyMono, uptimeEdgeOffset } from './uptime.js';
+import { sampleVips } from './vip-sampler.js';
 
 export interface NetnsOptions {
   /** Progress and diagnostics, one line at a time. */
@@ -46,11 +51,6 @@ export interface NetnsOptions {
 /** What the netns backend records: LabRun with its optional parts always there. */
 export type NetnsRun = LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>>;
 
-/** Client request timeout: short, so that a request to a dead director fails within its second. */
-const REQUEST_TIMEOUT_MS = 800;
-/** /proc/uptime's resolution: it prints centiseconds, truncated. */
-const UPTIME_TICK_MS = 10;
-
 /** dist/keepalived-ts.mjs from wherever this module runs: the bundle itself, dist/lab/netns/, src/lab/netns/. */
 function findDaemonBin(): string | undefined {
   for (const rel of ['./keepalived-ts.mjs', '../../keepalived-ts.mjs', '../../../dist/keepalived-ts.mjs']) {
@@ -62,9 +62,6 @@ function findDaemonBin(): string | undefined {
 
 /** Names usable as file names (node names come from the scenario). */
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
-
-const ipToInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
 /** Everything the lab can check before creating anything: what is missing, exactly. */
 function checkCapabilities(scenario: Scenario, opts: NetnsOptions): { daemonBin?: string } {
@@ -88,43 +85,6 @@ function checkCapabilities(scenario: Scenario, opts: NetnsOptions): { daemonBin?
   return out;
 }
 
-interface NodeRt {
-  node: LabNode;
-  ns: string;
-  dir: string;
-  conf: LabConfig;
-  confFile: string;
-  proc?: Proc;
-  /** Why the current process is going away (set by kill/stop faults), for the STOPPED transition;
-   * `mono` when that moment is the signal rather than the exit (SIGKILL: no last words). */
-  ending?: { why: string; mono?: number };
-  states: Map<string, LabState>;
-  /** Effective priority per instance: our daemon logs it; keepalived's starts at the config
-   * priority and follows its "Changing effective priority" lines. */
-  prio: Map<string, number>;
-  /** keepalived: the last log line about each instance since its last transition ('' for any
-   * other line, used when recent), as the reason of the next one. */
-  lastLine: Map<string, { text: string; mono: number }>;
-  /** Inside interface name per segment. */
-  ifaces: Map<string, string>;
-}
-
-interface SegRt {
-  seg: Segment;
-  bridge: string;
-  /** Endpoint (node, real server, client, probe) name -> its port on the bridge. */
-  ports: Map<string, string>;
-  /** While partitioned: a bridge per group, and its uplink (an isolated port on `bridge`). */
-  groupBridges: string[];
-  uplinks: string[];
-}
-
-interface EndpointRt {
-  name: string;
-  ns: string;
-  proc?: Proc;
-}
-
 export async function runNetns(scenario: Scenario, opts: NetnsOptions = {}): Promise<NetnsRun> {
   const { daemonBin } = checkCapabilities(scenario, opts);
   const host = NetnsHost.create();
@@ -138,7 +98,7 @@ export async function runNetns(scenario: Scenario, opts: NetnsOptions = {}): Pro
   }
 }
 
-class NetnsLab {
+class NetnsLab implements FaultTarget {
   private readonly log: (line: string) => void;
   private readonly wallStart = performance.now();
   /** performance.now() of the scenario's zero; until then everything is stamped 0. */
@@ -147,14 +107,12 @@ class NetnsLab {
   /** /proc/uptime ms minus performance.now() ms, taken at a tick edge, to place notify lines on
    * our clock. */
   private uptimeOffset = 0;
-  private switchNs = '';
+  readonly topology: Topology;
   private readonly nodes = new Map<string, NodeRt>();
-  private readonly segments = new Map<string, SegRt>();
-  private readonly servers = new Map<string, EndpointRt>();
+  readonly servers = new Map<string, EndpointRt>();
   private readonly clients: EndpointRt[] = [];
   /** Segment name -> namespace of its VIP probe. */
   private readonly probes = new Map<string, string>();
-  private portCount = 0;
   private readonly out: NetnsRun;
   private readonly buckets = new Map<string, NetnsRun['requests'][number]>();
   private vipLoop?: Promise<void>;
@@ -167,6 +125,7 @@ class NetnsLab {
   ) {
     this.log = opts.log ?? (() => undefined);
     this.out = emptyRun(scenario, 'netns');
+    this.topology = new Topology(host);
   }
 
   /** µs from the scenario's zero. */
@@ -187,7 +146,7 @@ class NetnsLab {
     for (const s of this.scenario.realServers) if (s.up) await this.startServer(s.name);
     await this.startDaemons();
     this.t0 = performance.now();
-    this.uptimeOffset = this.uptimeEdgeOffset();
+    this.uptimeOffset = uptimeEdgeOffset();
     // As on sim, a client starts once its VIP has been announced (a node became MASTER of an
     // instance with that address on the client's segment); one aiming elsewhere starts now.
     for (const c of this.scenario.clients) if (!this.announcing(c).length) this.startClient(c);
@@ -197,7 +156,7 @@ class NetnsLab {
       await this.sleepUntil(fault.at);
       const record: LabFaultRecord = { at: this.at(performance.now()), index, text: faultText(fault) };
       this.log(`netns: ${(record.at / 1e6).toFixed(3)}s ${record.text}`);
-      await this.apply(fault);
+      await applyFault(this, fault);
       this.out.faults.push(record);
     }
     await this.sleepUntil(this.scenario.duration);
@@ -215,29 +174,11 @@ class NetnsLab {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Topology
+  // Topology (topology.ts)
 
   private async buildTopology(): Promise<void> {
-    const ip = (args: string[]) => runOk('ip', args);
-    this.switchNs = await this.host.addNamespace('sw');
-    for (const [i, seg] of this.scenario.segments.entries()) {
-      const bridge = `b${i}`;
-      await this.addBridge(bridge);
-      this.segments.set(seg.name, { seg, bridge, ports: new Map(), groupBridges: [], uplinks: [] });
-    }
-    const inside: { ns: string; ifname: string }[] = [];
-    const attach = async (segName: string, endpoint: string, ns: string, ifname: string, address: string, prefix: number): Promise<void> => {
-      const seg = this.segments.get(segName);
-      if (!seg) throw new Error(`netns backend: ${endpoint} is on segment ${segName}, which the scenario does not define`);
-      const port = `p${++this.portCount}`;
-      await ip(['-n', this.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
-      await ip(['-n', this.switchNs, 'link', 'set', port, 'master', seg.bridge, 'up']);
-      await ip(['-n', ns, 'addr', 'add', `${address}/${prefix}`, 'dev', ifname]);
-      await ip(['-n', ns, 'link', 'set', ifname, 'up']);
-      seg.ports.set(endpoint, port);
-      inside.push({ ns, ifname });
-    };
-
+    const topo = this.topology;
+    await topo.createSwitch(this.scenario.segments);
     for (const [i, node] of this.scenario.nodes.entries()) {
       const ns = await this.host.addNamespace(`n${i + 1}`);
       this.log(`netns: node ${node.name} (${node.impl}) in ${ns}`);
@@ -246,7 +187,7 @@ class NetnsLab {
       const dir = join(this.host.dir, safe(node.name));
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o755);
-      const rt: NodeRt = { node, ns, dir, conf: this.rewrite(node.config, dir, node), confFile: join(dir, 'keepalived.conf'), states: new Map(), prio: new Map(), lastLine: new Map(), ifaces: new Map() };
+      const rt: NodeRt = { node, ns, dir, conf: this.rewrite(node.config, dir, node), confFile: join(dir, 'keepalived.conf'), states: new Map(), prio: new Map(), log: new KeepalivedLog(), ifaces: new Map() };
       for (const inst of rt.conf.instances) rt.prio.set(inst.name, inst.priority);
       this.nodes.set(node.name, rt);
       this.out.nodes.push({ name: node.name, impl: node.impl, instances: rt.conf.instances.map(({ name, vrid, interface: ifname }) => ({ name, vrid, interface: ifname })) });
@@ -255,7 +196,7 @@ class NetnsLab {
       for (const m of seg.members) {
         const rt = this.nodes.get(m.node);
         if (!rt) throw new Error(`netns backend: segment ${seg.name} names node ${m.node}, which the scenario does not define`);
-        await attach(seg.name, m.node, rt.ns, m.interface, m.address, seg.prefix);
+        await topo.attach(seg.name, m.node, rt.ns, m.interface, m.address, seg.prefix);
         rt.ifaces.set(seg.name, m.interface);
       }
     }
@@ -266,77 +207,35 @@ class NetnsLab {
     }
     for (const [i, rs] of this.scenario.realServers.entries()) {
       const ns = await this.host.addNamespace(`r${i + 1}`);
-      await attach(rs.segment, rs.name, ns, 'eth0', rs.address, this.segments.get(rs.segment)?.seg.prefix ?? 24);
+      await topo.attach(rs.segment, rs.name, ns, 'eth0', rs.address, topo.segments.get(rs.segment)?.seg.prefix ?? 24);
       this.servers.set(rs.name, { name: rs.name, ns });
     }
+    // Clients and probes take the highest addresses nobody else uses.
+    for (const s of this.scenario.segments) for (const m of s.members) topo.used.add(m.address);
+    for (const r of this.scenario.realServers) topo.used.add(r.address);
+    for (const rt of this.nodes.values()) for (const i of rt.conf.instances) for (const v of i.vips) topo.used.add(v);
+    for (const c of this.scenario.clients) topo.used.add(c.target.address);
+    const ip = (args: string[]) => runOk('ip', args);
     for (const [i, c] of this.scenario.clients.entries()) {
       const ns = await this.host.addNamespace(`c${i + 1}`);
-      await attach(c.segment, c.name, ns, 'eth0', this.freeAddress(c.segment), this.segments.get(c.segment)?.seg.prefix ?? 24);
+      await topo.attach(c.segment, c.name, ns, 'eth0', topo.freeAddress(c.segment), topo.segments.get(c.segment)?.seg.prefix ?? 24);
       // The target may be outside the segment's subnet: reach it on the link (ARP finds the master).
       await ip(['-n', ns, 'route', 'replace', `${c.target.address}/32`, 'dev', 'eth0']);
       this.clients.push({ name: c.name, ns });
     }
-    for (const [segName, vips] of this.vipsBySegment()) {
+    for (const [segName, vips] of vipsBySegment(this.nodes.values())) {
       const ns = await this.host.addNamespace(`v${this.probes.size + 1}`);
-      await attach(segName, `probe:${segName}`, ns, 'eth0', this.freeAddress(segName), this.segments.get(segName)!.seg.prefix);
+      await topo.attach(segName, `probe:${segName}`, ns, 'eth0', topo.freeAddress(segName), topo.segments.get(segName)!.seg.prefix);
       for (const vip of vips) await ip(['-n', ns, 'route', 'replace', `${vip}/32`, 'dev', 'eth0']);
       this.probes.set(segName, ns);
     }
-    // veth carrier comes up asynchronously; keepalived starts in FAULT without it.
-    for (const x of inside) await this.host.waitUp(x.ns, x.ifname);
-  }
-
-  private async addBridge(name: string): Promise<void> {
-    const ip = (args: string[]) => runOk('ip', args);
-    await ip(['-n', this.switchNs, 'link', 'add', name, 'type', 'bridge']);
-    // VRRP's 224.0.0.18 is flooded anyway; no snooping keeps every other group simple too.
-    await ip(['-n', this.switchNs, 'link', 'set', name, 'type', 'bridge', 'mcast_snooping', '0']);
-    await ip(['-n', this.switchNs, 'link', 'set', name, 'up']);
-  }
-
-  /** IPv4 VIPs per segment: an instance's VIPs live on the segment of its interface. */
-  private vipsBySegment(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const rt of this.nodes.values()) {
-      for (const inst of rt.conf.instances) {
-        const seg = [...rt.ifaces].find(([, ifname]) => ifname === inst.interface)?.[0];
-        if (!seg) continue;
-        const list = out.get(seg) ?? [];
-        for (const v of inst.vips) if (!list.includes(v)) list.push(v);
-        out.set(seg, list);
-      }
-    }
-    for (const [k, v] of out) if (!v.length) out.delete(k);
-    return out;
-  }
-
-  /** The highest host address of the segment's subnet that nobody uses (clients and probes). */
-  private usedAddresses = new Set<string>();
-  private freeAddress(segName: string): string {
-    const seg = this.segments.get(segName)?.seg;
-    if (!seg || !seg.members.length) throw new Error(`netns backend: segment ${segName} has no members to take a subnet from`);
-    if (!this.usedAddresses.size) {
-      for (const s of this.scenario.segments) for (const m of s.members) this.usedAddresses.add(m.address);
-      for (const r of this.scenario.realServers) this.usedAddresses.add(r.address);
-      for (const rt of this.nodes.values()) for (const i of rt.conf.instances) for (const v of i.vips) this.usedAddresses.add(v);
-      for (const c of this.scenario.clients) this.usedAddresses.add(c.target.address);
-    }
-    const size = 2 ** (32 - seg.prefix);
-    const net = ipToInt(seg.members[0].address) - (ipToInt(seg.members[0].address) % size);
-    for (let a = net + size - 2; a > net; a--) {
-      const ip = intToIp(a);
-      if (!this.usedAddresses.has(ip)) {
-        this.usedAddresses.add(ip);
-        return ip;
-      }
-    }
-    throw new Error(`netns backend: no free address left in ${intToIp(net)}/${seg.prefix} for the lab's clients and probes`);
+    await topo.waitUp();
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Files and processes
+  // Files and processes (processes.ts)
 
-  private rewrite(config: { file: string; text?: string }, dir: string, node: LabNode): LabConfig {
+  rewrite(config: { file: string; text?: string }, dir: string, node: LabNode): LabConfig {
     const text = config.text ?? readFileSync(config.file, 'utf8');
     return labConfig(text, config.file, { dir, notify: `/bin/sh ${join(this.host.dir, 'notify.sh')} ${join(dir, 'notify.log')}`, configId: node.configId });
   }
@@ -354,7 +253,7 @@ class NetnsLab {
     }
   }
 
-  private writeConfig(rt: NodeRt): void {
+  writeConfig(rt: NodeRt): void {
     writeFileSync(rt.confFile, rt.conf.text, { mode: 0o644 });
   }
 
@@ -367,42 +266,18 @@ class NetnsLab {
   private async startDaemons(): Promise<void> {
     const ours = [...this.nodes.values()].filter((rt) => rt.node.impl === 'keepalived-ts');
     for (const rt of ours) this.startDaemon(rt);
-    for (const rt of ours) {
-      const proc = rt.proc!;
-      const started = await poll(() => (proc.lines.some((l) => l.text.includes('Starting keepalived-ts')) ? 'ready' : !proc.running && 'exited'), {
-        timeoutMs: 20_000,
-        what: `${rt.node.name}'s daemon to start`,
-        diagnose: () => proc.tail(15),
-      });
-      if (started === 'exited') throw new Error(`netns backend: ${rt.node.name}'s daemon exited at start (${proc.signalCode ?? `code ${proc.exitCode}`})\n${proc.tail(15)}`);
-    }
+    for (const rt of ours) await waitStarted(rt);
     for (const rt of this.nodes.values()) if (rt.node.impl === 'keepalived') this.startDaemon(rt);
   }
 
-  private startDaemon(rt: NodeRt): void {
-    const id = rt.node.configId ? ['-i', rt.node.configId] : [];
-    const pid = (n: string) => join(rt.dir, n);
-    let argv: string[];
-    if (rt.node.impl === 'keepalived') {
-      argv = [this.opts.keepalivedBin ?? 'keepalived', '-n', '-l', '-D', '-f', rt.confFile, '-p', pid('keepalived.pid'), '-r', pid('vrrp.pid'), '-c', pid('checkers.pid'), ...id];
-      // Without kernel IPVS in the namespace keepalived's checker process exits fatally and
-      // takes VRRP down with it: run VRRP only then, and say so.
-      if (rt.conf.config.virtualServers.length && !this.ipvsAvailable(rt.ns)) {
-        argv.push('-P');
-        this.log(`netns: ${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`);
-      }
-    } else {
-      argv = [process.execPath, this.daemonBin!, '-f', rt.confFile, '-n', '-l', '-D', '-p', pid('keepalived.pid'), '-r', pid('vrrp.pid'), ...id];
-    }
+  startDaemon(rt: NodeRt): void {
+    // Without kernel IPVS in the namespace keepalived's checker process exits fatally and
+    // takes VRRP down with it: run VRRP only then, and say so.
+    const vrrpOnly = rt.node.impl === 'keepalived' && rt.conf.config.virtualServers.length > 0 && !ipvsAvailable(rt.ns);
+    if (vrrpOnly) this.log(`netns: ${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`);
+    const argv = daemonArgv(rt, { keepalivedBin: this.opts.keepalivedBin, daemonBin: this.daemonBin }, vrrpOnly);
     rt.ending = undefined;
-    const proc = this.host.spawn(rt.ns, argv, {
-      name: `${rt.node.name} (${rt.node.impl})`,
-      group: true,
-      cwd: rt.dir,
-      // One filesystem for all namespaces: each daemon gets its own control socket.
-      env: { ...process.env, KEEPALIVED_TS_CONTROL: join(rt.dir, 'control.sock') },
-      onLine: (line) => (rt.node.impl === 'keepalived' ? this.keepalivedLine(rt, line) : this.ourLine(rt, line)),
-    });
+    const proc = spawnDaemon(this.host, rt, argv, (line) => this.daemonLine(rt, line));
     rt.proc = proc;
     void proc.exited.then(({ code, signal }) => {
       if (rt.proc !== proc) return;
@@ -413,9 +288,39 @@ class NetnsLab {
     });
   }
 
-  private ipvsAvailable(ns: string): boolean {
-    return spawnSync('ip', ['netns', 'exec', ns, 'test', '-e', '/proc/net/ip_vs']).status === 0;
+  async startServer(name: string): Promise<void> {
+    const rs = this.scenario.realServers.find((r) => r.name === name)!;
+    await startServer(this.host, this.host.dir, this.servers.get(name)!, rs);
   }
+
+  private startClient(c: Scenario['clients'][number]): void {
+    const e = this.clients.find((x) => x.name === c.name)!;
+    const bodies = new Map(this.scenario.realServers.map((r) => [r.body, r.name]));
+    startClient(this.host, this.host.dir, e, c, (line) => {
+      if (!this.recording) return;
+      const r = parseRequestLine(line.text);
+      if (!r) return;
+      // Bucketed by when the request started.
+      const start = this.at(line.mono - r.ms);
+      if (start >= this.scenario.duration) return;
+      const second = Math.floor(start / 1e6);
+      const key = `${c.name}\0${second}`;
+      let b = this.buckets.get(key);
+      if (!b) this.buckets.set(key, (b = { client: c.name, second, ok: 0, failed: 0, byServer: {}, failures: {} }));
+      if (r.ok) {
+        b.ok++;
+        const server = bodies.get(r.body ?? '') ?? r.body ?? '?';
+        b.byServer[server] = (b.byServer[server] ?? 0) + 1;
+      } else {
+        b.failed++;
+        const why = r.error ?? 'failed';
+        b.failures![why] = (b.failures![why] ?? 0) + 1;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Recording (logs.ts, uptime.ts, vip-sampler.ts)
 
   private transition(rt: NodeRt, instance: string, to: LabState, priority: number | undefined, reason: string, mono: number): void {
     if (!this.recording) return;
@@ -441,299 +346,71 @@ class NetnsLab {
     return out;
   }
 
-  /** Both daemons log "(VI_1) Changing effective priority from 150 to 90" (tracker weights). */
-  private priorityLine(rt: NodeRt, text: string, mono: number): void {
-    const m = /\(([^)\s]+)\) Changing effective priority from \d+ to (\d+)/.exec(text);
-    if (!m) return;
-    rt.prio.set(m[1], Number(m[2]));
-    if (this.recording) this.out.priorities.push({ at: this.at(mono), node: rt.node.name, instance: m[1], priority: Number(m[2]) });
+  /** A line of a node's daemon: our pino JSON, or keepalived's console log. */
+  private daemonLine(rt: NodeRt, line: OutputLine): void {
+    const events = rt.node.impl === 'keepalived' ? rt.log.read(line, (i) => rt.states.get(i) ?? 'INIT') : readOurLine(line.text);
+    for (const e of events) this.logEvent(rt, e, line.mono);
   }
 
-  /** Our daemon: pino JSON lines; transitions carry vrrp, state, priority and reason. */
-  private ourLine(rt: NodeRt, line: OutputLine): void {
-    let j: { vrrp?: string; state?: string; priority?: number; reason?: string; msg?: string };
-    try {
-      j = JSON.parse(line.text) as typeof j;
-    } catch {
-      return;
-    }
-    if (j.vrrp && j.state && isState(j.state)) this.transition(rt, j.vrrp, j.state, j.priority, j.reason ?? j.msg ?? '', line.mono);
-    if (j.msg) {
-      this.priorityLine(rt, j.msg, line.mono);
-      this.serverLine(rt, j.msg, line.mono);
-    }
-  }
-
-  /** keepalived: "(VI_1) Entering MASTER STATE" and friends on its console log. */
-  private keepalivedLine(rt: NodeRt, line: OutputLine): void {
-    const text = line.text.replace(/^\w{3} \w{3} [ \d]\d [\d:]{8} \d{4}: /, '');
-    const entering = /^\(([^)\s]+)\) Entering (\w+) STATE/.exec(text);
-    if (entering) {
-      const inst = entering[1];
-      // keepalived gives no reason; its last line about the instance, or a more recent one about
-      // anything ("Netlink reports eth0 down"), usually is one.
-      const own = rt.lastLine.get(inst);
-      const general = rt.lastLine.get('');
-      const recent = general && line.mono - general.mono < 1000 && (!own || general.mono > own.mono) ? general : own;
-      const reason = (rt.states.get(inst) ?? 'INIT') === 'INIT' ? 'start-up' : (recent?.text ?? '');
-      if (isState(entering[2])) this.transition(rt, inst, entering[2], undefined, reason, line.mono);
-      rt.lastLine.delete(inst);
-      return;
-    }
-    // keepalived logs priorities only when they change; until then the config priority.
-    this.priorityLine(rt, text, line.mono);
-    const about = /^\(([^)\s]+)\) (.*)$/.exec(text);
-    rt.lastLine.set(about?.[1] ?? '', { text: about?.[2] ?? text, mono: line.mono });
-    this.serverLine(rt, text, line.mono);
-  }
-
-  /** Both checkers: "Adding service [ADDR]:(tcp:)PORT to VS", "Removing service ... from VS". */
-  private serverLine(rt: NodeRt, text: string, mono: number): void {
-    const m = /(Adding|Removing) service \[([^\]]+)\]:(?:tcp:|udp:)?(\d+) (?:to|from) VS(?:.*\((.*)\))?/.exec(text);
-    if (!m || !this.recording) return;
-    const rs = this.scenario.realServers.find((s) => s.address === m[2] && s.port === Number(m[3]));
-    this.out.servers.push({ at: this.at(mono), node: rt.node.name, server: rs?.name ?? `${m[2]}:${m[3]}`, inService: m[1] === 'Adding', reason: m[4] ?? text.trim() });
-  }
-
-  private async startServer(name: string): Promise<void> {
-    const s = this.servers.get(name)!;
-    if (s.proc?.running) return;
-    const rs = this.scenario.realServers.find((r) => r.name === name)!;
-    s.proc = this.host.spawn(s.ns, [process.execPath, join(this.host.dir, 'server.mjs'), rs.address, String(rs.port), rs.body], { name: `real server ${name}` });
-    await s.proc.waitForLine(/^listening$/, { timeoutMs: 5000 });
-  }
-
-  private startClient(c: Scenario['clients'][number]): void {
-    const e = this.clients.find((x) => x.name === c.name)!;
-    const bodies = new Map(this.scenario.realServers.map((r) => [r.body, r.name]));
-    e.proc = this.host.spawn(e.ns, [process.execPath, join(this.host.dir, 'client.mjs'), c.target.address, String(c.target.port), String(c.rate), String(REQUEST_TIMEOUT_MS)], {
-      name: `client ${c.name}`,
-      onLine: (line) => {
+  private logEvent(rt: NodeRt, e: LogEvent, mono: number): void {
+    switch (e.kind) {
+      case 'state':
+        return this.transition(rt, e.instance, e.state, e.priority, e.reason, mono);
+      case 'priority':
+        rt.prio.set(e.instance, e.priority);
+        if (this.recording) this.out.priorities.push({ at: this.at(mono), node: rt.node.name, instance: e.instance, priority: e.priority });
+        return;
+      case 'server': {
         if (!this.recording) return;
-        let r: { ms: number; ok: boolean; body?: string; error?: string };
-        try {
-          r = JSON.parse(line.text) as typeof r;
-        } catch {
-          return;
-        }
-        // Bucketed by when the request started.
-        const start = this.at(line.mono - r.ms);
-        if (start >= this.scenario.duration) return;
-        const second = Math.floor(start / 1e6);
-        const key = `${c.name}\0${second}`;
-        let b = this.buckets.get(key);
-        if (!b) this.buckets.set(key, (b = { client: c.name, second, ok: 0, failed: 0, byServer: {}, failures: {} }));
-        if (r.ok) {
-          b.ok++;
-          const server = bodies.get(r.body ?? '') ?? r.body ?? '?';
-          b.byServer[server] = (b.byServer[server] ?? 0) + 1;
-        } else {
-          b.failed++;
-          const why = r.error ?? 'failed';
-          b.failures![why] = (b.failures![why] ?? 0) + 1;
-        }
-      },
-    });
+        const rs = this.scenario.realServers.find((s) => s.address === e.address && s.port === e.port);
+        this.out.servers.push({ at: this.at(mono), node: rt.node.name, server: rs?.name ?? `${e.address}:${e.port}`, inService: e.inService, reason: e.reason });
+        return;
+      }
+    }
   }
 
   /** Once a second per VIP: ping from its segment's probe, and which nodes have it configured. */
   private async sampleVips(): Promise<void> {
-    const vips = [...this.vipsBySegment()].flatMap(([segment, list]) => list.map((address) => ({ segment, address })));
+    const vips = [...vipsBySegment(this.nodes.values())].flatMap(([segment, list]) => list.map((address) => ({ segment, address })));
     if (!vips.length) return;
     if (spawnSync('ping', ['-V']).error) {
       this.log('netns: ping is not installed: VIP reachability is not sampled');
       return;
     }
-    for (let tick = 0; this.recording; tick++) {
-      const mono = performance.now();
-      const held = new Map<string, string[]>();
-      await Promise.all(
-        [...this.nodes.values()].map(async (rt) => {
-          const r = await run('ip', ['-n', rt.ns, '-4', '-o', 'addr', 'show']);
-          for (const m of r.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)) held.set(m[1], [...(held.get(m[1]) ?? []), rt.node.name]);
-        }),
-      );
-      // A short wait, so that a reply means "answering now", not "within the next second".
-      const pings = await Promise.all(vips.map((v) => this.host.exec(this.probes.get(v.segment)!, ['ping', '-c', '1', '-W', '0.5', '-n', '-q', v.address], { timeoutMs: 3000 })));
-      if (!this.recording) break;
-      vips.forEach((v, i) => this.out.vips.push({ at: this.at(mono), address: v.address, segment: v.segment, reachable: pings[i].code === 0, holders: [...(held.get(v.address) ?? [])].sort() }));
-      const next = this.t0 + (tick + 1) * 1000 - performance.now();
-      if (next > 0) await new Promise((r) => setTimeout(r, next));
-    }
+    const nodes = [...this.nodes.values()];
+    await sampleVips(
+      vips,
+      {
+        now: () => performance.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        addresses: () => Promise.all(nodes.map(async (rt) => ({ node: rt.node.name, text: (await run('ip', ['-n', rt.ns, '-4', '-o', 'addr', 'show'])).stdout }))),
+        // A short wait, so that a reply means "answering now", not "within the next second".
+        ping: async (v) => (await this.host.exec(this.probes.get(v.segment)!, ['ping', '-c', '1', '-W', '0.5', '-n', '-q', v.address], { timeoutMs: 3000 })).code === 0,
+      },
+      { t0: this.t0, recording: () => this.recording, at: (mono) => this.at(mono), record: (s) => this.out.vips.push(s) },
+    );
   }
 
-  private readUptimeMs(): number {
-    return Number.parseFloat(readFileSync('/proc/uptime', 'utf8')) * 1000;
-  }
-
-  /**
-   * /proc/uptime counts in truncated 10 ms ticks. Read at a random moment, it would set the
-   * offset up to a tick late, and a notify run within a tick of its fault could be placed before
-   * it. So wait (at most two ticks) for the value to change: at that moment it is exact.
-   */
-  private uptimeEdgeOffset(): number {
-    const first = this.readUptimeMs();
-    const give = performance.now() + 2 * UPTIME_TICK_MS;
-    for (;;) {
-      const now = performance.now();
-      const up = this.readUptimeMs();
-      if (up !== first || now > give) return up - now;
-    }
-  }
-
-  /** notify.log lines: "UPTIME TYPE NAME STATE PRIORITY". */
+  /** notify.log lines, placed on our clock. */
   private collectNotifies(): void {
     for (const rt of this.nodes.values()) {
       const file = join(rt.dir, 'notify.log');
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-      for (const line of text.split('\n')) {
-        const m = /^(\d+(?:\.\d+)?) (INSTANCE|GROUP) (\S+) (\S+) (\d+)$/.exec(line.trim());
-        if (!m) continue;
-        // The script ran within the tick that starts at its reading: place it at the tick's end,
-        // so that it is never earlier than the fault that made it run (at most a tick late).
-        const at = this.at(Number(m[1]) * 1000 + UPTIME_TICK_MS - this.uptimeOffset);
+      for (const n of parseNotifyLog(text)) {
+        const at = this.at(notifyMono(n.uptimeMs, this.uptimeOffset));
         if (at > this.scenario.duration) continue;
-        this.out.notifies.push({ at, node: rt.node.name, kind: m[2] as 'INSTANCE' | 'GROUP', name: m[3], state: m[4], priority: Number(m[5]) });
+        this.out.notifies.push({ at, node: rt.node.name, kind: n.kind, name: n.name, state: n.state, priority: n.priority });
       }
     }
     this.out.notifies.sort((a, b) => a.at - b.at);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Faults
+  // Faults (faults.ts)
 
-  private node(name: string): NodeRt {
+  node(name: string): NodeRt {
     const rt = this.nodes.get(name);
     if (!rt) throw new Error(`netns backend: no node ${name}`);
     return rt;
   }
-
-  private async apply(f: Fault): Promise<void> {
-    const ip = (args: string[]) => runOk('ip', args);
-    switch (f.kind) {
-      case 'kill': {
-        const rt = this.node(f.node);
-        rt.ending = { why: 'killed (SIGKILL)', mono: performance.now() };
-        rt.proc?.signal('SIGKILL');
-        await rt.proc?.exited;
-        return;
-      }
-      case 'stop': {
-        const rt = this.node(f.node);
-        rt.ending = { why: 'stopped (SIGTERM)' };
-        await rt.proc?.kill('SIGTERM', 5000);
-        return;
-      }
-      case 'start': {
-        const rt = this.node(f.node);
-        if (rt.proc?.running) throw new Error(`netns backend: start ${f.node} at ${f.span.file}:${f.span.line}: it is running`);
-        // A SIGKILLed daemon left its VIPs behind (as on a real host); the new one starts clean.
-        this.startDaemon(rt);
-        return;
-      }
-      case 'partition': {
-        // Each group gets its own bridge, joined to the segment's by an uplink that is an
-        // isolated port there: isolated ports do not forward to each other, so the groups are
-        // cut off from one another while everyone left on the segment's bridge (clients, real
-        // servers, the VIP probe) still reaches every group, as on sim.
-        const seg = this.segment(f.segment);
-        await this.heal(seg);
-        for (const [gi, group] of f.groups.entries()) {
-          const bridge = `${seg.bridge}g${gi}`;
-          const up = `${seg.bridge}u${gi}`;
-          const down = `${seg.bridge}d${gi}`;
-          await this.addBridge(bridge);
-          seg.groupBridges.push(bridge);
-          await ip(['-n', this.switchNs, 'link', 'add', up, 'type', 'veth', 'peer', 'name', down]);
-          seg.uplinks.push(up);
-          await ip(['-n', this.switchNs, 'link', 'set', down, 'master', bridge, 'up']);
-          await ip(['-n', this.switchNs, 'link', 'set', up, 'master', seg.bridge, 'up']);
-          await runOk('ip', ['netns', 'exec', this.switchNs, 'bridge', 'link', 'set', 'dev', up, 'isolated', 'on']);
-          for (const name of group) {
-            const port = seg.ports.get(name);
-            if (!port) throw new Error(`netns backend: partition of ${f.segment}: ${name} is not on that segment`);
-            await ip(['-n', this.switchNs, 'link', 'set', port, 'master', bridge]);
-          }
-        }
-        return;
-      }
-      case 'heal':
-        return this.heal(this.segment(f.segment));
-      case 'link': {
-        const rt = this.node(f.node);
-        const ifname = rt.ifaces.get(f.segment);
-        const port = this.segment(f.segment).ports.get(f.node);
-        if (!ifname || !port) throw new Error(`netns backend: ${f.node} is not on segment ${f.segment}`);
-        // loss and duplicate are fractions (0..1), delay µs; nothing set clears the link.
-        const netem = [
-          ...(f.loss ? ['loss', `${f.loss * 100}%`] : []),
-          ...(f.delay ? ['delay', `${f.delay / 1000}ms`] : []),
-          ...(f.duplicate ? ['duplicate', `${f.duplicate * 100}%`] : []),
-        ];
-        for (const [ns, dev] of [[rt.ns, ifname], [this.switchNs, port]]) {
-          if (netem.length) await runOk('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...netem]);
-          else await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
-        }
-        return;
-      }
-      case 'script': {
-        const rt = this.node(f.node);
-        const fail = rt.conf.scripts.get(f.script);
-        if (!fail) throw new Error(`netns backend: ${f.node} has no vrrp_script ${f.script} (it has: ${[...rt.conf.scripts.keys()].join(', ') || 'none'})`);
-        if (f.ok) rmSync(fail, { force: true });
-        else writeFileSync(fail, '', { mode: 0o644 });
-        return;
-      }
-      case 'file': {
-        const rt = this.node(f.node);
-        const t = rt.conf.trackFiles.get(f.file) ?? [...rt.conf.trackFiles.values()].find((x) => x.original === f.file);
-        if (!t) throw new Error(`netns backend: ${f.node} has no track_file ${f.file}`);
-        writeFileSync(t.path, `${f.value}\n`, { mode: 0o644 });
-        return;
-      }
-      case 'interface': {
-        const rt = this.node(f.node);
-        await ip(['-n', rt.ns, 'link', 'set', f.interface, f.up ? 'up' : 'down']);
-        return;
-      }
-      case 'server': {
-        const s = this.servers.get(f.server);
-        if (!s) throw new Error(`netns backend: no real server ${f.server}`);
-        if (f.up) await this.startServer(f.server);
-        else await s.proc?.kill('SIGTERM', 2000);
-        return;
-      }
-      case 'reload': {
-        const rt = this.node(f.node);
-        const next = this.rewrite(f.config, rt.dir, rt.node);
-        rt.conf = { ...next, scripts: new Map([...rt.conf.scripts, ...next.scripts]), trackFiles: new Map([...rt.conf.trackFiles, ...next.trackFiles]) };
-        // keepalived reports no priority: assume the reloaded configuration's (ours logs its own).
-        for (const inst of next.instances) if (rt.node.impl === 'keepalived' || !rt.prio.has(inst.name)) rt.prio.set(inst.name, inst.priority);
-        for (const t of next.trackFiles.values()) if (!t.init && !existsSync(t.path)) writeFileSync(t.path, '0\n', { mode: 0o644 });
-        this.writeConfig(rt);
-        // The parent only: keepalived's parent tells its children to reload.
-        if (rt.proc?.running && rt.proc.pid !== undefined) process.kill(rt.proc.pid, 'SIGHUP');
-        return;
-      }
-    }
-  }
-
-  private segment(name: string): SegRt {
-    const seg = this.segments.get(name);
-    if (!seg) throw new Error(`netns backend: no segment ${name}`);
-    return seg;
-  }
-
-  private async heal(seg: SegRt): Promise<void> {
-    if (!seg.groupBridges.length) return;
-    for (const port of seg.ports.values()) await runOk('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', seg.bridge]);
-    // Deleting one end of a veth deletes the pair.
-    for (const l of [...seg.uplinks, ...seg.groupBridges]) await runOk('ip', ['-n', this.switchNs, 'link', 'del', l]);
-    seg.groupBridges.length = 0;
-    seg.uplinks.length = 0;
-  }
-}
-
-function isState(s: string): s is LabState {
-  return s === 'INIT' || s === 'BACKUP' || s === 'MASTER' || s === 'FAULT' || s === 'STOPPED';
 }
