@@ -2,13 +2,13 @@
 // faults (simulated, or in network namespaces) and judge its expectations. Exit 0 when all pass.
 import { writeFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/diagnostics.js';
-import { finish } from '../lab/expect.js';
-import { loadScenario } from '../lab/load.js';
-import { renderHtml } from '../lab/report-html.js';
-import { renderTimeline } from '../lab/report-text.js';
-import type { LabResult, LabRun } from '../lab/result.js';
-import type { Scenario } from '../lab/scenario.js';
-import { runSim } from '../lab/sim.js';
+import { finish } from '../lab/expect/index.js';
+import { loadScenario } from '../lab/load/index.js';
+import { renderHtml } from '../lab/report/html.js';
+import { renderTimeline } from '../lab/report/text.js';
+import type { LabResult, LabRun } from '../lab/model/result.js';
+import type { Scenario } from '../lab/model/scenario.js';
+import { runSim } from '../lab/sim/index.js';
 import { optionHelp, parseArgs, type OptionSpec } from './args.js';
 
 const LAB_OPTIONS: OptionSpec[] = [
@@ -27,7 +27,7 @@ the backend cannot run here.
 
 async function runBackend(backend: string, scenario: Scenario): Promise<LabRun> {
   if (backend === 'netns') {
-    const { runNetns } = await import('../lab/netns.js');
+    const { runNetns } = await import('../lab/netns/index.js');
     return runNetns(scenario, { log: (line) => process.stderr.write(`${line}\n`) });
   }
   return runSim(scenario);

@@ -11,9 +11,9 @@ const DIR = join(ROOT, 'conf-examples/lab');
 const ROUNDS = Number(process.env.BENCH_LAB_ROUNDS ?? 5);
 
 export async function run() {
-  const { loadScenario } = await import(join(ROOT, 'dist/lab/load.js'));
-  const { runSim } = await import(join(ROOT, 'dist/lab/sim.js'));
-  const { finish } = await import(join(ROOT, 'dist/lab/expect.js'));
+  const { loadScenario } = await import(join(ROOT, 'dist/lab/load/index.js'));
+  const { runSim } = await import(join(ROOT, 'dist/lab/sim/index.js'));
+  const { finish } = await import(join(ROOT, 'dist/lab/expect/index.js'));
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
   const scenarios = files.map((f) => {
     const { scenario, diagnostics } = loadScenario(join(DIR, f));

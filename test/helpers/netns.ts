@@ -16,11 +16,11 @@
 import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns-host.js';
+import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
-export { keepalivedCapability, netnsCapability, poll, run, runOk } from '../../src/lab/netns-host.js';
-export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns-host.js';
+export { keepalivedCapability, netnsCapability, poll, run, runOk } from '../../src/lab/netns/host.js';
+export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns/host.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,8 +1,8 @@
 // finish(): split brains and verdicts from hand-built runs, whatever backend recorded them.
 import { describe, expect, it } from 'vitest';
-import { finish } from '../../src/lab/expect.js';
-import type { LabRun, LabState, LabTransition } from '../../src/lab/result.js';
-import type { Expectation, Fault, Scenario } from '../../src/lab/scenario.js';
+import { finish } from '../../src/lab/expect/index.js';
+import type { LabRun, LabState, LabTransition } from '../../src/lab/model/result.js';
+import type { Expectation, Fault, Scenario } from '../../src/lab/model/scenario.js';
 
 const S = 1_000_000;
 /** Without their spans (distributed over the unions). */

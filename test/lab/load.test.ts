@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { loadScenario, loadScenarioText } from '../../src/lab/load.js';
-import { formatTime, parseProbability, parseTime } from '../../src/lab/times.js';
+import { loadScenario, loadScenarioText } from '../../src/lab/load/index.js';
+import { formatTime, parseProbability, parseTime } from '../../src/lab/model/times.js';
 
 const LAB = join(__dirname, '../../conf-examples/lab');
 /** Scenarios under test sit next to the examples, so `pair/lb1.conf` resolves. */

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNetns, type NetnsRun } from '../../src/lab/netns.js';
-import { labConfig } from '../../src/lab/netns-config.js';
+import { runNetns, type NetnsRun } from '../../src/lab/netns/index.js';
+import { labConfig } from '../../src/lab/netns/config.js';
 import { loadConfigText } from '../../src/config/index.js';
-import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability } from '../../src/lab/netns-host.js';
-import type { Fault, LabNode, Scenario } from '../../src/lab/scenario.js';
-import type { LabTransition } from '../../src/lab/result.js';
+import { NetnsHost, keepalivedCapability, netemCapability, netnsCapability } from '../../src/lab/netns/host.js';
+import type { Fault, LabNode, Scenario } from '../../src/lab/model/scenario.js';
+import type { LabTransition } from '../../src/lab/model/result.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const span = { file: 'netns.test.ts', line: 1, col: 1 };
@@ -435,7 +435,7 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       dir = mkdtempSync(join(tmpdir(), 'netns-lab-test-'));
       bundle = join(dir, 'lab.mjs');
       const { build } = await import('esbuild');
-      const entry = `import { runNetns } from './src/lab/netns.ts';
+      const entry = `import { runNetns } from './src/lab/netns/index.ts';
         await runNetns(JSON.parse(process.argv[2]), { log: (l) => console.log(l), daemonBin: process.argv[3] });`;
       await build({ stdin: { contents: entry, resolveDir: REPO, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
     });

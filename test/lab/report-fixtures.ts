@@ -1,6 +1,6 @@
 // Hand-built lab results for the report tests: what a backend would record for a failover, a
 // split brain and a long flapping run, with times chosen so positions can be checked exactly.
-import type { LabResult, LabState, LabTransition } from '../../src/lab/result.js';
+import type { LabResult, LabState, LabTransition } from '../../src/lab/model/result.js';
 
 export const S = 1_000_000;
 

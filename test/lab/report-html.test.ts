@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { renderHtml } from '../../src/lab/report-html.js';
-import type { LabResult } from '../../src/lab/result.js';
+import { renderHtml } from '../../src/lab/report/html.js';
+import type { LabResult } from '../../src/lab/model/result.js';
 import { failover, hostile, longRun, S, splitBrain } from './report-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

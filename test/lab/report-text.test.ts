@@ -1,9 +1,9 @@
 // The terminal timeline read as a person reads it: which character sits in which column of which
 // row, where the ▼ is, what the lists say, and that nothing spills past the width.
 import { describe, expect, it } from 'vitest';
-import { renderTimeline } from '../../src/lab/report-text.js';
-import { stripAnsi, textWidth } from '../../src/lab/report-term.js';
-import type { LabResult } from '../../src/lab/result.js';
+import { renderTimeline } from '../../src/lab/report/text.js';
+import { stripAnsi, textWidth } from '../../src/lab/report/term.js';
+import type { LabResult } from '../../src/lab/model/result.js';
 import { failover, hostile, longRun, S, splitBrain } from './report-fixtures.js';
 
 const lines = (text: string): string[] => text.replace(/\n$/, '').split('\n');

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { labCommand } from '../../src/cli/lab.js';
-import { loadScenario } from '../../src/lab/load.js';
-import { finish } from '../../src/lab/expect.js';
-import type { LabResult } from '../../src/lab/result.js';
-import type { Expectation, Fault, LabClient, LabRealServer, Scenario } from '../../src/lab/scenario.js';
-import { runSim } from '../../src/lab/sim.js';
+import { loadScenario } from '../../src/lab/load/index.js';
+import { finish } from '../../src/lab/expect/index.js';
+import type { LabResult } from '../../src/lab/model/result.js';
+import type { Expectation, Fault, LabClient, LabRealServer, Scenario } from '../../src/lab/model/scenario.js';
+import { runSim } from '../../src/lab/sim/index.js';
 
 const S = 1_000_000;
 const span = { file: 'test.yaml', line: 1, col: 1 };

@@ -1,7 +1,7 @@
 // Two directors' real keepalived.conf files driving the engine on a simulated segment.
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { buildSimLab } from '../../src/lab/sim-node.js';
+import { buildSimLab } from '../../src/lab/sim/node.js';
 
 const S = 1_000_000;
 const conf = (prio: number, extra = '') => `

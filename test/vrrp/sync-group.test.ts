@@ -1,7 +1,7 @@
 // vrrp_sync_group: members move together (keepalived vrrp_sync.c semantics) on the simulated segment.
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { buildSimLab } from '../../src/lab/sim-node.js';
+import { buildSimLab } from '../../src/lab/sim/node.js';
 import type { VrrpEngine } from '../../src/vrrp/engine.js';
 
 const S = 1_000_000;

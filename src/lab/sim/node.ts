@@ -3,18 +3,18 @@
 // A node can be started (a fresh daemon), stopped (SIGTERM), killed (kill -9) and reloaded
 // (SIGHUP, keeping unchanged instances as the daemon does). The lab's sim backend and the VRRP
 // tests both build on it.
-import type { Clock } from '../core/clock.js';
-import { VirtualClock } from '../core/clock.js';
-import { seededUnit } from '../core/random.js';
-import type { Balancer } from '../lvs/balancer.js';
-import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
-import { SimSegment, type SimPacket, type SimPort } from '../net/sim-network.js';
-import { VrrpEngine, type Port } from '../vrrp/engine.js';
-import type { VrrpRunner } from '../vrrp/instance.js';
-import type { VrrpState } from '../vrrp/machine.js';
-import { adoptUnchanged } from '../vrrp/reload.js';
-import { startTrackers } from '../vrrp/trackers.js';
-import type { LabState } from './result.js';
+import type { Clock } from '../../core/clock.js';
+import { VirtualClock } from '../../core/clock.js';
+import { seededUnit } from '../../core/random.js';
+import type { Balancer } from '../../lvs/balancer.js';
+import type { Config, SyncGroup, VrrpInstance } from '../../config/model/index.js';
+import { SimSegment, type SimPacket, type SimPort } from '../../net/sim-network.js';
+import { VrrpEngine, type Port } from '../../vrrp/engine.js';
+import type { VrrpRunner } from '../../vrrp/instance.js';
+import type { VrrpState } from '../../vrrp/machine.js';
+import { adoptUnchanged } from '../../vrrp/reload.js';
+import { startTrackers } from '../../vrrp/trackers.js';
+import type { LabState } from '../model/result.js';
 
 /** What a node reports; every callback is optional. */
 export interface NodeObserver {

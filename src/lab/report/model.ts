@@ -1,8 +1,8 @@
 // What both lab reports (terminal and HTML) draw, derived once from a LabResult: one lane per
 // instance × node with its state as contiguous segments, the time span, axis ticks, and a few
 // formatters. Kept free of any output format so the two renderers cannot disagree on the facts.
-import type { LabResult, LabState } from './result.js';
-import type { Micros } from './scenario.js';
+import type { LabResult, LabState } from '../model/result.js';
+import type { Micros } from '../model/scenario.js';
 
 export interface Segment {
   state: LabState;

@@ -3,20 +3,20 @@
 // process. Faults are applied at their times; transitions, notifies, VIPs, checker verdicts and
 // client requests are recorded as a LabRun. Same scenario and seed, same run.
 import { performance } from 'node:perf_hooks';
-import { loadConfig, loadConfigText, type LoadResult } from '../config/index.js';
-import { formatDiagnostic, refusal } from '../config/diagnostics.js';
-import type { Config, RealServer, VirtualServer, VrrpInstance } from '../config/model/index.js';
-import type { Clock } from '../core/clock.js';
-import { seededUnit } from '../core/random.js';
-import type { CheckJob } from '../check/pool.js';
-import type { ProbeResult } from '../check/probes.js';
-import { Balancer } from '../lvs/balancer.js';
-import { emptyRun, type LabRun } from './result.js';
-import type { Fault, LabClient, Micros, Scenario } from './scenario.js';
-import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './sim-node.js';
+import { loadConfig, loadConfigText, type LoadResult } from '../../config/index.js';
+import { formatDiagnostic, refusal } from '../../config/diagnostics.js';
+import type { Config, RealServer, VirtualServer, VrrpInstance } from '../../config/model/index.js';
+import type { Clock } from '../../core/clock.js';
+import { seededUnit } from '../../core/random.js';
+import type { CheckJob } from '../../check/pool.js';
+import type { ProbeResult } from '../../check/probes.js';
+import { Balancer } from '../../lvs/balancer.js';
+import { emptyRun, type LabRun } from '../model/result.js';
+import type { Fault, LabClient, Micros, Scenario } from '../model/scenario.js';
+import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './node.js';
 import { SteppedClock } from './stepped-clock.js';
-import { faultText } from './fault-text.js';
-import { interfaceOf } from '../vrrp/from-config.js';
+import { faultText } from '../model/fault-text.js';
+import { interfaceOf } from '../../vrrp/from-config.js';
 
 /** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
 export function loadNodeConfig(node: string, ref: { file: string; text?: string }, configId?: string): LoadResult {

@@ -1,9 +1,9 @@
 // Judging a lab run, whatever the backend: split brains derived from the recorded transitions,
 // and a verdict per expectation whose `why` names the times (and priorities) that decided it.
 // Pure: a LabRun in, a LabResult out.
-import { faultText } from './fault-text.js';
-import type { LabResult, LabRun, LabState, LabVerdict } from './result.js';
-import type { Expectation, Micros, Scenario } from './scenario.js';
+import { faultText } from '../model/fault-text.js';
+import type { LabResult, LabRun, LabState, LabVerdict } from '../model/result.js';
+import type { Expectation, Micros, Scenario } from '../model/scenario.js';
 
 type SplitBrain = LabResult['splitBrains'][number];
 

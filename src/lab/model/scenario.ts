@@ -1,11 +1,11 @@
-// The lab's scenario, as the validator (src/lab/load.ts) hands it to the backends: every time in
+// The lab's scenario, as the validator (src/lab/load/) hands it to the backends: every time in
 // µs from the start of the run, every path resolved against the scenario file, every element
 // carrying the span of the YAML it came from so that a failed expectation can point at it.
 //
 // The YAML a person writes (docs/lab.md) is friendlier than this: times as "5s" or "250ms",
 // nodes and real servers as maps keyed by name, one default segment. The loader turns that into
 // this shape and reports anything it cannot as FILE:LINE:COL diagnostics.
-import type { Span } from '../config/diagnostics.js';
+import type { Span } from '../../config/diagnostics.js';
 
 export type Micros = number;
 

@@ -1,9 +1,9 @@
 // What the timeline and expectation loaders check names against: the nodes (with their
 // configs), the wiring, the real servers and clients, as loaded so far.
-import { suggest } from '../config/suggest.js';
+import { suggest } from '../../config/suggest.js';
 import type { Fields } from './fields.js';
-import type { NodeFacts } from './load-nodes.js';
-import type { Segment } from './scenario.js';
+import type { NodeFacts } from './nodes.js';
+import type { Segment } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 export interface LabContext {

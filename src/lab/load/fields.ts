@@ -2,10 +2,10 @@
 // at the value's position, and returns undefined. Callers skip what is undefined and go on, so
 // one run of the loader lists every problem in the file.
 import { isIP } from 'node:net';
-import type { Diagnostics } from '../config/diagnostics.js';
-import { suggest } from '../config/suggest.js';
-import { parseProbability, parseTime } from './times.js';
-import type { Micros } from './scenario.js';
+import type { Diagnostics } from '../../config/diagnostics.js';
+import { suggest } from '../../config/suggest.js';
+import { parseProbability, parseTime } from '../model/times.js';
+import type { Micros } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 export type YMap = Extract<Y, { kind: 'map' }>;

@@ -2,7 +2,7 @@
 // `yaml` package (which also reports syntax errors with positions). Validation walks this tree
 // instead of the package's AST so that it stays independent of the package's node classes.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Diagnostics, Span } from '../config/diagnostics.js';
+import type { Diagnostics, Span } from '../../config/diagnostics.js';
 
 export type Y =
   | { kind: 'map'; span: Span; entries: { key: string; keySpan: Span; value: Y }[] }

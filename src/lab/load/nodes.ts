@@ -3,11 +3,11 @@
 // config's own findings are passed on unchanged; inline text gets them at its place in the YAML.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { Diagnostic, Span } from '../config/diagnostics.js';
-import { loadConfig, loadConfigText, type Config } from '../config/index.js';
-import { interfaceOf } from '../vrrp/from-config.js';
+import type { Diagnostic, Span } from '../../config/diagnostics.js';
+import { loadConfig, loadConfigText, type Config } from '../../config/index.js';
+import { interfaceOf } from '../../vrrp/from-config.js';
 import type { Fields, YMap } from './fields.js';
-import type { LabNode } from './scenario.js';
+import type { LabNode } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 /** A node with what its config says, for checking names against it. */

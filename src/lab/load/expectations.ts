@@ -1,13 +1,13 @@
 // `expect:`: what must hold, each entry `{KIND: ..., at: TIME}` (`at` only where a moment is
 // meant: master, vip). Instances are checked against the nodes' configs, `after` against the
 // timeline's labels and indexes.
-import type { Span } from '../config/diagnostics.js';
-import { suggest } from '../config/suggest.js';
+import type { Span } from '../../config/diagnostics.js';
+import { suggest } from '../../config/suggest.js';
 import { factsOf, inConfig, type LabContext } from './context.js';
 import type { YMap } from './fields.js';
-import { instanceNames } from './load-nodes.js';
-import type { Timeline } from './load-timeline.js';
-import type { Expectation, Micros } from './scenario.js';
+import { instanceNames } from './nodes.js';
+import type { Timeline } from './timeline.js';
+import type { Expectation, Micros } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 export const EXPECT_KINDS = ['master', 'single-master', 'failover', 'no-failover', 'requests', 'vip', 'notify'] as const;

@@ -73,7 +73,7 @@ export interface LabVerdict {
   where: string;
 }
 
-/** What a backend records; `finish()` (src/lab/expect.ts) derives split brains and verdicts. */
+/** What a backend records; `finish()` (src/lab/expect/) derives split brains and verdicts. */
 export type LabRun = Omit<LabResult, 'splitBrains' | 'expectations' | 'passed'>;
 
 /** A run with nothing recorded yet: what both backends start from. */

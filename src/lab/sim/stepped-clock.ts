@@ -1,6 +1,6 @@
 // A virtual clock that can say when its next timer is due, so a driver can run one instant at a
 // time and let promises settle in between (VirtualClock.runUntil runs everything up to a time).
-import { VirtualClock, type TimerHandle } from '../core/clock.js';
+import { VirtualClock, type TimerHandle } from '../../core/clock.js';
 
 export class SteppedClock extends VirtualClock {
   /** Due times of the timers set so far, a binary min-heap (cancelled ones just cost a step). */

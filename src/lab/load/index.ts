@@ -1,17 +1,17 @@
-// The scenario loader: YAML text in, a validated Scenario (src/lab/scenario.ts) or diagnostics
+// The scenario loader: YAML text in, a validated Scenario (src/lab/model/scenario.ts) or diagnostics
 // out, in the linter's FILE:LINE:COL format. It never throws on bad input; a scenario with any
 // error is not returned, so no backend ever runs half a scenario.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import type { VirtualServer } from '../config/model/index.js';
-import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../config/diagnostics.js';
+import type { VirtualServer } from '../../config/model/index.js';
+import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../../config/diagnostics.js';
 import type { LabContext } from './context.js';
 import { Fields } from './fields.js';
-import { EXPECT_KINDS, loadExpectations } from './load-expect.js';
-import { loadNodes } from './load-nodes.js';
-import { loadTimeline } from './load-timeline.js';
-import type { Expectation, Fault, LabRealServer, Micros, Scenario } from './scenario.js';
-import { formatTime } from './times.js';
+import { EXPECT_KINDS, loadExpectations } from './expectations.js';
+import { loadNodes } from './nodes.js';
+import { loadTimeline } from './timeline.js';
+import type { Expectation, Fault, LabRealServer, Micros, Scenario } from '../model/scenario.js';
+import { formatTime } from '../model/times.js';
 import { checkSegments, defaultSegments, loadClients, loadRealServers, loadSegments, segmentFor } from './topology.js';
 import { parseYaml } from './yaml-tree.js';
 

@@ -1,11 +1,11 @@
 // `timeline:`: the faults, each an entry `{at: TIME, KIND: ..., label: NAME}`, checked against
 // the nodes' configs and sorted by time (stably, so entries at one time keep their order).
-import type { Span } from '../config/diagnostics.js';
-import { suggest } from '../config/suggest.js';
+import type { Span } from '../../config/diagnostics.js';
+import { suggest } from '../../config/suggest.js';
 import { factsOf, inConfig, type LabContext } from './context.js';
 import type { YMap } from './fields.js';
-import { configSource, interfacesOf } from './load-nodes.js';
-import type { Fault, Micros } from './scenario.js';
+import { configSource, interfacesOf } from './nodes.js';
+import type { Fault, Micros } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 export const FAULT_KINDS = ['kill', 'stop', 'start', 'partition', 'heal', 'link', 'script', 'file', 'interface', 'server', 'reload'] as const;

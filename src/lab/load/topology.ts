@@ -3,11 +3,11 @@
 // different nodes must hear each other, so they share a segment (as do interfaces of one name),
 // and each member gets its unicast_src_ip or a free address in the subnet of its VIPs.
 import { isIP } from 'node:net';
-import type { Span } from '../config/diagnostics.js';
+import type { Span } from '../../config/diagnostics.js';
 import type { Fields, YMap } from './fields.js';
-import { interfaceOf } from '../vrrp/from-config.js';
-import { interfacesOf, type NodeFacts } from './load-nodes.js';
-import type { LabClient, LabRealServer, Segment } from './scenario.js';
+import { interfaceOf } from '../../vrrp/from-config.js';
+import { interfacesOf, type NodeFacts } from './nodes.js';
+import type { LabClient, LabRealServer, Segment } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
 
 const v4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);

@@ -3,9 +3,9 @@
 // details are SVG <title> tooltips) and a Content-Security-Policy forbidding scripts and any
 // fetch, so a report from an untrusted scenario can be opened safely; every string from the
 // result goes through `esc`.
-import type { LabResult, LabState } from './result.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, timeSpan } from './report-model.js';
-import { esc, requestsSvg, scale, STATE_COLOR, timelineSvg } from './report-chart.js';
+import type { LabResult, LabState } from '../model/result.js';
+import { buildLanes, clientSummaries, duration, rangesText, secs, timeSpan } from './model.js';
+import { esc, requestsSvg, scale, STATE_COLOR, timelineSvg } from './chart.js';
 
 export function renderHtml(result: LabResult): string {
   const span = timeSpan(result);

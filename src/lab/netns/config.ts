@@ -8,10 +8,10 @@
 //   which appends what keepalived passes it to DIR/notify.log.
 // Edits are made on the text at the spans the parser reports, so everything else (comments,
 // @conditionals, layout) stays as written and both daemons read the same file.
-import { loadConfigText } from '../config/index.js';
-import { interfaceOf } from '../vrrp/from-config.js';
-import type { Config } from '../config/index.js';
-import type { Span } from '../config/diagnostics.js';
+import { loadConfigText } from '../../config/index.js';
+import { interfaceOf } from '../../vrrp/from-config.js';
+import type { Config } from '../../config/index.js';
+import type { Span } from '../../config/diagnostics.js';
 
 export interface LabConfig {
   text: string;

@@ -3,10 +3,10 @@
 // moments failed expectations point at) and the requests (ok/failed per second per client).
 // Sizes are viewBox units; the page scales the SVGs to its width. Every band, marker and bar
 // carries data-* attributes so tests (and curious readers of the source) can find them.
-import type { LabResult, LabState } from './result.js';
-import type { Micros } from './scenario.js';
-import { clientSummaries, secs, splitEnd, tickLabel, ticks, type Lane } from './report-model.js';
-import { clean } from './report-term.js';
+import type { LabResult, LabState } from '../model/result.js';
+import type { Micros } from '../model/scenario.js';
+import { clientSummaries, secs, splitEnd, tickLabel, ticks, type Lane } from './model.js';
+import { clean } from './term.js';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

@@ -2,10 +2,10 @@
 // fault markers above, split brains and failed requests on their own rows, a time axis, then the
 // transitions, requests and verdicts as lists. Every line fits `width` columns whatever the
 // duration: a column stands for span/barWidth of time and shows the state held longest in it.
-import type { LabResult, LabState } from './result.js';
-import type { Micros } from './scenario.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './report-model.js';
-import { clean, fit, padTo, textWidth, wrap } from './report-term.js';
+import type { LabResult, LabState } from '../model/result.js';
+import type { Micros } from '../model/scenario.js';
+import { buildLanes, clientSummaries, duration, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './model.js';
+import { clean, fit, padTo, textWidth, wrap } from './term.js';
 
 export interface TimelineOptions {
   /** ANSI colors (the CLI passes `process.stdout.isTTY`). */
