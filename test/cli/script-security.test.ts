@@ -4,14 +4,16 @@
 // enable_script_security, and treats each kind of script its own way; the cases below cover the
 // kinds (vrrp_script, notify, MISC_CHECK, quorum and real server scripts, startup_script) and the
 // paths (safe, world-writable directory, writable file, sticky directory, symlinks, missing,
-// not executable, bare names). Then lint --host on the same kind of files.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// not executable, bare names). Then the daemon: a refused script never runs (the marker file it
+// would write stays absent) and a safe one does, for MISC_CHECK (-C on loopback), for vrrp_script
+// and notify (-P in a network namespace), at start and after a reload.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configTest } from '../../src/cli/config-test.js';
-import { REPO_ROOT } from '../helpers/netns.js';
+import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
 
 const isRoot = process.getuid?.() === 0;
 function hasKeepalived(): boolean {
@@ -135,9 +137,10 @@ describe.skipIf(!ORACLE)('script security: keepalived-ts -t exits as keepalived 
 });
 
 // ---------------------------------------------------------------------------------------------
-// lint --host
+// lint --host and the daemon
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A root-owned directory with this mode holding a script that creates `marker` when run. */
 function markerScript(dirName: string, mode: number, marker: string): string {
@@ -170,4 +173,104 @@ describe.skipIf(!isRoot)('lint --host', () => {
     expect(ok.stdout).not.toContain('script-unsafe');
     expect(ok.status).toBe(0);
   });
+});
+
+describe.skipIf(!isRoot)('the daemon refuses unsafe scripts (-C, MISC_CHECK on loopback)', () => {
+  const port = () => 20000 + Math.floor(Math.random() * 20000);
+  /** Real servers on loopback (nothing needs to listen: MISC_CHECK only runs its script). */
+  const conf = (scripts: string[]) =>
+    `virtual_server 127.0.0.1 ${port()} {\n delay_loop 1\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n${scripts.map((s, i) => ` real_server 127.0.0.${i + 2} 80 {\n  MISC_CHECK {\n   misc_path "${s}"\n  }\n }\n`).join('')}}\n`;
+  function daemon(name: string, text: string) {
+    const file = join(top, `${name}.conf`);
+    writeFileSync(file, text);
+    const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(top, `ctl-${name}.sock`) };
+    const d = spawn(process.execPath, [CLI, '-n', '-l', '-C', '-f', file, '-p', join(top, `${name}.pid`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    d.stdout.on('data', (c) => (out += c));
+    d.stderr.on('data', (c) => (out += c));
+    return {
+      file,
+      out: () => out,
+      signal: (sig: NodeJS.Signals) => d.kill(sig),
+      stop: () => new Promise<number | null>((r) => { d.on('exit', r); d.kill('SIGTERM'); }),
+    };
+  }
+  const waitFile = (p: string) => poll(() => existsSync(p) || undefined, { timeoutMs: 6000, intervalMs: 50, what: `${p} to be written` });
+
+  it('with enable_script_security, runs the safe MISC_CHECK and never the one in a 0777 directory', async () => {
+    const [good, bad] = [join(top, 'misc-good'), join(top, 'misc-bad')];
+    const safe = markerScript('misc-safe', 0o755, good);
+    const unsafe = markerScript('misc-ww', 0o777, bad);
+    const d = daemon('misc-on', SEC_ON + conf([safe, unsafe]));
+    await waitFile(good);
+    await sleep(2500); // two more delay_loops
+    expect(existsSync(bad)).toBe(false);
+    expect(d.out()).toContain(`Unsafe permissions found for script '${unsafe}' - disabling.`);
+    expect(d.out()).toContain(`Disabling misc script '${unsafe}' due to insecure`);
+    expect(await d.stop()).toBe(0);
+  }, 20_000);
+
+  it('without it, runs both as keepalived does, and says so', async () => {
+    const [good, bad] = [join(top, 'misc-off-good'), join(top, 'misc-off-bad')];
+    const safe = markerScript('misc-off-safe', 0o755, good);
+    const unsafe = markerScript('misc-off-ww', 0o777, bad);
+    const d = daemon('misc-off', conf([safe, unsafe]));
+    await waitFile(good);
+    await waitFile(bad);
+    expect(d.out()).toContain(`Unsafe permissions found for script '${unsafe}'.`);
+    expect(d.out()).toContain('SECURITY VIOLATION - check scripts are being executed but script_security not enabled. There are insecure scripts.');
+    expect(await d.stop()).toBe(0);
+  }, 20_000);
+
+  it('checks again at a reload: a script whose directory became world-writable stops running', async () => {
+    const mark = join(top, 'misc-reload.ran');
+    const s = markerScript('misc-reload', 0o755, mark);
+    const d = daemon('misc-reload', SEC_ON + conf([s]));
+    await waitFile(mark);
+    chmodSync(join(top, 'misc-reload'), 0o777);
+    d.signal('SIGHUP');
+    await poll(() => /Reload finished/.test(d.out()) || undefined, { timeoutMs: 5000, what: 'the reload' });
+    await sleep(500);
+    rmSync(mark, { force: true });
+    await sleep(2500);
+    expect(existsSync(mark)).toBe(false);
+    expect(d.out()).toContain(`Unsafe permissions found for script '${s}' - disabling.`);
+    expect(await d.stop()).toBe(0);
+  }, 20_000);
+});
+
+const net = netnsCapability();
+describe.skipIf(!net.ok)('the daemon refuses unsafe scripts (-P in a network namespace: vrrp_script, notify)', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await createLab({ hosts: 1, subnet: 43 });
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('with enable_script_security, runs the safe vrrp_script and notify_backup, never the unsafe ones', async () => {
+    const m = (n: string) => join(top, `vrrp-${n}.ran`);
+    const scripts = {
+      goodCheck: markerScript('vrrp-good-check', 0o755, m('good-check')),
+      badCheck: markerScript('vrrp-bad-check', 0o777, m('bad-check')),
+      goodNotify: markerScript('vrrp-good-notify', 0o755, m('good-notify')),
+      badNotify: markerScript('vrrp-bad-notify', 0o777, m('bad-notify')),
+    };
+    const text = `${SEC_ON}vrrp_script good {\n script "${scripts.goodCheck}"\n interval 1\n}\nvrrp_script bad {\n script "${scripts.badCheck}"\n interval 1\n}\n` +
+      `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.99.43.100/32\n }\n track_script {\n  good\n  bad\n }\n` +
+      ` notify_backup "${scripts.goodNotify}"\n notify_master "${scripts.badNotify}"\n notify_stop "${scripts.badNotify}"\n}\n`;
+    // The safe notify runs at start (BACKUP), the unsafe one would at MASTER and at STOP.
+    const file = join(lab.dir, 'vrrp.conf');
+    writeFileSync(file, text);
+    const p = lab.spawn(lab.hosts[0], [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], { name: 'scrsec' });
+    await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await poll(() => (existsSync(m('good-check')) && existsSync(m('good-notify'))) || undefined, { timeoutMs: 5000, intervalMs: 50, what: 'the safe scripts to run' });
+    await sleep(1500);
+    await p.kill('SIGTERM', 3000);
+    expect(existsSync(m('bad-check'))).toBe(false);
+    expect(existsSync(m('bad-notify'))).toBe(false);
+    expect(p.output()).toContain('Disabling track script bad due to insecure');
+    expect(p.output()).toContain(`Unsafe permissions found for script '${scripts.badNotify}' - disabling.`);
+  }, 30_000);
 });
