@@ -39,8 +39,12 @@ export interface ScriptVerdict {
   userError?: { message: string; defaultUser: boolean };
 }
 
+/** A script's own user, for the scripts that set it apart from the command (vrrp_script, MISC_CHECK). */
+export type ScriptUser = { user: string; group?: string };
+
 export interface ScriptProbe {
-  script(ref: ScriptRef, global: GlobalDefs): ScriptVerdict;
+  /** `user`, when given, is the script's own user in place of the one on `ref`. */
+  script(ref: ScriptRef, global: GlobalDefs, user?: ScriptUser): ScriptVerdict;
 }
 
 /** check_notify_script_secure(): notify scripts must be executable (a "</dev/tcp" test is not). */
@@ -56,8 +60,8 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
   let defaultUserReported = false;
 
   /** Check one script: its findings become diagnostics; undefined when keepalived drops it. */
-  const check = (ref: ScriptRef, at: Span, acc: { flags: number; first?: Span }, what: string): { flags: number; ref?: ScriptRef } => {
-    const v = probe.script(ref, g);
+  const check = (ref: ScriptRef, at: Span, acc: { flags: number; first?: Span }, what: string, user?: ScriptUser): { flags: number; ref?: ScriptRef } => {
+    const v = probe.script(ref, g, user);
     if (v.userError) {
       if (v.userError.defaultUser) {
         if (!defaultUserReported) ctx.error(at, 'script-user', v.userError.message, 'add script_user to global_defs, or create the keepalived_script user');
@@ -100,10 +104,13 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
         rs.checkers = rs.checkers.filter((c) => {
           if (c.type !== 'MISC_CHECK' || !c.miscPath) return true;
           const at = c.spans.miscPath ?? c.span;
-          const r = check(c.miscPath, at, acc, 'MISC_CHECK');
-          if (!r.ref) return false;
-          const f = r.flags;
           const cmd = c.miscPath.argv.map((a, i) => (i === 0 && /^[<>]/.test(a) ? a : `'${a}'`)).join(' ');
+          const r = check(c.miscPath, at, acc, 'MISC_CHECK', c.user);
+          if (!r.ref) {
+            if (!c.user && defaultUserReported) ctx.error(at, 'script-user', `Unable to set default user for misc script ${cmd} - removing`);
+            return false;
+          }
+          const f = r.flags;
           if (f & SC_INHIBIT) ctx.warning(at, 'script-unsafe', `Disabling misc script ${cmd} due to insecure`);
           else if (f & SC_NOTFOUND) ctx.warning(at, 'host-script', `Disabling misc script ${cmd} since not found/accessible`);
           if (!usable(f)) return false;
@@ -133,9 +140,9 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
     cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => {
       if (!s.script) return true;
       const at = s.spans.script ?? s.span;
-      const r = check(s.script, at, acc, `vrrp_script ${s.name}`);
+      const r = check(s.script, at, acc, `vrrp_script ${s.name}`, s.user);
       if (!r.ref) {
-        if (s.script && !s.script.user && defaultUserReported) ctx.error(at, 'script-user', `Unable to set default user for vrrp script ${s.name} - removing`);
+        if (!s.user && defaultUserReported) ctx.error(at, 'script-user', `Unable to set default user for vrrp script ${s.name} - removing`);
         return false;
       }
       if (r.flags & SC_INHIBIT) ctx.error(at, 'script-unsafe', `Disabling track script ${s.name} due to insecure`, 'make the script and every directory above it root-owned and writable by root only');

@@ -2,7 +2,7 @@
 // check_script_secure / check_security):
 // - a bare name is looked up in PATH ("Cannot find script X in path - disabling"); the path is
 //   canonicalised and run as found, keeping the configured file name when a symlink's target is
-//   called something else;
+//   called something else; both with the script's user, who must be able to reach the file;
 // - a file that is found is a script (it counts for "SECURITY VIOLATION"), even when its user
 //   cannot execute it ("WARNING - script 'X' is not executable for uid:gid U:G - disabling.");
 // - a script that runs with root powers (uid or gid 0, or a setuid/setgid-root executable) must
@@ -17,7 +17,7 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import type { GlobalDefs } from '../config/model/global.js';
 import type { ScriptRef } from '../config/model/index.js';
-import { SC_EXECUTABLE, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe, type ScriptVerdict } from '../config/resolve-scripts.js';
+import { SC_EXECUTABLE, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe, type ScriptUser, type ScriptVerdict } from '../config/resolve-scripts.js';
 import { realHost, type HostProbe } from '../config/resolve-host.js';
 import { currentIdentity, readUserDb, scriptIdentity, type UserDb } from './users.js';
 
@@ -137,6 +137,22 @@ export interface ScriptSecurityInput {
   pathEnv?: string;
 }
 
+/**
+ * Can uid:gid reach `path` (search permission on every directory above it)? keepalived looks the
+ * script up with the script's uid and gid as its effective ids, so a directory its user cannot
+ * enter hides the script ("Permission denied"). Supplementary groups are not considered.
+ */
+export function reachableBy(fs: FsProbe, path: string, uid: number, gid: number): boolean {
+  if (uid === 0 || !path.startsWith('/')) return true;
+  const dirs = pathPrefixes(path).slice(0, -1);
+  for (const d of dirs) {
+    const st = fs.stat(d);
+    if (!st) return true; // missing: realpath says so
+    if (isDir(st.mode) && !isExecutableBy(st, uid, gid)) return false;
+  }
+  return true;
+}
+
 /** keepalived counts a check like "</dev/tcp/host/port" (bash redirection) as a system() test. */
 export const isRedirectionTest = (command: string): boolean => /^<[ \t]*\//.test(command);
 
@@ -163,7 +179,7 @@ export function checkScriptSecurityWith(fs: FsProbe, input: ScriptSecurityInput)
     let denied = false;
     for (const d of dirs) {
       const cand = `${d}${d ? '/' : ''}${command}`;
-      const st = fs.stat(cand);
+      const st = reachableBy(fs, cand, uid, gid) ? fs.stat(cand) : undefined;
       if (!st) continue;
       if (!isReg(st.mode) || !isExecutableBy(st, uid, gid)) {
         denied = true;
@@ -177,6 +193,7 @@ export function checkScriptSecurityWith(fs: FsProbe, input: ScriptSecurityInput)
     path = found;
   }
 
+  if (!reachableBy(fs, path, uid, gid)) return result(SC_NOTFOUND, path, `Script ${path} cannot be accessed - Permission denied`);
   const real = fs.realpath(path);
   if (!real) return result(SC_NOTFOUND, path, `Script ${path} cannot be accessed - ${fs.realpathError?.(path) ?? 'No such file or directory'}`);
   // Keep the configured file name when the real file is called something else (programs may act
@@ -281,9 +298,10 @@ export function scriptProbe(opts: ScriptProbeOptions = {}): ScriptProbe {
   const fs = opts.fs ?? realFs;
   const self = opts.self ?? currentIdentity();
   return {
-    script(ref: ScriptRef, global: GlobalDefs): ScriptVerdict {
-      const id = scriptIdentity(db, ref, global, self);
-      if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !ref.user && !global.scriptUser } };
+    script(ref: ScriptRef, global: GlobalDefs, user?: ScriptUser): ScriptVerdict {
+      const who = user ?? ref;
+      const id = scriptIdentity(db, who, global, self);
+      if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !who.user && !global.scriptUser } };
       const r = checkScriptSecurityWith(fs, {
         command: ref.argv[0], uid: id.uid, gid: id.gid, enableScriptSecurity: global.enableScriptSecurity, ...(opts.pathEnv !== undefined ? { pathEnv: opts.pathEnv } : {}),
       });

@@ -50,6 +50,8 @@ const base: Record<string, StatInfo> = {
   '/opt/mine.sh': root(REG | 0o755, { uid: 1000, ino: 6 }),
   '/opt/noexec.sh': root(REG | 0o644, { ino: 7 }),
   '/opt/ww/suid': root(REG | 0o4755, { ino: 8 }),
+  '/root': root(DIR | 0o700),
+  '/root/chk.sh': root(REG | 0o755, { ino: 9 }),
 };
 const asRoot = { uid: 0, gid: 0, enableScriptSecurity: true };
 
@@ -147,6 +149,14 @@ describe('scriptProbe: each script checked as its own user', () => {
 
   it('runs a script in a writable place as an unprivileged user without complaint', () => {
     expect(probe.script(ref('/opt/ww/chk.sh', 'nobody'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
+    // vrrp_script and MISC_CHECK give their `user` apart from the command.
+    expect(probe.script(ref('/opt/ww/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } }), { user: 'nobody' }).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
+  });
+
+  it('looks the script up as its user: one it cannot reach is not found', () => {
+    const v = probe.script(ref('/root/chk.sh', 'nobody'), g({}));
+    expect(v).toMatchObject({ flags: SC_NOTFOUND, messages: ['Script /root/chk.sh cannot be accessed - Permission denied'] });
+    expect(probe.script(ref('/root/chk.sh'), g({ scriptUser: { user: 'root' } })).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
   });
 
   it('reports a user it cannot find; with enable_script_security and no keepalived_script, the default user', () => {
