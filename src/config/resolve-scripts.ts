@@ -113,9 +113,18 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
           const f = r.flags;
           if (f & SC_INHIBIT) ctx.warning(at, 'script-unsafe', `Disabling misc script ${cmd} due to insecure`);
           else if (f & SC_NOTFOUND) ctx.warning(at, 'host-script', `Disabling misc script ${cmd} since not found/accessible`);
-          if (!usable(f)) return false;
-          c.miscPath = r.ref;
-          return true;
+          if (usable(f)) {
+            c.miscPath = r.ref;
+            return true;
+          }
+          // keepalived has already counted an alpha checker as failed when it removes the script,
+          // so its real server stays out for good; kept without a script, the checker fails each
+          // time and does the same. Without alpha the server is in, unchecked.
+          if ((c.alpha ?? rs.alpha ?? vs.alpha) === true) {
+            c.miscPath = undefined;
+            return true;
+          }
+          return false;
         });
       }
     }

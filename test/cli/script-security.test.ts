@@ -210,6 +210,16 @@ describe.skipIf(!isRoot)('the daemon refuses unsafe scripts (-C, MISC_CHECK on l
     expect(await d.stop()).toBe(0);
   }, 20_000);
 
+  it('a refused alpha MISC_CHECK keeps its real server out for good; without alpha the server is in, unchecked', async () => {
+    const unsafe = markerScript('misc-alpha-ww', 0o777, join(top, 'misc-alpha.ran'));
+    const text = SEC_ON + conf([unsafe, unsafe]).replace(`misc_path "${unsafe}"\n`, `misc_path "${unsafe}"\n   alpha\n`);
+    const d = daemon('misc-alpha', text);
+    await poll(() => /ready \(rr, \d+ real server/.test(d.out()) || undefined, { timeoutMs: 5000, what: 'the virtual server' });
+    expect(d.out()).toMatch(/ready \(rr, 1 real server\(s\) in service\)/);
+    expect(existsSync(join(top, 'misc-alpha.ran'))).toBe(false);
+    expect(await d.stop()).toBe(0);
+  }, 20_000);
+
   it('without it, runs both as keepalived does, and says so', async () => {
     const [good, bad] = [join(top, 'misc-off-good'), join(top, 'misc-off-bad')];
     const safe = markerScript('misc-off-safe', 0o755, good);

@@ -64,6 +64,12 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     expect(off.config.virtualServers[0].realServers[0].checkers.length).toBe(1);
   });
 
+  it('keeps a refused alpha MISC_CHECK without its script, so that its real server stays out as in keepalived', () => {
+    const vs = 'virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path /opt/m.sh\n   alpha\n  }\n }\n}\n';
+    const r = loadConfigText(SEC + vs, 'k.conf', { configId: 'x', host: probe([], [], { '/opt/m.sh': UNSAFE }) });
+    expect(r.config.virtualServers[0].realServers[0].checkers).toMatchObject([{ type: 'MISC_CHECK', miscPath: undefined }]);
+  });
+
   it('stops at a missing interface, as keepalived does, without script checks', () => {
     const r = loadConfigText(SCRIPTS + VI('eth9'), 'k.conf', { configId: 'x', host: probe(['eth0'], []) });
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['host-interface']);
