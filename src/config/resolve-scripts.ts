@@ -54,7 +54,13 @@ const usable = (f: number): boolean => !(f & (SC_INHIBIT | SC_NOTFOUND)) && (f &
 
 type Slot = Record<string, ScriptRef | true | undefined>;
 
-export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProbe): void {
+/** Which of keepalived's processes run, and so check their scripts: -P runs VRRP only, -C the checkers. */
+export interface ScriptParts {
+  vrrp?: boolean;
+  checker?: boolean;
+}
+
+export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}): void {
   const g = cfg.globalDefs;
   const sec = g.enableScriptSecurity;
   let defaultUserReported = false;
@@ -97,7 +103,7 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
     slot(g as unknown as Slot & { spans: Record<string, Span>; span: Span }, k, acc, k);
 
   // The checker process.
-  if (cfg.virtualServers.length) {
+  if (cfg.virtualServers.length && parts.checker !== false) {
     const acc = { flags: 0 };
     for (const vs of cfg.virtualServers) {
       for (const rs of vs.realServers) {
@@ -144,7 +150,7 @@ export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProb
   }
 
   // The VRRP process: every vrrp_script, tracked or not, then the notify scripts.
-  if (cfg.vrrpInstances.length) {
+  if (cfg.vrrpInstances.length && parts.vrrp !== false) {
     const acc = { flags: 0 };
     cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => {
       if (!s.script) return true;

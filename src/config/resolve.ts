@@ -2,17 +2,17 @@
 import type { BuildContext } from './schema.js';
 import type { Config } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
-import { resolveScripts, type ScriptProbe } from './resolve-scripts.js';
+import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
 import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
-export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe): void {
+export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): void {
   resolveVrrp(cfg, ctx);
   resolveLvs(cfg, ctx);
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
   if (host && !resolveHost(cfg, ctx, host)) return;
   const probe = scripts ?? host;
-  if (probe) resolveScripts(cfg, ctx, probe);
+  if (probe) resolveScripts(cfg, ctx, probe, parts);
   else checkScriptSecurity(cfg, ctx);
 }
 

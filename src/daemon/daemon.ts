@@ -156,7 +156,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
   // Scripts are checked as keepalived checks them at start and at each reload: the ones it would
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
-  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe() });
+  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
   if (refusal(first.diagnostics, false)) {

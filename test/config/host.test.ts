@@ -70,6 +70,12 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     expect(r.config.virtualServers[0].realServers[0].checkers).toMatchObject([{ type: 'MISC_CHECK', miscPath: undefined }]);
   });
 
+  it('checks only the parts that run (the daemon with -C: no VRRP scripts)', () => {
+    const host = probe(['eth0'], [], { '/usr/local/bin/ok': UNSAFE });
+    const r = loadConfigText(SEC + SCRIPTS + VI('eth0'), 'k.conf', { configId: 'x', scripts: host, scriptParts: { vrrp: false } });
+    expect(r.diagnostics.filter((d) => d.rule.startsWith('script') || d.rule === 'host-script')).toEqual([]);
+  });
+
   it('stops at a missing interface, as keepalived does, without script checks', () => {
     const r = loadConfigText(SCRIPTS + VI('eth9'), 'k.conf', { configId: 'x', host: probe(['eth0'], []) });
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['host-interface']);
