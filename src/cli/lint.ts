@@ -3,13 +3,15 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { formatDiagnostic, orderDiagnostics, type Diagnostic } from '../config/diagnostics.js';
 import { runLint } from '../lint/rules.js';
 import { lintPair, type FaultOutcome } from '../lint/pair.js';
+import { hostProbe } from '../proc/script-security.js';
 
 export const LINT_USAGE = `Usage: keepalived-ts lint FILE... [--format text|json] [--strict] [--host] [-i ID]
        keepalived-ts lint --pair A.conf B.conf [--format text|json] [--strict]
 
   --format text|json   text (FILE:LINE:COL: severity: message [rule]) or one JSON document
   --strict             warnings fail the run too
-  --host               also check this host: interfaces exist, scripts exist and are executable
+  --host               also check this host: interfaces exist, scripts exist, are executable
+                       and safe to run (script security, as keepalived checks it)
   --pair A B           check that two directors agree and that every tracked fault can fail over
   -i, --config-id ID   config id for @ID lines (default: short host name)
 Exit status: 0 clean, 1 errors (or warnings with --strict), 2 bad usage.
@@ -46,7 +48,7 @@ function parse(argv: string[]): LintOptions | string {
 }
 
 function lintOne(file: string, o: LintOptions): { loaded: LoadResult; diagnostics: Diagnostic[] } {
-  const loaded = loadConfig(file, { configId: o.configId, host: o.host });
+  const loaded = loadConfig(file, { configId: o.configId, host: o.host ? hostProbe() : undefined });
   return { loaded, diagnostics: orderDiagnostics([...loaded.diagnostics, ...runLint(loaded.config)], loaded.files) };
 }
 

@@ -57,13 +57,17 @@ export function exitCodeOf(diags: readonly Diagnostic[]): ExitClass {
   return worst;
 }
 
+const SCRIPT_FINDINGS = new Set<RuleId>(['script-security', 'host-script', 'script-unsafe', 'script-user']);
+
 /**
  * Why the daemon will not run this configuration, or undefined when it will: at start, only what
  * keepalived cannot run either (exit class 4); on a reload, any error, since a broken config must
  * never replace a working one.
  */
 export function refusal(diags: readonly Diagnostic[], reload: boolean): string | undefined {
-  const errors = diags.filter((d) => d.severity === 'error').length;
+  // Scripts keepalived disables on this machine (missing, unsafe...) are no reason to keep the
+  // old config: keepalived reloads without them, and so do we.
+  const errors = diags.filter((d) => d.severity === 'error' && !SCRIPT_FINDINGS.has(d.rule)).length;
   if (exitCodeOf(diags) === 4 || (reload && errors)) return `${errors} error(s)`;
   return undefined;
 }

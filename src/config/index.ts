@@ -6,6 +6,7 @@ import type { Config } from './model/index.js';
 import { parseFile, parseText, type ParseOptions, type ParseResult } from './parse.js';
 import { realHost, type HostProbe } from './resolve-host.js';
 import { resolveConfig } from './resolve.js';
+import type { ScriptParts, ScriptProbe } from './resolve-scripts.js';
 
 export interface LoadResult {
   config: Config;
@@ -17,12 +18,19 @@ export interface LoadResult {
 export interface LoadOptions extends ParseOptions {
   /** Also check this machine (interfaces, script files), as keepalived -t does; `true` probes the real host. */
   host?: boolean | HostProbe;
+  /**
+   * Check the scripts on this machine as keepalived does at load (users, file types, script
+   * security) and drop the ones it would disable; defaults to the host probe when there is one.
+   */
+  scripts?: ScriptProbe;
+  /** Which processes check their scripts (default both; the daemon's -P and -C run one). */
+  scriptParts?: ScriptParts;
 }
 
 function build(parsed: ParseResult, main: string, opts: LoadOptions): LoadResult {
   const ctx = makeContext(parsed.diagnostics);
   const config = new Builder(rootBlock, ctx).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as Config;
-  resolveConfig(config, ctx, opts.host === true ? realHost : opts.host || undefined);
+  resolveConfig(config, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
   return { config, diagnostics: parsed.diagnostics.items, files: parsed.files, lines: parsed.lines };
 }
 

@@ -1,37 +1,47 @@
-// Checks against the machine the config is tested on (opt-in: `lint --host`, and the keepalived
-// corpus test). keepalived -t makes these too, which is why its verdict depends on where it runs:
-// a missing interface is an error, and a script that is not an executable file is dropped
-// before the script-security check counts it.
-import { accessSync, constants, existsSync } from 'node:fs';
+// Checks against the machine the config is tested on (`-t`, `lint --host`, the daemon's scripts,
+// and the keepalived corpus test). keepalived -t makes these too, which is why its verdict depends
+// on where it runs: a missing interface is an error, and scripts are checked as files
+// (resolve-scripts.ts).
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import type { BuildContext } from './schema.js';
-import type { Config, ScriptRef } from './model/index.js';
-import { NOTIFY_KEYS } from './resolve-vrrp.js';
+import type { Config } from './model/index.js';
+import { SC_EXECUTABLE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe } from './resolve-scripts.js';
 
-export interface HostProbe {
+export interface HostProbe extends ScriptProbe {
   interfaceExists(name: string): boolean;
-  executable(path: string): boolean;
 }
 
-export const realHost: HostProbe = {
-  interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
-  executable: (path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+const isFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+const canExecute = (p: string): boolean => {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
-/** keepalived resolves a bare command name through PATH, as execvp would. */
-function runnable(s: ScriptRef | undefined, host: HostProbe): boolean {
-  const prog = s?.argv[0];
-  // keepalived 2.2.7 neither checks nor counts "</dev/tcp/..." style commands (observed).
-  if (!prog || s!.command.startsWith('</')) return true;
-  if (prog.includes('/')) return host.executable(prog);
-  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((dir) => dir && host.executable(`${dir}/${prog}`));
-}
+/**
+ * This machine, as far as the config layer can see it: a script is found or not, executable or
+ * not. Users and script security are proc/script-security.ts's probe, which -t, lint --host and
+ * the daemon use.
+ */
+export const realHost: HostProbe = {
+  interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
+  script: (ref) => {
+    const prog = ref.argv[0];
+    if (/^<\s*\//.test(ref.command)) return { flags: SC_SYSTEM, messages: [] };
+    const path = prog.includes('/') ? prog : (process.env.PATH ?? '/bin:/usr/bin').split(':').map((d) => `${d || '.'}/${prog}`).find((p) => isFile(p) && canExecute(p));
+    if (!path || !isFile(path)) return { flags: SC_NOTFOUND, messages: [] };
+    return { flags: SC_ISSCRIPT | (canExecute(path) ? SC_EXECUTABLE : 0), path, messages: [] };
+  },
+};
 
 /**
  * Returns false when an instance's own interface is missing: keepalived 2.2.7 stops validating
@@ -58,30 +68,5 @@ export function resolveHost(cfg: Config, ctx: BuildContext, host: HostProbe = re
       if (r.dev && !host.interfaceExists(r.dev)) ctx.error(r.span, 'host-interface', `WARNING - interface ${r.dev} for VROUTE nexthop doesn't exist`);
     }
   }
-  if (cfg.vrrpInstances.some((i) => i.interface && !host.interfaceExists(i.interface))) return false;
-  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => {
-    if (runnable(s.script, host)) return true;
-    ctx.error(s.spans.script ?? s.span, 'host-script', `Disabling track script ${s.name} since not found/accessible`, `install ${s.script!.argv[0]} or fix the path`);
-    return false;
-  });
-  // keepalived drops tracked references to the removed scripts without a word.
-  const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
-  for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) o.trackScript = o.trackScript.filter((t) => scripts.has(t.name));
-  // Notify and checker scripts that cannot run are dropped silently, as keepalived does.
-  for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
-    for (const k of NOTIFY_KEYS) {
-      const v = (o as unknown as Record<string, ScriptRef | true | undefined>)[k];
-      if (v && v !== true && !runnable(v, host)) (o as unknown as Record<string, unknown>)[k] = undefined;
-    }
-  }
-  for (const vs of cfg.virtualServers) {
-    if (!runnable(vs.quorumUp, host)) vs.quorumUp = undefined;
-    if (!runnable(vs.quorumDown, host)) vs.quorumDown = undefined;
-    for (const rs of vs.realServers) {
-      if (!runnable(rs.notifyUp, host)) rs.notifyUp = undefined;
-      if (!runnable(rs.notifyDown, host)) rs.notifyDown = undefined;
-      rs.checkers = rs.checkers.filter((c) => c.type !== 'MISC_CHECK' || runnable(c.miscPath, host));
-    }
-  }
-  return true;
+  return !cfg.vrrpInstances.some((i) => i.interface && !host.interfaceExists(i.interface));
 }

@@ -2,18 +2,24 @@
 import type { BuildContext } from './schema.js';
 import type { Config } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
+import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
 import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
-export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe): void {
+export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): void {
   resolveVrrp(cfg, ctx);
   resolveLvs(cfg, ctx);
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
   if (host && !resolveHost(cfg, ctx, host)) return;
-  checkScriptSecurity(cfg, ctx);
+  const probe = scripts ?? host;
+  if (probe) resolveScripts(cfg, ctx, probe, parts);
+  else checkScriptSecurity(cfg, ctx);
 }
 
-/** keepalived -t exits 6 when scripts would run without enable_script_security. */
+/**
+ * Without a look at the machine: keepalived -t exits 6 when scripts would run without
+ * enable_script_security, which is when any of them exists; here every script is taken to.
+ */
 function checkScriptSecurity(cfg: Config, ctx: BuildContext): void {
   if (cfg.globalDefs.enableScriptSecurity) return;
   // keepalived 2.2.7 does not count "</dev/tcp/..." commands as scripts (observed); lint's

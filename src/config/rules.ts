@@ -65,7 +65,7 @@ export const RULES = {
   'sync-group-member-twice': r('vrrp', 'An instance in two sync groups.'),
   'route-no-interface': r('vrrp', 'A virtual route without dev cannot be tracked.'),
   'rule-no-preference': r('vrrp', 'A rule without preference; keepalived numbers them down from 16384.'),
-  'script-security': r('vrrp', 'Scripts configured without enable_script_security (keepalived -t exit 6).'),
+  'script-security': r('vrrp', 'Scripts configured without enable_script_security (keepalived -t exit 6). On this machine (-t, lint --host) only scripts that exist count, as in keepalived.'),
   // ---- LVS semantics (keepalived -t reports these) ----
   'vs-header-invalid': r('lvs', 'A virtual_server header that is not IP PORT, fwmark N or group NAME.'),
   'vs-port-missing': r('lvs', 'A virtual server without port that is not persistent.'),
@@ -102,7 +102,9 @@ export const RULES = {
   'udp-reply-length': r('lvs', 'UDP_CHECK min_reply_length above max_reply_length.'),
   // ---- this machine (lint --host, keepalived -t) ----
   'host-interface': r('host', 'An interface that does not exist on this machine.'),
-  'host-script': r('host', 'A script that is not an executable file here; keepalived disables it.'),
+  'host-script': r('host', 'A script that is missing here, or that its user cannot execute; keepalived disables it (a missing vrrp_script is an error, -t exit 5).'),
+  'script-unsafe': r('host', "A script that runs as root from a path a non-root user can change (keepalived's \"Unsafe permissions found for script\"); with enable_script_security keepalived disables it, and a disabled vrrp_script is an error (-t exit 5)."),
+  'script-user': r('host', "A script whose user cannot be found here; keepalived ignores it. With enable_script_security and neither script_user nor a keepalived_script user, an error (-t exit 5)."),
   // ---- lint: accepted by keepalived, wrong at run time ----
   'vip-duplicate': r('lint', 'The same VIP in two places: whichever instance becomes MASTER last takes it.'),
   'vrrp-script-unused': r('lint', 'A vrrp_script no instance tracks never runs.'),

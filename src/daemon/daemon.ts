@@ -18,6 +18,7 @@ import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
 import { ScriptRunner } from '../proc/script-runner.js';
 import { identityFor, readUserDb, type UserDb } from '../proc/users.js';
+import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
@@ -153,7 +154,9 @@ const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ s
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
-  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId });
+  // Scripts are checked as keepalived checks them at start and at each reload: the ones it would
+  // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
+  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
   if (refusal(first.diagnostics, false)) {
@@ -260,6 +263,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         return;
       }
       log.info('Reloading');
+      for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
       if (balancer) void balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       else if (!opts.vrrpOnly && next.config.virtualServers.length) {
         // The first virtual_server blocks arrive with this reload: the load balancer starts now.

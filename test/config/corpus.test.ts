@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { exitCodeOf, type Diagnostic } from '../../src/config/diagnostics.js';
+import { hostProbe } from '../../src/proc/script-security.js';
 
 const FIXTURES = join(__dirname, '../fixtures/broken');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
@@ -82,7 +83,7 @@ const CONTINUATION = /^Please use global lvs_sync_daemon$/;
 
 function compare(file: string, configId?: string): void {
   const oracle = runKeepalived(file);
-  const ours = loadConfig(file, { host: true, configId }).diagnostics;
+  const ours = loadConfig(file, { host: hostProbe(), configId }).diagnostics;
   const covered = (f: Finding): boolean =>
     ours.some((d: Diagnostic) => basename(d.file) === f.file && f.line! >= d.line && f.line! <= (d.endLine ?? d.line));
   const missing: string[] = [];

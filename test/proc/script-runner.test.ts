@@ -1,14 +1,13 @@
 // The process edge with real processes (no child_process mocks): exit codes, timeouts, process
 // group kills, output floods, spawn failures, the concurrency bound, shutdown, running as another
-// user — plus script_user resolution and keepalived's script security check.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// user — plus script_user resolution.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive, processAlive, runScript, ScriptRunner } from '../../src/proc/script-runner.js';
 import {
-  checkPathComponents, checkScriptSecurity, checkScriptSecurityWith, defaultScriptUser, parseGroup, parsePasswd,
-  readUserDb, resolveScriptUser, scriptIdentity, type FsProbe, type StatInfo, type UserDb,
+  defaultScriptUser, parseGroup, parsePasswd, readUserDb, resolveScriptUser, scriptIdentity, type UserDb,
 } from '../../src/proc/users.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -238,123 +237,5 @@ describe('script users', () => {
     // a script's own user wins over script_user
     expect(scriptIdentity(withKs, { user: 'root' }, { scriptUser: { user: 'nobody' } }, self)).toMatchObject({ ok: true, uid: 0, gid: 0 });
     expect(scriptIdentity(withKs, {}, { scriptUser: { user: 'nobody', group: 'wheel' } }, self)).toMatchObject({ ok: true, uid: 65534, gid: 10 });
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-
-const DIR = 0o040000;
-const REG = 0o100000;
-const LNK = 0o120000;
-
-/** A fake file system: path → stat; symlinks map to their targets. */
-function fakeFs(files: Record<string, StatInfo>, links: Record<string, string> = {}): FsProbe {
-  const resolve = (p: string): string => {
-    const parts = p.split('/').filter(Boolean);
-    let cur = '';
-    for (const part of parts) {
-      cur = `${cur}/${part}`;
-      if (links[cur]) cur = resolve(links[cur]);
-    }
-    return cur || '/';
-  };
-  return {
-    lstat: (p) => files[p],
-    stat: (p) => files[resolve(p)],
-    realpath: (p) => (files[resolve(p)] ? resolve(p) : undefined),
-  };
-}
-const root = (mode: number, extra: Partial<StatInfo> = {}): StatInfo => ({ mode, uid: 0, gid: 0, ...extra });
-const base: Record<string, StatInfo> = {
-  '/': root(DIR | 0o755),
-  '/usr': root(DIR | 0o755),
-  '/usr/bin': root(DIR | 0o755),
-  '/usr/bin/chk.sh': root(REG | 0o755, { ino: 1 }),
-  '/opt': root(DIR | 0o755),
-  '/opt/ww': root(DIR | 0o777),
-  '/opt/ww/chk.sh': root(REG | 0o755, { ino: 2 }),
-  '/opt/gw': root(DIR | 0o775, { gid: 10 }),
-  '/opt/gw/chk.sh': root(REG | 0o755, { ino: 3 }),
-  '/opt/rootgw': root(DIR | 0o775),
-  '/opt/rootgw/chk.sh': root(REG | 0o755, { ino: 4 }),
-  '/tmp': root(DIR | 0o1777),
-  '/tmp/chk.sh': root(REG | 0o755, { ino: 5 }),
-  '/opt/mine.sh': root(REG | 0o755, { uid: 1000, ino: 6 }),
-  '/opt/noexec.sh': root(REG | 0o644, { ino: 7 }),
-  '/opt/ww/suid': root(REG | 0o4755, { ino: 8 }),
-};
-const asRoot = { uid: 0, gid: 0, enableScriptSecurity: true };
-
-describe('script security (injected file system)', () => {
-  const fs = fakeFs(base);
-
-  it('allows a root script whose whole path is root-owned 0755', () => {
-    expect(checkScriptSecurityWith(fs, { command: '/usr/bin/chk.sh', ...asRoot })).toEqual({ allowed: true, path: '/usr/bin/chk.sh', insecure: false, warnings: [] });
-  });
-
-  it('refuses a root script in a world-writable directory, naming it', () => {
-    const r = checkScriptSecurityWith(fs, { command: '/opt/ww/chk.sh', ...asRoot });
-    expect(r.allowed).toBe(false);
-    expect(r.insecure).toBe(true);
-    expect(r.reason).toBe("Unsafe permissions found for script '/opt/ww/chk.sh' - disabling (/opt/ww is writable by others)");
-  });
-
-  it('only flags it (still runs) without enable_script_security', () => {
-    const r = checkScriptSecurityWith(fs, { command: '/opt/ww/chk.sh', ...asRoot, enableScriptSecurity: false });
-    expect(r).toMatchObject({ allowed: true, insecure: true });
-    expect(r.reason).toMatch(/^Unsafe permissions found for script '\/opt\/ww\/chk.sh' \(/);
-  });
-
-  it('applies keepalived\'s exceptions: sticky directories and root-group write are safe', () => {
-    expect(checkScriptSecurityWith(fs, { command: '/tmp/chk.sh', ...asRoot }).allowed).toBe(true);
-    expect(checkScriptSecurityWith(fs, { command: '/opt/rootgw/chk.sh', ...asRoot }).allowed).toBe(true);
-    expect(checkScriptSecurityWith(fs, { command: '/opt/gw/chk.sh', ...asRoot }).reason).toContain('(/opt/gw is writable by group 10)');
-    expect(checkScriptSecurityWith(fs, { command: '/opt/mine.sh', ...asRoot }).reason).toContain('(/opt/mine.sh is owned by uid 1000)');
-  });
-
-  it('does not protect scripts that run unprivileged, unless they are setuid root', () => {
-    const nobody = { uid: 65534, gid: 65534, enableScriptSecurity: true };
-    expect(checkScriptSecurityWith(fs, { command: '/opt/ww/chk.sh', ...nobody })).toMatchObject({ allowed: true, insecure: false });
-    expect(checkScriptSecurityWith(fs, { command: '/opt/ww/suid', ...nobody })).toMatchObject({ allowed: false, insecure: true });
-    // root group alone counts as privileged
-    expect(checkScriptSecurityWith(fs, { command: '/opt/ww/chk.sh', uid: 65534, gid: 0, enableScriptSecurity: true }).allowed).toBe(false);
-  });
-
-  it('refuses scripts the user cannot execute or that do not exist, and searches PATH for bare names', () => {
-    expect(checkScriptSecurityWith(fs, { command: '/opt/noexec.sh', uid: 65534, gid: 65534, enableScriptSecurity: false }).reason)
-      .toBe("WARNING - script '/opt/noexec.sh' is not executable for uid:gid 65534:65534 - disabling.");
-    expect(checkScriptSecurityWith(fs, { command: '/opt/none.sh', ...asRoot }).allowed).toBe(false);
-    const bare = checkScriptSecurityWith(fs, { command: 'chk.sh', ...asRoot, pathEnv: '/opt/nowhere:/usr/bin' });
-    expect(bare).toMatchObject({ allowed: true, path: '/usr/bin/chk.sh' });
-    expect(bare.warnings[0]).toContain('resolved by path search to `/usr/bin/chk.sh`');
-    expect(checkScriptSecurityWith(fs, { command: 'missing.sh', ...asRoot, pathEnv: '/usr/bin' }).reason).toBe('Cannot find script missing.sh in path - disabling');
-  });
-
-  it('checks where a symlink really points', () => {
-    const linked = fakeFs({ ...base, '/usr/bin/safe-name': root(LNK | 0o777) }, { '/usr/bin/safe-name': '/opt/ww/chk.sh' });
-    const r = checkScriptSecurityWith(linked, { command: '/usr/bin/safe-name', ...asRoot });
-    expect(r).toMatchObject({ allowed: false, path: '/opt/ww/chk.sh' });
-    expect(checkPathComponents('/usr/bin/chk.sh/x', linked.lstat)).toMatchObject({ ok: false, wrongType: true, component: '/usr/bin/chk.sh' });
-  });
-});
-
-describe.skipIf(!isRoot)('script security (real file system, as root)', () => {
-  it('allows a root-owned 0755 path and refuses it once a directory becomes world-writable', () => {
-    const top = mkdtempSync(join(tmpdir(), 'ka-sec-')); // /tmp is sticky, so it passes
-    try {
-      const sub = join(top, 'bin');
-      mkdirSync(sub, { mode: 0o755 });
-      chmodSync(top, 0o755);
-      const s = join(sub, 'check.sh');
-      writeFileSync(s, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-      expect(checkScriptSecurity({ command: s, ...asRoot })).toMatchObject({ allowed: true, insecure: false, path: s });
-      chmodSync(sub, 0o777);
-      const r = checkScriptSecurity({ command: s, ...asRoot });
-      expect(r.allowed).toBe(false);
-      expect(r.reason).toContain(`Unsafe permissions found for script '${s}'`);
-      expect(r.reason).toContain(`${sub} is writable by others`);
-    } finally {
-      rmSync(top, { recursive: true, force: true });
-    }
   });
 });
