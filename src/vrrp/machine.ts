@@ -28,10 +28,21 @@ export interface MachineConfig {
   authPass?: string;
   /** Unicast peers: TTL is not checked (keepalived 2.2.7 does not), multicast is not expected. */
   unicast: boolean;
+  /**
+   * check_unicast_src (or global vrrp_check_unicast_src) on a unicast instance: adverts must come
+   * from one of these peers, with a TTL in its [min_ttl, max_ttl] (keepalived default 0..255).
+   */
+  unicastSrcPeers?: readonly UnicastSource[];
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
   /** Member of a vrrp_sync_group: mastership is the group's decision (see 'wantMaster'). */
   syncGroup?: string;
+}
+
+export interface UnicastSource {
+  address: string;
+  minTtl: number;
+  maxTtl: number;
 }
 
 export interface Counters {
@@ -271,6 +282,12 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     // keepalived logs and counts this; the advert still counts for the election.
     s.counters.addressListErrors++;
     x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}` });
+  }
+  // keepalived 2.2.7 checks the unicast source last, after counting the advert as received.
+  if (cfg.unicastSrcPeers) {
+    const peer = cfg.unicastSrcPeers.find((p) => compareAddresses(p.address, ev.src) === 0);
+    if (!peer) return x.drop('unicast-src', `unicast source address ${ev.src} not a unicast peer`);
+    if (ev.ttl < peer.minTtl || ev.ttl > peer.maxTtl) return x.drop('ttl', `TTL/HL ${ev.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
   }
   const theirInterval = a.version === 3 ? (a.maxAdverIntCs ?? 0) * US_PER_CS : cfg.advertIntUs;
 

@@ -253,6 +253,39 @@ describe('receive checks (dropped and counted by reason)', () => {
     expect(r.state.masterAddress).toBe('192.168.1.2');
   });
 
+  describe('check_unicast_src (keepalived 2.2.7 vrrp_check_packet)', () => {
+    const peers = [{ address: '192.168.1.2', minTtl: 0, maxTtl: 255 }, { address: '192.168.1.3', minTtl: 250, maxTtl: 255 }];
+    const u: MachineConfig = { ...cfg, unicast: true, unicastSrcPeers: peers };
+    const master = (c: MachineConfig) => {
+      const b = step(c, initialState(c), { type: 'start', now: 0 }).state;
+      return step(c, b, { type: 'timer', now: b.masterDownAt! }).state;
+    };
+    const forged = { type: 'advert' as const, now: 5 * S, src: '203.0.113.9', ttl: 3, advert: advert({ priority: 200 }) };
+
+    it('drops an advert from an address that is not a unicast peer, and counts it; the MASTER stays', () => {
+      const r = step(u, master(u), forged);
+      expect(r.state.state).toBe('MASTER');
+      expect(r.state.counters.dropped).toEqual({ 'unicast-src': 1 });
+      expect(r.actions).toContainEqual({ type: 'drop', reason: 'unicast-src', detail: 'unicast source address 203.0.113.9 not a unicast peer' });
+    });
+
+    it('without check_unicast_src the same forged advert takes mastership (keepalived does the same)', () => {
+      const plain: MachineConfig = { ...cfg, unicast: true };
+      const r = step(plain, master(plain), forged);
+      expect(r.state.state).toBe('BACKUP');
+      expect(r.state.masterAddress).toBe('203.0.113.9');
+    });
+
+    it('accepts a peer at any TTL by default, and enforces a peer\'s min_ttl/max_ttl', () => {
+      const fromPeer = step(u, master(u), { ...forged, src: '192.168.1.2', ttl: 1 });
+      expect(fromPeer.state.state).toBe('BACKUP');
+      const low = step(u, master(u), { ...forged, src: '192.168.1.3', ttl: 64 });
+      expect(low.state.state).toBe('MASTER');
+      expect(low.state.counters.dropped).toEqual({ ttl: 1 });
+      expect(low.actions).toContainEqual({ type: 'drop', reason: 'ttl', detail: 'TTL/HL 64 not in range 250 - 255' });
+    });
+  });
+
   it('counts an address-list mismatch but still accepts the advert', () => {
     const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
     expect(r.state.counters.addressListErrors).toBe(1);
