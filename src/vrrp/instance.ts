@@ -14,7 +14,8 @@ export interface Received {
 }
 
 export interface PacketPort {
-  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void;
+  /** `reply`: an immediate answer to a received advert, which may wait behind scheduled adverts. */
+  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean }): void;
 }
 
 export interface InstanceHooks {
@@ -98,7 +99,7 @@ export class VrrpRunner {
   private perform(a: Action, now: number): void {
     switch (a.type) {
       case 'send':
-        this.sendAdvert(a.priority);
+        this.sendAdvert(a.priority, a.reply ?? false);
         break;
       case 'transition':
         // Logged by whoever handles the transition (the daemon logs keepalived's wording).
@@ -126,7 +127,7 @@ export class VrrpRunner {
     }
   }
 
-  private sendAdvert(priority: number): void {
+  private sendAdvert(priority: number, reply: boolean): void {
     const c = this.cfg;
     const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
     for (const dst of dsts) {
@@ -144,7 +145,7 @@ export class VrrpRunner {
         },
         { src: c.primaryAddress, dst, checksum: c.checksumMode },
       );
-      this.port.send(payload, { src: c.primaryAddress, dst, ttl: 255 });
+      this.port.send(payload, reply ? { src: c.primaryAddress, dst, ttl: 255, reply } : { src: c.primaryAddress, dst, ttl: 255 });
     }
   }
 

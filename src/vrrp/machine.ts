@@ -71,6 +71,8 @@ export interface MachineState {
   masterAddress?: string;
   /** Sync group member whose down timer ran out: waiting for the group to go MASTER together. */
   wantMaster?: boolean;
+  /** MASTER: when the last lower-priority (or priority 0) advert came in; see replyAllowed(). */
+  lowerRxAt?: number;
   counters: Counters;
 }
 
@@ -87,7 +89,8 @@ export type Event =
   | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string };
 
 export type Action =
-  | { type: 'send'; priority: number }
+  /** An advert; `reply` marks an immediate answer to a received advert, not a scheduled one. */
+  | { type: 'send'; priority: number; reply?: true }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string }
   | { type: 'addAddresses' }
   | { type: 'removeAddresses' }
@@ -142,8 +145,8 @@ class Stepper {
     if (from === 'MASTER') this.s.counters.releaseMaster++;
   }
 
-  send(priority: number): void {
-    this.actions.push({ type: 'send', priority });
+  send(priority: number, reply = false): void {
+    this.actions.push(reply ? { type: 'send', priority, reply: true } : { type: 'send', priority });
     this.s.counters.advertSent++;
     if (priority === 0) this.s.counters.priZeroSent++;
   }
@@ -159,6 +162,7 @@ class Stepper {
     this.s.masterDownAt = undefined;
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
     this.s.masterAddress = this.cfg.primaryAddress;
+    this.s.lowerRxAt = undefined;
     this.send(this.s.effectivePriority);
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
@@ -256,6 +260,19 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
   return { state: s, actions: x.actions };
 }
 
+/**
+ * A MASTER answers a lower-priority or priority-0 advert at once (keepalived: "forcing new
+ * election"), but only when none came in for a whole advert interval before it: the first advert
+ * of another master gets its answer, while a stream of them (a flood, or a peer that does not hear
+ * us) is answered by the scheduled adverts alone. Replies are thus at least advert_int apart, and
+ * under a flood the MASTER keeps its own interval (keepalived 2.2.7 answers every one).
+ */
+function replyAllowed(cfg: MachineConfig, s: MachineState, now: number): boolean {
+  const quiet = s.lowerRxAt === undefined || now - s.lowerRxAt >= cfg.advertIntUs;
+  s.lowerRxAt = now;
+  return quiet;
+}
+
 /** Receive checks the engine owns (RFC 5798 §7.1 / RFC 3768 §7.1 as keepalived applies them),
  * then the Backup or Master rules of §6.4. */
 function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
@@ -310,8 +327,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
 
   // MASTER
   if (a.priority === 0) {
-    x.send(s.effectivePriority);
-    s.adverAt = ev.now + cfg.advertIntUs;
+    if (replyAllowed(cfg, s, ev.now)) reply();
     return;
   }
   const theyWin = a.priority > s.effectivePriority || (a.priority === s.effectivePriority && compareAddresses(ev.src, cfg.primaryAddress) > 0);
@@ -322,8 +338,11 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     return;
   }
   x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election` });
-  if (!cfg.lowerPrioNoAdvert) {
-    x.send(s.effectivePriority);
+  if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
+
+  /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */
+  function reply(): void {
+    x.send(s.effectivePriority, true);
     s.adverAt = ev.now + cfg.advertIntUs;
   }
 

@@ -308,9 +308,47 @@ describe('receive checks (dropped and counted by reason)', () => {
     const master = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
     expect(master.state).toBe('MASTER');
     const r = step(cfg, master, { type: 'advert', now: master.adverAt! - 10, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
-    expect(r.actions.filter((a) => a.type === 'send')).toEqual([{ type: 'send', priority: 100 }]);
+    expect(r.actions.filter((a) => a.type === 'send')).toEqual([{ type: 'send', priority: 100, reply: true }]);
     expect(r.state.state).toBe('MASTER');
     const quiet = step({ ...cfg, lowerPrioNoAdvert: true }, master, { type: 'advert', now: 5, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
     expect(quiet.actions.some((a) => a.type === 'send')).toBe(false);
+  });
+
+  it('answers only the first of a stream of lower-priority adverts: replies stay at least advert_int apart', () => {
+    let st = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
+    const t0 = st.adverAt!;
+    const replies: number[] = [];
+    // 10,000 adverts a second for 3 s from a lower-priority sender, then silence, then one more.
+    const times = [...Array.from({ length: 30_000 }, (_, i) => t0 + 100 * i), t0 + 4.5 * S];
+    for (const now of times) {
+      const r = step(cfg, st, { type: 'advert', now, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
+      if (r.actions.some((a) => a.type === 'send')) replies.push(now);
+      st = r.state;
+    }
+    expect(replies).toEqual([t0, t0 + 4.5 * S]);
+    // Priority 0 from a stream is answered the same way.
+    const z = step(cfg, st, { type: 'advert', now: t0 + 4.5 * S + 10, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 0 }) });
+    expect(z.actions.some((a) => a.type === 'send')).toBe(false);
+  });
+
+  it('under a flood of lower-priority adverts the MASTER keeps sending every advert_int', () => {
+    const { clock, nodes, seg } = lab(config('A', '192.168.1.1', 100));
+    const [a] = nodes;
+    const sentAt: number[] = [];
+    const port = seg.attach('probe', '192.168.1.9');
+    port.onPacket((p) => p.src === '192.168.1.1' && sentAt.push(clock.now()));
+    a.runner.start();
+    clock.advance(5 * S);
+    const flood = encodeAdvert({ version: 2, vrid: 51, priority: 50, family: 4, addresses: ['192.168.1.100'], adverIntSec: 1, authType: 0 });
+    const from = sentAt.length;
+    for (let i = 0; i < 50_000; i++) {
+      a.runner.receive({ src: '192.168.1.9', dst: '224.0.0.18', ttl: 255, payload: flood });
+      clock.advance(200); // 5,000 a second for 10 s
+    }
+    const gaps = sentAt.slice(from).map((t, i, xs) => (i ? t - xs[i - 1] : NaN)).slice(1);
+    // One reply at the start of the flood, which restarts the advert timer; then one per second.
+    expect(gaps.length).toBe(10);
+    expect(gaps.slice(1).every((g) => g === S)).toBe(true);
+    expect(a.runner.state.state).toBe('MASTER');
   });
 });
