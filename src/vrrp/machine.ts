@@ -96,7 +96,8 @@ export type Action =
   | { type: 'removeAddresses' }
   | { type: 'announce' }
   | { type: 'drop'; reason: DropReason; detail: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** `limit`: a line that can come at packet rate, rate-limited under this name (log-limit.ts). */
+  | { type: 'log'; level: 'info' | 'warn'; message: string; limit?: string }
   /** A sync group member is ready to become MASTER; the group decides. */
   | { type: 'wantMaster' };
 
@@ -298,7 +299,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   if ([...a.addresses].sort().join(' ') !== mine) {
     // keepalived logs and counts this; the advert still counts for the election.
     s.counters.addressListErrors++;
-    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}` });
+    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`, limit: 'adverts with another address list' });
   }
   // keepalived 2.2.7 checks the unicast source last, after counting the advert as received.
   if (cfg.unicastSrcPeers) {
@@ -337,7 +338,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     s.masterAddress = ev.src;
     return;
   }
-  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election` });
+  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`, limit: 'lower priority adverts' });
   if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
 
   /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */
