@@ -90,7 +90,7 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
   }, 60_000);
 
   it('under a flood of lower-priority adverts the MASTER keeps its advert interval', async () => {
-    const dump = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112'], { name: 'tcpdump-flood' });
+    const dump = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', lab.hosts[0].address], { name: 'tcpdump-flood' });
     procs.push(dump);
     await dump.waitForLine(/listening on/, { timeoutMs: 5000 });
     const o = start(conf(''), 'flood');
