@@ -294,19 +294,20 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   }
   if (s.state === 'FAULT' || s.state === 'INIT') return;
   s.counters.advertRcvd++;
-  if (a.priority === 0) s.counters.priZeroRcvd++;
   const mine = [...cfg.addresses].sort().join(' ');
   if ([...a.addresses].sort().join(' ') !== mine) {
     // keepalived logs and counts this; the advert still counts for the election.
     s.counters.addressListErrors++;
     x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`, limit: 'adverts with another address list' });
   }
-  // keepalived 2.2.7 checks the unicast source last, after counting the advert as received.
+  // keepalived 2.2.7 checks the unicast source last: after counting the advert as received, before
+  // counting a priority 0.
   if (cfg.unicastSrcPeers) {
     const peer = cfg.unicastSrcPeers.find((p) => compareAddresses(p.address, ev.src) === 0);
     if (!peer) return x.drop('unicast-src', `unicast source address ${ev.src} not a unicast peer`);
     if (ev.ttl < peer.minTtl || ev.ttl > peer.maxTtl) return x.drop('ttl', `TTL/HL ${ev.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
   }
+  if (a.priority === 0) s.counters.priZeroRcvd++;
   const theirInterval = a.version === 3 ? (a.maxAdverIntCs ?? 0) * US_PER_CS : cfg.advertIntUs;
 
   if (s.state === 'BACKUP') {

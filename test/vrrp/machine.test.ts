@@ -267,6 +267,9 @@ describe('receive checks (dropped and counted by reason)', () => {
       expect(r.state.state).toBe('MASTER');
       expect(r.state.counters.dropped).toEqual({ 'unicast-src': 1 });
       expect(r.actions).toContainEqual({ type: 'drop', reason: 'unicast-src', detail: 'unicast source address 203.0.113.9 not a unicast peer' });
+      // As in keepalived, it counts as received, but a forged priority 0 is not counted as one.
+      const z = step(u, master(u), { ...forged, advert: advert({ priority: 0 }) });
+      expect([z.state.counters.advertRcvd, z.state.counters.priZeroRcvd, z.actions.some((a) => a.type === 'send')]).toEqual([1, 0, false]);
     });
 
     it('without check_unicast_src the same forged advert takes mastership (keepalived does the same)', () => {
