@@ -81,6 +81,14 @@ export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
       ctx.error(where('state'), 'master-ah', `(${inst.name}) Initial state master is incompatible with AH authentication - clearing`, 'use state BACKUP with AH authentication');
       inst.state = 'BACKUP';
     }
+    // Until AH is implemented, running it would send and accept adverts with no authentication at
+    // all: refuse the config (exit class 4, "cannot run") rather than run it unchecked.
+    if (inst.authentication?.authType === 'AH') {
+      ctx.diags.error(inst.authentication.spans.authType ?? where('authentication'), 'auth-ah-unimplemented', `(${inst.name}) auth_type AH is not implemented: adverts would be neither signed nor checked`, {
+        hint: 'use auth_type PASS or remove authentication; AH is not implemented',
+        exit: 4,
+      });
+    }
     for (const r of inst.virtualRoutes) {
       if (!r.dev && !r.noTrack) {
         ctx.error(r.span, 'route-no-interface', `Warning - cannot track route ${r.to} with no interface specified, not tracking`, 'add dev IF, or no_track');

@@ -54,6 +54,7 @@ export const RULES = {
   'owner-nopreempt': r('vrrp', 'nopreempt on an address owner (priority 255): cleared.'),
   'owner-weighted-tracker': r('vrrp', 'A weighted tracker on an address owner, whose priority never moves: ignored.'),
   'master-ah': r('vrrp', 'state MASTER with AH authentication: keepalived starts it as BACKUP.'),
+  'auth-ah-unimplemented': r('vrrp', 'auth_type AH, which keepalived-ts does not implement yet: an error of exit class 4, so -t exits 4 and the daemon does not start.'),
   'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
   'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined; the reference is dropped.'),
   'script-missing': r('vrrp', 'A vrrp_script without a script; it is removed.'),

@@ -9,6 +9,10 @@
 // - received buffers start with the kernel's copy of the IPv4 header, which decodeIpv4 checks
 //   (TTL, addresses, total length).
 //
+// raw-socket queues sends without bound and writes one per poll round. We keep our own bounded
+// queue in front of it with one packet handed over at a time, so scheduled adverts go before
+// replies (answers to received adverts) and a full queue drops, and counts, instead of growing.
+//
 // IPv6 is out of scope for now: it needs IPV6_CHECKSUM, IPV6_JOIN_GROUP of ff02::12 and, to check
 // the hop limit, recvmsg with IPV6_RECVHOPLIMIT, which raw-socket cannot do (peers.md §6.2).
 import { readFileSync } from 'node:fs';
@@ -71,6 +75,11 @@ export interface RawTransportOptions {
   onError?: (error: TransportError) => void;
   /** IP TOS of what we send; default 0xc0 (internetwork control), as keepalived and FRR. */
   tos?: number;
+  /**
+   * Packets waiting for the socket, at most (default 64). Beyond it the oldest waiting reply, or
+   * else the oldest waiting advert, is dropped for the new one; a new reply is dropped first.
+   */
+  maxQueue?: number;
   /** For tests: the raw-socket module (or a stand-in) and the interface index. */
   rawSocket?: RawSocketModule;
   ifindex?: number;
@@ -79,6 +88,8 @@ export interface RawTransportOptions {
 export interface RawTransportStats extends TransportStats {
   /** Socket read failures (raw-socket reports them; the socket may be closed afterwards). */
   receiveErrors: number;
+  /** Packets never sent because the send queue was full (see RawTransportOptions.maxQueue). */
+  sendDropped: number;
 }
 
 export interface RawTransport extends VrrpTransport {
@@ -223,7 +234,16 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   setOption(`IP_ADD_MEMBERSHIP ${VRRP_MCAST4}`, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MCAST4, ifindex));
 
   const callbacks: ((p: ReceivedPacket) => void)[] = [];
-  const stats: RawTransportStats = { sent: 0, received: 0, sendErrors: 0, dropped: {}, receiveErrors: 0 };
+  const stats: RawTransportStats = { sent: 0, received: 0, sendErrors: 0, dropped: {}, receiveErrors: 0, sendDropped: 0 };
+  const maxQueue = Math.max(1, opts.maxQueue ?? 64);
+  interface Pending {
+    pkt: Buffer;
+    src: string;
+    dst: string;
+  }
+  const adverts: Pending[] = [];
+  const replies: Pending[] = [];
+  let inFlight = false;
   let closed = false;
 
   const onMessage = (buf: Buffer): void => {
@@ -256,7 +276,40 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     closed = true;
   });
 
-  const send = (payload: Buffer, o: { src: string; dst: string; ttl?: number }): void => {
+  const failed = (p: Pending, err: unknown): void => {
+    stats.sendErrors++;
+    const code = errnoOf(err);
+    reportError(new TransportError(`raw-transport ${ifname}: send ${p.src} -> ${p.dst} failed: ${describe(err)}${hint(code)}`, 'send', ifname, code, { cause: err }));
+  };
+
+  /** Hand the next waiting packet to raw-socket once the previous one is written. */
+  const pump = (): void => {
+    while (!inFlight && !closed) {
+      const p = adverts.shift() ?? replies.shift();
+      if (!p) return;
+      inFlight = true;
+      let sync = true;
+      let again = false;
+      try {
+        socket.send(p.pkt, 0, p.pkt.length, p.dst, (err) => {
+          inFlight = false;
+          if (err) failed(p, err);
+          else stats.sent++;
+          // Called back at once (raw-socket's argument checks): the loop goes on, no recursion.
+          if (sync) again = true;
+          else pump();
+        });
+      } catch (err) {
+        inFlight = false;
+        again = true;
+        failed(p, err);
+      }
+      sync = false;
+      if (!again) return;
+    }
+  };
+
+  const send = (payload: Buffer, o: { src: string; dst: string; ttl?: number; reply?: boolean }): void => {
     if (!isIPv4(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not an IPv4 address`);
     if (!isIPv4(o.dst)) throw new TypeError(`raw-transport ${ifname}: destination ${o.dst} is not an IPv4 address`);
     const ttl = o.ttl ?? 255;
@@ -277,21 +330,13 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     addressBytes(o.src).copy(pkt, 12);
     addressBytes(o.dst).copy(pkt, 16);
     payload.copy(pkt, IPV4_HEADER);
-    try {
-      socket.send(pkt, 0, pkt.length, o.dst, (err) => {
-        if (!err) {
-          stats.sent++;
-          return;
-        }
-        stats.sendErrors++;
-        const code = errnoOf(err);
-        reportError(new TransportError(`raw-transport ${ifname}: send ${o.src} -> ${o.dst} failed: ${describe(err)}${hint(code)}`, 'send', ifname, code, { cause: err }));
-      });
-    } catch (err) {
-      stats.sendErrors++;
-      const code = errnoOf(err);
-      reportError(new TransportError(`raw-transport ${ifname}: send ${o.src} -> ${o.dst} failed: ${describe(err)}${hint(code)}`, 'send', ifname, code, { cause: err }));
+    if (adverts.length + replies.length >= maxQueue) {
+      stats.sendDropped++;
+      if (o.reply) return;
+      if (!replies.shift()) adverts.shift();
     }
+    (o.reply ? replies : adverts).push({ pkt, src: o.src, dst: o.dst });
+    pump();
   };
 
   return {
@@ -308,6 +353,8 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     close() {
       if (closed) return;
       closed = true;
+      adverts.length = 0;
+      replies.length = 0;
       try {
         socket.close();
       } catch {

@@ -28,8 +28,11 @@ export interface TransportStats {
 }
 
 export interface VrrpTransport {
-  /** Send a VRRP message (the IP payload) to dst (multicast group or unicast peer) from src. */
-  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void;
+  /**
+   * Send a VRRP message (the IP payload) to dst (multicast group or unicast peer) from src.
+   * `reply` marks an immediate answer to a received advert: scheduled adverts go first.
+   */
+  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean }): void;
   onPacket(cb: (p: ReceivedPacket) => void): void;
   /** Counted and dropped: packets that are not well-formed IPv4 (decodeIpv4 reasons). */
   readonly stats: TransportStats;

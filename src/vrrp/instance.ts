@@ -3,6 +3,7 @@
 // changes, announcements and transitions to hooks (iproute2 and arping in the daemon, recorders
 // in the simulator and the lab).
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { LogLimiter, type LimitedLine } from './log-limit.js';
 import { initialState, nextDeadline, step, type Action, type Event, type MachineConfig, type MachineState, type VrrpState } from './machine.js';
 import { AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_MCAST6, type ChecksumMode } from './packet.js';
 
@@ -14,7 +15,8 @@ export interface Received {
 }
 
 export interface PacketPort {
-  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void;
+  /** `reply`: an immediate answer to a received advert, which may wait behind scheduled adverts. */
+  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean }): void;
 }
 
 export interface InstanceHooks {
@@ -42,13 +44,20 @@ export interface TransitionRecord {
   reason: string;
 }
 
+/** The last transitions kept for inspection (tests, the lab); older ones are let go. */
+const MAX_TRANSITIONS = 1000;
+
 export class VrrpRunner {
   private st: MachineState;
   private timer?: TimerHandle;
+  private logTimer?: TimerHandle;
   readonly transitions: TransitionRecord[] = [];
+  /** Drops and other per-packet lines: the first logged, the rest summed up (log-limit.ts). */
+  private readonly limiter: LogLimiter;
 
   constructor(readonly cfg: RunnerConfig, private readonly clock: Clock, private readonly port: PacketPort, private hooks: InstanceHooks = {}) {
     this.st = initialState(cfg);
+    this.limiter = new LogLimiter(`(${cfg.name}) `);
   }
 
   get state(): MachineState {
@@ -89,20 +98,53 @@ export class VrrpRunner {
   }
 
   private dispatch(ev: Event): void {
+    const prevMaster = this.st.masterAddress;
     const r = step(this.cfg, this.st, ev);
     this.st = r.state;
+    // keepalived re-arms its rate-limited logs when a backup accepts a new master.
+    if (r.state.state === 'BACKUP' && r.state.masterAddress !== prevMaster && r.state.masterAddress !== undefined) this.rearmLogs(ev.now);
     for (const a of r.actions) this.perform(a, ev.now);
     this.reschedule();
+  }
+
+  private rearmLogs(now: number): void {
+    this.emit(this.limiter.reset(now));
+    this.scheduleLogFlush();
+  }
+
+  private emit(lines: LimitedLine[]): void {
+    for (const l of lines) this.hooks.log?.(this, l.level, l.message);
+  }
+
+  private limited(key: string, now: number, level: 'info' | 'warn', detail: string, what: string): void {
+    const line = this.limiter.offer(key, now, level, detail, what);
+    if (line) this.emit([line]);
+    this.scheduleLogFlush();
+  }
+
+  private scheduleLogFlush(): void {
+    const at = this.limiter.nextFlushAt();
+    if (this.logTimer && this.logTimer.at === at) return;
+    if (this.logTimer) this.clock.clearTimer(this.logTimer);
+    this.logTimer = undefined;
+    if (at !== undefined) this.logTimer = this.clock.setTimer(at, () => {
+      this.logTimer = undefined;
+      this.emit(this.limiter.flush(this.clock.now()));
+      this.scheduleLogFlush();
+    });
   }
 
   private perform(a: Action, now: number): void {
     switch (a.type) {
       case 'send':
-        this.sendAdvert(a.priority);
+        this.sendAdvert(a.priority, a.reply ?? false);
         break;
       case 'transition':
         // Logged by whoever handles the transition (the daemon logs keepalived's wording).
         this.transitions.push({ at: now, from: a.from, to: a.to, reason: a.reason });
+        if (this.transitions.length > MAX_TRANSITIONS) this.transitions.splice(0, this.transitions.length - MAX_TRANSITIONS);
+        // keepalived re-arms its rate-limited logs on every state change.
+        this.rearmLogs(now);
         this.hooks.transition?.(this, a.from, a.to, a.reason);
         break;
       case 'addAddresses':
@@ -115,10 +157,11 @@ export class VrrpRunner {
         this.hooks.announce?.(this);
         break;
       case 'drop':
-        this.hooks.log?.(this, 'warn', `(${this.cfg.name}) ${a.detail}`);
+        this.limited(`drop:${a.reason}`, now, 'warn', a.detail, `adverts dropped for ${a.reason}`);
         break;
       case 'log':
-        this.hooks.log?.(this, a.level, a.message);
+        if (a.limit) this.limited(`log:${a.limit}`, now, a.level, a.message.replace(`(${this.cfg.name}) `, ''), a.limit);
+        else this.hooks.log?.(this, a.level, a.message);
         break;
       case 'wantMaster':
         this.hooks.wantMaster?.(this);
@@ -126,7 +169,7 @@ export class VrrpRunner {
     }
   }
 
-  private sendAdvert(priority: number): void {
+  private sendAdvert(priority: number, reply: boolean): void {
     const c = this.cfg;
     const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
     for (const dst of dsts) {
@@ -144,7 +187,7 @@ export class VrrpRunner {
         },
         { src: c.primaryAddress, dst, checksum: c.checksumMode },
       );
-      this.port.send(payload, { src: c.primaryAddress, dst, ttl: 255 });
+      this.port.send(payload, reply ? { src: c.primaryAddress, dst, ttl: 255, reply } : { src: c.primaryAddress, dst, ttl: 255 });
     }
   }
 

@@ -28,10 +28,21 @@ export interface MachineConfig {
   authPass?: string;
   /** Unicast peers: TTL is not checked (keepalived 2.2.7 does not), multicast is not expected. */
   unicast: boolean;
+  /**
+   * check_unicast_src (or global vrrp_check_unicast_src) on a unicast instance: adverts must come
+   * from one of these peers, with a TTL in its [min_ttl, max_ttl] (keepalived default 0..255).
+   */
+  unicastSrcPeers?: readonly UnicastSource[];
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
   /** Member of a vrrp_sync_group: mastership is the group's decision (see 'wantMaster'). */
   syncGroup?: string;
+}
+
+export interface UnicastSource {
+  address: string;
+  minTtl: number;
+  maxTtl: number;
 }
 
 export interface Counters {
@@ -60,6 +71,8 @@ export interface MachineState {
   masterAddress?: string;
   /** Sync group member whose down timer ran out: waiting for the group to go MASTER together. */
   wantMaster?: boolean;
+  /** MASTER: when the last lower-priority (or priority 0) advert came in; see replyAllowed(). */
+  lowerRxAt?: number;
   counters: Counters;
 }
 
@@ -76,13 +89,15 @@ export type Event =
   | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string };
 
 export type Action =
-  | { type: 'send'; priority: number }
+  /** An advert; `reply` marks an immediate answer to a received advert, not a scheduled one. */
+  | { type: 'send'; priority: number; reply?: true }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string }
   | { type: 'addAddresses' }
   | { type: 'removeAddresses' }
   | { type: 'announce' }
   | { type: 'drop'; reason: DropReason; detail: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** `limit`: a line that can come at packet rate, rate-limited under this name (log-limit.ts). */
+  | { type: 'log'; level: 'info' | 'warn'; message: string; limit?: string }
   /** A sync group member is ready to become MASTER; the group decides. */
   | { type: 'wantMaster' };
 
@@ -131,8 +146,8 @@ class Stepper {
     if (from === 'MASTER') this.s.counters.releaseMaster++;
   }
 
-  send(priority: number): void {
-    this.actions.push({ type: 'send', priority });
+  send(priority: number, reply = false): void {
+    this.actions.push(reply ? { type: 'send', priority, reply: true } : { type: 'send', priority });
     this.s.counters.advertSent++;
     if (priority === 0) this.s.counters.priZeroSent++;
   }
@@ -148,6 +163,7 @@ class Stepper {
     this.s.masterDownAt = undefined;
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
     this.s.masterAddress = this.cfg.primaryAddress;
+    this.s.lowerRxAt = undefined;
     this.send(this.s.effectivePriority);
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
@@ -245,6 +261,19 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
   return { state: s, actions: x.actions };
 }
 
+/**
+ * A MASTER answers a lower-priority or priority-0 advert at once (keepalived: "forcing new
+ * election"), but only when none came in for a whole advert interval before it: the first advert
+ * of another master gets its answer, while a stream of them (a flood, or a peer that does not hear
+ * us) is answered by the scheduled adverts alone. Replies are thus at least advert_int apart, and
+ * under a flood the MASTER keeps its own interval (keepalived 2.2.7 answers every one).
+ */
+function replyAllowed(cfg: MachineConfig, s: MachineState, now: number): boolean {
+  const quiet = s.lowerRxAt === undefined || now - s.lowerRxAt >= cfg.advertIntUs;
+  s.lowerRxAt = now;
+  return quiet;
+}
+
 /** Receive checks the engine owns (RFC 5798 §7.1 / RFC 3768 §7.1 as keepalived applies them),
  * then the Backup or Master rules of §6.4. */
 function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
@@ -265,13 +294,20 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   }
   if (s.state === 'FAULT' || s.state === 'INIT') return;
   s.counters.advertRcvd++;
-  if (a.priority === 0) s.counters.priZeroRcvd++;
   const mine = [...cfg.addresses].sort().join(' ');
   if ([...a.addresses].sort().join(' ') !== mine) {
     // keepalived logs and counts this; the advert still counts for the election.
     s.counters.addressListErrors++;
-    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}` });
+    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`, limit: 'adverts with another address list' });
   }
+  // keepalived 2.2.7 checks the unicast source last: after counting the advert as received, before
+  // counting a priority 0.
+  if (cfg.unicastSrcPeers) {
+    const peer = cfg.unicastSrcPeers.find((p) => compareAddresses(p.address, ev.src) === 0);
+    if (!peer) return x.drop('unicast-src', `unicast source address ${ev.src} not a unicast peer`);
+    if (ev.ttl < peer.minTtl || ev.ttl > peer.maxTtl) return x.drop('ttl', `TTL/HL ${ev.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
+  }
+  if (a.priority === 0) s.counters.priZeroRcvd++;
   const theirInterval = a.version === 3 ? (a.maxAdverIntCs ?? 0) * US_PER_CS : cfg.advertIntUs;
 
   if (s.state === 'BACKUP') {
@@ -293,8 +329,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
 
   // MASTER
   if (a.priority === 0) {
-    x.send(s.effectivePriority);
-    s.adverAt = ev.now + cfg.advertIntUs;
+    if (replyAllowed(cfg, s, ev.now)) reply();
     return;
   }
   const theyWin = a.priority > s.effectivePriority || (a.priority === s.effectivePriority && compareAddresses(ev.src, cfg.primaryAddress) > 0);
@@ -304,9 +339,12 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     s.masterAddress = ev.src;
     return;
   }
-  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election` });
-  if (!cfg.lowerPrioNoAdvert) {
-    x.send(s.effectivePriority);
+  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`, limit: 'lower priority adverts' });
+  if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
+
+  /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */
+  function reply(): void {
+    x.send(s.effectivePriority, true);
     s.adverAt = ev.now + cfg.advertIntUs;
   }
 

@@ -52,6 +52,7 @@ export type DropReason =
   | 'auth-failure'
   | 'interval-mismatch'
   | 'own-packet'
+  | 'unicast-src'
   | 'address-list'
   | 'owner';
 

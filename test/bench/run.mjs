@@ -2,12 +2,14 @@
 import { run as parse } from './parse.bench.mjs';
 import { run as forwarder } from './forwarder.bench.mjs';
 import { run as failover } from './failover.bench.mjs';
+import { run as flood } from './flood.bench.mjs';
 import { run as scheduler } from './scheduler.bench.mjs';
 import { run as checkers } from './checkers.bench.mjs';
 import { run as lab } from './lab.bench.mjs';
 
 await parse();
 await failover();
+await flood();
 await forwarder();
 await scheduler();
 await checkers();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
+import { exitCodeOf, formatDiagnostic, refusal } from '../../src/config/diagnostics.js';
 
 const load = (text: string) => loadConfigText(text, 'k.conf', { configId: 'lb1' });
 const rules = (text: string) => load(text).diagnostics.map((d) => `${d.line}:${d.rule}`);
@@ -105,6 +106,16 @@ describe('keepalived -t findings on VRRP blocks', () => {
     const r = load(VI(' authentication {\n auth_type PASS\n auth_pass 123456789\n }'));
     expect(r.diagnostics.map((d) => `${d.line}:${d.rule}`)).toEqual(['6:auth-pass-long']);
     expect(r.config.vrrpInstances[0].authentication?.authPass).toBe('12345678');
+  });
+
+  it('refuses auth_type AH, which is not implemented, as a config that cannot run (exit 4)', () => {
+    const r = load(VI(' authentication {\n  auth_type AH\n  auth_pass 1111\n }'));
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([
+      'k.conf:5:3: error: (VI_1) auth_type AH is not implemented: adverts would be neither signed nor checked (use auth_type PASS or remove authentication; AH is not implemented) [auth-ah-unimplemented]',
+    ]);
+    expect(exitCodeOf(r.diagnostics)).toBe(4);
+    expect(refusal(r.diagnostics, false)).toBe('1 error(s)');
+    expect(refusal(load(VI(' authentication {\n  auth_type PASS\n  auth_pass 1111\n }')).diagnostics, false)).toBeUndefined();
   });
 
   it('drops a track_script that names no vrrp_script', () => {

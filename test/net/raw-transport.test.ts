@@ -64,6 +64,11 @@ function ipPacket(payload: Buffer, o: { src?: string; dst?: string; ttl?: number
   return b;
 }
 
+/** Let the stand-in socket's callbacks (one per setImmediate) run. */
+const settle = async (rounds = 10): Promise<void> => {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+};
+
 const v2advert = (priority: number, vip = '10.0.0.100'): Buffer =>
   encodeAdvert({ version: 2, vrid: 51, priority, family: 4, addresses: [vip], adverIntSec: 1, authType: AUTH_PASS, authData: passAuthData('s3cret') });
 
@@ -92,7 +97,8 @@ describe('raw transport against a stand-in socket', () => {
     t.send(payload, { src: '10.99.1.2', dst: VRRP_MCAST4 });
     t.send(payload, { src: '10.99.1.2', dst: '10.99.1.1', ttl: 64 });
     expect(t.stats.sent).toBe(0); // counted when raw-socket reports the sendto() result
-    await new Promise((r) => setImmediate(r));
+    expect(sock.sent).toHaveLength(1); // one at a time: the next one once this one is written
+    await settle();
     expect(t.stats).toMatchObject({ sent: 2, sendErrors: 0 });
     const [m, u] = sock.sent;
     expect(m.address).toBe(VRRP_MCAST4);
@@ -105,13 +111,42 @@ describe('raw transport against a stand-in socket', () => {
     t.close();
   });
 
+  it('sends scheduled adverts before waiting replies, and bounds its queue, counting what it drops', async () => {
+    const sock = new FakeSocket();
+    const t = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock), ifindex: 2, maxQueue: 4 });
+    const prio = () => sock.sent.map((x) => x.buffer[20 + 2]);
+    t.send(v2advert(1), { src: '10.0.0.2', dst: VRRP_MCAST4 }); // handed over at once
+    for (const p of [11, 12, 13]) t.send(v2advert(p), { src: '10.0.0.2', dst: VRRP_MCAST4, reply: true });
+    t.send(v2advert(2), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    // Full (4 waiting): a new reply is dropped; a new advert pushes out the oldest reply.
+    t.send(v2advert(14), { src: '10.0.0.2', dst: VRRP_MCAST4, reply: true });
+    t.send(v2advert(3), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    expect(t.stats.sendDropped).toBe(2);
+    await settle();
+    expect(prio()).toEqual([1, 2, 3, 12, 13]);
+    expect(t.stats).toMatchObject({ sent: 5, sendDropped: 2, sendErrors: 0 });
+
+    // A socket that never reports back (a stuck interface): the queue stays at maxQueue.
+    const stuck = new FakeSocket();
+    stuck.send = function (this: FakeSocket, buffer: Buffer, offset: number, length: number, address: string) {
+      this.sent.push({ buffer: Buffer.from(buffer.subarray(offset, offset + length)), address });
+      return this;
+    };
+    const t2 = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(stuck), ifindex: 2, maxQueue: 4 });
+    for (let i = 0; i < 1000; i++) t2.send(v2advert(100), { src: '10.0.0.2', dst: VRRP_MCAST4, reply: i % 2 === 0 });
+    expect(stuck.sent).toHaveLength(1);
+    expect(t2.stats.sendDropped).toBe(1000 - 1 - 4);
+    t.close();
+    t2.close();
+  });
+
   it('counts a refused send and reports it with its errno name, never throwing', async () => {
     const sock = new FakeSocket();
     const errors: TransportError[] = [];
     const t = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock), ifindex: 2, onError: (e) => errors.push(e) });
     sock.sendError = new Error('Network is unreachable');
     t.send(v2advert(100), { src: '10.0.0.2', dst: '192.0.2.1' });
-    await new Promise((r) => setImmediate(r));
+    await settle();
     expect(t.stats).toMatchObject({ sent: 0, sendErrors: 1 });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ op: 'send', code: 'ENETUNREACH', ifname: 'eth0' });
@@ -373,7 +408,7 @@ describe.skipIf(!netCap.ok)('raw transport in a namespace', () => {
     await child.command({ op: 'send', payload: v2advert(100).toString('hex'), src: b.address, dst: VRRP_MCAST4 });
     const err = await child.proc.waitForLine(/"ev":"error"/, { timeoutMs: 5000 });
     expect(JSON.parse(err.text)).toEqual({ ev: 'error', op: 'send', code: 'ENETUNREACH', message: `raw-transport eth0: send ${b.address} -> ${VRRP_MCAST4} failed: Network is unreachable (ENETUNREACH); no route to the destination from this interface (is the interface down?)` });
-    expect((await child.command({ op: 'stats' })).stats).toEqual({ sent: 1, received: 0, sendErrors: 1, dropped: {}, receiveErrors: 0 });
+    expect((await child.command({ op: 'stats' })).stats).toEqual({ sent: 1, received: 0, sendErrors: 1, dropped: {}, receiveErrors: 0, sendDropped: 0 });
   }, 30_000);
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildSimLab } from '../../src/lab/sim/node.js';
+import { runnerConfig } from '../../src/vrrp/from-config.js';
 
 const S = 1_000_000;
 const conf = (prio: number, extra = '') => `
@@ -136,5 +137,21 @@ describe('track_file values', () => {
     A.node.setFile('tf', 0);
     clock.advance(S);
     expect(A.engine.runner('VI_1')!.state.state).toBe('BACKUP');
+  });
+});
+
+describe('check_unicast_src from keepalived.conf', () => {
+  const unicast = (global: string, inst: string) => {
+    const text = conf(100, `${inst}\n  unicast_peer {\n    192.168.1.2\n    192.168.1.3 min_ttl 250\n  }`).replace('global_defs {', `global_defs {\n  ${global}`);
+    const { config, diagnostics } = loadConfigText(text, 'u.conf');
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return runnerConfig(config.vrrpInstances[0], config, '192.168.1.1').unicastSrcPeers;
+  };
+  const peers = [{ address: '192.168.1.2', minTtl: 0, maxTtl: 255 }, { address: '192.168.1.3', minTtl: 250, maxTtl: 255 }];
+
+  it('the instance keyword and global_defs vrrp_check_unicast_src both turn the check on', () => {
+    expect(unicast('', 'check_unicast_src')).toEqual(peers);
+    expect(unicast('vrrp_check_unicast_src', '')).toEqual(peers);
+    expect(unicast('', '')).toBeUndefined();
   });
 });

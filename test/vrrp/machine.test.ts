@@ -253,6 +253,42 @@ describe('receive checks (dropped and counted by reason)', () => {
     expect(r.state.masterAddress).toBe('192.168.1.2');
   });
 
+  describe('check_unicast_src (keepalived 2.2.7 vrrp_check_packet)', () => {
+    const peers = [{ address: '192.168.1.2', minTtl: 0, maxTtl: 255 }, { address: '192.168.1.3', minTtl: 250, maxTtl: 255 }];
+    const u: MachineConfig = { ...cfg, unicast: true, unicastSrcPeers: peers };
+    const master = (c: MachineConfig) => {
+      const b = step(c, initialState(c), { type: 'start', now: 0 }).state;
+      return step(c, b, { type: 'timer', now: b.masterDownAt! }).state;
+    };
+    const forged = { type: 'advert' as const, now: 5 * S, src: '203.0.113.9', ttl: 3, advert: advert({ priority: 200 }) };
+
+    it('drops an advert from an address that is not a unicast peer, and counts it; the MASTER stays', () => {
+      const r = step(u, master(u), forged);
+      expect(r.state.state).toBe('MASTER');
+      expect(r.state.counters.dropped).toEqual({ 'unicast-src': 1 });
+      expect(r.actions).toContainEqual({ type: 'drop', reason: 'unicast-src', detail: 'unicast source address 203.0.113.9 not a unicast peer' });
+      // As in keepalived, it counts as received, but a forged priority 0 is not counted as one.
+      const z = step(u, master(u), { ...forged, advert: advert({ priority: 0 }) });
+      expect([z.state.counters.advertRcvd, z.state.counters.priZeroRcvd, z.actions.some((a) => a.type === 'send')]).toEqual([1, 0, false]);
+    });
+
+    it('without check_unicast_src the same forged advert takes mastership (keepalived does the same)', () => {
+      const plain: MachineConfig = { ...cfg, unicast: true };
+      const r = step(plain, master(plain), forged);
+      expect(r.state.state).toBe('BACKUP');
+      expect(r.state.masterAddress).toBe('203.0.113.9');
+    });
+
+    it('accepts a peer at any TTL by default, and enforces a peer\'s min_ttl/max_ttl', () => {
+      const fromPeer = step(u, master(u), { ...forged, src: '192.168.1.2', ttl: 1 });
+      expect(fromPeer.state.state).toBe('BACKUP');
+      const low = step(u, master(u), { ...forged, src: '192.168.1.3', ttl: 64 });
+      expect(low.state.state).toBe('MASTER');
+      expect(low.state.counters.dropped).toEqual({ ttl: 1 });
+      expect(low.actions).toContainEqual({ type: 'drop', reason: 'ttl', detail: 'TTL/HL 64 not in range 250 - 255' });
+    });
+  });
+
   it('counts an address-list mismatch but still accepts the advert', () => {
     const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
     expect(r.state.counters.addressListErrors).toBe(1);
@@ -275,9 +311,47 @@ describe('receive checks (dropped and counted by reason)', () => {
     const master = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
     expect(master.state).toBe('MASTER');
     const r = step(cfg, master, { type: 'advert', now: master.adverAt! - 10, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
-    expect(r.actions.filter((a) => a.type === 'send')).toEqual([{ type: 'send', priority: 100 }]);
+    expect(r.actions.filter((a) => a.type === 'send')).toEqual([{ type: 'send', priority: 100, reply: true }]);
     expect(r.state.state).toBe('MASTER');
     const quiet = step({ ...cfg, lowerPrioNoAdvert: true }, master, { type: 'advert', now: 5, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
     expect(quiet.actions.some((a) => a.type === 'send')).toBe(false);
+  });
+
+  it('answers only the first of a stream of lower-priority adverts: replies stay at least advert_int apart', () => {
+    let st = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
+    const t0 = st.adverAt!;
+    const replies: number[] = [];
+    // 10,000 adverts a second for 3 s from a lower-priority sender, then silence, then one more.
+    const times = [...Array.from({ length: 30_000 }, (_, i) => t0 + 100 * i), t0 + 4.5 * S];
+    for (const now of times) {
+      const r = step(cfg, st, { type: 'advert', now, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 50 }) });
+      if (r.actions.some((a) => a.type === 'send')) replies.push(now);
+      st = r.state;
+    }
+    expect(replies).toEqual([t0, t0 + 4.5 * S]);
+    // Priority 0 from a stream is answered the same way.
+    const z = step(cfg, st, { type: 'advert', now: t0 + 4.5 * S + 10, src: '192.168.1.2', ttl: 255, advert: advert({ priority: 0 }) });
+    expect(z.actions.some((a) => a.type === 'send')).toBe(false);
+  });
+
+  it('under a flood of lower-priority adverts the MASTER keeps sending every advert_int', () => {
+    const { clock, nodes, seg } = lab(config('A', '192.168.1.1', 100));
+    const [a] = nodes;
+    const sentAt: number[] = [];
+    const port = seg.attach('probe', '192.168.1.9');
+    port.onPacket((p) => p.src === '192.168.1.1' && sentAt.push(clock.now()));
+    a.runner.start();
+    clock.advance(5 * S);
+    const flood = encodeAdvert({ version: 2, vrid: 51, priority: 50, family: 4, addresses: ['192.168.1.100'], adverIntSec: 1, authType: 0 });
+    const from = sentAt.length;
+    for (let i = 0; i < 50_000; i++) {
+      a.runner.receive({ src: '192.168.1.9', dst: '224.0.0.18', ttl: 255, payload: flood });
+      clock.advance(200); // 5,000 a second for 10 s
+    }
+    const gaps = sentAt.slice(from).map((t, i, xs) => (i ? t - xs[i - 1] : NaN)).slice(1);
+    // One reply at the start of the flood, which restarts the advert timer; then one per second.
+    expect(gaps.length).toBe(10);
+    expect(gaps.slice(1).every((g) => g === S)).toBe(true);
+    expect(a.runner.state.state).toBe('MASTER');
   });
 });

@@ -120,7 +120,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_down_timer_adverts', int(1, 100), { default: 3, doc: 'Adverts a backup misses before taking over.' }),
     g.k('vrrp_lower_prio_no_advert', bool, { doc: 'Do not answer lower priority adverts (default: off unless strict).' }),
     g.k('vrrp_higher_prio_send_advert', bool, { doc: 'Send one advert before yielding to a higher priority.' }),
-    g.k('vrrp_check_unicast_src', flag, { default: false, doc: 'Drop unicast adverts from addresses that are not peers.' }),
+    g.k('vrrp_check_unicast_src', flag, { default: false, doc: 'check_unicast_src for every unicast instance.' }),
     g.k('vrrp_skip_check_adv_addr', bool, { doc: 'Skip the address list check for the current master.' }),
     g.k('vrrp_strict', flag, { default: false, doc: 'Enforce RFC compliance (no auth, no unicast, firewall rules for no_accept).' }),
     g.k('vrrp_owner_ignore_adverts', flag, { since: '2.4', doc: 'Address owners ignore received adverts.' }),

@@ -216,7 +216,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.b('unicast_peer', listBlock('unicast_peer', 'Peers to send unicast adverts to, one per line.', 'IP [min_ttl N] [max_ttl N]', parsePeerLine), { default: [] }),
     vi.k('unicast_fault_no_peer', flag, { default: false, doc: 'Go FAULT when unicast_peer is empty.' }),
     vi.k('unicast_ttl', int(0, 255), { doc: 'TTL of unicast adverts.' }),
-    vi.k('check_unicast_src', flag, { default: false, doc: 'Drop unicast adverts from addresses not in unicast_peer.' }),
+    vi.k('check_unicast_src', flag, { default: false, doc: "Drop unicast adverts from addresses not in unicast_peer, or with a TTL outside that peer's min_ttl..max_ttl." }),
     vi.k('old_unicast_checksum', custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })), { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' }),
     vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
