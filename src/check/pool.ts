@@ -6,18 +6,15 @@
 // FILE_CHECK track files are read here, at start and then every FILE_POLL seconds.
 import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock } from '../core/clock.js';
-import type { Checker, Config, RealServer, VirtualServer } from '../config/model/index.js';
-import { effectiveTiming } from '../config/keywords/checkers.js';
+import { WEIGHT_MAX, type CheckerTiming, type Config, type ResolvedCheck, type ResolvedRealServer as RealServer, type ResolvedVirtualServer as VirtualServer } from '../config/model/index.js';
 import { FileCheckWatch } from './probe-file.js';
-import { smtpCheckers } from './probe-smtp.js';
 import type { ProbeResult } from './probes.js';
 import { checkerResult, initialChecker, type CheckerState } from './state.js';
 
-export interface CheckJob {
+/** One checker to run, with what it inherits filled in, and the servers it checks. */
+export interface CheckJob extends ResolvedCheck {
   vs: VirtualServer;
   rs: RealServer;
-  checker: Checker;
-  connectTimeout: number;
 }
 
 export interface PoolEvents {
@@ -50,7 +47,7 @@ interface SlotBase {
 
 /** A checker run on its own timer. */
 interface TimedSlot extends SlotBase {
-  timing: { delayLoop: number; retry: number; delayBeforeRetry: number; warmup: number };
+  timing: CheckerTiming;
   check(): Promise<ProbeResult>;
 }
 
@@ -72,7 +69,6 @@ interface Server {
 }
 
 const US = 1_000_000;
-const WEIGHT_MAX = 2147483647;
 
 export class CheckerPool {
   private readonly servers: Server[] = [];
@@ -85,10 +81,11 @@ export class CheckerPool {
 
   constructor(cfg: Config, private readonly env: PoolEnv, private readonly events: PoolEvents = {}) {
     let bfdIgnored = false;
-    for (const vs of cfg.virtualServers) {
+    for (const vs of cfg.resolved.virtualServers) {
       for (const rs of vs.realServers) {
         const slots: Slot[] = [];
-        for (const checker of rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))) {
+        for (const check of rs.checks) {
+          const checker = check.checker;
           if (checker.type === 'BFD_CHECK' && !env.bfd) {
             bfdIgnored = true;
             continue;
@@ -100,28 +97,26 @@ export class CheckerPool {
             const watch = new FileCheckWatch({ ...track, file: track.file }, checker);
             // The file is read now: a server whose file says fault is never added.
             const first = watch.read();
-            slots.push({ job: { vs, rs, checker, connectTimeout: 0 }, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() });
+            slots.push({ job: { ...check, vs, rs }, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() });
             continue;
           }
           if (checker.type === 'BFD_CHECK') {
             if (!checker.name) continue;
             const name = checker.name;
-            const job = { vs, rs, checker, connectTimeout: 0 };
+            const job = { ...check, vs, rs };
             // keepalived applies the session's state at start whatever alpha says: a session not
             // yet Up keeps its server out until it is. One this side never hears of (bfd_instance
             // marked `vrrp`) leaves the checker as alpha has it.
             const up = env.bfd!.isUp(name);
-            const state = initialChecker(up === undefined ? checker.alpha ?? false : !up);
+            const state = initialChecker(up === undefined ? check.alpha : !up);
             slots.push({ job, state, delta: 0, bfd: name });
             continue;
           }
-          const t = effectiveTiming(vs, rs, checker);
-          if (!t) continue;
-          const alpha = ('alpha' in checker ? checker.alpha : undefined) ?? rs.alpha ?? vs.alpha;
-          const job = { vs, rs, checker, connectTimeout: t.connectTimeout ?? 5 };
-          slots.push({ job, timing: t, state: initialChecker(alpha), delta: 0, check: () => this.env.probe(job) });
+          if (!check.timing) continue;
+          const job = { ...check, vs, rs };
+          slots.push({ job, timing: check.timing, state: initialChecker(check.alpha), delta: 0, check: () => this.env.probe(job) });
         }
-        const base = rs.weight ?? vs.weight;
+        const base = rs.weight;
         // Without alpha a server is in the pool from the start; with it, after its first success.
         this.servers.push({ vs, rs, slots, alive: slots.every((s) => s.state.up), base, told: base });
       }
@@ -174,7 +169,7 @@ export class CheckerPool {
   private tellWeight(srv: Server, cameBack: boolean): void {
     const w = this.weightOf(srv);
     if (!srv.alive || (w === srv.told && !cameBack)) return;
-    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port ?? 0}`);
+    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port}`);
     srv.told = w;
     this.events.weight?.(srv.vs, srv.rs, w);
   }
@@ -214,7 +209,7 @@ export class CheckerPool {
     if (!r.ok) this.counters.failures++;
     const v = checkerResult(slot.state, r.ok, slot.timing);
     slot.state = v.state;
-    const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
+    const where = `[${srv.rs.address}]:${srv.rs.port}`;
     if (!r.ok && v.state.up) this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
     if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
@@ -229,7 +224,7 @@ export class CheckerPool {
     const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
       srv.alive = alive;
-      const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
+      const where = `[${srv.rs.address}]:${srv.rs.port}`;
       const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);

@@ -1,16 +1,19 @@
 // After building: keepalived's whole-config adjustments and cross-reference checks, per subsystem.
 import type { BuildContext } from './schema.js';
-import type { Config } from './model/index.js';
+import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
-import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
+import { lvsScriptsInUse, resolveLvs, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
-export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe): void {
-  resolveVrrp(cfg, ctx);
-  resolveLvs(cfg, ctx);
+/** The checks over the whole config, then the config as it runs (every inherited value filled in). */
+export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: HostProbe): Config {
+  resolveVrrp(written, ctx);
+  resolveLvs(written, ctx);
+  const cfg: Config = Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
-  if (host && !resolveHost(cfg, ctx, host)) return;
+  if (host && !resolveHost(cfg, ctx, host)) return cfg;
   checkScriptSecurity(cfg, ctx);
+  return cfg;
 }
 
 /** keepalived -t exits 6 when scripts would run without enable_script_security. */

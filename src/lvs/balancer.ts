@@ -13,16 +13,17 @@
 // 'kernel'` the same table is kept in kernel IPVS through ipvsadm (ipvs-kernel.ts), which then
 // carries the traffic and keeps its own counters.
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Config, LvsMethod, RealServer, ScriptRef, VirtualServer } from '../config/model/index.js';
+import type {
+  Config, LvsMethod, ResolvedAddressVirtualServer, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer, ScriptRef,
+} from '../config/model/index.js';
 import type { BfdSessions } from '../bfd/sessions.js';
 import { CheckerPool, type PoolEnv } from '../check/pool.js';
-import { effectiveTiming } from '../config/keywords/checkers.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
 import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
-import { addServerLine, addServiceLine, sorryServerAsReal } from './ipvsadm.js';
+import { addServerLine, addServiceLine } from './ipvsadm.js';
 import { KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
 import type { Template } from './persistence.js';
@@ -79,7 +80,8 @@ export interface Member {
 }
 
 export interface Service {
-  vs: VirtualServer;
+  /** Only TCP and UDP services on an address and port run here. */
+  vs: ResolvedAddressVirtualServer;
   protocol: Protocol;
   svc: VirtualService;
   members: Member[];
@@ -90,15 +92,12 @@ export interface Service {
   sorry?: Dest;
 }
 
-const weightOf = (vs: VirtualServer, rs: RealServer): number => rs.weight ?? vs.weight;
-const inhibited = (vs: VirtualServer, rs: RealServer): boolean => rs.inhibitOnFailure ?? vs.inhibitOnFailure;
-const serviceKey = (vs: VirtualServer): string => `${vs.protocol ?? 'TCP'} ${vs.address}:${vs.port}`;
-const memberKey = (vs: VirtualServer, rs: RealServer): string => `${rs.address}:${rs.port ?? vs.port}`;
+const serviceKey = (vs: VirtualServer): string => `${vs.protocol} ${vs.address}:${vs.port}`;
+const memberKey = (rs: RealServer): string => `${rs.address}:${rs.port}`;
 /** What the scheduler is built from: a change replaces it. */
 const schedulerKey = (vs: VirtualServer): string => JSON.stringify([vs.lvsSched, vs.schedulerFlags, vs.persistenceTimeout, vs.persistenceGranularity]);
 /** What a real server's checkers run with: unchanged, a reload keeps their state (keepalived's checker compare). */
-const checkersKey = (vs: VirtualServer, rs: RealServer): string =>
-  JSON.stringify([rs.checkers, rs.checkers.map((c) => effectiveTiming(vs, rs, c))], (k, v: unknown) => (k === 'span' || k === 'spans' ? undefined : v));
+const checkersKey = (rs: RealServer): string => JSON.stringify(rs.checks, (k, v: unknown) => (k === 'span' || k === 'spans' ? undefined : v));
 
 export class Balancer {
   readonly services: Service[] = [];
@@ -130,13 +129,13 @@ export class Balancer {
     if (s.quorumUp) {
       // The client's address is read only by the schedulers that hash it and by persistence: the
       // forwarder asks the kernel for it on demand.
-      const conn = { get src() { return client.address; }, get srcPort() { return client.port; }, dst: s.vs.address!, dstPort: s.vs.port! };
+      const conn = { get src() { return client.address; }, get srcPort() { return client.port; }, dst: s.vs.address, dstPort: s.vs.port };
       const got = s.svc.schedule(conn, this.env.clock.now());
       const owner = got && this.byDest.get(got.dest);
       if (owner) return got.template ? { kind: 'dest', dest: got.dest, rs: owner.m.rs, template: got.template } : { kind: 'dest', dest: got.dest, rs: owner.m.rs };
     }
     const sorry = s.vs.sorryServer;
-    if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port ?? s.vs.port! };
+    if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port };
     return { kind: 'refused', reason: s.quorumUp ? 'no real server available' : 'quorum lost' };
   }
 
@@ -153,8 +152,8 @@ export class Balancer {
       // IPVS: a template lives on while it controls connections, so a client keeps its real
       // server for as long as any of its connections is open, even past persistence_timeout.
       const table = template && owner.s.svc.persistence;
-      table?.hold(template!);
-      const release = table ? () => table.release(template!, this.env.clock.now()) : undefined;
+      if (table) table.hold(template);
+      const release = table ? () => table.release(template, this.env.clock.now()) : undefined;
       return new Connection(to, [to.stats, owner.s.svc.stats], owner.s.protocol, release);
     }
     const s = this.serviceOf(to);
@@ -214,7 +213,7 @@ export class Balancer {
       lines.push(addServiceLine(s.vs));
       // In configuration order, as keepalived adds them.
       for (const m of s.members) if (s.svc.dests.includes(m.dest)) lines.push(addServerLine(s.vs, m.rs, m.dest.weight));
-      if (!s.quorumUp && s.vs.sorryServer) lines.push(addServerLine(s.vs, sorryServerAsReal(s.vs), 1));
+      if (!s.quorumUp && s.vs.sorryServer) lines.push(addServerLine(s.vs, s.vs.sorryServer, 1));
     }
     return lines.join('\n') + (lines.length ? '\n' : '');
   }
@@ -235,20 +234,20 @@ export class Balancer {
       s.plane?.flush();
       return {
         protocol: s.protocol,
-        address: s.vs.address!,
-        port: s.vs.port!,
-        family: s.vs.family ?? 4,
-        scheduler: s.vs.lvsSched ?? 'wlc',
+        address: s.vs.address,
+        port: s.vs.port,
+        family: s.vs.family,
+        scheduler: s.vs.lvsSched,
         ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
         stats: { ...s.svc.stats.totals },
         rate: s.svc.stats.rates,
         servers: [
           ...s.svc.dests.map((d) => {
             const m = this.byDest.get(d)!.m;
-            return row(d, (m.rs.lvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT');
+            return row(d, m.rs.lvsMethod.method);
           }),
           // keepalived puts the sorry server into IPVS while quorum is lost, so ipvsadm lists it.
-          ...(s.sorry && !s.quorumUp ? [row(s.sorry, (s.vs.sorryServerLvsMethod ?? s.vs.lvsMethod)?.method ?? 'NAT')] : []),
+          ...(s.sorry && s.vs.sorryServer && !s.quorumUp ? [row(s.sorry, s.vs.sorryServer.lvsMethod.method)] : []),
         ],
       };
     });
@@ -256,11 +255,10 @@ export class Balancer {
 
   // ---- services ------------------------------------------------------------------------------
 
-  private eligible(cfg: Config): VirtualServer[] {
-    return cfg.virtualServers.filter((vs) => {
-      const protocol = vs.protocol ?? 'TCP';
-      if (vs.kind === 'address' && (protocol === 'TCP' || protocol === 'UDP') && vs.address && vs.port) return true;
-      this.env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port ?? 0} ${protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`);
+  private eligible(cfg: Config): ResolvedAddressVirtualServer[] {
+    return cfg.resolved.virtualServers.filter((vs): vs is ResolvedAddressVirtualServer => {
+      if (vs.kind === 'address' && (vs.protocol === 'TCP' || vs.protocol === 'UDP') && vs.port) return true;
+      this.env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`);
       return false;
     });
   }
@@ -272,7 +270,7 @@ export class Balancer {
     return this.services.find((x) => serviceKey(x.vs) === key);
   }
 
-  private open(vs: VirtualServer): Service {
+  private open(vs: ResolvedAddressVirtualServer): Service {
     const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true, sorry: sorryDest(vs) };
     if ((this.env.dataPlane ?? 'forwarder') === 'forwarder') s.plane = this.dataPlane(s);
     this.services.push(s);
@@ -289,7 +287,7 @@ export class Balancer {
       if (r.kind === 'sorry') return { host: r.address, port: r.port, sorry: true, conn: this.connection(s.vs) };
       return undefined;
     };
-    const { address, port } = s.vs as { address: string; port: number };
+    const { address, port } = s.vs;
     if (s.protocol === 'UDP') return new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log: this.env.log });
     return new TcpForwarder({
       host: address,
@@ -298,7 +296,7 @@ export class Balancer {
       io: this.env.forwarderIo,
       // Read at each connection, so a reload's connect_timeout applies at once.
       get connectTimeoutMs() {
-        return (s.vs.connectTimeout ?? 5) * 1000;
+        return s.vs.connectTimeout * 1000;
       },
       log: this.env.log,
     });
@@ -309,7 +307,7 @@ export class Balancer {
     if (!plane) return;
     try {
       const at = await plane.listen();
-      this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched ?? 'wlc'}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+      this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
     } catch (e) {
       // On the BACKUP director the VIP is not here yet: listen once VRRP brings it (checked every
       // second), so the checkers run meanwhile and a failover serves at once. Other errors
@@ -336,7 +334,7 @@ export class Balancer {
     this.env.log?.('info', `virtual server ${serviceKey(s.vs)} removed; its connections in progress drain`);
   }
 
-  private update(s: Service, vs: VirtualServer): void {
+  private update(s: Service, vs: ResolvedAddressVirtualServer): void {
     this.byVs.delete(s.vs);
     this.byVs.set(vs, s);
     const old = s.vs;
@@ -349,12 +347,12 @@ export class Balancer {
       s.svc.dispose();
       s.svc = svc;
     }
-    const wanted = new Map(vs.realServers.map((rs) => [memberKey(vs, rs), rs]));
+    const wanted = new Map(vs.realServers.map((rs) => [memberKey(rs), rs]));
     for (const m of [...s.members]) {
-      const key = memberKey(old, m.rs);
+      const key = memberKey(m.rs);
       const rs = wanted.get(key);
       wanted.delete(key);
-      if (rs) this.keep(s, m, old, rs);
+      if (rs) this.keep(s, m, rs);
       else this.leave(s, m);
     }
     for (const rs of wanted.values()) this.join(s, rs);
@@ -364,9 +362,8 @@ export class Balancer {
   // ---- real servers ----------------------------------------------------------------------------
 
   private join(s: Service, rs: RealServer): void {
-    const vs = s.vs;
-    const dest = new Dest({ address: rs.address, port: rs.port ?? vs.port!, weight: weightOf(vs, rs), uThreshold: rs.uthreshold ?? 0, lThreshold: rs.lthreshold ?? 0 });
-    const m = { rs, dest, weight: weightOf(vs, rs) } as Member;
+    const dest = new Dest({ address: rs.address, port: rs.port, weight: rs.weight, uThreshold: rs.uthreshold, lThreshold: rs.lthreshold });
+    const m = { rs, dest, weight: rs.weight } as Member;
     s.members.push(m);
     this.byDest.set(dest, { s, m });
     this.check(s, m);
@@ -377,14 +374,14 @@ export class Balancer {
    * state) unless they changed. A weight MISC_CHECK or FILE_CHECK set stays until the configured
    * weight changes.
    */
-  private keep(s: Service, m: Member, oldVs: VirtualServer, rs: RealServer): void {
+  private keep(s: Service, m: Member, rs: RealServer): void {
     const oldRs = m.rs;
     m.rs = rs;
-    if (weightOf(oldVs, oldRs) !== weightOf(s.vs, rs)) m.weight = weightOf(s.vs, rs);
-    const [u, l] = [rs.uthreshold ?? 0, rs.lthreshold ?? 0];
+    if (oldRs.weight !== rs.weight) m.weight = rs.weight;
+    const [u, l] = [rs.uthreshold, rs.lthreshold];
     // Only a real change: an edit makes the schedulers start over (wrr's position, for one).
     if (u !== m.dest.uThreshold || l !== m.dest.lThreshold) m.dest.edit({ uThreshold: u, lThreshold: l });
-    if (checkersKey(oldVs, oldRs) === checkersKey(s.vs, rs)) this.place(s, m);
+    if (checkersKey(oldRs) === checkersKey(rs)) this.place(s, m);
     else {
       m.checks.stop();
       this.check(s, m);
@@ -393,7 +390,7 @@ export class Balancer {
 
   /** Start (or restart) the member's checkers; its state is theirs from now on. */
   private check(s: Service, m: Member): void {
-    const slice: Config = { ...this.cfg, virtualServers: [{ ...s.vs, realServers: [m.rs] }] };
+    const slice: Config = { ...this.cfg, resolved: { virtualServers: [{ ...s.vs, realServers: [m.rs] }] } };
     let building = true;
     m.checks = new CheckerPool(slice, { clock: this.env.clock, probe: this.probe, random: this.env.random, maxInFlight: Infinity, bfd: this.env.bfd }, {
       realServer: (_vs, _rs, alive) => this.setAlive(s, m, alive),
@@ -442,7 +439,7 @@ export class Balancer {
    */
   private place(s: Service, m: Member): void {
     const inList = s.svc.dests.includes(m.dest);
-    const keep = m.inService || inhibited(s.vs, m.rs);
+    const keep = m.inService || m.rs.inhibitOnFailure;
     const weight = m.inService ? m.weight : 0;
     if (keep && m.dest.weight !== weight) m.dest.edit({ weight });
     if (keep && !inList) s.svc.addDest(m.dest);
@@ -501,12 +498,12 @@ const row = (d: Dest, method: LvsMethod['method']): ListedServer => ({ address: 
 
 function sorryDest(vs: VirtualServer): Dest | undefined {
   const sorry = vs.sorryServer;
-  return sorry && new Dest({ address: sorry.address, port: sorry.port ?? vs.port ?? 0, weight: 1 });
+  return sorry && new Dest({ address: sorry.address, port: sorry.port, weight: 1 });
 }
 
 function newVirtualService(vs: VirtualServer, carry?: VirtualService): VirtualService {
   return new VirtualService({
-    scheduler: vs.lvsSched ?? 'wlc',
+    scheduler: vs.lvsSched,
     flags: vs.schedulerFlags,
     ...(vs.persistenceTimeout !== undefined ? { persistence: { timeout: vs.persistenceTimeout, granularity: vs.persistenceGranularity } } : {}),
     ...(carry ? { stats: carry.stats } : {}),
