@@ -8,7 +8,7 @@ import { formatDiagnostic, refusal } from '../config/diagnostics.js';
 import type { Config, ResolvedRealServer as RealServer, VrrpInstance } from '../config/model/index.js';
 import type { Clock } from '../core/clock.js';
 import { seededUnit } from '../core/random.js';
-import type { CheckJob } from '../check/pool.js';
+import { CheckerPool, type CheckJob } from '../check/pool.js';
 import type { ProbeResult } from '../check/probes.js';
 import { Balancer } from '../lvs/balancer.js';
 import { emptyRun, type LabRun } from './result.js';
@@ -282,7 +282,8 @@ class Sim {
         }),
       );
     };
-    return new Balancer(config, { clock, probe, random: seededUnit(this.sc.seed ^ hash(node)), dataPlane: 'none' });
+    const health = new CheckerPool(undefined, { clock, probe, random: seededUnit(this.sc.seed ^ hash(node)) });
+    return new Balancer(config, { clock, health, dataPlane: 'none' });
   }
 
   // ---- clients ---------------------------------------------------------------------------------

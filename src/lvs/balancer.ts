@@ -1,5 +1,6 @@
 // The embedded load balancer: for each TCP or UDP virtual_server, a scheduler over the real servers
-// the checkers report alive, and a data plane on the virtual address. A dead real server leaves the
+// the checkers report alive, and a data plane on the virtual address. Health checking is not
+// here: the checker service reports through the contract of health.ts. A dead real server leaves the
 // destination list (or stays at weight 0 with inhibit_on_failure); its connections in progress
 // go on until they close (IPVS with expire_nodest_conn=0, the default). With none alive, clients
 // go to the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
@@ -16,10 +17,9 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type {
   Config, LvsMethod, ResolvedAddressVirtualServer, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer, ScriptRef,
 } from '../config/model/index.js';
-import type { BfdSessions } from '../bfd/sessions.js';
-import { CheckerPool, type PoolEnv } from '../check/pool.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
+import type { HealthChecks, HealthEvents } from './health.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
 import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
@@ -31,9 +31,9 @@ import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
   clock: Clock;
-  /** Runs one check; dispose(), when there, releases what the probes share (called by stop()). */
-  probe: PoolEnv['probe'] & { dispose?(): void };
-  random: () => number;
+  /** The checker service: the Balancer tells it which real servers it serves, starts and stops
+   * it with itself, and follows its verdicts. Without it every real server is in service. */
+  health?: HealthChecks;
   log?(level: 'info' | 'warn', message: string): void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
@@ -42,16 +42,12 @@ export interface BalancerEnv {
   dataPlane?: 'forwarder' | 'none' | 'kernel';
   /** The kernel table's keeper (dataPlane 'kernel'); one running ipvsadm by default. */
   kernel?: KernelPlane;
-  /** The BFD sessions BFD_CHECK follows; without them BFD_CHECK is reported and ignored. */
-  bfd?: BfdSessions;
   /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
   udpTimeoutMs?: number;
   /** At most this many UDP flows per service; datagrams that would open more are dropped. */
   udpMaxFlows?: number;
   /** How the TCP forwarder moves bytes: libuv handles (default where Node has them) or net.Socket. */
   forwarderIo?: ForwarderIo;
-  /** Probes in flight at once, over all real servers (default 256). */
-  maxProbesInFlight?: number;
 }
 
 export type Route =
@@ -73,10 +69,8 @@ export interface Member {
   dest: Dest;
   /** The checkers' verdict. */
   inService: boolean;
-  /** The configured weight, or the last one MISC_CHECK misc_dynamic asked for. */
+  /** The weight the checkers give it: the configured one plus what misc_dynamic or FILE_CHECK add. */
   weight: number;
-  /** This real server's checkers alone, so a reload can keep them while others change. */
-  checks: CheckerPool;
 }
 
 export interface Service {
@@ -96,26 +90,27 @@ const serviceKey = (vs: VirtualServer): string => `${vs.protocol} ${vs.address}:
 const memberKey = (rs: RealServer): string => `${rs.address}:${rs.port}`;
 /** What the scheduler is built from: a change replaces it. */
 const schedulerKey = (vs: VirtualServer): string => JSON.stringify([vs.lvsSched, vs.schedulerFlags, vs.persistenceTimeout, vs.persistenceGranularity]);
-/** What a real server's checkers run with: unchanged, a reload keeps their state (keepalived's checker compare). */
-const checkersKey = (rs: RealServer): string => JSON.stringify(rs.checks, (k, v: unknown) => (k === 'span' || k === 'spans' ? undefined : v));
 
 export class Balancer {
   readonly services: Service[] = [];
   private readonly byVs = new Map<VirtualServer, Service>();
   private readonly byDest = new Map<Dest, { s: Service; m: Member }>();
-  private readonly probe: PoolEnv['probe'];
   private started = false;
   private sampler?: TimerHandle;
-  /** What the checker pools said while being built: said once, not once per real server. */
-  private readonly poolNotes = new Set<string>();
+  /** How the checker service reports to this table. */
+  private readonly healthEvents: HealthEvents = {
+    realServer: (vs, rs, alive) => this.memberOf(vs, rs, (s, m) => this.setAlive(s, m, alive)),
+    weight: (vs, rs, weight) => this.memberOf(vs, rs, (s, m) => this.setWeight(s, m, weight)),
+  };
   /** Data planes of removed services, draining. */
   private readonly retiring = new Set<DataPlane>();
   private readonly kernel?: KernelPlane;
 
-  constructor(private cfg: Config, private readonly env: BalancerEnv) {
-    this.probe = limitInFlight(env.probe, env.maxProbesInFlight ?? 256);
+  constructor(cfg: Config, private readonly env: BalancerEnv) {
     if (env.dataPlane === 'kernel') this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
-    for (const vs of this.eligible(cfg)) this.open(vs);
+    const served = this.eligible(cfg);
+    env.health?.check(cfg, served, this.healthEvents);
+    for (const vs of served) this.open(vs);
   }
 
   /**
@@ -164,7 +159,7 @@ export class Balancer {
   async start(): Promise<void> {
     for (const s of this.services) await this.listen(s);
     this.started = true;
-    for (const s of this.services) for (const m of s.members) m.checks.start();
+    this.env.health?.start();
     this.scheduleSample();
     await this.syncKernel();
   }
@@ -174,9 +169,7 @@ export class Balancer {
     if (this.started) for (const s of this.services) if (s.vs.omega) this.omega(s);
     this.started = false;
     if (this.sampler) this.env.clock.clearTimer(this.sampler);
-    for (const s of this.services) for (const m of s.members) m.checks.stop();
-    // The pools get the wrapped probe, so what the probes share is released here, once.
-    this.env.probe.dispose?.();
+    this.env.health?.stop();
     await Promise.all([...this.services.map((s) => s.plane?.close(false)), ...[...this.retiring].map((p) => p.close(false))]);
     for (const s of this.services) s.svc.dispose();
     // keepalived removes its virtual servers from IPVS when it stops.
@@ -185,13 +178,15 @@ export class Balancer {
 
   /**
    * Apply a new configuration (SIGHUP). A service with the same protocol, address and port keeps
-   * its listener, scheduler state and destinations; a real server with the same address, port
-   * and checkers keeps its counters and its checkers' state. Removed services stop accepting and
+   * its listener, scheduler state and destinations; a real server with the same address and port
+   * keeps its counters (and the checker service keeps the state of its unchanged checkers, with
+   * any weight they add on top of the new configured one). Removed services stop accepting and
    * removed real servers take no new clients; their connections in progress drain.
    */
   async reload(cfg: Config): Promise<void> {
-    this.cfg = cfg;
-    const next = new Map(this.eligible(cfg).map((vs) => [serviceKey(vs), vs]));
+    const served = this.eligible(cfg);
+    this.env.health?.check(cfg, served, this.healthEvents);
+    const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
     for (const s of [...this.services]) if (!next.has(serviceKey(s.vs))) this.retire(s);
     for (const vs of next.values()) {
       const s = this.serviceOf(vs);
@@ -363,64 +358,56 @@ export class Balancer {
 
   private join(s: Service, rs: RealServer): void {
     const dest = new Dest({ address: rs.address, port: rs.port, weight: rs.weight, uThreshold: rs.uthreshold, lThreshold: rs.lthreshold });
-    const m = { rs, dest, weight: rs.weight } as Member;
+    // Servers without alpha are in service from the start (keepalived adds them at once).
+    const h = this.healthOf(s, rs);
+    const m: Member = { rs, dest, inService: h.alive, weight: h.weight };
     s.members.push(m);
     this.byDest.set(dest, { s, m });
-    this.check(s, m);
+    this.place(s, m);
   }
 
   /**
-   * Still configured after a reload: same destination and counters; same checkers (and their
-   * state) unless they changed. A weight MISC_CHECK or FILE_CHECK set stays until the configured
-   * weight changes.
+   * Still configured after a reload: same destination and counters, and the checkers' verdict
+   * as the checker service has it now (their state kept where unchanged; the weight is the new
+   * configured one plus what MISC_CHECK or FILE_CHECK add).
    */
   private keep(s: Service, m: Member, rs: RealServer): void {
-    const oldRs = m.rs;
     m.rs = rs;
-    if (oldRs.weight !== rs.weight) m.weight = rs.weight;
+    const h = this.healthOf(s, rs);
+    m.inService = h.alive;
+    m.weight = h.weight;
     const [u, l] = [rs.uthreshold, rs.lthreshold];
     // Only a real change: an edit makes the schedulers start over (wrr's position, for one).
     if (u !== m.dest.uThreshold || l !== m.dest.lThreshold) m.dest.edit({ uThreshold: u, lThreshold: l });
-    if (checkersKey(oldRs) === checkersKey(rs)) this.place(s, m);
-    else {
-      m.checks.stop();
-      this.check(s, m);
-    }
+    this.place(s, m);
   }
 
-  /** Start (or restart) the member's checkers; its state is theirs from now on. */
-  private check(s: Service, m: Member): void {
-    const slice: Config = { ...this.cfg, resolved: { virtualServers: [{ ...s.vs, realServers: [m.rs] }] } };
-    let building = true;
-    m.checks = new CheckerPool(slice, { clock: this.env.clock, probe: this.probe, random: this.env.random, maxInFlight: Infinity, bfd: this.env.bfd }, {
-      realServer: (_vs, _rs, alive) => this.setAlive(s, m, alive),
-      // The weight the checkers give it (MISC_CHECK misc_dynamic, FILE_CHECK weight).
-      weight: (_vs, _rs, weight) => {
-        m.weight = weight;
-        if (m.inService && m.dest.weight !== weight) {
-          this.place(s, m);
-          this.updateQuorum(s);
-        }
-      },
-      log: (level, message) => {
-        if (building && this.poolNotes.has(message)) return;
-        if (building) this.poolNotes.add(message);
-        this.env.log?.(level, message);
-      },
-    });
-    building = false;
-    // Servers without alpha are in service from the start (keepalived adds them at once).
-    m.inService = m.checks.status[0]?.alive ?? true;
-    this.place(s, m);
-    if (this.started) m.checks.start();
+  private healthOf(s: Service, rs: RealServer): { alive: boolean; weight: number } {
+    return this.env.health?.health(s.vs, rs) ?? { alive: true, weight: rs.weight };
+  }
+
+  /** The member a checker verdict is about, if it is still one of ours. */
+  private memberOf(vs: VirtualServer, rs: RealServer, then: (s: Service, m: Member) => void): void {
+    const s = this.serviceOf(vs);
+    const key = memberKey(rs);
+    const m = s?.members.find((x) => memberKey(x.rs) === key);
+    if (s && m) then(s, m);
   }
 
   /** A real server gone from the configuration: out of the table, its connections drain. */
   private leave(s: Service, m: Member): void {
-    m.checks.stop();
     if (s.svc.dests.includes(m.dest)) s.svc.removeDest(m.dest);
     s.members.splice(s.members.indexOf(m), 1);
     this.byDest.delete(m.dest);
+  }
+
+  /** The weight the checkers give it (MISC_CHECK misc_dynamic, FILE_CHECK weight). */
+  private setWeight(s: Service, m: Member, weight: number): void {
+    m.weight = weight;
+    if (m.inService && m.dest.weight !== weight) {
+      this.place(s, m);
+      this.updateQuorum(s);
+    }
   }
 
   private setAlive(s: Service, m: Member, alive: boolean): void {
@@ -508,25 +495,4 @@ function newVirtualService(vs: VirtualServer, carry?: VirtualService): VirtualSe
     ...(vs.persistenceTimeout !== undefined ? { persistence: { timeout: vs.persistenceTimeout, granularity: vs.persistenceGranularity } } : {}),
     ...(carry ? { stats: carry.stats } : {}),
   });
-}
-
-/**
- * One bound on probes in flight over all real servers: each real server has its own checker
- * pool (so a reload can keep some and replace others), and a pool only bounds its own probes.
- * The wrapper has no dispose(): a pool stopped by a reload must not release what the others use.
- */
-function limitInFlight(probe: PoolEnv['probe'], max: number): PoolEnv['probe'] {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return async (job) => {
-    if (running < max) running++;
-    else await new Promise<void>((r) => queue.push(r));
-    try {
-      return await probe(job);
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else running--;
-    }
-  };
 }

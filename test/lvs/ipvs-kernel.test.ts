@@ -7,6 +7,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import type { ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer } from '../../src/config/model/index.js';
 import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
 import { KernelPlane, ipvsadmDiff, kernelHasIpvs } from '../../src/lvs/ipvs-kernel.js';
+import { withChecks } from './checked.js';
 
 const conf = (sched: string) => loadConfigText(`
 virtual_server 192.168.1.100 80 {
@@ -135,13 +136,13 @@ virtual_server 192.168.1.100 80 {
     const up = new Set(['10.0.0.1', '10.0.0.2']);
     const batches: string[][] = [];
     const clock = new VirtualClock();
-    const lb = new Balancer(cfg, {
+    const lb = new Balancer(cfg, withChecks({
       clock,
       random: () => 0,
       dataPlane: 'kernel',
       kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
       probe: async ({ rs }) => (up.has(rs.address) ? { ok: true, reason: 'up' } : { ok: false, reason: 'connection refused' }),
-    });
+    }));
     const settle = async (s: number) => {
       for (let i = 0; i < s * 10; i++) {
         clock.advance(100_000);
