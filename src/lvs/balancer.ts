@@ -12,7 +12,8 @@
 // (the lab's simulator) calls route() for each new client and, when it got a destination,
 // reports that connection's life on the handle connection(dest) returns. With `dataPlane:
 // 'kernel'` the same table is kept in kernel IPVS through ipvsadm (ipvs-kernel.ts), which then
-// carries the traffic and keeps its own counters.
+// carries the traffic and keeps its own counters. Either is a DataPlane (table.ts), told of
+// every change to the table.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type {
   Config, LvsMethod, ResolvedAddressVirtualServer, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer, ScriptRef,
@@ -21,12 +22,14 @@ import { Connection } from './connection.js';
 import { Dest } from './dest.js';
 import type { HealthChecks, HealthEvents } from './health.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
-import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
-import { UDP_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
+import type { ForwarderIo, Target } from './forwarder.js';
+import { ForwarderPlane } from './forwarder-plane.js';
+import { UDP_TIMEOUT_MS } from './udp-forwarder.js';
 import { addServerLine, addServiceLine } from './ipvsadm.js';
-import { KernelPlane } from './ipvs-kernel.js';
+import { IpvsPlane, KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
 import type { Template } from './persistence.js';
+import type { DataPlane, Member, Route, Service } from './table.js';
 import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
 export interface BalancerEnv {
@@ -50,41 +53,7 @@ export interface BalancerEnv {
   forwarderIo?: ForwarderIo;
 }
 
-export type Route =
-  /** `template`: the persistence template that chose the destination (persistence_timeout). */
-  | { kind: 'dest'; dest: Dest; rs: RealServer; template?: Template }
-  | { kind: 'sorry'; address: string; port: number }
-  | { kind: 'refused'; reason: string };
-
-export type Protocol = 'TCP' | 'UDP';
-
-interface DataPlane {
-  listen(): Promise<{ host: string; port: number }>;
-  close(drain?: boolean): Promise<void>;
-  flush(): void;
-}
-
-export interface Member {
-  rs: RealServer;
-  dest: Dest;
-  /** The checkers' verdict. */
-  inService: boolean;
-  /** The weight the checkers give it: the configured one plus what misc_dynamic or FILE_CHECK add. */
-  weight: number;
-}
-
-export interface Service {
-  /** Only TCP and UDP services on an address and port run here. */
-  vs: ResolvedAddressVirtualServer;
-  protocol: Protocol;
-  svc: VirtualService;
-  members: Member[];
-  plane?: DataPlane;
-  /** keepalived's quorum: while lost, clients go to the sorry_server (or are refused). */
-  quorumUp: boolean;
-  /** The sorry_server as a destination outside the scheduler: its connections are counted on it. */
-  sorry?: Dest;
-}
+export type { Member, Protocol, Route, Service } from './table.js';
 
 const serviceKey = (vs: VirtualServer): string => `${vs.protocol} ${vs.address}:${vs.port}`;
 const memberKey = (rs: RealServer): string => `${rs.address}:${rs.port}`;
@@ -102,12 +71,14 @@ export class Balancer {
     realServer: (vs, rs, alive) => this.memberOf(vs, rs, (s, m) => this.setAlive(s, m, alive)),
     weight: (vs, rs, weight) => this.memberOf(vs, rs, (s, m) => this.setWeight(s, m, weight)),
   };
-  /** Data planes of removed services, draining. */
-  private readonly retiring = new Set<DataPlane>();
-  private readonly kernel?: KernelPlane;
+  /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
+  private readonly plane?: DataPlane;
 
   constructor(cfg: Config, private readonly env: BalancerEnv) {
-    if (env.dataPlane === 'kernel') this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
+    const mode = env.dataPlane ?? 'forwarder';
+    if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
+    const { clock, udpMaxFlows, forwarderIo: io, log } = env;
+    if (mode === 'forwarder') this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
     const served = this.eligible(cfg);
     env.health?.check(cfg, served, this.healthEvents);
     for (const vs of served) this.open(vs);
@@ -157,11 +128,10 @@ export class Balancer {
   }
 
   async start(): Promise<void> {
-    for (const s of this.services) await this.listen(s);
+    for (const s of this.services) await this.plane?.open(s);
     this.started = true;
     this.env.health?.start();
     this.scheduleSample();
-    await this.syncKernel();
   }
 
   async stop(): Promise<void> {
@@ -170,10 +140,8 @@ export class Balancer {
     this.started = false;
     if (this.sampler) this.env.clock.clearTimer(this.sampler);
     this.env.health?.stop();
-    await Promise.all([...this.services.map((s) => s.plane?.close(false)), ...[...this.retiring].map((p) => p.close(false))]);
+    await this.plane?.stop(this.services);
     for (const s of this.services) s.svc.dispose();
-    // keepalived removes its virtual servers from IPVS when it stops.
-    await this.kernel?.clear();
   }
 
   /**
@@ -192,10 +160,9 @@ export class Balancer {
       const s = this.serviceOf(vs);
       if (!s) {
         const added = this.open(vs);
-        if (this.started) await this.listen(added).catch((e: Error) => this.env.log?.('warn', `virtual server ${serviceKey(vs)}: ${e.message}`));
+        if (this.started) await this.plane?.open(added).catch((e: Error) => this.env.log?.('warn', `virtual server ${serviceKey(vs)}: ${e.message}`));
       } else this.update(s, vs);
     }
-    await this.syncKernel();
   }
 
   /**
@@ -213,11 +180,6 @@ export class Balancer {
     return lines.join('\n') + (lines.length ? '\n' : '');
   }
 
-  /** After any change to the table; the kernel plane folds bursts into one ipvsadm run. */
-  private syncKernel(): Promise<void> {
-    return this.kernel && this.started ? this.kernel.sync(this.kernelTable()) : Promise.resolve();
-  }
-
   /** How long an idle UDP flow lives (ipvsadm -L --timeout's udp value, in ms). */
   get udpTimeoutMs(): number {
     return this.env.udpTimeoutMs ?? UDP_TIMEOUT_MS;
@@ -226,7 +188,7 @@ export class Balancer {
   /** The table as `ipvsadm -Ln` shows it: services and the destinations in service, with statistics. */
   listing(): ListedService[] {
     return this.services.map((s) => {
-      s.plane?.flush();
+      this.plane?.flush(s);
       return {
         protocol: s.protocol,
         address: s.vs.address,
@@ -267,7 +229,7 @@ export class Balancer {
 
   private open(vs: ResolvedAddressVirtualServer): Service {
     const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true, sorry: sorryDest(vs) };
-    if ((this.env.dataPlane ?? 'forwarder') === 'forwarder') s.plane = this.dataPlane(s);
+    this.plane?.add(s);
     this.services.push(s);
     this.byVs.set(vs, s);
     for (const rs of vs.realServers) this.join(s, rs);
@@ -275,44 +237,12 @@ export class Balancer {
     return s;
   }
 
-  private dataPlane(s: Service): DataPlane {
-    const pick = (client: { address: string; port: number }): Target | undefined => {
-      const r = this.route(s.vs, client);
-      if (r.kind === 'dest') return { host: r.dest.address, port: r.dest.port, conn: this.connection(r.dest, r.template) };
-      if (r.kind === 'sorry') return { host: r.address, port: r.port, sorry: true, conn: this.connection(s.vs) };
-      return undefined;
-    };
-    const { address, port } = s.vs;
-    if (s.protocol === 'UDP') return new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log: this.env.log });
-    return new TcpForwarder({
-      host: address,
-      port,
-      pick,
-      io: this.env.forwarderIo,
-      // Read at each connection, so a reload's connect_timeout applies at once.
-      get connectTimeoutMs() {
-        return s.vs.connectTimeout * 1000;
-      },
-      log: this.env.log,
-    });
-  }
-
-  private async listen(s: Service, retrying = false): Promise<void> {
-    const plane = s.plane;
-    if (!plane) return;
-    try {
-      const at = await plane.listen();
-      this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
-    } catch (e) {
-      // On the BACKUP director the VIP is not here yet: listen once VRRP brings it (checked every
-      // second), so the checkers run meanwhile and a failover serves at once. Other errors
-      // (the port taken) are the operator's to fix.
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw e;
-      if (!retrying) this.env.log?.('info', `virtual server ${serviceKey(s.vs)}: the address is not on this host yet; listening once it is (or set net.ipv4.ip_nonlocal_bind=1)`);
-      this.env.clock.setTimer(this.env.clock.now() + 1_000_000, () => {
-        if (this.started && s.plane === plane && this.services.includes(s)) void this.listen(s, true).catch((err: Error) => this.env.log?.('warn', `virtual server ${serviceKey(s.vs)}: ${err.message}`));
-      });
-    }
+  /** The forwarders' question for each new client: route() and the connection to count. */
+  private pick(s: Service, client: { address: string; port: number }): Target | undefined {
+    const r = this.route(s.vs, client);
+    if (r.kind === 'dest') return { host: r.dest.address, port: r.dest.port, conn: this.connection(r.dest, r.template) };
+    if (r.kind === 'sorry') return { host: r.address, port: r.port, sorry: true, conn: this.connection(s.vs) };
+    return undefined;
   }
 
   /** Removed by a reload: no new clients; connections in progress go on until they close. */
@@ -320,11 +250,7 @@ export class Balancer {
     for (const m of [...s.members]) this.leave(s, m);
     this.services.splice(this.services.indexOf(s), 1);
     this.byVs.delete(s.vs);
-    const plane = s.plane;
-    if (plane) {
-      this.retiring.add(plane);
-      void plane.close(true).then(() => this.retiring.delete(plane));
-    }
+    this.plane?.retire(s);
     s.svc.dispose();
     this.env.log?.('info', `virtual server ${serviceKey(s.vs)} removed; its connections in progress drain`);
   }
@@ -431,7 +357,7 @@ export class Balancer {
     if (keep && m.dest.weight !== weight) m.dest.edit({ weight });
     if (keep && !inList) s.svc.addDest(m.dest);
     else if (!keep && inList) s.svc.removeDest(m.dest);
-    void this.syncKernel();
+    this.plane?.changed(s);
   }
 
   /** keepalived's omega at shutdown: notify_down of each server in service, then quorum_down. */
@@ -459,7 +385,7 @@ export class Balancer {
       this.env.log?.('warn', `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`);
       if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
     }
-    void this.syncKernel();
+    this.plane?.changed(s);
   }
 
   // ---- statistics ------------------------------------------------------------------------------
@@ -470,7 +396,7 @@ export class Balancer {
       if (!this.started) return;
       const now = this.env.clock.now();
       for (const s of this.services) {
-        s.plane?.flush();
+        this.plane?.flush(s);
         s.svc.stats.sample(now);
         s.svc.tick(now);
         for (const m of s.members) m.dest.stats.sample(now);
