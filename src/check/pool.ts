@@ -105,7 +105,7 @@ export class CheckerPool implements HealthChecks {
   /** With `cfg`, checks all its virtual servers' real servers; else none until check(). */
   constructor(cfg: Config | undefined, private readonly env: PoolEnv, events: PoolEvents = {}) {
     this.events = events;
-    if (cfg) this.check(cfg, cfg.resolved.virtualServers);
+    if (cfg) this.check(cfg.resolved.virtualServers);
   }
 
   /** Real servers and whether they are alive now. */
@@ -113,7 +113,7 @@ export class CheckerPool implements HealthChecks {
     return [...this.servers.values()];
   }
 
-  check(cfg: Config, virtualServers: readonly VirtualServer[], events?: PoolEvents): void {
+  check(virtualServers: readonly VirtualServer[], events?: PoolEvents): void {
     if (events) this.events = { ...this.events, ...events };
     let bfdIgnored = false;
     const old = new Map(this.servers);
@@ -134,8 +134,7 @@ export class CheckerPool implements HealthChecks {
             bfdIgnored = true;
             continue;
           }
-          const track = checker.type === 'FILE_CHECK' ? cfg.trackFiles.find((f) => f.name === checker.trackFile) : undefined;
-          const slotKey = JSON.stringify([check, track], withoutSpans);
+          const slotKey = JSON.stringify(check, withoutSpans);
           const i = spare.findIndex((s) => s.key === slotKey);
           if (i >= 0) {
             const [kept] = spare.splice(i, 1);
@@ -143,7 +142,7 @@ export class CheckerPool implements HealthChecks {
             slots.push(kept);
             continue;
           }
-          const slot = this.newSlot(job, slotKey, track);
+          const slot = this.newSlot(job, slotKey);
           if (slot) slots.push(slot);
         }
         for (const s of spare) s.gone = true;
@@ -185,12 +184,12 @@ export class CheckerPool implements HealthChecks {
     this.env.probe.dispose?.();
   }
 
-  private newSlot(job: CheckJob, key: string, track: Config['trackFiles'][number] | undefined): Slot | undefined {
+  private newSlot(job: CheckJob, key: string): Slot | undefined {
     const checker = job.checker;
     if (checker.type === 'FILE_CHECK') {
       // keepalived drops a FILE_CHECK whose track_file is unknown or has no file.
-      if (!track?.file) return undefined;
-      const watch = new FileCheckWatch({ ...track, file: track.file }, checker);
+      if (!job.file) return undefined;
+      const watch = new FileCheckWatch(job.file);
       // The file is read now: a server whose file says fault is never added.
       const first = watch.read();
       return { job, key, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() };

@@ -113,7 +113,7 @@ export function resolveVirtualServers(cfg: WrittenConfig): ResolvedVirtualServer
       lvsMethod,
       protocol: vs.protocol ?? 'TCP',
       connectTimeout: vs.connectTimeout ?? TIMING_DEFAULTS.connectTimeout,
-      realServers: vs.realServers.map((rs) => resolveRealServer(vs, rs)),
+      realServers: vs.realServers.map((rs) => resolveRealServer(cfg, vs, rs)),
       sorryServer: sorry && { address: sorry.address, family: sorry.family, port: sorry.port ?? port, lvsMethod: vs.sorryServerLvsMethod ?? lvsMethod },
     };
     const { delayLoop: _d, retry: _r, delayBeforeRetry: _b, warmup: _w, ...rest } = vs;
@@ -122,7 +122,7 @@ export function resolveVirtualServers(cfg: WrittenConfig): ResolvedVirtualServer
   });
 }
 
-function resolveRealServer(vs: VirtualServer, rs: RealServer): ResolvedRealServer {
+function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer): ResolvedRealServer {
   const { delayLoop: _d, retry: _r, delayBeforeRetry: _b, warmup: _w, connectTimeout: _c, ...rest } = rs;
   const port = rs.port ?? vs.port ?? 0;
   const alpha = rs.alpha ?? vs.alpha;
@@ -130,6 +130,11 @@ function resolveRealServer(vs: VirtualServer, rs: RealServer): ResolvedRealServe
     const t = effectiveTiming(vs, rs, checker);
     const timing = t && { delayLoop: t.delayLoop, retry: t.retry, delayBeforeRetry: t.delayBeforeRetry, warmup: t.warmup };
     const net = checker.type !== 'MISC_CHECK' && checker.type !== 'FILE_CHECK' && checker.type !== 'BFD_CHECK' ? checker : undefined;
+    const track = checker.type === 'FILE_CHECK' ? cfg.trackFiles.find((f) => f.name === checker.trackFile) : undefined;
+    // Without its own weight a FILE_CHECK takes the track_file's weight and reverse.
+    const file = checker.type === 'FILE_CHECK' && track?.file !== undefined
+      ? { path: track.file, ...(checker.weight === undefined ? { weight: track.weight, reverse: track.weightReverse } : { weight: checker.weight, reverse: checker.weightReverse }) }
+      : undefined;
     const hostHeader = checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.virtualhost ?? rs.virtualhost ?? vs.virtualhost : undefined;
     return {
       checker,
@@ -140,6 +145,7 @@ function resolveRealServer(vs: VirtualServer, rs: RealServer): ResolvedRealServe
       port: net?.connectPort ?? port,
       urlVirtualhosts: checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.urls.map((u) => u.virtualhost ?? hostHeader) : [],
       miscTimeout: checker.type === 'MISC_CHECK' ? checker.miscTimeout ?? t?.delayLoop ?? TIMING_DEFAULTS.delayLoop : 0,
+      ...(file ? { file } : {}),
     };
   });
   return {

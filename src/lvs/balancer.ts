@@ -80,7 +80,7 @@ export class Balancer {
     const { clock, udpMaxFlows, forwarderIo: io, log } = env;
     if (mode === 'forwarder') this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
     const served = this.eligible(cfg);
-    env.health?.check(cfg, served, this.healthEvents);
+    env.health?.check(served, this.healthEvents);
     for (const vs of served) this.open(vs);
   }
 
@@ -153,7 +153,7 @@ export class Balancer {
    */
   async reload(cfg: Config): Promise<void> {
     const served = this.eligible(cfg);
-    this.env.health?.check(cfg, served, this.healthEvents);
+    this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
     for (const s of [...this.services]) if (!next.has(serviceKey(s.vs))) this.retire(s);
     for (const vs of next.values()) {

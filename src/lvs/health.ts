@@ -2,7 +2,7 @@
 // between the Balancer and the checker service (src/check/pool.ts implements it; the Balancer
 // knows nothing else of the checkers). The Balancer says which real servers it serves, asks a
 // server's verdict when it adds or keeps one, and is told of every later change.
-import type { Config, ResolvedRealServer, ResolvedVirtualServer } from '../config/model/index.js';
+import type { ResolvedRealServer, ResolvedVirtualServer } from '../config/model/index.js';
 
 /** A real server's verdict: in service or not, and the weight it should have while in. */
 export interface Health {
@@ -20,11 +20,11 @@ export interface HealthEvents {
 
 export interface HealthChecks {
   /**
-   * Check the real servers of these virtual servers (of `cfg`) from now on, reporting to
+   * Check the real servers of these virtual servers from now on, reporting to
    * `events`. After a reload, a checker whose settings are unchanged keeps its state; a real
    * server no longer given is no longer checked. Says nothing itself: read health() after.
    */
-  check(cfg: Config, virtualServers: readonly ResolvedVirtualServer[], events: HealthEvents): void;
+  check(virtualServers: readonly ResolvedVirtualServer[], events: HealthEvents): void;
   /** The verdict now; a server not checked is alive at its configured weight. */
   health(vs: ResolvedVirtualServer, rs: ResolvedRealServer): Health;
   start(): void;

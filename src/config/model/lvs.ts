@@ -338,6 +338,9 @@ export interface ResolvedCheck {
   urlVirtualhosts: (string | undefined)[];
   /** MISC_CHECK: misc_timeout, else the checker's delay_loop (whole seconds as written). */
   miscTimeout: number;
+  /** FILE_CHECK: its track_file's file, and the checker's weight and reverse, else the track_file's
+   * (undefined when the track_file has no file: keepalived drops the checker). */
+  file?: { path: string; weight: number; reverse: boolean };
 }
 
 type Inherited = 'port' | 'weight' | 'lvsMethod' | 'inhibitOnFailure' | 'alpha' | 'uthreshold' | 'lthreshold' | keyof CheckerTimers;
