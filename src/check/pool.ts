@@ -99,6 +99,8 @@ export class CheckerPool implements HealthChecks {
   private stopped = false;
   private unwatch?: () => void;
   private events: PoolEvents;
+  /** BFD_CHECK without sessions was reported: said once, not at every reload. */
+  private bfdNoted = false;
   /** Probes run so far, for the daemon's statistics. */
   readonly counters = { probes: 0, failures: 0 };
 
@@ -160,7 +162,8 @@ export class CheckerPool implements HealthChecks {
     }
     for (const srv of old.values()) for (const s of srv.slots) s.gone = true;
     if (this.started) this.watchBfd();
-    if (bfdIgnored) this.events.log?.('warn', 'BFD_CHECK: no BFD sessions run here, so real servers that use it are not checked by it');
+    if (bfdIgnored && !this.bfdNoted) this.events.log?.('warn', 'BFD_CHECK: no BFD sessions run here, so real servers that use it are not checked by it');
+    this.bfdNoted ||= bfdIgnored;
   }
 
   health(vs: VirtualServer, rs: RealServer): Health {

@@ -1,9 +1,9 @@
 // The embedded load balancer: for each TCP or UDP virtual_server, a scheduler over the real servers
 // the checkers report alive, and a data plane on the virtual address. Health checking is not
-// here: the checker service reports through the contract of health.ts. A dead real server leaves the
-// destination list (or stays at weight 0 with inhibit_on_failure); its connections in progress
-// go on until they close (IPVS with expire_nodest_conn=0, the default). With none alive, clients
-// go to the sorry_server. keepalived drives kernel IPVS the same way (ipvsadm.ts is that path).
+// here: the checker service reports through the contract of health.ts. A dead real server leaves
+// the destination list (or stays at weight 0 with inhibit_on_failure); its connections in
+// progress go on until they close (IPVS with expire_nodest_conn=0, the default). With none
+// alive, clients go to the sorry_server. keepalived drives kernel IPVS the same way.
 //
 // The data-plane seam: route() is the one routing rule (quorum, scheduler, sorry server) and
 // connection() the one way a connection is counted (IPVS's active/inactive counters, which

@@ -1,4 +1,5 @@
-// The typed keepalived.conf: what the builder returns, with keepalived's defaults applied.
+// The typed keepalived.conf: what the builder returns, with keepalived's defaults applied, and
+// (`resolved`) the LVS side as it runs, with what each server and checker inherits filled in.
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
 import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
