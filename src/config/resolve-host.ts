@@ -4,7 +4,7 @@
 // before the script-security check counts it.
 import { accessSync, constants, existsSync } from 'node:fs';
 import type { BuildContext } from './schema.js';
-import type { Config, ScriptRef } from './model/index.js';
+import type { ScriptRef, WrittenConfig } from './model/index.js';
 import { NOTIFY_KEYS } from './resolve-vrrp.js';
 
 export interface HostProbe {
@@ -37,7 +37,7 @@ function runnable(s: ScriptRef | undefined, host: HostProbe): boolean {
  * Returns false when an instance's own interface is missing: keepalived 2.2.7 stops validating
  * there ("Non-existent interface specified in configuration"), so no script checks follow.
  */
-export function resolveHost(cfg: Config, ctx: BuildContext, host: HostProbe = realHost): boolean {
+export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostProbe = realHost): boolean {
   for (const a of cfg.staticIpaddress) {
     if (a.dev && !host.interfaceExists(a.dev)) ctx.error(a.span, 'host-interface', `WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`);
   }

@@ -9,15 +9,14 @@ import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: HostProbe): Config {
   resolveVrrp(written, ctx);
   resolveLvs(written, ctx);
-  const cfg: Config = Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
-  if (host && !resolveHost(cfg, ctx, host)) return cfg;
-  checkScriptSecurity(cfg, ctx);
-  return cfg;
+  if (!host || resolveHost(written, ctx, host)) checkScriptSecurity(written, ctx);
+  // Last: the host checks drop scripts that cannot run, and what runs must not have them.
+  return Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
 }
 
 /** keepalived -t exits 6 when scripts would run without enable_script_security. */
-function checkScriptSecurity(cfg: Config, ctx: BuildContext): void {
+function checkScriptSecurity(cfg: WrittenConfig, ctx: BuildContext): void {
   if (cfg.globalDefs.enableScriptSecurity) return;
   // keepalived 2.2.7 does not count "</dev/tcp/..." commands as scripts (observed); lint's
   // script-needs-shell says why they never work.
