@@ -206,7 +206,9 @@ export class CheckerPool implements HealthChecks {
       return { job, key, state: initialChecker(up === undefined ? job.alpha : !up), delta: 0, bfd: checker.name };
     }
     if (!job.timing) return undefined;
-    return { job, key, timing: job.timing, state: initialChecker(job.alpha), delta: 0, check: () => this.env.probe(job) };
+    // The job as of now: a reload that keeps the slot gives it the new config's servers.
+    const slot: TimedSlot = { job, key, timing: job.timing, state: initialChecker(job.alpha), delta: 0, check: () => this.env.probe(slot.job) };
+    return slot;
   }
 
   /** A checker's first run: keepalived waits 1 s plus a random part of warmup (default delay_loop). */
