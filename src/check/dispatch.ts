@@ -1,6 +1,6 @@
-// From a checker in the model to the probe that runs it: connect_ip/connect_port default to the
-// real server's address and port; HTTP_GET runs its urls in order and fails on the first failure
-// (keepalived: every url must pass in one sweep). FILE_CHECK and BFD_CHECK are the pool's own.
+// From a checker as it runs (what it inherits already resolved by the config) to the probe that
+// runs it: HTTP_GET runs its urls in order and fails on the first failure (keepalived: every url
+// must pass in one sweep). FILE_CHECK and BFD_CHECK are the pool's own.
 import type { ScriptRunner } from '../proc/script-runner.js';
 import type { CheckJob } from './pool.js';
 import { dnsProbe } from './probe-dns.js';
@@ -15,18 +15,17 @@ export type MiscIdentity = (user?: { user: string; group?: string }) => { uid?: 
 /** The probe for every checker; dispose() fails the PING_CHECKs in flight at once (at shutdown). */
 export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => ({})): ((job: CheckJob) => Promise<ProbeResult>) & { dispose(): void } {
   const pinger = new Pinger();
-  const probe = async ({ vs, rs, checker, connectTimeout }: CheckJob): Promise<ProbeResult> => {
+  const probe = async ({ checker, connectTimeout, host, port, urlVirtualhosts, miscTimeout }: CheckJob): Promise<ProbeResult> => {
     if (checker.type === 'MISC_CHECK') {
       if (!checker.miscPath) return { ok: false, reason: 'no misc_path' };
-      const timeout = checker.miscTimeout ?? checker.delayLoop ?? rs.delayLoop ?? vs.delayLoop ?? 60;
       const id = identity(checker.user);
       // A script whose user cannot be resolved does not run as us instead: it fails.
       if ('error' in id) return { ok: false, reason: id.error };
-      return miscProbe(runner, checker.miscPath.argv, timeout, checker.miscDynamic, id);
+      return miscProbe(runner, checker.miscPath.argv, miscTimeout, checker.miscDynamic, id);
     }
     if (checker.type === 'FILE_CHECK') return { ok: false, reason: 'FILE_CHECK is read by the checker pool, not probed' };
     if (checker.type === 'BFD_CHECK') return { ok: false, reason: 'BFD_CHECK follows its session in the checker pool, not probed' };
-    const target: Target = { host: checker.connectIp ?? rs.address, port: checker.connectPort ?? rs.port ?? vs.port ?? 0, bindto: checker.bindto, bindPort: checker.bindPort, connectTimeout };
+    const target: Target = { host, port, bindto: checker.bindto, bindPort: checker.bindPort, connectTimeout };
     switch (checker.type) {
       case 'TCP_CHECK':
         return tcpProbe(target);
@@ -40,8 +39,8 @@ export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => (
         return pinger.ping(target.host, connectTimeout);
     }
     let last: ProbeResult = { ok: false, reason: 'no url' };
-    for (const url of checker.urls) {
-      const virtualhost = url.virtualhost ?? checker.virtualhost ?? rs.virtualhost ?? vs.virtualhost;
+    for (const [i, url] of checker.urls.entries()) {
+      const virtualhost = urlVirtualhosts[i];
       last = await httpProbe(target, url, { tls: checker.type === 'SSL_GET', protocol: checker.httpProtocol, virtualhost });
       if (!last.ok) return last;
     }

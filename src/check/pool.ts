@@ -1,23 +1,27 @@
-// Every checker of every real server on one clock, with a bound on probes in flight. A real server
-// is alive while all its checkers are UP (keepalived ipwrapper.c); the pool reports each change.
-// Its weight is the configured one plus what MISC_CHECK misc_dynamic and FILE_CHECK add (each
-// checker's part, keepalived's cur_weight). Clock, randomness and the probe itself are injected, so
-// the schedule is testable on a virtual clock and the daemon plugs in the real network probes;
-// FILE_CHECK track files are read here, at start and then every FILE_POLL seconds.
+// The checker service: every checker of every real server the daemon balances, on one clock, with
+// one bound on probes in flight. A real server is alive while all its checkers are UP (keepalived
+// ipwrapper.c); the pool reports each change. Its weight is the configured one plus what MISC_CHECK
+// misc_dynamic and FILE_CHECK add (each checker's part, keepalived's cur_weight). A reload hands it
+// the new configuration: a checker whose settings are unchanged keeps its state, its timer and
+// its part of the weight (keepalived's checker compare/migrate, check_api.h), so the new
+// configured weight applies with the dynamic part still in effect. Clock, randomness and the
+// probe itself are injected, so the schedule is testable on a virtual clock and the daemon plugs
+// in the real network probes; FILE_CHECK track files are read here, at start and then every
+// FILE_POLL seconds. It reports to the data plane through lvs/health.ts, and only through it.
 import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock } from '../core/clock.js';
-import type { Checker, Config, RealServer, VirtualServer } from '../config/model/index.js';
-import { effectiveTiming } from '../config/keywords/checkers.js';
+import {
+  WEIGHT_MAX, type CheckerTiming, type Config, type ResolvedCheck, type ResolvedRealServer as RealServer, type ResolvedVirtualServer as VirtualServer,
+} from '../config/model/index.js';
+import type { Health, HealthChecks } from '../lvs/health.js';
 import { FileCheckWatch } from './probe-file.js';
-import { smtpCheckers } from './probe-smtp.js';
 import type { ProbeResult } from './probes.js';
 import { checkerResult, initialChecker, type CheckerState } from './state.js';
 
-export interface CheckJob {
+/** One checker to run, with what it inherits filled in, and the servers it checks. */
+export interface CheckJob extends ResolvedCheck {
   vs: VirtualServer;
   rs: RealServer;
-  checker: Checker;
-  connectTimeout: number;
 }
 
 export interface PoolEvents {
@@ -30,8 +34,10 @@ export interface PoolEvents {
 
 export interface PoolEnv {
   clock: Clock;
-  probe(job: CheckJob): Promise<ProbeResult>;
+  /** Runs one check; dispose(), when there, releases what the probes share (called by stop()). */
+  probe: ((job: CheckJob) => Promise<ProbeResult>) & { dispose?(): void };
   random: () => number;
+  /** Probes in flight at once, over all real servers (default 256). */
   maxInFlight?: number;
   /** Without it, BFD_CHECK is reported once and leaves its server alone. */
   bfd?: BfdSessions;
@@ -43,14 +49,18 @@ const FILE_TIMING = { delayLoop: FILE_POLL, retry: 0, delayBeforeRetry: FILE_POL
 
 interface SlotBase {
   job: CheckJob;
+  /** What it runs with: a reload keeps the slot (and its state) when this is unchanged. */
+  key: string;
   state: CheckerState;
   /** What this checker adds to the configured weight (keepalived's cur_weight). */
   delta: number;
+  /** Dropped by a reload or stop: its timer and a probe in flight come to nothing. */
+  gone?: boolean;
 }
 
 /** A checker run on its own timer. */
 interface TimedSlot extends SlotBase {
-  timing: { delayLoop: number; retry: number; delayBeforeRetry: number; warmup: number };
+  timing: CheckerTiming;
   check(): Promise<ProbeResult>;
 }
 
@@ -72,91 +82,150 @@ interface Server {
 }
 
 const US = 1_000_000;
-const WEIGHT_MAX = 2147483647;
 
-export class CheckerPool {
-  private readonly servers: Server[] = [];
+/** A real server's identity across reloads: its service and its address and port. */
+function serverKey(vs: VirtualServer, rs: RealServer): string {
+  const service = vs.kind === 'address' ? `${vs.protocol} ${vs.address}:${vs.port}` : vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `group ${vs.group}`;
+  return `${service} ${rs.address}:${rs.port}`;
+}
+
+const withoutSpans = (k: string, v: unknown): unknown => (k === 'span' || k === 'spans' ? undefined : v);
+
+export class CheckerPool implements HealthChecks {
+  private readonly servers = new Map<string, Server>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  private started = false;
   private stopped = false;
   private unwatch?: () => void;
+  private events: PoolEvents;
+  /** BFD_CHECK without sessions was reported: said once, not at every reload. */
+  private bfdNoted = false;
   /** Probes run so far, for the daemon's statistics. */
   readonly counters = { probes: 0, failures: 0 };
 
-  constructor(cfg: Config, private readonly env: PoolEnv, private readonly events: PoolEvents = {}) {
-    let bfdIgnored = false;
-    for (const vs of cfg.virtualServers) {
-      for (const rs of vs.realServers) {
-        const slots: Slot[] = [];
-        for (const checker of rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))) {
-          if (checker.type === 'BFD_CHECK' && !env.bfd) {
-            bfdIgnored = true;
-            continue;
-          }
-          if (checker.type === 'FILE_CHECK') {
-            const track = cfg.trackFiles.find((f) => f.name === checker.trackFile);
-            // keepalived drops a FILE_CHECK whose track_file is unknown or has no file.
-            if (!track?.file) continue;
-            const watch = new FileCheckWatch({ ...track, file: track.file }, checker);
-            // The file is read now: a server whose file says fault is never added.
-            const first = watch.read();
-            slots.push({ job: { vs, rs, checker, connectTimeout: 0 }, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() });
-            continue;
-          }
-          if (checker.type === 'BFD_CHECK') {
-            if (!checker.name) continue;
-            const name = checker.name;
-            const job = { vs, rs, checker, connectTimeout: 0 };
-            // keepalived applies the session's state at start whatever alpha says: a session not
-            // yet Up keeps its server out until it is. One this side never hears of (bfd_instance
-            // marked `vrrp`) leaves the checker as alpha has it.
-            const up = env.bfd!.isUp(name);
-            const state = initialChecker(up === undefined ? checker.alpha ?? false : !up);
-            slots.push({ job, state, delta: 0, bfd: name });
-            continue;
-          }
-          const t = effectiveTiming(vs, rs, checker);
-          if (!t) continue;
-          const alpha = ('alpha' in checker ? checker.alpha : undefined) ?? rs.alpha ?? vs.alpha;
-          const job = { vs, rs, checker, connectTimeout: t.connectTimeout ?? 5 };
-          slots.push({ job, timing: t, state: initialChecker(alpha), delta: 0, check: () => this.env.probe(job) });
-        }
-        const base = rs.weight ?? vs.weight;
-        // Without alpha a server is in the pool from the start; with it, after its first success.
-        this.servers.push({ vs, rs, slots, alive: slots.every((s) => s.state.up), base, told: base });
-      }
-    }
-    if (bfdIgnored) events.log?.('warn', 'BFD_CHECK: no BFD sessions run here, so real servers that use it are not checked by it');
+  /** With `cfg`, checks all its virtual servers' real servers; else none until check(). */
+  constructor(cfg: Config | undefined, private readonly env: PoolEnv, events: PoolEvents = {}) {
+    this.events = events;
+    if (cfg) this.check(cfg.resolved.virtualServers);
   }
 
   /** Real servers and whether they are alive now. */
   get status(): readonly { vs: VirtualServer; rs: RealServer; alive: boolean }[] {
-    return this.servers;
+    return [...this.servers.values()];
+  }
+
+  check(virtualServers: readonly VirtualServer[], events?: PoolEvents): void {
+    if (events) this.events = { ...this.events, ...events };
+    let bfdIgnored = false;
+    const old = new Map(this.servers);
+    this.servers.clear();
+    for (const vs of virtualServers) {
+      for (const rs of vs.realServers) {
+        const key = serverKey(vs, rs);
+        const prev = old.get(key);
+        old.delete(key);
+        // keepalived's migrate: each new checker takes over an old one with the same settings.
+        const before = prev?.slots ?? [];
+        const spare = [...before];
+        const slots: Slot[] = [];
+        for (const check of rs.checks) {
+          const job = { ...check, vs, rs };
+          const checker = check.checker;
+          if (checker.type === 'BFD_CHECK' && !this.env.bfd) {
+            bfdIgnored = true;
+            continue;
+          }
+          const slotKey = JSON.stringify(check, withoutSpans);
+          const i = spare.findIndex((s) => s.key === slotKey);
+          if (i >= 0) {
+            const [kept] = spare.splice(i, 1);
+            kept.job = job;
+            slots.push(kept);
+            continue;
+          }
+          const slot = this.newSlot(job, slotKey);
+          if (slot) slots.push(slot);
+        }
+        for (const s of spare) s.gone = true;
+        const srv: Server = prev ?? { vs, rs, slots, alive: true, base: rs.weight, told: rs.weight };
+        Object.assign(srv, { vs, rs, slots, base: rs.weight });
+        // Without alpha a server is in the pool from the start; with it, after its first success.
+        srv.alive = slots.every((s) => s.state.up);
+        if (prev && srv.alive) srv.told = this.weightOf(srv);
+        this.servers.set(key, srv);
+        if (!this.started) continue;
+        // FILE_CHECK values of a server new to a running pool, as start() tells them.
+        if (!prev) this.tellWeight(srv, false);
+        for (const s of slots) if (!before.includes(s)) this.begin(srv, s);
+      }
+    }
+    for (const srv of old.values()) for (const s of srv.slots) s.gone = true;
+    if (this.started) this.watchBfd();
+    if (bfdIgnored && !this.bfdNoted) this.events.log?.('warn', 'BFD_CHECK: no BFD sessions run here, so real servers that use it are not checked by it');
+    this.bfdNoted ||= bfdIgnored;
+  }
+
+  health(vs: VirtualServer, rs: RealServer): Health {
+    const srv = this.servers.get(serverKey(vs, rs));
+    return srv ? { alive: srv.alive, weight: this.weightOf(srv) } : { alive: true, weight: rs.weight };
   }
 
   start(): void {
-    if (this.servers.some((srv) => srv.slots.some((s) => 'bfd' in s))) this.unwatch = this.env.bfd?.watch((name, up, reason) => this.bfdChanged(name, up, reason));
-    for (const srv of this.servers) {
+    this.started = true;
+    this.watchBfd();
+    for (const srv of this.servers.values()) {
       // FILE_CHECK values read at construction.
       this.tellWeight(srv, false);
-      for (const slot of srv.slots) {
-        if ('bfd' in slot) continue;
-        // keepalived: first run after 1 s plus a random part of warmup (default delay_loop).
-        const first = 1 + this.env.random() * slot.timing.warmup;
-        this.schedule(srv, slot, first);
-      }
+      for (const slot of srv.slots) this.begin(srv, slot);
     }
   }
 
   stop(): void {
     this.stopped = true;
     this.unwatch?.();
+    this.env.probe.dispose?.();
+  }
+
+  private newSlot(job: CheckJob, key: string): Slot | undefined {
+    const checker = job.checker;
+    if (checker.type === 'FILE_CHECK') {
+      // keepalived drops a FILE_CHECK whose track_file is unknown or has no file.
+      if (!job.file) return undefined;
+      const watch = new FileCheckWatch(job.file);
+      // The file is read now: a server whose file says fault is never added.
+      const first = watch.read();
+      return { job, key, timing: FILE_TIMING, state: initialChecker(!first.ok), delta: first.addWeight ?? 0, check: async () => watch.read() };
+    }
+    if (checker.type === 'BFD_CHECK') {
+      if (!checker.name || !this.env.bfd) return undefined;
+      // keepalived applies the session's state at start whatever alpha says: a session not
+      // yet Up keeps its server out until it is. One this side never hears of (bfd_instance
+      // marked `vrrp`) leaves the checker as alpha has it.
+      const up = this.env.bfd.isUp(checker.name);
+      return { job, key, state: initialChecker(up === undefined ? job.alpha : !up), delta: 0, bfd: checker.name };
+    }
+    if (!job.timing) return undefined;
+    // The job as of now: a reload that keeps the slot gives it the new config's servers.
+    const slot: TimedSlot = { job, key, timing: job.timing, state: initialChecker(job.alpha), delta: 0, check: () => this.env.probe(slot.job) };
+    return slot;
+  }
+
+  /** A checker's first run: keepalived waits 1 s plus a random part of warmup (default delay_loop). */
+  private begin(srv: Server, slot: Slot): void {
+    if ('bfd' in slot) return;
+    this.schedule(srv, slot, 1 + this.env.random() * slot.timing.warmup);
+  }
+
+  private watchBfd(): void {
+    if (this.unwatch || ![...this.servers.values()].some((srv) => srv.slots.some((s) => 'bfd' in s))) return;
+    this.unwatch = this.env.bfd?.watch((name, up, reason) => this.bfdChanged(name, up, reason));
   }
 
   /** A BFD session changed: its BFD_CHECKs go DOWN or UP at once (no retries: BFD has its own). */
   private bfdChanged(name: string, up: boolean, reason: string): void {
     if (this.stopped) return;
-    for (const srv of this.servers) {
+    for (const srv of this.servers.values()) {
       for (const slot of srv.slots) {
         if (!('bfd' in slot) || slot.bfd !== name || slot.state.up === up) continue;
         slot.state = { up, failures: 0 };
@@ -174,7 +243,7 @@ export class CheckerPool {
   private tellWeight(srv: Server, cameBack: boolean): void {
     const w = this.weightOf(srv);
     if (!srv.alive || (w === srv.told && !cameBack)) return;
-    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port ?? 0}`);
+    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port}`);
     srv.told = w;
     this.events.weight?.(srv.vs, srv.rs, w);
   }
@@ -199,7 +268,7 @@ export class CheckerPool {
   }
 
   private async run(srv: Server, slot: TimedSlot): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || slot.gone) return;
     await this.acquire();
     let r: ProbeResult;
     try {
@@ -209,12 +278,12 @@ export class CheckerPool {
     } finally {
       this.release();
     }
-    if (this.stopped) return;
+    if (this.stopped || slot.gone) return;
     this.counters.probes++;
     if (!r.ok) this.counters.failures++;
     const v = checkerResult(slot.state, r.ok, slot.timing);
     slot.state = v.state;
-    const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
+    const where = `[${srv.rs.address}]:${srv.rs.port}`;
     if (!r.ok && v.state.up) this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
     if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
@@ -229,7 +298,7 @@ export class CheckerPool {
     const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
       srv.alive = alive;
-      const where = `[${srv.rs.address}]:${srv.rs.port ?? 0}`;
+      const where = `[${srv.rs.address}]:${srv.rs.port}`;
       const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);

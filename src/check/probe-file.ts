@@ -4,7 +4,7 @@
 // reverse) is added to the real server's weight, and a result at or below -2^31 is a fault.
 // keepalived follows the file with inotify; we read it when asked (the pool polls it).
 import { readFileSync } from 'node:fs';
-import type { FileCheck, TrackFile } from '../config/model/index.js';
+import type { ResolvedCheck } from '../config/model/index.js';
 import { parseTrackValue } from '../config/values.js';
 import type { ProbeResult } from './probes.js';
 
@@ -38,23 +38,16 @@ export function fileVerdict(value: number, weight: number, reverse: boolean): Pr
 /** One FILE_CHECK on its track_file. An unreadable number keeps the last value, as keepalived. */
 export class FileCheckWatch {
   private last = 0;
-  private readonly weight: number;
-  private readonly reverse: boolean;
 
-  constructor(
-    private readonly track: TrackFile & { file: string },
-    check: FileCheck,
-  ) {
-    // Without its own weight the checker takes the track_file's weight and reverse.
-    this.weight = check.weight ?? track.weight;
-    this.reverse = check.weight === undefined ? track.weightReverse : check.weightReverse;
-  }
+  /** The file, weight and reverse as the config resolved them (the checker's, else the track_file's). */
+  constructor(private readonly file: NonNullable<ResolvedCheck['file']>) {}
 
   read(): ProbeResult {
-    const r = readValue(this.track.file);
+    const { path, weight, reverse } = this.file;
+    const r = readValue(path);
     const invalid = 'invalid' in r ? `; ignored invalid number "${r.invalid}"` : '';
     if ('value' in r) this.last = r.value;
-    const v = fileVerdict(this.last, this.weight, this.reverse);
-    return { ...v, reason: `FILE: ${this.track.file}: ${v.reason}${invalid}` };
+    const v = fileVerdict(this.last, weight, reverse);
+    return { ...v, reason: `FILE: ${path}: ${v.reason}${invalid}` };
   }
 }

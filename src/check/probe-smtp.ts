@@ -74,15 +74,3 @@ export async function smtpProbe(t: Target, heloName: string): Promise<ProbeResul
     s.destroy();
   }
 }
-
-/** The deprecated `host {}` blocks are one more checker each; the SMTP_CHECK itself is one only
- * when it sets connection options or has no host (else it becomes the first host), as keepalived. */
-export function smtpCheckers(c: SmtpCheck): SmtpCheck[] {
-  const own = c.connectIp !== undefined || c.connectPort !== undefined || c.bindto !== undefined || c.bindPort !== undefined || c.bindIf !== undefined || c.fwmark !== undefined || c.connectTimeout !== undefined;
-  const hosts = c.hosts.map((h): SmtpCheck => ({
-    ...c,
-    connectIp: h.connectIp, connectPort: h.connectPort, bindto: h.bindto, bindPort: h.bindPort, bindIf: h.bindIf, fwmark: h.fwmark, connectTimeout: h.connectTimeout,
-    hosts: [],
-  }));
-  return own || hosts.length === 0 ? [c, ...hosts] : hosts;
-}

@@ -2,7 +2,7 @@
 import { Builder, makeContext } from './builder.js';
 import type { Diagnostic } from './diagnostics.js';
 import { rootBlock } from './keywords/root.js';
-import type { Config } from './model/index.js';
+import type { Config, WrittenConfig } from './model/index.js';
 import { parseFile, parseText, type ParseOptions, type ParseResult } from './parse.js';
 import { realHost, type HostProbe } from './resolve-host.js';
 import { resolveConfig } from './resolve.js';
@@ -29,8 +29,8 @@ export interface LoadOptions extends ParseOptions {
 
 function build(parsed: ParseResult, main: string, opts: LoadOptions): LoadResult {
   const ctx = makeContext(parsed.diagnostics);
-  const config = new Builder(rootBlock, ctx).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as Config;
-  resolveConfig(config, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
+  const written = new Builder(rootBlock, ctx).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as WrittenConfig;
+  const config = resolveConfig(written, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
   return { config, diagnostics: parsed.diagnostics.items, files: parsed.files, lines: parsed.lines };
 }
 

@@ -4,7 +4,7 @@
 // (resolve-scripts.ts).
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import type { BuildContext } from './schema.js';
-import type { Config } from './model/index.js';
+import type { WrittenConfig } from './model/index.js';
 import { SC_EXECUTABLE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe } from './resolve-scripts.js';
 
 export interface HostProbe extends ScriptProbe {
@@ -47,7 +47,7 @@ export const realHost: HostProbe = {
  * Returns false when an instance's own interface is missing: keepalived 2.2.7 stops validating
  * there ("Non-existent interface specified in configuration"), so no script checks follow.
  */
-export function resolveHost(cfg: Config, ctx: BuildContext, host: HostProbe = realHost): boolean {
+export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostProbe = realHost): boolean {
   for (const a of cfg.staticIpaddress) {
     if (a.dev && !host.interfaceExists(a.dev)) ctx.error(a.span, 'host-interface', `WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`);
   }

@@ -12,7 +12,7 @@
 // ones when there is a virtual_server.
 import type { BuildContext } from './schema.js';
 import type { Span } from './diagnostics.js';
-import type { Config, ScriptRef } from './model/index.js';
+import type { ScriptRef, WrittenConfig } from './model/index.js';
 import type { GlobalDefs } from './model/global.js';
 import { NOTIFY_KEYS } from './resolve-vrrp.js';
 
@@ -60,7 +60,7 @@ export interface ScriptParts {
   checker?: boolean;
 }
 
-export function resolveScripts(cfg: Config, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}): void {
+export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}): void {
   const g = cfg.globalDefs;
   const sec = g.enableScriptSecurity;
   let defaultUserReported = false;

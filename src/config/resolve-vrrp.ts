@@ -4,10 +4,10 @@
 // VRRP engine runs, so every adjustment here is one keepalived makes too.
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
-import type { Config, ScriptRef, TrackRef, VrrpInstance } from './model/index.js';
+import type { ScriptRef, WrittenConfig, TrackRef, VrrpInstance } from './model/index.js';
 
 /** The VRRP version an instance runs: its own, else 3 for IPv6 addresses, else the global one. */
-export function vrrpVersionOf(inst: VrrpInstance, cfg: Config): 2 | 3 {
+export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
   if (inst.version) return inst.version;
   if (inst.virtualIpaddress[0]?.family === 6) return 3;
   return cfg.globalDefs.vrrpVersion;
@@ -21,7 +21,7 @@ function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], know
   });
 }
 
-export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
+export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
   const g = cfg.globalDefs;
   // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
@@ -142,7 +142,7 @@ export function resolveVrrp(cfg: Config, ctx: BuildContext): void {
 }
 
 /** keepalived numbers rules without a preference downwards from 16384, in config order, and says so. */
-function numberRules(cfg: Config, ctx: BuildContext): void {
+function numberRules(cfg: WrittenConfig, ctx: BuildContext): void {
   const rules = [...cfg.staticRules, ...cfg.vrrpInstances.flatMap((i) => i.virtualRules)].filter((r) => r.preference === undefined);
   rules.sort((a, b) => (a.span.file === b.span.file ? a.span.line - b.span.line : 0));
   let next = 16384;
@@ -152,7 +152,7 @@ function numberRules(cfg: Config, ctx: BuildContext): void {
   }
 }
 
-function resolveSyncGroups(cfg: Config, ctx: BuildContext): void {
+function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
   const names = new Set(cfg.vrrpInstances.map((i) => i.name));
   const memberOf = new Map<string, string>();
   for (const sg of cfg.syncGroups) {
@@ -175,7 +175,7 @@ function resolveSyncGroups(cfg: Config, ctx: BuildContext): void {
   }
 }
 
-function checkDuplicateVrids(cfg: Config, ctx: BuildContext): void {
+function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
   const seen = new Map<string, VrrpInstance>();
   for (const inst of cfg.vrrpInstances) {
     if (inst.virtualRouterId === undefined) continue;
@@ -194,12 +194,12 @@ function checkDuplicateVrids(cfg: Config, ctx: BuildContext): void {
 export const NOTIFY_KEYS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
 
 /** Names of the vrrp_scripts, track_files or bfd_instances that an instance or a sync group tracks. */
-export function trackedNames(cfg: Config, key: 'trackScript' | 'trackFile' | 'trackBfd'): Set<string> {
+export function trackedNames(cfg: WrittenConfig, key: 'trackScript' | 'trackFile' | 'trackBfd'): Set<string> {
   return new Set([...cfg.vrrpInstances.flatMap((i) => i[key]), ...cfg.syncGroups.flatMap((g) => g[key])].map((t) => t.name));
 }
 
 /** Every script the VRRP side would run, with where it was configured. */
-export function vrrpScriptsInUse(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
+export function vrrpScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: Span; what: string }[] {
   const out: { script: ScriptRef; at: Span; what: string }[] = [];
   const tracked = trackedNames(cfg, 'trackScript');
   for (const s of cfg.vrrpScripts) if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });

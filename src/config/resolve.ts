@@ -1,26 +1,30 @@
 // After building: keepalived's whole-config adjustments and cross-reference checks, per subsystem.
 import type { BuildContext } from './schema.js';
-import type { Config } from './model/index.js';
+import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
 import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
-import { lvsScriptsInUse, resolveLvs } from './resolve-lvs.js';
+import { lvsScriptsInUse, resolveLvs, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
-export function resolveConfig(cfg: Config, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): void {
-  resolveVrrp(cfg, ctx);
-  resolveLvs(cfg, ctx);
+/** The checks over the whole config, then the config as it runs (every inherited value filled in). */
+export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): Config {
+  resolveVrrp(written, ctx);
+  resolveLvs(written, ctx);
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
-  if (host && !resolveHost(cfg, ctx, host)) return;
-  const probe = scripts ?? host;
-  if (probe) resolveScripts(cfg, ctx, probe, parts);
-  else checkScriptSecurity(cfg, ctx);
+  if (!host || resolveHost(written, ctx, host)) {
+    const probe = scripts ?? host;
+    if (probe) resolveScripts(written, ctx, probe, parts);
+    else checkScriptSecurity(written, ctx);
+  }
+  // Last: the script checks drop scripts that cannot run, and what runs must not have them.
+  return Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
 }
 
 /**
  * Without a look at the machine: keepalived -t exits 6 when scripts would run without
  * enable_script_security, which is when any of them exists; here every script is taken to.
  */
-function checkScriptSecurity(cfg: Config, ctx: BuildContext): void {
+function checkScriptSecurity(cfg: WrittenConfig, ctx: BuildContext): void {
   if (cfg.globalDefs.enableScriptSecurity) return;
   // keepalived 2.2.7 does not count "</dev/tcp/..." commands as scripts (observed); lint's
   // script-needs-shell says why they never work.

@@ -25,6 +25,7 @@ import { Balancer } from '../lvs/balancer.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
+import { CheckerPool } from '../check/pool.js';
 import { controlPath, startControl } from './control.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
 
@@ -197,17 +198,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // notify_up/down, quorum_up/down running now: shutdown (omega) waits for them as for notifies.
   const lvsScripts = new Set<Promise<unknown>>();
   const dataPlane = kernelHasIpvs() ? 'kernel' : 'forwarder';
+  const lvsLog = (l: 'info' | 'warn', m: string): void => log[l]({ lvs: true }, m);
+  // The checker service: one for the daemon, one bound on probes in flight; it reports to the
+  // load balancer through the balancer's health contract.
+  let checks: CheckerPool | undefined;
   const newBalancer = (cfg: Config): Balancer => {
+    checks ??= new CheckerPool(undefined, { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker') }, { log: lvsLog });
     log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
     return new Balancer(cfg, {
       clock,
       dataPlane,
-      bfd: bfd?.viewFor('checker'),
+      health: checks,
       // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
       forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
-      probe: makeProbe(checkRunner, identity),
-      random: Math.random,
-      log: (l, m) => log[l]({ lvs: true }, m),
+      log: lvsLog,
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
         const id = identity(script);

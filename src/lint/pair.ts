@@ -2,7 +2,7 @@
 // tracked fault on the master must really move mastership. The seed documents' classic mistake
 // is a track_script weight smaller than the priority gap: the check fails and nothing happens.
 import type { Diagnostic, Span } from '../config/diagnostics.js';
-import type { Config, VirtualServer, VrrpInstance } from '../config/model/index.js';
+import type { Config, ResolvedVirtualServer, VrrpInstance } from '../config/model/index.js';
 import type { RuleId } from '../config/rules.js';
 import { effectivePriority, trackersOf, type Effective, type Tracker } from '../vrrp/priority.js';
 
@@ -67,33 +67,36 @@ export function lintPair(a: Config, b: Config): PairReport {
 }
 
 /** How people name a virtual service: [ip]:proto:port, fwmark N or group NAME. */
-export function vsKey(v: VirtualServer): string {
-  const proto = (v.protocol ?? 'TCP').toLowerCase();
+export function vsKey(v: ResolvedVirtualServer): string {
+  const proto = v.protocol.toLowerCase();
   if (v.kind === 'fwmark') return `fwmark ${v.fwmark}`;
   if (v.kind === 'group') return `group ${v.group}:${proto}`;
-  return `[${v.address}]:${proto}:${v.port ?? 0}`;
+  return `[${v.address}]:${proto}:${v.port}`;
 }
 
 function compareVirtualServers(a: Config, b: Config, out: Diagnostic[]): void {
-  const bs = new Map(b.virtualServers.map((v) => [vsKey(v), v]));
-  const as = new Map(a.virtualServers.map((v) => [vsKey(v), v]));
-  for (const [k, va] of as) {
-    const vb = bs.get(k);
-    if (!vb) {
+  // Compared as written, except the real servers' weights: as they run.
+  const bs = new Map(b.resolved.virtualServers.map((v) => [vsKey(v), v]));
+  const as = new Map(a.resolved.virtualServers.map((v) => [vsKey(v), v]));
+  for (const [k, ra] of as) {
+    const va = ra.written;
+    const rb = bs.get(k);
+    if (!rb) {
       out.push(diag(va.span, 'error', 'pair-vs-missing', `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`, 'configure the same virtual servers on both directors'));
       continue;
     }
+    const vb = rb.written;
     const same = (what: string, x: unknown, y: unknown): void => {
       if (JSON.stringify(x) !== JSON.stringify(y)) out.push(diag(vb.span, 'warning', 'pair-vs-mismatch', `virtual_server ${k}: ${what} differs (${JSON.stringify(x) ?? 'unset'} vs ${JSON.stringify(y) ?? 'unset'}); traffic is balanced differently after a failover`));
     };
     same('lvs_sched', va.lvsSched, vb.lvsSched);
     same('lvs_method', va.lvsMethod?.method, vb.lvsMethod?.method);
     same('persistence_timeout', va.persistenceTimeout, vb.persistenceTimeout);
-    const rs = (v: VirtualServer): string[] => v.realServers.map((r) => `${r.address}:${r.port ?? 0} weight ${r.weight ?? v.weight ?? 1}`).sort();
-    same('the real server list', rs(va), rs(vb));
+    const rs = (v: ResolvedVirtualServer): string[] => v.realServers.map((r) => `${r.address}:${r.written.port ?? 0} weight ${r.weight}`).sort();
+    same('the real server list', rs(ra), rs(rb));
   }
-  for (const [k, vb] of bs) {
-    if (!as.has(k)) out.push(diag(vb.span, 'error', 'pair-vs-missing', `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`, 'configure the same virtual servers on both directors'));
+  for (const [k, rb] of bs) {
+    if (!as.has(k)) out.push(diag(rb.span, 'error', 'pair-vs-missing', `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`, 'configure the same virtual servers on both directors'));
   }
 }
 

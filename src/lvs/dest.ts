@@ -9,6 +9,7 @@
 //   uThreshold ≠ 0 and the total is below 3/4 of it, else unconditionally;
 // - editing the destination clears it when the new uThreshold is 0 or higher than the old one.
 // Moving a connection between active and inactive (TCP ESTABLISHED in/out) leaves it alone.
+import { WEIGHT_MAX } from '../config/model/index.js';
 import { Stats } from './estimator.js';
 import { addrFold } from './hash.js';
 
@@ -17,8 +18,6 @@ export type DestChange = 'edit' | 'conns';
 export type DestListener = (dest: Dest, change: DestChange) => void;
 /** How IPVS counts a connection: ESTABLISHED TCP/SCTP, anything else, or a persistence template. */
 export type ConnKind = 'active' | 'inactive' | 'template';
-
-export const MAX_WEIGHT = 2147483647;
 
 export interface DestInit {
   address: string;
@@ -39,7 +38,7 @@ export interface DestEdit {
   lThreshold?: number;
 }
 
-function checkInt(name: string, v: number, max = MAX_WEIGHT): number {
+function checkInt(name: string, v: number, max = WEIGHT_MAX): number {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${name} must be an integer in 0..${max}, got ${v}`);
   return v;
 }

@@ -5,6 +5,7 @@
 // likewise edits single destinations. The diff is pure; only `apply` runs a process.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { DataPlane } from './table.js';
 
 export const kernelHasIpvs = (procFile = '/proc/net/ip_vs'): boolean => existsSync(procFile);
 
@@ -95,6 +96,41 @@ export class KernelPlane {
       }
       this.applied = target;
     }
+  }
+}
+
+/**
+ * Kernel IPVS as the service table's data plane: every change to the table re-renders it
+ * (`table`, in ipvsadm-restore form) and the KernelPlane sends the difference. The kernel carries
+ * the traffic and keeps its own counters, so there is nothing to listen on or flush.
+ */
+export class IpvsPlane implements DataPlane {
+  /** From the first open() to stop(): before, the table is being built; after, it is gone. */
+  private carrying = false;
+
+  constructor(private readonly table: () => string, private readonly kernel: KernelPlane = new KernelPlane()) {}
+
+  add(): void {}
+
+  open(): Promise<void> {
+    this.carrying = true;
+    return this.kernel.sync(this.table());
+  }
+
+  changed(): void {
+    if (this.carrying) void this.kernel.sync(this.table());
+  }
+
+  retire(): void {
+    this.changed();
+  }
+
+  flush(): void {}
+
+  /** keepalived removes its virtual servers from IPVS when it stops. */
+  stop(): Promise<void> {
+    this.carrying = false;
+    return this.kernel.clear();
   }
 }
 

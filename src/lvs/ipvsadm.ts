@@ -2,7 +2,7 @@
 // kernel has IPVS (ours does not: /proc/net/ip_vs is absent, so this is generated and tested,
 // not run). Dead real servers are left out, or kept at weight 0 with inhibit_on_failure; with
 // none alive the sorry_server takes their place, as keepalived's ipwrapper.c does.
-import type { LvsMethod, RealServer, VirtualServer } from '../config/model/index.js';
+import type { LvsMethod, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer } from '../config/model/index.js';
 
 const METHOD_FLAG: Record<LvsMethod['method'], string> = { DR: '-g', NAT: '-m', TUN: '-i' };
 
@@ -11,15 +11,15 @@ export function serviceArgs(vs: VirtualServer): string[] {
   if (vs.kind === 'fwmark') return ['-f', String(vs.fwmark)];
   const addr = vs.family === 6 ? `[${vs.address}]` : vs.address;
   const proto = vs.protocol === 'UDP' ? '-u' : vs.protocol === 'SCTP' ? '--sctp-service' : '-t';
-  return [proto, `${addr}:${vs.port ?? 0}`];
+  return [proto, `${addr}:${vs.port}`];
 }
 
-function serverAddr(address: string, family: 4 | 6, port: number | undefined): string {
-  return `${family === 6 ? `[${address}]` : address}:${port ?? 0}`;
+function serverAddr(address: string, family: 4 | 6, port: number): string {
+  return `${family === 6 ? `[${address}]` : address}:${port}`;
 }
 
 export function addServiceLine(vs: VirtualServer): string {
-  const a = ['-A', ...serviceArgs(vs), '-s', vs.lvsSched ?? 'wlc'];
+  const a = ['-A', ...serviceArgs(vs), '-s', vs.lvsSched];
   const flags = vs.schedulerFlags.filter((f) => f !== 'ops');
   if (flags.length) a.push('-b', flags.join(','));
   if (vs.schedulerFlags.includes('ops')) a.push('-o');
@@ -29,15 +29,9 @@ export function addServiceLine(vs: VirtualServer): string {
   return a.join(' ');
 }
 
-export function addServerLine(vs: VirtualServer, rs: RealServer, weight: number): string {
-  const method = rs.lvsMethod ?? vs.lvsMethod;
-  return ['-a', ...serviceArgs(vs), '-r', serverAddr(rs.address, rs.family, rs.port ?? vs.port), METHOD_FLAG[method?.method ?? 'NAT'], '-w', String(weight)].join(' ');
-}
-
-/** The sorry_server as the destination ipvsadm is given (weight 1, its own lvs_method). */
-export function sorryServerAsReal(vs: VirtualServer): RealServer {
-  const s = vs.sorryServer!;
-  return { address: s.address, family: s.family, port: s.port ?? vs.port, lvsMethod: vs.sorryServerLvsMethod } as RealServer;
+/** A real server, or the sorry_server (given weight 1, with its own lvs_method). */
+export function addServerLine(vs: VirtualServer, rs: Pick<RealServer, 'address' | 'family' | 'port' | 'lvsMethod'>, weight: number): string {
+  return ['-a', ...serviceArgs(vs), '-r', serverAddr(rs.address, rs.family, rs.port), METHOD_FLAG[rs.lvsMethod.method], '-w', String(weight)].join(' ');
 }
 
 /** What the checkers say about one real server: alive, and the weight to use (misc_dynamic). */
@@ -51,13 +45,14 @@ export function ipvsadmRestore(services: readonly VirtualServer[], health: Serve
     let alive = 0;
     for (const rs of vs.realServers) {
       const h = health(vs, rs);
-      const weight = h.weight ?? rs.weight ?? vs.weight;
+      // misc_dynamic's weight, else the configured one.
+      const weight = h.weight ?? rs.weight;
       if (h.alive) {
         alive++;
         lines.push(addServerLine(vs, rs, weight));
-      } else if (rs.inhibitOnFailure ?? vs.inhibitOnFailure) lines.push(addServerLine(vs, rs, 0));
+      } else if (rs.inhibitOnFailure) lines.push(addServerLine(vs, rs, 0));
     }
-    if (alive === 0 && vs.sorryServer) lines.push(addServerLine(vs, sorryServerAsReal(vs), 1));
+    if (alive === 0 && vs.sorryServer) lines.push(addServerLine(vs, vs.sorryServer, 1));
   }
   return lines.join('\n') + (lines.length ? '\n' : '');
 }

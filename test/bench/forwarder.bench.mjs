@@ -77,13 +77,16 @@ import { readFileSync } from 'node:fs';
 import { loadConfigText } from ${dist('config/index.js')};
 import { Balancer } from ${dist('lvs/balancer.js')};
 import { makeProbe } from ${dist('check/dispatch.js')};
-import { ScriptRunner } from ${dist('daemon/script-runner.js')};
+import { CheckerPool } from ${dist('check/pool.js')};
+import { ScriptRunner } from ${dist('proc/script-runner.js')};
 import { RealClock } from ${dist('core/clock.js')};
 const [file, io] = process.argv.slice(2);
 const { config, diagnostics } = loadConfigText(readFileSync(file, 'utf8'), file, { configId: 'bench' });
 const errors = diagnostics.filter((d) => d.severity === 'error');
 if (errors.length) throw new Error(errors.map((d) => d.message).join('; '));
-await new Balancer(config, { clock: new RealClock(), probe: makeProbe(new ScriptRunner()), random: Math.random, forwarderIo: io }).start();
+const clock = new RealClock();
+const health = new CheckerPool(undefined, { clock, probe: makeProbe(new ScriptRunner()), random: Math.random });
+await new Balancer(config, { clock, health, forwarderIo: io }).start();
 `);
   const keepalivedConf = (port) => {
     const real = (p) => `  real_server 127.0.0.1 ${p} {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`;

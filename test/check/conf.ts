@@ -1,7 +1,6 @@
 // A checker as the config loader builds it, and the probe job the pool would give it.
 import { expect } from 'vitest';
 import { loadConfigText, type Config } from '../../src/config/index.js';
-import { effectiveTiming } from '../../src/config/keywords/checkers.js';
 import type { CheckJob } from '../../src/check/pool.js';
 
 /** keepalived.conf text with one virtual server whose real servers each carry `checker`. */
@@ -19,8 +18,7 @@ export function load(text: string): Config {
 /** The job of the first checker of the first real server, for `checker` on real server host:port. */
 export function jobFor(checker: string, server = '127.0.0.1:9'): CheckJob {
   const cfg = load(vsConf([server], checker));
-  const vs = cfg.virtualServers[0];
+  const vs = cfg.resolved.virtualServers[0];
   const rs = vs.realServers[0];
-  const c = rs.checkers[0];
-  return { vs, rs, checker: c, connectTimeout: effectiveTiming(vs, rs, c)?.connectTimeout ?? 5 };
+  return { ...rs.checks[0], vs, rs };
 }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileCheckWatch, fileVerdict } from '../../src/check/probe-file.js';
 import { parseTrackValue } from '../../src/config/values.js';
-import type { FileCheck } from '../../src/config/model/index.js';
 import { load, vsConf } from './conf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kts-file-check-'));
@@ -42,12 +41,11 @@ describe('FileCheckWatch', () => {
   /** The track_file and FILE_CHECK as the config loader builds them. */
   const watch = (file: string, trackWeight: string, checkWeight = '') => {
     const cfg = load(vsConf(['127.0.0.1:80'], `FILE_CHECK {\n      track_file t\n      ${checkWeight}\n    }`, `track_file t {\n  file ${file}\n  weight ${trackWeight}\n}`));
-    const track = cfg.trackFiles[0];
-    return { track: { ...track, file: track.file! }, check: cfg.virtualServers[0].realServers[0].checkers[0] as FileCheck };
+    return cfg.resolved.virtualServers[0].realServers[0].checks[0].file!;
   };
   const watcher = (file: string, trackWeight: string, checkWeight = '') => {
     const w = watch(file, trackWeight, checkWeight);
-    return new FileCheckWatch(w.track, w.check);
+    return new FileCheckWatch(w);
   };
 
   it('follows the file as it changes; no file reads as 0', () => {

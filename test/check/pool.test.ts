@@ -64,6 +64,39 @@ describe('checker pool schedule (virtual clock)', () => {
   });
 });
 
+describe('checker pool across a reload (virtual clock)', () => {
+  it('keeps the state and timer of a checker whose settings are unchanged, and starts a changed one afresh', async () => {
+    const load = (secondTimeout: number) => {
+      const check = (timeout: number) => `TCP_CHECK {\n      retry 0\n      connect_timeout ${timeout}\n    }`;
+      const text = vsConf('10.0.0.1:80', check(3), 'delay_loop 6\n  warmup 0').replace(/(\n}\n)$/, `\n  real_server 10.0.0.2 80 {\n    weight 1\n    ${check(secondTimeout)}\n  }$1`);
+      const { config, diagnostics } = loadConfigText(text, 'k.conf', { configId: 'x' });
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return config;
+    };
+    const clock = new VirtualClock();
+    const probes: string[] = [];
+    const pool = new CheckerPool(load(3), {
+      clock,
+      random: () => 0,
+      probe: async ({ rs, connectTimeout }) => { probes.push(`${clock.now() / S} ${rs.address} ${connectTimeout}`); return { ok: false, reason: 'refused' }; },
+    });
+    pool.start();
+    const step = async (us: number) => { clock.advance(us); await new Promise((r) => setImmediate(r)); };
+    for (let t = 0; t < 2; t++) await step(S);
+    expect(pool.status.map((x) => x.alive)).toEqual([false, false]);
+    // 10.0.0.2's checker changes (connect_timeout 3 -> 2); 10.0.0.1's does not.
+    const next = load(2);
+    pool.check(next.resolved.virtualServers);
+    const [vs] = next.resolved.virtualServers;
+    expect(vs.realServers.map((rs) => pool.health(vs, rs).alive)).toEqual([false, true]);
+    for (let t = 0; t < 6; t++) await step(S);
+    // The kept checker runs on its old timer (1, 7); the new one starts 1 s after the reload.
+    expect(probes).toEqual(['1 10.0.0.1 3', '1 10.0.0.2 3', '3 10.0.0.2 2', '7 10.0.0.1 3']);
+    expect(pool.status.map((x) => x.alive)).toEqual([false, false]);
+    pool.stop();
+  });
+});
+
 describe('checker pool against real HTTP servers', () => {
   const servers: Server[] = [];
   afterAll(() => servers.forEach((s) => s.close()));

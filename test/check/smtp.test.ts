@@ -2,7 +2,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
-import { smtpCheckers, smtpProbe } from '../../src/check/probe-smtp.js';
+import { smtpProbe } from '../../src/check/probe-smtp.js';
+import { smtpCheckers } from '../../src/config/resolve-lvs.js';
 import type { SmtpCheck } from '../../src/config/model/index.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { jobFor, load, vsConf } from './conf.js';

@@ -85,4 +85,13 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     const r = loadConfigText(SCRIPTS + VI('eth9'), 'k.conf', { configId: 'x' });
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['script-security']);
   });
+
+  it('what runs has none of the scripts the host checks dropped', () => {
+    const text = `global_defs {\n enable_script_security\n}\nvirtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n`
+      + ` real_server 10.0.1.1 80 {\n  notify_up "/usr/local/bin/gone"\n  notify_down "/usr/local/bin/ok"\n  MISC_CHECK {\n   misc_path "/usr/local/bin/gone"\n  }\n  TCP_CHECK {\n  }\n }\n}\n`;
+    const r = loadConfigText(text, 'k.conf', { configId: 'x', host: probe([], ['/usr/local/bin/ok']) });
+    const rs = r.config.resolved.virtualServers[0].realServers[0];
+    expect([rs.notifyUp, rs.notifyDown?.command]).toEqual([undefined, '/usr/local/bin/ok']);
+    expect(rs.checks.map((c) => c.checker.type)).toEqual(['TCP_CHECK']);
+  });
 });

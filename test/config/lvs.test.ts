@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigText, type Diagnostic } from '../../src/config/index.js';
-import { effectiveTiming } from '../../src/config/keywords/lvs.js';
+import { effectiveTiming } from '../../src/config/resolve-lvs.js';
 import type {
   BfdCheck, DnsCheck, FileCheck, HttpCheck, MiscCheck, SmtpCheck, TcpCheck, UdpCheck, VirtualServer, VsgAddressEntry,
 } from '../../src/config/model/lvs.js';

@@ -9,6 +9,7 @@ import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { freePort, httpGet, sleep } from './net-helpers.js';
+import { withChecks } from './checked.js';
 
 const servers = new Map<string, Server>();
 const start = (name: string, port = 0) => new Promise<number>((r) => {
@@ -42,7 +43,7 @@ ${rs('C', 1)}
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const runner = new ScriptRunner();
     const log: string[] = [];
-    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0, log: (_l, m) => log.push(m) });
+    const lb = new Balancer(config, withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0, log: (_l, m) => log.push(m) }));
     await lb.start();
 
     const counts: Record<string, number> = {};
@@ -87,7 +88,7 @@ describe('MISC_CHECK misc_dynamic', () => {
     const vsPort = await freePort();
     const { config } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  warmup 0\n  lvs_sched wrr\n  lvs_method NAT\n  protocol TCP\n  real_server 127.0.0.1 ${port} {\n    weight 1\n    MISC_CHECK {\n      misc_path "/bin/sh -c 'exit 7'"\n      misc_dynamic\n    }\n  }\n}\n`, 'k.conf', { configId: 'x' });
     const runner = new ScriptRunner();
-    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0 });
+    const lb = new Balancer(config, withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
     await lb.start();
     await sleep(1600);
     expect(lb.services[0].members[0].dest.weight).toBe(5);
@@ -107,7 +108,7 @@ describe('quorum, hysteresis, notify_up/notify_down', () => {
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const runner = new ScriptRunner();
     const scripts: string[] = [];
-    const lb = new Balancer(config, { clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) });
+    const lb = new Balancer(config, withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) }));
     await lb.start();
     expect(new Set([await httpGet(vsPort), await httpGet(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
     await stop('Q2');

@@ -7,6 +7,7 @@ import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { client, config, echoServer, freePort, until, whoAnswers } from './net-helpers.js';
+import { withChecks } from './checked.js';
 
 const runner = new ScriptRunner();
 afterAll(() => runner.shutdown());
@@ -30,7 +31,7 @@ describe.each([
 ${inhibit ? '  inhibit_on_failure\n' : ''}${rs(servers.A.port)}
 ${rs(servers.B.port)}
 }
-`), { clock: new RealClock(), probe: makeProbe(runner), random: () => 0 });
+`), withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
     await lb.start();
     const long = await client(vsPort);
     const first = await long.ask('hello');

@@ -4,9 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import type { RealServer, VirtualServer } from '../../src/config/model/index.js';
+import type { ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer } from '../../src/config/model/index.js';
 import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
 import { KernelPlane, ipvsadmDiff, kernelHasIpvs } from '../../src/lvs/ipvs-kernel.js';
+import { withChecks } from './checked.js';
 
 const conf = (sched: string) => loadConfigText(`
 virtual_server 192.168.1.100 80 {
@@ -30,7 +31,7 @@ virtual_server 192.168.1.100 80 {
 const table = (vss: readonly VirtualServer[], dead: string[] = []) => ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address) }));
 
 describe('ipvsadm table differences', () => {
-  const vs = conf('wrr').virtualServers;
+  const vs = conf('wrr').resolved.virtualServers;
   const all = table(vs);
 
   it('builds the table from nothing, service first', () => {
@@ -60,7 +61,7 @@ describe('ipvsadm table differences', () => {
   });
 
   it('edits the service on a scheduler change and tears down destinations before the service', () => {
-    expect(ipvsadmDiff(all, table(conf('lc').virtualServers))).toEqual(['-E -t 192.168.1.100:80 -s lc']);
+    expect(ipvsadmDiff(all, table(conf('lc').resolved.virtualServers))).toEqual(['-E -t 192.168.1.100:80 -s lc']);
     expect(ipvsadmDiff(all, '')).toEqual([
       '-d -t 192.168.1.100:80 -r 10.0.0.1:80',
       '-d -t 192.168.1.100:80 -r 10.0.0.2:80',
@@ -71,7 +72,7 @@ describe('ipvsadm table differences', () => {
 });
 
 describe('KernelPlane', () => {
-  const vs = conf('wrr').virtualServers;
+  const vs = conf('wrr').resolved.virtualServers;
 
   it('applies only differences, and folds changes made while a batch is in flight into one', async () => {
     const batches: string[][] = [];
@@ -135,13 +136,13 @@ virtual_server 192.168.1.100 80 {
     const up = new Set(['10.0.0.1', '10.0.0.2']);
     const batches: string[][] = [];
     const clock = new VirtualClock();
-    const lb = new Balancer(cfg, {
+    const lb = new Balancer(cfg, withChecks({
       clock,
       random: () => 0,
       dataPlane: 'kernel',
       kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
       probe: async ({ rs }) => (up.has(rs.address) ? { ok: true, reason: 'up' } : { ok: false, reason: 'connection refused' }),
-    });
+    }));
     const settle = async (s: number) => {
       for (let i = 0; i < s * 10; i++) {
         clock.advance(100_000);

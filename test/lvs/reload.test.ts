@@ -6,6 +6,7 @@ import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { client, config, echoServer, freePort, until, whoAnswers } from './net-helpers.js';
+import { withChecks } from './checked.js';
 
 const runner = new ScriptRunner();
 afterAll(() => runner.shutdown());
@@ -30,7 +31,7 @@ describe('Balancer.reload', () => {
     const C = await echoServer('C');
     const D = await echoServer('D');
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
-    const lb = new Balancer(config(vs(p1, 'rr', [rs(A.port), rs(B.port)]) + vs(p2, 'rr', [rs(C.port)])), { clock: new RealClock(), probe: makeProbe(runner), random: () => 0 });
+    const lb = new Balancer(config(vs(p1, 'rr', [rs(A.port), rs(B.port)]) + vs(p2, 'rr', [rs(C.port)])), withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
     await lb.start();
     const svc1 = () => lb.services.find((s) => s.vs.port === p1)!;
     const destOf = (port: number) => svc1().members.find((m) => m.dest.port === port)?.dest;

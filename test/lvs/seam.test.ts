@@ -1,10 +1,14 @@
 // The data-plane seam: with dataPlane 'none' the Balancer opens no sockets; route() decides and
 // connection() counts, so the lab's simulator drives the same schedulers as the forwarders.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { Balancer, type Route } from '../../src/lvs/balancer.js';
+import { withChecks } from './checked.js';
 
 const VIP = '127.0.0.1';
 function config(body: string, port = 8080) {
@@ -14,7 +18,7 @@ function config(body: string, port = 8080) {
 }
 const rs = (n: number, w = 1) => `  real_server 10.0.0.${n} 80 {\n    weight ${w}\n  }`;
 const none = (cfg: ReturnType<typeof config>, clock = new VirtualClock()) =>
-  new Balancer(cfg, { clock, probe: () => Promise.reject(new Error('no probes here')), random: () => 0, dataPlane: 'none' });
+  new Balancer(cfg, withChecks({ clock, probe: () => Promise.reject(new Error('no probes here')), random: () => 0, dataPlane: 'none' }));
 const where = (r: Route) => (r.kind === 'dest' ? r.dest.address : r.kind === 'sorry' ? `sorry ${r.address}:${r.port}` : `refused: ${r.reason}`);
 const client = { address: '192.0.2.7', port: 40000 };
 
@@ -26,7 +30,7 @@ describe('data plane none', () => {
     await lb.start();
     expect(where(lb.route(lb.services[0].vs, client))).toBe('10.0.0.1');
     await lb.stop();
-    const withForwarder = new Balancer(config(`  lvs_sched rr\n${rs(1)}`, port), { clock: new VirtualClock(), probe: () => Promise.reject(new Error('x')), random: () => 0 });
+    const withForwarder = new Balancer(config(`  lvs_sched rr\n${rs(1)}`, port), withChecks({ clock: new VirtualClock(), probe: () => Promise.reject(new Error('x')), random: () => 0 }));
     await expect(withForwarder.start()).rejects.toThrow(/EADDRINUSE/);
     await withForwarder.stop();
     taken.close();
@@ -176,10 +180,10 @@ describe('reload without a data plane', () => {
     const ran: string[] = [];
     const down = (n: number) => `  real_server 10.0.0.${n} 80 {\n    notify_down "/bin/rs${n}-down"\n  }`;
     const make = (omega: string) =>
-      new Balancer(loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n${omega}  quorum_down "/bin/quorum-down"\n${down(1)}\n${down(2)}\n}\n`, 'k.conf').config, {
+      new Balancer(loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n${omega}  quorum_down "/bin/quorum-down"\n${down(1)}\n${down(2)}\n}\n`, 'k.conf').config, withChecks({
         clock: new VirtualClock(), probe: () => Promise.reject(new Error('none')), random: () => 0, dataPlane: 'none',
         runScript: (sc) => ran.push(sc.argv.join(' ')),
-      });
+      }));
     const plain = make('');
     await plain.start();
     await plain.stop();
@@ -188,5 +192,36 @@ describe('reload without a data plane', () => {
     await withOmega.start();
     await withOmega.stop();
     expect(ran).toEqual(['/bin/rs1-down', '/bin/rs2-down', '/bin/quorum-down']);
+  });
+
+  it('a reload applies the new configured weight with what FILE_CHECK adds: 10 → 20 while the file reads 3 gives 23', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kts-seam-'));
+    const file = join(dir, 'w');
+    writeFileSync(file, '3\n');
+    const conf = (weight: number) => {
+      const text = `track_file tf {\n  file ${file}\n  weight 1\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n`
+        + `  real_server 10.0.0.1 80 {\n    weight ${weight}\n    FILE_CHECK {\n      track_file tf\n    }\n  }\n}\n`;
+      const { config, diagnostics } = loadConfigText(text, 'k.conf', { configId: 'x' });
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return config;
+    };
+    const clock = new VirtualClock();
+    const lb = new Balancer(conf(10), withChecks({ clock, probe: () => Promise.reject(new Error('no probes here')), random: () => 0, dataPlane: 'none' }));
+    const run = async (seconds: number) => {
+      for (let i = 0; i < seconds * 10; i++) {
+        clock.advance(100_000);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await lb.start();
+    await run(2);
+    const dest = lb.services[0].members[0].dest;
+    expect(dest.weight).toBe(13);
+    await lb.reload(conf(20));
+    await run(2);
+    expect(lb.services[0].members[0].dest).toBe(dest);
+    expect(dest.weight).toBe(23);
+    await lb.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -7,6 +7,7 @@ import { Connection } from '../../src/lvs/connection.js';
 import { Dest } from '../../src/lvs/dest.js';
 import { UdpForwarder } from '../../src/lvs/udp-forwarder.js';
 import { config, freePort, udpEcho, until } from './net-helpers.js';
+import { withChecks } from './checked.js';
 
 const sockets: Socket[] = [];
 afterAll(() => sockets.forEach((s) => s.close()));
@@ -42,7 +43,7 @@ describe('UDP virtual service', () => {
     weight 1
   }
 }
-`), { clock: new RealClock(), probe: () => Promise.reject(new Error('no checkers')), random: () => 0, udpTimeoutMs: 1500 });
+`), withChecks({ clock: new RealClock(), probe: () => Promise.reject(new Error('no checkers')), random: () => 0, udpTimeoutMs: 1500 }));
     await lb.start();
     const counts: Record<string, number> = {};
     const clients = [];

@@ -9,7 +9,7 @@ export const LAYERS = ['core', 'config', 'proc', 'bfd', 'vrrp', 'net', 'lvs', 'c
 
 /** Imports that still run upward, each to be removed by the change that fixes it; the test fails
  * when one of them is gone, so the list only shrinks. */
-const KNOWN_UPWARD = ['lvs/balancer.ts -> check/pool.ts'];
+const KNOWN_UPWARD: string[] = [];
 
 const SRC = resolve(import.meta.dirname, '../../src');
 

@@ -1,13 +1,14 @@
-// Keyword tables of the real_server health checkers (keepalived/check/check_*.c of 2.2.7) and
-// effectiveTiming(), keepalived's VS → RS → checker inheritance of the checker timers.
+// Keyword tables of the real_server health checkers (keepalived/check/check_*.c of 2.2.7). What
+// a checker inherits is filled in later, by resolve-lvs.ts.
 import { isIP } from 'node:net';
 import { defineBlock, keywords, type BlockSpec, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import { bool, custom, decimal, flag, int, ip, oneOf, script, userGroup, word, type IpPrefix, type Parsed } from '../values.js';
 import type {
-  BfdCheck, Checker, CheckerTimers, DnsCheck, DnsQueryType, FileCheck, HttpCheck, HttpUrl, MiscCheck, NetworkChecker, RealServer,
+  BfdCheck, Checker, DnsCheck, DnsQueryType, FileCheck, HttpCheck, HttpUrl, MiscCheck, NetworkChecker, RealServer,
   SmtpCheck, SmtpHost, StatusRange, UdpCheck,
 } from '../model/lvs.js';
+import { WEIGHT_MAX } from '../model/lvs.js';
 
 // ---- objects keepalived drops ----------------------------------------------------------------
 
@@ -33,7 +34,6 @@ export function skippedByKeepalived(obj: object): boolean {
 /** keepalived's read_timer() ceiling: ULONG_MAX - 1 microseconds. */
 const TIMER_MAX = 18446744073709.55;
 const UINT_MAX = 4294967295;
-const INT32_MAX = 2147483647;
 
 /** connect_timeout: 1 µs .. UINT_MAX µs. */
 export const connectTimer = decimal(0.000001, 4294.967295);
@@ -127,10 +127,10 @@ const regexStack = custom<{ start: number; max: number }>('<START> <MAX>', (args
 });
 
 /** FILE_CHECK `weight W [reverse|noreverse]`. */
-const fileWeight = custom<{ weight: number; reverse: boolean }>(`<-${INT32_MAX}..${INT32_MAX}> [reverse]`, (args): Parsed<{ weight: number; reverse: boolean }> => {
+const fileWeight = custom<{ weight: number; reverse: boolean }>(`<-${WEIGHT_MAX}..${WEIGHT_MAX}> [reverse]`, (args): Parsed<{ weight: number; reverse: boolean }> => {
   const w = args[0];
   if (!w) return { error: 'track file weight missing' };
-  if (!/^[+-]?\d+$/.test(w.text) || Math.abs(Number(w.text)) > INT32_MAX) return { error: `weight for track file must be in [-${INT32_MAX}..${INT32_MAX}] inclusive`, word: w, rule: /^[+-]?\d+$/.test(w.text) ? 'value-range' : 'value-invalid' };
+  if (!/^[+-]?\d+$/.test(w.text) || Math.abs(Number(w.text)) > WEIGHT_MAX) return { error: `weight for track file must be in [-${WEIGHT_MAX}..${WEIGHT_MAX}] inclusive`, word: w, rule: /^[+-]?\d+$/.test(w.text) ? 'value-range' : 'value-invalid' };
   const r = args[1]?.text;
   if (r !== undefined && r !== 'reverse' && r !== 'noreverse') return { error: `unknown track file weight option ${r}`, word: args[1], hint: 'write reverse or noreverse' };
   return { value: { weight: Number(w.text), reverse: r === 'reverse' } };
@@ -458,41 +458,3 @@ export const checkerKeywords: KeywordSpec[] = [
   rc.b('FILE_CHECK', fileCheckBlock, { multiple: true, field: 'checkers' }),
   rc.b('BFD_CHECK', bfdCheckBlock, { multiple: true, field: 'checkers' }),
 ];
-
-// ---- timer inheritance ---------------------------------------------------------------------
-
-export interface EffectiveTiming {
-  /** Undefined for MISC_CHECK, which makes no connection. */
-  connectTimeout?: number;
-  delayLoop: number;
-  retry: number;
-  delayBeforeRetry: number;
-  warmup: number;
-}
-
-/** keepalived's built-in defaults (check_data.c alloc_vs, check_api.c queue_checker). */
-export const TIMING_DEFAULTS = { connectTimeout: 5, delayLoop: 60, retry: 1, delayBeforeRetry: 1 } as const;
-
-type TimedChecker = Pick<Checker, 'type'> & Partial<CheckerTimers>;
-
-/**
- * The timers a checker runs with, as keepalived's validate_check_config() resolves them: each
- * unset value comes from the real server, then the virtual server, then the checker type's
- * default (retry: MISC_CHECK 0, DNS_CHECK 3, others 1; delay_before_retry: HTTP_GET/SSL_GET 3,
- * DNS_CHECK the delay_loop, others 1; warmup: the delay_loop). FILE_CHECK and BFD_CHECK are
- * event driven and have no timers: undefined.
- */
-export function effectiveTiming(vs: Partial<CheckerTimers>, rs: Partial<CheckerTimers>, checker: TimedChecker): EffectiveTiming | undefined {
-  if (checker.type === 'FILE_CHECK' || checker.type === 'BFD_CHECK') return undefined;
-  const c = checker as Partial<CheckerTimers>;
-  const delayLoop = c.delayLoop ?? rs.delayLoop ?? vs.delayLoop ?? TIMING_DEFAULTS.delayLoop;
-  const typeRetry = checker.type === 'MISC_CHECK' ? 0 : checker.type === 'DNS_CHECK' ? 3 : TIMING_DEFAULTS.retry;
-  const typeDelay = checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? 3 : checker.type === 'DNS_CHECK' ? delayLoop : TIMING_DEFAULTS.delayBeforeRetry;
-  return {
-    connectTimeout: checker.type === 'MISC_CHECK' ? undefined : c.connectTimeout ?? rs.connectTimeout ?? vs.connectTimeout ?? TIMING_DEFAULTS.connectTimeout,
-    delayLoop,
-    retry: c.retry ?? rs.retry ?? vs.retry ?? typeRetry,
-    delayBeforeRetry: c.delayBeforeRetry ?? rs.delayBeforeRetry ?? vs.delayBeforeRetry ?? typeDelay,
-    warmup: c.warmup ?? rs.warmup ?? vs.warmup ?? delayLoop,
-  };
-}

@@ -12,13 +12,13 @@ import { bool, custom, flag, int, parseIp, script, word, type Parsed, type Value
 import type {
   CheckerTimers, LvsMethod, LvsScheduler, RealServer, SchedulerFlag, ServerAddress, SslConfig, VirtualServer, VirtualServerGroup, VsgEntry,
 } from '../model/lvs.js';
+import { WEIGHT_MAX } from '../model/lvs.js';
 import { checkerKeywords, connectTimer, loopTimer, markSkipped, skippedByKeepalived, zeroTimer } from './checkers.js';
 import { namedHeader } from './vrrp.js';
 
-export { effectiveTiming, skippedByKeepalived } from './checkers.js';
+export { skippedByKeepalived } from './checkers.js';
 
 const UINT_MAX = 4294967295;
-const INT32_MAX = 2147483647;
 /** IPVS_SVC_PERSISTENT_TIMEOUT: persistence_timeout without a value. */
 const DEFAULT_PERSISTENCE = 360;
 /** LVS_MAX_TIMEOUT: 31 days. */
@@ -40,16 +40,16 @@ function enumOf<const T extends string>(values: readonly T[], message: (w: strin
   });
 }
 
-/** Weights: whole numbers in [min, INT32_MAX]; keepalived rejects negative ones. */
+/** Weights: whole numbers in [min, WEIGHT_MAX]; keepalived rejects negative ones. */
 function weightType(min: number, what: string): ValueType<number> {
-  return custom<number>(`<${min}..${INT32_MAX}>`, (args) => {
+  return custom<number>(`<${min}..${WEIGHT_MAX}>`, (args) => {
     const w = args[0];
     if (!w) return { error: 'missing a weight' };
-    if (!/^[+-]?\d+$/.test(w.text)) return { error: `invalid number '${w.text}'`, word: w, hint: `write a weight between ${min} and ${INT32_MAX}` };
+    if (!/^[+-]?\d+$/.test(w.text)) return { error: `invalid number '${w.text}'`, word: w, hint: `write a weight between ${min} and ${WEIGHT_MAX}` };
     const n = Number(w.text);
-    if (n < min || n > INT32_MAX) {
+    if (n < min || n > WEIGHT_MAX) {
       const neg = n < 0 ? ' (negative weights are not allowed)' : '';
-      return { error: `${what} ${w.text} is outside range ${min}-${INT32_MAX}${neg}`, word: w, rule: 'value-range', hint: `write a weight between ${min} and ${INT32_MAX}` };
+      return { error: `${what} ${w.text} is outside range ${min}-${WEIGHT_MAX}${neg}`, word: w, rule: 'value-range', hint: `write a weight between ${min} and ${WEIGHT_MAX}` };
     }
     return { value: n };
   });
@@ -259,7 +259,7 @@ export const realServerBlock = defineBlock<RealServer>({
     return r.value;
   },
   keywords: [
-    rs.k('weight', weightType(0, 'Real server weight'), { doc: `Weight 0..${INT32_MAX} (default: the virtual server's weight, 1).` }),
+    rs.k('weight', weightType(0, 'Real server weight'), { doc: `Weight 0..${WEIGHT_MAX} (default: the virtual server's weight, 1).` }),
     rs.k('lvs_method', lvsMethodType('real'), { check: lvsMethodCheck('real'), doc: 'Forwarding method for this server (default: the virtual server\'s). There is no lb_kind here.' }),
     rs.k('notify_up', script({ user: true }), { keepFirst: true, doc: 'Run when the server is added (all checkers up).' }),
     rs.k('notify_down', script({ user: true }), { keepFirst: true, doc: 'Run when the server is removed.' }),
@@ -397,7 +397,7 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
     vs.k('hysteresis', int(0, UINT_MAX), { default: 0, doc: 'Weight margin around quorum before a change counts.' }),
     vs.k('quorum_up', script({ user: true }), { keepFirst: true, doc: 'Run when quorum is gained.' }),
     vs.k('quorum_down', script({ user: true }), { keepFirst: true, doc: 'Run when quorum is lost.' }),
-    vs.k('weight', weightType(1, 'Virtual server weight'), { default: 1, doc: `Default weight of the real servers, 1..${INT32_MAX}.` }),
+    vs.k('weight', weightType(1, 'Virtual server weight'), { default: 1, doc: `Default weight of the real servers, 1..${WEIGHT_MAX}.` }),
     vs.k('inhibit_on_failure', flag, { default: false, doc: 'On failure set a real server\'s weight to 0 instead of removing it (words after it are ignored).' }),
     ...serverTimers('virtual server'),
     vs.k('sorry_server', sorryServer, { doc: 'Server used while quorum is lost (replaces every real server).' }),

@@ -2,7 +2,7 @@
 import { defaultsOf } from '../builder.js';
 import { defineBlock, keywords } from '../schema.js';
 import { decimal, flag, word } from '../values.js';
-import type { Config, GlobalDefs } from '../model/index.js';
+import type { GlobalDefs, WrittenConfig } from '../model/index.js';
 import { garpGroupBlock, globalDefsBlock, interfaceDelaysBlock, linkbeatBlock } from './global.js';
 import { skippedByKeepalived, sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
 import {
@@ -10,9 +10,9 @@ import {
   trackFileBlock, trackGroupBlock, trackProcessBlock, vrrpInstanceBlock, vrrpScriptBlock,
 } from './vrrp.js';
 
-const r = keywords<Config>();
+const r = keywords<WrittenConfig>();
 
-export const rootBlock = defineBlock<Config>({
+export const rootBlock = defineBlock<WrittenConfig>({
   name: 'the top level',
   doc: 'keepalived.conf',
   keywords: [

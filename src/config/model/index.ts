@@ -1,13 +1,15 @@
-// The typed keepalived.conf: what the builder returns, with keepalived's defaults applied.
+// The typed keepalived.conf: what the builder returns, with keepalived's defaults applied, and
+// (`resolved`) the LVS side as it runs, with what each server and checker inherits filled in.
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
-import type { SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
+import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
 import type { BfdInstance, RouteSpec, RuleSpec, StaticTrackGroup, SyncGroup, TrackFile, TrackProcess, VirtualAddress, VrrpInstance, VrrpScript } from './vrrp.js';
 
 export type * from './common.js';
 export type * from './global.js';
 export type * from './lvs.js';
 export type * from './vrrp.js';
+export { WEIGHT_MAX } from './lvs.js';
 
 export interface Config extends Located {
   // Root-level keywords (outside any block).
@@ -36,4 +38,10 @@ export interface Config extends Located {
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
   ssl?: SslConfig;
+
+  /** What runs, with every inherited or defaulted value filled in (resolve-lvs.ts). */
+  resolved: { virtualServers: ResolvedVirtualServer[] };
 }
+
+/** The configuration as the builder makes it, before resolving. */
+export type WrittenConfig = Omit<Config, 'resolved'>;

@@ -1,7 +1,8 @@
 // LVS blocks of keepalived.conf(5): virtual_server_group, virtual_server, real_server, the
 // checkers and the top-level SSL block. Timers are seconds. Fields a lower level inherits from a
-// higher one (VS → RS → checker) stay undefined when not written; keywords/checkers.ts
-// effectiveTiming() resolves them with keepalived's defaults.
+// higher one (VS → RS → checker) stay undefined when not written: this is the config as written,
+// which the keyword table, -t and lint read. The Resolved* types at the end are the same servers
+// with every inherited or defaulted value filled in (resolve-lvs.ts), which is what runs.
 import type { Item, Located, Named, ScriptRef } from './common.js';
 
 export type LvsScheduler = 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'sh' | 'mh' | 'dh' | 'fo' | 'ovf' | 'lblcr' | 'sed' | 'nq' | 'twos';
@@ -231,16 +232,10 @@ export interface RealServer extends Located, CheckerTimers {
 
 export type VirtualServerKind = 'address' | 'fwmark' | 'group';
 
-export interface VirtualServer extends Located, CheckerTimers {
-  /** Which header form: `IP [PORT]`, `fwmark N` or `group NAME`. */
-  kind: VirtualServerKind;
-  address?: string;
+interface VirtualServerBase extends Located, CheckerTimers {
   family?: 4 | 6;
   /** Unset (or 0 as written): only valid for persistent services. */
   port?: number;
-  fwmark?: number;
-  /** The virtual_server_group name. */
-  group?: string;
   /** `lvs_sched`, old spelling `lb_algo`; unset: wlc (keepalived reports it). */
   lvsSched?: LvsScheduler;
   schedulerFlags: SchedulerFlag[];
@@ -275,6 +270,35 @@ export interface VirtualServer extends Located, CheckerTimers {
   realServers: RealServer[];
 }
 
+/** `virtual_server IP [PORT]`. */
+export interface AddressVirtualServer extends VirtualServerBase {
+  kind: 'address';
+  address: string;
+  family: 4 | 6;
+  fwmark?: undefined;
+  group?: undefined;
+}
+
+/** `virtual_server fwmark N`. */
+export interface FwmarkVirtualServer extends VirtualServerBase {
+  kind: 'fwmark';
+  fwmark: number;
+  address?: undefined;
+  group?: undefined;
+}
+
+/** `virtual_server group NAME`. */
+export interface GroupVirtualServer extends VirtualServerBase {
+  kind: 'group';
+  /** The virtual_server_group name. */
+  group: string;
+  address?: undefined;
+  fwmark?: undefined;
+}
+
+/** Which header form it was written with: `IP [PORT]`, `fwmark N` or `group NAME`. */
+export type VirtualServer = AddressVirtualServer | FwmarkVirtualServer | GroupVirtualServer;
+
 /** The top-level `SSL { }` block: TLS context of SSL_GET checkers (generated when absent). */
 export interface SslConfig extends Located {
   password?: string;
@@ -282,3 +306,84 @@ export interface SslConfig extends Located {
   certificate?: string;
   key?: string;
 }
+
+// ---- resolved: what runs ------------------------------------------------------------------------
+
+/** Largest IPVS weight (keepalived real_weight(), the weight keyword's range). */
+export const WEIGHT_MAX = 2147483647;
+
+/** A checker's timers after inheritance (checker ← real_server ← virtual_server ← defaults). */
+export interface CheckerTiming {
+  delayLoop: number;
+  retry: number;
+  delayBeforeRetry: number;
+  warmup: number;
+}
+
+/** One checker as it runs: the checker as written and what it inherits, filled in. */
+export interface ResolvedCheck {
+  /** As written; each host of an SMTP_CHECK is a checker of its own, with the SMTP_CHECK's values. */
+  checker: Checker;
+  /** Undefined for FILE_CHECK and BFD_CHECK, which follow events, not a timer. */
+  timing?: CheckerTiming;
+  /** Seconds; the default 5 for checkers that make no connection of their own. */
+  connectTimeout: number;
+  /** Starts failed: the checker's alpha, else the real server's, else the virtual server's
+   * (BFD_CHECK: its own only; FILE_CHECK: never). */
+  alpha: boolean;
+  /** Where a network checker connects: connect_ip and connect_port, else the real server's. */
+  host: string;
+  port: number;
+  /** HTTP_GET/SSL_GET: the Host header of each url (url, checker, real server, virtual server). */
+  urlVirtualhosts: (string | undefined)[];
+  /** MISC_CHECK: misc_timeout, else the checker's delay_loop (whole seconds as written). */
+  miscTimeout: number;
+  /** FILE_CHECK: its track_file's file, and the checker's weight and reverse, else the track_file's
+   * (undefined when the track_file has no file: keepalived drops the checker). */
+  file?: { path: string; weight: number; reverse: boolean };
+}
+
+type Inherited = 'port' | 'weight' | 'lvsMethod' | 'inhibitOnFailure' | 'alpha' | 'uthreshold' | 'lthreshold' | keyof CheckerTimers;
+
+export interface ResolvedRealServer extends Omit<RealServer, Inherited> {
+  /** Its own, else the virtual server's (fwmark and group services: 0 when unset). */
+  port: number;
+  weight: number;
+  lvsMethod: LvsMethod;
+  inhibitOnFailure: boolean;
+  alpha: boolean;
+  uthreshold: number;
+  lthreshold: number;
+  /** Its checkers, in config order, as they run. */
+  checks: ResolvedCheck[];
+  /** As written. */
+  written: RealServer;
+}
+
+/** The sorry_server with its port (the virtual server's when unset) and forwarding method. */
+export interface ResolvedSorryServer {
+  address: string;
+  family: 4 | 6;
+  port: number;
+  lvsMethod: LvsMethod;
+}
+
+type VsResolved = 'port' | 'lvsSched' | 'lvsMethod' | 'protocol' | 'realServers' | 'sorryServer' | keyof CheckerTimers;
+
+interface ResolvedVirtualServerBase {
+  /** 0 when unset (persistent services). */
+  port: number;
+  lvsSched: LvsScheduler;
+  lvsMethod: LvsMethod;
+  /** TCP when unset, as the load balancer has always run it. */
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** Seconds; what the forwarder gives a connection to a real server. */
+  connectTimeout: number;
+  realServers: ResolvedRealServer[];
+  sorryServer?: ResolvedSorryServer;
+}
+
+export type ResolvedAddressVirtualServer = Omit<AddressVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: AddressVirtualServer };
+export type ResolvedFwmarkVirtualServer = Omit<FwmarkVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: FwmarkVirtualServer };
+export type ResolvedGroupVirtualServer = Omit<GroupVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: GroupVirtualServer };
+export type ResolvedVirtualServer = ResolvedAddressVirtualServer | ResolvedFwmarkVirtualServer | ResolvedGroupVirtualServer;

@@ -3,7 +3,7 @@
 // error is not returned, so no backend ever runs half a scenario.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import type { VirtualServer } from '../../config/model/index.js';
+import type { ResolvedVirtualServer } from '../../config/model/index.js';
 import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../../config/diagnostics.js';
 import type { LabContext } from './context.js';
 import { Fields } from './fields.js';
@@ -79,7 +79,7 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
   for (const { segmentSpan, ...s } of pending) {
     const segment = segmentFor(s.address, s.segment, segmentSpan, segments, f, `real server ${s.name}`, s.span);
     if (segment) realServers.push({ ...s, segment });
-    if (!facts.some((n) => n.config.virtualServers.some((vs) => servedBy(vs, s.address, s.port)))) {
+    if (!facts.some((n) => n.config.resolved.virtualServers.some((vs) => servedBy(vs, s.address, s.port)))) {
       diags.warning(s.span, 'lab-not-in-config', `no node has real_server or sorry_server ${s.address} ${s.port}: no virtual server sends ${s.name} anything`);
     }
   }
@@ -122,9 +122,9 @@ function momentOf(e: Expectation, faults: readonly Fault[]): Micros {
   }
 }
 
-function servedBy(vs: VirtualServer, address: string, port: number): boolean {
+function servedBy(vs: ResolvedVirtualServer, address: string, port: number): boolean {
   const sorry = vs.sorryServer;
-  return vs.realServers.some((r) => r.address === address && (r.port ?? vs.port) === port) || (sorry?.address === address && (sorry.port ?? vs.port) === port);
+  return vs.realServers.some((r) => r.address === address && r.port === port) || (sorry?.address === address && sorry.port === port);
 }
 
 /** Nodes, real servers and clients share one namespace: on netns each is a host. */

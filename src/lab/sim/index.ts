@@ -5,10 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig, loadConfigText, type LoadResult } from '../../config/index.js';
 import { formatDiagnostic, refusal } from '../../config/diagnostics.js';
-import type { Config, RealServer, VirtualServer, VrrpInstance } from '../../config/model/index.js';
+import type { Config, ResolvedRealServer as RealServer, VrrpInstance } from '../../config/model/index.js';
 import type { Clock } from '../../core/clock.js';
 import { seededUnit } from '../../core/random.js';
-import type { CheckJob } from '../../check/pool.js';
+import { CheckerPool, type CheckJob } from '../../check/pool.js';
 import type { ProbeResult } from '../../check/probes.js';
 import { Balancer } from '../../lvs/balancer.js';
 import { emptyRun, type LabRun } from '../model/result.js';
@@ -161,8 +161,8 @@ class Sim {
           if (this.inService.get(m) === m.inService) continue;
           const first = !this.inService.has(m);
           this.inService.set(m, m.inService);
-          const reason = first ? 'at start' : (this.probeReason.get(`${n.name}/${rsKey(s.vs, m.rs)}`) ?? '');
-          this.record.servers.push({ at, node: n.name, server: this.serverName(s.vs, m.rs), inService: m.inService, reason });
+          const reason = first ? 'at start' : (this.probeReason.get(`${n.name}/${rsKey(m.rs)}`) ?? '');
+          this.record.servers.push({ at, node: n.name, server: this.serverName(m.rs), inService: m.inService, reason });
         }
       }
     }
@@ -244,8 +244,8 @@ class Sim {
     return this.sc.realServers.find((s) => s.address === address && s.port === port);
   }
 
-  private serverName(vs: VirtualServer, rs: RealServer): string {
-    return this.labServer(rs.address, rs.port ?? vs.port!)?.name ?? rsKey(vs, rs);
+  private serverName(rs: RealServer): string {
+    return this.labServer(rs.address, rs.port)?.name ?? rsKey(rs);
   }
 
   /** How a real server answers a node: refused when down, a connect timeout when unreachable. */
@@ -268,8 +268,8 @@ class Sim {
         }),
     };
     const probe = (job: CheckJob): Promise<ProbeResult> => {
-      const a = this.answer(node, job.rs.address, job.rs.port ?? job.vs.port!);
-      const key = `${node}/${rsKey(job.vs, job.rs)}`;
+      const a = this.answer(node, job.rs.address, job.rs.port);
+      const key = `${node}/${rsKey(job.rs)}`;
       const result: ProbeResult = { ok: a.ok, reason: a.reason };
       if (!a.timeout) {
         this.probeReason.set(key, a.reason);
@@ -282,7 +282,8 @@ class Sim {
         }),
       );
     };
-    return new Balancer(config, { clock, probe, random: seededUnit(this.sc.seed ^ hash(node)), dataPlane: 'none' });
+    const health = new CheckerPool(undefined, { clock, probe, random: seededUnit(this.sc.seed ^ hash(node)) });
+    return new Balancer(config, { clock, health, dataPlane: 'none' });
   }
 
   // ---- clients ---------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ class Sim {
     if (!n.running) return { ok: false, reason: `${name} is down (its ARP entry for ${vip} is stale)` };
     if (!this.nodeReaches(name, c.segment, c.name)) return { ok: false, reason: `${name} unreachable from ${c.name}` };
     if (!n.vips.has(vip)) return { ok: false, reason: `${name} no longer holds ${vip}` };
-    const vs = n.config.virtualServers.find((v) => v.address === vip && v.port === c.target.port);
+    const vs = n.config.resolved.virtualServers.find((v) => v.address === vip && v.port === c.target.port);
     if (!vs || !n.balancer) return { ok: false, reason: `${name} has no virtual_server ${vip}:${c.target.port}` };
     const r = n.balancer.route(vs, { address, port });
     if (r.kind === 'refused') return { ok: false, reason: `${name}: ${r.reason}` };
@@ -341,8 +342,8 @@ class Sim {
   }
 }
 
-function rsKey(vs: VirtualServer, rs: RealServer): string {
-  return `${rs.address}:${rs.port ?? vs.port}`;
+function rsKey(rs: RealServer): string {
+  return `${rs.address}:${rs.port}`;
 }
 
 /** Every instance a node ran, over its configurations (a reload may add some). */
