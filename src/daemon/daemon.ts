@@ -2,7 +2,7 @@
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
 import { writeFileSync, rmSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
@@ -32,7 +32,7 @@ export interface DaemonOptions {
   configId?: string;
   pidFile?: string;
   vrrpPidFile?: string;
-  /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp). */
+  /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp; here $TMPDIR, else /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
   /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
@@ -274,7 +274,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
       });
     });
-    process.on('SIGUSR1', () => writeDataDump(`${opts.dumpDir ?? '/tmp'}/keepalived.data`, gen.engine, log));
-    process.on('SIGUSR2', () => writeStatsDump(`${opts.dumpDir ?? '/tmp'}/keepalived.stats`, gen.engine, log));
+    const dumpDir = opts.dumpDir ?? tmpdir();
+    process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
+    process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
   });
 }
