@@ -66,6 +66,9 @@ export function main(argv: string[]): number | Promise<number> {
     configId: str('config-id'),
     pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
     vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
+    // No default for -c: daemons that share /run and pass only -p and -r (the lab's) would refuse
+    // each other over /run/keepalived_checkers.pid.
+    checkersPidFile: str('checkers_pid'),
     logDetail: args.options.has('log-detail'),
     vrrpOnly: args.options.has('vrrp'),
     checkOnly: args.options.has('check'),

@@ -1,7 +1,6 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
-import { writeFileSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
@@ -26,12 +25,14 @@ import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { controlPath, startControl } from './control.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
+import { claimRuntime } from './ownership.js';
 
 export interface DaemonOptions {
   file: string;
   configId?: string;
   pidFile?: string;
   vrrpPidFile?: string;
+  checkersPidFile?: string;
   /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp; here $TMPDIR, else /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
@@ -160,6 +161,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal('configuration cannot be run; not starting');
     return 4;
   }
+  // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
+  const pidFiles = [opts.pidFile, opts.checkOnly ? undefined : opts.vrrpPidFile, opts.vrrpOnly ? undefined : opts.checkersPidFile];
+  const owned = await claimRuntime(pidFiles.filter((f): f is string => !!f), log);
+  if (typeof owned === 'number') return owned;
 
   const runner = new ScriptRunner();
   // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
@@ -184,7 +189,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
   let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
-  for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
   gen.start();
@@ -244,7 +248,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       await Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))]);
       await runner.shutdown();
       await notifyRunner.shutdown();
-      for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) rmSync(f, { force: true });
+      owned.release();
       log.info('Stopped');
       resolve(0);
     };

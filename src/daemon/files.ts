@@ -2,7 +2,7 @@
 // wherever -p points): never through a symlink or hard link someone planted there, and with the
 // mode we ask for whatever the umask.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A new file beside `path` under an unguessable name holding `text`. O_EXCL never follows a
@@ -31,5 +31,28 @@ export function replaceFile(path: string, text: string, mode: number): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** The start of the regular file at `path`; 'absent' when there is none, 'symlink' when a
+ * symlink is there (not followed), 'other' for anything else that is not a regular file. */
+export function readNoFollow(path: string, max = 4096): string | 'absent' | 'symlink' | 'other' {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted there must not hang us.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'absent';
+    if (code === 'ELOOP') return 'symlink';
+    return 'other';
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'other';
+    const buf = Buffer.alloc(max);
+    const n = readSync(fd, buf, 0, max, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }

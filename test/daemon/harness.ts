@@ -1,6 +1,6 @@
 // The built CLI as a -C daemon (checkers only: no namespaces, no VRRP, a config with nothing to
 // check) in a private directory, for the tests of what a daemon owns on the host.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,5 +68,10 @@ export function daemonDir(prefix: string) {
         },
       };
     },
+    /** A daemon run to its end (one that refuses to start). */
+    runOnce: (name: string, args: string[] = [], runEnv = env) =>
+      spawnSync(process.execPath, [CLI, '-n', '-l', '-C', '-f', conf, '-p', pidPath(name), ...args], { encoding: 'utf8', env: runEnv, timeout: 10_000 }),
+    /** `keepalived-ts ipvsadm -Ln` against the daemon. */
+    ipvsadm: (runEnv = env) => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env: runEnv }),
   };
 }
