@@ -1,19 +1,25 @@
 // A local control socket for operator commands (`keepalived-ts ipvsadm -Ln`): one request line,
-// one JSON answer. Root's is /run/keepalived-ts.ctl, anyone else's in the temp directory;
-// KEEPALIVED_TS_CONTROL overrides both.
-import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-export function controlPath(): string {
-  if (process.env.KEEPALIVED_TS_CONTROL) return process.env.KEEPALIVED_TS_CONTROL;
-  return process.getuid?.() === 0 ? '/run/keepalived-ts.ctl' : join(tmpdir(), `keepalived-ts-${process.getuid?.() ?? 0}.ctl`);
-}
+// one JSON answer. It lives in the private runtime directory (runtime.ts), mode 0600. A socket a
+// running daemon answers on is never taken over, and on exit a daemon removes only its own.
+import { lstatSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 
 export type Handlers = Record<string, () => unknown>;
 
-export function startControl(handlers: Handlers, path = controlPath()): Server {
+/** Does a process answer on the socket at `path`? */
+export function controlInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    c.on('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+}
+
+export function startControl(handlers: Handlers, path: string): Server {
+  // What is left there is stale (controlInUse said so) or planted: unlink never follows a symlink.
   rmSync(path, { force: true });
   const srv = createServer((c) => {
     let buf = '';
@@ -31,7 +37,17 @@ export function startControl(handlers: Handlers, path = controlPath()): Server {
     });
     c.on('error', () => c.destroy());
   });
-  srv.listen(path);
-  srv.on('close', () => rmSync(path, { force: true }));
+  // bind() creates the socket file within listen(): mode 0600 from the umask of that moment.
+  const umask = process.umask(0o177);
+  try {
+    srv.listen(path);
+  } finally {
+    process.umask(umask);
+  }
+  let ino: number | undefined;
+  srv.on('listening', () => (ino = lstatSync(path, { throwIfNoEntry: false })?.ino));
+  srv.on('close', () => {
+    if (ino !== undefined && lstatSync(path, { throwIfNoEntry: false })?.ino === ino) rmSync(path, { force: true });
+  });
   return srv;
 }

@@ -23,7 +23,7 @@ import { Balancer } from '../lvs/balancer.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
-import { controlPath, startControl } from './control.js';
+import { startControl } from './control.js';
 import { writeDataDump, writeStatsDump } from './dumps.js';
 import { claimRuntime } from './ownership.js';
 
@@ -163,7 +163,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
   const pidFiles = [opts.pidFile, opts.checkOnly ? undefined : opts.vrrpPidFile, opts.vrrpOnly ? undefined : opts.checkersPidFile];
-  const owned = await claimRuntime(pidFiles.filter((f): f is string => !!f), log);
+  const owned = await claimRuntime(pidFiles.filter((f): f is string => !!f), opts.pidFile, log);
   if (typeof owned === 'number') return owned;
 
   const runner = new ScriptRunner();
@@ -228,8 +228,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   };
   let balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer) await startBalancer(balancer);
-  const control = startControl({ ipvs: () => balancer?.listing() ?? [] });
-  control.on('error', (e) => log.warn(`control socket ${controlPath()}: ${e.message}`));
+  const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
+  control.on('error', (e) => log.warn(`control socket ${owned.control}: ${e.message}`));
 
   return await new Promise<number>((resolve) => {
     let stopping = false;

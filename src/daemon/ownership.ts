@@ -1,7 +1,10 @@
-// What a daemon claims before it touches the network: its pid files. A second daemon on the same
-// pid file stops here ("daemon is already running", exit 0, as keepalived); one that cannot write
-// its pid file stops with a one-line reason (exit 1, keepalived's fatal code).
+// What a daemon claims before it touches the network: its pid files and its control socket. A
+// second daemon on the same pid file stops here ("daemon is already running", exit 0, as
+// keepalived); one whose runtime directory cannot be trusted, or whose control socket another
+// daemon answers on, stops with a one-line reason (exit 1, keepalived's fatal code).
+import { controlInUse } from './control.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
+import { controlPath, preparePrivateDir, runtimeDir } from './runtime.js';
 
 interface Log {
   info(msg: string): void;
@@ -10,12 +13,15 @@ interface Log {
 }
 
 export interface Owned {
+  /** The control socket path to listen on. */
+  control: string;
   /** Remove the pid files that still hold our pid. */
   release(): void;
 }
 
-/** Claim `pidFiles`, or return the exit code. */
-export async function claimRuntime(pidFiles: string[], log: Log): Promise<Owned | number> {
+/** Claim `pidFiles`, and the control socket of the daemon with pid file `mainPidFile` (-p), or
+ * return the exit code. */
+export async function claimRuntime(pidFiles: string[], mainPidFile: string | undefined, log: Log): Promise<Owned | number> {
   const claimed: string[] = [];
   const release = (): void => {
     for (const f of claimed) releasePidFile(f, process.pid);
@@ -35,5 +41,17 @@ export async function claimRuntime(pidFiles: string[], log: Log): Promise<Owned 
       return 1;
     }
   }
-  return { release };
+  const control = controlPath(mainPidFile);
+  const problem = process.env.KEEPALIVED_TS_CONTROL ? undefined : preparePrivateDir(runtimeDir());
+  if (problem) {
+    log.fatal(`${problem}; not starting`);
+    release();
+    return 1;
+  }
+  if (await controlInUse(control)) {
+    log.fatal(`control socket ${control} is in use by another daemon; give this one its own pid file (-p) or KEEPALIVED_TS_CONTROL; not starting`);
+    release();
+    return 1;
+  }
+  return { control, release };
 }

@@ -1,5 +1,6 @@
 // The built CLI as a -C daemon (checkers only: no namespaces, no VRRP, a config with nothing to
-// check) in a private directory, for the tests of what a daemon owns on the host.
+// check) in a private directory, for the tests of what a daemon owns on the host: its pid files,
+// runtime directory, control socket and dumps.
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,13 +30,16 @@ export function daemonDir(prefix: string) {
   writeFileSync(conf, 'global_defs {\n router_id own\n}\n');
   const tmp = join(dir, 'tmp');
   mkdirSync(tmp);
-  /** The daemon's environment: its own control socket, and TMPDIR for the dumps. */
-  const env = { ...process.env, KEEPALIVED_TS_CONTROL: join(dir, 'control.sock'), TMPDIR: tmp } as NodeJS.ProcessEnv;
+  const rt = join(dir, 'rt');
+  /** The daemon's environment: its own runtime directory, and TMPDIR for the dumps. */
+  const env = { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: rt, TMPDIR: tmp } as NodeJS.ProcessEnv;
+  delete env.KEEPALIVED_TS_CONTROL;
   const pidPath = (name: string): string => join(dir, `${name}.pid`);
   return {
     dir,
     conf,
     tmp,
+    rt,
     env,
     pidPath,
     /** A file holding 'victim\n', for symlinks to point at. */
@@ -71,7 +75,7 @@ export function daemonDir(prefix: string) {
     /** A daemon run to its end (one that refuses to start). */
     runOnce: (name: string, args: string[] = [], runEnv = env) =>
       spawnSync(process.execPath, [CLI, '-n', '-l', '-C', '-f', conf, '-p', pidPath(name), ...args], { encoding: 'utf8', env: runEnv, timeout: 10_000 }),
-    /** `keepalived-ts ipvsadm -Ln` against the daemon. */
-    ipvsadm: (runEnv = env) => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env: runEnv }),
+    /** `keepalived-ts ipvsadm -Ln` against the daemon with pid file NAME.pid. */
+    ipvsadm: (name: string, runEnv = env) => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln', `--pid=${pidPath(name)}`], { encoding: 'utf8', env: runEnv }),
   };
 }

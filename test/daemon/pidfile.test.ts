@@ -18,7 +18,7 @@ describe('one daemon per pid file', () => {
     expect(b.stdout).toContain(`daemon is already running (pid ${a.pid} holds ${h.pidPath('one')})`);
     expect(b.stdout).not.toMatch(/Starting keepalived-ts/);
     expect(readFileSync(h.pidPath('one'), 'utf8')).toBe(`${a.pid}\n`);
-    expect(h.ipvsadm().status).toBe(0);
+    expect(h.ipvsadm('one').status).toBe(0);
     expect(await a.stop()).toBe(0);
     expect(existsSync(h.pidPath('one'))).toBe(false);
   }, 20_000);

@@ -1,0 +1,147 @@
+// The private runtime directory and the control socket in it: created with explicit modes,
+// refused with one line when it cannot be trusted, one socket per daemon (named after its pid
+// file), and a client that talks only to sockets of root or of its caller.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, daemonDir, mode, root } from './harness.js';
+
+const h = daemonDir('kt-rt-');
+const setpriv = root && existsSync('/usr/bin/setpriv');
+
+describe('runtime directory and control socket', () => {
+  for (const umask of ['000', '077']) {
+    it(`umask ${umask}: runtime directory 0700, control socket 0600, named after the pid file`, async () => {
+      const env = { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: join(h.dir, `rt-${umask}`) };
+      const a = h.daemon(`mode-${umask}`, [], { umask, env });
+      await a.waitFor(/Starting keepalived-ts/);
+      expect(mode(join(h.dir, `rt-${umask}`))).toBe('700');
+      expect(mode(join(h.dir, `rt-${umask}`, `mode-${umask}.ctl`))).toBe('600');
+      expect(h.ipvsadm(`mode-${umask}`, env).status).toBe(0);
+      expect(await a.stop()).toBe(0);
+      expect(existsSync(join(h.dir, `rt-${umask}`, `mode-${umask}.ctl`))).toBe(false);
+    }, 20_000);
+  }
+
+  it('a second daemon on the same pid file leaves the control socket of the first alone', async () => {
+    const a = h.daemon('one');
+    await a.waitFor(/Starting keepalived-ts/);
+    expect(h.runOnce('one').status).toBe(0);
+    expect(lstatSync(join(h.rt, 'one.ctl')).isSocket()).toBe(true);
+    expect(h.ipvsadm('one').status).toBe(0);
+    expect(await a.stop()).toBe(0);
+  }, 20_000);
+
+  it('a daemon whose control socket another daemon answers on does not start', async () => {
+    const a = h.daemon('sock');
+    await a.waitFor(/Starting keepalived-ts/);
+    // A pid file of the same name in another directory: the same socket name.
+    mkdirSync(join(h.dir, 'other'));
+    const r = h.runOnce('other/sock');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`control socket ${join(h.rt, 'sock.ctl')} is in use by another daemon`);
+    expect(existsSync(h.pidPath('other/sock'))).toBe(false);
+    expect(h.ipvsadm('sock').status).toBe(0);
+    expect(await a.stop()).toBe(0);
+  }, 20_000);
+
+  it('a symlink planted at the control socket path is replaced, not followed', async () => {
+    const target = h.victim();
+    mkdirSync(h.rt, { recursive: true, mode: 0o700 });
+    symlinkSync(target, join(h.rt, 'planted.ctl'));
+    const a = h.daemon('planted');
+    await a.waitFor(/Starting keepalived-ts/);
+    expect(lstatSync(join(h.rt, 'planted.ctl')).isSocket()).toBe(true);
+    expect(h.ipvsadm('planted').status).toBe(0);
+    expect(await a.stop()).toBe(0);
+    expect(readFileSync(target, 'utf8')).toBe('victim\n');
+  }, 20_000);
+
+  const refused = (what: string, make: (path: string) => void, message: RegExp) =>
+    it(`a runtime directory that ${what} is refused with one line, exit 1`, () => {
+      const name = `rt-${what.replace(/\W+/g, '-')}`;
+      const path = join(h.dir, name);
+      make(path);
+      const r = h.runOnce(name, [], { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: path });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(message);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      // Its pid file is not left behind.
+      expect(existsSync(h.pidPath(name))).toBe(false);
+    });
+  refused('is a symlink', (p) => {
+    mkdirSync(`${p}-real`, { mode: 0o700 });
+    symlinkSync(`${p}-real`, p);
+  }, /runtime directory .* is a symbolic link/);
+  refused('is a file', (p) => writeFileSync(p, ''), /runtime directory .* exists and is not a directory/);
+  refused('is open to others', (p) => {
+    mkdirSync(p);
+    chmodSync(p, 0o777);
+  }, /runtime directory .* is open to others \(mode 0777\)/);
+  if (root) {
+    refused('is owned by another user', (p) => {
+      mkdirSync(p, { mode: 0o700 });
+      chownSync(p, 65534, 65534);
+    }, /runtime directory .* is owned by uid 65534, not by us \(uid 0\)/);
+  }
+});
+
+/** A sticky world-writable directory, as /tmp. */
+const sticky = (name: string): string => {
+  chmodSync(h.dir, 0o755);
+  const t = join(h.dir, name);
+  mkdirSync(t);
+  chmodSync(t, 0o1777);
+  return t;
+};
+
+describe.skipIf(!setpriv)('a daemon that is not root', () => {
+  /** keepalived-ts -C as nobody, with TMPDIR a sticky world-writable directory. */
+  const asNobody = (tmp: string, name: string) => {
+    const env = { ...process.env, TMPDIR: tmp } as NodeJS.ProcessEnv;
+    for (const k of ['KEEPALIVED_TS_CONTROL', 'KEEPALIVED_TS_RUNTIME_DIR', 'XDG_RUNTIME_DIR']) delete env[k];
+    const d = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    d.stdout.on('data', (c) => (out += c));
+    d.stderr.on('data', (c) => (out += c));
+    return { d, output: () => out, exited: new Promise<number | null>((r) => d.on('exit', r)) };
+  };
+
+  it('keeps its control socket in a 0700 directory of its own under TMPDIR', async () => {
+    const tmp = sticky('tmp-nobody');
+    const n = asNobody(tmp, 'nb');
+    for (let i = 0; i < 100 && !/Starting keepalived-ts/.test(n.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(n.output()).toMatch(/Starting keepalived-ts/);
+    const own = join(tmp, 'keepalived-ts-65534');
+    expect(lstatSync(own).uid).toBe(65534);
+    expect(mode(own)).toBe('700');
+    expect(lstatSync(join(own, 'nb.ctl')).isSocket()).toBe(true);
+    n.d.kill('SIGTERM');
+    expect(await n.exited).toBe(0);
+  }, 20_000);
+
+  it('refuses a runtime directory someone else made at its path, with one line (no crash)', async () => {
+    const tmp = sticky('tmp-planted-dir');
+    mkdirSync(join(tmp, 'keepalived-ts-65534'), { mode: 0o755 });
+    const n = asNobody(tmp, 'nb2');
+    expect(await n.exited).toBe(1);
+    expect(n.output().trim().split('\n')).toHaveLength(1);
+    expect(n.output()).toContain(`runtime directory ${join(tmp, 'keepalived-ts-65534')} is owned by uid 0, not by us (uid 65534)`);
+  }, 20_000);
+});
+
+describe.skipIf(!setpriv)('keepalived-ts ipvsadm trusts only sockets of root or the caller', () => {
+  it('refuses a control socket owned by another user, with one line', async () => {
+    const path = join(sticky('shared'), 'planted.ctl');
+    const planter = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
+      "require('net').createServer((c) => c.end('{\"ok\":true,\"data\":[]}\\n')).listen(process.argv[1], () => console.log('listening'))", path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((r) => planter.stdout.once('data', r));
+    expect(lstatSync(path).uid).toBe(65534);
+    const r = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env: { ...h.env, KEEPALIVED_TS_CONTROL: path } });
+    planter.kill();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`keepalived-ts ipvsadm: refusing the control socket: ${path} is owned by uid 65534, neither root nor you\n`);
+  }, 20_000);
+});
