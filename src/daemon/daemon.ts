@@ -24,8 +24,9 @@ import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { startControl } from './control.js';
-import { writeDataDump, writeStatsDump } from './dumps.js';
+import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
 import { claimRuntime } from './ownership.js';
+import { onSignalNumber, SIGNALS } from './signals.js';
 
 export interface DaemonOptions {
   file: string;
@@ -281,5 +282,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const dumpDir = opts.dumpDir ?? tmpdir();
     process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
     process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
+    // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
+    const realtime = {
+      [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
+      [SIGNALS.STATS_CLEAR]: () => {
+        log.info('Printing and clearing VRRP stats on signal');
+        writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
+        clearStats(gen.engine);
+      },
+    };
+    for (const [sig, handler] of Object.entries(realtime)) {
+      const watched = onSignalNumber(Number(sig), handler);
+      if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
+    }
   });
 }

@@ -79,3 +79,8 @@ function write(path: string, text: string, log: Log): void {
 export const writeDataDump = (path: string, engine: VrrpEngine, log: Log): void => write(path, dataDump(engine), log);
 export const writeStatsDump = (path: string, engine: VrrpEngine, log: Log): void => write(path, statsDump(engine), log);
 
+/** STATS_CLEAR (keepalived --signum=STATS_CLEAR): the counters the stats dump shows back to zero. */
+export function clearStats(engine: VrrpEngine): void {
+  for (const { runner } of engine.instances) runner.clearCounters();
+  for (const k of Object.keys(engine.unknownVrid)) delete engine.unknownVrid[k];
+}
