@@ -30,7 +30,7 @@ Usage:
   keepalived-ts lint --pair A.conf B.conf     check that two directors agree and can fail over
   keepalived-ts keywords                      the keyword reference (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
-  keepalived-ts ipvsadm -Ln                   the running daemon's virtual servers, as ipvsadm lists them
+  keepalived-ts ipvsadm -Ln [--pid=FILE]      the running daemon's virtual servers, as ipvsadm lists them
   keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
   keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon in the foreground (-P VRRP only, -C checkers only)
 
