@@ -231,6 +231,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   if (balancer) await startBalancer(balancer);
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   control.on('error', (e) => log.warn(`control socket ${owned.control}: ${e.message}`));
+  control.on('listening', () => log.info(`Control socket ${owned.control}`));
 
   return await new Promise<number>((resolve) => {
     let stopping = false;

@@ -11,7 +11,7 @@ describe('SIGUSR1 and SIGUSR2 dumps', () => {
   for (const umask of ['000', '077']) {
     it(`umask ${umask}: keepalived.data and keepalived.stats are written mode 0600`, async () => {
       const a = h.daemon(`mode-${umask}`, [], { umask });
-      await a.waitFor(/Starting keepalived-ts/);
+      await a.waitFor(/Control socket /);
       a.signal('SIGUSR1');
       await a.waitFor(/Wrote .*keepalived\.data/);
       a.signal('SIGUSR2');
@@ -30,7 +30,7 @@ describe('SIGUSR1 and SIGUSR2 dumps', () => {
     symlinkSync(targets.data, join(tmp, 'keepalived.data'));
     symlinkSync(targets.stats, join(tmp, 'keepalived.stats'));
     const a = h.daemon('planted', [], { env });
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     a.signal('SIGUSR1');
     await a.waitFor(/Wrote .*keepalived\.data/);
     a.signal('SIGUSR2');

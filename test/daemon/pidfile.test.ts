@@ -11,7 +11,7 @@ const h = daemonDir('kt-pid-');
 describe('one daemon per pid file', () => {
   it('a second daemon on the same pid file says "daemon is already running" and exits 0; the first keeps running with its pid file', async () => {
     const a = h.daemon('one');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     expect(readFileSync(h.pidPath('one'), 'utf8')).toBe(`${a.pid}\n`);
     const b = h.runOnce('one');
     expect(b.status).toBe(0);
@@ -25,7 +25,7 @@ describe('one daemon per pid file', () => {
 
   it('a second daemon whose -c pid file is held refuses too, and gives back the -p file it had claimed', async () => {
     const a = h.daemon('first', ['-c', h.pidPath('shared-checkers')]);
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     const b = h.runOnce('second', ['-c', h.pidPath('shared-checkers')]);
     expect(b.status).toBe(0);
     expect(b.stdout).toContain(`daemon is already running (pid ${a.pid} holds ${h.pidPath('shared-checkers')})`);
@@ -38,7 +38,7 @@ describe('one daemon per pid file', () => {
     const gone = spawnSync('/bin/true').pid!;
     writeFileSync(h.pidPath('stale'), `${gone}\n`);
     const a = h.daemon('stale');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     expect(a.output()).toContain(`Remove a zombie pid file ${h.pidPath('stale')}`);
     expect(readFileSync(h.pidPath('stale'), 'utf8')).toBe(`${a.pid}\n`);
     expect(await a.stop()).toBe(0);
@@ -46,7 +46,7 @@ describe('one daemon per pid file', () => {
 
   it('on exit a pid file is removed only while it holds our pid', async () => {
     const a = h.daemon('moved');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     writeFileSync(h.pidPath('moved'), '1\n');
     expect(await a.stop()).toBe(0);
     expect(readFileSync(h.pidPath('moved'), 'utf8')).toBe('1\n');
@@ -55,7 +55,7 @@ describe('one daemon per pid file', () => {
   for (const umask of ['000', '077']) {
     it(`umask ${umask}: pid files are mode 0644`, async () => {
       const a = h.daemon(`mode-${umask}`, ['-c', h.pidPath(`mode-${umask}-checkers`)], { umask });
-      await a.waitFor(/Starting keepalived-ts/);
+      await a.waitFor(/Control socket /);
       expect(mode(h.pidPath(`mode-${umask}`))).toBe('644');
       expect(mode(h.pidPath(`mode-${umask}-checkers`))).toBe('644');
       expect(await a.stop()).toBe(0);
@@ -67,7 +67,7 @@ describe('one daemon per pid file', () => {
     symlinkSync(targets[0], h.pidPath('planted'));
     symlinkSync(targets[1], h.pidPath('planted-checkers'));
     const a = h.daemon('planted', ['-c', h.pidPath('planted-checkers')]);
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     expect(a.output()).toContain(`pid file ${h.pidPath('planted')} is a symbolic link: replacing the link, not following it`);
     for (const f of [h.pidPath('planted'), h.pidPath('planted-checkers')]) {
       expect(lstatSync(f).isFile()).toBe(true);

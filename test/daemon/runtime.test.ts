@@ -15,7 +15,7 @@ describe('runtime directory and control socket', () => {
     it(`umask ${umask}: runtime directory 0700, control socket 0600, named after the pid file`, async () => {
       const env = { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: join(h.dir, `rt-${umask}`) };
       const a = h.daemon(`mode-${umask}`, [], { umask, env });
-      await a.waitFor(/Starting keepalived-ts/);
+      await a.waitFor(/Control socket /);
       expect(mode(join(h.dir, `rt-${umask}`))).toBe('700');
       expect(mode(join(h.dir, `rt-${umask}`, `mode-${umask}.ctl`))).toBe('600');
       expect(h.ipvsadm(`mode-${umask}`, env).status).toBe(0);
@@ -26,7 +26,7 @@ describe('runtime directory and control socket', () => {
 
   it('a second daemon on the same pid file leaves the control socket of the first alone', async () => {
     const a = h.daemon('one');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     expect(h.runOnce('one').status).toBe(0);
     expect(lstatSync(join(h.rt, 'one.ctl')).isSocket()).toBe(true);
     expect(h.ipvsadm('one').status).toBe(0);
@@ -35,7 +35,7 @@ describe('runtime directory and control socket', () => {
 
   it('a daemon whose control socket another daemon answers on does not start', async () => {
     const a = h.daemon('sock');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     // A pid file of the same name in another directory: the same socket name.
     mkdirSync(join(h.dir, 'other'));
     const r = h.runOnce('other/sock');
@@ -51,7 +51,7 @@ describe('runtime directory and control socket', () => {
     mkdirSync(h.rt, { recursive: true, mode: 0o700 });
     symlinkSync(target, join(h.rt, 'planted.ctl'));
     const a = h.daemon('planted');
-    await a.waitFor(/Starting keepalived-ts/);
+    await a.waitFor(/Control socket /);
     expect(lstatSync(join(h.rt, 'planted.ctl')).isSocket()).toBe(true);
     expect(h.ipvsadm('planted').status).toBe(0);
     expect(await a.stop()).toBe(0);
@@ -111,8 +111,8 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
   it('keeps its control socket in a 0700 directory of its own under TMPDIR', async () => {
     const tmp = sticky('tmp-nobody');
     const n = asNobody(tmp, 'nb');
-    for (let i = 0; i < 100 && !/Starting keepalived-ts/.test(n.output()); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(n.output()).toMatch(/Starting keepalived-ts/);
+    for (let i = 0; i < 100 && !/Control socket /.test(n.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(n.output()).toMatch(/Control socket /);
     const own = join(tmp, 'keepalived-ts-65534');
     expect(lstatSync(own).uid).toBe(65534);
     expect(mode(own)).toBe('700');
