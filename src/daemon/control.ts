@@ -19,8 +19,9 @@ export function controlInUse(path: string): Promise<boolean> {
 }
 
 export function startControl(handlers: Handlers, path: string): Server {
-  // What is left there is stale (controlInUse said so) or planted: unlink never follows a symlink.
-  rmSync(path, { force: true });
+  // A socket left there is stale (controlInUse said so); a symlink is removed, never followed.
+  const there = lstatSync(path, { throwIfNoEntry: false });
+  if (there?.isSocket() || there?.isSymbolicLink()) rmSync(path, { force: true });
   const srv = createServer((c) => {
     let buf = '';
     c.setEncoding('utf8');

@@ -46,6 +46,14 @@ describe('runtime directory and control socket', () => {
     expect(await a.stop()).toBe(0);
   }, 20_000);
 
+  it('a control socket path that holds a file is refused, the file left alone', () => {
+    const path = h.victim();
+    const r = h.runOnce('on-file', [], { ...h.env, KEEPALIVED_TS_CONTROL: path });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`control socket path ${path} holds something else than a socket; not starting`);
+    expect(readFileSync(path, 'utf8')).toBe('victim\n');
+  });
+
   it('a symlink planted at the control socket path is replaced, not followed', async () => {
     const target = h.victim();
     mkdirSync(h.rt, { recursive: true, mode: 0o700 });
