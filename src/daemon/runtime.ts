@@ -1,8 +1,8 @@
 // The daemon's private runtime directory, home of its control socket: /run/keepalived-ts for
 // root, $XDG_RUNTIME_DIR/keepalived-ts or $TMPDIR/keepalived-ts-UID for anyone else,
 // KEEPALIVED_TS_RUNTIME_DIR to choose another. It is created mode 0700; one that exists is used
-// only if it is a real directory (not a symlink), owned by us, and gives nothing to others and no
-// write to the group.
+// only if it is a real directory (not a symlink), owned by us, and nobody else may write to it
+// (0755, systemd's default RuntimeDirectoryMode, will do: the socket itself is 0600).
 //
 // The control socket is named after the daemon's pid file (-p): `/run/keepalived.pid` (the
 // default) gives `keepalived.ctl`, `-p /run/lb2.pid` gives `lb2.ctl`, so daemons with their own
@@ -36,7 +36,7 @@ function notPrivate(path: string, st: Stats, uid: number): string | undefined {
   if (st.isSymbolicLink()) return `runtime directory ${path} is a symbolic link; remove it or set KEEPALIVED_TS_RUNTIME_DIR`;
   if (!st.isDirectory()) return `runtime directory ${path} exists and is not a directory; remove it or set KEEPALIVED_TS_RUNTIME_DIR`;
   if (st.uid !== uid) return `runtime directory ${path} is owned by uid ${st.uid}, not by us (uid ${uid}); remove it or set KEEPALIVED_TS_RUNTIME_DIR`;
-  if (st.mode & 0o027) return `runtime directory ${path} is open to others (mode ${octal(st.mode)}); chmod 0700 it`;
+  if (st.mode & 0o022) return `runtime directory ${path} is writable by others (mode ${octal(st.mode)}); chmod 0700 it`;
   return undefined;
 }
 

@@ -83,10 +83,23 @@ describe('runtime directory and control socket', () => {
     symlinkSync(`${p}-real`, p);
   }, /runtime directory .* is a symbolic link/);
   refused('is a file', (p) => writeFileSync(p, ''), /runtime directory .* exists and is not a directory/);
-  refused('is open to others', (p) => {
+  refused('is writable by others', (p) => {
     mkdirSync(p);
     chmodSync(p, 0o777);
-  }, /runtime directory .* is open to others \(mode 0777\)/);
+  }, /runtime directory .* is writable by others \(mode 0777\); chmod 0700 it/);
+  refused('is writable by its group', (p) => {
+    mkdirSync(p);
+    chmodSync(p, 0o770);
+  }, /runtime directory .* is writable by others \(mode 0770\)/);
+  it('a runtime directory of ours that others may only read is used', async () => {
+    const env = { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: join(h.dir, 'rt-0755') };
+    mkdirSync(join(h.dir, 'rt-0755'));
+    chmodSync(join(h.dir, 'rt-0755'), 0o755);
+    const a = h.daemon('readable', [], { env });
+    await a.waitFor(/Control socket /);
+    expect(h.ipvsadm('readable', env).status).toBe(0);
+    expect(await a.stop()).toBe(0);
+  }, 20_000);
   if (root) {
     refused('is owned by another user', (p) => {
       mkdirSync(p, { mode: 0o700 });
