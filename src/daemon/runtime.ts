@@ -4,12 +4,15 @@
 // only if it is a real directory (not a symlink), owned by us, and nobody else may write to it
 // (0755, systemd's default RuntimeDirectoryMode, will do: the socket itself is 0600).
 //
-// The control socket is named after the daemon's pid file (-p): `/run/keepalived.pid` (the
-// default) gives `keepalived.ctl`, `-p /run/lb2.pid` gives `lb2.ctl`, so daemons with their own
-// pid files have their own sockets. KEEPALIVED_TS_CONTROL names the socket outright.
+// The control socket is named after the daemon's pid file (-p), so daemons with their own pid
+// files have their own sockets: `/run/keepalived.pid` (the default) gives `keepalived.ctl`,
+// `-p /run/lb2.pid` gives `lb2.ctl`. A pid file outside /run adds 8 hex digits of a hash of its
+// path (`-p /tmp/lab1/lb.pid`: `lb-49c7f6b9.ctl`), as several directories may hold a `lb.pid`.
+// KEEPALIVED_TS_CONTROL names the socket outright.
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 type Env = Record<string, string | undefined>;
 
@@ -25,7 +28,9 @@ export function runtimeDir(env: Env = process.env, uid = myUid()): string {
 /** The control socket of the daemon that runs with this pid file (-p), without one: keepalived.ctl. */
 export function controlPath(pidFile?: string, env: Env = process.env): string {
   if (env.KEEPALIVED_TS_CONTROL) return env.KEEPALIVED_TS_CONTROL;
-  const name = basename(pidFile ?? 'keepalived.pid').replace(/\.pid$/, '') || 'keepalived';
+  const file = resolve(pidFile ?? '/run/keepalived.pid');
+  let name = basename(file).replace(/\.pid$/, '') || 'keepalived';
+  if (!['/run', '/var/run'].includes(dirname(file))) name += `-${createHash('sha256').update(file).digest('hex').slice(0, 8)}`;
   return join(runtimeDir(env), `${name}.ctl`);
 }
 

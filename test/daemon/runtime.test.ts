@@ -2,13 +2,29 @@
 // refused with one line when it cannot be trusted, one socket per daemon (named after its pid
 // file), and a client that talks only to sockets of root or of its caller.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { controlPath } from '../../src/daemon/runtime.js';
 import { CLI, daemonDir, mode, root } from './harness.js';
 
 const h = daemonDir('kt-rt-');
 const setpriv = root && existsSync('/usr/bin/setpriv');
+/** The control socket of the daemon with pid file NAME.pid. */
+const ctl = (name: string, rt = h.rt): string => controlPath(h.pidPath(name), { KEEPALIVED_TS_RUNTIME_DIR: rt });
+
+describe('control socket names', () => {
+  it('named after the pid file; outside /run with a hash of its path', () => {
+    const env = { KEEPALIVED_TS_RUNTIME_DIR: '/rt' };
+    expect(controlPath(undefined, env)).toBe('/rt/keepalived.ctl');
+    expect(controlPath('/run/keepalived.pid', env)).toBe('/rt/keepalived.ctl');
+    expect(controlPath('/var/run/lb2.pid', env)).toBe('/rt/lb2.ctl');
+    expect(controlPath('/tmp/lab1/lb.pid', env)).toBe('/rt/lb-49c7f6b9.ctl');
+    expect(controlPath('/tmp/lab2/lb.pid', env)).not.toBe('/rt/lb-49c7f6b9.ctl');
+    expect(controlPath('/tmp/lab1/lb.pid', { ...env, KEEPALIVED_TS_CONTROL: '/x.sock' })).toBe('/x.sock');
+    expect(controlPath(undefined, { XDG_RUNTIME_DIR: '/run/user/1000' })).toBe(process.getuid?.() === 0 ? '/run/keepalived-ts/keepalived.ctl' : '/run/user/1000/keepalived-ts/keepalived.ctl');
+  });
+});
 
 describe('runtime directory and control socket', () => {
   for (const umask of ['000', '077']) {
@@ -17,10 +33,10 @@ describe('runtime directory and control socket', () => {
       const a = h.daemon(`mode-${umask}`, [], { umask, env });
       await a.waitFor(/Control socket /);
       expect(mode(join(h.dir, `rt-${umask}`))).toBe('700');
-      expect(mode(join(h.dir, `rt-${umask}`, `mode-${umask}.ctl`))).toBe('600');
+      expect(mode(ctl(`mode-${umask}`, join(h.dir, `rt-${umask}`)))).toBe('600');
       expect(h.ipvsadm(`mode-${umask}`, env).status).toBe(0);
       expect(await a.stop()).toBe(0);
-      expect(existsSync(join(h.dir, `rt-${umask}`, `mode-${umask}.ctl`))).toBe(false);
+      expect(existsSync(ctl(`mode-${umask}`, join(h.dir, `rt-${umask}`)))).toBe(false);
     }, 20_000);
   }
 
@@ -28,22 +44,46 @@ describe('runtime directory and control socket', () => {
     const a = h.daemon('one');
     await a.waitFor(/Control socket /);
     expect(h.runOnce('one').status).toBe(0);
-    expect(lstatSync(join(h.rt, 'one.ctl')).isSocket()).toBe(true);
+    expect(lstatSync(ctl('one')).isSocket()).toBe(true);
     expect(h.ipvsadm('one').status).toBe(0);
     expect(await a.stop()).toBe(0);
   }, 20_000);
 
   it('a daemon whose control socket another daemon answers on does not start', async () => {
-    const a = h.daemon('sock');
+    const env = { ...h.env, KEEPALIVED_TS_CONTROL: join(h.dir, 'shared.ctl') };
+    const a = h.daemon('sock', [], { env });
     await a.waitFor(/Control socket /);
-    // A pid file of the same name in another directory: the same socket name.
-    mkdirSync(join(h.dir, 'other'));
-    const r = h.runOnce('other/sock');
+    const r = h.runOnce('sock2', [], env);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`control socket ${join(h.rt, 'sock.ctl')} is in use by another daemon`);
-    expect(existsSync(h.pidPath('other/sock'))).toBe(false);
-    expect(h.ipvsadm('sock').status).toBe(0);
+    expect(r.stdout).toContain(`control socket ${join(h.dir, 'shared.ctl')} is in use by another daemon`);
+    expect(existsSync(h.pidPath('sock2'))).toBe(false);
+    expect(h.ipvsadm('sock', env).status).toBe(0);
     expect(await a.stop()).toBe(0);
+  }, 20_000);
+
+  it('pid files of one name in two directories get two sockets', async () => {
+    mkdirSync(join(h.dir, 'other'));
+    const [a, b] = [h.daemon('twin'), h.daemon('other/twin')];
+    await a.waitFor(/Control socket /);
+    await b.waitFor(/Control socket /);
+    expect(ctl('twin')).not.toBe(ctl('other/twin'));
+    expect(h.ipvsadm('twin').status).toBe(0);
+    expect(h.ipvsadm('other/twin').status).toBe(0);
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  }, 20_000);
+
+  it('after kill -9, the next daemon takes over the stale pid file and socket', async () => {
+    const a = h.daemon('killed');
+    await a.waitFor(/Control socket /);
+    a.signal('SIGKILL');
+    await a.exited;
+    expect(lstatSync(ctl('killed')).isSocket()).toBe(true);
+    const b = h.daemon('killed');
+    await b.waitFor(/Control socket /);
+    expect(h.ipvsadm('killed').status).toBe(0);
+    expect(await b.stop()).toBe(0);
+    expect(existsSync(ctl('killed'))).toBe(false);
   }, 20_000);
 
   it('a control socket path that holds a file is refused, the file left alone', () => {
@@ -57,10 +97,10 @@ describe('runtime directory and control socket', () => {
   it('a symlink planted at the control socket path is replaced, not followed', async () => {
     const target = h.victim();
     mkdirSync(h.rt, { recursive: true, mode: 0o700 });
-    symlinkSync(target, join(h.rt, 'planted.ctl'));
+    symlinkSync(target, ctl('planted'));
     const a = h.daemon('planted');
     await a.waitFor(/Control socket /);
-    expect(lstatSync(join(h.rt, 'planted.ctl')).isSocket()).toBe(true);
+    expect(lstatSync(ctl('planted')).isSocket()).toBe(true);
     expect(h.ipvsadm('planted').status).toBe(0);
     expect(await a.stop()).toBe(0);
     expect(readFileSync(target, 'utf8')).toBe('victim\n');
@@ -137,7 +177,7 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
     const own = join(tmp, 'keepalived-ts-65534');
     expect(lstatSync(own).uid).toBe(65534);
     expect(mode(own)).toBe('700');
-    expect(lstatSync(join(own, 'nb.ctl')).isSocket()).toBe(true);
+    expect(readdirSync(own).map((f) => [f, lstatSync(join(own, f)).isSocket()])).toEqual([[expect.stringMatching(/^nb-[0-9a-f]{8}\.ctl$/), true]]);
     n.d.kill('SIGTERM');
     expect(await n.exited).toBe(0);
   }, 20_000);
