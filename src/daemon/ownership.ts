@@ -2,7 +2,7 @@
 // second daemon on the same pid file stops here ("daemon is already running", exit 0, as
 // keepalived); one whose runtime directory cannot be trusted, or whose control socket another
 // daemon answers on, stops with a one-line reason (exit 1, keepalived's fatal code).
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { controlInUse } from './control.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { controlPath, preparePrivateDir, runtimeDir } from './runtime.js';
@@ -49,7 +49,14 @@ export async function claimRuntime(pidFiles: string[], mainPidFile: string | und
     release();
     return 1;
   }
-  const there = lstatSync(control, { throwIfNoEntry: false });
+  let there: Stats | undefined;
+  try {
+    there = lstatSync(control, { throwIfNoEntry: false });
+  } catch (e) {
+    log.fatal(`control socket path ${control}: ${(e as Error).message}; not starting`);
+    release();
+    return 1;
+  }
   if (there && !there.isSocket() && !there.isSymbolicLink()) {
     log.fatal(`control socket path ${control} holds something else than a socket; not starting`);
     release();

@@ -92,6 +92,11 @@ describe('runtime directory and control socket', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`control socket path ${path} holds something else than a socket; not starting`);
     expect(readFileSync(path, 'utf8')).toBe('victim\n');
+    // Under a file: one line, no crash.
+    const under = h.runOnce('under-file', [], { ...h.env, KEEPALIVED_TS_CONTROL: join(path, 'x.ctl') });
+    expect(under.status).toBe(1);
+    expect(under.stdout.trim().split('\n')).toHaveLength(1);
+    expect(under.stdout).toContain(`control socket path ${join(path, 'x.ctl')}: ENOTDIR`);
   });
 
   it('a symlink planted at the control socket path is replaced, not followed', async () => {
