@@ -1,8 +1,9 @@
 // A local control socket for operator commands (`keepalived-ts ipvsadm -Ln`): one request line,
 // one JSON answer. It lives in the private runtime directory (runtime.ts), mode 0600. A socket a
 // running daemon answers on is never taken over, and on exit a daemon removes only its own.
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 
 export type Handlers = Record<string, () => unknown>;
 
@@ -16,6 +17,33 @@ export function controlInUse(path: string): Promise<boolean> {
     });
     c.on('error', () => resolve(false));
   });
+}
+
+/** Sockets in the runtime directory `dir` that no daemon listens on any more (daemons killed
+ * with -9 leave theirs): removed, so that daemons with pid files in ever new directories (test
+ * labs) leave nothing behind. Only a refused connection counts, and only for a socket older than
+ * 10 s, so one that a starting daemon has bound but not yet listens on is left alone. */
+export async function sweepStaleControls(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith('.ctl'))) {
+    const path = join(dir, name);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isSocket() || st.mtimeMs > Date.now() - 10_000) continue;
+    const refused = await new Promise<boolean>((resolve) => {
+      const c = connect(path);
+      c.on('connect', () => {
+        c.destroy();
+        resolve(false);
+      });
+      c.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) rmSync(path, { force: true });
+  }
 }
 
 export function startControl(handlers: Handlers, path: string): Server {

@@ -3,7 +3,7 @@
 // keepalived); one whose runtime directory cannot be trusted, or whose control socket another
 // daemon answers on, stops with a one-line reason (exit 1, keepalived's fatal code).
 import { lstatSync, type Stats } from 'node:fs';
-import { controlInUse } from './control.js';
+import { controlInUse, sweepStaleControls } from './control.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 import { controlPath, preparePrivateDir, runtimeDir } from './runtime.js';
 
@@ -49,6 +49,7 @@ export async function claimRuntime(pidFiles: string[], mainPidFile: string | und
     release();
     return 1;
   }
+  if (!process.env.KEEPALIVED_TS_CONTROL) await sweepStaleControls(runtimeDir());
   let there: Stats | undefined;
   try {
     there = lstatSync(control, { throwIfNoEntry: false });

@@ -2,7 +2,7 @@
 // refused with one line when it cannot be trusted, one socket per daemon (named after its pid
 // file), and a client that talks only to sockets of root or of its caller.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { controlPath } from '../../src/daemon/runtime.js';
@@ -98,6 +98,27 @@ describe('runtime directory and control socket', () => {
     expect(under.stdout.trim().split('\n')).toHaveLength(1);
     expect(under.stdout).toContain(`control socket path ${join(path, 'x.ctl')}: ENOTDIR`);
   });
+
+  it('a daemon sweeps sockets nobody listens on from its runtime directory, and only those', async () => {
+    const env = { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: join(h.dir, 'rt-sweep') };
+    const live = h.daemon('live', [], { env });
+    await live.waitFor(/Control socket /);
+    const dead = h.daemon('dead', [], { env });
+    await dead.waitFor(/Control socket /);
+    dead.signal('SIGKILL');
+    await dead.exited;
+    const deadPath = controlPath(h.pidPath('dead'), env);
+    const livePath = controlPath(h.pidPath('live'), env);
+    // Older than 10 s, as a socket left by a daemon killed earlier.
+    const old = new Date(Date.now() - 60_000);
+    for (const p of [deadPath, livePath]) utimesSync(p, old, old);
+    const fresh = h.daemon('fresh', [], { env });
+    await fresh.waitFor(/Control socket /);
+    expect(existsSync(deadPath)).toBe(false);
+    expect(h.ipvsadm('live', env).status).toBe(0);
+    expect(await fresh.stop()).toBe(0);
+    expect(await live.stop()).toBe(0);
+  }, 20_000);
 
   it('a symlink planted at the control socket path is replaced, not followed', async () => {
     const target = h.victim();
