@@ -22,6 +22,7 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'pid', short: 'p', value: 'required', help: 'Pid file of the parent process' },
   { long: 'vrrp_pid', short: 'r', value: 'required', help: 'Pid file of the VRRP process' },
   { long: 'checkers_pid', short: 'c', value: 'required', help: 'Pid file of the checker process' },
+  { long: 'signum', value: 'required', help: 'Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON' },
   { long: 'version', short: 'v', value: 'none', help: 'Display the version number' },
   { long: 'help', short: 'h', value: 'none', help: 'Display this help message' },
 ];

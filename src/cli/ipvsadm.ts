@@ -1,16 +1,22 @@
-// `keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact]`: the running daemon's table in ipvsadm's
-// format.
+// `keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact] [--pid=FILE]`: the running daemon's table
+// in ipvsadm's format. --pid picks the daemon started with that pid file (-p); the control socket
+// is talked to only if root or the caller owns it.
 import { connect } from 'node:net';
-import { controlPath } from '../daemon/control.js';
+import { controlPath, untrustedSocket } from '../daemon/runtime.js';
 import { renderIpvsadmCounters, renderIpvsadmList, type ListedService } from '../lvs/ipvsadm-list.js';
 
 export async function ipvsadmCommand(argv: string[]): Promise<number> {
   const flags = argv.join(' ');
   if (!/^-L|^-l|--list/.test(flags)) {
-    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact]\n');
+    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact] [--pid=FILE]\n');
     return 2;
   }
-  const path = controlPath();
+  const path = controlPath(argv.find((a) => a.startsWith('--pid='))?.slice('--pid='.length));
+  const untrusted = untrustedSocket(path);
+  if (untrusted) {
+    process.stderr.write(`keepalived-ts ipvsadm: refusing the control socket: ${untrusted}\n`);
+    return 1;
+  }
   const answer = await new Promise<string | Error>((resolve) => {
     const c = connect(path);
     let buf = '';

@@ -6,6 +6,7 @@ import { configTest, DEFAULT_CONFIG } from './config-test.js';
 import { lintCommand, LINT_USAGE } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
+import { SIGNALS } from '../daemon/signals.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
  * which is one level up in the bundle (dist/keepalived-ts.mjs) and two from dist/cli/main.js. */
@@ -29,7 +30,7 @@ Usage:
   keepalived-ts lint --pair A.conf B.conf     check that two directors agree and can fail over
   keepalived-ts keywords                      the keyword reference (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
-  keepalived-ts ipvsadm -Ln                   the running daemon's virtual servers, as ipvsadm lists them
+  keepalived-ts ipvsadm -Ln [--pid=FILE]      the running daemon's virtual servers, as ipvsadm lists them
   keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
   keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon in the foreground (-P VRRP only, -C checkers only)
 
@@ -51,6 +52,14 @@ export function main(argv: string[]): number | Promise<number> {
     return 2;
   }
   if (args.options.has('help')) { process.stdout.write(usage()); return 0; }
+  if (args.options.has('signum')) {
+    // keepalived --signum=NAME: the number on stdout, or exit 1 for a name it does not know.
+    const name = args.options.get('signum') as string;
+    if (!Object.hasOwn(SIGNALS, name)) { process.stderr.write(`Unknown sigfunc ${name}\n`); return 1; }
+    const sig = SIGNALS[name];
+    process.stdout.write(`${sig}\n`);
+    return 0;
+  }
   if (args.options.has('version')) { process.stdout.write(`keepalived-ts ${version()} (keepalived 2.2 configuration language)\n`); return 0; }
   if (args.positionals.length) {
     process.stderr.write(`keepalived-ts: unexpected argument '${args.positionals[0]}'\n${LINT_USAGE}`);
@@ -66,6 +75,9 @@ export function main(argv: string[]): number | Promise<number> {
     configId: str('config-id'),
     pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
     vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
+    // No default for -c: daemons that share /run and pass only -p and -r (the lab's) would refuse
+    // each other over /run/keepalived_checkers.pid.
+    checkersPidFile: str('checkers_pid'),
     logDetail: args.options.has('log-detail'),
     vrrpOnly: args.options.has('vrrp'),
     checkOnly: args.options.has('check'),

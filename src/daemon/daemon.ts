@@ -1,8 +1,7 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
-import { writeFileSync, rmSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
@@ -26,15 +25,18 @@ import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
-import { controlPath, startControl } from './control.js';
-import { writeDataDump, writeStatsDump } from './dumps.js';
+import { startControl } from './control.js';
+import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
+import { claimRuntime } from './ownership.js';
+import { onSignalNumber, SIGNALS } from './signals.js';
 
 export interface DaemonOptions {
   file: string;
   configId?: string;
   pidFile?: string;
   vrrpPidFile?: string;
-  /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp). */
+  checkersPidFile?: string;
+  /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp; here $TMPDIR, else /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
   /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
@@ -164,6 +166,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log.fatal('configuration cannot be run; not starting');
     return 4;
   }
+  // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
+  const pidFiles = [opts.pidFile, opts.checkOnly ? undefined : opts.vrrpPidFile, opts.vrrpOnly ? undefined : opts.checkersPidFile];
+  const owned = await claimRuntime(pidFiles.filter((f): f is string => !!f), opts.pidFile, log);
+  if (typeof owned === 'number') return owned;
 
   const runner = new ScriptRunner();
   // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
@@ -188,7 +194,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
   let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
-  for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) writeFileSync(f, `${process.pid}\n`);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
   gen.start();
@@ -231,8 +236,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   };
   let balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer) await startBalancer(balancer);
-  const control = startControl({ ipvs: () => balancer?.listing() ?? [] });
-  control.on('error', (e) => log.warn(`control socket ${controlPath()}: ${e.message}`));
+  const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
+  control.on('error', (e) => log.warn(`control socket ${owned.control}: ${e.message}`));
+  control.on('listening', () => log.info(`Control socket ${owned.control}`));
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -251,7 +257,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       await Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))]);
       await runner.shutdown();
       await notifyRunner.shutdown();
-      for (const f of [opts.pidFile, opts.vrrpPidFile]) if (f) rmSync(f, { force: true });
+      owned.release();
       log.info('Stopped');
       resolve(0);
     };
@@ -282,7 +288,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
       });
     });
-    process.on('SIGUSR1', () => writeDataDump(`${opts.dumpDir ?? '/tmp'}/keepalived.data`, gen.engine, log));
-    process.on('SIGUSR2', () => writeStatsDump(`${opts.dumpDir ?? '/tmp'}/keepalived.stats`, gen.engine, log));
+    const dumpDir = opts.dumpDir ?? tmpdir();
+    process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
+    process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
+    // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
+    const realtime = {
+      [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
+      [SIGNALS.STATS_CLEAR]: () => {
+        log.info('Printing and clearing VRRP stats on signal');
+        writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
+        clearStats(gen.engine);
+      },
+    };
+    for (const [sig, handler] of Object.entries(realtime)) {
+      const watched = onSignalNumber(Number(sig), handler);
+      if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
+    }
   });
 }

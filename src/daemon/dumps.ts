@@ -1,7 +1,8 @@
 // SIGUSR1 and SIGUSR2 dumps, at keepalived's paths (/tmp/keepalived.data, /tmp/keepalived.stats)
 // and in its spirit: a per-instance text block operators can grep. Files are written mode 0600,
-// as keepalived's umask makes them.
-import { writeFileSync } from 'node:fs';
+// as keepalived's umask makes them, and by rename from a new file: a symlink or hard link someone
+// put at the path in /tmp is replaced, never written through.
+import { replaceFile } from './files.js';
 import type { VrrpEngine } from '../vrrp/engine.js';
 
 interface Log {
@@ -68,7 +69,7 @@ export function statsDump(engine: VrrpEngine): string {
 
 function write(path: string, text: string, log: Log): void {
   try {
-    writeFileSync(path, text, { mode: 0o600 });
+    replaceFile(path, text, 0o600);
     log.info(`Wrote ${path}`);
   } catch (e) {
     log.error(`Cannot write ${path}: ${(e as Error).message}`);
@@ -77,3 +78,9 @@ function write(path: string, text: string, log: Log): void {
 
 export const writeDataDump = (path: string, engine: VrrpEngine, log: Log): void => write(path, dataDump(engine), log);
 export const writeStatsDump = (path: string, engine: VrrpEngine, log: Log): void => write(path, statsDump(engine), log);
+
+/** STATS_CLEAR (keepalived --signum=STATS_CLEAR): the counters the stats dump shows back to zero. */
+export function clearStats(engine: VrrpEngine): void {
+  for (const { runner } of engine.instances) runner.clearCounters();
+  for (const k of Object.keys(engine.unknownVrid)) delete engine.unknownVrid[k];
+}

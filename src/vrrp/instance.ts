@@ -64,6 +64,11 @@ export class VrrpRunner {
     return this.st;
   }
 
+  /** keepalived's STATS_CLEAR: the counters start again from zero; nothing else changes. */
+  clearCounters(): void {
+    this.st = { ...this.st, counters: initialState(this.cfg).counters };
+  }
+
   start(): void {
     this.dispatch({ type: 'start', now: this.clock.now() });
   }

@@ -56,6 +56,17 @@ describe('keepalived-ts CLI', () => {
     expect(run('-t', '-i', 'lb2', '-f', p).status).toBe(0);
   });
 
+  it("--signum prints keepalived's signal numbers, and exits 1 for a name it does not know", () => {
+    const names = ['STOP', 'RELOAD', 'DATA', 'STATS', 'STATS_CLEAR', 'JSON', 'TDATA', 'stop'];
+    const ours = names.map((n) => run(`--signum=${n}`)).map((r) => [r.status, r.stdout, r.stderr]);
+    expect(ours).toEqual([[0, '15\n', ''], [0, '1\n', ''], [0, '10\n', ''], [0, '12\n', ''], [0, '63\n', ''], [0, '36\n', ''], [1, '', 'Unknown sigfunc TDATA\n'], [1, '', 'Unknown sigfunc stop\n']]);
+    expect(run('--signum', 'JSON').stdout).toBe('36\n');
+    // The same as keepalived 2.2.7 where it is installed.
+    if (spawnSync('keepalived', ['--version']).status === 0) {
+      expect(names.map((n) => spawnSync('keepalived', [`--signum=${n}`], { encoding: 'utf8' })).map((r) => [r.status, r.stdout, r.stderr])).toEqual(ours);
+    }
+  });
+
   it('rejects unknown options with exit 2', () => {
     const r = run('--bogus');
     expect(r.status).toBe(2);

@@ -1,0 +1,45 @@
+// SIGUSR1 and SIGUSR2 dumps at keepalived's paths in the temp directory: mode 0600 whatever the
+// umask, and a symlink planted there (in /tmp anyone can) is replaced, its target left alone.
+import { lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { daemonDir, mode } from './harness.js';
+
+const h = daemonDir('kt-dumps-');
+
+describe('SIGUSR1 and SIGUSR2 dumps', () => {
+  for (const umask of ['000', '077']) {
+    it(`umask ${umask}: keepalived.data and keepalived.stats are written mode 0600`, async () => {
+      const a = h.daemon(`mode-${umask}`, [], { umask });
+      await a.waitFor(/Control socket /);
+      a.signal('SIGUSR1');
+      await a.waitFor(/Wrote .*keepalived\.data/);
+      a.signal('SIGUSR2');
+      await a.waitFor(/Wrote .*keepalived\.stats/);
+      for (const f of ['keepalived.data', 'keepalived.stats']) expect(mode(join(h.tmp, f))).toBe('600');
+      expect(readFileSync(join(h.tmp, 'keepalived.data'), 'utf8')).toContain('------< VRRP Topology >------');
+      expect(await a.stop()).toBe(0);
+    }, 20_000);
+  }
+
+  it('a symlink planted at a dump path is replaced, not written through', async () => {
+    const targets = { data: h.victim(), stats: h.victim() };
+    const tmp = join(h.dir, 'tmp-planted');
+    mkdirSync(tmp);
+    const env = { ...h.env, TMPDIR: tmp };
+    symlinkSync(targets.data, join(tmp, 'keepalived.data'));
+    symlinkSync(targets.stats, join(tmp, 'keepalived.stats'));
+    const a = h.daemon('planted', [], { env });
+    await a.waitFor(/Control socket /);
+    a.signal('SIGUSR1');
+    await a.waitFor(/Wrote .*keepalived\.data/);
+    a.signal('SIGUSR2');
+    await a.waitFor(/Wrote .*keepalived\.stats/);
+    for (const v of Object.values(targets)) expect(readFileSync(v, 'utf8')).toBe('victim\n');
+    for (const f of ['keepalived.data', 'keepalived.stats']) {
+      expect(lstatSync(join(tmp, f)).isFile()).toBe(true);
+      expect(mode(join(tmp, f))).toBe('600');
+    }
+    expect(await a.stop()).toBe(0);
+  }, 20_000);
+});

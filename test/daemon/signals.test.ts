@@ -1,0 +1,90 @@
+// keepalived's real-time signals (`keepalived --signum=JSON` 36, `--signum=STATS_CLEAR` 63) sent
+// to a MASTER keepalived-ts in a network namespace beside the real keepalived: it stays MASTER
+// with its VIP, clears its stats, and still stops with priority 0 on SIGTERM. Without a handler,
+// Node ends at once on these signals (exit 128+36) and leaves the VIP on the interface.
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab } from '../helpers/netns.js';
+
+const net = netnsCapability();
+const ka = keepalivedCapability();
+const skip = !net.ok || !ka.ok;
+if (skip) console.warn(`real-time signal tests skipped: ${net.reason ?? ka.reason}`);
+
+const VIP = '10.99.52.100';
+const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+const conf = (prio: number) => `vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 52
+  priority ${prio}
+  advert_int 1
+  virtual_ipaddress {
+    ${VIP}/24
+  }
+}
+`;
+
+describe.skipIf(skip)('keepalived-ts on keepalived\'s JSON and STATS_CLEAR signals', () => {
+  let lab: Lab;
+  let ours: Host;
+  let theirs: Host;
+
+  beforeAll(async () => {
+    lab = await createLab({ hosts: 2, subnet: 52 });
+    [ours, theirs] = lab.hosts;
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('36 and 63 neither stop the daemon nor move the VIP; 63 prints and clears the stats; SIGTERM still sends priority 0', async () => {
+    const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
+    const k = lab.keepalived(theirs, conf(100), { name: 'ka-rt' });
+    const file = join(lab.dir, 'ours-rt.conf');
+    writeFileSync(file, conf(150));
+    const tmp = join(lab.dir, 'tmp');
+    mkdirSync(tmp);
+    // A symlink planted at the VRRP pid file is replaced, not followed.
+    const victim = join(lab.dir, 'victim');
+    writeFileSync(victim, 'victim\n');
+    symlinkSync(victim, join(lab.dir, 'ours-rt-vrrp.pid'));
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours-rt.pid'), '-r', join(lab.dir, 'ours-rt-vrrp.pid')], {
+      name: 'ours-rt',
+      env: { ...process.env, TMPDIR: tmp, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
+    });
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    // keepalived may have been MASTER while ours started: it yields to the higher priority.
+    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+    const settled = k.lines.length;
+    expect(readFileSync(victim, 'utf8')).toBe('victim\n');
+    expect(lstatSync(join(lab.dir, 'ours-rt-vrrp.pid')).isFile()).toBe(true);
+
+    process.kill(o.pid!, 36);
+    await o.waitForLine(/the JSON dump is not implemented/, { timeoutMs: 3000 });
+    let from = o.lines.length;
+    process.kill(o.pid!, 63);
+    await o.waitForLine(/Printing and clearing VRRP stats/, { timeoutMs: 3000, from });
+    await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 3000, from });
+    // Printed before the clear: the one transition to MASTER.
+    expect(readFileSync(join(tmp, 'keepalived.stats'), 'utf8')).toContain('  Became master: 1\n');
+    from = o.lines.length;
+    o.signal('SIGUSR2');
+    await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 3000, from });
+    expect(readFileSync(join(tmp, 'keepalived.stats'), 'utf8')).toContain('  Became master: 0\n');
+
+    expect(o.running).toBe(true);
+    expect(await hasVip(ours)).toBe(true);
+    expect(k.lines.slice(settled).map((l) => l.text).join('\n')).not.toMatch(/Entering MASTER STATE/);
+
+    const fromK = k.lines.length;
+    await o.kill('SIGTERM', 5000);
+    expect(o.exitCode).toBe(0);
+    expect(await hasVip(ours)).toBe(false);
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5000, from: fromK });
+    expect(k.lines.slice(fromK).map((l) => l.text).join('\n')).toMatch(/priority 0|Backup received priority 0/i);
+    expect(readFileSync(victim, 'utf8')).toBe('victim\n');
+    await k.kill('SIGTERM', 3000);
+  }, 60_000);
+});
