@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScriptRef } from '../../src/config/values.js';
-import { fifoLine, Notifier, notifyCommands, notifyPlan, type NotifyRecord, type NotifyScripts } from '../../src/daemon/notify.js';
+import { fifoLine, type IdentityFor, Notifier, notifyCommands, notifyPlan, type NotifyRecord, type NotifyScripts } from '../../src/daemon/notify.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 
 const ref = (...argv: string[]): ScriptRef => ({ command: argv.join(' '), argv });
@@ -109,7 +109,7 @@ describe('Notifier (real scripts)', () => {
   it('records a script whose user cannot be resolved, and a missing script, without throwing', async () => {
     const runner = new ScriptRunner();
     const n = new Notifier(runner, {
-      identity: (s) => (s.user === 'ghost' ? { error: "Script user 'ghost' does not exist" } : {}),
+      identity: (s): ReturnType<IdentityFor> => (s.user === 'ghost' ? { error: "Script user 'ghost' does not exist" } : {}),
     });
     const [bad] = n.notify('GROUP', 'G1', 'FAULT', 0, { notifyFault: { ...ref('/bin/true'), user: 'ghost' } });
     const [missing] = n.notify('GROUP', 'G1', 'FAULT', 0, { notifyFault: ref(join(dir, 'nope.sh')) });

@@ -54,7 +54,7 @@ function compare(sim: LabResult, net: LabResult, toleranceUs: number, settleUs: 
   let worst = 0;
   expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
   for (const [key, list] of a) {
-    const later = (l: { at: number }[]) => l.filter((x) => x.at >= settleUs);
+    const later = (l: { to: string; at: number }[]) => l.filter((x) => x.at >= settleUs);
     const [x, y] = [later(list), later(b.get(key)!)];
     const show = (l: { to: string; at: number }[]) => l.map((e) => `${e.to}@${(e.at / S).toFixed(2)}`).join(' ');
     expect(y.map((e) => e.to), `${key}: sim ${show(x)} / netns ${show(y)}`).toEqual(x.map((e) => e.to));
