@@ -33,7 +33,7 @@ export interface BalancerEnv {
   /** Runs one check; dispose(), when there, releases what the probes share (called by stop()). */
   probe: PoolEnv['probe'] & { dispose?(): void };
   random: () => number;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
   /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam

@@ -346,7 +346,7 @@ interface RawTcp {
 
 function loadRaw(): RawTcp | undefined {
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding.bind(process);
     const tcp = binding('tcp_wrap') as { TCP: RawTcp['TCP']; TCPConnectWrap: RawTcp['ConnectWrap']; constants: { SOCKET: number; SERVER: number } };
     const s = binding('stream_wrap') as { WriteWrap: RawTcp['WriteWrap']; ShutdownWrap: RawTcp['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kLastWriteWasAsync: number };
     const proto = tcp.TCP?.prototype as Partial<TcpHandle> | undefined;

@@ -156,9 +156,9 @@ export interface StatInfo {
 
 /** File system access for the security check; each returns undefined where the call fails. */
 export interface FsProbe {
-  stat(path: string): StatInfo | undefined;
-  lstat(path: string): StatInfo | undefined;
-  realpath(path: string): string | undefined;
+  stat: (path: string) => StatInfo | undefined;
+  lstat: (path: string) => StatInfo | undefined;
+  realpath: (path: string) => string | undefined;
 }
 
 const S_IFMT = 0o170000;
