@@ -180,7 +180,7 @@ export class BfdEndpoint implements BfdSessions {
       if (a.type === 'send') {
         const tx = s.local.tx;
         if (!tx) continue;
-        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), BFD_PORT, s.inst.neighborIp!, () => r()));
+        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), BFD_PORT, s.inst.neighborIp, () => r()));
         this.sending.add(sent);
         void sent.then(() => this.sending.delete(sent));
       } else {

@@ -120,7 +120,7 @@ export class ConfigReader {
 
   private define(name: string, lines: string[], at: Span): void {
     if (name.startsWith('_')) {
-      this.diags.warning(at, 'definition-reserved', `definition names starting with '_' are reserved for keepalived's own (\$${name})`);
+      this.diags.warning(at, 'definition-reserved', `definition names starting with '_' are reserved for keepalived's own ($${name})`);
     }
     this.defs.set(name, { lines, at });
   }
@@ -129,9 +129,9 @@ export class ConfigReader {
   private processLine(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
     const lead = text.length - text.trimStart().length;
     if (lead === text.length) return;
-    let body = text.slice(lead);
-    let c0 = col + lead;
-    let map = cols?.slice(lead);
+    const body = text.slice(lead);
+    const c0 = col + lead;
+    const map = cols?.slice(lead);
     const first = body.charCodeAt(0);
     if (first === 35 /* # */ || first === 33 /* ! */) return;
 

@@ -28,7 +28,7 @@ export const realHost: HostProbe = {
 function runnable(s: ScriptRef | undefined, host: HostProbe): boolean {
   const prog = s?.argv[0];
   // keepalived 2.2.7 neither checks nor counts "</dev/tcp/..." style commands (observed).
-  if (!prog || s!.command.startsWith('</')) return true;
+  if (!prog || s.command.startsWith('</')) return true;
   if (prog.includes('/')) return host.executable(prog);
   return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((dir) => dir && host.executable(`${dir}/${prog}`));
 }

@@ -49,10 +49,10 @@ function loadNode(name: string, span: Span, y: Y, f: Fields, file: string, dir: 
   const source = cy && configSource(cy, f, file, dir, `${name}'s config`);
   if (!source || !impl || configId === undefined) return undefined;
 
-  const loaded = source.text === undefined ? loadConfig(shown(source.file), { configId }) : loadInline(source.text, cy!, file, name, configId);
+  const loaded = source.text === undefined ? loadConfig(shown(source.file), { configId }) : loadInline(source.text, cy, file, name, configId);
   for (const d of loaded.diagnostics) f.diags.items.push(d);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
-  if (errors) f.diags.error(cy!.span, 'lab-node-config', `${name}'s keepalived.conf has ${errors} error${errors > 1 ? 's' : ''}: the lab does not run a config keepalived -t rejects`);
+  if (errors) f.diags.error(cy.span, 'lab-node-config', `${name}'s keepalived.conf has ${errors} error${errors > 1 ? 's' : ''}: the lab does not run a config keepalived -t rejects`);
   return { node: { name, config: source, impl, configId, span }, config: loaded.config };
 }
 

@@ -135,7 +135,7 @@ class Sim {
         if (c.segment !== segment || c.target.address !== v.address || !this.nodeReaches(node, c.segment, c.name)) continue;
         let table = this.arp.get(c.name);
         if (!table) {
-          this.arp.set(c.name, (table = new Map()));
+          this.arp.set(c.name, (table = new Map<string, string>()));
           this.startClient(c);
         }
         table.set(v.address, node);

@@ -89,7 +89,7 @@ export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segm
       const address = ay && f.address(ay, 'address');
       if (iface && address) members.push({ node: me.key, interface: iface, address });
       const src = iface && address && unicastSrc(facts.find((n) => n.node.name === me.key)!, iface);
-      if (src && src !== address) f.diags.warning(ay!.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, { hint: `use address ${src}` });
+      if (src && src !== address) f.diags.warning(ay.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, { hint: `use address ${src}` });
     }
     if (prefix !== undefined) out.push({ name: e.key, prefix, members, span: e.keySpan });
   }
@@ -223,7 +223,7 @@ export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts
     if (!t || rate === undefined) continue;
     const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);
     if (!facts.some((n) => n.config.virtualServers.some((vs) => vs.address === t.address && vs.port === t.port))) {
-      f.diags.warning(ty!.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
+      f.diags.warning(ty.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
     }
     if (segment) out.push({ name: e.key, segment, target: t, rate, span: e.keySpan });
   }

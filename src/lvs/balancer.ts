@@ -154,7 +154,7 @@ export class Balancer {
       // server for as long as any of its connections is open, even past persistence_timeout.
       const table = template && owner.s.svc.persistence;
       table?.hold(template!);
-      const release = table ? () => table.release(template!, this.env.clock.now()) : undefined;
+      const release = table ? () => table.release(template, this.env.clock.now()) : undefined;
       return new Connection(to, [to.stats, owner.s.svc.stats], owner.s.protocol, release);
     }
     const s = this.serviceOf(to);

@@ -235,7 +235,7 @@ export class TcpForwarder {
     try {
       h = bindHandle(host, port);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     // Linux copies TCP_NODELAY from the listening socket to each accepted one: set once here.
     const err = h.setNoDelay(true) || h.listen(511);

@@ -176,7 +176,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
       ctx.error(f, 'value-enum', `(${group()}): fwmark '${v.text}' family ${f.text} unknown - ignoring`, 'write inet or inet6');
       return undefined;
     }
-    return { span, kind: 'fwmark', fwmark: Number(v.text), ...(f ? { family: f.text === 'inet' ? 4 : 6 } : {}) } as VsgEntry;
+    return { span, kind: 'fwmark', fwmark: Number(v.text), ...(f ? { family: f.text === 'inet' ? 4 : 6 } : {}) };
   }
   const text = first.text;
   const portWord = rest[0];
@@ -186,7 +186,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   const fam = isIP(base) as 0 | 4 | 6;
   const bad = (msg: string, rule: RuleId = 'address-invalid'): undefined => { ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port'); return undefined; };
   if (fam === 0 || !p) {
-    ctx.error(fam === 0 ? first : portWord!, 'address-invalid', `Invalid virtual server group IP address ${text}${p ? '' : `/port/${portWord!.text}`} - skipping`, fam === 0 ? 'write IP, IP-LAST, IP-IP or IP/LEN' : 'write a port between 1 and 65535');
+    ctx.error(fam === 0 ? first : portWord, 'address-invalid', `Invalid virtual server group IP address ${text}${p ? '' : `/port/${portWord.text}`} - skipping`, fam === 0 ? 'write IP, IP-LAST, IP-IP or IP/LEN' : 'write a port between 1 and 65535');
     return undefined;
   }
   const e: VsgEntry = { span, kind: 'address', address: base, family: fam, ...p };
@@ -411,7 +411,7 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       doc: 'inhibit_on_failure for the sorry server; write it after sorry_server.',
     }),
     vs.k('sorry_server_lvs_method', lvsMethodType('sorry'), {
-      check: (v, o: VirtualServer, at, ctx) => {
+      check: (v: LvsMethod, o: VirtualServer, at, ctx) => {
         if (o.sorryServer) return lvsMethodCheck('sorry')(v, o, at, ctx);
         ctx.error(at.head, 'sorry-server-missing', 'sorry_server forwarding used without sorry_server', 'write sorry_server IP [PORT] first');
         delete o.sorryServerLvsMethod;
