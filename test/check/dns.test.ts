@@ -1,6 +1,5 @@
 // DNS_CHECK against a UDP responder on loopback that answers right, wrong, or not at all.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { dnsProbe, dnsQuery } from '../../src/check/probe-dns.js';
@@ -19,7 +18,7 @@ function responder(answer: (q: Buffer) => Buffer[]): Promise<{ port: number; que
     queries.push(q);
     for (const d of answer(q)) s.send(d, from.port, from.address);
   });
-  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: (s.address() as AddressInfo).port, queries })));
+  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: s.address().port, queries })));
 }
 
 /** The query sent back as a response: same id, QR set, the given RCODE. */

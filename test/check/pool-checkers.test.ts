@@ -2,7 +2,6 @@
 // clock with real files, UDP_CHECK on the real clock against a real UDP server.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,7 +91,7 @@ describe('UDP_CHECK in the pool (real clock, real UDP server)', () => {
 
   it('removes a server whose port closes and adds it back when it answers again', async () => {
     const srv = await start();
-    const port = (srv.address() as AddressInfo).port;
+    const port = srv.address().port;
     const conf = vsConf([`127.0.0.1:${port}`], 'UDP_CHECK {\n      require_reply\n    }', '', 'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0');
     const runner = new ScriptRunner();
     const events: { at: number; alive: boolean; reason: string }[] = [];

@@ -68,7 +68,7 @@ describe('keepalived-ts CLI', () => {
     expect(t.status).toBe(0);
     expect(t.stdout).toContain(`${p}:1:1: warning: vrrp_script chk is not tracked`);
     expect(run('lint', '--strict', p).status).toBe(1);
-    const j = JSON.parse(run('lint', '--format', 'json', p).stdout);
+    const j = JSON.parse(run('lint', '--format', 'json', p).stdout) as { summary: unknown; diagnostics: unknown[] };
     expect(j.summary).toEqual({ errors: 0, warnings: 1 });
     expect(j.diagnostics[0]).toMatchObject({ file: p, line: 1, col: 1, severity: 'warning', rule: 'vrrp-script-unused' });
   });

@@ -148,7 +148,7 @@ class LabImpl implements Lab {
     const vrrpPidFile = join(this.dir, `${name}-vrrp.pid`);
     writeFileSync(configFile, config);
     const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], { name });
-    return Object.assign(p, { configFile, pidFile, vrrpPidFile }) as Keepalived;
+    return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 
   async addresses(host: Host): Promise<string[]> {

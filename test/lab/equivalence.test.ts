@@ -59,7 +59,7 @@ function compare(sim: LabResult, net: LabResult, toleranceUs: number, settleUs: 
     const show = (l: { to: string; at: number }[]) => l.map((e) => `${e.to}@${(e.at / S).toFixed(2)}`).join(' ');
     expect(y.map((e) => e.to), `${key}: sim ${show(x)} / netns ${show(y)}`).toEqual(x.map((e) => e.to));
     x.forEach((e, i) => {
-      const d = Math.abs(y[i]!.at - e.at);
+      const d = Math.abs(y[i].at - e.at);
       worst = Math.max(worst, d);
       expect(d, `${key} ${e.to}: sim ${show(x)} / netns ${show(y)}`).toBeLessThan(toleranceUs);
     });

@@ -20,8 +20,8 @@ function scenario(expectations: ExpectIn[], faults: FaultIn[] = [], segments = [
     segments: segments.map((s) => ({ name: s.name, prefix: 24, members: s.members.map((node, i) => ({ node, interface: 'eth0', address: `10.0.0.${i + 1}` })), span })),
     realServers: [],
     clients: [],
-    faults: faults.map((f) => ({ ...f, span }) as Fault),
-    expectations: expectations.map((e, i) => ({ ...e, span: { ...span, line: 20 + i } }) as Expectation),
+    faults: faults.map((f) => ({ ...f, span })),
+    expectations: expectations.map((e, i) => ({ ...e, span: { ...span, line: 20 + i } })),
     span,
   };
 }

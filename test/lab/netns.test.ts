@@ -50,7 +50,7 @@ function scenario(name: string, nodes: { name: string; impl?: LabNode['impl']; t
     segments: [{ name: 'lan', prefix: 24, members: nodes.map((n, i) => ({ node: n.name, interface: 'eth0', address: `10.77.1.${i + 1}` })), span }],
     realServers: [],
     clients: [],
-    faults: faults.map((f) => ({ ...f, span }) as Fault),
+    faults: faults.map((f) => ({ ...f, span })),
     expectations: [],
     span,
   };
@@ -447,9 +447,9 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       const child = spawn(process.execPath, [bundle, JSON.stringify(s), join(REPO, 'dist/keepalived-ts.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
       let out = '';
-      child.stdout!.setEncoding('utf8');
+      child.stdout.setEncoding('utf8');
       const id = await new Promise<string>((resolve, reject) => {
-        child.stdout!.on('data', (d: string) => {
+        child.stdout.on('data', (d: string) => {
           out += d;
           const m = /netns: lab (\S+)[\s\S]*interface eth0 on lb1 up/.exec(out);
           if (m) resolve(m[1]);

@@ -52,8 +52,8 @@ function scenario(spec: Spec): Scenario {
     })),
     realServers: (spec.servers ?? []).map((s) => ({ ...s, segment: 'lan', body: 'ok', up: true, span })),
     clients: (spec.clients ?? []).map((c) => ({ ...c, segment: 'lan', span })),
-    faults: (spec.faults ?? []).map((f) => ({ ...f, span }) as Fault),
-    expectations: (spec.expect ?? []).map((e, i) => ({ ...e, span: at(10 + i) }) as Expectation),
+    faults: (spec.faults ?? []).map((f) => ({ ...f, span })),
+    expectations: (spec.expect ?? []).map((e, i) => ({ ...e, span: at(10 + i) })),
     span,
   };
 }

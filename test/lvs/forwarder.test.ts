@@ -103,13 +103,13 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     // Answers only once the client has finished sending, as a FIN-delimited protocol does.
     const d = dest(await tcpServer((s) => {
       let got = '';
-      s.on('data', (b) => (got += b)).on('end', () => s.end(got.toUpperCase()));
+      s.on('data', (b) => (got += b.toString())).on('end', () => s.end(got.toUpperCase()));
     }), 'H');
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
     const c = await connected((await fw.listen()).port);
     c.end('hello, ');
     let answer = '';
-    c.on('data', (b) => (answer += b));
+    c.on('data', (b) => (answer += b.toString()));
     await new Promise((r) => c.once('end', r));
     expect(answer).toBe('HELLO, ');
     await until(() => fw.connections === 0);
@@ -125,7 +125,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, connectTimeoutMs: 8000, pick: () => to(slow) });
     const c = await connected((await fw.listen()).port, true);
     let answer = '';
-    c.on('data', (b) => (answer += b));
+    c.on('data', (b) => (answer += b.toString()));
     c.end('hello, ');
     await sleep(300);
     // Still connecting: counted inactive, nothing answered yet.

@@ -26,7 +26,7 @@ describe('ipvsadm -Ln --stats / --rate', () => {
   });
 
   it('prints every digit with --exact, widening the column', () => {
-    const line = renderIpvsadmCounters(table, 'stats', true).split('\n')[3]!;
+    const line = renderIpvsadmCounters(table, 'stats', true).split('\n')[3];
     expect(line).toBe('UDP  10.0.0.1:53                        12      340      338 123456789 98765432109');
   });
 

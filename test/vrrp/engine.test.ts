@@ -94,7 +94,7 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
   });
 
   it('counts adverts for VRIDs it does not run', () => {
-    const { clock, A, B } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
+    const { clock, A } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
     clock.advance(5 * S);
     expect(A.engine.unknownVrid['eth0/52']).toBeGreaterThan(0);
   });
@@ -128,7 +128,7 @@ describe('track_file values', () => {
   });
 
   it('with weight 0 any non-zero value is a FAULT', () => {
-    const { clock, A, B } = pair(fileConf(100, 'weight 0'), conf(90));
+    const { clock, A } = pair(fileConf(100, 'weight 0'), conf(90));
     clock.advance(5 * S);
     A.node.setFile('tf', 1);
     clock.advance(S);

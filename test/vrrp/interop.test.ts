@@ -231,7 +231,7 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     const stats = readFileSync('/tmp/keepalived.stats', 'utf8');
     const n = (label: string): number => Number(new RegExp(`${label}: (\\d+)`).exec(stats)?.[1] ?? NaN);
     // Ours (VRID 51) are dropped by reason; the others are counted as unknown VRIDs.
-    const unknown = [...stats.matchAll(/^  eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const unknown = [...stats.matchAll(/^ {2}eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
     expect(n('Length') + n('Checksum')).toBeGreaterThanOrEqual(2);
     expect(n('Length') + n('Checksum') + n('Version') + n('Invalid Type') + unknown).toBeGreaterThanOrEqual(200);
     expect(o.lines.slice(master.index + 1).filter((l) => /Entering/.test(l.text)).map((l) => l.text)).toEqual([]);
