@@ -206,9 +206,10 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await stopAll();
   }, 60_000);
 
-  it('malformed VRRP packets are counted by reason and dropped; the daemon keeps running', async () => {
-    const dump = join(lab.dir, 'dumps');
-    await lab.exec(ours, ['mkdir', '-p', dump]);
+  it('malformed VRRP packets are counted by reason and dropped; the daemon keeps running', async ({ onTestFinished }) => {
+    // SIGUSR2 writes keepalived's path, outside the lab's directory: leave nothing behind.
+    const statsFile = '/tmp/keepalived.stats';
+    onTestFinished(() => rmSync(statsFile, { force: true }));
     const o = startOurs(conf({ prio: 150 }), 'fuzz');
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     // From the other namespace: truncated, bad checksum and random payloads, protocol 112, TTL 255.
@@ -228,7 +229,7 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     expect(o.exitCode).toBeNull();
     await lab.exec(ours, ['kill', '-USR2', String(o.pid)]);
     await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 5000 });
-    const stats = readFileSync('/tmp/keepalived.stats', 'utf8');
+    const stats = readFileSync(statsFile, 'utf8');
     const n = (label: string): number => Number(new RegExp(`${label}: (\\d+)`).exec(stats)?.[1] ?? NaN);
     // Ours (VRID 51) are dropped by reason; the others are counted as unknown VRIDs.
     const unknown = [...stats.matchAll(/^ {2}eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
