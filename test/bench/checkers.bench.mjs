@@ -13,7 +13,7 @@ export async function run() {
   const { loadConfigText } = await import(join(ROOT, 'dist/config/index.js'));
   const { CheckerPool } = await import(join(ROOT, 'dist/check/pool.js'));
   const { makeProbe } = await import(join(ROOT, 'dist/check/dispatch.js'));
-  const { ScriptRunner } = await import(join(ROOT, 'dist/daemon/script-runner.js'));
+  const { ScriptRunner } = await import(join(ROOT, 'dist/proc/script-runner.js'));
   const { RealClock } = await import(join(ROOT, 'dist/core/clock.js'));
   // One listener on the whole of 127/8 (targets are 127.1.x.y, one port), in its own process so
   // the figures below are the pool's alone.
