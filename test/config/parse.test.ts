@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseFile, parseText } from '../../src/config/parse.js';
 import type { Statement } from '../../src/config/syntax.js';
 
@@ -135,6 +135,7 @@ describe('~SEQ and ~LST', () => {
 
 describe('include', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-include-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'conf.d'));
   writeFileSync(join(dir, 'main.conf'), 'include conf.d/*.conf\ninclude missing/*.conf\nglobal_defs {\n}\n');
   writeFileSync(join(dir, 'conf.d', 'b.conf'), 'b 2\n');
