@@ -56,7 +56,10 @@ export class BfdEndpoint implements BfdSessions {
   /** Packets dropped, by reason (codec checks, and 'no-session'). */
   readonly drops: Partial<Record<BfdDropReason | 'no-session', number>> = {};
 
-  constructor(instances: readonly BfdInstance[], private readonly opts: BfdEndpointOptions) {
+  constructor(
+    instances: readonly BfdInstance[],
+    private readonly opts: BfdEndpointOptions,
+  ) {
     for (const inst of instances) {
       if (!inst.neighborIp) continue;
       const family = isIP(inst.neighborIp);
@@ -98,7 +101,9 @@ export class BfdEndpoint implements BfdSessions {
    * hidden from the other side, as keepalived sends its events only there.
    */
   viewFor(side: 'vrrp' | 'checker'): BfdSessions {
-    const visible = new Set(this.sessions.filter((s) => (side === 'vrrp' ? s.inst.vrrp || !s.inst.checker : s.inst.checker || !s.inst.vrrp)).map((s) => s.inst.name));
+    const visible = new Set(
+      this.sessions.filter((s) => (side === 'vrrp' ? s.inst.vrrp || !s.inst.checker : s.inst.checker || !s.inst.vrrp)).map((s) => s.inst.name),
+    );
     return {
       isUp: (name) => (visible.has(name) ? this.isUp(name) : undefined),
       watch: (cb) => this.watch((name, up, reason) => visible.has(name) && cb(name, up, reason)),
@@ -123,7 +128,9 @@ export class BfdEndpoint implements BfdSessions {
     for (const s of this.sessions) if (s.timer) this.opts.clock.clearTimer(s.timer);
     // Closing a socket drops what it has not sent yet: let the last packets go first.
     await Promise.all(this.sending);
-    await Promise.all([...this.locals.values()].flatMap((l) => [l.rx, l.tx].filter((x): x is Socket => !!x).map((sock) => new Promise<void>((r) => sock.close(() => r())))));
+    await Promise.all(
+      [...this.locals.values()].flatMap((l) => [l.rx, l.tx].filter((x): x is Socket => !!x).map((sock) => new Promise<void>((r) => sock.close(() => r())))),
+    );
   }
 
   private newDiscriminator(): number {
@@ -163,7 +170,9 @@ export class BfdEndpoint implements BfdSessions {
     if (this.stopped) return;
     const p = decodeControl(msg);
     if ('drop' in p) return this.drop(p.drop);
-    const s = p.yourDiscriminator ? this.byDiscriminator.get(p.yourDiscriminator) : this.sessions.find((x) => x.local === local && sameAddress(x.inst.neighborIp!, from));
+    const s = p.yourDiscriminator
+      ? this.byDiscriminator.get(p.yourDiscriminator)
+      : this.sessions.find((x) => x.local === local && sameAddress(x.inst.neighborIp!, from));
     // A discriminator that is ours but arrives from another neighbour is not this session's.
     if (!s || !sameAddress(s.inst.neighborIp!, from)) return this.drop('no-session');
     this.apply(s, { type: 'packet', now: this.opts.clock.now(), rand: this.opts.random(), packet: p });
@@ -180,12 +189,15 @@ export class BfdEndpoint implements BfdSessions {
       if (a.type === 'send') {
         const tx = s.local.tx;
         if (!tx) continue;
-        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), BFD_PORT, s.inst.neighborIp!, () => r()));
+        const sent = new Promise<void>((r) => tx.send(encodeControl(a.packet), BFD_PORT, s.inst.neighborIp, () => r()));
         this.sending.add(sent);
         void sent.then(() => this.sending.delete(sent));
       } else {
         // keepalived's lines: "(NAME) Entering Up state", and for Down both sides' diagnostics.
-        const why = a.to === 'Down' ? ` (Local diagnostic - ${DIAG_TEXT[a.diag] ?? a.diag}, Remote diagnostic - ${DIAG_TEXT[s.state.remoteDiag] ?? s.state.remoteDiag})` : '';
+        const why =
+          a.to === 'Down'
+            ? ` (Local diagnostic - ${DIAG_TEXT[a.diag] ?? a.diag}, Remote diagnostic - ${DIAG_TEXT[s.state.remoteDiag] ?? s.state.remoteDiag})`
+            : '';
         this.opts.log?.(a.to === 'Up' ? 'info' : 'warn', `(${s.inst.name}) Entering ${a.to} state${why}`);
         this.opts.onChange?.({ name: s.inst.name, from: a.from, to: a.to, diag: a.diag, reason: a.reason });
         // Trackers hear of Up and of leaving Up, but not of a neighbour's AdminDown: that is no

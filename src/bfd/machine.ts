@@ -49,9 +49,7 @@ export type SessionEvent =
    * sees the silence as a failure (an AdminDown would tell it not to act on it, RFC 5882 3.2). */
   | { type: 'stop'; now: number };
 
-export type SessionAction =
-  | { type: 'send'; packet: ControlPacket }
-  | { type: 'transition'; from: BfdState; to: BfdState; diag: number; reason: string };
+export type SessionAction = { type: 'send'; packet: ControlPacket } | { type: 'transition'; from: BfdState; to: BfdState; diag: number; reason: string };
 
 export interface SessionStep {
   state: SessionState;
@@ -99,7 +97,10 @@ class Stepper {
   readonly actions: SessionAction[] = [];
   readonly s: SessionState;
 
-  constructor(readonly cfg: SessionConfig, prev: SessionState) {
+  constructor(
+    readonly cfg: SessionConfig,
+    prev: SessionState,
+  ) {
     this.s = { ...prev };
   }
 

@@ -16,8 +16,15 @@ export type BfdState = (typeof STATES)[number];
 export const DIAG = { none: 0, detectionTimeExpired: 1, neighborSignaledDown: 3, adminDown: 7 } as const;
 /** Every code's text, as keepalived logs it. */
 export const DIAG_TEXT = [
-  'No Diagnostic', 'Control Detection Time Expired', 'Echo Function Failed', 'Neighbor Signaled Session Down', 'Forwarding Plane Reset',
-  'Path Down', 'Concatenated Path Down', 'Administratively Down', 'Reverse Concatenated Path Down',
+  'No Diagnostic',
+  'Control Detection Time Expired',
+  'Echo Function Failed',
+  'Neighbor Signaled Session Down',
+  'Forwarding Plane Reset',
+  'Path Down',
+  'Concatenated Path Down',
+  'Administratively Down',
+  'Reverse Concatenated Path Down',
 ] as const;
 
 export interface ControlPacket {

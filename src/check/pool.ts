@@ -11,7 +11,12 @@
 import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock } from '../core/clock.js';
 import {
-  WEIGHT_MAX, type CheckerTiming, type Config, type ResolvedCheck, type ResolvedRealServer as RealServer, type ResolvedVirtualServer as VirtualServer,
+  WEIGHT_MAX,
+  type CheckerTiming,
+  type Config,
+  type ResolvedCheck,
+  type ResolvedRealServer as RealServer,
+  type ResolvedVirtualServer as VirtualServer,
 } from '../config/model/index.js';
 import type { Health, HealthChecks } from '../lvs/health.js';
 import { FileCheckWatch } from './probe-file.js';
@@ -105,7 +110,11 @@ export class CheckerPool implements HealthChecks {
   readonly counters = { probes: 0, failures: 0 };
 
   /** With `cfg`, checks all its virtual servers' real servers; else none until check(). */
-  constructor(cfg: Config | undefined, private readonly env: PoolEnv, events: PoolEvents = {}) {
+  constructor(
+    cfg: Config | undefined,
+    private readonly env: PoolEnv,
+    events: PoolEvents = {},
+  ) {
     this.events = events;
     if (cfg) this.check(cfg.resolved.virtualServers);
   }
@@ -284,7 +293,8 @@ export class CheckerPool implements HealthChecks {
     const v = checkerResult(slot.state, r.ok, slot.timing);
     slot.state = v.state;
     const where = `[${srv.rs.address}]:${srv.rs.port}`;
-    if (!r.ok && v.state.up) this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
+    if (!r.ok && v.state.up)
+      this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
     if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
     else if (!v.state.up) slot.delta = 0;

@@ -28,7 +28,9 @@ function readValue(path: string): { value: number } | { invalid: string } {
 export function fileVerdict(value: number, weight: number, reverse: boolean): ProbeResult {
   if (weight === 0) {
     const fault = (value !== 0) !== reverse;
-    return fault ? { ok: false, reason: `value ${value} is a fault${reverse ? ' (reverse)' : ''}`, addWeight: 0 } : { ok: true, reason: `value ${value}`, addWeight: 0 };
+    return fault
+      ? { ok: false, reason: `value ${value} is a fault${reverse ? ' (reverse)' : ''}`, addWeight: 0 }
+      : { ok: true, reason: `value ${value}`, addWeight: 0 };
   }
   const product = value * weight * (reverse ? -1 : 1);
   if (product <= INT32_MIN) return { ok: false, reason: `value ${value} × weight ${weight}${reverse ? ' reversed' : ''} is a fault`, addWeight: 0 };

@@ -46,7 +46,10 @@ export class Pinger {
     if (typeof sock === 'string') return Promise.resolve({ ok: false, reason: sock });
     const seq = this.nextSeq(family);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(family, seq, { ok: false, reason: `PING: no echo reply from ${host} within ${timeoutSec}s` }), timeoutSec * 1000);
+      const timer = setTimeout(
+        () => this.settle(family, seq, { ok: false, reason: `PING: no echo reply from ${host} within ${timeoutSec}s` }),
+        timeoutSec * 1000,
+      );
       this.pending[family].set(seq, { host, timer, resolve });
       const packet = echoRequest(family, this.ident, seq);
       const failed = (e: Error): void => this.settle(family, seq, { ok: false, reason: `PING: send to ${host} failed: ${e.message}` });
@@ -136,7 +139,8 @@ export class Pinger {
       // The error quotes our packet: its IP header, then the echo header with our id and sequence.
       const inner = icmp.subarray(8);
       const quoted = family === 4 ? inner.subarray((inner[0] & 0xf) * 4) : inner.subarray(IPV6_HEADER);
-      if (quoted.length >= 8 && quoted[0] === t.echo) this.match(family, quoted, (host) => ({ ok: false, reason: `PING: ${host} unreachable (ICMP code ${icmp[1]})` }));
+      if (quoted.length >= 8 && quoted[0] === t.echo)
+        this.match(family, quoted, (host) => ({ ok: false, reason: `PING: ${host} unreachable (ICMP code ${icmp[1]})` }));
     }
   }
 

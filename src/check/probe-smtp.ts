@@ -1,7 +1,6 @@
 // SMTP_CHECK as keepalived's check_smtp.c runs it: connect, a 220 greeting, `HELO name` answered
 // by 250, then QUIT and any reply line. connect_timeout bounds the connection and every read.
 import type { Socket } from 'node:net';
-import type { SmtpCheck } from '../config/model/index.js';
 import { openTcp, type ProbeResult, type Target } from './probes.js';
 
 /** keepalived's SMTP_BUFF_MAX: a reply line longer than this fails the check. */
@@ -67,7 +66,8 @@ export async function smtpProbe(t: Target, heloName: string): Promise<ProbeResul
       const line = await next();
       if (typeof line !== 'string') return { ok: false, reason: `SMTP: ${line.error} (waiting for the reply ${what})` };
       const code = replyCode(line);
-      if (expect !== undefined && code !== expect) return { ok: false, reason: `SMTP: expected ${expect} ${what}, got ${code ?? JSON.stringify(line.slice(0, 40))}` };
+      if (expect !== undefined && code !== expect)
+        return { ok: false, reason: `SMTP: expected ${expect} ${what}, got ${code ?? JSON.stringify(line.slice(0, 40))}` };
     }
     return { ok: true, reason: 'SMTP: 220, 250 and QUIT answered' };
   } finally {

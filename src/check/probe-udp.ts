@@ -12,13 +12,15 @@ const FILLER = 32;
 /** Why a reply does not match the expected hex (with x nibbles), or undefined when it does. */
 export function replyMismatch(reply: Buffer, c: Pick<UdpCheck, 'requireReplyData' | 'minReplyLength' | 'maxReplyLength'>): string | undefined {
   if (c.requireReplyData === undefined) return undefined;
-  if (reply.length < c.minReplyLength || reply.length > c.maxReplyLength) return `reply of ${reply.length} bytes, expected ${c.minReplyLength}..${c.maxReplyLength}`;
+  if (reply.length < c.minReplyLength || reply.length > c.maxReplyLength)
+    return `reply of ${reply.length} bytes, expected ${c.minReplyLength}..${c.maxReplyLength}`;
   const hex = reply.toString('hex');
   // Only the shorter of the reply and the expected data is compared.
   const n = Math.min(hex.length, c.requireReplyData.length);
   for (let i = 0; i < n; i++) {
     const want = c.requireReplyData[i];
-    if (want !== 'x' && want !== hex[i]) return `reply byte ${i >> 1} is ${hex.slice(i & ~1, (i & ~1) + 2)}, expected ${c.requireReplyData.slice(i & ~1, (i & ~1) + 2)}`;
+    if (want !== 'x' && want !== hex[i])
+      return `reply byte ${i >> 1} is ${hex.slice(i & ~1, (i & ~1) + 2)}, expected ${c.requireReplyData.slice(i & ~1, (i & ~1) + 2)}`;
   }
   return undefined;
 }
@@ -31,6 +33,9 @@ export function udpProbe(t: Target, c: UdpCheck): Promise<ProbeResult> {
       const bad = replyMismatch(msg, c);
       return bad ? { ok: false, reason: `UDP: ${bad}` } : { ok: true, reason: `UDP: reply of ${msg.length} bytes` };
     },
-    timeout: () => (c.requireReply ? { ok: false, reason: `UDP: no reply within ${t.connectTimeout}s` } : { ok: true, reason: `UDP: no ICMP error within ${t.connectTimeout}s` }),
+    timeout: () =>
+      c.requireReply
+        ? { ok: false, reason: `UDP: no reply within ${t.connectTimeout}s` }
+        : { ok: true, reason: `UDP: no ICMP error within ${t.connectTimeout}s` },
   });
 }

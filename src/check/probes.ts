@@ -113,7 +113,8 @@ export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promis
   const body = headEnd < 0 ? Buffer.alloc(0) : raw.subarray(headEnd + 4);
   if (url.digest) {
     const md5 = createHash('md5').update(body).digest('hex');
-    if (md5 !== url.digest.toLowerCase()) return { ok: false, reason: `MD5 digest error to [${t.host}]:${t.port} url(${url.path}), expecting ${url.digest}, got ${md5}` };
+    if (md5 !== url.digest.toLowerCase())
+      return { ok: false, reason: `MD5 digest error to [${t.host}]:${t.port} url(${url.path}), expecting ${url.digest}, got ${md5}` };
   }
   if (url.regex !== undefined) {
     const matches = new RegExp(url.regex).test(body.toString('latin1'));
@@ -124,7 +125,13 @@ export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promis
 
 /** MISC_CHECK: exit 0 success, 1 failure; 2..255 with misc_dynamic success with weight code - 2
  * (without it any non-zero is a failure); killed at misc_timeout = failure. */
-export async function miscProbe(runner: ScriptRunner, argv: string[], timeoutSec: number, dynamic: boolean, ids: { uid?: number; gid?: number } = {}): Promise<ProbeResult> {
+export async function miscProbe(
+  runner: ScriptRunner,
+  argv: string[],
+  timeoutSec: number,
+  dynamic: boolean,
+  ids: { uid?: number; gid?: number } = {},
+): Promise<ProbeResult> {
   const r = await runner.run(argv, { timeoutMs: timeoutSec * 1000, ...ids });
   if (r.timedOut) return { ok: false, reason: `timed out after ${timeoutSec}s` };
   if (r.error) return { ok: false, reason: r.error };

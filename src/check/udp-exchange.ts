@@ -14,7 +14,8 @@ export interface Exchange {
   timeout(): ProbeResult;
 }
 
-const describe = (e: NodeJS.ErrnoException): string => (e.code === 'ECONNREFUSED' ? 'ICMP port unreachable (ECONNREFUSED)' : `${e.code ?? 'error'}: ${e.message}`);
+const describe = (e: NodeJS.ErrnoException): string =>
+  e.code === 'ECONNREFUSED' ? 'ICMP port unreachable (ECONNREFUSED)' : `${e.code ?? 'error'}: ${e.message}`;
 
 export function udpExchange(t: Target, x: Exchange): Promise<ProbeResult> {
   return new Promise((resolve) => {

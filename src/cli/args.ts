@@ -41,12 +41,18 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   const errors: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const spec = byLong.get(name);
-      if (!spec) { errors.push(`unknown option '--${name}'`); continue; }
+      if (!spec) {
+        errors.push(`unknown option '--${name}'`);
+        continue;
+      }
       if (spec.value === 'none') {
         if (eq >= 0) errors.push(`option '--${name}' takes no value`);
         options.set(spec.long, true);
@@ -60,7 +66,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
     if (a.startsWith('-') && a.length > 1) {
       for (let k = 1; k < a.length; k++) {
         const spec = byShort.get(a[k]);
-        if (!spec) { errors.push(`unknown option '-${a[k]}'`); continue; }
+        if (!spec) {
+          errors.push(`unknown option '-${a[k]}'`);
+          continue;
+        }
         if (spec.value === 'required') {
           const rest = a.slice(k + 1);
           if (rest) options.set(spec.long, rest);

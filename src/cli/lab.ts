@@ -45,7 +45,13 @@ export async function labCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const backend = args.options.get('backend') ?? 'sim';
-  const problem = args.errors[0] ?? (args.positionals.length !== 1 ? 'give one scenario file' : backend !== 'sim' && backend !== 'netns' ? `--backend must be sim or netns, not '${String(backend)}'` : undefined);
+  const problem =
+    args.errors[0] ??
+    (args.positionals.length !== 1
+      ? 'give one scenario file'
+      : backend !== 'sim' && backend !== 'netns'
+        ? `--backend must be sim or netns, not '${String(backend)}'`
+        : undefined);
   if (problem) {
     process.stderr.write(`keepalived-ts lab: ${problem}\n${LAB_USAGE}`);
     return 2;

@@ -75,7 +75,9 @@ export function lintCommand(argv: string[]): number {
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   if (o.format === 'json') {
-    process.stdout.write(JSON.stringify({ files: o.files, diagnostics: all, ...(o.pair ? { failover: outcomes } : {}), summary: { errors, warnings } }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ files: o.files, diagnostics: all, ...(o.pair ? { failover: outcomes } : {}), summary: { errors, warnings } }, null, 2) + '\n',
+    );
   } else {
     for (const d of all) process.stdout.write(formatDiagnostic(d) + '\n');
     if (o.pair) {

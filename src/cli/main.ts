@@ -44,23 +44,35 @@ export function main(argv: string[]): number | Promise<number> {
   if (cmd === 'keywords') return keywordsCommand(rest);
   if (cmd === 'lab') return import('./lab.js').then((m) => m.labCommand(rest));
   if (cmd === 'ipvsadm') return import('./ipvsadm.js').then((m) => m.ipvsadmCommand(rest));
-  if (cmd === 'rules') { process.stdout.write(renderRuleReference()); return 0; }
+  if (cmd === 'rules') {
+    process.stdout.write(renderRuleReference());
+    return 0;
+  }
   const args = parseArgs(argv, DAEMON_OPTIONS);
   if (args.errors.length) {
     for (const e of args.errors) process.stderr.write(`keepalived-ts: ${e}\n`);
     process.stderr.write("Try 'keepalived-ts --help'.\n");
     return 2;
   }
-  if (args.options.has('help')) { process.stdout.write(usage()); return 0; }
+  if (args.options.has('help')) {
+    process.stdout.write(usage());
+    return 0;
+  }
   if (args.options.has('signum')) {
     // keepalived --signum=NAME: the number on stdout, or exit 1 for a name it does not know.
     const name = args.options.get('signum') as string;
-    if (!Object.hasOwn(SIGNALS, name)) { process.stderr.write(`Unknown sigfunc ${name}\n`); return 1; }
+    if (!Object.hasOwn(SIGNALS, name)) {
+      process.stderr.write(`Unknown sigfunc ${name}\n`);
+      return 1;
+    }
     const sig = SIGNALS[name];
     process.stdout.write(`${sig}\n`);
     return 0;
   }
-  if (args.options.has('version')) { process.stdout.write(`keepalived-ts ${version()} (keepalived 2.2 configuration language)\n`); return 0; }
+  if (args.options.has('version')) {
+    process.stdout.write(`keepalived-ts ${version()} (keepalived 2.2 configuration language)\n`);
+    return 0;
+  }
   if (args.positionals.length) {
     process.stderr.write(`keepalived-ts: unexpected argument '${args.positionals[0]}'\n${LINT_USAGE}`);
     return 2;
@@ -70,18 +82,20 @@ export function main(argv: string[]): number | Promise<number> {
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
   // Loaded only for the daemon: the config test must not pay for pino and the raw-socket addon.
-  return import('../daemon/daemon.js').then(({ runDaemon }) => runDaemon({
-    file: str('use-file') ?? DEFAULT_CONFIG,
-    configId: str('config-id'),
-    pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
-    vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
-    // No default for -c: daemons that share /run and pass only -p and -r (the lab's) would refuse
-    // each other over /run/keepalived_checkers.pid.
-    checkersPidFile: str('checkers_pid'),
-    logDetail: args.options.has('log-detail'),
-    vrrpOnly: args.options.has('vrrp'),
-    checkOnly: args.options.has('check'),
-  }));
+  return import('../daemon/daemon.js').then(({ runDaemon }) =>
+    runDaemon({
+      file: str('use-file') ?? DEFAULT_CONFIG,
+      configId: str('config-id'),
+      pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
+      vrrpPidFile: str('vrrp_pid') ?? (root ? '/run/keepalived_vrrp.pid' : undefined),
+      // No default for -c: daemons that share /run and pass only -p and -r (the lab's) would refuse
+      // each other over /run/keepalived_checkers.pid.
+      checkersPidFile: str('checkers_pid'),
+      logDetail: args.options.has('log-detail'),
+      vrrpOnly: args.options.has('vrrp'),
+      checkOnly: args.options.has('check'),
+    }),
+  );
 }
 
 void Promise.resolve(main(process.argv.slice(2))).then((code) => {

@@ -65,8 +65,10 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
     const seen = new Set<string>();
     for (const kw of spec.keywords) {
       if (seen.has(kw.field)) continue;
-      if (kw.multiple || isPureList(kw)) { fresh.push([kw.field, () => []]); seen.add(kw.field); }
-      else if (kw.default !== undefined) {
+      if (kw.multiple || isPureList(kw)) {
+        fresh.push([kw.field, () => []]);
+        seen.add(kw.field);
+      } else if (kw.default !== undefined) {
         const d = kw.default;
         if (d !== null && typeof d === 'object') fresh.push([kw.field, () => structuredClone(d)]);
         else plain[kw.field] = d;
@@ -85,7 +87,10 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
 export class Builder {
   private readonly blocks: BlockSpec<any>[];
 
-  constructor(private readonly root: BlockSpec<any>, private readonly ctx: BuildContext) {
+  constructor(
+    private readonly root: BlockSpec<any>,
+    private readonly ctx: BuildContext,
+  ) {
     this.blocks = allBlocks(root);
   }
 
@@ -125,7 +130,8 @@ export class Builder {
     const spans = obj.spans as Record<string, Span>;
     for (const st of children) {
       if (spec.item) {
-        if (st.children) this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
+        if (st.children)
+          this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
         const item = spec.item.parse(st, this.ctx, obj);
         if (item !== undefined) (obj[spec.item.field] as unknown[]).push(item);
         continue;
@@ -146,7 +152,12 @@ export class Builder {
       }
       if (kw.block) {
         if (!st.children) {
-          this.ctx.error(st, 'block-expected', `'${st.keyword}' opens a block`, `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`);
+          this.ctx.error(
+            st,
+            'block-expected',
+            `'${st.keyword}' opens a block`,
+            `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`,
+          );
           continue;
         }
         if (isPureList(kw)) {
@@ -197,7 +208,10 @@ export class Builder {
         // A typo of a keyword of another block: name both the spelling and where it goes.
         for (const b of this.blocks) {
           const far = suggest(st.keyword, indexOf(b).byName.keys());
-          if (far) { hint = `did you mean '${indexOf(b).byName.get(far)!.kw.name}'? (a ${b.name} keyword)`; break; }
+          if (far) {
+            hint = `did you mean '${indexOf(b).byName.get(far)!.kw.name}'? (a ${b.name} keyword)`;
+            break;
+          }
         }
       }
     }

@@ -10,9 +10,13 @@ export function expandBraces(pattern: string): string[] {
   let open = -1;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === '\\') { i++; continue; }
-    if (c === '{') { if (depth++ === 0) open = i; }
-    else if (c === '}' && depth > 0 && --depth === 0) {
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      if (depth++ === 0) open = i;
+    } else if (c === '}' && depth > 0 && --depth === 0) {
       const body = pattern.slice(open + 1, i);
       const alts = splitTopLevel(body);
       if (alts.length < 2) continue; // `{x}` is literal in glob(3) unless it has a comma
@@ -30,10 +34,16 @@ function splitTopLevel(body: string): string[] {
   let start = 0;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '{') depth++;
     else if (c === '}') depth--;
-    else if (c === ',' && depth === 0) { out.push(body.slice(start, i)); start = i + 1; }
+    else if (c === ',' && depth === 0) {
+      out.push(body.slice(start, i));
+      start = i + 1;
+    }
   }
   out.push(body.slice(start));
   return out;
@@ -49,7 +59,10 @@ function segmentRegex(seg: string): RegExp {
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = seg.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let cls = seg.slice(i + 1, end);
       if (cls.startsWith('!')) cls = '^' + cls.slice(1);
       re += '[' + cls.replace(/\\/g, '\\\\') + ']';
@@ -61,7 +74,12 @@ function segmentRegex(seg: string): RegExp {
 }
 
 function exists(path: string): boolean {
-  try { statSync(path); return true; } catch { return false; }
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Matching paths, sorted per directory as glob(3) sorts them; relative patterns resolve against `base`. */
@@ -80,7 +98,11 @@ export function globSync(pattern: string, base: string): string[] {
           continue;
         }
         let names: string[];
-        try { names = readdirSync(dir); } catch { continue; }
+        try {
+          names = readdirSync(dir);
+        } catch {
+          continue;
+        }
         const re = segmentRegex(seg);
         for (const name of names.sort()) {
           if (name.startsWith('.') && !seg.startsWith('.')) continue;

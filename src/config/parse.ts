@@ -17,7 +17,7 @@ export interface ParseResult {
   lines: number;
 }
 
-const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+const compiled = nearley.Grammar.fromCompiled(grammar);
 
 /** keepalived's default config id: the host name up to its first dot. */
 export function defaultConfigId(): string {

@@ -57,7 +57,10 @@ export class ConfigReader {
   private expandedChars = 0;
   private expansionCapped = false;
 
-  constructor(private readonly opts: ReaderOptions, private readonly diags: Diagnostics) {}
+  constructor(
+    private readonly opts: ReaderOptions,
+    private readonly diags: Diagnostics,
+  ) {}
 
   /** Read a file from disk (or the in-memory set) and everything it includes. */
   readFile(path: string, from?: Span): void {
@@ -67,7 +70,11 @@ export class ConfigReader {
 
   readText(text: string, file: string): void {
     let real: string;
-    try { real = this.opts.files?.has(file) ? resolve(file) : realpathSync(file); } catch { real = resolve(file); }
+    try {
+      real = this.opts.files?.has(file) ? resolve(file) : realpathSync(file);
+    } catch {
+      real = resolve(file);
+    }
     this.stack.push(real);
     this.files.push(file);
     const raw = text.split('\n');
@@ -86,7 +93,10 @@ export class ConfigReader {
           if (piece) body.push(piece);
           if (i + 1 >= raw.length) break;
           cur = raw[++i].replace(/\r$/, '').trimEnd();
-          if (!cur.endsWith('\\')) { if (cur.trim()) body.push(cur.trim()); break; }
+          if (!cur.endsWith('\\')) {
+            if (cur.trim()) body.push(cur.trim());
+            break;
+          }
         }
         this.define(name, body, at);
         continue;
@@ -120,7 +130,7 @@ export class ConfigReader {
 
   private define(name: string, lines: string[], at: Span): void {
     if (name.startsWith('_')) {
-      this.diags.warning(at, 'definition-reserved', `definition names starting with '_' are reserved for keepalived's own (\$${name})`);
+      this.diags.warning(at, 'definition-reserved', `definition names starting with '_' are reserved for keepalived's own ($${name})`);
     }
     this.defs.set(name, { lines, at });
   }
@@ -129,15 +139,18 @@ export class ConfigReader {
   private processLine(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
     const lead = text.length - text.trimStart().length;
     if (lead === text.length) return;
-    let body = text.slice(lead);
-    let c0 = col + lead;
-    let map = cols?.slice(lead);
+    const body = text.slice(lead);
+    const c0 = col + lead;
+    const map = cols?.slice(lead);
     const first = body.charCodeAt(0);
     if (first === 35 /* # */ || first === 33 /* ! */) return;
 
     if (first === 105 /* i */) {
       const inc = INCLUDE_RE.exec(body);
-      if (inc) { this.include(inc[1], inc[2], { file, line, col: c0 }); return; }
+      if (inc) {
+        this.include(inc[1], inc[2], { file, line, col: c0 });
+        return;
+      }
     }
     if (first === 64 /* @ */) {
       const cond = COND_RE.exec(body);
@@ -149,7 +162,10 @@ export class ConfigReader {
     }
     if (first === 36 /* $ */) {
       const def = DEF_RE.exec(body);
-      if (def) { this.define(def[1], [this.stripComment(def[2]).trim()], { file, line, col: c0 }); return; }
+      if (def) {
+        this.define(def[1], [this.stripComment(def[2]).trim()], { file, line, col: c0 });
+        return;
+      }
     }
     if (first === 126 /* ~ */ && GEN_RE.test(body)) {
       this.generate(body, { file, line, col: c0 }, map);
@@ -157,7 +173,10 @@ export class ConfigReader {
     }
     if (body.indexOf('$') >= 0) {
       const out = this.expand(body, map ?? body.split('').map((_, k) => c0 + k), { file, line, col: c0 }, 0);
-      if (out.length === 1 && out[0].text === body) { this.push(body, file, line, c0, map); return; }
+      if (out.length === 1 && out[0].text === body) {
+        this.push(body, file, line, c0, map);
+        return;
+      }
       for (const piece of out) {
         // Expanded text may itself hold definitions, generators or several lines of a block.
         if (piece.text.trimStart().startsWith('$') && DEF_RE.test(piece.text.trimStart())) {
@@ -192,7 +211,10 @@ export class ConfigReader {
     let q = '';
     for (let i = 0; i < s.length; i++) {
       const c = s[i];
-      if (q) { if (c === q) q = ''; continue; }
+      if (q) {
+        if (c === q) q = '';
+        continue;
+      }
       if (c === '"' || c === "'") q = c;
       else if (c === '\\') i++;
       else if (c === '#' || c === '!') return s.slice(0, i);
@@ -201,15 +223,15 @@ export class ConfigReader {
   }
 
   private include(kind: string, rest: string, at: Span): void {
-    const pattern = this.stripComment(rest).trim().replace(/^(["'])(.*)\1$/, '$2');
+    const pattern = this.stripComment(rest)
+      .trim()
+      .replace(/^(["'])(.*)\1$/, '$2');
     if (!pattern) {
       this.diags.error(at, 'include-empty', `'${kind}' needs a file name or glob`, { hint: `write: ${kind} /etc/keepalived/conf.d/*.conf` });
       return;
     }
     const base = dirname(at.file);
-    const matches = this.opts.files
-      ? [...this.opts.files.keys()].filter((k) => k === resolve(base, pattern) || k === pattern)
-      : [];
+    const matches = this.opts.files ? [...this.opts.files.keys()].filter((k) => k === resolve(base, pattern) || k === pattern) : [];
     const found = matches.length ? matches : globSync(pattern, base);
     if (found.length === 0) {
       const strict = this.opts.allConfig || STRICT_INCLUDES.has(kind);
@@ -222,7 +244,11 @@ export class ConfigReader {
     }
     for (const path of found) {
       let real: string;
-      try { real = this.opts.files?.has(path) ? resolve(path) : realpathSync(path); } catch { real = resolve(path); }
+      try {
+        real = this.opts.files?.has(path) ? resolve(path) : realpathSync(path);
+      } catch {
+        real = resolve(path);
+      }
       const cycle = this.stack.indexOf(real);
       if (cycle >= 0) {
         const chain = [...this.stack.slice(cycle), real].join(' -> ');
@@ -242,12 +268,14 @@ export class ConfigReader {
       this.diags.error(at, 'seq-syntax', `unterminated ~${m[1]}(`, { hint: 'write: ~SEQ(var, start, step, end) rest-of-line' });
       return;
     }
-    const argText = this.expand(body.slice(m[0].length, close), [], at, 0).map((p) => p.text).join(' ');
+    const argText = this.expand(body.slice(m[0].length, close), [], at, 0)
+      .map((p) => p.text)
+      .join(' ');
     let restStart = close + 1;
     while (restStart < body.length && /\s/.test(body[restStart])) restStart++;
     const rest = body.slice(restStart);
     const restCols = cols ? cols.slice(restStart) : undefined;
-    const restCol = cols ? cols[restStart] ?? at.col : at.col + restStart;
+    const restCol = cols ? (cols[restStart] ?? at.col) : at.col + restStart;
     const sets = m[1] === 'LST' ? this.parseLst(argText, at) : this.parseSeq(argText, m[1] === 'SEQx', at);
     if (!sets) return;
     const saved = new Map(sets.names.map((n) => [n, this.defs.get(n)]));
@@ -256,7 +284,9 @@ export class ConfigReader {
       this.processLine(rest, at.file, at.line, restCol, restCols);
       if (this.generated > this.maxLines) break;
     }
-    for (const [n, d] of saved) if (d) this.defs.set(n, d); else this.defs.delete(n);
+    for (const [n, d] of saved)
+      if (d) this.defs.set(n, d);
+      else this.defs.delete(n);
   }
 
   private parseSeq(args: string, hex: boolean, at: Span): { names: string[]; rows: string[][] } | undefined {
@@ -264,7 +294,9 @@ export class ConfigReader {
     const name = parts[0];
     const nums = parts.slice(1).map(Number);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '') || nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isInteger(n))) {
-      this.diags.error(at, 'seq-syntax', `invalid ~SEQ arguments '${args}'`, { hint: 'write: ~SEQ(var, end), ~SEQ(var, start, end) or ~SEQ(var, start, step, end) with integers' });
+      this.diags.error(at, 'seq-syntax', `invalid ~SEQ arguments '${args}'`, {
+        hint: 'write: ~SEQ(var, end), ~SEQ(var, start, end) or ~SEQ(var, start, step, end) with integers',
+      });
       return undefined;
     }
     const [start, step, end] = nums.length === 1 ? [1, 1, nums[0]] : nums.length === 2 ? [nums[0], nums[0] <= nums[1] ? 1 : -1, nums[1]] : nums;
@@ -287,10 +319,22 @@ export class ConfigReader {
     let g: RegExpExecArray | null;
     while ((g = re.exec(args)) && g[0] !== '') {
       const item = g[1].trim();
-      groups.push(item.startsWith('{') ? item.slice(1, -1).split(',').map((s) => s.trim()) : [item]);
+      groups.push(
+        item.startsWith('{')
+          ? item
+              .slice(1, -1)
+              .split(',')
+              .map((s) => s.trim())
+          : [item],
+      );
     }
     const names = groups[0] ?? [];
-    if (names.length === 0 || groups.length < 2 || names.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) || groups.slice(1).some((r) => r.length !== names.length)) {
+    if (
+      names.length === 0 ||
+      groups.length < 2 ||
+      names.some((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) ||
+      groups.slice(1).some((r) => r.length !== names.length)
+    ) {
       this.diags.error(at, 'seq-syntax', `invalid ~LST arguments '${args}'`, { hint: 'write: ~LST(var, v1, v2, ...) or ~LST({a,b}, {1,2}, {3,4})' });
       return undefined;
     }
@@ -320,8 +364,13 @@ export class ConfigReader {
     while (i < text.length) {
       const ch = text[i];
       if (ch !== '$') {
-        if (quote) { if (ch === quote) quote = ''; } else if (ch === '"' || ch === "'") quote = ch;
-        out += ch; outCols.push(cols[i] ?? at.col); i++; continue;
+        if (quote) {
+          if (ch === quote) quote = '';
+        } else if (ch === '"' || ch === "'") quote = ch;
+        out += ch;
+        outCols.push(cols[i] ?? at.col);
+        i++;
+        continue;
       }
       const here = cols[i] ?? at.col;
       let name: string | undefined;
@@ -345,10 +394,19 @@ export class ConfigReader {
         }
       }
       const value = name === undefined ? undefined : this.lookup(name, args, at, quote !== '');
-      if (value === undefined) { out += ch; outCols.push(here); i++; continue; }
+      if (value === undefined) {
+        out += ch;
+        outCols.push(here);
+        i++;
+        continue;
+      }
       const expanded = value.flatMap((v) => this.expand(v, [], at, depth + 1));
       expanded.forEach((piece, k) => {
-        if (k > 0) { lines.push({ text: out, cols: outCols }); out = ''; outCols = []; }
+        if (k > 0) {
+          lines.push({ text: out, cols: outCols });
+          out = '';
+          outCols = [];
+        }
         out += piece.text;
         for (let n = 0; n < piece.text.length; n++) outCols.push(here);
       });
@@ -363,11 +421,16 @@ export class ConfigReader {
     const def = this.defs.get(name);
     if (def) return def.lines;
     switch (name) {
-      case '_PWD': return [dirname(resolve(at.file))];
-      case '_INSTANCE': return [this.opts.configId];
-      case '_HASH': return [quoted ? '#' : '\\#'];
-      case '_BANG': return [quoted ? '!' : '\\!'];
-      case '_ENV': return [(this.opts.env ?? process.env)[args] ?? ''];
+      case '_PWD':
+        return [dirname(resolve(at.file))];
+      case '_INSTANCE':
+        return [this.opts.configId];
+      case '_HASH':
+        return [quoted ? '#' : '\\#'];
+      case '_BANG':
+        return [quoted ? '!' : '\\!'];
+      case '_ENV':
+        return [(this.opts.env ?? process.env)[args] ?? ''];
       case '_RANDOM': {
         const [lo, hi] = args ? args.split(/\s+/).map(Number) : [0, 32767];
         const min = Number.isFinite(lo) ? lo : 0;
@@ -375,7 +438,8 @@ export class ConfigReader {
         const r = this.opts.random ?? Math.random;
         return [String(min + Math.floor(r() * (max - min + 1)))];
       }
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 }

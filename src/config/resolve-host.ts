@@ -8,7 +8,7 @@ import type { WrittenConfig } from './model/index.js';
 import { SC_EXECUTABLE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe } from './resolve-scripts.js';
 
 export interface HostProbe extends ScriptProbe {
-  interfaceExists(name: string): boolean;
+  interfaceExists: (name: string) => boolean;
 }
 
 const isFile = (p: string): boolean => {
@@ -37,7 +37,12 @@ export const realHost: HostProbe = {
   script: (ref) => {
     const prog = ref.argv[0];
     if (/^<\s*\//.test(ref.command)) return { flags: SC_SYSTEM, messages: [] };
-    const path = prog.includes('/') ? prog : (process.env.PATH ?? '/bin:/usr/bin').split(':').map((d) => `${d || '.'}/${prog}`).find((p) => isFile(p) && canExecute(p));
+    const path = prog.includes('/')
+      ? prog
+      : (process.env.PATH ?? '/bin:/usr/bin')
+          .split(':')
+          .map((d) => `${d || '.'}/${prog}`)
+          .find((p) => isFile(p) && canExecute(p));
     if (!path || !isFile(path)) return { flags: SC_NOTFOUND, messages: [] };
     return { flags: SC_ISSCRIPT | (canExecute(path) ? SC_EXECUTABLE : 0), path, messages: [] };
   },
@@ -56,7 +61,12 @@ export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostPro
   }
   for (const inst of cfg.vrrpInstances) {
     if (inst.interface && !host.interfaceExists(inst.interface)) {
-      ctx.error(inst.spans.interface ?? inst.span, 'host-interface', `WARNING - interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`, 'check the name with `ip link`');
+      ctx.error(
+        inst.spans.interface ?? inst.span,
+        'host-interface',
+        `WARNING - interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`,
+        'check the name with `ip link`',
+      );
     }
     for (const t of inst.trackInterface) {
       if (!host.interfaceExists(t.name)) ctx.error(t.span, 'host-interface', `(${inst.name}) tracked interface ${t.name} doesn't exist`);

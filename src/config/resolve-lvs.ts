@@ -5,8 +5,18 @@
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
-  Checker, CheckerTimers, CheckerTiming, LvsMethod, RealServer, ResolvedCheck, ResolvedRealServer, ResolvedVirtualServer, ScriptRef, SmtpCheck,
-  VirtualServer, WrittenConfig,
+  Checker,
+  CheckerTimers,
+  CheckerTiming,
+  LvsMethod,
+  RealServer,
+  ResolvedCheck,
+  ResolvedRealServer,
+  ResolvedVirtualServer,
+  ScriptRef,
+  SmtpCheck,
+  VirtualServer,
+  WrittenConfig,
 } from './model/index.js';
 
 export function resolveLvs(cfg: WrittenConfig, ctx: BuildContext): void {
@@ -15,14 +25,24 @@ export function resolveLvs(cfg: WrittenConfig, ctx: BuildContext): void {
   const bfds = new Set(cfg.bfdInstances.map((b) => b.name));
   cfg.virtualServers = cfg.virtualServers.filter((vs) => {
     if (vs.kind !== 'group' || groups.has(vs.group)) return true;
-    ctx.error(vs.span, 'vs-group-missing', `Virtual server group ${vs.group} specified but not configured - ignoring virtual server`, `define virtual_server_group ${vs.group} { ... }`);
+    ctx.error(
+      vs.span,
+      'vs-group-missing',
+      `Virtual server group ${vs.group} specified but not configured - ignoring virtual server`,
+      `define virtual_server_group ${vs.group} { ... }`,
+    );
     return false;
   });
   for (const vs of cfg.virtualServers) {
     for (const rs of vs.realServers) {
       rs.checkers = rs.checkers.filter((c) => {
         if (c.type === 'FILE_CHECK' && c.trackFile !== undefined && !files.has(c.trackFile)) {
-          ctx.error(c.spans.trackFile ?? c.span, 'track-missing', `FILE_CHECK track_file ${c.trackFile} not found - ignoring`, files.size ? `use one of: ${[...files].join(', ')}` : `define track_file ${c.trackFile} { file PATH }`);
+          ctx.error(
+            c.spans.trackFile ?? c.span,
+            'track-missing',
+            `FILE_CHECK track_file ${c.trackFile} not found - ignoring`,
+            files.size ? `use one of: ${[...files].join(', ')}` : `define track_file ${c.trackFile} { file PATH }`,
+          );
           return false;
         }
         if (c.type === 'BFD_CHECK' && c.name !== undefined && !bfds.has(c.name)) {
@@ -81,7 +101,7 @@ export function effectiveTiming(vs: Partial<CheckerTimers>, rs: Partial<CheckerT
   const typeRetry = checker.type === 'MISC_CHECK' ? 0 : checker.type === 'DNS_CHECK' ? 3 : TIMING_DEFAULTS.retry;
   const typeDelay = checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? 3 : checker.type === 'DNS_CHECK' ? delayLoop : TIMING_DEFAULTS.delayBeforeRetry;
   return {
-    connectTimeout: checker.type === 'MISC_CHECK' ? undefined : c.connectTimeout ?? rs.connectTimeout ?? vs.connectTimeout ?? TIMING_DEFAULTS.connectTimeout,
+    connectTimeout: checker.type === 'MISC_CHECK' ? undefined : (c.connectTimeout ?? rs.connectTimeout ?? vs.connectTimeout ?? TIMING_DEFAULTS.connectTimeout),
     delayLoop,
     retry: c.retry ?? rs.retry ?? vs.retry ?? typeRetry,
     delayBeforeRetry: c.delayBeforeRetry ?? rs.delayBeforeRetry ?? vs.delayBeforeRetry ?? typeDelay,
@@ -92,10 +112,23 @@ export function effectiveTiming(vs: Partial<CheckerTimers>, rs: Partial<CheckerT
 /** The deprecated `host {}` blocks are one more checker each; the SMTP_CHECK itself is one only
  * when it sets connection options or has no host (else it becomes the first host), as keepalived. */
 export function smtpCheckers(c: SmtpCheck): SmtpCheck[] {
-  const own = c.connectIp !== undefined || c.connectPort !== undefined || c.bindto !== undefined || c.bindPort !== undefined || c.bindIf !== undefined || c.fwmark !== undefined || c.connectTimeout !== undefined;
+  const own =
+    c.connectIp !== undefined ||
+    c.connectPort !== undefined ||
+    c.bindto !== undefined ||
+    c.bindPort !== undefined ||
+    c.bindIf !== undefined ||
+    c.fwmark !== undefined ||
+    c.connectTimeout !== undefined;
   const hosts = c.hosts.map((h): SmtpCheck => ({
     ...c,
-    connectIp: h.connectIp, connectPort: h.connectPort, bindto: h.bindto, bindPort: h.bindPort, bindIf: h.bindIf, fwmark: h.fwmark, connectTimeout: h.connectTimeout,
+    connectIp: h.connectIp,
+    connectPort: h.connectPort,
+    bindto: h.bindto,
+    bindPort: h.bindPort,
+    bindIf: h.bindIf,
+    fwmark: h.fwmark,
+    connectTimeout: h.connectTimeout,
     hosts: [],
   }));
   return own || hosts.length === 0 ? [c, ...hosts] : hosts;
@@ -126,28 +159,36 @@ function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer
   const { delayLoop: _d, retry: _r, delayBeforeRetry: _b, warmup: _w, connectTimeout: _c, ...rest } = rs;
   const port = rs.port ?? vs.port ?? 0;
   const alpha = rs.alpha ?? vs.alpha;
-  const checks = rs.checkers.flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c])).map((checker): ResolvedCheck => {
-    const t = effectiveTiming(vs, rs, checker);
-    const timing = t && { delayLoop: t.delayLoop, retry: t.retry, delayBeforeRetry: t.delayBeforeRetry, warmup: t.warmup };
-    const net = checker.type !== 'MISC_CHECK' && checker.type !== 'FILE_CHECK' && checker.type !== 'BFD_CHECK' ? checker : undefined;
-    const track = checker.type === 'FILE_CHECK' ? cfg.trackFiles.find((f) => f.name === checker.trackFile) : undefined;
-    // Without its own weight a FILE_CHECK takes the track_file's weight and reverse.
-    const file = checker.type === 'FILE_CHECK' && track?.file !== undefined
-      ? { path: track.file, ...(checker.weight === undefined ? { weight: track.weight, reverse: track.weightReverse } : { weight: checker.weight, reverse: checker.weightReverse }) }
-      : undefined;
-    const hostHeader = checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.virtualhost ?? rs.virtualhost ?? vs.virtualhost : undefined;
-    return {
-      checker,
-      ...(timing ? { timing } : {}),
-      connectTimeout: t?.connectTimeout ?? TIMING_DEFAULTS.connectTimeout,
-      alpha: checker.type === 'FILE_CHECK' ? false : checker.type === 'BFD_CHECK' ? checker.alpha ?? false : checker.alpha ?? alpha,
-      host: net?.connectIp ?? rs.address,
-      port: net?.connectPort ?? port,
-      urlVirtualhosts: checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.urls.map((u) => u.virtualhost ?? hostHeader) : [],
-      miscTimeout: checker.type === 'MISC_CHECK' ? checker.miscTimeout ?? t?.delayLoop ?? TIMING_DEFAULTS.delayLoop : 0,
-      ...(file ? { file } : {}),
-    };
-  });
+  const checks = rs.checkers
+    .flatMap((c): Checker[] => (c.type === 'SMTP_CHECK' ? smtpCheckers(c) : [c]))
+    .map((checker): ResolvedCheck => {
+      const t = effectiveTiming(vs, rs, checker);
+      const timing = t && { delayLoop: t.delayLoop, retry: t.retry, delayBeforeRetry: t.delayBeforeRetry, warmup: t.warmup };
+      const net = checker.type !== 'MISC_CHECK' && checker.type !== 'FILE_CHECK' && checker.type !== 'BFD_CHECK' ? checker : undefined;
+      const track = checker.type === 'FILE_CHECK' ? cfg.trackFiles.find((f) => f.name === checker.trackFile) : undefined;
+      // Without its own weight a FILE_CHECK takes the track_file's weight and reverse.
+      const file =
+        checker.type === 'FILE_CHECK' && track?.file !== undefined
+          ? {
+              path: track.file,
+              ...(checker.weight === undefined
+                ? { weight: track.weight, reverse: track.weightReverse }
+                : { weight: checker.weight, reverse: checker.weightReverse }),
+            }
+          : undefined;
+      const hostHeader = checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? (checker.virtualhost ?? rs.virtualhost ?? vs.virtualhost) : undefined;
+      return {
+        checker,
+        ...(timing ? { timing } : {}),
+        connectTimeout: t?.connectTimeout ?? TIMING_DEFAULTS.connectTimeout,
+        alpha: checker.type === 'FILE_CHECK' ? false : checker.type === 'BFD_CHECK' ? (checker.alpha ?? false) : (checker.alpha ?? alpha),
+        host: net?.connectIp ?? rs.address,
+        port: net?.connectPort ?? port,
+        urlVirtualhosts: checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.urls.map((u) => u.virtualhost ?? hostHeader) : [],
+        miscTimeout: checker.type === 'MISC_CHECK' ? (checker.miscTimeout ?? t?.delayLoop ?? TIMING_DEFAULTS.delayLoop) : 0,
+        ...(file ? { file } : {}),
+      };
+    });
   return {
     ...rest,
     port,

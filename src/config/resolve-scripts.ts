@@ -160,8 +160,15 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
         if (!s.user && defaultUserReported) ctx.error(at, 'script-user', `Unable to set default user for vrrp script ${s.name} - removing`);
         return false;
       }
-      if (r.flags & SC_INHIBIT) ctx.error(at, 'script-unsafe', `Disabling track script ${s.name} due to insecure`, 'make the script and every directory above it root-owned and writable by root only');
-      else if (r.flags & SC_NOTFOUND) ctx.error(at, 'host-script', `Disabling track script ${s.name} since not found/accessible`, `install ${s.script.argv[0]} or fix the path`);
+      if (r.flags & SC_INHIBIT)
+        ctx.error(
+          at,
+          'script-unsafe',
+          `Disabling track script ${s.name} due to insecure`,
+          'make the script and every directory above it root-owned and writable by root only',
+        );
+      else if (r.flags & SC_NOTFOUND)
+        ctx.error(at, 'host-script', `Disabling track script ${s.name} since not found/accessible`, `install ${s.script.argv[0]} or fix the path`);
       if (!usable(r.flags)) return false;
       s.script = r.ref;
       return true;

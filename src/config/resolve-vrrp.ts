@@ -16,7 +16,14 @@ export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
 function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], known: Set<string>, ctx: BuildContext): TrackRef[] {
   return refs.filter((r) => {
     if (known.has(r.name)) return true;
-    ctx.error(r.span, 'track-missing', `(${inst.name}) track ${kind} ${r.name} not found, ignoring...`, known.size ? `define it with ${kind === 'script' ? 'vrrp_script' : kind === 'file' ? 'track_file' : kind === 'process' ? 'vrrp_track_process' : 'bfd_instance'} ${r.name} { ... } or use one of: ${[...known].join(', ')}` : undefined);
+    ctx.error(
+      r.span,
+      'track-missing',
+      `(${inst.name}) track ${kind} ${r.name} not found, ignoring...`,
+      known.size
+        ? `define it with ${kind === 'script' ? 'vrrp_script' : kind === 'file' ? 'track_file' : kind === 'process' ? 'vrrp_track_process' : 'bfd_instance'} ${r.name} { ... } or use one of: ${[...known].join(', ')}`
+        : undefined,
+    );
     return false;
   });
 }
@@ -34,7 +41,12 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
     const at = inst.span;
     const where = (k: string): Span => inst.spans[k] ?? at;
     if (inst.virtualRouterId === undefined) {
-      ctx.error(at, 'vrid-missing', `(${inst.name}) the virtual router id must be set`, 'add: virtual_router_id 51 (1..255, the same on every router of the pair)');
+      ctx.error(
+        at,
+        'vrid-missing',
+        `(${inst.name}) the virtual router id must be set`,
+        'add: virtual_router_id 51 (1..255, the same on every router of the pair)',
+      );
     }
     // keepalived: state MASTER with no priority makes the instance the address owner.
     if (!inst.spans.priority && inst.state === 'MASTER') inst.priority = 255;
@@ -43,51 +55,96 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
     const fam = inst.virtualIpaddress[0]?.family;
     inst.virtualIpaddress = inst.virtualIpaddress.filter((v) => {
       if (v.family === fam) return true;
-      ctx.error(v.span, 'vip-family', `(${inst.name}): address family must match VRRP instance [${v.address}] - ignoring`, 'put addresses of the other family in virtual_ipaddress_excluded or another instance');
+      ctx.error(
+        v.span,
+        'vip-family',
+        `(${inst.name}): address family must match VRRP instance [${v.address}] - ignoring`,
+        'put addresses of the other family in virtual_ipaddress_excluded or another instance',
+      );
       return false;
     });
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
-      ctx.error(at, 'vip-none', `(${inst.name}) No VIP specified; at least one is sensible`, 'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended');
+      ctx.error(
+        at,
+        'vip-none',
+        `(${inst.name}) No VIP specified; at least one is sensible`,
+        'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended',
+      );
     }
 
     inst.version = vrrpVersionOf(inst, cfg);
     if (inst.version === 2 && !Number.isInteger(inst.advertInt)) {
       const rounded = Math.max(1, Math.round(inst.advertInt));
-      ctx.error(where('advertInt'), 'advert-int-v2', `(${inst.name}) VRRPv2 advertisement interval ${inst.advertInt}s must be an integer. rounding to ${rounded}s`, 'use whole seconds with VRRPv2, or set version 3 for sub-second adverts');
+      ctx.error(
+        where('advertInt'),
+        'advert-int-v2',
+        `(${inst.name}) VRRPv2 advertisement interval ${inst.advertInt}s must be an integer. rounding to ${rounded}s`,
+        'use whole seconds with VRRPv2, or set version 3 for sub-second adverts',
+      );
       inst.advertInt = rounded;
     } else if (inst.version === 3) {
       const cs = Math.round(inst.advertInt * 100);
       if (cs > 4095) {
-        ctx.error(where('advertInt'), 'advert-int-v3', `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt}s is above 40.95s; using 40.95s`, 'VRRPv3 carries the interval in 12 bits of centiseconds');
+        ctx.error(
+          where('advertInt'),
+          'advert-int-v3',
+          `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt}s is above 40.95s; using 40.95s`,
+          'VRRPv3 carries the interval in 12 bits of centiseconds',
+        );
         inst.advertInt = 40.95;
       } else inst.advertInt = Math.max(1, cs) / 100;
     }
 
     // keepalived checks the owner first: its reset makes the MASTER warning below moot.
     if (inst.priority === 255 && inst.nopreempt) {
-      ctx.error(where('nopreempt'), 'owner-nopreempt', `(${inst.name}) nopreempt is incompatible with priority 255. resetting nopreempt`, 'an address owner always preempts; give it a priority below 255');
+      ctx.error(
+        where('nopreempt'),
+        'owner-nopreempt',
+        `(${inst.name}) nopreempt is incompatible with priority 255. resetting nopreempt`,
+        'an address owner always preempts; give it a priority below 255',
+      );
       inst.nopreempt = false;
     }
 
     if (inst.state === 'MASTER' && inst.nopreempt) {
-      ctx.error(where('nopreempt'), 'nopreempt-master', `(${inst.name}) Warning - nopreempt will not work with initial state MASTER - clearing`, 'use state BACKUP on every router when you want nopreempt');
+      ctx.error(
+        where('nopreempt'),
+        'nopreempt-master',
+        `(${inst.name}) Warning - nopreempt will not work with initial state MASTER - clearing`,
+        'use state BACKUP on every router when you want nopreempt',
+      );
       inst.nopreempt = false;
     }
     if (inst.state === 'MASTER' && inst.preemptDelay > 0) {
-      ctx.error(where('preemptDelay'), 'preempt-delay-master', `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`, 'use state BACKUP with preempt_delay');
+      ctx.error(
+        where('preemptDelay'),
+        'preempt-delay-master',
+        `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`,
+        'use state BACKUP with preempt_delay',
+      );
       inst.preemptDelay = 0;
     }
     if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH') {
-      ctx.error(where('state'), 'master-ah', `(${inst.name}) Initial state master is incompatible with AH authentication - clearing`, 'use state BACKUP with AH authentication');
+      ctx.error(
+        where('state'),
+        'master-ah',
+        `(${inst.name}) Initial state master is incompatible with AH authentication - clearing`,
+        'use state BACKUP with AH authentication',
+      );
       inst.state = 'BACKUP';
     }
     // Until AH is implemented, running it would send and accept adverts with no authentication at
     // all: refuse the config (exit class 4, "cannot run") rather than run it unchecked.
     if (inst.authentication?.authType === 'AH') {
-      ctx.diags.error(inst.authentication.spans.authType ?? where('authentication'), 'auth-ah-unimplemented', `(${inst.name}) auth_type AH is not implemented: adverts would be neither signed nor checked`, {
-        hint: 'use auth_type PASS or remove authentication; AH is not implemented',
-        exit: 4,
-      });
+      ctx.diags.error(
+        inst.authentication.spans.authType ?? where('authentication'),
+        'auth-ah-unimplemented',
+        `(${inst.name}) auth_type AH is not implemented: adverts would be neither signed nor checked`,
+        {
+          hint: 'use auth_type PASS or remove authentication; AH is not implemented',
+          exit: 4,
+        },
+      );
     }
     for (const r of inst.virtualRoutes) {
       if (!r.dev && !r.noTrack) {
@@ -96,12 +153,22 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       }
     }
     if (inst.lvsSyncDaemonInterface !== undefined) {
-      ctx.error(where('lvsSyncDaemonInterface'), 'deprecated-keyword', `(${inst.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, `write in global_defs: lvs_sync_daemon ${inst.lvsSyncDaemonInterface} ${inst.name}`);
+      ctx.error(
+        where('lvsSyncDaemonInterface'),
+        'deprecated-keyword',
+        `(${inst.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`,
+        `write in global_defs: lvs_sync_daemon ${inst.lvsSyncDaemonInterface} ${inst.name}`,
+      );
     }
 
     const pass = inst.authentication?.authPass;
     if (pass !== undefined && pass.length > 8) {
-      ctx.error(inst.authentication!.spans.authPass ?? at, 'auth-pass-long', `(${inst.name}) Truncating auth_pass to 8 characters`, `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`);
+      ctx.error(
+        inst.authentication!.spans.authPass ?? at,
+        'auth-pass-long',
+        `(${inst.name}) Truncating auth_pass to 8 characters`,
+        `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`,
+      );
       inst.authentication!.authPass = pass.slice(0, 8);
     }
 
@@ -114,7 +181,12 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
       inst.trackScript = inst.trackScript.filter((r) => {
         if (weightOf(r) === 0) return true;
-        ctx.error(r.span, 'owner-weighted-tracker', `(${inst.name}) ignoring tracked script ${r.name} with weights due to address_owner`, 'give the owner weight 0 trackers, or a priority below 255');
+        ctx.error(
+          r.span,
+          'owner-weighted-tracker',
+          `(${inst.name}) ignoring tracked script ${r.name} with weights due to address_owner`,
+          'give the owner weight 0 trackers, or a priority below 255',
+        );
         return false;
       });
     }
@@ -148,7 +220,12 @@ function numberRules(cfg: WrittenConfig, ctx: BuildContext): void {
   let next = 16384;
   for (const r of rules) {
     r.preference = next--;
-    ctx.error(r.span, 'rule-no-preference', `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`, 'add preference N to each rule');
+    ctx.error(
+      r.span,
+      'rule-no-preference',
+      `Rule has no preference specified - setting to ${r.preference}. This is probably not what you want.`,
+      'add preference N to each rule',
+    );
   }
 }
 
@@ -158,19 +235,33 @@ function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
   for (const sg of cfg.syncGroups) {
     sg.group = sg.group.filter((m) => {
       if (!names.has(m)) {
-        ctx.error(sg.spans.group ?? sg.span, 'sync-group-member-missing', `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`, `define vrrp_instance ${m} or remove it from the group`);
+        ctx.error(
+          sg.spans.group ?? sg.span,
+          'sync-group-member-missing',
+          `Virtual router ${m} specified in sync group ${sg.name} doesn't exist - ignoring`,
+          `define vrrp_instance ${m} or remove it from the group`,
+        );
         return false;
       }
       const other = memberOf.get(m);
       if (other) {
-        ctx.error(sg.spans.group ?? sg.span, 'sync-group-member-twice', `VRRP instance ${m} cannot be in sync group ${sg.name}: it is already in sync group ${other}`);
+        ctx.error(
+          sg.spans.group ?? sg.span,
+          'sync-group-member-twice',
+          `VRRP instance ${m} cannot be in sync group ${sg.name}: it is already in sync group ${other}`,
+        );
         return false;
       }
       memberOf.set(m, sg.name);
       return true;
     });
     if (sg.group.length === 1) {
-      ctx.error(sg.span, 'sync-group-single', `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`, 'a sync group moves two or more instances together; remove it or add members');
+      ctx.error(
+        sg.span,
+        'sync-group-single',
+        `Sync group ${sg.name} has only 1 virtual router(s) - this probably isn't what you want`,
+        'a sync group moves two or more instances together; remove it or add members',
+      );
     }
   }
 }
@@ -181,11 +272,19 @@ function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
     if (inst.virtualRouterId === undefined) continue;
     const fam = inst.virtualIpaddress[0]?.family ?? 4;
     // Unicast instances with different peer sets may share a VRID (keepalived allows it).
-    const peers = inst.unicastPeer.map((p) => p.address).sort().join(',');
+    const peers = inst.unicastPeer
+      .map((p) => p.address)
+      .sort()
+      .join(',');
     const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${inst.mcastDstIp ?? ''}|${peers}`;
     const first = seen.get(key);
     if (first) {
-      ctx.error(inst.spans.virtualRouterId ?? inst.span, 'vrid-duplicate', `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`, `give ${inst.name} a virtual_router_id of its own`);
+      ctx.error(
+        inst.spans.virtualRouterId ?? inst.span,
+        'vrid-duplicate',
+        `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`,
+        `give ${inst.name} a virtual_router_id of its own`,
+      );
     } else seen.set(key, inst);
   }
 }
@@ -202,7 +301,8 @@ export function trackedNames(cfg: WrittenConfig, key: 'trackScript' | 'trackFile
 export function vrrpScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: Span; what: string }[] {
   const out: { script: ScriptRef; at: Span; what: string }[] = [];
   const tracked = trackedNames(cfg, 'trackScript');
-  for (const s of cfg.vrrpScripts) if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
+  for (const s of cfg.vrrpScripts)
+    if (s.script && tracked.has(s.name)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
   for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
     for (const k of NOTIFY_KEYS) {
       const v = (o as unknown as Record<string, ScriptRef | true | undefined>)[k];

@@ -10,7 +10,7 @@ export const RULES = {
   // ---- reading the text ----
   'file-missing': r('syntax', 'The config file does not exist (an error, exit 4, only with -e).'),
   'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory.'),
-  'include-missing': r('syntax', "An include matched no file: keepalived's \"Config files missing\"; an error with -e or includem/includew/includea."),
+  'include-missing': r('syntax', 'An include matched no file: keepalived\'s "Config files missing"; an error with -e or includem/includew/includea.'),
   'include-cycle': r('syntax', 'An include would read a file that is already being read; it is not followed.'),
   'include-depth': r('syntax', 'Includes nested too deep; the deeper one is not followed.'),
   'include-empty': r('syntax', 'An include with no file name.'),
@@ -48,13 +48,16 @@ export const RULES = {
   'vip-none': r('vrrp', 'A vrrp_instance without virtual addresses (and no no_virtual_ipaddress).'),
   'vip-family': r('vrrp', 'A virtual address of the other family than the instance; it is dropped.'),
   'advert-int-v2': r('vrrp', 'A fractional advert_int with VRRPv2, rounded to whole seconds.'),
-  'advert-int-v3': r('vrrp', 'An advert_int above VRRPv3\'s 40.95 s.'),
+  'advert-int-v3': r('vrrp', "An advert_int above VRRPv3's 40.95 s."),
   'nopreempt-master': r('vrrp', 'nopreempt with state MASTER: keepalived clears nopreempt.'),
   'preempt-delay-master': r('vrrp', 'preempt_delay with state MASTER: keepalived clears it.'),
   'owner-nopreempt': r('vrrp', 'nopreempt on an address owner (priority 255): cleared.'),
   'owner-weighted-tracker': r('vrrp', 'A weighted tracker on an address owner, whose priority never moves: ignored.'),
   'master-ah': r('vrrp', 'state MASTER with AH authentication: keepalived starts it as BACKUP.'),
-  'auth-ah-unimplemented': r('vrrp', 'auth_type AH, which keepalived-ts does not implement yet: an error of exit class 4, so -t exits 4 and the daemon does not start.'),
+  'auth-ah-unimplemented': r(
+    'vrrp',
+    'auth_type AH, which keepalived-ts does not implement yet: an error of exit class 4, so -t exits 4 and the daemon does not start.',
+  ),
   'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
   'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined; the reference is dropped.'),
   'script-missing': r('vrrp', 'A vrrp_script without a script; it is removed.'),
@@ -66,11 +69,14 @@ export const RULES = {
   'sync-group-member-twice': r('vrrp', 'An instance in two sync groups.'),
   'route-no-interface': r('vrrp', 'A virtual route without dev cannot be tracked.'),
   'rule-no-preference': r('vrrp', 'A rule without preference; keepalived numbers them down from 16384.'),
-  'script-security': r('vrrp', 'Scripts configured without enable_script_security (keepalived -t exit 6). On this machine (-t, lint --host) only scripts that exist count, as in keepalived.'),
+  'script-security': r(
+    'vrrp',
+    'Scripts configured without enable_script_security (keepalived -t exit 6). On this machine (-t, lint --host) only scripts that exist count, as in keepalived.',
+  ),
   // ---- LVS semantics (keepalived -t reports these) ----
   'vs-header-invalid': r('lvs', 'A virtual_server header that is not IP PORT, fwmark N or group NAME.'),
   'vs-port-missing': r('lvs', 'A virtual server without port that is not persistent.'),
-  'vs-sched-missing': r('lvs', "No lvs_sched: keepalived uses wlc."),
+  'vs-sched-missing': r('lvs', 'No lvs_sched: keepalived uses wlc.'),
   'vs-lvs-method-missing': r('lvs', 'No lvs_method: keepalived uses NAT.'),
   'vs-protocol-missing': r('lvs', 'No protocol: keepalived uses UDP(!) for address services.'),
   'vs-fwmark-protocol': r('lvs', 'protocol on a fwmark service, where it is ignored.'),
@@ -103,9 +109,18 @@ export const RULES = {
   'udp-reply-length': r('lvs', 'UDP_CHECK min_reply_length above max_reply_length.'),
   // ---- this machine (lint --host, keepalived -t) ----
   'host-interface': r('host', 'An interface that does not exist on this machine.'),
-  'host-script': r('host', 'A script that is missing here, or that its user cannot execute; keepalived disables it (a missing vrrp_script is an error, -t exit 5).'),
-  'script-unsafe': r('host', "A script that runs as root from a path a non-root user can change (keepalived's \"Unsafe permissions found for script\"); with enable_script_security keepalived disables it, and a disabled vrrp_script is an error (-t exit 5)."),
-  'script-user': r('host', "A script whose user cannot be found here; keepalived ignores it. With enable_script_security and neither script_user nor a keepalived_script user, an error (-t exit 5)."),
+  'host-script': r(
+    'host',
+    'A script that is missing here, or that its user cannot execute; keepalived disables it (a missing vrrp_script is an error, -t exit 5).',
+  ),
+  'script-unsafe': r(
+    'host',
+    'A script that runs as root from a path a non-root user can change (keepalived\'s "Unsafe permissions found for script"); with enable_script_security keepalived disables it, and a disabled vrrp_script is an error (-t exit 5).',
+  ),
+  'script-user': r(
+    'host',
+    'A script whose user cannot be found here; keepalived ignores it. With enable_script_security and neither script_user nor a keepalived_script user, an error (-t exit 5).',
+  ),
   // ---- lint: accepted by keepalived, wrong at run time ----
   'vip-duplicate': r('lint', 'The same VIP in two places: whichever instance becomes MASTER last takes it.'),
   'vrrp-script-unused': r('lint', 'A vrrp_script no instance tracks never runs.'),
@@ -114,7 +129,7 @@ export const RULES = {
   // ---- pair lint ----
   'pair-vrid-missing': r('pair', 'An instance on one director with no instance of the same VRID on the other.'),
   'pair-vip-mismatch': r('pair', 'The two directors carry different VIPs for one VRID.'),
-  'pair-auth-mismatch': r('pair', 'Different authentication: each side drops the other\'s adverts (split brain).'),
+  'pair-auth-mismatch': r('pair', "Different authentication: each side drops the other's adverts (split brain)."),
   'pair-advert-int-mismatch': r('pair', 'Different advert_int (VRRPv2 drops the adverts: split brain).'),
   'pair-version-mismatch': r('pair', 'Different VRRP versions.'),
   'pair-priority-equal': r('pair', 'Equal priorities: the interface address decides every election.'),
@@ -122,26 +137,32 @@ export const RULES = {
   'pair-unicast-mismatch': r('pair', 'One director unicast, the other multicast.'),
   'pair-vs-missing': r('pair', 'A virtual server on one director only.'),
   'pair-vs-mismatch': r('pair', 'A virtual server configured differently on the two directors.'),
-  'weight-too-small': r('pair', "A tracker whose weight cannot move mastership: |weight| not above the priority gap."),
+  'weight-too-small': r('pair', 'A tracker whose weight cannot move mastership: |weight| not above the priority gap.'),
   // ---- lab scenarios (docs/lab.md) ----
-  'lab-yaml': r('lab', 'The scenario is not valid YAML (the yaml parser\'s message).'),
-  'lab-file': r('lab', 'The scenario, or a keepalived.conf it names, cannot be read (a warning for a reload\'s config).'),
+  'lab-yaml': r('lab', "The scenario is not valid YAML (the yaml parser's message)."),
+  'lab-file': r('lab', "The scenario, or a keepalived.conf it names, cannot be read (a warning for a reload's config)."),
   'lab-unknown-key': r('lab', 'A key the scenario format does not have at this place. Comes with a did-you-mean.'),
-  'lab-missing-key': r('lab', 'A key that must be given (nodes, at, a fault\'s node...), or a choice the loader cannot make alone (which segment).'),
+  'lab-missing-key': r('lab', "A key that must be given (nodes, at, a fault's node...), or a choice the loader cannot make alone (which segment)."),
   'lab-value': r('lab', 'A value of the wrong form: not a time ("5x"), not a probability, not an address, not one of the allowed words.'),
   'lab-entry-kind': r('lab', 'A timeline entry with no fault or two, or an expectation with no kind or two.'),
-  'lab-unknown-node': r('lab', 'A name that is not one of the scenario\'s nodes (or not on the segment meant).'),
+  'lab-unknown-node': r('lab', "A name that is not one of the scenario's nodes (or not on the segment meant)."),
   'lab-unknown-name': r('lab', 'A segment, real server or client the scenario does not define.'),
-  'lab-unknown-label': r('lab', 'An expectation\'s `after` that is neither a label nor the index of a timeline entry.'),
-  'lab-unknown-tracker': r('lab', 'A script or file fault naming a vrrp_script or track_file the node\'s keepalived.conf does not have.'),
+  'lab-unknown-label': r('lab', "An expectation's `after` that is neither a label nor the index of a timeline entry."),
+  'lab-unknown-tracker': r('lab', "A script or file fault naming a vrrp_script or track_file the node's keepalived.conf does not have."),
   'lab-unknown-interface': r('lab', 'An interface fault naming an interface the node neither uses in its config nor has on a segment.'),
   'lab-unknown-instance': r('lab', 'An expectation naming a vrrp_instance the node (or any node) does not have.'),
   'lab-duplicate': r('lab', 'A label, host name or segment address used twice, or a node in two partition groups.'),
-  'lab-topology': r('lab', 'Wiring that cannot be derived or does not fit the configs (no address to choose, an instance on no segment, a member address that is not unicast_src_ip).'),
+  'lab-topology': r(
+    'lab',
+    'Wiring that cannot be derived or does not fit the configs (no address to choose, an instance on no segment, a member address that is not unicast_src_ip).',
+  ),
   'lab-node-config': r('lab', 'A node whose keepalived.conf has errors (listed with their own ids): the lab does not run it.'),
-  'lab-sequence': r('lab', 'A fault that makes no sense where the timeline has got to: starting a running node or killing a stopped one (errors), healing a whole segment (a warning).'),
+  'lab-sequence': r(
+    'lab',
+    'A fault that makes no sense where the timeline has got to: starting a running node or killing a stopped one (errors), healing a whole segment (a warning).',
+  ),
   'lab-after-end': r('lab', 'A fault or expectation after the end of the run (`duration`).'),
-  'lab-not-in-config': r('lab', 'A client target, real server or VIP that no node\'s config has: it plays no part in the run.'),
+  'lab-not-in-config': r('lab', "A client target, real server or VIP that no node's config has: it plays no part in the run."),
 } as const satisfies Record<string, { family: RuleFamily; doc: string }>;
 
 export type RuleId = keyof typeof RULES;
@@ -155,8 +176,14 @@ export function renderRuleReference(): string {
     '',
   ];
   const families: [RuleFamily, string][] = [
-    ['syntax', 'Reading the text'], ['keyword', 'Keywords'], ['value', 'Values'], ['vrrp', 'VRRP (keepalived -t reports these)'],
-    ['lvs', 'LVS (keepalived -t reports these)'], ['host', 'This machine (`lint --host`)'], ['lint', 'Lint: accepted by keepalived, wrong at run time'], ['pair', 'Pair lint (`lint --pair`)'],
+    ['syntax', 'Reading the text'],
+    ['keyword', 'Keywords'],
+    ['value', 'Values'],
+    ['vrrp', 'VRRP (keepalived -t reports these)'],
+    ['lvs', 'LVS (keepalived -t reports these)'],
+    ['host', 'This machine (`lint --host`)'],
+    ['lint', 'Lint: accepted by keepalived, wrong at run time'],
+    ['pair', 'Pair lint (`lint --pair`)'],
     ['lab', 'Lab scenarios (`keepalived-ts lab`, docs/lab.md)'],
   ];
   for (const [family, title] of families) {

@@ -84,14 +84,14 @@ export function keywords<T>() {
     type: ValueType<unknown>,
     opts: Opts<T> & (Camel<N> extends keyof T ? unknown : { field: keyof T & string }) & { doc: string },
   ): KeywordSpec {
-    return { name, type, field: opts.field ?? camel(name), ...opts } as KeywordSpec;
+    return { name, type, field: opts.field ?? camel(name), ...opts };
   }
   function b<N extends string>(
     name: N,
     block: BlockSpec<any>,
     opts: Opts<T> & (Camel<N> extends keyof T ? unknown : { field: keyof T & string }) & { doc?: string },
   ): KeywordSpec {
-    return { name, block, field: opts.field ?? camel(name), doc: opts.doc ?? block.doc, ...opts } as KeywordSpec;
+    return { name, block, field: opts.field ?? camel(name), doc: opts.doc ?? block.doc, ...opts };
   }
   return { k, b };
 }

@@ -30,7 +30,10 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   let bestD = limit + 1;
   for (const c of candidates) {
     const d = editDistance(w, c.toLowerCase(), bestD);
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best;
 }

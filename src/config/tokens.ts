@@ -79,7 +79,9 @@ class Tokenizer {
   finish(end: Span | undefined): Token[] {
     this.settle();
     if (this.open.length) {
-      this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, { hint: 'the block opened here is never closed' });
+      this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
+        hint: 'the block opened here is never closed',
+      });
       const at = end ?? this.open[0].at;
       for (let k = this.open.length - 1; k >= 0; k--) if (this.open[k].real) this.rbrace(at);
       this.open.length = 0;
@@ -120,10 +122,13 @@ export function tokenize(lines: readonly LogicalLine[], diags: Diagnostics): Tok
           cur = undefined;
           continue;
         }
-        const col = cols ? cols[tok.offset] ?? cols[cols.length - 1] ?? ln.col : ln.col + tok.offset;
+        const col = cols ? (cols[tok.offset] ?? cols[cols.length - 1] ?? ln.col) : ln.col + tok.offset;
         if (type === 'lbrace' || type === 'rbrace') {
           cur = undefined;
-          if (words.length) { t.statement(words); words = []; }
+          if (words.length) {
+            t.statement(words);
+            words = [];
+          }
           if (type === 'lbrace') t.lbrace({ file, line, col });
           else t.rbrace({ file, line, col });
           continue;
@@ -135,7 +140,9 @@ export function tokenize(lines: readonly LogicalLine[], diags: Diagnostics): Tok
           text = text.slice(1, -1);
         } else if (type === 'dquoteOpen' || type === 'squoteOpen') {
           quoted = true;
-          diags.warning({ file, line, col }, 'quote-unterminated', 'unterminated quote: the string runs to the end of the line', { hint: `close it with ${text[0]}` });
+          diags.warning({ file, line, col }, 'quote-unterminated', 'unterminated quote: the string runs to the end of the line', {
+            hint: `close it with ${text[0]}`,
+          });
           text = text.slice(1);
         } else if (type === 'escaped') text = text.slice(1);
         if (cur && prevEnd === tok.offset) {

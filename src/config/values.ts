@@ -104,10 +104,16 @@ export interface IpPrefix {
 export function parseIp(w: Word, opts: { prefix?: boolean } = {}): Parsed<IpPrefix> {
   const [addr, len, extra] = w.text.split('/');
   const fam = isIP(addr);
-  if (fam === 0 || extra !== undefined) return err(`'${w.text}' is not an IP address`, opts.prefix ? 'write an address such as 192.168.1.10/24 or 2001:db8::1/64' : 'write an address such as 192.168.1.10', w);
+  if (fam === 0 || extra !== undefined)
+    return err(
+      `'${w.text}' is not an IP address`,
+      opts.prefix ? 'write an address such as 192.168.1.10/24 or 2001:db8::1/64' : 'write an address such as 192.168.1.10',
+      w,
+    );
   if (len === undefined) return { value: { address: addr, family: fam as 4 | 6 } };
   const max = fam === 4 ? 32 : 128;
-  if (!opts.prefix || !/^\d+$/.test(len) || Number(len) > max) return err(`'${w.text}' has an invalid prefix length`, `write a prefix length between 0 and ${max}`, w);
+  if (!opts.prefix || !/^\d+$/.test(len) || Number(len) > max)
+    return err(`'${w.text}' has an invalid prefix length`, `write a prefix length between 0 and ${max}`, w);
   return { value: { address: addr, family: fam as 4 | 6, prefix: Number(len) } };
 }
 
@@ -185,10 +191,20 @@ export function splitCommand(s: string): string[] {
       if (c === q) q = '';
       else if (c === '\\' && q === '"' && i + 1 < s.length) cur += unescapeScript(c + s[++i]);
       else cur += c;
-    } else if (c === '"' || c === "'") { q = c; have = true; }
-    else if (c === '\\' && i + 1 < s.length) { cur += s[++i]; have = true; }
-    else if (/\s/.test(c)) { if (have) out.push(cur); cur = ''; have = false; }
-    else { cur += c; have = true; }
+    } else if (c === '"' || c === "'") {
+      q = c;
+      have = true;
+    } else if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      have = true;
+    } else if (/\s/.test(c)) {
+      if (have) out.push(cur);
+      cur = '';
+      have = false;
+    } else {
+      cur += c;
+      have = true;
+    }
   }
   if (have) out.push(cur);
   return out;

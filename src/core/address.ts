@@ -30,17 +30,22 @@ export function addressString(b: Buffer, family: Family): string {
   // RFC 5952: compress the longest run of zero groups (length >= 2).
   let best = -1;
   let len = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > len && j - i >= 2) { best = i; len = j - i; }
+    if (j - i > len && j - i >= 2) {
+      best = i;
+      len = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));
   return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + len).join(':')}`;
 }
-
 
 /** The address as an unsigned number (for ranges such as 10.0.0.1-10.0.0.9). */
 export function addressToBigInt(addr: string): bigint {

@@ -72,7 +72,9 @@ class Ports {
     const entry = e;
     return {
       send: (payload, opts) => entry.transport.send(payload, opts),
-      onPacket: (cb) => { entry.handler = cb; },
+      onPacket: (cb) => {
+        entry.handler = cb;
+      },
     };
   }
 
@@ -91,7 +93,17 @@ class Generation {
   /** Runners of the previous generation this one took over. */
   readonly adopted = new Set<VrrpRunner>();
 
-  constructor(readonly config: Config, private readonly log: Logger, private readonly runner: ScriptRunner, private readonly notifier: Notifier, private readonly driver: IpAddressDriver, ports: Ports, private readonly users: UserDb, private readonly bfd: BfdEndpoint | undefined, previous?: Generation) {
+  constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+    private readonly runner: ScriptRunner,
+    private readonly notifier: Notifier,
+    private readonly driver: IpAddressDriver,
+    ports: Ports,
+    private readonly users: UserDb,
+    private readonly bfd: BfdEndpoint | undefined,
+    previous?: Generation,
+  ) {
     this.engine = new VrrpEngine(config, {
       clock,
       port: (ifname) => ports.get(ifname),
@@ -117,7 +129,16 @@ class Generation {
     initTrackFiles(this.config, log);
     // vrrp_scripts run as their own `user`, else script_user, under this generation's global_defs.
     const identity = identityFor(this.users, () => this.config.globalDefs);
-    this.stopTrackers = [startTrackers(this.config, this.engine, { clock, log, runScript: scriptCheck(this.runner, identity), linkUp, readFile: readTrackFile, bfd: this.bfd?.viewFor('vrrp') })];
+    this.stopTrackers = [
+      startTrackers(this.config, this.engine, {
+        clock,
+        log,
+        runScript: scriptCheck(this.runner, identity),
+        linkUp,
+        readFile: readTrackFile,
+        bfd: this.bfd?.viewFor('vrrp'),
+      }),
+    ];
     this.engine.start();
   }
 
@@ -159,7 +180,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
   // Scripts are checked as keepalived checks them at start and at each reload: the ones it would
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
-  const load = (): LoadResult => loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
+  const load = (): LoadResult =>
+    loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
   if (refusal(first.diagnostics, false)) {
@@ -168,7 +190,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
   const pidFiles = [opts.pidFile, opts.checkOnly ? undefined : opts.vrrpPidFile, opts.vrrpOnly ? undefined : opts.checkersPidFile];
-  const owned = await claimRuntime(pidFiles.filter((f): f is string => !!f), opts.pidFile, log);
+  const owned = await claimRuntime(
+    pidFiles.filter((f): f is string => !!f),
+    opts.pidFile,
+    log,
+  );
   if (typeof owned === 'number') return owned;
 
   const runner = new ScriptRunner();
@@ -183,7 +209,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     identity,
     onResult: (rec) => {
       const r = rec.result;
-      if (r && (r.error || r.code !== 0)) log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
+      if (r && (r.error || r.code !== 0))
+        log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
   const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
@@ -195,7 +222,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
   let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
-  log.info(`Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`);
+  log.info(
+    `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
+  );
   gen.start();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
   // embedded forwarder everywhere else.
@@ -208,7 +237,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // load balancer through the balancer's health contract.
   let checks: CheckerPool | undefined;
   const newBalancer = (cfg: Config): Balancer => {
-    checks ??= new CheckerPool(undefined, { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker') }, { log: lvsLog });
+    checks ??= new CheckerPool(
+      undefined,
+      { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker') },
+      { log: lvsLog },
+    );
     log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
     return new Balancer(cfg, {
       clock,

@@ -34,24 +34,26 @@ export function replaceFile(path: string, text: string, mode: number): void {
   }
 }
 
-/** The start of the regular file at `path`; 'absent' when there is none, 'symlink' when a
- * symlink is there (not followed), 'other' for anything else that is not a regular file. */
-export function readNoFollow(path: string, max = 4096): string | 'absent' | 'symlink' | 'other' {
+/** The start of the regular file at `path`, or why there is none: 'absent', 'symlink' (not
+ * followed), 'other' (anything else that is not a regular file). */
+export type NoFollowRead = { text: string } | { missing: 'absent' | 'symlink' | 'other' };
+
+export function readNoFollow(path: string, max = 4096): NoFollowRead {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted there must not hang us.
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'absent';
-    if (code === 'ELOOP') return 'symlink';
-    return 'other';
+    if (code === 'ENOENT') return { missing: 'absent' };
+    if (code === 'ELOOP') return { missing: 'symlink' };
+    return { missing: 'other' };
   }
   try {
-    if (!fstatSync(fd).isFile()) return 'other';
+    if (!fstatSync(fd).isFile()) return { missing: 'other' };
     const buf = Buffer.alloc(max);
     const n = readSync(fd, buf, 0, max, 0);
-    return buf.subarray(0, n).toString('utf8');
+    return { text: buf.subarray(0, n).toString('utf8') };
   } finally {
     closeSync(fd);
   }

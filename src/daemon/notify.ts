@@ -107,7 +107,10 @@ export class Notifier {
   readonly history: NotifyRecord[] = [];
   private readonly inflight = new Set<Promise<ScriptResult>>();
 
-  constructor(private readonly runner: ScriptRunner, private readonly opts: NotifierOptions = {}) {}
+  constructor(
+    private readonly runner: ScriptRunner,
+    private readonly opts: NotifierOptions = {},
+  ) {}
 
   /** Start the scripts for one transition; returns their records at once (does not wait). */
   notify(kind: NotifyKind, name: string, state: NotifyState, priority: number, scripts: NotifyScripts): NotifyRecord[] {

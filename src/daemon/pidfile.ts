@@ -17,10 +17,9 @@ export type PidClaim = { ok: true } | { ok: false; pid: number };
 
 /** The pid a pid file names, or why it names none. */
 export function pidIn(path: string): number | 'absent' | 'symlink' | 'unreadable' {
-  const text = readNoFollow(path, 64);
-  if (text === 'absent' || text === 'symlink') return text;
-  if (text === 'other') return 'unreadable';
-  const m = /^\s*(\d+)\s*$/.exec(text);
+  const read = readNoFollow(path, 64);
+  if ('missing' in read) return read.missing === 'other' ? 'unreadable' : read.missing;
+  const m = /^\s*(\d+)\s*$/.exec(read.text);
   return m && Number(m[1]) > 0 ? Number(m[1]) : 'unreadable';
 }
 

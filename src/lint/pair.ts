@@ -30,7 +30,11 @@ function diag(at: Span, severity: 'error' | 'warning', rule: RuleId, message: st
 }
 
 const keyOf = (i: VrrpInstance): string => `${i.virtualRouterId}/${i.virtualIpaddress[0]?.family ?? 4}`;
-const vips = (i: VrrpInstance): string => i.virtualIpaddress.map((v) => `${v.address}/${v.prefix}`).sort().join(' ');
+const vips = (i: VrrpInstance): string =>
+  i.virtualIpaddress
+    .map((v) => `${v.address}/${v.prefix}`)
+    .sort()
+    .join(' ');
 
 /** Who wins an election between two effective priorities; ties go to the higher address. */
 function winner(a: Effective, b: Effective): 'A' | 'B' | 'tie' | 'none' {
@@ -51,7 +55,15 @@ export function lintPair(a: Config, b: Config): PairReport {
     aKeys.add(keyOf(ia));
     const ib = bByKey.get(keyOf(ia));
     if (!ib) {
-      out.push(diag(ia.span, 'error', 'pair-vrid-missing', `vrrp_instance ${ia.name} (VRID ${ia.virtualRouterId}) has no counterpart on the other director`, 'both directors need an instance with the same virtual_router_id'));
+      out.push(
+        diag(
+          ia.span,
+          'error',
+          'pair-vrid-missing',
+          `vrrp_instance ${ia.name} (VRID ${ia.virtualRouterId}) has no counterpart on the other director`,
+          'both directors need an instance with the same virtual_router_id',
+        ),
+      );
       continue;
     }
     compareInstances(ia, ib, out);
@@ -59,7 +71,15 @@ export function lintPair(a: Config, b: Config): PairReport {
   }
   for (const ib of b.vrrpInstances) {
     if (ib.virtualRouterId !== undefined && !aKeys.has(keyOf(ib))) {
-      out.push(diag(ib.span, 'error', 'pair-vrid-missing', `vrrp_instance ${ib.name} (VRID ${ib.virtualRouterId}) has no counterpart on the other director`, 'both directors need an instance with the same virtual_router_id'));
+      out.push(
+        diag(
+          ib.span,
+          'error',
+          'pair-vrid-missing',
+          `vrrp_instance ${ib.name} (VRID ${ib.virtualRouterId}) has no counterpart on the other director`,
+          'both directors need an instance with the same virtual_router_id',
+        ),
+      );
     }
   }
   compareVirtualServers(a, b, out);
@@ -82,12 +102,28 @@ function compareVirtualServers(a: Config, b: Config, out: Diagnostic[]): void {
     const va = ra.written;
     const rb = bs.get(k);
     if (!rb) {
-      out.push(diag(va.span, 'error', 'pair-vs-missing', `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`, 'configure the same virtual servers on both directors'));
+      out.push(
+        diag(
+          va.span,
+          'error',
+          'pair-vs-missing',
+          `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`,
+          'configure the same virtual servers on both directors',
+        ),
+      );
       continue;
     }
     const vb = rb.written;
     const same = (what: string, x: unknown, y: unknown): void => {
-      if (JSON.stringify(x) !== JSON.stringify(y)) out.push(diag(vb.span, 'warning', 'pair-vs-mismatch', `virtual_server ${k}: ${what} differs (${JSON.stringify(x) ?? 'unset'} vs ${JSON.stringify(y) ?? 'unset'}); traffic is balanced differently after a failover`));
+      if (JSON.stringify(x) !== JSON.stringify(y))
+        out.push(
+          diag(
+            vb.span,
+            'warning',
+            'pair-vs-mismatch',
+            `virtual_server ${k}: ${what} differs (${JSON.stringify(x) ?? 'unset'} vs ${JSON.stringify(y) ?? 'unset'}); traffic is balanced differently after a failover`,
+          ),
+        );
     };
     same('lvs_sched', va.lvsSched, vb.lvsSched);
     same('lvs_method', va.lvsMethod?.method, vb.lvsMethod?.method);
@@ -96,7 +132,16 @@ function compareVirtualServers(a: Config, b: Config, out: Diagnostic[]): void {
     same('the real server list', rs(ra), rs(rb));
   }
   for (const [k, rb] of bs) {
-    if (!as.has(k)) out.push(diag(rb.span, 'error', 'pair-vs-missing', `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`, 'configure the same virtual servers on both directors'));
+    if (!as.has(k))
+      out.push(
+        diag(
+          rb.span,
+          'error',
+          'pair-vs-missing',
+          `virtual_server ${k} has no counterpart on the other director; after a failover it stops being served`,
+          'configure the same virtual servers on both directors',
+        ),
+      );
   }
 }
 
@@ -104,28 +149,87 @@ function compareInstances(ia: VrrpInstance, ib: VrrpInstance, out: Diagnostic[])
   const at = (i: VrrpInstance, k: string): Span => i.spans[k] ?? i.span;
   const pair = `${ia.name}/${ib.name} (VRID ${ia.virtualRouterId})`;
   if (vips(ia) !== vips(ib)) {
-    out.push(diag(at(ib, 'virtualIpaddress'), 'error', 'pair-vip-mismatch', `${pair}: virtual addresses differ: [${vips(ia)}] vs [${vips(ib)}]`, 'keepalived logs an address-list mismatch and the wrong VIPs move on failover'));
+    out.push(
+      diag(
+        at(ib, 'virtualIpaddress'),
+        'error',
+        'pair-vip-mismatch',
+        `${pair}: virtual addresses differ: [${vips(ia)}] vs [${vips(ib)}]`,
+        'keepalived logs an address-list mismatch and the wrong VIPs move on failover',
+      ),
+    );
   }
   const auth = (i: VrrpInstance): string => (i.authentication ? `${i.authentication.authType ?? 'none'}:${i.authentication.authPass ?? ''}` : 'none');
   if (auth(ia) !== auth(ib)) {
-    out.push(diag(ib.authentication?.span ?? ib.span, 'error', 'pair-auth-mismatch', `${pair}: authentication differs, so each side drops the other's adverts and both become MASTER (split brain)`, 'use the same auth_type and auth_pass on both directors'));
+    out.push(
+      diag(
+        ib.authentication?.span ?? ib.span,
+        'error',
+        'pair-auth-mismatch',
+        `${pair}: authentication differs, so each side drops the other's adverts and both become MASTER (split brain)`,
+        'use the same auth_type and auth_pass on both directors',
+      ),
+    );
   }
   if (ia.advertInt !== ib.advertInt) {
-    out.push(diag(at(ib, 'advertInt'), ia.version === 2 ? 'error' : 'warning', 'pair-advert-int-mismatch', `${pair}: advert_int ${ia.advertInt}s vs ${ib.advertInt}s${ia.version === 2 ? ': VRRPv2 drops adverts with another interval, so both become MASTER' : ''}`, 'use the same advert_int on both directors'));
+    out.push(
+      diag(
+        at(ib, 'advertInt'),
+        ia.version === 2 ? 'error' : 'warning',
+        'pair-advert-int-mismatch',
+        `${pair}: advert_int ${ia.advertInt}s vs ${ib.advertInt}s${ia.version === 2 ? ': VRRPv2 drops adverts with another interval, so both become MASTER' : ''}`,
+        'use the same advert_int on both directors',
+      ),
+    );
   }
   if (ia.version !== ib.version) {
-    out.push(diag(at(ib, 'version'), 'error', 'pair-version-mismatch', `${pair}: VRRP version ${ia.version} vs ${ib.version}; each side drops the other's adverts`, 'set the same version (or vrrp_version) on both'));
+    out.push(
+      diag(
+        at(ib, 'version'),
+        'error',
+        'pair-version-mismatch',
+        `${pair}: VRRP version ${ia.version} vs ${ib.version}; each side drops the other's adverts`,
+        'set the same version (or vrrp_version) on both',
+      ),
+    );
   }
   if (ia.priority === ib.priority) {
-    out.push(diag(at(ib, 'priority'), 'warning', 'pair-priority-equal', `${pair}: both directors have priority ${ia.priority}; the higher interface address wins every election`, 'give the intended master a higher priority'));
+    out.push(
+      diag(
+        at(ib, 'priority'),
+        'warning',
+        'pair-priority-equal',
+        `${pair}: both directors have priority ${ia.priority}; the higher interface address wins every election`,
+        'give the intended master a higher priority',
+      ),
+    );
   }
-  for (const [x, y] of [[ia, ib], [ib, ia]] as const) {
+  for (const [x, y] of [
+    [ia, ib],
+    [ib, ia],
+  ] as const) {
     if (x.unicastPeer.length && x.unicastSrcIp === undefined) continue;
     if (x.unicastPeer.length && y.unicastSrcIp && !x.unicastPeer.some((p) => p.address === y.unicastSrcIp)) {
-      out.push(diag(at(x, 'unicastPeer'), 'error', 'pair-unicast-peer', `${x.name}: unicast_peer does not list the other director's unicast_src_ip ${y.unicastSrcIp}`, `add ${y.unicastSrcIp} to unicast_peer`));
+      out.push(
+        diag(
+          at(x, 'unicastPeer'),
+          'error',
+          'pair-unicast-peer',
+          `${x.name}: unicast_peer does not list the other director's unicast_src_ip ${y.unicastSrcIp}`,
+          `add ${y.unicastSrcIp} to unicast_peer`,
+        ),
+      );
     }
     if (!!x.unicastPeer.length !== !!y.unicastPeer.length) {
-      out.push(diag(at(x, 'unicastPeer'), 'error', 'pair-unicast-mismatch', `${pair}: one director uses unicast_peer and the other multicast; they will not hear each other`, 'configure unicast_peer on both, or on neither'));
+      out.push(
+        diag(
+          at(x, 'unicastPeer'),
+          'error',
+          'pair-unicast-mismatch',
+          `${pair}: one director uses unicast_peer and the other multicast; they will not hear each other`,
+          'configure unicast_peer on both, or on neither',
+        ),
+      );
       break;
     }
   }
@@ -157,9 +261,26 @@ function analyseFailover(ia: VrrpInstance, a: Config, ib: VrrpInstance, b: Confi
       explanation = `priority ${show(master === 'A' ? a0 : b0)} → ${show(m1)} stays above ${show(other)}: no failover`;
       const at = t.at;
       if (t.weight !== 0) {
-        out.push(diag(at, 'warning', 'weight-too-small', `${mInst.name}: when ${t.kind} ${t.name} fails, priority goes ${show(master === 'A' ? a0 : b0)} → ${show(m1)}, still above the other director's ${show(other)}; no failover happens`, `|weight| must be larger than the priority gap (${gap}): for example weight ${t.weight < 0 ? '-' : ''}${gap + 1}`));
+        out.push(
+          diag(
+            at,
+            'warning',
+            'weight-too-small',
+            `${mInst.name}: when ${t.kind} ${t.name} fails, priority goes ${show(master === 'A' ? a0 : b0)} → ${show(m1)}, still above the other director's ${show(other)}; no failover happens`,
+            `|weight| must be larger than the priority gap (${gap}): for example weight ${t.weight < 0 ? '-' : ''}${gap + 1}`,
+          ),
+        );
       }
     }
-    outcomes.push({ instance: mInst.name, vrid: mInst.virtualRouterId!, node: master, fault, before: { A: show(a0), B: show(b0) }, after, failover, explanation });
+    outcomes.push({
+      instance: mInst.name,
+      vrid: mInst.virtualRouterId!,
+      node: master,
+      fault,
+      before: { A: show(a0), B: show(b0) },
+      after,
+      failover,
+      explanation,
+    });
   }
 }

@@ -41,7 +41,12 @@ export const lintRules: LintRule[] = [
     check(cfg, report) {
       const tracked = trackedNames(cfg, 'trackScript');
       for (const s of cfg.vrrpScripts) {
-        if (!tracked.has(s.name)) report.warning(s.span, `vrrp_script ${s.name} is not tracked by any vrrp_instance, so it never runs`, `add it to a track_script block: track_script { ${s.name} }`);
+        if (!tracked.has(s.name))
+          report.warning(
+            s.span,
+            `vrrp_script ${s.name} is not tracked by any vrrp_instance, so it never runs`,
+            `add it to a track_script block: track_script { ${s.name} }`,
+          );
       }
     },
   },
@@ -51,7 +56,11 @@ export const lintRules: LintRule[] = [
     check(cfg, report) {
       for (const { script, at, what } of allScripts(cfg)) {
         if (script.dropped?.length) {
-          report.warning(at, `${what}: keepalived runs '${script.command}' without '${script.dropped.join(' ')}'`, `quote the whole command: "${[script.command, ...script.dropped].join(' ')}"`);
+          report.warning(
+            at,
+            `${what}: keepalived runs '${script.command}' without '${script.dropped.join(' ')}'`,
+            `quote the whole command: "${[script.command, ...script.dropped].join(' ')}"`,
+          );
         }
       }
     },
@@ -64,7 +73,11 @@ export const lintRules: LintRule[] = [
         const prog = script.argv[0] ?? '';
         if (/(^|\/)(sh|bash|dash|zsh|ksh)$/.test(prog)) continue;
         if (SHELL_SYNTAX.test(script.command)) {
-          report.warning(at, `${what}: '${script.command}' uses shell syntax but keepalived runs scripts without a shell`, `wrap it: "/bin/sh -c '${script.command.replace(/'/g, "'\\''")}'"`);
+          report.warning(
+            at,
+            `${what}: '${script.command}' uses shell syntax but keepalived runs scripts without a shell`,
+            `wrap it: "/bin/sh -c '${script.command.replace(/'/g, "'\\''")}'"`,
+          );
         }
       }
     },
@@ -84,9 +97,11 @@ function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[
 export function runLint(cfg: Config, rules: readonly LintRule[] = lintRules): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of rules) {
-    const push = (severity: 'error' | 'warning') => (at: Span, message: string, hint?: string): void => {
-      out.push({ file: at.file, line: at.line, col: at.col, severity, message, rule: rule.id, hint, exit: 0 });
-    };
+    const push =
+      (severity: 'error' | 'warning') =>
+      (at: Span, message: string, hint?: string): void => {
+        out.push({ file: at.file, line: at.line, col: at.col, severity, message, rule: rule.id, hint, exit: 0 });
+      };
     rule.check(cfg, { warning: push('warning'), error: push('error') });
   }
   return out;

@@ -16,7 +16,12 @@
 // every change to the table.
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type {
-  Config, LvsMethod, ResolvedAddressVirtualServer, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer, ScriptRef,
+  Config,
+  LvsMethod,
+  ResolvedAddressVirtualServer,
+  ResolvedRealServer as RealServer,
+  ResolvedVirtualServer as VirtualServer,
+  ScriptRef,
 } from '../config/model/index.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
@@ -37,7 +42,7 @@ export interface BalancerEnv {
   /** The checker service: the Balancer tells it which real servers it serves, starts and stops
    * it with itself, and follows its verdicts. Without it every real server is in service. */
   health?: HealthChecks;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
   /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam
@@ -74,11 +79,15 @@ export class Balancer {
   /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
   private readonly plane?: DataPlane;
 
-  constructor(cfg: Config, private readonly env: BalancerEnv) {
+  constructor(
+    cfg: Config,
+    private readonly env: BalancerEnv,
+  ) {
     const mode = env.dataPlane ?? 'forwarder';
     if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
     const { clock, udpMaxFlows, forwarderIo: io, log } = env;
-    if (mode === 'forwarder') this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
+    if (mode === 'forwarder')
+      this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
     const served = this.eligible(cfg);
     env.health?.check(served, this.healthEvents);
     for (const vs of served) this.open(vs);
@@ -95,10 +104,20 @@ export class Balancer {
     if (s.quorumUp) {
       // The client's address is read only by the schedulers that hash it and by persistence: the
       // forwarder asks the kernel for it on demand.
-      const conn = { get src() { return client.address; }, get srcPort() { return client.port; }, dst: s.vs.address, dstPort: s.vs.port };
+      const conn = {
+        get src() {
+          return client.address;
+        },
+        get srcPort() {
+          return client.port;
+        },
+        dst: s.vs.address,
+        dstPort: s.vs.port,
+      };
       const got = s.svc.schedule(conn, this.env.clock.now());
       const owner = got && this.byDest.get(got.dest);
-      if (owner) return got.template ? { kind: 'dest', dest: got.dest, rs: owner.m.rs, template: got.template } : { kind: 'dest', dest: got.dest, rs: owner.m.rs };
+      if (owner)
+        return got.template ? { kind: 'dest', dest: got.dest, rs: owner.m.rs, template: got.template } : { kind: 'dest', dest: got.dest, rs: owner.m.rs };
     }
     const sorry = s.vs.sorryServer;
     if (sorry) return { kind: 'sorry', address: sorry.address, port: sorry.port };
@@ -215,7 +234,10 @@ export class Balancer {
   private eligible(cfg: Config): ResolvedAddressVirtualServer[] {
     return cfg.resolved.virtualServers.filter((vs): vs is ResolvedAddressVirtualServer => {
       if (vs.kind === 'address' && (vs.protocol === 'TCP' || vs.protocol === 'UDP') && vs.port) return true;
-      this.env.log?.('warn', `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`);
+      this.env.log?.(
+        'warn',
+        `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`,
+      );
       return false;
     });
   }
@@ -382,7 +404,10 @@ export class Balancer {
       if (s.vs.quorumUp) this.env.runScript?.(s.vs.quorumUp);
     } else if (s.quorumUp && (sum < quorum - hysteresis || sum === 0)) {
       s.quorumUp = false;
-      this.env.log?.('warn', `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`);
+      this.env.log?.(
+        'warn',
+        `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`,
+      );
       if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
     }
     this.plane?.changed(s);
@@ -407,7 +432,17 @@ export class Balancer {
   }
 }
 
-const row = (d: Dest, method: LvsMethod['method']): ListedServer => ({ address: d.address, port: d.port, family: d.family, method, weight: d.weight, activeConns: d.activeConns, inactConns: d.inactConns, stats: { ...d.stats.totals }, rate: d.stats.rates });
+const row = (d: Dest, method: LvsMethod['method']): ListedServer => ({
+  address: d.address,
+  port: d.port,
+  family: d.family,
+  method,
+  weight: d.weight,
+  activeConns: d.activeConns,
+  inactConns: d.inactConns,
+  stats: { ...d.stats.totals },
+  rate: d.stats.rates,
+});
 
 function sorryDest(vs: VirtualServer): Dest | undefined {
   const sorry = vs.sorryServer;

@@ -61,7 +61,12 @@ export class Connection implements ConnReport {
 
   traffic(t: Traffic): void {
     const s = this.seen;
-    const d = { inbytes: t.inBytes - s.inBytes, outbytes: t.outBytes - s.outBytes, inpkts: (t.inPkts ?? s.inPkts) - s.inPkts, outpkts: (t.outPkts ?? s.outPkts) - s.outPkts };
+    const d = {
+      inbytes: t.inBytes - s.inBytes,
+      outbytes: t.outBytes - s.outBytes,
+      inpkts: (t.inPkts ?? s.inPkts) - s.inPkts,
+      outpkts: (t.outPkts ?? s.outPkts) - s.outPkts,
+    };
     if (!d.inbytes && !d.outbytes && !d.inpkts && !d.outpkts) return;
     s.inBytes = t.inBytes;
     s.outBytes = t.outBytes;

@@ -40,7 +40,10 @@ export abstract class Link {
   /** Directions that have ended (FIN read). */
   ended = 0;
 
-  constructor(readonly fw: LinkOwner, readonly to: Target) {}
+  constructor(
+    readonly fw: LinkOwner,
+    readonly to: Target,
+  ) {}
 
   /** Close both sides now. */
   abstract cut(): void;

@@ -13,7 +13,7 @@ export interface ForwarderPlaneEnv {
   udpTimeoutMs: number;
   udpMaxFlows?: number;
   io?: ForwarderIo;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 const serviceKey = (s: Service): string => `${s.vs.protocol} ${s.vs.address}:${s.vs.port}`;
@@ -53,15 +53,23 @@ export class ForwarderPlane implements DataPlane {
     this.live.add(s);
     try {
       const at = await plane.listen();
-      this.env.log?.('info', `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`);
+      this.env.log?.(
+        'info',
+        `virtual server ${s.protocol} ${at.host}:${at.port} ready (${s.vs.lvsSched}, ${s.members.filter((m) => m.inService).length} real server(s) in service)`,
+      );
     } catch (e) {
       // On the BACKUP director the VIP is not here yet: listen once VRRP brings it (checked every
       // second), so the checkers run meanwhile and a failover serves at once. Other errors
       // (the port taken) are the operator's to fix.
       if ((e as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw e;
-      if (!retrying) this.env.log?.('info', `virtual server ${serviceKey(s)}: the address is not on this host yet; listening once it is (or set net.ipv4.ip_nonlocal_bind=1)`);
+      if (!retrying)
+        this.env.log?.(
+          'info',
+          `virtual server ${serviceKey(s)}: the address is not on this host yet; listening once it is (or set net.ipv4.ip_nonlocal_bind=1)`,
+        );
       this.env.clock.setTimer(this.env.clock.now() + 1_000_000, () => {
-        if (this.live.has(s) && s.plane === plane) void this.open(s, true).catch((err: Error) => this.env.log?.('warn', `virtual server ${serviceKey(s)}: ${err.message}`));
+        if (this.live.has(s) && s.plane === plane)
+          void this.open(s, true).catch((err: Error) => this.env.log?.('warn', `virtual server ${serviceKey(s)}: ${err.message}`));
       });
     }
   }

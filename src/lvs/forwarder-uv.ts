@@ -29,9 +29,17 @@ export interface TcpHandle {
   /** Ours: the link this handle carries. */
   link?: HandleLink;
 }
-export interface SockName { address?: string; port?: number }
+export interface SockName {
+  address?: string;
+  port?: number;
+}
 /** A request object (connect, write, shutdown): the callback and what it must keep alive. */
-interface Req { oncomplete?: (this: Req, status: number) => void; link?: HandleLink; from?: TcpHandle; buffer?: Uint8Array }
+interface Req {
+  oncomplete?: (this: Req, status: number) => void;
+  link?: HandleLink;
+  from?: TcpHandle;
+  buffer?: Uint8Array;
+}
 interface RawTcp {
   TCP: new (type: number) => TcpHandle;
   ConnectWrap: new () => Req;
@@ -47,17 +55,43 @@ interface RawTcp {
 
 function loadRaw(): RawTcp | undefined {
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding.bind(process);
     const tcp = binding('tcp_wrap') as { TCP: RawTcp['TCP']; TCPConnectWrap: RawTcp['ConnectWrap']; constants: { SOCKET: number; SERVER: number } };
-    const s = binding('stream_wrap') as { WriteWrap: RawTcp['WriteWrap']; ShutdownWrap: RawTcp['ShutdownWrap']; streamBaseState: Int32Array; kReadBytesOrError: number; kLastWriteWasAsync: number };
+    const s = binding('stream_wrap') as {
+      WriteWrap: RawTcp['WriteWrap'];
+      ShutdownWrap: RawTcp['ShutdownWrap'];
+      streamBaseState: Int32Array;
+      kReadBytesOrError: number;
+      kLastWriteWasAsync: number;
+    };
     const proto = tcp.TCP?.prototype as Partial<TcpHandle> | undefined;
-    const methods = ['bind', 'bind6', 'listen', 'connect', 'connect6', 'getpeername', 'setNoDelay', 'readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'close'] as const;
+    const methods = [
+      'bind',
+      'bind6',
+      'listen',
+      'connect',
+      'connect6',
+      'getpeername',
+      'setNoDelay',
+      'readStart',
+      'readStop',
+      'useUserBuffer',
+      'writeBuffer',
+      'shutdown',
+      'close',
+    ] as const;
     if (!proto || !methods.every((m) => typeof proto[m] === 'function') || !(s.streamBaseState instanceof Int32Array)) return undefined;
     if (![s.kReadBytesOrError, s.kLastWriteWasAsync, tcp.constants.SOCKET, tcp.constants.SERVER].every(Number.isInteger)) return undefined;
     return {
-      TCP: tcp.TCP, ConnectWrap: tcp.TCPConnectWrap, WriteWrap: s.WriteWrap, ShutdownWrap: s.ShutdownWrap,
-      SOCKET: tcp.constants.SOCKET, SERVER: tcp.constants.SERVER,
-      state: s.streamBaseState, kRead: s.kReadBytesOrError, kAsync: s.kLastWriteWasAsync,
+      TCP: tcp.TCP,
+      ConnectWrap: tcp.TCPConnectWrap,
+      WriteWrap: s.WriteWrap,
+      ShutdownWrap: s.ShutdownWrap,
+      SOCKET: tcp.constants.SOCKET,
+      SERVER: tcp.constants.SERVER,
+      state: s.streamBaseState,
+      kRead: s.kReadBytesOrError,
+      kAsync: s.kLastWriteWasAsync,
     };
   } catch {
     return undefined;
@@ -133,7 +167,11 @@ class HandleLink extends Link {
   /** Chunks from the client queued on the real server's socket while it was still connecting. */
   private early = 0;
 
-  constructor(fw: LinkOwner, to: Target, readonly client: TcpHandle) {
+  constructor(
+    fw: LinkOwner,
+    to: Target,
+    readonly client: TcpHandle,
+  ) {
     super(fw, to);
     this.upstream = new raw!.TCP(raw!.SOCKET);
     client.link = this.upstream.link = this;
@@ -246,7 +284,12 @@ export interface Acceptor extends LinkOwner {
 }
 
 /** Listen on host:port with a TCP handle; every client accepted becomes a HandleLink of `fw`. Throws when it cannot. */
-export function listenHandles(fw: Acceptor, host: string, port: number, log?: (level: 'info' | 'warn', message: string) => void): { listener: TcpHandle; address: { host: string; port: number } } {
+export function listenHandles(
+  fw: Acceptor,
+  host: string,
+  port: number,
+  log?: (level: 'info' | 'warn', message: string) => void,
+): { listener: TcpHandle; address: { host: string; port: number } } {
   const h = bindHandle(host, port);
   // Linux copies TCP_NODELAY from the listening socket to each accepted one: set once here.
   const err = h.setNoDelay(true) || h.listen(511);

@@ -39,7 +39,7 @@ export interface ForwarderOptions {
   connectTimeoutMs?: number;
   /** Default 'handles' when available (see above). With 'handles', hosts must be IP addresses. */
   io?: ForwarderIo;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 export interface ForwarderStats {
@@ -195,7 +195,7 @@ export class TcpForwarder implements Acceptor {
       this.listener = listener;
       return Promise.resolve(address);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
   }
 }
@@ -204,7 +204,11 @@ class StreamLink extends Link {
   private readonly upstream: Socket;
   private closes = 0;
 
-  constructor(fw: TcpForwarder, to: Target, private readonly client: Socket) {
+  constructor(
+    fw: TcpForwarder,
+    to: Target,
+    private readonly client: Socket,
+  ) {
     super(fw, to);
     const up = (this.upstream = connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true }));
     client.on('error', () => this.cut());

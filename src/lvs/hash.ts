@@ -50,28 +50,59 @@ export function multHash(v: number, mask: number): number {
 }
 
 // SipHash state as eight 32-bit halves (hi, lo) of v0..v3; module-level so a hash allocates nothing.
-let h0 = 0, l0 = 0, h1 = 0, l1 = 0, h2 = 0, l2 = 0, h3 = 0, l3 = 0;
+let h0 = 0,
+  l0 = 0,
+  h1 = 0,
+  l1 = 0,
+  h2 = 0,
+  l2 = 0,
+  h3 = 0,
+  l3 = 0;
 
 function sipRound(): void {
   let lo: number, t: number;
   // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-  lo = (l0 + l1) >>> 0; h0 = (h0 + h1 + (lo < l0 ? 1 : 0)) >>> 0; l0 = lo;
-  t = h1; h1 = ((h1 << 13) | (l1 >>> 19)) >>> 0; l1 = ((l1 << 13) | (t >>> 19)) >>> 0;
-  h1 = (h1 ^ h0) >>> 0; l1 = (l1 ^ l0) >>> 0;
-  t = h0; h0 = l0; l0 = t;
+  lo = (l0 + l1) >>> 0;
+  h0 = (h0 + h1 + (lo < l0 ? 1 : 0)) >>> 0;
+  l0 = lo;
+  t = h1;
+  h1 = ((h1 << 13) | (l1 >>> 19)) >>> 0;
+  l1 = ((l1 << 13) | (t >>> 19)) >>> 0;
+  h1 = (h1 ^ h0) >>> 0;
+  l1 = (l1 ^ l0) >>> 0;
+  t = h0;
+  h0 = l0;
+  l0 = t;
   // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
-  lo = (l2 + l3) >>> 0; h2 = (h2 + h3 + (lo < l2 ? 1 : 0)) >>> 0; l2 = lo;
-  t = h3; h3 = ((h3 << 16) | (l3 >>> 16)) >>> 0; l3 = ((l3 << 16) | (t >>> 16)) >>> 0;
-  h3 = (h3 ^ h2) >>> 0; l3 = (l3 ^ l2) >>> 0;
+  lo = (l2 + l3) >>> 0;
+  h2 = (h2 + h3 + (lo < l2 ? 1 : 0)) >>> 0;
+  l2 = lo;
+  t = h3;
+  h3 = ((h3 << 16) | (l3 >>> 16)) >>> 0;
+  l3 = ((l3 << 16) | (t >>> 16)) >>> 0;
+  h3 = (h3 ^ h2) >>> 0;
+  l3 = (l3 ^ l2) >>> 0;
   // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
-  lo = (l0 + l3) >>> 0; h0 = (h0 + h3 + (lo < l0 ? 1 : 0)) >>> 0; l0 = lo;
-  t = h3; h3 = ((h3 << 21) | (l3 >>> 11)) >>> 0; l3 = ((l3 << 21) | (t >>> 11)) >>> 0;
-  h3 = (h3 ^ h0) >>> 0; l3 = (l3 ^ l0) >>> 0;
+  lo = (l0 + l3) >>> 0;
+  h0 = (h0 + h3 + (lo < l0 ? 1 : 0)) >>> 0;
+  l0 = lo;
+  t = h3;
+  h3 = ((h3 << 21) | (l3 >>> 11)) >>> 0;
+  l3 = ((l3 << 21) | (t >>> 11)) >>> 0;
+  h3 = (h3 ^ h0) >>> 0;
+  l3 = (l3 ^ l0) >>> 0;
   // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
-  lo = (l2 + l1) >>> 0; h2 = (h2 + h1 + (lo < l2 ? 1 : 0)) >>> 0; l2 = lo;
-  t = h1; h1 = ((h1 << 17) | (l1 >>> 15)) >>> 0; l1 = ((l1 << 17) | (t >>> 15)) >>> 0;
-  h1 = (h1 ^ h2) >>> 0; l1 = (l1 ^ l2) >>> 0;
-  t = h2; h2 = l2; l2 = t;
+  lo = (l2 + l1) >>> 0;
+  h2 = (h2 + h1 + (lo < l2 ? 1 : 0)) >>> 0;
+  l2 = lo;
+  t = h1;
+  h1 = ((h1 << 17) | (l1 >>> 15)) >>> 0;
+  l1 = ((l1 << 17) | (t >>> 15)) >>> 0;
+  h1 = (h1 ^ h2) >>> 0;
+  l1 = (l1 ^ l2) >>> 0;
+  t = h2;
+  h2 = l2;
+  l2 = t;
 }
 
 /** A 128-bit SipHash key as four 32-bit halves: k0 = (k0hi, k0lo), k1 = (k1hi, k1lo). */
@@ -87,16 +118,22 @@ export interface SipKey {
  * `len` ≤ 4 bytes given as a little-endian number `value`. IPVS mh hashes a host-order u32 (len 4).
  */
 export function hsiphash(value: number, len: number, key: SipKey): number {
-  h0 = (0x736f6d65 ^ key.k0hi) >>> 0; l0 = (0x70736575 ^ key.k0lo) >>> 0;
-  h1 = (0x646f7261 ^ key.k1hi) >>> 0; l1 = (0x6e646f6d ^ key.k1lo) >>> 0;
-  h2 = (0x6c796765 ^ key.k0hi) >>> 0; l2 = (0x6e657261 ^ key.k0lo) >>> 0;
-  h3 = (0x74656462 ^ key.k1hi) >>> 0; l3 = (0x79746573 ^ key.k1lo) >>> 0;
+  h0 = (0x736f6d65 ^ key.k0hi) >>> 0;
+  l0 = (0x70736575 ^ key.k0lo) >>> 0;
+  h1 = (0x646f7261 ^ key.k1hi) >>> 0;
+  l1 = (0x6e646f6d ^ key.k1lo) >>> 0;
+  h2 = (0x6c796765 ^ key.k0hi) >>> 0;
+  l2 = (0x6e657261 ^ key.k0lo) >>> 0;
+  h3 = (0x74656462 ^ key.k1hi) >>> 0;
+  l3 = (0x79746573 ^ key.k1lo) >>> 0;
   // Final block b = len << 56 | message bytes.
   const bh = (len << 24) >>> 0;
   const bl = value >>> 0;
-  h3 = (h3 ^ bh) >>> 0; l3 = (l3 ^ bl) >>> 0;
+  h3 = (h3 ^ bh) >>> 0;
+  l3 = (l3 ^ bl) >>> 0;
   sipRound();
-  h0 = (h0 ^ bh) >>> 0; l0 = (l0 ^ bl) >>> 0;
+  h0 = (h0 ^ bh) >>> 0;
+  l0 = (l0 ^ bl) >>> 0;
   l2 = (l2 ^ 0xff) >>> 0;
   sipRound();
   sipRound();

@@ -61,7 +61,7 @@ export function ipvsadmDiff(from: string, to: string): string[] {
 export interface KernelPlaneEnv {
   /** Runs ipvsadm -R with these lines on stdin; resolves to an error message or undefined. */
   run?(lines: string[]): Promise<string | undefined>;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 /** Keeps the kernel's table equal to the wanted one, one change batch at a time. */
@@ -108,7 +108,10 @@ export class IpvsPlane implements DataPlane {
   /** From the first open() to stop(): before, the table is being built; after, it is gone. */
   private carrying = false;
 
-  constructor(private readonly table: () => string, private readonly kernel: KernelPlane = new KernelPlane()) {}
+  constructor(
+    private readonly table: () => string,
+    private readonly kernel: KernelPlane = new KernelPlane(),
+  ) {}
 
   add(): void {}
 

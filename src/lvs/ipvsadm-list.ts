@@ -42,16 +42,14 @@ const VERSION_LINE = 'IP Virtual Server version 1.2.1 (size=4096)';
 const serviceName = (s: ListedService): string => `${s.protocol.padEnd(4)} ${hostPort(s.address, s.port, s.family)}`;
 
 export function renderIpvsadmList(services: readonly ListedService[]): string {
-  const out = [
-    VERSION_LINE,
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-  ];
+  const out = [VERSION_LINE, 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
   for (const s of services) {
     const flags = s.persistent !== undefined ? ` persistent ${s.persistent}` : '';
     out.push(`${serviceName(s)} ${s.scheduler}${flags}`);
     for (const r of s.servers) {
-      out.push(`  -> ${hostPort(r.address, r.port, r.family).padEnd(28)} ${FORWARD[r.method].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConns).padEnd(10)} ${r.inactConns}`);
+      out.push(
+        `  -> ${hostPort(r.address, r.port, r.family).padEnd(28)} ${FORWARD[r.method].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConns).padEnd(10)} ${r.inactConns}`,
+      );
     }
   }
   return out.join('\n') + '\n';
@@ -71,22 +69,34 @@ function largeNum(n: number, exact: boolean): string {
 }
 
 /** Below `limit`: shown divided by `div` with this unit. */
-const LARGE: [limit: number, unit: string, div: number][] = [[1e8, '', 1], [1e9, 'K', 1e3], [1e11, 'M', 1e6], [1e14, 'G', 1e9], [Infinity, 'T', 1e12]];
+const LARGE: [limit: number, unit: string, div: number][] = [
+  [1e8, '', 1],
+  [1e9, 'K', 1e3],
+  [1e11, 'M', 1e6],
+  [1e14, 'G', 1e9],
+  [Infinity, 'T', 1e12],
+];
 
 const COLUMNS = {
-  stats: { head: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], of: (x: ListedService | ListedServer) => [x.stats.conns, x.stats.inpkts, x.stats.outpkts, x.stats.inbytes, x.stats.outbytes] },
-  rate: { head: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'], of: (x: ListedService | ListedServer) => [x.rate.cps, x.rate.inpps, x.rate.outpps, x.rate.inbps, x.rate.outbps] },
+  stats: {
+    head: ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'],
+    of: (x: ListedService | ListedServer) => [x.stats.conns, x.stats.inpkts, x.stats.outpkts, x.stats.inbytes, x.stats.outbytes],
+  },
+  rate: {
+    head: ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'],
+    of: (x: ListedService | ListedServer) => [x.rate.cps, x.rate.inpps, x.rate.outpps, x.rate.inbps, x.rate.outbps],
+  },
 };
 
 /** `ipvsadm -Ln --stats` and `--rate` (ipvsadm 1.31's layout). */
 export function renderIpvsadmCounters(services: readonly ListedService[], kind: 'stats' | 'rate', exact = false): string {
   const col = COLUMNS[kind];
-  const nums = (x: ListedService | ListedServer): string => col.of(x).map((n) => largeNum(n, exact)).join('');
-  const out = [
-    VERSION_LINE,
-    `${'Prot LocalAddress:Port'.padEnd(33)} ${col.head.map((h) => h.padStart(8)).join(' ')}`,
-    '  -> RemoteAddress:Port',
-  ];
+  const nums = (x: ListedService | ListedServer): string =>
+    col
+      .of(x)
+      .map((n) => largeNum(n, exact))
+      .join('');
+  const out = [VERSION_LINE, `${'Prot LocalAddress:Port'.padEnd(33)} ${col.head.map((h) => h.padStart(8)).join(' ')}`, '  -> RemoteAddress:Port'];
   for (const s of services) {
     out.push(`${serviceName(s).padEnd(33)}${nums(s)}`);
     for (const r of s.servers) out.push(`  -> ${hostPort(r.address, r.port, r.family).padEnd(28)}${nums(r)}`);

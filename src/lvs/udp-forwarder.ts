@@ -16,7 +16,7 @@ export interface UdpForwarderOptions {
   idleTimeoutMs?: number;
   /** At most this many flows at once (default 65 536). */
   maxFlows?: number;
-  log?(level: 'info' | 'warn', message: string): void;
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 export interface UdpForwarderStats {
@@ -137,7 +137,17 @@ export class UdpForwarder {
     if (target.sorry) this.stats.sorry++;
     else this.stats.forwarded++;
     const upstream = createSocket({ type: target.host.includes(':') ? 'udp6' : 'udp4' });
-    const f: Flow = { key, upstream, target, timer: setTimeout(() => this.expire(f), this.idleMs), pending: [], inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+    const f: Flow = {
+      key,
+      upstream,
+      target,
+      timer: setTimeout(() => this.expire(f), this.idleMs),
+      pending: [],
+      inPkts: 0,
+      outPkts: 0,
+      inBytes: 0,
+      outBytes: 0,
+    };
     this.flows.set(key, f);
     upstream.on('message', (reply) => {
       f.outPkts++;

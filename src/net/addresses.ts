@@ -43,7 +43,9 @@ export const spawnExec: Exec = (argv) =>
   new Promise((resolve) => {
     const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    p.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString();
+    });
     p.on('error', (e) => resolve({ code: null, stderr: e.message }));
     p.on('close', (code) => resolve({ code, stderr: stderr.trim() }));
   });
@@ -70,18 +72,24 @@ export class IpAddressDriver {
 
   add(inst: VrrpInstance): Promise<void> {
     const dev = inst.interface ?? this.opts.defaultInterface;
-    return this.enqueue([
-      ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v, dev)),
-      ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
-    ], `(${inst.name}) Setting VIPs.`);
+    return this.enqueue(
+      [
+        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v, dev)),
+        ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
+      ],
+      `(${inst.name}) Setting VIPs.`,
+    );
   }
 
   remove(inst: VrrpInstance): Promise<void> {
     const dev = inst.interface ?? this.opts.defaultInterface;
-    return this.enqueue([
-      ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
-      ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v, dev)),
-    ], `(${inst.name}) removing VIPs.`);
+    return this.enqueue(
+      [
+        ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
+        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v, dev)),
+      ],
+      `(${inst.name}) removing VIPs.`,
+    );
   }
 
   /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
@@ -104,16 +112,18 @@ export class IpAddressDriver {
   private enqueue(cmds: string[][], message: string): Promise<void> {
     // setImmediate: forking `ip` costs milliseconds, and the advert that announced mastership
     // is still queued in the raw socket; let the event loop send it first.
-    this.queue = this.queue.then(() => new Promise<void>((r) => setImmediate(r))).then(async () => {
-      this.opts.log?.('info', message);
-      for (const argv of cmds) {
-        const r = await this.exec(argv);
-        // Adding an address that is already there (or deleting a missing one) is not an error.
-        if (r.code !== 0 && !/File exists|Cannot assign requested address|No such process/.test(r.stderr)) {
-          this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
+    this.queue = this.queue
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(async () => {
+        this.opts.log?.('info', message);
+        for (const argv of cmds) {
+          const r = await this.exec(argv);
+          // Adding an address that is already there (or deleting a missing one) is not an error.
+          if (r.code !== 0 && !/File exists|Cannot assign requested address|No such process/.test(r.stderr)) {
+            this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
+          }
         }
-      }
-    });
+      });
     return this.queue;
   }
 }

@@ -147,7 +147,13 @@ function loadRawSocket(ifname: string): RawSocketModule {
     cachedModule = createRequire(import.meta.url)('raw-socket') as RawSocketModule;
     return cachedModule;
   } catch (err) {
-    throw new TransportError(`raw-transport ${ifname}: cannot load raw-socket (npm install raw-socket@1.8.1, which builds a native addon): ${describe(err)}`, 'open', ifname, 'MODULE_NOT_FOUND', { cause: err });
+    throw new TransportError(
+      `raw-transport ${ifname}: cannot load raw-socket (npm install raw-socket@1.8.1, which builds a native addon): ${describe(err)}`,
+      'open',
+      ifname,
+      'MODULE_NOT_FOUND',
+      { cause: err },
+    );
   }
 }
 
@@ -167,7 +173,8 @@ function readIfindex(ifname: string): number {
     );
   }
   const ifindex = Number(text.trim());
-  if (!Number.isInteger(ifindex) || ifindex <= 0) throw new TransportError(`raw-transport ${ifname}: bad ifindex ${JSON.stringify(text)} in ${path}`, 'open', ifname);
+  if (!Number.isInteger(ifindex) || ifindex <= 0)
+    throw new TransportError(`raw-transport ${ifname}: bad ifindex ${JSON.stringify(text)} in ${path}`, 'open', ifname);
   return ifindex;
 }
 
@@ -182,7 +189,8 @@ function ipMreqn(group: string, ifindex: number): Buffer {
 /** Open a raw VRRP socket on one interface. Throws a TransportError when that is impossible. */
 export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const { ifname } = opts;
-  if ((opts.family as number) !== 4) throw new TransportError(`raw-transport ${ifname}: only IPv4 is implemented (family ${String(opts.family)})`, 'open', ifname);
+  if ((opts.family as number) !== 4)
+    throw new TransportError(`raw-transport ${ifname}: only IPv4 is implemented (family ${String(opts.family)})`, 'open', ifname);
   if (!ifname || Buffer.byteLength(ifname) >= IFNAMSIZ || /[/\s\0]/.test(ifname) || ifname === '.' || ifname === '..') {
     throw new TransportError(`raw-transport: invalid interface name ${JSON.stringify(ifname)}`, 'open', String(ifname));
   }
@@ -200,7 +208,13 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     socket = raw.createSocket({ protocol: VRRP_PROTO, addressFamily: raw.AddressFamily.IPv4, bufferSize: 4096 });
   } catch (err) {
     const code = errnoOf(err);
-    throw new TransportError(`raw-transport ${ifname}: cannot open a raw IPv4 socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`, 'open', ifname, code, { cause: err });
+    throw new TransportError(
+      `raw-transport ${ifname}: cannot open a raw IPv4 socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`,
+      'open',
+      ifname,
+      code,
+      { cause: err },
+    );
   }
 
   const setOption = (what: string, level: number, option: number, value: number | Buffer): void => {
@@ -279,7 +293,9 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const failed = (p: Pending, err: unknown): void => {
     stats.sendErrors++;
     const code = errnoOf(err);
-    reportError(new TransportError(`raw-transport ${ifname}: send ${p.src} -> ${p.dst} failed: ${describe(err)}${hint(code)}`, 'send', ifname, code, { cause: err }));
+    reportError(
+      new TransportError(`raw-transport ${ifname}: send ${p.src} -> ${p.dst} failed: ${describe(err)}${hint(code)}`, 'send', ifname, code, { cause: err }),
+    );
   };
 
   /** Hand the next waiting packet to raw-socket once the previous one is written. */

@@ -17,7 +17,11 @@ export class SimPort {
   readonly stats = { sent: 0, received: 0, lost: 0 };
   up = true;
 
-  constructor(readonly segment: SimSegment, readonly name: string, readonly address: string) {}
+  constructor(
+    readonly segment: SimSegment,
+    readonly name: string,
+    readonly address: string,
+  ) {}
 
   send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void {
     if (!this.up) return;
@@ -51,7 +55,11 @@ export class SimSegment {
   private partition?: Map<string, number>;
   private readonly faults = new Map<string, LinkFaults>();
 
-  constructor(private readonly clock: VirtualClock, private readonly baseDelayUs = 100, private readonly random: () => number = seededUnit(1)) {}
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly baseDelayUs = 100,
+    private readonly random: () => number = seededUnit(1),
+  ) {}
 
   attach(name: string, address: string): SimPort {
     const p = new SimPort(this, name, address);

@@ -174,7 +174,12 @@ export function runScript(argv: string[], opts: RunOptions): Promise<ScriptResul
       finish({ code: null, signal: null, timedOut: false, durationMs: performance.now() - t0, error: err.message, ...(errno ? { errno } : {}) });
     };
     const result = (): ScriptResult => ({
-      code, signal, timedOut, durationMs, pid: pgid, ...(aborted ? { aborted: true } : {}),
+      code,
+      signal,
+      timedOut,
+      durationMs,
+      pid: pgid,
+      ...(aborted ? { aborted: true } : {}),
     });
 
     // After a kill, resolve once no process of the group is left running (SIGKILL delivery is

@@ -17,7 +17,17 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import type { GlobalDefs } from '../config/model/global.js';
 import type { ScriptRef } from '../config/model/index.js';
-import { SC_EXECUTABLE, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe, type ScriptUser, type ScriptVerdict } from '../config/resolve-scripts.js';
+import {
+  SC_EXECUTABLE,
+  SC_INHIBIT,
+  SC_INSECURE,
+  SC_ISSCRIPT,
+  SC_NOTFOUND,
+  SC_SYSTEM,
+  type ScriptProbe,
+  type ScriptUser,
+  type ScriptVerdict,
+} from '../config/resolve-scripts.js';
 import { realHost, type HostProbe } from '../config/resolve-host.js';
 import { currentIdentity, readUserDb, scriptIdentity, type UserDb } from './users.js';
 
@@ -32,11 +42,11 @@ export interface StatInfo {
 
 /** File system access for the security check; each returns undefined where the call fails. */
 export interface FsProbe {
-  stat(path: string): StatInfo | undefined;
-  lstat(path: string): StatInfo | undefined;
-  realpath(path: string): string | undefined;
+  stat: (path: string) => StatInfo | undefined;
+  lstat: (path: string) => StatInfo | undefined;
+  realpath: (path: string) => string | undefined;
   /** Why realpath failed, as strerror() says it (default "No such file or directory"). */
-  realpathError?(path: string): string;
+  realpathError?: (path: string) => string;
 }
 
 const S_IFMT = 0o170000;
@@ -60,9 +70,12 @@ export function isExecutableBy(st: StatInfo, uid: number, gid: number): boolean 
 
 /** Does the script run with root powers (uid or gid 0, or a setuid/setgid-root executable)? */
 export function needsScriptProtection(st: StatInfo, uid: number, gid: number): boolean {
-  return uid === 0 || gid === 0 ||
+  return (
+    uid === 0 ||
+    gid === 0 ||
     (st.uid === 0 && (st.mode & 0o100) !== 0 && (st.mode & S_ISUID) !== 0) ||
-    (st.gid === 0 && (st.mode & 0o010) !== 0 && (st.mode & S_ISGID) !== 0);
+    (st.gid === 0 && (st.mode & 0o010) !== 0 && (st.mode & S_ISGID) !== 0)
+  );
 }
 
 /**
@@ -188,7 +201,12 @@ export function checkScriptSecurityWith(fs: FsProbe, input: ScriptSecurityInput)
       found = cand;
       break;
     }
-    if (!found) return result(SC_NOTFOUND, command, denied ? `Permissions failure for script ${command} in path - disabling` : `Cannot find script ${command} in path - disabling`);
+    if (!found)
+      return result(
+        SC_NOTFOUND,
+        command,
+        denied ? `Permissions failure for script ${command} in path - disabling` : `Cannot find script ${command} in path - disabling`,
+      );
     messages.push(`WARNING - script \`${command}\` resolved by path search to \`${found}\`. Please specify full path.`);
     path = found;
   }
@@ -230,7 +248,13 @@ export function checkScriptSecurityWith(fs: FsProbe, input: ScriptSecurityInput)
   return result(flags, execPath);
 }
 
-const toInfo = (s: { mode: number; uid: number; gid: number; dev: number; ino: number }): StatInfo => ({ mode: s.mode, uid: s.uid, gid: s.gid, dev: s.dev, ino: s.ino });
+const toInfo = (s: { mode: number; uid: number; gid: number; dev: number; ino: number }): StatInfo => ({
+  mode: s.mode,
+  uid: s.uid,
+  gid: s.gid,
+  dev: s.dev,
+  ino: s.ino,
+});
 
 const STRERROR: Record<string, string> = {
   ENOENT: 'No such file or directory',
@@ -303,7 +327,11 @@ export function scriptProbe(opts: ScriptProbeOptions = {}): ScriptProbe {
       const id = scriptIdentity(db, who, global, self);
       if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !who.user && !global.scriptUser } };
       const r = checkScriptSecurityWith(fs, {
-        command: ref.argv[0], uid: id.uid, gid: id.gid, enableScriptSecurity: global.enableScriptSecurity, ...(opts.pathEnv !== undefined ? { pathEnv: opts.pathEnv } : {}),
+        command: ref.argv[0],
+        uid: id.uid,
+        gid: id.gid,
+        enableScriptSecurity: global.enableScriptSecurity,
+        ...(opts.pathEnv !== undefined ? { pathEnv: opts.pathEnv } : {}),
       });
       return { flags: r.flags, path: r.path, messages: r.messages, ...(r.detail ? { detail: r.detail } : {}) };
     },

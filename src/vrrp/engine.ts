@@ -59,7 +59,10 @@ export class VrrpEngine {
   private readonly groupState = new Map<string, VrrpState>();
   readonly unknownVrid: Record<string, number> = {};
 
-  constructor(readonly config: Config, private readonly env: EngineEnv) {
+  constructor(
+    readonly config: Config,
+    private readonly env: EngineEnv,
+  ) {
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
     for (const inst of config.vrrpInstances) {
@@ -175,7 +178,13 @@ export class VrrpEngine {
       for (const p of peers) if (p !== m && p.runner.state.state === 'MASTER') p.runner.group('BACKUP', `sync group ${m.group.name}: ${name} went BACKUP`);
     }
     const states = peers.map((p) => p.runner.state.state);
-    const groupNow: VrrpState = states.includes('FAULT') ? 'FAULT' : states.every((st) => st === 'MASTER') ? 'MASTER' : states.every((st) => st === 'INIT') ? 'INIT' : 'BACKUP';
+    const groupNow: VrrpState = states.includes('FAULT')
+      ? 'FAULT'
+      : states.every((st) => st === 'MASTER')
+        ? 'MASTER'
+        : states.every((st) => st === 'INIT')
+          ? 'INIT'
+          : 'BACKUP';
     const prev = this.groupState.get(m.group.name) ?? 'INIT';
     if (groupNow !== prev) {
       this.groupState.set(m.group.name, groupNow);

@@ -27,7 +27,10 @@ export function runnerConfig(inst: VrrpInstance, cfg: Config, primaryAddress: st
     authType: inst.version === 3 ? AUTH_NONE : auth === 'PASS' ? AUTH_PASS : auth === 'AH' ? AUTH_AH : AUTH_NONE,
     authPass: inst.authentication?.authPass,
     unicast: inst.unicastPeer.length > 0,
-    unicastSrcPeers: inst.unicastPeer.length > 0 && inst.checkUnicastSrc ? inst.unicastPeer.map((p) => ({ address: p.address, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 })) : undefined,
+    unicastSrcPeers:
+      inst.unicastPeer.length > 0 && inst.checkUnicastSrc
+        ? inst.unicastPeer.map((p) => ({ address: p.address, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 }))
+        : undefined,
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert ?? false,
     higherPrioSendAdvert: inst.higherPrioSendAdvert ?? false,
     family,

@@ -55,7 +55,12 @@ export class VrrpRunner {
   /** Drops and other per-packet lines: the first logged, the rest summed up (log-limit.ts). */
   private readonly limiter: LogLimiter;
 
-  constructor(readonly cfg: RunnerConfig, private readonly clock: Clock, private readonly port: PacketPort, private hooks: InstanceHooks = {}) {
+  constructor(
+    readonly cfg: RunnerConfig,
+    private readonly clock: Clock,
+    private readonly port: PacketPort,
+    private hooks: InstanceHooks = {},
+  ) {
     this.st = initialState(cfg);
     this.limiter = new LogLimiter(`(${cfg.name}) `);
   }
@@ -132,11 +137,12 @@ export class VrrpRunner {
     if (this.logTimer && this.logTimer.at === at) return;
     if (this.logTimer) this.clock.clearTimer(this.logTimer);
     this.logTimer = undefined;
-    if (at !== undefined) this.logTimer = this.clock.setTimer(at, () => {
-      this.logTimer = undefined;
-      this.emit(this.limiter.flush(this.clock.now()));
-      this.scheduleLogFlush();
-    });
+    if (at !== undefined)
+      this.logTimer = this.clock.setTimer(at, () => {
+        this.logTimer = undefined;
+        this.emit(this.limiter.flush(this.clock.now()));
+        this.scheduleLogFlush();
+      });
   }
 
   private perform(a: Action, now: number): void {
@@ -201,9 +207,10 @@ export class VrrpRunner {
     if (this.timer && this.timer.at === at) return;
     if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (at !== undefined) this.timer = this.clock.setTimer(at, () => {
-      this.timer = undefined;
-      this.dispatch({ type: 'timer', now: this.clock.now() });
-    });
+    if (at !== undefined)
+      this.timer = this.clock.setTimer(at, () => {
+        this.timer = undefined;
+        this.dispatch({ type: 'timer', now: this.clock.now() });
+      });
   }
 }

@@ -133,7 +133,10 @@ class Stepper {
   readonly actions: Action[] = [];
   readonly s: MachineState;
 
-  constructor(readonly cfg: MachineConfig, prev: MachineState) {
+  constructor(
+    readonly cfg: MachineConfig,
+    prev: MachineState,
+  ) {
     this.s = { ...prev, counters: { ...prev.counters, dropped: { ...prev.counters.dropped } } };
   }
 
@@ -298,7 +301,12 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   if ([...a.addresses].sort().join(' ') !== mine) {
     // keepalived logs and counts this; the advert still counts for the election.
     s.counters.addressListErrors++;
-    x.actions.push({ type: 'log', level: 'warn', message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`, limit: 'adverts with another address list' });
+    x.actions.push({
+      type: 'log',
+      level: 'warn',
+      message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`,
+      limit: 'adverts with another address list',
+    });
   }
   // keepalived 2.2.7 checks the unicast source last: after counting the advert as received, before
   // counting a priority 0.
@@ -339,7 +347,12 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     s.masterAddress = ev.src;
     return;
   }
-  x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`, limit: 'lower priority adverts' });
+  x.actions.push({
+    type: 'log',
+    level: 'info',
+    message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`,
+    limit: 'lower priority adverts',
+  });
   if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
 
   /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */

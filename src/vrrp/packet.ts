@@ -139,7 +139,13 @@ export function decodeIpv4(buf: Buffer): Decoded<Ipv4Packet> {
   if (buf[9] !== VRRP_PROTO) return fail('not-vrrp', `protocol ${buf[9]}`);
   return {
     ok: true,
-    value: { ttl: buf[8], protocol: buf[9], src: addressString(buf.subarray(12, 16), 4), dst: addressString(buf.subarray(16, 20), 4), payload: buf.subarray(ihl, total) },
+    value: {
+      ttl: buf[8],
+      protocol: buf[9],
+      src: addressString(buf.subarray(12, 16), 4),
+      dst: addressString(buf.subarray(16, 20), 4),
+      payload: buf.subarray(ihl, total),
+    },
   };
 }
 

@@ -24,10 +24,15 @@ export function trackersOf(inst: VrrpInstance, cfg: Config): Tracker[] {
   const memberIgnores = group && !group.syncGroupTrackingWeight ? `member of sync group ${group.name}` : undefined;
   const objWeight = (kind: Tracker['kind'], name: string): { weight: number; reverse: boolean } => {
     const o =
-      kind === 'script' ? cfg.vrrpScripts.find((s) => s.name === name)
-        : kind === 'process' ? cfg.trackProcesses.find((s) => s.name === name)
-          : kind === 'bfd' ? cfg.bfdInstances.find((s) => s.name === name)
-            : kind === 'file' ? cfg.trackFiles.find((s) => s.name === name) : undefined;
+      kind === 'script'
+        ? cfg.vrrpScripts.find((s) => s.name === name)
+        : kind === 'process'
+          ? cfg.trackProcesses.find((s) => s.name === name)
+          : kind === 'bfd'
+            ? cfg.bfdInstances.find((s) => s.name === name)
+            : kind === 'file'
+              ? cfg.trackFiles.find((s) => s.name === name)
+              : undefined;
     return { weight: o?.weight ?? 0, reverse: o?.weightReverse ?? false };
   };
   const add = (kind: Tracker['kind'], refs: { name: string; weight?: number; reverse: boolean; span: Span }[], viaGroup?: string): void => {
@@ -62,7 +67,12 @@ export type Effective = { fault: true; by: string } | { fault: false; priority: 
  * Priority with the given trackers down (all others up). Owner priority never moves; others are
  * clamped to 1..254. weight > 0 adds while up, weight < 0 subtracts while down; reverse swaps.
  */
-export function effectivePriority(inst: VrrpInstance, trackers: readonly Tracker[], down: ReadonlySet<Tracker>, fileValues: ReadonlyMap<string, number> = new Map()): Effective {
+export function effectivePriority(
+  inst: VrrpInstance,
+  trackers: readonly Tracker[],
+  down: ReadonlySet<Tracker>,
+  fileValues: ReadonlyMap<string, number> = new Map(),
+): Effective {
   let delta = 0;
   for (const t of trackers) {
     if (t.kind === 'file') {

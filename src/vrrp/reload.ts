@@ -18,6 +18,7 @@ export function adoptUnchanged(previous: VrrpEngine | undefined, adopted: Set<Vr
 
 /** Same VIPs, excluded addresses and routes: a reload may keep the instance as it is. */
 export function sameAddresses(a: VrrpInstance, b: VrrpInstance): boolean {
-  const key = (i: VrrpInstance): string => JSON.stringify([i.virtualIpaddress, i.virtualIpaddressExcluded, i.virtualRoutes, i.virtualRules].map((l) => l.map((x) => ({ ...x, span: undefined }))));
+  const key = (i: VrrpInstance): string =>
+    JSON.stringify([i.virtualIpaddress, i.virtualIpaddressExcluded, i.virtualRoutes, i.virtualRules].map((l) => l.map((x) => ({ ...x, span: undefined }))));
   return key(a) === key(b);
 }

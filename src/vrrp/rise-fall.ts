@@ -6,7 +6,11 @@ export class RiseFall {
   private lastOk: boolean | undefined;
   up: boolean;
 
-  constructor(private readonly rise: number, private readonly fall: number, initFail = false) {
+  constructor(
+    private readonly rise: number,
+    private readonly fall: number,
+    initFail = false,
+  ) {
     this.up = !initFail;
     if (!initFail) {
       this.lastOk = true;

@@ -43,7 +43,9 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
         timers.delete(h);
         if (stopped) return;
         const r = fn();
-        const next = (): void => { if (!stopped) at(env.clock.now() + periodUs); };
+        const next = (): void => {
+          if (!stopped) at(env.clock.now() + periodUs);
+        };
         if (r instanceof Promise) void r.then(next);
         else next();
       });

@@ -164,7 +164,11 @@ async function failover(netns, { version, advert, runs, tcpdump }) {
 
     const oursConfFile = join(lab.dir, 'ours.conf');
     writeFileSync(oursConfFile, conf('ours', [{ ...common, name: 'VI_1', vrid: vridOurs, prio: 100, vip: vipOurs }]));
-    const ours = lab.spawn(ho, [process.execPath, CLI, '-n', '-l', '-P', '-f', oursConfFile, '-p', join(lab.dir, 'ours.pid'), '-r', join(lab.dir, 'ours-vrrp.pid')], { name: 'ours' });
+    const ours = lab.spawn(
+      ho,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', oursConfFile, '-p', join(lab.dir, 'ours.pid'), '-r', join(lab.dir, 'ours-vrrp.pid')],
+      { name: 'ours' },
+    );
     const ka = lab.keepalived(hk, conf('ka', [{ ...common, name: 'VI_1', vrid: vridKa, prio: 100, vip: vipKa }]), { name: 'ka-backup' });
     const backups = [
       { who: 'ours', proc: ours, host: ho, vip: vipOurs, vrid: vridOurs, samples: [] },
@@ -224,7 +228,11 @@ async function failover(netns, { version, advert, runs, tcpdump }) {
         master = lab.keepalived(hm, masterConf, { name: `master-${i + 1}` });
         await masterUp(master);
         await Promise.all(backups.map((b, k) => b.proc.waitForLine(/Entering BACKUP STATE/, { from: froms2[k], timeoutMs: 10_000 })));
-        await netns.poll(async () => !(await hasVip(backups[0])) && !(await hasVip(backups[1])), { timeoutMs: 3000, intervalMs: 20, what: 'VIPs gone from the backups' });
+        await netns.poll(async () => !(await hasVip(backups[0])) && !(await hasVip(backups[1])), {
+          timeoutMs: 3000,
+          intervalMs: 20,
+          what: 'VIPs gone from the backups',
+        });
       }
     }
 
@@ -246,7 +254,14 @@ async function failover(netns, { version, advert, runs, tcpdump }) {
     const result = { version, advertInt: advert, runs, expectedMasterDownMs: 3 * intervalMs + ((256 - 100) * (version === 3 ? intervalMs : 1000)) / 256 };
     for (const b of backups) {
       const pick = (k) => b.samples.map((s) => s[k]).filter(Number.isFinite);
-      result[b.who] = { logLine: summary(pick('line')), vip: summary(pick('vip')), wire: summary(pick('wire')), fromLastAdvert: summary(pick('fromLastAdvert')), killPhase: summary(pick('phase')), loggedFromLastAdvert: summary(pick('loggedFromLastAdvert')) };
+      result[b.who] = {
+        logLine: summary(pick('line')),
+        vip: summary(pick('vip')),
+        wire: summary(pick('wire')),
+        fromLastAdvert: summary(pick('fromLastAdvert')),
+        killPhase: summary(pick('phase')),
+        loggedFromLastAdvert: summary(pick('loggedFromLastAdvert')),
+      };
     }
     result.ratioOfMedians = {};
     for (const k of ['logLine', 'vip', 'wire', 'fromLastAdvert']) result.ratioOfMedians[k] = ratio(result.ours[k].median, result.keepalived[k].median);
@@ -276,7 +291,10 @@ function printFailover(r, kaVersion) {
     console.log(pad(['', `keepalived ${kaVersion}`, f0(t.min), f0(t.median), f0(t.p90), f0(t.max), ''], W));
   }
   const lg = r.ours.loggedFromLastAdvert;
-  if (lg.n) console.log(`keepalived-ts's own log time of "Entering MASTER STATE", after the last MASTER advert: median ${f0(lg.median)} ms (min ${f0(lg.min)}, max ${f0(lg.max)})`);
+  if (lg.n)
+    console.log(
+      `keepalived-ts's own log time of "Entering MASTER STATE", after the last MASTER advert: median ${f0(lg.median)} ms (min ${f0(lg.min)}, max ${f0(lg.max)})`,
+    );
   const ph = r.ours.killPhase;
   if (ph.n) console.log(`kill phase after the last MASTER advert: ${f0(ph.min)}-${f0(ph.max)} ms (median ${f0(ph.median)})`);
 }
@@ -300,7 +318,11 @@ async function jitter(netns) {
       if (d.who === 'ours') {
         const file = join(lab.dir, `ours-${i}.conf`);
         writeFileSync(file, text);
-        proc = lab.spawn(host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${i}.pid`), '-r', join(lab.dir, `ours-${i}-vrrp.pid`)], { name: `ours-${i}` });
+        proc = lab.spawn(
+          host,
+          [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${i}.pid`), '-r', join(lab.dir, `ours-${i}-vrrp.pid`)],
+          { name: `ours-${i}` },
+        );
         cpuPid = async () => proc.pid;
       } else {
         proc = lab.keepalived(host, text, { name: `ka-${i}` });
@@ -368,13 +390,31 @@ async function jitter(netns) {
 
 function printJitter(j, kaVersion) {
   const W = [18, 12, 16, 12, 8, 8, 8, 10, 8, 8];
-  console.log(`\nAdvert jitter of a MASTER: |gap - advert_int| in ms over ${j.windowSeconds} s windows (tcpdump on the bridge port; all four daemons in the same windows)`);
+  console.log(
+    `\nAdvert jitter of a MASTER: |gap - advert_int| in ms over ${j.windowSeconds} s windows (tcpdump on the bridge port; all four daemons in the same windows)`,
+  );
   console.log(pad(['daemon', 'protocol', 'load', 'adverts', 'p50', 'p99', 'max', 'earliest', 'CPU %', 'p99 ratio'], W));
   const name = (who) => (who === 'ours' ? 'keepalived-ts' : `keepalived ${kaVersion}`);
   for (const r of j.rows) {
     const peer = j.rows.find((x) => x.who === 'keepalived' && x.version === r.version && x.load === r.load);
     const rt = r.who === 'ours' && peer ? `${f2(ratio(r.p99, peer.p99))}x` : '';
-    console.log(pad([name(r.who), `v${r.version} ${r.advertInt}s`, r.load, `${r.adverts}/${r.expected}`, f2(r.p50), f2(r.p99), f2(r.max), f2(r.earliest), r.cpuPercent.toFixed(1), rt], W));
+    console.log(
+      pad(
+        [
+          name(r.who),
+          `v${r.version} ${r.advertInt}s`,
+          r.load,
+          `${r.adverts}/${r.expected}`,
+          f2(r.p50),
+          f2(r.p99),
+          f2(r.max),
+          f2(r.earliest),
+          r.cpuPercent.toFixed(1),
+          rt,
+        ],
+        W,
+      ),
+    );
   }
 }
 

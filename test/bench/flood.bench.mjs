@@ -128,14 +128,20 @@ async function one(netns, who, subnet) {
     const [hm, hf] = lab.hosts;
     const vrid = 71;
     const vip = `10.99.${subnet}.100`;
-    const dump = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', hm.address], { name: 'tcpdump-p1' });
+    const dump = lab.spawn(
+      lab.bridgeNs,
+      ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', hm.address],
+      { name: 'tcpdump-p1' },
+    );
     await dump.waitForLine(/listening on/, { timeoutMs: 5000 });
     let proc;
     let pid;
     if (who === 'ours') {
       const file = join(lab.dir, 'ours.conf');
       writeFileSync(file, conf(vrid, vip));
-      proc = lab.spawn(hm, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours.pid'), '-r', join(lab.dir, 'ours-vrrp.pid')], { name: 'ours' });
+      proc = lab.spawn(hm, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours.pid'), '-r', join(lab.dir, 'ours-vrrp.pid')], {
+        name: 'ours',
+      });
       await proc.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
       pid = proc.pid;
     } else {
@@ -165,7 +171,24 @@ async function one(netns, who, subnet) {
       const start = nowMs();
       let sender;
       if (flood) {
-        const args = ['python3', SENDER, '--dst', '224.0.0.18', '--vrid', String(vrid), '--prio', '50', '--vip', vip, '--pass', 'bench', '--seconds', String(FLOOD_S), '--rate', String(RATE)];
+        const args = [
+          'python3',
+          SENDER,
+          '--dst',
+          '224.0.0.18',
+          '--vrid',
+          String(vrid),
+          '--prio',
+          '50',
+          '--vip',
+          vip,
+          '--pass',
+          'bench',
+          '--seconds',
+          String(FLOOD_S),
+          '--rate',
+          String(RATE),
+        ];
         sender = lab.exec(hf, args, { timeoutMs: (FLOOD_S + 30) * 1000 });
       }
       const until = start + (flood ? FLOOD_S : IDLE_S) * 1000;
@@ -183,7 +206,17 @@ async function one(netns, who, subnet) {
       } catch {
         floodInfo = { sent: NaN, seconds: NaN, error: sent?.stderr };
       }
-      return { start, end, advertsSent, cpu, rss0, rssMax, logLines: proc.lines.length - lines0, flood: floodInfo, stillMaster: !proc.lines.slice(lines0).some((l) => /Entering (BACKUP|FAULT) STATE/.test(l.text)) };
+      return {
+        start,
+        end,
+        advertsSent,
+        cpu,
+        rss0,
+        rssMax,
+        logLines: proc.lines.length - lines0,
+        flood: floodInfo,
+        stillMaster: !proc.lines.slice(lines0).some((l) => /Entering (BACKUP|FAULT) STATE/.test(l.text)),
+      };
     };
     const idle = await window(false);
     const flood = await window(true);
@@ -200,14 +233,21 @@ async function one(netns, who, subnet) {
 
 function print(results, kaVersion) {
   const W = [18, 8, 12, 9, 7, 8, 8, 8, 8, 8, 12, 10];
-  console.log(`\nAdvert flood: a MASTER (priority 150, advert_int 1) under ${RATE ? `${RATE} pps` : 'a flat-out'} flood of valid priority-50 adverts for ${FLOOD_S} s (intervals in ms, tcpdump on its bridge port)`);
+  console.log(
+    `\nAdvert flood: a MASTER (priority 150, advert_int 1) under ${RATE ? `${RATE} pps` : 'a flat-out'} flood of valid priority-50 adverts for ${FLOOD_S} s (intervals in ms, tcpdump on its bridge port)`,
+  );
   console.log(pad(['daemon', 'window', 'flood pps', 'on wire', 'sent', 'p50', 'p99', 'min', 'max', 'CPU %', 'RSS MB', 'log lines'], W));
   for (const r of results) {
     const name = r.who === 'ours' ? 'keepalived-ts' : `keepalived ${kaVersion}`;
     for (const k of ['idle', 'flood']) {
       const w = r[k];
       const pps = w.flood ? f0(w.flood.sent / w.flood.seconds) : '-';
-      console.log(pad([name, k, pps, w.adverts, f0(w.advertsSent), f0(w.p50), f0(w.p99), f0(w.min), f0(w.max), f1(w.cpu), `${f0(w.rss0)}->${f0(w.rssMax)}`, w.logLines], W));
+      console.log(
+        pad(
+          [name, k, pps, w.adverts, f0(w.advertsSent), f0(w.p50), f0(w.p99), f0(w.min), f0(w.max), f1(w.cpu), `${f0(w.rss0)}->${f0(w.rssMax)}`, w.logLines],
+          W,
+        ),
+      );
     }
     if (r.captureDrops) console.log(`  (tcpdump lost ${r.captureDrops} packets in ${name}'s run: gaps may be adverts it missed)`);
   }

@@ -17,7 +17,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_FORWARDER_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_FORWARDER_ROUNDS ?? 3);
 const have = (cmd) => {
-  try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,7 +44,13 @@ function cpuSeconds(pid) {
 function wrk(url, extra, seconds = SECONDS) {
   // bash's `times` gives the CPU wrk used (its second line: children's user and system time).
   const out = execFileSync('bash', ['-c', 'wrk "$@" && times', 'wrk', '-t2', '-c32', `-d${seconds}s`, '--latency', ...extra, url], { encoding: 'utf8' });
-  const t = [...out.trim().split('\n').at(-1).matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
+  const t = [
+    ...out
+      .trim()
+      .split('\n')
+      .at(-1)
+      .matchAll(/(\d+)m([\d.]+)s/g),
+  ].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const tm = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(out);
@@ -65,14 +76,19 @@ export async function run() {
   const base = 18080;
   const backends = [base + 1, base + 2, base + 3];
   // One backend process serving a small page and a 1 MiB body, on three ports.
-  writeFileSync(join(dir, 'backend.mjs'), `
+  writeFileSync(
+    join(dir, 'backend.mjs'),
+    `
 import { createServer } from 'node:http';
 const big = Buffer.alloc(1 << 20, 120);
 for (const p of process.argv.slice(2)) createServer((q, r) => { if (q.url === '/big') r.end(big); else r.end('ok\\n'); }).listen(Number(p), '127.0.0.1');
-`);
+`,
+  );
   // argv: config file, io ('handles' or 'streams'). The daemon's Balancer, from a keepalived.conf.
   const dist = (m) => JSON.stringify(join(ROOT, 'dist', m));
-  writeFileSync(join(dir, 'forwarder.mjs'), `
+  writeFileSync(
+    join(dir, 'forwarder.mjs'),
+    `
 import { readFileSync } from 'node:fs';
 import { loadConfigText } from ${dist('config/index.js')};
 import { Balancer } from ${dist('lvs/balancer.js')};
@@ -87,7 +103,8 @@ if (errors.length) throw new Error(errors.map((d) => d.message).join('; '));
 const clock = new RealClock();
 const health = new CheckerPool(undefined, { clock, probe: makeProbe(new ScriptRunner()), random: Math.random });
 await new Balancer(config, { clock, health, forwarderIo: io }).start();
-`);
+`,
+  );
   const keepalivedConf = (port) => {
     const real = (p) => `  real_server 127.0.0.1 ${p} {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`;
     const file = join(dir, `keepalived-${port}.conf`);
@@ -150,14 +167,28 @@ ${backends.map((p, i) => `  server s${i} 127.0.0.1:${p}`).join('\n')}
     const [ours, haproxy, haproxy1] = rows;
     const ratios = (peer) => runs[0].map((r, k) => r.rps / runs[rows.indexOf(peer)][k].rps);
     const spread = (xs) => `${median(xs).toFixed(2)}x (rounds ${xs.map((x) => x.toFixed(2)).join(', ')})`;
-    console.log(`\nForwarder: 3 loopback backends, round robin, wrk -t2 -c32; ${ROUNDS} rounds of ${SECONDS} s per proxy for new connections (one per request), median shown; 1 MiB bulk with keep-alive, ${SECONDS} s`);
+    console.log(
+      `\nForwarder: 3 loopback backends, round robin, wrk -t2 -c32; ${ROUNDS} rounds of ${SECONDS} s per proxy for new connections (one per request), median shown; 1 MiB bulk with keep-alive, ${SECONDS} s`,
+    );
     console.log(['proxy', 'conn/s', 'MB/s', 'conn/s per round', 'errors'].map((c, i) => c.padEnd([28, 10, 8, 32][i] ?? 0)).join(''));
-    for (const r of rows) console.log([r.name, r.connsPerSec.toFixed(0), r.mbPerSec.toFixed(0), r.rounds.map((x) => x.toFixed(0)).join(' '), r.errors].map((c, i) => String(c).padEnd([28, 10, 8, 32][i] ?? 0)).join(''));
-    console.log(`ratio keepalived-ts / haproxy (2 threads): connections ${spread(ratios(haproxy))}, throughput ${(ours.mbPerSec / haproxy.mbPerSec).toFixed(2)}x (goal: connections >= 0.8x)`);
-    console.log(`ratio keepalived-ts / haproxy (1 thread):  connections ${spread(ratios(haproxy1))}, throughput ${(ours.mbPerSec / haproxy1.mbPerSec).toFixed(2)}x`);
-    console.log(`\nCPU seconds per 1,000 new connections, median of the rounds (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+    for (const r of rows)
+      console.log(
+        [r.name, r.connsPerSec.toFixed(0), r.mbPerSec.toFixed(0), r.rounds.map((x) => x.toFixed(0)).join(' '), r.errors]
+          .map((c, i) => String(c).padEnd([28, 10, 8, 32][i] ?? 0))
+          .join(''),
+      );
+    console.log(
+      `ratio keepalived-ts / haproxy (2 threads): connections ${spread(ratios(haproxy))}, throughput ${(ours.mbPerSec / haproxy.mbPerSec).toFixed(2)}x (goal: connections >= 0.8x)`,
+    );
+    console.log(
+      `ratio keepalived-ts / haproxy (1 thread):  connections ${spread(ratios(haproxy1))}, throughput ${(ours.mbPerSec / haproxy1.mbPerSec).toFixed(2)}x`,
+    );
+    console.log(
+      `\nCPU seconds per 1,000 new connections, median of the rounds (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+    );
     console.log(['proxy', 'proxy', 'backends', 'wrk'].map((c, i) => c.padEnd(i ? 14 : 28)).join(''));
-    for (const r of rows) console.log([r.name, ...[r.cpu.proxy, r.cpu.backends, r.cpu.wrk].map((x) => x.toFixed(3))].map((c, i) => String(c).padEnd(i ? 14 : 28)).join(''));
+    for (const r of rows)
+      console.log([r.name, ...[r.cpu.proxy, r.cpu.backends, r.cpu.wrk].map((x) => x.toFixed(3))].map((c, i) => String(c).padEnd(i ? 14 : 28)).join(''));
     return { ours, haproxy, haproxy1 };
   } finally {
     for (const p of procs) p.kill('SIGKILL');

@@ -14,7 +14,9 @@ export async function run() {
   const { loadScenario } = await import(join(ROOT, 'dist/lab/load/index.js'));
   const { runSim } = await import(join(ROOT, 'dist/lab/sim/index.js'));
   const { finish } = await import(join(ROOT, 'dist/lab/expect/index.js'));
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const scenarios = files.map((f) => {
     const { scenario, diagnostics } = loadScenario(join(DIR, f));
     if (!scenario) throw new Error(`${f}: ${diagnostics.map((d) => d.message).join('; ')}`);
@@ -40,9 +42,15 @@ export async function run() {
       passed &&= result.passed;
     }
     virtualTotal += (scenario.duration / 1e6) * ROUNDS;
-    console.log([f, (scenario.duration / 1e6).toFixed(0), best.toFixed(1), ((scenario.duration / 1e3) / best).toFixed(0), passed ? 'PASS' : 'FAIL'].map((c, i) => String(c).padEnd(i ? 22 : 36)).join(''));
+    console.log(
+      [f, (scenario.duration / 1e6).toFixed(0), best.toFixed(1), (scenario.duration / 1e3 / best).toFixed(0), passed ? 'PASS' : 'FAIL']
+        .map((c, i) => String(c).padEnd(i ? 22 : 36))
+        .join(''),
+    );
   }
-  console.log(`sim: ${(runs / (wallTotal / 1000)).toFixed(1)} scenarios/s, ${(virtualTotal / (wallTotal / 1000)).toFixed(0)} virtual seconds per wall second (in-process, after warm-up)`);
+  console.log(
+    `sim: ${(runs / (wallTotal / 1000)).toFixed(1)} scenarios/s, ${(virtualTotal / (wallTotal / 1000)).toFixed(0)} virtual seconds per wall second (in-process, after warm-up)`,
+  );
 
   const netnsOk = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
   if (!netnsOk) {
@@ -56,12 +64,18 @@ export async function run() {
     const r = spawnSync(process.execPath, [cli, 'lab', file, '--backend', backend, '--json'], { encoding: 'utf8', timeout: 180_000 });
     const ms = performance.now() - t0;
     let verdict = `exit ${r.status}`;
-    try { verdict = JSON.parse(r.stdout).passed ? 'PASS' : 'FAIL'; } catch { /* the exit code says it */ }
+    try {
+      verdict = JSON.parse(r.stdout).passed ? 'PASS' : 'FAIL';
+    } catch {
+      /* the exit code says it */
+    }
     return { ms, verdict };
   };
   const sim = wall('sim');
   const netns = wall('netns');
-  console.log(`master-killed.yaml, whole process: sim ${sim.ms.toFixed(0)} ms (${sim.verdict}), netns ${(netns.ms / 1000).toFixed(1)} s with real daemons (${netns.verdict}); ratio ${(netns.ms / sim.ms).toFixed(0)}x`);
+  console.log(
+    `master-killed.yaml, whole process: sim ${sim.ms.toFixed(0)} ms (${sim.verdict}), netns ${(netns.ms / 1000).toFixed(1)} s with real daemons (${netns.verdict}); ratio ${(netns.ms / sim.ms).toFixed(0)}x`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

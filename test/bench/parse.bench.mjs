@@ -30,7 +30,12 @@ function timeProcess(cmd, args) {
 }
 
 function hasKeepalived() {
-  try { execFileSync('keepalived', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('keepalived', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function run() {
@@ -63,7 +68,17 @@ export async function run() {
     ['keepalived-ts -t (whole process)', `${oursBig.ms.toFixed(1)} ms`, `${oursSmall.ms.toFixed(1)} ms`, `exit ${oursBig.status}`],
     ['keepalived-ts in-process load, first / warm', `${firstMs.toFixed(1)} / ${warmMs.toFixed(1)} ms`, '', `${errors.length} errors`],
   ];
-  const result = { lines, ours: { process: oursBig.ms, processSmall: oursSmall.ms, firstMs, warmMs, usPerLineWarm: (warmMs * 1000) / lines, usPerLineProcess: ((oursBig.ms - oursSmall.ms) * 1000) / (lines - smallLines) } };
+  const result = {
+    lines,
+    ours: {
+      process: oursBig.ms,
+      processSmall: oursSmall.ms,
+      firstMs,
+      warmMs,
+      usPerLineWarm: (warmMs * 1000) / lines,
+      usPerLineProcess: ((oursBig.ms - oursSmall.ms) * 1000) / (lines - smallLines),
+    },
+  };
   if (hasKeepalived()) {
     const kaBig = timeProcess('keepalived', ['-t', '-f', big]);
     const kaSmall = timeProcess('keepalived', ['-t', '-f', small]);
@@ -73,10 +88,14 @@ export async function run() {
   console.log(`\nConfig test: generated keepalived.conf of ${lines} lines (400 vrrp_instance, 132 virtual_server x 18 real_server), median of ${RUNS}`);
   console.log(['what', `${lines} lines`, `${smallLines} lines`, ''].map((c, i) => c.padEnd(i ? 18 : 44)).join(''));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(i ? 18 : 44)).join(''));
-  console.log(`marginal cost per line: keepalived-ts ${result.ours.usPerLineProcess.toFixed(2)} µs (process difference), ${result.ours.usPerLineWarm.toFixed(2)} µs warm in-process`);
+  console.log(
+    `marginal cost per line: keepalived-ts ${result.ours.usPerLineProcess.toFixed(2)} µs (process difference), ${result.ours.usPerLineWarm.toFixed(2)} µs warm in-process`,
+  );
   if (result.keepalived) {
     console.log(`                        keepalived    ${result.keepalived.usPerLine.toFixed(2)} µs (process difference)`);
-    console.log(`ratio keepalived-ts / keepalived: whole process ${(result.ours.process / result.keepalived.process).toFixed(2)}x, per line ${(result.ours.usPerLineProcess / result.keepalived.usPerLine).toFixed(2)}x (process), ${(result.ours.usPerLineWarm / result.keepalived.usPerLine).toFixed(2)}x (warm)`);
+    console.log(
+      `ratio keepalived-ts / keepalived: whole process ${(result.ours.process / result.keepalived.process).toFixed(2)}x, per line ${(result.ours.usPerLineProcess / result.keepalived.usPerLine).toFixed(2)}x (process), ${(result.ours.usPerLineWarm / result.keepalived.usPerLine).toFixed(2)}x (warm)`,
+    );
   } else console.log('keepalived not installed: no comparison (apt-get install keepalived)');
   return result;
 }

@@ -65,7 +65,7 @@ function measure(Dest, makeScheduler, n, conns, weight = MIXED) {
   let picks = 0;
   let batch = 256;
   t0 = performance.now();
-  let el = 0;
+  let el;
   while ((el = performance.now() - t0) < MS) {
     step(batch);
     picks += batch;

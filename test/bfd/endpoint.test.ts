@@ -26,7 +26,12 @@ const bfd = (name: string, neighbor: string, source: string, extra = '') =>
 function endpoint(text: string): { ep: BfdEndpoint; changes: (BfdChange & { at: number })[]; logs: string[] } {
   const changes: (BfdChange & { at: number })[] = [];
   const logs: string[] = [];
-  const ep = new BfdEndpoint(instances(text), { clock, random: Math.random, onChange: (c) => changes.push({ ...c, at: performance.now() }), log: (_l, m) => logs.push(m) });
+  const ep = new BfdEndpoint(instances(text), {
+    clock,
+    random: Math.random,
+    onChange: (c) => changes.push({ ...c, at: performance.now() }),
+    log: (_l, m) => logs.push(m),
+  });
   open.push(ep);
   return { ep, changes, logs };
 }
@@ -42,7 +47,21 @@ async function handNeighbour(address: string): Promise<{ sock: Socket; got: Cont
     if (!('drop' in p)) got.push(p);
   });
   const send = (p: Partial<ControlPacket>, to: string): void => {
-    const full: ControlPacket = { diag: 0, state: 'Down', poll: false, final: false, cpi: false, demand: false, detectMult: 3, myDiscriminator: 77, yourDiscriminator: 0, desiredMinTx: 20_000, requiredMinRx: 20_000, requiredMinEchoRx: 0, ...p };
+    const full: ControlPacket = {
+      diag: 0,
+      state: 'Down',
+      poll: false,
+      final: false,
+      cpi: false,
+      demand: false,
+      detectMult: 3,
+      myDiscriminator: 77,
+      yourDiscriminator: 0,
+      desiredMinTx: 20_000,
+      requiredMinRx: 20_000,
+      requiredMinEchoRx: 0,
+      ...p,
+    };
     sock.send(encodeControl(full), 3784, to);
   };
   return { sock, got, send };
@@ -128,7 +147,9 @@ describe('BFD endpoint on loopback', () => {
   });
 
   it('shows a bfd_instance marked vrrp (or checker) to that side only, and an unmarked one to both', () => {
-    const { ep } = endpoint(bfd('v', '127.0.0.2', '127.0.0.1', '  vrrp\n') + bfd('c', '127.0.0.3', '127.0.0.1', '  checker\n') + bfd('both', '127.0.0.4', '127.0.0.1'));
+    const { ep } = endpoint(
+      bfd('v', '127.0.0.2', '127.0.0.1', '  vrrp\n') + bfd('c', '127.0.0.3', '127.0.0.1', '  checker\n') + bfd('both', '127.0.0.4', '127.0.0.1'),
+    );
     const seen = (side: 'vrrp' | 'checker') => ['v', 'c', 'both'].filter((n) => ep.viewFor(side).isUp(n) !== undefined);
     expect(seen('vrrp')).toEqual(['v', 'both']);
     expect(seen('checker')).toEqual(['c', 'both']);

@@ -44,14 +44,20 @@ describe.skipIf(skip)('BFD interop with keepalived 2.2.7 in network namespaces',
   const startKeepalived = (tag: string): Proc => {
     const file = join(lab.dir, `ka-${tag}.conf`);
     writeFileSync(file, `global_defs {\n  router_id ka\n}\n${bfd('to_ours', ours.address, theirs.address)}`);
-    const p = lab.spawn(theirs, ['keepalived', '-n', '-l', '-D', '-G', '-R', '-f', file, '-p', join(lab.dir, `ka-${tag}.pid`), '-b', join(lab.dir, `ka-${tag}-bfd.pid`)], { name: `ka-${tag}` });
+    const p = lab.spawn(
+      theirs,
+      ['keepalived', '-n', '-l', '-D', '-G', '-R', '-f', file, '-p', join(lab.dir, `ka-${tag}.pid`), '-b', join(lab.dir, `ka-${tag}-bfd.pid`)],
+      { name: `ka-${tag}` },
+    );
     procs.push(p);
     return p;
   };
 
   const startOurs = (tag: string): Proc => {
     const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, `global_defs {\n  router_id ours\n}\n${bfd('to_ka', theirs.address, ours.address)}
+    writeFileSync(
+      file,
+      `global_defs {\n  router_id ours\n}\n${bfd('to_ka', theirs.address, ours.address)}
 vrrp_instance VI_1 {
   state BACKUP
   interface eth0
@@ -65,8 +71,13 @@ vrrp_instance VI_1 {
     to_ka
   }
 }
-`);
-    const p = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)], { name: `ours-${tag}` });
+`,
+    );
+    const p = lab.spawn(
+      ours,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
+      { name: `ours-${tag}` },
+    );
     procs.push(p);
     return p;
   };
@@ -107,7 +118,9 @@ vrrp_instance VI_1 {
     // Nothing left of the test before: one keepalived at a time can have 3784 in its namespace.
     for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
     const file = join(lab.dir, 'ours-lvs.conf');
-    writeFileSync(file, `${bfd('to_ka', theirs.address, ours.address)}
+    writeFileSync(
+      file,
+      `${bfd('to_ka', theirs.address, ours.address)}
 virtual_server ${ours.address} 8080 {
   delay_loop 1
   lvs_sched rr
@@ -119,8 +132,12 @@ virtual_server ${ours.address} 8080 {
     }
   }
 }
-`);
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-C', '-f', file, '-p', join(lab.dir, 'ours-lvs.pid')], { name: 'ours-lvs', env: { ...process.env, KEEPALIVED_TS_CONTROL: join(lab.dir, 'ours-lvs.ctl') } });
+`,
+    );
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-C', '-f', file, '-p', join(lab.dir, 'ours-lvs.pid')], {
+      name: 'ours-lvs',
+      env: { ...process.env, KEEPALIVED_TS_CONTROL: join(lab.dir, 'ours-lvs.ctl') },
+    });
     procs.push(o);
     // Out of service until the session is Up (keepalived applies the state at start, too).
     await o.waitForLine(/virtual server TCP .*:8080 ready \(rr, 0 real server\(s\) in service\)/, { timeoutMs: 10_000 });

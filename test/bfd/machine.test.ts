@@ -2,12 +2,28 @@
 // (6.8.4), transmit interval and jitter (6.8.2, 6.8.7), Poll/Final (6.5, 6.8.3), stopping, the
 // passive role (6.1) and the reception checks of 6.8.6. Two sessions run on a simulated link.
 import { describe, expect, it } from 'vitest';
-import { initialSession, jittered, nextDeadline, stepSession, type SessionAction, type SessionConfig, type SessionEvent, type SessionState } from '../../src/bfd/machine.js';
+import {
+  initialSession,
+  jittered,
+  nextDeadline,
+  stepSession,
+  type SessionAction,
+  type SessionConfig,
+  type SessionEvent,
+  type SessionState,
+} from '../../src/bfd/machine.js';
 import { decodeControl, encodeControl, type ControlPacket } from '../../src/bfd/packet.js';
 
 const MS = 1000;
 const cfg = (name: string, disc: number, over: Partial<SessionConfig> = {}): SessionConfig => ({
-  name, localDiscriminator: disc, minTxUs: 10 * MS, idleTxUs: 1000 * MS, minRxUs: 10 * MS, multiplier: 5, passive: false, ...over,
+  name,
+  localDiscriminator: disc,
+  minTxUs: 10 * MS,
+  idleTxUs: 1000 * MS,
+  minRxUs: 10 * MS,
+  multiplier: 5,
+  passive: false,
+  ...over,
 });
 
 /** Two sessions joined by a link of `delay` µs that can be cut; every draw of jitter is `rand`. */
@@ -18,7 +34,11 @@ class Link {
   now = 0;
   cut = [false, false];
 
-  constructor(readonly cfgs: [SessionConfig, SessionConfig], readonly delay = 100, readonly rand = 0.5) {}
+  constructor(
+    readonly cfgs: [SessionConfig, SessionConfig],
+    readonly delay = 100,
+    readonly rand = 0.5,
+  ) {}
 
   private apply(who: 0 | 1, ev: SessionEvent): void {
     const r = stepSession(this.cfgs[who], this.s[who], ev);
@@ -62,7 +82,9 @@ class Link {
   }
 
   transitions(who: 0 | 1): string[] {
-    return this.log.filter((l) => l.who === who && l.action.type === 'transition').map((l) => (l.action.type === 'transition' ? `${l.action.from}>${l.action.to}` : ''));
+    return this.log
+      .filter((l) => l.who === who && l.action.type === 'transition')
+      .map((l) => (l.action.type === 'transition' ? `${l.action.from}>${l.action.to}` : ''));
   }
 
   sent(who: 0 | 1): { at: number; packet: ControlPacket }[] {
@@ -71,13 +93,33 @@ class Link {
 }
 
 const packet = (over: Partial<ControlPacket> = {}): ControlPacket => ({
-  diag: 0, state: 'Down', poll: false, final: false, cpi: false, demand: false, detectMult: 3,
-  myDiscriminator: 7, yourDiscriminator: 0, desiredMinTx: 1_000_000, requiredMinRx: 10_000, requiredMinEchoRx: 0, ...over,
+  diag: 0,
+  state: 'Down',
+  poll: false,
+  final: false,
+  cpi: false,
+  demand: false,
+  detectMult: 3,
+  myDiscriminator: 7,
+  yourDiscriminator: 0,
+  desiredMinTx: 1_000_000,
+  requiredMinRx: 10_000,
+  requiredMinEchoRx: 0,
+  ...over,
 });
 
 describe('BFD control packet codec', () => {
   it('round-trips every field, with the layout of RFC 5880 4.1', () => {
-    const p = packet({ diag: 3, state: 'Up', poll: true, detectMult: 5, myDiscriminator: 0xdeadbeef, yourDiscriminator: 2, desiredMinTx: 300_000, requiredMinRx: 200_000 });
+    const p = packet({
+      diag: 3,
+      state: 'Up',
+      poll: true,
+      detectMult: 5,
+      myDiscriminator: 0xdeadbeef,
+      yourDiscriminator: 2,
+      desiredMinTx: 300_000,
+      requiredMinRx: 200_000,
+    });
     const b = encodeControl(p);
     expect(b.toString('hex')).toBe('23e00518deadbeef00000002000493e000030d4000000000');
     expect(decodeControl(b)).toEqual(p);
@@ -116,7 +158,9 @@ describe('BFD session machine', () => {
   it('Down to Up directly when the neighbour is already Init (section 6.8.6)', () => {
     const a = cfg('a', 1);
     const r = stepSession(a, initialSession(), { type: 'packet', now: 0, rand: 0, packet: packet({ state: 'Init', yourDiscriminator: 1 }) });
-    expect(r.actions.filter((x) => x.type === 'transition')).toEqual([{ type: 'transition', from: 'Down', to: 'Up', diag: 0, reason: 'the neighbour hears us' }]);
+    expect(r.actions.filter((x) => x.type === 'transition')).toEqual([
+      { type: 'transition', from: 'Down', to: 'Up', diag: 0, reason: 'the neighbour hears us' },
+    ]);
   });
 
   it('sends at the idle rate until Up, then at min_tx, announcing the change with a Poll', () => {
@@ -144,7 +188,12 @@ describe('BFD session machine', () => {
     expect(polls.length).toBeGreaterThan(0);
     expect(finals.length).toBeGreaterThan(0);
     expect(l.s.map((s) => s.polling)).toEqual([false, false]);
-    expect(l.sent(0).filter((x) => x.at > finals.at(-1)!.at + 200).every((x) => !x.packet.poll)).toBe(true);
+    expect(
+      l
+        .sent(0)
+        .filter((x) => x.at > finals.at(-1)!.at + 200)
+        .every((x) => !x.packet.poll),
+    ).toBe(true);
   });
 
   it('goes Down with diag 1 one detection time after the last packet heard', () => {

@@ -18,7 +18,8 @@ const bfdBlock = (name: string, neighbor: string, source: string) =>
   `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  source_ip ${source}\n  min_rx 20\n  min_tx 20\n  multiplier 3\n}\n`;
 
 function director(alpha: boolean) {
-  const { config, diagnostics } = loadConfigText(`${bfdBlock('rs_link', '127.0.0.2', '127.0.0.1')}
+  const { config, diagnostics } = loadConfigText(
+    `${bfdBlock('rs_link', '127.0.0.2', '127.0.0.1')}
 virtual_server 127.0.0.1 80 {
   delay_loop 1
   lvs_sched rr
@@ -30,13 +31,19 @@ virtual_server 127.0.0.1 80 {
 ${alpha ? '      alpha\n' : ''}    }
   }
 }
-`, 'director.conf');
+`,
+    'director.conf',
+  );
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const bfd = new BfdEndpoint(config.bfdInstances, { clock, random: Math.random });
   const events: { alive: boolean; reason: string; at: number }[] = [];
-  const pool = new CheckerPool(config, { clock, random: Math.random, bfd, probe: async () => ({ ok: false, reason: 'BFD_CHECK is never probed' }) }, {
-    realServer: (_vs, _rs, alive, reason) => events.push({ alive, reason, at: performance.now() }),
-  });
+  const pool = new CheckerPool(
+    config,
+    { clock, random: Math.random, bfd, probe: async () => ({ ok: false, reason: 'BFD_CHECK is never probed' }) },
+    {
+      realServer: (_vs, _rs, alive, reason) => events.push({ alive, reason, at: performance.now() }),
+    },
+  );
   open.push(bfd, pool);
   return { bfd, pool, events };
 }

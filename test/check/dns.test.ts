@@ -1,6 +1,5 @@
 // DNS_CHECK against a UDP responder on loopback that answers right, wrong, or not at all.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { dnsProbe, dnsQuery } from '../../src/check/probe-dns.js';
@@ -19,7 +18,7 @@ function responder(answer: (q: Buffer) => Buffer[]): Promise<{ port: number; que
     queries.push(q);
     for (const d of answer(q)) s.send(d, from.port, from.address);
   });
-  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: (s.address() as AddressInfo).port, queries })));
+  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: s.address().port, queries })));
 }
 
 /** The query sent back as a response: same id, QR set, the given RCODE. */
@@ -33,7 +32,7 @@ function response(q: Buffer, rcode = 0, id = q.readUInt16BE(0)): Buffer {
 const target = (port: number, connectTimeout = 0.4) => ({ host: '127.0.0.1', port, connectTimeout });
 
 describe('DNS_CHECK', () => {
-  it('builds keepalived\'s query: RD set, one question, QNAME labels, QTYPE, class IN', () => {
+  it("builds keepalived's query: RD set, one question, QNAME labels, QTYPE, class IN", () => {
     expect(dnsQuery(0x1234, '.', 'SOA').toString('hex')).toBe('1234' + '0100' + '0001' + '0000'.repeat(3) + '00' + '0006' + '0001');
     expect(dnsQuery(7, 'example.com', 'A')).toEqual(dnsQuery(7, 'example.com.', 'A'));
     expect(dnsQuery(7, 'example.com', 'AAAA').subarray(12).toString('hex')).toBe('076578616d706c6503636f6d00' + '001c' + '0001');

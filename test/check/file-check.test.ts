@@ -13,8 +13,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('track file values (strtol base 0)', () => {
   it.each([
-    ['0', 0], [' 12\n', 12], ['-5', -5], ['+7 extra', 7], ['0x1F', 31], ['010', 8], ['08', 0], ['0x', 0],
-    ['abc', 0], ['', 0], ['2147483648', 2147483648], ['-2147483648', -2147483648],
+    ['0', 0],
+    [' 12\n', 12],
+    ['-5', -5],
+    ['+7 extra', 7],
+    ['0x1F', 31],
+    ['010', 8],
+    ['08', 0],
+    ['0x', 0],
+    ['abc', 0],
+    ['', 0],
+    ['2147483648', 2147483648],
+    ['-2147483648', -2147483648],
   ])('%j reads as %d', (text, value) => expect(parseTrackValue(text)).toBe(value));
 
   it.each(['2147483649', '-2147483649', '99999999999999999999'])('%j is out of range and ignored', (text) => expect(parseTrackValue(text)).toBeUndefined());
@@ -40,7 +50,9 @@ describe('FILE_CHECK verdicts', () => {
 describe('FileCheckWatch', () => {
   /** The track_file and FILE_CHECK as the config loader builds them. */
   const watch = (file: string, trackWeight: string, checkWeight = '') => {
-    const cfg = load(vsConf(['127.0.0.1:80'], `FILE_CHECK {\n      track_file t\n      ${checkWeight}\n    }`, `track_file t {\n  file ${file}\n  weight ${trackWeight}\n}`));
+    const cfg = load(
+      vsConf(['127.0.0.1:80'], `FILE_CHECK {\n      track_file t\n      ${checkWeight}\n    }`, `track_file t {\n  file ${file}\n  weight ${trackWeight}\n}`),
+    );
     return cfg.resolved.virtualServers[0].realServers[0].checks[0].file!;
   };
   const watcher = (file: string, trackWeight: string, checkWeight = '') => {
@@ -67,7 +79,7 @@ describe('FileCheckWatch', () => {
     expect(w.read()).toEqual({ ok: true, reason: `FILE: ${f}: value 4 adds 12 to the weight; ignored invalid number "99999999999"`, addWeight: 12 });
   });
 
-  it('takes the track_file\'s weight and reverse unless the FILE_CHECK sets its own', () => {
+  it("takes the track_file's weight and reverse unless the FILE_CHECK sets its own", () => {
     const f = join(dir, 'c');
     writeFileSync(f, '2');
     expect(watcher(f, '5 reverse').read()).toMatchObject({ addWeight: -10 });

@@ -19,7 +19,9 @@ describe.runIf(root)('PING_CHECK as root', () => {
     const r = await pinger.ping('198.51.100.7', 0.4);
     expect(r.ok).toBe(false);
     // Silence, or at once when this machine has no route there.
-    expect(r.reason).toMatch(/^PING: (no echo reply from 198\.51\.100\.7 within 0\.4s|send to 198\.51\.100\.7 failed: .+|198\.51\.100\.7 unreachable \(ICMP code \d+\))$/);
+    expect(r.reason).toMatch(
+      /^PING: (no echo reply from 198\.51\.100\.7 within 0\.4s|send to 198\.51\.100\.7 failed: .+|198\.51\.100\.7 unreachable \(ICMP code \d+\))$/,
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 

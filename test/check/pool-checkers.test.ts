@@ -2,7 +2,6 @@
 // clock with real files, UDP_CHECK on the real clock against a real UDP server.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,13 +22,19 @@ describe('FILE_CHECK in the pool (virtual clock, real files)', () => {
     writeFileSync(fa, '1\n');
     writeFileSync(fb, '5\n');
     const tracks = `track_file fa {\n  file ${fa}\n  weight 0\n}\ntrack_file fb {\n  file ${fb}\n  weight 2\n}`;
-    const conf = vsConf(['10.0.0.1:80'], 'FILE_CHECK {\n      track_file fa\n    }', tracks) + vsConf(['10.0.0.2:80'], 'FILE_CHECK {\n      track_file fb\n    }').replace('127.0.0.1 80', '127.0.0.1 81');
+    const conf =
+      vsConf(['10.0.0.1:80'], 'FILE_CHECK {\n      track_file fa\n    }', tracks) +
+      vsConf(['10.0.0.2:80'], 'FILE_CHECK {\n      track_file fb\n    }').replace('127.0.0.1 80', '127.0.0.1 81');
     const clock = new VirtualClock();
     const events: string[] = [];
-    const pool = new CheckerPool(load(conf), { clock, random: () => 0, probe: async () => ({ ok: false, reason: 'not used' }) }, {
-      realServer: (_vs, rs, alive) => events.push(`${clock.now() / S} ${rs.address} ${alive ? 'up' : 'down'}`),
-      weight: (_vs, rs, w) => events.push(`${clock.now() / S} ${rs.address} weight ${w}`),
-    });
+    const pool = new CheckerPool(
+      load(conf),
+      { clock, random: () => 0, probe: async () => ({ ok: false, reason: 'not used' }) },
+      {
+        realServer: (_vs, rs, alive) => events.push(`${clock.now() / S} ${rs.address} ${alive ? 'up' : 'down'}`),
+        weight: (_vs, rs, w) => events.push(`${clock.now() / S} ${rs.address} weight ${w}`),
+      },
+    );
     // The files are read before anything runs: a is never added, b starts at 1 + 5 × 2.
     expect(pool.status.map((s) => s.alive)).toEqual([false, true]);
     pool.start();
@@ -62,14 +67,22 @@ describe('FILE_CHECK in the pool (virtual clock, real files)', () => {
     ]);
   });
 
-  it('sums what misc_dynamic and FILE_CHECK ask for, as keepalived\'s cur_weight', async () => {
+  it("sums what misc_dynamic and FILE_CHECK ask for, as keepalived's cur_weight", async () => {
     const f = join(dir, 'c');
     writeFileSync(f, '5\n');
-    const conf = vsConf(['10.0.0.1:80'], `MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic\n    }\n    FILE_CHECK {\n      track_file fc\n    }`, `global_defs {\n  enable_script_security\n  script_user root\n}\ntrack_file fc {\n  file ${f}\n  weight 2\n}`);
+    const conf = vsConf(
+      ['10.0.0.1:80'],
+      `MISC_CHECK {\n      misc_path /bin/true\n      misc_dynamic\n    }\n    FILE_CHECK {\n      track_file fc\n    }`,
+      `global_defs {\n  enable_script_security\n  script_user root\n}\ntrack_file fc {\n  file ${f}\n  weight 2\n}`,
+    );
     const clock = new VirtualClock();
     const weights: number[] = [];
     // misc_dynamic exit 12: weight 10 in all, so this checker's part is 10 - 1.
-    const pool = new CheckerPool(load(conf), { clock, random: () => 0, probe: async () => ({ ok: true, reason: 'exit 12', weight: 10 }) }, { weight: (_v, _r, w) => weights.push(w) });
+    const pool = new CheckerPool(
+      load(conf),
+      { clock, random: () => 0, probe: async () => ({ ok: true, reason: 'exit 12', weight: 10 }) },
+      { weight: (_v, _r, w) => weights.push(w) },
+    );
     pool.start();
     for (let i = 0; i < 15; i++) {
       clock.advance(S / 10);
@@ -83,22 +96,32 @@ describe('FILE_CHECK in the pool (virtual clock, real files)', () => {
 describe('UDP_CHECK in the pool (real clock, real UDP server)', () => {
   const sockets: Socket[] = [];
   afterAll(() => sockets.forEach((s) => s.close()));
-  const start = (port = 0) => new Promise<Socket>((r) => {
-    const s = createSocket('udp4');
-    s.on('message', (d, from) => s.send(d, from.port, from.address));
-    sockets.push(s);
-    s.bind(port, '127.0.0.1', () => r(s));
-  });
+  const start = (port = 0) =>
+    new Promise<Socket>((r) => {
+      const s = createSocket('udp4');
+      s.on('message', (d, from) => s.send(d, from.port, from.address));
+      sockets.push(s);
+      s.bind(port, '127.0.0.1', () => r(s));
+    });
 
   it('removes a server whose port closes and adds it back when it answers again', async () => {
     const srv = await start();
-    const port = (srv.address() as AddressInfo).port;
-    const conf = vsConf([`127.0.0.1:${port}`], 'UDP_CHECK {\n      require_reply\n    }', '', 'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0');
+    const port = srv.address().port;
+    const conf = vsConf(
+      [`127.0.0.1:${port}`],
+      'UDP_CHECK {\n      require_reply\n    }',
+      '',
+      'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0',
+    );
     const runner = new ScriptRunner();
     const events: { at: number; alive: boolean; reason: string }[] = [];
-    const pool = new CheckerPool(load(conf), { clock: new RealClock(), random: () => 0, probe: makeProbe(runner) }, {
-      realServer: (_vs, _rs, alive, reason) => events.push({ at: Date.now(), alive, reason }),
-    });
+    const pool = new CheckerPool(
+      load(conf),
+      { clock: new RealClock(), random: () => 0, probe: makeProbe(runner) },
+      {
+        realServer: (_vs, _rs, alive, reason) => events.push({ at: Date.now(), alive, reason }),
+      },
+    );
     pool.start();
     await new Promise((r) => setTimeout(r, 1500));
     expect(events).toEqual([]);
@@ -111,7 +134,10 @@ describe('UDP_CHECK in the pool (real clock, real UDP server)', () => {
     expect(events[0].at - closedAt).toBeLessThan(200 + 200 + 300);
     await start(port);
     await new Promise((r) => setTimeout(r, 800));
-    expect(events.map((e) => [e.alive, e.reason])).toEqual([[false, 'UDP_CHECK failed: UDP: ICMP port unreachable (ECONNREFUSED)'], [true, 'UDP_CHECK succeeded']]);
+    expect(events.map((e) => [e.alive, e.reason])).toEqual([
+      [false, 'UDP_CHECK failed: UDP: ICMP port unreachable (ECONNREFUSED)'],
+      [true, 'UDP_CHECK succeeded'],
+    ]);
     pool.stop();
     await runner.shutdown();
   }, 10_000);

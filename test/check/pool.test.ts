@@ -19,7 +19,10 @@ virtual_server 127.0.0.1 80 {
   lvs_sched wrr
   lvs_method NAT
   protocol TCP
-${servers.split(' ').map((s) => `  real_server ${s.replace(':', ' ')} {\n    weight 1\n    ${checker}\n  }`).join('\n')}
+${servers
+  .split(' ')
+  .map((s) => `  real_server ${s.replace(':', ' ')} {\n    weight 1\n    ${checker}\n  }`)
+  .join('\n')}
 }
 `;
 
@@ -31,13 +34,23 @@ describe('checker pool schedule (virtual clock)', () => {
     let healthy = true;
     const probes: number[] = [];
     const events: string[] = [];
-    const pool = new CheckerPool(config, {
-      clock,
-      random: () => 0,
-      probe: async () => { probes.push(clock.now() / S); return healthy ? { ok: true, reason: 'ok' } : { ok: false, reason: 'refused' }; },
-    }, { realServer: (_vs, rs, alive) => events.push(`${clock.now() / S} ${rs.address} ${alive ? 'up' : 'down'}`) });
+    const pool = new CheckerPool(
+      config,
+      {
+        clock,
+        random: () => 0,
+        probe: async () => {
+          probes.push(clock.now() / S);
+          return healthy ? { ok: true, reason: 'ok' } : { ok: false, reason: 'refused' };
+        },
+      },
+      { realServer: (_vs, rs, alive) => events.push(`${clock.now() / S} ${rs.address} ${alive ? 'up' : 'down'}`) },
+    );
     pool.start();
-    const step = async (us: number) => { clock.advance(us); await new Promise((r) => setImmediate(r)); };
+    const step = async (us: number) => {
+      clock.advance(us);
+      await new Promise((r) => setImmediate(r));
+    };
     for (let t = 0; t < 20; t++) await step(S);
     healthy = false;
     for (let t = 0; t < 15; t++) await step(S);
@@ -53,7 +66,11 @@ describe('checker pool schedule (virtual clock)', () => {
     const { config } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n      alpha\n    }'), 'k.conf', { configId: 'x' });
     const clock = new VirtualClock();
     const events: string[] = [];
-    const pool = new CheckerPool(config, { clock, random: () => 0, probe: async () => ({ ok: true, reason: 'ok' }) }, { realServer: (_v, _r, alive) => events.push(`${clock.now() / S} ${alive}`) });
+    const pool = new CheckerPool(
+      config,
+      { clock, random: () => 0, probe: async () => ({ ok: true, reason: 'ok' }) },
+      { realServer: (_v, _r, alive) => events.push(`${clock.now() / S} ${alive}`) },
+    );
     expect(pool.status[0].alive).toBe(false);
     pool.start();
     for (let t = 0; t < 2; t++) {
@@ -68,7 +85,10 @@ describe('checker pool across a reload (virtual clock)', () => {
   it('keeps the state and timer of a checker whose settings are unchanged, and starts a changed one afresh', async () => {
     const load = (secondTimeout: number) => {
       const check = (timeout: number) => `TCP_CHECK {\n      retry 0\n      connect_timeout ${timeout}\n    }`;
-      const text = vsConf('10.0.0.1:80', check(3), 'delay_loop 6\n  warmup 0').replace(/(\n}\n)$/, `\n  real_server 10.0.0.2 80 {\n    weight 1\n    ${check(secondTimeout)}\n  }$1`);
+      const text = vsConf('10.0.0.1:80', check(3), 'delay_loop 6\n  warmup 0').replace(
+        /(\n}\n)$/,
+        `\n  real_server 10.0.0.2 80 {\n    weight 1\n    ${check(secondTimeout)}\n  }$1`,
+      );
       const { config, diagnostics } = loadConfigText(text, 'k.conf', { configId: 'x' });
       expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       return config;
@@ -78,10 +98,16 @@ describe('checker pool across a reload (virtual clock)', () => {
     const pool = new CheckerPool(load(3), {
       clock,
       random: () => 0,
-      probe: async ({ rs, connectTimeout }) => { probes.push(`${clock.now() / S} ${rs.address} ${connectTimeout}`); return { ok: false, reason: 'refused' }; },
+      probe: async ({ rs, connectTimeout }) => {
+        probes.push(`${clock.now() / S} ${rs.address} ${connectTimeout}`);
+        return { ok: false, reason: 'refused' };
+      },
     });
     pool.start();
-    const step = async (us: number) => { clock.advance(us); await new Promise((r) => setImmediate(r)); };
+    const step = async (us: number) => {
+      clock.advance(us);
+      await new Promise((r) => setImmediate(r));
+    };
     for (let t = 0; t < 2; t++) await step(S);
     expect(pool.status.map((x) => x.alive)).toEqual([false, false]);
     // 10.0.0.2's checker changes (connect_timeout 3 -> 2); 10.0.0.1's does not.
@@ -100,24 +126,33 @@ describe('checker pool across a reload (virtual clock)', () => {
 describe('checker pool against real HTTP servers', () => {
   const servers: Server[] = [];
   afterAll(() => servers.forEach((s) => s.close()));
-  const start = (port = 0) => new Promise<Server>((r) => {
-    const s = createServer((_q, res) => res.end('ok')).listen(port, '127.0.0.1', () => r(s));
-    servers.push(s);
-  });
+  const start = (port = 0) =>
+    new Promise<Server>((r) => {
+      const s = createServer((_q, res) => res.end('ok')).listen(port, '127.0.0.1', () => r(s));
+      servers.push(s);
+    });
 
   it('a stopped server leaves within delay_loop x (retry+1) + connect_timeout, and returns when restarted', async () => {
     const a = await start();
     const b = await start();
     const pa = (a.address() as AddressInfo).port;
     const pb = (b.address() as AddressInfo).port;
-    const conf = vsConf(`127.0.0.1:${pa} 127.0.0.1:${pb}`, 'HTTP_GET {\n      url {\n        path /\n      }\n    }', 'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0');
+    const conf = vsConf(
+      `127.0.0.1:${pa} 127.0.0.1:${pb}`,
+      'HTTP_GET {\n      url {\n        path /\n      }\n    }',
+      'delay_loop 0.2\n  retry 1\n  delay_before_retry 0.2\n  connect_timeout 0.5\n  warmup 0',
+    );
     const { config, diagnostics } = loadConfigText(conf, 'k.conf', { configId: 'x' });
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const runner = new ScriptRunner();
     const events: { at: number; port: number; alive: boolean }[] = [];
-    const pool = new CheckerPool(config, { clock: new RealClock(), random: () => 0, probe: makeProbe(runner) }, {
-      realServer: (_vs, rs, alive) => events.push({ at: Date.now(), port: rs.port!, alive }),
-    });
+    const pool = new CheckerPool(
+      config,
+      { clock: new RealClock(), random: () => 0, probe: makeProbe(runner) },
+      {
+        realServer: (_vs, rs, alive) => events.push({ at: Date.now(), port: rs.port, alive }),
+      },
+    );
     pool.start();
     await new Promise((r) => setTimeout(r, 1500));
     expect(events).toEqual([]);

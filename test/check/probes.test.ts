@@ -19,15 +19,29 @@ let lastHost = '';
 let lastUa = '';
 
 beforeAll(async () => {
-  http = await listen(createHttp((req, res) => {
-    lastHost = req.headers.host ?? '';
-    lastUa = req.headers['user-agent'] ?? '';
-    if (req.url === '/missing') { res.writeHead(404); res.end('no'); return; }
-    if (req.url === '/moved') { res.writeHead(301, { Location: '/' }); res.end(); return; }
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end(BODY);
-  }));
-  silent = await listen(createTcp(() => { /* accepts, never answers */ }));
+  http = await listen(
+    createHttp((req, res) => {
+      lastHost = req.headers.host ?? '';
+      lastUa = req.headers['user-agent'] ?? '';
+      if (req.url === '/missing') {
+        res.writeHead(404);
+        res.end('no');
+        return;
+      }
+      if (req.url === '/moved') {
+        res.writeHead(301, { Location: '/' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(BODY);
+    }),
+  );
+  silent = await listen(
+    createTcp(() => {
+      /* accepts, never answers */
+    }),
+  );
   garbage = await listen(createTcp((s) => s.end('\x00\x01garbage\r\n\r\n')));
   reset = await listen(createTcp((s) => s.resetAndDestroy()));
 });
@@ -35,7 +49,15 @@ afterAll(() => {
   for (const s of [http, silent, garbage, reset]) s.close();
 });
 
-const url = (over: Partial<HttpUrl> = {}): HttpUrl => ({ span: { file: 'k', line: 1, col: 1 }, spans: {}, path: '/', statusCode: [], regexNoMatch: false, regexOptions: [], ...over });
+const url = (over: Partial<HttpUrl> = {}): HttpUrl => ({
+  span: { file: 'k', line: 1, col: 1 },
+  spans: {},
+  path: '/',
+  statusCode: [],
+  regexNoMatch: false,
+  regexOptions: [],
+  ...over,
+});
 const target = (p: number, connectTimeout = 1) => ({ host: '127.0.0.1', port: p, connectTimeout });
 
 describe('TCP_CHECK', () => {
@@ -52,7 +74,7 @@ describe('HTTP_GET', () => {
   const md5 = createHash('md5').update(BODY).digest('hex');
   const opts = { tls: false, protocol: '1.0' as const };
 
-  it('accepts 2xx by default and sends keepalived\'s request', async () => {
+  it("accepts 2xx by default and sends keepalived's request", async () => {
     expect(await httpProbe(target(port(http)), url(), opts)).toMatchObject({ ok: true, reason: 'status 200' });
     expect(lastUa).toBe('KeepAliveClient');
     expect(lastHost).toBe(`127.0.0.1:${port(http)}`);
@@ -63,7 +85,19 @@ describe('HTTP_GET', () => {
   it('checks status_code ranges', async () => {
     expect((await httpProbe(target(port(http)), url({ path: '/missing' }), opts)).reason).toContain('status_code [404]');
     expect(await httpProbe(target(port(http)), url({ path: '/moved' }), opts)).toMatchObject({ ok: false });
-    expect(await httpProbe(target(port(http)), url({ path: '/moved', statusCode: [{ min: 200, max: 200 }, { min: 301, max: 399 }] }), opts)).toMatchObject({ ok: true });
+    expect(
+      await httpProbe(
+        target(port(http)),
+        url({
+          path: '/moved',
+          statusCode: [
+            { min: 200, max: 200 },
+            { min: 301, max: 399 },
+          ],
+        }),
+        opts,
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   it('checks the MD5 digest of the body (as genhash computes it) and regex', async () => {
@@ -111,7 +145,12 @@ describe('checker verdicts (retry, delay_before_retry, alpha)', () => {
       s = v.state;
       return [v.state.up, v.changed, v.nextIn];
     });
-    expect(seq).toEqual([[true, false, 1], [true, false, 1], [false, true, 6], [true, true, 6]]);
+    expect(seq).toEqual([
+      [true, false, 1],
+      [true, false, 1],
+      [false, true, 6],
+      [true, true, 6],
+    ]);
   });
 
   it('with alpha, starts DOWN until the first success', () => {

@@ -54,7 +54,7 @@ describe('SMTP_CHECK', () => {
     expect(heard).toEqual(['HELO checker.example', 'QUIT']);
   });
 
-  it('sends keepalived\'s default helo_name when the config sets none', async () => {
+  it("sends keepalived's default helo_name when the config sets none", async () => {
     const port = await smtpServer({ banner: '220 mx.test\r\n' });
     heard.length = 0;
     const runner = new ScriptRunner();
@@ -77,7 +77,7 @@ describe('SMTP_CHECK', () => {
     expect(await smtpProbe(target(bare), 'x')).toEqual({ ok: false, reason: 'SMTP: expected 220 greeting, got "220\\r"' });
   });
 
-  it('fails on a greeting line longer than keepalived\'s buffer', async () => {
+  it("fails on a greeting line longer than keepalived's buffer", async () => {
     const port = await smtpServer({ banner: `220 ${'x'.repeat(600)}` });
     expect(await smtpProbe(target(port), 'x')).toEqual({ ok: false, reason: 'SMTP: no end of line within 511 bytes (waiting for the reply greeting)' });
   });
@@ -108,10 +108,21 @@ describe('SMTP_CHECK', () => {
   });
 
   it('makes one checker per deprecated host block, the SMTP_CHECK itself only with its own connection options', () => {
-    const cfg = load(vsConf(['127.0.0.1:25'], 'SMTP_CHECK {\n      helo_name me\n      host {\n        connect_ip 127.0.0.2\n        connect_port 2525\n      }\n      host {\n        connect_ip 127.0.0.3\n      }\n    }'));
+    const cfg = load(
+      vsConf(
+        ['127.0.0.1:25'],
+        'SMTP_CHECK {\n      helo_name me\n      host {\n        connect_ip 127.0.0.2\n        connect_port 2525\n      }\n      host {\n        connect_ip 127.0.0.3\n      }\n    }',
+      ),
+    );
     const c = cfg.virtualServers[0].realServers[0].checkers[0] as SmtpCheck;
-    expect(smtpCheckers(c).map((x) => [x.connectIp, x.connectPort, x.heloName])).toEqual([['127.0.0.2', 2525, 'me'], ['127.0.0.3', undefined, 'me']]);
+    expect(smtpCheckers(c).map((x) => [x.connectIp, x.connectPort, x.heloName])).toEqual([
+      ['127.0.0.2', 2525, 'me'],
+      ['127.0.0.3', undefined, 'me'],
+    ]);
     const own = load(vsConf(['127.0.0.1:25'], 'SMTP_CHECK {\n      connect_port 2526\n      host {\n        connect_ip 127.0.0.2\n      }\n    }'));
-    expect(smtpCheckers(own.virtualServers[0].realServers[0].checkers[0] as SmtpCheck).map((x) => [x.connectIp, x.connectPort])).toEqual([[undefined, 2526], ['127.0.0.2', undefined]]);
+    expect(smtpCheckers(own.virtualServers[0].realServers[0].checkers[0] as SmtpCheck).map((x) => [x.connectIp, x.connectPort])).toEqual([
+      [undefined, 2526],
+      ['127.0.0.2', undefined],
+    ]);
   });
 });

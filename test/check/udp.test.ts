@@ -1,6 +1,5 @@
 // UDP_CHECK against a UDP echo server, a silent one and a closed port on loopback.
 import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { replyMismatch, udpProbe } from '../../src/check/probe-udp.js';
@@ -27,13 +26,14 @@ function server(reply: (d: Buffer) => Buffer | undefined): Promise<{ port: numbe
     const r = reply(d);
     if (r) s.send(r, from.port, from.address);
   });
-  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: (s.address() as AddressInfo).port, got })));
+  return new Promise((r) => s.bind(0, '127.0.0.1', () => r({ port: s.address().port, got })));
 }
 
-const udp = (port: number, body: string, timeout = 0.3) => probe(jobFor(`UDP_CHECK {\n      connect_timeout ${timeout}\n      ${body}\n    }`, `127.0.0.1:${port}`));
+const udp = (port: number, body: string, timeout = 0.3) =>
+  probe(jobFor(`UDP_CHECK {\n      connect_timeout ${timeout}\n      ${body}\n    }`, `127.0.0.1:${port}`));
 
 describe('UDP_CHECK', () => {
-  it('sends the payload, or keepalived\'s 32-byte filler without one', async () => {
+  it("sends the payload, or keepalived's 32-byte filler without one", async () => {
     const srv = await server(() => undefined);
     await udp(srv.port, 'payload 0a1b 2c');
     await udp(srv.port, '');

@@ -1,15 +1,16 @@
 // The built CLI as users run it: a real process, real files, real exit codes.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { httpGet } from '../lvs/net-helpers.js';
 
 const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string): string => {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -34,11 +35,16 @@ describe('keepalived-ts CLI', () => {
     const p = file('bad.conf', 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 300\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
     const r = run('--config-test', '--use-file', p);
     expect(r.status).toBe(5);
-    expect(r.stderr).toBe(`${p}:4:11: error: priority: number '300' outside range [1, 255]; keeping the default 100 (write a number between 1 and 255) [value-range]\n`);
+    expect(r.stderr).toBe(
+      `${p}:4:11: error: priority: number '300' outside range [1, 255]; keeping the default 100 (write a number between 1 and 255) [value-range]\n`,
+    );
   });
 
   it('config test: exit 6 for scripts without enable_script_security, and --config-test=LOG', () => {
-    const p = file('sec.conf', 'vrrp_script c {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n track_script {\n c\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const p = file(
+      'sec.conf',
+      'vrrp_script c {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n track_script {\n c\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n',
+    );
     const log = join(dir, 'test.log');
     const r = run(`--config-test=${log}`, '-f', p);
     expect(r.status).toBe(6);
@@ -51,7 +57,10 @@ describe('keepalived-ts CLI', () => {
   });
 
   it('config test: -i selects @id lines', () => {
-    const p = file('cond.conf', '@lb1 $P=300\n@lb2 $P=100\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority $P\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const p = file(
+      'cond.conf',
+      '@lb1 $P=300\n@lb2 $P=100\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority $P\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n',
+    );
     expect(run('-t', '-i', 'lb1', '-f', p).status).toBe(5);
     expect(run('-t', '-i', 'lb2', '-f', p).status).toBe(0);
   });
@@ -59,7 +68,16 @@ describe('keepalived-ts CLI', () => {
   it("--signum prints keepalived's signal numbers, and exits 1 for a name it does not know", () => {
     const names = ['STOP', 'RELOAD', 'DATA', 'STATS', 'STATS_CLEAR', 'JSON', 'TDATA', 'stop'];
     const ours = names.map((n) => run(`--signum=${n}`)).map((r) => [r.status, r.stdout, r.stderr]);
-    expect(ours).toEqual([[0, '15\n', ''], [0, '1\n', ''], [0, '10\n', ''], [0, '12\n', ''], [0, '63\n', ''], [0, '36\n', ''], [1, '', 'Unknown sigfunc TDATA\n'], [1, '', 'Unknown sigfunc stop\n']]);
+    expect(ours).toEqual([
+      [0, '15\n', ''],
+      [0, '1\n', ''],
+      [0, '10\n', ''],
+      [0, '12\n', ''],
+      [0, '63\n', ''],
+      [0, '36\n', ''],
+      [1, '', 'Unknown sigfunc TDATA\n'],
+      [1, '', 'Unknown sigfunc stop\n'],
+    ]);
     expect(run('--signum', 'JSON').stdout).toBe('36\n');
     // The same as keepalived 2.2.7 where it is installed.
     if (spawnSync('keepalived', ['--version']).status === 0) {
@@ -74,18 +92,22 @@ describe('keepalived-ts CLI', () => {
   });
 
   it('lint: text and JSON output, --strict', () => {
-    const p = file('lint.conf', 'vrrp_script chk {\n script "/bin/true"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n');
+    const p = file(
+      'lint.conf',
+      'vrrp_script chk {\n script "/bin/true"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n',
+    );
     const t = run('lint', p);
     expect(t.status).toBe(0);
     expect(t.stdout).toContain(`${p}:1:1: warning: vrrp_script chk is not tracked`);
     expect(run('lint', '--strict', p).status).toBe(1);
-    const j = JSON.parse(run('lint', '--format', 'json', p).stdout);
+    const j = JSON.parse(run('lint', '--format', 'json', p).stdout) as { summary: unknown; diagnostics: unknown[] };
     expect(j.summary).toEqual({ errors: 0, warnings: 1 });
     expect(j.diagnostics[0]).toMatchObject({ file: p, line: 1, col: 1, severity: 'warning', rule: 'vrrp-script-unused' });
   });
 
   it('lint --pair prints the failover analysis', () => {
-    const mk = (prio: number) => `global_defs {\n enable_script_security\n script_user root\n}\nvrrp_script chk {\n script "/bin/true"\n weight -5\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n virtual_ipaddress {\n  10.0.0.1\n }\n track_script {\n chk\n }\n}\n`;
+    const mk = (prio: number) =>
+      `global_defs {\n enable_script_security\n script_user root\n}\nvrrp_script chk {\n script "/bin/true"\n weight -5\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority ${prio}\n virtual_ipaddress {\n  10.0.0.1\n }\n track_script {\n chk\n }\n}\n`;
     const r = run('lint', '--pair', file('a.conf', mk(100)), file('b.conf', mk(90)));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('[weight-too-small]');
@@ -124,7 +146,11 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
       ipvsadm: (...args: string[]) => spawnSync(process.execPath, [CLI, 'ipvsadm', ...args], { encoding: 'utf8', env }),
       signal: (sig: NodeJS.Signals) => d.kill(sig),
       /** SIGTERM; resolves to the exit code. */
-      stop: () => new Promise<number | null>((r) => { d.on('exit', r); d.kill('SIGTERM'); }),
+      stop: () =>
+        new Promise<number | null>((r) => {
+          d.on('exit', r);
+          d.kill('SIGTERM');
+        }),
     };
   }
 
@@ -159,7 +185,11 @@ describe('keepalived-ts -C (checkers and embedded load balancer, no root needed)
     const vsPort = randomPort();
     const p = file('reload-lb.conf', vsConf(vsPort, [a.port]));
     const d = daemon('reload-lb', p);
-    const servers = () => d.ipvsadm('-Ln').stdout.split('\n').filter((l) => l.startsWith('  -> 127.')).length;
+    const servers = () =>
+      d
+        .ipvsadm('-Ln')
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('  -> 127.')).length;
     await d.waitFor(/ready/);
     expect(servers()).toBe(1);
     writeFileSync(p, vsConf(vsPort, [a.port, b.port]));

@@ -109,7 +109,12 @@ function keepalivedExit(file: string): number {
 }
 
 function oursExit(file: string): number {
-  return configTest(new Map<string, string | true>([['use-file', file], ['config-test', `${file}.log`]]));
+  return configTest(
+    new Map<string, string | true>([
+      ['use-file', file],
+      ['config-test', `${file}.log`],
+    ]),
+  );
 }
 
 describe.skipIf(!ORACLE)('script security: keepalived-ts -t exits as keepalived -t on the same files', () => {
@@ -122,9 +127,8 @@ describe.skipIf(!ORACLE)('script security: keepalived-ts -t exits as keepalived 
         const rows: string[] = [];
         for (const [name, path] of Object.entries(PATHS)) {
           // keepalived merges two global_defs blocks; ours too, but keep one to compare like with like.
-          const text = globals && conf(path).startsWith('global_defs {\n')
-            ? conf(path).replace('global_defs {\n', globals.replace(/}\n$/, ''))
-            : globals + conf(path);
+          const text =
+            globals && conf(path).startsWith('global_defs {\n') ? conf(path).replace('global_defs {\n', globals.replace(/}\n$/, '')) : globals + conf(path);
           const file = join(top, `c${n++}.conf`);
           writeFileSync(file, text);
           const [theirs, ours] = [keepalivedExit(file), oursExit(file)];
@@ -165,9 +169,13 @@ describe.skipIf(!isRoot)('lint --host', () => {
     const r = spawnSync(process.execPath, [CLI, 'lint', '--host', file], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     const ww = join(top, 'lint-ww');
-    expect(r.stdout).toContain(`${file}:6:2: warning: Unsafe permissions found for script '${unsafe}' - disabling. (${ww} is writable by others) [script-unsafe]`);
+    expect(r.stdout).toContain(
+      `${file}:6:2: warning: Unsafe permissions found for script '${unsafe}' - disabling. (${ww} is writable by others) [script-unsafe]`,
+    );
     expect(r.stdout).toContain(`${file}:6:2: error: Disabling track script chk due to insecure`);
-    expect(r.stdout).toContain(`${file}:18:2: warning: Unsafe permissions found for script '${unsafe}' - disabling. (${ww} is writable by others) [script-unsafe]`);
+    expect(r.stdout).toContain(
+      `${file}:18:2: warning: Unsafe permissions found for script '${unsafe}' - disabling. (${ww} is writable by others) [script-unsafe]`,
+    );
     writeFileSync(file, conf(safe));
     const ok = spawnSync(process.execPath, [CLI, 'lint', '--host', file], { encoding: 'utf8' });
     expect(ok.stdout).not.toContain('script-unsafe');
@@ -192,7 +200,11 @@ describe.skipIf(!isRoot)('the daemon refuses unsafe scripts (-C, MISC_CHECK on l
       file,
       out: () => out,
       signal: (sig: NodeJS.Signals) => d.kill(sig),
-      stop: () => new Promise<number | null>((r) => { d.on('exit', r); d.kill('SIGTERM'); }),
+      stop: () =>
+        new Promise<number | null>((r) => {
+          d.on('exit', r);
+          d.kill('SIGTERM');
+        }),
     };
   }
   const waitFile = (p: string) => poll(() => existsSync(p) || undefined, { timeoutMs: 6000, intervalMs: 50, what: `${p} to be written` });
@@ -267,15 +279,22 @@ describe.skipIf(!net.ok)('the daemon refuses unsafe scripts (-P in a network nam
       goodNotify: markerScript('vrrp-good-notify', 0o755, m('good-notify')),
       badNotify: markerScript('vrrp-bad-notify', 0o777, m('bad-notify')),
     };
-    const text = `${SEC_ON}vrrp_script good {\n script "${scripts.goodCheck}"\n interval 1\n}\nvrrp_script bad {\n script "${scripts.badCheck}"\n interval 1\n}\n` +
+    const text =
+      `${SEC_ON}vrrp_script good {\n script "${scripts.goodCheck}"\n interval 1\n}\nvrrp_script bad {\n script "${scripts.badCheck}"\n interval 1\n}\n` +
       `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.99.43.100/32\n }\n track_script {\n  good\n  bad\n }\n` +
       ` notify_backup "${scripts.goodNotify}"\n notify_master "${scripts.badNotify}"\n notify_stop "${scripts.badNotify}"\n}\n`;
     // The safe notify runs at start (BACKUP), the unsafe one would at MASTER and at STOP.
     const file = join(lab.dir, 'vrrp.conf');
     writeFileSync(file, text);
-    const p = lab.spawn(lab.hosts[0], [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], { name: 'scrsec' });
+    const p = lab.spawn(lab.hosts[0], [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], {
+      name: 'scrsec',
+    });
     await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await poll(() => (existsSync(m('good-check')) && existsSync(m('good-notify'))) || undefined, { timeoutMs: 5000, intervalMs: 50, what: 'the safe scripts to run' });
+    await poll(() => (existsSync(m('good-check')) && existsSync(m('good-notify'))) || undefined, {
+      timeoutMs: 5000,
+      intervalMs: 50,
+      what: 'the safe scripts to run',
+    });
     await sleep(1500);
     await p.kill('SIGTERM', 3000);
     expect(existsSync(m('bad-check'))).toBe(false);

@@ -87,8 +87,7 @@ const CONTINUATION = /^Please use global lvs_sync_daemon$/;
 function compare(file: string, configId?: string): void {
   const oracle = runKeepalived(file);
   const ours = loadConfig(file, { host: hostProbe(), configId }).diagnostics;
-  const covered = (f: Finding): boolean =>
-    ours.some((d: Diagnostic) => basename(d.file) === f.file && f.line! >= d.line && f.line! <= (d.endLine ?? d.line));
+  const covered = (f: Finding): boolean => ours.some((d: Diagnostic) => basename(d.file) === f.file && f.line! >= d.line && f.line! <= (d.endLine ?? d.line));
   const missing: string[] = [];
   for (const f of oracle.findings) {
     if (CONTINUATION.test(f.message)) continue;
@@ -107,11 +106,17 @@ function compare(file: string, configId?: string): void {
 }
 
 describe.skipIf(!ORACLE)('keepalived -t corpus', () => {
-  const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.conf')).sort();
+  const fixtures = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.conf'))
+    .sort();
   it('has the fixtures', () => expect(fixtures.length).toBeGreaterThan(40));
   for (const f of fixtures) it(`broken fixture ${f}`, () => compare(join(FIXTURES, f)));
 
-  const samples = existsSync(SAMPLES) ? readdirSync(SAMPLES).filter((f) => f.startsWith('keepalived.conf.')).sort() : [];
+  const samples = existsSync(SAMPLES)
+    ? readdirSync(SAMPLES)
+        .filter((f) => f.startsWith('keepalived.conf.'))
+        .sort()
+    : [];
   for (const f of samples) {
     it(`Debian sample ${f}`, () => {
       compare(join(SAMPLES, f));
@@ -121,4 +126,3 @@ describe.skipIf(!ORACLE)('keepalived -t corpus', () => {
     });
   }
 });
-

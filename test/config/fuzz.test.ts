@@ -8,7 +8,9 @@ import { loadConfigText } from '../../src/config/index.js';
 import { runLint } from '../../src/lint/rules.js';
 
 const EXAMPLES = join(__dirname, '../../conf-examples');
-const corpus = readdirSync(EXAMPLES).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(EXAMPLES, f), 'latin1'));
+const corpus = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.conf'))
+  .map((f) => readFileSync(join(EXAMPLES, f), 'latin1'));
 
 function check(text: string): void {
   const r = loadConfigText(text, 'fuzz.conf', { configId: 'x', random: () => 0.5, maxLines: 20_000 });
@@ -27,7 +29,11 @@ const mutation = fc.oneof(
   // truncate anywhere
   fc.tuple(fc.constant('truncate'), fc.nat(), fc.constant('')),
   // insert a random chunk: braces, quotes, comment and preprocessor characters, binary bytes
-  fc.tuple(fc.constant('insert'), fc.nat(), fc.string({ unit: fc.constantFrom('{', '}', '"', "'", '#', '!', '$', '@', '~', '\\', '\n', ' ', '\0', '\xff', 'x', '1', '(', ')', ',') })),
+  fc.tuple(
+    fc.constant('insert'),
+    fc.nat(),
+    fc.string({ unit: fc.constantFrom('{', '}', '"', "'", '#', '!', '$', '@', '~', '\\', '\n', ' ', '\0', '\xff', 'x', '1', '(', ')', ',') }),
+  ),
   fc.tuple(fc.constant('insert'), fc.nat(), fc.string({ unit: 'binary', maxLength: 40 })),
   // delete a span
   fc.tuple(fc.constant('delete'), fc.nat(), fc.nat({ max: 200 }).map(String)),
@@ -47,13 +53,18 @@ function apply(text: string, muts: [string, number, string][]): string {
 describe('fuzzing the config front end', () => {
   it('mutated example configs give diagnostics, never exceptions', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 8 }), (base, muts) => check(apply(base, muts as [string, number, string][]))),
+      fc.property(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 8 }), (base, muts) =>
+        check(apply(base, muts as [string, number, string][])),
+      ),
       { numRuns: 400, seed: 20261123 },
     );
   });
 
   it('arbitrary text (including binary) is handled', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (s) => check(s)), { numRuns: 300, seed: 7 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (s) => check(s)),
+      { numRuns: 300, seed: 7 },
+    );
   });
 
   it('deep nesting, many unclosed blocks, and stray closers', () => {
@@ -72,7 +83,8 @@ describe('fuzzing the config front end', () => {
   });
 
   it('a huge file parses', () => {
-    const block = (i: number) => `vrrp_instance VI_${i} {\n interface eth0\n virtual_router_id ${(i % 255) + 1}\n priority 100\n virtual_ipaddress {\n  10.${i >> 8}.${i & 255}.1\n }\n}\n`;
+    const block = (i: number) =>
+      `vrrp_instance VI_${i} {\n interface eth0\n virtual_router_id ${(i % 255) + 1}\n priority 100\n virtual_ipaddress {\n  10.${i >> 8}.${i & 255}.1\n }\n}\n`;
     const text = Array.from({ length: 6000 }, (_, i) => block(i)).join('');
     const r = loadConfigText(text, 'fuzz.conf', { configId: 'x' });
     expect(r.config.vrrpInstances).toHaveLength(6000);

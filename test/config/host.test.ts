@@ -17,17 +17,24 @@ const probe = (ifaces: string[], files: string[], flags: Record<string, number> 
 const SEC = 'global_defs {\n enable_script_security\n script_user root\n}\n';
 const UNSAFE = SC_ISSCRIPT | SC_EXECUTABLE | SC_INSECURE;
 const SCRIPTS = `vrrp_script present {\n script "/usr/local/bin/ok"\n}\nvrrp_script absent {\n script "/usr/local/bin/gone"\n}\nvrrp_script tcp {\n script "</dev/tcp/127.0.0.1/80"\n}\n`;
-const VI = (iface: string) => `vrrp_instance VI_1 {\n interface ${iface}\n virtual_router_id 5\n track_script {\n  present\n  absent\n  tcp\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
+const VI = (iface: string) =>
+  `vrrp_instance VI_1 {\n interface ${iface}\n virtual_router_id 5\n track_script {\n  present\n  absent\n  tcp\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
 
 describe('--host checks (keepalived -t behaviour that depends on the machine)', () => {
   it('disables scripts that are missing, then counts only the others for script security', () => {
     const r = loadConfigText(SCRIPTS + VI('eth0'), 'k.conf', { configId: 'x', host: probe(['eth0'], ['/usr/local/bin/ok']) });
-    expect(r.diagnostics.map((d) => [d.rule, d.line, d.exit])).toEqual([['host-script', 5, 5], ['script-security', 2, 6]]);
+    expect(r.diagnostics.map((d) => [d.rule, d.line, d.exit])).toEqual([
+      ['host-script', 5, 5],
+      ['script-security', 2, 6],
+    ]);
     expect(r.config.vrrpInstances[0].trackScript.map((t) => t.name)).toEqual(['present', 'tcp']);
   });
 
   it('counts a script its user cannot execute for script security, and drops it silently', () => {
-    const r = loadConfigText(SCRIPTS + VI('eth0'), 'k.conf', { configId: 'x', host: probe(['eth0'], ['/usr/local/bin/gone'], { '/usr/local/bin/ok': SC_ISSCRIPT }) });
+    const r = loadConfigText(SCRIPTS + VI('eth0'), 'k.conf', {
+      configId: 'x',
+      host: probe(['eth0'], ['/usr/local/bin/gone'], { '/usr/local/bin/ok': SC_ISSCRIPT }),
+    });
     expect(r.diagnostics.map((d) => [d.rule, d.exit])).toEqual([['script-security', 6]]);
     expect(r.config.vrrpInstances[0].trackScript.map((t) => t.name)).toEqual(['absent', 'tcp']);
   });
@@ -45,12 +52,15 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     expect(r.config.vrrpInstances[0].notifyMaster).toBeUndefined();
     // Without it keepalived runs them, says so, and -t exits 6.
     const off = loadConfigText(conf.replace(SEC, ''), 'k.conf', { configId: 'x', host });
-    expect(off.diagnostics.filter((d) => d.exit).map((d) => d.message)).toEqual(['SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.']);
+    expect(off.diagnostics.filter((d) => d.exit).map((d) => d.message)).toEqual([
+      'SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.',
+    ]);
     expect(off.config.vrrpInstances[0].notifyMaster?.argv).toEqual(['/opt/n.sh']);
   });
 
   it('checks the checker scripts only with a virtual_server, and names them "check scripts"', () => {
-    const vs = 'virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n quorum_up /opt/q.sh\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path "/opt/m.sh x"\n  }\n  MISC_CHECK {\n   misc_path /opt/gone.sh\n  }\n }\n}\n';
+    const vs =
+      'virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n quorum_up /opt/q.sh\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path "/opt/m.sh x"\n  }\n  MISC_CHECK {\n   misc_path /opt/gone.sh\n  }\n }\n}\n';
     const host = probe([], ['/opt/q.sh'], { '/opt/m.sh': UNSAFE });
     const on = loadConfigText(SEC + vs, 'k.conf', { configId: 'x', host });
     expect(on.diagnostics.map((d) => [d.rule, d.exit, d.message])).toEqual([
@@ -60,12 +70,15 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     ]);
     expect(on.config.virtualServers[0].realServers[0].checkers).toEqual([]);
     const off = loadConfigText(vs, 'k.conf', { configId: 'x', host });
-    expect(off.diagnostics.filter((d) => d.exit).map((d) => d.message)).toEqual(['SECURITY VIOLATION - check scripts are being executed but script_security not enabled. There are insecure scripts.']);
+    expect(off.diagnostics.filter((d) => d.exit).map((d) => d.message)).toEqual([
+      'SECURITY VIOLATION - check scripts are being executed but script_security not enabled. There are insecure scripts.',
+    ]);
     expect(off.config.virtualServers[0].realServers[0].checkers.length).toBe(1);
   });
 
   it('keeps a refused alpha MISC_CHECK without its script, so that its real server stays out as in keepalived', () => {
-    const vs = 'virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path /opt/m.sh\n   alpha\n  }\n }\n}\n';
+    const vs =
+      'virtual_server 10.0.0.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path /opt/m.sh\n   alpha\n  }\n }\n}\n';
     const r = loadConfigText(SEC + vs, 'k.conf', { configId: 'x', host: probe([], [], { '/opt/m.sh': UNSAFE }) });
     expect(r.config.virtualServers[0].realServers[0].checkers).toMatchObject([{ type: 'MISC_CHECK', miscPath: undefined }]);
   });
@@ -87,8 +100,9 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
   });
 
   it('what runs has none of the scripts the host checks dropped', () => {
-    const text = `global_defs {\n enable_script_security\n}\nvirtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n`
-      + ` real_server 10.0.1.1 80 {\n  notify_up "/usr/local/bin/gone"\n  notify_down "/usr/local/bin/ok"\n  MISC_CHECK {\n   misc_path "/usr/local/bin/gone"\n  }\n  TCP_CHECK {\n  }\n }\n}\n`;
+    const text =
+      `global_defs {\n enable_script_security\n}\nvirtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n` +
+      ` real_server 10.0.1.1 80 {\n  notify_up "/usr/local/bin/gone"\n  notify_down "/usr/local/bin/ok"\n  MISC_CHECK {\n   misc_path "/usr/local/bin/gone"\n  }\n  TCP_CHECK {\n  }\n }\n}\n`;
     const r = loadConfigText(text, 'k.conf', { configId: 'x', host: probe([], ['/usr/local/bin/ok']) });
     const rs = r.config.resolved.virtualServers[0].realServers[0];
     expect([rs.notifyUp, rs.notifyDown?.command]).toEqual([undefined, '/usr/local/bin/ok']);

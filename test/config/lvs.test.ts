@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigText, type Diagnostic } from '../../src/config/index.js';
 import { effectiveTiming } from '../../src/config/resolve-lvs.js';
 import type {
-  BfdCheck, DnsCheck, FileCheck, HttpCheck, MiscCheck, SmtpCheck, TcpCheck, UdpCheck, VirtualServer, VsgAddressEntry,
+  BfdCheck,
+  DnsCheck,
+  FileCheck,
+  HttpCheck,
+  MiscCheck,
+  SmtpCheck,
+  TcpCheck,
+  UdpCheck,
+  VirtualServer,
+  VsgAddressEntry,
 } from '../../src/config/model/lvs.js';
 
 function load(text: string) {
@@ -64,7 +73,7 @@ ${vsWith('    real_server 10.0.1.1 80 {\n    }', 'group G1')}
     expect([d.line, d.col]).toEqual([1, 1]);
   });
 
-  it('reports a bad address or port at the word, with keepalived\'s wording, and skips the block', () => {
+  it("reports a bad address or port at the word, with keepalived's wording, and skips the block", () => {
     const { vs, diagnostics } = load(`virtual_server 192.168.200.100 70000 {
     lvs_sched rr
     real_server 10.0.0.1 80 {
@@ -83,8 +92,9 @@ virtual_server fwmark abc {
 });
 
 describe('defaults', () => {
-  it('fills keepalived\'s defaults and leaves inherited timers unset', () => {
-    const { vs } = load(vsWith(`    real_server 10.0.1.1 80 {
+  it("fills keepalived's defaults and leaves inherited timers unset", () => {
+    const { vs } = load(
+      vsWith(`    real_server 10.0.1.1 80 {
         HTTP_GET {
             url {
                 path /
@@ -96,10 +106,22 @@ describe('defaults', () => {
         }
         SMTP_CHECK {
         }
-    }`));
+    }`),
+    );
     const v = vs[0];
-    expect(v).toMatchObject({ quorum: 1, hysteresis: 0, weight: 1, alpha: false, omega: false, haSuspend: false, inhibitOnFailure: false, schedulerFlags: [], hashed: false });
-    for (const f of ['delayLoop', 'connectTimeout', 'retry', 'delayBeforeRetry', 'warmup', 'persistenceTimeout', 'smtpAlert'] as const) expect(v[f]).toBeUndefined();
+    expect(v).toMatchObject({
+      quorum: 1,
+      hysteresis: 0,
+      weight: 1,
+      alpha: false,
+      omega: false,
+      haSuspend: false,
+      inhibitOnFailure: false,
+      schedulerFlags: [],
+      hashed: false,
+    });
+    for (const f of ['delayLoop', 'connectTimeout', 'retry', 'delayBeforeRetry', 'warmup', 'persistenceTimeout', 'smtpAlert'] as const)
+      expect(v[f]).toBeUndefined();
     const rs = v.realServers[0];
     expect(rs.weight).toBeUndefined();
     expect(rs.inhibitOnFailure).toBeUndefined();
@@ -197,24 +219,68 @@ ${vsWith(`    real_server 10.0.1.1 80 {
 
   it('keeps every checker block in one array, in config order', () => {
     expect(errors(diagnostics)).toEqual([]);
-    expect(checkers.map((c) => c.type)).toEqual(['SSL_GET', 'TCP_CHECK', 'MISC_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'SMTP_CHECK']);
+    expect(checkers.map((c) => c.type)).toEqual([
+      'SSL_GET',
+      'TCP_CHECK',
+      'MISC_CHECK',
+      'DNS_CHECK',
+      'UDP_CHECK',
+      'PING_CHECK',
+      'FILE_CHECK',
+      'BFD_CHECK',
+      'SMTP_CHECK',
+    ]);
   });
 
   it('reads HTTP_GET/SSL_GET options and url blocks', () => {
     const ssl = checkers[0] as HttpCheck;
-    expect(ssl).toMatchObject({ connectPort: 8443, bindto: '10.0.0.5', bindPort: 5000, fwmark: 9, connectTimeout: 2.5, httpProtocol: '1.0C', virtualhost: 'www.example.com', enableSni: true, fastRecovery: true });
+    expect(ssl).toMatchObject({
+      connectPort: 8443,
+      bindto: '10.0.0.5',
+      bindPort: 5000,
+      fwmark: 9,
+      connectTimeout: 2.5,
+      httpProtocol: '1.0C',
+      virtualhost: 'www.example.com',
+      enableSni: true,
+      fastRecovery: true,
+    });
     expect(ssl.urls).toHaveLength(1);
-    expect(ssl.urls[0]).toMatchObject({ path: '/health', digest: '9b3a0c85a887a256d6939da88aabd8cd', regex: 'up and running', regexOptions: ['caseless', 'multiline'], regexMinOffset: 10 });
-    expect(ssl.urls[0].statusCode).toEqual([{ min: 200, max: 200 }, { min: 301, max: 399 }, { min: 418, max: 418 }]);
+    expect(ssl.urls[0]).toMatchObject({
+      path: '/health',
+      digest: '9b3a0c85a887a256d6939da88aabd8cd',
+      regex: 'up and running',
+      regexOptions: ['caseless', 'multiline'],
+      regexMinOffset: 10,
+    });
+    expect(ssl.urls[0].statusCode).toEqual([
+      { min: 200, max: 200 },
+      { min: 301, max: 399 },
+      { min: 418, max: 418 },
+    ]);
   });
 
   it('reads the common options of TCP_CHECK and the specific ones of each checker', () => {
-    expect(checkers[1] as TcpCheck).toMatchObject({ connectIp: '10.0.2.2', retry: 0, delayBeforeRetry: 0.5, warmup: 0, delayLoop: 3, alpha: true, logAllFailures: true });
+    expect(checkers[1] as TcpCheck).toMatchObject({
+      connectIp: '10.0.2.2',
+      retry: 0,
+      delayBeforeRetry: 0.5,
+      warmup: 0,
+      delayLoop: 3,
+      alpha: true,
+      logAllFailures: true,
+    });
     const misc = checkers[2] as MiscCheck;
     expect(misc.miscPath).toMatchObject({ command: '/usr/local/bin/check --fast', argv: ['/usr/local/bin/check', '--fast'], dropped: ['ignored'] });
     expect(misc).toMatchObject({ miscTimeout: 7, miscDynamic: true, user: { user: 'nobody', group: 'nogroup' } });
     expect(checkers[3] as DnsCheck).toMatchObject({ queryType: 'AAAA', name: 'example.com' });
-    expect(checkers[4] as UdpCheck).toMatchObject({ payload: 'ab120f034506', requireReply: true, requireReplyData: '0axf', minReplyLength: 2, maxReplyLength: 512 });
+    expect(checkers[4] as UdpCheck).toMatchObject({
+      payload: 'ab120f034506',
+      requireReply: true,
+      requireReplyData: '0axf',
+      minReplyLength: 2,
+      maxReplyLength: 512,
+    });
     expect(checkers[5]).toMatchObject({ type: 'PING_CHECK', retry: 4 });
     expect(checkers[6] as FileCheck).toMatchObject({ trackFile: 'tf1', weight: -5, weightReverse: true });
     expect(checkers[7] as BfdCheck).toMatchObject({ name: 'bfd1', alpha: false });
@@ -227,24 +293,30 @@ ${vsWith(`    real_server 10.0.1.1 80 {
   });
 
   it('reports each bad status_code word at its column and keeps the good ones', () => {
-    const { vs: v, diagnostics: ds } = load(vsWith(`    real_server 10.0.1.1 80 {
+    const { vs: v, diagnostics: ds } = load(
+      vsWith(`    real_server 10.0.1.1 80 {
         HTTP_GET {
             url {
                 path /
                 status_code 200 600 abc 399-301 500-503
             }
         }
-    }`));
+    }`),
+    );
     expect(ds.map((d) => [d.line, d.col, d.message])).toEqual([
       [9, 33, "Invalid HTTP_GET status code '600'"],
       [9, 37, "Invalid HTTP_GET status code 'abc'"],
       [9, 41, "Invalid HTTP_GET status code '399-301'"],
     ]);
-    expect((v[0].realServers[0].checkers[0] as HttpCheck).urls[0].statusCode).toEqual([{ min: 200, max: 200 }, { min: 500, max: 503 }]);
+    expect((v[0].realServers[0].checkers[0] as HttpCheck).urls[0].statusCode).toEqual([
+      { min: 200, max: 200 },
+      { min: 500, max: 503 },
+    ]);
   });
 
   it('drops checkers keepalived ignores: HTTP_GET without url, url without path, MISC_CHECK without misc_path', () => {
-    const { vs: v, diagnostics: ds } = load(vsWith(`    real_server 10.0.1.1 80 {
+    const { vs: v, diagnostics: ds } = load(
+      vsWith(`    real_server 10.0.1.1 80 {
         HTTP_GET {
             connect_timeout 3
         }
@@ -257,7 +329,8 @@ ${vsWith(`    real_server 10.0.1.1 80 {
         }
         TCP_CHECK {
         }
-    }`));
+    }`),
+    );
     expect(ds.map((d) => [d.line, d.rule, d.message])).toEqual([
       [6, 'checker-no-url', 'HTTP/SSL_GET checker has no urls specified - ignoring'],
       [10, 'url-no-path', 'HTTP/SSL_GET checker url has no path - ignoring'],
@@ -268,7 +341,8 @@ ${vsWith(`    real_server 10.0.1.1 80 {
   });
 
   it('hoists the timers of the deprecated SMTP_CHECK host block and warns about it', () => {
-    const { vs: v, diagnostics: ds } = load(vsWith(`    real_server 10.0.1.1 25 {
+    const { vs: v, diagnostics: ds } = load(
+      vsWith(`    real_server 10.0.1.1 25 {
         SMTP_CHECK {
             retry 2
             host {
@@ -276,7 +350,8 @@ ${vsWith(`    real_server 10.0.1.1 80 {
                 retry 5
             }
         }
-    }`));
+    }`),
+    );
     const smtp = v[0].realServers[0].checkers[0] as SmtpCheck;
     expect(smtp.hosts.map((h) => h.connectIp)).toEqual(['10.0.3.3']);
     expect(smtp.retry).toBe(5);
@@ -303,7 +378,8 @@ describe('deprecated spellings', () => {
   });
 
   it('nb_get_retry: an error but still stored in HTTP_GET, unknown in TCP_CHECK', () => {
-    const { vs, diagnostics } = load(vsWith(`    real_server 10.0.1.1 80 {
+    const { vs, diagnostics } = load(
+      vsWith(`    real_server 10.0.1.1 80 {
         HTTP_GET {
             url {
                 path /
@@ -313,7 +389,8 @@ describe('deprecated spellings', () => {
         TCP_CHECK {
             nb_get_retry 4
         }
-    }`));
+    }`),
+    );
     expect(diagnostics.map((d) => [d.severity, d.rule, d.line])).toEqual([
       ['error', 'deprecated-keyword', 10],
       ['error', 'unknown-keyword', 13],
@@ -332,7 +409,7 @@ describe('deprecated spellings', () => {
 });
 
 describe('invalid values', () => {
-  it('invalid lb_algo: value-enum at the bad word, then keepalived\'s default report', () => {
+  it("invalid lb_algo: value-enum at the bad word, then keepalived's default report", () => {
     const { vs, diagnostics } = load(`virtual_server 192.168.11.200 80 {
     lb_algo roundrobin
     lb_kind DR
@@ -345,7 +422,9 @@ describe('invalid values', () => {
     expect([bad.line, bad.col]).toEqual([2, 13]);
     expect(bad.message).toContain("Invalid lvs_scheduler 'roundrobin'");
     expect(vs[0].lvsSched).toBeUndefined();
-    expect(diagnostics.find((d) => d.rule === 'vs-sched-missing')?.message).toBe("Virtual server [192.168.11.200]:tcp:80: no scheduler set, setting default 'wlc'");
+    expect(diagnostics.find((d) => d.rule === 'vs-sched-missing')?.message).toBe(
+      "Virtual server [192.168.11.200]:tcp:80: no scheduler set, setting default 'wlc'",
+    );
   });
 
   it('invalid lb_kind: value-enum at the bad word, then no forwarding method', () => {
@@ -360,7 +439,9 @@ describe('invalid values', () => {
     const bad = diagnostics.find((d) => d.rule === 'value-enum')!;
     expect([bad.line, bad.col]).toEqual([3, 13]);
     expect(bad.message).toContain('PARSER : unknown [ROUTE] routing method for virtual server');
-    expect(diagnostics.filter((d) => d.rule === 'vs-lvs-method-missing').map((d) => d.message)).toEqual(['Virtual server [192.168.11.200]:tcp:80: no forwarding method set, setting default NAT']);
+    expect(diagnostics.filter((d) => d.rule === 'vs-lvs-method-missing').map((d) => d.message)).toEqual([
+      'Virtual server [192.168.11.200]:tcp:80: no forwarding method set, setting default NAT',
+    ]);
   });
 
   it('real_server weight -30 is an error (keepalived rejects negative weights) and the weight stays unset', () => {
@@ -380,7 +461,7 @@ describe('invalid values', () => {
     expect(bad.vs[0].realServers[0].lvsMethod).toEqual({ method: 'TUN' });
   });
 
-  it('uses keepalived\'s ranges: retry 0 is fine in a checker but not in a virtual server', () => {
+  it("uses keepalived's ranges: retry 0 is fine in a checker but not in a virtual server", () => {
     const { diagnostics } = load(vsWith('    retry 0\n    real_server 10.0.1.1 80 {\n        TCP_CHECK {\n            retry 0\n        }\n    }'));
     expect(diagnostics.map((d) => [d.line, d.rule])).toEqual([[5, 'value-range']]);
   });
@@ -417,9 +498,15 @@ describe('block-end checks', () => {
   });
 
   it('needs sorry_server before sorry_server_inhibit and sorry_server_lvs_method', () => {
-    const { vs, diagnostics } = load(vsWith('    sorry_server_inhibit\n    sorry_server 10.0.9.9 80\n    sorry_server_lvs_method DR\n    real_server 10.0.1.1 80 {\n    }'));
+    const { vs, diagnostics } = load(
+      vsWith('    sorry_server_inhibit\n    sorry_server 10.0.9.9 80\n    sorry_server_lvs_method DR\n    real_server 10.0.1.1 80 {\n    }'),
+    );
     expect(diagnostics.map((d) => [d.line, d.message])).toEqual([[5, 'Ignoring sorry_server inhibit used before or without sorry_server']]);
-    expect(vs[0]).toMatchObject({ sorryServer: { address: '10.0.9.9', family: 4, port: 80 }, sorryServerInhibit: false, sorryServerLvsMethod: { method: 'DR' } });
+    expect(vs[0]).toMatchObject({
+      sorryServer: { address: '10.0.9.9', family: 4, port: 80 },
+      sorryServerInhibit: false,
+      sorryServerLvsMethod: { method: 'DR' },
+    });
   });
 
   it('takes sh-port only after lvs_sched sh, and reports quorum above the total weight', () => {
@@ -436,13 +523,17 @@ describe('block-end checks', () => {
     }
 }
 `);
-    expect(diagnostics.map((d) => [d.line, d.rule])).toEqual([[2, 'sched-flag-ignored'], [8, 'vs-quorum-weight']]);
+    expect(diagnostics.map((d) => [d.line, d.rule])).toEqual([
+      [2, 'sched-flag-ignored'],
+      [8, 'vs-quorum-weight'],
+    ]);
     expect(diagnostics[0].message).toBe('sh-port only applies to sh scheduler - ignoring');
     expect(vs[0].schedulerFlags).toEqual(['sh-fallback', 'flag-1']);
   });
 
   it('drops real servers of the other family and link-local checkers without bind_if', () => {
-    const { vs, diagnostics } = load(vsWith(`    real_server 10.0.1.1 80 {
+    const { vs, diagnostics } = load(
+      vsWith(`    real_server 10.0.1.1 80 {
     }
     real_server 2001:db8::2 80 {
     }
@@ -455,12 +546,16 @@ describe('block-end checks', () => {
             connect_ip fe80::1
             bind_if eth0
         }
-    }`));
+    }`),
+    );
     expect(diagnostics.map((d) => [d.line, d.message])).toEqual([
       [12, 'Checker link local address fe80::1 requires a bind_if'],
       [7, "Address family of virtual server and real server 2001:db8::2 don't match - skipping real server."],
     ]);
-    expect(vs[0].realServers.map((r) => [r.address, r.checkers.length])).toEqual([['10.0.1.1', 0], ['10.0.1.3', 1]]);
+    expect(vs[0].realServers.map((r) => [r.address, r.checkers.length])).toEqual([
+      ['10.0.1.1', 0],
+      ['10.0.1.3', 1],
+    ]);
   });
 
   it('counts a protocol on a fwmark service as keepalived does: a warning with exit status 5', () => {
@@ -499,7 +594,13 @@ describe('virtual_server_group', () => {
 describe('effectiveTiming', () => {
   const vs = { delayLoop: 10, connectTimeout: 4 };
   it('inherits VS → RS → checker', () => {
-    expect(effectiveTiming(vs, { retry: 2, warmup: 1 }, { type: 'TCP_CHECK', connectTimeout: 1 })).toEqual({ connectTimeout: 1, delayLoop: 10, retry: 2, delayBeforeRetry: 1, warmup: 1 });
+    expect(effectiveTiming(vs, { retry: 2, warmup: 1 }, { type: 'TCP_CHECK', connectTimeout: 1 })).toEqual({
+      connectTimeout: 1,
+      delayLoop: 10,
+      retry: 2,
+      delayBeforeRetry: 1,
+      warmup: 1,
+    });
   });
   it('applies the checker-type defaults when nobody sets a value', () => {
     expect(effectiveTiming({}, {}, { type: 'HTTP_GET' })).toEqual({ connectTimeout: 5, delayLoop: 60, retry: 1, delayBeforeRetry: 3, warmup: 60 });
@@ -507,12 +608,18 @@ describe('effectiveTiming', () => {
     expect(effectiveTiming(vs, {}, { type: 'DNS_CHECK', delayLoop: 7 })).toMatchObject({ retry: 3, delayBeforeRetry: 7, warmup: 7 });
     expect(effectiveTiming(vs, {}, { type: 'FILE_CHECK' })).toBeUndefined();
   });
-  it('lets a real server value beat the checker type default but not the checker\'s own', () => {
+  it("lets a real server value beat the checker type default but not the checker's own", () => {
     expect(effectiveTiming({ retry: 9 }, { delayBeforeRetry: 2 }, { type: 'MISC_CHECK' })).toMatchObject({ retry: 9, delayBeforeRetry: 2 });
     expect(effectiveTiming({ retry: 9 }, {}, { type: 'DNS_CHECK', retry: 0 })).toMatchObject({ retry: 0 });
   });
   it('works on a parsed config', () => {
-    const { vs: [v] } = load(vsWith('    delay_loop 6\n    real_server 10.0.1.1 80 {\n        retry 2\n        HTTP_GET {\n            url {\n                path /\n            }\n        }\n    }'));
+    const {
+      vs: [v],
+    } = load(
+      vsWith(
+        '    delay_loop 6\n    real_server 10.0.1.1 80 {\n        retry 2\n        HTTP_GET {\n            url {\n                path /\n            }\n        }\n    }',
+      ),
+    );
     const rs = v.realServers[0];
     expect(effectiveTiming(v, rs, rs.checkers[0] as HttpCheck)).toEqual({ connectTimeout: 5, delayLoop: 6, retry: 2, delayBeforeRetry: 3, warmup: 6 });
   });
@@ -520,7 +627,22 @@ describe('effectiveTiming', () => {
 
 describe('Debian samples', () => {
   const dir = '/usr/share/doc/keepalived/samples';
-  const names = ['HTTP_GET.port', 'SSL_GET', 'UDP_CHECK', 'PING_CHECK', 'SMTP_CHECK', 'misc_check', 'misc_check_arg', 'quorum', 'status_code', 'virtual_server_group', 'virtualhost', 'fwmark', 'inhibit', 'sample'];
+  const names = [
+    'HTTP_GET.port',
+    'SSL_GET',
+    'UDP_CHECK',
+    'PING_CHECK',
+    'SMTP_CHECK',
+    'misc_check',
+    'misc_check_arg',
+    'quorum',
+    'status_code',
+    'virtual_server_group',
+    'virtualhost',
+    'fwmark',
+    'inhibit',
+    'sample',
+  ];
   it('load without unknown keywords or LVS errors', () => {
     if (!existsSync(dir)) {
       console.log(`skipping the Debian samples: ${dir} is absent`);
@@ -532,10 +654,20 @@ describe('Debian samples', () => {
       const file = `keepalived.conf.${n}`;
       if (!present.has(file)) continue;
       const { config, diagnostics } = loadConfig(join(dir, file));
-      expect.soft(diagnostics.filter((d) => d.rule === 'unknown-keyword'), file).toEqual([]);
+      expect
+        .soft(
+          diagnostics.filter((d) => d.rule === 'unknown-keyword'),
+          file,
+        )
+        .toEqual([]);
       const vsErrors = diagnostics.filter((d) => d.exit === 5 && config.virtualServers.some((v: VirtualServer) => d.line >= v.span.line));
       // keepalived itself reports one thing in these files: the fwmark sample's protocol.
-      expect.soft(vsErrors.map((d) => d.rule), file).toEqual(n === 'fwmark' ? ['vs-fwmark-protocol'] : []);
+      expect
+        .soft(
+          vsErrors.map((d) => d.rule),
+          file,
+        )
+        .toEqual(n === 'fwmark' ? ['vs-fwmark-protocol'] : []);
       servers += config.virtualServers.length;
     }
     expect(servers).toBeGreaterThan(10);

@@ -5,7 +5,8 @@ import { exitCodeOf, formatDiagnostic, refusal } from '../../src/config/diagnost
 const load = (text: string) => loadConfigText(text, 'k.conf', { configId: 'lb1' });
 const rules = (text: string) => load(text).diagnostics.map((d) => `${d.line}:${d.rule}`);
 
-const VI = (body: string) => `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  192.168.1.100/24 dev eth0 label eth0:vip\n }\n}\n`;
+const VI = (body: string) =>
+  `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  192.168.1.100/24 dev eth0 label eth0:vip\n }\n}\n`;
 
 describe('vrrp_instance model', () => {
   it('applies keepalived defaults and global VRRP defaults', () => {
@@ -13,8 +14,20 @@ describe('vrrp_instance model', () => {
     expect(diagnostics).toEqual([]);
     const i = config.vrrpInstances[0];
     expect(i).toMatchObject({
-      name: 'VI_1', state: 'BACKUP', interface: 'eth0', virtualRouterId: 51, priority: 150, advertInt: 1, version: 2,
-      nopreempt: false, preemptDelay: 0, garpMasterDelay: 5, garpMasterRepeat: 5, garpMasterRefresh: 0, downTimerAdverts: 3, accept: true,
+      name: 'VI_1',
+      state: 'BACKUP',
+      interface: 'eth0',
+      virtualRouterId: 51,
+      priority: 150,
+      advertInt: 1,
+      version: 2,
+      nopreempt: false,
+      preemptDelay: 0,
+      garpMasterDelay: 5,
+      garpMasterRepeat: 5,
+      garpMasterRefresh: 0,
+      downTimerAdverts: 3,
+      accept: true,
     });
     expect(i.virtualIpaddress).toMatchObject([{ address: '192.168.1.100', prefix: 24, family: 4, dev: 'eth0', label: 'eth0:vip' }]);
     expect(i.span).toEqual({ file: 'k.conf', line: 1, col: 1 });
@@ -50,7 +63,14 @@ global_defs {
     expect(i.trackInterface[1].weight).toBeUndefined();
     expect(i.trackScript).toMatchObject([{ name: 'chk', weight: -30, reverse: true }]);
     expect(i.notifyMaster).toMatchObject({ argv: ['/etc/keepalived/notify.sh', 'master'], user: 'root' });
-    expect(config.vrrpScripts[0]).toMatchObject({ name: 'chk', weight: -20, interval: 1, rise: 1, fall: 1, script: { argv: ['/usr/local/bin/chk', '--port', '80'] } });
+    expect(config.vrrpScripts[0]).toMatchObject({
+      name: 'chk',
+      weight: -20,
+      interval: 1,
+      rise: 1,
+      fall: 1,
+      script: { argv: ['/usr/local/bin/chk', '--port', '80'] },
+    });
   });
 
   it('accepts mcast_src_ip as the same field as unicast_src_ip', () => {

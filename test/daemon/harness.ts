@@ -52,7 +52,10 @@ export function daemonDir(prefix: string) {
     daemon(name: string, args: string[] = [], opts: { umask?: string; env?: NodeJS.ProcessEnv } = {}): RunningDaemon {
       const argv = [CLI, '-n', '-l', '-C', '-f', conf, '-p', pidPath(name), ...args];
       // sh execs node: the pid is the daemon's.
-      const d = spawn('/bin/sh', ['-c', `umask ${opts.umask ?? '022'}; exec "$@"`, 'sh', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? env });
+      const d = spawn('/bin/sh', ['-c', `umask ${opts.umask ?? '022'}; exec "$@"`, 'sh', process.execPath, ...argv], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: opts.env ?? env,
+      });
       let out = '';
       d.stdout.on('data', (c) => (out += c));
       d.stderr.on('data', (c) => (out += c));

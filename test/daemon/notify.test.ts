@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScriptRef } from '../../src/config/values.js';
-import { fifoLine, Notifier, notifyCommands, notifyPlan, type NotifyRecord, type NotifyScripts } from '../../src/daemon/notify.js';
+import { fifoLine, type IdentityFor, Notifier, notifyCommands, notifyPlan, type NotifyRecord, type NotifyScripts } from '../../src/daemon/notify.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 
 const ref = (...argv: string[]): ScriptRef => ({ command: argv.join(' '), argv });
@@ -19,7 +19,7 @@ const all: NotifyScripts = {
 };
 
 describe('notifyCommands', () => {
-  it('runs the state\'s own script first with its args only, then the generic one with 4 appended', () => {
+  it("runs the state's own script first with its args only, then the generic one with 4 appended", () => {
     // keepalived observed: `extra1 INSTANCE VI_1 MASTER 150`
     expect(notifyCommands('INSTANCE', 'VI_1', 'MASTER', 150, all)).toEqual([
       ['/m.sh', 'x'],
@@ -42,9 +42,13 @@ describe('notifyCommands', () => {
 
   it('reports DELETED only with notify_deleted, FAULT otherwise', () => {
     expect(notifyCommands('INSTANCE', 'VI_1', 'DELETED', 100, all)).toEqual([['/f.sh'], ['/n.sh', 'extra1', 'INSTANCE', 'VI_1', 'FAULT', '100']]);
-    expect(notifyCommands('INSTANCE', 'VI_1', 'DELETED', 100, { ...all, notifyDeleted: true })).toEqual([['/n.sh', 'extra1', 'INSTANCE', 'VI_1', 'DELETED', '100']]);
-    expect(notifyCommands('INSTANCE', 'VI_1', 'DELETED', 100, { ...all, notifyDeleted: ref('/d.sh', 'gone') }))
-      .toEqual([['/d.sh', 'gone'], ['/n.sh', 'extra1', 'INSTANCE', 'VI_1', 'DELETED', '100']]);
+    expect(notifyCommands('INSTANCE', 'VI_1', 'DELETED', 100, { ...all, notifyDeleted: true })).toEqual([
+      ['/n.sh', 'extra1', 'INSTANCE', 'VI_1', 'DELETED', '100'],
+    ]);
+    expect(notifyCommands('INSTANCE', 'VI_1', 'DELETED', 100, { ...all, notifyDeleted: ref('/d.sh', 'gone') })).toEqual([
+      ['/d.sh', 'gone'],
+      ['/n.sh', 'extra1', 'INSTANCE', 'VI_1', 'DELETED', '100'],
+    ]);
   });
 
   it('does not let callers mutate the configured argv', () => {
@@ -74,7 +78,7 @@ describe('Notifier (real scripts)', () => {
     return p;
   };
 
-  it('runs the scripts fire-and-forget with keepalived\'s argv and records each result', async () => {
+  it("runs the scripts fire-and-forget with keepalived's argv and records each result", async () => {
     const out = join(dir, 'argv.log');
     const rec = script('rec.sh', `echo "$0 $*" >> ${out}`);
     const runner = new ScriptRunner();
@@ -109,7 +113,7 @@ describe('Notifier (real scripts)', () => {
   it('records a script whose user cannot be resolved, and a missing script, without throwing', async () => {
     const runner = new ScriptRunner();
     const n = new Notifier(runner, {
-      identity: (s) => (s.user === 'ghost' ? { error: "Script user 'ghost' does not exist" } : {}),
+      identity: (s): ReturnType<IdentityFor> => (s.user === 'ghost' ? { error: "Script user 'ghost' does not exist" } : {}),
     });
     const [bad] = n.notify('GROUP', 'G1', 'FAULT', 0, { notifyFault: { ...ref('/bin/true'), user: 'ghost' } });
     const [missing] = n.notify('GROUP', 'G1', 'FAULT', 0, { notifyFault: ref(join(dir, 'nope.sh')) });

@@ -35,7 +35,7 @@ describe('one daemon per pid file', () => {
   }, 20_000);
 
   it('a pid file whose process is gone is taken over', async () => {
-    const gone = spawnSync('/bin/true').pid!;
+    const gone = spawnSync('/bin/true').pid;
     writeFileSync(h.pidPath('stale'), `${gone}\n`);
     const a = h.daemon('stale');
     await a.waitFor(/Control socket /);

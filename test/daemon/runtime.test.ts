@@ -22,7 +22,9 @@ describe('control socket names', () => {
     expect(controlPath('/tmp/lab1/lb.pid', env)).toBe('/rt/lb-49c7f6b9.ctl');
     expect(controlPath('/tmp/lab2/lb.pid', env)).not.toBe('/rt/lb-49c7f6b9.ctl');
     expect(controlPath('/tmp/lab1/lb.pid', { ...env, KEEPALIVED_TS_CONTROL: '/x.sock' })).toBe('/x.sock');
-    expect(controlPath(undefined, { XDG_RUNTIME_DIR: '/run/user/1000' })).toBe(process.getuid?.() === 0 ? '/run/keepalived-ts/keepalived.ctl' : '/run/user/1000/keepalived-ts/keepalived.ctl');
+    expect(controlPath(undefined, { XDG_RUNTIME_DIR: '/run/user/1000' })).toBe(
+      process.getuid?.() === 0 ? '/run/keepalived-ts/keepalived.ctl' : '/run/user/1000/keepalived-ts/keepalived.ctl',
+    );
   });
 });
 
@@ -144,19 +146,31 @@ describe('runtime directory and control socket', () => {
       // Its pid file is not left behind.
       expect(existsSync(h.pidPath(name))).toBe(false);
     });
-  refused('is a symlink', (p) => {
-    mkdirSync(`${p}-real`, { mode: 0o700 });
-    symlinkSync(`${p}-real`, p);
-  }, /runtime directory .* is a symbolic link/);
+  refused(
+    'is a symlink',
+    (p) => {
+      mkdirSync(`${p}-real`, { mode: 0o700 });
+      symlinkSync(`${p}-real`, p);
+    },
+    /runtime directory .* is a symbolic link/,
+  );
   refused('is a file', (p) => writeFileSync(p, ''), /runtime directory .* exists and is not a directory/);
-  refused('is writable by others', (p) => {
-    mkdirSync(p);
-    chmodSync(p, 0o777);
-  }, /runtime directory .* is writable by others \(mode 0777\); chmod 0700 it/);
-  refused('is writable by its group', (p) => {
-    mkdirSync(p);
-    chmodSync(p, 0o770);
-  }, /runtime directory .* is writable by others \(mode 0770\)/);
+  refused(
+    'is writable by others',
+    (p) => {
+      mkdirSync(p);
+      chmodSync(p, 0o777);
+    },
+    /runtime directory .* is writable by others \(mode 0777\); chmod 0700 it/,
+  );
+  refused(
+    'is writable by its group',
+    (p) => {
+      mkdirSync(p);
+      chmodSync(p, 0o770);
+    },
+    /runtime directory .* is writable by others \(mode 0770\)/,
+  );
   it('a runtime directory of ours that others may only read is used', async () => {
     const env = { ...h.env, KEEPALIVED_TS_RUNTIME_DIR: join(h.dir, 'rt-0755') };
     mkdirSync(join(h.dir, 'rt-0755'));
@@ -167,10 +181,14 @@ describe('runtime directory and control socket', () => {
     expect(await a.stop()).toBe(0);
   }, 20_000);
   if (root) {
-    refused('is owned by another user', (p) => {
-      mkdirSync(p, { mode: 0o700 });
-      chownSync(p, 65534, 65534);
-    }, /runtime directory .* is owned by uid 65534, not by us \(uid 0\)/);
+    refused(
+      'is owned by another user',
+      (p) => {
+        mkdirSync(p, { mode: 0o700 });
+        chownSync(p, 65534, 65534);
+      },
+      /runtime directory .* is owned by uid 65534, not by us \(uid 0\)/,
+    );
   }
 });
 
@@ -188,7 +206,11 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
   const asNobody = (tmp: string, name: string) => {
     const env = { ...process.env, TMPDIR: tmp } as NodeJS.ProcessEnv;
     for (const k of ['KEEPALIVED_TS_CONTROL', 'KEEPALIVED_TS_RUNTIME_DIR', 'XDG_RUNTIME_DIR']) delete env[k];
-    const d = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const d = spawn(
+      '/usr/bin/setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)],
+      { stdio: ['ignore', 'pipe', 'pipe'], env },
+    );
     let out = '';
     d.stdout.on('data', (c) => (out += c));
     d.stderr.on('data', (c) => (out += c));
@@ -221,8 +243,19 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
 describe.skipIf(!setpriv)('keepalived-ts ipvsadm trusts only sockets of root or the caller', () => {
   it('refuses a control socket owned by another user, with one line', async () => {
     const path = join(sticky('shared'), 'planted.ctl');
-    const planter = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
-      "require('net').createServer((c) => c.end('{\"ok\":true,\"data\":[]}\\n')).listen(process.argv[1], () => console.log('listening'))", path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const planter = spawn(
+      '/usr/bin/setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '-e',
+        "require('net').createServer((c) => c.end('{\"ok\":true,\"data\":[]}\\n')).listen(process.argv[1], () => console.log('listening'))",
+        path,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((r) => planter.stdout.once('data', r));
     expect(lstatSync(path).uid).toBe(65534);
     const r = spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln'], { encoding: 'utf8', env: { ...h.env, KEEPALIVED_TS_CONTROL: path } });

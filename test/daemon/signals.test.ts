@@ -26,7 +26,7 @@ const conf = (prio: number) => `vrrp_instance VI_1 {
 }
 `;
 
-describe.skipIf(skip)('keepalived-ts on keepalived\'s JSON and STATS_CLEAR signals', () => {
+describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signals", () => {
   let lab: Lab;
   let ours: Host;
   let theirs: Host;
@@ -50,10 +50,14 @@ describe.skipIf(skip)('keepalived-ts on keepalived\'s JSON and STATS_CLEAR signa
     const victim = join(lab.dir, 'victim');
     writeFileSync(victim, 'victim\n');
     symlinkSync(victim, join(lab.dir, 'ours-rt-vrrp.pid'));
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours-rt.pid'), '-r', join(lab.dir, 'ours-rt-vrrp.pid')], {
-      name: 'ours-rt',
-      env: { ...process.env, TMPDIR: tmp, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
-    });
+    const o = lab.spawn(
+      ours,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours-rt.pid'), '-r', join(lab.dir, 'ours-rt-vrrp.pid')],
+      {
+        name: 'ours-rt',
+        env: { ...process.env, TMPDIR: tmp, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
+      },
+    );
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     // keepalived may have been MASTER while ours started: it yields to the higher priority.
     await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
@@ -76,14 +80,24 @@ describe.skipIf(skip)('keepalived-ts on keepalived\'s JSON and STATS_CLEAR signa
 
     expect(o.running).toBe(true);
     expect(await hasVip(ours)).toBe(true);
-    expect(k.lines.slice(settled).map((l) => l.text).join('\n')).not.toMatch(/Entering MASTER STATE/);
+    expect(
+      k.lines
+        .slice(settled)
+        .map((l) => l.text)
+        .join('\n'),
+    ).not.toMatch(/Entering MASTER STATE/);
 
     const fromK = k.lines.length;
     await o.kill('SIGTERM', 5000);
     expect(o.exitCode).toBe(0);
     expect(await hasVip(ours)).toBe(false);
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5000, from: fromK });
-    expect(k.lines.slice(fromK).map((l) => l.text).join('\n')).toMatch(/priority 0|Backup received priority 0/i);
+    expect(
+      k.lines
+        .slice(fromK)
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/priority 0|Backup received priority 0/i);
     expect(readFileSync(victim, 'utf8')).toBe('victim\n');
     await k.kill('SIGTERM', 3000);
   }, 60_000);

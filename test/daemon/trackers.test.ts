@@ -10,12 +10,26 @@ const root = process.getuid?.() === 0;
 if (!root) console.log('skipping the vrrp_script user tests: switching users needs root');
 
 const script = (user?: { user: string }): VrrpScript =>
-  ({ name: 'chk', script: { argv: ['/bin/sh', '-c', 'test "$(id -un)" = nobody'] }, interval: 1, weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false, user, span: { file: 'k.conf', line: 1, col: 1 } }) as unknown as VrrpScript;
+  ({
+    name: 'chk',
+    script: { argv: ['/bin/sh', '-c', 'test "$(id -un)" = nobody'] },
+    interval: 1,
+    weight: 0,
+    weightReverse: false,
+    rise: 1,
+    fall: 1,
+    initFail: false,
+    user,
+    span: { file: 'k.conf', line: 1, col: 1 },
+  }) as unknown as VrrpScript;
 
 describe.skipIf(!root)('vrrp_script identity', () => {
-  const check = scriptCheck(new ScriptRunner(), identityFor(readUserDb(), () => ({ enableScriptSecurity: true, scriptUser: { user: 'root' } })));
+  const check = scriptCheck(
+    new ScriptRunner(),
+    identityFor(readUserDb(), () => ({ enableScriptSecurity: true, scriptUser: { user: 'root' } })),
+  );
 
-  it('runs as the script\'s own user', async () => {
+  it("runs as the script's own user", async () => {
     expect(await check(script({ user: 'nobody' }))).toEqual({ ok: true });
   });
 

@@ -13,8 +13,8 @@
 // process 'exit'/signal hook if the test never got there, and, failing both (SIGKILL), by the next
 // createLab() once the owning pid is gone. Traffic stays on the lab's bridge: nothing is attached
 // to the caller's namespace.
-import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 
@@ -59,7 +59,8 @@ export interface Lab {
   exec(ns: string | Host, argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<RunResult>;
   /** Start a long-running process in a namespace; teardown kills it. */
   spawn(ns: string | Host, argv: string[], opts?: { name?: string; env?: NodeJS.ProcessEnv }): Proc;
-  /** Bundle TypeScript (imports resolved from resolveDir) with esbuild and run it with Node in a namespace. */
+  /** Bundle TypeScript (imports resolved from resolveDir) with esbuild and run it with Node in a namespace. `wrap`
+   * runs it through a command (e.g. setpriv as another user), with a readable copy of the packages it loads. */
   spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc>;
   /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. */
   keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[] }): Keepalived;
@@ -67,6 +68,24 @@ export interface Lab {
   addresses(host: Host): Promise<string[]>;
   /** Kill every process this lab started and delete its namespaces and files. Idempotent. */
   teardown(): Promise<void>;
+}
+
+/** Copies the packages the product needs at run time (package-lock.json's non-dev ones) to `to`,
+ * and makes `to`'s parent and everything in it readable by every user. */
+function copyRuntimePackages(to: string): void {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  mkdirSync(to, { recursive: true });
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    // Top-level packages only: a nested node_modules comes along with the package that holds it.
+    if (entry.dev || !/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path)) continue;
+    cpSync(join(REPO_ROOT, path), join(to, path.slice('node_modules/'.length)), { recursive: true, dereference: true });
+  }
+  const open = (p: string): void => {
+    const st = statSync(p);
+    chmodSync(p, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
+    if (st.isDirectory()) for (const e of readdirSync(p)) open(join(p, e));
+  };
+  open(dirname(to));
 }
 
 class LabImpl implements Lab {
@@ -119,7 +138,11 @@ class LabImpl implements Lab {
 
   async spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc> {
     const name = opts.name ?? `node${this.procCount + 1}`;
-    const outfile = join(this.dir, `${name}.mjs`);
+    // A wrapped program may run as a user who cannot read the clone (in a home directory or a
+    // `mktemp -d`): it gets a directory of its own, readable by all, with its bundle and a copy of
+    // the packages the product loads at run time.
+    const dir = opts.wrap ? join(this.dir, name) : this.dir;
+    const outfile = join(dir, `${name}.mjs`);
     const { build } = await import('esbuild');
     await build({
       stdin: { contents: source, resolveDir: opts.resolveDir, loader: 'ts', sourcefile: `${name}.ts` },
@@ -128,16 +151,18 @@ class LabImpl implements Lab {
       format: 'esm',
       target: 'node20',
       outfile,
-      // Native addons and npm packages load from the repository's node_modules at run time.
+      // Native addons and npm packages load from node_modules at run time.
       packages: 'external',
       logLevel: 'error',
     });
     chmodSync(outfile, 0o644);
     // The bundle lives outside the repository: its bare imports and createRequire() calls resolve
-    // through a node_modules symlink next to it (NODE_PATH as well, for require()).
-    const link = join(this.dir, 'node_modules');
-    if (!existsSync(link)) symlinkSync(join(REPO_ROOT, 'node_modules'), link);
-    const env = { ...process.env, NODE_PATH: join(REPO_ROOT, 'node_modules') };
+    // through a node_modules next to it (NODE_PATH as well, for require()): a symlink to the
+    // repository's, or for a wrapped program the copy.
+    const modules = join(dir, 'node_modules');
+    if (opts.wrap) copyRuntimePackages(modules);
+    else if (!existsSync(modules)) symlinkSync(join(REPO_ROOT, 'node_modules'), modules);
+    const env = { ...process.env, NODE_PATH: modules };
     return this.spawn(ns, [...(opts.wrap ?? []), process.execPath, outfile, ...(opts.args ?? [])], { name, env });
   }
 
@@ -148,7 +173,7 @@ class LabImpl implements Lab {
     const vrrpPidFile = join(this.dir, `${name}-vrrp.pid`);
     writeFileSync(configFile, config);
     const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], { name });
-    return Object.assign(p, { configFile, pidFile, vrrpPidFile }) as Keepalived;
+    return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 
   async addresses(host: Host): Promise<string[]> {

@@ -92,18 +92,27 @@ function lagAt(run: LabRun, lags: Map<number, number>, at: number): number {
  */
 function compare(sim: LabResult, net: LabResult, toleranceUs: number, settleUs: number, lag: (at: number) => number = () => 0): void {
   const verdicts = (r: LabResult) => r.expectations.map((e) => `${e.passed ? 'pass' : 'FAIL'} ${e.text}`);
-  expect(verdicts(net), net.expectations.filter((e) => !e.passed).map((e) => e.why).join('\n')).toEqual(verdicts(sim));
+  expect(
+    verdicts(net),
+    net.expectations
+      .filter((e) => !e.passed)
+      .map((e) => e.why)
+      .join('\n'),
+  ).toEqual(verdicts(sim));
   const a = timeline(sim);
   const b = timeline(net);
   let worst = 0;
   expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
   for (const [key, list] of a) {
-    const later = (l: { at: number }[]) => l.filter((x) => x.at >= settleUs);
+    const later = (l: { to: string; at: number }[]) => l.filter((x) => x.at >= settleUs);
     const [x, y] = [later(list), later(b.get(key)!)];
     const show = (l: { to: string; at: number }[]) => l.map((e) => `${e.to}@${(e.at / S).toFixed(2)}`).join(' ');
-    expect(y.map((e) => e.to), `${key}: sim ${show(x)} / netns ${show(y)}`).toEqual(x.map((e) => e.to));
+    expect(
+      y.map((e) => e.to),
+      `${key}: sim ${show(x)} / netns ${show(y)}`,
+    ).toEqual(x.map((e) => e.to));
     x.forEach((e, i) => {
-      const d = Math.abs(y[i]!.at - lag(y[i]!.at) - e.at);
+      const d = Math.abs(y[i].at - lag(y[i].at) - e.at);
       worst = Math.max(worst, d);
       expect(d, `${key} ${e.to}: sim ${show(x)} / netns ${show(y)}`).toBeLessThan(toleranceUs);
     });
@@ -137,15 +146,21 @@ describe.skipIf(!cap.ok)('sim and netns agree', () => {
     }, 120_000);
   }
 
-  it.skipIf(!ka.ok)('a mixed pair: lb2 is the real keepalived 2.2.7, and the lab still tells the same story', async () => {
-    // Without clients: this kernel has no IPVS, so a keepalived director cannot serve here.
-    const s = load('master-killed.yaml', (t) =>
-      t.replace('  lb2: pair/lb2.conf', '  lb2: {config: pair/lb2.conf, impl: keepalived}')
-        .replace(/^clients:\n.*\n/m, '')
-        .replace(/^ {2}- \{requests:.*\n/m, ''));
-    expect(s.nodes.find((n) => n.name === 'lb2')!.impl).toBe('keepalived');
-    const { sim, net, lag } = await both(s);
-    expect(sim.passed).toBe(true);
-    compare(sim, net, TOLERANCE, 5 * S, lag);
-  }, 120_000);
+  it.skipIf(!ka.ok)(
+    'a mixed pair: lb2 is the real keepalived 2.2.7, and the lab still tells the same story',
+    async () => {
+      // Without clients: this kernel has no IPVS, so a keepalived director cannot serve here.
+      const s = load('master-killed.yaml', (t) =>
+        t
+          .replace('  lb2: pair/lb2.conf', '  lb2: {config: pair/lb2.conf, impl: keepalived}')
+          .replace(/^clients:\n.*\n/m, '')
+          .replace(/^ {2}- \{requests:.*\n/m, ''),
+      );
+      expect(s.nodes.find((n) => n.name === 'lb2')!.impl).toBe('keepalived');
+      const { sim, net, lag } = await both(s);
+      expect(sim.passed).toBe(true);
+      compare(sim, net, TOLERANCE, 5 * S, lag);
+    },
+    120_000,
+  );
 });

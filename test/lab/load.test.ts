@@ -26,8 +26,15 @@ describe('the examples in conf-examples/lab', () => {
   const files = readdirSync(LAB).filter((f) => f.endsWith('.yaml'));
   it('are the nine scenarios of the issue', () => {
     expect(files.sort()).toEqual([
-      'flapping-track-script.yaml', 'graceful-stop.yaml', 'master-killed.yaml', 'partition-split-brain.yaml', 'preempt-delay.yaml',
-      'reload-broken-config.yaml', 'sorry-server.yaml', 'sync-group.yaml', 'weight-too-small.yaml',
+      'flapping-track-script.yaml',
+      'graceful-stop.yaml',
+      'master-killed.yaml',
+      'partition-split-brain.yaml',
+      'preempt-delay.yaml',
+      'reload-broken-config.yaml',
+      'sorry-server.yaml',
+      'sync-group.yaml',
+      'weight-too-small.yaml',
     ]);
   });
   it.each(files)('%s loads without diagnostics', (f) => {
@@ -41,26 +48,82 @@ describe('the examples in conf-examples/lab', () => {
 describe('malformed scenarios', () => {
   const cases: { name: string; yaml: string; rule: string; at: [string, string?]; hint?: RegExp }[] = [
     { name: 'unknown key', yaml: `${PAIR}timelime: []\n`, rule: 'lab-unknown-key', at: ['timelime'], hint: /did you mean 'timeline'/ },
-    { name: 'unknown key in a fault', yaml: `${PAIR}timeline:\n  - {at: 5s, link: {node: lb1, los: 30%}}\n`, rule: 'lab-unknown-key', at: ['los'], hint: /'loss'/ },
+    {
+      name: 'unknown key in a fault',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, link: {node: lb1, los: 30%}}\n`,
+      rule: 'lab-unknown-key',
+      at: ['los'],
+      hint: /'loss'/,
+    },
     { name: 'bad time', yaml: `${PAIR}timeline:\n  - {at: 5x, kill: lb1}\n`, rule: 'lab-value', at: ['5x'], hint: /250ms/ },
     { name: 'bad probability', yaml: `${PAIR}timeline:\n  - {at: 5s, link: {node: lb1, loss: 130%}}\n`, rule: 'lab-value', at: ['130%'] },
-    { name: 'fault naming an unknown node', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb3}\n`, rule: 'lab-unknown-node', at: ['lb3'], hint: /did you mean 'lb[12]'/ },
-    { name: 'fault naming an unknown script', yaml: `${PAIR}timeline:\n  - {at: 5s, script: {node: lb1, name: chk_nginz, result: fail}}\n`, rule: 'lab-unknown-tracker', at: ['chk_nginz'], hint: /chk_nginx/ },
-    { name: 'fault naming an unknown interface', yaml: `${PAIR}timeline:\n  - {at: 5s, interface: {node: lb2, name: eth7, state: down}}\n`, rule: 'lab-unknown-interface', at: ['eth7'] },
+    {
+      name: 'fault naming an unknown node',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb3}\n`,
+      rule: 'lab-unknown-node',
+      at: ['lb3'],
+      hint: /did you mean 'lb[12]'/,
+    },
+    {
+      name: 'fault naming an unknown script',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, script: {node: lb1, name: chk_nginz, result: fail}}\n`,
+      rule: 'lab-unknown-tracker',
+      at: ['chk_nginz'],
+      hint: /chk_nginx/,
+    },
+    {
+      name: 'fault naming an unknown interface',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, interface: {node: lb2, name: eth7, state: down}}\n`,
+      rule: 'lab-unknown-interface',
+      at: ['eth7'],
+    },
     { name: 'fault with two kinds', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, stop: lb2}\n`, rule: 'lab-entry-kind', at: ['{at'] },
     { name: 'fault without a kind', yaml: `${PAIR}timeline:\n  - {at: 5s, label: x}\n`, rule: 'lab-entry-kind', at: ['{at'] },
     { name: 'fault without at', yaml: `${PAIR}timeline:\n  - {kill: lb1}\n`, rule: 'lab-missing-key', at: ['{kill'] },
-    { name: 'expectation with an unknown instance', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {failover: {after: 0, instance: VI_2, to: lb2, within: 4s}}\n`, rule: 'lab-unknown-instance', at: ['VI_2'], hint: /VI_1/ },
+    {
+      name: 'expectation with an unknown instance',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {failover: {after: 0, instance: VI_2, to: lb2, within: 4s}}\n`,
+      rule: 'lab-unknown-instance',
+      at: ['VI_2'],
+      hint: /VI_1/,
+    },
     { name: 'master on a node without the instance', yaml: `${PAIR}expect:\n  - {master: {VI_9: lb1}, at: 4s}\n`, rule: 'lab-unknown-instance', at: ['VI_9'] },
-    { name: 'unknown label', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, label: master-dies}\nexpect:\n  - {failover: {after: master-dise, instance: VI_1, to: lb2, within: 4s}}\n`, rule: 'lab-unknown-label', at: ['master-dise'], hint: /master-dies/ },
-    { name: 'index past the timeline', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {no-failover: {after: 3, instance: VI_1, for: 4s}}\n`, rule: 'lab-unknown-label', at: ['3,'] },
-    { name: 'at on an expectation timed otherwise', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {failover: {after: 0, instance: VI_1, to: lb2, within: 4s}, at: 3s}\n`, rule: 'lab-unknown-key', at: ['at: 3s'], hint: /own timing/ },
-    { name: 'label used twice', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, label: x}\n  - {at: 6s, start: lb1, label: x}\n`, rule: 'lab-duplicate', at: ['x}', 'start'] },
+    {
+      name: 'unknown label',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, label: master-dies}\nexpect:\n  - {failover: {after: master-dise, instance: VI_1, to: lb2, within: 4s}}\n`,
+      rule: 'lab-unknown-label',
+      at: ['master-dise'],
+      hint: /master-dies/,
+    },
+    {
+      name: 'index past the timeline',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {no-failover: {after: 3, instance: VI_1, for: 4s}}\n`,
+      rule: 'lab-unknown-label',
+      at: ['3,'],
+    },
+    {
+      name: 'at on an expectation timed otherwise',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1}\nexpect:\n  - {failover: {after: 0, instance: VI_1, to: lb2, within: 4s}, at: 3s}\n`,
+      rule: 'lab-unknown-key',
+      at: ['at: 3s'],
+      hint: /own timing/,
+    },
+    {
+      name: 'label used twice',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, label: x}\n  - {at: 6s, start: lb1, label: x}\n`,
+      rule: 'lab-duplicate',
+      at: ['x}', 'start'],
+    },
     { name: 'YAML syntax error', yaml: `${PAIR}timeline:\n  - at: kill: lb1\n`, rule: 'lab-yaml', at: ['kill'] },
     { name: 'missing nodes', yaml: `name: nothing\ntimeline: []\n`, rule: 'lab-missing-key', at: ['name'] },
     { name: 'missing config file', yaml: `nodes:\n  lb1: pair/nope.conf\n`, rule: 'lab-file', at: ['pair/nope.conf'] },
     { name: 'heal of an unknown segment', yaml: `${PAIR}timeline:\n  - {at: 5s, heal: wan}\n`, rule: 'lab-unknown-name', at: ['wan'] },
-    { name: 'partition naming a node twice', yaml: `${PAIR}timeline:\n  - {at: 5s, partition: [[lb1], [lb1, lb2]]}\n`, rule: 'lab-duplicate', at: ['lb1, lb2'] },
+    {
+      name: 'partition naming a node twice',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, partition: [[lb1], [lb1, lb2]]}\n`,
+      rule: 'lab-duplicate',
+      at: ['lb1, lb2'],
+    },
     { name: 'a node, a server and a client with one name', yaml: `${PAIR}real-servers:\n  lb2: 192.168.1.21:80\n`, rule: 'lab-duplicate', at: ['lb2: 1'] },
     { name: 'requests without clients', yaml: `${PAIR}expect:\n  - {requests: {window: 4s}}\n`, rule: 'lab-unknown-name', at: ['requests'] },
     {
@@ -111,7 +174,19 @@ describe('malformed scenarios', () => {
       }),
       { numRuns: 200 },
     );
-    for (const text of ['', 'null', '[]', '- 1', 'nodes: 5', 'nodes: {lb1: {}}', 'nodes: {a: [1]}', 'expect: [[], {}, 1]', 'timeline: {a: 1}', 'nodes: &x [*x]', 'nodes: &x {a: *x}']) {
+    for (const text of [
+      '',
+      'null',
+      '[]',
+      '- 1',
+      'nodes: 5',
+      'nodes: {lb1: {}}',
+      'nodes: {a: [1]}',
+      'expect: [[], {}, 1]',
+      'timeline: {a: 1}',
+      'nodes: &x [*x]',
+      'nodes: &x {a: *x}',
+    ]) {
       expect(() => loadScenarioText(text, FILE)).not.toThrow();
     }
   });
@@ -124,7 +199,8 @@ describe('malformed scenarios', () => {
 
 describe('the validated scenario', () => {
   const CONF = (name: string, prio: number, extra = '') =>
-    `    config: |\n      global_defs {\n          enable_script_security\n      }\n      vrrp_script chk {\n          script "/bin/true"\n          weight -60\n      }\n      track_file tf1 {\n          file /tmp/tf1\n      }\n      vrrp_instance VI_1 {\n          interface eth0\n          virtual_router_id 51\n          priority ${prio}\n${extra}          virtual_ipaddress {\n              10.1.2.100/24\n          }\n          track_script {\n              chk\n          }\n      }\n`+ `    config-id: ${name}\n`;
+    `    config: |\n      global_defs {\n          enable_script_security\n      }\n      vrrp_script chk {\n          script "/bin/true"\n          weight -60\n      }\n      track_file tf1 {\n          file /tmp/tf1\n      }\n      vrrp_instance VI_1 {\n          interface eth0\n          virtual_router_id 51\n          priority ${prio}\n${extra}          virtual_ipaddress {\n              10.1.2.100/24\n          }\n          track_script {\n              chk\n          }\n      }\n` +
+    `    config-id: ${name}\n`;
   const yaml = [
     'name: defaults',
     'nodes:',
@@ -175,7 +251,13 @@ describe('the validated scenario', () => {
   });
   it('sorts faults by time in µs, and maps labels and written indexes onto the sorted list', () => {
     const s = r.scenario!;
-    expect(s.faults.map((f) => [f.at, f.kind])).toEqual([[250_000, 'file'], [1_500_000, 'kill'], [3_000_000, 'partition'], [9_000_000, 'start'], [120_000_000, 'link']]);
+    expect(s.faults.map((f) => [f.at, f.kind])).toEqual([
+      [250_000, 'file'],
+      [1_500_000, 'kill'],
+      [3_000_000, 'partition'],
+      [9_000_000, 'start'],
+      [120_000_000, 'link'],
+    ]);
     expect(s.faults[2]).toMatchObject({ segment: 'lan', groups: [['a'], ['b', 'c']] });
     expect(s.faults[4]).toMatchObject({ node: 'b', segment: 'lan', loss: 0.3, delay: 50_000 });
     expect(s.faults[4]).not.toHaveProperty('duplicate');
@@ -216,14 +298,30 @@ describe('derived wiring with two legs', () => {
 });
 
 describe('times and probabilities', () => {
-  it.each([['5s', 5e6], ['250ms', 250e3], ['1.5s', 1.5e6], ['2m', 120e6], [5, 5e6], [0.25, 250e3], ['.5s', 500e3], ['100us', 100]] as const)('%s is %d µs', (v, us) => {
+  it.each([
+    ['5s', 5e6],
+    ['250ms', 250e3],
+    ['1.5s', 1.5e6],
+    ['2m', 120e6],
+    [5, 5e6],
+    [0.25, 250e3],
+    ['.5s', 500e3],
+    ['100us', 100],
+  ] as const)('%s is %d µs', (v, us) => {
     expect(parseTime(v)).toBe(us);
   });
   it.each(['5x', '-1s', '', 's', '1 2s', true, null])('%s is not a time', (v) => {
     expect(parseTime(v)).toBeUndefined();
   });
   it('reads percentages and fractions, nothing outside 0..1', () => {
-    expect([parseProbability('30%'), parseProbability(0.3), parseProbability('100%'), parseProbability('130%'), parseProbability(-0.1), parseProbability('0.3')]).toEqual([0.3, 0.3, 1, undefined, undefined, undefined]);
+    expect([
+      parseProbability('30%'),
+      parseProbability(0.3),
+      parseProbability('100%'),
+      parseProbability('130%'),
+      parseProbability(-0.1),
+      parseProbability('0.3'),
+    ]).toEqual([0.3, 0.3, 1, undefined, undefined, undefined]);
   });
   it('formats µs back in the shortest unit', () => {
     expect([formatTime(0), formatTime(250e3), formatTime(1.5e6), formatTime(20e6), formatTime(1500)]).toEqual(['0s', '250ms', '1.5s', '20s', '1.5ms']);

@@ -50,7 +50,7 @@ function scenario(name: string, nodes: { name: string; impl?: LabNode['impl']; t
     segments: [{ name: 'lan', prefix: 24, members: nodes.map((n, i) => ({ node: n.name, interface: 'eth0', address: `10.77.1.${i + 1}` })), span }],
     realServers: [],
     clients: [],
-    faults: faults.map((f) => ({ ...f, span }) as Fault),
+    faults: faults.map((f) => ({ ...f, span })),
     expectations: [],
     span,
   };
@@ -153,12 +153,7 @@ if (cap.ok && !kaCap.ok) console.warn(`skipping the mixed-pair netns lab test: $
 
 describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
   it('fails over when the master is killed, within Master_Down_Interval + 0.5 s', async () => {
-    const s = scenario(
-      'kill-master',
-      pair(),
-      [{ at: 6 * S, kind: 'kill', node: 'lb1' }],
-      11 * S,
-    );
+    const s = scenario('kill-master', pair(), [{ at: 6 * S, kind: 'kill', node: 'lb1' }], 11 * S);
     const { run } = await runClean(s);
     const ts = run.transitions;
     expect(run.backend).toBe('netns');
@@ -260,27 +255,26 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     expect(run.notifies.filter((x) => x.node === 'lb1' && x.at >= run.faults[0].at).map((x) => `${x.state} ${x.priority}`)).toEqual(['BACKUP 90']);
   }, 40_000);
 
-  it.skipIf(!kaCap.ok)('a mixed pair: the real keepalived takes over from our killed daemon', async () => {
-    const s = scenario(
-      'mixed',
-      pair('keepalived', ['ours', 'real']),
-      [{ at: 5 * S, kind: 'kill', node: 'ours' }],
-      10 * S,
-    );
-    const { run } = await runClean(s);
-    const ts = run.transitions;
-    expect(run.nodes.map((n) => n.impl)).toEqual(['keepalived-ts', 'keepalived']);
-    expect(stateAt(ts, 'ours', 4.9 * S)).toBe('MASTER');
-    expect(stateAt(ts, 'real', 4.9 * S)).toBe('BACKUP');
-    const takeover = firstTo(ts, 'real', 'MASTER', run.faults[0].at);
-    expect(takeover).toBeDefined();
-    expect(takeover!.at - run.faults[0].at).toBeLessThan((3 + 156 / 256 + 0.5) * S);
-    expect(takeover!.priority).toBe(100);
-    // keepalived ran the lab's notify script too.
-    const n = run.notifies.filter((x) => x.node === 'real');
-    expect(n[0].state).toBe('BACKUP');
-    expect(n.filter((x) => x.at >= run.faults[0].at).map((x) => `${x.state} ${x.priority}`)).toEqual(['MASTER 100']);
-  }, 40_000);
+  it.skipIf(!kaCap.ok)(
+    'a mixed pair: the real keepalived takes over from our killed daemon',
+    async () => {
+      const s = scenario('mixed', pair('keepalived', ['ours', 'real']), [{ at: 5 * S, kind: 'kill', node: 'ours' }], 10 * S);
+      const { run } = await runClean(s);
+      const ts = run.transitions;
+      expect(run.nodes.map((n) => n.impl)).toEqual(['keepalived-ts', 'keepalived']);
+      expect(stateAt(ts, 'ours', 4.9 * S)).toBe('MASTER');
+      expect(stateAt(ts, 'real', 4.9 * S)).toBe('BACKUP');
+      const takeover = firstTo(ts, 'real', 'MASTER', run.faults[0].at);
+      expect(takeover).toBeDefined();
+      expect(takeover!.at - run.faults[0].at).toBeLessThan((3 + 156 / 256 + 0.5) * S);
+      expect(takeover!.priority).toBe(100);
+      // keepalived ran the lab's notify script too.
+      const n = run.notifies.filter((x) => x.node === 'real');
+      expect(n[0].state).toBe('BACKUP');
+      expect(n.filter((x) => x.at >= run.faults[0].at).map((x) => `${x.state} ${x.priority}`)).toEqual(['MASTER 100']);
+    },
+    40_000,
+  );
 
   it('serves clients through the VIP: requests per second, by real server, across a failover', async () => {
     const vs = `virtual_server 10.77.1.100 80 {
@@ -347,79 +341,82 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     expect(run.requests.filter((r) => r.second >= after && r.second < 14).every((r) => r.ok === 5 && r.failed === 0)).toBe(true);
   }, 40_000);
 
-  it.skipIf(!kaCap.ok)('stop, start and interface faults, with keepalived as the peer', async () => {
-    const s = scenario(
-      'stop-start',
-      pair('keepalived'),
-      [
-        { at: 5 * S, kind: 'stop', node: 'lb1' },
-        { at: 6.5 * S, kind: 'start', node: 'lb1' },
-        { at: 12 * S, kind: 'interface', node: 'lb2', interface: 'eth0', up: false },
-      ],
-      13.5 * S,
-    );
-    const { run } = await runClean(s);
-    const ts = run.transitions;
-    const [stop, start, down] = run.faults;
-    // SIGTERM: our daemon steps down with priority 0, so keepalived takes over at once (skew time).
-    const stopped = firstTo(ts, 'lb1', 'STOPPED', stop.at)!;
-    expect(stopped.reason).toBe('stopped (SIGTERM)');
-    expect(stopped.at).toBeLessThan(start.at);
-    const takeover = firstTo(ts, 'lb2', 'MASTER', stop.at)!;
-    expect(takeover.at - stop.at).toBeLessThan(1.5 * S);
-    expect(run.notifies.filter((x) => x.node === 'lb1' && x.at >= stop.at && x.at < start.at).map((x) => x.state)).toEqual(['STOP']);
-    // Started again: BACKUP first, then it preempts keepalived.
-    const again = ts.filter((x) => x.node === 'lb1' && x.at >= start.at).map((x) => `${x.from}>${x.to}`);
-    expect(again).toEqual(['STOPPED>BACKUP', 'BACKUP>MASTER']);
-    expect(stateAt(ts, 'lb2', down.at)).toBe('BACKUP');
-    // keepalived notices its link going down.
-    const fault = firstTo(ts, 'lb2', 'FAULT', down.at)!;
-    expect(fault.reason).toMatch(/eth0/);
-    expect(fault.at - down.at).toBeLessThan(1 * S);
-  }, 40_000);
+  it.skipIf(!kaCap.ok)(
+    'stop, start and interface faults, with keepalived as the peer',
+    async () => {
+      const s = scenario(
+        'stop-start',
+        pair('keepalived'),
+        [
+          { at: 5 * S, kind: 'stop', node: 'lb1' },
+          { at: 6.5 * S, kind: 'start', node: 'lb1' },
+          { at: 12 * S, kind: 'interface', node: 'lb2', interface: 'eth0', up: false },
+        ],
+        13.5 * S,
+      );
+      const { run } = await runClean(s);
+      const ts = run.transitions;
+      const [stop, start, down] = run.faults;
+      // SIGTERM: our daemon steps down with priority 0, so keepalived takes over at once (skew time).
+      const stopped = firstTo(ts, 'lb1', 'STOPPED', stop.at)!;
+      expect(stopped.reason).toBe('stopped (SIGTERM)');
+      expect(stopped.at).toBeLessThan(start.at);
+      const takeover = firstTo(ts, 'lb2', 'MASTER', stop.at)!;
+      expect(takeover.at - stop.at).toBeLessThan(1.5 * S);
+      expect(run.notifies.filter((x) => x.node === 'lb1' && x.at >= stop.at && x.at < start.at).map((x) => x.state)).toEqual(['STOP']);
+      // Started again: BACKUP first, then it preempts keepalived.
+      const again = ts.filter((x) => x.node === 'lb1' && x.at >= start.at).map((x) => `${x.from}>${x.to}`);
+      expect(again).toEqual(['STOPPED>BACKUP', 'BACKUP>MASTER']);
+      expect(stateAt(ts, 'lb2', down.at)).toBe('BACKUP');
+      // keepalived notices its link going down.
+      const fault = firstTo(ts, 'lb2', 'FAULT', down.at)!;
+      expect(fault.reason).toMatch(/eth0/);
+      expect(fault.at - down.at).toBeLessThan(1 * S);
+    },
+    40_000,
+  );
 
-  it.skipIf(!kaCap.ok)('track_file values and a reload (SIGHUP) of keepalived move mastership', async () => {
-    const fast = (c: string) => c.replace('advert_int 1', 'advert_int 0.2').replace('router_id', 'vrrp_version 3\n    router_id');
-    const maint = 'track_file maint {\n    file /etc/keepalived/maint\n    weight -100\n}';
-    const lb2 = fast(conf({ id: 'lb2', priority: 100 }));
-    const s = scenario(
-      'file-reload',
-      [
-        { name: 'lb1', text: fast(conf({ id: 'lb1', priority: 150, state: 'MASTER', extra: maint, inInstance: '    track_file {\n        maint\n    }' })) },
-        { name: 'lb2', impl: 'keepalived', text: lb2 },
-      ],
-      [
-        { at: 3 * S, kind: 'file', node: 'lb1', file: 'maint', value: 1 },
-        { at: 5 * S, kind: 'reload', node: 'lb2', config: { file: 'lb2-low.conf', text: lb2.replace('priority 100', 'priority 40') } },
-        { at: 7 * S, kind: 'file', node: 'lb1', file: '/etc/keepalived/maint', value: 0 },
-      ],
-      8.5 * S,
-    );
-    const { run } = await runClean(s);
-    const ts = run.transitions;
-    const [file, reload, clear] = run.faults;
-    expect(stateAt(ts, 'lb1', file.at)).toBe('MASTER');
-    // 150 - 100 = 50 < 100: keepalived takes over.
-    const down = firstTo(ts, 'lb1', 'BACKUP', file.at)!;
-    expect(down.priority).toBe(50);
-    expect(run.priorities.filter((p) => p.node === 'lb1').map((p) => p.priority)).toEqual([50, 150]);
-    expect(firstTo(ts, 'lb2', 'MASTER', file.at)!.at).toBeLessThan(reload.at);
-    // Reloaded at priority 40 < 50: ours preempts back.
-    const back = firstTo(ts, 'lb1', 'MASTER', reload.at)!;
-    expect(back.at - reload.at).toBeLessThan(1.5 * S);
-    expect(back.priority).toBe(50);
-    expect(firstTo(ts, 'lb2', 'BACKUP', reload.at)!.priority).toBe(40);
-    expect(stateAt(ts, 'lb2', clear.at)).toBe('BACKUP');
-    expect(run.notifies.filter((x) => x.node === 'lb2' && x.at > reload.at && x.at < clear.at).map((x) => `${x.state} ${x.priority}`)).toEqual(['BACKUP 40']);
-  }, 40_000);
+  it.skipIf(!kaCap.ok)(
+    'track_file values and a reload (SIGHUP) of keepalived move mastership',
+    async () => {
+      const fast = (c: string) => c.replace('advert_int 1', 'advert_int 0.2').replace('router_id', 'vrrp_version 3\n    router_id');
+      const maint = 'track_file maint {\n    file /etc/keepalived/maint\n    weight -100\n}';
+      const lb2 = fast(conf({ id: 'lb2', priority: 100 }));
+      const s = scenario(
+        'file-reload',
+        [
+          { name: 'lb1', text: fast(conf({ id: 'lb1', priority: 150, state: 'MASTER', extra: maint, inInstance: '    track_file {\n        maint\n    }' })) },
+          { name: 'lb2', impl: 'keepalived', text: lb2 },
+        ],
+        [
+          { at: 3 * S, kind: 'file', node: 'lb1', file: 'maint', value: 1 },
+          { at: 5 * S, kind: 'reload', node: 'lb2', config: { file: 'lb2-low.conf', text: lb2.replace('priority 100', 'priority 40') } },
+          { at: 7 * S, kind: 'file', node: 'lb1', file: '/etc/keepalived/maint', value: 0 },
+        ],
+        8.5 * S,
+      );
+      const { run } = await runClean(s);
+      const ts = run.transitions;
+      const [file, reload, clear] = run.faults;
+      expect(stateAt(ts, 'lb1', file.at)).toBe('MASTER');
+      // 150 - 100 = 50 < 100: keepalived takes over.
+      const down = firstTo(ts, 'lb1', 'BACKUP', file.at)!;
+      expect(down.priority).toBe(50);
+      expect(run.priorities.filter((p) => p.node === 'lb1').map((p) => p.priority)).toEqual([50, 150]);
+      expect(firstTo(ts, 'lb2', 'MASTER', file.at)!.at).toBeLessThan(reload.at);
+      // Reloaded at priority 40 < 50: ours preempts back.
+      const back = firstTo(ts, 'lb1', 'MASTER', reload.at)!;
+      expect(back.at - reload.at).toBeLessThan(1.5 * S);
+      expect(back.priority).toBe(50);
+      expect(firstTo(ts, 'lb2', 'BACKUP', reload.at)!.priority).toBe(40);
+      expect(stateAt(ts, 'lb2', clear.at)).toBe('BACKUP');
+      expect(run.notifies.filter((x) => x.node === 'lb2' && x.at > reload.at && x.at < clear.at).map((x) => `${x.state} ${x.priority}`)).toEqual(['BACKUP 40']);
+    },
+    40_000,
+  );
 
   it('a link fault needs netem, and says so when it is missing', async () => {
-    const s = scenario(
-      'link',
-      pair(),
-      [{ at: 5 * S, kind: 'link', node: 'lb1', segment: 'lan', loss: 1 }],
-      10 * S,
-    );
+    const s = scenario('link', pair(), [{ at: 5 * S, kind: 'link', node: 'lb1', segment: 'lan', loss: 1 }], 10 * S);
     if (!netemCapability().ok) {
       await expect(runNetns(s)).rejects.toThrow(/the link fault at netns.test.ts:1 needs tc netem, but the netem qdisc is not available/);
       return;
@@ -437,19 +434,32 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       const { build } = await import('esbuild');
       const entry = `import { runNetns } from './src/lab/netns/index.ts';
         await runNetns(JSON.parse(process.argv[2]), { log: (l) => console.log(l), daemonBin: process.argv[3] });`;
-      await build({ stdin: { contents: entry, resolveDir: REPO, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
+      await build({
+        stdin: { contents: entry, resolveDir: REPO, loader: 'ts' },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        outfile: bundle,
+        logLevel: 'error',
+      });
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     /** Start a lab in a child process; resolve with it and the lab's id once its daemons run. */
     async function startChild(): Promise<{ child: ChildProcess; id: string; exited: Promise<NodeJS.Signals | null> }> {
-      const s = scenario('dies', [{ name: 'lb1', text: conf({ id: 'lb1', priority: 100 }) }], [{ at: 1 * S, kind: 'interface', node: 'lb1', interface: 'eth0', up: true }], 30 * S);
+      const s = scenario(
+        'dies',
+        [{ name: 'lb1', text: conf({ id: 'lb1', priority: 100 }) }],
+        [{ at: 1 * S, kind: 'interface', node: 'lb1', interface: 'eth0', up: true }],
+        30 * S,
+      );
       const child = spawn(process.execPath, [bundle, JSON.stringify(s), join(REPO, 'dist/keepalived-ts.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
       let out = '';
-      child.stdout!.setEncoding('utf8');
+      child.stdout.setEncoding('utf8');
       const id = await new Promise<string>((resolve, reject) => {
-        child.stdout!.on('data', (d: string) => {
+        child.stdout.on('data', (d: string) => {
           out += d;
           const m = /netns: lab (\S+)[\s\S]*interface eth0 on lb1 up/.exec(out);
           if (m) resolve(m[1]);
@@ -482,7 +492,12 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
   });
 
   it('cleans up when the run fails part-way', async () => {
-    const s = scenario('failing', [{ name: 'lb1', text: conf({ id: 'lb1', priority: 100 }) }], [{ at: 1 * S, kind: 'script', node: 'lb1', script: 'nope', ok: false }], 3 * S);
+    const s = scenario(
+      'failing',
+      [{ name: 'lb1', text: conf({ id: 'lb1', priority: 100 }) }],
+      [{ at: 1 * S, kind: 'script', node: 'lb1', script: 'nope', ok: false }],
+      3 * S,
+    );
     await expect(runClean(s)).rejects.toThrow(/lb1 has no vrrp_script nope/);
   }, 40_000);
 });

@@ -15,8 +15,22 @@ const tr = (at: number, node: string, instance: string, from: LabState, to: LabS
 });
 
 const pair = (): LabResult['nodes'] => [
-  { name: 'lb1', impl: 'keepalived-ts', instances: [{ name: 'VI_1', vrid: 51, interface: 'eth0' }, { name: 'VI_2', vrid: 52, interface: 'eth0' }] },
-  { name: 'lb2', impl: 'keepalived-ts', instances: [{ name: 'VI_1', vrid: 51, interface: 'eth0' }, { name: 'VI_2', vrid: 52, interface: 'eth0' }] },
+  {
+    name: 'lb1',
+    impl: 'keepalived-ts',
+    instances: [
+      { name: 'VI_1', vrid: 51, interface: 'eth0' },
+      { name: 'VI_2', vrid: 52, interface: 'eth0' },
+    ],
+  },
+  {
+    name: 'lb2',
+    impl: 'keepalived-ts',
+    instances: [
+      { name: 'VI_1', vrid: 51, interface: 'eth0' },
+      { name: 'VI_2', vrid: 52, interface: 'eth0' },
+    ],
+  },
 ];
 
 /** lb1 killed at 5s, lb2 takes VI_1 at 8.609s, lb1 back at 12s and preempts; c1 fails 5–8s. */
@@ -61,7 +75,13 @@ export function failover(): LabResult {
     requests,
     servers: [{ at: 14 * S, node: 'lb1', server: 'rs2', inService: false, reason: 'HTTP_GET: connection refused' }],
     expectations: [
-      { index: 0, text: 'VI_1 fails over to lb2 within 4s after kill lb1', passed: true, why: 'lb2 became MASTER at 8.609s, 3.609s after kill lb1 (limit 4s)', where: 'lab/failover.yaml:31:5' },
+      {
+        index: 0,
+        text: 'VI_1 fails over to lb2 within 4s after kill lb1',
+        passed: true,
+        why: 'lb2 became MASTER at 8.609s, 3.609s after kill lb1 (limit 4s)',
+        where: 'lab/failover.yaml:31:5',
+      },
       { index: 1, text: 'at most one MASTER per VRID (window 1s)', passed: true, why: 'no overlap', where: 'lab/failover.yaml:34:5' },
       {
         index: 2,
@@ -123,7 +143,9 @@ export function longRun(): LabResult {
   for (let m = 1; m < 60; m++) {
     const up = m % 2 === 0;
     transitions.push(tr(m * 60, 'lb1', 'VI_1', up ? 'FAULT' : 'MASTER', up ? 'MASTER' : 'FAULT', 150, up ? 'script chk ok' : 'script chk failed'));
-    transitions.push(tr(m * 60 + 3.2, 'lb2', 'VI_1', up ? 'MASTER' : 'BACKUP', up ? 'BACKUP' : 'MASTER', 100, up ? 'higher priority advert received' : 'master down timer'));
+    transitions.push(
+      tr(m * 60 + 3.2, 'lb2', 'VI_1', up ? 'MASTER' : 'BACKUP', up ? 'BACKUP' : 'MASTER', 100, up ? 'higher priority advert received' : 'master down timer'),
+    );
     faults.push({ at: m * 60 * S, index: m - 1, text: `script lb1 chk ${up ? 'ok' : 'fails'}` });
   }
   return { ...base, scenario: 'flapping-hour', duration: 3600 * S, transitions, faults, splitBrains: [], expectations: [], passed: true };

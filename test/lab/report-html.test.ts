@@ -74,7 +74,11 @@ async function drawn(page: Page, selector: string): Promise<{ data: Record<strin
   return page.locator(selector).evaluateAll((es) =>
     es.map((e) => {
       const r = e.getBoundingClientRect();
-      return { data: { ...(e as SVGElement).dataset } as Record<string, string>, text: e.lastChild?.textContent ?? '', box: { x: r.x, y: r.y, width: r.width, height: r.height } };
+      return {
+        data: { ...(e as SVGElement).dataset } as Record<string, string>,
+        text: e.lastChild?.textContent ?? '',
+        box: { x: r.x, y: r.y, width: r.width, height: r.height },
+      };
     }),
   );
 }
@@ -117,7 +121,8 @@ describe.skipIf(!browser)('renderHtml in Chromium', { timeout: 30_000 }, () => {
     expect(await o.page.title()).toBe('FAIL · failover-basic · keepalived-ts lab');
     expect(await o.page.locator('#verdict').innerText()).toBe('FAIL');
     expect(await o.page.locator('#scenario-name').innerText()).toBe('failover-basic');
-    await o.page.screenshot({ path: '/tmp/lab-report.png', fullPage: true });
+    // The whole page renders to an image; LAB_REPORT_PNG=file keeps it for a person to look at.
+    await o.page.screenshot({ path: process.env.LAB_REPORT_PNG, fullPage: true });
     clean(o);
   });
 

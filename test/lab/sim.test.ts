@@ -52,8 +52,8 @@ function scenario(spec: Spec): Scenario {
     })),
     realServers: (spec.servers ?? []).map((s) => ({ ...s, segment: 'lan', body: 'ok', up: true, span })),
     clients: (spec.clients ?? []).map((c) => ({ ...c, segment: 'lan', span })),
-    faults: (spec.faults ?? []).map((f) => ({ ...f, span }) as Fault),
-    expectations: (spec.expect ?? []).map((e, i) => ({ ...e, span: at(10 + i) }) as Expectation),
+    faults: (spec.faults ?? []).map((f) => ({ ...f, span })),
+    expectations: (spec.expect ?? []).map((e, i) => ({ ...e, span: at(10 + i) })),
     span,
   };
 }
@@ -112,7 +112,10 @@ describe('sim backend: failover', () => {
     const r = await sim({
       configs: { lb1: vrrp(100), lb2: vrrp(90) },
       faults: [{ at: 10 * S, kind: 'stop', node: 'lb1' }],
-      expect: [{ kind: 'failover', after: 0, instance: 'VI_1', to: 'lb2', within: (166 / 256) * S + 200 }, { kind: 'notify', node: 'lb1', instance: 'VI_1', states: ['BACKUP', 'MASTER', 'STOP'] }],
+      expect: [
+        { kind: 'failover', after: 0, instance: 'VI_1', to: 'lb2', within: (166 / 256) * S + 200 },
+        { kind: 'notify', node: 'lb1', instance: 'VI_1', states: ['BACKUP', 'MASTER', 'STOP'] },
+      ],
     });
     expect(masterAt(r, 'lb2')).toEqual([10 * S + 100 + (166 / 256) * S]);
     expect(r.transitions.find((t) => t.node === 'lb1' && t.at === 10 * S)).toMatchObject({ from: 'MASTER', to: 'STOPPED' });
@@ -126,13 +129,20 @@ describe('sim backend: failover', () => {
         { at: 10 * S, kind: 'partition', segment: 'lan', groups: [['lb1'], ['lb2']] },
         { at: 20 * S, kind: 'heal', segment: 'lan' },
       ],
-      expect: [{ kind: 'single-master', window: S }, { kind: 'master', at: 25 * S, instance: 'VI_1', node: 'lb1' }],
+      expect: [
+        { kind: 'single-master', window: S },
+        { kind: 'master', at: 25 * S, instance: 'VI_1', node: 'lb1' },
+      ],
     });
     // lb2 times out after lb1's last advert. After healing, lb2's next advert reaches lb1, which
     // answers at once at its higher priority ("forcing new election"): lb2 steps down 200 µs later.
     const start = 9_609_475 + 3 * S + (166 / 256) * S;
     expect(r.splitBrains).toEqual([{ vrid: 51, instance: 'VI_1', nodes: ['lb1', 'lb2'], start, end: start + 7 * S + 200 }]);
-    expect(r.expectations[0]).toMatchObject({ passed: false, at: start + S, why: 'lb1 and lb2 were all MASTER of VRID 51 (VI_1) from 13.26s to 20.26s: 7s, longer than the 1s window' });
+    expect(r.expectations[0]).toMatchObject({
+      passed: false,
+      at: start + S,
+      why: 'lb1 and lb2 were all MASTER of VRID 51 (VI_1) from 13.26s to 20.26s: 7s, longer than the 1s window',
+    });
     expect(r.expectations[1].passed).toBe(true);
     expect(r.faults.map((f) => f.text)).toEqual(['partition lan: [lb1] | [lb2]', 'heal lan']);
   });
@@ -168,7 +178,9 @@ describe('sim backend: trackers', () => {
     const moved = masterAt(r, 'lb2')[0];
     expect(moved).toBe(9_609_475 + 3 * S + (176 / 256) * S);
     expect(r.expectations[0]).toMatchObject({ passed: false, at: moved });
-    expect(r.expectations[0].why).toMatch(/^lb2 became MASTER of VI_1 at 13\.30s, 3\.3s after 'script chk on lb1 fails' at 10\.00s; lb1's priority fell to 70, below lb2's 80$/);
+    expect(r.expectations[0].why).toMatch(
+      /^lb2 became MASTER of VI_1 at 13\.30s, 3\.3s after 'script chk on lb1 fails' at 10\.00s; lb1's priority fell to 70, below lb2's 80$/,
+    );
   });
 
   it('init_fail: the script counts as failed until `rise` good runs (the first at start, then one per interval)', async () => {
@@ -183,7 +195,10 @@ describe('sim backend: trackers', () => {
   it('preempt_delay: a returning higher-priority node waits before taking over', async () => {
     const spec = (extra: string): Spec => ({
       configs: { lb1: vrrp(100, extra), lb2: vrrp(90) },
-      faults: [{ at: 10 * S, kind: 'kill', node: 'lb1' }, { at: 20 * S, kind: 'start', node: 'lb1' }],
+      faults: [
+        { at: 10 * S, kind: 'kill', node: 'lb1' },
+        { at: 20 * S, kind: 'start', node: 'lb1' },
+      ],
       duration: 40 * S,
     });
     const plain = await sim(spec(''));
@@ -219,7 +234,10 @@ vrrp_instance VI_2 {
       configs: { lb1: group(100), lb2: group(90) },
       interfaces: { eth1: 'backend' },
       faults: [{ at: 10 * S, kind: 'interface', node: 'lb1', interface: 'eth1', up: false }],
-      expect: [{ kind: 'failover', after: 0, instance: 'VI_1', to: 'lb2', within: 4 * S }, { kind: 'failover', after: 0, instance: 'VI_2', to: 'lb2', within: 4 * S }],
+      expect: [
+        { kind: 'failover', after: 0, instance: 'VI_1', to: 'lb2', within: 4 * S },
+        { kind: 'failover', after: 0, instance: 'VI_2', to: 'lb2', within: 4 * S },
+      ],
     });
     // VI_1's priority 0 goes out on eth0 but VI_2's cannot (eth1 is down), so lb2's group waits
     // for VI_2's down timer: both move together at 3 + 166/256 s after lb1's last advert.
@@ -229,7 +247,13 @@ vrrp_instance VI_2 {
       [true, "lb2 became MASTER at 13.26s, 3.26s after 'interface eth1 on lb1 down' at 10.00s (bound 4s)"],
       [true, "lb2 became MASTER at 13.26s, 3.26s after 'interface eth1 on lb1 down' at 10.00s (bound 4s)"],
     ]);
-    expect(r.notifies.filter((n) => n.kind === 'GROUP').map((n) => `${n.node} ${n.state}`)).toEqual(['lb1 BACKUP', 'lb2 BACKUP', 'lb1 MASTER', 'lb1 FAULT', 'lb2 MASTER']);
+    expect(r.notifies.filter((n) => n.kind === 'GROUP').map((n) => `${n.node} ${n.state}`)).toEqual([
+      'lb1 BACKUP',
+      'lb2 BACKUP',
+      'lb1 MASTER',
+      'lb1 FAULT',
+      'lb2 MASTER',
+    ]);
   });
 });
 
@@ -255,7 +279,11 @@ describe('sim backend: reload', () => {
       faults: [{ at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: vrrp(80) } }],
     });
     expect(r.faults[0].text).toBe('reload lb1 (test.yaml): 0 instance(s) kept as they were, 1 (re)started');
-    expect(r.transitions.filter((t) => t.at >= 10 * S).map((t) => `${t.node} ${t.from}->${t.to} ${t.priority}`)).toEqual(['lb1 MASTER->INIT 100', 'lb1 INIT->BACKUP 80', 'lb2 BACKUP->MASTER 90']);
+    expect(r.transitions.filter((t) => t.at >= 10 * S).map((t) => `${t.node} ${t.from}->${t.to} ${t.priority}`)).toEqual([
+      'lb1 MASTER->INIT 100',
+      'lb1 INIT->BACKUP 80',
+      'lb2 BACKUP->MASTER 90',
+    ]);
   });
 });
 
@@ -307,7 +335,10 @@ virtual_server 10.0.0.100 80 {
 `;
   const base: Spec = {
     configs: { lb1: lvs(100), lb2: lvs(90) },
-    servers: [{ name: 'web1', address: '10.0.0.11', port: 80 }, { name: 'web2', address: '10.0.0.12', port: 80 }],
+    servers: [
+      { name: 'web1', address: '10.0.0.11', port: 80 },
+      { name: 'web2', address: '10.0.0.12', port: 80 },
+    ],
     clients: [{ name: 'c1', target: { address: '10.0.0.100', port: 80 }, rate: 10 }],
   };
 
@@ -315,7 +346,10 @@ virtual_server 10.0.0.100 80 {
     const r = await sim({
       ...base,
       faults: [{ at: 10 * S, kind: 'server', server: 'web1', up: false }],
-      expect: [{ kind: 'requests', client: 'c1', window: 6 * S }, { kind: 'requests', client: 'c1', window: S / 2 }],
+      expect: [
+        { kind: 'requests', client: 'c1', window: 6 * S },
+        { kind: 'requests', client: 'c1', window: S / 2 },
+      ],
     });
     const out = r.servers.filter((s) => !s.inService);
     expect(out.map((s) => `${s.node} ${s.server}`).sort()).toEqual(['lb1 web1', 'lb2 web1']);
@@ -353,7 +387,10 @@ describe('the example scenarios and the CLI', () => {
   it('`lab` exits 1 and prints each failed expectation with its why and where', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'lab-'));
     const yaml = join(tmp, 'tight.yaml');
-    writeFileSync(yaml, `name: tight\nnodes:\n  lb1: ${join(dir, 'pair/lb1.conf')}\n  lb2: ${join(dir, 'pair/lb2.conf')}\ntimeline:\n  - {at: 6s, kill: lb1, label: dies}\nexpect:\n  - {failover: {after: dies, instance: VI_1, to: lb2, within: 1s}}\n`);
+    writeFileSync(
+      yaml,
+      `name: tight\nnodes:\n  lb1: ${join(dir, 'pair/lb1.conf')}\n  lb2: ${join(dir, 'pair/lb2.conf')}\ntimeline:\n  - {at: 6s, kill: lb1, label: dies}\nexpect:\n  - {failover: {after: dies, instance: VI_1, to: lb2, within: 1s}}\n`,
+    );
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -370,7 +407,9 @@ describe('the example scenarios and the CLI', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
     expect(code).toBe(1);
-    expect(text).toContain(`${yaml}:8:6: expectation failed: VI_1 fails over to lb2 within 1s after kill lb1: lb2 became MASTER at 9.02s, 3.02s after 'kill lb1' at 6.00s (bound 1s)\n`);
+    expect(text).toContain(
+      `${yaml}:8:6: expectation failed: VI_1 fails over to lb2 within 1s after kill lb1: lb2 became MASTER at 9.02s, 3.02s after 'kill lb1' at 6.00s (bound 1s)\n`,
+    );
     expect(jsonCode).toBe(1);
     expect(JSON.parse(out.join(''))).toMatchObject({ passed: false, backend: 'sim', expectations: [{ passed: false, at: 7 * S }] });
   });

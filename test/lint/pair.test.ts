@@ -39,7 +39,7 @@ describe('pair lint', () => {
     expect(r.outcomes).toMatchObject([{ instance: 'VI_1', node: 'A', failover: true, before: { A: '100', B: '90' }, after: { A: '80', B: '90' } }]);
   });
 
-  it('warns when a track_script weight cannot move mastership (the seed documents\' mistake)', () => {
+  it("warns when a track_script weight cannot move mastership (the seed documents' mistake)", () => {
     const r = lintPair(cfg(node(100, '', -5), 'a.conf'), cfg(node(90, '', -5), 'b.conf'));
     expect(r.diagnostics.map((d) => [d.rule, d.file])).toEqual([['weight-too-small', 'a.conf']]);
     expect(r.diagnostics[0].message).toContain('100 → 95, still above');
@@ -69,14 +69,23 @@ describe('pair lint', () => {
 
   it('finds an instance that has no counterpart', () => {
     const r = lintPair(cfg(node(100), 'a.conf'), cfg(node(90).replace('virtual_router_id 51', 'virtual_router_id 52'), 'b.conf'));
-    expect(r.diagnostics.map((d) => [d.rule, d.file])).toEqual([['pair-vrid-missing', 'a.conf'], ['pair-vrid-missing', 'b.conf']]);
+    expect(r.diagnostics.map((d) => [d.rule, d.file])).toEqual([
+      ['pair-vrid-missing', 'a.conf'],
+      ['pair-vrid-missing', 'b.conf'],
+    ]);
   });
 });
 
 describe('pair lint of virtual servers', () => {
-  const vs = (sched: string, rs: string[]) => `virtual_server 192.168.1.100 80 {\n lvs_sched ${sched}\n lvs_method DR\n protocol TCP\n${rs.map((r) => ` real_server ${r} 80 {\n  TCP_CHECK {\n  }\n }\n`).join('')}}\n`;
+  const vs = (sched: string, rs: string[]) =>
+    `virtual_server 192.168.1.100 80 {\n lvs_sched ${sched}\n lvs_method DR\n protocol TCP\n${rs.map((r) => ` real_server ${r} 80 {\n  TCP_CHECK {\n  }\n }\n`).join('')}}\n`;
   it('finds a virtual server on one side only, and differing schedulers and pools', () => {
-    const a = cfg(node(100) + vs('wrr', ['10.0.0.1', '10.0.0.2']) + 'virtual_server 192.168.1.100 443 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 10.0.0.1 443 {\n }\n}\n', 'a.conf');
+    const a = cfg(
+      node(100) +
+        vs('wrr', ['10.0.0.1', '10.0.0.2']) +
+        'virtual_server 192.168.1.100 443 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 10.0.0.1 443 {\n }\n}\n',
+      'a.conf',
+    );
     const b = cfg(node(90) + vs('rr', ['10.0.0.1']), 'b.conf');
     const r = lintPair(a, b);
     expect(r.diagnostics.map((d) => [d.rule, d.file, d.message.split(':')[0]])).toEqual([

@@ -27,7 +27,12 @@ describe('lint rules', () => {
   });
 
   it('finds shell syntax in scripts that run without a shell, but not when a shell runs them', () => {
-    const bad = lint(`${SEC}vrrp_script a {\n script "[ -f /etc/keepalived/down ] && exit 1"\n}\nvrrp_script b {\n script "</dev/tcp/127.0.0.1/80"\n}\nvrrp_script c {\n script "/bin/sh -c '[ -f /x ] && exit 1'"\n}\n${VI('VI_1', 1, ' track_script {\n a\n b\n c\n }')}`);
-    expect(bad.map((x) => [x.rule, x.line])).toEqual([['script-needs-shell', 6], ['script-needs-shell', 9]]);
+    const bad = lint(
+      `${SEC}vrrp_script a {\n script "[ -f /etc/keepalived/down ] && exit 1"\n}\nvrrp_script b {\n script "</dev/tcp/127.0.0.1/80"\n}\nvrrp_script c {\n script "/bin/sh -c '[ -f /x ] && exit 1'"\n}\n${VI('VI_1', 1, ' track_script {\n a\n b\n c\n }')}`,
+    );
+    expect(bad.map((x) => [x.rule, x.line])).toEqual([
+      ['script-needs-shell', 6],
+      ['script-needs-shell', 9],
+    ]);
   });
 });

@@ -12,20 +12,25 @@ import { freePort, httpGet, sleep } from './net-helpers.js';
 import { withChecks } from './checked.js';
 
 const servers = new Map<string, Server>();
-const start = (name: string, port = 0) => new Promise<number>((r) => {
-  const s = createServer((_q, res) => res.end(name)).listen(port, '127.0.0.1', () => r((s.address() as AddressInfo).port));
-  servers.set(name, s);
-});
+const start = (name: string, port = 0) =>
+  new Promise<number>((r) => {
+    const s = createServer((_q, res) => res.end(name)).listen(port, '127.0.0.1', () => r((s.address() as AddressInfo).port));
+    servers.set(name, s);
+  });
 const stop = (name: string) => new Promise<void>((r) => servers.get(name)!.close(() => r()));
-afterAll(() => { for (const s of servers.values()) s.close(); });
+afterAll(() => {
+  for (const s of servers.values()) s.close();
+});
 
 describe('embedded load balancer, end to end', () => {
   it('wrr 3,2,1 splits 600 requests 300/200/100; a stopped server leaves in time and no request fails after; sorry_server when all are down', async () => {
     const ports = { A: await start('A'), B: await start('B'), C: await start('C') };
     const sorryPort = await start('SORRY');
     const vsPort = await freePort();
-    const rs = (name: 'A' | 'B' | 'C', w: number) => `  real_server 127.0.0.1 ${ports[name]} {\n    weight ${w}\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }`;
-    const { config, diagnostics } = loadConfigText(`virtual_server 127.0.0.1 ${vsPort} {
+    const rs = (name: 'A' | 'B' | 'C', w: number) =>
+      `  real_server 127.0.0.1 ${ports[name]} {\n    weight ${w}\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }`;
+    const { config, diagnostics } = loadConfigText(
+      `virtual_server 127.0.0.1 ${vsPort} {
   delay_loop 0.2
   retry 1
   delay_before_retry 0.2
@@ -39,7 +44,10 @@ ${rs('A', 3)}
 ${rs('B', 2)}
 ${rs('C', 1)}
 }
-`, 'k.conf', { configId: 'x' });
+`,
+      'k.conf',
+      { configId: 'x' },
+    );
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const runner = new ScriptRunner();
     const log: string[] = [];
@@ -86,7 +94,11 @@ describe('MISC_CHECK misc_dynamic', () => {
   it('sets the real server weight from the script exit code (code - 2)', async () => {
     const port = await start('D');
     const vsPort = await freePort();
-    const { config } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  warmup 0\n  lvs_sched wrr\n  lvs_method NAT\n  protocol TCP\n  real_server 127.0.0.1 ${port} {\n    weight 1\n    MISC_CHECK {\n      misc_path "/bin/sh -c 'exit 7'"\n      misc_dynamic\n    }\n  }\n}\n`, 'k.conf', { configId: 'x' });
+    const { config } = loadConfigText(
+      `global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  warmup 0\n  lvs_sched wrr\n  lvs_method NAT\n  protocol TCP\n  real_server 127.0.0.1 ${port} {\n    weight 1\n    MISC_CHECK {\n      misc_path "/bin/sh -c 'exit 7'"\n      misc_dynamic\n    }\n  }\n}\n`,
+      'k.conf',
+      { configId: 'x' },
+    );
     const runner = new ScriptRunner();
     const lb = new Balancer(config, withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
     await lb.start();
@@ -103,12 +115,20 @@ describe('quorum, hysteresis, notify_up/notify_down', () => {
     const p2 = await start('Q2');
     const sorry = await start('QS');
     const vsPort = await freePort();
-    const rsb = (p: number) => `  real_server 127.0.0.1 ${p} {\n    weight 1\n    notify_up "/bin/true up ${p}"\n    notify_down "/bin/true down ${p}"\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
-    const { config, diagnostics } = loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  retry 1\n  delay_before_retry 0.1\n  warmup 0\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n  quorum 2\n  hysteresis 0\n  quorum_up "/bin/true quorum up"\n  quorum_down "/bin/true quorum down"\n  sorry_server 127.0.0.1 ${sorry}\n${rsb(p1)}\n${rsb(p2)}\n}\n`, 'k.conf', { configId: 'x' });
+    const rsb = (p: number) =>
+      `  real_server 127.0.0.1 ${p} {\n    weight 1\n    notify_up "/bin/true up ${p}"\n    notify_down "/bin/true down ${p}"\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
+    const { config, diagnostics } = loadConfigText(
+      `global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 0.2\n  retry 1\n  delay_before_retry 0.1\n  warmup 0\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n  quorum 2\n  hysteresis 0\n  quorum_up "/bin/true quorum up"\n  quorum_down "/bin/true quorum down"\n  sorry_server 127.0.0.1 ${sorry}\n${rsb(p1)}\n${rsb(p2)}\n}\n`,
+      'k.conf',
+      { configId: 'x' },
+    );
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const runner = new ScriptRunner();
     const scripts: string[] = [];
-    const lb = new Balancer(config, withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) }));
+    const lb = new Balancer(
+      config,
+      withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0, runScript: (s) => scripts.push(s.command) }),
+    );
     await lb.start();
     expect(new Set([await httpGet(vsPort), await httpGet(vsPort)])).toEqual(new Set(['Q1', 'Q2']));
     await stop('Q2');

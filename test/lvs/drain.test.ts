@@ -20,7 +20,8 @@ describe.each([
     const servers = { A: await echoServer('A'), B: await echoServer('B') };
     const vsPort = await freePort();
     const rs = (p: number) => `  real_server 127.0.0.1 ${p} {\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
-    const lb = new Balancer(config(`virtual_server 127.0.0.1 ${vsPort} {
+    const lb = new Balancer(
+      config(`virtual_server 127.0.0.1 ${vsPort} {
   delay_loop 0.2
   retry 1
   delay_before_retry 0.1
@@ -31,7 +32,9 @@ describe.each([
 ${inhibit ? '  inhibit_on_failure\n' : ''}${rs(servers.A.port)}
 ${rs(servers.B.port)}
 }
-`), withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
+`),
+      withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }),
+    );
     await lb.start();
     const long = await client(vsPort);
     const first = await long.ask('hello');

@@ -9,10 +9,11 @@ import { handlesAvailable, TcpForwarder, type ForwarderIo, type Target } from '.
 import { httpGet, sleep, until } from './net-helpers.js';
 
 const servers: { close(): void }[] = [];
-const start = (name: string) => new Promise<Server>((r) => {
-  const s = createServer((_q, res) => res.end(name)).listen(0, '127.0.0.1', () => r(s));
-  servers.push(s);
-});
+const start = (name: string) =>
+  new Promise<Server>((r) => {
+    const s = createServer((_q, res) => res.end(name)).listen(0, '127.0.0.1', () => r(s));
+    servers.push(s);
+  });
 const children: ChildProcess[] = [];
 afterAll(() => {
   servers.forEach((s) => s.close());
@@ -24,8 +25,15 @@ afterAll(() => {
  * the source text of its connection handler.
  */
 async function stoppedListener(onConnection = '() => {}') {
-  const child = spawn(process.execPath, ['-e', `require('net').createServer({ allowHalfOpen: true }, ${onConnection})
-    .listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.send(this.address().port) })`], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('net').createServer({ allowHalfOpen: true }, ${onConnection})
+    .listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.send(this.address().port) })`,
+    ],
+    { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] },
+  );
   children.push(child);
   const port = await new Promise<number>((r) => child.once('message', (p) => r(Number(p))));
   child.kill('SIGSTOP');
@@ -36,14 +44,16 @@ async function stoppedListener(onConnection = '() => {}') {
 const dest = (s: { address(): unknown }, id: string): Dest => new Dest({ address: '127.0.0.1', port: (s.address() as AddressInfo).port, id });
 /** A target whose connection is counted on the destination, as the Balancer does. */
 const to = (d: Dest): Target => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats]) });
-const connected = (port: number, allowHalfOpen = false) => new Promise<Socket>((resolve, reject) => {
-  const s = connect({ host: '127.0.0.1', port, allowHalfOpen }, () => resolve(s)).once('error', reject);
-});
+const connected = (port: number, allowHalfOpen = false) =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, allowHalfOpen }, () => resolve(s)).once('error', reject);
+  });
 /** A TCP server running `handle` on each connection. */
-const tcpServer = (handle: (s: Socket) => void) => new Promise<Server>((r) => {
-  const s = createTcpServer({ allowHalfOpen: true }, handle).listen(0, '127.0.0.1', () => r(s as unknown as Server));
-  servers.push(s);
-});
+const tcpServer = (handle: (s: Socket) => void) =>
+  new Promise<Server>((r) => {
+    const s = createTcpServer({ allowHalfOpen: true }, handle).listen(0, '127.0.0.1', () => r(s as unknown as Server));
+    servers.push(s);
+  });
 
 it('drives libuv handles by default on this Node', () => {
   expect(handlesAvailable).toBe(true);
@@ -101,15 +111,18 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
 
   it('passes a half-close through: the client ends its request and still reads the answer', async () => {
     // Answers only once the client has finished sending, as a FIN-delimited protocol does.
-    const d = dest(await tcpServer((s) => {
-      let got = '';
-      s.on('data', (b) => (got += b)).on('end', () => s.end(got.toUpperCase()));
-    }), 'H');
+    const d = dest(
+      await tcpServer((s) => {
+        let got = '';
+        s.on('data', (b) => (got += b.toString())).on('end', () => s.end(got.toUpperCase()));
+      }),
+      'H',
+    );
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
     const c = await connected((await fw.listen()).port);
     c.end('hello, ');
     let answer = '';
-    c.on('data', (b) => (answer += b));
+    c.on('data', (b) => (answer += b.toString()));
     await new Promise((r) => c.once('end', r));
     expect(answer).toBe('HELLO, ');
     await until(() => fw.connections === 0);
@@ -125,7 +138,7 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, connectTimeoutMs: 8000, pick: () => to(slow) });
     const c = await connected((await fw.listen()).port, true);
     let answer = '';
-    c.on('data', (b) => (answer += b));
+    c.on('data', (b) => (answer += b.toString()));
     c.end('hello, ');
     await sleep(300);
     // Still connecting: counted inactive, nothing answered yet.
@@ -145,17 +158,20 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     const total = 256 << 20;
     const chunk = Buffer.alloc(1 << 20, 7);
     // The real server writes as fast as it is let (respecting its own backpressure).
-    const d = dest(await tcpServer((s) => {
-      let sent = 0;
-      const more = (): void => {
-        while (sent < total) {
-          sent += chunk.length;
-          if (!s.write(chunk)) return void s.once('drain', more);
-        }
-        s.end();
-      };
-      more();
-    }), 'B');
+    const d = dest(
+      await tcpServer((s) => {
+        let sent = 0;
+        const more = (): void => {
+          while (sent < total) {
+            sent += chunk.length;
+            if (!s.write(chunk)) return void s.once('drain', more);
+          }
+          s.end();
+        };
+        more();
+      }),
+      'B',
+    );
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
     const c = await connected((await fw.listen()).port);
     c.pause();
@@ -262,9 +278,17 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     await fw.close(false);
   });
 
-  it('closes the real server\'s side when the client resets, and stops counting the connection', async () => {
+  it("closes the real server's side when the client resets, and stops counting the connection", async () => {
     let upstreamEnded = false;
-    const d = dest(await tcpServer((s) => s.on('data', (b) => s.write(b)).on('error', () => {}).on('end', () => (upstreamEnded = true))), 'R');
+    const d = dest(
+      await tcpServer((s) =>
+        s
+          .on('data', (b) => s.write(b))
+          .on('error', () => {})
+          .on('end', () => (upstreamEnded = true)),
+      ),
+      'R',
+    );
     const fw = new TcpForwarder({ host: '127.0.0.1', port: 0, io, pick: () => to(d) });
     const c = await connected((await fw.listen()).port);
     c.write('x');

@@ -19,7 +19,12 @@ describe('sh', () => {
     const s = new SourceHashing();
     s.onDestsChanged(dests([2, 1, 0]));
     expect(s.size).toBe(256);
-    expect(s.buckets.slice(0, 9).map((d) => d?.id).join('')).toBe('AABCAABCA');
+    expect(
+      s.buckets
+        .slice(0, 9)
+        .map((d) => d?.id)
+        .join(''),
+    ).toBe('AABCAABCA');
     expect(s.buckets.filter((d) => d?.id === 'A').length).toBe(128);
   });
 
@@ -97,13 +102,18 @@ describe('dh', () => {
     const s = new DestinationHashing();
     const ds = dests([5, 1, 1]);
     s.onDestsChanged(ds);
-    expect(s.buckets.slice(0, 6).map((d) => d?.id).join('')).toBe('ABCABC');
+    expect(
+      s.buckets
+        .slice(0, 6)
+        .map((d) => d?.id)
+        .join(''),
+    ).toBe('ABCABC');
     expect(s.bucketOf('192.168.1.1')).toBe(177);
     expect(byDst(s, ds, '192.168.1.1')).toBe('A'); // 177 mod 3 = 0
     expect(new Set(CLIENTS.slice(0, 50).map((c) => s.pick(ds, { src: c, dst: '192.168.1.1' }, 0)?.id))).toEqual(new Set(['A']));
   });
 
-  it('quiescing moves exactly that destination\'s addresses (to none: dh has no fallback)', () => {
+  it("quiescing moves exactly that destination's addresses (to none: dh has no fallback)", () => {
     const ds = dests(Array(7).fill(1));
     const s = createScheduler('dh');
     const before = CLIENTS.map((c) => byDst(s, ds, c));
@@ -165,12 +175,15 @@ describe('mh', () => {
     expect(Math.abs(slotCounts(s).get('A')! - 4093 / 63)).toBeLessThanOrEqual(1);
   });
 
-  it('removing one of N destinations moves about 1/N of the clients, and all of the removed one\'s', () => {
+  it("removing one of N destinations moves about 1/N of the clients, and all of the removed one's", () => {
     const N = 10;
     const ds = dests(Array(N).fill(1));
     const s = createScheduler('mh');
     const before = map(s, ds);
-    const after = map(s, ds.filter((d) => d.id !== 'E'));
+    const after = map(
+      s,
+      ds.filter((d) => d.id !== 'E'),
+    );
     let moved = 0;
     let collateral = 0;
     CLIENTS.forEach((_c, i) => {

@@ -51,7 +51,10 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ t: fc.constant('pick' as const), active: fc.boolean(), c: fc.nat(40) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('close' as const), k: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('establish' as const), k: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('weight' as const), i: fc.nat(), w: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constantFrom(8, 12, 100)) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('weight' as const), i: fc.nat(), w: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constantFrom(8, 12, 100)) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('thresh' as const), i: fc.nat(), u: fc.integer({ min: 0, max: 5 }), l: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('remove' as const), i: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('add' as const), w: fc.integer({ min: 0, max: 6 }) }) },
@@ -85,7 +88,8 @@ export function runModel(
         beforePick?.(conn, now);
         const got = schedulers.map((s) => s.pick(ds, conn, now));
         const ids = got.map((d) => d?.id ?? '-');
-        if (new Set(ids).size !== 1) throw new Error(`schedulers disagree: ${schedulers.map((s, i) => `${s.name}#${i}=${ids[i]}`).join(' ')} after ${log.join('')}`);
+        if (new Set(ids).size !== 1)
+          throw new Error(`schedulers disagree: ${schedulers.map((s, i) => `${s.name}#${i}=${ids[i]}`).join(' ')} after ${log.join('')}`);
         log.push(ids[0]);
         onPick?.(got[0], ds, conn, now);
         if (got[0]) {

@@ -9,7 +9,9 @@ import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
 import { KernelPlane, ipvsadmDiff, kernelHasIpvs } from '../../src/lvs/ipvs-kernel.js';
 import { withChecks } from './checked.js';
 
-const conf = (sched: string) => loadConfigText(`
+const conf = (sched: string) =>
+  loadConfigText(
+    `
 virtual_server 192.168.1.100 80 {
   lvs_sched ${sched}
   lvs_method NAT
@@ -26,7 +28,9 @@ virtual_server 192.168.1.100 80 {
     }
   }
 }
-`, 'k.conf').config;
+`,
+    'k.conf',
+  ).config;
 
 const table = (vss: readonly VirtualServer[], dead: string[] = []) => ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address) }));
 
@@ -54,19 +58,12 @@ describe('ipvsadm table differences', () => {
       '-a -t 192.168.1.100:80 -r 10.0.0.9:80 -m -w 1',
       '-e -t 192.168.1.100:80 -r 10.0.0.2:80 -m -w 0',
     ]);
-    expect(ipvsadmDiff(down, table(vs, ['10.0.0.2']))).toEqual([
-      '-d -t 192.168.1.100:80 -r 10.0.0.9:80',
-      '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -m -w 3',
-    ]);
+    expect(ipvsadmDiff(down, table(vs, ['10.0.0.2']))).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.9:80', '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -m -w 3']);
   });
 
   it('edits the service on a scheduler change and tears down destinations before the service', () => {
     expect(ipvsadmDiff(all, table(conf('lc').resolved.virtualServers))).toEqual(['-E -t 192.168.1.100:80 -s lc']);
-    expect(ipvsadmDiff(all, '')).toEqual([
-      '-d -t 192.168.1.100:80 -r 10.0.0.1:80',
-      '-d -t 192.168.1.100:80 -r 10.0.0.2:80',
-      '-D -t 192.168.1.100:80',
-    ]);
+    expect(ipvsadmDiff(all, '')).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.1:80', '-d -t 192.168.1.100:80 -r 10.0.0.2:80', '-D -t 192.168.1.100:80']);
     expect(ipvsadmDiff(all, all)).toEqual([]);
   });
 });
@@ -112,7 +109,8 @@ describe('Balancer on kernel IPVS', () => {
   it('keeps the kernel table in step with the checkers: start, a server down, all down, stop', async () => {
     const { VirtualClock } = await import('../../src/core/clock.js');
     const { Balancer } = await import('../../src/lvs/balancer.js');
-    const cfg = loadConfigText(`
+    const cfg = loadConfigText(
+      `
 virtual_server 192.168.1.100 80 {
   delay_loop 1
   lvs_sched wlc
@@ -132,17 +130,22 @@ virtual_server 192.168.1.100 80 {
     }
   }
 }
-`, 'k.conf').config;
+`,
+      'k.conf',
+    ).config;
     const up = new Set(['10.0.0.1', '10.0.0.2']);
     const batches: string[][] = [];
     const clock = new VirtualClock();
-    const lb = new Balancer(cfg, withChecks({
-      clock,
-      random: () => 0,
-      dataPlane: 'kernel',
-      kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
-      probe: async ({ rs }) => (up.has(rs.address) ? { ok: true, reason: 'up' } : { ok: false, reason: 'connection refused' }),
-    }));
+    const lb = new Balancer(
+      cfg,
+      withChecks({
+        clock,
+        random: () => 0,
+        dataPlane: 'kernel',
+        kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
+        probe: async ({ rs }) => (up.has(rs.address) ? { ok: true, reason: 'up' } : { ok: false, reason: 'connection refused' }),
+      }),
+    );
     const settle = async (s: number) => {
       for (let i = 0; i < s * 10; i++) {
         clock.advance(100_000);

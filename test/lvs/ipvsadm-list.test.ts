@@ -4,14 +4,20 @@ import { renderIpvsadmCounters, type ListedService } from '../../src/lvs/ipvsadm
 
 const zero = { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
 const still = { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 };
-const table: ListedService[] = [{
-  protocol: 'UDP', address: '10.0.0.1', port: 53, family: 4, scheduler: 'rr',
-  stats: { conns: 12, inpkts: 340, outpkts: 338, inbytes: 123_456_789, outbytes: 98_765_432_109 },
-  rate: { cps: 3, inpps: 40, outpps: 39, inbps: 5120, outbps: 6_000_000_000 },
-  servers: [
-    { address: '2001:db8::5', port: 53, family: 6, method: 'NAT', weight: 1, activeConns: 0, inactConns: 2, stats: { ...zero, conns: 12 }, rate: still },
-  ],
-}];
+const table: ListedService[] = [
+  {
+    protocol: 'UDP',
+    address: '10.0.0.1',
+    port: 53,
+    family: 4,
+    scheduler: 'rr',
+    stats: { conns: 12, inpkts: 340, outpkts: 338, inbytes: 123_456_789, outbytes: 98_765_432_109 },
+    rate: { cps: 3, inpps: 40, outpps: 39, inbps: 5120, outbps: 6_000_000_000 },
+    servers: [
+      { address: '2001:db8::5', port: 53, family: 6, method: 'NAT', weight: 1, activeConns: 0, inactConns: 2, stats: { ...zero, conns: 12 }, rate: still },
+    ],
+  },
+];
 
 describe('ipvsadm -Ln --stats / --rate', () => {
   it('prints the statistics with ipvsadm columns, shortening numbers past eight digits', () => {
@@ -26,7 +32,7 @@ describe('ipvsadm -Ln --stats / --rate', () => {
   });
 
   it('prints every digit with --exact, widening the column', () => {
-    const line = renderIpvsadmCounters(table, 'stats', true).split('\n')[3]!;
+    const line = renderIpvsadmCounters(table, 'stats', true).split('\n')[3];
     expect(line).toBe('UDP  10.0.0.1:53                        12      340      338 123456789 98765432109');
   });
 

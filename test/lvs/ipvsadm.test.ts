@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
 
-const { config, diagnostics } = loadConfigText(`
+const { config, diagnostics } = loadConfigText(
+  `
 virtual_server 192.168.1.100 80 {
   delay_loop 6
   lvs_sched wrr
@@ -38,7 +39,10 @@ virtual_server 2001:db8::10 53 {
   real_server 2001:db8::20 53 {
   }
 }
-`, 'k.conf', { configId: 'x' });
+`,
+  'k.conf',
+  { configId: 'x' },
+);
 
 describe('ipvsadm-restore generation', () => {
   it('parses cleanly', () => expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]));

@@ -9,7 +9,8 @@ import { client, dests } from './helpers.js';
 
 const S = 1_000_000;
 const H = 3600 * S;
-const to = (s: { pick: LocalityLeastConnection['pick'] }, ds: readonly Dest[], dst: string, now: number) => s.pick(ds, { src: '192.0.2.1', dst }, now)?.id ?? '-';
+const to = (s: { pick: LocalityLeastConnection['pick'] }, ds: readonly Dest[], dst: string, now: number) =>
+  s.pick(ds, { src: '192.0.2.1', dst }, now)?.id ?? '-';
 
 describe('lblc', () => {
   it('keeps sending an address to its cached server while wlc would choose another', () => {

@@ -8,13 +8,14 @@ import { loadConfigText } from '../../src/config/index.js';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** GET / on a loopback port with a fresh connection; resolves to the body. */
-export const httpGet = (port: number) => new Promise<string>((resolve, reject) => {
-  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-    let b = '';
-    res.on('data', (d) => (b += d));
-    res.on('end', () => resolve(b));
-  }).on('error', reject);
-});
+export const httpGet = (port: number) =>
+  new Promise<string>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
 
 /** Poll until `ok()` holds (fails the test after `ms`). */
 export async function until(ok: () => boolean, ms = 4000, what = 'condition'): Promise<void> {
@@ -42,13 +43,18 @@ export async function client(port: number): Promise<{ ask(msg: string): Promise<
   const s: Socket = connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('error', reject));
   return {
-    ask: (msg) => new Promise((resolve, reject) => {
-      s.once('data', (d) => resolve(d.toString()));
-      s.once('error', reject);
-      s.once('close', () => reject(new Error('closed')));
-      s.write(msg);
-    }),
-    close: () => new Promise((resolve) => { s.once('close', () => resolve()); s.end(); }),
+    ask: (msg) =>
+      new Promise((resolve, reject) => {
+        s.once('data', (d) => resolve(d.toString()));
+        s.once('error', reject);
+        s.once('close', () => reject(new Error('closed')));
+        s.write(msg);
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        s.once('close', () => resolve());
+        s.end();
+      }),
   };
 }
 
@@ -88,7 +94,11 @@ export async function freePort(): Promise<number> {
       });
     });
     await new Promise<void>((r) => tcp.close(() => r()));
-    try { udp.close(); } catch { /* never bound */ }
+    try {
+      udp.close();
+    } catch {
+      /* never bound */
+    }
     if (ok) return port;
   }
 }

@@ -46,7 +46,13 @@ describe('every scheduler', () => {
       fc.assert(
         fc.property(weightsArb, fc.array(opArb, { maxLength: 120 }), (w, ops) => {
           // runModel throws as soon as the two instances disagree.
-          const log = runModel([createScheduler(name, { flags: ['flag-1', 'flag-2'] }), createScheduler(name, { flags: ['flag-1', 'flag-2'] })], w, ops, undefined, MIN);
+          const log = runModel(
+            [createScheduler(name, { flags: ['flag-1', 'flag-2'] }), createScheduler(name, { flags: ['flag-1', 'flag-2'] })],
+            w,
+            ops,
+            undefined,
+            MIN,
+          );
           expect(log.length).toBe(ops.filter((o) => o.t === 'pick').length);
         }),
         { numRuns: 100 },

@@ -31,11 +31,19 @@ describe('Balancer.reload', () => {
     const C = await echoServer('C');
     const D = await echoServer('D');
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
-    const lb = new Balancer(config(vs(p1, 'rr', [rs(A.port), rs(B.port)]) + vs(p2, 'rr', [rs(C.port)])), withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
+    const lb = new Balancer(
+      config(vs(p1, 'rr', [rs(A.port), rs(B.port)]) + vs(p2, 'rr', [rs(C.port)])),
+      withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }),
+    );
     await lb.start();
     const svc1 = () => lb.services.find((s) => s.vs.port === p1)!;
     const destOf = (port: number) => svc1().members.find((m) => m.dest.port === port)?.dest;
-    const inTable = () => lb.listing().find((s) => s.port === p1)!.servers.map((s) => s.port).sort();
+    const inTable = () =>
+      lb
+        .listing()
+        .find((s) => s.port === p1)!
+        .servers.map((s) => s.port)
+        .sort();
 
     // B's listener goes: its checker takes it out. A fresh checker would start it "up" again.
     B.server.close();
@@ -60,12 +68,22 @@ describe('Balancer.reload', () => {
     expect(await longA.ask('2')).toBe('A:2');
     expect(new Set([await whoAnswers(p1), await whoAnswers(p1)])).toEqual(new Set(['A', 'D']));
     // Bytes of the connection still open are in the listing: 'A:1', 'A:2', then 'A:x'.
-    expect(lb.listing().find((s) => s.port === p1)!.servers.find((s) => s.port === A.port)!.stats.outbytes).toBe(9);
+    expect(
+      lb
+        .listing()
+        .find((s) => s.port === p1)!
+        .servers.find((s) => s.port === A.port)!.stats.outbytes,
+    ).toBe(9);
     // Service 2: no new clients, the connection in progress goes on; service 3 answers.
     await expect(client(p2)).rejects.toThrow(/ECONNREFUSED/);
     expect(await longC.ask('2')).toBe('C:2');
     expect(await whoAnswers(p3)).toBe('C');
-    expect(lb.listing().map((s) => s.port).sort()).toEqual([p1, p3].sort());
+    expect(
+      lb
+        .listing()
+        .map((s) => s.port)
+        .sort(),
+    ).toEqual([p1, p3].sort());
 
     // A removed by the next reload (and the scheduler changed): A's connection drains.
     await lb.reload(config(vs(p1, 'wlc', [rs(B.port), rs(D.port)]) + vs(p3, 'rr', [rs(C.port)])));

@@ -12,7 +12,9 @@ import { withChecks } from './checked.js';
 
 const VIP = '127.0.0.1';
 function config(body: string, port = 8080) {
-  const { config, diagnostics } = loadConfigText(`virtual_server ${VIP} ${port} {\n  lvs_method NAT\n  protocol TCP\n${body}\n}\n`, 'k.conf', { configId: 'x' });
+  const { config, diagnostics } = loadConfigText(`virtual_server ${VIP} ${port} {\n  lvs_method NAT\n  protocol TCP\n${body}\n}\n`, 'k.conf', {
+    configId: 'x',
+  });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return config;
 }
@@ -30,7 +32,10 @@ describe('data plane none', () => {
     await lb.start();
     expect(where(lb.route(lb.services[0].vs, client))).toBe('10.0.0.1');
     await lb.stop();
-    const withForwarder = new Balancer(config(`  lvs_sched rr\n${rs(1)}`, port), withChecks({ clock: new VirtualClock(), probe: () => Promise.reject(new Error('x')), random: () => 0 }));
+    const withForwarder = new Balancer(
+      config(`  lvs_sched rr\n${rs(1)}`, port),
+      withChecks({ clock: new VirtualClock(), probe: () => Promise.reject(new Error('x')), random: () => 0 }),
+    );
     await expect(withForwarder.start()).rejects.toThrow(/EADDRINUSE/);
     await withForwarder.stop();
     taken.close();
@@ -73,7 +78,10 @@ describe('data plane none', () => {
     expect(where(refused.route(refused.services[0].vs, client))).toBe('refused: quorum lost');
     // Quorum met, but the only server is at its upper threshold: the scheduler has nothing.
     const full = `  real_server 10.0.0.1 80 {\n    uthreshold 1\n  }`;
-    for (const [sorryLine, want] of [['  sorry_server 10.9.9.9\n', 'sorry 10.9.9.9:8080'], ['', 'refused: no real server available']]) {
+    for (const [sorryLine, want] of [
+      ['  sorry_server 10.9.9.9\n', 'sorry 10.9.9.9:8080'],
+      ['', 'refused: no real server available'],
+    ]) {
       const lb = none(config(`  lvs_sched rr\n${sorryLine}${full}`));
       const first = lb.route(lb.services[0].vs, client);
       if (first.kind !== 'dest') throw new Error('no dest');
@@ -180,10 +188,19 @@ describe('reload without a data plane', () => {
     const ran: string[] = [];
     const down = (n: number) => `  real_server 10.0.0.${n} 80 {\n    notify_down "/bin/rs${n}-down"\n  }`;
     const make = (omega: string) =>
-      new Balancer(loadConfigText(`global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n${omega}  quorum_down "/bin/quorum-down"\n${down(1)}\n${down(2)}\n}\n`, 'k.conf').config, withChecks({
-        clock: new VirtualClock(), probe: () => Promise.reject(new Error('none')), random: () => 0, dataPlane: 'none',
-        runScript: (sc) => ran.push(sc.argv.join(' ')),
-      }));
+      new Balancer(
+        loadConfigText(
+          `global_defs {\n  enable_script_security\n  script_user root\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n${omega}  quorum_down "/bin/quorum-down"\n${down(1)}\n${down(2)}\n}\n`,
+          'k.conf',
+        ).config,
+        withChecks({
+          clock: new VirtualClock(),
+          probe: () => Promise.reject(new Error('none')),
+          random: () => 0,
+          dataPlane: 'none',
+          runScript: (sc) => ran.push(sc.argv.join(' ')),
+        }),
+      );
     const plain = make('');
     await plain.start();
     await plain.stop();
@@ -199,8 +216,9 @@ describe('reload without a data plane', () => {
     const file = join(dir, 'w');
     writeFileSync(file, '3\n');
     const conf = (weight: number) => {
-      const text = `track_file tf {\n  file ${file}\n  weight 1\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n`
-        + `  real_server 10.0.0.1 80 {\n    weight ${weight}\n    FILE_CHECK {\n      track_file tf\n    }\n  }\n}\n`;
+      const text =
+        `track_file tf {\n  file ${file}\n  weight 1\n}\nvirtual_server ${VIP} 8080 {\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n` +
+        `  real_server 10.0.0.1 80 {\n    weight ${weight}\n    FILE_CHECK {\n      track_file tf\n    }\n  }\n}\n`;
       const { config, diagnostics } = loadConfigText(text, 'k.conf', { configId: 'x' });
       expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       return config;

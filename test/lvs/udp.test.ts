@@ -19,11 +19,15 @@ async function udpClient(): Promise<{ ask(port: number, msg: string): Promise<{ 
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   return {
     sock,
-    ask: (port, msg) => new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no reply')), 1000);
-      sock.once('message', (m, rinfo) => { clearTimeout(t); resolve({ text: m.toString(), from: `${rinfo.address}:${rinfo.port}` }); });
-      sock.send(msg, port, '127.0.0.1');
-    }),
+    ask: (port, msg) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no reply')), 1000);
+        sock.once('message', (m, rinfo) => {
+          clearTimeout(t);
+          resolve({ text: m.toString(), from: `${rinfo.address}:${rinfo.port}` });
+        });
+        sock.send(msg, port, '127.0.0.1');
+      }),
   };
 }
 
@@ -32,7 +36,8 @@ describe('UDP virtual service', () => {
     const A = await udpEcho('A');
     const B = await udpEcho('B');
     const vsPort = await freePort();
-    const lb = new Balancer(config(`virtual_server 127.0.0.1 ${vsPort} {
+    const lb = new Balancer(
+      config(`virtual_server 127.0.0.1 ${vsPort} {
   lvs_sched wrr
   lvs_method NAT
   protocol UDP
@@ -43,7 +48,9 @@ describe('UDP virtual service', () => {
     weight 1
   }
 }
-`), withChecks({ clock: new RealClock(), probe: () => Promise.reject(new Error('no checkers')), random: () => 0, udpTimeoutMs: 1500 }));
+`),
+      withChecks({ clock: new RealClock(), probe: () => Promise.reject(new Error('no checkers')), random: () => 0, udpTimeoutMs: 1500 }),
+    );
     await lb.start();
     const counts: Record<string, number> = {};
     const clients = [];
@@ -82,7 +89,12 @@ describe('UDP virtual service', () => {
   it('bounds the flows and counts what it drops; refuses without a target', async () => {
     const A = await udpEcho('A');
     const d = new Dest({ address: '127.0.0.1', port: A.port });
-    const fw = new UdpForwarder({ host: '127.0.0.1', port: 0, maxFlows: 2, pick: () => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats], 'UDP') }) });
+    const fw = new UdpForwarder({
+      host: '127.0.0.1',
+      port: 0,
+      maxFlows: 2,
+      pick: () => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats], 'UDP') }),
+    });
     const { port } = await fw.listen();
     const [c1, c2, c3] = [await udpClient(), await udpClient(), await udpClient()];
     expect((await c1.ask(port, '1')).text).toBe('A:1');

@@ -21,7 +21,9 @@ describe.skipIf(!cap.ok)('load balancer on a director without the VIP', () => {
     const rsAddr = server.address;
     lab.spawn(server, [process.execPath, '-e', `require('node:http').createServer((q, r) => r.end('real')).listen(8081, '${rsAddr}')`], { name: 'rs' });
     const conf = join(lab.dir, 'lb.conf');
-    writeFileSync(conf, `virtual_server 10.99.37.100 8080 {
+    writeFileSync(
+      conf,
+      `virtual_server 10.99.37.100 8080 {
   delay_loop 1
   lvs_sched rr
   lvs_method NAT
@@ -32,7 +34,8 @@ describe.skipIf(!cap.ok)('load balancer on a director without the VIP', () => {
     }
   }
 }
-`);
+`,
+    );
     const d = lab.spawn(director, [process.execPath, join(REPO_ROOT, 'dist/keepalived-ts.mjs'), '-n', '-l', '-C', '-f', conf, '-p', join(lab.dir, 'lb.pid')], {
       name: 'director',
       env: { ...process.env, KEEPALIVED_TS_CONTROL: join(lab.dir, 'ctl.sock') },
@@ -42,7 +45,15 @@ describe.skipIf(!cap.ok)('load balancer on a director without the VIP', () => {
     // What VRRP does on becoming MASTER.
     await lab.exec(director, ['ip', 'addr', 'add', '10.99.37.100/24', 'dev', 'eth0']);
     await d.waitForLine(/virtual server TCP 10\.99\.37\.100:8080 ready/, { timeoutMs: 5_000 });
-    const get = await lab.exec(server, [process.execPath, '-e', `require('node:http').get('http://10.99.37.100:8080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(b)); })`], { timeoutMs: 5_000 });
+    const get = await lab.exec(
+      server,
+      [
+        process.execPath,
+        '-e',
+        `require('node:http').get('http://10.99.37.100:8080/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(b)); })`,
+      ],
+      { timeoutMs: 5_000 },
+    );
     expect(get.stdout.trim()).toBe('real');
     await d.kill('SIGTERM');
   }, 30_000);

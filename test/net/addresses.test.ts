@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { arpingArgs, ipAddrArgs, IpAddressDriver, ipRouteArgs } from '../../src/net/addresses.js';
 
-const { config } = loadConfigText(`vrrp_instance VI_1 {
+const { config } = loadConfigText(
+  `vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   garp_master_repeat 2
@@ -15,12 +16,29 @@ const { config } = loadConfigText(`vrrp_instance VI_1 {
     10.9.0.0/16 via 192.168.1.254 dev eth0 track_group G
   }
 }
-`, 'k.conf', { configId: 'x' });
+`,
+  'k.conf',
+  { configId: 'x' },
+);
 const inst = config.vrrpInstances[0];
 
 describe('iproute2 commands from the model', () => {
   it('adds and deletes VIPs with their options, defaulting to the instance interface', () => {
-    expect(ipAddrArgs('add', inst.virtualIpaddress[0], 'eth0')).toEqual(['ip', '-4', 'addr', 'add', '192.168.1.100/24', 'brd', '192.168.1.255', 'scope', 'global', 'label', 'eth1:vip', 'dev', 'eth1']);
+    expect(ipAddrArgs('add', inst.virtualIpaddress[0], 'eth0')).toEqual([
+      'ip',
+      '-4',
+      'addr',
+      'add',
+      '192.168.1.100/24',
+      'brd',
+      '192.168.1.255',
+      'scope',
+      'global',
+      'label',
+      'eth1:vip',
+      'dev',
+      'eth1',
+    ]);
     expect(ipAddrArgs('del', inst.virtualIpaddress[1], 'eth0')).toEqual(['ip', '-4', 'addr', 'del', '192.168.1.101/32', 'dev', 'eth0']);
   });
 
@@ -32,7 +50,13 @@ describe('iproute2 commands from the model', () => {
   it('runs changes in order and announces in two bursts', async () => {
     const ran: string[] = [];
     const later: [number, () => void][] = [];
-    const d = new IpAddressDriver({ defaultInterface: 'eth0', exec: async (argv) => { ran.push(argv.join(' ')); return { code: argv[2] === 'addr' && argv[3] === 'del' ? 2 : 0, stderr: 'Cannot assign requested address' }; } });
+    const d = new IpAddressDriver({
+      defaultInterface: 'eth0',
+      exec: async (argv) => {
+        ran.push(argv.join(' '));
+        return { code: argv[2] === 'addr' && argv[3] === 'del' ? 2 : 0, stderr: 'Cannot assign requested address' };
+      },
+    });
     void d.add(inst);
     await d.remove(inst);
     expect(ran).toEqual([

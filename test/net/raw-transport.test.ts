@@ -102,7 +102,9 @@ describe('raw transport against a stand-in socket', () => {
     expect(t.stats).toMatchObject({ sent: 2, sendErrors: 0 });
     const [m, u] = sock.sent;
     expect(m.address).toBe(VRRP_MCAST4);
-    expect(m.buffer.subarray(0, 20).toString('hex')).toBe('45c0' + (20 + payload.length).toString(16).padStart(4, '0') + '00000000' + 'ff70' + '0000' + '0a630102' + 'e0000012');
+    expect(m.buffer.subarray(0, 20).toString('hex')).toBe(
+      '45c0' + (20 + payload.length).toString(16).padStart(4, '0') + '00000000' + 'ff70' + '0000' + '0a630102' + 'e0000012',
+    );
     expect(m.buffer.subarray(20).equals(payload)).toBe(true);
     expect(u.address).toBe('10.99.1.1');
     expect([u.buffer[8], u.buffer.subarray(16, 20).toString('hex')]).toEqual([64, '0a630101']);
@@ -150,7 +152,9 @@ describe('raw transport against a stand-in socket', () => {
     expect(t.stats).toMatchObject({ sent: 0, sendErrors: 1 });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ op: 'send', code: 'ENETUNREACH', ifname: 'eth0' });
-    expect(errors[0].message).toBe('raw-transport eth0: send 10.0.0.2 -> 192.0.2.1 failed: Network is unreachable (ENETUNREACH); no route to the destination from this interface (is the interface down?)');
+    expect(errors[0].message).toBe(
+      'raw-transport eth0: send 10.0.0.2 -> 192.0.2.1 failed: Network is unreachable (ENETUNREACH); no route to the destination from this interface (is the interface down?)',
+    );
     t.close();
     t.send(v2advert(100), { src: '10.0.0.2', dst: VRRP_MCAST4 });
     expect(t.stats.sendErrors).toBe(2);
@@ -206,7 +210,11 @@ describe('raw transport against a stand-in socket', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(TransportError);
-    expect(err).toMatchObject({ op: 'open', code: 'EPERM', message: 'raw-transport eth0: cannot open a raw IPv4 socket for protocol 112: Operation not permitted (EPERM); raw sockets need root or CAP_NET_RAW' });
+    expect(err).toMatchObject({
+      op: 'open',
+      code: 'EPERM',
+      message: 'raw-transport eth0: cannot open a raw IPv4 socket for protocol 112: Operation not permitted (EPERM); raw sockets need root or CAP_NET_RAW',
+    });
 
     const sock = new FakeSocket();
     sock.failOption = { option: 25, message: 'No such device' };
@@ -215,9 +223,13 @@ describe('raw transport against a stand-in socket', () => {
     );
     expect(sock.closed).toBe(true);
 
-    expect(() => createRawTransport({ ifname: 'no-such-if0', family: 4, rawSocket: fakeModule(new FakeSocket()) })).toThrow(/no interface no-such-if0 \(\/sys\/class\/net\/no-such-if0\/ifindex: .*ENOENT/);
+    expect(() => createRawTransport({ ifname: 'no-such-if0', family: 4, rawSocket: fakeModule(new FakeSocket()) })).toThrow(
+      /no interface no-such-if0 \(\/sys\/class\/net\/no-such-if0\/ifindex: .*ENOENT/,
+    );
     expect(() => createRawTransport({ ifname: 'eth0', family: 6 as 4, rawSocket: fakeModule(new FakeSocket()), ifindex: 2 })).toThrow(/only IPv4/);
-    expect(() => createRawTransport({ ifname: 'a-very-long-ifname', family: 4, rawSocket: fakeModule(new FakeSocket()), ifindex: 2 })).toThrow(/invalid interface name/);
+    expect(() => createRawTransport({ ifname: 'a-very-long-ifname', family: 4, rawSocket: fakeModule(new FakeSocket()), ifindex: 2 })).toThrow(
+      /invalid interface name/,
+    );
   });
 });
 
@@ -310,10 +322,13 @@ class TransportChild {
   }
 
   async waitForPackets(pred: (p: PacketEvent) => boolean, n: number, timeoutMs: number): Promise<PacketEvent[]> {
-    return poll(() => {
-      const ps = this.packets().filter(pred);
-      return ps.length >= n ? ps : undefined;
-    }, { timeoutMs, what: `${n} matching packet(s) at our transport`, diagnose: () => this.proc.output().slice(-3000) });
+    return poll(
+      () => {
+        const ps = this.packets().filter(pred);
+        return ps.length >= n ? ps : undefined;
+      },
+      { timeoutMs, what: `${n} matching packet(s) at our transport`, diagnose: () => this.proc.output().slice(-3000) },
+    );
   }
 }
 
@@ -396,7 +411,12 @@ describe.skipIf(!netCap.ok)('raw transport in a namespace', () => {
     const [, b] = lab.hosts;
     const unprivileged = await startChild(lab, b, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
     const [openError] = unprivileged.events();
-    expect(openError).toEqual({ ev: 'open-error', name: 'TransportError', code: 'EPERM', message: 'raw-transport eth0: cannot open a raw IPv4 socket for protocol 112: Operation not permitted (EPERM); raw sockets need root or CAP_NET_RAW' });
+    expect(openError).toEqual({
+      ev: 'open-error',
+      name: 'TransportError',
+      code: 'EPERM',
+      message: 'raw-transport eth0: cannot open a raw IPv4 socket for protocol 112: Operation not permitted (EPERM); raw sockets need root or CAP_NET_RAW',
+    });
     expect((await unprivileged.proc.exited).code).toBe(3);
 
     const child = await startChild(lab, b);
@@ -407,40 +427,58 @@ describe.skipIf(!netCap.ok)('raw transport in a namespace', () => {
     await lab.exec(b, ['ip', 'link', 'set', 'eth0', 'down']);
     await child.command({ op: 'send', payload: v2advert(100).toString('hex'), src: b.address, dst: VRRP_MCAST4 });
     const err = await child.proc.waitForLine(/"ev":"error"/, { timeoutMs: 5000 });
-    expect(JSON.parse(err.text)).toEqual({ ev: 'error', op: 'send', code: 'ENETUNREACH', message: `raw-transport eth0: send ${b.address} -> ${VRRP_MCAST4} failed: Network is unreachable (ENETUNREACH); no route to the destination from this interface (is the interface down?)` });
+    expect(JSON.parse(err.text)).toEqual({
+      ev: 'error',
+      op: 'send',
+      code: 'ENETUNREACH',
+      message: `raw-transport eth0: send ${b.address} -> ${VRRP_MCAST4} failed: Network is unreachable (ENETUNREACH); no route to the destination from this interface (is the interface down?)`,
+    });
     expect((await child.command({ op: 'stats' })).stats).toEqual({ sent: 1, received: 0, sendErrors: 1, dropped: {}, receiveErrors: 0, sendDropped: 0 });
   }, 30_000);
 });
 
 describe.skipIf(!kaCap.ok)(`interop with the real keepalived ${kaCap.version ?? ''}`, () => {
   for (const version of [2, 3] as const) {
-    it.concurrent(`(a) receives keepalived's VRRPv${version} adverts with TTL 255, its source address and ${version === 2 ? 'the PASS data' : 'a pseudo-header checksum'}`, async ({ expect, onTestFinished }) => {
-      const lab = await newLab(onTestFinished);
-      const [a, b] = lab.hosts;
-      const child = await startChild(lab, b);
-      const ka = await startMaster(lab, a, keepalivedConfig({ version, priority: 150 }));
-      const masterAt = ka.lines.find((l) => /Entering MASTER STATE/.test(l.text))!.at;
-      const ps = await child.waitForPackets((p) => p.src === a.address && p.at >= masterAt, 3, 6000);
-      for (const p of ps) {
-        expect(p).toMatchObject({ src: a.address, dst: VRRP_MCAST4, ttl: 255, ifname: 'eth0' });
-        const ad = decodeFrom(p);
-        if (version === 2) {
-          expect(ad).toEqual({ version: 2, vrid: 51, priority: 150, family: 4, addresses: [VIP], authType: AUTH_PASS, adverIntSec: 1, authData: passAuthData(PASS) });
-          expect(ad.authData!.toString('latin1')).toBe('s3cret\0\0');
-        } else {
-          expect(ad).toEqual({ version: 3, vrid: 51, priority: 150, family: 4, addresses: [VIP], maxAdverIntCs: 100, checksumMode: 'pseudo-header' });
+    it.concurrent(
+      `(a) receives keepalived's VRRPv${version} adverts with TTL 255, its source address and ${version === 2 ? 'the PASS data' : 'a pseudo-header checksum'}`,
+      async ({ expect, onTestFinished }) => {
+        const lab = await newLab(onTestFinished);
+        const [a, b] = lab.hosts;
+        const child = await startChild(lab, b);
+        const ka = await startMaster(lab, a, keepalivedConfig({ version, priority: 150 }));
+        const masterAt = ka.lines.find((l) => /Entering MASTER STATE/.test(l.text))!.at;
+        const ps = await child.waitForPackets((p) => p.src === a.address && p.at >= masterAt, 3, 6000);
+        for (const p of ps) {
+          expect(p).toMatchObject({ src: a.address, dst: VRRP_MCAST4, ttl: 255, ifname: 'eth0' });
+          const ad = decodeFrom(p);
+          if (version === 2) {
+            expect(ad).toEqual({
+              version: 2,
+              vrid: 51,
+              priority: 150,
+              family: 4,
+              addresses: [VIP],
+              authType: AUTH_PASS,
+              adverIntSec: 1,
+              authData: passAuthData(PASS),
+            });
+            expect(ad.authData!.toString('latin1')).toBe('s3cret\0\0');
+          } else {
+            expect(ad).toEqual({ version: 3, vrid: 51, priority: 150, family: 4, addresses: [VIP], maxAdverIntCs: 100, checksumMode: 'pseudo-header' });
+          }
         }
-      }
-      // The transport trimmed the payload to the IP total length: exactly one VRRP message.
-      expect(Buffer.from(ps[0].payload, 'hex').length).toBe(version === 2 ? 20 : 12);
-      const gaps = ps.slice(1).map((p, i) => p.at - ps[i].at);
-      for (const g of gaps) {
-        expect(g).toBeGreaterThan(900);
-        expect(g).toBeLessThan(1300);
-      }
-      measured.push(`v${version}: keepalived MASTER ${masterAt - ka.lines[0].at} ms after its first log line; advert gaps ${gaps.join(', ')} ms`);
-      expect(child.packets().some((p) => p.src === b.address)).toBe(false);
-    }, 40_000);
+        // The transport trimmed the payload to the IP total length: exactly one VRRP message.
+        expect(Buffer.from(ps[0].payload, 'hex').length).toBe(version === 2 ? 20 : 12);
+        const gaps = ps.slice(1).map((p, i) => p.at - ps[i].at);
+        for (const g of gaps) {
+          expect(g).toBeGreaterThan(900);
+          expect(g).toBeLessThan(1300);
+        }
+        measured.push(`v${version}: keepalived MASTER ${masterAt - ka.lines[0].at} ms after its first log line; advert gaps ${gaps.join(', ')} ms`);
+        expect(child.packets().some((p) => p.src === b.address)).toBe(false);
+      },
+      40_000,
+    );
   }
 
   const cases = [
@@ -451,71 +489,97 @@ describe.skipIf(!kaCap.ok)(`interop with the real keepalived ${kaCap.version ?? 
   ] as const;
   for (const { version, unicast } of cases) {
     const label = `v${version} ${unicast ? 'unicast' : 'multicast'}`;
-    it.concurrent(`(b) ${label}: our priority-200 adverts make keepalived BACKUP; it retakes the VIP after Master_Down_Interval`, async ({ expect, onTestFinished }) => {
-      const lab = await newLab(onTestFinished);
-      const [a, b] = lab.hosts;
-      const child = await startChild(lab, b);
-      const ka = await startMaster(lab, a, keepalivedConfig({ version, priority: 100, ...(unicast ? { unicastSrc: a.address, unicastPeer: b.address } : {}) }));
-      const dst = unicast ? a.address : VRRP_MCAST4;
-      if (unicast) {
-        // keepalived's unicast adverts reach our transport too.
-        const [p] = await child.waitForPackets((p) => p.src === a.address, 1, 5000);
-        expect(p).toMatchObject({ dst: b.address, ttl: 255, ifname: 'eth0' });
-        expect(decodeFrom(p)).toMatchObject({ version, vrid: 51, priority: 100 });
-      }
-      const mark = ka.lines.length;
-      const payload = encodeAdvert(advert(version, 200), { src: b.address, dst });
-      const started = await child.repeat(payload, { src: b.address, dst });
-      const backup = await ka.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { from: mark, timeoutMs: 5000 });
-      await poll(async () => !(await lab.addresses(a)).includes(VIP), { timeoutMs: 5000, what: `VIP ${VIP} gone from A's eth0` });
-      const backupMs = backup.at - started.lastSentAt;
-      // Stay on well past one Master_Down_Interval: keepalived must keep accepting every advert.
-      const holdUntil = Date.now() + 5000;
-      await poll(async () => {
-        expect((await lab.addresses(a)).includes(VIP)).toBe(false);
-        return Date.now() >= holdUntil;
-      }, { timeoutMs: 8000, intervalMs: 250, what: 'the hold period' });
-      const stopped = await child.stop();
-      expect(stopped.count).toBeGreaterThanOrEqual(5);
-      expect(stopped.stats).toMatchObject({ sent: stopped.count, sendErrors: 0 });
-      expect(ka.lines.slice(mark).filter((l) => /Entering MASTER STATE/.test(l.text))).toEqual([]);
-      expect(ka.lines.slice(mark).filter((l) => /checksum|invalid|TTL/i.test(l.text))).toEqual([]);
-      // Our adverts stop: keepalived takes over after its Master_Down_Interval, 3 x 1 s + (256-100)/256 s.
-      const master = await ka.waitForLine(/\(VI_1\) Entering MASTER STATE/, { from: mark, timeoutMs: 8000 });
-      const vipBack = await poll(async () => (await lab.addresses(a)).includes(VIP) && Date.now(), { timeoutMs: 3000, intervalMs: 20, what: `VIP ${VIP} back on A` });
-      const takeoverMs = master.at - stopped.lastSentAt;
-      expect(takeoverMs).toBeGreaterThan(3300);
-      expect(takeoverMs).toBeLessThan(4600);
-      expect(ka.lines.slice(mark).some((l) => /Receive advertisement timeout/.test(l.text))).toBe(true);
-      measured.push(`${label}: BACKUP ${backupMs} ms after our first advert; MASTER ${takeoverMs} ms and VIP back ${vipBack - stopped.lastSentAt} ms after our last (${stopped.count} adverts)`);
-      expect(child.packets().some((p) => p.src === b.address)).toBe(false);
-    }, 60_000);
+    it.concurrent(
+      `(b) ${label}: our priority-200 adverts make keepalived BACKUP; it retakes the VIP after Master_Down_Interval`,
+      async ({ expect, onTestFinished }) => {
+        const lab = await newLab(onTestFinished);
+        const [a, b] = lab.hosts;
+        const child = await startChild(lab, b);
+        const ka = await startMaster(
+          lab,
+          a,
+          keepalivedConfig({ version, priority: 100, ...(unicast ? { unicastSrc: a.address, unicastPeer: b.address } : {}) }),
+        );
+        const dst = unicast ? a.address : VRRP_MCAST4;
+        if (unicast) {
+          // keepalived's unicast adverts reach our transport too.
+          const [p] = await child.waitForPackets((p) => p.src === a.address, 1, 5000);
+          expect(p).toMatchObject({ dst: b.address, ttl: 255, ifname: 'eth0' });
+          expect(decodeFrom(p)).toMatchObject({ version, vrid: 51, priority: 100 });
+        }
+        const mark = ka.lines.length;
+        const payload = encodeAdvert(advert(version, 200), { src: b.address, dst });
+        const started = await child.repeat(payload, { src: b.address, dst });
+        const backup = await ka.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { from: mark, timeoutMs: 5000 });
+        await poll(async () => !(await lab.addresses(a)).includes(VIP), { timeoutMs: 5000, what: `VIP ${VIP} gone from A's eth0` });
+        const backupMs = backup.at - started.lastSentAt;
+        // Stay on well past one Master_Down_Interval: keepalived must keep accepting every advert.
+        const holdUntil = Date.now() + 5000;
+        await poll(
+          async () => {
+            expect((await lab.addresses(a)).includes(VIP)).toBe(false);
+            return Date.now() >= holdUntil;
+          },
+          { timeoutMs: 8000, intervalMs: 250, what: 'the hold period' },
+        );
+        const stopped = await child.stop();
+        expect(stopped.count).toBeGreaterThanOrEqual(5);
+        expect(stopped.stats).toMatchObject({ sent: stopped.count, sendErrors: 0 });
+        expect(ka.lines.slice(mark).filter((l) => /Entering MASTER STATE/.test(l.text))).toEqual([]);
+        expect(ka.lines.slice(mark).filter((l) => /checksum|invalid|TTL/i.test(l.text))).toEqual([]);
+        // Our adverts stop: keepalived takes over after its Master_Down_Interval, 3 x 1 s + (256-100)/256 s.
+        const master = await ka.waitForLine(/\(VI_1\) Entering MASTER STATE/, { from: mark, timeoutMs: 8000 });
+        const vipBack = await poll(async () => (await lab.addresses(a)).includes(VIP) && Date.now(), {
+          timeoutMs: 3000,
+          intervalMs: 20,
+          what: `VIP ${VIP} back on A`,
+        });
+        const takeoverMs = master.at - stopped.lastSentAt;
+        expect(takeoverMs).toBeGreaterThan(3300);
+        expect(takeoverMs).toBeLessThan(4600);
+        expect(ka.lines.slice(mark).some((l) => /Receive advertisement timeout/.test(l.text))).toBe(true);
+        measured.push(
+          `${label}: BACKUP ${backupMs} ms after our first advert; MASTER ${takeoverMs} ms and VIP back ${vipBack - stopped.lastSentAt} ms after our last (${stopped.count} adverts)`,
+        );
+        expect(child.packets().some((p) => p.src === b.address)).toBe(false);
+      },
+      60_000,
+    );
   }
 
   for (const version of [2, 3] as const) {
-    it.concurrent(`(c) v${version}: keepalived rejects our priority-200 adverts when their checksum is corrupt and stays MASTER`, async ({ expect, onTestFinished }) => {
-      const lab = await newLab(onTestFinished);
-      const [a, b] = lab.hosts;
-      const child = await startChild(lab, b);
-      const ka = await startMaster(lab, a, keepalivedConfig({ version, priority: 100 }));
-      const mark = ka.lines.length;
-      const good = encodeAdvert(advert(version, 200), { src: b.address, dst: VRRP_MCAST4 });
-      const bad = Buffer.from(good);
-      bad.writeUInt16BE(good.readUInt16BE(6) ^ 0x5a5a, 6);
-      expect(decodeAdvert(bad, { family: 4, src: b.address, dst: VRRP_MCAST4 })).toMatchObject({ ok: false, reason: 'checksum' });
-      await child.repeat(bad, { src: b.address, dst: VRRP_MCAST4, intervalMs: 500 });
-      const until = Date.now() + 4500; // longer than keepalived's Master_Down_Interval
-      await poll(async () => {
-        expect((await lab.addresses(a)).includes(VIP)).toBe(true);
-        return Date.now() >= until;
-      }, { timeoutMs: 8000, intervalMs: 250, what: 'the corrupt-advert period' });
-      const stopped = await child.stop();
-      expect(stopped.stats).toMatchObject({ sent: stopped.count, sendErrors: 0 });
-      const rejected = ka.lines.slice(mark).filter((l) => l.text.includes(`(VI_1) Invalid VRRPv${version} checksum`));
-      expect(rejected.length).toBeGreaterThanOrEqual(stopped.count - 1);
-      expect(ka.lines.slice(mark).filter((l) => /Entering BACKUP STATE/.test(l.text))).toEqual([]);
-      measured.push(`v${version} corrupt checksum: ${rejected.length} "Invalid VRRPv${version} checksum" lines for ${stopped.count} adverts, keepalived stayed MASTER`);
-    }, 60_000);
+    it.concurrent(
+      `(c) v${version}: keepalived rejects our priority-200 adverts when their checksum is corrupt and stays MASTER`,
+      async ({ expect, onTestFinished }) => {
+        const lab = await newLab(onTestFinished);
+        const [a, b] = lab.hosts;
+        const child = await startChild(lab, b);
+        const ka = await startMaster(lab, a, keepalivedConfig({ version, priority: 100 }));
+        const mark = ka.lines.length;
+        const good = encodeAdvert(advert(version, 200), { src: b.address, dst: VRRP_MCAST4 });
+        const bad = Buffer.from(good);
+        bad.writeUInt16BE(good.readUInt16BE(6) ^ 0x5a5a, 6);
+        expect(decodeAdvert(bad, { family: 4, src: b.address, dst: VRRP_MCAST4 })).toMatchObject({ ok: false, reason: 'checksum' });
+        await child.repeat(bad, { src: b.address, dst: VRRP_MCAST4, intervalMs: 500 });
+        const until = Date.now() + 4500; // longer than keepalived's Master_Down_Interval
+        await poll(
+          async () => {
+            expect((await lab.addresses(a)).includes(VIP)).toBe(true);
+            return Date.now() >= until;
+          },
+          { timeoutMs: 8000, intervalMs: 250, what: 'the corrupt-advert period' },
+        );
+        const stopped = await child.stop();
+        expect(stopped.stats).toMatchObject({ sent: stopped.count, sendErrors: 0 });
+        const rejected = ka.lines.slice(mark).filter((l) => l.text.includes(`(VI_1) Invalid VRRPv${version} checksum`));
+        expect(rejected.length).toBeGreaterThanOrEqual(stopped.count - 1);
+        expect(ka.lines.slice(mark).filter((l) => /Entering BACKUP STATE/.test(l.text))).toEqual([]);
+        measured.push(
+          `v${version} corrupt checksum: ${rejected.length} "Invalid VRRPv${version} checksum" lines for ${stopped.count} adverts, keepalived stayed MASTER`,
+        );
+      },
+      60_000,
+    );
   }
 });
 

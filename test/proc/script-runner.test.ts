@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive, processAlive, runScript, ScriptRunner } from '../../src/proc/script-runner.js';
-import {
-  defaultScriptUser, parseGroup, parsePasswd, readUserDb, resolveScriptUser, scriptIdentity, type UserDb,
-} from '../../src/proc/users.js';
+import { defaultScriptUser, parseGroup, parsePasswd, readUserDb, resolveScriptUser, scriptIdentity, type UserDb } from '../../src/proc/users.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -126,7 +124,7 @@ describe('runScript', () => {
     expect(empty.error).toBeDefined();
   });
 
-  it.skipIf(!isRoot)('runs the script as another user with only that user\'s group', async () => {
+  it.skipIf(!isRoot)("runs the script as another user with only that user's group", async () => {
     const nobody = resolveScriptUser(readUserDb(), 'nobody');
     if (!nobody.ok) throw new Error(nobody.error);
     const out = join(dir, 'id.out');
@@ -164,7 +162,13 @@ describe('ScriptRunner', () => {
     expect(runner.peak).toBe(3);
     expect(maxSeen).toBeLessThanOrEqual(3);
     // FIFO: the first three started first
-    expect(lines.filter((l) => l.startsWith('+')).slice(0, 3).map((l) => l.slice(2)).sort()).toEqual(['0', '1', '2']);
+    expect(
+      lines
+        .filter((l) => l.startsWith('+'))
+        .slice(0, 3)
+        .map((l) => l.slice(2))
+        .sort(),
+    ).toEqual(['0', '1', '2']);
     // three waves of 0.25 s
     expect(took).toBeGreaterThanOrEqual(740);
     expect(took).toBeLessThan(2500);
@@ -217,11 +221,15 @@ const withKs: UserDb = { users: [...db.users, { name: 'keepalived_script', uid: 
 
 describe('script users', () => {
   it('parses passwd and group files, skipping comments, NIS entries and junk', () => {
-    expect(db.users.map((u) => [u.name, u.uid, u.gid])).toEqual([['root', 0, 0], ['daemon', 1, 1], ['nobody', 65534, 65534]]);
+    expect(db.users.map((u) => [u.name, u.uid, u.gid])).toEqual([
+      ['root', 0, 0],
+      ['daemon', 1, 1],
+      ['nobody', 65534, 65534],
+    ]);
     expect(db.groups.find((g) => g.name === 'wheel')).toEqual({ name: 'wheel', gid: 10, members: ['alice', 'bob'] });
   });
 
-  it('resolves USER [GROUP], the group defaulting to the user\'s primary group', () => {
+  it("resolves USER [GROUP], the group defaulting to the user's primary group", () => {
     expect(resolveScriptUser(db, 'nobody')).toEqual({ ok: true, uid: 65534, gid: 65534, user: 'nobody', group: 'nogroup' });
     expect(resolveScriptUser(db, 'nobody', 'wheel')).toMatchObject({ ok: true, uid: 65534, gid: 10 });
     expect(resolveScriptUser(db, 'ghost')).toEqual({ ok: false, error: "Script user 'ghost' does not exist" });
@@ -232,7 +240,10 @@ describe('script users', () => {
     const self = { uid: 1, gid: 1 };
     expect(defaultScriptUser(withKs, {}, self)).toMatchObject({ ok: true, uid: 997, gid: 996, user: 'keepalived_script' });
     expect(defaultScriptUser(db, {}, self)).toEqual({ ok: true, uid: 1, gid: 1, user: 'daemon', group: 'daemon' });
-    expect(defaultScriptUser(db, { enableScriptSecurity: true }, self)).toEqual({ ok: false, error: 'Unable to set default user keepalived_script for script' });
+    expect(defaultScriptUser(db, { enableScriptSecurity: true }, self)).toEqual({
+      ok: false,
+      error: 'Unable to set default user keepalived_script for script',
+    });
     expect(defaultScriptUser(withKs, { scriptUser: { user: 'nobody' } }, self)).toMatchObject({ ok: true, uid: 65534 });
     // a script's own user wins over script_user
     expect(scriptIdentity(withKs, { user: 'root' }, { scriptUser: { user: 'nobody' } }, self)).toMatchObject({ ok: true, uid: 0, gid: 0 });

@@ -59,7 +59,13 @@ describe('script security (injected file system)', () => {
   const fs = fakeFs(base);
 
   it('allows a root script whose whole path is root-owned 0755', () => {
-    expect(checkScriptSecurityWith(fs, { command: '/usr/bin/chk.sh', ...asRoot })).toEqual({ flags: 0x12, allowed: true, path: '/usr/bin/chk.sh', insecure: false, messages: [] });
+    expect(checkScriptSecurityWith(fs, { command: '/usr/bin/chk.sh', ...asRoot })).toEqual({
+      flags: 0x12,
+      allowed: true,
+      path: '/usr/bin/chk.sh',
+      insecure: false,
+      messages: [],
+    });
   });
 
   it('refuses a root script in a world-writable directory, naming it', () => {
@@ -76,7 +82,7 @@ describe('script security (injected file system)', () => {
     expect(r.reason).toBe("Unsafe permissions found for script '/opt/ww/chk.sh'.");
   });
 
-  it('applies keepalived\'s exceptions: sticky directories and root-group write are safe', () => {
+  it("applies keepalived's exceptions: sticky directories and root-group write are safe", () => {
     expect(checkScriptSecurityWith(fs, { command: '/tmp/chk.sh', ...asRoot }).allowed).toBe(true);
     expect(checkScriptSecurityWith(fs, { command: '/opt/rootgw/chk.sh', ...asRoot }).allowed).toBe(true);
     expect(checkScriptSecurityWith(fs, { command: '/opt/gw/chk.sh', ...asRoot }).detail).toBe('/opt/gw is writable by group 10');
@@ -92,13 +98,16 @@ describe('script security (injected file system)', () => {
   });
 
   it('refuses scripts the user cannot execute or that do not exist, and searches PATH for bare names', () => {
-    expect(checkScriptSecurityWith(fs, { command: '/opt/noexec.sh', uid: 65534, gid: 65534, enableScriptSecurity: false }).reason)
-      .toBe("WARNING - script '/opt/noexec.sh' is not executable for uid:gid 65534:65534 - disabling.");
+    expect(checkScriptSecurityWith(fs, { command: '/opt/noexec.sh', uid: 65534, gid: 65534, enableScriptSecurity: false }).reason).toBe(
+      "WARNING - script '/opt/noexec.sh' is not executable for uid:gid 65534:65534 - disabling.",
+    );
     expect(checkScriptSecurityWith(fs, { command: '/opt/none.sh', ...asRoot }).allowed).toBe(false);
     const bare = checkScriptSecurityWith(fs, { command: 'chk.sh', ...asRoot, pathEnv: '/opt/nowhere:/usr/bin' });
     expect(bare).toMatchObject({ allowed: true, path: '/usr/bin/chk.sh' });
     expect(bare.messages[0]).toBe('WARNING - script `chk.sh` resolved by path search to `/usr/bin/chk.sh`. Please specify full path.');
-    expect(checkScriptSecurityWith(fs, { command: 'missing.sh', ...asRoot, pathEnv: '/usr/bin' }).reason).toBe('Cannot find script missing.sh in path - disabling');
+    expect(checkScriptSecurityWith(fs, { command: 'missing.sh', ...asRoot, pathEnv: '/usr/bin' }).reason).toBe(
+      'Cannot find script missing.sh in path - disabling',
+    );
   });
 
   it('checks where a symlink really points', () => {
@@ -139,7 +148,9 @@ describe('scriptProbe: each script checked as its own user', () => {
 
   it("gives keepalived's flags: found, executable, insecure, refused", () => {
     expect(probe.script(ref('/usr/bin/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
-    expect(probe.script(ref('/opt/ww/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE | SC_INSECURE | SC_INHIBIT);
+    expect(probe.script(ref('/opt/ww/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(
+      SC_ISSCRIPT | SC_EXECUTABLE | SC_INSECURE | SC_INHIBIT,
+    );
     expect(probe.script(ref('/opt/ww/chk.sh'), g({})).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE | SC_INSECURE);
     expect(probe.script(ref('/opt/none.sh'), g({})).flags).toBe(SC_NOTFOUND);
     expect(probe.script(ref('/opt/noexec.sh'), g({ scriptUser: { user: 'nobody' } })).flags).toBe(SC_ISSCRIPT);
@@ -148,9 +159,13 @@ describe('scriptProbe: each script checked as its own user', () => {
   });
 
   it('runs a script in a writable place as an unprivileged user without complaint', () => {
-    expect(probe.script(ref('/opt/ww/chk.sh', 'nobody'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
+    expect(probe.script(ref('/opt/ww/chk.sh', 'nobody'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } })).flags).toBe(
+      SC_ISSCRIPT | SC_EXECUTABLE,
+    );
     // vrrp_script and MISC_CHECK give their `user` apart from the command.
-    expect(probe.script(ref('/opt/ww/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } }), { user: 'nobody' }).flags).toBe(SC_ISSCRIPT | SC_EXECUTABLE);
+    expect(probe.script(ref('/opt/ww/chk.sh'), g({ enableScriptSecurity: true, scriptUser: { user: 'root' } }), { user: 'nobody' }).flags).toBe(
+      SC_ISSCRIPT | SC_EXECUTABLE,
+    );
   });
 
   it('looks the script up as its user: one it cannot reach is not found', () => {
@@ -161,7 +176,10 @@ describe('scriptProbe: each script checked as its own user', () => {
 
   it('reports a user it cannot find; with enable_script_security and no keepalived_script, the default user', () => {
     expect(probe.script(ref('/usr/bin/chk.sh', 'ghost'), g({})).userError).toEqual({ message: "Script user 'ghost' does not exist", defaultUser: false });
-    expect(probe.script(ref('/usr/bin/chk.sh'), g({ enableScriptSecurity: true })).userError).toEqual({ message: 'Unable to set default user keepalived_script for script', defaultUser: true });
+    expect(probe.script(ref('/usr/bin/chk.sh'), g({ enableScriptSecurity: true })).userError).toEqual({
+      message: 'Unable to set default user keepalived_script for script',
+      defaultUser: true,
+    });
     // Without it the default is the user we run as (root here).
     expect(probe.script(ref('/opt/ww/chk.sh'), g({})).flags & SC_INSECURE).toBe(SC_INSECURE);
   });

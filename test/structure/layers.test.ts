@@ -62,7 +62,13 @@ describe('src/ layering', () => {
       stack.push(f);
       for (const d of graph.get(f) ?? []) {
         if (!graph.has(d)) continue;
-        if (state.get(d) === 'open') cycles.push(stack.slice(stack.indexOf(d)).map((p) => relative(SRC, p)).join(' -> '));
+        if (state.get(d) === 'open')
+          cycles.push(
+            stack
+              .slice(stack.indexOf(d))
+              .map((p) => relative(SRC, p))
+              .join(' -> '),
+          );
         else if (!state.has(d)) visit(d);
       }
       stack.pop();

@@ -12,9 +12,24 @@ const S = 1_000_000;
 
 function cfg(i: number, priority: number, version: 2 | 3): RunnerConfig {
   return {
-    name: `R${i}`, vrid: 7, version, priority, wantMaster: false, advertIntUs: version === 3 ? 200_000 : S, preempt: true, preemptDelayUs: 0, downTimerAdverts: 3,
-    addresses: ['10.0.0.100'], primaryAddress: `10.0.0.${i + 1}`, authType: AUTH_NONE, unicast: false, lowerPrioNoAdvert: false, higherPrioSendAdvert: false,
-    family: 4, peers: [], checksumMode: 'pseudo-header',
+    name: `R${i}`,
+    vrid: 7,
+    version,
+    priority,
+    wantMaster: false,
+    advertIntUs: version === 3 ? 200_000 : S,
+    preempt: true,
+    preemptDelayUs: 0,
+    downTimerAdverts: 3,
+    addresses: ['10.0.0.100'],
+    primaryAddress: `10.0.0.${i + 1}`,
+    authType: AUTH_NONE,
+    unicast: false,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    family: 4,
+    peers: [],
+    checksumMode: 'pseudo-header',
   };
 }
 
@@ -38,7 +53,7 @@ describe('VRRP convergence (property)', () => {
         (prios, version, faults, seed) => {
           const clock = new VirtualClock();
           let x = seed;
-          const seg = new SimSegment(clock, 100, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648));
+          const seg = new SimSegment(clock, 100, () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
           const n = prios.length;
           const ports = prios.map((_, i) => seg.attach(`R${i}`, `10.0.0.${i + 1}`));
           // Each incarnation of a router talks through its own gate, so a killed one (kill -9)
@@ -57,11 +72,16 @@ describe('VRRP convergence (property)', () => {
           for (const [f, dt] of faults) {
             clock.advance(dt);
             const i = 'node' in f ? f.node % n : 0;
-            if (f.kind === 'split') seg.split([ports.filter((_, k) => (f.mask >> k) & 1).map((p) => p.name), ports.filter((_, k) => !((f.mask >> k) & 1)).map((p) => p.name)]);
+            if (f.kind === 'split')
+              seg.split([ports.filter((_, k) => (f.mask >> k) & 1).map((p) => p.name), ports.filter((_, k) => !((f.mask >> k) & 1)).map((p) => p.name)]);
             else if (f.kind === 'loss') seg.setFaults(`R${i}`, { loss: f.p });
-            else if (f.kind === 'kill') { gates[i].open = false; alive[i] = false; }
-            else if (f.kind === 'stop' && alive[i]) { runners[i].stop(); alive[i] = false; }
-            else if (f.kind === 'restart' && !alive[i]) {
+            else if (f.kind === 'kill') {
+              gates[i].open = false;
+              alive[i] = false;
+            } else if (f.kind === 'stop' && alive[i]) {
+              runners[i].stop();
+              alive[i] = false;
+            } else if (f.kind === 'restart' && !alive[i]) {
               gates[i].open = false;
               runners[i] = incarnate(i, runners[i].cfg.priority);
               runners[i].start();
@@ -74,7 +94,9 @@ describe('VRRP convergence (property)', () => {
           clock.advance(30 * S);
           const live = runners.map((r, i) => ({ r, i })).filter(({ i }) => alive[i]);
           if (live.length === 0) return;
-          const best = live.reduce((a, b) => (b.r.state.effectivePriority > a.r.state.effectivePriority || (b.r.state.effectivePriority === a.r.state.effectivePriority && b.i > a.i) ? b : a));
+          const best = live.reduce((a, b) =>
+            b.r.state.effectivePriority > a.r.state.effectivePriority || (b.r.state.effectivePriority === a.r.state.effectivePriority && b.i > a.i) ? b : a,
+          );
           for (const { r, i } of live) expect([i, r.state.state]).toEqual([i, i === best.i ? 'MASTER' : 'BACKUP']);
         },
       ),

@@ -41,7 +41,15 @@ function pair(a: string, b: string) {
   };
   const lab = buildSimLab({
     delayUs: 50,
-    segments: [{ name: 'lan', members: [{ node: 'a', interface: 'eth0', address: '192.168.1.1' }, { node: 'b', interface: 'eth0', address: '192.168.1.2' }] }],
+    segments: [
+      {
+        name: 'lan',
+        members: [
+          { node: 'a', interface: 'eth0', address: '192.168.1.1' },
+          { node: 'b', interface: 'eth0', address: '192.168.1.2' },
+        ],
+      },
+    ],
     nodes: [config('a', a), config('b', b)],
     observe: (name) => ({ transition: (i, from, to, prio) => log.push(`${(lab.clock.now() / S).toFixed(3)} ${name} ${i.name} ${from}->${to} ${prio}`) }),
   });
@@ -95,7 +103,7 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
   });
 
   it('counts adverts for VRIDs it does not run', () => {
-    const { clock, A, B } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
+    const { clock, A } = pair(conf(100), conf(90).replace('virtual_router_id 51', 'virtual_router_id 52'));
     clock.advance(5 * S);
     expect(A.engine.unknownVrid['eth0/52']).toBeGreaterThan(0);
   });
@@ -111,7 +119,10 @@ describe('VRRP engine from keepalived.conf on a simulated segment', () => {
 });
 
 describe('track_file values', () => {
-  const fileConf = (prio: number, weight: string) => conf(prio).replace('vrrp_script chk_nginx {', `track_file tf {\n  file /tmp/none\n  ${weight}\n}\nvrrp_script chk_nginx {`).replace('  track_script {\n    chk_nginx\n  }', '  track_file {\n    tf\n  }');
+  const fileConf = (prio: number, weight: string) =>
+    conf(prio)
+      .replace('vrrp_script chk_nginx {', `track_file tf {\n  file /tmp/none\n  ${weight}\n}\nvrrp_script chk_nginx {`)
+      .replace('  track_script {\n    chk_nginx\n  }', '  track_file {\n    tf\n  }');
   it('adds value x weight to the priority, and below -253 means FAULT', () => {
     const { clock, A, B } = pair(fileConf(100, 'weight -10'), conf(90));
     clock.advance(5 * S);
@@ -129,7 +140,7 @@ describe('track_file values', () => {
   });
 
   it('with weight 0 any non-zero value is a FAULT', () => {
-    const { clock, A, B } = pair(fileConf(100, 'weight 0'), conf(90));
+    const { clock, A } = pair(fileConf(100, 'weight 0'), conf(90));
     clock.advance(5 * S);
     A.node.setFile('tf', 1);
     clock.advance(S);
@@ -142,12 +153,18 @@ describe('track_file values', () => {
 
 describe('check_unicast_src from keepalived.conf', () => {
   const unicast = (global: string, inst: string) => {
-    const text = conf(100, `${inst}\n  unicast_peer {\n    192.168.1.2\n    192.168.1.3 min_ttl 250\n  }`).replace('global_defs {', `global_defs {\n  ${global}`);
+    const text = conf(100, `${inst}\n  unicast_peer {\n    192.168.1.2\n    192.168.1.3 min_ttl 250\n  }`).replace(
+      'global_defs {',
+      `global_defs {\n  ${global}`,
+    );
     const { config, diagnostics } = loadConfigText(text, 'u.conf');
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return runnerConfig(config.vrrpInstances[0], config, '192.168.1.1').unicastSrcPeers;
   };
-  const peers = [{ address: '192.168.1.2', minTtl: 0, maxTtl: 255 }, { address: '192.168.1.3', minTtl: 250, maxTtl: 255 }];
+  const peers = [
+    { address: '192.168.1.2', minTtl: 0, maxTtl: 255 },
+    { address: '192.168.1.3', minTtl: 250, maxTtl: 255 },
+  ];
 
   it('the instance keyword and global_defs vrrp_check_unicast_src both turn the check on', () => {
     expect(unicast('', 'check_unicast_src')).toEqual(peers);

@@ -53,12 +53,17 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
   const startOurs = (text: string, tag: string): Proc => {
     const file = join(lab.dir, `ours-${tag}.conf`);
     writeFileSync(file, text);
-    const p = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)], { name: `ours-${tag}` });
+    const p = lab.spawn(
+      ours,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
+      { name: `ours-${tag}` },
+    );
     procs.push(p);
     return p;
   };
   const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
-  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) => poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
+  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) =>
+    poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
   const stopAll = async () => {
     for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
     for (const h of [ours, theirs]) await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
@@ -132,7 +137,7 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     // Skew_Time for priority 100 is 0.609 s; keepalived logs the priority-0 advert.
     expect(line.at - stoppedAt).toBeLessThan(609 + 500);
     expect(k.output()).toMatch(/priority 0|Backup received priority 0/i);
-    await poll(() => existsSync(log) && readFileSync(log, 'utf8').includes('STOP') ? true : undefined, { timeoutMs: 3000, what: 'STOP notify' });
+    await poll(() => (existsSync(log) && readFileSync(log, 'utf8').includes('STOP') ? true : undefined), { timeoutMs: 3000, what: 'STOP notify' });
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['INSTANCE VI_1 BACKUP 150', 'INSTANCE VI_1 MASTER 150', 'INSTANCE VI_1 STOP 150']);
     await stopAll();
   }, 60_000);
@@ -161,7 +166,9 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
   it('SIGHUP keeps unchanged instances as they are, refuses a broken config, starts new instances', async () => {
     const file = join(lab.dir, 'ours-hup.conf');
     writeFileSync(file, conf({ prio: 150 }));
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'hup.pid'), '-r', join(lab.dir, 'hup-vrrp.pid')], { name: 'ours-hup' });
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'hup.pid'), '-r', join(lab.dir, 'hup-vrrp.pid')], {
+      name: 'ours-hup',
+    });
     procs.push(o);
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     await waitVip(ours, true, 3000, 'VIP on ours');
@@ -182,7 +189,11 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     expect(await hasVip(ours)).toBe(true);
 
     // A new instance starts; the unchanged one is kept.
-    const second = conf({ prio: 150 }).replace('vrrp_instance VI_1', 'vrrp_instance VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace(VIP, '10.99.7.101').replace(/global_defs \{[^}]*\}/, '');
+    const second = conf({ prio: 150 })
+      .replace('vrrp_instance VI_1', 'vrrp_instance VI_2')
+      .replace('virtual_router_id 51', 'virtual_router_id 52')
+      .replace(VIP, '10.99.7.101')
+      .replace(/global_defs \{[^}]*\}/, '');
     writeFileSync(file, conf({ prio: 150 }) + second);
     from = o.lines.length;
     await kill('HUP');
@@ -206,9 +217,10 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await stopAll();
   }, 60_000);
 
-  it('malformed VRRP packets are counted by reason and dropped; the daemon keeps running', async () => {
-    const dump = join(lab.dir, 'dumps');
-    await lab.exec(ours, ['mkdir', '-p', dump]);
+  it('malformed VRRP packets are counted by reason and dropped; the daemon keeps running', async ({ onTestFinished }) => {
+    // SIGUSR2 writes keepalived's path, outside the lab's directory: leave nothing behind.
+    const statsFile = '/tmp/keepalived.stats';
+    onTestFinished(() => rmSync(statsFile, { force: true }));
     const o = startOurs(conf({ prio: 150 }), 'fuzz');
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     // From the other namespace: truncated, bad checksum and random payloads, protocol 112, TTL 255.
@@ -228,13 +240,18 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     expect(o.exitCode).toBeNull();
     await lab.exec(ours, ['kill', '-USR2', String(o.pid)]);
     await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 5000 });
-    const stats = readFileSync('/tmp/keepalived.stats', 'utf8');
+    const stats = readFileSync(statsFile, 'utf8');
     const n = (label: string): number => Number(new RegExp(`${label}: (\\d+)`).exec(stats)?.[1] ?? NaN);
     // Ours (VRID 51) are dropped by reason; the others are counted as unknown VRIDs.
-    const unknown = [...stats.matchAll(/^  eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const unknown = [...stats.matchAll(/^ {2}eth0\/\S+: (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
     expect(n('Length') + n('Checksum')).toBeGreaterThanOrEqual(2);
     expect(n('Length') + n('Checksum') + n('Version') + n('Invalid Type') + unknown).toBeGreaterThanOrEqual(200);
-    expect(o.lines.slice(master.index + 1).filter((l) => /Entering/.test(l.text)).map((l) => l.text)).toEqual([]);
+    expect(
+      o.lines
+        .slice(master.index + 1)
+        .filter((l) => /Entering/.test(l.text))
+        .map((l) => l.text),
+    ).toEqual([]);
     await stopAll();
   }, 60_000);
 

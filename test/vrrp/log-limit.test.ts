@@ -39,9 +39,24 @@ describe('LogLimiter', () => {
 
 describe('a runner under a flood of bad packets', () => {
   const cfg: RunnerConfig = {
-    name: 'VI_1', vrid: 51, version: 2, priority: 100, wantMaster: false, advertIntUs: S, preempt: true, preemptDelayUs: 0, downTimerAdverts: 3,
-    addresses: ['192.168.1.100'], primaryAddress: '192.168.1.1', authType: AUTH_NONE, unicast: false, lowerPrioNoAdvert: false,
-    higherPrioSendAdvert: false, family: 4, peers: [], checksumMode: 'pseudo-header',
+    name: 'VI_1',
+    vrid: 51,
+    version: 2,
+    priority: 100,
+    wantMaster: false,
+    advertIntUs: S,
+    preempt: true,
+    preemptDelayUs: 0,
+    downTimerAdverts: 3,
+    addresses: ['192.168.1.100'],
+    primaryAddress: '192.168.1.1',
+    authType: AUTH_NONE,
+    unicast: false,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    family: 4,
+    peers: [],
+    checksumMode: 'pseudo-header',
   };
 
   it('counts every drop exactly and writes a few lines per reason, not one per packet', () => {
@@ -70,10 +85,15 @@ describe('a runner under a flood of bad packets', () => {
     expect(out.filter((l) => /invalid TTL/.test(l) && !/more/.test(l))).toHaveLength(1);
     expect(out.filter((l) => /more adverts dropped for ttl in the last 10 s/.test(l))).toHaveLength(2);
     expect(out.filter((l) => /more adverts dropped for checksum/.test(l))).toHaveLength(2);
-    expect(out.filter((l) => /more lower priority adverts in the last 10 s \(last: Received advert from 192\.168\.1\.9 with lower priority 50/.test(l))).toHaveLength(2);
+    expect(
+      out.filter((l) => /more lower priority adverts in the last 10 s \(last: Received advert from 192\.168\.1\.9 with lower priority 50/.test(l)),
+    ).toHaveLength(2);
     expect(out.length).toBeLessThanOrEqual(3 * 3);
     // The summaries add up with the first lines to the exact counters, up to what is still pending.
-    const summed = out.map((l) => /(\d+) more adverts dropped for ttl/.exec(l)?.[1]).filter(Boolean).map(Number);
+    const summed = out
+      .map((l) => /(\d+) more adverts dropped for ttl/.exec(l)?.[1])
+      .filter(Boolean)
+      .map(Number);
     expect(1 + summed.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(c.dropped.ttl!);
     // And the MASTER kept its interval throughout: one reply at the start, then one a second.
     const during = sent.filter((t) => t > 5 * S);

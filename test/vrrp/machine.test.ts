@@ -12,9 +12,25 @@ const S = 1_000_000;
 
 function config(name: string, address: string, priority: number, over: Partial<RunnerConfig> = {}): RunnerConfig {
   return {
-    name, vrid: 51, version: 2, priority, wantMaster: false, advertIntUs: S, preempt: true, preemptDelayUs: 0, downTimerAdverts: 3,
-    addresses: ['192.168.1.100'], primaryAddress: address, authType: AUTH_NONE, unicast: false, lowerPrioNoAdvert: false,
-    higherPrioSendAdvert: false, family: 4, peers: [], checksumMode: 'pseudo-header', ...over,
+    name,
+    vrid: 51,
+    version: 2,
+    priority,
+    wantMaster: false,
+    advertIntUs: S,
+    preempt: true,
+    preemptDelayUs: 0,
+    downTimerAdverts: 3,
+    addresses: ['192.168.1.100'],
+    primaryAddress: address,
+    authType: AUTH_NONE,
+    unicast: false,
+    lowerPrioNoAdvert: false,
+    higherPrioSendAdvert: false,
+    family: 4,
+    peers: [],
+    checksumMode: 'pseudo-header',
+    ...over,
   };
 }
 
@@ -68,7 +84,7 @@ describe('election on a simulated segment', () => {
     expect(nodes[1].runner.state.counters.advertRcvd).toBe(61);
   });
 
-  it('a master killed hard is replaced after the backup\'s Master_Down_Interval', () => {
+  it("a master killed hard is replaced after the backup's Master_Down_Interval", () => {
     const { clock, nodes, states } = lab(config('A', '192.168.1.1', 100), config('B', '192.168.1.2', 90));
     nodes.forEach((n) => n.runner.start());
     clock.advance(10 * S);
@@ -76,7 +92,11 @@ describe('election on a simulated segment', () => {
     nodes[0].port.up = false; // kill -9: no priority-0 advert
     clock.advance(10 * S);
     expect(states()).toEqual(['MASTER', 'MASTER']); // A's runner does not know it is dead
-    expect(nodes[1].runner.transitions.at(-1)).toMatchObject({ to: 'MASTER', at: lastAdvert + masterDownUs(2, 90, S), reason: 'Receive advertisement timeout' });
+    expect(nodes[1].runner.transitions.at(-1)).toMatchObject({
+      to: 'MASTER',
+      at: lastAdvert + masterDownUs(2, 90, S),
+      reason: 'Receive advertisement timeout',
+    });
   });
 
   it('a graceful stop sends priority 0 and the backup takes over after Skew_Time', () => {
@@ -204,8 +224,11 @@ describe('election on a simulated segment', () => {
     expect(took).toBeGreaterThan(masterDownUs(3, 90, 100_000) - 100_000);
   });
 
-  it('v3 backups adopt the master\'s advert interval', () => {
-    const { clock, nodes } = lab(config('A', '192.168.1.1', 100, { version: 3, advertIntUs: 200_000 }), config('B', '192.168.1.2', 90, { version: 3, advertIntUs: S }));
+  it("v3 backups adopt the master's advert interval", () => {
+    const { clock, nodes } = lab(
+      config('A', '192.168.1.1', 100, { version: 3, advertIntUs: 200_000 }),
+      config('B', '192.168.1.2', 90, { version: 3, advertIntUs: S }),
+    );
     nodes.forEach((n) => n.runner.start());
     clock.advance(10 * S);
     expect(nodes[1].runner.state.masterAdverIntUs).toBe(200_000);
@@ -214,7 +237,10 @@ describe('election on a simulated segment', () => {
 
 describe('receive checks (dropped and counted by reason)', () => {
   it('an authentication mismatch is ignored by both sides, so both become MASTER', () => {
-    const { clock, nodes, masters } = lab(config('A', '192.168.1.1', 100, { authType: AUTH_PASS, authPass: 'secret' }), config('B', '192.168.1.2', 90, { authType: AUTH_PASS, authPass: 'other' }));
+    const { clock, nodes, masters } = lab(
+      config('A', '192.168.1.1', 100, { authType: AUTH_PASS, authPass: 'secret' }),
+      config('B', '192.168.1.2', 90, { authType: AUTH_PASS, authPass: 'other' }),
+    );
     nodes.forEach((n) => n.runner.start());
     clock.advance(10 * S);
     expect(masters()).toEqual(['A', 'B']);
@@ -231,7 +257,17 @@ describe('receive checks (dropped and counted by reason)', () => {
   });
 
   const cfg: MachineConfig = config('A', '192.168.1.1', 100);
-  const advert = (over: object = {}) => ({ version: 2 as const, vrid: 51, priority: 120, family: 4 as const, addresses: ['192.168.1.100'], adverIntSec: 1, authType: 0, authData: Buffer.alloc(8), ...over });
+  const advert = (over: object = {}) => ({
+    version: 2 as const,
+    vrid: 51,
+    priority: 120,
+    family: 4 as const,
+    addresses: ['192.168.1.100'],
+    adverIntSec: 1,
+    authType: 0,
+    authData: Buffer.alloc(8),
+    ...over,
+  });
   const backup = step(cfg, initialState(cfg), { type: 'start', now: 0 }).state;
 
   it.each([
@@ -254,7 +290,10 @@ describe('receive checks (dropped and counted by reason)', () => {
   });
 
   describe('check_unicast_src (keepalived 2.2.7 vrrp_check_packet)', () => {
-    const peers = [{ address: '192.168.1.2', minTtl: 0, maxTtl: 255 }, { address: '192.168.1.3', minTtl: 250, maxTtl: 255 }];
+    const peers = [
+      { address: '192.168.1.2', minTtl: 0, maxTtl: 255 },
+      { address: '192.168.1.3', minTtl: 250, maxTtl: 255 },
+    ];
     const u: MachineConfig = { ...cfg, unicast: true, unicastSrcPeers: peers };
     const master = (c: MachineConfig) => {
       const b = step(c, initialState(c), { type: 'start', now: 0 }).state;
@@ -279,7 +318,7 @@ describe('receive checks (dropped and counted by reason)', () => {
       expect(r.state.masterAddress).toBe('203.0.113.9');
     });
 
-    it('accepts a peer at any TTL by default, and enforces a peer\'s min_ttl/max_ttl', () => {
+    it("accepts a peer at any TTL by default, and enforces a peer's min_ttl/max_ttl", () => {
       const fromPeer = step(u, master(u), { ...forged, src: '192.168.1.2', ttl: 1 });
       expect(fromPeer.state.state).toBe('BACKUP');
       const low = step(u, master(u), { ...forged, src: '192.168.1.3', ttl: 64 });
@@ -348,7 +387,10 @@ describe('receive checks (dropped and counted by reason)', () => {
       a.runner.receive({ src: '192.168.1.9', dst: '224.0.0.18', ttl: 255, payload: flood });
       clock.advance(200); // 5,000 a second for 10 s
     }
-    const gaps = sentAt.slice(from).map((t, i, xs) => (i ? t - xs[i - 1] : NaN)).slice(1);
+    const gaps = sentAt
+      .slice(from)
+      .map((t, i, xs) => (i ? t - xs[i - 1] : NaN))
+      .slice(1);
     // One reply at the start of the flood, which restarts the advert timer; then one per second.
     expect(gaps.length).toBe(10);
     expect(gaps.slice(1).every((g) => g === S)).toBe(true);

@@ -18,16 +18,34 @@ describe('VRRP codec: golden vectors', () => {
   });
 
   it('v3 over IPv6', () => {
-    const b = encodeAdvert({ version: 3, vrid: 1, priority: 100, family: 6, addresses: ['fe80::100'], maxAdverIntCs: 100 }, { src: 'fe80::1', dst: 'ff02::12' });
+    const b = encodeAdvert(
+      { version: 3, vrid: 1, priority: 100, family: 6, addresses: ['fe80::100'], maxAdverIntCs: 100 },
+      { src: 'fe80::1', dst: 'ff02::12' },
+    );
     expect(b.toString('hex')).toBe('3101640100646cf9fe800000000000000000000000000100');
   });
 
   it('decodes what it encodes, and accepts both v3 IPv4 checksum forms', () => {
     const d = decodeAdvert(hex('313364010064067cc0a80101'), { family: 4, src: '192.168.1.10', dst: '224.0.0.18' });
-    expect(d).toMatchObject({ ok: true, value: { version: 3, vrid: 51, priority: 100, maxAdverIntCs: 100, addresses: ['192.168.1.1'], checksumMode: 'pseudo-header' } });
+    expect(d).toMatchObject({
+      ok: true,
+      value: { version: 3, vrid: 51, priority: 100, maxAdverIntCs: 100, addresses: ['192.168.1.1'], checksumMode: 'pseudo-header' },
+    });
     const m = decodeAdvert(hex('313364010064a8bdc0a80101'), { family: 4, src: '192.168.1.10', dst: '224.0.0.18' });
     expect(m).toMatchObject({ ok: true, value: { checksumMode: 'message' } });
-    const v2 = decodeAdvert(encodeAdvert({ version: 2, vrid: 7, priority: 200, family: 4, addresses: ['10.0.0.1', '10.0.0.2'], adverIntSec: 3, authType: 1, authData: passAuthData('secret123') }), { family: 4, src: '1.1.1.1', dst: '224.0.0.18' });
+    const v2 = decodeAdvert(
+      encodeAdvert({
+        version: 2,
+        vrid: 7,
+        priority: 200,
+        family: 4,
+        addresses: ['10.0.0.1', '10.0.0.2'],
+        adverIntSec: 3,
+        authType: 1,
+        authData: passAuthData('secret123'),
+      }),
+      { family: 4, src: '1.1.1.1', dst: '224.0.0.18' },
+    );
     expect(v2).toMatchObject({ ok: true, value: { version: 2, vrid: 7, priority: 200, adverIntSec: 3, authType: 1, addresses: ['10.0.0.1', '10.0.0.2'] } });
     if (v2.ok) expect(v2.value.authData!.toString('latin1')).toBe('secret12');
   });
@@ -66,13 +84,18 @@ describe('VRRP codec: malformed input is a drop reason, never an exception', () 
   it('fuzzed packets derived from valid ones are decoded or dropped with a reason', () => {
     const valid = [hex('213364010001b920c0a801010000000000000000'), hex('313364010064067cc0a80101')];
     fc.assert(
-      fc.property(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat({ max: 30 }), (base, flips, cut) => {
-        const b = Buffer.from(base);
-        for (const [i, v] of flips) b[i % b.length] = v;
-        const r = decodeAdvert(b.subarray(0, Math.max(0, b.length - (cut % 8))), opts);
-        if (!r.ok) expect(typeof r.detail).toBe('string');
-        else expect(r.value.addresses.length).toBe(b[3]);
-      }),
+      fc.property(
+        fc.constantFrom(...valid),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat({ max: 30 }),
+        (base, flips, cut) => {
+          const b = Buffer.from(base);
+          for (const [i, v] of flips) b[i % b.length] = v;
+          const r = decodeAdvert(b.subarray(0, Math.max(0, b.length - (cut % 8))), opts);
+          if (!r.ok) expect(typeof r.detail).toBe('string');
+          else expect(r.value.addresses.length).toBe(b[3]);
+        },
+      ),
       { numRuns: 2000, seed: 42 },
     );
   });

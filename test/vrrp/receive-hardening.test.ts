@@ -51,11 +51,16 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
   const start = (text: string, tag: string): Proc => {
     const file = join(lab.dir, `ours-${tag}.conf`);
     writeFileSync(file, text);
-    const p = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${tag}.pid`), '-r', join(lab.dir, `${tag}-vrrp.pid`)], { name: `ours-${tag}` });
+    const p = lab.spawn(
+      ours,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${tag}.pid`), '-r', join(lab.dir, `${tag}-vrrp.pid`)],
+      { name: `ours-${tag}` },
+    );
     procs.push(p);
     return p;
   };
-  const send = (args: string[], timeoutMs = 30_000) => lab.exec(other, ['python3', SENDER, '--vrid', '51', '--vip', VIP, '--pass', 's3cret', ...args], { timeoutMs });
+  const send = (args: string[], timeoutMs = 30_000) =>
+    lab.exec(other, ['python3', SENDER, '--vrid', '51', '--vip', VIP, '--pass', 's3cret', ...args], { timeoutMs });
   const stopAll = async () => {
     for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
     await lab.exec(ours, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
@@ -71,7 +76,7 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const r = await forge();
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).sent).toBeGreaterThan(15);
+    expect((JSON.parse(r.stdout) as { sent: number }).sent).toBeGreaterThan(15);
     await new Promise((res) => setTimeout(res, 300));
     const after = o.lines.slice(master.index + 1).map((l) => l.text);
     expect(after.filter((l) => /Entering/.test(l))).toEqual([]);
@@ -90,7 +95,11 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
   }, 60_000);
 
   it('under a flood of lower-priority adverts the MASTER keeps its advert interval', async () => {
-    const dump = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', lab.hosts[0].address], { name: 'tcpdump-flood' });
+    const dump = lab.spawn(
+      lab.bridgeNs,
+      ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', lab.hosts[0].address],
+      { name: 'tcpdump-flood' },
+    );
     procs.push(dump);
     await dump.waitForLine(/listening on/, { timeoutMs: 5000 });
     const o = start(conf(''), 'flood');
@@ -100,7 +109,7 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
     const r = await send(['--prio', '50', '--rate', '5000', '--seconds', '8']);
     const floodEnd = Date.now();
     expect(r.code, r.stderr).toBe(0);
-    const sent = JSON.parse(r.stdout).sent as number;
+    const { sent } = JSON.parse(r.stdout) as { sent: number };
     expect(sent).toBeGreaterThan(8 * 5000 * 0.5);
     await new Promise((res) => setTimeout(res, 1000)); // tcpdump's last lines
     const ours = dump.lines
@@ -113,7 +122,9 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
     const gaps = during.slice(1).map((t, i) => t - during[i]);
     const sortedGaps = [...gaps].sort((a, b) => a - b);
     const p99 = sortedGaps[Math.min(sortedGaps.length - 1, Math.ceil(0.99 * sortedGaps.length) - 1)];
-    console.log(`flood: ${sent} adverts in ${((floodEnd - floodStart) / 1000).toFixed(1)} s; MASTER adverts ${during.length}, gaps p99 ${p99?.toFixed(1)} ms, min ${sortedGaps[0]?.toFixed(1)}, max ${sortedGaps.at(-1)?.toFixed(1)}`);
+    console.log(
+      `flood: ${sent} adverts in ${((floodEnd - floodStart) / 1000).toFixed(1)} s; MASTER adverts ${during.length}, gaps p99 ${p99?.toFixed(1)} ms, min ${sortedGaps[0]?.toFixed(1)}, max ${sortedGaps.at(-1)?.toFixed(1)}`,
+    );
     expect(gaps.length).toBeGreaterThanOrEqual(4);
     // On a loaded 2-core machine: no advert early, none late by more than 50 ms (the bench has the
     // exact figures); far inside a BACKUP's Master_Down_Interval of 3.6 s either way.

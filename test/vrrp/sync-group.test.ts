@@ -46,7 +46,13 @@ function directors(a: string, b: string) {
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return { name, config };
   };
-  const segment = (ifname: string) => ({ name: ifname, members: [{ node: 'a', interface: ifname, address: '192.168.1.1' }, { node: 'b', interface: ifname, address: '192.168.1.2' }] });
+  const segment = (ifname: string) => ({
+    name: ifname,
+    members: [
+      { node: 'a', interface: ifname, address: '192.168.1.1' },
+      { node: 'b', interface: ifname, address: '192.168.1.2' },
+    ],
+  });
   const lab = buildSimLab({
     delayUs: 50,
     segments: [segment('eth0'), segment('eth1')],
@@ -110,7 +116,7 @@ describe('vrrp_sync_group', () => {
     expect(states(B)).toBe('MASTER,MASTER');
   });
 
-  it('without sync_group_tracking_weight a member\'s weighted tracker is ignored, as in keepalived', () => {
+  it("without sync_group_tracking_weight a member's weighted tracker is ignored, as in keepalived", () => {
     const { clock, A, B, states } = directors(conf(100, '  track_script {\n    chk weight -30\n  }'), conf(90));
     clock.advance(5 * S);
     A.setTracked('script', 'chk', false);

@@ -5,8 +5,19 @@ import { defineBlock, keywords, type BlockSpec, type BuildContext, type KeywordS
 import type { Statement } from '../syntax.js';
 import { bool, custom, decimal, flag, int, ip, oneOf, script, userGroup, word, type IpPrefix, type Parsed } from '../values.js';
 import type {
-  BfdCheck, Checker, DnsCheck, DnsQueryType, FileCheck, HttpCheck, HttpUrl, MiscCheck, NetworkChecker, RealServer,
-  SmtpCheck, SmtpHost, StatusRange, UdpCheck,
+  BfdCheck,
+  DnsCheck,
+  DnsQueryType,
+  FileCheck,
+  HttpCheck,
+  HttpUrl,
+  MiscCheck,
+  NetworkChecker,
+  RealServer,
+  SmtpCheck,
+  SmtpHost,
+  StatusRange,
+  UdpCheck,
 } from '../model/lvs.js';
 import { WEIGHT_MAX } from '../model/lvs.js';
 
@@ -47,7 +58,12 @@ function sameFamily(other: 'connectIp' | 'bindto', self: 'connectIp' | 'bindto',
   return (v: IpPrefix, obj: Record<string, unknown>, at: Statement, ctx: BuildContext): void => {
     const o = obj[other];
     if (typeof o === 'string' && isIP(o) !== v.family) {
-      ctx.error(at.args[0] ?? at.head, 'address-family-mismatch', `${name} address ${v.address} does not match address family of ${otherName} - skipping`, `use ${v.family === 4 ? 'IPv6' : 'IPv4'} addresses for both, or drop one`);
+      ctx.error(
+        at.args[0] ?? at.head,
+        'address-family-mismatch',
+        `${name} address ${v.address} does not match address family of ${otherName} - skipping`,
+        `use ${v.family === 4 ? 'IPv6' : 'IPv4'} addresses for both, or drop one`,
+      );
       delete obj[self];
     }
   };
@@ -81,7 +97,13 @@ const hexString = (what: string, wildcards: boolean) =>
   custom<string>(wildcards ? '<HEX_STR with X wildcards>' : '<HEX_STR>', (args): Parsed<string> => {
     if (!args.length) return { error: `UDP_CHECK ${what} requires a ${what}`, hint: 'write hex digits, e.g. 0a1b 2c' };
     const v = readHexStr(args.map((a) => a.text).join(' '), wildcards);
-    return v === undefined ? { error: `Invalid hex string for UDP_CHECK ${what}`, word: args[0], hint: wildcards ? 'write hex digits, X for a nibble to ignore' : 'write hex digits, e.g. 0a1b 2c' } : { value: v };
+    return v === undefined
+      ? {
+          error: `Invalid hex string for UDP_CHECK ${what}`,
+          word: args[0],
+          hint: wildcards ? 'write hex digits, X for a nibble to ignore' : 'write hex digits, e.g. 0a1b 2c',
+        }
+      : { value: v };
   });
 
 /** `status_code 200 301-399 ...`: good words are kept, each bad one is reported (check below). */
@@ -95,13 +117,21 @@ function parseStatusWord(t: string): StatusRange | undefined {
   if (min < STATUS_MIN || max > STATUS_MAX || max < STATUS_MIN || min > max) return undefined;
   return { min, max };
 }
-const statusCodes = custom<StatusRange[]>('<CODE|MIN-MAX>...', (args) => ({ value: args.map((a) => parseStatusWord(a.text)).filter((r): r is StatusRange => r !== undefined) }));
+const statusCodes = custom<StatusRange[]>('<CODE|MIN-MAX>...', (args) => ({
+  value: args.map((a) => parseStatusWord(a.text)).filter((r): r is StatusRange => r !== undefined),
+}));
 
 const digest = custom<string>('<32 hex digits>', (args): Parsed<string> => {
   const w = args[0];
   if (!w) return { error: 'missing the digest', hint: 'write the MD5 of the page body (keepalived --genhash prints it)' };
-  if (w.text.length !== 32) return { error: `digest '${w.text}' character length should be 32 rather than ${w.text.length}`, word: w, hint: 'write the 32 hex digits keepalived --genhash prints' };
-  if (!/^[0-9a-fA-F]{32}$/.test(w.text)) return { error: `Unable to interpret hex digit in '${w.text}'`, word: w, hint: 'write the 32 hex digits keepalived --genhash prints' };
+  if (w.text.length !== 32)
+    return {
+      error: `digest '${w.text}' character length should be 32 rather than ${w.text.length}`,
+      word: w,
+      hint: 'write the 32 hex digits keepalived --genhash prints',
+    };
+  if (!/^[0-9a-fA-F]{32}$/.test(w.text))
+    return { error: `Unable to interpret hex digit in '${w.text}'`, word: w, hint: 'write the 32 hex digits keepalived --genhash prints' };
   return { value: w.text.toLowerCase() };
 });
 
@@ -114,9 +144,30 @@ const httpProtocol = custom<'1.0' | '1.0C' | '1.1'>('1.0|1.0C|1.1', (args) => {
 });
 
 export const REGEX_OPTIONS = [
-  'allow_empty_class', 'alt_bsux', 'auto_callout', 'caseless', 'dollar_endonly', 'dotall', 'dupnames', 'extended', 'firstline',
-  'match_unset_backref', 'multiline', 'never_ucp', 'never_utf', 'no_auto_capture', 'no_auto_possess', 'no_dotstar_anchor',
-  'no_start_optimize', 'ucp', 'ungreedy', 'utf', 'never_backslash_c', 'alt_circumflex', 'alt_verbnames', 'use_offset_limit',
+  'allow_empty_class',
+  'alt_bsux',
+  'auto_callout',
+  'caseless',
+  'dollar_endonly',
+  'dotall',
+  'dupnames',
+  'extended',
+  'firstline',
+  'match_unset_backref',
+  'multiline',
+  'never_ucp',
+  'never_utf',
+  'no_auto_capture',
+  'no_auto_possess',
+  'no_dotstar_anchor',
+  'no_start_optimize',
+  'ucp',
+  'ungreedy',
+  'utf',
+  'never_backslash_c',
+  'alt_circumflex',
+  'alt_verbnames',
+  'use_offset_limit',
 ] as const;
 
 const regexStack = custom<{ start: number; max: number }>('<START> <MAX>', (args) => {
@@ -127,20 +178,30 @@ const regexStack = custom<{ start: number; max: number }>('<START> <MAX>', (args
 });
 
 /** FILE_CHECK `weight W [reverse|noreverse]`. */
-const fileWeight = custom<{ weight: number; reverse: boolean }>(`<-${WEIGHT_MAX}..${WEIGHT_MAX}> [reverse]`, (args): Parsed<{ weight: number; reverse: boolean }> => {
-  const w = args[0];
-  if (!w) return { error: 'track file weight missing' };
-  if (!/^[+-]?\d+$/.test(w.text) || Math.abs(Number(w.text)) > WEIGHT_MAX) return { error: `weight for track file must be in [-${WEIGHT_MAX}..${WEIGHT_MAX}] inclusive`, word: w, rule: /^[+-]?\d+$/.test(w.text) ? 'value-range' : 'value-invalid' };
-  const r = args[1]?.text;
-  if (r !== undefined && r !== 'reverse' && r !== 'noreverse') return { error: `unknown track file weight option ${r}`, word: args[1], hint: 'write reverse or noreverse' };
-  return { value: { weight: Number(w.text), reverse: r === 'reverse' } };
-});
+const fileWeight = custom<{ weight: number; reverse: boolean }>(
+  `<-${WEIGHT_MAX}..${WEIGHT_MAX}> [reverse]`,
+  (args): Parsed<{ weight: number; reverse: boolean }> => {
+    const w = args[0];
+    if (!w) return { error: 'track file weight missing' };
+    if (!/^[+-]?\d+$/.test(w.text) || Math.abs(Number(w.text)) > WEIGHT_MAX)
+      return {
+        error: `weight for track file must be in [-${WEIGHT_MAX}..${WEIGHT_MAX}] inclusive`,
+        word: w,
+        rule: /^[+-]?\d+$/.test(w.text) ? 'value-range' : 'value-invalid',
+      };
+    const r = args[1]?.text;
+    if (r !== undefined && r !== 'reverse' && r !== 'noreverse')
+      return { error: `unknown track file weight option ${r}`, word: args[1], hint: 'write reverse or noreverse' };
+    return { value: { weight: Number(w.text), reverse: r === 'reverse' } };
+  },
+);
 
 const dnsName = custom<string>('<NAME>', (args) => {
   const w = args[0];
   if (!w) return { error: 'missing the name to query' };
   const n = w.text;
-  if ((n[0] === '.' && n.length > 1) || n.includes('..')) return { error: `DNS_CHECK name '${n}' has empty label`, word: w, hint: 'write a name such as example.com (or . for the root)' };
+  if ((n[0] === '.' && n.length > 1) || n.includes('..'))
+    return { error: `DNS_CHECK name '${n}' has empty label`, word: w, hint: 'write a name such as example.com (or . for the root)' };
   return { value: n };
 });
 
@@ -151,10 +212,32 @@ const cc = keywords<NetworkChecker>();
 /** connect_ip ... connect_timeout (install_checker_common_keywords(true) in keepalived). */
 function connectionKeywords(): KeywordSpec[] {
   return [
-    cc.k('connect_ip', ip, { apply: (v: IpPrefix, o: NetworkChecker) => { o.connectIp = v.address; }, check: sameFamily('bindto', 'connectIp', 'connect_ip', 'bindto'), doc: 'Address to check (default: the real server address).' }),
+    cc.k('connect_ip', ip, {
+      apply: (v: IpPrefix, o: NetworkChecker) => {
+        o.connectIp = v.address;
+      },
+      check: sameFamily('bindto', 'connectIp', 'connect_ip', 'bindto'),
+      doc: 'Address to check (default: the real server address).',
+    }),
     cc.k('connect_port', int(1, 65535), { doc: 'Port to check (default: the real server port).' }),
-    cc.k('bindto', ip, { apply: (v: IpPrefix, o: NetworkChecker) => { o.bindto = v.address; }, check: sameFamily('connectIp', 'bindto', 'bindto', 'connect_ip'), doc: 'Source address of the check.' }),
-    cc.k('bind_if', custom<string>('<IFNAME>', (a) => (!a[0] ? { error: 'missing the interface' } : a[0].text.length > 15 ? { error: `Interface name ${a[0].text} is too long`, word: a[0], rule: 'value-range' } : { value: a[0].text })), { doc: 'Interface to send from (needed for an IPv6 link-local address).' }),
+    cc.k('bindto', ip, {
+      apply: (v: IpPrefix, o: NetworkChecker) => {
+        o.bindto = v.address;
+      },
+      check: sameFamily('connectIp', 'bindto', 'bindto', 'connect_ip'),
+      doc: 'Source address of the check.',
+    }),
+    cc.k(
+      'bind_if',
+      custom<string>('<IFNAME>', (a) =>
+        !a[0]
+          ? { error: 'missing the interface' }
+          : a[0].text.length > 15
+            ? { error: `Interface name ${a[0].text} is too long`, word: a[0], rule: 'value-range' }
+            : { value: a[0].text },
+      ),
+      { doc: 'Interface to send from (needed for an IPv6 link-local address).' },
+    ),
     cc.k('bind_port', int(1, 65535), { doc: 'Source port of the check.' }),
     cc.k('fwmark', int(0, UINT_MAX), { doc: 'Firewall mark (SO_MARK) put on the check packets.' }),
     cc.k('connect_timeout', connectTimer, { doc: 'Seconds to wait for the connection (default: real_server, virtual_server, then 5).' }),
@@ -176,9 +259,11 @@ function timingKeywords(d: TimingDefaults): KeywordSpec[] {
       doc: `Extra attempts before a failure counts (default: real_server, virtual_server, then ${d.retry}).`,
     }),
     cc.k('delay_before_retry', zeroTimer, { doc: `Seconds between retries (default: real_server, virtual_server, then ${d.delayBeforeRetry}).` }),
-    cc.k('warmup', zeroTimer, { doc: 'Up to this many random seconds before the first check (default: real_server, virtual_server, then delay_loop; 0 disables).' }),
+    cc.k('warmup', zeroTimer, {
+      doc: 'Up to this many random seconds before the first check (default: real_server, virtual_server, then delay_loop; 0 disables).',
+    }),
     cc.k('delay_loop', loopTimer, { doc: 'Seconds between checks (default: real_server, virtual_server, then 60).' }),
-    cc.k('alpha', bool, { doc: 'Count the checker as failed until it first succeeds (default: the real server\'s alpha).' }),
+    cc.k('alpha', bool, { doc: "Count the checker as failed until it first succeeds (default: the real server's alpha)." }),
     cc.k('log_all_failures', bool, { default: false, doc: 'Log every failure, not only changes of state.' }),
   ];
 }
@@ -197,15 +282,23 @@ function urlBlock(ssl: boolean): BlockSpec<HttpUrl> {
       u.k('digest', digest, { keepFirst: true, doc: 'MD5 of the expected body (keepalived --genhash computes it).' }),
       u.k('status_code', statusCodes, {
         default: [],
-        apply: (v: StatusRange[], o: HttpUrl) => { o.statusCode.push(...v); },
+        apply: (v: StatusRange[], o: HttpUrl) => {
+          o.statusCode.push(...v);
+        },
         check: (_v, _o, at, ctx) => {
           for (const w of at.args) {
-            if (!parseStatusWord(w.text)) ctx.error(w, 'value-invalid', `Invalid HTTP_GET status code '${w.text}'`, `write codes or ranges between ${STATUS_MIN} and ${STATUS_MAX}, e.g. 200 301-399`);
+            if (!parseStatusWord(w.text))
+              ctx.error(
+                w,
+                'value-invalid',
+                `Invalid HTTP_GET status code '${w.text}'`,
+                `write codes or ranges between ${STATUS_MIN} and ${STATUS_MAX}, e.g. 200 301-399`,
+              );
           }
         },
         doc: 'Accepted status codes and MIN-MAX ranges, 100..599 (default 200-299); every line adds.',
       }),
-      u.k('virtualhost', word, { doc: 'Host header for this url (default: the checker\'s, real server\'s, then virtual server\'s virtualhost).' }),
+      u.k('virtualhost', word, { doc: "Host header for this url (default: the checker's, real server's, then virtual server's virtualhost)." }),
       u.k('regex', word, {
         check: (_v, o: HttpUrl, at, ctx) => {
           if (at.args.length === 1) return;
@@ -215,16 +308,23 @@ function urlBlock(ssl: boolean): BlockSpec<HttpUrl> {
         doc: 'PCRE2 pattern the body must match (quote it if it has spaces).',
       }),
       u.k('regex_no_match', flag, { default: false, doc: 'The check fails when the body matches the regex.' }),
-      u.k('regex_options', custom<string[]>('<OPTION>...', (a) => ({ value: a.map((w) => w.text).filter((t) => (REGEX_OPTIONS as readonly string[]).includes(t)) })), {
-        default: [],
-        apply: (v: string[], o: HttpUrl) => { o.regexOptions.push(...v); },
-        check: (_v, _o, at, ctx) => {
-          for (const w of at.args) {
-            if (!(REGEX_OPTIONS as readonly string[]).includes(w.text)) ctx.warning(w, 'regex-option-unknown', `unknown regex option '${w.text}'; keepalived ignores it`, `options are ${REGEX_OPTIONS.join(', ')}`);
-          }
+      u.k(
+        'regex_options',
+        custom<string[]>('<OPTION>...', (a) => ({ value: a.map((w) => w.text).filter((t) => (REGEX_OPTIONS as readonly string[]).includes(t)) })),
+        {
+          default: [],
+          apply: (v: string[], o: HttpUrl) => {
+            o.regexOptions.push(...v);
+          },
+          check: (_v, _o, at, ctx) => {
+            for (const w of at.args) {
+              if (!(REGEX_OPTIONS as readonly string[]).includes(w.text))
+                ctx.warning(w, 'regex-option-unknown', `unknown regex option '${w.text}'; keepalived ignores it`, `options are ${REGEX_OPTIONS.join(', ')}`);
+            }
+          },
+          doc: 'PCRE2 options: caseless, multiline, dotall, ungreedy, utf...',
         },
-        doc: 'PCRE2 options: caseless, multiline, dotall, ungreedy, utf...',
-      }),
+      ),
       u.k('regex_stack', regexStack, { doc: 'JIT stack start and maximum sizes in bytes, for complex patterns.' }),
       u.k('regex_min_offset', int(0, Number.MAX_SAFE_INTEGER), { doc: 'Offset in the body where matching starts.' }),
       u.k('regex_max_offset', int(0, Number.MAX_SAFE_INTEGER), { doc: 'Last offset in the body where a match may start.' }),
@@ -237,11 +337,18 @@ function urlBlock(ssl: boolean): BlockSpec<HttpUrl> {
         return;
       }
       if (url.statusCode.length === 0) url.statusCode.push({ min: 200, max: 299 });
-      if (url.regex === undefined && (url.regexNoMatch || url.regexOptions.length || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined || url.regexStack)) {
+      if (
+        url.regex === undefined &&
+        (url.regexNoMatch || url.regexOptions.length || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined || url.regexStack)
+      ) {
         ctx.warning(st.head, 'url-regex-unused', 'regex parameters specified without regex; keepalived ignores them', 'add: regex "PATTERN"');
       }
       if (url.regexMinOffset !== undefined && url.regexMaxOffset !== undefined && url.regexMinOffset > url.regexMaxOffset) {
-        ctx.warning(url.spans.regexMinOffset ?? st.head, 'url-regex-offsets', `regex min offset ${url.regexMinOffset} > regex_max_offset ${url.regexMaxOffset} - ignoring`);
+        ctx.warning(
+          url.spans.regexMinOffset ?? st.head,
+          'url-regex-offsets',
+          `regex min offset ${url.regexMinOffset} > regex_max_offset ${url.regexMaxOffset} - ignoring`,
+        );
       }
     },
   });
@@ -257,14 +364,21 @@ function httpBlock(type: 'HTTP_GET' | 'SSL_GET'): BlockSpec<HttpCheck> {
     keywords: [
       ...connectionKeywords(),
       ...timingKeywords({ retry: '1', delayBeforeRetry: '3', nbGetRetry: true }),
-      h.k('virtualhost', word, { doc: 'Host header (default: the real server\'s, then the virtual server\'s virtualhost).' }),
+      h.k('virtualhost', word, { doc: "Host header (default: the real server's, then the virtual server's virtualhost)." }),
       h.k('http_protocol', httpProtocol, { default: '1.0', doc: 'HTTP version of the request; 1.0C is 1.0 with Connection: close.' }),
       h.k('enable_sni', bool, { default: false, doc: 'Send the virtualhost as TLS SNI.' }),
-      h.k('sni_name', custom<string | true>('[NAME]', (a) => ({ value: a[0]?.text ?? true })), {
-        since: '2.4.4',
-        apply: (v: string | true, o: HttpCheck) => { o.enableSni = true; if (v !== true) o.sniName = v; },
-        doc: 'Send this name as TLS SNI (turns enable_sni on). In keepalived git after 2.4.3.',
-      }),
+      h.k(
+        'sni_name',
+        custom<string | true>('[NAME]', (a) => ({ value: a[0]?.text ?? true })),
+        {
+          since: '2.4.4',
+          apply: (v: string | true, o: HttpCheck) => {
+            o.enableSni = true;
+            if (v !== true) o.sniName = v;
+          },
+          doc: 'Send this name as TLS SNI (turns enable_sni on). In keepalived git after 2.4.3.',
+        },
+      ),
       h.k('fast_recovery', bool, { default: false, doc: 'Check all urls back to back when recovering, without delay_loop between them.' }),
       ...(ssl ? [h.k('tls_compliant', bool, { since: '2.2.8', doc: 'Shut TLS connections down cleanly.' })] : []),
       h.b('url', urlBlock(ssl), { multiple: true, field: 'urls', doc: 'A URL to fetch: path, and digest, status_code or regex. At least one.' }),
@@ -272,7 +386,12 @@ function httpBlock(type: 'HTTP_GET' | 'SSL_GET'): BlockSpec<HttpCheck> {
     finish(chk, st, ctx) {
       chk.urls = chk.urls.filter((u) => !skippedByKeepalived(u));
       if (chk.urls.length === 0) {
-        ctx.error(st.head, 'checker-no-url', 'HTTP/SSL_GET checker has no urls specified - ignoring', 'add: url { path / }   (keepalived 2.2.7 can crash with SIGSEGV on a checker without urls)');
+        ctx.error(
+          st.head,
+          'checker-no-url',
+          'HTTP/SSL_GET checker has no urls specified - ignoring',
+          'add: url { path / }   (keepalived 2.2.7 can crash with SIGSEGV on a checker without urls)',
+        );
         markSkipped(chk);
       }
     },
@@ -309,17 +428,28 @@ export const udpCheckBlock = defineBlock<UdpCheck>({
     ...connectionKeywords(),
     ...timingKeywords(STANDARD),
     ud.k('payload', hexString('payload', false), { doc: 'Bytes to send, in hex (default: random).' }),
-    ud.k('require_reply', custom<string | undefined>('[HEX_STR]', (a) => (a.length ? hexString('reply', true).parse(a) : { value: undefined })), {
-      default: false,
-      apply: (v: string | undefined, o: UdpCheck) => { o.requireReply = true; if (v !== undefined) o.requireReplyData = v; },
-      doc: 'A reply is required; with hex, its start must match (X: any nibble).',
-    }),
+    ud.k(
+      'require_reply',
+      custom<string | undefined>('[HEX_STR]', (a) => (a.length ? hexString('reply', true).parse(a) : { value: undefined })),
+      {
+        default: false,
+        apply: (v: string | undefined, o: UdpCheck) => {
+          o.requireReply = true;
+          if (v !== undefined) o.requireReplyData = v;
+        },
+        doc: 'A reply is required; with hex, its start must match (X: any nibble).',
+      },
+    ),
     ud.k('min_reply_length', int(0, 65535), { default: 0, doc: 'Shortest acceptable reply.' }),
     ud.k('max_reply_length', int(0, 65535), { default: 255, doc: 'Longest acceptable reply.' }),
   ],
   finish(chk, st, ctx) {
     if (chk.minReplyLength > chk.maxReplyLength) {
-      ctx.error(chk.spans.minReplyLength ?? st.head, 'udp-reply-length', `UDP_CHECK min_reply length ${chk.minReplyLength} > max_reply_length ${chk.maxReplyLength} - will always fail`);
+      ctx.error(
+        chk.spans.minReplyLength ?? st.head,
+        'udp-reply-length',
+        `UDP_CHECK min_reply length ${chk.minReplyLength} > max_reply_length ${chk.maxReplyLength} - will always fail`,
+      );
     }
   },
 });
@@ -344,18 +474,30 @@ export const smtpCheckBlock = defineBlock<SmtpCheck>({
     sm.k('helo_name', word, { default: 'smtpchecker.keepalived.org', doc: 'Name sent with HELO.' }),
     ...connectionKeywords(),
     ...timingKeywords(STANDARD),
-    sm.b('host', smtpHostBlock, { multiple: true, field: 'hosts', doc: 'Deprecated: more addresses to check, one block each; write more SMTP_CHECK blocks instead.' }),
+    sm.b('host', smtpHostBlock, {
+      multiple: true,
+      field: 'hosts',
+      doc: 'Deprecated: more addresses to check, one block each; write more SMTP_CHECK blocks instead.',
+    }),
   ],
   finish(chk, st, ctx) {
     if (chk.hosts.length === 0) return;
-    ctx.warning(chk.spans.hosts ?? st.head, 'smtp-host-deprecated', 'The SMTP_CHECK host block is deprecated. Please define additional checkers.', 'write one SMTP_CHECK per address, with connect_ip');
+    ctx.warning(
+      chk.spans.hosts ?? st.head,
+      'smtp-host-deprecated',
+      'The SMTP_CHECK host block is deprecated. Please define additional checkers.',
+      'write one SMTP_CHECK per address, with connect_ip',
+    );
     const self = chk as unknown as Record<string, unknown>;
     for (const h of chk.hosts) {
       const host = h as unknown as Record<string, unknown>;
       for (const f of HOISTED) {
         const at = h.spans[f];
         const mine = chk.spans[f];
-        if (at && (!mine || at.line > mine.line)) { self[f] = host[f]; chk.spans[f] = at; }
+        if (at && (!mine || at.line > mine.line)) {
+          self[f] = host[f];
+          chk.spans[f] = at;
+        }
       }
     }
   },
@@ -372,7 +514,11 @@ export const dnsCheckBlock = defineBlock<DnsCheck>({
   keywords: [
     ...connectionKeywords(),
     ...timingKeywords({ retry: '3', delayBeforeRetry: 'the delay_loop' }),
-    dn.k('type', oneOf(DNS_TYPES, { ignoreCase: true }), { field: 'queryType', default: 'SOA', doc: 'Query type: A, NS, CNAME, SOA, MX, TXT, AAAA (also RRSIG, DNSKEY).' }),
+    dn.k('type', oneOf(DNS_TYPES, { ignoreCase: true }), {
+      field: 'queryType',
+      default: 'SOA',
+      doc: 'Query type: A, NS, CNAME, SOA, MX, TXT, AAAA (also RRSIG, DNSKEY).',
+    }),
     dn.k('name', dnsName, { default: '.', keepFirst: true, doc: 'Name to query (default . , the root).' }),
   ],
 });
@@ -408,7 +554,13 @@ export const fileCheckBlock = defineBlock<FileCheck>({
   header: () => ({ type: 'FILE_CHECK', weightReverse: false }),
   keywords: [
     fc.k('track_file', word, { doc: 'Name of a top-level track_file block.' }),
-    fc.k('weight', fileWeight, { apply: (v: { weight: number; reverse: boolean }, o: FileCheck) => { o.weight = v.weight; o.weightReverse = v.reverse; }, doc: 'Multiplier for the file value (default: the track_file\'s weight); reverse inverts it.' }),
+    fc.k('weight', fileWeight, {
+      apply: (v: { weight: number; reverse: boolean }, o: FileCheck) => {
+        o.weight = v.weight;
+        o.weightReverse = v.reverse;
+      },
+      doc: "Multiplier for the file value (default: the track_file's weight); reverse inverts it.",
+    }),
   ],
   finish(chk, st, ctx) {
     if (!chk.trackFile) {
@@ -424,14 +576,20 @@ export const bfdCheckBlock = defineBlock<BfdCheck>({
   doc: 'Follow a bfd_instance: the real server is down while the BFD session is.',
   header: () => ({ type: 'BFD_CHECK' }),
   keywords: [
-    bc.k('name', custom<string>('<BFD_INSTANCE>', (a) => (a.length ? { value: a[0].text } : { error: 'BFD_CHECK - No or too many names specified - skipping checker', hint: 'write: name BFD_INSTANCE' })), {
-      check: (_v, o: BfdCheck, at, ctx) => {
-        if (at.args.length === 1) return;
-        ctx.error(at.args[1], 'value-invalid', 'BFD_CHECK - No or too many names specified - skipping checker', 'write: name BFD_INSTANCE');
-        markSkipped(o);
+    bc.k(
+      'name',
+      custom<string>('<BFD_INSTANCE>', (a) =>
+        a.length ? { value: a[0].text } : { error: 'BFD_CHECK - No or too many names specified - skipping checker', hint: 'write: name BFD_INSTANCE' },
+      ),
+      {
+        check: (_v, o: BfdCheck, at, ctx) => {
+          if (at.args.length === 1) return;
+          ctx.error(at.args[1], 'value-invalid', 'BFD_CHECK - No or too many names specified - skipping checker', 'write: name BFD_INSTANCE');
+          markSkipped(o);
+        },
+        doc: 'Name of the bfd_instance to follow.',
       },
-      doc: 'Name of the bfd_instance to follow.',
-    }),
+    ),
     bc.k('alpha', bool, { doc: 'Start failed; the session state replaces it as soon as the session runs.' }),
   ],
   finish(chk, st, ctx) {

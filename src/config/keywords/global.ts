@@ -7,21 +7,39 @@ import { nameList } from './vrrp.js';
 
 const g = keywords<GlobalDefs>();
 const timer = (max: number) => decimal(0, max);
-const ints = custom<number[]>('<CPU>...', (a) => (a.every((w) => /^\d+$/.test(w.text)) ? { value: a.map((w) => Number(w.text)) } : { error: 'CPU numbers must be whole numbers', word: a.find((w) => !/^\d+$/.test(w.text)) }));
+const ints = custom<number[]>('<CPU>...', (a) =>
+  a.every((w) => /^\d+$/.test(w.text))
+    ? { value: a.map((w) => Number(w.text)) }
+    : { error: 'CPU numbers must be whole numbers', word: a.find((w) => !/^\d+$/.test(w.text)) },
+);
 
 /** One keyword per subsystem process (vrrp_, checker_, bfd_) with the same argument type. */
 function perProcess(suffix: string, type: Parameters<typeof g.k>[1], doc: string, extra: Partial<KeywordSpec> = {}): KeywordSpec[] {
-  return ['vrrp', 'checker', 'bfd'].map((p) => ({ name: `${p}_${suffix}`, field: `${p}${suffix.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`, type, doc: `${doc} (${p} process).`, ...extra }));
+  return ['vrrp', 'checker', 'bfd'].map((p) => ({
+    name: `${p}_${suffix}`,
+    field: `${p}${suffix.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`,
+    type,
+    doc: `${doc} (${p} process).`,
+    ...extra,
+  }));
 }
 
-const NETLINK_BUFS = ['vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs', 'process_monitor_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs'];
+const NETLINK_BUFS = [
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'process_monitor_rcv_bufs',
+  'lvs_netlink_cmd_rcv_bufs',
+  'lvs_netlink_monitor_rcv_bufs',
+];
 const netlinkKeywords: KeywordSpec[] = NETLINK_BUFS.flatMap((n) => [n, `${n}_force`]).map((name) => ({
   name,
   field: 'netlinkBuffers',
   type: name.endsWith('_force') ? bool : int(0, 2147483647),
   doc: `Netlink socket buffer tuning (${name}).`,
   noop: 'keepalived-ts has no netlink sockets to size',
-  apply: (v: number | boolean, obj: GlobalDefs) => { obj.netlinkBuffers[name] = Number(v); },
+  apply: (v: number | boolean, obj: GlobalDefs) => {
+    obj.netlinkBuffers[name] = Number(v);
+  },
 }));
 
 const smtpServer = custom<{ host: string; port: number }>('<IP|NAME> [PORT]', (a) => {
@@ -56,7 +74,8 @@ const lvsTimeouts = custom<{ tcp?: number; tcpfin?: number; udp?: number }>('[tc
   const v: Record<string, number> = {};
   for (let i = 0; i < a.length; i += 2) {
     const k = a[i].text;
-    if (!['tcp', 'tcpfin', 'udp'].includes(k) || !a[i + 1] || !/^\d+$/.test(a[i + 1].text)) return { error: `invalid lvs_timeouts part '${k}'`, hint: 'write: lvs_timeouts tcp 900 tcpfin 120 udp 300', word: a[i] };
+    if (!['tcp', 'tcpfin', 'udp'].includes(k) || !a[i + 1] || !/^\d+$/.test(a[i + 1].text))
+      return { error: `invalid lvs_timeouts part '${k}'`, hint: 'write: lvs_timeouts tcp 900 tcpfin 120 udp 300', word: a[i] };
     v[k] = Number(a[i + 1].text);
   }
   return { value: v };
@@ -71,7 +90,10 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
   header: () => ({ netlinkBuffers: {} }),
   keywords: [
     g.k('router_id', word, { doc: 'Name of this machine in emails and logs (default: host name).' }),
-    g.b('notification_email', nameList('notification_email', 'Addresses to send alerts to.'), { default: [], doc: 'Addresses to send alerts to, one per line.' }),
+    g.b('notification_email', nameList('notification_email', 'Addresses to send alerts to.'), {
+      default: [],
+      doc: 'Addresses to send alerts to, one per line.',
+    }),
     g.k('notification_email_from', word, { doc: 'Sender address of alerts (default keepalived@HOST).' }),
     g.k('smtp_server', smtpServer, { doc: 'SMTP relay for alerts, port 25 unless given.' }),
     g.k('smtp_helo_name', word, { doc: 'HELO name for SMTP (default: host name).' }),
@@ -101,7 +123,15 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_mcast_group4', address, { default: '224.0.0.18', doc: 'IPv4 multicast group for adverts.' }),
     g.k('vrrp_mcast_group6', address, { default: 'ff02::12', doc: 'IPv6 multicast group for adverts.' }),
     g.k('default_interface', word, { default: 'eth0', doc: 'Interface for addresses that name none.' }),
-    g.k('vrrp_version', custom<2 | 3>('2|3', (a) => (a[0]?.text === '2' || a[0]?.text === '3' ? { value: Number(a[0].text) as 2 | 3 } : { error: `invalid VRRP version '${a[0]?.text ?? ''}'`, hint: 'write 2 or 3', word: a[0], rule: 'value-enum' })), { default: 2, doc: 'Default VRRP version of instances.' }),
+    g.k(
+      'vrrp_version',
+      custom<2 | 3>('2|3', (a) =>
+        a[0]?.text === '2' || a[0]?.text === '3'
+          ? { value: Number(a[0].text) as 2 | 3 }
+          : { error: `invalid VRRP version '${a[0]?.text ?? ''}'`, hint: 'write 2 or 3', word: a[0], rule: 'value-enum' },
+      ),
+      { default: 2, doc: 'Default VRRP version of instances.' },
+    ),
     g.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header, for every instance.' }),
     g.k('vrrp_garp_master_delay', timer(86400), { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: 5, doc: 'Gratuitous ARPs per burst.' }),
@@ -112,11 +142,15 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_garp_interval', timer(1), { default: 0, doc: 'Seconds between gratuitous ARPs on one interface.' }),
     g.k('vrrp_gna_interval', timer(1), { default: 0, doc: 'Seconds between unsolicited neighbour adverts on one interface.' }),
     g.k('vrrp_min_garp', bool, { doc: 'One gratuitous ARP, no repeats and no second burst.' }),
-    g.k('vrrp_garp_extra_if', custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
-      const all = a[0]?.text === 'all';
-      const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
-      return 'error' in d ? d : { value: { all, delay: d.value } };
-    }), { doc: 'Also announce on other interfaces.' }),
+    g.k(
+      'vrrp_garp_extra_if',
+      custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
+        const all = a[0]?.text === 'all';
+        const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
+        return 'error' in d ? d : { value: { all, delay: d.value } };
+      }),
+      { doc: 'Also announce on other interfaces.' },
+    ),
     g.k('vrrp_down_timer_adverts', int(1, 100), { default: 3, doc: 'Adverts a backup misses before taking over.' }),
     g.k('vrrp_lower_prio_no_advert', bool, { doc: 'Do not answer lower priority adverts (default: off unless strict).' }),
     g.k('vrrp_higher_prio_send_advert', bool, { doc: 'Send one advert before yielding to a higher priority.' }),
@@ -234,4 +268,3 @@ export const interfaceDelaysBlock = defineBlock<{ items: InterfaceDelay[] }>({
     },
   },
 });
-

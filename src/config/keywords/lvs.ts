@@ -10,7 +10,16 @@ import type { Statement } from '../syntax.js';
 import type { Word } from '../syntax.js';
 import { bool, custom, flag, int, parseIp, script, word, type Parsed, type ValueType } from '../values.js';
 import type {
-  CheckerTimers, LvsMethod, LvsScheduler, RealServer, SchedulerFlag, ServerAddress, SslConfig, VirtualServer, VirtualServerGroup, VsgEntry,
+  CheckerTimers,
+  LvsMethod,
+  LvsScheduler,
+  RealServer,
+  SchedulerFlag,
+  ServerAddress,
+  SslConfig,
+  VirtualServer,
+  VirtualServerGroup,
+  VsgEntry,
 } from '../model/lvs.js';
 import { WEIGHT_MAX } from '../model/lvs.js';
 import { checkerKeywords, connectTimer, loopTimer, markSkipped, skippedByKeepalived, zeroTimer } from './checkers.js';
@@ -28,7 +37,22 @@ const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
 
 // ---- value types ---------------------------------------------------------------------------
 
-export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf', 'lblcr', 'sed', 'nq', 'twos'] as const satisfies readonly LvsScheduler[];
+export const SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'sh',
+  'mh',
+  'dh',
+  'fo',
+  'ovf',
+  'lblcr',
+  'sed',
+  'nq',
+  'twos',
+] as const satisfies readonly LvsScheduler[];
 
 /** One of a fixed set, with keepalived's own message for a wrong word (rule value-enum). */
 function enumOf<const T extends string>(values: readonly T[], message: (w: string) => string, ignoreCase = false): ValueType<T> {
@@ -49,7 +73,12 @@ function weightType(min: number, what: string): ValueType<number> {
     const n = Number(w.text);
     if (n < min || n > WEIGHT_MAX) {
       const neg = n < 0 ? ' (negative weights are not allowed)' : '';
-      return { error: `${what} ${w.text} is outside range ${min}-${WEIGHT_MAX}${neg}`, word: w, rule: 'value-range', hint: `write a weight between ${min} and ${WEIGHT_MAX}` };
+      return {
+        error: `${what} ${w.text} is outside range ${min}-${WEIGHT_MAX}${neg}`,
+        word: w,
+        rule: 'value-range',
+        hint: `write a weight between ${min} and ${WEIGHT_MAX}`,
+      };
     }
     return { value: n };
   });
@@ -67,21 +96,25 @@ function tunnelOptions(args: Word[], server: string): { value: Omit<LvsMethod, '
     if (t === 'type') {
       const n = args[i + 1];
       if (!n) return { error: `Missing tunnel type for ${server} server`, word: args[i], hint: 'write type ipip, type gue port N or type gre' };
-      if (n.text !== 'ipip' && n.text !== 'gue' && n.text !== 'gre') return { error: `Unknown tunnel type ${n.text} for ${server} server`, word: n, rule: 'value-enum', hint: 'write ipip, gue or gre' };
+      if (n.text !== 'ipip' && n.text !== 'gue' && n.text !== 'gre')
+        return { error: `Unknown tunnel type ${n.text} for ${server} server`, word: n, rule: 'value-enum', hint: 'write ipip, gue or gre' };
       v.tunnelType = n.text;
       i++;
     } else if (t === 'port') {
       const n = args[i + 1];
       if (!n) return { error: `Missing port for ${server} server gue tunnel`, word: args[i] };
-      if (!/^\d+$/.test(n.text) || Number(n.text) < 1 || Number(n.text) > 65535) return { error: `Invalid gue tunnel port ${n.text} for ${server} server`, word: n, rule: 'value-range', hint: 'write a port between 1 and 65535' };
+      if (!/^\d+$/.test(n.text) || Number(n.text) < 1 || Number(n.text) > 65535)
+        return { error: `Invalid gue tunnel port ${n.text} for ${server} server`, word: n, rule: 'value-range', hint: 'write a port between 1 and 65535' };
       port = Number(n.text);
       i++;
     } else if (t === 'nocsum' || t === 'csum' || t === 'remcsum') v.checksum = t;
     else return { error: `Invalid tunnel option ${t} for ${server} server`, word: args[i], hint: 'options are type, port, nocsum, csum, remcsum' };
   }
   const type = v.tunnelType ?? 'ipip';
-  if ((type === 'gue') !== (port !== 0)) return { error: 'gue tunnels require port, otherwise cannot have port.', word: args[0], hint: 'write: lvs_method TUN type gue port 6080' };
-  if (type === 'ipip' && v.checksum && v.checksum !== 'nocsum') return { error: 'ipip tunnels do not support checksum option.', word: args[0], hint: 'checksum options need type gue or gre' };
+  if ((type === 'gue') !== (port !== 0))
+    return { error: 'gue tunnels require port, otherwise cannot have port.', word: args[0], hint: 'write: lvs_method TUN type gue port 6080' };
+  if (type === 'ipip' && v.checksum && v.checksum !== 'nocsum')
+    return { error: 'ipip tunnels do not support checksum option.', word: args[0], hint: 'checksum options need type gue or gre' };
   if (type === 'gre' && v.checksum === 'remcsum') return { error: 'gre tunnels do not support remote checksum option.', word: args[0] };
   if (port) v.tunnelPort = port;
   return { value: v };
@@ -119,39 +152,67 @@ function serverAddress(ipWord: Word | undefined, portWord: Word | undefined, wha
   const shown = `${ipWord?.text ?? ''}${portWord ? `/${portWord.text}` : ''}`;
   if (!ipWord) return { error: `${what} needs an address`, hint: 'write IP [PORT]' };
   const ip = parseIp(ipWord);
-  if ('error' in ip) return { error: `Invalid ${what} IP address${portWord ? '/port' : ''} ${shown} - skipping`, word: ipWord, rule: 'address-invalid', hint: 'write an IPv4 or IPv6 address' };
+  if ('error' in ip)
+    return {
+      error: `Invalid ${what} IP address${portWord ? '/port' : ''} ${shown} - skipping`,
+      word: ipWord,
+      rule: 'address-invalid',
+      hint: 'write an IPv4 or IPv6 address',
+    };
   const p = readPort(portWord);
-  if (!p) return { error: `Invalid ${what} IP address/port ${shown} - skipping`, word: portWord, rule: 'address-invalid', hint: 'write a port between 1 and 65535' };
+  if (!p)
+    return { error: `Invalid ${what} IP address/port ${shown} - skipping`, word: portWord, rule: 'address-invalid', hint: 'write a port between 1 and 65535' };
   return { value: { address: ip.value.address, family: ip.value.family, ...p } };
 }
 
 const sorryServer = custom<ServerAddress>('<IP> [PORT]', (args) => serverAddress(args[0], args[1], 'sorry server'));
 
-const persistenceTimeout = custom<number>(`[1..${MAX_PERSISTENCE}]`, (args) => (args.length ? int(1, MAX_PERSISTENCE).parse(args) : { value: DEFAULT_PERSISTENCE }));
+const persistenceTimeout = custom<number>(`[1..${MAX_PERSISTENCE}]`, (args) =>
+  args.length ? int(1, MAX_PERSISTENCE).parse(args) : { value: DEFAULT_PERSISTENCE },
+);
 
 const persistenceGranularity = custom<string>('<NETMASK|PREFIXLEN>', (args) => {
   const w = args[0];
   if (!w) return { error: 'missing the netmask', hint: 'write a netmask (IPv4) or a prefix length (IPv6)' };
-  if (w.text.includes('.')) return isIP(w.text) === 4 ? { value: w.text } : { error: `Invalid IPv4 persistence_granularity specified - ${w.text}`, word: w, hint: 'write a netmask such as 255.255.255.0' };
+  if (w.text.includes('.'))
+    return isIP(w.text) === 4
+      ? { value: w.text }
+      : { error: `Invalid IPv4 persistence_granularity specified - ${w.text}`, word: w, hint: 'write a netmask such as 255.255.255.0' };
   const n = Number(w.text);
-  return /^\d+$/.test(w.text) && n >= 1 && n <= 128 ? { value: w.text } : { error: `Invalid IPv6 persistence_granularity specified - ${w.text}`, word: w, rule: 'value-range', hint: 'write a prefix length between 1 and 128' };
+  return /^\d+$/.test(w.text) && n >= 1 && n <= 128
+    ? { value: w.text }
+    : { error: `Invalid IPv6 persistence_granularity specified - ${w.text}`, word: w, rule: 'value-range', hint: 'write a prefix length between 1 and 128' };
 });
 
-const snmpName = (what: string) => custom<string>('<STRING>', (a) => (a.length === 1 ? { value: a[0].text } : { error: `${what} snmp_name missing or extra parameters`, word: a[1], hint: 'write one word, quoted if it has spaces' }));
+const snmpName = (what: string) =>
+  custom<string>('<STRING>', (a) =>
+    a.length === 1
+      ? { value: a[0].text }
+      : { error: `${what} snmp_name missing or extra parameters`, word: a[1], hint: 'write one word, quoted if it has spaces' },
+  );
 
 const tm = keywords<CheckerTimers>();
 /** The checker timers a virtual or real server sets for its checkers. */
 const serverTimers = (what: string): KeywordSpec[] => [
-  tm.k('connect_timeout', connectTimer, { doc: `Seconds a checker waits for its connection (default for the checkers of this ${what}; keepalived default 5).` }),
+  tm.k('connect_timeout', connectTimer, {
+    doc: `Seconds a checker waits for its connection (default for the checkers of this ${what}; keepalived default 5).`,
+  }),
   tm.k('delay_loop', loopTimer, { doc: `Seconds between checks (default for the checkers of this ${what}; keepalived default 60).` }),
-  tm.k('retry', int(1, UINT_MAX), { doc: `Extra attempts before a failure counts (default for the checkers of this ${what}; keepalived default 1, MISC_CHECK 0, DNS_CHECK 3). 0 is rejected here, unlike in a checker.` }),
-  tm.k('delay_before_retry', zeroTimer, { doc: `Seconds between retries (default for the checkers of this ${what}; keepalived default 1, HTTP_GET/SSL_GET 3, DNS_CHECK delay_loop).` }),
-  tm.k('warmup', zeroTimer, { doc: `Up to this many random seconds before a checker's first run (default for this ${what}; keepalived default delay_loop, 0 disables).` }),
+  tm.k('retry', int(1, UINT_MAX), {
+    doc: `Extra attempts before a failure counts (default for the checkers of this ${what}; keepalived default 1, MISC_CHECK 0, DNS_CHECK 3). 0 is rejected here, unlike in a checker.`,
+  }),
+  tm.k('delay_before_retry', zeroTimer, {
+    doc: `Seconds between retries (default for the checkers of this ${what}; keepalived default 1, HTTP_GET/SSL_GET 3, DNS_CHECK delay_loop).`,
+  }),
+  tm.k('warmup', zeroTimer, {
+    doc: `Up to this many random seconds before a checker's first run (default for this ${what}; keepalived default delay_loop, 0 disables).`,
+  }),
 ];
 
 // ---- formatting as keepalived does (FMT_VS / FMT_RS) ----------------------------------------
 
-const trio = (address: string, proto: string | undefined, port: number | undefined): string => `[${address}]:${proto ? proto.toLowerCase() : 'none'}:${port ?? 0}`;
+const trio = (address: string, proto: string | undefined, port: number | undefined): string =>
+  `[${address}]:${proto ? proto.toLowerCase() : 'none'}:${port ?? 0}`;
 
 function fmtVs(vs: VirtualServer, proto = vs.protocol): string {
   if (vs.kind === 'group') return `[${vs.group}]:${vs.port ?? 0}`;
@@ -176,7 +237,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
       ctx.error(f, 'value-enum', `(${group()}): fwmark '${v.text}' family ${f.text} unknown - ignoring`, 'write inet or inet6');
       return undefined;
     }
-    return { span, kind: 'fwmark', fwmark: Number(v.text), ...(f ? { family: f.text === 'inet' ? 4 : 6 } : {}) } as VsgEntry;
+    return { span, kind: 'fwmark', fwmark: Number(v.text), ...(f ? { family: f.text === 'inet' ? 4 : 6 } : {}) };
   }
   const text = first.text;
   const portWord = rest[0];
@@ -184,9 +245,17 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   const cut = text.search(/[-/]/);
   const base = cut < 0 ? text : text.slice(0, cut);
   const fam = isIP(base) as 0 | 4 | 6;
-  const bad = (msg: string, rule: RuleId = 'address-invalid'): undefined => { ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port'); return undefined; };
+  const bad = (msg: string, rule: RuleId = 'address-invalid'): undefined => {
+    ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port');
+    return undefined;
+  };
   if (fam === 0 || !p) {
-    ctx.error(fam === 0 ? first : portWord!, 'address-invalid', `Invalid virtual server group IP address ${text}${p ? '' : `/port/${portWord!.text}`} - skipping`, fam === 0 ? 'write IP, IP-LAST, IP-IP or IP/LEN' : 'write a port between 1 and 65535');
+    ctx.error(
+      fam === 0 ? first : portWord,
+      'address-invalid',
+      `Invalid virtual server group IP address ${text}${p ? '' : `/port/${portWord.text}`} - skipping`,
+      fam === 0 ? 'write IP, IP-LAST, IP-IP or IP/LEN' : 'write a port between 1 and 65535',
+    );
     return undefined;
   }
   const e: VsgEntry = { span, kind: 'address', address: base, family: fam, ...p };
@@ -216,7 +285,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
       if (last >= 2 ** width) return bad(`Virtual server group range '${text}' end '${tail}' too large`, 'value-range');
       const low = Number(start & BigInt(2 ** width - 1));
       if (low >= last) return bad(`Address range end is not greater than address range start - ${text} - skipping`, 'value-range');
-      e.end = bigIntToAddress((start >> BigInt(width) << BigInt(width)) | BigInt(last), fam);
+      e.end = bigIntToAddress(((start >> BigInt(width)) << BigInt(width)) | BigInt(last), fam);
     }
   }
   return e;
@@ -237,7 +306,12 @@ export const virtualServerGroupBlock = defineBlock<VirtualServerGroup>({
     const has4 = g.entries.some((e) => e.family === 4);
     const has6 = g.entries.some((e) => e.family === 6);
     if (has4 && has6 && g.entries.some((e) => e.kind === 'fwmark' && e.family === undefined)) {
-      ctx.error(st.head, 'vsg-family-mixed', `virtual server group ${g.name} cannot have IPv4, IPv6 and fwmark without family - removing`, 'add inet or inet6 after each fwmark');
+      ctx.error(
+        st.head,
+        'vsg-family-mixed',
+        `virtual server group ${g.name} cannot have IPv4, IPv6 and fwmark without family - removing`,
+        'add inet or inet6 after each fwmark',
+      );
       markSkipped(g);
     }
   },
@@ -260,16 +334,19 @@ export const realServerBlock = defineBlock<RealServer>({
   },
   keywords: [
     rs.k('weight', weightType(0, 'Real server weight'), { doc: `Weight 0..${WEIGHT_MAX} (default: the virtual server's weight, 1).` }),
-    rs.k('lvs_method', lvsMethodType('real'), { check: lvsMethodCheck('real'), doc: 'Forwarding method for this server (default: the virtual server\'s). There is no lb_kind here.' }),
+    rs.k('lvs_method', lvsMethodType('real'), {
+      check: lvsMethodCheck('real'),
+      doc: "Forwarding method for this server (default: the virtual server's). There is no lb_kind here.",
+    }),
     rs.k('notify_up', script({ user: true }), { keepFirst: true, doc: 'Run when the server is added (all checkers up).' }),
     rs.k('notify_down', script({ user: true }), { keepFirst: true, doc: 'Run when the server is removed.' }),
     rs.k('uthreshold', int(0, UINT_MAX), { doc: 'Most connections IPVS sends to the server.' }),
     rs.k('lthreshold', int(0, UINT_MAX), { doc: 'Connections below which IPVS sends to the server again.' }),
-    rs.k('inhibit_on_failure', bool, { doc: 'On failure set the weight to 0 instead of removing the server (default: the virtual server\'s).' }),
-    rs.k('alpha', bool, { doc: 'Start with the checkers failed (default: the virtual server\'s alpha).' }),
+    rs.k('inhibit_on_failure', bool, { doc: "On failure set the weight to 0 instead of removing the server (default: the virtual server's)." }),
+    rs.k('alpha', bool, { doc: "Start with the checkers failed (default: the virtual server's alpha)." }),
     ...serverTimers('real server'),
     rs.k('smtp_alert', bool, { doc: 'Email on state changes (default: global smtp_alert_checker, smtp_alert, else yes).' }),
-    rs.k('virtualhost', word, { doc: 'Default Host header of this server\'s HTTP_GET/SSL_GET checkers.' }),
+    rs.k('virtualhost', word, { doc: "Default Host header of this server's HTTP_GET/SSL_GET checkers." }),
     rs.k('snmp_name', snmpName('real server'), { doc: 'Name shown in SNMP data.' }),
     ...checkerKeywords,
   ],
@@ -302,14 +379,24 @@ function vsHeader(st: Statement, ctx: BuildContext): Partial<VirtualServer> {
   }
   if (a.text === 'group') {
     if (!b) {
-      ctx.error(a, 'vs-header-invalid', 'virtual_server group needs the name of a virtual_server_group', 'write: virtual_server group NAME {   (keepalived 2.2.7 crashes without the name)');
+      ctx.error(
+        a,
+        'vs-header-invalid',
+        'virtual_server group needs the name of a virtual_server_group',
+        'write: virtual_server group NAME {   (keepalived 2.2.7 crashes without the name)',
+      );
       return {};
     }
     return { kind: 'group', group: b.text };
   }
   if (a.text === 'fwmark') {
     if (!b || !/^\d+$/.test(b.text) || Number(b.text) > UINT_MAX) {
-      ctx.error(b ?? a, b && /^\d+$/.test(b.text) ? 'value-range' : 'value-invalid', `virtual server fwmark '${b?.text ?? ''}' must be in [0, ${UINT_MAX}] - ignoring`, 'write: virtual_server fwmark N {');
+      ctx.error(
+        b ?? a,
+        b && /^\d+$/.test(b.text) ? 'value-range' : 'value-invalid',
+        `virtual server fwmark '${b?.text ?? ''}' must be in [0, ${UINT_MAX}] - ignoring`,
+        'write: virtual_server fwmark N {',
+      );
       return {};
     }
     return { kind: 'fwmark', fwmark: Number(b.text) };
@@ -346,10 +433,18 @@ function schedFlag(name: SchedulerFlag | 'hashed'): KeywordSpec {
     check: (_v: unknown, vs: VirtualServer, at: Statement, ctx: BuildContext) => {
       const sched = vs.lvsSched;
       if (needs && sched !== 'sh' && sched !== 'mh') {
-        ctx.error(at.head, 'sched-flag-ignored', `${name} only applies to sh scheduler - ignoring`, sched ? `lvs_sched is ${sched}` : `write lvs_sched ${needs === 'mh' ? 'mh' : 'sh'} before it`);
+        ctx.error(
+          at.head,
+          'sched-flag-ignored',
+          `${name} only applies to sh scheduler - ignoring`,
+          sched ? `lvs_sched is ${sched}` : `write lvs_sched ${needs === 'mh' ? 'mh' : 'sh'} before it`,
+        );
         return;
       }
-      if (name === 'hashed') { vs.hashed = true; return; }
+      if (name === 'hashed') {
+        vs.hashed = true;
+        return;
+      }
       if (needs && needs !== sched) return; // sh-* under mh, mh-* under sh: keepalived ignores it silently
       if (!vs.schedulerFlags.includes(name)) vs.schedulerFlags.push(name);
     },
@@ -362,10 +457,20 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
   doc: 'A load-balanced service (IP PORT, fwmark N or group NAME) and its real servers.',
   header: vsHeader,
   keywords: [
-    vs.k('lvs_sched', enumOf(SCHEDULERS, (w) => `Invalid lvs_scheduler '${w}'`), { deprecated: ['lb_algo'], doc: 'IPVS scheduler: rr wrr lc wlc lblc sh mh dh fo ovf lblcr sed nq twos (keepalived reports a missing one and uses wlc).' }),
+    vs.k(
+      'lvs_sched',
+      enumOf(SCHEDULERS, (w) => `Invalid lvs_scheduler '${w}'`),
+      { deprecated: ['lb_algo'], doc: 'IPVS scheduler: rr wrr lc wlc lblc sh mh dh fo ovf lblcr sed nq twos (keepalived reports a missing one and uses wlc).' },
+    ),
     ...(['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback', 'ops', 'hashed'] as const).map(schedFlag),
-    vs.k('lvs_method', lvsMethodType('virtual'), { check: lvsMethodCheck('virtual'), deprecated: ['lb_kind'], doc: 'Forwarding: NAT, DR or TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum] (keepalived reports a missing one and uses NAT).' }),
-    vs.k('persistence_timeout', persistenceTimeout, { doc: `Seconds a client sticks to its real server, 1..${MAX_PERSISTENCE}; alone: ${DEFAULT_PERSISTENCE}. Unset: not persistent.` }),
+    vs.k('lvs_method', lvsMethodType('virtual'), {
+      check: lvsMethodCheck('virtual'),
+      deprecated: ['lb_kind'],
+      doc: 'Forwarding: NAT, DR or TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum] (keepalived reports a missing one and uses NAT).',
+    }),
+    vs.k('persistence_timeout', persistenceTimeout, {
+      doc: `Seconds a client sticks to its real server, 1..${MAX_PERSISTENCE}; alone: ${DEFAULT_PERSISTENCE}. Unset: not persistent.`,
+    }),
     vs.k('persistence_granularity', persistenceGranularity, {
       check: (v: string, o: VirtualServer, at, ctx) => {
         if (o.family === 6 && v.includes('.')) {
@@ -376,17 +481,25 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       doc: 'Persistence netmask (IPv4) or prefix length (IPv6); makes the service persistent.',
     }),
     vs.k('persistence_engine', word, { doc: 'Persistence engine (only sip exists).' }),
-    vs.k('protocol', enumOf(['TCP', 'UDP', 'SCTP'] as const, (w) => `Unknown protocol ${w}`, true), { doc: 'TCP, UDP or SCTP (keepalived reports a missing one and uses UDP).' }),
-    vs.k('ip_family', enumOf(['inet', 'inet6'] as const, (w) => `unknown address family ${w}`), {
-      check: (v: 'inet' | 'inet6', o: VirtualServer, at, ctx) => {
-        const fam = o.family ?? o.realServers.find((r) => (r.lvsMethod ?? o.lvsMethod)?.method !== 'TUN')?.family;
-        if (fam && fam !== (v === 'inet' ? 4 : 6)) {
-          ctx.error(at.args[0], 'ip-family-conflict', `Virtual server specified family ${v} conflicts with server family`);
-          delete o.ipFamily;
-        }
+    vs.k(
+      'protocol',
+      enumOf(['TCP', 'UDP', 'SCTP'] as const, (w) => `Unknown protocol ${w}`, true),
+      { doc: 'TCP, UDP or SCTP (keepalived reports a missing one and uses UDP).' },
+    ),
+    vs.k(
+      'ip_family',
+      enumOf(['inet', 'inet6'] as const, (w) => `unknown address family ${w}`),
+      {
+        check: (v: 'inet' | 'inet6', o: VirtualServer, at, ctx) => {
+          const fam = o.family ?? o.realServers.find((r) => (r.lvsMethod ?? o.lvsMethod)?.method !== 'TUN')?.family;
+          if (fam && fam !== (v === 'inet' ? 4 : 6)) {
+            ctx.error(at.args[0], 'ip-family-conflict', `Virtual server specified family ${v} conflicts with server family`);
+            delete o.ipFamily;
+          }
+        },
+        doc: 'Address family of a fwmark service whose real servers are all tunnelled (default inet).',
       },
-      doc: 'Address family of a fwmark service whose real servers are all tunnelled (default inet).',
-    }),
+    ),
     vs.k('ha_suspend', flag, { default: false, doc: 'Suspend the checkers while the virtual address is not on this host.' }),
     vs.k('smtp_alert', bool, { doc: 'Email on quorum changes (default: global smtp_alert_checker, smtp_alert, else no).' }),
     vs.k('virtualhost', word, { doc: 'Default Host header of the HTTP_GET/SSL_GET checkers.' }),
@@ -398,7 +511,10 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
     vs.k('quorum_up', script({ user: true }), { keepFirst: true, doc: 'Run when quorum is gained.' }),
     vs.k('quorum_down', script({ user: true }), { keepFirst: true, doc: 'Run when quorum is lost.' }),
     vs.k('weight', weightType(1, 'Virtual server weight'), { default: 1, doc: `Default weight of the real servers, 1..${WEIGHT_MAX}.` }),
-    vs.k('inhibit_on_failure', flag, { default: false, doc: 'On failure set a real server\'s weight to 0 instead of removing it (words after it are ignored).' }),
+    vs.k('inhibit_on_failure', flag, {
+      default: false,
+      doc: "On failure set a real server's weight to 0 instead of removing it (words after it are ignored).",
+    }),
     ...serverTimers('virtual server'),
     vs.k('sorry_server', sorryServer, { doc: 'Server used while quorum is lost (replaces every real server).' }),
     vs.k('sorry_server_inhibit', flag, {
@@ -411,12 +527,12 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       doc: 'inhibit_on_failure for the sorry server; write it after sorry_server.',
     }),
     vs.k('sorry_server_lvs_method', lvsMethodType('sorry'), {
-      check: (v, o: VirtualServer, at, ctx) => {
+      check: (v: LvsMethod, o: VirtualServer, at, ctx) => {
         if (o.sorryServer) return lvsMethodCheck('sorry')(v, o, at, ctx);
         ctx.error(at.head, 'sorry-server-missing', 'sorry_server forwarding used without sorry_server', 'write sorry_server IP [PORT] first');
         delete o.sorryServerLvsMethod;
       },
-      doc: 'Forwarding method of the sorry server (default: the virtual server\'s); write it after sorry_server.',
+      doc: "Forwarding method of the sorry server (default: the virtual server's); write it after sorry_server.",
     }),
     vs.b('real_server', realServerBlock, { multiple: true, field: 'realServers' }),
   ],
@@ -436,7 +552,12 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       if ((r.lvsMethod ?? v.lvsMethod)?.method === 'TUN') return true;
       if (fam === undefined) fam = r.family;
       else if (fam !== r.family) {
-        ctx.error(r.span, 'rs-family-mismatch', `Address family of virtual server and real server ${r.address} don't match - skipping real server.`, 'use addresses of one family, or TUN forwarding');
+        ctx.error(
+          r.span,
+          'rs-family-mismatch',
+          `Address family of virtual server and real server ${r.address} don't match - skipping real server.`,
+          'use addresses of one family, or TUN forwarding',
+        );
         return false;
       }
       return true;
@@ -447,7 +568,8 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       markSkipped(v);
       return;
     }
-    if (v.haSuspend && v.kind === 'fwmark') ctx.error(v.spans.haSuspend ?? at, 'vs-ha-suspend-fwmark', `Virtual server ${fmtVs(v)}: cannot use ha_suspend with fwmarks - clearing ha_suspend`);
+    if (v.haSuspend && v.kind === 'fwmark')
+      ctx.error(v.spans.haSuspend ?? at, 'vs-ha-suspend-fwmark', `Virtual server ${fmtVs(v)}: cannot use ha_suspend with fwmarks - clearing ha_suspend`);
 
     let proto = v.protocol;
     if (v.kind === 'address') {
@@ -455,13 +577,23 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
         ctx.error(at, 'vs-protocol-missing', `Virtual server ${fmtVs(v)}: no protocol set - defaulting to UDP`, 'add: protocol TCP');
         proto = 'UDP';
       }
-      if (v.schedulerFlags.includes('ops') && proto !== 'UDP') ctx.error(v.spans.schedulerFlags ?? at, 'vs-ops-not-udp', `Virtual server ${fmtVs(v, proto)}: one packet scheduling requires UDP - resetting`);
+      if (v.schedulerFlags.includes('ops') && proto !== 'UDP')
+        ctx.error(v.spans.schedulerFlags ?? at, 'vs-ops-not-udp', `Virtual server ${fmtVs(v, proto)}: one packet scheduling requires UDP - resetting`);
       if (!v.persistenceTimeout && !v.port) {
-        ctx.error(at, 'vs-port-missing', `Virtual server ${fmtVs(v, proto)}: zero port only valid for persistent services - setting`, 'add the port to the header, or persistence_timeout');
+        ctx.error(
+          at,
+          'vs-port-missing',
+          `Virtual server ${fmtVs(v, proto)}: zero port only valid for persistent services - setting`,
+          'add the port to the header, or persistence_timeout',
+        );
       }
     }
     if (v.kind === 'fwmark' && proto) {
-      warn5('vs-fwmark-protocol', `Warning: Virtual server ${fmtVs(v)}: protocol specified for fwmark - protocol will be ignored`, 'remove protocol; a fwmark service matches every protocol');
+      warn5(
+        'vs-fwmark-protocol',
+        `Warning: Virtual server ${fmtVs(v)}: protocol specified for fwmark - protocol will be ignored`,
+        'remove protocol; a fwmark service matches every protocol',
+      );
     }
     if (!v.lvsSched) ctx.error(at, 'vs-sched-missing', `Virtual server ${fmtVs(v, proto)}: no scheduler set, setting default 'wlc'`, 'add: lvs_sched wlc');
 
@@ -469,7 +601,12 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
     const needMethod = (): void => {
       if (v.lvsMethod || methodReported) return;
       methodReported = true;
-      ctx.error(at, 'vs-lvs-method-missing', `Virtual server ${fmtVs(v, proto)}: no forwarding method set, setting default NAT`, 'add: lvs_method NAT (or DR, TUN)');
+      ctx.error(
+        at,
+        'vs-lvs-method-missing',
+        `Virtual server ${fmtVs(v, proto)}: no forwarding method set, setting default NAT`,
+        'add: lvs_method NAT (or DR, TUN)',
+      );
     };
     const seen: RealServer[] = [];
     let weightSum = 0;
@@ -487,10 +624,18 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
 
     const quorum = Math.min(v.quorum, weightSum);
     if (v.quorum > weightSum) {
-      ctx.error(v.spans.quorum ?? at, 'vs-quorum-weight', `Warning - quorum ${v.quorum} for ${fmtVs(v, proto)} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`);
+      ctx.error(
+        v.spans.quorum ?? at,
+        'vs-quorum-weight',
+        `Warning - quorum ${v.quorum} for ${fmtVs(v, proto)} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`,
+      );
     }
     if (v.hysteresis >= quorum) {
-      ctx.error(v.spans.hysteresis ?? v.spans.quorum ?? at, 'vs-hysteresis', `Virtual server ${fmtVs(v, proto)}: hysteresis ${v.hysteresis} >= quorum ${quorum}; setting hysteresis to ${Math.max(quorum - 1, 0)}`);
+      ctx.error(
+        v.spans.hysteresis ?? v.spans.quorum ?? at,
+        'vs-hysteresis',
+        `Virtual server ${fmtVs(v, proto)}: hysteresis ${v.hysteresis} >= quorum ${quorum}; setting hysteresis to ${Math.max(quorum - 1, 0)}`,
+      );
     }
 
     // Unless NAT, real and sorry servers use the virtual server's port (fwmark: none).
@@ -498,8 +643,18 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
     const method = (m?: LvsMethod): string => (m ?? v.lvsMethod)?.method ?? 'NAT';
     for (const r of v.realServers) {
       if (method(r.lvsMethod) === 'NAT' || !r.port) continue;
-      if (v.kind === 'fwmark') warn5('rs-port-ignored', `WARNING - fwmark virtual server ${fmtVs(v)}, real server ${trio(r.address, proto, r.port)} has port specified - clearing`, 'drop the port');
-      else if (r.port !== v.port) warn5('rs-port-mismatch', `WARNING - virtual server ${fmtVs(v, proto)} and real server ${trio(r.address, proto, r.port)} ports don't match - resetting`, `without NAT the real server port must be the virtual server's (${v.port ?? 0})`);
+      if (v.kind === 'fwmark')
+        warn5(
+          'rs-port-ignored',
+          `WARNING - fwmark virtual server ${fmtVs(v)}, real server ${trio(r.address, proto, r.port)} has port specified - clearing`,
+          'drop the port',
+        );
+      else if (r.port !== v.port)
+        warn5(
+          'rs-port-mismatch',
+          `WARNING - virtual server ${fmtVs(v, proto)} and real server ${trio(r.address, proto, r.port)} ports don't match - resetting`,
+          `without NAT the real server port must be the virtual server's (${v.port ?? 0})`,
+        );
     }
     const s = v.sorryServer;
     if (s?.port && method(v.sorryServerLvsMethod) !== 'NAT') {

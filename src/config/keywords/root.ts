@@ -6,8 +6,16 @@ import type { GlobalDefs, WrittenConfig } from '../model/index.js';
 import { garpGroupBlock, globalDefsBlock, interfaceDelaysBlock, linkbeatBlock } from './global.js';
 import { skippedByKeepalived, sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
 import {
-  bfdInstanceBlock, staticAddressBlock, staticRoutesBlock, staticRulesBlock, syncGroupBlock,
-  trackFileBlock, trackGroupBlock, trackProcessBlock, vrrpInstanceBlock, vrrpScriptBlock,
+  bfdInstanceBlock,
+  staticAddressBlock,
+  staticRoutesBlock,
+  staticRulesBlock,
+  syncGroupBlock,
+  trackFileBlock,
+  trackGroupBlock,
+  trackProcessBlock,
+  vrrpInstanceBlock,
+  vrrpScriptBlock,
 } from './vrrp.js';
 
 const r = keywords<WrittenConfig>();

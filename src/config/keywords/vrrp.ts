@@ -21,9 +21,16 @@ export function namedHeader(kind: string) {
 function weightWithReverse(limit: number) {
   return custom<{ weight: number; reverse: boolean }>(`<-${limit}..${limit}> [reverse]`, (args): Parsed<{ weight: number; reverse: boolean }> => {
     const w = args[0];
-    if (!w || !/^[+-]?\d+$/.test(w.text)) return { error: `'${w?.text ?? ''}' is not a whole number`, hint: `write a weight between -${limit} and ${limit}`, word: w };
+    if (!w || !/^[+-]?\d+$/.test(w.text))
+      return { error: `'${w?.text ?? ''}' is not a whole number`, hint: `write a weight between -${limit} and ${limit}`, word: w };
     const n = Number(w.text);
-    if (Math.abs(n) > limit) return { error: `number '${w.text}' outside range [-${limit}, ${limit}]`, hint: `write a weight between -${limit} and ${limit}`, word: w, rule: 'value-range' };
+    if (Math.abs(n) > limit)
+      return {
+        error: `number '${w.text}' outside range [-${limit}, ${limit}]`,
+        hint: `write a weight between -${limit} and ${limit}`,
+        word: w,
+        rule: 'value-range',
+      };
     return { value: { weight: n, reverse: args[1]?.text === 'reverse' } };
   });
 }
@@ -44,7 +51,11 @@ export const vrrpScriptBlock = defineBlock<VrrpScript>({
     sc.k('script', script({ user: false }), { doc: 'Command to run; quote it when it has arguments (no shell).' }),
     sc.k('interval', decimal(0.000001, 1e9), { default: 1, doc: 'Seconds between runs.' }),
     sc.k('timeout', decimal(0.000001, 1e9), { doc: 'Seconds before a run counts as failed and is killed; default the interval.' }),
-    sc.k('weight', weightWithReverse(253), { default: 0, doc: 'Priority change: >0 added while OK, <0 added while failing, 0 means FAULT on failure.', apply: setWeight }),
+    sc.k('weight', weightWithReverse(253), {
+      default: 0,
+      doc: 'Priority change: >0 added while OK, <0 added while failing, 0 means FAULT on failure.',
+      apply: setWeight,
+    }),
     sc.k('rise', int(1, 2147483647), { default: 1, doc: 'Successes in a row before the script counts as OK.' }),
     sc.k('fall', int(1, 2147483647), { default: 1, doc: 'Failures in a row before the script counts as failed.' }),
     sc.k('user', userGroup, { doc: 'Run as this user (and group) instead of script_user.' }),
@@ -65,10 +76,14 @@ export const trackFileBlock = defineBlock<TrackFile>({
   keywords: [
     tf.k('file', word, { doc: 'Path of the file to watch.' }),
     tf.k('weight', weightWithReverse(2147483647), { default: 1, doc: 'Multiplier for the file value; 0 means a non-zero value is a FAULT.', apply: setWeight }),
-    tf.k('init_file', custom('[VALUE] [overwrite]', (args) => {
-      const v = args.find((a) => /^[+-]?\d+$/.test(a.text));
-      return { value: { value: v ? Number(v.text) : undefined, overwrite: args.some((a) => a.text === 'overwrite') } };
-    }), { doc: 'Create the file at start-up (with VALUE, default 0); overwrite replaces an existing one.' }),
+    tf.k(
+      'init_file',
+      custom('[VALUE] [overwrite]', (args) => {
+        const v = args.find((a) => /^[+-]?\d+$/.test(a.text));
+        return { value: { value: v ? Number(v.text) : undefined, overwrite: args.some((a) => a.text === 'overwrite') } };
+      }),
+      { doc: 'Create the file at start-up (with VALUE, default 0); overwrite replaces an existing one.' },
+    ),
   ],
   finish(obj, st, ctx) {
     if (!obj.file) ctx.error(st.head, 'file-missing-keyword', `track_file ${obj.name} has no file`, 'add: file "/etc/keepalived/track"');
@@ -130,19 +145,33 @@ const notifyKeywords: KeywordSpec[] = [
   nt.k('notify_backup', script({ user: true }), { doc: 'Run on entering BACKUP.' }),
   nt.k('notify_fault', script({ user: true }), { doc: 'Run on entering FAULT.' }),
   nt.k('notify_stop', script({ user: true }), { doc: 'Run when the instance stops.' }),
-  nt.k('notify_deleted', custom<unknown>('[SCRIPT [USER [GROUP]]]', (args) => (args.length ? script({ user: true }).parse(args) : { value: true })), { doc: 'Send DELETED instead of FAULT when a reload removes the instance; with a script, run it.' }),
+  nt.k(
+    'notify_deleted',
+    custom<unknown>('[SCRIPT [USER [GROUP]]]', (args) => (args.length ? script({ user: true }).parse(args) : { value: true })),
+    { doc: 'Send DELETED instead of FAULT when a reload removes the instance; with a script, run it.' },
+  ),
   nt.k('notify', script({ user: true }), { doc: 'Run on every transition with INSTANCE|GROUP NAME STATE PRIORITY appended.' }),
   nt.k('notify_priority_changes', bool, { default: false, doc: 'Also report priority changes to the notify FIFO.' }),
   nt.k('smtp_alert', bool, { doc: 'Send email on transitions (default: global smtp_alert).' }),
 ];
 
 const trackScriptList = (name: string, limit: number) =>
-  defineBlock<{ items: unknown[] }>({ name, doc: `One tracked object per line: NAME [weight W [reverse]].`, keywords: [], item: { field: 'items', usage: 'NAME [weight W [reverse]]', parse: trackRefParser(limit) } });
+  defineBlock<{ items: unknown[] }>({
+    name,
+    doc: `One tracked object per line: NAME [weight W [reverse]].`,
+    keywords: [],
+    item: { field: 'items', usage: 'NAME [weight W [reverse]]', parse: trackRefParser(limit) },
+  });
 
 const listBlock = (name: string, doc: string, usage: string, parse: (st: Statement, ctx: BuildContext) => unknown) =>
   defineBlock<{ items: unknown[] }>({ name, doc, keywords: [], item: { field: 'items', usage, parse } });
 
-export const trackInterfaceList = listBlock('track_interface', 'Interfaces whose state moves the priority or, without weight, means FAULT.', 'IF [weight W [reverse]]', parseTrackInterfaceLine);
+export const trackInterfaceList = listBlock(
+  'track_interface',
+  'Interfaces whose state moves the priority or, without weight, means FAULT.',
+  'IF [weight W [reverse]]',
+  parseTrackInterfaceLine,
+);
 export const trackScriptBlock = trackScriptList('track_script', 253);
 export const trackFileList = trackScriptList('track_file', 254);
 export const trackProcessList = trackScriptList('track_process', 254);
@@ -197,37 +226,75 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
   doc: 'One virtual router: VRID, priority, addresses and trackers.',
   header: namedHeader('vrrp_instance'),
   keywords: [
-    vi.k('state', oneOf(['MASTER', 'BACKUP'] as const), { default: 'BACKUP', doc: 'Initial wish; the election decides. MASTER with priority 255 starts as owner.' }),
+    vi.k('state', oneOf(['MASTER', 'BACKUP'] as const), {
+      default: 'BACKUP',
+      doc: 'Initial wish; the election decides. MASTER with priority 255 starts as owner.',
+    }),
     vi.k('interface', word, { doc: 'Interface the adverts go out on.' }),
     vi.k('vrf', word, { doc: 'VRF interface to use.' }),
     vi.k('virtual_router_id', int(1, 255), { doc: 'The VRID, 1..255, the same on every router of the group. Mandatory.' }),
     vi.k('priority', int(1, 255), { default: 100, doc: 'Election priority; 255 means address owner.' }),
     vi.k('advert_int', decimal(0.01, 255), { default: 1, doc: 'Seconds between adverts (VRRPv3: centisecond resolution).' }),
-    vi.k('version', custom<2 | 3>('2|3', (args) => (args[0]?.text === '2' || args[0]?.text === '3' ? { value: Number(args[0].text) as 2 | 3 } : { error: `invalid VRRP version '${args[0]?.text ?? ''}'`, hint: 'write 2 or 3', word: args[0], rule: 'value-enum' })), { doc: 'VRRP version, default global vrrp_version (2).' }),
+    vi.k(
+      'version',
+      custom<2 | 3>('2|3', (args) =>
+        args[0]?.text === '2' || args[0]?.text === '3'
+          ? { value: Number(args[0].text) as 2 | 3 }
+          : { error: `invalid VRRP version '${args[0]?.text ?? ''}'`, hint: 'write 2 or 3', word: args[0], rule: 'value-enum' },
+      ),
+      { doc: 'VRRP version, default global vrrp_version (2).' },
+    ),
     vi.k('native_ipv6', flag, { default: false, doc: 'Deprecated: IPv6 instances are detected from their addresses.' }),
     vi.k('debug', int(0, 4), { doc: 'Debug level; no effect.', noop: 'keepalived ignores it too' }),
     vi.k('nopreempt', flag, { default: false, doc: 'A higher priority backup does not take over from a lower priority master.' }),
-    vi.k('preempt', custom<boolean>('', () => ({ value: false })), { field: 'nopreempt', doc: 'Compatibility keyword: preemption is the default.' }),
+    vi.k(
+      'preempt',
+      custom<boolean>('', () => ({ value: false })),
+      { field: 'nopreempt', doc: 'Compatibility keyword: preemption is the default.' },
+    ),
     vi.k('preempt_delay', decimal(0, 1000), { default: 0, doc: 'Seconds to wait after start-up before preempting a lower priority master.' }),
-    vi.k('timer_expired_backup', custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })), { since: '2.3', doc: 'Go BACKUP when our own timers ran late.' }),
+    vi.k(
+      'timer_expired_backup',
+      custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })),
+      { since: '2.3', doc: 'Go BACKUP when our own timers ran late.' },
+    ),
     vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
     vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
     vi.k('track_src_ip', flag, { default: false, doc: 'Go FAULT if the source address disappears.' }),
-    vi.b('unicast_peer', listBlock('unicast_peer', 'Peers to send unicast adverts to, one per line.', 'IP [min_ttl N] [max_ttl N]', parsePeerLine), { default: [] }),
+    vi.b('unicast_peer', listBlock('unicast_peer', 'Peers to send unicast adverts to, one per line.', 'IP [min_ttl N] [max_ttl N]', parsePeerLine), {
+      default: [],
+    }),
     vi.k('unicast_fault_no_peer', flag, { default: false, doc: 'Go FAULT when unicast_peer is empty.' }),
     vi.k('unicast_ttl', int(0, 255), { doc: 'TTL of unicast adverts.' }),
-    vi.k('check_unicast_src', flag, { default: false, doc: "Drop unicast adverts from addresses not in unicast_peer, or with a TTL outside that peer's min_ttl..max_ttl." }),
-    vi.k('old_unicast_checksum', custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })), { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' }),
+    vi.k('check_unicast_src', flag, {
+      default: false,
+      doc: "Drop unicast adverts from addresses not in unicast_peer, or with a TTL outside that peer's min_ttl..max_ttl.",
+    }),
+    vi.k(
+      'old_unicast_checksum',
+      custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })),
+      { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' },
+    ),
     vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
     vi.b('virtual_ipaddress', addressList('virtual_ipaddress', 'The virtual addresses, carried in adverts.'), { default: [] }),
-    vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), { default: [] }),
+    vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), {
+      default: [],
+    }),
     vi.k('no_virtual_ipaddress', flag, { default: false, doc: 'Allow an instance without virtual addresses.' }),
     vi.k('promote_secondaries', flag, { default: false, doc: 'Set promote_secondaries on the interface.' }),
     vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
     vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
-    vi.k('accept', custom<boolean>('', () => ({ value: true })), { doc: 'Accept packets to the VIPs when not the owner (default unless strict).' }),
-    vi.k('no_accept', custom<boolean>('', () => ({ value: false })), { field: 'accept', doc: 'Drop packets to the VIPs when not the owner.' }),
+    vi.k(
+      'accept',
+      custom<boolean>('', () => ({ value: true })),
+      { doc: 'Accept packets to the VIPs when not the owner (default unless strict).' },
+    ),
+    vi.k(
+      'no_accept',
+      custom<boolean>('', () => ({ value: false })),
+      { field: 'accept', doc: 'Drop packets to the VIPs when not the owner.' },
+    ),
     vi.k('dont_track_primary', flag, { default: false, doc: 'Do not go FAULT when the instance interface goes down.' }),
     vi.b('track_interface', trackInterfaceList, { default: [] }),
     vi.b('track_script', trackScriptBlock, { default: [], doc: 'vrrp_script names, one per line, optionally with weight W [reverse].' }),
@@ -242,11 +309,15 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('garp_lower_prio_repeat', int(0, 1000000), { doc: 'Gratuitous ARPs sent on hearing a lower priority advert.' }),
     vi.k('garp_master_refresh', garpTimer, { doc: 'Seconds between refresh bursts while master (0: off).' }),
     vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
-    vi.k('garp_extra_if', custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
-      const all = a[0]?.text === 'all';
-      const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
-      return 'error' in d ? d : { value: { all, delay: d.value } };
-    }), { doc: 'Also send gratuitous ARPs on the other interfaces after this delay.' }),
+    vi.k(
+      'garp_extra_if',
+      custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
+        const all = a[0]?.text === 'all';
+        const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
+        return 'error' in d ? d : { value: { all, delay: d.value } };
+      }),
+      { doc: 'Also send gratuitous ARPs on the other interfaces after this delay.' },
+    ),
     vi.k('vmac_garp_intvl', garpTimer, { doc: 'Gratuitous ARP interval on the VMAC interface.' }),
     vi.k('down_timer_adverts', int(1, 100), { doc: 'Adverts missed before a backup takes over (3).' }),
     vi.k('lower_prio_no_advert', bool, { doc: 'Do not answer a lower priority advert with our own.' }),
@@ -255,10 +326,20 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('strict_mode', bool, { doc: 'RFC strict mode for this instance (see vrrp_strict).' }),
     vi.k('owner_ignore_adverts', flag, { since: '2.4', doc: 'An address owner ignores received adverts.' }),
     vi.k('kernel_rx_buf_size', int(0, 2147483647), { doc: 'Receive buffer size of the instance socket.' }),
-    vi.k('use_vmac', custom<{ name?: string; mac?: string }>('[IFNAME] [MAC]', (a) => ({ value: { name: a.find((w) => !w.text.includes(':'))?.text, mac: a.find((w) => w.text.includes(':'))?.text } })), { doc: 'Use a macvlan interface with the VRRP MAC address.' }),
+    vi.k(
+      'use_vmac',
+      custom<{ name?: string; mac?: string }>('[IFNAME] [MAC]', (a) => ({
+        value: { name: a.find((w) => !w.text.includes(':'))?.text, mac: a.find((w) => w.text.includes(':'))?.text },
+      })),
+      { doc: 'Use a macvlan interface with the VRRP MAC address.' },
+    ),
     vi.k('use_vmac_addr', flag, { default: false, doc: 'Send adverts from the VMAC address.' }),
     vi.k('vmac_xmit_base', flag, { default: false, doc: 'Send adverts through the base interface of the VMAC.' }),
-    vi.k('use_ipvlan', custom<{ name?: string; args: string[] }>('[IFNAME] [IP] [bridge|private|vepa]', (a) => ({ value: { name: a[0]?.text, args: a.map((w) => w.text) } })), { doc: 'Use an ipvlan interface.' }),
+    vi.k(
+      'use_ipvlan',
+      custom<{ name?: string; args: string[] }>('[IFNAME] [IP] [bridge|private|vepa]', (a) => ({ value: { name: a[0]?.text, args: a.map((w) => w.text) } })),
+      { doc: 'Use an ipvlan interface.' },
+    ),
     vi.k('linkbeat_use_polling', flag, { default: false, doc: 'Deprecated: poll link state (use global linkbeat_interfaces).' }),
     vi.k('lvs_sync_daemon_interface', word, { doc: 'Deprecated: use global lvs_sync_daemon.' }),
   ],
@@ -277,4 +358,3 @@ export const trackGroupBlock = defineBlock<StaticTrackGroup>({
   header: namedHeader('track_group'),
   keywords: [tg.b('group', nameList('group', 'Member vrrp_instance names.'), { doc: 'Member vrrp_instance names, one per line.' })],
 });
-

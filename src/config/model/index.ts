@@ -3,7 +3,18 @@
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
 import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
-import type { BfdInstance, RouteSpec, RuleSpec, StaticTrackGroup, SyncGroup, TrackFile, TrackProcess, VirtualAddress, VrrpInstance, VrrpScript } from './vrrp.js';
+import type {
+  BfdInstance,
+  RouteSpec,
+  RuleSpec,
+  StaticTrackGroup,
+  SyncGroup,
+  TrackFile,
+  TrackProcess,
+  VirtualAddress,
+  VrrpInstance,
+  VrrpScript,
+} from './vrrp.js';
 
 export type * from './common.js';
 export type * from './global.js';

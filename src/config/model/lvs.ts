@@ -73,7 +73,8 @@ export interface CheckerTimers {
 
 // ---- checkers ------------------------------------------------------------------------------
 
-export type CheckerType = 'HTTP_GET' | 'SSL_GET' | 'TCP_CHECK' | 'SMTP_CHECK' | 'DNS_CHECK' | 'MISC_CHECK' | 'UDP_CHECK' | 'PING_CHECK' | 'FILE_CHECK' | 'BFD_CHECK';
+export type CheckerType =
+  'HTTP_GET' | 'SSL_GET' | 'TCP_CHECK' | 'SMTP_CHECK' | 'DNS_CHECK' | 'MISC_CHECK' | 'UDP_CHECK' | 'PING_CHECK' | 'FILE_CHECK' | 'BFD_CHECK';
 
 /** Connection options of network checkers (not MISC_CHECK, FILE_CHECK, BFD_CHECK). */
 export interface ConnectionOptions {

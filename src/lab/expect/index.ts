@@ -44,7 +44,10 @@ class History {
   readonly times: Micros[];
   readonly transitions: LabRun['transitions'];
 
-  constructor(readonly scenario: Scenario, readonly run: LabRun) {
+  constructor(
+    readonly scenario: Scenario,
+    readonly run: LabRun,
+  ) {
     this.transitions = [...run.transitions].sort((a, b) => a.at - b.at);
     for (const t of this.transitions) {
       const k = `${t.node}/${t.instance}`;
@@ -91,12 +94,13 @@ class History {
 /** Periods with more than one MASTER per VRID on one segment; every change at one instant counts together. */
 function findSplitBrains(h: History): SplitBrain[] {
   const keyOf = new Map<string, { key: string; vrid: number }>();
-  for (const n of h.run.nodes) for (const i of n.instances) keyOf.set(`${n.name}/${i.name}`, { key: `${h.segmentOf(n.name, i.interface)}/${i.vrid}`, vrid: i.vrid });
+  for (const n of h.run.nodes)
+    for (const i of n.instances) keyOf.set(`${n.name}/${i.name}`, { key: `${h.segmentOf(n.name, i.interface)}/${i.vrid}`, vrid: i.vrid });
   const masters = new Map<string, Map<string, string>>(); // key → node → instance
   const open = new Map<string, SplitBrain>();
   const out: SplitBrain[] = [];
   const ts = h.transitions;
-  for (let i = 0; i < ts.length; ) {
+  for (let i = 0; i < ts.length;) {
     const t = ts[i].at;
     const touched = new Set<string>();
     for (; i < ts.length && ts[i].at === t; i++) {
@@ -177,7 +181,9 @@ function mastersText(h: History, instance: string, t: Micros): string {
 function master(e: Extract<Expectation, { kind: 'master' }>, h: History): Judged {
   const ms = h.masters(e.instance, e.at);
   const passed = e.node === null ? ms.length === 0 : ms.length === 1 && ms[0] === e.node;
-  const who = ms.length ? `${mastersText(h, e.instance, e.at)} ${ms.length > 1 ? 'were' : 'was'} MASTER of ${e.instance}` : `nobody was MASTER of ${e.instance}`;
+  const who = ms.length
+    ? `${mastersText(h, e.instance, e.at)} ${ms.length > 1 ? 'were' : 'was'} MASTER of ${e.instance}`
+    : `nobody was MASTER of ${e.instance}`;
   const expected = passed ? '' : e.node === null ? '; expected nobody' : `; expected ${e.node} alone`;
   return { passed, why: `at ${at(e.at)} ${who}${expected}`, ...(passed ? {} : { at: e.at }) };
 }
@@ -186,11 +192,15 @@ function singleMaster(e: Extract<Expectation, { kind: 'single-master' }>, h: His
   const end = h.run.duration;
   const len = (s: SplitBrain): Micros => (s.end ?? end) - s.start;
   const bad = sbs.find((s) => len(s) > e.window);
-  const where = (s: SplitBrain): string => `${list(s.nodes)} were all MASTER of VRID ${s.vrid} (${s.instance}) from ${at(s.start)} ${s.end === null ? `until the end of the run (${at(end)})` : `to ${at(s.end)}`}`;
+  const where = (s: SplitBrain): string =>
+    `${list(s.nodes)} were all MASTER of VRID ${s.vrid} (${s.instance}) from ${at(s.start)} ${s.end === null ? `until the end of the run (${at(end)})` : `to ${at(s.end)}`}`;
   if (bad) return { passed: false, why: `${where(bad)}: ${dur(len(bad))}, longer than the ${dur(e.window)} window`, at: bad.start + e.window };
   if (!sbs.length) return { passed: true, why: 'never more than one MASTER per VRID' };
   const longest = sbs.reduce((a, b) => (len(b) > len(a) ? b : a));
-  return { passed: true, why: `${sbs.length} overlap(s), the longest ${dur(len(longest))} (${list(longest.nodes)}, VRID ${longest.vrid} at ${at(longest.start)}), within the ${dur(e.window)} window` };
+  return {
+    passed: true,
+    why: `${sbs.length} overlap(s), the longest ${dur(len(longest))} (${list(longest.nodes)}, VRID ${longest.vrid} at ${at(longest.start)}), within the ${dur(e.window)} window`,
+  };
 }
 
 /** "lb1's priority fell to 70, still above lb2's 90": the priorities behind a (non-)failover. */
@@ -199,7 +209,9 @@ function priorityText(h: History, instance: string, master: string, f: Micros, t
   const p1 = h.priority(master, instance, t);
   if (p1 === undefined) return '';
   const moved = p0 === undefined || p0 === p1 ? `${master}'s priority was ${p1}` : `${master}'s priority ${p1 < p0 ? 'fell' : 'rose'} to ${p1}`;
-  const others = h.nodesOf(instance).filter((n) => n !== master && h.state(n, instance, t) !== undefined && !['STOPPED', 'INIT', 'FAULT'].includes(h.state(n, instance, t)!));
+  const others = h
+    .nodesOf(instance)
+    .filter((n) => n !== master && h.state(n, instance, t) !== undefined && !['STOPPED', 'INIT', 'FAULT'].includes(h.state(n, instance, t)!));
   const ps = others.map((n) => ({ n, p: h.priority(n, instance, t) })).filter((x): x is { n: string; p: number } => x.p !== undefined);
   if (!ps.length) return moved;
   const top = ps.reduce((a, b) => (b.p > a.p ? b : a));
@@ -216,7 +228,8 @@ function failover(e: Extract<Expectation, { kind: 'failover' }>, h: History): Ju
   if (became && became.at <= deadline) {
     return { passed: true, why: `${e.to} became MASTER at ${at(became.at)}, ${dur(became.at - f.at)} after ${after} (bound ${dur(e.within)})` };
   }
-  if (became) return { passed: false, why: `${e.to} became MASTER at ${at(became.at)}, ${dur(became.at - f.at)} after ${after} (bound ${dur(e.within)})`, at: deadline };
+  if (became)
+    return { passed: false, why: `${e.to} became MASTER at ${at(became.at)}, ${dur(became.at - f.at)} after ${after} (bound ${dur(e.within)})`, at: deadline };
   const t = Math.min(deadline, h.run.duration);
   const st = h.state(e.to, e.instance, t) ?? 'INIT';
   const prio = h.priority(e.to, e.instance, t);
@@ -243,7 +256,10 @@ function noFailover(e: Extract<Expectation, { kind: 'no-failover' }>, h: History
     return { passed: false, why: `${what} of ${e.instance} at ${at(t)}, ${dur(t - f.at)} after ${after}${prio}`, at: t };
   }
   if (!before.length) return { passed: true, why: `nobody was or became MASTER of ${e.instance} from ${at(f.at)} to ${at(end)}, after ${after}` };
-  return { passed: true, why: `${list(before)} stayed MASTER of ${e.instance} from ${at(f.at)} to ${at(end)}, after ${after}: ${priorityText(h, e.instance, before[0], f.at, end)}` };
+  return {
+    passed: true,
+    why: `${list(before)} stayed MASTER of ${e.instance} from ${at(f.at)} to ${at(end)}, after ${after}: ${priorityText(h, e.instance, before[0], f.at, end)}`,
+  };
 }
 
 function requests(e: Extract<Expectation, { kind: 'requests' }>, h: History): Judged {
@@ -261,14 +277,25 @@ function requests(e: Extract<Expectation, { kind: 'requests' }>, h: History): Ju
     if (excused(b.second)) inWindows += b.failed;
     else bad.push(b);
   }
-  if (!bad.length) return { passed: true, why: `all ${total - inWindows} request(s) of ${who} outside the ${dur(e.window)} fault windows succeeded${inWindows ? ` (${inWindows} failed within them)` : ''}` };
+  if (!bad.length)
+    return {
+      passed: true,
+      why: `all ${total - inWindows} request(s) of ${who} outside the ${dur(e.window)} fault windows succeeded${inWindows ? ` (${inWindows} failed within them)` : ''}`,
+    };
   const failed = bad.reduce((a, b) => a + b.failed, 0);
   const reasons = new Map<string, number>();
   for (const b of bad) for (const [r, n] of Object.entries(b.failures ?? {})) reasons.set(r, (reasons.get(r) ?? 0) + n);
   const seconds = [...new Set(bad.map((b) => b.second))].sort((a, b) => a - b);
   const span = seconds.length === 1 ? `in second ${seconds[0]}` : `in seconds ${seconds[0]}–${seconds[seconds.length - 1]}`;
-  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${r} ×${n}`);
-  return { passed: false, why: `${failed} of ${total} request(s) of ${who} failed outside the ${dur(e.window)} fault windows, ${span}${top.length ? `: ${top.join('; ')}` : ''}`, at: seconds[0] * 1e6 };
+  const top = [...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([r, n]) => `${r} ×${n}`);
+  return {
+    passed: false,
+    why: `${failed} of ${total} request(s) of ${who} failed outside the ${dur(e.window)} fault windows, ${span}${top.length ? `: ${top.join('; ')}` : ''}`,
+    at: seconds[0] * 1e6,
+  };
 }
 
 function vip(e: Extract<Expectation, { kind: 'vip' }>, h: History): Judged {

@@ -22,7 +22,14 @@ export function factsOf(ctx: LabContext, node: string): NodeFacts | undefined {
 }
 
 /** A name the node's keepalived.conf must define (a vrrp_script, an instance...). */
-export function inConfig(ctx: LabContext, y: Y, node: string, what: string, names: readonly string[], rule: 'lab-unknown-tracker' | 'lab-unknown-interface' | 'lab-unknown-instance'): string | undefined {
+export function inConfig(
+  ctx: LabContext,
+  y: Y,
+  node: string,
+  what: string,
+  names: readonly string[],
+  rule: 'lab-unknown-tracker' | 'lab-unknown-interface' | 'lab-unknown-instance',
+): string | undefined {
   const v = ctx.f.string(y, what);
   if (v === undefined || names.includes(v)) return v;
   const near = suggest(v, names);

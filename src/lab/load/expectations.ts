@@ -23,10 +23,18 @@ export function loadExpectations(y: Y | undefined, ctx: LabContext, timeline: Ti
     const keys = ['at', ...EXPECT_KINDS];
     const kinds = item.kind === 'map' ? item.entries.filter((e) => (EXPECT_KINDS as readonly string[]).includes(e.key)) : [];
     const timed = kinds.length === 1 && TIMED.includes(kinds[0].key as Kind);
-    const m = f.map(item, 'an expectation', timed ? keys : EXPECT_KINDS, { at: `${kinds[0]?.key ?? 'this expectation'} has its own timing; 'at' is for master and vip` });
+    const m = f.map(item, 'an expectation', timed ? keys : EXPECT_KINDS, {
+      at: `${kinds[0]?.key ?? 'this expectation'} has its own timing; 'at' is for master and vip`,
+    });
     if (!m) continue;
     if (kinds.length !== 1) {
-      if (!f.unknown(m, keys)) f.diags.error(m.span, 'lab-entry-kind', kinds.length ? `one expectation per entry, got ${kinds.map((k) => k.key).join(' and ')}` : 'an expectation needs a kind', { hint: `one of: ${EXPECT_KINDS.join(', ')}` });
+      if (!f.unknown(m, keys))
+        f.diags.error(
+          m.span,
+          'lab-entry-kind',
+          kinds.length ? `one expectation per entry, got ${kinds.map((k) => k.key).join(' and ')}` : 'an expectation needs a kind',
+          { hint: `one of: ${EXPECT_KINDS.join(', ')}` },
+        );
       continue;
     }
     const atY = timed ? f.required(m, 'at', kinds[0].key) : undefined;
@@ -90,7 +98,9 @@ function build(kind: Kind, y: Y, span: Span, at: Micros, ctx: LabContext, timeli
       const instY = f.required(m, 'instance', kind);
       const instance = instY && to !== undefined ? instanceOn(instY, to, ctx) : undefined;
       const within = req(m, 'within', kind, ctx, (v) => f.time(v, 'within'));
-      return one(after !== undefined && to !== undefined && instance !== undefined && within !== undefined ? { kind, after, instance, to, within, span } : undefined);
+      return one(
+        after !== undefined && to !== undefined && instance !== undefined && within !== undefined ? { kind, after, instance, to, within, span } : undefined,
+      );
     }
     case 'no-failover': {
       const after = req(m, 'after', kind, ctx, (v) => afterRef(v, ctx, timeline));
@@ -129,7 +139,10 @@ function master(y: Y, at: Micros, ctx: LabContext): Expectation[] {
     const none = e.value.kind === 'scalar' && (e.value.value === 'none' || e.value.value === null);
     const node = none ? null : f.ref(e.value, 'node', [...ctx.nodes, 'none'], 'lab-unknown-node');
     if (node === undefined) continue;
-    const instance = node === null ? anyInstance({ kind: 'scalar', span: e.keySpan, value: e.key }, ctx) : instanceOn({ kind: 'scalar', span: e.keySpan, value: e.key }, node, ctx);
+    const instance =
+      node === null
+        ? anyInstance({ kind: 'scalar', span: e.keySpan, value: e.key }, ctx)
+        : instanceOn({ kind: 'scalar', span: e.keySpan, value: e.key }, node, ctx);
     if (instance !== undefined) out.push({ kind: 'master', at, instance, node, span: e.keySpan });
   }
   return out;
@@ -156,7 +169,10 @@ function anyInstance(y: Y, ctx: LabContext): string | undefined {
 function afterRef(y: Y, ctx: LabContext, timeline: Timeline): number | undefined {
   if (y.kind === 'scalar' && typeof y.value === 'number') {
     const k = Number.isInteger(y.value) ? timeline.written[y.value] : undefined;
-    if (k === undefined) ctx.f.diags.error(y.span, 'lab-unknown-label', `there is no timeline entry ${y.value}`, { hint: `entries are numbered from 0 to ${timeline.written.length - 1}` });
+    if (k === undefined)
+      ctx.f.diags.error(y.span, 'lab-unknown-label', `there is no timeline entry ${y.value}`, {
+        hint: `entries are numbered from 0 to ${timeline.written.length - 1}`,
+      });
     return k === undefined || k < 0 ? undefined : k;
   }
   const v = ctx.f.string(y, 'after');
@@ -164,6 +180,8 @@ function afterRef(y: Y, ctx: LabContext, timeline: Timeline): number | undefined
   const k = timeline.labels.get(v);
   if (k !== undefined) return k < 0 ? undefined : k;
   const near = suggest(v, [...timeline.labels.keys()]);
-  ctx.f.diags.error(y.span, 'lab-unknown-label', `no timeline entry has label '${v}'`, { hint: near ? `did you mean '${near}'?` : 'add label: NAME to the fault, or use its 0-based index' });
+  ctx.f.diags.error(y.span, 'lab-unknown-label', `no timeline entry has label '${v}'`, {
+    hint: near ? `did you mean '${near}'?` : 'add label: NAME to the fault, or use its 0-based index',
+  });
   return undefined;
 }

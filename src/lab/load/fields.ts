@@ -90,7 +90,8 @@ export class Fields {
 
   time(y: Y, what: string): Micros | undefined {
     const t = y.kind === 'scalar' ? parseTime(y.value) : undefined;
-    if (t === undefined) this.diags.error(y.span, 'lab-value', `${what} is not a time: ${shown(y)}`, { hint: 'write e.g. 5s, 250ms, 1.5s, 2m or a number of seconds' });
+    if (t === undefined)
+      this.diags.error(y.span, 'lab-value', `${what} is not a time: ${shown(y)}`, { hint: 'write e.g. 5s, 250ms, 1.5s, 2m or a number of seconds' });
     return t;
   }
 

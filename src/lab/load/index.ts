@@ -84,7 +84,12 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
     }
   }
   const clients = opt('clients', (y) => loadClients(y, f, segments, facts)) ?? [];
-  checkNames(facts.map((n) => n.node), realServers, clients, f);
+  checkNames(
+    facts.map((n) => n.node),
+    realServers,
+    clients,
+    f,
+  );
 
   // Names as declared, including entries with errors, so that references to them do not add noise.
   const declared = (key: string): string[] => {
@@ -100,7 +105,8 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
   const total = duration ?? last + SETTLE;
   for (const x of [...faults, ...expectations]) {
     const at = 'at' in x ? x.at : momentOf(x, faults);
-    if (at > total) diags.warning(x.span, 'lab-after-end', `this is at ${formatTime(at)}, after the end of the run (${formatTime(total)})`, { hint: 'raise duration' });
+    if (at > total)
+      diags.warning(x.span, 'lab-after-end', `this is at ${formatTime(at)}, after the end of the run (${formatTime(total)})`, { hint: 'raise duration' });
   }
   const scenario: Scenario = { name, file, duration: total, seed, nodes: facts.map((n) => n.node), segments, realServers, clients, faults, expectations, span };
   if (description !== undefined) scenario.description = description;
@@ -128,11 +134,19 @@ function servedBy(vs: ResolvedVirtualServer, address: string, port: number): boo
 }
 
 /** Nodes, real servers and clients share one namespace: on netns each is a host. */
-function checkNames(nodes: readonly { name: string; span: Span }[], servers: readonly { name: string; span: Span }[], clients: readonly { name: string; span: Span }[], f: Fields): void {
+function checkNames(
+  nodes: readonly { name: string; span: Span }[],
+  servers: readonly { name: string; span: Span }[],
+  clients: readonly { name: string; span: Span }[],
+  f: Fields,
+): void {
   const seen = new Map<string, Span>();
   for (const x of [...nodes, ...servers, ...clients]) {
     const first = seen.get(x.name);
-    if (first) f.diags.error(x.span, 'lab-duplicate', `'${x.name}' already names a host at line ${first.line}`, { hint: 'nodes, real servers and clients need distinct names' });
+    if (first)
+      f.diags.error(x.span, 'lab-duplicate', `'${x.name}' already names a host at line ${first.line}`, {
+        hint: 'nodes, real servers and clients need distinct names',
+      });
     else seen.set(x.name, x.span);
   }
 }

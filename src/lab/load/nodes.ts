@@ -26,7 +26,9 @@ export function loadNodes(y: Y, f: Fields, file: string, dir: string): NodeFacts
   const out: NodeFacts[] = [];
   for (const e of m.entries) {
     if (!NODE_NAME.test(e.key) || e.key === 'none') {
-      f.diags.error(e.keySpan, 'lab-value', `node name '${e.key}' is not usable`, { hint: "letters, digits, '_', '.', '-', at most 15 characters, not 'none'" });
+      f.diags.error(e.keySpan, 'lab-value', `node name '${e.key}' is not usable`, {
+        hint: "letters, digits, '_', '.', '-', at most 15 characters, not 'none'",
+      });
       continue;
     }
     const facts = loadNode(e.key, e.keySpan, e.value, f, file, dir);
@@ -38,7 +40,8 @@ export function loadNodes(y: Y, f: Fields, file: string, dir: string): NodeFacts
 
 function loadNode(name: string, span: Span, y: Y, f: Fields, file: string, dir: string): NodeFacts | undefined {
   // `lb1: lb1.conf` is `lb1: {config: lb1.conf}`.
-  const m: YMap | undefined = y.kind === 'scalar' ? { kind: 'map', span: y.span, entries: [{ key: 'config', keySpan: y.span, value: y }] } : f.map(y, `node ${name}`, NODE_KEYS);
+  const m: YMap | undefined =
+    y.kind === 'scalar' ? { kind: 'map', span: y.span, entries: [{ key: 'config', keySpan: y.span, value: y }] } : f.map(y, `node ${name}`, NODE_KEYS);
   if (!m) return undefined;
   const cy = f.required(m, 'config', `node ${name}`);
   const implY = f.get(m, 'impl');
@@ -49,10 +52,15 @@ function loadNode(name: string, span: Span, y: Y, f: Fields, file: string, dir: 
   const source = cy && configSource(cy, f, file, dir, `${name}'s config`);
   if (!source || !impl || configId === undefined) return undefined;
 
-  const loaded = source.text === undefined ? loadConfig(shown(source.file), { configId }) : loadInline(source.text, cy!, file, name, configId);
+  const loaded = source.text === undefined ? loadConfig(shown(source.file), { configId }) : loadInline(source.text, cy, file, name, configId);
   for (const d of loaded.diagnostics) f.diags.items.push(d);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
-  if (errors) f.diags.error(cy!.span, 'lab-node-config', `${name}'s keepalived.conf has ${errors} error${errors > 1 ? 's' : ''}: the lab does not run a config keepalived -t rejects`);
+  if (errors)
+    f.diags.error(
+      cy.span,
+      'lab-node-config',
+      `${name}'s keepalived.conf has ${errors} error${errors > 1 ? 's' : ''}: the lab does not run a config keepalived -t rejects`,
+    );
   return { node: { name, config: source, impl, configId, span }, config: loaded.config };
 }
 
@@ -66,7 +74,14 @@ function shown(path: string): string {
  * A config value: text with a newline is inline keepalived.conf (`config: |`), anything else a
  * path relative to the scenario file. Only files that cannot be read are reported here.
  */
-export function configSource(y: Y, f: Fields, file: string, dir: string, what: string, severity: 'error' | 'warning' = 'error'): { file: string; text?: string } | undefined {
+export function configSource(
+  y: Y,
+  f: Fields,
+  file: string,
+  dir: string,
+  what: string,
+  severity: 'error' | 'warning' = 'error',
+): { file: string; text?: string } | undefined {
   const v = f.string(y, what);
   if (v === undefined) return undefined;
   if (v.includes('\n')) return { file, text: v };
@@ -103,4 +118,3 @@ export function interfacesOf(config: Config): string[] {
 export function instanceNames(facts: readonly NodeFacts[]): string[] {
   return [...new Set(facts.flatMap((n) => n.config.vrrpInstances.map((i) => i.name)))];
 }
-

@@ -30,11 +30,18 @@ export function loadTimeline(y: Y | undefined, ctx: LabContext): Timeline {
     if (!m) return;
     const labelY = f.get(m, 'label');
     const label = labelY && f.string(labelY, 'label');
-    if (label !== undefined && labelSpans.has(label)) f.diags.error(labelY!.span, 'lab-duplicate', `label '${label}' is already used at line ${labelSpans.get(label)!.line}`);
+    if (label !== undefined && labelSpans.has(label))
+      f.diags.error(labelY!.span, 'lab-duplicate', `label '${label}' is already used at line ${labelSpans.get(label)!.line}`);
     else if (label !== undefined) labelSpans.set(label, labelY!.span);
     const kinds = m.entries.filter((e) => (FAULT_KINDS as readonly string[]).includes(e.key));
     if (kinds.length !== 1) {
-      if (!f.unknown(m, ENTRY_KEYS)) f.diags.error(m.span, 'lab-entry-kind', kinds.length ? `one fault per timeline entry, got ${kinds.map((k) => k.key).join(' and ')}` : 'a timeline entry needs a fault', { hint: `one of: ${FAULT_KINDS.join(', ')}` });
+      if (!f.unknown(m, ENTRY_KEYS))
+        f.diags.error(
+          m.span,
+          'lab-entry-kind',
+          kinds.length ? `one fault per timeline entry, got ${kinds.map((k) => k.key).join(' and ')}` : 'a timeline entry needs a fault',
+          { hint: `one of: ${FAULT_KINDS.join(', ')}` },
+        );
       return;
     }
     const atY = f.required(m, 'at', `${kinds[0].key} entry`);
@@ -63,7 +70,8 @@ export function loadTimeline(y: Y | undefined, ctx: LabContext): Timeline {
 function checkSequence(faults: readonly Fault[], ctx: LabContext): void {
   const down = new Set<string>();
   const cut = new Set<string>();
-  const say = (x: Fault, severity: 'error' | 'warning', message: string) => ctx.f.diags.add(x.span, severity, 'lab-sequence', message, { hint: 'check the times of the entries' });
+  const say = (x: Fault, severity: 'error' | 'warning', message: string) =>
+    ctx.f.diags.add(x.span, severity, 'lab-sequence', message, { hint: 'check the times of the entries' });
   for (const x of faults) {
     if (x.kind === 'kill' || x.kind === 'stop') {
       if (down.has(x.node)) say(x, 'error', `${x.node} is not running here: it cannot ${x.kind === 'kill' ? 'be killed' : 'stop'}`);
@@ -90,7 +98,15 @@ function build(kind: Kind, y: Y, at: Micros, span: Span, ctx: LabContext): Fault
       return n === undefined ? undefined : { at, kind, node: n, span };
     }
     case 'heal': {
-      const segment = y.kind === 'scalar' && y.value === true ? onlySegment(ctx, y.span, 'heal: true') : f.ref(y, 'segment', ctx.segments.map((s) => s.name), 'lab-unknown-name');
+      const segment =
+        y.kind === 'scalar' && y.value === true
+          ? onlySegment(ctx, y.span, 'heal: true')
+          : f.ref(
+              y,
+              'segment',
+              ctx.segments.map((s) => s.name),
+              'lab-unknown-name',
+            );
       return segment === undefined ? undefined : { at, kind, segment, span };
     }
     case 'partition':
@@ -103,24 +119,50 @@ function build(kind: Kind, y: Y, at: Micros, span: Span, ctx: LabContext): Fault
     }
   }
   // The rest act on one node and its config.
-  const keys = { link: ['node', 'segment', 'loss', 'delay', 'duplicate'], script: ['node', 'name', 'result'], file: ['node', 'name', 'value'], interface: ['node', 'name', 'state'], reload: ['node', 'config'] }[kind];
+  const keys = {
+    link: ['node', 'segment', 'loss', 'delay', 'duplicate'],
+    script: ['node', 'name', 'result'],
+    file: ['node', 'name', 'value'],
+    interface: ['node', 'name', 'state'],
+    reload: ['node', 'config'],
+  }[kind];
   const m = f.map(y, kind, keys);
   const n = m && req(m, 'node', ctx, node);
   const facts = n === undefined ? undefined : factsOf(ctx, n);
   if (!m || !facts || n === undefined) return undefined;
   switch (kind) {
     case 'script': {
-      const name = req(m, 'name', ctx, (v) => inConfig(ctx, v, n, 'vrrp_script', facts.config.vrrpScripts.map((s) => s.name), 'lab-unknown-tracker'));
+      const name = req(m, 'name', ctx, (v) =>
+        inConfig(
+          ctx,
+          v,
+          n,
+          'vrrp_script',
+          facts.config.vrrpScripts.map((s) => s.name),
+          'lab-unknown-tracker',
+        ),
+      );
       const result = req(m, 'result', ctx, (v) => f.oneOf(v, 'result', ['fail', 'ok'] as const));
       return name && result ? { at, kind, node: n, script: name, ok: result === 'ok', span } : undefined;
     }
     case 'file': {
-      const name = req(m, 'name', ctx, (v) => inConfig(ctx, v, n, 'track_file', facts.config.trackFiles.map((t) => t.name), 'lab-unknown-tracker'));
+      const name = req(m, 'name', ctx, (v) =>
+        inConfig(
+          ctx,
+          v,
+          n,
+          'track_file',
+          facts.config.trackFiles.map((t) => t.name),
+          'lab-unknown-tracker',
+        ),
+      );
       const value = req(m, 'value', ctx, (v) => f.int(v, 'value', -(2 ** 31), 2 ** 31 - 1));
       return name !== undefined && value !== undefined ? { at, kind, node: n, file: name, value, span } : undefined;
     }
     case 'interface': {
-      const known = [...new Set([...interfacesOf(facts.config), ...ctx.segments.flatMap((s) => s.members.filter((x) => x.node === n).map((x) => x.interface))])];
+      const known = [
+        ...new Set([...interfacesOf(facts.config), ...ctx.segments.flatMap((s) => s.members.filter((x) => x.node === n).map((x) => x.interface))]),
+      ];
       const name = req(m, 'name', ctx, (v) => inConfig(ctx, v, n, 'interface', known, 'lab-unknown-interface'));
       const state = req(m, 'state', ctx, (v) => f.oneOf(v, 'state', ['down', 'up'] as const));
       return name && state ? { at, kind, node: n, interface: name, up: state === 'up', span } : undefined;
@@ -142,7 +184,9 @@ function req<T>(m: YMap, key: string, ctx: LabContext, read: (y: Y) => T | undef
 
 function onlySegment(ctx: LabContext, span: Span, what: string): string | undefined {
   if (ctx.segments.length === 1) return ctx.segments[0].name;
-  ctx.f.diags.error(span, 'lab-missing-key', `${what} needs a segment name when there are ${ctx.segments.length} segments`, { hint: `one of: ${ctx.segments.map((s) => s.name).join(', ')}` });
+  ctx.f.diags.error(span, 'lab-missing-key', `${what} needs a segment name when there are ${ctx.segments.length} segments`, {
+    hint: `one of: ${ctx.segments.map((s) => s.name).join(', ')}`,
+  });
   return undefined;
 }
 
@@ -152,13 +196,24 @@ function link(m: YMap, node: string, at: Micros, span: Span, ctx: LabContext): F
   const segY = f.get(m, 'segment');
   let segment: string | undefined;
   if (segY) {
-    segment = f.ref(segY, 'segment', ctx.segments.map((s) => s.name), 'lab-unknown-name');
+    segment = f.ref(
+      segY,
+      'segment',
+      ctx.segments.map((s) => s.name),
+      'lab-unknown-name',
+    );
     if (segment !== undefined && !on.includes(segment)) {
       f.diags.error(segY.span, 'lab-unknown-name', `${node} is not on segment ${segment}`, { hint: on.length ? `it is on ${on.join(', ')}` : undefined });
       segment = undefined;
     }
   } else if (on.length === 1) segment = on[0];
-  else f.diags.error(m.span, 'lab-missing-key', `${node} is on ${on.length} segments: name one with 'segment'`, on.length ? { hint: `one of: ${on.join(', ')}` } : {});
+  else
+    f.diags.error(
+      m.span,
+      'lab-missing-key',
+      `${node} is on ${on.length} segments: name one with 'segment'`,
+      on.length ? { hint: `one of: ${on.join(', ')}` } : {},
+    );
   // The entry is the link's whole condition: what it leaves out is 0, so `{node: lb1}` clears it.
   const values: { loss?: number; duplicate?: number; delay?: Micros } = {};
   let ok = true;
@@ -184,7 +239,14 @@ function partition(y: Y, at: Micros, span: Span, ctx: LabContext): Fault | undef
     const m = f.map(y, 'partition', ['segment', 'groups']);
     if (!m) return undefined;
     const segY = f.required(m, 'segment', 'partition');
-    segment = segY && f.ref(segY, 'segment', ctx.segments.map((s) => s.name), 'lab-unknown-name');
+    segment =
+      segY &&
+      f.ref(
+        segY,
+        'segment',
+        ctx.segments.map((s) => s.name),
+        'lab-unknown-name',
+      );
     groupsY = f.required(m, 'groups', 'partition');
   }
   const seg = ctx.segments.find((s) => s.name === segment);
@@ -215,7 +277,8 @@ function partition(y: Y, at: Micros, span: Span, ctx: LabContext): Fault | undef
   // Members named nowhere stay together: `[[lb1]]` cuts lb1 off from the rest.
   const rest = members.filter((n) => !placed.has(n));
   if (rest.length) groups.push(rest);
-  if (ok && groups.length < 2) f.diags.warning(span, 'lab-value', `this partition leaves all of ${seg.name} together`, { hint: 'name the groups to separate, e.g. [[lb1], [lb2]]' });
+  if (ok && groups.length < 2)
+    f.diags.warning(span, 'lab-value', `this partition leaves all of ${seg.name} together`, { hint: 'name the groups to separate, e.g. [[lb1], [lb2]]' });
   return ok && segment ? { at, kind: 'partition', segment, groups, span } : undefined;
 }
 

@@ -25,7 +25,8 @@ export function parseTarget(s: string): { address: string; port: number } | unde
 function target(y: Y, f: Fields, what: string): { address: string; port: number } | undefined {
   const s = f.string(y, what);
   const t = s === undefined ? undefined : parseTarget(s);
-  if (s !== undefined && !t) f.diags.error(y.span, 'lab-value', `${what} must be ADDRESS:PORT, got ${JSON.stringify(s)}`, { hint: 'e.g. 192.168.1.100:80 or [2001:db8::1]:80' });
+  if (s !== undefined && !t)
+    f.diags.error(y.span, 'lab-value', `${what} must be ADDRESS:PORT, got ${JSON.stringify(s)}`, { hint: 'e.g. 192.168.1.100:80 or [2001:db8::1]:80' });
   return t;
 }
 
@@ -88,8 +89,17 @@ export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segm
       const iface = iy && f.string(iy, 'interface');
       const address = ay && f.address(ay, 'address');
       if (iface && address) members.push({ node: me.key, interface: iface, address });
-      const src = iface && address && unicastSrc(facts.find((n) => n.node.name === me.key)!, iface);
-      if (src && src !== address) f.diags.warning(ay!.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, { hint: `use address ${src}` });
+      const src =
+        iface &&
+        address &&
+        unicastSrc(
+          facts.find((n) => n.node.name === me.key)!,
+          iface,
+        );
+      if (src && src !== address)
+        f.diags.warning(ay.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, {
+          hint: `use address ${src}`,
+        });
     }
     if (prefix !== undefined) out.push({ name: e.key, prefix, members, span: e.keySpan });
   }
@@ -131,7 +141,10 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
   const groups = new Map<number, typeof keys>();
   keys.forEach((k, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), k]));
 
-  const taken = new Set<string>([...facts.flatMap((n) => n.config.vrrpInstances.flatMap((i) => i.virtualIpaddress.map((v) => v.address))), ...servers.map((s) => s.address)]);
+  const taken = new Set<string>([
+    ...facts.flatMap((n) => n.config.vrrpInstances.flatMap((i) => i.virtualIpaddress.map((v) => v.address))),
+    ...servers.map((s) => s.address),
+  ]);
   for (const k of keys) {
     const src = unicastSrc(k.node, k.iface);
     if (src) taken.add(src);
@@ -140,9 +153,19 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
   for (const group of groups.values()) {
     const name = groups.size === 1 ? 'lan' : uniqueName(group[0].iface, out);
     const vip = group.flatMap((k) => vipsOn(k.node, k.iface))[0];
-    const anchor = vip ?? group.map((k) => unicastSrc(k.node, k.iface)).filter((a) => isIP(a ?? '') === 4).map((address) => ({ address: address!, prefix: 24 }))[0];
+    const anchor =
+      vip ??
+      group
+        .map((k) => unicastSrc(k.node, k.iface))
+        .filter((a) => isIP(a ?? '') === 4)
+        .map((address) => ({ address: address!, prefix: 24 }))[0];
     if (!anchor) {
-      f.diags.error(at, 'lab-topology', `cannot choose addresses for ${group.map((k) => `${k.node.node.name}:${k.iface}`).join(', ')}: no IPv4 VIP or unicast_src_ip there`, { hint: 'describe the wiring under `segments`' });
+      f.diags.error(
+        at,
+        'lab-topology',
+        `cannot choose addresses for ${group.map((k) => `${k.node.node.name}:${k.iface}`).join(', ')}: no IPv4 VIP or unicast_src_ip there`,
+        { hint: 'describe the wiring under `segments`' },
+      );
       continue;
     }
     // A VIP without a prefix is a /32: the subnet it sits in is then taken to be a /24.
@@ -155,7 +178,9 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
       if (!address) {
         while (next < net + 2 ** (32 - prefix) - 1 && taken.has(dotted(next))) next++;
         if (next >= net + 2 ** (32 - prefix) - 1) {
-          f.diags.error(at, 'lab-topology', `no free address left in ${dotted(net)}/${prefix} for ${k.node.node.name}:${k.iface}`, { hint: 'describe the wiring under `segments`' });
+          f.diags.error(at, 'lab-topology', `no free address left in ${dotted(net)}/${prefix} for ${k.node.node.name}:${k.iface}`, {
+            hint: 'describe the wiring under `segments`',
+          });
           continue;
         }
         address = dotted(next);
@@ -188,14 +213,24 @@ export function checkSegments(segments: readonly Segment[], facts: readonly Node
     for (const inst of n.config.vrrpInstances) {
       const iface = interfaceOf(inst, n.config);
       if (!segments.some((s) => s.members.some((m) => m.node === n.node.name && m.interface === iface))) {
-        f.diags.warning(n.node.span, 'lab-topology', `${n.node.name}'s ${inst.name} runs on ${iface}, which is on no segment: it hears no peer`, { hint: `add ${n.node.name}: {interface: ${iface}, ...} to a segment's members` });
+        f.diags.warning(n.node.span, 'lab-topology', `${n.node.name}'s ${inst.name} runs on ${iface}, which is on no segment: it hears no peer`, {
+          hint: `add ${n.node.name}: {interface: ${iface}, ...} to a segment's members`,
+        });
       }
     }
   }
 }
 
 /** The segment a server or client is on: as stated, else the one whose subnet holds its address, else the only one. */
-export function segmentFor(address: string, stated: string | undefined, statedSpan: Span | undefined, segments: readonly Segment[], f: Fields, what: string, span: Span): string | undefined {
+export function segmentFor(
+  address: string,
+  stated: string | undefined,
+  statedSpan: Span | undefined,
+  segments: readonly Segment[],
+  f: Fields,
+  what: string,
+  span: Span,
+): string | undefined {
   const names = segments.map((s) => s.name);
   if (stated !== undefined) return f.ref({ kind: 'scalar', span: statedSpan ?? span, value: stated }, `${what}: segment`, names, 'lab-unknown-name');
   const holding = segments.filter((s) => s.members.some((m) => inSubnet(address, m.address, s.prefix)));
@@ -223,7 +258,7 @@ export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts
     if (!t || rate === undefined) continue;
     const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);
     if (!facts.some((n) => n.config.virtualServers.some((vs) => vs.address === t.address && vs.port === t.port))) {
-      f.diags.warning(ty!.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
+      f.diags.warning(ty.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
     }
     if (segment) out.push({ name: e.key, segment, target: t, rate, span: e.keySpan });
   }

@@ -17,7 +17,7 @@ export function parseYaml(text: string, file: string, diags: Diagnostics): Y | u
   for (const e of doc.errors) diags.error(at(e.pos[0]), 'lab-yaml', e.message.split('\n')[0]);
   if (doc.errors.length) return undefined;
   const empty: Y = { kind: 'scalar', span: at(0), value: null };
-  return doc.contents ? convert(doc.contents as Node, { doc, at, diags, open: new Set() }) : empty;
+  return doc.contents ? convert(doc.contents, { doc, at, diags, open: new Set() }) : empty;
 }
 
 interface Walk {

@@ -16,7 +16,11 @@ export function faultText(f: Fault): string {
     case 'heal':
       return `heal ${f.segment}`;
     case 'link': {
-      const parts = [f.loss !== undefined && `loss ${pct(f.loss)}`, f.delay !== undefined && `delay ${formatTime(f.delay)}`, f.duplicate !== undefined && `duplicate ${pct(f.duplicate)}`].filter(Boolean);
+      const parts = [
+        f.loss !== undefined && `loss ${pct(f.loss)}`,
+        f.delay !== undefined && `delay ${formatTime(f.delay)}`,
+        f.duplicate !== undefined && `duplicate ${pct(f.duplicate)}`,
+      ].filter(Boolean);
       return `link ${f.node} on ${f.segment}: ${parts.join(', ') || 'clear'}`;
     }
     case 'script':

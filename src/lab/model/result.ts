@@ -77,7 +77,25 @@ export interface LabVerdict {
 export type LabRun = Omit<LabResult, 'splitBrains' | 'expectations' | 'passed'>;
 
 /** A run with nothing recorded yet: what both backends start from. */
-export function emptyRun(scenario: { name: string; file: string; seed: number; duration: Micros }, backend: LabRun['backend']): LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>> {
+export function emptyRun(
+  scenario: { name: string; file: string; seed: number; duration: Micros },
+  backend: LabRun['backend'],
+): LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>> {
   const { name, file, seed, duration } = scenario;
-  return { scenario: name, file, backend, seed, duration, wallMs: 0, nodes: [], transitions: [], faults: [], notifies: [], requests: [], servers: [], vips: [], priorities: [] };
+  return {
+    scenario: name,
+    file,
+    backend,
+    seed,
+    duration,
+    wallMs: 0,
+    nodes: [],
+    transitions: [],
+    faults: [],
+    notifies: [],
+    requests: [],
+    servers: [],
+    vips: [],
+    priorities: [],
+  };
 }

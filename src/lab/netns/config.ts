@@ -68,7 +68,8 @@ export function labConfig(text: string, file: string, opts: { dir: string; notif
   const { config } = loadConfigText(text, file, { configId: opts.configId });
   const starts = lineStarts(text);
   const offset = (span: Span, what: string): number => {
-    if (span.file !== file) throw new Error(`${span.file}:${span.line}: ${what} is in an included file; the netns lab rewrites only the main configuration ${file}`);
+    if (span.file !== file)
+      throw new Error(`${span.file}:${span.line}: ${what} is in an included file; the netns lab rewrites only the main configuration ${file}`);
     return starts[span.line - 1] + span.col - 1;
   };
   const edits: Edit[] = [];
@@ -99,7 +100,10 @@ export function labConfig(text: string, file: string, opts: { dir: string; notif
     if (t.spans.file) replace(t.spans.file, `track_file ${t.name}`, statement);
     else insert(t.span, `track_file ${t.name}`, statement);
   }
-  for (const b of [...config.vrrpInstances.map((i) => ({ b: i, what: `vrrp_instance ${i.name}` })), ...config.syncGroups.map((g) => ({ b: g, what: `vrrp_sync_group ${g.name}` }))]) {
+  for (const b of [
+    ...config.vrrpInstances.map((i) => ({ b: i, what: `vrrp_instance ${i.name}` })),
+    ...config.syncGroups.map((g) => ({ b: g, what: `vrrp_sync_group ${g.name}` })),
+  ]) {
     const statement = `notify ${quote(opts.notify)}`;
     if (b.b.spans.notify) replace(b.b.spans.notify, b.what, statement);
     else insert(b.b.span, b.what, statement);

@@ -58,7 +58,10 @@ export async function applyFault(lab: FaultTarget, f: Fault): Promise<void> {
         ...(f.delay ? ['delay', `${f.delay / 1000}ms`] : []),
         ...(f.duplicate ? ['duplicate', `${f.duplicate * 100}%`] : []),
       ];
-      for (const [ns, dev] of [[rt.ns, ifname], [lab.topology.switchNs, port]]) {
+      for (const [ns, dev] of [
+        [rt.ns, ifname],
+        [lab.topology.switchNs, port],
+      ]) {
         if (netem.length) await runOk('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...netem]);
         else await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
       }

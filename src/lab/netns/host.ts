@@ -43,7 +43,8 @@ export function netnsCapability(): Capability {
   if (netnsCap) return netnsCap;
   netnsCap = ((): Capability => {
     if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
-    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return { ok: false, reason: `network namespaces need root (uid ${process.getuid?.()})` };
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+      return { ok: false, reason: `network namespaces need root (uid ${process.getuid?.()})` };
     return withProbeNamespace((probe) => {
       const exec = spawnSync('ip', ['netns', 'exec', probe, 'ip', 'link', 'show', 'lo'], { encoding: 'utf8' });
       if (exec.status !== 0) return { ok: false, reason: `ip netns exec failed: ${exec.stderr.trim()}` };
@@ -117,7 +118,10 @@ export async function runOk(cmd: string, args: string[], opts: { timeoutMs?: num
 }
 
 /** Poll until fn returns something other than undefined/false; throws after timeoutMs. */
-export async function poll<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, opts: { timeoutMs: number; intervalMs?: number; what: string; diagnose?: () => string }): Promise<T> {
+export async function poll<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  opts: { timeoutMs: number; intervalMs?: number; what: string; diagnose?: () => string },
+): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     const v = await fn();
@@ -192,7 +196,12 @@ class ProcImpl implements Proc {
     this.group = opts.group ?? false;
     this.onLine = opts.onLine;
     // `ip netns exec` execs the command after setns: the pid is the command's own.
-    this.child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd, detached: this.group });
+    this.child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      detached: this.group,
+    });
     for (const stream of ['stdout', 'stderr'] as const) {
       this.child[stream]!.setEncoding('utf8');
       this.child[stream]!.on('data', (chunk: string) => this.take(stream, chunk));

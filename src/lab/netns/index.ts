@@ -70,18 +70,26 @@ function checkCapabilities(scenario: Scenario, opts: NetnsOptions): { daemonBin?
   const out: { daemonBin?: string } = {};
   if (scenario.nodes.some((n) => n.impl === 'keepalived')) {
     const ka = keepalivedCapability(opts.keepalivedBin);
-    if (!ka.ok) throw new Error(`netns backend: node(s) ${scenario.nodes.filter((n) => n.impl === 'keepalived').map((n) => n.name).join(', ')} run the real keepalived, but ${ka.reason}`);
+    if (!ka.ok)
+      throw new Error(
+        `netns backend: node(s) ${scenario.nodes
+          .filter((n) => n.impl === 'keepalived')
+          .map((n) => n.name)
+          .join(', ')} run the real keepalived, but ${ka.reason}`,
+      );
   }
   if (scenario.nodes.some((n) => n.impl === 'keepalived-ts')) {
     out.daemonBin = opts.daemonBin ?? findDaemonBin();
-    if (!out.daemonBin || !existsSync(out.daemonBin)) throw new Error(`netns backend: our daemon's bundle ${opts.daemonBin ?? 'dist/keepalived-ts.mjs'} does not exist; run npm run build`);
+    if (!out.daemonBin || !existsSync(out.daemonBin))
+      throw new Error(`netns backend: our daemon's bundle ${opts.daemonBin ?? 'dist/keepalived-ts.mjs'} does not exist; run npm run build`);
   }
   const link = scenario.faults.find((f) => f.kind === 'link');
   if (link) {
     const cap = netemCapability();
     if (!cap.ok) throw new Error(`netns backend: the link fault at ${link.span.file}:${link.span.line} needs tc netem, but ${cap.reason}`);
   }
-  if (scenario.expectations.some((e) => e.kind === 'vip') && spawnSync('ping', ['-V']).error) throw new Error('netns backend: vip expectations need ping (apt-get install iputils-ping)');
+  if (scenario.expectations.some((e) => e.kind === 'vip') && spawnSync('ping', ['-V']).error)
+    throw new Error('netns backend: vip expectations need ping (apt-get install iputils-ping)');
   return out;
 }
 
@@ -187,10 +195,24 @@ class NetnsLab implements FaultTarget {
       const dir = join(this.host.dir, safe(node.name));
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o755);
-      const rt: NodeRt = { node, ns, dir, conf: this.rewrite(node.config, dir, node), confFile: join(dir, 'keepalived.conf'), states: new Map(), prio: new Map(), log: new KeepalivedLog(), ifaces: new Map() };
+      const rt: NodeRt = {
+        node,
+        ns,
+        dir,
+        conf: this.rewrite(node.config, dir, node),
+        confFile: join(dir, 'keepalived.conf'),
+        states: new Map(),
+        prio: new Map(),
+        log: new KeepalivedLog(),
+        ifaces: new Map(),
+      };
       for (const inst of rt.conf.instances) rt.prio.set(inst.name, inst.priority);
       this.nodes.set(node.name, rt);
-      this.out.nodes.push({ name: node.name, impl: node.impl, instances: rt.conf.instances.map(({ name, vrid, interface: ifname }) => ({ name, vrid, interface: ifname })) });
+      this.out.nodes.push({
+        name: node.name,
+        impl: node.impl,
+        instances: rt.conf.instances.map(({ name, vrid, interface: ifname }) => ({ name, vrid, interface: ifname })),
+      });
     }
     for (const seg of this.scenario.segments) {
       for (const m of seg.members) {
@@ -202,7 +224,8 @@ class NetnsLab implements FaultTarget {
     }
     for (const rt of this.nodes.values()) {
       for (const inst of rt.conf.instances) {
-        if (![...rt.ifaces.values()].includes(inst.interface)) this.log(`netns: warning: ${rt.node.name}'s ${inst.name} uses interface ${inst.interface}, which no segment gives it`);
+        if (![...rt.ifaces.values()].includes(inst.interface))
+          this.log(`netns: warning: ${rt.node.name}'s ${inst.name} uses interface ${inst.interface}, which no segment gives it`);
       }
     }
     for (const [i, rs] of this.scenario.realServers.entries()) {
@@ -341,7 +364,8 @@ class NetnsLab implements FaultTarget {
   private announcing(c: Scenario['clients'][number]): { node: NodeRt; instance: string }[] {
     const out: { node: NodeRt; instance: string }[] = [];
     for (const rt of this.nodes.values()) {
-      for (const inst of rt.conf.instances) if (inst.vips.includes(c.target.address) && rt.ifaces.get(c.segment) === inst.interface) out.push({ node: rt, instance: inst.name });
+      for (const inst of rt.conf.instances)
+        if (inst.vips.includes(c.target.address) && rt.ifaces.get(c.segment) === inst.interface) out.push({ node: rt, instance: inst.name });
     }
     return out;
   }
@@ -363,7 +387,13 @@ class NetnsLab implements FaultTarget {
       case 'server': {
         if (!this.recording) return;
         const rs = this.scenario.realServers.find((s) => s.address === e.address && s.port === e.port);
-        this.out.servers.push({ at: this.at(mono), node: rt.node.name, server: rs?.name ?? `${e.address}:${e.port}`, inService: e.inService, reason: e.reason });
+        this.out.servers.push({
+          at: this.at(mono),
+          node: rt.node.name,
+          server: rs?.name ?? `${e.address}:${e.port}`,
+          inService: e.inService,
+          reason: e.reason,
+        });
         return;
       }
     }
@@ -383,9 +413,11 @@ class NetnsLab implements FaultTarget {
       {
         now: () => performance.now(),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-        addresses: () => Promise.all(nodes.map(async (rt) => ({ node: rt.node.name, text: (await run('ip', ['-n', rt.ns, '-4', '-o', 'addr', 'show'])).stdout }))),
+        addresses: () =>
+          Promise.all(nodes.map(async (rt) => ({ node: rt.node.name, text: (await run('ip', ['-n', rt.ns, '-4', '-o', 'addr', 'show'])).stdout }))),
         // A short wait, so that a reply means "answering now", not "within the next second".
-        ping: async (v) => (await this.host.exec(this.probes.get(v.segment)!, ['ping', '-c', '1', '-W', '0.5', '-n', '-q', v.address], { timeoutMs: 3000 })).code === 0,
+        ping: async (v) =>
+          (await this.host.exec(this.probes.get(v.segment)!, ['ping', '-c', '1', '-W', '0.5', '-n', '-q', v.address], { timeoutMs: 3000 })).code === 0,
       },
       { t0: this.t0, recording: () => this.recording, at: (mono) => this.at(mono), record: (s) => this.out.vips.push(s) },
     );

@@ -41,7 +41,8 @@ export function readOurLine(text: string): LogEvent[] {
     return [];
   }
   const out: LogEvent[] = [];
-  if (j.vrrp && j.state && isState(j.state)) out.push({ kind: 'state', instance: j.vrrp, state: j.state, priority: j.priority, reason: j.reason ?? j.msg ?? '' });
+  if (j.vrrp && j.state && isState(j.state))
+    out.push({ kind: 'state', instance: j.vrrp, state: j.state, priority: j.priority, reason: j.reason ?? j.msg ?? '' });
   if (j.msg) {
     const p = priorityChange(j.msg);
     if (p) out.push(p);

@@ -50,7 +50,21 @@ export function daemonArgv(rt: NodeRt, bins: DaemonBins, vrrpOnly: boolean): str
   const id = rt.node.configId ? ['-i', rt.node.configId] : [];
   const pid = (n: string) => join(rt.dir, n);
   if (rt.node.impl === 'keepalived') {
-    const argv = [bins.keepalivedBin ?? 'keepalived', '-n', '-l', '-D', '-f', rt.confFile, '-p', pid('keepalived.pid'), '-r', pid('vrrp.pid'), '-c', pid('checkers.pid'), ...id];
+    const argv = [
+      bins.keepalivedBin ?? 'keepalived',
+      '-n',
+      '-l',
+      '-D',
+      '-f',
+      rt.confFile,
+      '-p',
+      pid('keepalived.pid'),
+      '-r',
+      pid('vrrp.pid'),
+      '-c',
+      pid('checkers.pid'),
+      ...id,
+    ];
     if (vrrpOnly) argv.push('-P');
     return argv;
   }
@@ -82,7 +96,8 @@ export async function waitStarted(rt: NodeRt): Promise<void> {
     what: `${rt.node.name}'s daemon to start`,
     diagnose: () => proc.tail(15),
   });
-  if (started === 'exited') throw new Error(`netns backend: ${rt.node.name}'s daemon exited at start (${proc.signalCode ?? `code ${proc.exitCode}`})\n${proc.tail(15)}`);
+  if (started === 'exited')
+    throw new Error(`netns backend: ${rt.node.name}'s daemon exited at start (${proc.signalCode ?? `code ${proc.exitCode}`})\n${proc.tail(15)}`);
 }
 
 /** A real server (server.mjs in the run directory `dir`), once it listens. */

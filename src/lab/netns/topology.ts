@@ -33,7 +33,9 @@ export function freeAddressIn(used: Set<string>, member: string, prefix: number)
 }
 
 /** IPv4 VIPs per segment: an instance's VIPs live on the segment of its interface. */
-export function vipsBySegment(nodes: Iterable<{ conf: { instances: { interface: string; vips: string[] }[] }; ifaces: Map<string, string> }>): Map<string, string[]> {
+export function vipsBySegment(
+  nodes: Iterable<{ conf: { instances: { interface: string; vips: string[] }[] }; ifaces: Map<string, string> }>,
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const rt of nodes) {
     for (const inst of rt.conf.instances) {

@@ -46,7 +46,9 @@ export async function sampleVips(vips: Vip[], io: SamplerIo, run: SamplerRun): P
     for (const { node, text } of await io.addresses()) for (const a of inetAddresses(text)) held.set(a, [...(held.get(a) ?? []), node]);
     const pings = await Promise.all(vips.map((v) => io.ping(v)));
     if (!run.recording()) break;
-    vips.forEach((v, i) => run.record({ at: run.at(mono), address: v.address, segment: v.segment, reachable: pings[i], holders: [...(held.get(v.address) ?? [])].sort() }));
+    vips.forEach((v, i) =>
+      run.record({ at: run.at(mono), address: v.address, segment: v.segment, reachable: pings[i], holders: [...(held.get(v.address) ?? [])].sort() }),
+    );
     const next = run.t0 + (tick + 1) * 1000 - io.now();
     if (next > 0) await io.sleep(next);
   }

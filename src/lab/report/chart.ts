@@ -107,7 +107,8 @@ export function timelineSvg(result: LabResult, lanes: Lane[], sc: Scale): string
       body += `<text class="instance-name" x="12" y="${n(info ? cy - 7 : cy)}">${esc(ellipsize(clean(lane.instance), 14))}</text>`;
       if (info) body += `<text class="instance-info" x="12" y="${n(cy + 9)}">VRID ${info.vrid} · ${esc(ellipsize(clean(info.iface), 8))}</text>`;
       body += `</g>`;
-      if (i > 0) body += `<line class="group-sep" x1="8" x2="${WIDTH - 8}" y1="${ly - GROUP_GAP / 2 - LANE_GAP / 2}" y2="${ly - GROUP_GAP / 2 - LANE_GAP / 2}"/>`;
+      if (i > 0)
+        body += `<line class="group-sep" x1="8" x2="${WIDTH - 8}" y1="${ly - GROUP_GAP / 2 - LANE_GAP / 2}" y2="${ly - GROUP_GAP / 2 - LANE_GAP / 2}"/>`;
     }
     body += `<g class="lane" data-node="${esc(lane.node)}" data-instance="${esc(lane.instance)}">`;
     body += `<text class="lane-label" data-lane-label="${esc(lane.node)}" x="${LEFT - 12}" y="${ly + LANE_H / 2}"><title>${esc(lane.node)} · ${esc(lane.instance)}</title>${esc(ellipsize(clean(lane.node), 12))}</text>`;
@@ -193,8 +194,10 @@ export function requestsSvg(result: LabResult, sc: Scale): string {
       const bw = n(w > 3 ? w - 1 : w);
       const tip = `${clean(c.client)}, second ${r.second}: ${r.ok} ok, ${r.failed} failed`;
       const attrs = `data-client="${esc(c.client)}" data-second="${r.second}"`;
-      if (r.ok > 0) body += `<rect class="req-ok" x="${n(x0)}" y="${n(base - h(r.ok))}" width="${bw}" height="${n(h(r.ok))}" ${attrs} data-ok="${r.ok}"><title>${esc(tip)}</title></rect>`;
-      if (r.failed > 0) body += `<rect class="req-failed" x="${n(x0)}" y="${n(base - h(r.ok + r.failed))}" width="${bw}" height="${n(h(r.failed))}" ${attrs} data-failed="${r.failed}"><title>${esc(tip)}</title></rect>`;
+      if (r.ok > 0)
+        body += `<rect class="req-ok" x="${n(x0)}" y="${n(base - h(r.ok))}" width="${bw}" height="${n(h(r.ok))}" ${attrs} data-ok="${r.ok}"><title>${esc(tip)}</title></rect>`;
+      if (r.failed > 0)
+        body += `<rect class="req-failed" x="${n(x0)}" y="${n(base - h(r.ok + r.failed))}" width="${bw}" height="${n(h(r.failed))}" ${attrs} data-failed="${r.failed}"><title>${esc(tip)}</title></rect>`;
     }
     body += `</g>`;
   });

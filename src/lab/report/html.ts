@@ -61,7 +61,8 @@ ${sections}
 `;
 }
 
-const stat = (value: string, label: string, bad = false): string => `<div class="stat${bad ? ' bad' : ''}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
+const stat = (value: string, label: string, bad = false): string =>
+  `<div class="stat${bad ? ' bad' : ''}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
 const section = (id: string, title: string, body: string): string => `<section id="${id}"><h2>${title}</h2>${body}</section>`;
 const chip = (s: LabState): string => `<span class="chip s-${s}">${s}</span>`;
 const mono = (s: string): string => `<span class="mono">${s}</span>`;
@@ -71,19 +72,25 @@ function legend(result: LabResult): string {
   const extra =
     `<span class="key"><i class="sw sw-split"></i>split brain</span>` +
     (result.faults.length ? `<span class="key"><i class="sw sw-fault">1</i>fault</span>` : '') +
-    (result.expectations.some((v) => !v.passed && v.at !== undefined) ? `<span class="key"><i class="sw sw-verdict"></i>failed expectation decided</span>` : '');
+    (result.expectations.some((v) => !v.passed && v.at !== undefined)
+      ? `<span class="key"><i class="sw sw-verdict"></i>failed expectation decided</span>`
+      : '');
   return `<div class="legend" id="legend">${states}${extra}</div>`;
 }
 
 function faultList(result: LabResult): string {
   if (!result.faults.length) return '<p class="note">No faults injected.</p>';
-  const items = result.faults.map((f) => `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}</span></li>`);
+  const items = result.faults.map(
+    (f) => `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}</span></li>`,
+  );
   return `<ol class="faults">${items.join('')}</ol>`;
 }
 
 function requestSummary(result: LabResult): string {
   const rows = clientSummaries(result).map((c) => {
-    const servers = Object.entries(c.byServer).map(([s, k]) => `${esc(s)} ${k}`).join(', ');
+    const servers = Object.entries(c.byServer)
+      .map(([s, k]) => `${esc(s)} ${k}`)
+      .join(', ');
     return `<tr data-client="${esc(c.client)}"><td>${esc(c.client)}</td><td class="num">${c.ok}</td><td class="num ${c.failed ? 'failed-text' : ''}">${c.failed}</td><td>${c.failedSeconds.length ? esc(rangesText(c.failedSeconds)) : '—'}</td><td>${servers || '—'}</td></tr>`;
   });
   return table(['Client', 'OK', 'Failed', 'Failed seconds', 'Served by'], rows);
@@ -125,7 +132,8 @@ function serversTable(result: LabResult): string {
 
 function notifiesTable(result: LabResult): string {
   const rows = result.notifies.map(
-    (x) => `<tr><td>${mono(secs(x.at))}</td><td>${esc(x.node)}</td><td>${esc(x.kind)}</td><td>${esc(x.name)}</td><td>${esc(x.state)}</td><td class="num">${x.priority}</td></tr>`,
+    (x) =>
+      `<tr><td>${mono(secs(x.at))}</td><td>${esc(x.node)}</td><td>${esc(x.kind)}</td><td>${esc(x.name)}</td><td>${esc(x.state)}</td><td class="num">${x.priority}</td></tr>`,
   );
   return `<details><summary>${result.notifies.length} notify script runs</summary>${table(['Time', 'Node', 'Kind', 'Name', 'State', 'Priority'], rows)}</details>`;
 }
@@ -134,9 +142,7 @@ function table(head: string[], rows: string[]): string {
   return `<div class="table-box"><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
-const stateCss = (Object.entries(STATE_COLOR) as [LabState, string][])
-  .map(([s, c]) => `.s-${s}{fill:${c};background:${c}}`)
-  .join('');
+const stateCss = (Object.entries(STATE_COLOR) as [LabState, string][]).map(([s, c]) => `.s-${s}{fill:${c};background:${c}}`).join('');
 
 const CSS = `
 :root{--fg:#1f2430;--muted:#667085;--line:#e4e7ec;--bg:#f6f7f9;--card:#fff;--pass:#1f9d55;--fail:#d62d2d;--fault:#6d3fc0}

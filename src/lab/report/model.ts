@@ -82,7 +82,7 @@ function merge(segments: Segment[]): Segment[] {
 /** Axis ticks at 1/2/5 × 10^k seconds, the finest step giving at most `maxTicks` intervals. */
 export function ticks(span: Micros, maxTicks: number): { step: Micros; times: Micros[] } {
   const limit = Math.max(1, maxTicks);
-  let step = 1;
+  let step: Micros;
   for (let k = 0; ; k++) {
     const s = [1, 2, 5].map((m) => m * 10 ** k).find((m) => span / m <= limit);
     if (s !== undefined) {

@@ -42,8 +42,15 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
 
   const out: string[] = [];
   const verdictCount = `${result.expectations.filter((v) => v.passed).length}/${result.expectations.length} expectations`;
-  out.push(...wrap(`${paint('1', clean(result.scenario))}  ${paint(result.passed ? '1;32' : '1;31', result.passed ? 'PASS' : 'FAIL')}  ${verdictCount}`, width));
-  out.push(...wrap(paint('2', `${clean(result.file)} · ${result.backend} · seed ${result.seed} · ${secs(result.duration, 2)} in ${(result.wallMs / 1000).toFixed(2)}s wall`), width));
+  out.push(
+    ...wrap(`${paint('1', clean(result.scenario))}  ${paint(result.passed ? '1;32' : '1;31', result.passed ? 'PASS' : 'FAIL')}  ${verdictCount}`, width),
+  );
+  out.push(
+    ...wrap(
+      paint('2', `${clean(result.file)} · ${result.backend} · seed ${result.seed} · ${secs(result.duration, 2)} in ${(result.wallMs / 1000).toFixed(2)}s wall`),
+      width,
+    ),
+  );
   out.push('');
 
   // Fault markers: ▼ exactly at the fault's column, its number on the first row above where it
@@ -74,13 +81,31 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
     const label = lane.instance === prevInstance ? `${' '.repeat(iw)} ${clean(lane.node)}` : `${padTo(clean(lane.instance), iw)} ${clean(lane.node)}`;
     prevInstance = lane.instance;
     const states = Array.from({ length: n }, (_, c) => dominant(lane.segments, colStart(c), colStart(c + 1)));
-    out.push(row(label, runs(states, (s) => CHAR[s], (s, text) => paint(SGR[s], text))));
+    out.push(
+      row(
+        label,
+        runs(
+          states,
+          (s) => CHAR[s],
+          (s, text) => paint(SGR[s], text),
+        ),
+      ),
+    );
   }
 
   if (result.splitBrains.length > 0) {
     const cells = Array<boolean>(n).fill(false);
     for (const s of result.splitBrains) for (let c = col(s.start); c <= col(splitEnd(s, span)); c++) cells[c] = true;
-    out.push(row('split brain', runs(cells, (b) => (b ? '!' : ' '), (b, text) => (b ? paint('1;31', text) : text))));
+    out.push(
+      row(
+        'split brain',
+        runs(
+          cells,
+          (b) => (b ? '!' : ' '),
+          (b, text) => (b ? paint('1;31', text) : text),
+        ),
+      ),
+    );
   }
 
   for (const c of clients) {
@@ -93,22 +118,39 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
       }
     }
     const ch = { ok: '─', failed: '✗', none: ' ' };
-    out.push(row(`req ${clean(c.client)}`, runs(cells, (s) => ch[s], (s, text) => (s === 'failed' ? paint('1;31', text) : s === 'ok' ? paint('32', text) : text))));
+    out.push(
+      row(
+        `req ${clean(c.client)}`,
+        runs(
+          cells,
+          (s) => ch[s],
+          (s, text) => (s === 'failed' ? paint('1;31', text) : s === 'ok' ? paint('32', text) : text),
+        ),
+      ),
+    );
   }
 
   out.push(...axis(span, n, labelW));
-  out.push(fit(`${' '.repeat(labelW + 2)}${['MASTER', 'BACKUP', 'FAULT'].map((s) => `${paint(SGR[s as LabState], CHAR[s as LabState])} ${s}`).join('  ')}  ${paint('2', '·')} INIT/STOPPED${result.splitBrains.length ? `  ${paint('1;31', '!')} split brain` : ''}${clients.length ? `  ${paint('1;31', '✗')} failed requests` : ''}`, width));
+  out.push(
+    fit(
+      `${' '.repeat(labelW + 2)}${['MASTER', 'BACKUP', 'FAULT'].map((s) => `${paint(SGR[s as LabState], CHAR[s as LabState])} ${s}`).join('  ')}  ${paint('2', '·')} INIT/STOPPED${result.splitBrains.length ? `  ${paint('1;31', '!')} split brain` : ''}${clients.length ? `  ${paint('1;31', '✗')} failed requests` : ''}`,
+      width,
+    ),
+  );
 
   if (result.faults.length > 0) {
     out.push('', paint('1', 'Faults'));
-    for (const f of result.faults) out.push(...wrap(`${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}`, width, 15));
+    for (const f of result.faults)
+      out.push(...wrap(`${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}`, width, 15));
   }
 
   if (result.splitBrains.length > 0) {
     out.push('', paint('1', 'Split brains'));
     for (const s of result.splitBrains) {
       const end = s.end === null ? 'end of run (still split)' : `${secs(s.end)} (${duration(s.end - s.start)})`;
-      out.push(...wrap(`  ${paint('1;31', '!')} ${clean(s.instance)} (VRID ${s.vrid}) ${s.nodes.map(clean).join(' + ')} from ${secs(s.start)} to ${end}`, width, 4));
+      out.push(
+        ...wrap(`  ${paint('1;31', '!')} ${clean(s.instance)} (VRID ${s.vrid}) ${s.nodes.map(clean).join(' + ')} from ${secs(s.start)} to ${end}`, width, 4),
+      );
     }
   }
 
@@ -129,7 +171,9 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
     out.push('', paint('1', 'Requests'));
     for (const c of clients) {
       const failed = c.failed > 0 ? paint('1;31', `failed ${c.failed}`) + ` (in ${rangesText(c.failedSeconds)})` : 'failed 0';
-      const servers = Object.entries(c.byServer).map(([s, k]) => `${clean(s)} ${k}`).join(', ');
+      const servers = Object.entries(c.byServer)
+        .map(([s, k]) => `${clean(s)} ${k}`)
+        .join(', ');
       out.push(...wrap(`  ${clean(c.client)}: ok ${c.ok}, ${failed}${servers ? `; served by ${servers}` : ''}`, width, 4));
     }
   }
@@ -150,7 +194,12 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
     out.push(...wrap(`    ${clean(v.why)}${at}`, width, 4));
     out.push(...wrap(paint('2', `    ${clean(v.where)}`), width, 4));
   }
-  out.push('', result.passed ? paint('1;32', `PASS: ${verdictCount} met`) : paint('1;31', `FAIL: ${result.expectations.filter((v) => !v.passed).length} of ${result.expectations.length} expectations failed`));
+  out.push(
+    '',
+    result.passed
+      ? paint('1;32', `PASS: ${verdictCount} met`)
+      : paint('1;31', `FAIL: ${result.expectations.filter((v) => !v.passed).length} of ${result.expectations.length} expectations failed`),
+  );
   return out.join('\n') + '\n';
 }
 
@@ -168,7 +217,7 @@ function dominant(segments: Segment[], a: Micros, b: Micros): LabState {
 /** A bar from cells, painted run by run so colored output stays small. */
 function runs<T>(cells: T[], char: (c: T) => string, paint: (c: T, text: string) => string): string {
   let out = '';
-  for (let i = 0; i < cells.length; ) {
+  for (let i = 0; i < cells.length;) {
     let j = i;
     while (j < cells.length && cells[j] === cells[i]) j++;
     out += paint(cells[i], char(cells[i]).repeat(j - i));

@@ -135,7 +135,7 @@ class Sim {
         if (c.segment !== segment || c.target.address !== v.address || !this.nodeReaches(node, c.segment, c.name)) continue;
         let table = this.arp.get(c.name);
         if (!table) {
-          this.arp.set(c.name, (table = new Map()));
+          this.arp.set(c.name, (table = new Map<string, string>()));
           this.startClient(c);
         }
         table.set(v.address, node);
@@ -213,7 +213,9 @@ class Sim {
         else {
           const running = node.running;
           const r = node.reload(loaded.config);
-          text += running ? `: ${r.kept} instance(s) kept as they were, ${r.restarted} (re)started` : `: ${f.node} is not running; its next start uses the new configuration`;
+          text += running
+            ? `: ${r.kept} instance(s) kept as they were, ${r.restarted} (re)started`
+            : `: ${f.node} is not running; its next start uses the new configuration`;
           this.configs.get(f.node)!.push(loaded.config);
         }
         break;
@@ -332,7 +334,7 @@ class Sim {
     const r = n.balancer.route(vs, { address, port });
     if (r.kind === 'refused') return { ok: false, reason: `${name}: ${r.reason}` };
     const [to, toPort] = r.kind === 'dest' ? [r.dest.address, r.dest.port] : [r.address, r.port];
-    const conn = (r.kind === 'dest' ? n.balancer.connection(r.dest, r.template) : n.balancer.connection(vs));
+    const conn = r.kind === 'dest' ? n.balancer.connection(r.dest, r.template) : n.balancer.connection(vs);
     const a = this.answer(name, to, toPort);
     // Requests are instant: the connection opens and closes at once (counted as IPVS would).
     if (a.ok) conn.phase('active');

@@ -58,7 +58,13 @@ export class SimNode {
   private stopping = false;
   private stopTrackers?: () => void;
 
-  constructor(readonly name: string, private readonly clock: VirtualClock, public config: Config, private readonly observer: NodeObserver = {}, private readonly lvs?: LvsFactory) {}
+  constructor(
+    readonly name: string,
+    private readonly clock: VirtualClock,
+    public config: Config,
+    private readonly observer: NodeObserver = {},
+    private readonly lvs?: LvsFactory,
+  ) {}
 
   /** Joins `ifname` to a segment with `address` (before start). */
   attach(ifname: string, segmentName: string, segment: SimSegment, address: string): void {

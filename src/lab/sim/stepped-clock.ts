@@ -22,7 +22,7 @@ export class SteppedClock extends VirtualClock {
 
 function push(h: number[], v: number): void {
   h.push(v);
-  for (let i = h.length - 1; i > 0; ) {
+  for (let i = h.length - 1; i > 0;) {
     const p = (i - 1) >> 1;
     if (h[p] <= h[i]) break;
     [h[p], h[i]] = [h[i], h[p]];
@@ -35,7 +35,7 @@ function pop(h: number[]): number {
   const last = h.pop()!;
   if (h.length) {
     h[0] = last;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;

@@ -6,7 +6,11 @@ import { BaseScheduler } from './base.js';
 import { BestTree } from './tree.js';
 
 export abstract class BestOfScheduler extends BaseScheduler {
-  private tree = new BestTree(0, () => false, () => false);
+  private tree = new BestTree(
+    0,
+    () => false,
+    () => false,
+  );
   private flagged = new Uint8Array(0);
   /** False when only weight and the overload flag matter (fo): counter changes skip the index. */
   protected readonly readsCounters: boolean = true;

@@ -35,7 +35,11 @@ export abstract class LocalityScheduler<E extends CacheEntry> extends BaseSchedu
   private nextCheck: number | undefined;
   private counter = 1;
   private rover = 0;
-  private tree = new BestTree(0, () => false, () => false);
+  private tree = new BestTree(
+    0,
+    () => false,
+    () => false,
+  );
   private below: Uint8Array = new Uint8Array(0);
   private belowHalf = 0;
 
@@ -54,7 +58,11 @@ export abstract class LocalityScheduler<E extends CacheEntry> extends BaseSchedu
 
   protected rebuild(): void {
     const ds = this.dests;
-    this.tree = new BestTree(ds.length, (i) => usable(ds[i]), (r, l) => wlcBeats(ds[r], ds[l]));
+    this.tree = new BestTree(
+      ds.length,
+      (i) => usable(ds[i]),
+      (r, l) => wlcBeats(ds[r], ds[l]),
+    );
     this.below = new Uint8Array(ds.length);
     this.belowHalf = 0;
     ds.forEach((_d, i) => this.track(i));

@@ -23,13 +23,27 @@ const RULES: Partial<Record<LvsScheduler, (ds: readonly Dest[]) => Dest | undefi
   lc: (ds) => scan(ds, usable, (d, l) => d.overhead < l.overhead),
   wlc: (ds) => scan(ds, usable, (d, l) => mulGt(l.overhead, d.weight, d.overhead, l.weight)),
   sed: (ds) => scan(ds, usable, (d, l) => mulGt(l.activeConns + 1, d.weight, d.activeConns + 1, l.weight)),
-  nq: (ds) => scan(ds, usable, (d, l) => mulGt(l.activeConns + 1, d.weight, d.activeConns + 1, l.weight), (d) => d.activeConns === 0),
+  nq: (ds) =>
+    scan(
+      ds,
+      usable,
+      (d, l) => mulGt(l.activeConns + 1, d.weight, d.activeConns + 1, l.weight),
+      (d) => d.activeConns === 0,
+    ),
   fo: (ds) => scan(ds, usable, (d, l) => d.weight > l.weight),
-  ovf: (ds) => scan(ds, (d) => usable(d) && d.activeConns <= d.weight, (d, l) => d.weight > l.weight),
+  ovf: (ds) =>
+    scan(
+      ds,
+      (d) => usable(d) && d.activeConns <= d.weight,
+      (d, l) => d.weight > l.weight,
+    ),
 };
 
 class ScanScheduler extends BaseScheduler {
-  constructor(readonly name: LvsScheduler, private readonly rule: (ds: readonly Dest[]) => Dest | undefined) {
+  constructor(
+    readonly name: LvsScheduler,
+    private readonly rule: (ds: readonly Dest[]) => Dest | undefined,
+  ) {
     super();
   }
   protected rebuild(): void {}
@@ -46,7 +60,10 @@ class ScanRoundRobin extends BaseScheduler {
   protected rebuild(prev: readonly Dest[]): void {
     if (this.last && !this.pos.has(this.last)) {
       const i = prev.indexOf(this.last);
-      this.last = prev.slice(0, i).reverse().find((d) => this.pos.has(d));
+      this.last = prev
+        .slice(0, i)
+        .reverse()
+        .find((d) => this.pos.has(d));
     }
   }
   protected changed(): void {}

@@ -58,7 +58,10 @@ export class MaxTree {
   private readonly size: number;
   private readonly t: Float64Array;
 
-  constructor(readonly n: number, value: (i: number) => number) {
+  constructor(
+    readonly n: number,
+    value: (i: number) => number,
+  ) {
     this.size = pow2(Math.max(1, n));
     this.t = new Float64Array(2 * this.size).fill(-Infinity);
     for (let i = 0; i < n; i++) this.t[this.size + i] = value(i);
@@ -106,7 +109,10 @@ export class SumTree {
   private readonly size: number;
   private readonly t: Float64Array;
 
-  constructor(readonly n: number, value: (i: number) => number) {
+  constructor(
+    readonly n: number,
+    value: (i: number) => number,
+  ) {
     this.size = pow2(Math.max(1, n));
     this.t = new Float64Array(2 * this.size);
     for (let i = 0; i < n; i++) this.t[this.size + i] = value(i);

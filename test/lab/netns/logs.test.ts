@@ -6,7 +6,8 @@ import { KeepalivedLog, parseNotifyLog, parseRequestLine, priorityChange, readOu
 
 describe('our daemon: pino JSON lines', () => {
   it('a transition carries its instance, state, priority and reason', () => {
-    const line = '{"level":30,"time":1796531670123,"pid":42,"vrrp":"VI_1","state":"MASTER","priority":150,"reason":"no advert from lb1 for 3.61 s","msg":"(VI_1) Entering MASTER STATE"}';
+    const line =
+      '{"level":30,"time":1796531670123,"pid":42,"vrrp":"VI_1","state":"MASTER","priority":150,"reason":"no advert from lb1 for 3.61 s","msg":"(VI_1) Entering MASTER STATE"}';
     expect(readOurLine(line)).toEqual([{ kind: 'state', instance: 'VI_1', state: 'MASTER', priority: 150, reason: 'no advert from lb1 for 3.61 s' }]);
   });
 
@@ -16,7 +17,9 @@ describe('our daemon: pino JSON lines', () => {
   });
 
   it('reads priority changes and real server changes from the message', () => {
-    expect(readOurLine('{"level":30,"vrrp":"VI_1","msg":"(VI_1) Changing effective priority from 150 to 90"}')).toEqual([{ kind: 'priority', instance: 'VI_1', priority: 90 }]);
+    expect(readOurLine('{"level":30,"vrrp":"VI_1","msg":"(VI_1) Changing effective priority from 150 to 90"}')).toEqual([
+      { kind: 'priority', instance: 'VI_1', priority: 90 },
+    ]);
     expect(readOurLine('{"level":40,"msg":"Removing service [192.168.1.21]:80 from VS (TCP_CHECK: connection refused)"}')).toEqual([
       { kind: 'server', address: '192.168.1.21', port: 80, inService: false, reason: 'TCP_CHECK: connection refused' },
     ]);
@@ -49,16 +52,24 @@ describe("keepalived's console lines", () => {
     ]);
     // The instance's line was used up by that transition: a general line now speaks for the next.
     log.read({ text: 'Sun Dec  6 04:14:40 2026: Netlink reports eth0 down', mono: 10_000 }, stateOf);
-    expect(log.read({ text: 'Sun Dec  6 04:14:40 2026: (VI_1) Entering FAULT STATE', mono: 10_500 }, stateOf)[0]).toMatchObject({ state: 'FAULT', reason: 'Netlink reports eth0 down' });
+    expect(log.read({ text: 'Sun Dec  6 04:14:40 2026: (VI_1) Entering FAULT STATE', mono: 10_500 }, stateOf)[0]).toMatchObject({
+      state: 'FAULT',
+      reason: 'Netlink reports eth0 down',
+    });
     // A general line older than 1 s is not a reason.
     log.read({ text: 'Sun Dec  6 04:14:41 2026: Netlink reports eth0 up', mono: 11_000 }, stateOf);
-    expect(log.read({ text: 'Sun Dec  6 04:14:42 2026: (VI_1) Entering BACKUP STATE', mono: 12_500 }, stateOf)[0]).toMatchObject({ state: 'BACKUP', reason: '' });
+    expect(log.read({ text: 'Sun Dec  6 04:14:42 2026: (VI_1) Entering BACKUP STATE', mono: 12_500 }, stateOf)[0]).toMatchObject({
+      state: 'BACKUP',
+      reason: '',
+    });
     states.clear();
   });
 
   it('reads priority changes and both kinds of server line', () => {
     const log = new KeepalivedLog();
-    expect(log.read({ text: 'Sun Dec  6 04:14:46 2026: (VI_1) Changing effective priority from 150 to 90', mono: 1 }, stateOf)).toEqual([{ kind: 'priority', instance: 'VI_1', priority: 90 }]);
+    expect(log.read({ text: 'Sun Dec  6 04:14:46 2026: (VI_1) Changing effective priority from 150 to 90', mono: 1 }, stateOf)).toEqual([
+      { kind: 'priority', instance: 'VI_1', priority: 90 },
+    ]);
     expect(log.read({ text: 'Sun Dec  6 04:14:47 2026: Adding service [192.168.1.22]:tcp:80 to VS [192.168.1.100]:tcp:80', mono: 2 }, stateOf)).toEqual([
       { kind: 'server', address: '192.168.1.22', port: 80, inService: true, reason: 'Adding service [192.168.1.22]:tcp:80 to VS [192.168.1.100]:tcp:80' },
     ]);
@@ -72,7 +83,12 @@ describe('the lines both daemons share', () => {
   });
 
   it('servers: address, port with or without tcp:/udp:, and the reason in brackets', () => {
-    expect(serverChange('Adding service [10.0.0.5]:udp:53 to VS [10.0.0.1]:udp:53 (MISC_CHECK succeeded)')).toMatchObject({ address: '10.0.0.5', port: 53, inService: true, reason: 'MISC_CHECK succeeded' });
+    expect(serverChange('Adding service [10.0.0.5]:udp:53 to VS [10.0.0.1]:udp:53 (MISC_CHECK succeeded)')).toMatchObject({
+      address: '10.0.0.5',
+      port: 53,
+      inService: true,
+      reason: 'MISC_CHECK succeeded',
+    });
     expect(serverChange('TCP connection to [10.0.0.5]:tcp:80 success.')).toBeUndefined();
   });
 });

@@ -26,8 +26,23 @@ describe('vipsBySegment', () => {
   it("puts each instance's VIPs on the segment of its interface, once", () => {
     const node = (ifaces: [string, string][], instances: { interface: string; vips: string[] }[]) => ({ conf: { instances }, ifaces: new Map(ifaces) });
     const nodes = [
-      node([['lan', 'eth0'], ['dmz', 'eth1']], [{ interface: 'eth0', vips: ['192.168.1.100'] }, { interface: 'eth1', vips: ['10.0.0.100'] }]),
-      node([['lan', 'eth0']], [{ interface: 'eth0', vips: ['192.168.1.100', '192.168.1.101'] }, { interface: 'eth9', vips: ['172.16.0.1'] }]),
+      node(
+        [
+          ['lan', 'eth0'],
+          ['dmz', 'eth1'],
+        ],
+        [
+          { interface: 'eth0', vips: ['192.168.1.100'] },
+          { interface: 'eth1', vips: ['10.0.0.100'] },
+        ],
+      ),
+      node(
+        [['lan', 'eth0']],
+        [
+          { interface: 'eth0', vips: ['192.168.1.100', '192.168.1.101'] },
+          { interface: 'eth9', vips: ['172.16.0.1'] },
+        ],
+      ),
       node([['mgmt', 'eth2']], [{ interface: 'eth2', vips: [] }]),
     ];
     expect([...vipsBySegment(nodes)]).toEqual([

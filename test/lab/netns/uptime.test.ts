@@ -35,7 +35,7 @@ describe('uptimeEdgeOffset', () => {
 });
 
 describe('notifyMono', () => {
-  it("places a notify at the end of its tick, never before the moment it ran", () => {
+  it('places a notify at the end of its tick, never before the moment it ran', () => {
     const offset = 50_000;
     // A script that ran at performance.now() 1234.5 read uptime 51230 (the tick 51230..51240).
     const ran = 1234.5;

@@ -31,14 +31,31 @@ function fakeIo(opts: { commandMs: number; holders: (round: number) => { node: s
     },
     ping: async () => opts.answers(round),
   };
-  return { io, sleeps, next: () => round++, get now() { return now; } };
+  return {
+    io,
+    sleeps,
+    next: () => round++,
+    get now() {
+      return now;
+    },
+  };
 }
 
 describe('sampleVips', () => {
   const vip: Vip = { segment: 'lan', address: '192.168.1.100' };
 
   it('samples on the whole seconds after t0, stamped at the start of each round', async () => {
-    const f = fakeIo({ commandMs: 120, holders: (r) => (r < 2 ? [{ node: 'lb1', text: LB1 }, { node: 'lb2', text: LB2 }] : [{ node: 'lb2', text: LB2 }]), answers: (r) => r !== 2 });
+    const f = fakeIo({
+      commandMs: 120,
+      holders: (r) =>
+        r < 2
+          ? [
+              { node: 'lb1', text: LB1 },
+              { node: 'lb2', text: LB2 },
+            ]
+          : [{ node: 'lb2', text: LB2 }],
+      answers: (r) => r !== 2,
+    });
     const samples: VipSample[] = [];
     await sampleVips([vip], f.io, {
       t0: 1000,
@@ -50,7 +67,12 @@ describe('sampleVips', () => {
       },
     });
     expect(samples.map((s) => s.at)).toEqual([0, 1_000_000, 2_000_000, 3_000_000]);
-    expect(samples.map((s) => [s.reachable, s.holders])).toEqual([[true, ['lb1']], [true, ['lb1']], [false, []], [true, []]]);
+    expect(samples.map((s) => [s.reachable, s.holders])).toEqual([
+      [true, ['lb1']],
+      [true, ['lb1']],
+      [false, []],
+      [true, []],
+    ]);
     // Each round waits out what is left of its second.
     expect(f.sleeps.slice(0, 3)).toEqual([880, 880, 880]);
   });
