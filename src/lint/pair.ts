@@ -2,9 +2,9 @@
 // tracked fault on the master must really move mastership. The seed documents' classic mistake
 // is a track_script weight smaller than the priority gap: the check fails and nothing happens.
 import type { Diagnostic, Span } from '../config/diagnostics.js';
-import type { Config, ResolvedVirtualServer, VrrpInstance } from '../config/model/index.js';
+import type { Config, ResolvedVirtualServer, ResolvedVrrpInstance, VrrpInstance } from '../config/model/index.js';
 import type { RuleId } from '../config/rules.js';
-import { effectivePriority, trackersOf, type Effective, type Tracker } from '../vrrp/priority.js';
+import { effectivePriority, type Effective, type Tracker } from '../vrrp/priority.js';
 
 export interface FaultOutcome {
   instance: string;
@@ -47,10 +47,10 @@ function winner(a: Effective, b: Effective): 'A' | 'B' | 'tie' | 'none' {
 export function lintPair(a: Config, b: Config): PairReport {
   const out: Diagnostic[] = [];
   const outcomes: FaultOutcome[] = [];
-  const bByKey = new Map(b.vrrpInstances.filter((i) => i.virtualRouterId !== undefined).map((i) => [keyOf(i), i]));
+  const bByKey = new Map(b.resolved.vrrpInstances.filter((i) => i.virtualRouterId !== undefined).map((i) => [keyOf(i), i]));
   const aKeys = new Set<string>();
 
-  for (const ia of a.vrrpInstances) {
+  for (const ia of a.resolved.vrrpInstances) {
     if (ia.virtualRouterId === undefined) continue;
     aKeys.add(keyOf(ia));
     const ib = bByKey.get(keyOf(ia));
@@ -67,9 +67,9 @@ export function lintPair(a: Config, b: Config): PairReport {
       continue;
     }
     compareInstances(ia, ib, out);
-    analyseFailover(ia, a, ib, b, out, outcomes);
+    analyseFailover(ia, ib, out, outcomes);
   }
-  for (const ib of b.vrrpInstances) {
+  for (const ib of b.resolved.vrrpInstances) {
     if (ib.virtualRouterId !== undefined && !aKeys.has(keyOf(ib))) {
       out.push(
         diag(
@@ -235,9 +235,9 @@ function compareInstances(ia: VrrpInstance, ib: VrrpInstance, out: Diagnostic[])
   }
 }
 
-function analyseFailover(ia: VrrpInstance, a: Config, ib: VrrpInstance, b: Config, out: Diagnostic[], outcomes: FaultOutcome[]): void {
-  const ta = trackersOf(ia, a);
-  const tb = trackersOf(ib, b);
+function analyseFailover(ia: ResolvedVrrpInstance, ib: ResolvedVrrpInstance, out: Diagnostic[], outcomes: FaultOutcome[]): void {
+  const ta = ia.tracks;
+  const tb = ib.tracks;
   const none = new Set<Tracker>();
   const a0 = effectivePriority(ia, ta, none);
   const b0 = effectivePriority(ib, tb, none);
