@@ -6,6 +6,7 @@ import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
   ResolvedTrack,
+  ResolvedTrackFile,
   ResolvedVirtualAddress,
   ResolvedVrrpInstance,
   ResolvedVrrpScript,
@@ -330,6 +331,7 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       family,
       virtualIpaddress: inst.virtualIpaddress.map(withDev),
       virtualIpaddressExcluded: inst.virtualIpaddressExcluded.map(withDev),
+      unicastPeer: inst.unicastPeer.map((p) => ({ ...p, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 })),
       mcastGroup: inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
       garpMasterDelay,
       garpMasterRepeat,
@@ -396,4 +398,13 @@ function resolveTracks(cfg: WrittenConfig, inst: VrrpInstance, group: SyncGroup 
 /** The vrrp_scripts as they run: each with its script and its timeout (the interval when unset). */
 export function resolveVrrpScripts(cfg: WrittenConfig): ResolvedVrrpScript[] {
   return cfg.vrrpScripts.flatMap((s) => (s.script ? [{ ...s, script: s.script, timeout: s.timeout ?? s.interval }] : []));
+}
+
+/** The track_files as they run: those with a file (the others track nothing), init_file's value 0 when unset. */
+export function resolveTrackFiles(cfg: WrittenConfig): ResolvedTrackFile[] {
+  return cfg.trackFiles.flatMap((f) => {
+    if (f.file === undefined) return [];
+    const { initFile, ...rest } = f;
+    return [{ ...rest, file: f.file, ...(initFile ? { initFile: { value: initFile.value ?? 0, overwrite: initFile.overwrite } } : {}) }];
+  });
 }

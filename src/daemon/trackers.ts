@@ -47,10 +47,10 @@ export function readTrackFile(f: { file: string }): number {
 
 /** init_file: create (or with `overwrite`, rewrite) each track_file with its initial value. */
 export function initTrackFiles(cfg: Config, log: (level: 'warn', message: string) => void): void {
-  for (const f of cfg.trackFiles) {
-    if (!f.file || !f.initFile || (!f.initFile.overwrite && existsSync(f.file))) continue;
+  for (const f of cfg.resolved.trackFiles) {
+    if (!f.initFile || (!f.initFile.overwrite && existsSync(f.file))) continue;
     try {
-      writeFileSync(f.file, `${f.initFile.value ?? 0}\n`);
+      writeFileSync(f.file, `${f.initFile.value}\n`);
     } catch (e) {
       log('warn', `track_file ${f.name}: cannot create ${f.file}: ${(e as Error).message}`);
     }

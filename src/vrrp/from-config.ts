@@ -23,7 +23,7 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
     unicast: inst.unicastPeer.length > 0,
     unicastSrcPeers:
       inst.unicastPeer.length > 0 && inst.checkUnicastSrc
-        ? inst.unicastPeer.map((p) => ({ address: p.address, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 }))
+        ? inst.unicastPeer.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl }))
         : undefined,
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
     higherPrioSendAdvert: inst.higherPrioSendAdvert,

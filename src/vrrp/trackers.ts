@@ -5,7 +5,7 @@
 // Both therefore see a failing check at the same moments.
 import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Config, ResolvedVrrpScript, TrackFile } from '../config/model/index.js';
+import type { Config, ResolvedTrackFile, ResolvedVrrpScript } from '../config/model/index.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { VrrpEngine } from './engine.js';
 import { RiseFall } from './rise-fall.js';
@@ -22,8 +22,8 @@ export interface TrackerEnv {
   /** One run of a vrrp_script; a synchronous answer is applied at once (the simulator's). */
   runScript(s: ResolvedVrrpScript): ScriptOutcome | Promise<ScriptOutcome>;
   linkUp(ifname: string): boolean;
-  /** The number in a track_file (one with a file) now. */
-  readFile(f: TrackFile & { file: string }): number;
+  /** The number in a track_file now. */
+  readFile(f: ResolvedTrackFile): number;
   /** The BFD sessions track_bfd follows; without them track_bfd is reported and ignored. */
   bfd?: BfdSessions;
   /** Microseconds between link polls (keepalived hears netlink at once; we poll). */
@@ -76,7 +76,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
 
   // track_files that an instance or a sync group tracks.
   const trackedFiles = trackedNames(cfg, 'trackFile');
-  const files = cfg.trackFiles.flatMap((f) => (trackedFiles.has(f.name) && f.file ? [{ ...f, file: f.file }] : []));
+  const files = cfg.resolved.trackFiles.filter((f) => trackedFiles.has(f.name));
   const pollFiles = (): void => {
     for (const f of files) engine.setTrackedValue(f.name, env.readFile(f));
   };

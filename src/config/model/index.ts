@@ -5,6 +5,7 @@ import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from '.
 import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
 import type {
   BfdInstance,
+  ResolvedTrackFile,
   ResolvedVrrpInstance,
   ResolvedVrrpScript,
   RouteSpec,
@@ -53,7 +54,12 @@ export interface Config extends Located {
   ssl?: SslConfig;
 
   /** What runs, with every inherited or defaulted value filled in (resolve-vrrp.ts, resolve-lvs.ts). */
-  resolved: { vrrpInstances: ResolvedVrrpInstance[]; vrrpScripts: ResolvedVrrpScript[]; virtualServers: ResolvedVirtualServer[] };
+  resolved: {
+    vrrpInstances: ResolvedVrrpInstance[];
+    vrrpScripts: ResolvedVrrpScript[];
+    trackFiles: ResolvedTrackFile[];
+    virtualServers: ResolvedVirtualServer[];
+  };
 }
 
 /** The configuration as the builder makes it, before resolving. */

@@ -239,6 +239,8 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   family: 4 | 6;
   virtualIpaddress: ResolvedVirtualAddress[];
   virtualIpaddressExcluded: ResolvedVirtualAddress[];
+  /** Each with its TTL range (min_ttl 0, max_ttl 255 when unset). */
+  unicastPeer: ResolvedUnicastPeer[];
   /** mcast_dst_ip, else global_defs vrrp_mcast_group4/6. */
   mcastGroup: string;
   garpMasterDelay: number;
@@ -260,6 +262,17 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   tracks: ResolvedTrack[];
   /** As written (after keepalived's adjustments). */
   written: VrrpInstance;
+}
+
+export interface ResolvedUnicastPeer extends UnicastPeer {
+  minTtl: number;
+  maxTtl: number;
+}
+
+/** A track_file as it runs: one with a file, its init_file value 0 when unset. */
+export interface ResolvedTrackFile extends TrackFile {
+  file: string;
+  initFile?: { value: number; overwrite: boolean };
 }
 
 /** A vrrp_script as it runs (one without a script is dropped when resolving). */
