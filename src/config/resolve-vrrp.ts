@@ -172,15 +172,16 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       );
     }
 
-    const pass = inst.authentication?.authPass;
-    if (pass !== undefined && pass.length > 8) {
+    const auth = inst.authentication;
+    const pass = auth?.authPass;
+    if (auth && pass !== undefined && pass.length > 8) {
       ctx.error(
-        inst.authentication!.spans.authPass ?? at,
+        auth.spans.authPass ?? at,
         'auth-pass-long',
         `(${inst.name}) Truncating auth_pass to 8 characters`,
         `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`,
       );
-      inst.authentication!.authPass = pass.slice(0, 8);
+      auth.authPass = pass.slice(0, 8);
     }
 
     inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, scripts, ctx);
