@@ -327,6 +327,7 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
     const group = cfg.syncGroups.find((sg) => sg.group.includes(inst.name));
     return {
       ...inst,
+      virtualRouterId: inst.virtualRouterId ?? 0,
       interface: ifname,
       version: vrrpVersionOf(inst, cfg),
       family,

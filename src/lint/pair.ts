@@ -29,7 +29,7 @@ function diag(at: Span, severity: 'error' | 'warning', rule: RuleId, message: st
   return { file: at.file, line: at.line, col: at.col, severity, rule, message, hint, exit: 0 };
 }
 
-const keyOf = (i: VrrpInstance): string => `${i.virtualRouterId}/${i.virtualIpaddress[0]?.family ?? 4}`;
+const keyOf = (i: ResolvedVrrpInstance): string => `${i.virtualRouterId}/${i.family}`;
 const vips = (i: VrrpInstance): string =>
   i.virtualIpaddress
     .map((v) => `${v.address}/${v.prefix}`)
@@ -47,11 +47,11 @@ function winner(a: Effective, b: Effective): 'A' | 'B' | 'tie' | 'none' {
 export function lintPair(a: Config, b: Config): PairReport {
   const out: Diagnostic[] = [];
   const outcomes: FaultOutcome[] = [];
-  const bByKey = new Map(b.resolved.vrrpInstances.filter((i) => i.virtualRouterId !== undefined).map((i) => [keyOf(i), i]));
+  const bByKey = new Map(b.resolved.vrrpInstances.filter((i) => i.virtualRouterId !== 0).map((i) => [keyOf(i), i]));
   const aKeys = new Set<string>();
 
   for (const ia of a.resolved.vrrpInstances) {
-    if (ia.virtualRouterId === undefined) continue;
+    if (ia.virtualRouterId === 0) continue;
     aKeys.add(keyOf(ia));
     const ib = bByKey.get(keyOf(ia));
     if (!ib) {
@@ -70,7 +70,7 @@ export function lintPair(a: Config, b: Config): PairReport {
     analyseFailover(ia, ib, out, outcomes);
   }
   for (const ib of b.resolved.vrrpInstances) {
-    if (ib.virtualRouterId !== undefined && !aKeys.has(keyOf(ib))) {
+    if (ib.virtualRouterId !== 0 && !aKeys.has(keyOf(ib))) {
       out.push(
         diag(
           ib.span,
@@ -274,7 +274,7 @@ function analyseFailover(ia: ResolvedVrrpInstance, ib: ResolvedVrrpInstance, out
     }
     outcomes.push({
       instance: mInst.name,
-      vrid: mInst.virtualRouterId!,
+      vrid: mInst.virtualRouterId,
       node: master,
       fault,
       before: { A: show(a0), B: show(b0) },

@@ -8,7 +8,7 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
   const auth = inst.authentication?.authType;
   return {
     name: inst.name,
-    vrid: inst.virtualRouterId ?? 0,
+    vrid: inst.virtualRouterId,
     version: inst.version,
     priority: inst.priority,
     wantMaster: inst.state === 'MASTER',

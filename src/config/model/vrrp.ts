@@ -231,6 +231,8 @@ export interface ResolvedTrack {
  * (its fields narrowed), so code that reads only written fields takes either.
  */
 export interface ResolvedVrrpInstance extends VrrpInstance {
+  /** 0 when unset, as in keepalived (which reports it and does not start VRRP: vrid-missing). */
+  virtualRouterId: number;
   /** Its own, else global_defs default_interface. */
   interface: string;
   /** Its own, else 3 for IPv6 addresses, else global_defs vrrp_version. */

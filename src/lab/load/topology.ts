@@ -134,7 +134,7 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
   keys.forEach((k, i) => {
     join(`if ${k.iface}`, i);
     for (const inst of k.node.config.resolved.vrrpInstances) {
-      if (inst.interface === k.iface && inst.virtualRouterId !== undefined) join(`vrid ${inst.virtualRouterId}`, i);
+      if (inst.interface === k.iface && inst.virtualRouterId !== 0) join(`vrid ${inst.virtualRouterId}`, i);
     }
   });
   const groups = new Map<number, typeof keys>();

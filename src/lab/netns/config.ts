@@ -117,7 +117,7 @@ export function labConfig(text: string, file: string, opts: { dir: string; notif
     trackFiles,
     instances: config.resolved.vrrpInstances.map((i) => ({
       name: i.name,
-      vrid: i.virtualRouterId ?? 0,
+      vrid: i.virtualRouterId,
       interface: i.interface,
       priority: i.priority,
       vips: i.virtualIpaddress.filter((a) => a.family === 4).map((a) => a.address),

@@ -349,7 +349,7 @@ function rsKey(rs: RealServer): string {
 function instancesOf(configs: Config[]): { name: string; vrid: number; interface: string }[] {
   const out = new Map<string, { name: string; vrid: number; interface: string }>();
   for (const c of configs) {
-    for (const i of c.resolved.vrrpInstances) if (!out.has(i.name)) out.set(i.name, { name: i.name, vrid: i.virtualRouterId ?? 0, interface: i.interface });
+    for (const i of c.resolved.vrrpInstances) if (!out.has(i.name)) out.set(i.name, { name: i.name, vrid: i.virtualRouterId, interface: i.interface });
   }
   return [...out.values()];
 }
