@@ -4,7 +4,19 @@
 // VRRP engine runs, so every adjustment here is one keepalived makes too.
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
-import type { ScriptRef, WrittenConfig, TrackRef, VrrpInstance } from './model/index.js';
+import type {
+  ResolvedTrack,
+  ResolvedTrackFile,
+  ResolvedVirtualAddress,
+  ResolvedVrrpInstance,
+  ResolvedVrrpScript,
+  ScriptRef,
+  SyncGroup,
+  TrackRef,
+  VirtualAddress,
+  VrrpInstance,
+  WrittenConfig,
+} from './model/index.js';
 
 /** The VRRP version an instance runs: its own, else 3 for IPv6 addresses, else the global one. */
 export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
@@ -29,7 +41,6 @@ function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], know
 }
 
 export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
-  const g = cfg.globalDefs;
   // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
   const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
@@ -161,15 +172,16 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       );
     }
 
-    const pass = inst.authentication?.authPass;
-    if (pass !== undefined && pass.length > 8) {
+    const auth = inst.authentication;
+    const pass = auth?.authPass;
+    if (auth && pass !== undefined && pass.length > 8) {
       ctx.error(
-        inst.authentication!.spans.authPass ?? at,
+        auth.spans.authPass ?? at,
         'auth-pass-long',
         `(${inst.name}) Truncating auth_pass to 8 characters`,
         `VRRP carries 8 characters: '${pass.slice(0, 8)}' is what peers compare`,
       );
-      inst.authentication!.authPass = pass.slice(0, 8);
+      auth.authPass = pass.slice(0, 8);
     }
 
     inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, scripts, ctx);
@@ -190,22 +202,6 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
         return false;
       });
     }
-
-    // Global VRRP defaults apply where the instance says nothing.
-    inst.garpMasterDelay ??= g.vrrpGarpMasterDelay;
-    inst.garpMasterRepeat ??= g.vrrpGarpMasterRepeat;
-    inst.garpLowerPrioDelay ??= g.vrrpGarpLowerPrioDelay ?? inst.garpMasterDelay;
-    inst.garpLowerPrioRepeat ??= g.vrrpGarpLowerPrioRepeat ?? inst.garpMasterRepeat;
-    inst.garpMasterRefresh ??= g.vrrpGarpMasterRefresh;
-    inst.garpMasterRefreshRepeat ??= g.vrrpGarpMasterRefreshRepeat;
-    inst.downTimerAdverts ??= g.vrrpDownTimerAdverts;
-    inst.lowerPrioNoAdvert ??= g.vrrpLowerPrioNoAdvert ?? false;
-    inst.higherPrioSendAdvert ??= g.vrrpHigherPrioSendAdvert ?? false;
-    inst.skipCheckAdvAddr ??= g.vrrpSkipCheckAdvAddr ?? false;
-    inst.strictMode ??= g.vrrpStrict;
-    inst.checkUnicastSrc ||= g.vrrpCheckUnicastSrc;
-    inst.v3ChecksumAsV2 ??= g.v3ChecksumAsV2 ?? false;
-    inst.accept ??= !inst.strictMode || inst.priority === 255;
   }
 
   resolveSyncGroups(cfg, ctx);
@@ -314,4 +310,103 @@ export function vrrpScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: S
     if (v) out.push({ script: v, at: cfg.globalDefs.spans[k] ?? cfg.globalDefs.span, what: `global_defs ${k}` });
   }
   return out;
+}
+
+// ---- inheritance -------------------------------------------------------------------------------
+
+/** The instances as they run: what each inherits from global_defs, and its trackers' weights, filled in once. */
+export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[] {
+  const g = cfg.globalDefs;
+  return cfg.vrrpInstances.map((inst) => {
+    const ifname = inst.interface ?? g.defaultInterface;
+    const family = inst.virtualIpaddress[0]?.family ?? 4;
+    const withDev = (v: VirtualAddress): ResolvedVirtualAddress => ({ ...v, dev: v.dev ?? ifname });
+    const garpMasterDelay = inst.garpMasterDelay ?? g.vrrpGarpMasterDelay;
+    const garpMasterRepeat = inst.garpMasterRepeat ?? g.vrrpGarpMasterRepeat;
+    const strictMode = inst.strictMode ?? g.vrrpStrict;
+    const group = cfg.syncGroups.find((sg) => sg.group.includes(inst.name));
+    return {
+      ...inst,
+      virtualRouterId: inst.virtualRouterId ?? 0,
+      interface: ifname,
+      version: vrrpVersionOf(inst, cfg),
+      family,
+      virtualIpaddress: inst.virtualIpaddress.map(withDev),
+      virtualIpaddressExcluded: inst.virtualIpaddressExcluded.map(withDev),
+      unicastPeer: inst.unicastPeer.map((p) => ({ ...p, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 })),
+      mcastGroup: inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
+      garpMasterDelay,
+      garpMasterRepeat,
+      garpLowerPrioDelay: inst.garpLowerPrioDelay ?? g.vrrpGarpLowerPrioDelay ?? garpMasterDelay,
+      garpLowerPrioRepeat: inst.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? garpMasterRepeat,
+      garpMasterRefresh: inst.garpMasterRefresh ?? g.vrrpGarpMasterRefresh,
+      garpMasterRefreshRepeat: inst.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+      downTimerAdverts: inst.downTimerAdverts ?? g.vrrpDownTimerAdverts,
+      lowerPrioNoAdvert: inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert ?? false,
+      higherPrioSendAdvert: inst.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert ?? false,
+      skipCheckAdvAddr: inst.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr ?? false,
+      strictMode,
+      checkUnicastSrc: inst.checkUnicastSrc || g.vrrpCheckUnicastSrc,
+      v3ChecksumAsV2: inst.v3ChecksumAsV2 ?? g.v3ChecksumAsV2 ?? false,
+      accept: inst.accept ?? (!strictMode || inst.priority === 255),
+      ...(group ? { syncGroup: group.name } : {}),
+      tracks: resolveTracks(cfg, inst, group),
+      written: inst,
+    };
+  });
+}
+
+/**
+ * What an instance tracks, its own then its sync group's, as keepalived weighs it: the track
+ * line's weight (with its reverse), else the tracked object's weight with its weight_reverse
+ * swapped by the line's reverse, else 0. track_interface has no object weight.
+ */
+function resolveTracks(cfg: WrittenConfig, inst: VrrpInstance, group: SyncGroup | undefined): ResolvedTrack[] {
+  const out: ResolvedTrack[] = [];
+  const memberIgnores = group && !group.syncGroupTrackingWeight ? `member of sync group ${group.name}` : undefined;
+  const objects = {
+    script: cfg.vrrpScripts,
+    process: cfg.trackProcesses,
+    bfd: cfg.bfdInstances,
+    file: cfg.trackFiles,
+  };
+  const add = (kind: ResolvedTrack['kind'], refs: { name: string; weight?: number; reverse: boolean; span: Span }[], viaGroup?: string): void => {
+    for (const r of refs) {
+      const o = kind === 'interface' ? undefined : objects[kind].find((x) => x.name === r.name);
+      const base = { weight: o?.weight ?? 0, reverse: o?.weightReverse ?? false };
+      const weight = r.weight ?? base.weight;
+      const reverse = r.weight !== undefined ? r.reverse : base.reverse !== r.reverse;
+      const t: ResolvedTrack = { kind, name: r.name, weight, reverse, at: r.span, viaGroup };
+      if (weight !== 0 && !viaGroup && memberIgnores) t.ignoredWeight = memberIgnores;
+      if (weight !== 0 && inst.priority === 255) t.ignoredWeight = 'address owner (priority 255)';
+      out.push(t);
+    }
+  };
+  add('script', inst.trackScript);
+  add('interface', inst.trackInterface);
+  add('process', inst.trackProcess);
+  add('bfd', inst.trackBfd);
+  add('file', inst.trackFile);
+  if (group) {
+    add('script', group.trackScript, group.name);
+    add('interface', group.trackInterface, group.name);
+    add('process', group.trackProcess, group.name);
+    add('bfd', group.trackBfd, group.name);
+    add('file', group.trackFile, group.name);
+  }
+  return out;
+}
+
+/** The vrrp_scripts as they run: each with its script and its timeout (the interval when unset). */
+export function resolveVrrpScripts(cfg: WrittenConfig): ResolvedVrrpScript[] {
+  return cfg.vrrpScripts.flatMap((s) => (s.script ? [{ ...s, script: s.script, timeout: s.timeout ?? s.interval }] : []));
+}
+
+/** The track_files as they run: those with a file (the others track nothing), init_file's value 0 when unset. */
+export function resolveTrackFiles(cfg: WrittenConfig): ResolvedTrackFile[] {
+  return cfg.trackFiles.flatMap((f) => {
+    if (f.file === undefined) return [];
+    const { initFile, ...rest } = f;
+    return [{ ...rest, file: f.file, ...(initFile ? { initFile: { value: initFile.value ?? 0, overwrite: initFile.overwrite } } : {}) }];
+  });
 }

@@ -4,7 +4,7 @@ import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
 import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
 import { lvsScriptsInUse, resolveLvs, resolveVirtualServers } from './resolve-lvs.js';
-import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
+import { resolveTrackFiles, resolveVrrp, resolveVrrpInstances, resolveVrrpScripts, vrrpScriptsInUse } from './resolve-vrrp.js';
 
 /** The checks over the whole config, then the config as it runs (every inherited value filled in). */
 export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): Config {
@@ -17,7 +17,14 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
     else checkScriptSecurity(written, ctx);
   }
   // Last: the script checks drop scripts that cannot run, and what runs must not have them.
-  return Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
+  return Object.assign(written, {
+    resolved: {
+      vrrpInstances: resolveVrrpInstances(written),
+      vrrpScripts: resolveVrrpScripts(written),
+      trackFiles: resolveTrackFiles(written),
+      virtualServers: resolveVirtualServers(written),
+    },
+  });
 }
 
 /**

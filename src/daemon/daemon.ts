@@ -213,10 +213,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const driver = new IpAddressDriver({ defaultInterface: first.config.globalDefs.defaultInterface, log: (l, m) => log[l](m) });
+  const driver = new IpAddressDriver({ log: (l, m) => log[l](m) });
   const ports = new Ports(log);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
-  const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
+  const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);

@@ -18,7 +18,7 @@ export function dataDump(engine: VrrpEngine): string {
       ` VRRP Instance = ${inst.name}`,
       `   VRRP Version = ${runner.cfg.version}`,
       `   State = ${s.state}`,
-      `   Interface = ${inst.interface ?? ''}`,
+      `   Interface = ${inst.interface}`,
       `   Virtual Router ID = ${runner.cfg.vrid}`,
       `   Priority = ${runner.cfg.priority}`,
       `   Effective priority = ${s.effectivePriority}`,
@@ -27,7 +27,7 @@ export function dataDump(engine: VrrpEngine): string {
       `   Preempt delay = ${runner.cfg.preemptDelayUs / 1e6} secs`,
       `   Master router = ${s.masterAddress ?? '(none)'}`,
       `   Virtual IP (${inst.virtualIpaddress.length}):`,
-      ...inst.virtualIpaddress.map((v) => `     ${v.address}/${v.prefix} dev ${v.dev ?? inst.interface ?? ''}`),
+      ...inst.virtualIpaddress.map((v) => `     ${v.address}/${v.prefix} dev ${v.dev}`),
     );
   }
   return out.join('\n') + '\n';

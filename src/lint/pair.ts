@@ -2,9 +2,9 @@
 // tracked fault on the master must really move mastership. The seed documents' classic mistake
 // is a track_script weight smaller than the priority gap: the check fails and nothing happens.
 import type { Diagnostic, Span } from '../config/diagnostics.js';
-import type { Config, ResolvedVirtualServer, VrrpInstance } from '../config/model/index.js';
+import type { Config, ResolvedVirtualServer, ResolvedVrrpInstance, VrrpInstance } from '../config/model/index.js';
 import type { RuleId } from '../config/rules.js';
-import { effectivePriority, trackersOf, type Effective, type Tracker } from '../vrrp/priority.js';
+import { effectivePriority, type Effective, type Tracker } from '../vrrp/priority.js';
 
 export interface FaultOutcome {
   instance: string;
@@ -29,7 +29,7 @@ function diag(at: Span, severity: 'error' | 'warning', rule: RuleId, message: st
   return { file: at.file, line: at.line, col: at.col, severity, rule, message, hint, exit: 0 };
 }
 
-const keyOf = (i: VrrpInstance): string => `${i.virtualRouterId}/${i.virtualIpaddress[0]?.family ?? 4}`;
+const keyOf = (i: ResolvedVrrpInstance): string => `${i.virtualRouterId}/${i.family}`;
 const vips = (i: VrrpInstance): string =>
   i.virtualIpaddress
     .map((v) => `${v.address}/${v.prefix}`)
@@ -47,11 +47,11 @@ function winner(a: Effective, b: Effective): 'A' | 'B' | 'tie' | 'none' {
 export function lintPair(a: Config, b: Config): PairReport {
   const out: Diagnostic[] = [];
   const outcomes: FaultOutcome[] = [];
-  const bByKey = new Map(b.vrrpInstances.filter((i) => i.virtualRouterId !== undefined).map((i) => [keyOf(i), i]));
+  const bByKey = new Map(b.resolved.vrrpInstances.filter((i) => i.virtualRouterId !== 0).map((i) => [keyOf(i), i]));
   const aKeys = new Set<string>();
 
-  for (const ia of a.vrrpInstances) {
-    if (ia.virtualRouterId === undefined) continue;
+  for (const ia of a.resolved.vrrpInstances) {
+    if (ia.virtualRouterId === 0) continue;
     aKeys.add(keyOf(ia));
     const ib = bByKey.get(keyOf(ia));
     if (!ib) {
@@ -67,10 +67,10 @@ export function lintPair(a: Config, b: Config): PairReport {
       continue;
     }
     compareInstances(ia, ib, out);
-    analyseFailover(ia, a, ib, b, out, outcomes);
+    analyseFailover(ia, ib, out, outcomes);
   }
-  for (const ib of b.vrrpInstances) {
-    if (ib.virtualRouterId !== undefined && !aKeys.has(keyOf(ib))) {
+  for (const ib of b.resolved.vrrpInstances) {
+    if (ib.virtualRouterId !== 0 && !aKeys.has(keyOf(ib))) {
       out.push(
         diag(
           ib.span,
@@ -235,9 +235,9 @@ function compareInstances(ia: VrrpInstance, ib: VrrpInstance, out: Diagnostic[])
   }
 }
 
-function analyseFailover(ia: VrrpInstance, a: Config, ib: VrrpInstance, b: Config, out: Diagnostic[], outcomes: FaultOutcome[]): void {
-  const ta = trackersOf(ia, a);
-  const tb = trackersOf(ib, b);
+function analyseFailover(ia: ResolvedVrrpInstance, ib: ResolvedVrrpInstance, out: Diagnostic[], outcomes: FaultOutcome[]): void {
+  const ta = ia.tracks;
+  const tb = ib.tracks;
   const none = new Set<Tracker>();
   const a0 = effectivePriority(ia, ta, none);
   const b0 = effectivePriority(ib, tb, none);
@@ -274,7 +274,7 @@ function analyseFailover(ia: VrrpInstance, a: Config, ib: VrrpInstance, b: Confi
     }
     outcomes.push({
       instance: mInst.name,
-      vrid: mInst.virtualRouterId!,
+      vrid: mInst.virtualRouterId,
       node: master,
       fault,
       before: { A: show(a0), B: show(b0) },

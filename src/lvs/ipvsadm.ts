@@ -3,6 +3,7 @@
 // not run). Dead real servers are left out, or kept at weight 0 with inhibit_on_failure; with
 // none alive the sorry_server takes their place, as keepalived's ipwrapper.c does.
 import type { LvsMethod, ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer } from '../config/model/index.js';
+import type { Health } from './health.js';
 
 const METHOD_FLAG: Record<LvsMethod['method'], string> = { DR: '-g', NAT: '-m', TUN: '-i' };
 
@@ -34,22 +35,20 @@ export function addServerLine(vs: VirtualServer, rs: Pick<RealServer, 'address' 
   return ['-a', ...serviceArgs(vs), '-r', serverAddr(rs.address, rs.family, rs.port), METHOD_FLAG[rs.lvsMethod.method], '-w', String(weight)].join(' ');
 }
 
-/** What the checkers say about one real server: alive, and the weight to use (misc_dynamic). */
-export type ServerHealth = (vs: VirtualServer, rs: RealServer) => { alive: boolean; weight?: number };
+/** What the checkers say about one real server: alive, and its weight (misc_dynamic's, else the configured one). */
+export type ServerHealth = (vs: VirtualServer, rs: RealServer) => Health;
 
 /** The whole table in ipvsadm-restore format. */
-export function ipvsadmRestore(services: readonly VirtualServer[], health: ServerHealth = () => ({ alive: true })): string {
+export function ipvsadmRestore(services: readonly VirtualServer[], health: ServerHealth = (_vs, rs) => ({ alive: true, weight: rs.weight })): string {
   const lines: string[] = [];
   for (const vs of services) {
     lines.push(addServiceLine(vs));
     let alive = 0;
     for (const rs of vs.realServers) {
       const h = health(vs, rs);
-      // misc_dynamic's weight, else the configured one.
-      const weight = h.weight ?? rs.weight;
       if (h.alive) {
         alive++;
-        lines.push(addServerLine(vs, rs, weight));
+        lines.push(addServerLine(vs, rs, h.weight));
       } else if (rs.inhibitOnFailure) lines.push(addServerLine(vs, rs, 0));
     }
     if (alive === 0 && vs.sorryServer) lines.push(addServerLine(vs, vs.sorryServer, 1));

@@ -4,7 +4,7 @@
 // native code of ours. Each arping call takes about a second, so announcements run in the
 // background and never delay adverts.
 import { spawn } from 'node:child_process';
-import type { RouteSpec, VirtualAddress, VrrpInstance } from '../config/model/index.js';
+import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec } from '../config/model/index.js';
 
 export interface CommandResult {
   code: number | null;
@@ -13,8 +13,8 @@ export interface CommandResult {
 
 export type Exec = (argv: string[]) => Promise<CommandResult>;
 
-/** `ip addr add|del` for one virtual address, as keepalived applies it. */
-export function ipAddrArgs(op: 'add' | 'del', v: VirtualAddress, dev: string): string[] {
+/** `ip addr add|del` for one virtual address, on its interface, as keepalived applies it. */
+export function ipAddrArgs(op: 'add' | 'del', v: ResolvedVirtualAddress): string[] {
   const args = ['ip', v.family === 6 ? '-6' : '-4', 'addr', op, `${v.address}/${v.prefix}`];
   if (op === 'add') {
     if (v.brd) args.push('brd', v.brd);
@@ -24,7 +24,7 @@ export function ipAddrArgs(op: 'add' | 'del', v: VirtualAddress, dev: string): s
     if (v.preferredLft) args.push('preferred_lft', v.preferredLft);
     for (const f of v.flags) if (['home', 'nodad', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(f)) args.push(f === '-nodad' ? 'nodad' : f);
   }
-  args.push('dev', v.dev ?? dev);
+  args.push('dev', v.dev);
   return args;
 }
 
@@ -35,8 +35,8 @@ export function ipRouteArgs(op: 'add' | 'del', r: RouteSpec): string[] {
   return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...words];
 }
 
-export function arpingArgs(v: VirtualAddress, dev: string): string[] {
-  return ['arping', '-U', '-c', '1', '-I', v.dev ?? dev, v.address];
+export function arpingArgs(v: ResolvedVirtualAddress): string[] {
+  return ['arping', '-U', '-c', '1', '-I', v.dev, v.address];
 }
 
 export const spawnExec: Exec = (argv) =>
@@ -53,7 +53,6 @@ export const spawnExec: Exec = (argv) =>
 export interface AddressDriverOptions {
   exec?: Exec;
   log?: (level: 'info' | 'warn', message: string) => void;
-  defaultInterface: string;
 }
 
 /** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
@@ -70,42 +69,40 @@ export class IpAddressDriver {
     return this.queue;
   }
 
-  add(inst: VrrpInstance): Promise<void> {
-    const dev = inst.interface ?? this.opts.defaultInterface;
+  add(inst: ResolvedVrrpInstance): Promise<void> {
     return this.enqueue(
       [
-        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v, dev)),
+        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v)),
         ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
       ],
       `(${inst.name}) Setting VIPs.`,
     );
   }
 
-  remove(inst: VrrpInstance): Promise<void> {
-    const dev = inst.interface ?? this.opts.defaultInterface;
+  remove(inst: ResolvedVrrpInstance): Promise<void> {
     return this.enqueue(
       [
         ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
-        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v, dev)),
+        ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v)),
       ],
       `(${inst.name}) removing VIPs.`,
     );
   }
 
   /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
-  announce(inst: VrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
-    const dev = inst.interface ?? this.opts.defaultInterface;
+  announce(inst: ResolvedVrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
+    const dev = inst.interface;
     const burst = (): void => {
       for (const v of inst.virtualIpaddress) {
         if (v.family !== 4) continue; // IPv6 unsolicited NA is not implemented yet
-        for (let i = 0; i < (inst.garpMasterRepeat ?? 5); i++) void this.exec(arpingArgs(v, dev));
+        for (let i = 0; i < inst.garpMasterRepeat; i++) void this.exec(arpingArgs(v));
       }
     };
     this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
     // arping binds to the VIP, so the first burst waits for the queued `ip addr add`.
     void this.queue.then(() => {
       burst();
-      if ((inst.garpMasterDelay ?? 5) > 0) schedule((inst.garpMasterDelay ?? 5) * 1000, burst);
+      if (inst.garpMasterDelay > 0) schedule(inst.garpMasterDelay * 1000, burst);
     });
   }
 

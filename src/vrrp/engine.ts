@@ -4,11 +4,11 @@
 // real clock, raw sockets and iproute2; the tests and the lab give it a virtual clock and a
 // simulated segment.
 import type { Clock } from '../core/clock.js';
-import type { Config, SyncGroup, VrrpInstance } from '../config/model/index.js';
-import { interfaceOf, runnerConfig } from './from-config.js';
+import type { Config, ResolvedVrrpInstance as VrrpInstance, SyncGroup } from '../config/model/index.js';
+import { runnerConfig } from './from-config.js';
 import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
-import { effectivePriority, trackersOf, type Tracker } from './priority.js';
+import { effectivePriority, type Tracker } from './priority.js';
 
 export interface Port extends PacketPort {
   onPacket(cb: (p: Received) => void): void;
@@ -65,9 +65,8 @@ export class VrrpEngine {
   ) {
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
-    for (const inst of config.vrrpInstances) {
-      const ifname = interfaceOf(inst, config);
-      const family = inst.virtualIpaddress[0]?.family ?? 4;
+    for (const inst of config.resolved.vrrpInstances) {
+      const ifname = inst.interface;
       let port = ports.get(ifname);
       if (!port) {
         port = env.port(ifname);
@@ -85,12 +84,12 @@ export class VrrpEngine {
         wantMaster: () => this.syncWantMaster(inst.name),
         log: (_r, level, message) => env.hooks?.log?.(level, message, inst.name),
       };
-      const rc = runnerConfig(inst, config, env.primaryAddress(ifname, family));
+      const rc = runnerConfig(inst, env.primaryAddress(ifname, inst.family));
       const adopted = env.adopt?.(inst, rc);
       adopted?.setHooks(hooks);
       const runner = adopted ?? new VrrpRunner(rc, env.clock, port, hooks);
       const group = config.syncGroups.find((g) => g.group.includes(inst.name));
-      this.managed.push({ inst, runner, trackers: trackersOf(inst, config), ifname, group });
+      this.managed.push({ inst, runner, trackers: inst.tracks, ifname, group });
     }
   }
 

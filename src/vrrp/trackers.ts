@@ -5,10 +5,9 @@
 // Both therefore see a failing check at the same moments.
 import type { BfdSessions } from '../bfd/sessions.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { Config, TrackFile, VrrpScript } from '../config/model/index.js';
+import type { Config, ResolvedTrackFile, ResolvedVrrpScript } from '../config/model/index.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { VrrpEngine } from './engine.js';
-import { interfaceOf } from './from-config.js';
 import { RiseFall } from './rise-fall.js';
 
 export interface ScriptOutcome {
@@ -21,10 +20,10 @@ export interface TrackerEnv {
   clock: Clock;
   log(level: 'info' | 'warn', message: string): void;
   /** One run of a vrrp_script; a synchronous answer is applied at once (the simulator's). */
-  runScript(s: VrrpScript): ScriptOutcome | Promise<ScriptOutcome>;
+  runScript(s: ResolvedVrrpScript): ScriptOutcome | Promise<ScriptOutcome>;
   linkUp(ifname: string): boolean;
   /** The number in a track_file now. */
-  readFile(f: TrackFile): number;
+  readFile(f: ResolvedTrackFile): number;
   /** The BFD sessions track_bfd follows; without them track_bfd is reported and ignored. */
   bfd?: BfdSessions;
   /** Microseconds between link polls (keepalived hears netlink at once; we poll). */
@@ -57,8 +56,8 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
 
   // Interfaces: the instances' own and every track_interface.
   const links = new Set<string>();
-  for (const i of cfg.vrrpInstances) {
-    links.add(interfaceOf(i, cfg));
+  for (const i of cfg.resolved.vrrpInstances) {
+    links.add(i.interface);
     for (const t of i.trackInterface) links.add(t.name);
   }
   for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);
@@ -77,7 +76,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
 
   // track_files that an instance or a sync group tracks.
   const trackedFiles = trackedNames(cfg, 'trackFile');
-  const files = cfg.trackFiles.filter((f) => trackedFiles.has(f.name) && f.file);
+  const files = cfg.resolved.trackFiles.filter((f) => trackedFiles.has(f.name));
   const pollFiles = (): void => {
     for (const f of files) engine.setTrackedValue(f.name, env.readFile(f));
   };
@@ -86,8 +85,8 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
 
   // vrrp_scripts: the first run at once, then one per interval after the previous one ended.
   const trackedScripts = trackedNames(cfg, 'trackScript');
-  for (const s of cfg.vrrpScripts) {
-    if (!trackedScripts.has(s.name) || !s.script) continue;
+  for (const s of cfg.resolved.vrrpScripts) {
+    if (!trackedScripts.has(s.name)) continue;
     const rf = new RiseFall(s.rise, s.fall, s.initFail);
     if (s.initFail) engine.setTracked('script', s.name, false);
     const apply = (r: ScriptOutcome): void => {

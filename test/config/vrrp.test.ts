@@ -12,7 +12,7 @@ describe('vrrp_instance model', () => {
   it('applies keepalived defaults and global VRRP defaults', () => {
     const { config, diagnostics } = load(VI(' priority 150'));
     expect(diagnostics).toEqual([]);
-    const i = config.vrrpInstances[0];
+    const i = config.resolved.vrrpInstances[0];
     expect(i).toMatchObject({
       name: 'VI_1',
       state: 'BACKUP',

@@ -1,7 +1,7 @@
 // The daemon's vrrp_script check: the script runs as its own `user`, else script_user, and a user
 // that cannot be resolved fails the check instead of running the script as us.
 import { describe, expect, it } from 'vitest';
-import type { VrrpScript } from '../../src/config/model/index.js';
+import type { ResolvedVrrpScript } from '../../src/config/model/index.js';
 import { scriptCheck } from '../../src/daemon/trackers.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { identityFor, readUserDb } from '../../src/proc/users.js';
@@ -9,11 +9,12 @@ import { identityFor, readUserDb } from '../../src/proc/users.js';
 const root = process.getuid?.() === 0;
 if (!root) console.log('skipping the vrrp_script user tests: switching users needs root');
 
-const script = (user?: { user: string }): VrrpScript =>
+const script = (user?: { user: string }): ResolvedVrrpScript =>
   ({
     name: 'chk',
     script: { argv: ['/bin/sh', '-c', 'test "$(id -un)" = nobody'] },
     interval: 1,
+    timeout: 1,
     weight: 0,
     weightReverse: false,
     rise: 1,
@@ -21,7 +22,7 @@ const script = (user?: { user: string }): VrrpScript =>
     initFail: false,
     user,
     span: { file: 'k.conf', line: 1, col: 1 },
-  }) as unknown as VrrpScript;
+  }) as unknown as ResolvedVrrpScript;
 
 describe.skipIf(!root)('vrrp_script identity', () => {
   const check = scriptCheck(

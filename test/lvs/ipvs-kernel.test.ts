@@ -32,7 +32,8 @@ virtual_server 192.168.1.100 80 {
     'k.conf',
   ).config;
 
-const table = (vss: readonly VirtualServer[], dead: string[] = []) => ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address) }));
+const table = (vss: readonly VirtualServer[], dead: string[] = []) =>
+  ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address), weight: rs.weight }));
 
 describe('ipvsadm table differences', () => {
   const vs = conf('wrr').resolved.virtualServers;

@@ -61,9 +61,9 @@ describe('ipvsadm-restore generation', () => {
   });
 
   it('drops dead servers, keeps inhibited ones at weight 0, and uses the sorry server when none is alive', () => {
-    const one = ipvsadmRestore(config.resolved.virtualServers.slice(0, 1), (_vs, rs) => ({ alive: rs.address === '10.0.0.1' }));
+    const one = ipvsadmRestore(config.resolved.virtualServers.slice(0, 1), (_vs, rs) => ({ alive: rs.address === '10.0.0.1', weight: rs.weight }));
     expect(one).toBe('-A -t 192.168.1.100:80 -s wrr -p 300\n-a -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 3\n-a -t 192.168.1.100:80 -r 10.0.0.2:80 -g -w 0\n');
-    const none = ipvsadmRestore(config.resolved.virtualServers.slice(0, 1), () => ({ alive: false }));
+    const none = ipvsadmRestore(config.resolved.virtualServers.slice(0, 1), (_vs, rs) => ({ alive: false, weight: rs.weight }));
     expect(none.split('\n').slice(1, 3)).toEqual(['-a -t 192.168.1.100:80 -r 10.0.0.2:80 -g -w 0', '-a -t 192.168.1.100:80 -r 127.0.0.1:8080 -g -w 1']);
   });
 });

@@ -20,11 +20,11 @@ const { config } = loadConfigText(
   'k.conf',
   { configId: 'x' },
 );
-const inst = config.vrrpInstances[0];
+const inst = config.resolved.vrrpInstances[0];
 
 describe('iproute2 commands from the model', () => {
   it('adds and deletes VIPs with their options, defaulting to the instance interface', () => {
-    expect(ipAddrArgs('add', inst.virtualIpaddress[0], 'eth0')).toEqual([
+    expect(ipAddrArgs('add', inst.virtualIpaddress[0])).toEqual([
       'ip',
       '-4',
       'addr',
@@ -39,7 +39,7 @@ describe('iproute2 commands from the model', () => {
       'dev',
       'eth1',
     ]);
-    expect(ipAddrArgs('del', inst.virtualIpaddress[1], 'eth0')).toEqual(['ip', '-4', 'addr', 'del', '192.168.1.101/32', 'dev', 'eth0']);
+    expect(ipAddrArgs('del', inst.virtualIpaddress[1])).toEqual(['ip', '-4', 'addr', 'del', '192.168.1.101/32', 'dev', 'eth0']);
   });
 
   it('passes routes through without keepalived-only words', () => {
@@ -51,7 +51,6 @@ describe('iproute2 commands from the model', () => {
     const ran: string[] = [];
     const later: [number, () => void][] = [];
     const d = new IpAddressDriver({
-      defaultInterface: 'eth0',
       exec: async (argv) => {
         ran.push(argv.join(' '));
         return { code: argv[2] === 'addr' && argv[3] === 'del' ? 2 : 0, stderr: 'Cannot assign requested address' };
@@ -75,6 +74,6 @@ describe('iproute2 commands from the model', () => {
     expect(later.map(([ms]) => ms)).toEqual([3000]);
     later[0][1]();
     expect(ran).toHaveLength(8);
-    expect(arpingArgs(inst.virtualIpaddress[1], 'eth0')).toEqual(['arping', '-U', '-c', '1', '-I', 'eth0', '192.168.1.101']);
+    expect(arpingArgs(inst.virtualIpaddress[1])).toEqual(['arping', '-U', '-c', '1', '-I', 'eth0', '192.168.1.101']);
   });
 });

@@ -159,7 +159,7 @@ describe('check_unicast_src from keepalived.conf', () => {
     );
     const { config, diagnostics } = loadConfigText(text, 'u.conf');
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    return runnerConfig(config.vrrpInstances[0], config, '192.168.1.1').unicastSrcPeers;
+    return runnerConfig(config.resolved.vrrpInstances[0], '192.168.1.1').unicastSrcPeers;
   };
   const peers = [
     { address: '192.168.1.2', minTtl: 0, maxTtl: 255 },

@@ -1,10 +1,13 @@
 // The typed keepalived.conf: what the builder returns, with keepalived's defaults applied, and
-// (`resolved`) the LVS side as it runs, with what each server and checker inherits filled in.
+// (`resolved`) the VRRP instances and LVS side as they run, with what each inherits filled in.
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
 import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
 import type {
   BfdInstance,
+  ResolvedTrackFile,
+  ResolvedVrrpInstance,
+  ResolvedVrrpScript,
   RouteSpec,
   RuleSpec,
   StaticTrackGroup,
@@ -50,8 +53,13 @@ export interface Config extends Located {
   virtualServers: VirtualServer[];
   ssl?: SslConfig;
 
-  /** What runs, with every inherited or defaulted value filled in (resolve-lvs.ts). */
-  resolved: { virtualServers: ResolvedVirtualServer[] };
+  /** What runs, with every inherited or defaulted value filled in (resolve-vrrp.ts, resolve-lvs.ts). */
+  resolved: {
+    vrrpInstances: ResolvedVrrpInstance[];
+    vrrpScripts: ResolvedVrrpScript[];
+    trackFiles: ResolvedTrackFile[];
+    virtualServers: ResolvedVirtualServer[];
+  };
 }
 
 /** The configuration as the builder makes it, before resolving. */

@@ -1,5 +1,6 @@
 // VRRP blocks of keepalived.conf(5): vrrp_script, track_file, vrrp_track_process, bfd_instance,
 // vrrp_sync_group, vrrp_instance, static addresses/routes/rules and their list items.
+import type { Span } from '../diagnostics.js';
 import type { Item, Located, Named, ScriptRef, TrackRef } from './common.js';
 
 /** One line of virtual_ipaddress / static_ipaddress. No mask means /32 (IPv4) or /128 (IPv6). */
@@ -200,4 +201,85 @@ export interface VrrpInstance extends Named, Notifies {
 
 export interface StaticTrackGroup extends Named {
   group: string[];
+}
+
+// ---- resolved: what runs ------------------------------------------------------------------------
+
+/** A virtual address with its interface: its own dev, else the instance's. */
+export interface ResolvedVirtualAddress extends VirtualAddress {
+  dev: string;
+}
+
+/** One tracked object of an instance (or of its sync group), with the weight that applies. */
+export interface ResolvedTrack {
+  kind: 'script' | 'interface' | 'process' | 'bfd' | 'file';
+  name: string;
+  /** The track line's weight, else the tracked object's, else 0 (0: failing means FAULT). */
+  weight: number;
+  /** With its own weight: the track line's reverse; else the object's weight_reverse, swapped by it. */
+  reverse: boolean;
+  /** Where the instance (or its sync group) tracks it. */
+  at: Span;
+  /** Tracked through a sync group rather than the instance itself. */
+  viaGroup?: string;
+  /** Weight ignored: sync group member without sync_group_tracking_weight, or address owner. */
+  ignoredWeight?: string;
+}
+
+/**
+ * An instance as it runs: what it inherits from global_defs filled in. It is a VrrpInstance too
+ * (its fields narrowed), so code that reads only written fields takes either.
+ */
+export interface ResolvedVrrpInstance extends VrrpInstance {
+  /** 0 when unset, as in keepalived (which reports it and does not start VRRP: vrid-missing). */
+  virtualRouterId: number;
+  /** Its own, else global_defs default_interface. */
+  interface: string;
+  /** Its own, else 3 for IPv6 addresses, else global_defs vrrp_version. */
+  version: 2 | 3;
+  /** The first VIP's family (4 without one). */
+  family: 4 | 6;
+  virtualIpaddress: ResolvedVirtualAddress[];
+  virtualIpaddressExcluded: ResolvedVirtualAddress[];
+  /** Each with its TTL range (min_ttl 0, max_ttl 255 when unset). */
+  unicastPeer: ResolvedUnicastPeer[];
+  /** mcast_dst_ip, else global_defs vrrp_mcast_group4/6. */
+  mcastGroup: string;
+  garpMasterDelay: number;
+  garpMasterRepeat: number;
+  garpLowerPrioDelay: number;
+  garpLowerPrioRepeat: number;
+  garpMasterRefresh: number;
+  garpMasterRefreshRepeat: number;
+  downTimerAdverts: number;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  skipCheckAdvAddr: boolean;
+  strictMode: boolean;
+  v3ChecksumAsV2: boolean;
+  accept: boolean;
+  /** Its sync group, if it is in one. */
+  syncGroup?: string;
+  /** Everything it tracks, its own then its sync group's, with the weights that apply. */
+  tracks: ResolvedTrack[];
+  /** As written (after keepalived's adjustments). */
+  written: VrrpInstance;
+}
+
+export interface ResolvedUnicastPeer extends UnicastPeer {
+  minTtl: number;
+  maxTtl: number;
+}
+
+/** A track_file as it runs: one with a file, its init_file value 0 when unset. */
+export interface ResolvedTrackFile extends TrackFile {
+  file: string;
+  initFile?: { value: number; overwrite: boolean };
+}
+
+/** A vrrp_script as it runs (one without a script is dropped when resolving). */
+export interface ResolvedVrrpScript extends VrrpScript {
+  script: ScriptRef;
+  /** Seconds: its timeout, else its interval. */
+  timeout: number;
 }

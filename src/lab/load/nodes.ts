@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, Span } from '../../config/diagnostics.js';
 import { loadConfig, loadConfigText, type Config } from '../../config/index.js';
-import { interfaceOf } from '../../vrrp/from-config.js';
 import type { Fields, YMap } from './fields.js';
 import type { LabNode } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
@@ -109,7 +108,7 @@ function loadInline(text: string, y: Y, file: string, node: string, configId: st
 
 /** Interfaces a node's config uses: instances' first (in order), then tracked ones. */
 export function interfacesOf(config: Config): string[] {
-  const names = config.vrrpInstances.map((i) => interfaceOf(i, config));
+  const names = config.resolved.vrrpInstances.map((i) => i.interface);
   if (!names.length) names.push(config.globalDefs.defaultInterface);
   for (const t of [...config.vrrpInstances, ...config.syncGroups]) for (const ti of t.trackInterface) names.push(ti.name);
   return [...new Set(names)];

@@ -5,7 +5,6 @@
 import { isIP } from 'node:net';
 import type { Span } from '../../config/diagnostics.js';
 import type { Fields, YMap } from './fields.js';
-import { interfaceOf } from '../../vrrp/from-config.js';
 import { interfacesOf, type NodeFacts } from './nodes.js';
 import type { LabClient, LabRealServer, Segment } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
@@ -107,12 +106,12 @@ export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segm
 }
 
 function unicastSrc(n: NodeFacts, iface: string): string | undefined {
-  return n.config.vrrpInstances.find((i) => interfaceOf(i, n.config) === iface && i.unicastSrcIp)?.unicastSrcIp;
+  return n.config.resolved.vrrpInstances.find((i) => i.interface === iface && i.unicastSrcIp)?.unicastSrcIp;
 }
 
 /** The IPv4 VIPs a node carries on an interface (a VIP's `dev` overrides its instance's). */
 function vipsOn(n: NodeFacts, iface: string): { address: string; prefix: number }[] {
-  return n.config.vrrpInstances.flatMap((i) => i.virtualIpaddress.filter((v) => v.family === 4 && (v.dev ?? interfaceOf(i, n.config)) === iface));
+  return n.config.resolved.vrrpInstances.flatMap((i) => i.virtualIpaddress.filter((v) => v.family === 4 && v.dev === iface));
 }
 
 /**
@@ -121,7 +120,7 @@ function vipsOn(n: NodeFacts, iface: string): { address: string; prefix: number 
  */
 export function defaultSegments(facts: readonly NodeFacts[], servers: readonly PendingServer[], f: Fields, at: Span): Segment[] {
   const keys: { node: NodeFacts; iface: string }[] = [];
-  for (const n of facts) for (const iface of new Set(n.config.vrrpInstances.map((i) => interfaceOf(i, n.config)))) keys.push({ node: n, iface });
+  for (const n of facts) for (const iface of new Set(n.config.resolved.vrrpInstances.map((i) => i.interface))) keys.push({ node: n, iface });
   for (const n of facts) if (!keys.some((k) => k.node === n)) keys.push({ node: n, iface: interfacesOf(n.config)[0] });
   // Union-find over the pairs, joined by interface name and by VRID.
   const parent = keys.map((_, i) => i);
@@ -134,8 +133,8 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
   };
   keys.forEach((k, i) => {
     join(`if ${k.iface}`, i);
-    for (const inst of k.node.config.vrrpInstances) {
-      if (interfaceOf(inst, k.node.config) === k.iface && inst.virtualRouterId !== undefined) join(`vrid ${inst.virtualRouterId}`, i);
+    for (const inst of k.node.config.resolved.vrrpInstances) {
+      if (inst.interface === k.iface && inst.virtualRouterId !== 0) join(`vrid ${inst.virtualRouterId}`, i);
     }
   });
   const groups = new Map<number, typeof keys>();
@@ -210,8 +209,8 @@ export function checkSegments(segments: readonly Segment[], facts: readonly Node
     }
   }
   for (const n of explicit ? facts : []) {
-    for (const inst of n.config.vrrpInstances) {
-      const iface = interfaceOf(inst, n.config);
+    for (const inst of n.config.resolved.vrrpInstances) {
+      const iface = inst.interface;
       if (!segments.some((s) => s.members.some((m) => m.node === n.node.name && m.interface === iface))) {
         f.diags.warning(n.node.span, 'lab-topology', `${n.node.name}'s ${inst.name} runs on ${iface}, which is on no segment: it hears no peer`, {
           hint: `add ${n.node.name}: {interface: ${iface}, ...} to a segment's members`,

@@ -9,7 +9,6 @@
 // Edits are made on the text at the spans the parser reports, so everything else (comments,
 // @conditionals, layout) stays as written and both daemons read the same file.
 import { loadConfigText } from '../../config/index.js';
-import { interfaceOf } from '../../vrrp/from-config.js';
 import type { Config } from '../../config/index.js';
 import type { Span } from '../../config/diagnostics.js';
 
@@ -116,10 +115,10 @@ export function labConfig(text: string, file: string, opts: { dir: string; notif
     config,
     scripts,
     trackFiles,
-    instances: config.vrrpInstances.map((i) => ({
+    instances: config.resolved.vrrpInstances.map((i) => ({
       name: i.name,
-      vrid: i.virtualRouterId ?? 0,
-      interface: interfaceOf(i, config),
+      vrid: i.virtualRouterId,
+      interface: i.interface,
       priority: i.priority,
       vips: i.virtualIpaddress.filter((a) => a.family === 4).map((a) => a.address),
     })),

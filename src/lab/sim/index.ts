@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig, loadConfigText, type LoadResult } from '../../config/index.js';
 import { formatDiagnostic, refusal } from '../../config/diagnostics.js';
-import type { Config, ResolvedRealServer as RealServer, VrrpInstance } from '../../config/model/index.js';
+import type { Config, ResolvedRealServer as RealServer, ResolvedVrrpInstance as VrrpInstance } from '../../config/model/index.js';
 import type { Clock } from '../../core/clock.js';
 import { seededUnit } from '../../core/random.js';
 import { CheckerPool, type CheckJob } from '../../check/pool.js';
@@ -16,7 +16,6 @@ import type { Fault, LabClient, Micros, Scenario } from '../model/scenario.js';
 import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './node.js';
 import { SteppedClock } from './stepped-clock.js';
 import { faultText } from '../model/fault-text.js';
-import { interfaceOf } from '../../vrrp/from-config.js';
 
 /** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
 export function loadNodeConfig(node: string, ref: { file: string; text?: string }, configId?: string): LoadResult {
@@ -120,17 +119,15 @@ class Sim {
     const n = this.node(node);
     for (const v of inst.virtualIpaddress) {
       const holders = [...this.lab.nodes.values()].filter((x) => x.running && x.vips.has(v.address)).map((x) => x.name);
-      const segment = n.link(v.dev ?? interfaceOf(inst, n.config))?.segment ?? '';
+      const segment = n.link(v.dev)?.segment ?? '';
       this.record.vips!.push({ at: this.clock.now(), address: v.address, segment, reachable: holders.length > 0, holders });
     }
   }
 
   /** Gratuitous ARP: every client on the segment that hears the node learns it for these VIPs. */
   private announce(node: string, inst: VrrpInstance): void {
-    const config = this.node(node).config;
     for (const v of inst.virtualIpaddress) {
-      const ifname = v.dev ?? interfaceOf(inst, config);
-      const segment = this.node(node).link(ifname)?.segment;
+      const segment = this.node(node).link(v.dev)?.segment;
       for (const c of this.sc.clients) {
         if (c.segment !== segment || c.target.address !== v.address || !this.nodeReaches(node, c.segment, c.name)) continue;
         let table = this.arp.get(c.name);
@@ -352,7 +349,7 @@ function rsKey(rs: RealServer): string {
 function instancesOf(configs: Config[]): { name: string; vrid: number; interface: string }[] {
   const out = new Map<string, { name: string; vrid: number; interface: string }>();
   for (const c of configs) {
-    for (const i of c.vrrpInstances) if (!out.has(i.name)) out.set(i.name, { name: i.name, vrid: i.virtualRouterId ?? 0, interface: interfaceOf(i, c) });
+    for (const i of c.resolved.vrrpInstances) if (!out.has(i.name)) out.set(i.name, { name: i.name, vrid: i.virtualRouterId, interface: i.interface });
   }
   return [...out.values()];
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { VirtualClock } from '../../core/clock.js';
 import { seededUnit } from '../../core/random.js';
 import type { Balancer } from '../../lvs/balancer.js';
-import type { Config, SyncGroup, VrrpInstance } from '../../config/model/index.js';
+import type { Config, ResolvedVrrpInstance as VrrpInstance, SyncGroup } from '../../config/model/index.js';
 import { SimSegment, type SimPacket, type SimPort } from '../../net/sim-network.js';
 import { VrrpEngine, type Port } from '../../vrrp/engine.js';
 import type { VrrpRunner } from '../../vrrp/instance.js';
