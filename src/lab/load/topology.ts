@@ -9,6 +9,7 @@ import { interfaceOf } from '../../vrrp/from-config.js';
 import { interfacesOf, type NodeFacts } from './nodes.js';
 import type { LabClient, LabRealServer, Segment } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
+import { LIMITS } from './limits.js';
 
 const v4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const dotted = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
@@ -253,7 +254,11 @@ export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts
     const ty = c && f.required(c, 'target', what);
     const t = ty && target(ty, f, `${what}: target`);
     const rateY = c && f.get(c, 'rate');
-    const rate = rateY ? f.positive(rateY, `${what}: rate`) : 10;
+    let rate = rateY ? f.positive(rateY, `${what}: rate`) : 10;
+    if (rate !== undefined && rate > LIMITS.rate) {
+      f.diags.error(rateY!.span, 'lab-limit', `${what}: rate ${rate} is above ${LIMITS.rate} requests a second, the most a client sends`);
+      rate = undefined;
+    }
     const segY = c && f.get(c, 'segment');
     if (!t || rate === undefined) continue;
     const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);
