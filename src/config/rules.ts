@@ -164,7 +164,7 @@ export const RULES = {
   'lab-after-end': r('lab', 'A fault or expectation after the end of the run (`duration`).'),
   'lab-limit': r(
     'lab',
-    "A scenario beyond the lab's bounds (docs/lab.md): over 1 MiB or 50,000 lines and flow separators, a YAML alias bomb, over 1 h of virtual time, a client over 10,000 requests/s, over 16 nodes, over 1,000 entries in a list.",
+    "A scenario beyond the lab's bounds (docs/lab.md): over 1 MiB or 50,000 lines and flow separators, a YAML alias bomb, over 1 h of virtual time, clients over 10,000 requests/s, over 16 nodes, over 1,000 entries in a list.",
   ),
   'lab-not-in-config': r('lab', "A client target, real server or VIP that no node's config has: it plays no part in the run."),
 } as const satisfies Record<string, { family: RuleFamily; doc: string }>;

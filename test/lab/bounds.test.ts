@@ -74,6 +74,12 @@ describe('scenario bounds', () => {
       message: /client user: rate 20000 is above 10000 requests a second.*\[lab-limit\]/,
     },
     {
+      name: 'clients above 10,000 requests a second together',
+      yaml: `${PAIR}clients:\n  a: {target: 192.168.1.100:80, rate: 6000}\n  b: {target: 192.168.1.100:80, rate: 5000}\n`,
+      at: '6:39',
+      message: /client b: the clients would send 11000 requests a second together, above 10000 \(lower the rates\) \[lab-limit\]/,
+    },
+    {
       name: 'more than 16 nodes (refused before any config is read)',
       yaml: `nodes:\n${many(17, (i) => `  n${i}: /nonexistent/n${i}.conf`)}\n`,
       at: '2:3',

@@ -17,7 +17,7 @@ export const LIMITS = {
   yamlNodes: 100_000,
   /** Virtual time of a run. */
   duration: 3600e6 as Micros,
-  /** Requests a second of one client. */
+  /** Requests a second of one client, and of all clients together. */
   rate: 10_000,
   nodes: 16,
   /** Entries of each of the other lists and maps. */
