@@ -24,7 +24,9 @@ export async function ipvsadmCommand(argv: string[]): Promise<number> {
   const path = controlPath(argv.find((a) => a.startsWith('--pid='))?.slice('--pid='.length));
   const untrusted = untrustedSocket(path);
   if (untrusted) {
-    process.stderr.write(`keepalived-ts ipvsadm: refusing the control socket: ${printable(untrusted)}\n`);
+    process.stderr.write(
+      userError('ipvsadm', 'refusing the control socket', untrusted, "name the daemon's pid file with --pid=FILE, or its socket with KEEPALIVED_TS_CONTROL"),
+    );
     return 1;
   }
   const answer = await new Promise<string | Error>((resolve) => {

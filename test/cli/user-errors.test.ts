@@ -111,6 +111,12 @@ const CASES: Case[] = [
   { name: 'lab with an unknown backend', args: () => ['lab', EXAMPLE, '--backend', 'vm'], status: 2, stderr: oneLine('lab', /--backend must be sim or netns/) },
   { name: 'lab on a missing scenario', args: () => ['lab', p('absent.yaml')], status: 1, stderr: { diagnostic: /the scenario file does not exist/ } },
   { name: 'lab on a directory', args: () => ['lab', p('a-dir')], status: 1, stderr: { diagnostic: /is a directory, not a file/ } },
+  {
+    name: 'lab on a path through a file',
+    args: () => ['lab', p('a-file/x.yaml')],
+    status: 1,
+    stderr: { diagnostic: /cannot read the scenario: a part of the path is not a directory/ },
+  },
   { name: 'lab on a binary file', args: () => ['lab', p('binary')], status: 1, stderr: { diagnostic: /is a binary file/ } },
   { name: 'lab on a scenario over 1 MiB', args: () => ['lab', p('huge.yaml')], status: 1, stderr: { diagnostic: /larger than 1 MiB.*\[lab-limit\]/ } },
   {
@@ -147,6 +153,13 @@ const CASES: Case[] = [
     env: () => ({ KEEPALIVED_TS_CONTROL: p('liar.sock') }),
     status: 1,
     stderr: oneLine('ipvsadm', /not an answer from keepalived-ts: .*liar\.sock/),
+  },
+  {
+    name: 'ipvsadm on a control socket that is a file',
+    args: () => ['ipvsadm', '-Ln'],
+    env: () => ({ KEEPALIVED_TS_CONTROL: p('a-file') }),
+    status: 1,
+    stderr: oneLine('ipvsadm', /refusing the control socket: .*a-file is not a socket/),
   },
   // keywords, rules
   { name: 'keywords with an argument', args: () => ['keywords', 'vrrp'], status: 2, stderr: oneLine('keywords', /unexpected argument: 'vrrp'/) },

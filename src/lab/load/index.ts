@@ -1,7 +1,7 @@
 // The scenario loader: YAML text in, a validated Scenario (src/lab/model/scenario.ts) or diagnostics
 // out, in the linter's FILE:LINE:COL format. It never throws on bad input; a scenario with any
 // error is not returned, so no backend ever runs half a scenario.
-import { readBounded } from '../../core/files.js';
+import { errnoText, readBounded } from '../../core/files.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { ResolvedVirtualServer } from '../../config/model/index.js';
 import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../../config/diagnostics.js';
@@ -44,7 +44,7 @@ export function loadScenario(file: string): ScenarioLoad {
   const r = readBounded(file, LIMITS.fileBytes);
   if (!r.ok) {
     const diags = new Diagnostics();
-    const { message, hint } = UNREADABLE[r.kind] ?? { message: `cannot read the scenario: ${r.kind === 'unreadable' ? r.code : r.kind}` };
+    const { message, hint } = UNREADABLE[r.kind] ?? { message: `cannot read the scenario: ${r.kind === 'unreadable' ? errnoText(r.code) : r.kind}` };
     diags.error({ file, line: 1, col: 1 }, r.kind === 'too-large' ? 'lab-limit' : 'lab-file', message, hint ? { hint } : {});
     return { diagnostics: diags.items };
   }
