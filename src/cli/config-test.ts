@@ -1,21 +1,42 @@
 // `keepalived-ts -t`: keepalived's --config-test, with the same exit codes, plus positions.
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { exitCodeOf, formatDiagnostic, orderDiagnostics } from '../config/diagnostics.js';
 import { runLint } from '../lint/rules.js';
 import { hostProbe } from '../proc/script-security.js';
+import { errnoOf, writeFailure } from './errors.js';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 export function configTest(options: Map<string, string | true>): number {
   const file = typeof options.get('use-file') === 'string' ? (options.get('use-file') as string) : DEFAULT_CONFIG;
   const id = options.get('config-id');
+  // --config-test=LOG: opened first, as keepalived does, so that a bad path fails before the test
+  // (keepalived's fatal exit, 1).
+  const log = options.get('config-test');
+  let fd: number | undefined;
+  if (typeof log === 'string' && log) {
+    try {
+      fd = openSync(log, 'w');
+    } catch (e) {
+      process.stderr.write(writeFailure('', 'the config test log', log, errnoOf(e)));
+      return 1;
+    }
+  }
   // keepalived -t looks at this machine: interfaces, and which scripts exist and are safe.
   const loaded = loadConfig(file, { configId: typeof id === 'string' ? id : undefined, allConfig: options.has('all-config'), host: hostProbe() });
   const diags = orderDiagnostics([...loaded.diagnostics, ...runLint(loaded.config)], loaded.files);
   const text = diags.map((d) => formatDiagnostic(d) + '\n').join('');
-  const log = options.get('config-test');
-  if (typeof log === 'string' && log) writeFileSync(log, text);
-  else process.stderr.write(text);
+  if (fd === undefined) process.stderr.write(text);
+  else {
+    try {
+      writeSync(fd, text);
+    } catch (e) {
+      process.stderr.write(writeFailure('', 'the config test log', log as string, errnoOf(e)));
+      return 1;
+    } finally {
+      closeSync(fd);
+    }
+  }
   return exitCodeOf(diags);
 }

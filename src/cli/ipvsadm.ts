@@ -4,17 +4,29 @@
 import { connect } from 'node:net';
 import { controlPath, untrustedSocket } from '../daemon/runtime.js';
 import { renderIpvsadmCounters, renderIpvsadmList, type ListedService } from '../lvs/ipvsadm-list.js';
+import { printable } from '../core/text.js';
+import { userError } from './errors.js';
+
+const USAGE = 'keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact] [--pid=FILE]';
+const KNOWN = /^(?:-[Lln]+|--list|--numeric|--stats|--rate|--exact|--pid=.+)$/;
 
 export async function ipvsadmCommand(argv: string[]): Promise<number> {
   const flags = argv.join(' ');
   if (!/^-L|^-l|--list/.test(flags)) {
-    process.stderr.write('keepalived-ts ipvsadm: only the listing is supported: keepalived-ts ipvsadm -Ln [--stats|--rate] [--exact] [--pid=FILE]\n');
+    process.stderr.write(`keepalived-ts ipvsadm: only the listing is supported (${USAGE})\n`);
+    return 2;
+  }
+  const odd = argv.find((a) => !KNOWN.test(a));
+  if (odd !== undefined) {
+    process.stderr.write(userError('ipvsadm', 'unknown option', `'${odd}'`, USAGE));
     return 2;
   }
   const path = controlPath(argv.find((a) => a.startsWith('--pid='))?.slice('--pid='.length));
   const untrusted = untrustedSocket(path);
   if (untrusted) {
-    process.stderr.write(`keepalived-ts ipvsadm: refusing the control socket: ${untrusted}\n`);
+    process.stderr.write(
+      userError('ipvsadm', 'refusing the control socket', untrusted, "name the daemon's pid file with --pid=FILE, or its socket with KEEPALIVED_TS_CONTROL"),
+    );
     return 1;
   }
   const answer = await new Promise<string | Error>((resolve) => {
@@ -27,12 +39,20 @@ export async function ipvsadmCommand(argv: string[]): Promise<number> {
     c.on('error', (e) => resolve(e));
   });
   if (answer instanceof Error) {
-    process.stderr.write(`keepalived-ts ipvsadm: no running keepalived-ts at ${path} (${answer.message})\n`);
+    process.stderr.write(
+      userError('ipvsadm', 'no running keepalived-ts', `${path}: ${answer.message}`, 'start the daemon, or name its pid file with --pid=FILE'),
+    );
     return 1;
   }
-  const r = JSON.parse(answer) as { ok: boolean; data?: ListedService[]; error?: string };
+  let r: { ok: boolean; data?: ListedService[]; error?: string };
+  try {
+    r = JSON.parse(answer) as typeof r;
+  } catch {
+    process.stderr.write(userError('ipvsadm', 'not an answer from keepalived-ts', path, 'is this socket the control socket of a keepalived-ts daemon?'));
+    return 1;
+  }
   if (!r.ok || !r.data) {
-    process.stderr.write(`keepalived-ts ipvsadm: ${r.error ?? 'no answer'}\n`);
+    process.stderr.write(`keepalived-ts ipvsadm: ${printable(r.error ?? 'no answer')}\n`);
     return 1;
   }
   const kind = argv.includes('--stats') ? 'stats' : argv.includes('--rate') ? 'rate' : undefined;

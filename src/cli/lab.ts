@@ -9,7 +9,9 @@ import { renderTimeline } from '../lab/report/text.js';
 import type { LabResult, LabRun } from '../lab/model/result.js';
 import type { Scenario } from '../lab/model/scenario.js';
 import { runSim } from '../lab/sim/index.js';
+import { printable, printableJson } from '../core/text.js';
 import { optionHelp, parseArgs, type OptionSpec } from './args.js';
+import { errnoOf, unwritable, userError, writeFailure } from './errors.js';
 
 const LAB_OPTIONS: OptionSpec[] = [
   { long: 'backend', short: 'b', value: 'required', help: 'sim (default: in-process, virtual time) or netns (network namespaces, needs root)' },
@@ -28,14 +30,14 @@ the backend cannot run here.
 async function runBackend(backend: string, scenario: Scenario): Promise<LabRun> {
   if (backend === 'netns') {
     const { runNetns } = await import('../lab/netns/index.js');
-    return runNetns(scenario, { log: (line) => process.stderr.write(`${line}\n`) });
+    return runNetns(scenario, { log: (line) => process.stderr.write(`${printable(line)}\n`) });
   }
   return runSim(scenario);
 }
 
 /** One line per failed expectation, in the diagnostics' FILE:LINE:COL form so editors can jump. */
 export function failureLines(result: LabResult): string[] {
-  return result.expectations.filter((v) => !v.passed).map((v) => `${v.where}: expectation failed: ${v.text}: ${v.why}`);
+  return result.expectations.filter((v) => !v.passed).map((v) => printable(`${v.where}: expectation failed: ${v.text}: ${v.why}`));
 }
 
 export async function labCommand(argv: string[]): Promise<number> {
@@ -53,7 +55,14 @@ export async function labCommand(argv: string[]): Promise<number> {
         ? `--backend must be sim or netns, not '${String(backend)}'`
         : undefined);
   if (problem) {
-    process.stderr.write(`keepalived-ts lab: ${problem}\n${LAB_USAGE}`);
+    process.stderr.write(`keepalived-ts lab: ${printable(problem)} (see keepalived-ts lab --help)\n`);
+    return 2;
+  }
+  // Before the run, which may take the scenario's time on netns: not after it.
+  const report = args.options.get('report');
+  const cannot = typeof report === 'string' ? unwritable('lab', 'the report', report) : undefined;
+  if (cannot) {
+    process.stderr.write(cannot);
     return 2;
   }
   const loaded = loadScenario(args.positionals[0]);
@@ -64,17 +73,21 @@ export async function labCommand(argv: string[]): Promise<number> {
   try {
     run = await runBackend(backend as string, loaded.scenario);
   } catch (e) {
-    process.stderr.write(`keepalived-ts lab: the ${String(backend)} backend cannot run: ${(e as Error).message}\n`);
+    process.stderr.write(userError('lab', `the ${String(backend)} backend cannot run`, (e as Error).message, 'try --backend sim'));
     return 2;
   }
   const result = finish(loaded.scenario, run);
   const json = args.options.has('json');
-  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (json) process.stdout.write(`${printableJson(result, 2)}\n`);
   else process.stdout.write(renderTimeline(result, { color: process.stdout.isTTY, width: process.stdout.columns }));
-  const report = args.options.get('report');
   if (typeof report === 'string') {
-    writeFileSync(report, renderHtml(result));
-    process.stderr.write(`report written to ${report}\n`);
+    try {
+      writeFileSync(report, renderHtml(result));
+      process.stderr.write(`report written to ${printable(report)}\n`);
+    } catch (e) {
+      process.stderr.write(writeFailure('lab', 'the report', report, errnoOf(e)));
+      return 2;
+    }
   }
   const failures = failureLines(result);
   for (const line of failures) (json ? process.stderr : process.stdout).write(`${line}\n`);

@@ -4,6 +4,7 @@ import { formatDiagnostic, orderDiagnostics, type Diagnostic } from '../config/d
 import { runLint } from '../lint/rules.js';
 import { lintPair, type FaultOutcome } from '../lint/pair.js';
 import { hostProbe } from '../proc/script-security.js';
+import { printable, printableJson } from '../core/text.js';
 
 export const LINT_USAGE = `Usage: keepalived-ts lint FILE... [--format text|json] [--strict] [--host] [-i ID]
        keepalived-ts lint --pair A.conf B.conf [--format text|json] [--strict]
@@ -32,13 +33,15 @@ function parse(argv: string[]): LintOptions | string {
     const a = argv[i];
     if (a === '--format' || a.startsWith('--format=')) {
       const v = a.includes('=') ? a.slice(9) : argv[++i];
-      if (v !== 'text' && v !== 'json') return `--format must be text or json, not '${v ?? ''}'`;
+      if (v !== 'text' && v !== 'json') return v === undefined ? "option '--format' needs a value" : `--format must be text or json, not '${v}'`;
       o.format = v;
     } else if (a === '--strict') o.strict = true;
     else if (a === '--host') o.host = true;
     else if (a === '--pair') o.pair = true;
-    else if (a === '-i' || a === '--config-id') o.configId = argv[++i];
-    else if (a === '-h' || a === '--help') return '';
+    else if (a === '-i' || a === '--config-id') {
+      if (i + 1 >= argv.length) return `option '${a}' needs a value`;
+      o.configId = argv[++i];
+    } else if (a === '-h' || a === '--help') return '';
     else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
     else o.files.push(a);
   }
@@ -49,19 +52,24 @@ function parse(argv: string[]): LintOptions | string {
 
 function lintOne(file: string, o: LintOptions): { loaded: LoadResult; diagnostics: Diagnostic[] } {
   const loaded = loadConfig(file, { configId: o.configId, host: o.host ? hostProbe() : undefined });
-  return { loaded, diagnostics: orderDiagnostics([...loaded.diagnostics, ...runLint(loaded.config)], loaded.files) };
+  // keepalived -t only warns about a missing main file (and so does `keepalived-ts -t`); a file
+  // named to the linter that is not there is an error: nothing was checked.
+  const own = loaded.diagnostics.map((d) =>
+    d.rule === 'file-missing' && d.file === file && d.line === 0 ? { ...d, severity: 'error' as const, hint: 'check the path' } : d,
+  );
+  return { loaded, diagnostics: orderDiagnostics([...own, ...runLint(loaded.config)], loaded.files) };
 }
 
 function formatOutcome(f: FaultOutcome): string {
   const verdict = f.failover === true ? 'FAILOVER' : f.failover === 'tie' ? 'TIE' : 'no failover';
-  return `  ${f.instance} (VRID ${f.vrid}): ${f.fault}: A ${f.before.A}→${f.after.A}, B ${f.before.B}→${f.after.B}: ${verdict} (${f.explanation})`;
+  return printable(`  ${f.instance} (VRID ${f.vrid}): ${f.fault}: A ${f.before.A}→${f.after.A}, B ${f.before.B}→${f.after.B}: ${verdict} (${f.explanation})`);
 }
 
 export function lintCommand(argv: string[]): number {
   const o = parse(argv);
   if (typeof o === 'string') {
-    if (o) process.stderr.write(`keepalived-ts lint: ${o}\n`);
-    (o ? process.stderr : process.stdout).write(LINT_USAGE);
+    if (o) process.stderr.write(`keepalived-ts lint: ${printable(o)} (see keepalived-ts lint --help)\n`);
+    else process.stdout.write(LINT_USAGE);
     return o ? 2 : 0;
   }
   const results = o.files.map((f) => ({ file: f, ...lintOne(f, o) }));
@@ -76,12 +84,12 @@ export function lintCommand(argv: string[]): number {
   const warnings = all.length - errors;
   if (o.format === 'json') {
     process.stdout.write(
-      JSON.stringify({ files: o.files, diagnostics: all, ...(o.pair ? { failover: outcomes } : {}), summary: { errors, warnings } }, null, 2) + '\n',
+      printableJson({ files: o.files, diagnostics: all, ...(o.pair ? { failover: outcomes } : {}), summary: { errors, warnings } }, 2) + '\n',
     );
   } else {
     for (const d of all) process.stdout.write(formatDiagnostic(d) + '\n');
     if (o.pair) {
-      process.stdout.write(`\nFailover analysis (A = ${o.files[0]}, B = ${o.files[1]}):\n`);
+      process.stdout.write(`\nFailover analysis (A = ${printable(o.files[0])}, B = ${printable(o.files[1])}):\n`);
       process.stdout.write(outcomes.length ? outcomes.map(formatOutcome).join('\n') + '\n' : '  no tracked faults on the master to analyse\n');
     }
     process.stdout.write(`${o.files.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);

@@ -3,10 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { DAEMON_OPTIONS, optionHelp, parseArgs } from './args.js';
 import { configTest, DEFAULT_CONFIG } from './config-test.js';
-import { lintCommand, LINT_USAGE } from './lint.js';
+import { lintCommand } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
 import { SIGNALS } from '../daemon/signals.js';
+import { printable } from '../core/text.js';
+import { reportInternalError, userError } from './errors.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
  * which is one level up in the bundle (dist/keepalived-ts.mjs) and two from dist/cli/main.js. */
@@ -36,11 +38,21 @@ Usage:
 
 keepalived options:
 ${optionHelp(DAEMON_OPTIONS)}
+
+Errors print one line saying what and where. Exit status 70 is an internal error: a bug in
+keepalived-ts, whose stack KEEPALIVED_TS_DEBUG=1 prints.
 `;
 
 export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'lint') return lintCommand(rest);
+  if (cmd === 'keywords' || cmd === 'rules') {
+    // No options: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
+    if (rest.length) {
+      process.stderr.write(userError(cmd, 'unexpected argument', `'${rest[0]}'`, `keepalived-ts ${cmd} takes none; it prints the whole reference`));
+      return 2;
+    }
+  }
   if (cmd === 'keywords') return keywordsCommand(rest);
   if (cmd === 'lab') return import('./lab.js').then((m) => m.labCommand(rest));
   if (cmd === 'ipvsadm') return import('./ipvsadm.js').then((m) => m.ipvsadmCommand(rest));
@@ -50,8 +62,7 @@ export function main(argv: string[]): number | Promise<number> {
   }
   const args = parseArgs(argv, DAEMON_OPTIONS);
   if (args.errors.length) {
-    for (const e of args.errors) process.stderr.write(`keepalived-ts: ${e}\n`);
-    process.stderr.write("Try 'keepalived-ts --help'.\n");
+    process.stderr.write(`keepalived-ts: ${printable(args.errors[0])} (see keepalived-ts --help)\n`);
     return 2;
   }
   if (args.options.has('help')) {
@@ -62,7 +73,7 @@ export function main(argv: string[]): number | Promise<number> {
     // keepalived --signum=NAME: the number on stdout, or exit 1 for a name it does not know.
     const name = args.options.get('signum') as string;
     if (!Object.hasOwn(SIGNALS, name)) {
-      process.stderr.write(`Unknown sigfunc ${name}\n`);
+      process.stderr.write(`Unknown sigfunc ${printable(name)}\n`);
       return 1;
     }
     const sig = SIGNALS[name];
@@ -74,7 +85,7 @@ export function main(argv: string[]): number | Promise<number> {
     return 0;
   }
   if (args.positionals.length) {
-    process.stderr.write(`keepalived-ts: unexpected argument '${args.positionals[0]}'\n${LINT_USAGE}`);
+    process.stderr.write(userError('', 'unexpected argument', `'${args.positionals[0]}'`, 'the config file goes after -f; see keepalived-ts --help'));
     return 2;
   }
   if (args.options.has('config-test')) return configTest(args.options);
@@ -98,8 +109,28 @@ export function main(argv: string[]): number | Promise<number> {
   );
 }
 
-void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+// The last resort: whatever escapes a command is a bug, reported in one line (errors.ts).
+const internal = (e: unknown): void => {
+  process.exitCode = reportInternalError(e, process.env, (s) => process.stderr.write(s));
+  setTimeout(() => process.exit(), 100).unref();
+};
+process.on('uncaughtException', internal);
+process.on('unhandledRejection', internal);
+// `keepalived-ts keywords | head`: a reader that has had enough is no error.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    else internal(e);
+  });
+
+let started: number | Promise<number>;
+try {
+  started = main(process.argv.slice(2));
+} catch (e) {
+  started = Promise.reject(e);
+}
+void Promise.resolve(started).then((code) => {
   process.exitCode = code;
   // Sockets and timers of a stopped daemon must not keep us alive.
   if (code !== undefined) setTimeout(() => process.exit(code), 100).unref();
-});
+}, internal);

@@ -2,8 +2,9 @@
 // files, `@id` conditional lines, `$NAME=` definitions (multi-line with `\`), lazy `$NAME` and
 // `${NAME}` expansion with the predefined `_`-names, and `~SEQ`/`~SEQx`/`~LST` line generators.
 // It yields logical lines that still carry where every character came from.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { readBounded, sizeText } from '../core/files.js';
 import { Diagnostics, type Span } from './diagnostics.js';
 import { globSync } from './glob.js';
 
@@ -27,6 +28,8 @@ export interface ReaderOptions {
   random?: () => number;
   /** Stop after this many lines after expansion (default 1,000,000): a runaway ~SEQ must not hang. */
   maxLines?: number;
+  /** Refuse files larger than this (default 16 MiB): a config is text, and one this large a mistake. */
+  maxFileBytes?: number;
   /** In-memory files, for tests and the lab's inline configs; fall back to disk. */
   files?: ReadonlyMap<string, string>;
 }
@@ -44,6 +47,7 @@ const MAX_EXPANSION_DEPTH = 32;
 const MAX_INCLUDE_DEPTH = 64;
 const MAX_GENERATED_LINES = 1_000_000;
 const MAX_EXPANDED_CHARS = 1 << 20;
+const MAX_FILE_BYTES = 16 << 20;
 
 /** Includes that fail on a missing match regardless of `-e` (observed with keepalived 2.2.7: exit 6). */
 const STRICT_INCLUDES = new Set(['includem', 'includew', 'includea']);
@@ -109,23 +113,27 @@ export class ConfigReader {
   private load(path: string, from?: Span): string | undefined {
     const mem = this.opts.files?.get(path);
     if (mem !== undefined) return mem;
-    try {
-      if (statSync(path).isDirectory()) {
-        this.diags.error(from ?? { file: path, line: 0, col: 0 }, 'file-unreadable', `'${path}' is a directory, not a config file`);
-        return undefined;
-      }
-      return readFileSync(path, 'latin1');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const at = from ?? { file: path, line: 0, col: 0 };
-      if (code === 'ENOENT') {
+    const r = readBounded(path, this.opts.maxFileBytes ?? MAX_FILE_BYTES);
+    if (r.ok) return r.data.toString('latin1');
+    const at = from ?? { file: path, line: 0, col: 0 };
+    switch (r.kind) {
+      case 'missing':
         // keepalived 2.2.7: a missing main file is only reported, unless -e makes it fatal (exit 4).
         this.diags.add(at, this.opts.allConfig ? 'error' : 'warning', 'file-missing', `Config files missing '${path}'.`, { exit: this.opts.allConfig ? 4 : 0 });
-      } else {
-        this.diags.error(at, 'file-unreadable', `cannot read '${path}': ${code ?? String(e)}`, { exit: 4 });
-      }
-      return undefined;
+        break;
+      case 'directory':
+        this.diags.error(at, 'file-unreadable', `'${path}' is a directory, not a config file`);
+        break;
+      case 'binary':
+        this.diags.error(at, 'file-unreadable', `'${path}' is a binary file (it holds NUL bytes), not a config file`, { exit: 4 });
+        break;
+      case 'too-large':
+        this.diags.error(at, 'file-unreadable', `'${path}' is larger than ${sizeText(r.limit)}, too large for a config file`, { exit: 4 });
+        break;
+      default:
+        this.diags.error(at, 'file-unreadable', `cannot read '${path}': ${r.code}`, { exit: 4 });
     }
+    return undefined;
   }
 
   private define(name: string, lines: string[], at: Span): void {

@@ -9,7 +9,7 @@ const r = (family: RuleFamily, doc: string) => ({ family, doc });
 export const RULES = {
   // ---- reading the text ----
   'file-missing': r('syntax', 'The config file does not exist (an error, exit 4, only with -e).'),
-  'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory.'),
+  'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory, a binary file or larger than 16 MiB (exit 4, but 5 for a directory).'),
   'include-missing': r('syntax', 'An include matched no file: keepalived\'s "Config files missing"; an error with -e or includem/includew/includea.'),
   'include-cycle': r('syntax', 'An include would read a file that is already being read; it is not followed.'),
   'include-depth': r('syntax', 'Includes nested too deep; the deeper one is not followed.'),
@@ -162,6 +162,10 @@ export const RULES = {
     'A fault that makes no sense where the timeline has got to: starting a running node or killing a stopped one (errors), healing a whole segment (a warning).',
   ),
   'lab-after-end': r('lab', 'A fault or expectation after the end of the run (`duration`).'),
+  'lab-limit': r(
+    'lab',
+    "A scenario beyond the lab's bounds (docs/lab.md): over 1 MiB or 50,000 lines and flow separators, a YAML alias bomb, over 1 h of virtual time, clients over 10,000 requests/s, over 16 nodes, over 1,000 entries in a list.",
+  ),
   'lab-not-in-config': r('lab', "A client target, real server or VIP that no node's config has: it plays no part in the run."),
 } as const satisfies Record<string, { family: RuleFamily; doc: string }>;
 

@@ -27,6 +27,7 @@ import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
 import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
+import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 
@@ -177,7 +178,7 @@ async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefin
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const log = pino({ base: { pid: process.pid }, level: opts.logDetail ? 'debug' : 'info' });
+  const log = pino(daemonLogOptions(opts.logDetail));
   // Scripts are checked as keepalived checks them at start and at each reload: the ones it would
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
   const load = (): LoadResult =>

@@ -1,12 +1,12 @@
 // The scenario loader: YAML text in, a validated Scenario (src/lab/model/scenario.ts) or diagnostics
 // out, in the linter's FILE:LINE:COL format. It never throws on bad input; a scenario with any
 // error is not returned, so no backend ever runs half a scenario.
-import { readFileSync } from 'node:fs';
+import { errnoText, readBounded } from '../../core/files.js';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { ResolvedVirtualServer } from '../../config/model/index.js';
 import { Diagnostics, orderDiagnostics, type Diagnostic, type Span } from '../../config/diagnostics.js';
 import type { LabContext } from './context.js';
-import { Fields } from './fields.js';
+import { Fields, type YMap } from './fields.js';
 import { EXPECT_KINDS, loadExpectations } from './expectations.js';
 import { loadNodes } from './nodes.js';
 import { loadTimeline } from './timeline.js';
@@ -14,6 +14,7 @@ import type { Expectation, Fault, LabRealServer, Micros, Scenario } from '../mod
 import { formatTime } from '../model/times.js';
 import { checkSegments, defaultSegments, loadClients, loadRealServers, loadSegments, segmentFor } from './topology.js';
 import { parseYaml } from './yaml-tree.js';
+import { COUNTED, LIMITS, TOO_LARGE } from './limits.js';
 
 export interface ScenarioLoad {
   scenario?: Scenario;
@@ -32,31 +33,56 @@ const TOP_HINTS: Record<string, string> = {
 /** How long a run goes on after its last fault or expectation when `duration` is not given. */
 const SETTLE: Micros = 10e6;
 
+const UNREADABLE: Record<string, { message: string; hint?: string }> = {
+  missing: { message: 'the scenario file does not exist', hint: 'check the path' },
+  directory: { message: 'the scenario is a directory, not a file', hint: 'name the .yaml file in it' },
+  binary: { message: 'the scenario is a binary file (it holds NUL bytes), not YAML' },
+  'too-large': { message: TOO_LARGE, hint: 'split it into several scenarios' },
+};
+
 export function loadScenario(file: string): ScenarioLoad {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
+  const r = readBounded(file, LIMITS.fileBytes);
+  if (!r.ok) {
     const diags = new Diagnostics();
-    diags.error({ file, line: 1, col: 1 }, 'lab-file', `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const { message, hint } = UNREADABLE[r.kind] ?? { message: `cannot read the scenario: ${r.kind === 'unreadable' ? errnoText(r.code) : r.kind}` };
+    diags.error({ file, line: 1, col: 1 }, r.kind === 'too-large' ? 'lab-limit' : 'lab-file', message, hint ? { hint } : {});
     return { diagnostics: diags.items };
   }
-  return loadScenarioText(text, file);
+  return loadScenarioText(r.data.toString('utf8'), file);
 }
 
 export function loadScenarioText(text: string, file: string): ScenarioLoad {
   const diags = new Diagnostics();
+  if (Buffer.byteLength(text) > LIMITS.fileBytes) {
+    diags.error({ file, line: 1, col: 1 }, 'lab-limit', TOO_LARGE, { hint: 'split it into several scenarios' });
+    return { diagnostics: diags.items };
+  }
   const scenario = build(text, file, diags);
   const diagnostics = orderDiagnostics(diags.items, [file]);
   const failed = diagnostics.some((d) => d.severity === 'error');
   return failed || !scenario ? { diagnostics } : { scenario, diagnostics };
 }
 
+/** Reports every top-level list or map longer than its bound; false when there was one. */
+function checkCounts(m: YMap, f: Fields): boolean {
+  let ok = true;
+  for (const c of COUNTED) {
+    const y = f.get(m, c.key);
+    const n = y?.kind === 'map' ? y.entries.length : y?.kind === 'seq' ? y.items.length : 0;
+    if (y && n > c.max) {
+      f.diags.error(y.span, 'lab-limit', `${n} ${c.what}: a scenario has at most ${c.max}`, { hint: 'split it into several scenarios' });
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 function build(text: string, file: string, diags: Diagnostics): Scenario | undefined {
   const f = new Fields(diags);
   const root = parseYaml(text, file, diags);
   const m = root && f.map(root, 'the scenario', TOP_KEYS, TOP_HINTS);
-  if (!m) return undefined;
+  // Counted before any config is loaded: 10,000 nodes must not mean 10,000 configs read first.
+  if (!m || !checkCounts(m, f)) return undefined;
   const span: Span = { file, line: 1, col: 1 };
   const dir = dirname(resolve(file));
   const opt = <T>(key: string, read: (y: NonNullable<ReturnType<Fields['get']>>) => T | undefined): T | undefined => {
@@ -103,6 +129,19 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
 
   const last = Math.max(0, ...faults.map((x) => x.at), ...expectations.map((e) => momentOf(e, faults)));
   const total = duration ?? last + SETTLE;
+  if (total > LIMITS.duration) {
+    // At the duration when it is given, else at the entry that looks furthest ahead.
+    const latest = [...faults, ...expectations].reduce<{ span: Span; at: Micros } | undefined>((best, x) => {
+      const at = 'at' in x ? x.at : momentOf(x, faults);
+      return best && best.at >= at ? best : { span: x.span, at };
+    }, undefined);
+    const where = duration !== undefined ? (f.get(m, 'duration')?.span ?? span) : (latest?.span ?? span);
+    const length = Number.isFinite(total) ? formatTime(total) : 'for ever';
+    diags.error(where, 'lab-limit', `the run would last ${length}: a scenario lasts at most ${formatTime(LIMITS.duration)} of virtual time`, {
+      hint: 'check the unit: ms, s, m or h',
+    });
+    return undefined;
+  }
   for (const x of [...faults, ...expectations]) {
     const at = 'at' in x ? x.at : momentOf(x, faults);
     if (at > total)

@@ -8,6 +8,7 @@ import type { Fields, YMap } from './fields.js';
 import { interfacesOf, type NodeFacts } from './nodes.js';
 import type { LabClient, LabRealServer, Segment } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
+import { LIMITS } from './limits.js';
 
 const v4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const dotted = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
@@ -246,13 +247,25 @@ const CLIENT_KEYS = ['target', 'rate', 'segment'] as const;
 export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts: readonly NodeFacts[]): LabClient[] {
   const m = f.dict(y, 'clients');
   const out: LabClient[] = [];
+  let total = 0;
   for (const e of m?.entries ?? []) {
     const what = `client ${e.key}`;
     const c = f.map(e.value, what, CLIENT_KEYS);
     const ty = c && f.required(c, 'target', what);
     const t = ty && target(ty, f, `${what}: target`);
     const rateY = c && f.get(c, 'rate');
-    const rate = rateY ? f.positive(rateY, `${what}: rate`) : 10;
+    let rate = rateY ? f.positive(rateY, `${what}: rate`) : 10;
+    if (rate !== undefined && rate > LIMITS.rate) {
+      f.diags.error(rateY!.span, 'lab-limit', `${what}: rate ${rate} is above ${LIMITS.rate} requests a second, the most a client sends`);
+      rate = undefined;
+    } else if (rate !== undefined && total + rate > LIMITS.rate) {
+      // The sim plays every request: the sum, not each client, decides how long a run takes.
+      f.diags.error(rateY?.span ?? e.keySpan, 'lab-limit', `${what}: the clients would send ${total + rate} requests a second together, above ${LIMITS.rate}`, {
+        hint: 'lower the rates',
+      });
+      rate = undefined;
+    }
+    if (rate !== undefined) total += rate;
     const segY = c && f.get(c, 'segment');
     if (!t || rate === undefined) continue;
     const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);

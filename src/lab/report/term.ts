@@ -2,16 +2,12 @@
 // and emoji take two), truncation, padding and word wrap that keep to a width, and `clean`, which
 // makes user text (scenario names, reasons) unable to move the cursor or recolor the terminal.
 
-const ANSI = /\x1b\[[0-9;]*m/g;
-// C0/C1 controls, bidi overrides and invisible characters: shown as \xNN / \uNNNN instead.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+import { printable } from '../../core/text.js';
 
-export function clean(s: string): string {
-  return String(s).replace(UNSAFE, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** User text (names, reasons) made unable to drive the terminal: src/core/text.ts. */
+export const clean = printable;
 
 export function stripAnsi(s: string): string {
   return s.replace(ANSI, '');

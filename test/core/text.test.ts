@@ -1,0 +1,34 @@
+// printable(): what reaches a terminal from user input cannot drive it.
+import { describe, expect, it } from 'vitest';
+import { printable, printableJson } from '../../src/core/text.js';
+
+describe('printable', () => {
+  it('escapes C0 controls, DEL and C1 controls as \\xNN', () => {
+    expect(printable('a\x1b[2Jb')).toBe('a\\x1b[2Jb');
+    expect(printable('\x00\x07\t\n\r\x7f\x80\x9b\x9f')).toBe('\\x00\\x07\\x09\\x0a\\x0d\\x7f\\x80\\x9b\\x9f');
+  });
+
+  it('escapes bidi overrides and invisible characters as \\uNNNN', () => {
+    expect(printable('VI_\u202e1\u200b\ufeff')).toBe('VI_\\u202e1\\u200b\\ufeff');
+  });
+
+  it('leaves printable text alone, accents, CJK and emoji included', () => {
+    const text = "priority: number '300' outside range [1, 255] — é 中 🚀 \\x1b";
+    expect(printable(text)).toBe(text);
+  });
+
+  it('every character from U+0000 to U+00FF comes out printable', () => {
+    const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+    expect(printable(all)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+});
+
+describe('printableJson', () => {
+  it('is JSON that parses back to the same value, with DEL, C1 and bidi controls escaped', () => {
+    const value = { name: 'x\x1b\x7f\x9b\u202ey', list: ['\n'] };
+    const text = printableJson(value, 2);
+    expect(text).not.toMatch(/[\u007f-\u009f\u202e]/);
+    expect(text).toContain('\\u009b');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
