@@ -28,6 +28,7 @@ import { Dest } from './dest.js';
 import type { HealthChecks, HealthEvents } from './health.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import type { ForwarderIo, Target } from './forwarder.js';
+import type { FdBudget } from './fd-budget.js';
 import { ForwarderPlane } from './forwarder-plane.js';
 import { UDP_TIMEOUT_MS } from './udp-forwarder.js';
 import { addServerLine, addServiceLine } from './ipvsadm.js';
@@ -56,6 +57,8 @@ export interface BalancerEnv {
   udpMaxFlows?: number;
   /** How the TCP forwarder moves bytes: libuv handles (default where Node has them) or net.Socket. */
   forwarderIo?: ForwarderIo;
+  /** The process's descriptors (fd-budget.ts): the forwarders keep within them. None: no limit. */
+  fds?: FdBudget;
 }
 
 export type { Member, Protocol, Route, Service } from './table.js';
@@ -85,9 +88,9 @@ export class Balancer {
   ) {
     const mode = env.dataPlane ?? 'forwarder';
     if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
-    const { clock, udpMaxFlows, forwarderIo: io, log } = env;
+    const { clock, udpMaxFlows, forwarderIo: io, fds, log } = env;
     if (mode === 'forwarder')
-      this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
+      this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, fds, log });
     const served = this.eligible(cfg);
     env.health?.check(served, this.healthEvents);
     for (const vs of served) this.open(vs);

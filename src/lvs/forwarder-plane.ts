@@ -1,6 +1,7 @@
 // The embedded forwarders as the service table's data plane: one TCP or UDP forwarder per
 // service, listening on the virtual address, asking the table where each new client goes.
 import type { Clock } from '../core/clock.js';
+import type { FdBudget } from './fd-budget.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
 import type { DataPlane, Listener, Service } from './table.js';
 import { UdpForwarder } from './udp-forwarder.js';
@@ -13,6 +14,8 @@ export interface ForwarderPlaneEnv {
   udpTimeoutMs: number;
   udpMaxFlows?: number;
   io?: ForwarderIo;
+  /** The process's descriptors, shared by every forwarder (fd-budget.ts); none: no limit. */
+  fds?: FdBudget;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -39,6 +42,7 @@ export class ForwarderPlane implements DataPlane {
       port,
       pick,
       io: this.env.io,
+      fds: this.env.fds,
       // Read at each connection, so a reload's connect_timeout applies at once.
       get connectTimeoutMs() {
         return s.vs.connectTimeout * 1000;

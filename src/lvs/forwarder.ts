@@ -19,8 +19,9 @@
 // the other side, so a slow reader holds at most one chunk per direction in our memory (two from
 // the client while the real server is still accepting, with 'handles').
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { FdBudget, Pausable } from './fd-budget.js';
 import { Link, type ClientAddress, type Target } from './forwarder-link.js';
-import { handlesAvailable, listenHandles, type Acceptor, type TcpHandle } from './forwarder-uv.js';
+import { bindHandle, handlesAvailable, listenHandles, pauseListener, type Acceptor, type TcpHandle } from './forwarder-uv.js';
 
 export type { ConnPhase, ConnReport } from './connection.js';
 export type { ClientAddress, Target } from './forwarder-link.js';
@@ -39,6 +40,11 @@ export interface ForwarderOptions {
   connectTimeoutMs?: number;
   /** Default 'handles' when available (see above). With 'handles', hosts must be IP addresses. */
   io?: ForwarderIo;
+  /**
+   * The process's descriptors (fd-budget.ts): each connection holds two of them, and at the limit
+   * the forwarder stops accepting until some close. Without it, no limit.
+   */
+  fds?: FdBudget;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -52,12 +58,18 @@ export interface ForwarderStats {
   backendErrors: number;
   bytesIn: number;
   bytesOut: number;
+  /** accept(2) failures (EMFILE, ENFILE...): libuv sheds those clients. */
+  acceptErrors: number;
 }
 
-export class TcpForwarder implements Acceptor {
+export class TcpForwarder implements Acceptor, Pausable {
   readonly io: ForwarderIo;
   private server?: Server;
   private listener?: TcpHandle;
+  /** The listening handle to pause (the listener, or the handle under the net.Server). */
+  private accepting?: TcpHandle;
+  /** An accept error was logged; the next one is logged after a successful accept. */
+  private acceptErrorSaid = false;
   private readonly live = new Set<Link>();
   /** Links waiting for their real server to accept: one timer for all of them. */
   private readonly connecting = new Set<Link>();
@@ -65,7 +77,7 @@ export class TcpForwarder implements Acceptor {
   private timerAt = Infinity;
   private onIdle?: () => void;
   private idle?: Promise<void>;
-  readonly stats: ForwarderStats = { accepted: 0, forwarded: 0, sorry: 0, refused: 0, backendErrors: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats: ForwarderStats = { accepted: 0, forwarded: 0, sorry: 0, refused: 0, backendErrors: 0, bytesIn: 0, bytesOut: 0, acceptErrors: 0 };
 
   constructor(private readonly opts: ForwarderOptions) {
     this.io = opts.io ?? (handlesAvailable ? 'handles' : 'streams');
@@ -73,16 +85,37 @@ export class TcpForwarder implements Acceptor {
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    return this.io === 'handles' ? this.listenHandles() : this.listenStreams();
+    const listening = this.io === 'handles' ? this.listenHandles() : this.listenStreams();
+    return listening.then((at) => {
+      this.opts.fds?.add(this);
+      return at;
+    });
+  }
+
+  /** At the descriptor limit: accept no more; the kernel's listen backlog holds the next clients. */
+  pauseAccept(): void {
+    if (this.accepting) pauseListener(this.accepting, true);
+  }
+
+  resumeAccept(): void {
+    if (this.accepting) pauseListener(this.accepting, false);
+  }
+
+  acceptFailed(why: string): void {
+    this.stats.acceptErrors++;
+    if (this.acceptErrorSaid) return;
+    this.acceptErrorSaid = true;
+    this.opts.log?.('warn', `accept on ${this.opts.host}:${this.opts.port}: ${why} (${this.stats.acceptErrors} so far; said again after the next success)`);
   }
 
   /** Stop accepting; resolves once the connections in progress have closed (`drain` false: cut them). */
   close(drain = true): Promise<void> {
+    this.opts.fds?.remove(this);
     if (!drain) for (const l of [...this.live]) l.cut();
     this.server?.close();
     this.server = undefined;
     this.listener?.close();
-    this.listener = undefined;
+    this.listener = this.accepting = undefined;
     return (this.idle ??= this.live.size ? new Promise((resolve) => (this.onIdle = resolve)) : Promise.resolve());
   }
 
@@ -104,6 +137,7 @@ export class TcpForwarder implements Acceptor {
   /** A new client: where it goes, or undefined (refused, and counted). */
   route(client: ClientAddress): Target | undefined {
     this.stats.accepted++;
+    this.acceptErrorSaid = false;
     const to = this.opts.pick(client) ?? (this.opts.sorry && { ...this.opts.sorry, sorry: true });
     if (!to) this.stats.refused++;
     else if (to.sorry) this.stats.sorry++;
@@ -113,6 +147,7 @@ export class TcpForwarder implements Acceptor {
 
   opened(l: Link): void {
     this.live.add(l);
+    this.opts.fds?.take(2);
     l.deadline = Date.now() + this.timeoutMs();
     this.connecting.add(l);
     if (l.deadline < this.timerAt) this.arm(l.deadline);
@@ -139,6 +174,7 @@ export class TcpForwarder implements Acceptor {
   closed(l: Link): void {
     this.connecting.delete(l);
     this.live.delete(l);
+    this.opts.fds?.give(2);
     l.report();
     this.stats.bytesIn += l.inBytes;
     this.stats.bytesOut += l.outBytes;
@@ -174,16 +210,30 @@ export class TcpForwarder implements Acceptor {
   private listenStreams(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       const srv = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (client) => {
-        const to = this.route({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
+        // Where the listener cannot pause (no handles on this Node), a client over the limit is
+        // turned away rather than left to fail the process.
+        const full = !this.accepting && this.opts.fds && !this.opts.fds.fits(2);
+        const to = full ? undefined : this.route({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
         if (!to) client.destroy();
         else this.opened(new StreamLink(this, to, client));
       });
       srv.once('error', reject);
-      srv.listen(this.opts.port, this.opts.host, () => {
+      const ready = (): void => {
+        srv.off('error', reject);
+        // accept(2) errors come here once listening (unhandled, they would end the process).
+        srv.on('error', (e: NodeJS.ErrnoException) => this.acceptFailed(e.code ?? e.message));
         const a = srv.address();
         resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : { host: this.opts.host, port: this.opts.port });
-      });
+      };
       this.server = srv;
+      if (!handlesAvailable) return void srv.listen(this.opts.port, this.opts.host, ready);
+      // The listening socket made pausable (bindHandle), under net.Server.
+      try {
+        this.accepting = bindHandle(this.opts.host, this.opts.port);
+      } catch (e) {
+        return reject(e);
+      }
+      srv.listen(this.accepting, ready);
     });
   }
 
@@ -191,8 +241,8 @@ export class TcpForwarder implements Acceptor {
 
   private listenHandles(): Promise<{ host: string; port: number }> {
     try {
-      const { listener, address } = listenHandles(this, this.opts.host, this.opts.port, this.opts.log);
-      this.listener = listener;
+      const { listener, address } = listenHandles(this, this.opts.host, this.opts.port);
+      this.listener = this.accepting = listener;
       return Promise.resolve(address);
     } catch (e) {
       return Promise.reject(e);
