@@ -3,7 +3,7 @@ import type { BuildContext } from './schema.js';
 import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
 import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
-import { lvsScriptsInUse, resolveLvs, resolveVirtualServers } from './resolve-lvs.js';
+import { lvsScriptsInUse, resolveLvs, resolveLvsTimeouts, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveVrrp, vrrpScriptsInUse } from './resolve-vrrp.js';
 
 /** The checks over the whole config, then the config as it runs (every inherited value filled in). */
@@ -17,7 +17,7 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
     else checkScriptSecurity(written, ctx);
   }
   // Last: the script checks drop scripts that cannot run, and what runs must not have them.
-  return Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written) } });
+  return Object.assign(written, { resolved: { virtualServers: resolveVirtualServers(written), lvsTimeouts: resolveLvsTimeouts(written) } });
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type {
   Config,
   LvsMethod,
+  LvsTimeouts,
   ResolvedAddressVirtualServer,
   ResolvedRealServer as RealServer,
   ResolvedVirtualServer as VirtualServer,
@@ -30,7 +31,6 @@ import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import type { ForwarderIo, Target } from './forwarder.js';
 import type { FdBudget } from './fd-budget.js';
 import { ForwarderPlane } from './forwarder-plane.js';
-import { UDP_TIMEOUT_MS } from './udp-forwarder.js';
 import { addServerLine, addServiceLine } from './ipvsadm.js';
 import { IpvsPlane, KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
@@ -51,7 +51,7 @@ export interface BalancerEnv {
   dataPlane?: 'forwarder' | 'none' | 'kernel';
   /** The kernel table's keeper (dataPlane 'kernel'); one running ipvsadm by default. */
   kernel?: KernelPlane;
-  /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
+  /** UDP flows idle this long expire (tests); otherwise lvs_timeouts udp. */
   udpTimeoutMs?: number;
   /** At most this many UDP flows per service; datagrams that would open more are dropped. */
   udpMaxFlows?: number;
@@ -81,16 +81,28 @@ export class Balancer {
   };
   /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
   private readonly plane?: DataPlane;
+  /** The idle timeouts of the configuration in force (lvs_timeouts). */
+  private timeouts: LvsTimeouts;
 
   constructor(
     cfg: Config,
     private readonly env: BalancerEnv,
   ) {
+    this.timeouts = cfg.resolved.lvsTimeouts;
     const mode = env.dataPlane ?? 'forwarder';
     if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
     const { clock, udpMaxFlows, forwarderIo: io, fds, log } = env;
     if (mode === 'forwarder')
-      this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, fds, log });
+      this.plane = new ForwarderPlane({
+        clock,
+        pick: (s, client) => this.pick(s, client),
+        udpTimeoutMs: this.udpTimeoutMs,
+        timeouts: () => this.timeouts,
+        udpMaxFlows,
+        io,
+        fds,
+        log,
+      });
     const served = this.eligible(cfg);
     env.health?.check(served, this.healthEvents);
     for (const vs of served) this.open(vs);
@@ -174,6 +186,7 @@ export class Balancer {
    * removed real servers take no new clients; their connections in progress drain.
    */
   async reload(cfg: Config): Promise<void> {
+    this.timeouts = cfg.resolved.lvsTimeouts;
     const served = this.eligible(cfg);
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
@@ -204,7 +217,7 @@ export class Balancer {
 
   /** How long an idle UDP flow lives (ipvsadm -L --timeout's udp value, in ms). */
   get udpTimeoutMs(): number {
-    return this.env.udpTimeoutMs ?? UDP_TIMEOUT_MS;
+    return this.env.udpTimeoutMs ?? this.timeouts.udp * 1000;
   }
 
   /** The table as `ipvsadm -Ln` shows it: services and the destinations in service, with statistics. */

@@ -1,5 +1,6 @@
 // The embedded forwarders as the service table's data plane: one TCP or UDP forwarder per
 // service, listening on the virtual address, asking the table where each new client goes.
+import type { LvsTimeouts } from '../config/model/index.js';
 import type { Clock } from '../core/clock.js';
 import type { FdBudget } from './fd-budget.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
@@ -12,6 +13,8 @@ export interface ForwarderPlaneEnv {
   pick(s: Service, client: { address: string; port: number }): Target | undefined;
   /** UDP flows idle this long expire. */
   udpTimeoutMs: number;
+  /** The idle timeouts in force (lvs_timeouts, resolved), read at each sweep: a reload applies at once. */
+  timeouts(): LvsTimeouts;
   udpMaxFlows?: number;
   io?: ForwarderIo;
   /** The process's descriptors, shared by every forwarder (fd-budget.ts); none: no limit. */
@@ -32,7 +35,8 @@ export class ForwarderPlane implements DataPlane {
   add(s: Service): void {
     const pick = (client: { address: string; port: number }): Target | undefined => this.env.pick(s, client);
     const { address, port } = s.vs;
-    const log = this.env.log;
+    const { log } = this.env;
+    const env = this.env;
     if (s.protocol === 'UDP') {
       s.plane = new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.env.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log });
       return;
@@ -46,6 +50,9 @@ export class ForwarderPlane implements DataPlane {
       // Read at each connection, so a reload's connect_timeout applies at once.
       get connectTimeoutMs() {
         return s.vs.connectTimeout * 1000;
+      },
+      get timeouts() {
+        return env.timeouts();
       },
       log,
     });

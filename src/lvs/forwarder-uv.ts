@@ -4,7 +4,7 @@
 // has the shape used here.
 import { isIP } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { Link, type ClientAddress, type LinkOwner, type Target } from './forwarder-link.js';
+import { coarse, Link, type ClientAddress, type LinkOwner, type Target } from './forwarder-link.js';
 
 /** The parts of Node's internal TCPWrap this module uses (lib/net.js drives the same calls). */
 export interface TcpHandle {
@@ -263,12 +263,14 @@ function clientRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.inBytes += n;
+  l.seen = coarse.now;
   l.pass(this, l.upstream, n);
 }
 function upstreamRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.outBytes += n;
+  l.seen = coarse.now;
   l.pass(this, l.client, n);
 }
 function afterConnect(this: Req, status: number): void {

@@ -20,7 +20,9 @@
 // the client while the real server is still accepting, with 'handles').
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { FdBudget, Pausable } from './fd-budget.js';
-import { Link, type ClientAddress, type Target } from './forwarder-link.js';
+import type { LvsTimeouts } from '../config/model/index.js';
+import { LVS_TIMEOUT_DEFAULTS } from '../config/resolve-lvs.js';
+import { coarse, Link, type ClientAddress, type Target } from './forwarder-link.js';
 import { bindHandle, handlesAvailable, listenHandles, pauseListener, type Acceptor, type TcpHandle } from './forwarder-uv.js';
 
 export type { ConnPhase, ConnReport } from './connection.js';
@@ -38,6 +40,11 @@ export interface ForwarderOptions {
   sorry?: { host: string; port: number };
   /** Milliseconds to wait for a real server to accept. */
   connectTimeoutMs?: number;
+  /**
+   * IPVS's idle timeouts in seconds, read at each sweep: an established connection with no data
+   * either way for `tcp` is closed, one half-closed for `tcpfin` (default 900 and 120 s).
+   */
+  timeouts?: Pick<LvsTimeouts, 'tcp' | 'tcpfin'>;
   /** Default 'handles' when available (see above). With 'handles', hosts must be IP addresses. */
   io?: ForwarderIo;
   /**
@@ -60,7 +67,15 @@ export interface ForwarderStats {
   bytesOut: number;
   /** accept(2) failures (EMFILE, ENFILE...): libuv sheds those clients. */
   acceptErrors: number;
+  /** Connections closed idle: established for the tcp timeout, half-closed for tcpfin. */
+  tcpTimeouts: number;
+  finTimeouts: number;
 }
+
+/** How often the idle sweep runs: a quarter of the shorter timeout, within 0.25..5 s. */
+const sweepPeriodMs = (t: Pick<LvsTimeouts, 'tcp' | 'tcpfin'>): number => Math.max(250, Math.min(5000, (Math.min(t.tcp, t.tcpfin) * 1000) / 4));
+/** Idle timeouts are said in the log at most this often (with the counts since). */
+const TIMEOUT_LOG_MS = 60_000;
 
 export class TcpForwarder implements Acceptor, Pausable {
   readonly io: ForwarderIo;
@@ -75,9 +90,26 @@ export class TcpForwarder implements Acceptor, Pausable {
   private readonly connecting = new Set<Link>();
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
+  /** The idle sweep: one timer for all the connections, running while there are any. */
+  private sweeper?: NodeJS.Timeout;
+  private sweepMs = 0;
+  /** Timeouts not yet in the log, and when it last said some. */
+  private unsaid = { tcp: 0, fin: 0 };
+  private saidAt = -Infinity;
   private onIdle?: () => void;
   private idle?: Promise<void>;
-  readonly stats: ForwarderStats = { accepted: 0, forwarded: 0, sorry: 0, refused: 0, backendErrors: 0, bytesIn: 0, bytesOut: 0, acceptErrors: 0 };
+  readonly stats: ForwarderStats = {
+    accepted: 0,
+    forwarded: 0,
+    sorry: 0,
+    refused: 0,
+    backendErrors: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    acceptErrors: 0,
+    tcpTimeouts: 0,
+    finTimeouts: 0,
+  };
 
   constructor(private readonly opts: ForwarderOptions) {
     this.io = opts.io ?? (handlesAvailable ? 'handles' : 'streams');
@@ -111,6 +143,7 @@ export class TcpForwarder implements Acceptor, Pausable {
   /** Stop accepting; resolves once the connections in progress have closed (`drain` false: cut them). */
   close(drain = true): Promise<void> {
     this.opts.fds?.remove(this);
+    this.sayTimeouts(true);
     if (!drain) for (const l of [...this.live]) l.cut();
     this.server?.close();
     this.server = undefined;
@@ -148,7 +181,9 @@ export class TcpForwarder implements Acceptor, Pausable {
   opened(l: Link): void {
     this.live.add(l);
     this.opts.fds?.take(2);
-    l.deadline = Date.now() + this.timeoutMs();
+    l.seen = coarse.now = Date.now();
+    l.deadline = l.seen + this.timeoutMs();
+    if (!this.sweeper) this.armSweep();
     this.connecting.add(l);
     if (l.deadline < this.timerAt) this.arm(l.deadline);
   }
@@ -156,11 +191,13 @@ export class TcpForwarder implements Acceptor, Pausable {
   /** The real server accepted: both directions flow. */
   connected(l: Link): void {
     this.connecting.delete(l);
+    l.seen = coarse.now;
     l.setPhase('active');
   }
 
   /** One direction ended: the connection is "inactive" for the schedulers until both are gone. */
   halfClosed(l: Link): void {
+    l.seen = coarse.now;
     if (l.phase === 'active') l.setPhase('closing');
   }
 
@@ -184,6 +221,55 @@ export class TcpForwarder implements Acceptor, Pausable {
 
   private timeoutMs(): number {
     return this.opts.connectTimeoutMs ?? 5000;
+  }
+
+  private get timeouts(): Pick<LvsTimeouts, 'tcp' | 'tcpfin'> {
+    return this.opts.timeouts ?? LVS_TIMEOUT_DEFAULTS;
+  }
+
+  private armSweep(): void {
+    this.sweepMs = sweepPeriodMs(this.timeouts);
+    // Unref'd, as the connect timer.
+    this.sweeper = setTimeout(() => this.sweep(), this.sweepMs).unref();
+  }
+
+  /**
+   * Close the connections idle for their timeout: established ones for tcp, half-closed ones for
+   * tcpfin. A stamp lags its last read by at most one sweep period (the coarse clock), so a
+   * connection counts as idle only a period past its timeout: never early, at most two late.
+   */
+  private sweep(): void {
+    this.sweeper = undefined;
+    const now = (coarse.now = Date.now());
+    const t = this.timeouts;
+    const [tcp, fin] = [t.tcp * 1000 + this.sweepMs, t.tcpfin * 1000 + this.sweepMs];
+    for (const l of this.live) {
+      if (l.phase === 'connecting' || now - l.seen < (l.phase === 'closing' ? fin : tcp)) continue;
+      if (l.phase === 'closing') {
+        this.stats.finTimeouts++;
+        this.unsaid.fin++;
+      } else {
+        this.stats.tcpTimeouts++;
+        this.unsaid.tcp++;
+      }
+      l.cut();
+    }
+    this.sayTimeouts(false);
+    if (this.live.size) this.armSweep();
+  }
+
+  /** The idle timeouts since the last line, at most one line a minute (`now`: whatever is left). */
+  private sayTimeouts(now: boolean): void {
+    const { tcp, fin } = this.unsaid;
+    if (!tcp && !fin) return;
+    if (!now && Date.now() - this.saidAt < TIMEOUT_LOG_MS) return;
+    this.saidAt = Date.now();
+    this.unsaid = { tcp: 0, fin: 0 };
+    const t = this.timeouts;
+    this.opts.log?.(
+      'info',
+      `virtual server ${this.opts.host}:${this.opts.port}: closed ${tcp} idle connection(s) (tcp timeout ${t.tcp} s) and ${fin} half-closed (tcpfin timeout ${t.tcpfin} s); ${this.stats.tcpTimeouts + this.stats.finTimeouts} in all`,
+    );
   }
 
   private arm(at: number): void {
@@ -280,6 +366,7 @@ class StreamLink extends Link {
   private splice(from: Socket, to: Socket, count: (n: number) => void): void {
     from.on('data', (d: Buffer) => {
       count(d.length);
+      this.seen = coarse.now;
       if (!to.write(d)) from.pause();
     });
     to.on('drain', () => from.resume());

@@ -2,7 +2,7 @@
 // (`resolved`) the LVS side as it runs, with what each server and checker inherits filled in.
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
-import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
+import type { LvsTimeouts, ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
 import type {
   BfdInstance,
   RouteSpec,
@@ -51,7 +51,7 @@ export interface Config extends Located {
   ssl?: SslConfig;
 
   /** What runs, with every inherited or defaulted value filled in (resolve-lvs.ts). */
-  resolved: { virtualServers: ResolvedVirtualServer[] };
+  resolved: { virtualServers: ResolvedVirtualServer[]; lvsTimeouts: LvsTimeouts };
 }
 
 /** The configuration as the builder makes it, before resolving. */
