@@ -53,7 +53,7 @@ export interface BalancerEnv {
   kernel?: KernelPlane;
   /** UDP flows idle this long expire (tests); otherwise lvs_timeouts udp. */
   udpTimeoutMs?: number;
-  /** At most this many UDP flows per service; datagrams that would open more are dropped. */
+  /** At most this many UDP flows per service; beyond, the least recently used gives way. */
   udpMaxFlows?: number;
   /** How the TCP forwarder moves bytes: libuv handles (default where Node has them) or net.Socket. */
   forwarderIo?: ForwarderIo;
@@ -96,7 +96,7 @@ export class Balancer {
       this.plane = new ForwarderPlane({
         clock,
         pick: (s, client) => this.pick(s, client),
-        udpTimeoutMs: this.udpTimeoutMs,
+        udpTimeoutMs: () => this.udpTimeoutMs,
         timeouts: () => this.timeouts,
         udpMaxFlows,
         io,

@@ -11,8 +11,8 @@ export interface ForwarderPlaneEnv {
   clock: Clock;
   /** Where a new client of the service goes, with the connection to report on; undefined: refused. */
   pick(s: Service, client: { address: string; port: number }): Target | undefined;
-  /** UDP flows idle this long expire. */
-  udpTimeoutMs: number;
+  /** UDP flows idle this long expire (ms), read at each sweep. */
+  udpTimeoutMs(): number;
   /** The idle timeouts in force (lvs_timeouts, resolved), read at each sweep: a reload applies at once. */
   timeouts(): LvsTimeouts;
   udpMaxFlows?: number;
@@ -38,7 +38,17 @@ export class ForwarderPlane implements DataPlane {
     const { log } = this.env;
     const env = this.env;
     if (s.protocol === 'UDP') {
-      s.plane = new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.env.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log });
+      s.plane = new UdpForwarder({
+        host: address,
+        port,
+        pick,
+        get idleTimeoutMs() {
+          return env.udpTimeoutMs();
+        },
+        maxFlows: env.udpMaxFlows,
+        fds: env.fds,
+        log,
+      });
       return;
     }
     s.plane = new TcpForwarder({
