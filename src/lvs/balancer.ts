@@ -83,14 +83,21 @@ export class Balancer {
   private readonly plane?: DataPlane;
   /** The idle timeouts of the configuration in force (lvs_timeouts). */
   private timeouts: LvsTimeouts;
+  /** Kernel IPVS's keeper (dataPlane 'kernel'), and whether lvs_timeouts is written (keepalived sets IPVS's only then). */
+  private readonly kernel?: KernelPlane;
+  private timeoutsWritten: boolean;
 
   constructor(
     cfg: Config,
     private readonly env: BalancerEnv,
   ) {
     this.timeouts = cfg.resolved.lvsTimeouts;
+    this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
     const mode = env.dataPlane ?? 'forwarder';
-    if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
+    if (mode === 'kernel') {
+      this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
+      this.plane = new IpvsPlane(() => this.kernelTable(), this.kernel);
+    }
     const { clock, udpMaxFlows, forwarderIo: io, fds, log } = env;
     if (mode === 'forwarder')
       this.plane = new ForwarderPlane({
@@ -162,6 +169,7 @@ export class Balancer {
   }
 
   async start(): Promise<void> {
+    if (this.timeoutsWritten) await this.kernel?.setTimeouts(this.timeouts);
     for (const s of this.services) await this.plane?.open(s);
     this.started = true;
     this.env.health?.start();
@@ -186,7 +194,10 @@ export class Balancer {
    * removed real servers take no new clients; their connections in progress drain.
    */
   async reload(cfg: Config): Promise<void> {
+    const before = JSON.stringify(this.timeouts);
     this.timeouts = cfg.resolved.lvsTimeouts;
+    this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
+    if (this.started && this.timeoutsWritten && before !== JSON.stringify(this.timeouts)) await this.kernel?.setTimeouts(this.timeouts);
     const served = this.eligible(cfg);
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
