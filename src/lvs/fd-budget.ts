@@ -89,8 +89,9 @@ export class FdBudget {
 
   give(n: number): void {
     this.used = Math.max(0, this.used - n);
-    // Resume with some room, not at the first close: no pause and resume per connection.
-    if (this.paused && this.used + this.hysteresis() <= this.clientFds) this.resume();
+    // Resume with some room, not at the first close: no pause and resume per connection (and
+    // with none held at all, whatever the limit: a budget too small for the room still serves).
+    if (this.paused && (this.used + this.hysteresis() <= this.clientFds || this.used === 0)) this.resume();
   }
 
   get isPaused(): boolean {

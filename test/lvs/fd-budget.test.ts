@@ -50,4 +50,13 @@ describe('descriptor budget', () => {
     expect(logs[1]).toMatch(/^accepting connections again after [\d.]+ s at the connection limit \(1 pause\(s\) so far\)/);
     expect(b.stats.pauses).toBe(1);
   });
+
+  it('a budget with no room for clients still serves one connection at a time', () => {
+    const b = new FdBudget({ limit: 128, inUse: 95 });
+    expect(b.clientFds).toBe(1);
+    b.take(2);
+    expect(b.isPaused).toBe(true);
+    b.give(2);
+    expect(b.isPaused).toBe(false);
+  });
 });
