@@ -42,7 +42,11 @@ export interface PoolEnv {
   /** Runs one check; dispose(), when there, releases what the probes share (called by stop()). */
   probe: ((job: CheckJob) => Promise<ProbeResult>) & { dispose?(): void };
   random: () => number;
-  /** Probes in flight at once, over all real servers (default 256). */
+  /**
+   * Descriptors the probes in flight may hold at once, over all real servers (default 256): the
+   * daemon gives the reserve its descriptor budget keeps for health checks (lvs/fd-budget.ts),
+   * so client load never leaves a probe without one. A MISC_CHECK counts for its spawn's pipe pair.
+   */
   maxInFlight?: number;
   /** Without it, BFD_CHECK is reported once and leaves its server alone. */
   bfd?: BfdSessions;
@@ -88,6 +92,12 @@ interface Server {
 
 const US = 1_000_000;
 
+/** Descriptors a probe holds: a socket, or the pipe pair libuv spawns a MISC_CHECK's child with. */
+const fdsOf = (job: CheckJob): number => (job.checker.type === 'MISC_CHECK' ? 2 : 1);
+
+/** The probe found no descriptor (ours or the system's): says nothing about the real server. */
+const NO_FD = /\bE[MN]FILE\b/;
+
 /** A real server's identity across reloads: its service and its address and port. */
 function serverKey(vs: VirtualServer, rs: RealServer): string {
   const service = vs.kind === 'address' ? `${vs.protocol} ${vs.address}:${vs.port}` : vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `group ${vs.group}`;
@@ -98,8 +108,11 @@ const withoutSpans = (k: string, v: unknown): unknown => (k === 'span' || k === 
 
 export class CheckerPool implements HealthChecks {
   private readonly servers = new Map<string, Server>();
+  /** Descriptors held by the probes in flight, and the probes waiting for some. */
   private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { n: number; go: () => void }[] = [];
+  /** A probe that found no descriptor was logged; said again once a probe runs normally. */
+  private noFdSaid = false;
   private started = false;
   private stopped = false;
   private unwatch?: () => void;
@@ -107,7 +120,7 @@ export class CheckerPool implements HealthChecks {
   /** BFD_CHECK without sessions was reported: said once, not at every reload. */
   private bfdNoted = false;
   /** Probes run so far, for the daemon's statistics. */
-  readonly counters = { probes: 0, failures: 0 };
+  readonly counters = { probes: 0, failures: 0, noFd: 0 };
 
   /** With `cfg`, checks all its virtual servers' real servers; else none until check(). */
   constructor(
@@ -261,38 +274,55 @@ export class CheckerPool implements HealthChecks {
     this.env.clock.setTimer(this.env.clock.now() + inSec * US, () => void this.run(srv, slot));
   }
 
-  private async acquire(): Promise<void> {
-    const max = this.env.maxInFlight ?? 256;
-    if (this.inFlight < max) {
-      this.inFlight++;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
+  private get maxInFlight(): number {
+    return this.env.maxInFlight ?? 256;
   }
 
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.inFlight--;
+  /** Hold `n` descriptors for a probe, in turn (first come, first served). */
+  private async acquire(n: number): Promise<void> {
+    if (!this.waiting.length && this.inFlight + n <= this.maxInFlight) {
+      this.inFlight += n;
+      return;
+    }
+    await new Promise<void>((go) => this.waiting.push({ n, go }));
+  }
+
+  private release(n: number): void {
+    this.inFlight -= n;
+    while (this.waiting.length && this.inFlight + this.waiting[0].n <= this.maxInFlight) {
+      const next = this.waiting.shift()!;
+      this.inFlight += next.n;
+      next.go();
+    }
   }
 
   private async run(srv: Server, slot: TimedSlot): Promise<void> {
     if (this.stopped || slot.gone) return;
-    await this.acquire();
+    const fds = Math.min(fdsOf(slot.job), this.maxInFlight);
+    await this.acquire(fds);
     let r: ProbeResult;
     try {
       r = await slot.check();
     } catch (e) {
       r = { ok: false, reason: `probe error: ${(e as Error).message}` };
     } finally {
-      this.release();
+      this.release(fds);
     }
     if (this.stopped || slot.gone) return;
+    const where = `[${srv.rs.address}]:${srv.rs.port}`;
+    if (!r.ok && NO_FD.test(r.reason)) {
+      // Out of descriptors is this host's trouble, not the real server's: no verdict, try again.
+      this.counters.noFd++;
+      if (!this.noFdSaid)
+        this.events.log?.('warn', `${slot.job.checker.type} on ${where} could not run (${r.reason}); not counted against the server, retrying`);
+      this.noFdSaid = true;
+      return this.schedule(srv, slot, slot.timing.delayBeforeRetry);
+    }
+    this.noFdSaid = false;
     this.counters.probes++;
     if (!r.ok) this.counters.failures++;
     const v = checkerResult(slot.state, r.ok, slot.timing);
     slot.state = v.state;
-    const where = `[${srv.rs.address}]:${srv.rs.port}`;
     if (!r.ok && v.state.up)
       this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.

@@ -9,6 +9,7 @@ import type {
   CheckerTimers,
   CheckerTiming,
   LvsMethod,
+  LvsTimeouts,
   RealServer,
   ResolvedCheck,
   ResolvedRealServer,
@@ -76,6 +77,16 @@ export function lvsScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: Sp
 
 /** keepalived's built-in defaults (check_data.c alloc_vs, check_api.c queue_checker). */
 export const TIMING_DEFAULTS = { connectTimeout: 5, delayLoop: 60, retry: 1, delayBeforeRetry: 1 } as const;
+
+/** IPVS's default timeouts (ipvsadm --set; the kernel's ip_vs_proto_tcp.c and _udp.c), in seconds. */
+export const LVS_TIMEOUT_DEFAULTS: LvsTimeouts = { tcp: 900, tcpfin: 120, udp: 300 };
+
+/** global_defs lvs_timeouts over the defaults; 0 leaves the default, as ipvsadm --set does. */
+export function resolveLvsTimeouts(cfg: WrittenConfig): LvsTimeouts {
+  const set = cfg.globalDefs.lvsTimeouts ?? {};
+  const pick = (k: keyof LvsTimeouts): number => set[k] || LVS_TIMEOUT_DEFAULTS[k];
+  return { tcp: pick('tcp'), tcpfin: pick('tcpfin'), udp: pick('udp') };
+}
 
 /** keepalived's forwarding method when none is written (it reports it). */
 const NAT: LvsMethod = { method: 'NAT' };

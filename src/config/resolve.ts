@@ -3,7 +3,7 @@ import type { BuildContext } from './schema.js';
 import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
 import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
-import { lvsScriptsInUse, resolveLvs, resolveVirtualServers } from './resolve-lvs.js';
+import { lvsScriptsInUse, resolveLvs, resolveLvsTimeouts, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveTrackFiles, resolveVrrp, resolveVrrpInstances, resolveVrrpScripts, vrrpScriptsInUse } from './resolve-vrrp.js';
 
 /** The checks over the whole config, then the config as it runs (every inherited value filled in). */
@@ -23,6 +23,7 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
       vrrpScripts: resolveVrrpScripts(written),
       trackFiles: resolveTrackFiles(written),
       virtualServers: resolveVirtualServers(written),
+      lvsTimeouts: resolveLvsTimeouts(written),
     },
   });
 }

@@ -21,6 +21,7 @@ import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
+import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
@@ -240,7 +241,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const newBalancer = (cfg: Config): Balancer => {
     checks ??= new CheckerPool(
       undefined,
-      { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker') },
+      { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker'), maxInFlight: processFds(lvsLog).checkReserve },
       { log: lvsLog },
     );
     log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
@@ -248,6 +249,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       clock,
       dataPlane,
       health: checks,
+      fds: processFds(),
       // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
       forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
       log: lvsLog,

@@ -18,6 +18,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type {
   Config,
   LvsMethod,
+  LvsTimeouts,
   ResolvedAddressVirtualServer,
   ResolvedRealServer as RealServer,
   ResolvedVirtualServer as VirtualServer,
@@ -28,8 +29,8 @@ import { Dest } from './dest.js';
 import type { HealthChecks, HealthEvents } from './health.js';
 import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import type { ForwarderIo, Target } from './forwarder.js';
+import type { FdBudget } from './fd-budget.js';
 import { ForwarderPlane } from './forwarder-plane.js';
-import { UDP_TIMEOUT_MS } from './udp-forwarder.js';
 import { addServerLine, addServiceLine } from './ipvsadm.js';
 import { IpvsPlane, KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
@@ -50,12 +51,14 @@ export interface BalancerEnv {
   dataPlane?: 'forwarder' | 'none' | 'kernel';
   /** The kernel table's keeper (dataPlane 'kernel'); one running ipvsadm by default. */
   kernel?: KernelPlane;
-  /** UDP flows idle this long expire; IPVS's UDP timeout is 300 s. */
+  /** UDP flows idle this long expire (tests); otherwise lvs_timeouts udp. */
   udpTimeoutMs?: number;
-  /** At most this many UDP flows per service; datagrams that would open more are dropped. */
+  /** At most this many UDP flows per service; beyond, the least recently used gives way. */
   udpMaxFlows?: number;
   /** How the TCP forwarder moves bytes: libuv handles (default where Node has them) or net.Socket. */
   forwarderIo?: ForwarderIo;
+  /** The process's descriptors (fd-budget.ts): the forwarders keep within them. None: no limit. */
+  fds?: FdBudget;
 }
 
 export type { Member, Protocol, Route, Service } from './table.js';
@@ -78,16 +81,35 @@ export class Balancer {
   };
   /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
   private readonly plane?: DataPlane;
+  /** The idle timeouts of the configuration in force (lvs_timeouts). */
+  private timeouts: LvsTimeouts;
+  /** Kernel IPVS's keeper (dataPlane 'kernel'), and whether lvs_timeouts is written (keepalived sets IPVS's only then). */
+  private readonly kernel?: KernelPlane;
+  private timeoutsWritten: boolean;
 
   constructor(
     cfg: Config,
     private readonly env: BalancerEnv,
   ) {
+    this.timeouts = cfg.resolved.lvsTimeouts;
+    this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
     const mode = env.dataPlane ?? 'forwarder';
-    if (mode === 'kernel') this.plane = new IpvsPlane(() => this.kernelTable(), env.kernel ?? new KernelPlane({ log: env.log }));
-    const { clock, udpMaxFlows, forwarderIo: io, log } = env;
+    if (mode === 'kernel') {
+      this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
+      this.plane = new IpvsPlane(() => this.kernelTable(), this.kernel);
+    }
+    const { clock, udpMaxFlows, forwarderIo: io, fds, log } = env;
     if (mode === 'forwarder')
-      this.plane = new ForwarderPlane({ clock, pick: (s, client) => this.pick(s, client), udpTimeoutMs: this.udpTimeoutMs, udpMaxFlows, io, log });
+      this.plane = new ForwarderPlane({
+        clock,
+        pick: (s, client) => this.pick(s, client),
+        udpTimeoutMs: () => this.udpTimeoutMs,
+        timeouts: () => this.timeouts,
+        udpMaxFlows,
+        io,
+        fds,
+        log,
+      });
     const served = this.eligible(cfg);
     env.health?.check(served, this.healthEvents);
     for (const vs of served) this.open(vs);
@@ -147,6 +169,7 @@ export class Balancer {
   }
 
   async start(): Promise<void> {
+    if (this.timeoutsWritten) await this.kernel?.setTimeouts(this.timeouts);
     for (const s of this.services) await this.plane?.open(s);
     this.started = true;
     this.env.health?.start();
@@ -171,6 +194,10 @@ export class Balancer {
    * removed real servers take no new clients; their connections in progress drain.
    */
   async reload(cfg: Config): Promise<void> {
+    const before = JSON.stringify(this.timeouts);
+    this.timeouts = cfg.resolved.lvsTimeouts;
+    this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
+    if (this.started && this.timeoutsWritten && before !== JSON.stringify(this.timeouts)) await this.kernel?.setTimeouts(this.timeouts);
     const served = this.eligible(cfg);
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
@@ -201,7 +228,7 @@ export class Balancer {
 
   /** How long an idle UDP flow lives (ipvsadm -L --timeout's udp value, in ms). */
   get udpTimeoutMs(): number {
-    return this.env.udpTimeoutMs ?? UDP_TIMEOUT_MS;
+    return this.env.udpTimeoutMs ?? this.timeouts.udp * 1000;
   }
 
   /** The table as `ipvsadm -Ln` shows it: services and the destinations in service, with statistics. */

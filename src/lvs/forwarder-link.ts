@@ -29,6 +29,12 @@ export interface LinkOwner {
   closed(l: Link): void;
 }
 
+/**
+ * A coarse clock (ms) for the links' last-activity stamps: a read stamps its link with it rather
+ * than asking the time. The forwarders' idle sweeps set it, so it lags by at most a sweep period.
+ */
+export const coarse = { now: Date.now() };
+
 /** One client and its real server, whichever way the bytes move. */
 export abstract class Link {
   phase: ConnPhase = 'connecting';
@@ -39,6 +45,8 @@ export abstract class Link {
   outBytes = 0;
   /** Directions that have ended (FIN read). */
   ended = 0;
+  /** Last read from either side (ms, coarse.now): the idle timeouts count from it. */
+  seen = 0;
 
   constructor(
     readonly fw: LinkOwner,

@@ -1,6 +1,8 @@
 // The embedded forwarders as the service table's data plane: one TCP or UDP forwarder per
 // service, listening on the virtual address, asking the table where each new client goes.
+import type { LvsTimeouts } from '../config/model/index.js';
 import type { Clock } from '../core/clock.js';
+import type { FdBudget } from './fd-budget.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
 import type { DataPlane, Listener, Service } from './table.js';
 import { UdpForwarder } from './udp-forwarder.js';
@@ -9,10 +11,14 @@ export interface ForwarderPlaneEnv {
   clock: Clock;
   /** Where a new client of the service goes, with the connection to report on; undefined: refused. */
   pick(s: Service, client: { address: string; port: number }): Target | undefined;
-  /** UDP flows idle this long expire. */
-  udpTimeoutMs: number;
+  /** UDP flows idle this long expire (ms), read at each sweep. */
+  udpTimeoutMs(): number;
+  /** The idle timeouts in force (lvs_timeouts, resolved), read at each sweep: a reload applies at once. */
+  timeouts(): LvsTimeouts;
   udpMaxFlows?: number;
   io?: ForwarderIo;
+  /** The process's descriptors, shared by every forwarder (fd-budget.ts); none: no limit. */
+  fds?: FdBudget;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -29,9 +35,20 @@ export class ForwarderPlane implements DataPlane {
   add(s: Service): void {
     const pick = (client: { address: string; port: number }): Target | undefined => this.env.pick(s, client);
     const { address, port } = s.vs;
-    const log = this.env.log;
+    const { log } = this.env;
+    const env = this.env;
     if (s.protocol === 'UDP') {
-      s.plane = new UdpForwarder({ host: address, port, pick, idleTimeoutMs: this.env.udpTimeoutMs, maxFlows: this.env.udpMaxFlows, log });
+      s.plane = new UdpForwarder({
+        host: address,
+        port,
+        pick,
+        get idleTimeoutMs() {
+          return env.udpTimeoutMs();
+        },
+        maxFlows: env.udpMaxFlows,
+        fds: env.fds,
+        log,
+      });
       return;
     }
     s.plane = new TcpForwarder({
@@ -39,9 +56,13 @@ export class ForwarderPlane implements DataPlane {
       port,
       pick,
       io: this.env.io,
+      fds: this.env.fds,
       // Read at each connection, so a reload's connect_timeout applies at once.
       get connectTimeoutMs() {
         return s.vs.connectTimeout * 1000;
+      },
+      get timeouts() {
+        return env.timeouts();
       },
       log,
     });

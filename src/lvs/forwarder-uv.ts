@@ -4,7 +4,7 @@
 // has the shape used here.
 import { isIP } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { Link, type ClientAddress, type LinkOwner, type Target } from './forwarder-link.js';
+import { coarse, Link, type ClientAddress, type LinkOwner, type Target } from './forwarder-link.js';
 
 /** The parts of Node's internal TCPWrap this module uses (lib/net.js drives the same calls). */
 export interface TcpHandle {
@@ -13,6 +13,9 @@ export interface TcpHandle {
   onread: (this: TcpHandle) => void;
   bind(host: string, port: number): number;
   bind6(host: string, port: number, flags: number): number;
+  /** Adopt a socket: used on the listener's own, to make it pausable (see bindHandle). */
+  open(fd: number): number;
+  readonly fd: number;
   listen(backlog: number): number;
   connect(req: Req, host: string, port: number): number;
   connect6(req: Req, host: string, port: number): number;
@@ -68,6 +71,7 @@ function loadRaw(): RawTcp | undefined {
     const methods = [
       'bind',
       'bind6',
+      'open',
       'listen',
       'connect',
       'connect6',
@@ -103,11 +107,16 @@ const raw = loadRaw();
 export const handlesAvailable = raw !== undefined;
 const UV_EOF = -4095;
 
-/** A TCP socket bound to host:port, not yet listening. */
-function bindHandle(host: string, port: number): TcpHandle {
+/**
+ * A TCP socket bound to host:port, not yet listening, whose accepting can be paused: libuv stops
+ * and starts polling a listener for connections with readStop/readStart, but lets them only on a
+ * stream it takes as readable, which a socket it opened itself is; so the listener adopts its
+ * own socket (uv_tcp_open on the same descriptor changes nothing else).
+ */
+export function bindHandle(host: string, port: number): TcpHandle {
   if (!raw) throw new Error('this Node does not expose the TCP handles the forwarder drives');
   const h = new raw.TCP(raw.SERVER);
-  const err = isIP(host) === 6 ? h.bind6(host, port, 0) : h.bind(host, port);
+  const err = (isIP(host) === 6 ? h.bind6(host, port, 0) : h.bind(host, port)) || h.open(h.fd);
   if (err) {
     h.close();
     throw uvError(err, 'bind', `${host}:${port}`);
@@ -254,12 +263,14 @@ function clientRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.inBytes += n;
+  l.seen = coarse.now;
   l.pass(this, l.upstream, n);
 }
 function upstreamRead(this: TcpHandle): void {
   const l = this.link!;
   const n = raw!.state[raw!.kRead];
   if (n > 0) l.outBytes += n;
+  l.seen = coarse.now;
   l.pass(this, l.client, n);
 }
 function afterConnect(this: Req, status: number): void {
@@ -281,15 +292,21 @@ export interface Acceptor extends LinkOwner {
   route(client: ClientAddress): Target | undefined;
   /** A link was made: its real server must accept in time. */
   opened(l: Link): void;
+  /** accept(2) failed (EMFILE...): libuv has already shed the connection. */
+  acceptFailed(why: string): void;
+}
+
+/** Stop (true) or start again polling a listener from bindHandle for connections. */
+export function pauseListener(h: TcpHandle, paused: boolean): void {
+  if (paused) {
+    // readStop acts only on a stream marked reading.
+    h.readStart();
+    h.readStop();
+  } else h.readStart();
 }
 
 /** Listen on host:port with a TCP handle; every client accepted becomes a HandleLink of `fw`. Throws when it cannot. */
-export function listenHandles(
-  fw: Acceptor,
-  host: string,
-  port: number,
-  log?: (level: 'info' | 'warn', message: string) => void,
-): { listener: TcpHandle; address: { host: string; port: number } } {
+export function listenHandles(fw: Acceptor, host: string, port: number): { listener: TcpHandle; address: { host: string; port: number } } {
   const h = bindHandle(host, port);
   // Linux copies TCP_NODELAY from the listening socket to each accepted one: set once here.
   const err = h.setNoDelay(true) || h.listen(511);
@@ -298,7 +315,7 @@ export function listenHandles(
     throw uvError(err, 'listen', `${host}:${port}`);
   }
   h.onconnection = (e, client) => {
-    if (e || !client) return void log?.('warn', `accept on ${host}:${port}: ${getSystemErrorName(e)}`);
+    if (e || !client) return fw.acceptFailed(e ? getSystemErrorName(e) : 'no socket');
     const to = fw.route(new Peer(client));
     if (!to) return client.close();
     const l = new HandleLink(fw, to, client);

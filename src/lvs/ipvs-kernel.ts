@@ -79,6 +79,13 @@ export class KernelPlane {
     return this.busy;
   }
 
+  /** IPVS's connection timeouts (ipvsadm --set), after any batch in flight. */
+  async setTimeouts(t: { tcp: number; tcpfin: number; udp: number }): Promise<void> {
+    await this.busy;
+    const err = await (this.env.run ?? runIpvsadmRestore)([`--set ${t.tcp} ${t.tcpfin} ${t.udp}`]);
+    if (err) this.env.log?.('warn', `ipvsadm --set: ${err}`);
+  }
+
   /** Removes every service this process added (keepalived does the same at shutdown). */
   clear(): Promise<void> {
     return this.sync('');

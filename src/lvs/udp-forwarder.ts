@@ -2,20 +2,30 @@
 // every client's datagrams; the first datagram of a client (address:port) opens a flow: a socket
 // connected to the real server picked for it, whose replies go back to the client from the
 // virtual address. Like IPVS's UDP connection entries, a flow lives until it has been idle for the
-// UDP timeout (300 s by default, ipvsadm --set ... udp), and counts as inactive for the schedulers
-// all its life. Flows are bounded: a datagram that would open one too many is dropped and counted.
+// UDP timeout (300 s by default, lvs_timeouts udp), and counts as inactive for the schedulers
+// all its life. Flows are bounded (maxFlows, and the process's descriptors: a flow holds one):
+// when a new client finds no room, the least recently used flow gives way (counted as evicted).
+//
+// No timer per flow and none touched per datagram: the flow table is kept in least recently used
+// order (a flow moves to the end when the coarse clock has moved since its last datagram, so at
+// most once per sweep), and one sweep closes the idle flows from its front, stopping at the first
+// that is not.
 import { createSocket, type Socket } from 'node:dgram';
+import type { FdBudget } from './fd-budget.js';
 import type { Target } from './forwarder.js';
+import { coarse } from './forwarder-link.js';
 
 export interface UdpForwarderOptions {
   host: string;
   port: number;
   /** Where a new client's flow goes, or undefined to drop its datagram. */
   pick(client: { address: string; port: number }): Target | undefined;
-  /** A flow idle this long expires (default 300 000 ms, IPVS's UDP timeout). */
+  /** A flow idle this long expires (default 300 000 ms, IPVS's UDP timeout); read at each sweep. */
   idleTimeoutMs?: number;
   /** At most this many flows at once (default 65 536). */
   maxFlows?: number;
+  /** The process's descriptors (fd-budget.ts), one per flow. Without it, only maxFlows bounds them. */
+  fds?: FdBudget;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -27,11 +37,14 @@ export interface UdpForwarderStats {
   sorry: number;
   /** Datagrams of new clients dropped: no real server (and no sorry server), or the service is closing. */
   refused: number;
-  /** Datagrams dropped because the flow table was full. */
+  /** Datagrams of new clients dropped: no room, and no flow of this service to give way. */
   overflow: number;
   /** Flows ended by an error from the real server's side (ICMP port unreachable...). */
   backendErrors: number;
+  /** Flows closed idle for the UDP timeout. */
   expired: number;
+  /** Flows closed, least recently used first, to make room for a new client's. */
+  evicted: number;
 }
 
 export const UDP_TIMEOUT_MS = 300_000;
@@ -42,7 +55,8 @@ const PENDING_MAX = 64;
 interface Flow {
   key: string;
   upstream: Socket;
-  timer: NodeJS.Timeout;
+  /** Last datagram either way (coarse.now): the table's order follows it. */
+  seen: number;
   target: Target;
   /** Datagrams from the client while the upstream socket connects (undefined once connected). */
   pending?: Buffer[];
@@ -53,22 +67,38 @@ interface Flow {
   outBytes: number;
 }
 
+/** Evictions are said in the log at most this often (with the count since). */
+const EVICT_LOG_MS = 60_000;
+
 export class UdpForwarder {
   private socket?: Socket;
+  /** In least recently used order (see above). */
   private readonly flows = new Map<string, Flow>();
-  readonly stats: UdpForwarderStats = { received: 0, flows: 0, forwarded: 0, sorry: 0, refused: 0, overflow: 0, backendErrors: 0, expired: 0 };
-  private readonly idleMs: number;
+  readonly stats: UdpForwarderStats = {
+    received: 0,
+    flows: 0,
+    forwarded: 0,
+    sorry: 0,
+    refused: 0,
+    overflow: 0,
+    backendErrors: 0,
+    expired: 0,
+    evicted: 0,
+  };
   private readonly maxFlows: number;
   private closing = false;
   private readonly closed: (() => void)[] = [];
+  private sweeper?: NodeJS.Timeout;
+  private sweepMs = 0;
+  private unsaidEvictions = 0;
+  private evictSaidAt = -Infinity;
 
   constructor(private readonly opts: UdpForwarderOptions) {
-    this.idleMs = opts.idleTimeoutMs ?? UDP_TIMEOUT_MS;
     this.maxFlows = opts.maxFlows ?? MAX_FLOWS;
   }
 
   get idleTimeoutMs(): number {
-    return this.idleMs;
+    return this.opts.idleTimeoutMs ?? UDP_TIMEOUT_MS;
   }
 
   /** Flows open now. */
@@ -114,11 +144,15 @@ export class UdpForwarder {
     const key = `${from.address}|${from.port}`;
     let f = this.flows.get(key);
     if (!f) {
-      if (this.flows.size >= this.maxFlows && !this.closing) {
+      if (this.closing) {
+        this.stats.refused++;
+        return;
+      }
+      if (!this.makeRoom()) {
         this.stats.overflow++;
         return;
       }
-      const target = this.closing ? undefined : this.opts.pick({ address: from.address, port: from.port });
+      const target = this.opts.pick({ address: from.address, port: from.port });
       if (!target) {
         this.stats.refused++;
         return;
@@ -127,7 +161,7 @@ export class UdpForwarder {
     }
     f.inPkts++;
     f.inBytes += msg.length;
-    f.timer.refresh();
+    this.touch(f);
     if (!f.pending) f.upstream.send(msg);
     else if (f.pending.length < PENDING_MAX) f.pending.push(msg);
   }
@@ -141,7 +175,7 @@ export class UdpForwarder {
       key,
       upstream,
       target,
-      timer: setTimeout(() => this.expire(f), this.idleMs),
+      seen: (coarse.now = Date.now()),
       pending: [],
       inPkts: 0,
       outPkts: 0,
@@ -149,10 +183,12 @@ export class UdpForwarder {
       outBytes: 0,
     };
     this.flows.set(key, f);
+    this.opts.fds?.take(1);
+    if (!this.sweeper) this.armSweep();
     upstream.on('message', (reply) => {
       f.outPkts++;
       f.outBytes += reply.length;
-      f.timer.refresh();
+      this.touch(f);
       this.socket?.send(reply, client.port, client.address);
     });
     upstream.on('error', (e: NodeJS.ErrnoException) => {
@@ -168,15 +204,61 @@ export class UdpForwarder {
     return f;
   }
 
-  private expire(f: Flow): void {
-    this.stats.expired++;
-    this.end(f);
+  /** A datagram on the flow: to the end of the table, once per tick of the coarse clock. */
+  private touch(f: Flow): void {
+    if (f.seen === coarse.now) return;
+    f.seen = coarse.now;
+    this.flows.delete(f.key);
+    this.flows.set(f.key, f);
+  }
+
+  /** Room for one more flow: within maxFlows and the descriptors, the oldest giving way if need be. */
+  private makeRoom(): boolean {
+    while (this.flows.size >= this.maxFlows || (this.opts.fds && !this.opts.fds.fits(1))) {
+      const oldest = this.flows.values().next();
+      if (oldest.done) return false;
+      this.stats.evicted++;
+      this.unsaidEvictions++;
+      this.end(oldest.value);
+    }
+    this.sayEvictions(false);
+    return true;
+  }
+
+  private sayEvictions(now: boolean): void {
+    if (!this.unsaidEvictions || (!now && Date.now() - this.evictSaidAt < EVICT_LOG_MS)) return;
+    this.evictSaidAt = Date.now();
+    this.opts.log?.(
+      'info',
+      `UDP virtual server ${this.opts.host}:${this.opts.port}: no room for new flows (at most ${this.maxFlows}, or out of descriptors); ${this.unsaidEvictions} least recently used flow(s) closed to make room, ${this.stats.evicted} in all`,
+    );
+    this.unsaidEvictions = 0;
+  }
+
+  private armSweep(): void {
+    // A quarter of the timeout, within 0.25..5 s; unref'd: the flows keep nothing alive.
+    this.sweepMs = Math.max(250, Math.min(5000, this.idleTimeoutMs / 4));
+    this.sweeper = setTimeout(() => this.sweep(), this.sweepMs).unref();
+  }
+
+  /** Close the flows idle for the timeout, from the front of the table (stamps lag by at most a period). */
+  private sweep(): void {
+    this.sweeper = undefined;
+    const now = (coarse.now = Date.now());
+    const idle = this.idleTimeoutMs + this.sweepMs;
+    for (const f of this.flows.values()) {
+      if (now - f.seen < idle) break;
+      this.stats.expired++;
+      this.end(f);
+    }
+    this.sayEvictions(false);
+    if (this.flows.size) this.armSweep();
   }
 
   private end(f: Flow): void {
     if (this.flows.get(f.key) !== f) return;
     this.flows.delete(f.key);
-    clearTimeout(f.timer);
+    this.opts.fds?.give(1);
     report(f);
     f.target.conn?.phase('closed');
     f.upstream.close();
@@ -185,6 +267,9 @@ export class UdpForwarder {
 
   private maybeClosed(): void {
     if (!this.closing || this.flows.size > 0) return;
+    clearTimeout(this.sweeper);
+    this.sweeper = undefined;
+    this.sayEvictions(true);
     const waiting = this.closed.splice(0);
     const done = (): void => waiting.forEach((r) => r());
     if (!this.socket) return done();

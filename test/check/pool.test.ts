@@ -170,3 +170,71 @@ describe('checker pool against real HTTP servers', () => {
     await runner.shutdown();
   }, 20_000);
 });
+
+describe('checker pool and descriptors', () => {
+  it('an EMFILE in a probe is no verdict on the real server: retried, logged once', async () => {
+    const { config } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n    }', 'delay_loop 6\n  retry 0\n  delay_before_retry 1\n  warmup 0'), 'k.conf', {
+      configId: 'x',
+    });
+    const clock = new VirtualClock();
+    let result = { ok: false, reason: 'EMFILE: too many open files' };
+    const events: string[] = [];
+    const logs: string[] = [];
+    const pool = new CheckerPool(
+      config,
+      { clock, random: () => 0, probe: async () => result },
+      { realServer: (_vs, rs, alive) => events.push(`${rs.address} ${alive ? 'up' : 'down'}`), log: (_l, m) => logs.push(m) },
+    );
+    pool.start();
+    for (let t = 0; t < 10; t++) {
+      clock.advance(S);
+      await new Promise((r) => setImmediate(r));
+    }
+    // Tried again every delay_before_retry, never taken out.
+    expect(events).toEqual([]);
+    expect(pool.counters).toMatchObject({ probes: 0, failures: 0 });
+    expect(pool.counters.noFd).toBeGreaterThanOrEqual(8);
+    expect(logs.filter((m) => m.includes('EMFILE'))).toEqual([
+      'TCP_CHECK on [10.0.0.1]:80 could not run (EMFILE: too many open files); not counted against the server, retrying',
+    ]);
+    // A real failure still counts.
+    result = { ok: false, reason: 'ECONNREFUSED: connection refused' };
+    for (let t = 0; t < 2; t++) {
+      clock.advance(S);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(events).toEqual(['10.0.0.1 down']);
+  });
+
+  it('counts probes in flight against maxInFlight descriptors', async () => {
+    const servers = Array.from({ length: 6 }, (_, i) => `10.0.0.${i + 1}:80`).join(' ');
+    const { config } = loadConfigText(vsConf(servers, 'TCP_CHECK {\n    }'), 'k.conf', { configId: 'x' });
+    const clock = new VirtualClock();
+    let now = 0;
+    let most = 0;
+    const pending: (() => void)[] = [];
+    const pool = new CheckerPool(config, {
+      clock,
+      random: () => 0,
+      maxInFlight: 4,
+      probe: () =>
+        new Promise((resolve) => {
+          most = Math.max(most, ++now);
+          pending.push(() => {
+            now--;
+            resolve({ ok: true, reason: 'ok' });
+          });
+        }),
+    });
+    pool.start();
+    clock.advance(S);
+    await new Promise((r) => setImmediate(r));
+    expect(now).toBe(4);
+    while (pending.length) {
+      pending.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(most).toBe(4);
+    expect(pool.counters.probes).toBe(6);
+  });
+});

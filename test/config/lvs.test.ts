@@ -673,3 +673,20 @@ describe('Debian samples', () => {
     expect(servers).toBeGreaterThan(10);
   });
 });
+
+describe('lvs_timeouts', () => {
+  const timeouts = (text: string) => {
+    const { config, diagnostics } = loadConfigText(text, 'k.conf', { configId: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return config.resolved.lvsTimeouts;
+  };
+  it("resolves to IPVS's defaults, each part set on its own, 0 keeping the default (ipvsadm --set)", () => {
+    expect(timeouts('global_defs {\n router_id a\n}\n')).toEqual({ tcp: 900, tcpfin: 120, udp: 300 });
+    expect(timeouts('global_defs {\n lvs_timeouts udp 30\n}\n')).toEqual({ tcp: 900, tcpfin: 120, udp: 30 });
+    expect(timeouts('global_defs {\n lvs_timeouts tcp 60 tcpfin 0 udp 5\n}\n')).toEqual({ tcp: 60, tcpfin: 120, udp: 5 });
+  });
+  it('reports a part it does not know', () => {
+    const { diagnostics } = loadConfigText('global_defs {\n lvs_timeouts tcp 60 syn 5\n}\n', 'k.conf', { configId: 'x' });
+    expect(diagnostics.map((d) => d.message).join('\n')).toMatch(/invalid lvs_timeouts part 'syn'/);
+  });
+});

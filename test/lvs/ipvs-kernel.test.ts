@@ -170,4 +170,42 @@ virtual_server 192.168.1.100 80 {
     await lb.stop();
     expect(batches.splice(0).flat()).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.9:80', '-D -t 192.168.1.100:80']);
   });
+
+  it('sets IPVS timeouts from lvs_timeouts (ipvsadm --set), only when written, and again when a reload changes them', async () => {
+    const { VirtualClock } = await import('../../src/core/clock.js');
+    const { Balancer } = await import('../../src/lvs/balancer.js');
+    const conf = (g: string) =>
+      loadConfigText(
+        `${g}virtual_server 192.168.1.100 80 {
+  lvs_sched rr
+  lvs_method DR
+  protocol TCP
+  real_server 10.0.0.1 80 {
+  }
+}
+`,
+        'k.conf',
+      ).config;
+    const batches: string[][] = [];
+    const env = () =>
+      withChecks({
+        clock: new VirtualClock(),
+        random: () => 0,
+        dataPlane: 'kernel',
+        kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
+        probe: async () => ({ ok: true, reason: 'up' }),
+      });
+    const plain = new Balancer(conf(''), env());
+    await plain.start();
+    expect(batches.flat().filter((l) => l.startsWith('--set'))).toEqual([]);
+    await plain.stop();
+    batches.length = 0;
+    const lb = new Balancer(conf('global_defs {\n  lvs_timeouts tcp 60 udp 5\n}\n'), env());
+    await lb.start();
+    expect(batches[0]).toEqual(['--set 60 120 5']);
+    await lb.reload(conf('global_defs {\n  lvs_timeouts tcp 60 udp 5\n}\n'));
+    await lb.reload(conf('global_defs {\n  lvs_timeouts tcp 30 tcpfin 20\n}\n'));
+    expect(batches.flat().filter((l) => l.startsWith('--set'))).toEqual(['--set 60 120 5', '--set 30 20 300']);
+    await lb.stop();
+  });
 });

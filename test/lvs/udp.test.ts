@@ -5,6 +5,7 @@ import { RealClock } from '../../src/core/clock.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { Connection } from '../../src/lvs/connection.js';
 import { Dest } from '../../src/lvs/dest.js';
+import { FdBudget } from '../../src/lvs/fd-budget.js';
 import { UdpForwarder } from '../../src/lvs/udp-forwarder.js';
 import { config, freePort, udpEcho, until } from './net-helpers.js';
 import { withChecks } from './checked.js';
@@ -86,22 +87,39 @@ describe('UDP virtual service', () => {
     B.close();
   }, 15_000);
 
-  it('bounds the flows and counts what it drops; refuses without a target', async () => {
+  it('bounds the flows: the least recently used gives way to a new client, counted; refuses without a target', async () => {
     const A = await udpEcho('A');
     const d = new Dest({ address: '127.0.0.1', port: A.port });
+    const logs: string[] = [];
     const fw = new UdpForwarder({
       host: '127.0.0.1',
       port: 0,
       maxFlows: 2,
+      // Recency is kept to a sweep (a quarter of this: 1 s).
+      idleTimeoutMs: 4000,
       pick: () => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats], 'UDP') }),
+      log: (_l, m) => logs.push(m),
     });
     const { port } = await fw.listen();
     const [c1, c2, c3] = [await udpClient(), await udpClient(), await udpClient()];
     expect((await c1.ask(port, '1')).text).toBe('A:1');
     expect((await c2.ask(port, '2')).text).toBe('A:2');
-    await expect(c3.ask(port, '3')).rejects.toThrow(/no reply/);
-    expect(fw.stats).toMatchObject({ flows: 2, overflow: 1 });
+    // c1 is used again a sweep later: c2 is now the least recently used.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await c1.ask(port, '1b')).text).toBe('A:1b');
+    // A third client: c2's flow gives way.
+    expect((await c3.ask(port, '3')).text).toBe('A:3');
+    expect(fw.stats).toMatchObject({ flows: 3, evicted: 1, overflow: 0 });
+    expect(fw.connections).toBe(2);
+    expect(A.seen.size).toBe(3);
+    // c1 kept its flow (the same upstream socket); c2 comes back on a new one, c3's giving way.
+    expect((await c1.ask(port, '1c')).text).toBe('A:1c');
+    expect(A.seen.size).toBe(3);
+    expect((await c2.ask(port, '2b')).text).toBe('A:2b');
+    expect(A.seen.size).toBe(4);
+    expect(fw.stats).toMatchObject({ flows: 4, evicted: 2 });
     expect(d.inactConns).toBe(2);
+    expect(logs[0]).toMatch(/no room for new flows \(at most 2, or out of descriptors\); 1 least recently used flow\(s\) closed to make room, 1 in all/);
     await fw.close(false);
     expect(d.inactConns).toBe(0);
 
@@ -110,6 +128,33 @@ describe('UDP virtual service', () => {
     await expect(c1.ask(p2, 'x')).rejects.toThrow(/no reply/);
     expect(none.stats.refused).toBe(1);
     await none.close();
+    A.close();
+  });
+
+  it('a flow takes a descriptor of the budget; without room the oldest flow gives way, and with none to give, the datagram is dropped', async () => {
+    const A = await udpEcho('A');
+    const d = new Dest({ address: '127.0.0.1', port: A.port });
+    // 178 client descriptors (fd-budget.test.ts): 176 held elsewhere leave room for two flows.
+    const fds = new FdBudget({ limit: 256, inUse: 30 });
+    fds.take(176);
+    const pick = () => ({ host: d.address, port: d.port, conn: new Connection(d, [d.stats], 'UDP') });
+    const fw = new UdpForwarder({ host: '127.0.0.1', port: 0, fds, pick });
+    const { port } = await fw.listen();
+    const [c1, c2, c3] = [await udpClient(), await udpClient(), await udpClient()];
+    expect((await c1.ask(port, '1')).text).toBe('A:1');
+    expect((await c2.ask(port, '2')).text).toBe('A:2');
+    expect(fds.used).toBe(178);
+    expect((await c3.ask(port, '3')).text).toBe('A:3');
+    expect(fw.stats).toMatchObject({ evicted: 1, overflow: 0 });
+    expect(fds.used).toBe(178);
+    // Another service with no flow of its own has nothing to give: its new client is dropped.
+    const other = new UdpForwarder({ host: '127.0.0.1', port: 0, fds, pick });
+    const p2 = (await other.listen()).port;
+    await expect(c1.ask(p2, 'x')).rejects.toThrow(/no reply/);
+    expect(other.stats.overflow).toBe(1);
+    await fw.close(false);
+    await other.close(false);
+    expect(fds.used).toBe(176);
     A.close();
   });
 

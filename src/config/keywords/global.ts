@@ -177,7 +177,9 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_iptables', words, { doc: 'Use iptables chains [IN [OUT]] for no_accept rules.' }),
     g.k('vrrp_ipsets', words, { doc: 'ipset names for the iptables rules.' }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, { deprecated: ['lvs_sync_daemon_interface'], doc: 'Run the IPVS connection sync daemon on this interface.' }),
-    g.k('lvs_timeouts', lvsTimeouts, { doc: 'IPVS tcp, tcpfin and udp timeouts in seconds.' }),
+    g.k('lvs_timeouts', lvsTimeouts, {
+      doc: 'Idle timeouts in seconds: established TCP (900), half-closed TCP (120), UDP flows (300); 0 keeps the default. For the embedded forwarder, and kernel IPVS (ipvsadm --set).',
+    }),
     g.k('lvs_flush', flag, { default: false, doc: 'Flush the whole IPVS table at start-up.' }),
     g.k('lvs_flush_on_stop', words, { doc: 'Flush IPVS (or only our virtual servers: VS) when stopping.' }),
     g.k('process_names', flag, { default: false, doc: 'Give each child process its own name.' }),

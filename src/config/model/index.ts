@@ -2,7 +2,7 @@
 // (`resolved`) the VRRP instances and LVS side as they run, with what each inherits filled in.
 import type { Located } from './common.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface } from './global.js';
-import type { ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
+import type { LvsTimeouts, ResolvedVirtualServer, SslConfig, VirtualServer, VirtualServerGroup } from './lvs.js';
 import type {
   BfdInstance,
   ResolvedTrackFile,
@@ -59,6 +59,7 @@ export interface Config extends Located {
     vrrpScripts: ResolvedVrrpScript[];
     trackFiles: ResolvedTrackFile[];
     virtualServers: ResolvedVirtualServer[];
+    lvsTimeouts: LvsTimeouts;
   };
 }
 

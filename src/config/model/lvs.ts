@@ -387,4 +387,14 @@ interface ResolvedVirtualServerBase {
 export type ResolvedAddressVirtualServer = Omit<AddressVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: AddressVirtualServer };
 export type ResolvedFwmarkVirtualServer = Omit<FwmarkVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: FwmarkVirtualServer };
 export type ResolvedGroupVirtualServer = Omit<GroupVirtualServer, VsResolved> & ResolvedVirtualServerBase & { written: GroupVirtualServer };
+/**
+ * IPVS's connection timeouts in seconds (global_defs lvs_timeouts; ipvsadm --set): an established
+ * TCP connection, one half-closed (FIN_WAIT), and a UDP flow, each closed after this long idle.
+ */
+export interface LvsTimeouts {
+  tcp: number;
+  tcpfin: number;
+  udp: number;
+}
+
 export type ResolvedVirtualServer = ResolvedAddressVirtualServer | ResolvedFwmarkVirtualServer | ResolvedGroupVirtualServer;
