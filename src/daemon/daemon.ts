@@ -11,7 +11,7 @@ import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
-import { adoptUnchanged } from '../vrrp/reload.js';
+import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
@@ -109,7 +109,7 @@ class Generation {
       port: (ifname) => ports.get(ifname),
       primaryAddress,
       down: previous?.engine.trackedDown,
-      adopt: adoptUnchanged(previous?.engine, this.adopted),
+      adopt: adoptSameIdentity(previous?.engine, this.adopted),
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
