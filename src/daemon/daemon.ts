@@ -56,9 +56,13 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   return a.address;
 }
 
-/** One socket per interface for the daemon's lifetime; a reload points it at the new engine. */
+type PortEntry = { transport?: RawTransport; handler?: (p: Received) => void };
+
+/** One socket per interface for the daemon's lifetime; a reload points it at the new engine.
+ * With dynamic_interfaces an interface may be missing: its port waits, sends nothing, and its
+ * socket opens once the interface is there (ready()). */
 class Ports {
-  private readonly open = new Map<string, { transport: RawTransport; handler?: (p: Received) => void }>();
+  private readonly open = new Map<string, PortEntry>();
 
   constructor(private readonly log: Logger) {}
 
@@ -68,41 +72,69 @@ class Ports {
     const opened: string[] = [];
     try {
       for (const ifname of ifnames) {
-        if (this.open.has(ifname)) continue;
+        if (this.open.get(ifname)?.transport) continue;
         this.openPort(ifname);
         opened.push(ifname);
       }
     } catch (e) {
       for (const ifname of opened) {
-        this.open.get(ifname)?.transport.close();
-        this.open.delete(ifname);
+        this.open.get(ifname)?.transport?.close();
+        this.open.get(ifname)!.transport = undefined;
       }
       return (e as Error).message;
     }
     return undefined;
   }
 
-  private openPort(ifname: string): { transport: RawTransport; handler?: (p: Received) => void } {
-    const entry: { transport: RawTransport; handler?: (p: Received) => void } = {
-      transport: createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) }),
-    };
-    entry.transport.onPacket((p) => entry.handler?.(p));
+  private openPort(ifname: string): PortEntry {
+    const entry = this.open.get(ifname) ?? {};
+    const transport = createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) });
+    transport.onPacket((p) => entry.handler?.(p));
+    entry.transport = transport;
     this.open.set(ifname, entry);
     return entry;
   }
 
+  /** A port waits for its interface (dynamic_interfaces). */
+  waiting(ifname: string): boolean {
+    const entry = this.open.get(ifname);
+    return !!entry && !entry.transport;
+  }
+
+  /** Whether the interface's socket is open; a waiting one is opened if its interface is there now. */
+  ready(ifname: string): boolean {
+    const entry = this.open.get(ifname);
+    if (!entry || entry.transport) return true;
+    // There, and with an IPv4 address to send adverts from.
+    if (!networkInterfaces()[ifname]?.some((a) => a.family === 'IPv4')) return false;
+    try {
+      this.openPort(ifname);
+      this.log.info(`Interface ${ifname} appeared: its VRRP socket is open`);
+      return true;
+    } catch (e) {
+      this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
   get(ifname: string): Port {
-    const entry = this.open.get(ifname) ?? this.openPort(ifname);
+    let entry = this.open.get(ifname);
+    if (!entry) {
+      entry = {};
+      this.open.set(ifname, entry);
+      if (existsSync(`/sys/class/net/${ifname}`)) this.openPort(ifname);
+    }
+    const e = entry;
     return {
-      send: (payload, opts) => entry.transport.send(payload, opts),
+      send: (payload, opts) => e.transport?.send(payload, opts),
       onPacket: (cb) => {
-        entry.handler = cb;
+        e.handler = cb;
       },
     };
   }
 
   close(): void {
-    for (const e of this.open.values()) e.transport.close();
+    for (const e of this.open.values()) e.transport?.close();
   }
 }
 
@@ -114,7 +146,7 @@ type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
  * from, and its raw socket opens. Returns the advert source addresses, or one line saying what is
  * wrong, where, and what to write instead.
  */
-function preflight(cfg: Config, ports: Ports): { primary: PrimaryAddress } | { error: string } {
+function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress } | { error: string } {
   const where = (inst: VrrpInstance): string => {
     const at = inst.spans.interface ?? cfg.globalDefs.spans.defaultInterface ?? inst.span;
     return `${at.file}:${at.line}:${at.col}`;
@@ -124,6 +156,11 @@ function preflight(cfg: Config, ports: Ports): { primary: PrimaryAddress } | { e
   for (const inst of cfg.vrrpInstances) {
     const ifname = interfaceOf(inst, cfg);
     const family = inst.virtualIpaddress[0]?.family ?? 4;
+    if (!existsSync(`/sys/class/net/${ifname}`) && cfg.globalDefs.dynamicInterfaces) {
+      // keepalived: the instance stays FAULT until the interface exists (its link counts as down).
+      log.warn(`Configuration specifies interface ${ifname} which doesn't currently exist - will use if created`);
+      continue;
+    }
     if (!existsSync(`/sys/class/net/${ifname}`)) {
       const what = inst.interface ? `interface ${ifname}` : `default_interface ${ifname}`;
       return {
@@ -142,7 +179,17 @@ function preflight(cfg: Config, ports: Ports): { primary: PrimaryAddress } | { e
   }
   const failed = ports.prepare(ifnames);
   if (failed) return { error: failed };
-  return { primary: (ifname, family) => addresses.get(`${ifname}/${family}`) ?? (family === 4 ? '0.0.0.0' : '::') };
+  return {
+    primary: (ifname, family) => {
+      const known = addresses.get(`${ifname}/${family}`);
+      if (known) return known;
+      try {
+        return primaryAddress(ifname, family);
+      } catch {
+        return family === 4 ? '0.0.0.0' : '::';
+      }
+    },
+  };
 }
 
 const clock = new RealClock();
@@ -162,10 +209,10 @@ class Generation {
     private readonly runner: ScriptRunner,
     private readonly notifier: Notifier,
     private readonly driver: IpAddressDriver,
-    ports: Ports,
+    private readonly ports: Ports,
     private readonly users: UserDb,
     private readonly bfd: BfdEndpoint | undefined,
-    primary: PrimaryAddress,
+    private readonly primary: PrimaryAddress,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -198,7 +245,14 @@ class Generation {
         clock,
         log,
         runScript: scriptCheck(this.runner, identity),
-        linkUp,
+        // An interface that was missing (dynamic_interfaces) counts as down until its socket
+        // opens; its instances then send from its address.
+        linkUp: (ifname) => {
+          const waited = this.ports.waiting(ifname);
+          if (!this.ports.ready(ifname)) return false;
+          if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
+          return linkUp(ifname);
+        },
         readFile: readTrackFile,
         bfd: this.bfd?.viewFor('vrrp'),
       }),
@@ -354,7 +408,7 @@ async function startDaemon(
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [] } : c);
   // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
   // interface specified in configuration", exit 2): one line says which and where.
-  const ready = preflight(vrrpPart(first.config), ports);
+  const ready = preflight(vrrpPart(first.config), ports, log);
   if ('error' in ready) {
     process.stderr.write(`${ready.error}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
@@ -489,7 +543,7 @@ async function startDaemon(
         return;
       }
       // Interfaces and sockets first: nothing of the running generation is touched before.
-      const prepared = preflight(vrrpPart(next.config), ports);
+      const prepared = preflight(vrrpPart(next.config), ports, log);
       if ('error' in prepared) {
         log.error(prepared.error);
         log.error(`Reload of ${opts.file} refused; keeping the running configuration`);

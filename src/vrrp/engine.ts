@@ -136,6 +136,15 @@ export class VrrpEngine {
     for (const m of this.managed) if (!keep.has(m.runner)) m.runner.stop();
   }
 
+  /** An interface that was missing at start got its address (dynamic_interfaces): its instances
+   * without unicast_src_ip send from it from now on. */
+  setPrimaryAddress(ifname: string, address: string): void {
+    for (const m of this.managed) {
+      if (m.ifname !== ifname || m.inst.unicastSrcIp || m.runner.cfg.primaryAddress === address) continue;
+      m.runner.reconfigure({ ...m.runner.cfg, primaryAddress: address }, false);
+    }
+  }
+
   /** Tracked objects currently down, for the engine that replaces this one. */
   get trackedDown(): string[] {
     return [...this.down];

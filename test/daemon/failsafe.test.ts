@@ -98,4 +98,38 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
     expect(r.stdout).not.toMatch(/TransportError|^\s+at /m);
     expect(existsSync(join(lab.dir, 'noif.pid'))).toBe(false);
   }, 30_000);
+
+  it('with dynamic_interfaces a missing interface leaves the instance FAULT, as keepalived 2.2.7; it starts once the interface exists', async () => {
+    const vip = '10.99.161.100';
+    const text = `global_defs {\n  dynamic_interfaces\n}\n${conf(150, 'eth9').replace(`${VIP}/24`, `${vip}/24`)}`;
+    const file = join(lab.dir, 'ours-dyn.conf');
+    writeFileSync(file, text);
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'dyn.pid'), '-r', join(lab.dir, 'dyn-vrrp.pid')], {
+      name: 'ours-dyn',
+      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-dyn') },
+    });
+    await o.waitForLine(/interface eth9 which doesn't currently exist - will use if created/, { timeoutMs: 10_000 });
+    await o.waitForLine(/\(VI_1\) Entering FAULT STATE/, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(o.running).toBe(true);
+    expect(o.output()).not.toMatch(/Entering (BACKUP|MASTER) STATE/);
+
+    for (const argv of [
+      ['ip', 'link', 'add', 'eth9', 'type', 'veth', 'peer', 'name', 'eth9p'],
+      ['ip', 'addr', 'add', '10.99.161.1/24', 'dev', 'eth9'],
+      ['ip', 'link', 'set', 'eth9p', 'up'],
+      ['ip', 'link', 'set', 'eth9', 'up'],
+    ])
+      expect((await lab.exec(ours, argv)).code).toBe(0);
+    await o.waitForLine(/Interface eth9 appeared/, { timeoutMs: 5000 });
+    await o.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 5000 });
+    // Alone on that link: MASTER after the down interval, the VIP on eth9.
+    await o.waitForLine(/\(VI_1\) Entering MASTER STATE/, { timeoutMs: 8000 });
+    const onEth9 = async (): Promise<boolean> => (await lab.exec(ours, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth9'])).stdout.includes(vip);
+    await poll(async () => (await onEth9()) || undefined, { timeoutMs: 3000, what: 'VIP on eth9' });
+    await o.kill('SIGTERM', 5000);
+    expect(o.exitCode).toBe(0);
+    expect(await onEth9()).toBe(false);
+    await lab.exec(ours, ['ip', 'link', 'del', 'eth9']);
+  }, 60_000);
 });
