@@ -9,7 +9,7 @@
 // Requests that arrive while a job runs wait for it: reloads coalesce into one that runs after
 // it, a stop runs after it (and cancels a waiting reload). Once stopping, reloads and further
 // stops are dropped with a log line. A crash (an uncaught exception) is a stop with a non-zero
-// code; a crash while stopping, or a start that fails, ends the process at once.
+// code; a crash while stopping makes the exit status a failure; a start that fails exits at once.
 
 export type Phase = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
 
@@ -98,11 +98,13 @@ export function transition(s: LifeState, ev: LifeEvent): [LifeState, LifeAction[
           return [s, [log('info', 'Reload request ignored: stopping')]];
         case 'stop':
           return [s, [log('info', `${ev.why}: already stopping`)]];
-        case 'crash': {
-          // The clean stop itself failed: end now, with a failure code.
-          const code = s.exitCode || ev.code;
-          return [{ ...s, phase: 'stopped', exitCode: code }, [log('error', 'Exiting without a clean stop'), { type: 'exit', code }]];
-        }
+        case 'crash':
+          // The stop goes on (priority 0 and the VIPs first); the exit status becomes a failure.
+          // The daemon bounds how long a stop after a crash may take.
+          return [
+            { ...s, exitCode: s.exitCode || ev.code },
+            [log('error', `${ev.why} while stopping: the stop goes on, exit status ${s.exitCode || ev.code}`)],
+          ];
         case 'done':
           return [{ ...s, phase: 'stopped' }, [{ type: 'exit', code: s.exitCode ?? 0 }]];
       }
@@ -159,8 +161,8 @@ export class Lifecycle {
     } catch (e) {
       const err = e as Error;
       this.env.log('error', `${what} failed: ${err.stack ?? err.message}`);
-      // A failed stop cannot be retried safely: end now.
-      if (what === 'stop') return this.dispatch({ type: 'crash', why: `${what} failed`, code: 1 });
+      // A failed stop cannot be retried safely: end now, with a failure status.
+      if (what === 'stop') this.dispatch({ type: 'crash', why: `${what} failed`, code: 1 });
     }
     this.dispatch({ type: 'done' });
   }

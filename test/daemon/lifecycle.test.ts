@@ -57,16 +57,19 @@ describe('lifecycle transition', () => {
     expect(r.state.phase).toBe('stopped');
   });
 
-  it('a crash stops at once in any phase with a failure status; a crash while stopping exits', () => {
+  it('a crash stops at once in any phase with a failure status; a crash while stopping makes the status a failure', () => {
     for (const before of [[], [{ type: 'done' }], [{ type: 'done' }, { type: 'reload' }]] as LifeEvent[][]) {
       const r = run([...before, CRASH]);
       expect(r.jobs.at(-1)).toEqual({ type: 'runStop', why: 'Uncaught exception', code: 1 });
       expect(r.state.phase).toBe('stopping');
       expect(run([{ type: 'done' }], r.state).jobs).toEqual([{ type: 'exit', code: 1 }]);
-      expect(run([CRASH], r.state).jobs).toEqual([{ type: 'exit', code: 1 }]);
+      expect(run([CRASH], r.state).jobs).toEqual([]);
     }
-    // A SIGTERM stop that crashes still ends with a failure.
-    expect(run([{ type: 'done' }, STOP, CRASH]).jobs.at(-1)).toEqual({ type: 'exit', code: 1 });
+    // A SIGTERM stop during which something crashes goes on, and ends with a failure.
+    const crashed = run([{ type: 'done' }, STOP, CRASH]);
+    expect(crashed.jobs).toEqual([{ type: 'runStop', why: 'Received SIGTERM', code: 0 }]);
+    expect(crashed.logs).toEqual(['Uncaught exception while stopping: the stop goes on, exit status 1']);
+    expect(run([{ type: 'done' }], crashed.state).jobs).toEqual([{ type: 'exit', code: 1 }]);
   });
 
   it('a start that fails exits with its status, queued requests and all', () => {
@@ -98,6 +101,20 @@ describe('Lifecycle runner', () => {
     expect(most).toBe(1);
     expect(ran).toEqual(['reload', 'stop']);
     expect(exited).toBe(0);
+  });
+
+  it('a stop that throws still ends, with a failure status', async () => {
+    let exited: number | undefined;
+    const life = new Lifecycle({
+      reload: () => Promise.resolve(),
+      stop: () => Promise.reject(new Error('stuck')),
+      exit: (c) => (exited = c),
+      log: () => undefined,
+    });
+    life.dispatch({ type: 'done' });
+    life.dispatch(STOP);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(exited).toBe(1);
   });
 
   it('a reload that throws is logged and the daemon keeps running', async () => {
