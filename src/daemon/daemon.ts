@@ -316,7 +316,10 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
       reload: () => running?.reload() ?? Promise.resolve(),
       stop: async (why) => {
         log.info(`${why}: stopping`);
-        await running?.stop();
+        // A crash during the start: what the start still brings up is stopped too (the crash
+        // bound ends us if the start never finishes).
+        const r = running ?? (await started.catch(() => undefined));
+        if (r && typeof r !== 'number') await r.stop();
         owned?.release();
         log.info('Stopped');
       },
@@ -343,14 +346,16 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
     process.on('SIGINT', () => life.dispatch({ type: 'stop', why: 'Received SIGINT', code: 0 }));
     process.on('SIGHUP', () => life.dispatch({ type: 'reload' }));
 
-    void startDaemon(opts, log, {
+    const started = startDaemon(opts, log, {
       owned: (o) => (owned = o),
       aborted: () => life.state.phase !== 'starting',
-    }).then(
+    });
+    started.then(
       (r) => {
         if (typeof r === 'number') return life.dispatch({ type: 'done', failed: r });
+        // Stopping already (a crash during the start): that stop takes care of it.
+        if (life.state.phase !== 'starting') return;
         running = r;
-        if (life.state.phase !== 'starting') return void r.stop();
         life.dispatch({ type: 'done' });
         testCrashSeam(log);
       },
