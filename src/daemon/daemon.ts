@@ -1,6 +1,7 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
+import { existsSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
@@ -11,7 +12,7 @@ import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
-import { adoptUnchanged } from '../vrrp/reload.js';
+import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
@@ -31,6 +32,7 @@ import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
 import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
+import { Lifecycle } from './lifecycle.js';
 
 export interface DaemonOptions {
   file: string;
@@ -55,40 +57,147 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   return a.address;
 }
 
-/** One socket per interface for the daemon's lifetime; a reload points it at the new engine. */
+type PortEntry = { transport?: RawTransport; handler?: (p: Received) => void };
+
+/** One socket per interface for the daemon's lifetime; a reload points it at the new engine.
+ * With dynamic_interfaces an interface may be missing: its port waits, sends nothing, and its
+ * socket opens once the interface is there (ready()). */
 class Ports {
-  private readonly open = new Map<string, { transport: RawTransport; handler?: (p: Received) => void }>();
+  private readonly open = new Map<string, PortEntry>();
 
   constructor(private readonly log: Logger) {}
 
-  get(ifname: string): Port {
-    let e = this.open.get(ifname);
-    if (!e) {
-      const entry: { transport: RawTransport; handler?: (p: Received) => void } = {
-        transport: createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) }),
-      };
-      entry.transport.onPacket((p) => entry.handler?.(p));
-      this.open.set(ifname, entry);
-      e = entry;
+  /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
+   * returns why, so a refused reload leaves nothing behind. */
+  prepare(ifnames: Iterable<string>): string | undefined {
+    const opened: string[] = [];
+    try {
+      for (const ifname of ifnames) {
+        if (this.open.get(ifname)?.transport) continue;
+        this.openPort(ifname);
+        opened.push(ifname);
+      }
+    } catch (e) {
+      for (const ifname of opened) {
+        this.open.get(ifname)?.transport?.close();
+        this.open.get(ifname)!.transport = undefined;
+      }
+      return (e as Error).message;
     }
-    const entry = e;
+    return undefined;
+  }
+
+  private openPort(ifname: string): PortEntry {
+    const entry = this.open.get(ifname) ?? {};
+    const transport = createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) });
+    transport.onPacket((p) => entry.handler?.(p));
+    entry.transport = transport;
+    this.open.set(ifname, entry);
+    return entry;
+  }
+
+  /** A port waits for its interface (dynamic_interfaces). */
+  waiting(ifname: string): boolean {
+    const entry = this.open.get(ifname);
+    return !!entry && !entry.transport;
+  }
+
+  /** Whether the interface's socket is open; a waiting one is opened if its interface is there now. */
+  ready(ifname: string): boolean {
+    const entry = this.open.get(ifname);
+    if (!entry || entry.transport) return true;
+    // There, and with an IPv4 address to send adverts from.
+    if (!networkInterfaces()[ifname]?.some((a) => a.family === 'IPv4')) return false;
+    try {
+      this.openPort(ifname);
+      this.log.info(`Interface ${ifname} appeared: its VRRP socket is open`);
+      return true;
+    } catch (e) {
+      this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  get(ifname: string): Port {
+    let entry = this.open.get(ifname);
+    if (!entry) {
+      entry = {};
+      this.open.set(ifname, entry);
+      if (existsSync(`/sys/class/net/${ifname}`)) this.openPort(ifname);
+    }
+    const e = entry;
     return {
-      send: (payload, opts) => entry.transport.send(payload, opts),
+      send: (payload, opts) => e.transport?.send(payload, opts),
       onPacket: (cb) => {
-        entry.handler = cb;
+        e.handler = cb;
       },
     };
   }
 
   close(): void {
-    for (const e of this.open.values()) e.transport.close();
+    for (const e of this.open.values()) e.transport?.close();
   }
+}
+
+type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
+
+/**
+ * Everything of a configuration that can fail on this machine, checked before it replaces the
+ * running one (or starts): each instance's interface exists and has an address to send adverts
+ * from, and its raw socket opens. Returns the advert source addresses, or one line saying what is
+ * wrong, where, and what to write instead.
+ */
+function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress } | { error: string } {
+  const where = (inst: VrrpInstance): string => {
+    const at = inst.spans.interface ?? cfg.globalDefs.spans.defaultInterface ?? inst.span;
+    return `${at.file}:${at.line}:${at.col}`;
+  };
+  const addresses = new Map<string, string>();
+  const ifnames = new Set<string>();
+  for (const inst of cfg.resolved.vrrpInstances) {
+    const ifname = inst.interface;
+    const family = inst.family;
+    if (!existsSync(`/sys/class/net/${ifname}`) && cfg.globalDefs.dynamicInterfaces) {
+      // keepalived: the instance stays FAULT until the interface exists (its link counts as down).
+      log.warn(`Configuration specifies interface ${ifname} which doesn't currently exist - will use if created`);
+      continue;
+    }
+    if (!existsSync(`/sys/class/net/${ifname}`)) {
+      const what = inst.written.interface ? `interface ${ifname}` : `default_interface ${ifname}`;
+      return {
+        error: `${where(inst)}: error: ${what} for vrrp_instance ${inst.name} doesn't exist (write the name of an interface \`ip link\` lists) [host-interface]`,
+      };
+    }
+    ifnames.add(ifname);
+    const key = `${ifname}/${family}`;
+    if (addresses.has(key)) continue;
+    try {
+      addresses.set(key, primaryAddress(ifname, family));
+    } catch (e) {
+      // unicast_src_ip gives the source itself.
+      if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
+    }
+  }
+  const failed = ports.prepare(ifnames);
+  if (failed) return { error: failed };
+  return {
+    primary: (ifname, family) => {
+      const known = addresses.get(`${ifname}/${family}`);
+      if (known) return known;
+      try {
+        return primaryAddress(ifname, family);
+      } catch {
+        return family === 4 ? '0.0.0.0' : '::';
+      }
+    },
+  };
 }
 
 const clock = new RealClock();
 
 /** Everything that depends on the configuration: engine and trackers. A reload builds a new
- * one and hands it the runners of unchanged instances, which keep their state and VIPs. */
+ * one and hands it the runners of the instances that keep their identity: they keep their state
+ * and VIPs, and take their new settings in place. */
 class Generation {
   readonly engine: VrrpEngine;
   private stopTrackers: (() => void)[] = [];
@@ -101,17 +210,18 @@ class Generation {
     private readonly runner: ScriptRunner,
     private readonly notifier: Notifier,
     private readonly driver: IpAddressDriver,
-    ports: Ports,
+    private readonly ports: Ports,
     private readonly users: UserDb,
     private readonly bfd: BfdEndpoint | undefined,
+    private readonly primary: PrimaryAddress,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
       clock,
       port: (ifname) => ports.get(ifname),
-      primaryAddress,
+      primaryAddress: primary,
       down: previous?.engine.trackedDown,
-      adopt: adoptUnchanged(previous?.engine, this.adopted),
+      adopt: adoptSameIdentity(previous?.engine, this.adopted),
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
@@ -136,7 +246,14 @@ class Generation {
         clock,
         log,
         runScript: scriptCheck(this.runner, identity),
-        linkUp,
+        // An interface that was missing (dynamic_interfaces) counts as down until its socket
+        // opens; its instances then send from its address.
+        linkUp: (ifname) => {
+          const waited = this.ports.waiting(ifname);
+          if (!this.ports.ready(ifname)) return false;
+          if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
+          return linkUp(ifname);
+        },
         readFile: readTrackFile,
         bfd: this.bfd?.viewFor('vrrp'),
       }),
@@ -178,8 +295,100 @@ async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefin
 /** What of the bfd_instances a restart would change. */
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
-export async function runDaemon(opts: DaemonOptions): Promise<number> {
+/** How long a stop after a crash may take before the process ends anyway. */
+const CRASH_STOP_LIMIT_MS = 5000;
+/** keepalived 2.2.7's exit status when an instance's interface does not exist (observed). */
+const EXIT_NO_INTERFACE = 2;
+
+export function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = pino(daemonLogOptions(opts.logDetail));
+  return new Promise<number>((resolve) => {
+    let ended = false;
+    const end = (code: number): void => {
+      if (ended) return;
+      ended = true;
+      process.exitCode = code;
+      resolve(code);
+    };
+    // The running parts, as far as start got; stop() stops what exists.
+    let owned: Exclude<Awaited<ReturnType<typeof claimRuntime>>, number> | undefined;
+    let running: Running | undefined;
+    const life = new Lifecycle({
+      reload: () => running?.reload() ?? Promise.resolve(),
+      stop: async (why) => {
+        log.info(`${why}: stopping`);
+        // A crash during the start: what the start still brings up is stopped too (the crash
+        // bound ends us if the start never finishes).
+        const r = running ?? (await started.catch(() => undefined));
+        if (r && typeof r !== 'number') await r.stop();
+        owned?.release();
+        log.info('Stopped');
+      },
+      exit: end,
+      log: (level, message) => log[level](message),
+    });
+    // One policy for what nobody caught: log the cause, then do what SIGTERM does, with a failure
+    // status; a stop that hangs or throws does not keep us from ending.
+    const crash = (what: string, err: unknown): void => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      log.fatal({ err: e }, `${what}: ${e.stack ?? e.message}`);
+      if (life.state.phase === 'stopped') return;
+      process.exitCode = 1;
+      setTimeout(() => {
+        log.fatal(`stop after the ${what.toLowerCase()} did not finish within ${CRASH_STOP_LIMIT_MS} ms: exiting anyway`);
+        owned?.release();
+        process.exit(1);
+      }, CRASH_STOP_LIMIT_MS);
+      life.dispatch({ type: 'crash', why: what, code: 1 });
+    };
+    process.on('uncaughtException', (err) => crash('Uncaught exception', err));
+    process.on('unhandledRejection', (reason) => crash('Unhandled rejection', reason));
+    process.on('SIGTERM', () => life.dispatch({ type: 'stop', why: 'Received SIGTERM', code: 0 }));
+    process.on('SIGINT', () => life.dispatch({ type: 'stop', why: 'Received SIGINT', code: 0 }));
+    process.on('SIGHUP', () => life.dispatch({ type: 'reload' }));
+
+    const started = startDaemon(opts, log, {
+      owned: (o) => (owned = o),
+      aborted: () => life.state.phase !== 'starting',
+    });
+    started.then(
+      (r) => {
+        if (typeof r === 'number') return life.dispatch({ type: 'done', failed: r });
+        // Stopping already (a crash during the start): that stop takes care of it.
+        if (life.state.phase !== 'starting') return;
+        running = r;
+        life.dispatch({ type: 'done' });
+        testCrashSeam(log);
+      },
+      (e: unknown) => crash('Start failed', e),
+    );
+  });
+}
+
+/**
+ * Test seam, for the fail-safe tests only: KEEPALIVED_TS_TEST_CRASH=<ms> throws an uncaught
+ * exception that many milliseconds after start. Not for production use.
+ */
+function testCrashSeam(log: Logger): void {
+  const ms = Number(process.env.KEEPALIVED_TS_TEST_CRASH);
+  if (!process.env.KEEPALIVED_TS_TEST_CRASH || !Number.isFinite(ms)) return;
+  log.warn(`KEEPALIVED_TS_TEST_CRASH: an uncaught exception in ${ms} ms (test seam)`);
+  setTimeout(() => {
+    throw new Error('injected crash (KEEPALIVED_TS_TEST_CRASH)');
+  }, ms);
+}
+
+interface Running {
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; returns the exit status instead when the daemon cannot or must not run. */
+async function startDaemon(
+  opts: DaemonOptions,
+  log: Logger,
+  seam: { owned(o: Exclude<Awaited<ReturnType<typeof claimRuntime>>, number>): void; aborted(): boolean },
+): Promise<Running | number> {
   // Scripts are checked as keepalived checks them at start and at each reload: the ones it would
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
   const load = (): LoadResult =>
@@ -198,6 +407,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log,
   );
   if (typeof owned === 'number') return owned;
+  seam.owned(owned);
+
+  const ports = new Ports(log);
+  // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
+  const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
+  // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
+  // interface specified in configuration", exit 2): one line says which and where.
+  const ready = preflight(vrrpPart(first.config), ports, log);
+  if ('error' in ready) {
+    process.stderr.write(`${ready.error}\n`);
+    log.fatal('Non-existent interface specified in configuration; not starting');
+    ports.close();
+    owned.release();
+    return EXIT_NO_INTERFACE;
+  }
 
   const runner = new ScriptRunner();
   // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
@@ -216,13 +440,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
   });
   const driver = new IpAddressDriver({ log: (l, m) => log[l](m) });
-  const ports = new Ports(log);
-  // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
-  const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
-  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd);
+  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd, ready.primary);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -271,35 +492,55 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
   };
   let balancer = runLvs ? newBalancer(first.config) : undefined;
-  if (balancer) await startBalancer(balancer);
+  if (balancer && !seam.aborted()) await startBalancer(balancer);
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   control.on('error', (e) => log.warn(`control socket ${owned.control}: ${e.message}`));
   control.on('listening', () => log.info(`Control socket ${owned.control}`));
 
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = async (sig: string): Promise<void> => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`Received ${sig}: stopping`);
-      await gen.stop();
-      await balancer?.stop();
-      // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
-      await bfd?.stop();
-      control.close();
-      await checkRunner.shutdown();
-      ports.close();
-      // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
-      await Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))]);
-      await runner.shutdown();
-      await notifyRunner.shutdown();
-      owned.release();
-      log.info('Stopped');
-      resolve(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => {
+  const dumpDir = opts.dumpDir ?? tmpdir();
+  process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
+  process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
+  // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
+  const realtime = {
+    [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
+    [SIGNALS.STATS_CLEAR]: () => {
+      log.info('Printing and clearing VRRP stats on signal');
+      writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
+      clearStats(gen.engine);
+    },
+  };
+  for (const [sig, handler] of Object.entries(realtime)) {
+    const watched = onSignalNumber(Number(sig), handler);
+    if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
+  }
+
+  return {
+    async stop(): Promise<void> {
+      // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
+      const steps: [string, () => unknown][] = [
+        ['VRRP', () => gen.stop()],
+        ['load balancer', () => balancer?.stop()],
+        // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
+        ['BFD', () => bfd?.stop()],
+        ['control socket', () => control.close()],
+        ['checkers', () => checkRunner.shutdown()],
+        ['sockets', () => ports.close()],
+        // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
+        ['notify scripts', () => Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))])],
+        ['scripts', () => runner.shutdown()],
+        ['notify runner', () => notifyRunner.shutdown()],
+      ];
+      for (const [what, run] of steps) {
+        try {
+          await run();
+        } catch (e) {
+          log.error(`stopping the ${what}: ${(e as Error).message}`);
+        }
+      }
+    },
+
+    /** SIGHUP: the new configuration replaces the running one only when all of it can run here. */
+    async reload(): Promise<void> {
       const next = load();
       const refused = refusal(next.diagnostics, true);
       if (refused) {
@@ -308,37 +549,27 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log.error(`Reload of ${opts.file} failed with ${refused}; keeping the running configuration`);
         return;
       }
+      // Interfaces and sockets first: nothing of the running generation is touched before.
+      const prepared = preflight(vrrpPart(next.config), ports, log);
+      if ('error' in prepared) {
+        log.error(prepared.error);
+        log.error(`Reload of ${opts.file} refused; keeping the running configuration`);
+        return;
+      }
       log.info('Reloading');
       for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
-      if (balancer) void balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
+      if (balancer) await balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       else if (!opts.vrrpOnly && next.config.virtualServers.length) {
         // The first virtual_server blocks arrive with this reload: the load balancer starts now.
         balancer = newBalancer(next.config);
-        void startBalancer(balancer);
+        await startBalancer(balancer);
       }
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
-      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, old);
-      void old.stop(gen).then(() => {
-        gen.start();
-        log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
-      });
-    });
-    const dumpDir = opts.dumpDir ?? tmpdir();
-    process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
-    process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
-    // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
-    const realtime = {
-      [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
-      [SIGNALS.STATS_CLEAR]: () => {
-        log.info('Printing and clearing VRRP stats on signal');
-        writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
-        clearStats(gen.engine);
-      },
-    };
-    for (const [sig, handler] of Object.entries(realtime)) {
-      const watched = onSignalNumber(Number(sig), handler);
-      if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
-    }
-  });
+      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
+      await old.stop(gen);
+      gen.start();
+      log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { runnerConfig } from './from-config.js';
 import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
 import { effectivePriority, type Tracker } from './priority.js';
+import { addressesOnlyIn, sameAddresses } from './address-diff.js';
 
 export interface Port extends PacketPort {
   onPacket(cb: (p: Received) => void): void;
@@ -17,10 +18,11 @@ export interface Port extends PacketPort {
 export interface EngineEnv {
   clock: Clock;
   /**
-   * SIGHUP: the previous engine's runner for an instance whose configuration did not change, so
-   * it keeps its state, timers and VIPs. Return undefined to start the instance afresh.
+   * SIGHUP: the previous engine's runner for an instance that kept its identity, and the instance
+   * as it was configured, so it keeps its state, timers and VIPs; start() applies the new settings
+   * in place. Return undefined to start the instance afresh.
    */
-  adopt?(inst: VrrpInstance, cfg: RunnerConfig): VrrpRunner | undefined;
+  adopt?(inst: VrrpInstance, cfg: RunnerConfig, ifname: string): { runner: VrrpRunner; was: VrrpInstance } | undefined;
   /** Tracked objects known to be down when this engine starts (carried over by a reload). */
   down?: Iterable<string>;
   /** The port for an interface (one socket per interface in the daemon). */
@@ -48,6 +50,8 @@ interface Managed {
   group?: SyncGroup;
   /** Why this instance itself is FAULT (its interface or a weight-0 tracker), if it is. */
   ownFault?: string;
+  /** Taken over from the previous engine with other settings: start() applies them. */
+  reconfigure?: { cfg: RunnerConfig; was: VrrpInstance };
 }
 
 export class VrrpEngine {
@@ -73,9 +77,21 @@ export class VrrpEngine {
         ports.set(ifname, port);
         port.onPacket((p) => this.demux(ifname, p));
       }
+      const rc = runnerConfig(inst, env.primaryAddress(ifname, inst.family));
+      const adopted = env.adopt?.(inst, rc, ifname);
+      const was = adopted?.was;
       const hooks: InstanceHooks = {
         addAddresses: () => env.hooks?.addAddresses?.(inst),
         removeAddresses: () => env.hooks?.removeAddresses?.(inst),
+        // New addresses first, then the old ones go: the ones in both stay up throughout.
+        updateAddresses: () => {
+          if (!was) return;
+          const added = addressesOnlyIn(inst, was);
+          const removed = addressesOnlyIn(was, inst);
+          if (added.virtualIpaddress.length + added.virtualIpaddressExcluded.length + added.virtualRoutes.length) env.hooks?.addAddresses?.(added);
+          if (added.virtualIpaddress.length) env.hooks?.announce?.(added);
+          if (removed.virtualIpaddress.length + removed.virtualIpaddressExcluded.length + removed.virtualRoutes.length) env.hooks?.removeAddresses?.(removed);
+        },
         announce: () => env.hooks?.announce?.(inst),
         transition: (r, from, to, reason) => {
           env.hooks?.transition?.(inst, from, to, r.state.effectivePriority, reason);
@@ -84,16 +100,16 @@ export class VrrpEngine {
         wantMaster: () => this.syncWantMaster(inst.name),
         log: (_r, level, message) => env.hooks?.log?.(level, message, inst.name),
       };
-      const rc = runnerConfig(inst, env.primaryAddress(ifname, inst.family));
-      const adopted = env.adopt?.(inst, rc);
-      adopted?.setHooks(hooks);
-      const runner = adopted ?? new VrrpRunner(rc, env.clock, port, hooks);
+      adopted?.runner.setHooks(hooks);
+      const runner = adopted?.runner ?? new VrrpRunner(rc, env.clock, port, hooks);
       const group = config.syncGroups.find((g) => g.group.includes(inst.name));
-      this.managed.push({ inst, runner, trackers: inst.tracks, ifname, group });
+      const changed = adopted && (JSON.stringify(adopted.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(adopted.was, inst));
+      const reconfigure = changed ? { cfg: rc, was: adopted.was } : undefined;
+      this.managed.push({ inst, runner, trackers: inst.tracks, ifname, group, reconfigure });
     }
   }
 
-  get instances(): readonly { inst: VrrpInstance; runner: VrrpRunner }[] {
+  get instances(): readonly { inst: VrrpInstance; runner: VrrpRunner; ifname: string }[] {
     return this.managed;
   }
 
@@ -103,6 +119,11 @@ export class VrrpEngine {
 
   start(): void {
     for (const m of this.managed) {
+      if (m.reconfigure) {
+        this.env.hooks?.log?.('info', `(${m.inst.name}) Configuration changed by reload: applied in place, state ${m.runner.state.state} kept`, m.inst.name);
+        m.runner.reconfigure(m.reconfigure.cfg, !sameAddresses(m.reconfigure.was, m.inst));
+        m.reconfigure = undefined;
+      }
       m.runner.start();
       this.apply(m);
     }
@@ -112,6 +133,15 @@ export class VrrpEngine {
    * `keep` names runners a reload handed to the next engine: they are left running. */
   stop(keep: ReadonlySet<VrrpRunner> = new Set()): void {
     for (const m of this.managed) if (!keep.has(m.runner)) m.runner.stop();
+  }
+
+  /** An interface that was missing at start got its address (dynamic_interfaces): its instances
+   * without unicast_src_ip send from it from now on. */
+  setPrimaryAddress(ifname: string, address: string): void {
+    for (const m of this.managed) {
+      if (m.ifname !== ifname || m.inst.unicastSrcIp || m.runner.cfg.primaryAddress === address) continue;
+      m.runner.reconfigure({ ...m.runner.cfg, primaryAddress: address }, false);
+    }
   }
 
   /** Tracked objects currently down, for the engine that replaces this one. */

@@ -22,6 +22,8 @@ export interface PacketPort {
 export interface InstanceHooks {
   addAddresses?(inst: VrrpRunner): void;
   removeAddresses?(inst: VrrpRunner): void;
+  /** A MASTER's address list changed by a reload (see reconfigure()). */
+  updateAddresses?(inst: VrrpRunner): void;
   announce?(inst: VrrpRunner): void;
   transition?(inst: VrrpRunner, from: VrrpState, to: VrrpState, reason: string): void;
   /** A sync group member is ready for MASTER (see machine.ts). */
@@ -56,13 +58,17 @@ export class VrrpRunner {
   private readonly limiter: LogLimiter;
 
   constructor(
-    readonly cfg: RunnerConfig,
+    private config: RunnerConfig,
     private readonly clock: Clock,
     private readonly port: PacketPort,
     private hooks: InstanceHooks = {},
   ) {
-    this.st = initialState(cfg);
-    this.limiter = new LogLimiter(`(${cfg.name}) `);
+    this.st = initialState(config);
+    this.limiter = new LogLimiter(`(${config.name}) `);
+  }
+
+  get cfg(): RunnerConfig {
+    return this.config;
   }
 
   get state(): MachineState {
@@ -81,6 +87,13 @@ export class VrrpRunner {
   /** A reload hands a running instance to the new engine: same state and timer, new hooks. */
   setHooks(hooks: InstanceHooks): void {
     this.hooks = hooks;
+  }
+
+  /** A reload kept this instance with new settings: same state and timers, new configuration;
+   * a MASTER whose addresses changed gets updateAddresses and sends a fresh advert. */
+  reconfigure(cfg: RunnerConfig, addressesChanged: boolean): void {
+    this.config = cfg;
+    this.dispatch({ type: 'reconfigure', now: this.clock.now(), addressesChanged });
   }
 
   stop(): void {
@@ -163,6 +176,9 @@ export class VrrpRunner {
         break;
       case 'removeAddresses':
         this.hooks.removeAddresses?.(this);
+        break;
+      case 'updateAddresses':
+        this.hooks.updateAddresses?.(this);
         break;
       case 'announce':
         this.hooks.announce?.(this);

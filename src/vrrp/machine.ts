@@ -86,7 +86,10 @@ export type Event =
   /** A packet the codec rejected: counted with the other drops. */
   | { type: 'malformed'; now: number; reason: DropReason; detail: string }
   /** The sync group moves this member: to MASTER with the others, or back to BACKUP. */
-  | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string };
+  | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string }
+  /** A reload kept this instance (same VRID, interface, version, family) with new settings,
+   * already in the config step() is given; `addressesChanged`: its VIPs, routes or rules differ. */
+  | { type: 'reconfigure'; now: number; addressesChanged: boolean };
 
 export type Action =
   /** An advert; `reply` marks an immediate answer to a received advert, not a scheduled one. */
@@ -99,7 +102,9 @@ export type Action =
   /** `limit`: a line that can come at packet rate, rate-limited under this name (log-limit.ts). */
   | { type: 'log'; level: 'info' | 'warn'; message: string; limit?: string }
   /** A sync group member is ready to become MASTER; the group decides. */
-  | { type: 'wantMaster' };
+  | { type: 'wantMaster' }
+  /** A MASTER's address list changed by a reload: add the new ones, remove the old ones. */
+  | { type: 'updateAddresses' };
 
 export interface Step {
   state: MachineState;
@@ -252,6 +257,17 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       } else if (!ev.fault && s.state === 'FAULT') {
         x.becomeBackup(ev.now, ev.reason);
       }
+      break;
+
+    case 'reconfigure':
+      // State and timers stay; a MASTER puts its new addresses up at once and tells the backups.
+      if (s.state === 'MASTER') {
+        if (ev.addressesChanged) x.actions.push({ type: 'updateAddresses' });
+        x.send(s.effectivePriority);
+        s.adverAt = ev.now + cfg.advertIntUs;
+        s.masterAddress = cfg.primaryAddress;
+      }
+      if (cfg.version === 2 || s.state === 'MASTER') s.masterAdverIntUs = cfg.advertIntUs;
       break;
 
     case 'shutdown':

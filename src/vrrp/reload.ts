@@ -1,24 +1,21 @@
-// SIGHUP's rule for keeping an instance as it is: a runner of the previous engine is handed to the
-// next one when neither its runner configuration nor its addresses changed, so it keeps its state,
-// timers and VIPs. Shared by the daemon's reload and the lab's simulated one.
-import type { VrrpInstance } from '../config/model/index.js';
+// SIGHUP's rule for keeping an instance: a runner of the previous engine is handed to the next one
+// when the instance keeps its identity (name, VRID, interface, version, family, sync group), so it
+// keeps its state, timers and VIPs; the rest of its settings are applied in place (engine.ts).
+// Shared by the daemon's reload and the lab's simulated one.
 import type { EngineEnv, VrrpEngine } from './engine.js';
-import type { VrrpRunner } from './instance.js';
+import type { RunnerConfig, VrrpRunner } from './instance.js';
+
+/** What a running instance cannot change in place: another one must replace it. */
+const identity = (c: RunnerConfig): string =>
+  JSON.stringify([c.name, c.vrid, c.version, c.family, c.unicast, c.unicast ? '' : (c.mcastGroup ?? ''), c.syncGroup ?? '']);
 
 /** EngineEnv.adopt for an engine replacing `previous`; the runners it takes are added to `adopted`
  * (the previous engine's stop() must leave those running). */
-export function adoptUnchanged(previous: VrrpEngine | undefined, adopted: Set<VrrpRunner>): NonNullable<EngineEnv['adopt']> {
-  return (inst, rc) => {
+export function adoptSameIdentity(previous: VrrpEngine | undefined, adopted: Set<VrrpRunner>): NonNullable<EngineEnv['adopt']> {
+  return (inst, rc, ifname) => {
     const old = previous?.instances.find((m) => m.inst.name === inst.name);
-    if (!old || JSON.stringify(old.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(old.inst, inst)) return undefined;
+    if (!old || old.ifname !== ifname || identity(old.runner.cfg) !== identity(rc)) return undefined;
     adopted.add(old.runner);
-    return old.runner;
+    return { runner: old.runner, was: old.inst };
   };
-}
-
-/** Same VIPs, excluded addresses and routes: a reload may keep the instance as it is. */
-export function sameAddresses(a: VrrpInstance, b: VrrpInstance): boolean {
-  const key = (i: VrrpInstance): string =>
-    JSON.stringify([i.virtualIpaddress, i.virtualIpaddressExcluded, i.virtualRoutes, i.virtualRules].map((l) => l.map((x) => ({ ...x, span: undefined }))));
-  return key(a) === key(b);
 }

@@ -273,15 +273,49 @@ describe('sim backend: reload', () => {
     expect(r.expectations[0].passed).toBe(true);
   });
 
-  it('a changed instance restarts: its old runner steps down, the new one starts BACKUP', async () => {
+  it('a changed priority is applied in place: no restart; the election then moves mastership', async () => {
     const r = await sim({
       configs: { lb1: vrrp(100), lb2: vrrp(90) },
       faults: [{ at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: vrrp(80) } }],
     });
+    expect(r.faults[0].text).toBe('reload lb1 (test.yaml): 1 instance(s) kept as they were, 0 (re)started');
+    // lb1 keeps MASTER at priority 80 (no INIT); lb2 at 90 preempts it through the election.
+    expect(r.transitions.filter((t) => t.at >= 10 * S).map((t) => `${t.node} ${t.from}->${t.to}`)).toEqual(['lb2 BACKUP->MASTER', 'lb1 MASTER->BACKUP']);
+  });
+
+  it('VIPs added and removed by a reload change in place: the MASTER stays MASTER', async () => {
+    const two = vrrp(100).replace('10.0.0.100/24', '10.0.0.100/24\n    10.0.0.101/24');
+    const r = await sim({
+      configs: { lb1: vrrp(100), lb2: vrrp(90) },
+      faults: [
+        { at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: two } },
+        { at: 15 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: two.replace('    10.0.0.100/24\n', '') } },
+      ],
+      expect: [{ kind: 'no-failover', after: 0, instance: 'VI_1', for: 20 * S }],
+    });
+    expect(r.faults.map((f) => f.text)).toEqual([
+      'reload lb1 (test.yaml): 1 instance(s) kept as they were, 0 (re)started',
+      'reload lb1 (test.yaml): 1 instance(s) kept as they were, 0 (re)started',
+    ]);
+    expect(r.transitions.filter((t) => t.at > 5 * S)).toEqual([]);
+    expect(r.vips!.filter((v) => v.at >= 10 * S).map((v) => `${v.at / S} ${v.address} ${v.holders.join(',')}`)).toEqual([
+      '10 10.0.0.101 lb1',
+      '15 10.0.0.100 ',
+    ]);
+    expect(r.expectations[0].passed).toBe(true);
+  });
+
+  it('a changed identity (VRID) restarts the instance: its old runner steps down, the new one starts BACKUP', async () => {
+    const r = await sim({
+      configs: { lb1: vrrp(100), lb2: vrrp(90) },
+      faults: [
+        { at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: vrrp(100).replace('virtual_router_id 51', 'virtual_router_id 52') } },
+      ],
+    });
     expect(r.faults[0].text).toBe('reload lb1 (test.yaml): 0 instance(s) kept as they were, 1 (re)started');
-    expect(r.transitions.filter((t) => t.at >= 10 * S).map((t) => `${t.node} ${t.from}->${t.to} ${t.priority}`)).toEqual([
+    expect(r.transitions.filter((t) => t.at >= 10 * S && t.at < 11 * S).map((t) => `${t.node} ${t.from}->${t.to} ${t.priority}`)).toEqual([
       'lb1 MASTER->INIT 100',
-      'lb1 INIT->BACKUP 80',
+      'lb1 INIT->BACKUP 100',
       'lb2 BACKUP->MASTER 90',
     ]);
   });

@@ -397,3 +397,24 @@ describe('receive checks (dropped and counted by reason)', () => {
     expect(a.runner.state.state).toBe('MASTER');
   });
 });
+
+describe('reconfigure (a reload that keeps the instance)', () => {
+  const cfg = config('VI_1', '192.168.1.1', 100);
+  const backup = step(cfg, initialState(cfg), { type: 'start', now: 0 }).state;
+  const master = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
+
+  it('a MASTER whose addresses changed stays MASTER, updates its addresses and advertises the new list at once', () => {
+    const next = config('VI_1', '192.168.1.1', 100, { addresses: ['192.168.1.100', '192.168.1.101'] });
+    const r = step(next, master, { type: 'reconfigure', now: 5 * S, addressesChanged: true });
+    expect(r.state.state).toBe('MASTER');
+    expect(r.actions).toEqual([{ type: 'updateAddresses' }, { type: 'send', priority: 100 }]);
+    expect(r.state.adverAt).toBe(6 * S);
+  });
+
+  it('a BACKUP keeps its state and down timer; it holds no addresses to change', () => {
+    const r = step(cfg, backup, { type: 'reconfigure', now: S, addressesChanged: true });
+    expect(r.state.state).toBe('BACKUP');
+    expect(r.state.masterDownAt).toBe(backup.masterDownAt);
+    expect(r.actions).toEqual([]);
+  });
+});

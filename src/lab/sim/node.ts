@@ -12,7 +12,7 @@ import { SimSegment, type SimPacket, type SimPort } from '../../net/sim-network.
 import { VrrpEngine, type Port } from '../../vrrp/engine.js';
 import type { VrrpRunner } from '../../vrrp/instance.js';
 import type { VrrpState } from '../../vrrp/machine.js';
-import { adoptUnchanged } from '../../vrrp/reload.js';
+import { adoptSameIdentity } from '../../vrrp/reload.js';
 import { startTrackers } from '../../vrrp/trackers.js';
 import type { LabState } from '../model/result.js';
 
@@ -184,7 +184,7 @@ export class SimNode {
       port: (ifname) => this.port(ifname),
       primaryAddress: (ifname, family) => this.links.get(ifname)?.address ?? (family === 4 ? '0.0.0.0' : '::'),
       down: previous?.trackedDown,
-      adopt: previous && adopted ? adoptUnchanged(previous, adopted) : undefined,
+      adopt: previous && adopted ? adoptSameIdentity(previous, adopted) : undefined,
       hooks: {
         addAddresses: (i) => {
           i.virtualIpaddress.forEach((v) => this.vips.add(v.address));

@@ -1,0 +1,203 @@
+// SIGHUP in network namespaces beside the real keepalived (BACKUP at the lower priority):
+// - VIPs added and removed by a reload change in place: `ip addr`, sampled every 100 ms, never
+//   loses a kept VIP, ours never leaves MASTER and keepalived never becomes MASTER;
+// - a reload naming a missing interface is refused as a whole: the old config keeps serving;
+// - two quick SIGHUPs run one after the other: one set of trackers (vrrp_script runs counted);
+// - a SIGHUP during a stop is dropped: nothing starts after "Stopped".
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+
+const net = netnsCapability();
+const ka = keepalivedCapability();
+const skip = !net.ok || !ka.ok;
+if (skip) console.warn(`reload tests skipped: ${net.reason ?? ka.reason}`);
+
+const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+const VIP1 = '10.99.62.100';
+const VIP2 = '10.99.62.101';
+const VIP3 = '10.99.62.102';
+
+function conf(o: { prio: number; vips: string[]; ifname?: string; top?: string; inst?: string }): string {
+  return `global_defs {
+  enable_script_security
+  script_user root
+}
+${o.top ?? ''}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface ${o.ifname ?? 'eth0'}
+  virtual_router_id 62
+  priority ${o.prio}
+  advert_int 1
+  ${o.inst ?? ''}
+  virtual_ipaddress {
+${o.vips.map((v) => `    ${v}/24`).join('\n')}
+  }
+}
+`;
+}
+
+const since = (p: Proc, from: number): string =>
+  p.lines
+    .slice(from)
+    .map((l) => l.text)
+    .join('\n');
+
+describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
+  let lab: Lab;
+  let ours: Host;
+  let theirs: Host;
+  const procs: Proc[] = [];
+
+  beforeAll(async () => {
+    lab = await createLab({ hosts: 2, subnet: 62 });
+    [ours, theirs] = lab.hosts;
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  const hasVip = async (h: Host, vip = VIP1): Promise<boolean> => (await lab.addresses(h)).includes(vip);
+  const startOurs = (text: string, tag: string): { o: Proc; file: string } => {
+    const file = join(lab.dir, `ours-${tag}.conf`);
+    writeFileSync(file, text);
+    const o = lab.spawn(
+      ours,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${tag}.pid`), '-r', join(lab.dir, `${tag}-vrrp.pid`)],
+      {
+        name: `ours-${tag}`,
+        env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${tag}`) },
+      },
+    );
+    procs.push(o);
+    return { o, file };
+  };
+  /** Ours MASTER with the VIP, keepalived BACKUP without it. */
+  const settle = async (o: Proc): Promise<void> => {
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const p of procs.splice(0)) await p.kill('SIGTERM', 3000);
+    for (const h of [ours, theirs]) for (const v of [VIP1, VIP2, VIP3]) await lab.exec(h, ['ip', 'addr', 'del', `${v}/24`, 'dev', 'eth0']);
+  };
+
+  it('VIPs added and removed by a reload: no gap in the kept VIP, no change of master', async () => {
+    // keepalived 2.2.7 drops adverts whose address count differs from its own ("received an
+    // unexpected ip number count"): it has two VIPs too, and is reloaded right after ours.
+    const k = lab.keepalived(theirs, conf({ prio: 100, vips: [VIP1, VIP2] }), { name: 'ka-vips' });
+    procs.push(k);
+    const { o, file } = startOurs(conf({ prio: 150, vips: [VIP1, VIP2] }), 'vips');
+    await settle(o);
+    await poll(async () => (await hasVip(ours, VIP2)) || undefined, { timeoutMs: 3000, what: 'VIP2 on ours' });
+    const fromK = k.lines.length;
+    const fromO = o.lines.length;
+
+    // 40 samples of eth0's addresses, 100 ms apart, around the reload.
+    const sampler = lab.exec(
+      ours,
+      ['sh', '-c', 'for i in $(seq 1 40); do echo "S $(ip -4 -o addr show dev eth0 | grep -o "inet [0-9.]*" | tr "\\n" " ")"; sleep 0.1; done'],
+      { timeoutMs: 20_000 },
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    writeFileSync(file, conf({ prio: 150, vips: [VIP1, VIP3] }));
+    await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
+    await o.waitForLine(/Reload finished: 1 instance\(s\) kept as they were, 0 \(re\)started/, { timeoutMs: 5000, from: fromO });
+    writeFileSync(k.configFile, conf({ prio: 100, vips: [VIP1, VIP3] }));
+    await lab.exec(theirs, ['kill', '-HUP', String(k.pid)]);
+    await k.waitForLine(/Reload complete/, { timeoutMs: 5000, from: fromK });
+    const samples = (await sampler).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('S '))
+      .map((l) => l.split(' '));
+    expect(samples.length).toBe(40);
+    console.log(`samples of 40 (100 ms apart) without ${VIP1} during the reload: ${samples.filter((s) => !s.includes(VIP1)).length}`);
+    expect(samples.filter((s) => !s.includes(VIP1))).toEqual([]);
+    const firstWith3 = samples.findIndex((s) => s.includes(VIP3));
+    const firstWithout2 = samples.findIndex((s) => !s.includes(VIP2));
+    expect(samples[0]).toContain(VIP2);
+    expect(firstWith3).toBeGreaterThan(0);
+    expect(firstWithout2).toBeGreaterThan(0);
+    expect(samples.slice(firstWith3).filter((s) => !s.includes(VIP3))).toEqual([]);
+    expect(samples.slice(firstWithout2).filter((s) => s.includes(VIP2))).toEqual([]);
+
+    // Still MASTER; keepalived hears the adverts with the new list and stays BACKUP.
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(since(o, fromO)).not.toMatch(/Entering/);
+    expect(since(k, fromK)).not.toMatch(/Entering MASTER STATE/);
+    expect(await hasVip(theirs)).toBe(false);
+    await stopAll();
+  }, 60_000);
+
+  it('a reload naming a missing interface is refused; the running config keeps serving', async () => {
+    const k = lab.keepalived(theirs, conf({ prio: 100, vips: [VIP1] }), { name: 'ka-noif' });
+    procs.push(k);
+    const { o, file } = startOurs(conf({ prio: 150, vips: [VIP1] }), 'noif');
+    await settle(o);
+    const fromK = k.lines.length;
+    const fromO = o.lines.length;
+    writeFileSync(file, conf({ prio: 150, vips: [VIP1, VIP2], ifname: 'eth9' }));
+    await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
+    await o.waitForLine(/Reload of .* refused; keeping the running configuration/, { timeoutMs: 5000, from: fromO });
+    expect(since(o, fromO)).toMatch(/interface eth9 for vrrp_instance VI_1 doesn't exist/);
+    // Longer than keepalived's Master_Down_Interval (3.61 s): our adverts go on.
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(o.running).toBe(true);
+    expect(await hasVip(ours)).toBe(true);
+    expect(await hasVip(ours, VIP2)).toBe(false);
+    expect(since(o, fromO)).not.toMatch(/Entering|Reload finished/);
+    expect(since(k, fromK)).not.toMatch(/Entering MASTER STATE/);
+    await stopAll();
+  }, 60_000);
+
+  it('two quick SIGHUPs run one after the other: one set of trackers; a SIGHUP during a stop starts nothing', async () => {
+    const runs = join(lab.dir, 'runs');
+    writeFileSync(runs, '');
+    const top = `vrrp_script chk {\n  script "/bin/sh -c 'date +%s.%N >> ${runs}'"\n  interval 1\n}`;
+    // The notify script makes the stop last about a second (it waits for STOP notifies).
+    const inst = `track_script {\n    chk\n  }\n  notify "/bin/sh -c 'sleep 1'"`;
+    const text = conf({ prio: 150, vips: [VIP1], top, inst });
+    const { o, file } = startOurs(text, 'hup2');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    const fromO = o.lines.length;
+    // The second SIGHUP comes while the first reload works (the VIP list changes, so there is
+    // `ip` work to wait for). Standard signals do not queue: two sent together would merge.
+    writeFileSync(file, text.replace(`${VIP1}/24`, `${VIP2}/24`));
+    await lab.exec(ours, ['sh', '-c', `kill -HUP ${o.pid}; sleep 0.003; kill -HUP ${o.pid}`]);
+    await o.waitForLine(/Reload finished/, { timeoutMs: 5000, from: fromO });
+    await new Promise((r) => setTimeout(r, 500));
+    const reloads = since(o, fromO).match(/Reloading/g)?.length ?? 0;
+    console.log(`${reloads} reload(s) ran; ${/Reload request queued/.test(since(o, fromO)) ? 'the second was queued' : 'none was queued'}`);
+    expect(since(o, fromO).match(/Reload finished/g)?.length).toBe(reloads);
+    // One run per second from one set of trackers (two sets would give about twice as many).
+    await new Promise((r) => setTimeout(r, 1500));
+    const count = (): number => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+    const before = count();
+    await new Promise((r) => setTimeout(r, 5000));
+    const inFive = count() - before;
+    console.log(`vrrp_script runs in 5 s after two quick SIGHUPs: ${inFive}`);
+    expect(inFive).toBeGreaterThanOrEqual(3);
+    expect(inFive).toBeLessThanOrEqual(6);
+
+    // SIGHUP while stopping: the reload is dropped, nothing runs after "Stopped". (Sent together,
+    // the kernel would hand SIGHUP over first: the lower number.)
+    const fromStop = o.lines.length;
+    await lab.exec(ours, ['kill', '-TERM', String(o.pid)]);
+    await o.waitForLine(/Received SIGTERM: stopping/, { timeoutMs: 3000, from: fromStop });
+    await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
+    await o.exited;
+    expect(o.exitCode).toBe(0);
+    const out = since(o, fromStop);
+    expect(out).toMatch(/Reload request ignored: stopping/);
+    expect(out).not.toMatch(/Reloading|Reload finished/);
+    const after = out.slice(out.indexOf('"msg":"Stopped"'));
+    expect(after.split('\n').length).toBe(1);
+    expect(await hasVip(ours, VIP2)).toBe(false);
+    const atExit = count();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(count()).toBe(atExit);
+    procs.splice(procs.indexOf(o), 1);
+  }, 60_000);
+});
