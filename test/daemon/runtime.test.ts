@@ -262,6 +262,8 @@ describe.skipIf(!setpriv)('keepalived-ts ipvsadm trusts only sockets of root or 
     planter.kill();
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`keepalived-ts ipvsadm: refusing the control socket: ${path} is owned by uid 65534, neither root nor you\n`);
+    expect(r.stderr).toBe(
+      `keepalived-ts ipvsadm: refusing the control socket: ${path} is owned by uid 65534, neither root nor you (name the daemon's pid file with --pid=FILE, or its socket with KEEPALIVED_TS_CONTROL)\n`,
+    );
   }, 20_000);
 });
