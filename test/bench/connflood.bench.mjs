@@ -10,29 +10,16 @@
 // Env: BENCH_CONNFLOOD_S (seconds of flood, default 10), BENCH_CONNFLOOD_NOFILE (the daemon's
 // open files limit, default 1024).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLK_TCK, cpuTicks, ROOT, rssMb, sleep } from './common.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist/keepalived-ts.mjs');
 const FLOOD_S = Math.max(2, Number(process.env.BENCH_CONNFLOOD_S ?? 10));
 const NOFILE = Math.max(128, Number(process.env.BENCH_CONNFLOOD_NOFILE ?? 1024));
 const IDLE_S = 3;
-const TICK = 100; // USER_HZ
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function cpuTicks(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-function rssKb(pid) {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 async function holder() {
   let held = 0;
@@ -94,11 +81,11 @@ export async function run() {
     const c0 = cpuTicks(d.pid);
     const t0 = Date.now();
     let rss = 0;
-    const sampler = setInterval(() => alive && (rss = Math.max(rss, rssKb(d.pid))), 200);
+    const sampler = setInterval(() => alive && (rss = Math.max(rss, rssMb(d.pid))), 200);
     const extra = await work(t0 + seconds * 1000);
     clearInterval(sampler);
     const wall = (Date.now() - t0) / 1000;
-    return { cpu: alive ? ((cpuTicks(d.pid) - c0) / TICK / wall) * 100 : NaN, rss: rss / 1024, wall, ...extra };
+    return { cpu: alive ? ((cpuTicks(d.pid) - c0) / CLK_TCK / wall) * 100 : NaN, rss, wall, ...extra };
   };
   const idle = await windowOf(IDLE_S, async (end) => {
     await sleep(end - Date.now());

@@ -15,56 +15,25 @@
 //    v2 1 s / v3 0.1 s) run in the same windows, so both see the same machine.
 //
 // Env: BENCH_FAILOVER_RUNS (default 20), BENCH_FAILOVER_JITTER_S (seconds per window, default 20).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ADVERT_RE, CLK_TCK, cpuTicks, f0, f2, loadNetns, nowMs, pad, pct, readPid, ROOT, sleep } from './common.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist/keepalived-ts.mjs');
 const RUNS = Math.max(1, Number(process.env.BENCH_FAILOVER_RUNS ?? 20));
 const JITTER_S = Math.max(3, Number(process.env.BENCH_FAILOVER_JITTER_S ?? 20));
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowMs = () => performance.timeOrigin + performance.now();
-
 // ---------- statistics ----------
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = sorted(xs);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const median = (xs) => {
   if (!xs.length) return NaN;
   const s = sorted(xs);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const summary = (xs) => (xs.length ? { n: xs.length, min: Math.min(...xs), median: median(xs), p90: pct(xs, 90), max: Math.max(...xs) } : { n: 0 });
-const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
-const pad = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 10)).join('');
-
-// ---------- the lab library, bundled from TypeScript ----------
-async function loadNetns() {
-  const { build } = await import('esbuild');
-  const src = join(ROOT, 'test/helpers/netns.ts');
-  const out = await build({
-    entryPoints: [src],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    packages: 'external',
-    logLevel: 'error',
-    // A data: URL module has no file location: give netns.ts its own for REPO_ROOT.
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(src).href) },
-  });
-  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
-}
 
 function hasTcpdump() {
   return spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).error === undefined;
@@ -90,7 +59,6 @@ function instance(o) {
 const conf = (routerId, instances) => `global_defs {\n  router_id ${routerId}\n}\n${instances.map(instance).join('')}`;
 
 // ---------- tcpdump ----------
-const ADVERT_RE = /^(\d+\.\d+) IP (\d+\.\d+\.\d+\.\d+) > \S+: VRRPv(\d), Advertisement, vrid (\d+), prio (\d+)/;
 function adverts(proc) {
   const out = [];
   for (const l of proc.lines) {
@@ -104,33 +72,6 @@ function startTcpdump(lab, port, extra = []) {
 }
 
 // ---------- process helpers ----------
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
-  } catch {
-    return NaN;
-  }
-}
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-async function readPid(file, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (existsSync(file)) {
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid > 0) return pid;
-    }
-    if (Date.now() > deadline) throw new Error(`no pid in ${file}`);
-    await sleep(20);
-  }
-}
 const signal = (pid, sig) => {
   try {
     process.kill(pid, sig);

@@ -13,83 +13,17 @@
 //
 // Env: BENCH_FLOOD_S (seconds of flood, default 10), BENCH_FLOOD_RATE (packets per second,
 // default 0 = as fast as one Python sender can).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ADVERT_RE, CLK_TCK, cpuTicks, f0, f1, loadNetns, nowMs, pad, pct, readPid, ROOT, rssMb, sleep } from './common.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist/keepalived-ts.mjs');
 const SENDER = join(ROOT, 'test/helpers/vrrp-send.py');
 const FLOOD_S = Math.max(2, Number(process.env.BENCH_FLOOD_S ?? 10));
 const RATE = Math.max(0, Number(process.env.BENCH_FLOOD_RATE ?? 0));
 const IDLE_S = 5;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowMs = () => performance.timeOrigin + performance.now();
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-const pad = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 10)).join('');
-
-async function loadNetns() {
-  const { build } = await import('esbuild');
-  const src = join(ROOT, 'test/helpers/netns.ts');
-  const out = await build({
-    entryPoints: [src],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    packages: 'external',
-    logLevel: 'error',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(src).href) },
-  });
-  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return NaN;
-  }
-}
-function rssMb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-async function readPid(file, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (existsSync(file)) {
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid > 0) return pid;
-    }
-    if (Date.now() > deadline) throw new Error(`no pid in ${file}`);
-    await sleep(20);
-  }
-}
-
-const ADVERT_RE = /^(\d+\.\d+) IP (\d+\.\d+\.\d+\.\d+) > \S+: VRRPv(\d), Advertisement, vrid (\d+), prio (\d+)/;
 const advertTimes = (proc, src, from, to) =>
   proc.lines
     .map((l) => ADVERT_RE.exec(l.text))
