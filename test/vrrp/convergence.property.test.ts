@@ -6,31 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { SimSegment } from '../../src/net/sim-network.js';
 import { VrrpRunner, type RunnerConfig } from '../../src/vrrp/instance.js';
-import { AUTH_NONE } from '../../src/vrrp/packet.js';
+import { runnerConfigFor } from './runner-config.js';
 
 const S = 1_000_000;
 
 function cfg(i: number, priority: number, version: 2 | 3): RunnerConfig {
-  return {
-    name: `R${i}`,
-    vrid: 7,
-    version,
-    priority,
-    wantMaster: false,
-    advertIntUs: version === 3 ? 200_000 : S,
-    preempt: true,
-    preemptDelayUs: 0,
-    downTimerAdverts: 3,
-    addresses: ['10.0.0.100'],
-    primaryAddress: `10.0.0.${i + 1}`,
-    authType: AUTH_NONE,
-    unicast: false,
-    lowerPrioNoAdvert: false,
-    higherPrioSendAdvert: false,
-    family: 4,
-    peers: [],
-    checksumMode: 'pseudo-header',
-  };
+  return runnerConfigFor(`R${i}`, `10.0.0.${i + 1}`, priority, { vrid: 7, version, advertIntUs: version === 3 ? 200_000 : S, addresses: ['10.0.0.100'] });
 }
 
 const fault = fc.oneof(

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { LogLimiter } from '../../src/vrrp/log-limit.js';
-import { VrrpRunner, type RunnerConfig } from '../../src/vrrp/instance.js';
-import { AUTH_NONE, encodeAdvert } from '../../src/vrrp/packet.js';
+import { VrrpRunner } from '../../src/vrrp/instance.js';
+import { runnerConfigFor } from './runner-config.js';
+import { encodeAdvert } from '../../src/vrrp/packet.js';
 
 const S = 1_000_000;
 
@@ -38,26 +39,7 @@ describe('LogLimiter', () => {
 });
 
 describe('a runner under a flood of bad packets', () => {
-  const cfg: RunnerConfig = {
-    name: 'VI_1',
-    vrid: 51,
-    version: 2,
-    priority: 100,
-    wantMaster: false,
-    advertIntUs: S,
-    preempt: true,
-    preemptDelayUs: 0,
-    downTimerAdverts: 3,
-    addresses: ['192.168.1.100'],
-    primaryAddress: '192.168.1.1',
-    authType: AUTH_NONE,
-    unicast: false,
-    lowerPrioNoAdvert: false,
-    higherPrioSendAdvert: false,
-    family: 4,
-    peers: [],
-    checksumMode: 'pseudo-header',
-  };
+  const cfg = runnerConfigFor('VI_1', '192.168.1.1', 100);
 
   it('counts every drop exactly and writes a few lines per reason, not one per packet', () => {
     const clock = new VirtualClock();

@@ -4,35 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { SimSegment, type SimPort } from '../../src/net/sim-network.js';
 import { VrrpRunner, type RunnerConfig } from '../../src/vrrp/instance.js';
+import { runnerConfigFor as config } from './runner-config.js';
 import { initialState, step, type MachineConfig } from '../../src/vrrp/machine.js';
-import { AUTH_NONE, AUTH_PASS, encodeAdvert } from '../../src/vrrp/packet.js';
+import { AUTH_PASS, encodeAdvert } from '../../src/vrrp/packet.js';
 import { masterDownUs, skewUs } from '../../src/vrrp/timers.js';
 
 const S = 1_000_000;
-
-function config(name: string, address: string, priority: number, over: Partial<RunnerConfig> = {}): RunnerConfig {
-  return {
-    name,
-    vrid: 51,
-    version: 2,
-    priority,
-    wantMaster: false,
-    advertIntUs: S,
-    preempt: true,
-    preemptDelayUs: 0,
-    downTimerAdverts: 3,
-    addresses: ['192.168.1.100'],
-    primaryAddress: address,
-    authType: AUTH_NONE,
-    unicast: false,
-    lowerPrioNoAdvert: false,
-    higherPrioSendAdvert: false,
-    family: 4,
-    peers: [],
-    checksumMode: 'pseudo-header',
-    ...over,
-  };
-}
 
 interface Node {
   runner: VrrpRunner;
