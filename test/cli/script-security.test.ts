@@ -7,23 +7,16 @@
 // not executable, bare names). Then the daemon: a refused script never runs (the marker file it
 // would write stays absent) and a safe one does, for MISC_CHECK (-C on loopback), for vrrp_script
 // and notify (-P in a network namespace), at start and after a reload.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configTest } from '../../src/cli/config-test.js';
 import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
+import { hasKeepalived } from '../helpers/oracle.js';
 
 const isRoot = process.getuid?.() === 0;
-function hasKeepalived(): boolean {
-  try {
-    execFileSync('keepalived', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ORACLE = isRoot && hasKeepalived();
 if (!ORACLE) console.warn('script security comparison skipped: needs root and keepalived (apt-get install keepalived)');
 

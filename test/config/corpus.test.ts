@@ -1,25 +1,18 @@
 // keepalived 2.2.7 as the oracle: run the real `keepalived -t` and our config test on every
 // broken fixture and every Debian sample, and fail if keepalived flags a line (or reports an
 // unlined problem) that we do not. Exit codes must match, apart from the documented cases.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { exitCodeOf, type Diagnostic } from '../../src/config/diagnostics.js';
 import { hostProbe } from '../../src/proc/script-security.js';
+import { hasKeepalived } from '../helpers/oracle.js';
 
 const FIXTURES = join(__dirname, '../fixtures/broken');
 const SAMPLES = '/usr/share/doc/keepalived/samples';
 
-function hasKeepalived(): boolean {
-  try {
-    execFileSync('keepalived', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const ORACLE = hasKeepalived();
 if (!ORACLE) console.warn('corpus test skipped: keepalived is not installed (apt-get install keepalived; .ci/run does)');
 
