@@ -1,11 +1,11 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
-import { existsSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
+import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
@@ -123,7 +123,7 @@ class Ports {
     if (!entry) {
       entry = {};
       this.open.set(ifname, entry);
-      if (existsSync(`/sys/class/net/${ifname}`)) this.openPort(ifname);
+      if (realHost.interfaceExists(ifname)) this.openPort(ifname);
     }
     const e = entry;
     return {
@@ -157,12 +157,13 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   for (const inst of cfg.resolved.vrrpInstances) {
     const ifname = inst.interface;
     const family = inst.family;
-    if (!existsSync(`/sys/class/net/${ifname}`) && cfg.globalDefs.dynamicInterfaces) {
+    const exists = realHost.interfaceExists(ifname);
+    if (!exists && cfg.globalDefs.dynamicInterfaces) {
       // keepalived: the instance stays FAULT until the interface exists (its link counts as down).
       log.warn(`Configuration specifies interface ${ifname} which doesn't currently exist - will use if created`);
       continue;
     }
-    if (!existsSync(`/sys/class/net/${ifname}`)) {
+    if (!exists) {
       const what = inst.written.interface ? `interface ${ifname}` : `default_interface ${ifname}`;
       return {
         error: `${where(inst)}: error: ${what} for vrrp_instance ${inst.name} doesn't exist (write the name of an interface \`ip link\` lists) [host-interface]`,
