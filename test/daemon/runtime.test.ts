@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { controlPath } from '../../src/daemon/runtime.js';
+import { readableCli } from '../helpers/readable.js';
 import { CLI, daemonDir, mode, root } from './harness.js';
 
 const h = daemonDir('kt-rt-');
@@ -208,7 +209,7 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
     for (const k of ['KEEPALIVED_TS_CONTROL', 'KEEPALIVED_TS_RUNTIME_DIR', 'XDG_RUNTIME_DIR']) delete env[k];
     const d = spawn(
       '/usr/bin/setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)],
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCli(), '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)],
       { stdio: ['ignore', 'pipe', 'pipe'], env },
     );
     let out = '';

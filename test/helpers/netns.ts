@@ -13,10 +13,11 @@
 // process 'exit'/signal hook if the test never got there, and, failing both (SIGKILL), by the next
 // createLab() once the owning pid is gone. Traffic stays on the lab's bridge: nothing is attached
 // to the caller's namespace.
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
+import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
 export { keepalivedCapability, netnsCapability, poll, run, runOk } from '../../src/lab/netns/host.js';
@@ -68,24 +69,6 @@ export interface Lab {
   addresses(host: Host): Promise<string[]>;
   /** Kill every process this lab started and delete its namespaces and files. Idempotent. */
   teardown(): Promise<void>;
-}
-
-/** Copies the packages the product needs at run time (package-lock.json's non-dev ones) to `to`,
- * and makes `to`'s parent and everything in it readable by every user. */
-function copyRuntimePackages(to: string): void {
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  mkdirSync(to, { recursive: true });
-  for (const [path, entry] of Object.entries(lock.packages)) {
-    // Top-level packages only: a nested node_modules comes along with the package that holds it.
-    if (entry.dev || !/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path)) continue;
-    cpSync(join(REPO_ROOT, path), join(to, path.slice('node_modules/'.length)), { recursive: true, dereference: true });
-  }
-  const open = (p: string): void => {
-    const st = statSync(p);
-    chmodSync(p, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
-    if (st.isDirectory()) for (const e of readdirSync(p)) open(join(p, e));
-  };
-  open(dirname(to));
 }
 
 class LabImpl implements Lab {

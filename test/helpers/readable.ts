@@ -1,0 +1,43 @@
+// What a test runs as another user (setpriv as nobody) must not live in the clone: the clone may
+// be in a directory other users cannot enter (a home directory, a `mktemp -d`). These helpers
+// copy what such a process loads to a directory every user can read.
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Copies the packages the product needs at run time (package-lock.json's non-dev ones) to `to`,
+ * and makes `to`'s parent and everything in it readable by every user. */
+export function copyRuntimePackages(to: string): void {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  mkdirSync(to, { recursive: true });
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    // Top-level packages only: a nested node_modules comes along with the package that holds it.
+    if (entry.dev || !/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path)) continue;
+    cpSync(join(REPO_ROOT, path), join(to, path.slice('node_modules/'.length)), { recursive: true, dereference: true });
+  }
+  const open = (p: string): void => {
+    const st = statSync(p);
+    chmodSync(p, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
+    if (st.isDirectory()) for (const e of readdirSync(p)) open(join(p, e));
+  };
+  open(dirname(to));
+}
+
+let cli: string | undefined;
+
+/** dist/keepalived-ts.mjs copied, with the packages it loads, to a directory every user can read
+ * (once per test process); the path of the copy. */
+export function readableCli(): string {
+  if (cli) return cli;
+  // copyRuntimePackages opens this directory (its parent) to every user.
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  copyRuntimePackages(join(dir, 'node_modules'));
+  const copy = join(dir, 'keepalived-ts.mjs');
+  copyFileSync(join(REPO_ROOT, 'dist/keepalived-ts.mjs'), copy);
+  chmodSync(copy, 0o755);
+  return (cli = copy);
+}
