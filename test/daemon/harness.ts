@@ -2,10 +2,10 @@
 // check) in a private directory, for the tests of what a daemon owns on the host: its pid files,
 // runtime directory, control socket and dumps.
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
 export const root = process.getuid?.() === 0;
@@ -26,6 +26,8 @@ export interface RunningDaemon {
 
 export function daemonDir(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  // Called at a test file's top level: the directory goes when the file's tests are done.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const conf = join(dir, 'k.conf');
   writeFileSync(conf, 'global_defs {\n router_id own\n}\n');
   const tmp = join(dir, 'tmp');

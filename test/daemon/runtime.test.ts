@@ -209,7 +209,20 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
     for (const k of ['KEEPALIVED_TS_CONTROL', 'KEEPALIVED_TS_RUNTIME_DIR', 'XDG_RUNTIME_DIR']) delete env[k];
     const d = spawn(
       '/usr/bin/setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCli(), '-n', '-l', '-C', '-f', h.conf, '-p', join(tmp, `${name}.pid`)],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        readableCli(h.dir),
+        '-n',
+        '-l',
+        '-C',
+        '-f',
+        h.conf,
+        '-p',
+        join(tmp, `${name}.pid`),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env },
     );
     let out = '';

@@ -1,8 +1,7 @@
 // What a test runs as another user (setpriv as nobody) must not live in the clone: the clone may
 // be in a directory other users cannot enter (a home directory, a `mktemp -d`). These helpers
 // copy what such a process loads to a directory every user can read.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,18 +25,19 @@ export function copyRuntimePackages(to: string): void {
   open(dirname(to));
 }
 
-let cli: string | undefined;
+const copies = new Map<string, string>();
 
-/** dist/keepalived-ts.mjs copied, with the packages it loads, to a directory every user can read
- * (once per test process); the path of the copy. */
-export function readableCli(): string {
-  if (cli) return cli;
-  // copyRuntimePackages opens this directory (its parent) to every user.
-  const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+/** dist/keepalived-ts.mjs copied, with the packages it loads, into `under` (made readable by every
+ * user; the caller removes it), once per directory; the path of the copy. */
+export function readableCli(under: string): string {
+  const known = copies.get(under);
+  if (known) return known;
+  const dir = join(under, 'cli');
   copyRuntimePackages(join(dir, 'node_modules'));
+  chmodSync(under, 0o755);
   const copy = join(dir, 'keepalived-ts.mjs');
   copyFileSync(join(REPO_ROOT, 'dist/keepalived-ts.mjs'), copy);
   chmodSync(copy, 0o755);
-  return (cli = copy);
+  copies.set(under, copy);
+  return copy;
 }

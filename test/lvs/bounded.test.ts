@@ -52,11 +52,11 @@ function daemonUnder(limit: number, conf: string, env: NodeJS.ProcessEnv) {
 }
 
 describe.each(['handles', 'streams'] as const)('connection flood under an open files limit of 256 (%s)', (io) => {
+  const dd = daemonDir('kts-bound-');
   it('pauses accept at the limit, keeps the real servers in service, and serves the waiting clients later', async () => {
     const A = await holder();
     const B = await holder();
     const vsPort = await freePort();
-    const dd = daemonDir('kts-bound-');
     writeFileSync(
       dd.conf,
       `virtual_server 127.0.0.1 ${vsPort} {
