@@ -1,31 +1,163 @@
 // keepalived's own command line (keepalived(8)), so deploy scripts and unit files written for
 // keepalived work unchanged: short flags may be bundled (-nlD), `--opt=value` and `--opt value`.
 
+/** How the daemon honours an option keepalived accepts, when it does not simply work. */
+export interface OptionEffect {
+  /** 'no-op': keepalived-ts already behaves as the option asks; 'not-implemented': accepted, a
+   * warning at start says what is not done; 'refused': the daemon does not start. */
+  kind: 'no-op' | 'not-implemented' | 'refused';
+  why: string;
+}
+
 export interface OptionSpec {
   long: string;
   short?: string;
   /** 'none': a switch; 'required': takes a value; 'optional': only as --long=VALUE. */
   value: 'none' | 'required' | 'optional';
   help: string;
+  /** Omitted: the option works as in keepalived. */
+  effect?: OptionEffect;
 }
 
+const noop = (why: string): OptionEffect => ({ kind: 'no-op', why });
+const notImplemented = (why: string): OptionEffect => ({ kind: 'not-implemented', why });
+const refused = (why: string): OptionEffect => ({ kind: 'refused', why });
+
+/** Every option keepalived 2.2.7 (Debian's build) accepts, in its --help order, so an
+ * /etc/default/keepalived written for it never meets "unknown option". */
 export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'use-file', short: 'f', value: 'required', help: 'Use the specified configuration file (default /etc/keepalived/keepalived.conf)' },
-  { long: 'config-test', short: 't', value: 'optional', help: 'Check the configuration for obvious errors, output to stderr or to =LOG_FILE' },
-  { long: 'config-id', short: 'i', value: 'required', help: "Skip lines beginning '@ID' that don't match ID, and '@^ID' that do (default: short host name)" },
-  { long: 'all-config', short: 'e', value: 'none', help: 'Error if any configuration file is missing' },
   { long: 'vrrp', short: 'P', value: 'none', help: 'Only run the VRRP subsystem' },
   { long: 'check', short: 'C', value: 'none', help: 'Only run the health-checker subsystem' },
-  { long: 'dont-fork', short: 'n', value: 'none', help: "Don't fork the daemon process" },
+  { long: 'no_bfd', short: 'B', value: 'none', help: "Don't run the BFD sessions (what tracks them counts them as down)" },
+  {
+    long: 'all',
+    value: 'none',
+    help: 'Force all child processes to run, even if they have no configuration',
+    effect: noop('keepalived-ts is one process; its VRRP, checker and BFD parts run what the config holds'),
+  },
   { long: 'log-console', short: 'l', value: 'none', help: 'Log messages to the console' },
   { long: 'log-detail', short: 'D', value: 'none', help: 'Detailed log messages' },
+  {
+    long: 'log-facility',
+    short: 'S',
+    value: 'required',
+    help: 'Set the syslog facility',
+    effect: notImplemented('keepalived-ts logs JSON lines to standard output, not to syslog'),
+  },
+  {
+    long: 'log-file',
+    short: 'g',
+    value: 'optional',
+    help: 'Log to a file',
+    effect: refused("Debian's keepalived 2.2.7 refuses it too (-g requires configure option --enable-log-file); redirect standard output instead"),
+  },
+  { long: 'no-syslog', short: 'G', value: 'none', help: "Don't log via syslog", effect: noop('keepalived-ts never logs to syslog') },
+  { long: 'umask', short: 'u', value: 'required', help: 'umask for file creation (in numeric form)' },
+  {
+    long: 'release-vips',
+    short: 'X',
+    value: 'none',
+    help: 'Drop VIPs on a transition caused by a signal',
+    effect: notImplemented('VIPs are handled as without -X'),
+  },
+  {
+    long: 'dont-release-vrrp',
+    short: 'V',
+    value: 'none',
+    help: "Don't remove VRRP VIPs and routes on daemon stop",
+    effect: notImplemented('VIPs and routes are still removed at stop'),
+  },
+  {
+    long: 'dont-release-ipvs',
+    short: 'I',
+    value: 'none',
+    help: "Don't remove the IPVS topology on daemon stop",
+    effect: notImplemented('virtual servers are still removed at stop'),
+  },
+  { long: 'dont-respawn', short: 'R', value: 'none', help: "Don't respawn child processes", effect: noop('keepalived-ts has no child processes to respawn') },
+  { long: 'dont-fork', short: 'n', value: 'none', help: "Don't fork the daemon process (keepalived-ts always stays in the foreground)" },
+  { long: 'dump-conf', short: 'd', value: 'none', help: 'Dump the configuration data', effect: notImplemented('SIGUSR1 writes the running state instead') },
   { long: 'pid', short: 'p', value: 'required', help: 'Pid file of the parent process' },
   { long: 'vrrp_pid', short: 'r', value: 'required', help: 'Pid file of the VRRP process' },
+  {
+    long: 'genhash',
+    short: 'T',
+    value: 'none',
+    help: 'genhash utility mode',
+    effect: refused("keepalived-ts has no genhash mode; use keepalived's genhash to compute HTTP_GET digests"),
+  },
   { long: 'checkers_pid', short: 'c', value: 'required', help: 'Pid file of the checker process' },
+  {
+    long: 'address-monitoring',
+    short: 'a',
+    value: 'none',
+    help: 'Report all address additions and deletions notified via netlink',
+    effect: notImplemented('address changes are not logged'),
+  },
+  { long: 'bfd_pid', short: 'b', value: 'required', help: 'Pid file of the BFD process' },
+  { long: 'snmp', short: 'x', value: 'none', help: 'Enable the SNMP subsystem', effect: notImplemented('keepalived-ts has no SNMP agent yet') },
+  {
+    long: 'snmp-agent-socket',
+    short: 'A',
+    value: 'required',
+    help: 'Socket of the SNMP master agent',
+    effect: notImplemented('keepalived-ts has no SNMP agent yet'),
+  },
+  {
+    long: 'namespace',
+    short: 's',
+    value: 'required',
+    help: 'Run in network namespace NAME',
+    effect: refused('run keepalived-ts under `ip netns exec NAME` instead'),
+  },
+  {
+    long: 'core-dump',
+    short: 'm',
+    value: 'none',
+    help: 'Produce a core dump if terminated abnormally',
+    effect: notImplemented('Node.js writes no core dump on a crash'),
+  },
+  {
+    long: 'core-dump-pattern',
+    short: 'M',
+    value: 'optional',
+    help: 'Also set /proc/sys/kernel/core_pattern',
+    effect: notImplemented('Node.js writes no core dump on a crash, and core_pattern is left alone'),
+  },
+  { long: 'all-config', short: 'e', value: 'none', help: 'Error if any configuration file is missing' },
+  { long: 'config-id', short: 'i', value: 'required', help: "Skip lines beginning '@ID' that don't match ID, and '@^ID' that do (default: short host name)" },
   { long: 'signum', value: 'required', help: 'Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON' },
+  { long: 'config-test', short: 't', value: 'optional', help: 'Check the configuration for obvious errors, output to stderr or to =LOG_FILE' },
+  {
+    long: 'config-fd',
+    value: 'required',
+    help: "keepalived's own, between its processes",
+    effect: refused('keepalived passes it to its own child processes; keepalived-ts has none'),
+  },
   { long: 'version', short: 'v', value: 'none', help: 'Display the version number' },
   { long: 'help', short: 'h', value: 'none', help: 'Display this help message' },
 ];
+
+/** keepalived's --umask: a number as strtoll(.., 0) reads it (0 octal, 0x hex, else decimal),
+ * permission bits only. undefined: not such a number. */
+export function parseUmask(text: string): number | undefined {
+  const n = /^0[xX][0-9a-fA-F]+$/.test(text)
+    ? parseInt(text.slice(2), 16)
+    : /^0[0-7]*$/.test(text)
+      ? parseInt(text, 8)
+      : /^[1-9][0-9]*$/.test(text)
+        ? parseInt(text, 10)
+        : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0o777 ? n : undefined;
+}
+
+/** The options given that keepalived-ts does not honour as keepalived does. */
+export function optionEffects(options: ReadonlyMap<string, unknown>, specs: readonly OptionSpec[]): { spec: OptionSpec; effect: OptionEffect }[] {
+  return specs.filter((s) => s.effect && options.has(s.long)).map((s) => ({ spec: s, effect: s.effect! }));
+}
+
+export const optionName = (s: OptionSpec): string => (s.short ? `-${s.short} (--${s.long})` : `--${s.long}`);
 
 export interface Parsed {
   options: Map<string, string | true>;
@@ -77,7 +209,11 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
           else errors.push(`option '-${a[k]}' needs a value`);
           break;
         }
-        // keepalived: `-t` alone; `-t=FILE` would be a path starting '=', so only --config-test=FILE.
+        // getopt's optional argument: only attached (`-t/tmp/test.log`), as keepalived reads it.
+        if (spec.value === 'optional' && k + 1 < a.length) {
+          options.set(spec.long, a.slice(k + 1));
+          break;
+        }
         options.set(spec.long, true);
       }
       continue;
@@ -91,7 +227,8 @@ export function optionHelp(specs: readonly OptionSpec[]): string {
   return specs
     .map((s) => {
       const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.value === 'required' ? '=VALUE' : s.value === 'optional' ? '[=FILE]' : ''}`;
-      return `  ${flag.padEnd(30)} ${s.help}`;
+      const note = s.effect ? ` [${s.effect.kind}: ${s.effect.why}]` : '';
+      return `  ${flag.padEnd(30)} ${s.help}${note}`;
     })
     .join('\n');
 }

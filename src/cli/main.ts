@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point: `keepalived-ts [keepalived options]` or `keepalived-ts <command> ...`.
 import { readFileSync } from 'node:fs';
-import { DAEMON_OPTIONS, optionHelp, parseArgs } from './args.js';
+import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs, parseUmask } from './args.js';
 import { configTest, DEFAULT_CONFIG } from './config-test.js';
 import { lintCommand } from './lint.js';
 import { keywordsCommand } from './keywords.js';
@@ -88,7 +88,27 @@ export function main(argv: string[]): number | Promise<number> {
     process.stderr.write(userError('', 'unexpected argument', `'${args.positionals[0]}'`, 'the config file goes after -f; see keepalived-ts --help'));
     return 2;
   }
+  const refusedOption = optionEffects(args.options, DAEMON_OPTIONS).find((o) => o.effect.kind === 'refused');
+  if (refusedOption) {
+    process.stderr.write(`keepalived-ts: option ${optionName(refusedOption.spec)} is not supported: ${refusedOption.effect.why}\n`);
+    return 2;
+  }
+  const umask = args.options.get('umask');
+  if (umask !== undefined) {
+    // keepalived prints "Invalid --umask option" and runs on with the umask it had; a typo in a
+    // security setting should stop the start instead.
+    const bits = typeof umask === 'string' ? parseUmask(umask) : undefined;
+    if (bits === undefined) {
+      process.stderr.write(userError('', 'invalid --umask', `'${printable(String(umask))}'`, 'write permission bits in numeric form, e.g. -u 0077'));
+      return 2;
+    }
+    process.umask(bits);
+  }
   if (args.options.has('config-test')) return configTest(args.options);
+  // Accepted for keepalived's sake; one line each says what is not done (keepalived's
+  // /etc/default/keepalived files keep working).
+  for (const { spec, effect } of optionEffects(args.options, DAEMON_OPTIONS))
+    if (effect.kind === 'not-implemented') process.stderr.write(`keepalived-ts: option ${optionName(spec)} is not implemented: ${effect.why}; continuing\n`);
   const str = (k: string): string | undefined => (typeof args.options.get(k) === 'string' ? (args.options.get(k) as string) : undefined);
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
@@ -102,6 +122,8 @@ export function main(argv: string[]): number | Promise<number> {
       // No default for -c: daemons that share /run and pass only -p and -r (the lab's) would refuse
       // each other over /run/keepalived_checkers.pid.
       checkersPidFile: str('checkers_pid'),
+      bfdPidFile: str('bfd_pid'),
+      noBfd: args.options.has('no_bfd'),
       logDetail: args.options.has('log-detail'),
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),

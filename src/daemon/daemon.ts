@@ -40,6 +40,10 @@ export interface DaemonOptions {
   pidFile?: string;
   vrrpPidFile?: string;
   checkersPidFile?: string;
+  /** -b: written only while BFD sessions may run (not with -B). */
+  bfdPidFile?: string;
+  /** -B: the BFD sessions are not started; what tracks them counts them as down. */
+  noBfd?: boolean;
   /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp; here $TMPDIR, else /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
@@ -277,12 +281,17 @@ class Generation {
 }
 
 /** The BFD sessions, when a bfd_instance is tracked by a VRRP instance, a sync group or a BFD_CHECK. */
-async function startBfd(cfg: Config, log: Logger): Promise<BfdEndpoint | undefined> {
+async function startBfd(cfg: Config, log: Logger, enabled: boolean): Promise<BfdEndpoint | undefined> {
   const used = trackedNames(cfg, 'trackBfd');
   for (const vs of cfg.virtualServers) for (const rs of vs.realServers) for (const c of rs.checkers) if (c.type === 'BFD_CHECK' && c.name) used.add(c.name);
   const instances = cfg.bfdInstances.filter((b) => used.has(b.name));
   if (!instances.length) return undefined;
   const ep = new BfdEndpoint(instances, { clock, random: Math.random, log: (l, m) => log[l]({ bfd: true }, m) });
+  if (!enabled) {
+    // -B: as a session that could not start, so what tracks it fails safe.
+    log.warn(`BFD not run (-B): ${instances.length} tracked session(s) count as down`);
+    return ep;
+  }
   try {
     await ep.start();
   } catch (e) {
@@ -401,7 +410,12 @@ async function startDaemon(
     return 4;
   }
   // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
-  const pidFiles = [opts.pidFile, opts.checkOnly ? undefined : opts.vrrpPidFile, opts.vrrpOnly ? undefined : opts.checkersPidFile];
+  const pidFiles = [
+    opts.pidFile,
+    opts.checkOnly ? undefined : opts.vrrpPidFile,
+    opts.vrrpOnly ? undefined : opts.checkersPidFile,
+    opts.noBfd ? undefined : opts.bfdPidFile,
+  ];
   const owned = await claimRuntime(
     pidFiles.filter((f): f is string => !!f),
     opts.pidFile,
@@ -443,7 +457,7 @@ async function startDaemon(
   const driver = new IpAddressDriver({ log: (l, m) => log[l](m) });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
-  const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log);
+  const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
   let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd, ready.primary);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
