@@ -182,7 +182,8 @@ describe("keepalived's options", () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const deadline = Date.now() + 30_000;
-    while (!stdout.includes('Starting keepalived-ts') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    // The control socket's log line: its listen() sets a umask of its own until then.
+    while (!stdout.includes('Control socket') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     try {
       expect(stdout).toContain('Starting keepalived-ts');
       expect(stderr.split('\n').filter((l) => l.includes('is not implemented'))).toEqual([
