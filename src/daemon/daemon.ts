@@ -33,6 +33,7 @@ import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
+import { systemdNotifier } from './systemd.js';
 
 export interface DaemonOptions {
   file: string;
@@ -323,6 +324,7 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
     // The running parts, as far as start got; stop() stops what exists.
     let owned: Exclude<Awaited<ReturnType<typeof claimRuntime>>, number> | undefined;
     let running: Running | undefined;
+    const systemd = systemdNotifier(process.env, (level, msg) => log[level](msg));
     const life = new Lifecycle({
       reload: () => running?.reload() ?? Promise.resolve(),
       stop: async (why) => {
@@ -334,8 +336,12 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
         owned?.release();
         log.info('Stopped');
       },
-      exit: end,
+      exit: (code) => {
+        systemd.close();
+        end(code);
+      },
       log: (level, message) => log[level](message),
+      phase: (to) => systemd.phase(to),
     });
     // One policy for what nobody caught: log the cause, then do what SIGTERM does, with a failure
     // status; a stop that hangs or throws does not keep us from ending.

@@ -120,6 +120,8 @@ export interface LifecycleEnv {
   stop(why: string, code: number): Promise<void>;
   exit(code: number): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The phase changed (systemd's notifications follow it). */
+  phase?(to: Phase, from: Phase): void;
 }
 
 /** Runs the jobs transition() asks for, one at a time. */
@@ -134,7 +136,9 @@ export class Lifecycle {
 
   dispatch(ev: LifeEvent): void {
     const [s, actions] = transition(this.s, ev);
+    const from = this.s.phase;
     this.s = s;
+    if (s.phase !== from) this.env.phase?.(s.phase, from);
     for (const a of actions) this.perform(a);
   }
 
