@@ -194,7 +194,8 @@ describe.each(['handles', 'streams'] as ForwarderIo[])('TCP forwarder (io %s)', 
     await until(() => fw.connections === 0);
     expect(fw.stats.bytesOut).toBe(total);
     await fw.close();
-  });
+    // 256 MiB through loopback: seconds on a busy 2-core box.
+  }, 60_000);
 
   it('keeps every byte intact while writes queue, with several connections reading at once', async () => {
     // Each connection gets its own pattern (seeded by its first byte from the client), 16 MiB of it.
