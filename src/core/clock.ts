@@ -1,5 +1,6 @@
 // The one source of time for everything with timers (design.md seam): a real clock for the daemon,
 // a virtual one for tests and the lab's sim backend, where minutes pass in milliseconds.
+import { MinHeap } from './heap.js';
 
 export interface TimerHandle {
   readonly at: number;
@@ -23,7 +24,9 @@ interface VirtualTimer extends TimerHandle {
 export class VirtualClock implements Clock {
   private t = 0;
   private seq = 0;
-  private timers: VirtualTimer[] = [];
+  /** Ordered by (at, seq); cancelled timers stay until they reach the top. */
+  private readonly timers = new MinHeap<VirtualTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
+  private live = 0;
 
   constructor(start = 0) {
     this.t = start;
@@ -36,22 +39,30 @@ export class VirtualClock implements Clock {
   setTimer(at: number, cb: () => void): TimerHandle {
     const h: VirtualTimer = { at: Math.max(at, this.t), seq: this.seq++, cb, cancelled: false };
     this.timers.push(h);
+    this.live++;
     return h;
   }
 
   clearTimer(h: TimerHandle): void {
-    (h as VirtualTimer).cancelled = true;
+    const v = h as VirtualTimer;
+    if (v.cancelled) return;
+    v.cancelled = true;
+    this.live--;
   }
 
   /** Fire every timer due up to `until`, in order, moving time to each; then stop at `until`. */
   runUntil(until: number): void {
     for (;;) {
-      this.timers = this.timers.filter((x) => !x.cancelled);
-      let next: VirtualTimer | undefined;
-      for (const x of this.timers) if (!next || x.at < next.at || (x.at === next.at && x.seq < next.seq)) next = x;
+      let next = this.timers.peek();
+      while (next?.cancelled) {
+        this.timers.pop();
+        next = this.timers.peek();
+      }
       if (!next || next.at > until) break;
+      this.timers.pop();
       this.t = next.at;
       next.cancelled = true;
+      this.live--;
       next.cb();
     }
     this.t = Math.max(this.t, until);
@@ -62,7 +73,7 @@ export class VirtualClock implements Clock {
   }
 
   pending(): number {
-    return this.timers.filter((x) => !x.cancelled).length;
+    return this.live;
   }
 }
 

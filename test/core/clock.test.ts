@@ -1,0 +1,70 @@
+// The virtual clock's contract: timers fire in (time, creation) order, cancelled ones never,
+// timers set while firing join the queue, and pending() counts what is still to fire.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { MinHeap } from '../../src/core/heap.js';
+import { SteppedClock } from '../../src/lab/sim/stepped-clock.js';
+
+describe('VirtualClock', () => {
+  it('fires in (time, creation) order, skips cancelled timers and counts the pending ones', () => {
+    const c = new VirtualClock(100);
+    const fired: string[] = [];
+    const at = (t: number, name: string) => c.setTimer(t, () => fired.push(`${name}@${c.now()}`));
+    at(300, 'a');
+    at(200, 'b');
+    const x = at(250, 'x');
+    at(300, 'c');
+    at(50, 'past'); // already passed: as soon as possible, at the current time
+    c.clearTimer(x);
+    c.clearTimer(x);
+    expect(c.pending()).toBe(4);
+    c.runUntil(299);
+    expect(fired).toEqual(['past@100', 'b@200']);
+    expect(c.now()).toBe(299);
+    expect(c.pending()).toBe(2);
+    c.advance(1);
+    expect(fired).toEqual(['past@100', 'b@200', 'a@300', 'c@300']);
+    expect(c.pending()).toBe(0);
+  });
+
+  it('runs timers set while firing, in order, within the same run', () => {
+    const c = new VirtualClock();
+    const fired: number[] = [];
+    const arm = (t: number): void => void c.setTimer(t, () => (fired.push(t), t < 500 && arm(t + 100)));
+    arm(100);
+    c.setTimer(250, () => fired.push(250));
+    c.runUntil(1000);
+    expect(fired).toEqual([100, 200, 250, 300, 400, 500]);
+    // Clearing a timer that already fired changes nothing.
+    const h = c.setTimer(1000, () => fired.push(1000));
+    c.advance(0);
+    c.clearTimer(h);
+    expect(c.pending()).toBe(0);
+  });
+
+  it('orders thousands of timers as a sort would', () => {
+    const c = new VirtualClock();
+    const fired: number[] = [];
+    const times = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 10007);
+    times.forEach((t) => c.setTimer(t, () => fired.push(t)));
+    c.runUntil(20000);
+    expect(fired).toEqual([...times].sort((a, b) => a - b));
+  });
+});
+
+describe('SteppedClock', () => {
+  it('gives each due time once, earliest first', () => {
+    const c = new SteppedClock();
+    for (const t of [30, 10, 20, 10, 30]) c.setTimer(t, () => undefined);
+    expect([c.takeNext(), c.takeNext(), c.takeNext(), c.takeNext()]).toEqual([10, 20, 30, undefined]);
+  });
+});
+
+describe('MinHeap', () => {
+  it('pops in order with a custom comparison', () => {
+    const h = new MinHeap<{ k: number }>((a, b) => a.k > b.k);
+    for (const k of [3, 9, 1, 7]) h.push({ k });
+    expect([h.pop(), h.pop(), h.pop(), h.pop(), h.pop()].map((x) => x?.k)).toEqual([9, 7, 3, 1, undefined]);
+    expect(h.size).toBe(0);
+  });
+});
