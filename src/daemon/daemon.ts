@@ -19,7 +19,7 @@ import { Notifier } from './notify.js';
 import { ScriptRunner } from '../proc/script-runner.js';
 import { identityFor, readUserDb, type UserDb } from '../proc/users.js';
 import { scriptProbe } from '../proc/script-security.js';
-import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
+import { initTrackFiles, linkUp, readTrackFile, scriptCheck, watchTrackFiles } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
 import { processFds } from '../lvs/fd-budget.js';
@@ -261,6 +261,7 @@ class Generation {
           return linkUp(ifname);
         },
         readFile: readTrackFile,
+        watchFiles: (files, changed) => watchTrackFiles(files, changed, log),
         bfd: this.bfd?.viewFor('vrrp'),
       }),
     ];

@@ -1,8 +1,10 @@
 // The tracked objects' real world, for the trackers in src/vrrp/trackers.ts: vrrp_scripts run
 // through the script runner (a hung one is killed at its timeout and counts as failed), link
-// state read from sysfs, track_file contents read as keepalived reads them, and init_file.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Config, ResolvedVrrpScript } from '../config/model/index.js';
+// state read from sysfs, track_file contents read as keepalived reads them (on inotify events
+// for their directories, as keepalived watches them), and init_file.
+import { existsSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Config, ResolvedTrackFile, ResolvedVrrpScript } from '../config/model/index.js';
 import { parseTrackValue } from '../config/values.js';
 import type { ScriptOutcome } from '../vrrp/trackers.js';
 import type { ScriptRunner } from '../proc/script-runner.js';
@@ -55,4 +57,39 @@ export function initTrackFiles(cfg: Config, log: (level: 'warn', message: string
       log('warn', `track_file ${f.name}: cannot create ${f.file}: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * inotify on each track_file's directory, as keepalived watches them: a write, a rename into
+ * place or a removal of the file calls `changed`. A directory that cannot be watched (missing,
+ * no inotify) leaves its files to the poll (`all` false).
+ */
+export function watchTrackFiles(
+  files: readonly ResolvedTrackFile[],
+  changed: (f: ResolvedTrackFile) => void,
+  log: (level: 'warn', message: string) => void,
+): { stop(): void; all: boolean } {
+  const byDir = new Map<string, Map<string, ResolvedTrackFile[]>>();
+  for (const f of files) {
+    const names = byDir.get(dirname(f.file)) ?? new Map<string, ResolvedTrackFile[]>();
+    byDir.set(dirname(f.file), names);
+    names.set(basename(f.file), [...(names.get(basename(f.file)) ?? []), f]);
+  }
+  const watchers: FSWatcher[] = [];
+  let all = true;
+  for (const [dir, names] of byDir) {
+    try {
+      const w = watch(dir, { persistent: false }, (_event, name) => {
+        // No name (some kernels, overflow): any of this directory's files may have changed.
+        const hit = name ? names.get(name.toString()) : [...names.values()].flat();
+        for (const f of hit ?? []) changed(f);
+      });
+      w.on('error', (e) => log('warn', `track_file: watching ${dir} failed (${e.message}); its files are read every 5 s from now on`));
+      watchers.push(w);
+    } catch (e) {
+      all = false;
+      log('warn', `track_file: cannot watch ${dir} (${(e as Error).message}); reading its files every 0.5 s`);
+    }
+  }
+  return { stop: () => watchers.forEach((w) => w.close()), all };
 }

@@ -1,5 +1,6 @@
 // When tracked objects are looked at, and what a change does: every tracked vrrp_script runs on
-// its interval through keepalived's rise/fall counting, interfaces and track_files are polled,
+// its interval through keepalived's rise/fall counting, interfaces are polled, track_files are
+// watched where the environment can (polled otherwise, and slowly as a backup),
 // and only real changes reach the engine. How one script runs, a link is read or a file is read
 // is injected: the daemon runs processes and reads sysfs, the lab's simulator reads its world.
 // Both therefore see a failing check at the same moments.
@@ -30,6 +31,13 @@ export interface TrackerEnv {
   linkPollUs?: number;
   /** Microseconds between track_file reads. */
   filePollUs?: number;
+  /**
+   * Change events for the files (keepalived: inotify). Returns a stop function, and whether every
+   * file is watched; the poll then only backs the events up, at `fileBackupPollUs`.
+   */
+  watchFiles?(files: readonly ResolvedTrackFile[], changed: (f: ResolvedTrackFile) => void): { stop(): void; all: boolean };
+  /** Microseconds between the backup reads of watched track_files. */
+  fileBackupPollUs?: number;
 }
 
 /** Starts every tracker the configuration uses; returns a function that stops them all. */
@@ -81,7 +89,9 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
     for (const f of files) engine.setTrackedValue(f.name, env.readFile(f));
   };
   pollFiles();
-  if (files.length) every(now + (env.filePollUs ?? 500_000), env.filePollUs ?? 500_000, pollFiles);
+  const watch = files.length && env.watchFiles ? env.watchFiles(files, (f) => !stopped && engine.setTrackedValue(f.name, env.readFile(f))) : undefined;
+  const filePoll = watch?.all ? (env.fileBackupPollUs ?? 5_000_000) : (env.filePollUs ?? 500_000);
+  if (files.length) every(now + filePoll, filePoll, pollFiles);
 
   // vrrp_scripts: the first run at once, then one per interval after the previous one ended.
   const trackedScripts = trackedNames(cfg, 'trackScript');
@@ -118,6 +128,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   return () => {
     stopped = true;
     unwatch?.();
+    watch?.stop();
     for (const h of timers) env.clock.clearTimer(h);
     timers.clear();
   };

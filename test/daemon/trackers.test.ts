@@ -1,8 +1,11 @@
-// The daemon's vrrp_script check: the script runs as its own `user`, else script_user, and a user
+// The daemon's trackers. track_file changes arrive as inotify events. The vrrp_script check: the script runs as its own `user`, else script_user, and a user
 // that cannot be resolved fails the check instead of running the script as us.
-import { describe, expect, it } from 'vitest';
-import type { ResolvedVrrpScript } from '../../src/config/model/index.js';
-import { scriptCheck } from '../../src/daemon/trackers.js';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ResolvedTrackFile, ResolvedVrrpScript } from '../../src/config/model/index.js';
+import { scriptCheck, watchTrackFiles } from '../../src/daemon/trackers.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 import { identityFor, readUserDb } from '../../src/proc/users.js';
 
@@ -42,5 +45,59 @@ describe.skipIf(!root)('vrrp_script identity', () => {
     const r = await check(script({ user: 'no-such-user-kt' }));
     expect(r.ok).toBe(false);
     expect(r.why).toMatch(/no-such-user-kt/);
+  });
+});
+
+describe('track_file watching (inotify on the directory)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-track-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tf = (name: string): ResolvedTrackFile => ({ name, file: join(dir, name) }) as unknown as ResolvedTrackFile;
+
+  it('reports a write, a rename into place and a removal of a tracked file, and nothing for its neighbours', async () => {
+    const a = tf('a');
+    const b = tf('b');
+    const seen: string[] = [];
+    const w = watchTrackFiles(
+      [a, b],
+      (f) => seen.push(f.name),
+      () => undefined,
+    );
+    try {
+      expect(w.all).toBe(true);
+      const until = async (what: string, ok: () => boolean): Promise<number> => {
+        const t0 = performance.now();
+        while (!ok()) {
+          if (performance.now() - t0 > 20_000) throw new Error(`no event for ${what}`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        return performance.now() - t0;
+      };
+      writeFileSync(join(dir, 'other'), '1\n');
+      const written = performance.now();
+      writeFileSync(a.file, '10\n');
+      await until('the write', () => seen.includes('a'));
+      console.log(`track_file write seen after ${(performance.now() - written).toFixed(1)} ms`);
+      writeFileSync(join(dir, 'b.tmp'), '5\n');
+      renameSync(join(dir, 'b.tmp'), b.file);
+      await until('the rename', () => seen.includes('b'));
+      seen.length = 0;
+      rmSync(a.file);
+      await until('the removal', () => seen.includes('a'));
+      expect(seen).not.toContain('other');
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('leaves a file in a directory that does not exist to the poll', () => {
+    const warnings: string[] = [];
+    const w = watchTrackFiles(
+      [tf('x'), { name: 'y', file: join(dir, 'missing/y') } as unknown as ResolvedTrackFile],
+      () => undefined,
+      (_l, m) => warnings.push(m),
+    );
+    w.stop();
+    expect(w.all).toBe(false);
+    expect(warnings).toEqual([expect.stringMatching(/cannot watch .*missing.*every 0\.5 s/)]);
   });
 });
