@@ -1,15 +1,13 @@
 // Moving virtual addresses and routes: `ip` commands built from the model (pure, unit-tested),
-// run through an injected executor, and gratuitous ARP through iputils arping. raw-socket cannot
+// run as lines of one long-lived `ip -batch` (ip-batch.ts) or through an injected executor, and gratuitous ARP through iputils arping. raw-socket cannot
 // open AF_PACKET; arping is already on every director (Debian iputils-arping) and needs no
 // native code of ours. Each arping call takes about a second, so announcements run in the
 // background and never delay adverts.
 import { spawn } from 'node:child_process';
 import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec } from '../config/model/index.js';
+import { batchLine, IpBatch, type CommandResult } from './ip-batch.js';
 
-export interface CommandResult {
-  code: number | null;
-  stderr: string;
-}
+export type { CommandResult };
 
 export type Exec = (argv: string[]) => Promise<CommandResult>;
 
@@ -51,7 +49,10 @@ export const spawnExec: Exec = (argv) =>
   });
 
 export interface AddressDriverOptions {
+  /** Runs arping, and the ip commands when there is no batch. */
   exec?: Exec;
+  /** Runs ip commands as batch lines; default: one `ip -batch` process when `exec` is not given. */
+  batch?: { run(lines: readonly string[]): Promise<CommandResult[]> };
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -59,9 +60,11 @@ export interface AddressDriverOptions {
 export class IpAddressDriver {
   private queue: Promise<void> = Promise.resolve();
   private readonly exec: Exec;
+  private readonly batch: AddressDriverOptions['batch'];
 
   constructor(private readonly opts: AddressDriverOptions) {
     this.exec = opts.exec ?? spawnExec;
+    this.batch = opts.batch ?? (opts.exec ? undefined : new IpBatch());
   }
 
   /** Resolves when every queued change is applied. */
@@ -113,13 +116,18 @@ export class IpAddressDriver {
       .then(() => new Promise<void>((r) => setImmediate(r)))
       .then(async () => {
         this.opts.log?.('info', message);
-        for (const argv of cmds) {
-          const r = await this.exec(argv);
+        const lines = this.batch ? cmds.map(batchLine) : [];
+        const results =
+          this.batch && lines.every((l): l is string => l !== undefined)
+            ? await this.batch.run(lines)
+            : await cmds.reduce<Promise<CommandResult[]>>(async (acc, argv) => [...(await acc), await this.exec(argv)], Promise.resolve([]));
+        cmds.forEach((argv, i) => {
+          const r = results[i];
           // Adding an address that is already there (or deleting a missing one) is not an error.
-          if (r.code !== 0 && !/File exists|Cannot assign requested address|No such process/.test(r.stderr)) {
+          if (r.code !== 0 && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
             this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
           }
-        }
+        });
       });
     return this.queue;
   }
