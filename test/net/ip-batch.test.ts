@@ -66,7 +66,7 @@ describe.skipIf(!net.ok)('ip -batch in a namespace', () => {
   it('brings 1,000 VIPs up and down through one process', async () => {
     const vips = Array.from({ length: 1000 }, (_, i) => `10.72.${i >> 8}.${i & 255}/32`).join('\n  ');
     const { config } = loadConfigText(`vrrp_instance VI_1 {\n interface d0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n  ${vips}\n }\n}\n`);
-    const inst = config!.resolved.vrrpInstances[0];
+    const inst = config.resolved.vrrpInstances[0];
     const warnings: string[] = [];
     const batch = new IpBatch(['ip', 'netns', 'exec', ns, 'ip']);
     const d = new IpAddressDriver({ batch, log: (l, m) => l === 'warn' && warnings.push(m) });
