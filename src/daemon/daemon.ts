@@ -68,8 +68,9 @@ class Ports {
   constructor(private readonly log: Logger) {}
 
   /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
-   * returns why, so a refused reload leaves nothing behind. */
-  prepare(ifnames: Iterable<string>): string | undefined {
+   * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
+   * for release() should the reload be refused later. */
+  prepare(ifnames: Iterable<string>): { error: string } | { opened: string[] } {
     const opened: string[] = [];
     try {
       for (const ifname of ifnames) {
@@ -78,13 +79,20 @@ class Ports {
         opened.push(ifname);
       }
     } catch (e) {
-      for (const ifname of opened) {
-        this.open.get(ifname)?.transport?.close();
-        this.open.get(ifname)!.transport = undefined;
-      }
-      return (e as Error).message;
+      this.release(opened);
+      return { error: (e as Error).message };
     }
-    return undefined;
+    return { opened };
+  }
+
+  /** Closes sockets prepare() opened, for a reload refused after it. */
+  release(ifnames: readonly string[]): void {
+    for (const ifname of ifnames) {
+      const entry = this.open.get(ifname);
+      entry?.transport?.close();
+      if (entry?.handler) entry.transport = undefined;
+      else this.open.delete(ifname);
+    }
   }
 
   private openPort(ifname: string): PortEntry {
@@ -147,7 +155,7 @@ type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
  * from, and its raw socket opens. Returns the advert source addresses, or one line saying what is
  * wrong, where, and what to write instead.
  */
-function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress } | { error: string } {
+function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress; release(): void } | { error: string } {
   const where = (inst: VrrpInstance): string => {
     const at = inst.spans.interface ?? cfg.globalDefs.spans.defaultInterface ?? inst.span;
     return `${at.file}:${at.line}:${at.col}`;
@@ -179,9 +187,10 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
     }
   }
-  const failed = ports.prepare(ifnames);
-  if (failed) return { error: failed };
+  const prepared = ports.prepare(ifnames);
+  if ('error' in prepared) return prepared;
   return {
+    release: () => ports.release(prepared.opened),
     primary: (ifname, family) => {
       const known = addresses.get(`${ifname}/${family}`);
       if (known) return known;
@@ -550,21 +559,28 @@ async function startDaemon(
         log.error(`Reload of ${opts.file} failed with ${refused}; keeping the running configuration`);
         return;
       }
-      // Interfaces and sockets first: nothing of the running generation is touched before.
+      // Prepare: whatever of the new configuration can fail on this host (interfaces, the VRRP
+      // sockets, the new virtual servers' listeners) is opened now, and nothing running is touched.
+      // Either all of it can run, or the reload is refused as a whole with one line.
+      const refuse = (why: string): void => log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
       const prepared = preflight(vrrpPart(next.config), ports, log);
-      if ('error' in prepared) {
-        log.error(prepared.error);
-        log.error(`Reload of ${opts.file} refused; keeping the running configuration`);
-        return;
+      if ('error' in prepared) return refuse(prepared.error);
+      // The first virtual_server blocks arrive with this reload: the load balancer starts empty
+      // and takes them as any reload does.
+      const fresh = !balancer && !opts.vrrpOnly && next.config.virtualServers.length > 0;
+      const lb = fresh ? newBalancer({ ...next.config, virtualServers: [], resolved: { ...next.config.resolved, virtualServers: [] } }) : balancer;
+      if (fresh && lb) await startBalancer(lb);
+      const lbReload = lb ? await lb.prepareReload(next.config) : undefined;
+      if (lbReload && 'error' in lbReload) {
+        prepared.release();
+        if (fresh) await lb?.stop();
+        return refuse(lbReload.error);
       }
+      // Commit.
       log.info('Reloading');
       for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
-      if (balancer) await balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
-      else if (!opts.vrrpOnly && next.config.virtualServers.length) {
-        // The first virtual_server blocks arrive with this reload: the load balancer starts now.
-        balancer = newBalancer(next.config);
-        await startBalancer(balancer);
-      }
+      balancer = lb;
+      if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
       gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
