@@ -33,6 +33,7 @@ import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
+import { printable } from '../core/text.js';
 
 export interface DaemonOptions {
   file: string;
@@ -377,15 +378,25 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
 
 /**
  * Test seam, for the fail-safe tests only: KEEPALIVED_TS_TEST_CRASH=<ms> throws an uncaught
- * exception that many milliseconds after start. Not for production use.
+ * exception that many milliseconds after start; <ms>:hang-stop also makes the stop that follows
+ * hang once VRRP has stopped (priority 0 sent, VIPs removed), to show the crash bound ends the
+ * process anyway. Not for production use.
  */
+function testSeam(): { crashMs?: number; hangStop: boolean } {
+  const raw = process.env.KEEPALIVED_TS_TEST_CRASH;
+  const m = raw ? /^(\d+)(:hang-stop)?$/.exec(raw) : null;
+  return m ? { crashMs: Number(m[1]), hangStop: !!m[2] } : { hangStop: false };
+}
+
 function testCrashSeam(log: Logger): void {
-  const ms = Number(process.env.KEEPALIVED_TS_TEST_CRASH);
-  if (!process.env.KEEPALIVED_TS_TEST_CRASH || !Number.isFinite(ms)) return;
-  log.warn(`KEEPALIVED_TS_TEST_CRASH: an uncaught exception in ${ms} ms (test seam)`);
+  const raw = process.env.KEEPALIVED_TS_TEST_CRASH;
+  const { crashMs, hangStop } = testSeam();
+  if (raw && crashMs === undefined) log.warn(`KEEPALIVED_TS_TEST_CRASH=${printable(raw)} ignored: write <ms> or <ms>:hang-stop (test seam)`);
+  if (crashMs === undefined) return;
+  log.warn(`KEEPALIVED_TS_TEST_CRASH: an uncaught exception in ${crashMs} ms${hangStop ? ', then a stop that hangs' : ''} (test seam)`);
   setTimeout(() => {
     throw new Error('injected crash (KEEPALIVED_TS_TEST_CRASH)');
-  }, ms);
+  }, crashMs);
 }
 
 interface Running {
@@ -529,6 +540,9 @@ async function startDaemon(
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
         ['VRRP', () => gen.stop()],
+        ...(testSeam().hangStop
+          ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
+          : []),
         ['load balancer', () => balancer?.stop()],
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
