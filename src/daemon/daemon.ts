@@ -28,7 +28,7 @@ import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
-import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
+import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
@@ -141,6 +141,11 @@ class Ports {
         e.handler = cb;
       },
     };
+  }
+
+  /** The open sockets' counters, by interface (SIGUSR2's dump). */
+  stats(): { ifname: string; stats: RawTransport['stats'] }[] {
+    return [...this.open].flatMap(([ifname, e]) => (e.transport ? [{ ifname, stats: e.transport.stats }] : []));
   }
 
   close(): void {
@@ -520,13 +525,14 @@ async function startDaemon(
 
   const dumpDir = opts.dumpDir ?? tmpdir();
   process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
-  process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
+  const extras = (): StatsExtras => ({ sockets: ports.stats(), services: balancer?.counters() ?? [] });
+  process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras()));
   // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
   const realtime = {
     [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
     [SIGNALS.STATS_CLEAR]: () => {
       log.info('Printing and clearing VRRP stats on signal');
-      writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
+      writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras());
       clearStats(gen.engine);
     },
   };

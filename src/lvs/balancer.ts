@@ -286,6 +286,20 @@ export class Balancer {
     });
   }
 
+  /**
+   * Each service's counters for SIGUSR2's dump: its IPVS totals (ipvsadm --stats) and, with the
+   * embedded forwarders, the forwarder's own (accepted, refused, timeouts...).
+   */
+  counters(): { service: string; totals: Record<string, number>; forwarder?: Record<string, number> }[] {
+    return this.services.map((s) => {
+      this.plane?.flush(s);
+      const own = s.plane?.stats;
+      const numbers = (o: object): Record<string, number> =>
+        Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => typeof e[1] === 'number'));
+      return { service: serviceKey(s.vs), totals: numbers(s.svc.stats.totals), ...(own ? { forwarder: numbers(own) } : {}) };
+    });
+  }
+
   // ---- services ------------------------------------------------------------------------------
 
   private eligible(cfg: Config, say = true): ResolvedAddressVirtualServer[] {

@@ -17,6 +17,8 @@ export type Protocol = 'TCP' | 'UDP';
 
 /** The embedded forwarder of one service: its socket on the virtual address. */
 export interface Listener {
+  /** Its own counters (accepted, refused, timeouts...), for SIGUSR2's dump. */
+  readonly stats?: object;
   listen(): Promise<{ host: string; port: number }>;
   close(drain?: boolean): Promise<void>;
   flush(): void;
