@@ -442,7 +442,7 @@ async function startDaemon(
   // interface specified in configuration", exit 2): one line says which and where.
   const ready = preflight(vrrpPart(first.config), ports, log);
   if ('error' in ready) {
-    process.stderr.write(`${ready.error}\n`);
+    process.stderr.write(`${printable(ready.error)}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
     ports.close();
     owned.release();

@@ -17,10 +17,10 @@ export function dataDump(engine: VrrpEngine): string {
   for (const { inst, runner } of engine.instances) {
     const s = runner.state;
     out.push(
-      ` VRRP Instance = ${inst.name}`,
+      ` VRRP Instance = ${printable(inst.name)}`,
       `   VRRP Version = ${runner.cfg.version}`,
       `   State = ${s.state}`,
-      `   Interface = ${inst.interface}`,
+      `   Interface = ${printable(inst.interface)}`,
       `   Virtual Router ID = ${runner.cfg.vrid}`,
       `   Priority = ${runner.cfg.priority}`,
       `   Effective priority = ${s.effectivePriority}`,
@@ -29,7 +29,7 @@ export function dataDump(engine: VrrpEngine): string {
       `   Preempt delay = ${runner.cfg.preemptDelayUs / 1e6} secs`,
       `   Master router = ${s.masterAddress ?? '(none)'}`,
       `   Virtual IP (${inst.virtualIpaddress.length}):`,
-      ...inst.virtualIpaddress.map((v) => `     ${v.address}/${v.prefix} dev ${v.dev}`),
+      ...inst.virtualIpaddress.map((v) => `     ${v.address}/${v.prefix} dev ${printable(v.dev)}`),
     );
   }
   return out.join('\n') + '\n';
