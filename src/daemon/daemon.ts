@@ -22,6 +22,7 @@ import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
+import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
@@ -404,6 +405,13 @@ function testCrashSeam(log: Logger): void {
   }, crashMs);
 }
 
+/** KEEPALIVED_TS_FORWARDER_IO: unset or empty (the default path), `handles` or `streams`. */
+export function forwarderIo(value: string | undefined): ForwarderIo | undefined | { error: string } {
+  if (!value) return undefined;
+  if (value === 'handles' || value === 'streams') return value;
+  return { error: `KEEPALIVED_TS_FORWARDER_IO: unknown value '${printable(value)}' (write handles or streams, or unset it); not starting` };
+}
+
 interface Running {
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -419,6 +427,14 @@ async function startDaemon(
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
   const load = (): LoadResult =>
     loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
+  // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket: a
+  // value we do not know is refused, not taken for the default.
+  const io = forwarderIo(process.env.KEEPALIVED_TS_FORWARDER_IO);
+  if (typeof io === 'object') {
+    process.stderr.write(`keepalived-ts: ${io.error}\n`);
+    log.fatal(io.error);
+    return 1;
+  }
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
   if (refusal(first.diagnostics, false)) {
@@ -497,8 +513,7 @@ async function startDaemon(
       dataPlane,
       health: checks,
       fds: processFds(),
-      // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
-      forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
+      forwarderIo: io,
       log: lvsLog,
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
