@@ -83,7 +83,8 @@ describe('keepalived-ts CLI', () => {
     if (spawnSync('keepalived', ['--version']).status === 0) {
       expect(names.map((n) => spawnSync('keepalived', [`--signum=${n}`], { encoding: 'utf8' })).map((r) => [r.status, r.stdout, r.stderr])).toEqual(ours);
     }
-  });
+    // Nine CLI runs: about 0.6 s each on a loaded 2-core box.
+  }, 30_000);
 
   it('rejects unknown options with exit 2', () => {
     const r = run('--bogus');
