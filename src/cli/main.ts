@@ -113,8 +113,12 @@ export function main(argv: string[]): number | Promise<number> {
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
   // Loaded only for the daemon: the config test must not pay for pino and the raw-socket addon.
-  return import('../daemon/daemon.js').then(({ runDaemon }) =>
-    runDaemon({
+  return import('../daemon/daemon.js').then(({ runDaemon }) => {
+    // From here what nobody caught is the daemon's: it logs the cause, then stops as SIGTERM
+    // does (priority 0, VIPs and pid files removed) within its own bound. The CLI's last resort,
+    // which exits 100 ms later, would cut that stop short.
+    daemonOwnsCrashes();
+    return runDaemon({
       file: str('use-file') ?? DEFAULT_CONFIG,
       configId: str('config-id'),
       pidFile: str('pid') ?? (root ? '/run/keepalived.pid' : undefined),
@@ -127,8 +131,8 @@ export function main(argv: string[]): number | Promise<number> {
       logDetail: args.options.has('log-detail'),
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),
-    }),
-  );
+    });
+  });
 }
 
 // The last resort: whatever escapes a command is a bug, reported in one line (errors.ts).
@@ -138,10 +142,20 @@ const internal = (e: unknown): void => {
 };
 process.on('uncaughtException', internal);
 process.on('unhandledRejection', internal);
+let daemon = false;
+function daemonOwnsCrashes(): void {
+  daemon = true;
+  process.off('uncaughtException', internal);
+  process.off('unhandledRejection', internal);
+}
 // `keepalived-ts keywords | head`: a reader that has had enough is no error.
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    // The daemon goes on without its reader, as keepalived (which ignores SIGPIPE) does; its
+    // crash policy takes any other error.
+    if (e.code === 'EPIPE') {
+      if (!daemon) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    } else if (daemon) throw e;
     else internal(e);
   });
 

@@ -14,6 +14,23 @@ export function printable(s: string): string {
   });
 }
 
+/**
+ * `value` with `printable` applied to every string in it: in arrays and plain objects (a log
+ * call's fields: an instance name, a script's argv), and in an Error's message and stack (as
+ * {type, message, stack}, what pino writes of one). Other objects, and what lies deeper than
+ * `depth`, are left as they are.
+ */
+export function printableDeep(value: unknown, depth = 4): unknown {
+  if (typeof value === 'string') return printable(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => printableDeep(v, depth - 1));
+  if (value instanceof Error)
+    return { type: value.name, message: printable(value.message), ...(value.stack ? { stack: printable(value.stack).replace(/\\x0a/g, '\n') } : {}) };
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableDeep(v, depth - 1)]));
+}
+
 // What JSON.stringify leaves raw. Only strings hold such characters, so escaping them keeps the JSON valid.
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 

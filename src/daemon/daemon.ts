@@ -22,18 +22,20 @@ import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck, watchTrackFiles } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
 import { Balancer } from '../lvs/balancer.js';
+import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
-import { clearStats, writeDataDump, writeStatsDump } from './dumps.js';
+import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
 import { systemdNotifier } from './systemd.js';
+import { printable } from '../core/text.js';
 
 export interface DaemonOptions {
   file: string;
@@ -73,8 +75,9 @@ class Ports {
   constructor(private readonly log: Logger) {}
 
   /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
-   * returns why, so a refused reload leaves nothing behind. */
-  prepare(ifnames: Iterable<string>): string | undefined {
+   * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
+   * for release() should the reload be refused later. */
+  prepare(ifnames: Iterable<string>): { error: string } | { opened: string[] } {
     const opened: string[] = [];
     try {
       for (const ifname of ifnames) {
@@ -83,13 +86,20 @@ class Ports {
         opened.push(ifname);
       }
     } catch (e) {
-      for (const ifname of opened) {
-        this.open.get(ifname)?.transport?.close();
-        this.open.get(ifname)!.transport = undefined;
-      }
-      return (e as Error).message;
+      this.release(opened);
+      return { error: (e as Error).message };
     }
-    return undefined;
+    return { opened };
+  }
+
+  /** Closes sockets prepare() opened, for a reload refused after it. */
+  release(ifnames: readonly string[]): void {
+    for (const ifname of ifnames) {
+      const entry = this.open.get(ifname);
+      entry?.transport?.close();
+      if (entry?.handler) entry.transport = undefined;
+      else this.open.delete(ifname);
+    }
   }
 
   private openPort(ifname: string): PortEntry {
@@ -139,6 +149,11 @@ class Ports {
     };
   }
 
+  /** The open sockets' counters, by interface (SIGUSR2's dump). */
+  stats(): { ifname: string; stats: RawTransport['stats'] }[] {
+    return [...this.open].flatMap(([ifname, e]) => (e.transport ? [{ ifname, stats: e.transport.stats }] : []));
+  }
+
   close(): void {
     for (const e of this.open.values()) e.transport?.close();
   }
@@ -152,7 +167,7 @@ type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
  * from, and its raw socket opens. Returns the advert source addresses, or one line saying what is
  * wrong, where, and what to write instead.
  */
-function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress } | { error: string } {
+function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAddress; release(): void } | { error: string } {
   const where = (inst: VrrpInstance): string => {
     const at = inst.spans.interface ?? cfg.globalDefs.spans.defaultInterface ?? inst.span;
     return `${at.file}:${at.line}:${at.col}`;
@@ -184,9 +199,10 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
     }
   }
-  const failed = ports.prepare(ifnames);
-  if (failed) return { error: failed };
+  const prepared = ports.prepare(ifnames);
+  if ('error' in prepared) return prepared;
   return {
+    release: () => ports.release(prepared.opened),
     primary: (ifname, family) => {
       const known = addresses.get(`${ifname}/${family}`);
       if (known) return known;
@@ -384,15 +400,32 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
 
 /**
  * Test seam, for the fail-safe tests only: KEEPALIVED_TS_TEST_CRASH=<ms> throws an uncaught
- * exception that many milliseconds after start. Not for production use.
+ * exception that many milliseconds after start; <ms>:hang-stop also makes the stop that follows
+ * hang once VRRP has stopped (priority 0 sent, VIPs removed), to show the crash bound ends the
+ * process anyway. Not for production use.
  */
+function testSeam(): { crashMs?: number; hangStop: boolean } {
+  const raw = process.env.KEEPALIVED_TS_TEST_CRASH;
+  const m = raw ? /^(\d+)(:hang-stop)?$/.exec(raw) : null;
+  return m ? { crashMs: Number(m[1]), hangStop: !!m[2] } : { hangStop: false };
+}
+
 function testCrashSeam(log: Logger): void {
-  const ms = Number(process.env.KEEPALIVED_TS_TEST_CRASH);
-  if (!process.env.KEEPALIVED_TS_TEST_CRASH || !Number.isFinite(ms)) return;
-  log.warn(`KEEPALIVED_TS_TEST_CRASH: an uncaught exception in ${ms} ms (test seam)`);
+  const raw = process.env.KEEPALIVED_TS_TEST_CRASH;
+  const { crashMs, hangStop } = testSeam();
+  if (raw && crashMs === undefined) log.warn(`KEEPALIVED_TS_TEST_CRASH=${printable(raw)} ignored: write <ms> or <ms>:hang-stop (test seam)`);
+  if (crashMs === undefined) return;
+  log.warn(`KEEPALIVED_TS_TEST_CRASH: an uncaught exception in ${crashMs} ms${hangStop ? ', then a stop that hangs' : ''} (test seam)`);
   setTimeout(() => {
     throw new Error('injected crash (KEEPALIVED_TS_TEST_CRASH)');
-  }, ms);
+  }, crashMs);
+}
+
+/** KEEPALIVED_TS_FORWARDER_IO: unset or empty (the default path), `handles` or `streams`. */
+export function forwarderIo(value: string | undefined): ForwarderIo | undefined | { error: string } {
+  if (!value) return undefined;
+  if (value === 'handles' || value === 'streams') return value;
+  return { error: `KEEPALIVED_TS_FORWARDER_IO: unknown value '${printable(value)}' (write handles or streams, or unset it); not starting` };
 }
 
 interface Running {
@@ -410,6 +443,14 @@ async function startDaemon(
   // disable (missing, not executable, unsafe with enable_script_security) are gone from the config.
   const load = (): LoadResult =>
     loadConfig(opts.file, { configId: opts.configId, scripts: scriptProbe(), scriptParts: { vrrp: !opts.checkOnly, checker: !opts.vrrpOnly } });
+  // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket: a
+  // value we do not know is refused, not taken for the default.
+  const io = forwarderIo(process.env.KEEPALIVED_TS_FORWARDER_IO);
+  if (typeof io === 'object') {
+    process.stderr.write(`keepalived-ts: ${io.error}\n`);
+    log.fatal(io.error);
+    return 1;
+  }
   const first = load();
   for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
   if (refusal(first.diagnostics, false)) {
@@ -438,7 +479,7 @@ async function startDaemon(
   // interface specified in configuration", exit 2): one line says which and where.
   const ready = preflight(vrrpPart(first.config), ports, log);
   if ('error' in ready) {
-    process.stderr.write(`${ready.error}\n`);
+    process.stderr.write(`${printable(ready.error)}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
     ports.close();
     owned.release();
@@ -493,8 +534,7 @@ async function startDaemon(
       dataPlane,
       health: checks,
       fds: processFds(),
-      // The escape hatch from the forwarder's libuv-handle path (Node internals) to net.Socket.
-      forwarderIo: process.env.KEEPALIVED_TS_FORWARDER_IO === 'streams' ? 'streams' : undefined,
+      forwarderIo: io,
       log: lvsLog,
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
@@ -521,13 +561,14 @@ async function startDaemon(
 
   const dumpDir = opts.dumpDir ?? tmpdir();
   process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
-  process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log));
+  const extras = (): StatsExtras => ({ sockets: ports.stats(), services: balancer?.counters() ?? [] });
+  process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras()));
   // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
   const realtime = {
     [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
     [SIGNALS.STATS_CLEAR]: () => {
       log.info('Printing and clearing VRRP stats on signal');
-      writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log);
+      writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras());
       clearStats(gen.engine);
     },
   };
@@ -541,6 +582,9 @@ async function startDaemon(
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
         ['VRRP', () => gen.stop()],
+        ...(testSeam().hangStop
+          ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
+          : []),
         ['load balancer', () => balancer?.stop()],
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
@@ -571,21 +615,28 @@ async function startDaemon(
         log.error(`Reload of ${opts.file} failed with ${refused}; keeping the running configuration`);
         return;
       }
-      // Interfaces and sockets first: nothing of the running generation is touched before.
+      // Prepare: whatever of the new configuration can fail on this host (interfaces, the VRRP
+      // sockets, the new virtual servers' listeners) is opened now, and nothing running is touched.
+      // Either all of it can run, or the reload is refused as a whole with one line.
+      const refuse = (why: string): void => log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
       const prepared = preflight(vrrpPart(next.config), ports, log);
-      if ('error' in prepared) {
-        log.error(prepared.error);
-        log.error(`Reload of ${opts.file} refused; keeping the running configuration`);
-        return;
+      if ('error' in prepared) return refuse(prepared.error);
+      // The first virtual_server blocks arrive with this reload: the load balancer starts empty
+      // and takes them as any reload does.
+      const fresh = !balancer && !opts.vrrpOnly && next.config.virtualServers.length > 0;
+      const lb = fresh ? newBalancer({ ...next.config, virtualServers: [], resolved: { ...next.config.resolved, virtualServers: [] } }) : balancer;
+      if (fresh && lb) await startBalancer(lb);
+      const lbReload = lb ? await lb.prepareReload(next.config) : undefined;
+      if (lbReload && 'error' in lbReload) {
+        prepared.release();
+        if (fresh) await lb?.stop();
+        return refuse(lbReload.error);
       }
+      // Commit.
       log.info('Reloading');
       for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
-      if (balancer) await balancer.reload(next.config).catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
-      else if (!opts.vrrpOnly && next.config.virtualServers.length) {
-        // The first virtual_server blocks arrive with this reload: the load balancer starts now.
-        balancer = newBalancer(next.config);
-        await startBalancer(balancer);
-      }
+      balancer = lb;
+      if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
       gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, old);

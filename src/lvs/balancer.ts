@@ -187,13 +187,43 @@ export class Balancer {
   }
 
   /**
+   * The first half of a reload: opens what the new configuration needs that is not open yet (the
+   * sockets of the new services), changing nothing that runs. Returns why it cannot run here, or
+   * the second half: commit() applies it as reload() describes, abandon() closes what prepare
+   * opened. A new service on the port of one this reload removes opens at commit instead (the
+   * port is still ours until then).
+   */
+  async prepareReload(cfg: Config): Promise<{ error: string } | { commit(): Promise<void>; abandon(): void }> {
+    const served = this.eligible(cfg, false);
+    const leaving = this.services.filter((s) => !served.some((vs) => serviceKey(vs) === serviceKey(s.vs)));
+    const fresh = served.filter(
+      (vs) => !this.serviceOf(vs) && !leaving.some((s) => s.protocol === (vs.protocol === 'UDP' ? 'UDP' : 'TCP') && s.vs.port === vs.port),
+    );
+    const failed = this.started ? await this.plane?.reserve?.(fresh) : undefined;
+    if (failed) {
+      const { vs, why } = failed;
+      return {
+        error: `${vs.span.file}:${vs.span.line}:${vs.span.col}: error: virtual_server ${serviceKey(vs)} cannot listen: ${why} (stop what holds it, or choose another address or port)`,
+      };
+    }
+    return { commit: () => this.apply(cfg), abandon: () => this.plane?.unreserve?.() };
+  }
+
+  /** prepareReload() then commit(); a reload that cannot run here throws, changing nothing. */
+  async reload(cfg: Config): Promise<void> {
+    const prepared = await this.prepareReload(cfg);
+    if ('error' in prepared) throw new Error(prepared.error);
+    await prepared.commit();
+  }
+
+  /**
    * Apply a new configuration (SIGHUP). A service with the same protocol, address and port keeps
    * its listener, scheduler state and destinations; a real server with the same address and port
    * keeps its counters (and the checker service keeps the state of its unchanged checkers, with
    * any weight they add on top of the new configured one). Removed services stop accepting and
    * removed real servers take no new clients; their connections in progress drain.
    */
-  async reload(cfg: Config): Promise<void> {
+  private async apply(cfg: Config): Promise<void> {
     const before = JSON.stringify(this.timeouts);
     this.timeouts = cfg.resolved.lvsTimeouts;
     this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
@@ -256,15 +286,30 @@ export class Balancer {
     });
   }
 
+  /**
+   * Each service's counters for SIGUSR2's dump: its IPVS totals (ipvsadm --stats) and, with the
+   * embedded forwarders, the forwarder's own (accepted, refused, timeouts...).
+   */
+  counters(): { service: string; totals: Record<string, number>; forwarder?: Record<string, number> }[] {
+    return this.services.map((s) => {
+      this.plane?.flush(s);
+      const own = s.plane?.stats;
+      const numbers = (o: object): Record<string, number> =>
+        Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => typeof e[1] === 'number'));
+      return { service: serviceKey(s.vs), totals: numbers(s.svc.stats.totals), ...(own ? { forwarder: numbers(own) } : {}) };
+    });
+  }
+
   // ---- services ------------------------------------------------------------------------------
 
-  private eligible(cfg: Config): ResolvedAddressVirtualServer[] {
+  private eligible(cfg: Config, say = true): ResolvedAddressVirtualServer[] {
     return cfg.resolved.virtualServers.filter((vs): vs is ResolvedAddressVirtualServer => {
       if (vs.kind === 'address' && (vs.protocol === 'TCP' || vs.protocol === 'UDP') && vs.port) return true;
-      this.env.log?.(
-        'warn',
-        `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`,
-      );
+      if (say)
+        this.env.log?.(
+          'warn',
+          `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`,
+        );
       return false;
     });
   }

@@ -17,6 +17,8 @@ export type Protocol = 'TCP' | 'UDP';
 
 /** The embedded forwarder of one service: its socket on the virtual address. */
 export interface Listener {
+  /** Its own counters (accepted, refused, timeouts...), for SIGUSR2's dump. */
+  readonly stats?: object;
   listen(): Promise<{ host: string; port: number }>;
   close(drain?: boolean): Promise<void>;
   flush(): void;
@@ -49,6 +51,15 @@ export interface Service {
 export interface DataPlane {
   /** A service joined the table (at construction or by a reload); it carries nothing yet. */
   add(s: Service): void;
+  /**
+   * A reload's new services, before it changes anything: what they need opened now (the
+   * forwarders' sockets), so a reload that cannot run here is refused as a whole. Returns the
+   * service that cannot and why, having closed what it opened; what it opened goes to the
+   * services add() brings.
+   */
+  reserve?(vss: readonly ResolvedAddressVirtualServer[]): Promise<{ vs: ResolvedAddressVirtualServer; why: string } | undefined>;
+  /** Close what reserve() opened for services that never came (the reload was refused). */
+  unreserve?(): void;
   /** Carry the service from now on (at start, or when a reload adds it to a running table). */
   open(s: Service): Promise<void>;
   /** Its destinations, their weights or its quorum changed. */

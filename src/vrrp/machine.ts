@@ -303,7 +303,10 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   if (!cfg.unicast && ev.ttl !== 255) return x.drop('ttl', `invalid TTL/HL. Received ${ev.ttl} and expect 255`);
   if (ev.src === cfg.primaryAddress) return x.drop('own-packet', 'advert from our own address');
   if (cfg.version === 2) {
-    if ((a.authType ?? AUTH_NONE) !== cfg.authType) return x.drop('auth-type', `auth type ${a.authType}, configured ${cfg.authType}`);
+    // keepalived 2.2.7 counts a type it does not know (not none, pass or AH) apart from a mismatch.
+    const got = a.authType ?? AUTH_NONE;
+    if (got > 2) return x.drop('auth-type-invalid', `Invalid auth type: ${got}`);
+    if (got !== cfg.authType) return x.drop('auth-type', `auth type ${got}, configured ${cfg.authType}`);
     if (cfg.authType === AUTH_PASS && !passAuthData(cfg.authPass ?? '').equals(a.authData ?? Buffer.alloc(8))) {
       return x.drop('auth-failure', 'received an invalid passwd');
     }

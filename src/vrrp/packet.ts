@@ -49,6 +49,7 @@ export type DropReason =
   | 'ttl'
   | 'vrid-unknown'
   | 'auth-type'
+  | 'auth-type-invalid'
   | 'auth-failure'
   | 'interval-mismatch'
   | 'own-packet'

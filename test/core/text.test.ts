@@ -1,6 +1,6 @@
 // printable(): what reaches a terminal from user input cannot drive it.
 import { describe, expect, it } from 'vitest';
-import { printable, printableJson } from '../../src/core/text.js';
+import { printable, printableDeep, printableJson } from '../../src/core/text.js';
 
 describe('printable', () => {
   it('escapes C0 controls, DEL and C1 controls as \\xNN', () => {
@@ -30,5 +30,30 @@ describe('printableJson', () => {
     expect(text).not.toMatch(/[\u007f-\u009f\u202e]/);
     expect(text).toContain('\\u009b');
     expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('printableDeep', () => {
+  it('escapes the strings of arrays and plain objects, keys included, and leaves numbers alone', () => {
+    expect(printableDeep({ vrrp: 'VI\x1b[2J', argv: ['/bin/\u202eh', 3], n: 1, nested: { 'k\x9b': 'v\x7f' } })).toEqual({
+      vrrp: 'VI\\x1b[2J',
+      argv: ['/bin/\\u202eh', 3],
+      n: 1,
+      nested: { 'k\\x9b': 'v\\x7f' },
+    });
+  });
+
+  it("an Error becomes pino's {type, message, stack}, escaped, with the stack's lines kept", () => {
+    const e = new TypeError('bad \x1b]0;title\x07 name');
+    const out = printableDeep({ err: e }) as { err: { type: string; message: string; stack: string } };
+    expect(out.err.type).toBe('TypeError');
+    expect(out.err.message).toBe('bad \\x1b]0;title\\x07 name');
+    expect(out.err.stack.split('\n').length).toBeGreaterThan(1);
+    expect(out.err.stack).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  it('leaves objects of other classes as they are', () => {
+    const b = Buffer.from('\x1b');
+    expect(printableDeep({ b }) as { b: Buffer }).toEqual({ b });
   });
 });

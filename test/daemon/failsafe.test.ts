@@ -1,7 +1,8 @@
 // What the daemon does when something goes wrong, beside the real keepalived in network
 // namespaces: an uncaught exception (injected through the KEEPALIVED_TS_TEST_CRASH test seam) is
 // a SIGTERM with a failure status: priority 0, so keepalived takes over within its skew time
-// rather than its down interval, no VIP left behind, pid files gone. A missing interface at start
+// rather than its down interval, no VIP left behind, pid files gone; a stop after a crash that
+// hangs still ends the process 5 s later with status 1. A missing interface at start
 // is one line and keepalived 2.2.7's exit status 2.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +79,45 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
         .join('\n'),
     ).toMatch(/Backup received priority 0/i);
     await poll(async () => (await hasVip(theirs)) || undefined, { timeoutMs: 3000, what: 'VIP on keepalived' });
+    await k.kill('SIGTERM', 3000);
+  }, 60_000);
+
+  it('a crash whose stop hangs still sends priority 0 and ends the process 5 s later, status 1', async () => {
+    const k = lab.keepalived(theirs, conf(100), { name: 'ka-hang' });
+    const file = join(lab.dir, 'ours-hang.conf');
+    writeFileSync(file, conf(150));
+    const pid = join(lab.dir, 'ours-hang.pid');
+    const vrrpPid = join(lab.dir, 'ours-hang-vrrp.pid');
+    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', pid, '-r', vrrpPid], {
+      name: 'ours-hang',
+      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-hang'), KEEPALIVED_TS_TEST_CRASH: '6000:hang-stop' },
+    });
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+    const fromK = k.lines.length;
+
+    const crashed = await o.waitForLine(/Uncaught exception: Error: injected crash/, { timeoutMs: 10_000 });
+    await o.waitForLine(/the stop hangs here/, { timeoutMs: 5000 });
+    await o.exited;
+    const fatal = o.lines.find((l) => /did not finish within 5000 ms: exiting anyway/.test(l.text));
+    expect(fatal).toBeDefined();
+    const after = fatal!.mono - crashed.mono;
+    console.log(`process ended ${after.toFixed(0)} ms after the injected crash (stop hung)`);
+    expect(after).toBeGreaterThanOrEqual(4900);
+    expect(after).toBeLessThan(7000);
+    expect(o.exitCode).toBe(1);
+    expect(o.output()).not.toMatch(/"msg":"Stopped"/);
+    expect(await hasVip(ours)).toBe(false);
+    expect(existsSync(pid)).toBe(false);
+    expect(existsSync(vrrpPid)).toBe(false);
+    // The VRRP part of the stop ran before the hang: keepalived heard priority 0.
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5000, from: fromK });
+    expect(
+      k.lines
+        .slice(fromK)
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/Backup received priority 0/i);
     await k.kill('SIGTERM', 3000);
   }, 60_000);
 

@@ -2,6 +2,8 @@
 // - VIPs added and removed by a reload change in place: `ip addr`, sampled every 100 ms, never
 //   loses a kept VIP, ours never leaves MASTER and keepalived never becomes MASTER;
 // - a reload naming a missing interface is refused as a whole: the old config keeps serving;
+// - a reload adding a virtual_server on a port another process holds is refused as a whole, with
+//   one line: no VIP of it added, the running virtual server keeps serving;
 // - two quick SIGHUPs run one after the other: one set of trackers (vrrp_script runs counted);
 // - a SIGHUP during a stop is dropped: nothing starts after "Stopped".
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -151,6 +153,96 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     expect(since(k, fromK)).not.toMatch(/Entering MASTER STATE/);
     await stopAll();
   }, 60_000);
+
+  it('a reload adding a virtual server on a port another process holds is refused as a whole', async () => {
+    // Ports 18653..18655 are this test's only.
+    const [LB, RS, HELD] = [18653, 18654, 18655];
+    const rs = lab.spawn(theirs, [process.execPath, '-e', `require('node:http').createServer((q, r) => r.end('real')).listen(${RS}, '${theirs.address}')`], {
+      name: 'rs-held',
+    });
+    const holder = lab.spawn(ours, [process.execPath, '-e', `require('node:net').createServer().listen(${HELD}, () => console.log('holding'))`], {
+      name: 'holder',
+    });
+    procs.push(rs, holder);
+    await holder.waitForLine(/holding/, { timeoutMs: 10_000 });
+    const vsBlock = (port: number): string => `virtual_server ${VIP1} ${port} {
+  delay_loop 1
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  real_server ${theirs.address} ${RS} {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+`;
+    const file = join(lab.dir, 'ours-held.conf');
+    writeFileSync(file, conf({ prio: 150, vips: [VIP1], top: vsBlock(LB) }));
+    const o = lab.spawn(
+      ours,
+      [
+        process.execPath,
+        CLI,
+        '-n',
+        '-l',
+        '-f',
+        file,
+        '-p',
+        join(lab.dir, 'held.pid'),
+        '-r',
+        join(lab.dir, 'held-vrrp.pid'),
+        '-c',
+        join(lab.dir, 'held-chk.pid'),
+      ],
+      {
+        name: 'ours-held',
+        env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-held') },
+      },
+    );
+    procs.push(o);
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
+    await o.waitForLine(new RegExp(`virtual server TCP 10\\.99\\.62\\.100:${LB} ready`), { timeoutMs: 10_000 });
+    const get = async (): Promise<string> =>
+      (
+        await lab.exec(
+          theirs,
+          [
+            process.execPath,
+            '-e',
+            `require('node:http').get('http://${VIP1}:${LB}/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(b)); }).on('error', (e) => console.log(e.code))`,
+          ],
+          { timeoutMs: 10_000 },
+        )
+      ).stdout.trim();
+    await poll(async () => (await get()) === 'real' || undefined, { timeoutMs: 10_000, what: 'the virtual server to answer' });
+
+    // A second VIP and a virtual server on the held port: refused as a whole, in one line.
+    const fromO = o.lines.length;
+    writeFileSync(file, conf({ prio: 150, vips: [VIP1, VIP2], top: vsBlock(LB) + vsBlock(HELD) }));
+    await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
+    await o.waitForLine(/Reload of .* refused; keeping the running configuration/, { timeoutMs: 10_000, from: fromO });
+    await new Promise((r) => setTimeout(r, 1500));
+    const out = since(o, fromO);
+    const refusedLines = out.split('\n').filter((l) => /refused/.test(l));
+    expect(refusedLines).toHaveLength(1);
+    expect(refusedLines[0]).toMatch(new RegExp(`ours-held\\.conf:\\d+:\\d+: error: virtual_server TCP 10\\.99\\.62\\.100:${HELD} cannot listen: .*EADDRINUSE`));
+    expect(out).not.toMatch(/Reloading|Reload finished|Entering/);
+    expect(o.running).toBe(true);
+    expect(await hasVip(ours)).toBe(true);
+    expect(await hasVip(ours, VIP2)).toBe(false);
+    expect(await get()).toBe('real');
+
+    // The port freed, the same reload applies.
+    await holder.kill('SIGTERM', 3000);
+    const fromOk = o.lines.length;
+    await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
+    await o.waitForLine(/Reload finished/, { timeoutMs: 10_000, from: fromOk });
+    await o.waitForLine(new RegExp(`virtual server TCP 10\\.99\\.62\\.100:${HELD} ready`), { timeoutMs: 5000, from: fromOk });
+    await poll(async () => (await hasVip(ours, VIP2)) || undefined, { timeoutMs: 5000, what: 'VIP2 on ours' });
+    expect(await get()).toBe('real');
+    await stopAll();
+  }, 90_000);
 
   it('two quick SIGHUPs run one after the other: one set of trackers; a SIGHUP during a stop starts nothing', async () => {
     const runs = join(lab.dir, 'runs');

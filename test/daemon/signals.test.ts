@@ -26,6 +26,28 @@ const conf = (prio: number) => `vrrp_instance VI_1 {
 }
 `;
 
+/** keepalived 2.2.7 vrrp_print.c vrrp_print_stats (built with VRRP_AUTH) for VI_1, numbers as N. */
+const KEEPALIVED_STATS_BLOCK = `VRRP Instance: VI_1
+  Advertisements:
+    Received: N
+    Sent: N
+  Became master: N
+  Released master: N
+  Packet Errors:
+    Length: N
+    TTL: N
+    Invalid Type: N
+    Advertisement Interval: N
+    Address List: N
+  Authentication Errors:
+    Invalid Type: N
+    Type Mismatch: N
+    Failure: N
+  Priority Zero:
+    Received: N
+    Sent: N
+`;
+
 describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signals", () => {
   let lab: Lab;
   let ours: Host;
@@ -76,7 +98,15 @@ describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signal
     from = o.lines.length;
     o.signal('SIGUSR2');
     await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 3000, from });
-    expect(readFileSync(join(tmp, 'keepalived.stats'), 'utf8')).toContain('  Became master: 0\n');
+    const stats = readFileSync(join(tmp, 'keepalived.stats'), 'utf8');
+    expect(stats).toContain('  Became master: 0\n');
+    // keepalived 2.2.7's vrrp_print_stats block, line for line, then our own section.
+    const [block, ours2] = stats.split('------< keepalived-ts >------\n');
+    expect(block.replace(/: \d+$/gm, ': N')).toBe(KEEPALIVED_STATS_BLOCK);
+    expect(ours2).toMatch(/^VRRP drops by reason:\n {2}VI_1: /);
+    // Adverts went out since the clear (the socket counters are not cleared).
+    expect(Number(/^ {2}eth0: sent (\d+), received \d+, send errors 0, send queue drops 0, receive errors 0, dropped: /m.exec(ours2)?.[1])).toBeGreaterThan(0);
+    expect(ours2).toMatch(/^Virtual servers:$/m);
 
     expect(o.running).toBe(true);
     expect(await hasVip(ours)).toBe(true);

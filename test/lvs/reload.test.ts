@@ -1,5 +1,8 @@
 // Reload (SIGHUP): unchanged services keep their listener, destinations, counters and checker
-// state; new ones start; removed ones stop accepting and drain.
+// state; new ones start; removed ones stop accepting and drain. A reload whose new service cannot
+// listen (its port held by another process) is refused as a whole: nothing of the table changes.
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../src/core/clock.js';
 import { makeProbe } from '../../src/check/dispatch.js';
@@ -99,5 +102,66 @@ describe('Balancer.reload', () => {
     await lb.stop();
     for (const s of [A, C, D]) s.server.close();
     for (const s of [A, B, C, D]) for (const k of s.sockets) k.destroy();
+  }, 20_000);
+
+  it('a new service whose port another process holds refuses the reload as a whole', async () => {
+    const A = await echoServer('A');
+    const D = await echoServer('D');
+    const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
+    // Another process's listeners on p2: TCP, and UDP for the UDP case.
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(p2, '127.0.0.1', () => r()));
+    const udpHolder = createSocket('udp4');
+    await new Promise<void>((r) => udpHolder.bind(p2, '127.0.0.1', () => r()));
+    const lb = new Balancer(config(vs(p1, 'rr', [rs(A.port)])), withChecks({ clock: new RealClock(), probe: makeProbe(runner), random: () => 0 }));
+    await lb.start();
+    const table = () => JSON.stringify(lb.listing().map((s) => [s.protocol, s.port, s.scheduler, s.servers.map((x) => x.port)]));
+    const before = table();
+
+    // p1 changed (D joins, scheduler wlc), p3 new and free, p2 new and taken: nothing applies.
+    const next = config(vs(p1, 'wlc', [rs(A.port), rs(D.port)]) + vs(p3, 'rr', [rs(D.port)]) + vs(p2, 'rr', [rs(D.port)]));
+    const refused = await lb.prepareReload(next);
+    expect('error' in refused && refused.error).toMatch(
+      new RegExp(`^k\\.conf:\\d+:1: error: virtual_server TCP 127\\.0\\.0\\.1:${p2} cannot listen: .*EADDRINUSE`),
+    );
+    expect(table()).toBe(before);
+    // The socket opened for p3 before p2 failed is closed again; p1 serves as it did.
+    await expect(client(p3)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await whoAnswers(p1)).toBe('A');
+    await expect(lb.reload(next)).rejects.toThrow(/cannot listen/);
+    expect(table()).toBe(before);
+    // The same for UDP.
+    const udpNext = config(vs(p1, 'rr', [rs(A.port)]) + vs(p2, 'rr', [rs(D.port)]).replace('protocol TCP', 'protocol UDP'));
+    const udpRefused = await lb.prepareReload(udpNext);
+    expect('error' in udpRefused && udpRefused.error).toMatch(new RegExp(`virtual_server UDP 127\\.0\\.0\\.1:${p2} cannot listen: .*EADDRINUSE`));
+    expect(table()).toBe(before);
+
+    // Prepared and abandoned (refused elsewhere, by VRRP): the new listener closes, nothing changed.
+    const abandoned = await lb.prepareReload(config(vs(p1, 'rr', [rs(A.port)]) + vs(p3, 'rr', [rs(D.port)])));
+    if ('error' in abandoned) throw new Error(abandoned.error);
+    abandoned.abandon();
+    await until(() => table() === before, 1000, 'the table unchanged');
+    await expect(client(p3)).rejects.toThrow(/ECONNREFUSED/);
+
+    // Once the port is free, the same reload applies; the listener prepared is the one serving.
+    await new Promise<void>((r) => holder.close(() => r()));
+    udpHolder.close();
+    const ok = await lb.prepareReload(next);
+    if ('error' in ok) throw new Error(ok.error);
+    await ok.commit();
+    expect(
+      lb
+        .listing()
+        .map((s) => s.port)
+        .sort(),
+    ).toEqual([p1, p2, p3].sort());
+    await until(() => lb.listing().find((s) => s.port === p2)!.servers.length === 1, 4000, 'D in service on p2');
+    expect(await whoAnswers(p2)).toBe('D');
+    expect(await whoAnswers(p3)).toBe('D');
+    await lb.stop();
+    for (const s of [A, D]) {
+      s.server.close();
+      for (const k of s.sockets) k.destroy();
+    }
   }, 20_000);
 });

@@ -253,6 +253,7 @@ describe('receive checks (dropped and counted by reason)', () => {
     ['version', {}, { version: 3 }],
     ['own-packet', { src: '192.168.1.1' }, {}],
     ['auth-type', {}, { authType: 1 }],
+    ['auth-type-invalid', {}, { authType: 7 }],
   ])('drops %s', (reason, ev, adv) => {
     const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, ...ev, advert: advert(adv) });
     expect(r.state.counters.dropped).toEqual({ [reason]: 1 });
