@@ -116,7 +116,8 @@ describe('keepalived-ts CLI', () => {
 
   it('keywords prints the reference from the keyword table', () => {
     const r = run('keywords');
-    expect(r.stdout).toContain('| `virtual_router_id` | `<1..255>` |');
+    expect(r.stdout).toContain('| `virtual_router_id` | yes | `<1..255>` |');
+    expect(r.stdout).toContain('| `use_vmac` | **no** |');
   });
 });
 
