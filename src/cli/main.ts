@@ -30,7 +30,7 @@ Usage:
   keepalived-ts -t [-f FILE] [-i ID] [-e]     config test, keepalived's exit codes (0, 4, 5, 6)
   keepalived-ts lint FILE... [options]        lint configs (see keepalived-ts lint --help)
   keepalived-ts lint --pair A.conf B.conf     check that two directors agree and can fail over
-  keepalived-ts keywords                      the keyword reference (Markdown)
+  keepalived-ts keywords [--compatibility]    the keyword reference, or what keepalived-ts implements (Markdown)
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
   keepalived-ts ipvsadm -Ln [--pid=FILE]      the running daemon's virtual servers, as ipvsadm lists them
   keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
@@ -47,9 +47,11 @@ export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'lint') return lintCommand(rest);
   if (cmd === 'keywords' || cmd === 'rules') {
-    // No options: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
-    if (rest.length) {
-      process.stderr.write(userError(cmd, 'unexpected argument', `'${rest[0]}'`, `keepalived-ts ${cmd} takes none; it prints the whole reference`));
+    // No options but --compatibility: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
+    const extra = rest.filter((a) => !(cmd === 'keywords' && a === '--compatibility'));
+    if (extra.length) {
+      const takes = cmd === 'keywords' ? 'only --compatibility' : 'none';
+      process.stderr.write(userError(cmd, 'unexpected argument', `'${extra[0]}'`, `keepalived-ts ${cmd} takes ${takes}; it prints the whole reference`));
       return 2;
     }
   }

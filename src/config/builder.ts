@@ -40,6 +40,16 @@ function allBlocks(root: BlockSpec<any>): BlockSpec<any>[] {
   return [...seen];
 }
 
+/** One message per (block, keyword): the daemon groups its log lines by it. */
+export function notImplementedMessage(spec: BlockSpec<any>, kw: KeywordSpec): string {
+  return `'${kw.name}' (${spec.name}) is not implemented in keepalived-ts: ${kw.notImplemented}`;
+}
+
+/** A keyword offered as a correction: never a not-implemented one without saying so. */
+function offer(kw: KeywordSpec): string {
+  return kw.notImplemented !== undefined ? `'${kw.name}' (accepted, but not implemented in keepalived-ts)` : `'${kw.name}'`;
+}
+
 export function makeContext(diags: Diagnostics): BuildContext {
   return {
     diags,
@@ -147,6 +157,9 @@ export class Builder {
         if (kw.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
         else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
       }
+      if (kw.notImplemented !== undefined) {
+        this.ctx.warning(st.head, 'keyword-not-implemented', notImplementedMessage(spec, kw), 'see docs/compatibility.md');
+      }
       if (kw.since) {
         this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
       }
@@ -200,7 +213,7 @@ export class Builder {
     const idx = indexOf(spec);
     const near = suggest(st.keyword, idx.byName.keys());
     let hint: string | undefined;
-    if (near) hint = `did you mean '${idx.byName.get(near)!.kw.name}'?`;
+    if (near) hint = `did you mean ${offer(idx.byName.get(near)!.kw)}?`;
     else {
       const home = this.blocks.filter((b) => b !== spec && indexOf(b).byName.has(st.keyword)).map((b) => b.name);
       if (home.length) hint = `'${st.keyword}' belongs in ${[...new Set(home)].slice(0, 3).join(' or ')}, not ${spec.name}`;
@@ -209,7 +222,7 @@ export class Builder {
         for (const b of this.blocks) {
           const far = suggest(st.keyword, indexOf(b).byName.keys());
           if (far) {
-            hint = `did you mean '${indexOf(b).byName.get(far)!.kw.name}'? (a ${b.name} keyword)`;
+            hint = `did you mean ${offer(indexOf(b).byName.get(far)!.kw)}? (a ${b.name} keyword)`;
             break;
           }
         }

@@ -363,7 +363,8 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
  */
 function resolveTracks(cfg: WrittenConfig, inst: VrrpInstance, group: SyncGroup | undefined): ResolvedTrack[] {
   const out: ResolvedTrack[] = [];
-  const memberIgnores = group && !group.syncGroupTrackingWeight ? `member of sync group ${group.name}` : undefined;
+  // global_tracking is keepalived's old spelling of sync_group_tracking_weight.
+  const memberIgnores = group && !group.syncGroupTrackingWeight && !group.globalTracking ? `member of sync group ${group.name}` : undefined;
   const objects = {
     script: cfg.vrrpScripts,
     process: cfg.trackProcesses,

@@ -28,6 +28,10 @@ export const RULES = {
   'unknown-keyword': r('keyword', 'A keyword keepalived does not know in this block; its block, if any, is skipped. Comes with a did-you-mean.'),
   'deprecated-keyword': r('keyword', 'An old spelling or a deprecated keyword; the message names the replacement.'),
   'keyword-newer': r('keyword', 'A keyword newer than keepalived 2.2, which older keepalived reports as unknown.'),
+  'keyword-not-implemented': r(
+    'keyword',
+    "A keyword keepalived-ts accepts and checks but does not act on yet (docs/compatibility.md); a warning, so exit codes stay keepalived's. `lint --strict` fails on it; the daemon logs it once per keyword.",
+  ),
   'keyword-repeated': r('keyword', 'A keyword set twice in one block; which one wins depends on the keyword, as in keepalived.'),
   'block-expected': r('keyword', "A block keyword written without '{ ... }'."),
   'block-unexpected': r('keyword', "A '{' after a keyword that opens no block; the block is ignored."),

@@ -47,8 +47,14 @@ export interface KeywordSpec {
   default?: unknown;
   /** The keepalived version that introduced it, when newer than the 2.2 series distros ship. */
   since?: string;
-  /** Accepted for compatibility; keepalived-ts does nothing with it yet. Says why. */
-  noop?: string;
+  /**
+   * Accepted and checked, but nothing in keepalived-ts acts on the value yet: says what happens
+   * instead. `-t`, `lint` and the daemon report each use ([keyword-not-implemented]). Unset: the
+   * keyword is implemented (runtime code reads its value: test/config/keyword-status.test.ts).
+   */
+  notImplemented?: string;
+  /** keepalived itself does nothing with it either: says so. Not reported. */
+  ignored?: string;
   doc: string;
   /** Store the value some other way than `obj[field] = value` (one keyword, several fields). */
   apply?: (value: any, obj: any) => void;
@@ -94,6 +100,12 @@ export function keywords<T>() {
     return { name, block, field: opts.field ?? camel(name), doc: opts.doc ?? block.doc, ...opts };
   }
   return { k, b };
+}
+
+export type KeywordStatus = 'implemented' | 'ignored' | 'not-implemented';
+
+export function statusOf(k: KeywordSpec): KeywordStatus {
+  return k.notImplemented !== undefined ? 'not-implemented' : k.ignored !== undefined ? 'ignored' : 'implemented';
 }
 
 export function defineBlock<T>(spec: BlockSpec<T>): BlockSpec<T> {

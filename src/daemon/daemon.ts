@@ -6,7 +6,7 @@ import pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
-import { formatDiagnostic, refusal } from '../config/diagnostics.js';
+import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
@@ -30,6 +30,8 @@ import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
 import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
+import { replaceFile } from './files.js';
+import { logDiagnostics } from './config-log.js';
 import { daemonLogOptions } from './log-options.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
@@ -428,6 +430,15 @@ export function forwarderIo(value: string | undefined): ForwarderIo | undefined 
   return { error: `KEEPALIVED_TS_FORWARDER_IO: unknown value '${printable(value)}' (write handles or streams, or unset it); not starting` };
 }
 
+/** The reload check's findings, one per line, as keepalived writes its --config-test log. */
+function writeCheckLog(path: string, diags: readonly Diagnostic[], log: Logger): void {
+  try {
+    replaceFile(path, diags.map((d) => formatDiagnostic(d) + '\n').join(''), 0o644);
+  } catch (e) {
+    log.error(`reload_check_config: cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
 interface Running {
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -452,7 +463,7 @@ async function startDaemon(
     return 1;
   }
   const first = load();
-  for (const d of first.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
+  logDiagnostics(first.diagnostics, log);
   if (refusal(first.diagnostics, false)) {
     log.fatal('configuration cannot be run; not starting');
     return 4;
@@ -560,7 +571,7 @@ async function startDaemon(
   control.on('listening', () => log.info(`Control socket ${owned.control}`));
 
   const dumpDir = opts.dumpDir ?? tmpdir();
-  process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, log));
+  process.on('SIGUSR1', () => writeDataDump(`${dumpDir}/keepalived.data`, gen.engine, gen.config.globalDefs.routerId, log));
   const extras = (): StatsExtras => ({ sockets: ports.stats(), services: balancer?.counters() ?? [] });
   process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras()));
   // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
@@ -609,6 +620,10 @@ async function startDaemon(
     async reload(): Promise<void> {
       const next = load();
       const refused = refusal(next.diagnostics, true);
+      // keepalived-ts always checks a new config before it replaces the running one; with
+      // reload_check_config LOG_FILE (the running config's), the findings also go to that file.
+      const checkLog = gen.config.globalDefs.reloadCheckConfig;
+      if (typeof checkLog === 'string') writeCheckLog(checkLog, next.diagnostics, log);
       if (refused) {
         // A broken config never replaces a working one: keep running what we have.
         for (const d of next.diagnostics) if (d.severity === 'error') log.error({ rule: d.rule }, formatDiagnostic(d));
@@ -634,7 +649,7 @@ async function startDaemon(
       }
       // Commit.
       log.info('Reloading');
-      for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ rule: d.rule }, formatDiagnostic(d));
+      logDiagnostics(next.diagnostics, log);
       balancer = lb;
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;

@@ -2,6 +2,7 @@
 // and in its spirit: a per-instance text block operators can grep. Files are written mode 0600,
 // as keepalived's umask makes them, and by rename from a new file: a symlink or hard link someone
 // put at the path in /tmp is replaced, never written through.
+import { hostname } from 'node:os';
 import { replaceFile } from './files.js';
 import type { VrrpEngine } from '../vrrp/engine.js';
 import type { RawTransportStats } from '../net/raw-transport.js';
@@ -12,8 +13,9 @@ interface Log {
   error(msg: string): void;
 }
 
-export function dataDump(engine: VrrpEngine): string {
-  const out = ['------< VRRP Topology >------'];
+/** keepalived's data dump: its global definitions (router_id, default the host name), then the instances. */
+export function dataDump(engine: VrrpEngine, routerId: string = hostname()): string {
+  const out = ['------< Global definitions >------', ` Router ID = ${routerId}`, '------< VRRP Topology >------'];
   for (const { inst, runner } of engine.instances) {
     const s = runner.state;
     out.push(
@@ -108,7 +110,7 @@ function write(path: string, text: string, log: Log): void {
   }
 }
 
-export const writeDataDump = (path: string, engine: VrrpEngine, log: Log): void => write(path, dataDump(engine), log);
+export const writeDataDump = (path: string, engine: VrrpEngine, routerId: string | undefined, log: Log): void => write(path, dataDump(engine, routerId), log);
 export const writeStatsDump = (path: string, engine: VrrpEngine, log: Log, extras?: StatsExtras): void => write(path, statsDump(engine, extras), log);
 
 /** STATS_CLEAR (keepalived --signum=STATS_CLEAR): the counters the stats dump shows back to zero. */

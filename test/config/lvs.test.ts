@@ -23,6 +23,8 @@ function load(text: string) {
   return { ...r, vs: r.config.virtualServers };
 }
 const rules = (ds: Diagnostic[]) => ds.map((d) => d.rule);
+/** The findings of the checks under test, without the keyword-not-implemented warnings of their keywords. */
+const implementedOnly = (d: Diagnostic): boolean => d.rule !== 'keyword-not-implemented';
 const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
 
 /** A virtual server that keepalived accepts without any message, around the given body. */
@@ -501,7 +503,9 @@ describe('block-end checks', () => {
     const { vs, diagnostics } = load(
       vsWith('    sorry_server_inhibit\n    sorry_server 10.0.9.9 80\n    sorry_server_lvs_method DR\n    real_server 10.0.1.1 80 {\n    }'),
     );
-    expect(diagnostics.map((d) => [d.line, d.message])).toEqual([[5, 'Ignoring sorry_server inhibit used before or without sorry_server']]);
+    expect(diagnostics.filter(implementedOnly).map((d) => [d.line, d.message])).toEqual([
+      [5, 'Ignoring sorry_server inhibit used before or without sorry_server'],
+    ]);
     expect(vs[0]).toMatchObject({
       sorryServer: { address: '10.0.9.9', family: 4, port: 80 },
       sorryServerInhibit: false,
@@ -548,7 +552,7 @@ describe('block-end checks', () => {
         }
     }`),
     );
-    expect(diagnostics.map((d) => [d.line, d.message])).toEqual([
+    expect(diagnostics.filter(implementedOnly).map((d) => [d.line, d.message])).toEqual([
       [12, 'Checker link local address fe80::1 requires a bind_if'],
       [7, "Address family of virtual server and real server 2001:db8::2 don't match - skipping real server."],
     ]);
@@ -587,7 +591,9 @@ describe('virtual_server_group', () => {
       ['2001:db8::1', '2001:db8::ff', 80],
     ]);
     expect(g.entries.find((e) => e.kind === 'fwmark')).toMatchObject({ fwmark: 6, family: 6 });
-    expect(diagnostics.map((d) => [d.line, d.message])).toEqual([[8, 'Address range end is not greater than address range start - 10.0.0.9-5 - skipping']]);
+    expect(diagnostics.filter(implementedOnly).map((d) => [d.line, d.message])).toEqual([
+      [8, 'Address range end is not greater than address range start - 10.0.0.9-5 - skipping'],
+    ]);
   });
 });
 

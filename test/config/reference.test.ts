@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootBlock } from '../../src/config/keywords/root.js';
-import { blocksOf, renderKeywordReference } from '../../src/config/reference.js';
+import { blocksOf, renderCompatibility, renderKeywordReference } from '../../src/config/reference.js';
 import { renderRuleReference } from '../../src/config/rules.js';
 
 describe('keyword table', () => {
   it('docs/keywords.md is what the table generates (regenerate: node dist/keepalived-ts.mjs keywords > docs/keywords.md)', () => {
     expect(readFileSync(join(__dirname, '../../docs/keywords.md'), 'utf8')).toBe(renderKeywordReference(rootBlock));
+  });
+
+  it('docs/compatibility.md is what the table generates (regenerate: node dist/keepalived-ts.mjs keywords --compatibility > docs/compatibility.md)', () => {
+    expect(readFileSync(join(__dirname, '../../docs/compatibility.md'), 'utf8')).toBe(renderCompatibility(rootBlock));
   });
 
   it('docs/rules.md is what the rule table generates (regenerate: node dist/keepalived-ts.mjs rules > docs/rules.md)', () => {

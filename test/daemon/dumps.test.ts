@@ -18,6 +18,8 @@ describe('SIGUSR1 and SIGUSR2 dumps', () => {
       await a.waitFor(/Wrote .*keepalived\.stats/);
       for (const f of ['keepalived.data', 'keepalived.stats']) expect(mode(join(h.tmp, f))).toBe('600');
       expect(readFileSync(join(h.tmp, 'keepalived.data'), 'utf8')).toContain('------< VRRP Topology >------');
+      // keepalived's global definitions come first: the harness config's router_id.
+      expect(readFileSync(join(h.tmp, 'keepalived.data'), 'utf8')).toMatch(/^------< Global definitions >------\n Router ID = own\n/);
       expect(await a.stop()).toBe(0);
     }, 20_000);
   }

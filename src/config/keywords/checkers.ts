@@ -209,8 +209,13 @@ const dnsName = custom<string>('<NAME>', (args) => {
 
 const cc = keywords<NetworkChecker>();
 
+const PING_IGNORES = 'keepalived 2.2.7 does not use it for PING_CHECK (ICMP socket neither bound nor marked; no port)';
+
 /** connect_ip ... connect_timeout (install_checker_common_keywords(true) in keepalived). */
-function connectionKeywords(): KeywordSpec[] {
+function connectionKeywords(ping = false): KeywordSpec[] {
+  // keepalived 2.2.7's PING_CHECK neither binds nor marks its ICMP socket (check_ping.c), and
+  // ICMP has no port: it accepts these keywords and does nothing with them, nor do we.
+  const forPing = (reason: string) => (ping ? { ignored: PING_IGNORES } : { notImplemented: reason });
   return [
     cc.k('connect_ip', ip, {
       apply: (v: IpPrefix, o: NetworkChecker) => {
@@ -219,12 +224,13 @@ function connectionKeywords(): KeywordSpec[] {
       check: sameFamily('bindto', 'connectIp', 'connect_ip', 'bindto'),
       doc: 'Address to check (default: the real server address).',
     }),
-    cc.k('connect_port', int(1, 65535), { doc: 'Port to check (default: the real server port).' }),
+    cc.k('connect_port', int(1, 65535), { ...(ping ? { ignored: PING_IGNORES } : {}), doc: 'Port to check (default: the real server port).' }),
     cc.k('bindto', ip, {
       apply: (v: IpPrefix, o: NetworkChecker) => {
         o.bindto = v.address;
       },
       check: sameFamily('connectIp', 'bindto', 'bindto', 'connect_ip'),
+      ...(ping ? { ignored: PING_IGNORES } : {}),
       doc: 'Source address of the check.',
     }),
     cc.k(
@@ -236,10 +242,13 @@ function connectionKeywords(): KeywordSpec[] {
             ? { error: `Interface name ${a[0].text} is too long`, word: a[0], rule: 'value-range' }
             : { value: a[0].text },
       ),
-      { doc: 'Interface to send from (needed for an IPv6 link-local address).' },
+      {
+        ...forPing('checks go out where the routing table sends them; no interface is bound'),
+        doc: 'Interface to send from (needed for an IPv6 link-local address).',
+      },
     ),
-    cc.k('bind_port', int(1, 65535), { doc: 'Source port of the check.' }),
-    cc.k('fwmark', int(0, UINT_MAX), { doc: 'Firewall mark (SO_MARK) put on the check packets.' }),
+    cc.k('bind_port', int(1, 65535), { ...(ping ? { ignored: PING_IGNORES } : {}), doc: 'Source port of the check.' }),
+    cc.k('fwmark', int(0, UINT_MAX), { ...forPing('check packets carry no firewall mark'), doc: 'Firewall mark (SO_MARK) put on the check packets.' }),
     cc.k('connect_timeout', connectTimer, { doc: 'Seconds to wait for the connection (default: real_server, virtual_server, then 5).' }),
   ];
 }
@@ -264,7 +273,11 @@ function timingKeywords(d: TimingDefaults): KeywordSpec[] {
     }),
     cc.k('delay_loop', loopTimer, { doc: 'Seconds between checks (default: real_server, virtual_server, then 60).' }),
     cc.k('alpha', bool, { doc: "Count the checker as failed until it first succeeds (default: the real server's alpha)." }),
-    cc.k('log_all_failures', bool, { default: false, doc: 'Log every failure, not only changes of state.' }),
+    cc.k('log_all_failures', bool, {
+      default: false,
+      notImplemented: 'failures are logged while the checker retries and when the server changes state, not while it stays down',
+      doc: 'Log every failure, not only changes of state.',
+    }),
   ];
 }
 
@@ -322,13 +335,31 @@ function urlBlock(ssl: boolean): BlockSpec<HttpUrl> {
                 ctx.warning(w, 'regex-option-unknown', `unknown regex option '${w.text}'; keepalived ignores it`, `options are ${REGEX_OPTIONS.join(', ')}`);
             }
           },
+          notImplemented: 'the regex is compiled without options',
           doc: 'PCRE2 options: caseless, multiline, dotall, ungreedy, utf...',
         },
       ),
-      u.k('regex_stack', regexStack, { doc: 'JIT stack start and maximum sizes in bytes, for complex patterns.' }),
-      u.k('regex_min_offset', int(0, Number.MAX_SAFE_INTEGER), { doc: 'Offset in the body where matching starts.' }),
-      u.k('regex_max_offset', int(0, Number.MAX_SAFE_INTEGER), { doc: 'Last offset in the body where a match may start.' }),
-      ...(ssl ? [u.k('tls_compliant', bool, { since: '2.2.8', doc: 'Shut the TLS connection down cleanly for this url.' })] : []),
+      u.k('regex_stack', regexStack, {
+        notImplemented: "JavaScript's regex engine has no JIT stack to size",
+        doc: 'JIT stack start and maximum sizes in bytes, for complex patterns.',
+      }),
+      u.k('regex_min_offset', int(0, Number.MAX_SAFE_INTEGER), {
+        notImplemented: 'the regex is matched against the whole body',
+        doc: 'Offset in the body where matching starts.',
+      }),
+      u.k('regex_max_offset', int(0, Number.MAX_SAFE_INTEGER), {
+        notImplemented: 'the regex is matched against the whole body',
+        doc: 'Last offset in the body where a match may start.',
+      }),
+      ...(ssl
+        ? [
+            u.k('tls_compliant', bool, {
+              since: '2.2.8',
+              notImplemented: 'TLS connections are closed without a close_notify exchange',
+              doc: 'Shut the TLS connection down cleanly for this url.',
+            }),
+          ]
+        : []),
     ],
     finish(url, st, ctx) {
       if (!url.path) {
@@ -366,12 +397,17 @@ function httpBlock(type: 'HTTP_GET' | 'SSL_GET'): BlockSpec<HttpCheck> {
       ...timingKeywords({ retry: '1', delayBeforeRetry: '3', nbGetRetry: true }),
       h.k('virtualhost', word, { doc: "Host header (default: the real server's, then the virtual server's virtualhost)." }),
       h.k('http_protocol', httpProtocol, { default: '1.0', doc: 'HTTP version of the request; 1.0C is 1.0 with Connection: close.' }),
-      h.k('enable_sni', bool, { default: false, doc: 'Send the virtualhost as TLS SNI.' }),
+      h.k('enable_sni', bool, {
+        default: false,
+        notImplemented: 'SNI is sent whenever the checker has a virtualhost, and is that virtualhost',
+        doc: 'Send the virtualhost as TLS SNI.',
+      }),
       h.k(
         'sni_name',
         custom<string | true>('[NAME]', (a) => ({ value: a[0]?.text ?? true })),
         {
           since: '2.4.4',
+          notImplemented: 'SNI is sent whenever the checker has a virtualhost, and is that virtualhost',
           apply: (v: string | true, o: HttpCheck) => {
             o.enableSni = true;
             if (v !== true) o.sniName = v;
@@ -379,8 +415,20 @@ function httpBlock(type: 'HTTP_GET' | 'SSL_GET'): BlockSpec<HttpCheck> {
           doc: 'Send this name as TLS SNI (turns enable_sni on). In keepalived git after 2.4.3.',
         },
       ),
-      h.k('fast_recovery', bool, { default: false, doc: 'Check all urls back to back when recovering, without delay_loop between them.' }),
-      ...(ssl ? [h.k('tls_compliant', bool, { since: '2.2.8', doc: 'Shut TLS connections down cleanly.' })] : []),
+      h.k('fast_recovery', bool, {
+        default: false,
+        notImplemented: 'a recovering server is checked every delay_loop like any other',
+        doc: 'Check all urls back to back when recovering, without delay_loop between them.',
+      }),
+      ...(ssl
+        ? [
+            h.k('tls_compliant', bool, {
+              since: '2.2.8',
+              notImplemented: 'TLS connections are closed without a close_notify exchange',
+              doc: 'Shut TLS connections down cleanly.',
+            }),
+          ]
+        : []),
       h.b('url', urlBlock(ssl), { multiple: true, field: 'urls', doc: 'A URL to fetch: path, and digest, status_code or regex. At least one.' }),
     ],
     finish(chk, st, ctx) {
@@ -414,7 +462,7 @@ export const pingCheckBlock = defineBlock<NetworkChecker & { type: 'PING_CHECK' 
   name: 'PING_CHECK',
   doc: 'ICMP echo to the real server (may widen net.ipv4.ping_group_range).',
   header: () => ({ type: 'PING_CHECK' }),
-  keywords: [...connectionKeywords(), ...timingKeywords(STANDARD)],
+  keywords: [...connectionKeywords(true), ...timingKeywords(STANDARD)],
 });
 
 // ---- UDP_CHECK -------------------------------------------------------------------------------

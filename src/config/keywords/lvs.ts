@@ -345,9 +345,12 @@ export const realServerBlock = defineBlock<RealServer>({
     rs.k('inhibit_on_failure', bool, { doc: "On failure set the weight to 0 instead of removing the server (default: the virtual server's)." }),
     rs.k('alpha', bool, { doc: "Start with the checkers failed (default: the virtual server's alpha)." }),
     ...serverTimers('real server'),
-    rs.k('smtp_alert', bool, { doc: 'Email on state changes (default: global smtp_alert_checker, smtp_alert, else yes).' }),
+    rs.k('smtp_alert', bool, {
+      notImplemented: 'keepalived-ts sends no email',
+      doc: 'Email on state changes (default: global smtp_alert_checker, smtp_alert, else yes).',
+    }),
     rs.k('virtualhost', word, { doc: "Default Host header of this server's HTTP_GET/SSL_GET checkers." }),
-    rs.k('snmp_name', snmpName('real server'), { doc: 'Name shown in SNMP data.' }),
+    rs.k('snmp_name', snmpName('real server'), { notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Name shown in SNMP data.' }),
     ...checkerKeywords,
   ],
   finish(r, _st, ctx) {
@@ -360,7 +363,12 @@ export const realServerBlock = defineBlock<RealServer>({
       if (c.type === 'MISC_CHECK' || c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') return true;
       const dst = c.connectIp ?? r.address;
       if (isIP(dst) === 6 && /^fe[89ab]/i.test(dst) && !c.bindIf) {
-        ctx.error(c.spans.connectIp ?? c.span, 'checker-link-local', `Checker link local address ${dst} requires a bind_if`, 'add: bind_if IFNAME');
+        ctx.error(
+          c.spans.connectIp ?? c.span,
+          'checker-link-local',
+          `Checker link local address ${dst} requires a bind_if`,
+          'add: bind_if IFNAME (keepalived needs it; keepalived-ts accepts it but does not bind to it yet)',
+        );
         return false;
       }
       return true;
@@ -428,7 +436,7 @@ function schedFlag(name: SchedulerFlag | 'hashed'): KeywordSpec {
     field: name === 'hashed' ? 'hashed' : 'schedulerFlags',
     type: flag,
     doc: docs[name],
-    ...(name === 'hashed' ? { default: false, noop: 'keepalived 2.2.7 sets no IPVS flag for it' } : { default: [] }),
+    ...(name === 'hashed' ? { default: false, ignored: 'keepalived 2.2.7 sets no IPVS flag for it' } : { default: [] }),
     apply: () => undefined,
     check: (_v: unknown, vs: VirtualServer, at: Statement, ctx: BuildContext) => {
       const sched = vs.lvsSched;
@@ -497,13 +505,21 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
             delete o.ipFamily;
           }
         },
+        notImplemented: 'it is only checked against the real servers; a fwmark service is never set up as IPv6 (ipvsadm -6)',
         doc: 'Address family of a fwmark service whose real servers are all tunnelled (default inet).',
       },
     ),
-    vs.k('ha_suspend', flag, { default: false, doc: 'Suspend the checkers while the virtual address is not on this host.' }),
-    vs.k('smtp_alert', bool, { doc: 'Email on quorum changes (default: global smtp_alert_checker, smtp_alert, else no).' }),
+    vs.k('ha_suspend', flag, {
+      default: false,
+      notImplemented: 'checkers run whether or not the virtual address is on this host',
+      doc: 'Suspend the checkers while the virtual address is not on this host.',
+    }),
+    vs.k('smtp_alert', bool, {
+      notImplemented: 'keepalived-ts sends no email',
+      doc: 'Email on quorum changes (default: global smtp_alert_checker, smtp_alert, else no).',
+    }),
     vs.k('virtualhost', word, { doc: 'Default Host header of the HTTP_GET/SSL_GET checkers.' }),
-    vs.k('snmp_name', snmpName('virtual server'), { doc: 'Name shown in SNMP data.' }),
+    vs.k('snmp_name', snmpName('virtual server'), { notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Name shown in SNMP data.' }),
     vs.k('alpha', flag, { default: false, doc: 'Start with every checker failed (words after it are ignored: `alpha no` still sets it).' }),
     vs.k('omega', flag, { default: false, doc: 'Run quorum_down and notify_down scripts on shutdown.' }),
     vs.k('quorum', int(1, UINT_MAX), { default: 1, doc: 'Least total weight of live real servers for the service to count as up.' }),
@@ -524,6 +540,7 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
         ctx.error(at.head, 'sorry-server-missing', 'Ignoring sorry_server inhibit used before or without sorry_server', 'write sorry_server IP [PORT] first');
         o.sorryServerInhibit = false;
       },
+      notImplemented: 'the sorry server is taken out when quorum returns, not kept at weight 0',
       doc: 'inhibit_on_failure for the sorry server; write it after sorry_server.',
     }),
     vs.k('sorry_server_lvs_method', lvsMethodType('sorry'), {
@@ -671,9 +688,9 @@ export const sslBlock = defineBlock<SslConfig>({
   name: 'SSL',
   doc: 'TLS context of SSL_GET checkers (generated when absent).',
   keywords: [
-    ssl.k('password', word, { doc: 'Password of the private key.' }),
-    ssl.k('ca', word, { doc: 'CA certificate file.' }),
-    ssl.k('certificate', word, { doc: 'Client certificate file.' }),
-    ssl.k('key', word, { doc: 'Private key file.' }),
+    ssl.k('password', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Password of the private key.' }),
+    ssl.k('ca', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'CA certificate file.' }),
+    ssl.k('certificate', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Client certificate file.' }),
+    ssl.k('key', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Private key file.' }),
   ],
 });

@@ -98,15 +98,46 @@ export const trackProcessBlock = defineBlock<TrackProcess>({
   doc: 'Processes to watch through the proc connector; too few running means the tracker fails.',
   header: namedHeader('vrrp_track_process'),
   keywords: [
-    tp.k('process', words, { doc: 'Process name, optionally with the parameters to match.' }),
-    tp.k('param_match', oneOf(['initial', 'partial'] as const), { doc: 'Match only the first parameters (initial) or any part (partial).' }),
-    tp.k('weight', weightWithReverse(254), { default: 0, doc: 'Priority change while failed (or OK with reverse); 0 means FAULT.', apply: setWeight }),
-    tp.k('quorum', int(1, 65535), { default: 1, doc: 'Fewest matching processes that count as OK.' }),
-    tp.k('quorum_max', int(1, 65535), { doc: 'Most matching processes that count as OK.' }),
-    tp.k('fork_delay', decimal(0, 3600), { doc: 'Seconds to wait after a fork before counting.' }),
-    tp.k('terminate_delay', decimal(0, 3600), { doc: 'Seconds to wait after an exit before counting.' }),
-    tp.k('delay', decimal(0, 3600), { doc: 'Sets both fork_delay and terminate_delay.' }),
-    tp.k('full_command', flag, { default: false, doc: 'Match the whole command line instead of the process name.' }),
+    tp.k('process', words, {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Process name, optionally with the parameters to match.',
+    }),
+    tp.k('param_match', oneOf(['initial', 'partial'] as const), {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Match only the first parameters (initial) or any part (partial).',
+    }),
+    tp.k('weight', weightWithReverse(254), {
+      default: 0,
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Priority change while failed (or OK with reverse); 0 means FAULT.',
+      apply: setWeight,
+    }),
+    tp.k('quorum', int(1, 65535), {
+      default: 1,
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Fewest matching processes that count as OK.',
+    }),
+    tp.k('quorum_max', int(1, 65535), {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Most matching processes that count as OK.',
+    }),
+    tp.k('fork_delay', decimal(0, 3600), {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Seconds to wait after a fork before counting.',
+    }),
+    tp.k('terminate_delay', decimal(0, 3600), {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Seconds to wait after an exit before counting.',
+    }),
+    tp.k('delay', decimal(0, 3600), {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Sets both fork_delay and terminate_delay.',
+    }),
+    tp.k('full_command', flag, {
+      default: false,
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'Match the whole command line instead of the process name.',
+    }),
   ],
   finish(obj, st, ctx) {
     if (!obj.process?.length) ctx.error(st.head, 'process-missing', `vrrp_track_process ${obj.name} names no process`, 'add: process nginx');
@@ -128,9 +159,12 @@ export const bfdInstanceBlock = defineBlock<BfdInstance>({
     bf.k('idle_tx', decimal(1000, 4294967, 'ms'), { default: 1000, doc: 'Desired minimum transmit interval while not Up, ms (RFC 5880: at least 1 s).' }),
     bf.k('multiplier', int(1, 255), { default: 5, doc: 'Detection time multiplier.' }),
     bf.k('passive', flag, { default: false, doc: 'Wait for the peer to start the session.' }),
-    bf.k('ttl', int(1, 255), { doc: 'IPv4 TTL to send with (255).' }),
-    bf.k('hoplimit', int(1, 255), { doc: 'IPv6 hop limit to send with (64).' }),
-    bf.k('max_hops', int(-1, 255), { doc: 'Most hops accepted from the peer; 255 or -1 turns the check off (not enforced: see README).' }),
+    bf.k('ttl', int(1, 255), { notImplemented: 'BFD packets are always sent with TTL 255', doc: 'IPv4 TTL to send with (255).' }),
+    bf.k('hoplimit', int(1, 255), { notImplemented: 'BFD packets are always sent with hop limit 255', doc: 'IPv6 hop limit to send with (64).' }),
+    bf.k('max_hops', int(-1, 255), {
+      notImplemented: 'the TTL of received BFD packets is not checked',
+      doc: 'Most hops accepted from the peer; 255 or -1 turns the check off (not enforced: see README).',
+    }),
     bf.k('weight', weightWithReverse(253), { default: 0, doc: 'Priority change while down; 0 means FAULT.', apply: setWeight }),
     bf.k('vrrp', flag, { default: false, doc: 'Only VRRP tracks this session.' }),
     bf.k('checker', flag, { default: false, doc: 'Only checkers track this session.' }),
@@ -151,8 +185,12 @@ const notifyKeywords: KeywordSpec[] = [
     { doc: 'Send DELETED instead of FAULT when a reload removes the instance; with a script, run it.' },
   ),
   nt.k('notify', script({ user: true }), { doc: 'Run on every transition with INSTANCE|GROUP NAME STATE PRIORITY appended.' }),
-  nt.k('notify_priority_changes', bool, { default: false, doc: 'Also report priority changes to the notify FIFO.' }),
-  nt.k('smtp_alert', bool, { doc: 'Send email on transitions (default: global smtp_alert).' }),
+  nt.k('notify_priority_changes', bool, {
+    default: false,
+    notImplemented: 'keepalived-ts writes no notify FIFO',
+    doc: 'Also report priority changes to the notify FIFO.',
+  }),
+  nt.k('smtp_alert', bool, { notImplemented: 'keepalived-ts sends no email', doc: 'Send email on transitions (default: global smtp_alert).' }),
 ];
 
 const trackScriptList = (name: string, limit: number) =>
@@ -193,10 +231,24 @@ export const syncGroupBlock = defineBlock<SyncGroup>({
     sg.b('track_interface', trackInterfaceList, {}),
     sg.b('track_script', trackScriptBlock, { doc: 'vrrp_script names tracked by every member.' }),
     sg.b('track_file', trackFileList, { doc: 'track_file names tracked by every member.' }),
-    sg.b('track_process', trackProcessList, { doc: 'vrrp_track_process names tracked by every member.' }),
+    sg.b('track_process', trackProcessList, {
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'vrrp_track_process names tracked by every member.',
+    }),
     sg.b('track_bfd', trackBfdList, { doc: 'bfd_instance names tracked by every member.' }),
     ...notifyKeywords,
-    sg.k('global_tracking', flag, { default: false, doc: 'Deprecated: members keep their own trackers (use sync_group_tracking_weight).' }),
+    sg.k('global_tracking', flag, {
+      default: false,
+      // keepalived 2.2.7 reports it as a config error (-t exit 5) and sets sync_group_tracking_weight.
+      check: (_v, o: SyncGroup, at, ctx) =>
+        ctx.error(
+          at.head,
+          'deprecated-keyword',
+          `(${o.name}) global_tracking is deprecated. Use track_interface/script/file on the sync group`,
+          'write sync_group_tracking_weight',
+        ),
+      doc: 'Deprecated spelling of sync_group_tracking_weight: keepalived reports it as an error and applies it.',
+    }),
     sg.k('sync_group_tracking_weight', flag, { default: false, doc: 'Let weighted trackers of members change their priority.' }),
   ],
   finish(obj, st, ctx) {
@@ -231,7 +283,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       doc: 'Initial wish; the election decides. MASTER with priority 255 starts as owner.',
     }),
     vi.k('interface', word, { doc: 'Interface the adverts go out on.' }),
-    vi.k('vrf', word, { doc: 'VRF interface to use.' }),
+    vi.k('vrf', word, { notImplemented: 'adverts and VIPs use the instance interface, not a VRF', doc: 'VRF interface to use.' }),
     vi.k('virtual_router_id', int(1, 255), { doc: 'The VRID, 1..255, the same on every router of the group. Mandatory.' }),
     vi.k('priority', int(1, 255), { default: 100, doc: 'Election priority; 255 means address owner.' }),
     vi.k('advert_int', decimal(0.01, 255), { default: 1, doc: 'Seconds between adverts (VRRPv3: centisecond resolution).' }),
@@ -244,8 +296,12 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       ),
       { doc: 'VRRP version, default global vrrp_version (2).' },
     ),
-    vi.k('native_ipv6', flag, { default: false, doc: 'Deprecated: IPv6 instances are detected from their addresses.' }),
-    vi.k('debug', int(0, 4), { doc: 'Debug level; no effect.', noop: 'keepalived ignores it too' }),
+    vi.k('native_ipv6', flag, {
+      default: false,
+      notImplemented: 'the family comes from the first virtual address; native_ipv6 does not make the instance IPv6',
+      doc: 'Deprecated: IPv6 instances are detected from their addresses.',
+    }),
+    vi.k('debug', int(0, 4), { doc: 'Debug level; no effect.', ignored: 'keepalived 2.2.7 only prints it in its data dump' }),
     vi.k('nopreempt', flag, { default: false, doc: 'A higher priority backup does not take over from a lower priority master.' }),
     vi.k(
       'preempt',
@@ -256,16 +312,24 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k(
       'timer_expired_backup',
       custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })),
-      { since: '2.3', doc: 'Go BACKUP when our own timers ran late.' },
+      { since: '2.3', notImplemented: 'late timers do not make the instance go BACKUP', doc: 'Go BACKUP when our own timers ran late.' },
     ),
     vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
     vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
-    vi.k('track_src_ip', flag, { default: false, doc: 'Go FAULT if the source address disappears.' }),
+    vi.k('track_src_ip', flag, {
+      default: false,
+      notImplemented: 'the instance does not go FAULT when its source address disappears',
+      doc: 'Go FAULT if the source address disappears.',
+    }),
     vi.b('unicast_peer', listBlock('unicast_peer', 'Peers to send unicast adverts to, one per line.', 'IP [min_ttl N] [max_ttl N]', parsePeerLine), {
       default: [],
     }),
-    vi.k('unicast_fault_no_peer', flag, { default: false, doc: 'Go FAULT when unicast_peer is empty.' }),
-    vi.k('unicast_ttl', int(0, 255), { doc: 'TTL of unicast adverts.' }),
+    vi.k('unicast_fault_no_peer', flag, {
+      default: false,
+      notImplemented: 'an instance without peers does not go FAULT',
+      doc: 'Go FAULT when unicast_peer is empty.',
+    }),
+    vi.k('unicast_ttl', int(0, 255), { notImplemented: 'unicast adverts are sent with TTL 255', doc: 'TTL of unicast adverts.' }),
     vi.k('check_unicast_src', flag, {
       default: false,
       doc: "Drop unicast adverts from addresses not in unicast_peer, or with a TTL outside that peer's min_ttl..max_ttl.",
@@ -273,7 +337,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k(
       'old_unicast_checksum',
       custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })),
-      { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' },
+      { notImplemented: 'VRRPv3 unicast adverts always use the current checksum', doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' },
     ),
     vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
@@ -282,33 +346,59 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       default: [],
     }),
     vi.k('no_virtual_ipaddress', flag, { default: false, doc: 'Allow an instance without virtual addresses.' }),
-    vi.k('promote_secondaries', flag, { default: false, doc: 'Set promote_secondaries on the interface.' }),
+    vi.k('promote_secondaries', flag, {
+      default: false,
+      notImplemented: 'the interface promote_secondaries setting is left as it is',
+      doc: 'Set promote_secondaries on the interface.',
+    }),
     vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
-    vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
+    vi.b('virtual_rules', ruleList('virtual_rules'), {
+      default: [],
+      notImplemented: 'virtual rules are not added or removed (virtual_ipaddress and virtual_routes are)',
+    }),
     vi.k(
       'accept',
       custom<boolean>('', () => ({ value: true })),
-      { doc: 'Accept packets to the VIPs when not the owner (default unless strict).' },
+      {
+        notImplemented: 'packets to the VIPs are never filtered: that is what accept asks for, but the keyword is not read',
+        doc: 'Accept packets to the VIPs when not the owner (default unless strict).',
+      },
     ),
     vi.k(
       'no_accept',
       custom<boolean>('', () => ({ value: false })),
-      { field: 'accept', doc: 'Drop packets to the VIPs when not the owner.' },
+      { field: 'accept', notImplemented: 'packets to the VIPs are never filtered', doc: 'Drop packets to the VIPs when not the owner.' },
     ),
     vi.k('dont_track_primary', flag, { default: false, doc: 'Do not go FAULT when the instance interface goes down.' }),
     vi.b('track_interface', trackInterfaceList, { default: [] }),
     vi.b('track_script', trackScriptBlock, { default: [], doc: 'vrrp_script names, one per line, optionally with weight W [reverse].' }),
     vi.b('track_file', trackFileList, { default: [], doc: 'track_file names, one per line, optionally with weight W [reverse].' }),
-    vi.b('track_process', trackProcessList, { default: [], doc: 'vrrp_track_process names, one per line.' }),
+    vi.b('track_process', trackProcessList, {
+      default: [],
+      notImplemented: 'process tracking is not implemented: a tracked process never fails',
+      doc: 'vrrp_track_process names, one per line.',
+    }),
     vi.b('track_bfd', trackBfdList, { default: [], doc: 'bfd_instance names, one per line.' }),
     ...notifyKeywords,
-    vi.k('notify_master_rx_lower_pri', script({ user: true }), { doc: 'Run when a master hears a lower priority advert.' }),
+    vi.k('notify_master_rx_lower_pri', script({ user: true }), {
+      notImplemented: 'the script is checked (script security) but never run',
+      doc: 'Run when a master hears a lower priority advert.',
+    }),
     vi.k('garp_master_delay', garpTimer, { doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     vi.k('garp_master_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per burst.' }),
-    vi.k('garp_lower_prio_delay', garpTimer, { doc: 'Delay of the burst sent on hearing a lower priority advert.' }),
-    vi.k('garp_lower_prio_repeat', int(0, 1000000), { doc: 'Gratuitous ARPs sent on hearing a lower priority advert.' }),
-    vi.k('garp_master_refresh', garpTimer, { doc: 'Seconds between refresh bursts while master (0: off).' }),
-    vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
+    vi.k('garp_lower_prio_delay', garpTimer, {
+      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
+      doc: 'Delay of the burst sent on hearing a lower priority advert.',
+    }),
+    vi.k('garp_lower_prio_repeat', int(0, 1000000), {
+      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
+      doc: 'Gratuitous ARPs sent on hearing a lower priority advert.',
+    }),
+    vi.k('garp_master_refresh', garpTimer, {
+      notImplemented: 'no refresh bursts while master: gratuitous ARPs are sent on becoming master only',
+      doc: 'Seconds between refresh bursts while master (0: off).',
+    }),
+    vi.k('garp_master_refresh_repeat', int(1, 1000000), { notImplemented: 'no refresh bursts while master', doc: 'Gratuitous ARPs per refresh.' }),
     vi.k(
       'garp_extra_if',
       custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
@@ -316,32 +406,66 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
         const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
         return 'error' in d ? d : { value: { all, delay: d.value } };
       }),
-      { doc: 'Also send gratuitous ARPs on the other interfaces after this delay.' },
+      {
+        notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
+        doc: 'Also send gratuitous ARPs on the other interfaces after this delay.',
+      },
     ),
-    vi.k('vmac_garp_intvl', garpTimer, { doc: 'Gratuitous ARP interval on the VMAC interface.' }),
+    vi.k('vmac_garp_intvl', garpTimer, {
+      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+      doc: 'Gratuitous ARP interval on the VMAC interface.',
+    }),
     vi.k('down_timer_adverts', int(1, 100), { doc: 'Adverts missed before a backup takes over (3).' }),
     vi.k('lower_prio_no_advert', bool, { doc: 'Do not answer a lower priority advert with our own.' }),
     vi.k('higher_prio_send_advert', bool, { doc: 'On hearing a higher priority, send one advert before going backup.' }),
-    vi.k('skip_check_adv_addr', bool, { doc: 'Skip the address list check for adverts from the current master.' }),
-    vi.k('strict_mode', bool, { doc: 'RFC strict mode for this instance (see vrrp_strict).' }),
-    vi.k('owner_ignore_adverts', flag, { since: '2.4', doc: 'An address owner ignores received adverts.' }),
-    vi.k('kernel_rx_buf_size', int(0, 2147483647), { doc: 'Receive buffer size of the instance socket.' }),
+    vi.k('skip_check_adv_addr', bool, {
+      notImplemented: 'the address list of every advert is compared with ours',
+      doc: 'Skip the address list check for adverts from the current master.',
+    }),
+    vi.k('strict_mode', bool, {
+      notImplemented: 'no strict-mode behaviour at run time (no_accept filtering, dropping unauthenticated or unicast adverts)',
+      doc: 'RFC strict mode for this instance (see vrrp_strict).',
+    }),
+    vi.k('owner_ignore_adverts', flag, {
+      since: '2.4',
+      notImplemented: 'an address owner handles received adverts like any master',
+      doc: 'An address owner ignores received adverts.',
+    }),
+    vi.k('kernel_rx_buf_size', int(0, 2147483647), {
+      notImplemented: 'the socket keeps the system default receive buffer size',
+      doc: 'Receive buffer size of the instance socket.',
+    }),
     vi.k(
       'use_vmac',
       custom<{ name?: string; mac?: string }>('[IFNAME] [MAC]', (a) => ({
         value: { name: a.find((w) => !w.text.includes(':'))?.text, mac: a.find((w) => w.text.includes(':'))?.text },
       })),
-      { doc: 'Use a macvlan interface with the VRRP MAC address.' },
+      {
+        notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+        doc: 'Use a macvlan interface with the VRRP MAC address.',
+      },
     ),
-    vi.k('use_vmac_addr', flag, { default: false, doc: 'Send adverts from the VMAC address.' }),
-    vi.k('vmac_xmit_base', flag, { default: false, doc: 'Send adverts through the base interface of the VMAC.' }),
+    vi.k('use_vmac_addr', flag, {
+      default: false,
+      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+      doc: 'Send adverts from the VMAC address.',
+    }),
+    vi.k('vmac_xmit_base', flag, {
+      default: false,
+      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+      doc: 'Send adverts through the base interface of the VMAC.',
+    }),
     vi.k(
       'use_ipvlan',
       custom<{ name?: string; args: string[] }>('[IFNAME] [IP] [bridge|private|vepa]', (a) => ({ value: { name: a[0]?.text, args: a.map((w) => w.text) } })),
-      { doc: 'Use an ipvlan interface.' },
+      { notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface', doc: 'Use an ipvlan interface.' },
     ),
-    vi.k('linkbeat_use_polling', flag, { default: false, doc: 'Deprecated: poll link state (use global linkbeat_interfaces).' }),
-    vi.k('lvs_sync_daemon_interface', word, { doc: 'Deprecated: use global lvs_sync_daemon.' }),
+    vi.k('linkbeat_use_polling', flag, {
+      default: false,
+      notImplemented: 'link state is read the same way for every interface',
+      doc: 'Deprecated: poll link state (use global linkbeat_interfaces).',
+    }),
+    vi.k('lvs_sync_daemon_interface', word, { notImplemented: 'no IPVS connection sync daemon is started', doc: 'Deprecated: use global lvs_sync_daemon.' }),
   ],
 });
 
@@ -356,5 +480,10 @@ export const trackGroupBlock = defineBlock<StaticTrackGroup>({
   name: 'track_group',
   doc: 'Instances that go FAULT when a static address, route or rule of this group cannot be restored.',
   header: namedHeader('track_group'),
-  keywords: [tg.b('group', nameList('group', 'Member vrrp_instance names.'), { doc: 'Member vrrp_instance names, one per line.' })],
+  keywords: [
+    tg.b('group', nameList('group', 'Member vrrp_instance names.'), {
+      notImplemented: 'track_group is not applied: static addresses, routes and rules are not set up',
+      doc: 'Member vrrp_instance names, one per line.',
+    }),
+  ],
 });
