@@ -9,7 +9,11 @@ const r = (family: RuleFamily, doc: string) => ({ family, doc });
 export const RULES = {
   // ---- reading the text ----
   'file-missing': r('syntax', 'The config file does not exist (an error, exit 4, only with -e).'),
-  'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory, a binary file or larger than 16 MiB (exit 4, but 5 for a directory).'),
+  'file-unreadable': r('syntax', 'The config file cannot be read, or is a binary file or larger than 16 MiB (exit 4).'),
+  'file-skipped': r(
+    'syntax',
+    'A config file or include that is a directory, an executable or not a regular file (a FIFO, a device): keepalived skips it and -t still exits 0.',
+  ),
   'include-missing': r('syntax', 'An include matched no file: keepalived\'s "Config files missing"; an error with -e or includem/includew/includea.'),
   'include-cycle': r('syntax', 'An include would read a file that is already being read; it is not followed.'),
   'include-depth': r('syntax', 'Includes nested too deep; the deeper one is not followed.'),

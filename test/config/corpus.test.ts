@@ -41,6 +41,7 @@ const UNLINED: [RegExp, string][] = [
   // keepalived follows an include cycle until it runs out of descriptors; which file it names
   // depends on the descriptor limit, so any include-cycle finding of ours covers it.
   [/open problem \(Too many open files\)/, 'include-cycle'],
+  [/Configuration file '.*' is (a directory|not a regular non-executable file) - skipping/, 'file-skipped'],
 ];
 
 /** Where our verdict differs from keepalived 2.2.7's on purpose. */
