@@ -41,6 +41,11 @@ const UNLINED: [RegExp, string][] = [
   // keepalived follows an include cycle until it runs out of descriptors; which file it names
   // depends on the descriptor limit, so any include-cycle finding of ours covers it.
   [/open problem \(Too many open files\)/, 'include-cycle'],
+  [/Strict mode does not support authentication|VRRP version 3 does not support authentication|Authentication specified but no password given/, 'auth-ignored'],
+  [/Ignoring track_interface \S+ since own interface/, 'track-own-interface'],
+  [/xmit_base is incompatible with strict mode/, 'strict-vmac-xmit-base'],
+  [/accept mode for VRRP version 2 does not comply with RFC3768/, 'strict-accept-v2'],
+  [/^\(\S+\) Unknown interface!$/, 'host-interface'],
   [/Configuration file '.*' is (a directory|not a regular non-executable file) - skipping/, 'file-skipped'],
 ];
 

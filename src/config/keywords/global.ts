@@ -139,8 +139,8 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_garp_lower_prio_repeat', int(0, 1000000), { doc: 'Gratuitous ARPs on hearing a lower priority (default: master repeat).' }),
     g.k('vrrp_garp_master_refresh', timer(86400), { default: 0, doc: 'Seconds between refresh bursts while master (0: off).' }),
     g.k('vrrp_garp_master_refresh_repeat', int(1, 1000000), { default: 1, doc: 'Gratuitous ARPs per refresh.' }),
-    g.k('vrrp_garp_interval', timer(1), { default: 0, doc: 'Seconds between gratuitous ARPs on one interface.' }),
-    g.k('vrrp_gna_interval', timer(1), { default: 0, doc: 'Seconds between unsolicited neighbour adverts on one interface.' }),
+    g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), { default: 0, doc: 'Seconds between gratuitous ARPs on one interface.' }),
+    g.k('vrrp_gna_interval', decimal(0.000001, 4294.967295), { default: 0, doc: 'Seconds between unsolicited neighbour adverts on one interface.' }),
     g.k('vrrp_min_garp', bool, { doc: 'One gratuitous ARP, no repeats and no second burst.' }),
     g.k(
       'vrrp_garp_extra_if',
@@ -230,8 +230,8 @@ export const garpGroupBlock = defineBlock<GarpGroup>({
   name: 'garp_group',
   doc: 'Rate limits for gratuitous ARP / neighbour adverts on a set of interfaces.',
   keywords: [
-    gg.k('garp_interval', decimal(0, 1), { doc: 'Seconds between gratuitous ARPs.' }),
-    gg.k('gna_interval', decimal(0, 1), { doc: 'Seconds between unsolicited neighbour adverts.' }),
+    gg.k('garp_interval', decimal(0, 2147.483647), { doc: 'Seconds between gratuitous ARPs.' }),
+    gg.k('gna_interval', decimal(0, 2147.483647), { doc: 'Seconds between unsolicited neighbour adverts.' }),
     gg.k('interface', word, { doc: 'The interface the limits apply to.' }),
     gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [] }),
   ],
