@@ -14,6 +14,11 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'config-test', short: 't', value: 'optional', help: 'Check the configuration for obvious errors, output to stderr or to =LOG_FILE' },
   { long: 'config-id', short: 'i', value: 'required', help: "Skip lines beginning '@ID' that don't match ID, and '@^ID' that do (default: short host name)" },
   { long: 'all-config', short: 'e', value: 'none', help: 'Error if any configuration file is missing' },
+  {
+    long: 'target-version',
+    value: 'required',
+    help: 'With -t: judge the configuration as this keepalived version does (default 2.2.7); newer keywords are unknown to it',
+  },
   { long: 'vrrp', short: 'P', value: 'none', help: 'Only run the VRRP subsystem' },
   { long: 'check', short: 'C', value: 'none', help: 'Only run the health-checker subsystem' },
   { long: 'dont-fork', short: 'n', value: 'none', help: "Don't fork the daemon process" },

@@ -3,6 +3,7 @@
 import type { Diagnostics, Span } from './diagnostics.js';
 import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
 import { ABORTS_WITHOUT_VALUE } from './missing-value.js';
+import { compareVersions } from './version.js';
 import { suggest } from './suggest.js';
 import type { Statement } from './syntax.js';
 
@@ -104,9 +105,14 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
 export class Builder {
   private readonly blocks: BlockSpec<any>[];
 
+  /**
+   * @param target keepalived version to judge as (`-t`, lint): a keyword added later is unknown to
+   * it, as that keepalived reports it. Without one, such a keyword only gets a warning.
+   */
   constructor(
     private readonly root: BlockSpec<any>,
     private readonly ctx: BuildContext,
+    private readonly target?: string,
   ) {
     this.blocks = allBlocks(root);
   }
@@ -189,8 +195,16 @@ export class Builder {
         if (kw.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
         else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
       }
-      if (kw.since) {
+      if (kw.since && this.target === undefined) {
         this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
+      } else if (kw.since && compareVersions(this.target!, kw.since) < 0) {
+        // keepalived of the target version does not have the keyword: an unknown keyword there,
+        // with an unknown keyword's '{' handling.
+        this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${kw.since})`, {
+          hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
+        });
+        if (st.children) escape();
+        continue;
       }
       if (kw.block) {
         if (!st.children) {

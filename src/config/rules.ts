@@ -34,7 +34,10 @@ export const RULES = {
     "A keyword keepalived does not know in this block. If it opens a block, keepalived ignores the '{': the lines inside are read as keywords of the enclosing block and the '}' closes it. Comes with a did-you-mean.",
   ),
   'deprecated-keyword': r('keyword', 'An old spelling or a deprecated keyword; the message names the replacement.'),
-  'keyword-newer': r('keyword', 'A keyword newer than keepalived 2.2, which older keepalived reports as unknown.'),
+  'keyword-newer': r(
+    'keyword',
+    'A keyword added after the keepalived version judged for (-t and lint: --target-version, default 2.2.7): an unknown keyword there (an error, -t exit 5). Where no version is judged for (the daemon), a warning.',
+  ),
   'keyword-repeated': r('keyword', 'A keyword set twice in one block; which one wins depends on the keyword, as in keepalived.'),
   'block-expected': r('keyword', "A block keyword written without '{ ... }'."),
   'block-unexpected': r(

@@ -98,6 +98,12 @@ const CASES: Case[] = [
     stderr: { diagnostic: /is not a regular non-executable file - skipping .*\[file-skipped\]/ },
   },
   { name: '-t on a FIFO', args: () => ['-t', '-f', p('fifo.conf')], status: 0, stderr: { diagnostic: /not a regular non-executable file - skipping/ } },
+  {
+    name: '-t with a --target-version that is no version',
+    args: () => ['-t', '--target-version', 'latest', '-f', p('ok.conf')],
+    status: 2,
+    stderr: oneLine('', /--target-version 'latest' is not a version/),
+  },
   { name: '-t -e on a missing file', args: () => ['-t', '-e', '-f', p('absent.conf')], status: 4, stderr: { diagnostic: /Config files missing/ } },
   { name: '-t on a binary file', args: () => ['-t', '-f', p('binary')], status: 4, stderr: { diagnostic: /is a binary file/ } },
   { name: '-t on a file over 16 MiB', args: () => ['-t', '-f', p('huge.conf')], status: 4, stderr: { diagnostic: /is larger than 16 MiB/ } },
@@ -108,6 +114,12 @@ const CASES: Case[] = [
   { name: 'lint --format xml', args: () => ['lint', '--format', 'xml', p('ok.conf')], status: 2, stderr: oneLine('lint', /--format must be text or json/) },
   { name: 'lint -i without its value', args: () => ['lint', p('ok.conf'), '-i'], status: 2, stderr: oneLine('lint', /option '-i' needs a value/) },
   { name: 'lint on a missing file', args: () => ['lint', p('absent.conf')], status: 1, stdout: { diagnostic: /error: Config files missing/ } },
+  {
+    name: 'lint with a --target-version that is no version',
+    args: () => ['lint', '--target-version=2.x', p('ok.conf')],
+    status: 2,
+    stderr: oneLine('lint', /--target-version must be a version such as 2.2.7, not '2.x'/),
+  },
   { name: 'lint on a directory', args: () => ['lint', p('a-dir')], status: 1, stdout: { diagnostic: /is a directory/ } },
   { name: 'lint on a binary file', args: () => ['lint', p('binary')], status: 1, stdout: { diagnostic: /is a binary file/ } },
   // lab

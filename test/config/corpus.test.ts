@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { exitCodeOf, type Diagnostic } from '../../src/config/diagnostics.js';
+import { DEFAULT_TARGET_VERSION } from '../../src/config/version.js';
 import { hostProbe } from '../../src/proc/script-security.js';
 import { hasKeepalived } from '../helpers/oracle.js';
 
@@ -85,7 +86,8 @@ const CONTINUATION = /^Please use global lvs_sync_daemon$/;
 
 function compare(file: string, configId?: string): void {
   const oracle = runKeepalived(file);
-  const ours = loadConfig(file, { host: hostProbe(), configId }).diagnostics;
+  // Judged as `keepalived-ts -t` judges: for keepalived 2.2.7, the version installed as the oracle.
+  const ours = loadConfig(file, { host: hostProbe(), configId, targetVersion: DEFAULT_TARGET_VERSION }).diagnostics;
   const covered = (f: Finding): boolean => ours.some((d: Diagnostic) => basename(d.file) === f.file && f.line! >= d.line && f.line! <= (d.endLine ?? d.line));
   const missing: string[] = [];
   for (const f of oracle.findings) {

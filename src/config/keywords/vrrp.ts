@@ -256,7 +256,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k(
       'timer_expired_backup',
       custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })),
-      { since: '2.3', doc: 'Go BACKUP when our own timers ran late.' },
+      { since: '2.2.8', doc: 'Go BACKUP when our own timers ran late.' },
     ),
     vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
     vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
@@ -275,13 +275,13 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })),
       { doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' },
     ),
-    vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
+    vi.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
     vi.b('virtual_ipaddress', addressList('virtual_ipaddress', 'The virtual addresses, carried in adverts.'), { default: [] }),
     vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), {
       default: [],
     }),
-    vi.k('no_virtual_ipaddress', flag, { default: false, doc: 'Allow an instance without virtual addresses.' }),
+    vi.k('no_virtual_ipaddress', flag, { since: '2.2.8', default: false, doc: 'Allow an instance without virtual addresses.' }),
     vi.k('promote_secondaries', flag, { default: false, doc: 'Set promote_secondaries on the interface.' }),
     vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
     vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
@@ -324,7 +324,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('higher_prio_send_advert', bool, { doc: 'On hearing a higher priority, send one advert before going backup.' }),
     vi.k('skip_check_adv_addr', bool, { doc: 'Skip the address list check for adverts from the current master.' }),
     vi.k('strict_mode', bool, { doc: 'RFC strict mode for this instance (see vrrp_strict).' }),
-    vi.k('owner_ignore_adverts', flag, { since: '2.4', doc: 'An address owner ignores received adverts.' }),
+    vi.k('owner_ignore_adverts', flag, { since: '2.3.3', doc: 'An address owner ignores received adverts.' }),
     vi.k('kernel_rx_buf_size', int(0, 2147483647), { doc: 'Receive buffer size of the instance socket.' }),
     vi.k(
       'use_vmac',
