@@ -88,6 +88,16 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
     });
     inst.unicastTtl = undefined;
   }
+  if (strict && (inst.state === 'MASTER') !== (inst.priority === 255)) {
+    const state = inst.priority === 255 ? 'MASTER' : 'BACKUP';
+    ctx.error(
+      where('state'),
+      'strict-state-owner',
+      `(${n}) State MASTER must match being address owner`,
+      `under vrrp_strict only the address owner (priority 255) starts as MASTER; starting as ${state}`,
+    );
+    inst.state = state;
+  }
   const auth = inst.authentication;
   if (auth?.authType !== undefined) {
     const at = auth.spans.authType ?? where('authentication');
@@ -163,10 +173,12 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       return false;
     });
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
+      // keepalived's wording: required with VRRPv3 or strict mode, sensible otherwise.
+      const required = vrrpVersionOf(inst, cfg) === 3 || (inst.strictMode ?? cfg.globalDefs.vrrpStrict);
       ctx.error(
         at,
         'vip-none',
-        `(${inst.name}) No VIP specified; at least one is sensible`,
+        `(${inst.name}) No VIP specified; at least one is ${required ? 'required' : 'sensible'}`,
         'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended',
       );
     }

@@ -83,6 +83,10 @@ export const RULES = {
   'unicast-ttl-no-peer': r('vrrp', 'unicast_ttl without unicast peers: keepalived resets it.'),
   'auth-ignored': r('vrrp', 'authentication keepalived ignores: under vrrp_strict, with VRRPv3, or without auth_pass.'),
   'strict-accept-v2': r('vrrp', 'accept with vrrp_strict and VRRPv2 (not RFC 3768): keepalived clears it.'),
+  'strict-state-owner': r(
+    'vrrp',
+    'Under vrrp_strict, state MASTER without priority 255 (or the owner without MASTER): keepalived sets the state from the priority.',
+  ),
   'strict-vmac-xmit-base': r('vrrp', 'vmac_xmit_base under vrrp_strict: keepalived clears it.'),
   'track-own-interface': r('vrrp', "track_interface naming the instance's own interface, which it always tracks: ignored."),
   'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined; the reference is dropped.'),
