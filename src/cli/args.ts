@@ -17,6 +17,8 @@ export interface OptionSpec {
   help: string;
   /** Omitted: the option works as in keepalived. */
   effect?: OptionEffect;
+  /** keepalived-ts's own option, not keepalived's. */
+  extension?: true;
 }
 
 const noop = (why: string): OptionEffect => ({ kind: 'no-op', why });
@@ -24,7 +26,7 @@ const notImplemented = (why: string): OptionEffect => ({ kind: 'not-implemented'
 const refused = (why: string): OptionEffect => ({ kind: 'refused', why });
 
 /** Every option keepalived 2.2.7 (Debian's build) accepts, in its --help order, so an
- * /etc/default/keepalived written for it never meets "unknown option". */
+ * /etc/default/keepalived written for it never meets "unknown option"; and our own (`extension`). */
 export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'use-file', short: 'f', value: 'required', help: 'Use the specified configuration file (default /etc/keepalived/keepalived.conf)' },
   { long: 'vrrp', short: 'P', value: 'none', help: 'Only run the VRRP subsystem' },
@@ -129,6 +131,12 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'config-id', short: 'i', value: 'required', help: "Skip lines beginning '@ID' that don't match ID, and '@^ID' that do (default: short host name)" },
   { long: 'signum', value: 'required', help: 'Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON' },
   { long: 'config-test', short: 't', value: 'optional', help: 'Check the configuration for obvious errors, output to stderr or to =LOG_FILE' },
+  {
+    long: 'target-version',
+    value: 'required',
+    help: 'With -t: judge the configuration as this keepalived version does (default 2.2.7); newer keywords are unknown to it',
+    extension: true,
+  },
   {
     long: 'config-fd',
     value: 'required',

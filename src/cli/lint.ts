@@ -1,6 +1,7 @@
 // `keepalived-ts lint`: every config problem we know of, as text or JSON, for CI before deploy.
 import { loadConfig, type LoadResult } from '../config/index.js';
 import { formatDiagnostic, orderDiagnostics, type Diagnostic } from '../config/diagnostics.js';
+import { DEFAULT_TARGET_VERSION, isVersion } from '../config/version.js';
 import { runLint } from '../lint/rules.js';
 import { lintPair, type FaultOutcome } from '../lint/pair.js';
 import { hostProbe } from '../proc/script-security.js';
@@ -15,6 +16,7 @@ export const LINT_USAGE = `Usage: keepalived-ts lint FILE... [--format text|json
                        and safe to run (script security, as keepalived checks it)
   --pair A B           check that two directors agree and that every tracked fault can fail over
   -i, --config-id ID   config id for @ID lines (default: short host name)
+  --target-version V   judge as keepalived V does (default 2.2.7): newer keywords are unknown to it
 Exit status: 0 clean, 1 errors (or warnings with --strict), 2 bad usage.
 `;
 
@@ -24,11 +26,12 @@ interface LintOptions {
   host: boolean;
   pair: boolean;
   configId?: string;
+  targetVersion: string;
   files: string[];
 }
 
 function parse(argv: string[]): LintOptions | string {
-  const o: LintOptions = { format: 'text', strict: false, host: false, pair: false, files: [] };
+  const o: LintOptions = { format: 'text', strict: false, host: false, pair: false, targetVersion: DEFAULT_TARGET_VERSION, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--format' || a.startsWith('--format=')) {
@@ -41,6 +44,11 @@ function parse(argv: string[]): LintOptions | string {
     else if (a === '-i' || a === '--config-id') {
       if (i + 1 >= argv.length) return `option '${a}' needs a value`;
       o.configId = argv[++i];
+    } else if (a === '--target-version' || a.startsWith('--target-version=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) return "option '--target-version' needs a value";
+      if (!isVersion(v)) return `--target-version must be a version such as 2.2.7, not '${v}'`;
+      o.targetVersion = v;
     } else if (a === '-h' || a === '--help') return '';
     else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
     else o.files.push(a);
@@ -51,7 +59,7 @@ function parse(argv: string[]): LintOptions | string {
 }
 
 function lintOne(file: string, o: LintOptions): { loaded: LoadResult; diagnostics: Diagnostic[] } {
-  const loaded = loadConfig(file, { configId: o.configId, host: o.host ? hostProbe() : undefined });
+  const loaded = loadConfig(file, { configId: o.configId, host: o.host ? hostProbe() : undefined, targetVersion: o.targetVersion });
   // keepalived -t only warns about a missing main file (and so does `keepalived-ts -t`); a file
   // named to the linter that is not there is an error: nothing was checked.
   const own = loaded.diagnostics.map((d) =>

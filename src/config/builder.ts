@@ -2,6 +2,8 @@
 // carries on: an unknown keyword is skipped (with its block), a bad value keeps the default.
 import type { Diagnostics, Span } from './diagnostics.js';
 import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
+import { ABORTS_WITHOUT_VALUE } from './missing-value.js';
+import { compareVersions } from './version.js';
 import { suggest } from './suggest.js';
 import type { Statement } from './syntax.js';
 
@@ -10,6 +12,22 @@ interface Index {
 }
 
 const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
+
+const blockEnds = new WeakMap<Span, Span>();
+
+/**
+ * Where the block that starts at `span` (a model object's span, or the span recorded for a block
+ * keyword) is closed: keepalived reports its block-end checks at that '}'.
+ */
+export function blockEndOf(span: Span | undefined): Span | undefined {
+  return span && blockEnds.get(span);
+}
+
+/** A statement, or the '}' that closed a block (kept apart when a '{' is ignored). */
+type Item = Statement | { eob: Span };
+
+/** Named blocks keepalived skips whole when the name is taken (vrrp_parser.c). */
+const DUPLICATE_SKIPPED: Record<string, string> = { vrrp_instance: 'vrrp instance', vrrp_sync_group: 'vrrp sync group', track_group: 'track_group' };
 
 const indexes = new WeakMap<BlockSpec<any>, Index>();
 
@@ -97,16 +115,21 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
 export class Builder {
   private readonly blocks: BlockSpec<any>[];
 
+  /**
+   * @param target keepalived version to judge as (`-t`, lint): a keyword added later is unknown to
+   * it, as that keepalived reports it. Without one, such a keyword only gets a warning.
+   */
   constructor(
     private readonly root: BlockSpec<any>,
     private readonly ctx: BuildContext,
+    private readonly target?: string,
   ) {
     this.blocks = allBlocks(root);
   }
 
   buildRoot(statements: Statement[], at: Span): Record<string, unknown> {
     const obj = this.fresh(this.root, at, undefined);
-    this.fill(this.root, obj, statements);
+    this.fill(this.root, obj, [...statements]);
     this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
     return obj;
   }
@@ -117,11 +140,21 @@ export class Builder {
     return obj;
   }
 
-  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): Record<string, unknown> {
+  /**
+   * Build one block. Returns what escaped it: when an unknown keyword (or a leaf keyword) opens a
+   * block, keepalived ignores the '{' ("Unexpected '{' - ignoring"), reads the lines inside as
+   * keywords of the enclosing block, and the '}' meant for the ignored block closes the enclosing
+   * one. What followed is then read one level up, and so on to the top level, where a '}' is an
+   * unknown keyword.
+   */
+  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown>; escaped: Item[] } {
     const obj = into ?? this.fresh(spec, st, st);
-    this.fill(spec, obj, st.children ?? []);
+    if (st.end && !into) blockEnds.set(obj.span as Span, st.end);
+    const items: Item[] = [...(st.children ?? [])];
+    if (st.end) items.push({ eob: st.end });
+    const escaped = this.fill(spec, obj, items, false);
     if (spec.finish) spec.finish(obj, st, this.blockEndContext(st));
-    return obj;
+    return { obj, escaped };
   }
 
   /** Block-end findings are about the whole block: they cover it up to its closing brace
@@ -135,10 +168,24 @@ export class Builder {
     };
   }
 
-  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: Statement[]): void {
+  /** Read `items` as keywords of `spec`; returns what comes after the '}' that closed the block. */
+  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, items: Item[], root = true): Item[] {
     const idx = indexOf(spec);
     const spans = obj.spans as Record<string, Span>;
-    for (const st of children) {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      if ('eob' in it) {
+        if (!root) return items.slice(i + 1);
+        this.ctx.diags.error(it.eob, 'unknown-keyword', "Unknown keyword '}'", { hint: "a '}' closed a block early: an earlier '{' was ignored" });
+        continue;
+      }
+      const st = it;
+      const escape = (): void => {
+        // keepalived ignores the '{': the block's lines and its '}' belong to this block.
+        const inner: Item[] = [...st.children!];
+        if (st.end) inner.push({ eob: st.end });
+        items.splice(i + 1, 0, ...inner);
+      };
       if (spec.item) {
         if (st.children)
           this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
@@ -149,6 +196,7 @@ export class Builder {
       const hit = idx.byName.get(st.keyword);
       if (!hit) {
         this.unknown(spec, st);
+        if (st.children) escape();
         continue;
       }
       const { kw } = hit;
@@ -157,11 +205,19 @@ export class Builder {
         if (kw.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
         else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
       }
+      if (kw.since && this.target === undefined) {
+        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
+      } else if (kw.since && compareVersions(this.target!, kw.since) < 0) {
+        // keepalived of the target version does not have the keyword: an unknown keyword there,
+        // with an unknown keyword's '{' handling.
+        this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${kw.since})`, {
+          hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
+        });
+        if (st.children) escape();
+        continue;
+      }
       if (kw.notImplemented !== undefined) {
         this.ctx.warning(st.head, 'keyword-not-implemented', notImplementedMessage(spec, kw), 'see docs/compatibility.md');
-      }
-      if (kw.since) {
-        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
       }
       if (kw.block) {
         if (!st.children) {
@@ -173,21 +229,54 @@ export class Builder {
           );
           continue;
         }
+        const dup = DUPLICATE_SKIPPED[kw.name];
+        if (dup && kw.multiple && st.args.length > 0 && this.nameTaken(obj, kw.name, st.args[0].text)) {
+          // keepalived: "vrrp instance X already defined", and the whole block is skipped.
+          this.ctx.diags.error(st.args[0], 'name-duplicate', `${dup} ${st.args[0].text} already defined`, {
+            hint: 'give each one its own name; this block is skipped',
+            endLine: st.end?.line,
+          });
+          continue;
+        }
+        let built: { obj: Record<string, unknown>; escaped: Item[] };
         if (isPureList(kw)) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
           const list = (obj[kw.field] ??= []) as unknown[];
-          list.push(...(this.block(kw.block, st)[kw.block.item!.field] as unknown[]));
-        } else if (kw.multiple) (obj[kw.field] as unknown[]).push(this.block(kw.block, st));
-        else obj[kw.field] = this.block(kw.block, st, obj[kw.field] as Record<string, unknown> | undefined);
-        spans[kw.field] ??= spanOf(st.head);
+          built = this.block(kw.block, st);
+          list.push(...(built.obj[kw.block.item!.field] as unknown[]));
+        } else if (kw.multiple) {
+          built = this.block(kw.block, st);
+          (obj[kw.field] as unknown[]).push(built.obj);
+        } else {
+          built = this.block(kw.block, st, obj[kw.field] as Record<string, unknown> | undefined);
+          obj[kw.field] = built.obj;
+        }
+        if (!spans[kw.field]) {
+          spans[kw.field] = spanOf(st.head);
+          if (st.end) blockEnds.set(spans[kw.field], st.end);
+        }
+        if (built.escaped.length) items.splice(i + 1, 0, ...built.escaped);
         continue;
       }
       if (st.children) {
-        this.ctx.error(st, 'block-unexpected', `'${st.keyword}' does not open a block; its block is ignored`);
+        this.ctx.diags.error(st, 'block-unexpected', `'${st.keyword}' does not open a block: Unexpected '{' - ignoring`, {
+          hint: "keepalived reads the lines inside as this block's keywords, and the '}' closes this block",
+        });
+        escape();
       }
       const parsed = kw.type!.parse(st.args);
       if ('error' in parsed) {
+        if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(kw.name)) {
+          // keepalived's handler reads the missing word and keepalived stops there (exit 2).
+          this.ctx.diags.error(
+            st.head,
+            'value-missing',
+            `*** Configuration line starting \`${st.keyword}\` is missing a parameter after keyword \`${st.keyword}\` at word position 2`,
+            { hint: `write: ${kw.name} ${kw.type!.usage} (keepalived stops reading here and would not start)`, exit: 2 },
+          );
+          continue;
+        }
         const keep = kw.default !== undefined && !kw.multiple ? `; keeping the default ${JSON.stringify(kw.default)}` : '; ignored';
         const at = parsed.word ?? (st.args.length ? st.args[0] : st.head);
         this.ctx.error(at, parsed.rule ?? 'value-invalid', `${kw.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${kw.name} ${kw.type!.usage}`);
@@ -207,6 +296,20 @@ export class Builder {
       spans[kw.field] = spanOf(st.head);
       kw.check?.(parsed.value, obj, st, this.ctx);
     }
+    return [];
+  }
+
+  private readonly names = new WeakMap<object, Map<string, Set<string>>>();
+
+  /** Whether a block `keyword NAME` was already read in `owner` (and note it if not). */
+  private nameTaken(owner: object, keyword: string, name: string): boolean {
+    let byKw = this.names.get(owner);
+    if (!byKw) this.names.set(owner, (byKw = new Map<string, Set<string>>()));
+    let seen = byKw.get(keyword);
+    if (!seen) byKw.set(keyword, (seen = new Set<string>()));
+    if (seen.has(name)) return true;
+    seen.add(name);
+    return false;
   }
 
   private unknown(spec: BlockSpec<any>, st: Statement): void {
@@ -228,7 +331,15 @@ export class Builder {
         }
       }
     }
-    const skipped = st.children ? ` (its block${st.end && st.end.line > st.line ? `, to line ${st.end.line},` : ''} is skipped)` : '';
-    this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'${skipped}`, { hint, endLine: st.end?.line });
+    if (!st.children) {
+      this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'`, { hint });
+      return;
+    }
+    // The '{' may stand on the next line: the finding covers the lines up to the first inner one.
+    const upTo = (st.children[0] ?? st.end)?.line;
+    this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}': Unexpected '{' - ignoring`, {
+      hint: hint ?? "keepalived reads the lines inside as keywords of this block, and the '}' closes this block",
+      endLine: upTo !== undefined && upTo - 1 > st.line ? upTo - 1 : undefined,
+    });
   }
 }

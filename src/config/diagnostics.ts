@@ -15,9 +15,11 @@ export type Severity = 'error' | 'warning';
 /**
  * What a finding means for `keepalived -t`'s exit status (keepalived 2.2.7, lib/scheduler.h):
  * 0 runs as is, 5 errors it could still run with, 4 cannot run, 6 scripts without
- * enable_script_security. Lint-only findings are 0: keepalived itself would accept them.
+ * enable_script_security, 2 a line keepalived's parser stops at (a keyword without its value:
+ * keepalived exits there, and would not start). Lint-only findings are 0: keepalived itself would
+ * accept them.
  */
-export type ExitClass = 0 | 4 | 5 | 6;
+export type ExitClass = 0 | 2 | 4 | 5 | 6;
 
 export interface Diagnostic extends Span {
   severity: Severity;
@@ -50,10 +52,10 @@ export class Diagnostics {
   }
 }
 
-/** keepalived's precedence: 4 (cannot run) beats 6 (script security) beats 5 (errors). */
+/** keepalived's precedence: 2 (it stopped reading) beats 4 (cannot run) beats 6 (script security) beats 5 (errors). */
 export function exitCodeOf(diags: readonly Diagnostic[]): ExitClass {
   let worst: ExitClass = 0;
-  const rank = { 0: 0, 5: 1, 6: 2, 4: 3 } as const;
+  const rank = { 0: 0, 5: 1, 6: 2, 4: 3, 2: 4 } as const;
   for (const d of diags) if (rank[d.exit] > rank[worst]) worst = d.exit;
   return worst;
 }
@@ -69,7 +71,8 @@ export function refusal(diags: readonly Diagnostic[], reload: boolean): string |
   // Scripts keepalived disables on this machine (missing, unsafe...) are no reason to keep the
   // old config: keepalived reloads without them, and so do we.
   const errors = diags.filter((d) => d.severity === 'error' && !SCRIPT_FINDINGS.has(d.rule)).length;
-  if (exitCodeOf(diags) === 4 || (reload && errors)) return `${errors} error(s)`;
+  const exit = exitCodeOf(diags);
+  if (exit === 4 || exit === 2 || (reload && errors)) return `${errors} error(s)`;
   return undefined;
 }
 

@@ -25,11 +25,17 @@ export interface LoadOptions extends ParseOptions {
   scripts?: ScriptProbe;
   /** Which processes check their scripts (default both; the daemon's -P and -C run one). */
   scriptParts?: ScriptParts;
+  /**
+   * Judge as this keepalived version does (`-t` and lint: DEFAULT_TARGET_VERSION unless told): a
+   * keyword newer than it is an unknown keyword (exit 5). Unset (the daemon): such a keyword is
+   * read, with a warning.
+   */
+  targetVersion?: string;
 }
 
 function build(parsed: ParseResult, main: string, opts: LoadOptions): LoadResult {
   const ctx = makeContext(parsed.diagnostics);
-  const written = new Builder(rootBlock, ctx).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as WrittenConfig;
+  const written = new Builder(rootBlock, ctx, opts.targetVersion).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as WrittenConfig;
   const config = resolveConfig(written, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
   return { config, diagnostics: parsed.diagnostics.items, files: parsed.files, lines: parsed.lines };
 }

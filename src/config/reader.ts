@@ -2,7 +2,7 @@
 // files, `@id` conditional lines, `$NAME=` definitions (multi-line with `\`), lazy `$NAME` and
 // `${NAME}` expansion with the predefined `_`-names, and `~SEQ`/`~SEQx`/`~LST` line generators.
 // It yields logical lines that still carry where every character came from.
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readBounded, sizeText } from '../core/files.js';
 import { Diagnostics, type Span } from './diagnostics.js';
@@ -113,16 +113,27 @@ export class ConfigReader {
   private load(path: string, from?: Span): string | undefined {
     const mem = this.opts.files?.get(path);
     if (mem !== undefined) return mem;
+    const at = from ?? { file: path, line: 0, col: 0 };
+    // keepalived 2.2.7 (check_glob_file) skips a directory, an executable or anything but a regular
+    // file, main config or include alike, and -t still exits 0. Checked before opening: a FIFO
+    // would block the open.
+    const skipped = skipReason(path);
+    if (skipped) {
+      this.diags.error(at, 'file-skipped', `Configuration file '${path}' ${skipped} - skipping`, {
+        exit: 0,
+        hint: 'keepalived reads only regular files without execute permission',
+      });
+      return undefined;
+    }
     const r = readBounded(path, this.opts.maxFileBytes ?? MAX_FILE_BYTES);
     if (r.ok) return r.data.toString('latin1');
-    const at = from ?? { file: path, line: 0, col: 0 };
     switch (r.kind) {
       case 'missing':
         // keepalived 2.2.7: a missing main file is only reported, unless -e makes it fatal (exit 4).
         this.diags.add(at, this.opts.allConfig ? 'error' : 'warning', 'file-missing', `Config files missing '${path}'.`, { exit: this.opts.allConfig ? 4 : 0 });
         break;
       case 'directory':
-        this.diags.error(at, 'file-unreadable', `'${path}' is a directory, not a config file`);
+        this.diags.error(at, 'file-skipped', `Configuration file '${path}' is a directory - skipping`, { exit: 0 });
         break;
       case 'binary':
         this.diags.error(at, 'file-unreadable', `'${path}' is a binary file (it holds NUL bytes), not a config file`, { exit: 4 });
@@ -450,4 +461,17 @@ export class ConfigReader {
         return undefined;
     }
   }
+}
+
+/** Why keepalived's check_glob_file would skip this path, or undefined (also when stat fails: the read reports that). */
+function skipReason(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (st.isDirectory()) return 'is a directory';
+  if (!st.isFile() || (st.mode & 0o111) !== 0) return 'is not a regular non-executable file';
+  return undefined;
 }

@@ -2,6 +2,7 @@
 // vrrp_complete_init): inherit global defaults, derive implicit values, resolve references, and
 // report, with keepalived's own wording, what it clears or ignores. The result is the model the
 // VRRP engine runs, so every adjustment here is one keepalived makes too.
+import { blockEndOf } from './builder.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
@@ -40,6 +41,103 @@ function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], know
   });
 }
 
+/** The names of `defs` keepalived knows when it reads something at `at`: those not written after it in the same file. */
+function definedBefore(defs: { name: string; span: Span }[], at: Span, all: Set<string>): Set<string> {
+  const later = defs.filter((d) => d.span.file === at.file && d.span.line > at.line).map((d) => d.name);
+  if (later.length === 0) return all;
+  const known = new Set(all);
+  for (const n of later) if (!defs.some((d) => d.name === n && !(d.span.file === at.file && d.span.line > at.line))) known.delete(n);
+  return known;
+}
+
+/** The Linux kernel's IFNAMSIZ less the terminating NUL. */
+const IFNAME_MAX = 15;
+
+/**
+ * keepalived's checks of one instance's options that need nothing but the config (vrrp_parser.c's
+ * block-end handler and vrrp.c's vrrp_complete_instance), with its wording and its fix.
+ */
+function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: BuildContext): void {
+  const n = inst.name;
+  const where = (k: string): Span => inst.spans[k] ?? inst.span;
+  const strict = inst.strictMode ?? cfg.globalDefs.vrrpStrict;
+  if (inst.interface !== undefined && inst.interface.length > IFNAME_MAX) {
+    ctx.error(
+      where('interface'),
+      'interface-name-long',
+      `Interface name '${inst.interface}' too long - ignoring`,
+      `interface names have at most ${IFNAME_MAX} characters`,
+    );
+  }
+  // Checked at the instance's '}' by keepalived: the finding runs from the keyword to there.
+  const toEnd = (at: Span): { endLine?: number } => {
+    const end = blockEndOf(inst.span);
+    return end && end.file === at.file && end.line > at.line ? { endLine: end.line } : {};
+  };
+  const unicast = inst.unicastPeer.length > 0 || inst.spans.unicastPeer !== undefined;
+  if (unicast && (inst.useVmac || inst.useIpvlan) && inst.interface !== undefined && !inst.vmacXmitBase) {
+    const at = where('unicastPeer');
+    ctx.diags.error(at, 'vmac-unicast', `(${n}) unicast with use_vmac requires vmac_xmit_base - setting`, { hint: 'add vmac_xmit_base', ...toEnd(at) });
+    inst.vmacXmitBase = true;
+  }
+  if (inst.unicastTtl !== undefined && inst.unicastPeer.length === 0) {
+    const at = where('unicastTtl');
+    ctx.diags.error(at, 'unicast-ttl-no-peer', `(${n}): Cannot use unicast_ttl without unicast peers - resetting`, {
+      hint: 'remove unicast_ttl, or add unicast_peer { ... }',
+      ...toEnd(at),
+    });
+    inst.unicastTtl = undefined;
+  }
+  if (strict && (inst.state === 'MASTER') !== (inst.priority === 255)) {
+    const state = inst.priority === 255 ? 'MASTER' : 'BACKUP';
+    ctx.error(
+      where('state'),
+      'strict-state-owner',
+      `(${n}) State MASTER must match being address owner`,
+      `under vrrp_strict only the address owner (priority 255) starts as MASTER; starting as ${state}`,
+    );
+    inst.state = state;
+  }
+  const auth = inst.authentication;
+  if (auth?.authType !== undefined) {
+    const at = auth.spans.authType ?? where('authentication');
+    let why: string | undefined;
+    if (strict) why = `(${n}) Strict mode does not support authentication. Ignoring.`;
+    else if (vrrpVersionOf(inst, cfg) === 3) why = `(${n}) VRRP version 3 does not support authentication. Ignoring.`;
+    else if (!auth.authPass) why = `(${n}) Authentication specified but no password given. Ignoring`;
+    if (why) {
+      ctx.error(at, 'auth-ignored', why, strict || !auth.authPass ? 'remove the authentication block' : 'remove the authentication block, or use version 2');
+      inst.authentication = undefined;
+    }
+  }
+  if (strict && inst.accept && inst.priority !== 255 && vrrpVersionOf(inst, cfg) === 2) {
+    ctx.error(
+      where('accept'),
+      'strict-accept-v2',
+      `(${n}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`,
+      'remove accept, or use version 3',
+    );
+    inst.accept = false;
+  }
+  if (strict && inst.useVmac && inst.vmacXmitBase) {
+    ctx.error(
+      where('vmacXmitBase'),
+      'strict-vmac-xmit-base',
+      `(${n}) xmit_base is incompatible with strict mode - resetting`,
+      'remove vmac_xmit_base, or vrrp_strict',
+    );
+    inst.vmacXmitBase = false;
+  }
+  const own = inst.interface ?? cfg.globalDefs.defaultInterface;
+  if (own !== undefined) {
+    inst.trackInterface = inst.trackInterface.filter((t) => {
+      if (t.name !== own) return true;
+      ctx.error(t.span, 'track-own-interface', `(${n}) Ignoring track_interface ${own} since own interface`, 'an instance always tracks its own interface');
+      return false;
+    });
+  }
+}
+
 export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
   // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
@@ -75,10 +173,12 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       return false;
     });
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
+      // keepalived's wording: required with VRRPv3 or strict mode, sensible otherwise.
+      const required = vrrpVersionOf(inst, cfg) === 3 || (inst.strictMode ?? cfg.globalDefs.vrrpStrict);
       ctx.error(
         at,
         'vip-none',
-        `(${inst.name}) No VIP specified; at least one is sensible`,
+        `(${inst.name}) No VIP specified; at least one is ${required ? 'required' : 'sensible'}`,
         'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended',
       );
     }
@@ -135,6 +235,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       );
       inst.preemptDelay = 0;
     }
+    checkInstanceOptions(inst, cfg, ctx);
     if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH') {
       ctx.error(
         where('state'),
@@ -184,7 +285,9 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       auth.authPass = pass.slice(0, 8);
     }
 
-    inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, scripts, ctx);
+    // keepalived resolves a track_script while it reads it: a vrrp_script written further down the
+    // same file is not known yet ("not found, ignoring").
+    inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, definedBefore(cfg.vrrpScripts, inst.span, scripts), ctx);
     inst.trackFile = resolveTracked(inst, 'file', inst.trackFile, files, ctx);
     inst.trackProcess = resolveTracked(inst, 'process', inst.trackProcess, processes, ctx);
     inst.trackBfd = resolveTracked(inst, 'bfd', inst.trackBfd, bfds, ctx);

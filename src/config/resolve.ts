@@ -1,4 +1,5 @@
 // After building: keepalived's whole-config adjustments and cross-reference checks, per subsystem.
+import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
 import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
@@ -8,6 +9,15 @@ import { resolveTrackFiles, resolveVrrp, resolveVrrpInstances, resolveVrrpScript
 
 /** The checks over the whole config, then the config as it runs (every inherited value filled in). */
 export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: HostProbe, scripts?: ScriptProbe, parts?: ScriptParts): Config {
+  const g = written.globalDefs;
+  if (g.spans.notificationEmail && g.notificationEmail.length === 0) {
+    // keepalived reports it at the block's '}'.
+    const at = g.spans.notificationEmail;
+    ctx.diags.error(at, 'notification-email-empty', 'Warning - empty notification_email block', {
+      hint: 'list one address per line, or remove the block',
+      endLine: blockEndOf(at)?.line,
+    });
+  }
   resolveVrrp(written, ctx);
   resolveLvs(written, ctx);
   // With the host probed, a missing interface ends keepalived's checks before the script ones.

@@ -9,7 +9,11 @@ const r = (family: RuleFamily, doc: string) => ({ family, doc });
 export const RULES = {
   // ---- reading the text ----
   'file-missing': r('syntax', 'The config file does not exist (an error, exit 4, only with -e).'),
-  'file-unreadable': r('syntax', 'The config file cannot be read, or is a directory, a binary file or larger than 16 MiB (exit 4, but 5 for a directory).'),
+  'file-unreadable': r('syntax', 'The config file cannot be read, or is a binary file or larger than 16 MiB (exit 4).'),
+  'file-skipped': r(
+    'syntax',
+    'A config file or include that is a directory, an executable or not a regular file (a FIFO, a device): keepalived skips it and -t still exits 0.',
+  ),
   'include-missing': r('syntax', 'An include matched no file: keepalived\'s "Config files missing"; an error with -e or includem/includew/includea.'),
   'include-cycle': r('syntax', 'An include would read a file that is already being read; it is not followed.'),
   'include-depth': r('syntax', 'Includes nested too deep; the deeper one is not followed.'),
@@ -25,21 +29,35 @@ export const RULES = {
   lexer: r('syntax', 'A line the lexer cannot read (a bug: please report it).'),
   internal: r('syntax', 'The grammar rejected the token stream (a bug: please report it).'),
   // ---- keywords ----
-  'unknown-keyword': r('keyword', 'A keyword keepalived does not know in this block; its block, if any, is skipped. Comes with a did-you-mean.'),
+  'unknown-keyword': r(
+    'keyword',
+    "A keyword keepalived does not know in this block. If it opens a block, keepalived ignores the '{': the lines inside are read as keywords of the enclosing block and the '}' closes it. Comes with a did-you-mean.",
+  ),
   'deprecated-keyword': r('keyword', 'An old spelling or a deprecated keyword; the message names the replacement.'),
-  'keyword-newer': r('keyword', 'A keyword newer than keepalived 2.2, which older keepalived reports as unknown.'),
+  'keyword-newer': r(
+    'keyword',
+    'A keyword added after the keepalived version judged for (-t and lint: --target-version, default 2.2.7): an unknown keyword there (an error, -t exit 5). Where no version is judged for (the daemon), a warning.',
+  ),
   'keyword-not-implemented': r(
     'keyword',
     "A keyword keepalived-ts accepts and checks but does not act on yet (docs/compatibility.md); a warning, so exit codes stay keepalived's. `lint --strict` fails on it; the daemon logs it once per keyword.",
   ),
   'keyword-repeated': r('keyword', 'A keyword set twice in one block; which one wins depends on the keyword, as in keepalived.'),
   'block-expected': r('keyword', "A block keyword written without '{ ... }'."),
-  'block-unexpected': r('keyword', "A '{' after a keyword that opens no block; the block is ignored."),
+  'block-unexpected': r(
+    'keyword',
+    "A '{' after a keyword that opens no block: ignored, so the lines inside belong to the enclosing block and the '}' closes it, as in keepalived.",
+  ),
+  'name-duplicate': r('keyword', 'A second vrrp_instance, vrrp_sync_group or track_group of the same name: keepalived skips the whole block.'),
   'name-missing': r('keyword', 'A named block (vrrp_script, vrrp_instance...) without its name.'),
   // ---- values ----
   'value-range': r('value', 'A number outside the range keepalived accepts; the default is kept.'),
   'value-enum': r('value', 'A word that is not one of the allowed values (state SLAVE, lb_algo roundrobin...).'),
   'value-invalid': r('value', 'A value of the wrong form (not a number, missing).'),
+  'value-missing': r(
+    'value',
+    'A keyword without its value where keepalived reads it regardless: keepalived -t stops at that line with exit 2, and keepalived would not start.',
+  ),
   'value-adjusted': r('value', 'A value keepalived accepts but adjusts.'),
   'address-invalid': r('value', 'Not an IP address, prefix or port where one is needed; the line or block is skipped.'),
   'address-option': r('value', 'An unknown or incomplete option on a virtual address line.'),
@@ -63,6 +81,18 @@ export const RULES = {
     'auth_type AH, which keepalived-ts does not implement yet: an error of exit class 4, so -t exits 4 and the daemon does not start.',
   ),
   'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
+  'notification-email-empty': r('vrrp', 'An empty notification_email block in global_defs.'),
+  'interface-name-long': r('vrrp', 'An interface name longer than the 15 characters the kernel takes; keepalived ignores it.'),
+  'vmac-unicast': r('vrrp', 'unicast peers with use_vmac (or use_ipvlan) and no vmac_xmit_base: keepalived sets vmac_xmit_base.'),
+  'unicast-ttl-no-peer': r('vrrp', 'unicast_ttl without unicast peers: keepalived resets it.'),
+  'auth-ignored': r('vrrp', 'authentication keepalived ignores: under vrrp_strict, with VRRPv3, or without auth_pass.'),
+  'strict-accept-v2': r('vrrp', 'accept with vrrp_strict and VRRPv2 (not RFC 3768): keepalived clears it.'),
+  'strict-state-owner': r(
+    'vrrp',
+    'Under vrrp_strict, state MASTER without priority 255 (or the owner without MASTER): keepalived sets the state from the priority.',
+  ),
+  'strict-vmac-xmit-base': r('vrrp', 'vmac_xmit_base under vrrp_strict: keepalived clears it.'),
+  'track-own-interface': r('vrrp', "track_interface naming the instance's own interface, which it always tracks: ignored."),
   'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined; the reference is dropped.'),
   'script-missing': r('vrrp', 'A vrrp_script without a script; it is removed.'),
   'process-missing': r('vrrp', 'A vrrp_track_process without a process.'),

@@ -125,14 +125,19 @@ export const ip: ValueType<IpPrefix> = {
   },
 };
 
-/** An IPv4 or IPv6 address, kept as the string written (validated). */
+/**
+ * An IPv4 or IPv6 address, kept as the address written (validated). Read as keepalived's
+ * inet_stosockaddr does: a '-RANGE' or '/LEN' suffix is dropped unread (unicast_src_ip 10.0.0.1/24).
+ */
 export const address: ValueType<string> = {
   usage: '<IP>',
   parse(args) {
     const w = needOne(args, 'an IP address');
     if (!('text' in w)) return w;
-    const p = parseIp(w);
-    return 'error' in p ? p : { value: p.value.address };
+    const cut = w.text.search(/[-/]/);
+    const p = parseIp(cut > 0 ? { ...w, text: w.text.slice(0, cut) } : w);
+    if ('error' in p) return cut > 0 ? err(`'${w.text}' is not an IP address`, 'write an address such as 192.168.1.10', w) : p;
+    return { value: p.value.address };
   },
 };
 

@@ -51,6 +51,24 @@ describe('keepalived-ts CLI', () => {
     expect(readFileSync(log, 'utf8')).toContain('[script-security]');
   });
 
+  it('config test: judges as keepalived 2.2.7 unless --target-version names another', () => {
+    const p = file(
+      'newer.conf',
+      'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n no_virtual_ipaddress\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n',
+    );
+    const r = run('-t', '-f', p);
+    // keepalived 2.2.7 -t: "Unknown keyword 'no_virtual_ipaddress'", exit 5 (added in 2.2.8).
+    expect(r.status).toBe(5);
+    expect(r.stderr).toBe(
+      `${p}:5:2: error: Unknown keyword 'no_virtual_ipaddress': keepalived 2.2.7 does not have it (added in 2.2.8) (remove it, or judge for a newer keepalived with --target-version 2.2.8) [keyword-newer]\n`,
+    );
+    expect(run('-t', '--target-version', '2.2.8', '-f', p)).toMatchObject({ status: 0, stderr: '' });
+    expect(run('-t', '--target-version=2.2.6', '-f', p).status).toBe(5);
+    const lint = run('lint', '--target-version', '2.4.3', p);
+    expect([lint.status, lint.stdout]).toEqual([0, expect.stringMatching(/0 error\(s\)/) as unknown]);
+    expect(run('lint', p).status).toBe(1);
+  });
+
   it('config test: -e makes a missing file fatal (exit 4), as keepalived', () => {
     expect(run('-t', '-f', join(dir, 'absent.conf')).status).toBe(0);
     expect(run('-t', '-e', '-f', join(dir, 'absent.conf')).status).toBe(4);

@@ -1,7 +1,7 @@
 // Every user error the built CLI can meet, as a table: the exit status (keepalived's where it has
 // one), and what it prints: one line `keepalived-ts[ CMD]: WHAT: WHERE (WHAT TO DO)`, or one
 // FILE:LINE:COL diagnostic line per finding, never a stack trace and never a raw control character.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,9 @@ let liar: Server;
 beforeAll(async () => {
   writeFileSync(p('ok.conf'), OK_CONF);
   mkdirSync(p('a-dir'));
+  // An executable config with an error keepalived would report if it read it: it does not.
+  writeFileSync(p('exec.conf'), 'vrrp_instance VI_1 {\n bogus_keyword 1\n}\n', { mode: 0o755 });
+  execFileSync('mkfifo', [p('fifo.conf')]);
   writeFileSync(p('binary'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0x0a, 0x1b, 0x5b, 0x32, 0x4a]));
   writeFileSync(p('huge.conf'), '');
   truncateSync(p('huge.conf'), 17 << 20);
@@ -86,22 +89,37 @@ const CASES: Case[] = [
     status: 1,
     stderr: oneLine('', /cannot write the config test log: .*a-dir: is a directory/),
   },
+  // keepalived 2.2.7 skips a directory, an executable or a non-regular file and exits 0 (observed).
+  { name: '-t on a directory', args: () => ['-t', '-f', p('a-dir')], status: 0, stderr: { diagnostic: /is a directory - skipping .*\[file-skipped\]/ } },
   {
-    name: '-t on a directory',
-    args: () => ['-t', '-f', p('a-dir')],
-    status: 5,
-    stderr: { diagnostic: /is a directory, not a config file \[file-unreadable\]/ },
+    name: '-t on an executable file',
+    args: () => ['-t', '-f', p('exec.conf')],
+    status: 0,
+    stderr: { diagnostic: /is not a regular non-executable file - skipping .*\[file-skipped\]/ },
+  },
+  { name: '-t on a FIFO', args: () => ['-t', '-f', p('fifo.conf')], status: 0, stderr: { diagnostic: /not a regular non-executable file - skipping/ } },
+  {
+    name: '-t with a --target-version that is no version',
+    args: () => ['-t', '--target-version', 'latest', '-f', p('ok.conf')],
+    status: 2,
+    stderr: oneLine('', /--target-version 'latest' is not a version/),
   },
   { name: '-t -e on a missing file', args: () => ['-t', '-e', '-f', p('absent.conf')], status: 4, stderr: { diagnostic: /Config files missing/ } },
   { name: '-t on a binary file', args: () => ['-t', '-f', p('binary')], status: 4, stderr: { diagnostic: /is a binary file/ } },
   { name: '-t on a file over 16 MiB', args: () => ['-t', '-f', p('huge.conf')], status: 4, stderr: { diagnostic: /is larger than 16 MiB/ } },
-  { name: '-t on /dev/zero (no end)', args: () => ['-t', '-f', '/dev/zero'], status: 4, stderr: { diagnostic: /is larger than 16 MiB/ } },
+  { name: '-t on /dev/zero (a device)', args: () => ['-t', '-f', '/dev/zero'], status: 0, stderr: { diagnostic: /not a regular non-executable file/ } },
   // lint
   { name: 'lint without a file', args: () => ['lint'], status: 2, stderr: oneLine('lint', /no config file given/) },
   { name: 'lint with an unknown option', args: () => ['lint', '--bogus', p('ok.conf')], status: 2, stderr: oneLine('lint', /unknown option '--bogus'/) },
   { name: 'lint --format xml', args: () => ['lint', '--format', 'xml', p('ok.conf')], status: 2, stderr: oneLine('lint', /--format must be text or json/) },
   { name: 'lint -i without its value', args: () => ['lint', p('ok.conf'), '-i'], status: 2, stderr: oneLine('lint', /option '-i' needs a value/) },
   { name: 'lint on a missing file', args: () => ['lint', p('absent.conf')], status: 1, stdout: { diagnostic: /error: Config files missing/ } },
+  {
+    name: 'lint with a --target-version that is no version',
+    args: () => ['lint', '--target-version=2.x', p('ok.conf')],
+    status: 2,
+    stderr: oneLine('lint', /--target-version must be a version such as 2.2.7, not '2.x'/),
+  },
   { name: 'lint on a directory', args: () => ['lint', p('a-dir')], status: 1, stdout: { diagnostic: /is a directory/ } },
   { name: 'lint on a binary file', args: () => ['lint', p('binary')], status: 1, stdout: { diagnostic: /is a binary file/ } },
   // lab

@@ -168,8 +168,19 @@ describe('keepalived -t findings on VRRP blocks', () => {
     expect(r.config.vrrpInstances[0].virtualIpaddress).toHaveLength(1);
   });
 
-  it('reports leaf keywords used as blocks and blocks used as leaves', () => {
-    expect(rules(VI(' priority 100 {\n }\n virtual_routes 10.0.0.0/8'))).toEqual(['4:block-unexpected', '6:block-expected']);
+  it('reports blocks used as leaves', () => {
+    expect(rules(VI(' priority 100\n virtual_routes 10.0.0.0/8'))).toEqual(['5:block-expected']);
+  });
+
+  it("reads a leaf keyword's '{' as keepalived does: ignored, and its '}' closes the instance", () => {
+    // keepalived 2.2.7 -t on this text: Unexpected '{' (4), then everything after line 5 is read at
+    // the top level: unknown keywords virtual_routes (6), virtual_ipaddress (7, its '{' ignored too),
+    // the address (8) and both '}' (9, 10); the instance has no VIP.
+    const r = load(VI(' priority 100 {\n }\n virtual_routes 10.0.0.0/8'));
+    expect(r.diagnostics.map((d) => `${d.line}:${d.rule}`).sort()).toEqual(
+      ['1:vip-none', '4:block-unexpected', '6:unknown-keyword', '7:unknown-keyword', '8:unknown-keyword', '9:unknown-keyword', '10:unknown-keyword'].sort(),
+    );
+    expect(r.config.vrrpInstances[0].priority).toBe(100);
   });
 
   it('warns about deprecated spellings and names the replacement', () => {

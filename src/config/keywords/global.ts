@@ -118,11 +118,13 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('script_user', userGroup, { doc: 'User (and group) scripts run as; default keepalived_script if it exists.' }),
     g.k('enable_script_security', flag, { default: false, doc: 'Refuse to run scripts as root from paths writable by others.' }),
     g.k('set_supplementary_groups', flag, {
+      since: '2.4.4',
       default: false,
       notImplemented: 'scripts run with the primary group of their user only',
       doc: 'Give scripts the supplementary groups of their user.',
     }),
     g.k('use_symlink_paths', bool, {
+      since: '2.3.0',
       notImplemented: 'script paths are checked as written; symbolic links are not treated specially',
       doc: 'Do not resolve symbolic links in script paths.',
     }),
@@ -189,7 +191,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       ),
       { default: 2, doc: 'Default VRRP version of instances.' },
     ),
-    g.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header, for every instance.' }),
+    g.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header, for every instance.' }),
     g.k('vrrp_garp_master_delay', timer(86400), { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: 5, doc: 'Gratuitous ARPs per burst.' }),
     g.k('vrrp_garp_lower_prio_delay', timer(86400), {
@@ -210,12 +212,12 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       notImplemented: 'no refresh bursts while master',
       doc: 'Gratuitous ARPs per refresh.',
     }),
-    g.k('vrrp_garp_interval', timer(1), {
+    g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), {
       default: 0,
       notImplemented: 'gratuitous ARPs of a burst go out back to back',
       doc: 'Seconds between gratuitous ARPs on one interface.',
     }),
-    g.k('vrrp_gna_interval', timer(1), {
+    g.k('vrrp_gna_interval', decimal(0.000001, 4294.967295), {
       default: 0,
       notImplemented: 'neighbour adverts of a burst go out back to back',
       doc: 'Seconds between unsolicited neighbour adverts on one interface.',
@@ -247,13 +249,13 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       doc: 'Enforce RFC compliance (no auth, no unicast, firewall rules for no_accept).',
     }),
     g.k('vrrp_owner_ignore_adverts', flag, {
-      since: '2.4',
+      since: '2.3.3',
       notImplemented: 'an address owner handles received adverts like any master',
       doc: 'Address owners ignore received adverts.',
     }),
     g.k('vrrp_startup_delay', timer(1000), { notImplemented: 'VRRP starts at once', doc: 'Seconds to wait after start before running VRRP.' }),
     g.k('vrrp_delay_after_boot', timer(1000), {
-      since: '2.3',
+      since: '2.4.0',
       notImplemented: 'VRRP starts at once',
       doc: 'Delay VRRP start if the system booted less than this long ago.',
     }),
@@ -367,31 +369,31 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('data_use_instance', bool, { notImplemented: 'dumps keep their default file names', doc: 'Add the instance name to dump file names.' }),
     g.k('state_file_location', word, {
-      since: '2.4',
+      since: '2.3.3',
       aliases: ['state_dump_file'],
       notImplemented: 'the SIGUSR1 dump goes to /tmp/keepalived.data',
       doc: 'Path of the SIGUSR1 data dump.',
     }),
     g.k('stats_file_location', word, {
-      since: '2.4',
+      since: '2.3.3',
       aliases: ['stats_dump_file'],
       notImplemented: 'the SIGUSR2 dump goes to /tmp/keepalived.stats',
       doc: 'Path of the SIGUSR2 statistics dump.',
     }),
     g.k('json_file_location', word, {
-      since: '2.4',
+      since: '2.3.3',
       aliases: ['json_dump_file'],
       notImplemented: 'keepalived-ts writes no JSON dump',
       doc: 'Path of the JSON dump.',
     }),
-    g.k('json_version', int(1, 2), { since: '2.4', notImplemented: 'keepalived-ts writes no JSON dump', doc: 'Format of the JSON dump.' }),
+    g.k('json_version', int(1, 2), { since: '2.2.8', notImplemented: 'keepalived-ts writes no JSON dump', doc: 'Format of the JSON dump.' }),
     g.k('rs_init_notifies', flag, {
       default: false,
       notImplemented: 'notify_up/notify_down run on changes only, not at start-up',
       doc: 'Run real server notify scripts at start-up.',
     }),
-    g.k('iproute_usr_dir', word, { notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /usr.' }),
-    g.k('iproute_etc_dir', word, { notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /etc.' }),
+    g.k('iproute_usr_dir', word, { since: '2.3.2', notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /usr.' }),
+    g.k('iproute_etc_dir', word, { since: '2.3.2', notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /etc.' }),
     g.k('linkbeat_use_polling', flag, {
       default: false,
       notImplemented: 'link state is read the same way for every interface',
@@ -407,8 +409,8 @@ export const garpGroupBlock = defineBlock<GarpGroup>({
   name: 'garp_group',
   doc: 'Rate limits for gratuitous ARP / neighbour adverts on a set of interfaces.',
   keywords: [
-    gg.k('garp_interval', decimal(0, 1), { notImplemented: GARP, doc: 'Seconds between gratuitous ARPs.' }),
-    gg.k('gna_interval', decimal(0, 1), { notImplemented: GARP, doc: 'Seconds between unsolicited neighbour adverts.' }),
+    gg.k('garp_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between gratuitous ARPs.' }),
+    gg.k('gna_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between unsolicited neighbour adverts.' }),
     gg.k('interface', word, { notImplemented: GARP, doc: 'The interface the limits apply to.' }),
     gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [], notImplemented: GARP }),
   ],

@@ -312,7 +312,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k(
       'timer_expired_backup',
       custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })),
-      { since: '2.3', notImplemented: 'late timers do not make the instance go BACKUP', doc: 'Go BACKUP when our own timers ran late.' },
+      { since: '2.2.8', notImplemented: 'late timers do not make the instance go BACKUP', doc: 'Go BACKUP when our own timers ran late.' },
     ),
     vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
     vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
@@ -339,13 +339,13 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       custom<true | 'never'>('[never]', (a) => ({ value: a[0]?.text === 'never' ? 'never' : true })),
       { notImplemented: 'VRRPv3 unicast adverts always use the current checksum', doc: 'Use the pre-1.3.6 unicast VRRPv3 checksum.' },
     ),
-    vi.k('v3_checksum_as_v2', bool, { since: '2.3', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
+    vi.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
     vi.b('virtual_ipaddress', addressList('virtual_ipaddress', 'The virtual addresses, carried in adverts.'), { default: [] }),
     vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), {
       default: [],
     }),
-    vi.k('no_virtual_ipaddress', flag, { default: false, doc: 'Allow an instance without virtual addresses.' }),
+    vi.k('no_virtual_ipaddress', flag, { since: '2.2.8', default: false, doc: 'Allow an instance without virtual addresses.' }),
     vi.k('promote_secondaries', flag, {
       default: false,
       notImplemented: 'the interface promote_secondaries setting is left as it is',
@@ -427,7 +427,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       doc: 'RFC strict mode for this instance (see vrrp_strict).',
     }),
     vi.k('owner_ignore_adverts', flag, {
-      since: '2.4',
+      since: '2.3.3',
       notImplemented: 'an address owner handles received adverts like any master',
       doc: 'An address owner ignores received adverts.',
     }),
