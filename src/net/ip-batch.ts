@@ -50,7 +50,7 @@ export class IpBatch {
   /** Runs the commands in order; one result each (code 0, or 1 with ip's message). */
   run(lines: readonly string[]): Promise<CommandResult[]> {
     if (!lines.length) return Promise.resolve([]);
-    const p = this.process();
+    const p = this.child();
     return new Promise((resolve) => {
       const first = this.line + 1;
       this.line += lines.length + 1;
@@ -64,7 +64,7 @@ export class IpBatch {
     this.proc = undefined;
   }
 
-  private process(): ChildProcessWithoutNullStreams {
+  private child(): ChildProcessWithoutNullStreams {
     if (this.proc) return this.proc;
     const p = spawn(this.command[0], [...this.command.slice(1), '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
