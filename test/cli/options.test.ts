@@ -98,7 +98,11 @@ describe("keepalived's options", () => {
     }
     for (const long of LONG_2_2_7)
       expect(parseArgs([`--${long}${DAEMON_OPTIONS.find((s) => s.long === long)?.value === 'required' ? '=v' : ''}`], DAEMON_OPTIONS).errors, long).toEqual([]);
-    expect(DAEMON_OPTIONS.filter((s) => !s.extension).map((s) => s.long).sort()).toEqual([...LONG_2_2_7].sort());
+    expect(
+      DAEMON_OPTIONS.filter((s) => !s.extension)
+        .map((s) => s.long)
+        .sort(),
+    ).toEqual([...LONG_2_2_7].sort());
   });
 
   it('matches the options the installed keepalived lists in --help, where it is installed', (ctx) => {
