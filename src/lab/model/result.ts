@@ -33,8 +33,14 @@ export interface LabResult {
   /** Effective priority changes that came without a state change (tracker weights), so that a
    * verdict can say "lb1's priority fell to 70, still above lb2's 90". Optional. */
   priorities?: { at: Micros; node: string; instance: string; priority: number }[];
+  /** The scenario's real servers, so that reports can list them even when no checker reported
+   * a change. */
+  realServers: { name: string; address: string; port: number }[];
   /** Real servers' in-service changes as each node's checkers saw them. */
   servers: { at: Micros; node: string; server: string; inService: boolean; reason: string }[];
+  /** What the backend could not do as the scenario asks, one sentence each ("lb2: no kernel
+   * IPVS here, so keepalived runs VRRP only: its virtual servers are not set up"). */
+  notes: string[];
   expectations: LabVerdict[];
   /** true when every expectation passed. */
   passed: boolean;
@@ -78,10 +84,11 @@ export type LabRun = Omit<LabResult, 'splitBrains' | 'expectations' | 'passed'>;
 
 /** A run with nothing recorded yet: what both backends start from. */
 export function emptyRun(
-  scenario: { name: string; file: string; seed: number; duration: Micros },
+  scenario: { name: string; file: string; seed: number; duration: Micros; realServers: readonly { name: string; address: string; port: number }[] },
   backend: LabRun['backend'],
 ): LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>> {
   const { name, file, seed, duration } = scenario;
+  const realServers = scenario.realServers.map(({ name: n, address, port }) => ({ name: n, address, port }));
   return {
     scenario: name,
     file,
@@ -94,7 +101,9 @@ export function emptyRun(
     faults: [],
     notifies: [],
     requests: [],
+    realServers,
     servers: [],
+    notes: [],
     vips: [],
     priorities: [],
   };

@@ -297,7 +297,11 @@ class NetnsLab implements FaultTarget {
     // Without kernel IPVS in the namespace keepalived's checker process exits fatally and
     // takes VRRP down with it: run VRRP only then, and say so.
     const vrrpOnly = rt.node.impl === 'keepalived' && rt.conf.config.virtualServers.length > 0 && !ipvsAvailable(rt.ns);
-    if (vrrpOnly) this.log(`netns: ${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`);
+    if (vrrpOnly) {
+      const note = `${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`;
+      this.log(`netns: ${note}`);
+      if (!this.out.notes.includes(note)) this.out.notes.push(note);
+    }
     const argv = daemonArgv(rt, { keepalivedBin: this.opts.keepalivedBin, daemonBin: this.daemonBin }, vrrpOnly);
     rt.ending = undefined;
     const proc = spawnDaemon(this.host, rt, argv, (line) => this.daemonLine(rt, line));

@@ -51,6 +51,7 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
       width,
     ),
   );
+  for (const note of result.notes) out.push(...wrap(paint('33', `note: ${clean(note)}`), width, 6));
   out.push('');
 
   // Fault markers: ▼ exactly at the fault's column, its number on the first row above where it
@@ -178,8 +179,10 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
     }
   }
 
-  if (result.servers.length > 0) {
+  if (result.servers.length > 0 || result.realServers.length > 0) {
     out.push('', paint('1', 'Real servers'));
+    if (!result.servers.length)
+      out.push(...wrap(`  no node's checkers reported ${result.realServers.map((s) => clean(s.name)).join(', ')} going in or out of service`, width, 4));
     for (const s of result.servers) {
       const state = s.inService ? paint('32', 'up') : paint('1;31', 'down');
       out.push(...wrap(`  ${secs(s.at)}  ${clean(s.node)}  ${clean(s.server)} ${state}  ${paint('2', clean(s.reason))}`, width, 4));
