@@ -36,6 +36,9 @@ export interface LabResult {
   /** The scenario's real servers, so that reports can list them even when no checker reported
    * a change. */
   realServers: { name: string; address: string; port: number }[];
+  /** netns: every VRRP advert each node sent, as captured on its own interface (the wire's
+   * ground truth: MASTER is whoever advertises, priority 0 is a stop). Optional. */
+  adverts?: { at: Micros; node: string; segment: string; vrid: number; priority: number }[];
   /** Real servers' in-service changes as each node's checkers saw them. */
   servers: { at: Micros; node: string; server: string; inService: boolean; reason: string }[];
   /** What the backend could not do as the scenario asks, one sentence each ("lb2: no kernel

@@ -32,7 +32,7 @@ export async function applyFault(lab: FaultTarget, f: Fault): Promise<void> {
     }
     case 'stop': {
       const rt = lab.node(f.node);
-      rt.ending = { why: 'stopped (SIGTERM)' };
+      rt.ending = { why: 'stopped (SIGTERM)', signalled: performance.now() };
       await rt.proc?.kill('SIGTERM', 5000);
       return;
     }

@@ -9,7 +9,9 @@
 // What is recorded, on performance.now() from the moment every daemon was started (the zero of
 // the scenario's fault times): state transitions from the daemons' logs, notify scripts from a
 // lab-owned notify script, client requests, the real servers' in-service changes from the
-// checkers' logs, and once a second whether each VIP answers ping and which nodes hold it.
+// checkers' logs, once a second whether each VIP answers ping and which nodes hold it, and every
+// VRRP advert each node sends, captured on its own interfaces (wire.ts); a graceful stop is
+// timed from the wire, at the node's priority-0 advert, not at its process's exit.
 //
 // Our daemons start first and the real keepalived once they have loaded their configurations,
 // so that every VRRP timer starts at about the same moment (as on sim): a head start of a few
@@ -38,6 +40,7 @@ import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, waitS
 import { Topology, vipsBySegment } from './topology.js';
 import { notifyMono, uptimeEdgeOffset } from './uptime.js';
 import { sampleVips } from './vip-sampler.js';
+import { captureArgv, epochEdgeOffset, parseAdvert, stopsFromWire, type StopWindow, type WireAdvert } from './wire.js';
 
 export interface NetnsOptions {
   /** Progress and diagnostics, one line at a time. */
@@ -124,6 +127,12 @@ class NetnsLab implements FaultTarget {
   private readonly out: NetnsRun;
   private readonly buckets = new Map<string, NetnsRun['requests'][number]>();
   private vipLoop?: Promise<void>;
+  /** Adverts as captured (epoch stamps), whose and on which segment. */
+  private readonly captured: (WireAdvert & { node: string; segment: string })[] = [];
+  /** Date.now() minus performance.now() at the scenario's zero, for the capture's stamps. */
+  private epochOffset = 0;
+  /** Graceful stops: signalled and exited, performance.now() ms. */
+  private readonly stops: { node: string; signalled: number; exited: number }[] = [];
 
   constructor(
     private readonly scenario: Scenario,
@@ -152,9 +161,14 @@ class NetnsLab implements FaultTarget {
     await this.buildTopology();
     this.writeFiles();
     for (const s of this.scenario.realServers) if (s.up) await this.startServer(s.name);
+    await this.startCaptures();
     await this.startDaemons();
     this.t0 = performance.now();
     this.uptimeOffset = uptimeEdgeOffset();
+    this.epochOffset = epochEdgeOffset(
+      () => performance.now(),
+      () => Date.now(),
+    );
     // As on sim, a client starts once its VIP has been announced (a node became MASTER of an
     // instance with that address on the client's segment); one aiming elsewhere starts now.
     for (const c of this.scenario.clients) if (!this.announcing(c).length) this.startClient(c);
@@ -170,6 +184,7 @@ class NetnsLab implements FaultTarget {
     await this.sleepUntil(this.scenario.duration);
     await this.stopRecording();
     this.collectNotifies();
+    this.collectWire();
     this.out.requests = [...this.buckets.values()].sort((a, b) => a.second - b.second || a.client.localeCompare(b.client));
     this.out.transitions.sort((a, b) => a.at - b.at);
     this.out.wallMs = Math.round(performance.now() - this.wallStart);
@@ -310,6 +325,7 @@ class NetnsLab implements FaultTarget {
       if (rt.proc !== proc) return;
       const mono = rt.ending?.mono ?? performance.now();
       const why = rt.ending?.why ?? `daemon exited (${signal ?? `code ${code}`})`;
+      if (rt.ending?.signalled !== undefined) this.stops.push({ node: rt.node.name, signalled: rt.ending.signalled, exited: mono });
       if (!rt.ending && this.recording) this.log(`netns: ${rt.node.name} exited unexpectedly (${signal ?? `code ${code}`})\n${proc.tail(15)}`);
       for (const inst of rt.conf.instances) this.transition(rt, inst.name, 'STOPPED', undefined, why, mono);
     });
@@ -344,6 +360,52 @@ class NetnsLab implements FaultTarget {
         b.failures![why] = (b.failures![why] ?? 0) + 1;
       }
     });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The wire (wire.ts)
+
+  /** tcpdump on each node's interface of each segment, for what the node sends; ready before
+   * any daemon starts. Without tcpdump the run goes on with the logs alone, and says so. */
+  private async startCaptures(): Promise<void> {
+    if (spawnSync('tcpdump', ['--version']).error) {
+      this.out.notes.push("tcpdump is not installed: transitions are timed from the daemons' logs alone (apt-get install tcpdump)");
+      return;
+    }
+    this.out.adverts = [];
+    const ready: Promise<unknown>[] = [];
+    for (const rt of this.nodes.values()) {
+      for (const [segment, ifname] of rt.ifaces) {
+        const proc = this.host.spawn(rt.ns, captureArgv(ifname), {
+          name: `capture ${rt.node.name} ${ifname}`,
+          onLine: (line) => {
+            const a = parseAdvert(line.text);
+            if (a) this.captured.push({ ...a, node: rt.node.name, segment });
+          },
+        });
+        void proc.exited.then(({ code, signal }) => {
+          if (this.recording)
+            this.out.notes.push(
+              `the capture of ${rt.node.name}'s ${ifname} ended early (${signal ?? `code ${code}`}): its adverts after that are not on the wire record`,
+            );
+        });
+        ready.push(proc.waitForLine(/listening on /, { timeoutMs: 10_000 }));
+      }
+    }
+    await Promise.all(ready);
+  }
+
+  /** The captured adverts on the lab's clock, and graceful stops timed from their priority 0. */
+  private collectWire(): void {
+    if (!this.out.adverts) return;
+    for (const a of this.captured) {
+      const at = this.at(a.epochMs - this.epochOffset);
+      if (at <= this.scenario.duration) this.out.adverts.push({ at, node: a.node, segment: a.segment, vrid: a.vrid, priority: a.priority });
+    }
+    this.out.adverts.sort((a, b) => a.at - b.at);
+    const stops: StopWindow[] = this.stops.map((s) => ({ node: s.node, signalled: this.at(s.signalled), exited: this.at(s.exited) }));
+    const vridOf = (node: string, instance: string) => this.nodes.get(node)?.conf.instances.find((i) => i.name === instance)?.vrid;
+    stopsFromWire(this.out.transitions, stops, this.out.adverts, vridOf);
   }
 
   // ---------------------------------------------------------------------------------------------
