@@ -61,7 +61,10 @@ export interface LabTransition {
 }
 
 export interface LabFaultRecord {
+  /** When the fault took effect (netns: the bridge moved, the qdisc in place, the signal sent). */
   at: Micros;
+  /** netns: when the lab began to apply it, at or after the scenario's time for it. */
+  requestedAt?: Micros;
   /** Index into Scenario.faults. */
   index: number;
   /** One line a person reads: "kill lb1", "partition lan: [lb1] | [lb2]". */

@@ -175,10 +175,13 @@ class NetnsLab implements FaultTarget {
     this.vipLoop = this.sampleVips();
 
     for (const [index, fault] of this.scenario.faults.entries()) {
+      // A partition's bridges are built beforehand: at its time, only the ports move.
+      const prepared = fault.kind === 'partition' ? await this.topology.preparePartition(fault.segment, fault.groups) : undefined;
       await this.sleepUntil(fault.at);
-      const record: LabFaultRecord = { at: this.at(performance.now()), index, text: faultText(fault) };
-      this.log(`netns: ${(record.at / 1e6).toFixed(3)}s ${record.text}`);
-      await applyFault(this, fault);
+      const requestedAt = this.at(performance.now());
+      const text = faultText(fault);
+      const record: LabFaultRecord = { at: this.at(await applyFault(this, fault, prepared)), requestedAt, index, text };
+      this.log(`netns: ${(requestedAt / 1e6).toFixed(3)}s ${text}, in effect at ${(record.at / 1e6).toFixed(3)}s`);
       this.out.faults.push(record);
     }
     await this.sleepUntil(this.scenario.duration);

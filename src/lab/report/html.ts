@@ -4,7 +4,7 @@
 // fetch, so a report from an untrusted scenario can be opened safely; every string from the
 // result goes through `esc`.
 import type { LabResult, LabState } from '../model/result.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, timeSpan } from './model.js';
+import { buildLanes, clientSummaries, duration, effectLag, rangesText, secs, timeSpan } from './model.js';
 import { esc, isThin, requestsSvg, scale, STATE_COLOR, timelineSvg } from './chart.js';
 
 export function renderHtml(result: LabResult): string {
@@ -96,7 +96,8 @@ function legend(result: LabResult): string {
 function faultList(result: LabResult): string {
   if (!result.faults.length) return '<p class="note">No faults injected.</p>';
   const items = result.faults.map(
-    (f) => `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}</span></li>`,
+    (f) =>
+      `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}${effectLag(f) ? ` <span class="muted">(${esc(effectLag(f))})</span>` : ''}</span></li>`,
   );
   return `<ol class="faults">${items.join('')}</ol>`;
 }

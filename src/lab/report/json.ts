@@ -17,7 +17,7 @@ export interface LabJson {
   passed: boolean;
   nodes: LabResult['nodes'];
   transitions: { atUs: number; node: string; instance: string; from: LabState; to: LabState; priority: number; reason: string }[];
-  faults: { atUs: number; index: number; text: string }[];
+  faults: { atUs: number; requestedAtUs?: number; index: number; text: string }[];
   splitBrains: { vrid: number; instance: string; nodes: string[]; startUs: number; endUs: number | null; durationUs: number | null }[];
   notifies: { atUs: number; node: string; kind: 'INSTANCE' | 'GROUP'; name: string; state: string; priority: number }[];
   requests: LabResult['requests'];
@@ -43,7 +43,7 @@ export function resultJson(r: LabResult): LabJson {
     passed: r.passed,
     nodes: r.nodes,
     transitions: r.transitions.map(at),
-    faults: r.faults.map(at),
+    faults: r.faults.map(({ requestedAt, ...f }) => (requestedAt === undefined ? at(f) : { ...at(f), requestedAtUs: us(requestedAt) })),
     splitBrains: r.splitBrains.map(({ start, end, ...s }) => ({
       ...s,
       startUs: us(start),

@@ -4,7 +4,7 @@
 // duration: a column stands for span/barWidth of time and shows the state held longest in it.
 import type { LabResult, LabState } from '../model/result.js';
 import type { Micros } from '../model/scenario.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './model.js';
+import { buildLanes, clientSummaries, duration, effectLag, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './model.js';
 import { clean, fit, padTo, textWidth, wrap } from './term.js';
 
 export interface TimelineOptions {
@@ -141,8 +141,16 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
 
   if (result.faults.length > 0) {
     out.push('', paint('1', 'Faults'));
-    for (const f of result.faults)
-      out.push(...wrap(`${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}`, width, 15));
+    for (const f of result.faults) {
+      const lag = effectLag(f);
+      out.push(
+        ...wrap(
+          `${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}${lag ? paint('2', ` (${lag})`) : ''}`,
+          width,
+          15,
+        ),
+      );
+    }
   }
 
   if (result.splitBrains.length > 0) {
