@@ -298,6 +298,10 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       const s = scenario('ka-stop', kaFirst, [{ at: 5 * S, kind: 'stop', node: 'real' }], 8 * S);
       const { run } = await runClean(s);
       const stop = run.faults[0];
+      // Both daemons' starts are on the record, unclamped, with their spread.
+      const starts = run.start!.nodes.map((n) => n.at);
+      expect(run.start!.nodes.map((n) => n.node).sort()).toEqual(['ours', 'real']);
+      expect(run.start!.spread).toBe(Math.max(...starts) - Math.min(...starts));
       // Every node's adverts are on the record: keepalived's at 150 while MASTER, then priority 0.
       const real = run.adverts!.filter((a) => a.node === 'real' && a.vrid === 51);
       expect(real.filter((a) => a.at < stop.at && a.priority === 150).length).toBeGreaterThanOrEqual(1);

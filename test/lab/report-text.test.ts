@@ -32,6 +32,20 @@ describe('renderTimeline', () => {
     expect(faults).toMatch(/heal lan\n/);
   });
 
+  it("prints netns's start spread, naming the node that started last", () => {
+    const r = {
+      ...splitBrain(),
+      start: {
+        spread: 158_000,
+        nodes: [
+          { node: 'lb1', at: -12_000 },
+          { node: 'lb2', at: 146_000 },
+        ],
+      },
+    };
+    expect(stripAnsi(renderTimeline(r, { width: 120 }))).toContain('start spread 158ms (lb2 last, at 0.146s)');
+  });
+
   it('draws one row per instance × node with the states in the right columns', () => {
     const lb1 = bar(text, /^VI_1 lb1/);
     const lb2 = bar(text, /^\s+lb2/); // the second lane of VI_1 leaves the instance blank

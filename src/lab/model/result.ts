@@ -36,6 +36,10 @@ export interface LabResult {
   /** The scenario's real servers, so that reports can list them even when no checker reported
    * a change. */
   realServers: { name: string; address: string; port: number }[];
+  /** netns: when each node's VRRP started (its first state after INIT, from its log), µs from
+   * the scenario's zero and not clamped (negative: before it), and the spread between the first
+   * and the last: a head start decides a close first election. Optional. */
+  start?: { spread: Micros; nodes: { node: string; at: Micros }[] };
   /** netns: every VRRP advert each node sent, as captured on its own interface (the wire's
    * ground truth: MASTER is whoever advertises, priority 0 is a stop). Optional. */
   adverts?: { at: Micros; node: string; segment: string; vrid: number; priority: number }[];

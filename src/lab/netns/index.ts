@@ -131,6 +131,8 @@ class NetnsLab implements FaultTarget {
   private readonly captured: (WireAdvert & { node: string; segment: string })[] = [];
   /** Date.now() minus performance.now() at the scenario's zero, for the capture's stamps. */
   private epochOffset = 0;
+  /** Each node's first state after INIT, performance.now() ms (the start spread). */
+  private readonly started = new Map<string, number>();
   /** Graceful stops: signalled and exited, performance.now() ms. */
   private readonly stops: { node: string; signalled: number; exited: number }[] = [];
 
@@ -188,6 +190,7 @@ class NetnsLab implements FaultTarget {
     await this.stopRecording();
     this.collectNotifies();
     this.collectWire();
+    this.collectStart();
     this.out.requests = [...this.buckets.values()].sort((a, b) => a.second - b.second || a.client.localeCompare(b.client));
     this.out.transitions.sort((a, b) => a.at - b.at);
     this.out.wallMs = Math.round(performance.now() - this.wallStart);
@@ -398,6 +401,14 @@ class NetnsLab implements FaultTarget {
     await Promise.all(ready);
   }
 
+  /** When each node's VRRP started, unclamped, and the spread (the first election's fairness). */
+  private collectStart(): void {
+    const nodes = [...this.started].map(([node, mono]) => ({ node, at: Math.round((mono - this.t0) * 1000) }));
+    if (!nodes.length) return;
+    const ats = nodes.map((n) => n.at);
+    this.out.start = { spread: Math.max(...ats) - Math.min(...ats), nodes };
+  }
+
   /** The captured adverts on the lab's clock, and graceful stops timed from their priority 0. */
   private collectWire(): void {
     if (!this.out.adverts) return;
@@ -418,6 +429,7 @@ class NetnsLab implements FaultTarget {
     if (!this.recording) return;
     const from = rt.states.get(instance) ?? 'INIT';
     if (from === to) return;
+    if (from === 'INIT' && !this.started.has(rt.node.name)) this.started.set(rt.node.name, mono);
     rt.states.set(instance, to);
     if (priority !== undefined) rt.prio.set(instance, priority);
     const t: LabTransition = { at: this.at(mono), node: rt.node.name, instance, from, to, priority: priority ?? rt.prio.get(instance) ?? 0, reason };

@@ -60,7 +60,7 @@ export function renderHtml(result: LabResult): string {
 <div class="badge" id="verdict" data-passed="${result.passed}">${verdict}</div>
 <div class="title">
 <h1 id="scenario-name">${esc(result.scenario)}</h1>
-<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span></p>
+<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span>${result.start ? `<span id="start-spread">start spread ${duration(result.start.spread)}</span>` : ''}</p>
 </div>
 <div class="stats">${stats}</div>
 ${passNote}</header>

@@ -23,6 +23,7 @@ export interface LabJson {
   requests: LabResult['requests'];
   vips?: { atUs: number; address: string; segment: string; reachable: boolean; holders: string[] }[];
   priorities?: { atUs: number; node: string; instance: string; priority: number }[];
+  start?: { spreadUs: number; nodes: { node: string; atUs: number }[] };
   adverts?: { atUs: number; node: string; segment: string; vrid: number; priority: number }[];
   realServers: LabResult['realServers'];
   servers: { atUs: number; node: string; server: string; inService: boolean; reason: string }[];
@@ -59,6 +60,7 @@ export function resultJson(r: LabResult): LabJson {
   };
   if (r.vips) out.vips = r.vips.map(at);
   if (r.priorities) out.priorities = r.priorities.map(at);
+  if (r.start) out.start = { spreadUs: us(r.start.spread), nodes: r.start.nodes.map(at) };
   if (r.adverts) out.adverts = r.adverts.map(at);
   return out;
 }
