@@ -5,6 +5,7 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { finish } from '../lab/expect/index.js';
 import { loadScenario } from '../lab/load/index.js';
 import { renderHtml } from '../lab/report/html.js';
+import { resultJson, scenarioErrorJson } from '../lab/report/json.js';
 import { renderTimeline } from '../lab/report/text.js';
 import type { LabResult, LabRun } from '../lab/model/result.js';
 import type { Scenario } from '../lab/model/scenario.js';
@@ -23,9 +24,12 @@ const LAB_OPTIONS: OptionSpec[] = [
 export const LAB_USAGE = `Usage: keepalived-ts lab SCENARIO.yaml [--backend sim|netns] [--report FILE.html] [--json]
 
 ${optionHelp(LAB_OPTIONS)}
-Exit status: 0 every expectation passed, 1 one failed or the scenario has errors, 2 bad usage or
-the backend cannot run here.
+Exit status: 0 every expectation passed, 1 one failed, 2 bad usage or the backend cannot run
+here, 3 the scenario has errors (FILE:LINE:COL on stderr; with --json, also on stdout).
 `;
+
+/** The scenario has errors and did not run: distinct from a failed expectation (1). */
+export const EXIT_SCENARIO = 3;
 
 async function runBackend(backend: string, scenario: Scenario): Promise<LabRun> {
   if (backend === 'netns') {
@@ -65,9 +69,13 @@ export async function labCommand(argv: string[]): Promise<number> {
     process.stderr.write(cannot);
     return 2;
   }
+  const json = args.options.has('json');
   const loaded = loadScenario(args.positionals[0]);
   for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (!loaded.scenario) return 1;
+  if (!loaded.scenario) {
+    if (json) process.stdout.write(`${printableJson(scenarioErrorJson(args.positionals[0], loaded.diagnostics), 2)}\n`);
+    return EXIT_SCENARIO;
+  }
 
   let run: LabRun;
   try {
@@ -77,8 +85,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const result = finish(loaded.scenario, run);
-  const json = args.options.has('json');
-  if (json) process.stdout.write(`${printableJson(result, 2)}\n`);
+  if (json) process.stdout.write(`${printableJson(resultJson(result), 2)}\n`);
   else process.stdout.write(renderTimeline(result, { color: process.stdout.isTTY, width: process.stdout.columns }));
   if (typeof report === 'string') {
     try {

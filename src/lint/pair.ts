@@ -12,8 +12,9 @@ export interface FaultOutcome {
   /** Which node's fault: 'A' or 'B' (the one that is MASTER when all is well). */
   node: 'A' | 'B';
   fault: string;
-  before: { A: string; B: string };
-  after: { A: string; B: string };
+  /** Each director's effective priority before and after the fault, a number, or 'FAULT'. */
+  before: { A: Shown; B: Shown };
+  after: { A: Shown; B: Shown };
   failover: boolean | 'tie';
   explanation: string;
 }
@@ -23,7 +24,10 @@ export interface PairReport {
   outcomes: FaultOutcome[];
 }
 
-const show = (e: Effective): string => (e.fault ? 'FAULT' : String(e.priority));
+/** An effective priority as reports give it: the number, or 'FAULT'. */
+export type Shown = number | 'FAULT';
+const shown = (e: Effective): Shown => (e.fault ? 'FAULT' : e.priority);
+const show = (e: Effective): string => String(shown(e));
 
 function diag(at: Span, severity: 'error' | 'warning', rule: RuleId, message: string, hint?: string): Diagnostic {
   return { file: at.file, line: at.line, col: at.col, severity, rule, message, hint, exit: 0 };
@@ -246,7 +250,7 @@ function analyseFailover(ia: ResolvedVrrpInstance, ib: ResolvedVrrpInstance, out
   const [master, mCfgTrackers, mInst, other] = w0 === 'A' ? (['A', ta, ia, b0] as const) : (['B', tb, ib, a0] as const);
   for (const t of mCfgTrackers) {
     const m1 = effectivePriority(mInst, mCfgTrackers, new Set([t]));
-    const after = master === 'A' ? { A: show(m1), B: show(other) } : { A: show(other), B: show(m1) };
+    const after = master === 'A' ? { A: shown(m1), B: shown(other) } : { A: shown(other), B: shown(m1) };
     const w1 = master === 'A' ? winner(m1, other) : winner(other, m1);
     const failover = w1 === 'tie' ? 'tie' : w1 !== master;
     const fault = `${t.kind} ${t.name} ${t.kind === 'interface' ? 'down' : 'fails'} on ${master}${t.viaGroup ? ` (sync group ${t.viaGroup})` : ''}`;
@@ -277,7 +281,7 @@ function analyseFailover(ia: ResolvedVrrpInstance, ib: ResolvedVrrpInstance, out
       vrid: mInst.virtualRouterId,
       node: master,
       fault,
-      before: { A: show(a0), B: show(b0) },
+      before: { A: shown(a0), B: shown(b0) },
       after,
       failover,
       explanation,

@@ -54,7 +54,9 @@ function run(transitions: LabTransition[], more: Partial<LabRun> = {}): LabRun {
     faults: [],
     notifies: [],
     requests: [],
+    realServers: [],
     servers: [],
+    notes: [],
     ...more,
   };
 }

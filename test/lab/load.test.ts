@@ -166,6 +166,21 @@ describe('malformed scenarios', () => {
     expect(r.diagnostics.map((d) => `${d.severity} ${d.rule} ${d.line}`)).toEqual(['error lab-sequence 5', 'warning lab-sequence 6', 'error lab-sequence 8']);
   });
 
+  it('reports a bad timeline entry once, without the sequence errors it would cause', () => {
+    // Without the `kil` entry, lb1 would still run at 12s: "cannot start" would be noise.
+    const yaml = `${PAIR}timeline:\n  - {at: 6s, kil: lb1}\n  - {at: 12s, start: lb1}\n  - {at: 13s, stop: lb3}\n`;
+    const d = loadScenarioText(yaml, FILE).diagnostics;
+    expect(d.map((x) => `${x.rule} ${x.line}`)).toEqual(['lab-unknown-key 5', 'lab-unknown-node 7']);
+  });
+
+  it('reports `node:` for `nodes:` once, not every reference to a node', () => {
+    const yaml = `node:\n  lb1: pair/lb1.conf\n  lb2: pair/lb2.conf\ntimeline:\n  - {at: 6s, kill: lb1, label: x}\nexpect:\n  - {failover: {after: x, instance: VI_1, to: lb2, within: 4s}}\n  - {no-failover: {after: x, instance: VI_1, for: 4s}}\n`;
+    const d = loadScenarioText(yaml, FILE).diagnostics;
+    expect(d.map((x) => `${x.rule} ${x.line}:${x.col} ${x.hint}`)).toEqual(["lab-unknown-key 1:1 did you mean 'nodes'?"]);
+    // Without any key that looks like it, the missing key is the error.
+    expect(loadScenarioText(`timeline:\n  - {at: 6s, kill: lb1}\n`, FILE).diagnostics.map((x) => x.rule)).toEqual(['lab-missing-key']);
+  });
+
   it('never throws, whatever the text', () => {
     fc.assert(
       fc.property(fc.string(), (s) => {

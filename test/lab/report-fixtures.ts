@@ -73,7 +73,12 @@ export function failover(): LabResult {
       { at: Math.round(8.609 * S), node: 'lb2', kind: 'INSTANCE', name: 'VI_1', state: 'MASTER', priority: 100 },
     ],
     requests,
+    realServers: [
+      { name: 'rs1', address: '10.0.0.21', port: 80 },
+      { name: 'rs2', address: '10.0.0.22', port: 80 },
+    ],
     servers: [{ at: 14 * S, node: 'lb1', server: 'rs2', inService: false, reason: 'HTTP_GET: connection refused' }],
+    notes: [],
     expectations: [
       {
         index: 0,
@@ -120,7 +125,9 @@ export function splitBrain(): LabResult {
     splitBrains: [{ vrid: 51, instance: 'VI_1', nodes: ['lb1', 'lb2'], start: 7.6 * S, end: 9.05 * S }],
     notifies: [],
     requests: [],
+    realServers: [],
     servers: [],
+    notes: [],
     expectations: [
       {
         index: 0,
@@ -149,6 +156,32 @@ export function longRun(): LabResult {
     faults.push({ at: m * 60 * S, index: m - 1, text: `script lb1 chk ${up ? 'ok' : 'fails'}` });
   }
   return { ...base, scenario: 'flapping-hour', duration: 3600 * S, transitions, faults, splitBrains: [], expectations: [], passed: true };
+}
+
+/**
+ * A pass with what looks bad: a 1.45s split brain that the expectation's window allows, a 100µs
+ * one at a preemption, failed requests no expectation forbids, and a real server no checker
+ * reported on (keepalived ran VRRP only).
+ */
+export function toleratedSplit(): LabResult {
+  const base = splitBrain();
+  return {
+    ...base,
+    scenario: 'partition-tolerated',
+    transitions: [
+      ...base.transitions,
+      tr(12, 'lb2', 'VI_1', 'BACKUP', 'MASTER', 100, 'master down timer'),
+      tr(12.0001, 'lb2', 'VI_1', 'MASTER', 'BACKUP', 100, 'higher priority advert received'),
+    ],
+    splitBrains: [...base.splitBrains, { vrid: 51, instance: 'VI_1', nodes: ['lb1', 'lb2'], start: 12 * S, end: 12 * S + 100 }],
+    requests: [{ client: 'c1', second: 8, ok: 6, failed: 4, byServer: { rs1: 6 } }],
+    realServers: [{ name: 'rs1', address: '10.0.0.21', port: 80 }],
+    notes: ['lb2: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up'],
+    expectations: [
+      { ...base.expectations[0], text: 'at most one MASTER per VRID (window 2s)', passed: true, why: 'the longest split brain lasted 1.450s', at: undefined },
+    ],
+    passed: true,
+  };
 }
 
 /** User-controlled strings trying HTML injection and terminal escapes. */

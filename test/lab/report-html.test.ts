@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { renderHtml } from '../../src/lab/report/html.js';
 import type { LabResult } from '../../src/lab/model/result.js';
-import { failover, hostile, longRun, S, splitBrain } from './report-fixtures.js';
+import { failover, hostile, longRun, S, splitBrain, toleratedSplit } from './report-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const URL = 'http://lab-report.test/report.html';
@@ -240,6 +240,38 @@ describe.skipIf(!browser)('renderHtml in Chromium', { timeout: 30_000 }, () => {
     }
     expect(await o.page.locator('#split-brains tbody').innerText()).toMatch(/VI_1\s+51\s+lb1, lb2\s+7\.600s\s+9\.050s\s+1\.450s/);
     expect(await o.page.locator('#verdict').innerText()).toBe('FAIL');
+    clean(o);
+  });
+
+  it('says why a PASS sits beside a split brain, draws a 100µs one as the legend says, and keeps state labels on top', async () => {
+    const o = await view(toleratedSplit);
+    expect(await o.page.locator('#verdict').innerText()).toBe('PASS');
+    expect(await o.page.locator('.stat.bad').count()).toBe(0);
+    expect(await o.page.locator('.stat.tolerated').count()).toBe(2);
+    expect(await o.page.locator('#pass-note').innerText()).toBe(
+      'PASS: every expectation held. The 2 split brains and 4 failed requests (in amber) happened, and the expectations allow them: add or tighten an expectation if they should fail the run.',
+    );
+    // The long one hatched, the 100µs one a solid line, and the legend shows both.
+    expect(await o.page.locator('svg.timeline rect.split-brain:not(.thin)').count()).toBe(1);
+    const thin = await box(o.page.locator('svg.timeline rect.split-brain.thin'));
+    expect(thin.width).toBeLessThan(4);
+    expect(await o.page.locator('#legend .sw-split-thin').count()).toBe(1);
+    // lb2's MASTER label lies inside the long split brain and is painted after (above) its shading.
+    const label = o.page.locator('svg.timeline text.band-text[data-node="lb2"]', { hasText: 'MASTER' }).first();
+    const shade = o.page.locator('svg.timeline rect.split-brain:not(.thin)');
+    const [lb, sb] = [await box(label), await box(shade)];
+    expect(lb.x).toBeGreaterThan(sb.x);
+    expect(lb.x + lb.width).toBeLessThan(sb.x + sb.width);
+    const after = await label.evaluate(
+      (t) => !!(document.querySelector('svg.timeline rect.split-brain')!.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING),
+    );
+    expect(after).toBe(true);
+    // The At column says only failures have a moment; the real servers and the backend's note are shown.
+    expect(await o.page.locator('#expectations th').allInnerTexts()).toContain('FAILED AT');
+    expect((await o.page.locator('tr[data-verdict="pass"] td').allInnerTexts())[3]).toBe('—');
+    expect(await o.page.locator('#servers').innerText()).toContain('rs1 (10.0.0.21:80)');
+    expect(await o.page.locator('#servers-none').isVisible()).toBe(true);
+    expect(await o.page.locator('#notes').innerText()).toContain('keepalived runs VRRP only');
     clean(o);
   });
 

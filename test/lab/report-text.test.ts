@@ -23,6 +23,29 @@ const colOf = (t: number, span: number, n: number): number => Math.min(n - 1, Ma
 describe('renderTimeline', () => {
   const text = renderTimeline(failover());
 
+  it('says when a fault took effect later than the lab began it (netns), and nothing when it did not', () => {
+    const r = splitBrain();
+    r.faults[0] = { ...r.faults[0], requestedAt: 4 * S, at: 4 * S + 340_000 };
+    r.faults[1] = { ...r.faults[1], requestedAt: 9 * S - 400 };
+    const faults = stripAnsi(renderTimeline(r, { width: 120 }));
+    expect(faults).toContain('partition lan: [lb1] | [lb2] (in effect 340ms after it was requested at 4.000s)');
+    expect(faults).toMatch(/heal lan\n/);
+  });
+
+  it("prints netns's start spread, naming the node that started last", () => {
+    const r = {
+      ...splitBrain(),
+      start: {
+        spread: 158_000,
+        nodes: [
+          { node: 'lb1', at: -12_000 },
+          { node: 'lb2', at: 146_000 },
+        ],
+      },
+    };
+    expect(stripAnsi(renderTimeline(r, { width: 120 }))).toContain('start spread 158ms (lb2 last, at 0.146s)');
+  });
+
   it('draws one row per instance × node with the states in the right columns', () => {
     const lb1 = bar(text, /^VI_1 lb1/);
     const lb2 = bar(text, /^\s+lb2/); // the second lane of VI_1 leaves the instance blank

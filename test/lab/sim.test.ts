@@ -445,6 +445,51 @@ describe('the example scenarios and the CLI', () => {
       `${yaml}:8:6: expectation failed: VI_1 fails over to lb2 within 1s after kill lb1: lb2 became MASTER at 9.02s, 3.02s after 'kill lb1' at 6.00s (bound 1s)\n`,
     );
     expect(jsonCode).toBe(1);
-    expect(JSON.parse(out.join(''))).toMatchObject({ passed: false, backend: 'sim', expectations: [{ passed: false, at: 7 * S }] });
+    const j = JSON.parse(out.join('')) as Record<string, unknown> & { transitions: Record<string, unknown>[] };
+    expect(j).toMatchObject({ passed: false, backend: 'sim', durationUs: 17 * S, expectations: [{ passed: false, atUs: 7 * S }] });
+    // Every time is whole µs under a key that says so.
+    expect(j.transitions.length).toBeGreaterThan(0);
+    for (const t of j.transitions) {
+      expect(Object.keys(t)).not.toContain('at');
+      expect(Number.isInteger(t.atUs)).toBe(true);
+    }
+  });
+
+  it('`lab` exits 3 on a scenario with errors, and --json still prints a document', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lab-'));
+    const yaml = join(tmp, 'bad.yaml');
+    writeFileSync(yaml, `nodes:\n  lb1: ${join(dir, 'pair/lb1.conf')}\ntimeline:\n  - {at: 6s, kil: lb1}\n  - {at: 9s, start: lb1}\n`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    let code: number;
+    try {
+      code = await labCommand([yaml, '--json']);
+    } finally {
+      spy.mockRestore();
+      errSpy.mockRestore();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(code).toBe(3);
+    // One error, one line, at its place; not the "already running" it would cascade into.
+    expect(err).toEqual([`${yaml}:4:14: error: unknown key 'kil' in a timeline entry (did you mean 'kill'?) [lab-unknown-key]\n`]);
+    expect(JSON.parse(out.join(''))).toEqual({
+      file: yaml,
+      passed: false,
+      error: 'the scenario has errors: it was not run',
+      diagnostics: [
+        {
+          file: yaml,
+          line: 4,
+          col: 14,
+          severity: 'error',
+          rule: 'lab-unknown-key',
+          message: "unknown key 'kil' in a timeline entry",
+          hint: "did you mean 'kill'?",
+        },
+      ],
+      summary: { errors: 1, warnings: 0 },
+    });
   });
 });

@@ -36,7 +36,7 @@ describe('pair lint', () => {
   it('shows a failover when the weight is larger than the priority gap', () => {
     const r = lintPair(cfg(node(100), 'a.conf'), cfg(node(90), 'b.conf'));
     expect(r.diagnostics).toEqual([]);
-    expect(r.outcomes).toMatchObject([{ instance: 'VI_1', node: 'A', failover: true, before: { A: '100', B: '90' }, after: { A: '80', B: '90' } }]);
+    expect(r.outcomes).toMatchObject([{ instance: 'VI_1', node: 'A', failover: true, before: { A: 100, B: 90 }, after: { A: 80, B: 90 } }]);
   });
 
   it("warns when a track_script weight cannot move mastership (the seed documents' mistake)", () => {
@@ -50,7 +50,7 @@ describe('pair lint', () => {
   it('handles positive weights tracked on both directors', () => {
     // Both add +20 while healthy: 120 vs 110. A failing drops to 100 < 110.
     const r = lintPair(cfg(node(100, '', 20), 'a.conf'), cfg(node(90, '', 20), 'b.conf'));
-    expect(r.outcomes[0]).toMatchObject({ failover: true, before: { A: '120', B: '110' }, after: { A: '100', B: '110' } });
+    expect(r.outcomes[0]).toMatchObject({ failover: true, before: { A: 120, B: 110 }, after: { A: 100, B: 110 } });
   });
 
   it('treats weight 0 as FAULT and a tracked interface without weight likewise', () => {

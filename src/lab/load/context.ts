@@ -11,7 +11,9 @@ export interface LabContext {
   file: string;
   dir: string;
   facts: NodeFacts[];
-  nodes: string[];
+  /** The nodes' names as declared; null when `nodes` is missing or not a map: then nothing
+   * can be checked against them, and references to nodes are not reported (that one error is). */
+  nodes: string[] | null;
   segments: Segment[];
   servers: string[];
   clients: string[];

@@ -137,7 +137,7 @@ function master(y: Y, at: Micros, ctx: LabContext): Expectation[] {
   const out: Expectation[] = [];
   for (const e of y.entries) {
     const none = e.value.kind === 'scalar' && (e.value.value === 'none' || e.value.value === null);
-    const node = none ? null : f.ref(e.value, 'node', [...ctx.nodes, 'none'], 'lab-unknown-node');
+    const node = none ? null : f.ref(e.value, 'node', ctx.nodes && [...ctx.nodes, 'none'], 'lab-unknown-node');
     if (node === undefined) continue;
     const instance =
       node === null
@@ -160,6 +160,7 @@ function anyInstance(y: Y, ctx: LabContext): string | undefined {
   const names = instanceNames(ctx.facts);
   const v = ctx.f.string(y, 'instance');
   if (v === undefined || names.includes(v)) return v;
+  if (!ctx.nodes) return undefined; // no nodes to look in: that is the error
   const near = suggest(v, names);
   ctx.f.diags.error(y.span, 'lab-unknown-instance', `no node has a vrrp_instance '${v}'`, near ? { hint: `did you mean '${near}'?` } : {});
   return undefined;

@@ -116,10 +116,12 @@ export class Fields {
     return undefined;
   }
 
-  /** A reference to one of `names` (nodes, segments...); reports the unknown ones with a did-you-mean. */
-  ref(y: Y, what: string, names: readonly string[], rule: 'lab-unknown-node' | 'lab-unknown-name'): string | undefined {
+  /** A reference to one of `names` (nodes, segments...); reports the unknown ones with a did-you-mean.
+   * `names` null: the list itself is missing (already reported), so the reference is dropped quietly. */
+  ref(y: Y, what: string, names: readonly string[] | null, rule: 'lab-unknown-node' | 'lab-unknown-name'): string | undefined {
     const v = this.string(y, what);
-    if (v === undefined || names.includes(v)) return v;
+    if (v === undefined || !names) return names ? v : undefined;
+    if (names.includes(v)) return v;
     const near = suggest(v, names);
     const hint = near ? `did you mean '${near}'?` : names.length ? `known: ${names.join(', ')}` : undefined;
     this.diags.error(y.span, rule, `${what} '${v}' is not defined`, hint ? { hint } : {});

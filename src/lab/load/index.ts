@@ -14,6 +14,7 @@ import type { Expectation, Fault, LabRealServer, Micros, Scenario } from '../mod
 import { formatTime } from '../model/times.js';
 import { checkSegments, defaultSegments, loadClients, loadRealServers, loadSegments, segmentFor } from './topology.js';
 import { parseYaml } from './yaml-tree.js';
+import { suggest } from '../../config/suggest.js';
 import { COUNTED, LIMITS, TOO_LARGE } from './limits.js';
 
 export interface ScenarioLoad {
@@ -95,7 +96,9 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
   const duration = opt('duration', (y) => f.time(y, 'duration'));
   const seed = opt('seed', (y) => f.int(y, 'seed', 0, 2 ** 32 - 1)) ?? 1;
 
-  const nodesY = f.required(m, 'nodes', 'a scenario');
+  // `node:` for `nodes:` is reported once, as an unknown key with its did-you-mean.
+  const misspelt = m.entries.some((e) => !(TOP_KEYS as readonly string[]).includes(e.key) && suggest(e.key, TOP_KEYS) === 'nodes');
+  const nodesY = misspelt ? f.get(m, 'nodes') : f.required(m, 'nodes', 'a scenario');
   const facts = nodesY ? loadNodes(nodesY, f, file, dir) : [];
   const pending = opt('real-servers', (y) => loadRealServers(y, f)) ?? [];
   const segmentsY = f.get(m, 'segments');
@@ -122,7 +125,8 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
     const y = f.get(m, key);
     return y?.kind === 'map' ? y.entries.map((e) => e.key) : [];
   };
-  const ctx: LabContext = { f, file, dir, facts, nodes: declared('nodes'), segments, servers: declared('real-servers'), clients: declared('clients') };
+  const nodes = nodesY?.kind === 'map' ? declared('nodes') : null;
+  const ctx: LabContext = { f, file, dir, facts, nodes, segments, servers: declared('real-servers'), clients: declared('clients') };
   const timeline = loadTimeline(f.get(m, 'timeline'), ctx);
   const expectations = loadExpectations(f.get(m, 'expect'), ctx, timeline);
   const { faults } = timeline;

@@ -25,9 +25,16 @@ export function loadTimeline(y: Y | undefined, ctx: LabContext): Timeline {
   const entries: { fault: Fault; label?: string; i: number }[] = [];
   const labelSpans = new Map<string, Span>();
   const items = (y && f.seq(y, 'timeline')) ?? [];
+  const errors = (): number => f.diags.items.filter((d) => d.severity === 'error').length;
+  let complete = true;
   items.forEach((item, i) => {
+    const before = errors();
+    const fault = entry(item, i);
+    if (!fault || errors() > before) complete = false;
+  });
+  function entry(item: Y, i: number): Fault | undefined {
     const m = f.map(item, 'a timeline entry', ENTRY_KEYS);
-    if (!m) return;
+    if (!m) return undefined;
     const labelY = f.get(m, 'label');
     const label = labelY && f.string(labelY, 'label');
     if (label !== undefined && labelSpans.has(label))
@@ -42,13 +49,14 @@ export function loadTimeline(y: Y | undefined, ctx: LabContext): Timeline {
           kinds.length ? `one fault per timeline entry, got ${kinds.map((k) => k.key).join(' and ')}` : 'a timeline entry needs a fault',
           { hint: `one of: ${FAULT_KINDS.join(', ')}` },
         );
-      return;
+      return undefined;
     }
     const atY = f.required(m, 'at', `${kinds[0].key} entry`);
     const at = atY && f.time(atY, 'at');
     const fault = at === undefined ? undefined : build(kinds[0].key as Kind, kinds[0].value, at, kinds[0].keySpan, ctx);
     if (fault) entries.push({ fault, label, i });
-  });
+    return fault;
+  }
   // Entries that failed keep their written index, so `after: 3` still means the fourth entry.
   const sorted = [...entries].sort((a, b) => a.fault.at - b.fault.at);
   const written = new Array<number>(items.length).fill(-1);
@@ -59,7 +67,9 @@ export function loadTimeline(y: Y | undefined, ctx: LabContext): Timeline {
     if (e.label !== undefined) labels.set(e.label, k);
   });
   const faults = sorted.map((e) => e.fault);
-  checkSequence(faults, ctx);
+  // With an entry dropped, which node runs when is unknown: its error is the one to fix first,
+  // not a "cannot start" it causes further down.
+  if (complete) checkSequence(faults, ctx);
   return { faults, labels, written };
 }
 

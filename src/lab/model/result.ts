@@ -33,8 +33,21 @@ export interface LabResult {
   /** Effective priority changes that came without a state change (tracker weights), so that a
    * verdict can say "lb1's priority fell to 70, still above lb2's 90". Optional. */
   priorities?: { at: Micros; node: string; instance: string; priority: number }[];
+  /** The scenario's real servers, so that reports can list them even when no checker reported
+   * a change. */
+  realServers: { name: string; address: string; port: number }[];
+  /** netns: when each node's VRRP started (its first state after INIT, from its log), µs from
+   * the scenario's zero and not clamped (negative: before it), and the spread between the first
+   * and the last: a head start decides a close first election. Optional. */
+  start?: { spread: Micros; nodes: { node: string; at: Micros }[] };
+  /** netns: every VRRP advert each node sent, as captured on its own interface (the wire's
+   * ground truth: MASTER is whoever advertises, priority 0 is a stop). Optional. */
+  adverts?: { at: Micros; node: string; segment: string; vrid: number; priority: number }[];
   /** Real servers' in-service changes as each node's checkers saw them. */
   servers: { at: Micros; node: string; server: string; inService: boolean; reason: string }[];
+  /** What the backend could not do as the scenario asks, one sentence each ("lb2: no kernel
+   * IPVS here, so keepalived runs VRRP only: its virtual servers are not set up"). */
+  notes: string[];
   expectations: LabVerdict[];
   /** true when every expectation passed. */
   passed: boolean;
@@ -52,7 +65,10 @@ export interface LabTransition {
 }
 
 export interface LabFaultRecord {
+  /** When the fault took effect (netns: the bridge moved, the qdisc in place, the signal sent). */
   at: Micros;
+  /** netns: when the lab began to apply it, at or after the scenario's time for it. */
+  requestedAt?: Micros;
   /** Index into Scenario.faults. */
   index: number;
   /** One line a person reads: "kill lb1", "partition lan: [lb1] | [lb2]". */
@@ -78,10 +94,11 @@ export type LabRun = Omit<LabResult, 'splitBrains' | 'expectations' | 'passed'>;
 
 /** A run with nothing recorded yet: what both backends start from. */
 export function emptyRun(
-  scenario: { name: string; file: string; seed: number; duration: Micros },
+  scenario: { name: string; file: string; seed: number; duration: Micros; realServers: readonly { name: string; address: string; port: number }[] },
   backend: LabRun['backend'],
 ): LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>> {
   const { name, file, seed, duration } = scenario;
+  const realServers = scenario.realServers.map(({ name: n, address, port }) => ({ name: n, address, port }));
   return {
     scenario: name,
     file,
@@ -94,7 +111,9 @@ export function emptyRun(
     faults: [],
     notifies: [],
     requests: [],
+    realServers,
     servers: [],
+    notes: [],
     vips: [],
     priorities: [],
   };

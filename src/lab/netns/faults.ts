@@ -6,7 +6,7 @@ import type { Fault, LabNode } from '../model/scenario.js';
 import type { LabConfig } from './config.js';
 import { run, runOk } from './host.js';
 import type { EndpointRt, NodeRt } from './processes.js';
-import type { Topology } from './topology.js';
+import type { PartitionPlan, Topology } from './topology.js';
 
 /** What the faults act on: the lab (index.ts). */
 export interface FaultTarget {
@@ -20,19 +20,32 @@ export interface FaultTarget {
   writeConfig(rt: NodeRt): void;
 }
 
-export async function applyFault(lab: FaultTarget, f: Fault): Promise<void> {
+/**
+ * Do the fault; resolves with the performance.now() at which it took effect: once the bridge
+ * ports have moved, the qdisc is in place, the file is written, the server is up or gone; for a
+ * kill or stop, when the signal was sent (what follows is the daemon's own doing).
+ */
+export async function applyFault(lab: FaultTarget, f: Fault, prepared?: PartitionPlan): Promise<number> {
+  const effect = await apply(lab, f, prepared);
+  const rt = f.kind === 'kill' || f.kind === 'stop' ? lab.node(f.node) : undefined;
+  return rt?.ending?.signalled ?? effect ?? performance.now();
+}
+
+/** Does the fault; resolves with the moment it took effect when that comes before its end. */
+async function apply(lab: FaultTarget, f: Fault, prepared: PartitionPlan | undefined): Promise<number | void> {
   const ip = (args: string[]) => runOk('ip', args);
   switch (f.kind) {
     case 'kill': {
       const rt = lab.node(f.node);
-      rt.ending = { why: 'killed (SIGKILL)', mono: performance.now() };
+      const mono = performance.now();
+      rt.ending = { why: 'killed (SIGKILL)', mono, signalled: mono };
       rt.proc?.signal('SIGKILL');
       await rt.proc?.exited;
       return;
     }
     case 'stop': {
       const rt = lab.node(f.node);
-      rt.ending = { why: 'stopped (SIGTERM)' };
+      rt.ending = { why: 'stopped (SIGTERM)', signalled: performance.now() };
       await rt.proc?.kill('SIGTERM', 5000);
       return;
     }
@@ -44,7 +57,7 @@ export async function applyFault(lab: FaultTarget, f: Fault): Promise<void> {
       return;
     }
     case 'partition':
-      return lab.topology.partition(f.segment, f.groups);
+      return prepared ? lab.topology.cut(prepared) : lab.topology.partition(f.segment, f.groups);
     case 'heal':
       return lab.topology.heal(lab.topology.segment(f.segment));
     case 'link': {

@@ -9,7 +9,9 @@
 // What is recorded, on performance.now() from the moment every daemon was started (the zero of
 // the scenario's fault times): state transitions from the daemons' logs, notify scripts from a
 // lab-owned notify script, client requests, the real servers' in-service changes from the
-// checkers' logs, and once a second whether each VIP answers ping and which nodes hold it.
+// checkers' logs, once a second whether each VIP answers ping and which nodes hold it, and every
+// VRRP advert each node sends, captured on its own interfaces (wire.ts); a graceful stop is
+// timed from the wire, at the node's priority-0 advert, not at its process's exit.
 //
 // Our daemons start first and the real keepalived once they have loaded their configurations,
 // so that every VRRP timer starts at about the same moment (as on sim): a head start of a few
@@ -38,6 +40,7 @@ import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, waitS
 import { Topology, vipsBySegment } from './topology.js';
 import { notifyMono, uptimeEdgeOffset } from './uptime.js';
 import { sampleVips } from './vip-sampler.js';
+import { captureArgv, epochEdgeOffset, parseAdvert, stopsFromWire, type StopWindow, type WireAdvert } from './wire.js';
 
 export interface NetnsOptions {
   /** Progress and diagnostics, one line at a time. */
@@ -124,6 +127,14 @@ class NetnsLab implements FaultTarget {
   private readonly out: NetnsRun;
   private readonly buckets = new Map<string, NetnsRun['requests'][number]>();
   private vipLoop?: Promise<void>;
+  /** Adverts as captured (epoch stamps), whose and on which segment. */
+  private readonly captured: (WireAdvert & { node: string; segment: string })[] = [];
+  /** Date.now() minus performance.now() at the scenario's zero, for the capture's stamps. */
+  private epochOffset = 0;
+  /** Each node's first state after INIT, performance.now() ms (the start spread). */
+  private readonly started = new Map<string, number>();
+  /** Graceful stops: signalled and exited, performance.now() ms. */
+  private readonly stops: { node: string; signalled: number; exited: number }[] = [];
 
   constructor(
     private readonly scenario: Scenario,
@@ -152,24 +163,34 @@ class NetnsLab implements FaultTarget {
     await this.buildTopology();
     this.writeFiles();
     for (const s of this.scenario.realServers) if (s.up) await this.startServer(s.name);
+    await this.startCaptures();
     await this.startDaemons();
     this.t0 = performance.now();
     this.uptimeOffset = uptimeEdgeOffset();
+    this.epochOffset = epochEdgeOffset(
+      () => performance.now(),
+      () => Date.now(),
+    );
     // As on sim, a client starts once its VIP has been announced (a node became MASTER of an
     // instance with that address on the client's segment); one aiming elsewhere starts now.
     for (const c of this.scenario.clients) if (!this.announcing(c).length) this.startClient(c);
     this.vipLoop = this.sampleVips();
 
     for (const [index, fault] of this.scenario.faults.entries()) {
+      // A partition's bridges are built beforehand: at its time, only the ports move.
+      const prepared = fault.kind === 'partition' ? await this.topology.preparePartition(fault.segment, fault.groups) : undefined;
       await this.sleepUntil(fault.at);
-      const record: LabFaultRecord = { at: this.at(performance.now()), index, text: faultText(fault) };
-      this.log(`netns: ${(record.at / 1e6).toFixed(3)}s ${record.text}`);
-      await applyFault(this, fault);
+      const requestedAt = this.at(performance.now());
+      const text = faultText(fault);
+      const record: LabFaultRecord = { at: this.at(await applyFault(this, fault, prepared)), requestedAt, index, text };
+      this.log(`netns: ${(requestedAt / 1e6).toFixed(3)}s ${text}, in effect at ${(record.at / 1e6).toFixed(3)}s`);
       this.out.faults.push(record);
     }
     await this.sleepUntil(this.scenario.duration);
     await this.stopRecording();
     this.collectNotifies();
+    this.collectWire();
+    this.collectStart();
     this.out.requests = [...this.buckets.values()].sort((a, b) => a.second - b.second || a.client.localeCompare(b.client));
     this.out.transitions.sort((a, b) => a.at - b.at);
     this.out.wallMs = Math.round(performance.now() - this.wallStart);
@@ -297,7 +318,11 @@ class NetnsLab implements FaultTarget {
     // Without kernel IPVS in the namespace keepalived's checker process exits fatally and
     // takes VRRP down with it: run VRRP only then, and say so.
     const vrrpOnly = rt.node.impl === 'keepalived' && rt.conf.config.virtualServers.length > 0 && !ipvsAvailable(rt.ns);
-    if (vrrpOnly) this.log(`netns: ${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`);
+    if (vrrpOnly) {
+      const note = `${rt.node.name}: no kernel IPVS here (ip_vs), so keepalived runs VRRP only (-P): its virtual servers are not set up`;
+      this.log(`netns: ${note}`);
+      if (!this.out.notes.includes(note)) this.out.notes.push(note);
+    }
     const argv = daemonArgv(rt, { keepalivedBin: this.opts.keepalivedBin, daemonBin: this.daemonBin }, vrrpOnly);
     rt.ending = undefined;
     const proc = spawnDaemon(this.host, rt, argv, (line) => this.daemonLine(rt, line));
@@ -306,6 +331,7 @@ class NetnsLab implements FaultTarget {
       if (rt.proc !== proc) return;
       const mono = rt.ending?.mono ?? performance.now();
       const why = rt.ending?.why ?? `daemon exited (${signal ?? `code ${code}`})`;
+      if (rt.ending?.signalled !== undefined) this.stops.push({ node: rt.node.name, signalled: rt.ending.signalled, exited: mono });
       if (!rt.ending && this.recording) this.log(`netns: ${rt.node.name} exited unexpectedly (${signal ?? `code ${code}`})\n${proc.tail(15)}`);
       for (const inst of rt.conf.instances) this.transition(rt, inst.name, 'STOPPED', undefined, why, mono);
     });
@@ -343,12 +369,67 @@ class NetnsLab implements FaultTarget {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The wire (wire.ts)
+
+  /** tcpdump on each node's interface of each segment, for what the node sends; ready before
+   * any daemon starts. Without tcpdump the run goes on with the logs alone, and says so. */
+  private async startCaptures(): Promise<void> {
+    if (spawnSync('tcpdump', ['--version']).error) {
+      this.out.notes.push("tcpdump is not installed: transitions are timed from the daemons' logs alone (apt-get install tcpdump)");
+      return;
+    }
+    this.out.adverts = [];
+    const ready: Promise<unknown>[] = [];
+    for (const rt of this.nodes.values()) {
+      for (const [segment, ifname] of rt.ifaces) {
+        const proc = this.host.spawn(rt.ns, captureArgv(ifname), {
+          name: `capture ${rt.node.name} ${ifname}`,
+          onLine: (line) => {
+            const a = parseAdvert(line.text);
+            if (a) this.captured.push({ ...a, node: rt.node.name, segment });
+          },
+        });
+        void proc.exited.then(({ code, signal }) => {
+          if (this.recording)
+            this.out.notes.push(
+              `the capture of ${rt.node.name}'s ${ifname} ended early (${signal ?? `code ${code}`}): its adverts after that are not on the wire record`,
+            );
+        });
+        ready.push(proc.waitForLine(/listening on /, { timeoutMs: 10_000 }));
+      }
+    }
+    await Promise.all(ready);
+  }
+
+  /** When each node's VRRP started, unclamped, and the spread (the first election's fairness). */
+  private collectStart(): void {
+    const nodes = [...this.started].map(([node, mono]) => ({ node, at: Math.round((mono - this.t0) * 1000) }));
+    if (!nodes.length) return;
+    const ats = nodes.map((n) => n.at);
+    this.out.start = { spread: Math.max(...ats) - Math.min(...ats), nodes };
+  }
+
+  /** The captured adverts on the lab's clock, and graceful stops timed from their priority 0. */
+  private collectWire(): void {
+    if (!this.out.adverts) return;
+    for (const a of this.captured) {
+      const at = this.at(a.epochMs - this.epochOffset);
+      if (at <= this.scenario.duration) this.out.adverts.push({ at, node: a.node, segment: a.segment, vrid: a.vrid, priority: a.priority });
+    }
+    this.out.adverts.sort((a, b) => a.at - b.at);
+    const stops: StopWindow[] = this.stops.map((s) => ({ node: s.node, signalled: this.at(s.signalled), exited: this.at(s.exited) }));
+    const vridOf = (node: string, instance: string) => this.nodes.get(node)?.conf.instances.find((i) => i.name === instance)?.vrid;
+    stopsFromWire(this.out.transitions, stops, this.out.adverts, vridOf);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Recording (logs.ts, uptime.ts, vip-sampler.ts)
 
   private transition(rt: NodeRt, instance: string, to: LabState, priority: number | undefined, reason: string, mono: number): void {
     if (!this.recording) return;
     const from = rt.states.get(instance) ?? 'INIT';
     if (from === to) return;
+    if (from === 'INIT' && !this.started.has(rt.node.name)) this.started.set(rt.node.name, mono);
     rt.states.set(instance, to);
     if (priority !== undefined) rt.prio.set(instance, priority);
     const t: LabTransition = { at: this.at(mono), node: rt.node.name, instance, from, to, priority: priority ?? rt.prio.get(instance) ?? 0, reason };

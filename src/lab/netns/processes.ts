@@ -21,7 +21,7 @@ export interface NodeRt {
   proc?: Proc;
   /** Why the current process is going away (set by kill/stop faults), for the STOPPED transition;
    * `mono` when that moment is the signal rather than the exit (SIGKILL: no last words). */
-  ending?: { why: string; mono?: number };
+  ending?: { why: string; mono?: number; signalled?: number };
   states: Map<string, LabState>;
   /** Effective priority per instance: our daemon logs it; keepalived's starts at the config
    * priority and follows its "Changing effective priority" lines. */

@@ -2,6 +2,7 @@
 // server, client and VIP probe has its own namespace with one veth per segment it joins, the
 // inside end named as the configuration expects (eth0...). A partition moves the groups' bridge
 // ports onto per-group bridges, which reach the rest of the segment but not each other.
+import { performance } from 'node:perf_hooks';
 import type { Segment } from '../model/scenario.js';
 import { runOk, type NetnsHost } from './host.js';
 
@@ -50,7 +51,18 @@ export function vipsBySegment(
   return out;
 }
 
+/** A partition built and waiting for its moment (Topology.preparePartition). */
+export interface PartitionPlan {
+  seg: SegRt;
+  bridges: string[];
+  uplinks: string[];
+  /** `ip -batch` lines moving each group's ports onto its bridge. */
+  moves: string[];
+}
+
 export class Topology {
+  /** Partitions prepared so far: numbers their bridges, which may coexist for a moment. */
+  private partitions = 0;
   switchNs = '';
   readonly segments = new Map<string, SegRt>();
   /** Addresses taken on any segment (members, real servers, VIPs, targets, and those handed out). */
@@ -108,37 +120,68 @@ export class Topology {
    * port there: isolated ports do not forward to each other, so the groups are cut off from one
    * another while everyone left on the segment's bridge (clients, real servers, the VIP probe)
    * still reaches every group, as on sim.
+   *
+   * Built ahead of the cut (preparePartition), with the segment still whole or still in its
+   * previous partition; then cut() moves every port in one `ip -batch`, so that the partition
+   * happens at once, when the scenario says, rather than over a dozen commands on a busy host.
    */
-  async partition(segName: string, groups: string[][]): Promise<void> {
+  async preparePartition(segName: string, groups: string[][]): Promise<PartitionPlan> {
     const ip = (args: string[]) => runOk('ip', args);
     const seg = this.segment(segName);
-    await this.heal(seg);
+    const n = this.partitions++;
+    const plan: PartitionPlan = { seg, bridges: [], uplinks: [], moves: [] };
     for (const [gi, group] of groups.entries()) {
-      const bridge = `${seg.bridge}g${gi}`;
-      const up = `${seg.bridge}u${gi}`;
-      const down = `${seg.bridge}d${gi}`;
+      const bridge = `${seg.bridge}p${n}g${gi}`;
+      const up = `${seg.bridge}p${n}u${gi}`;
+      const down = `${seg.bridge}p${n}d${gi}`;
       await this.addBridge(bridge);
-      seg.groupBridges.push(bridge);
+      plan.bridges.push(bridge);
       await ip(['-n', this.switchNs, 'link', 'add', up, 'type', 'veth', 'peer', 'name', down]);
-      seg.uplinks.push(up);
+      plan.uplinks.push(up);
       await ip(['-n', this.switchNs, 'link', 'set', down, 'master', bridge, 'up']);
       await ip(['-n', this.switchNs, 'link', 'set', up, 'master', seg.bridge, 'up']);
       await runOk('ip', ['netns', 'exec', this.switchNs, 'bridge', 'link', 'set', 'dev', up, 'isolated', 'on']);
       for (const name of group) {
         const port = seg.ports.get(name);
         if (!port) throw new Error(`netns backend: partition of ${segName}: ${name} is not on that segment`);
-        await ip(['-n', this.switchNs, 'link', 'set', port, 'master', bridge]);
+        plan.moves.push(`link set ${port} master ${bridge}`);
       }
     }
+    return plan;
   }
 
-  async heal(seg: SegRt): Promise<void> {
-    if (!seg.groupBridges.length) return;
-    for (const port of seg.ports.values()) await runOk('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', seg.bridge]);
+  /** The cut: the ports move to the plan's bridges; then a previous partition's bridges go.
+   * Resolves with the performance.now() just after the ports moved: when the cut took effect. */
+  async cut(plan: PartitionPlan): Promise<number> {
+    const { seg } = plan;
+    const old = [...seg.uplinks, ...seg.groupBridges];
+    const at = await this.movePorts(plan.moves);
+    for (const l of old) await runOk('ip', ['-n', this.switchNs, 'link', 'del', l]);
+    seg.groupBridges.splice(0, seg.groupBridges.length, ...plan.bridges);
+    seg.uplinks.splice(0, seg.uplinks.length, ...plan.uplinks);
+    return at;
+  }
+
+  async partition(segName: string, groups: string[][]): Promise<number> {
+    return this.cut(await this.preparePartition(segName, groups));
+  }
+
+  /** `ip link set PORT master BRIDGE` lines in one batch; the performance.now() once they are done. */
+  private async movePorts(moves: string[]): Promise<number> {
+    if (moves.length) await runOk('ip', ['-n', this.switchNs, '-batch', '-'], { input: `${moves.join('\n')}\n` });
+    return performance.now();
+  }
+
+  /** Every port back on the segment's bridge (in one batch), then the group bridges removed.
+   * Resolves with the performance.now() just after the ports moved back. */
+  async heal(seg: SegRt): Promise<number> {
+    if (!seg.groupBridges.length) return performance.now();
+    const healed = await this.movePorts([...seg.ports.values()].map((port) => `link set ${port} master ${seg.bridge}`));
     // Deleting one end of a veth deletes the pair.
     for (const l of [...seg.uplinks, ...seg.groupBridges]) await runOk('ip', ['-n', this.switchNs, 'link', 'del', l]);
     seg.groupBridges.length = 0;
     seg.uplinks.length = 0;
+    return healed;
   }
 
   private async addBridge(name: string): Promise<void> {

@@ -39,6 +39,14 @@ export function scale(span: Micros): Scale {
   return { span, x: (t) => LEFT + (Math.min(Math.max(t, 0), span) / span) * PLOT };
 }
 
+/** Narrower than this a hatch shows no stripe: such a split brain is drawn as a solid line. */
+const HATCH_MIN = 4;
+
+/** Whether the split brain is drawn as a thin solid line rather than hatched. */
+export function isThin(s: { start: Micros; end: Micros | null }, sc: Scale): boolean {
+  return sc.x(splitEnd(s, sc.span)) - sc.x(s.start) < HATCH_MIN;
+}
+
 interface Marker {
   index: number;
   at: Micros;
@@ -96,6 +104,8 @@ export function timelineSvg(result: LabResult, lanes: Lane[], sc: Scale): string
   for (const node of result.nodes) for (const i of node.instances) vrids.set(i.name, { vrid: i.vrid, iface: i.interface });
 
   let body = '';
+  // Band labels go above the split-brain shading, so that it never hides a state.
+  let labels = '';
   lanes.forEach((lane, i) => {
     const ly = laneY[i];
     const first = i === 0 || lanes[i - 1].instance !== lane.instance;
@@ -119,7 +129,8 @@ export function timelineSvg(result: LabResult, lanes: Lane[], sc: Scale): string
       const tip = `${clean(lane.node)} ${clean(lane.instance)}: ${s.state} from ${secs(s.start)} to ${secs(s.end)} (${secs(s.end - s.start)})`;
       body += `<rect class="band s-${s.state}" x="${n(x0)}" y="${ly}" width="${n(w)}" height="${LANE_H}" data-node="${esc(lane.node)}" data-instance="${esc(lane.instance)}" data-state="${s.state}" data-start-us="${s.start}" data-end-us="${s.end}"><title>${esc(tip)}</title></rect>`;
       // Bold capitals run wider than the average glyph.
-      if (w > textW(s.state, 11, 0.75) + 14) body += `<text class="band-text t-${s.state}" x="${n(x0 + 7)}" y="${ly + LANE_H / 2}">${s.state}</text>`;
+      if (w > textW(s.state, 11, 0.75) + 14)
+        labels += `<text class="band-text t-${s.state}" data-node="${esc(lane.node)}" data-instance="${esc(lane.instance)}" x="${n(x0 + 7)}" y="${ly + LANE_H / 2}">${s.state}</text>`;
     }
     body += `</g>`;
   });
@@ -132,7 +143,8 @@ export function timelineSvg(result: LabResult, lanes: Lane[], sc: Scale): string
     const end = splitEnd(s, sc.span);
     const x0 = sc.x(s.start);
     const tip = `split brain: ${clean(s.instance)} (VRID ${s.vrid}) MASTER on ${s.nodes.map(clean).join(' and ')} from ${secs(s.start)} to ${s.end === null ? 'the end of the run' : secs(s.end)}`;
-    overlay += `<rect class="split-brain" x="${n(x0)}" y="${y0}" width="${n(Math.max(sc.x(end) - x0, 2))}" height="${y1 - y0}" data-split-brain="${i}" data-instance="${esc(s.instance)}" data-start-us="${s.start}" data-end-us="${end}"><title>${esc(tip)}</title></rect>`;
+    const thin = isThin(s, sc);
+    overlay += `<rect class="split-brain${thin ? ' thin' : ''}" x="${n(x0)}" y="${y0}" width="${n(Math.max(sc.x(end) - x0, 2))}" height="${y1 - y0}" data-split-brain="${i}" data-instance="${esc(s.instance)}" data-start-us="${s.start}" data-end-us="${end}"><title>${esc(tip)}</title></rect>`;
   });
 
   let faults = '';
@@ -160,6 +172,7 @@ export function timelineSvg(result: LabResult, lanes: Lane[], sc: Scale): string
     body +
     ax.grid +
     overlay +
+    labels +
     faults +
     ax.axis +
     verdicts +

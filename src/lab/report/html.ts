@@ -4,8 +4,8 @@
 // fetch, so a report from an untrusted scenario can be opened safely; every string from the
 // result goes through `esc`.
 import type { LabResult, LabState } from '../model/result.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, timeSpan } from './model.js';
-import { esc, requestsSvg, scale, STATE_COLOR, timelineSvg } from './chart.js';
+import { buildLanes, clientSummaries, duration, effectLag, rangesText, secs, timeSpan } from './model.js';
+import { esc, isThin, requestsSvg, scale, STATE_COLOR, timelineSvg } from './chart.js';
 
 export function renderHtml(result: LabResult): string {
   const span = timeSpan(result);
@@ -15,14 +15,25 @@ export function renderHtml(result: LabResult): string {
   const passedCount = result.expectations.filter((v) => v.passed).length;
   const failedRequests = clients.reduce((k, c) => k + c.failed, 0);
   const verdict = result.passed ? 'PASS' : 'FAIL';
+  // On a pass, what looks bad was allowed by the expectations: amber, with a sentence saying so.
+  const bad = result.passed ? 'tolerated' : 'bad';
+  const splits = result.splitBrains.length;
 
   const stats = [
-    stat(`${passedCount}/${result.expectations.length}`, 'expectations met', passedCount < result.expectations.length),
+    stat(`${passedCount}/${result.expectations.length}`, 'expectations met', passedCount < result.expectations.length ? 'bad' : ''),
     stat(String(result.faults.length), result.faults.length === 1 ? 'fault' : 'faults'),
     stat(String(result.transitions.length), result.transitions.length === 1 ? 'transition' : 'transitions'),
-    stat(String(result.splitBrains.length), result.splitBrains.length === 1 ? 'split brain' : 'split brains', result.splitBrains.length > 0),
-    ...(clients.length ? [stat(String(failedRequests), failedRequests === 1 ? 'failed request' : 'failed requests', failedRequests > 0)] : []),
+    stat(String(splits), splits === 1 ? 'split brain' : 'split brains', splits > 0 ? bad : ''),
+    ...(clients.length ? [stat(String(failedRequests), failedRequests === 1 ? 'failed request' : 'failed requests', failedRequests > 0 ? bad : '')] : []),
   ].join('');
+  const seen = [
+    ...(splits ? [`${splits} ${splits === 1 ? 'split brain' : 'split brains'}`] : []),
+    ...(failedRequests ? [`${failedRequests} failed ${failedRequests === 1 ? 'request' : 'requests'}`] : []),
+  ];
+  const passNote =
+    result.passed && seen.length
+      ? `<p class="pass-note" id="pass-note">PASS: ${result.expectations.length ? 'every expectation held' : 'the scenario states no expectations'}. The ${seen.join(' and ')} (in amber) happened, and ${result.expectations.length ? 'the expectations allow them' : 'nothing forbids them'}: add or tighten an expectation if they should fail the run.</p>`
+      : '';
 
   const sections = [
     section('timeline', 'Timeline', legend(result) + `<div class="chart-box">${timelineSvg(result, lanes, sc)}</div>` + faultList(result)),
@@ -30,9 +41,10 @@ export function renderHtml(result: LabResult): string {
     section('expectations', 'Expectations', expectationsTable(result)),
     result.splitBrains.length ? section('split-brains', 'Split brains', splitBrainTable(result)) : '',
     section('transitions', 'Transitions', transitionsTable(result)),
-    result.servers.length ? section('servers', 'Real servers', serversTable(result)) : '',
+    result.servers.length || result.realServers.length ? section('servers', 'Real servers', serversTable(result)) : '',
     result.notifies.length ? section('notifies', 'Notify scripts', notifiesTable(result)) : '',
   ].join('\n');
+  const notes = result.notes.length ? `<ul class="notes" id="notes">${result.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '';
 
   return `<!doctype html>
 <html lang="en">
@@ -48,12 +60,12 @@ export function renderHtml(result: LabResult): string {
 <div class="badge" id="verdict" data-passed="${result.passed}">${verdict}</div>
 <div class="title">
 <h1 id="scenario-name">${esc(result.scenario)}</h1>
-<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span></p>
+<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span>${result.start ? `<span id="start-spread">start spread ${duration(result.start.spread)}</span>` : ''}</p>
 </div>
 <div class="stats">${stats}</div>
-</header>
+${passNote}</header>
 <main>
-${sections}
+${notes}${sections}
 </main>
 <footer>keepalived-ts lab report · times are seconds from the start of the run</footer>
 </body>
@@ -61,16 +73,19 @@ ${sections}
 `;
 }
 
-const stat = (value: string, label: string, bad = false): string =>
-  `<div class="stat${bad ? ' bad' : ''}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
+const stat = (value: string, label: string, mood: '' | 'bad' | 'tolerated' = ''): string =>
+  `<div class="stat${mood ? ` ${mood}` : ''}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
 const section = (id: string, title: string, body: string): string => `<section id="${id}"><h2>${title}</h2>${body}</section>`;
 const chip = (s: LabState): string => `<span class="chip s-${s}">${s}</span>`;
 const mono = (s: string): string => `<span class="mono">${s}</span>`;
 
 function legend(result: LabResult): string {
   const states = (Object.keys(STATE_COLOR) as LabState[]).map((s) => `<span class="key"><i class="sw s-${s}"></i>${s}</span>`).join('');
+  const sc = scale(timeSpan(result));
+  const thin = result.splitBrains.some((s) => isThin(s, sc));
   const extra =
     `<span class="key"><i class="sw sw-split"></i>split brain</span>` +
+    (thin ? `<span class="key"><i class="sw sw-split-thin"></i>split brain too short to hatch (a red line)</span>` : '') +
     (result.faults.length ? `<span class="key"><i class="sw sw-fault">1</i>fault</span>` : '') +
     (result.expectations.some((v) => !v.passed && v.at !== undefined)
       ? `<span class="key"><i class="sw sw-verdict"></i>failed expectation decided</span>`
@@ -81,7 +96,8 @@ function legend(result: LabResult): string {
 function faultList(result: LabResult): string {
   if (!result.faults.length) return '<p class="note">No faults injected.</p>';
   const items = result.faults.map(
-    (f) => `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}</span></li>`,
+    (f) =>
+      `<li data-fault-index="${f.index}"><span class="num">${f.index + 1}</span>${mono(secs(f.at, 2))}<span>${esc(f.text)}${effectLag(f) ? ` <span class="muted">(${esc(effectLag(f))})</span>` : ''}</span></li>`,
   );
   return `<ol class="faults">${items.join('')}</ol>`;
 }
@@ -100,9 +116,9 @@ function expectationsTable(result: LabResult): string {
   if (!result.expectations.length) return '<p class="note">The scenario states no expectations.</p>';
   const rows = result.expectations.map((v) => {
     const mark = v.passed ? '<span class="mark pass" aria-label="passed">✔</span>' : '<span class="mark fail" aria-label="failed">✘</span>';
-    return `<tr class="verdict ${v.passed ? 'pass' : 'fail'}" data-verdict="${v.passed ? 'pass' : 'fail'}" data-expectation-index="${v.index}"><td>${mark}</td><td class="text">${esc(v.text)}</td><td class="why">${esc(v.why)}</td><td>${v.at !== undefined ? mono(secs(v.at)) : ''}</td><td class="where">${mono(esc(v.where))}</td></tr>`;
+    return `<tr class="verdict ${v.passed ? 'pass' : 'fail'}" data-verdict="${v.passed ? 'pass' : 'fail'}" data-expectation-index="${v.index}"><td>${mark}</td><td class="text">${esc(v.text)}</td><td class="why">${esc(v.why)}</td><td>${v.at !== undefined ? mono(secs(v.at)) : v.passed ? '<span class="muted" title="only a failure has a deciding moment">—</span>' : ''}</td><td class="where">${mono(esc(v.where))}</td></tr>`;
   });
-  return table(['', 'Expectation', 'Why', 'At', 'Where'], rows);
+  return table(['', 'Expectation', 'Why', 'Failed at', 'Where'], rows);
 }
 
 function splitBrainTable(result: LabResult): string {
@@ -123,11 +139,14 @@ function transitionsTable(result: LabResult): string {
 }
 
 function serversTable(result: LabResult): string {
+  const listed = result.realServers.map((s) => `${esc(s.name)} (${esc(s.address)}:${s.port})`).join(', ');
+  const head = listed ? `<p class="note">${listed}.</p>` : '';
+  if (!result.servers.length) return `${head}<p class="note" id="servers-none">No node's checkers reported a real server going in or out of service.</p>`;
   const rows = result.servers.map(
     (s) =>
       `<tr><td>${mono(secs(s.at))}</td><td>${esc(s.node)}</td><td>${esc(s.server)}</td><td>${s.inService ? '<span class="ok-text">in service</span>' : '<span class="failed-text">out of service</span>'}</td><td>${esc(s.reason)}</td></tr>`,
   );
-  return table(['Time', 'Node', 'Real server', 'Now', 'Reason'], rows);
+  return head + table(['Time', 'Node', 'Real server', 'Now', 'Reason'], rows);
 }
 
 function notifiesTable(result: LabResult): string {
@@ -160,6 +179,10 @@ h1{margin:0;font-size:22px;overflow-wrap:anywhere}
 .stat{display:flex;flex-direction:column;align-items:center;min-width:84px;padding:6px 10px;border:1px solid var(--line);border-radius:8px;background:#fbfbfc}
 .stat b{font-size:18px}.stat span{font-size:11.5px;color:var(--muted)}
 .stat.bad{border-color:#f3c2c2;background:#fdf3f3}.stat.bad b{color:var(--fail)}
+.stat.tolerated{border-color:#f1d9a8;background:#fdf8ec}.stat.tolerated b{color:#b26b00}
+.pass-note{flex:1 1 100%;margin:0;color:#7a5200;font-size:13px}
+ul.notes{margin:18px 0 0;padding:10px 18px 10px 34px;background:#fdf8ec;border:1px solid #f1d9a8;border-radius:10px;color:#7a5200;font-size:13px}
+.muted{color:var(--muted)}
 main{padding:8px 28px 28px;max-width:1500px}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 18px 16px;margin-top:18px}
 h2{font-size:15px;margin:0 0 10px;text-transform:uppercase;letter-spacing:.05em;color:#344054}
@@ -168,6 +191,7 @@ h2{font-size:15px;margin:0 0 10px;text-transform:uppercase;letter-spacing:.05em;
 .key{display:inline-flex;align-items:center;gap:6px}
 .sw{display:inline-block;width:22px;height:12px;border-radius:2px}
 .sw-split{background:repeating-linear-gradient(45deg,rgba(214,45,45,.75) 0 2px,rgba(214,45,45,.1) 2px 6px);outline:1px solid var(--fail)}
+.sw-split-thin{width:2px;background:var(--fail)}
 .sw-fault{width:16px;height:16px;border-radius:50%;background:var(--fault);color:#fff;font:700 10px/16px system-ui,sans-serif;text-align:center;font-style:normal}
 .sw-verdict{width:0;height:0;border-radius:0;border-left:6px solid transparent;border-right:6px solid transparent;border-top:9px solid var(--fail)}
 .chart-box{overflow-x:auto}
@@ -185,6 +209,7 @@ ${stateCss}
 .axis-line,.tick{stroke:#98a2b3;stroke-width:1}
 .tick-label{font-size:11px;fill:var(--muted);text-anchor:middle}
 .split-brain{fill:url(#sb-hatch);stroke:var(--fail);stroke-width:1.5}
+.split-brain.thin{fill:var(--fail);stroke:none}
 .fault-line{stroke:var(--fault);stroke-width:1.5;stroke-dasharray:4 3}
 .fault-dot{fill:var(--fault)}
 .fault-num{fill:#fff;font-size:10.5px;font-weight:700;text-anchor:middle;dominant-baseline:central}

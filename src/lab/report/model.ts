@@ -113,6 +113,13 @@ export function duration(us: Micros): string {
   return `${Math.round(us)}µs`;
 }
 
+/** How long after the lab began a fault it took effect, when that was a millisecond or more
+ * (netns: bridge ports to move, a qdisc to set up): "in effect 340ms after it was requested". */
+export function effectLag(f: { at: Micros; requestedAt?: Micros }): string {
+  const lag = f.requestedAt === undefined ? 0 : f.at - f.requestedAt;
+  return lag >= 1e3 ? `in effect ${duration(lag)} after it was requested at ${secs(f.requestedAt!)}` : '';
+}
+
 /** Split brain's end, an open one lasting to the end of the run. */
 export function splitEnd(s: { end: Micros | null }, span: Micros): Micros {
   return s.end ?? span;

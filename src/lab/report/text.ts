@@ -4,7 +4,7 @@
 // duration: a column stands for span/barWidth of time and shows the state held longest in it.
 import type { LabResult, LabState } from '../model/result.js';
 import type { Micros } from '../model/scenario.js';
-import { buildLanes, clientSummaries, duration, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './model.js';
+import { buildLanes, clientSummaries, duration, effectLag, rangesText, secs, splitEnd, tickLabel, ticks, timeSpan, type Segment } from './model.js';
 import { clean, fit, padTo, textWidth, wrap } from './term.js';
 
 export interface TimelineOptions {
@@ -51,6 +51,13 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
       width,
     ),
   );
+  if (result.start) {
+    const first = Math.min(...result.start.nodes.map((n) => n.at));
+    const last = result.start.nodes.find((n) => n.at - first === result.start!.spread);
+    const spread = `start spread ${duration(result.start.spread)}${result.start.spread > 0 && last ? ` (${clean(last.node)} last, at ${(last.at / 1e6).toFixed(3)}s)` : ''}`;
+    out.push(...wrap(paint('2', spread), width, 2));
+  }
+  for (const note of result.notes) out.push(...wrap(paint('33', `note: ${clean(note)}`), width, 6));
   out.push('');
 
   // Fault markers: ▼ exactly at the fault's column, its number on the first row above where it
@@ -140,8 +147,16 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
 
   if (result.faults.length > 0) {
     out.push('', paint('1', 'Faults'));
-    for (const f of result.faults)
-      out.push(...wrap(`${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}`, width, 15));
+    for (const f of result.faults) {
+      const lag = effectLag(f);
+      out.push(
+        ...wrap(
+          `${paint('1;35', String(f.index + 1).padStart(3))} ${secs(f.at, 2).padStart(8)}  ${clean(f.text)}${lag ? paint('2', ` (${lag})`) : ''}`,
+          width,
+          15,
+        ),
+      );
+    }
   }
 
   if (result.splitBrains.length > 0) {
@@ -178,8 +193,10 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
     }
   }
 
-  if (result.servers.length > 0) {
+  if (result.servers.length > 0 || result.realServers.length > 0) {
     out.push('', paint('1', 'Real servers'));
+    if (!result.servers.length)
+      out.push(...wrap(`  no node's checkers reported ${result.realServers.map((s) => clean(s.name)).join(', ')} going in or out of service`, width, 4));
     for (const s of result.servers) {
       const state = s.inService ? paint('32', 'up') : paint('1;31', 'down');
       out.push(...wrap(`  ${secs(s.at)}  ${clean(s.node)}  ${clean(s.server)} ${state}  ${paint('2', clean(s.reason))}`, width, 4));
