@@ -360,7 +360,7 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
         end(code);
       },
       log: (level, message) => log[level](message),
-      phase: (to) => systemd.phase(to),
+      phase: (to, from) => systemd.phase(to, from),
     });
     // One policy for what nobody caught: log the cause, then do what SIGTERM does, with a failure
     // status; a stop that hangs or throws does not keep us from ending.

@@ -21,8 +21,8 @@ export interface SystemdEnv {
 }
 
 export interface SystemdNotifier {
-  /** The lifecycle entered a phase: tell systemd what it means for the unit. */
-  phase(p: Phase, status?: string): void;
+  /** The lifecycle went from one phase to another: tell systemd what it means for the unit. */
+  phase(to: Phase, from: Phase): void;
   close(): void;
 }
 
@@ -77,7 +77,6 @@ export function systemdNotifier(env: SystemdEnv & NodeJS.ProcessEnv, log: (level
     const buf = Buffer.from(msg);
     sock.send(buf, 0, buf.length, path);
   };
-  let current: Phase = 'starting';
   let timer: NodeJS.Timeout | undefined;
   if (wd !== undefined) {
     // Half the interval, as sd_watchdog_enabled(3) advises; a ping proves the event loop runs.
@@ -86,9 +85,8 @@ export function systemdNotifier(env: SystemdEnv & NodeJS.ProcessEnv, log: (level
     log('info', `systemd watchdog: a ping every ${Math.floor(wd / 2000)} ms`);
   }
   return {
-    phase(to, status) {
-      const msg = phaseMessage(current, to, process.hrtime.bigint() / 1000n, status);
-      current = to;
+    phase(to, from) {
+      const msg = phaseMessage(from, to, process.hrtime.bigint() / 1000n);
       if (msg) send(msg);
     },
     close() {
