@@ -43,20 +43,25 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
 
   const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
 
-  it('an uncaught exception sends priority 0, removes the VIP and the pid files, and exits non-zero', async () => {
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-crash' });
-    const file = join(lab.dir, 'ours-crash.conf');
+  /** keepalived BACKUP beside ours MASTER, ours set to crash (KEEPALIVED_TS_TEST_CRASH=crash). */
+  async function crashingPair(name: string, crash: string) {
+    const k = lab.keepalived(theirs, conf(100), { name: `ka-${name}` });
+    const file = join(lab.dir, `ours-${name}.conf`);
     writeFileSync(file, conf(150));
-    const pid = join(lab.dir, 'ours-crash.pid');
-    const vrrpPid = join(lab.dir, 'ours-crash-vrrp.pid');
+    const pid = join(lab.dir, `ours-${name}.pid`);
+    const vrrpPid = join(lab.dir, `ours-${name}-vrrp.pid`);
     const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', pid, '-r', vrrpPid], {
-      name: 'ours-crash',
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt'), KEEPALIVED_TS_TEST_CRASH: '6000' },
+      name: `ours-${name}`,
+      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`), KEEPALIVED_TS_TEST_CRASH: crash },
     });
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+    return { k, o, pid, vrrpPid, fromK: k.lines.length };
+  }
+
+  it('an uncaught exception sends priority 0, removes the VIP and the pid files, and exits non-zero', async () => {
+    const { k, o, pid, vrrpPid, fromK } = await crashingPair('crash', '6000');
     expect(existsSync(pid)).toBe(true);
-    const fromK = k.lines.length;
 
     const crashed = await o.waitForLine(/Uncaught exception: Error: injected crash/, { timeoutMs: 10_000 });
     await o.exited;
@@ -83,18 +88,7 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
   }, 60_000);
 
   it('a crash whose stop hangs still sends priority 0 and ends the process 5 s later, status 1', async () => {
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-hang' });
-    const file = join(lab.dir, 'ours-hang.conf');
-    writeFileSync(file, conf(150));
-    const pid = join(lab.dir, 'ours-hang.pid');
-    const vrrpPid = join(lab.dir, 'ours-hang-vrrp.pid');
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', pid, '-r', vrrpPid], {
-      name: 'ours-hang',
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-hang'), KEEPALIVED_TS_TEST_CRASH: '6000:hang-stop' },
-    });
-    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
-    const fromK = k.lines.length;
+    const { k, o, pid, vrrpPid, fromK } = await crashingPair('hang', '6000:hang-stop');
 
     const crashed = await o.waitForLine(/Uncaught exception: Error: injected crash/, { timeoutMs: 10_000 });
     await o.waitForLine(/the stop hangs here/, { timeoutMs: 5000 });
