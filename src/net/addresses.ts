@@ -109,6 +109,13 @@ export class IpAddressDriver {
     });
   }
 
+  /** One process per command, in order. */
+  private async each(cmds: string[][]): Promise<CommandResult[]> {
+    const results: CommandResult[] = [];
+    for (const argv of cmds) results.push(await this.exec(argv));
+    return results;
+  }
+
   private enqueue(cmds: string[][], message: string): Promise<void> {
     // setImmediate: forking `ip` costs milliseconds, and the advert that announced mastership
     // is still queued in the raw socket; let the event loop send it first.
@@ -117,10 +124,7 @@ export class IpAddressDriver {
       .then(async () => {
         this.opts.log?.('info', message);
         const lines = this.batch ? cmds.map(batchLine) : [];
-        const results =
-          this.batch && lines.every((l): l is string => l !== undefined)
-            ? await this.batch.run(lines)
-            : await cmds.reduce<Promise<CommandResult[]>>(async (acc, argv) => [...(await acc), await this.exec(argv)], Promise.resolve([]));
+        const results = this.batch && lines.every((l): l is string => l !== undefined) ? await this.batch.run(lines) : await this.each(cmds);
         cmds.forEach((argv, i) => {
           const r = results[i];
           // Adding an address that is already there (or deleting a missing one) is not an error.
