@@ -156,10 +156,16 @@ class Ports {
     return [...this.open].flatMap(([ifname, e]) => (e.transport ? [{ ifname, stats: e.transport.stats }] : []));
   }
 
-  close(): void {
-    for (const e of this.open.values()) e.transport?.close();
+  /** Closes every socket once what it still holds is sent: at a stop, the priority-0 adverts.
+   * A socket that cannot send (a stuck interface) holds the stop up for at most DRAIN_MS. */
+  async close(): Promise<void> {
+    const transports = [...this.open.values()].flatMap((e) => (e.transport ? [e.transport] : []));
+    await Promise.all(transports.map((t) => t.drain(DRAIN_MS)));
+    for (const t of transports) t.close();
   }
 }
+
+const DRAIN_MS = 500;
 
 type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
 
@@ -492,7 +498,7 @@ async function startDaemon(
   if ('error' in ready) {
     process.stderr.write(`${printable(ready.error)}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
-    ports.close();
+    await ports.close();
     owned.release();
     return EXIT_NO_INTERFACE;
   }

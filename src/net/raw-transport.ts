@@ -97,6 +97,12 @@ export interface RawTransport extends VrrpTransport {
   readonly ifindex: number;
   readonly stats: RawTransportStats;
   readonly closed: boolean;
+  /**
+   * Resolves once every waiting packet has been handed to the kernel (true), or after timeoutMs
+   * (false). raw-socket writes only when the socket polls writable, a later turn of the event
+   * loop: a close() right after a send would drop it, and at a stop that is the priority-0 advert.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 // strerror() text -> errno name, so callers can branch on EPERM, ENETUNREACH...
@@ -259,6 +265,11 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const replies: Pending[] = [];
   let inFlight = false;
   let closed = false;
+  const drained: (() => void)[] = [];
+  const idle = (): boolean => closed || (!inFlight && adverts.length === 0 && replies.length === 0);
+  const wakeDrained = (): void => {
+    if (idle()) for (const w of drained.splice(0)) w();
+  };
 
   const onMessage = (buf: Buffer): void => {
     if (closed) return;
@@ -288,6 +299,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   });
   socket.on('close', () => {
     closed = true;
+    wakeDrained();
   });
 
   const failed = (p: Pending, err: unknown): void => {
@@ -314,6 +326,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
           // Called back at once (raw-socket's argument checks): the loop goes on, no recursion.
           if (sync) again = true;
           else pump();
+          wakeDrained();
         });
       } catch (err) {
         inFlight = false;
@@ -366,11 +379,26 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     onPacket(cb) {
       callbacks.push(cb);
     },
+    drain(timeoutMs) {
+      if (idle()) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          drained.splice(drained.indexOf(done), 1);
+          resolve(false);
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        drained.push(done);
+      });
+    },
     close() {
       if (closed) return;
       closed = true;
       adverts.length = 0;
       replies.length = 0;
+      wakeDrained();
       try {
         socket.close();
       } catch {

@@ -142,6 +142,38 @@ describe('raw transport against a stand-in socket', () => {
     t2.close();
   });
 
+  it('drain() waits until every queued packet is handed to the kernel, so a close right after a stop loses no priority-0 advert', async () => {
+    const sock = new FakeSocket();
+    const t = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock), ifindex: 2 });
+    for (const p of [100, 100, 0]) t.send(v2advert(p), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    expect(sock.sent).toHaveLength(1); // one in flight, two waiting
+    expect(await t.drain(1000)).toBe(true);
+    t.close();
+    expect(sock.sent.map((x) => x.buffer[20 + 2])).toEqual([100, 100, 0]);
+    expect(t.stats.sent).toBe(3);
+    expect(await t.drain(1000)).toBe(true); // closed: nothing left to wait for
+
+    // Without it, close() drops what is still waiting: the case drain() exists for.
+    const sock2 = new FakeSocket();
+    const t2 = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock2), ifindex: 2 });
+    for (const p of [100, 0]) t2.send(v2advert(p), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    t2.close();
+    await settle();
+    expect(sock2.sent.map((x) => x.buffer[20 + 2])).toEqual([100]);
+
+    // A socket that never reports back: drain() gives up after its bound.
+    const stuck = new FakeSocket();
+    stuck.send = function (this: FakeSocket) {
+      return this;
+    };
+    const t3 = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(stuck), ifindex: 2 });
+    t3.send(v2advert(0), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    const started = Date.now();
+    expect(await t3.drain(50)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    t3.close();
+  });
+
   it('counts a refused send and reports it with its errno name, never throwing', async () => {
     const sock = new FakeSocket();
     const errors: TransportError[] = [];
