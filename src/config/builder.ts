@@ -331,6 +331,8 @@ export class Builder {
         }
       }
     }
+    // A no-break space, as a UTF-8 file (read byte for byte) or a latin1 one holds it.
+    if (/\u00c2\u00a0|\u00a0/.test(st.keyword)) hint = 'a no-break space (U+00A0) is not white space to keepalived: write a plain space';
     if (!st.children) {
       this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'`, { hint });
       return;

@@ -1,6 +1,6 @@
 // Config problems are values with positions, never thrown errors (keepalived's config_err_t idea):
 // every stage appends to one list and keeps going, and `-t` exits with the worst class seen.
-import { printable } from '../core/text.js';
+import { fromConfigBytes, printable } from '../core/text.js';
 import type { RuleId } from './rules.js';
 
 /** A position in a config file: 1-based line and column, as editors show them. */
@@ -79,7 +79,7 @@ export function refusal(diags: readonly Diagnostic[], reload: boolean): string |
 /** One line, whatever the config held: control characters in words and file names are escaped. */
 export function formatDiagnostic(d: Diagnostic): string {
   const hint = d.hint ? ` (${d.hint})` : '';
-  return printable(`${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}${hint} [${d.rule}]`);
+  return printable(fromConfigBytes(`${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}${hint} [${d.rule}]`));
 }
 
 /** Files in the order they were read (include order), then line and column: how people read. */

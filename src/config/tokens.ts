@@ -20,7 +20,9 @@ const lineLexer = moo.compile({
   dquoteOpen: /"(?:[^"\\]|\\.)*/,
   squoteOpen: /'[^']*/,
   escaped: /\\[#!]/,
-  word: /(?:[^\s"'{}#!\\]|\\(?![#!]))+/,
+  // Only ASCII white space separates words, as C's isspace() does for keepalived: a no-break
+  // space (or any other byte) is part of a word.
+  word: /(?:[^ \t\n\r\v\f"'{}#!\\]|\\(?![#!]))+/,
 });
 
 /** Builds the token stream; unbalanced braces are repaired here, with a diagnostic each, so the

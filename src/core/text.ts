@@ -39,3 +39,20 @@ const UNSAFE_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\uf
 export function printableJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Config text as the person who wrote it sees it. Config files are read byte for byte (latin1),
+ * as keepalived reads them, so columns count bytes; a UTF-8 file's non-ASCII words would then
+ * print as mojibake (a no-break space as "Â "). A string made only of such bytes that is valid
+ * UTF-8 is shown decoded; anything else is returned as it is.
+ */
+export function fromConfigBytes(s: string): string {
+  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  try {
+    return UTF8.decode(Buffer.from(s, 'latin1'));
+  } catch {
+    return s;
+  }
+}

@@ -50,7 +50,9 @@ function apply(text: string, muts: [string, number, string][]): string {
   return t;
 }
 
-describe('fuzzing the config front end', () => {
+// Behaviour only: the time and memory of these inputs are measured by the benchmark, so the bound
+// here is generous enough for a busy 2-core box.
+describe('fuzzing the config front end', { timeout: 60_000 }, () => {
   it('mutated example configs give diagnostics, never exceptions', () => {
     fc.assert(
       fc.property(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 8 }), (base, muts) =>

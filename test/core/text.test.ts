@@ -1,6 +1,6 @@
 // printable(): what reaches a terminal from user input cannot drive it.
 import { describe, expect, it } from 'vitest';
-import { printable, printableDeep, printableJson } from '../../src/core/text.js';
+import { fromConfigBytes, printable, printableDeep, printableJson } from '../../src/core/text.js';
 
 describe('printable', () => {
   it('escapes C0 controls, DEL and C1 controls as \\xNN', () => {
@@ -55,5 +55,17 @@ describe('printableDeep', () => {
   it('leaves objects of other classes as they are', () => {
     const b = Buffer.from('\x1b');
     expect(printableDeep({ b }) as { b: Buffer }).toEqual({ b });
+  });
+});
+
+describe('fromConfigBytes', () => {
+  it('shows a UTF-8 config word read byte for byte as its characters, and leaves anything else alone', () => {
+    const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    expect(latin1('\u00a0')).toBe('\u00c2\u00a0'); // what the reader holds for a no-break space
+    expect(fromConfigBytes(latin1("Unknown keyword '\u00a0'"))).toBe("Unknown keyword '\u00a0'");
+    expect(fromConfigBytes(latin1('réseau'))).toBe('réseau');
+    expect(fromConfigBytes('plain ascii')).toBe('plain ascii');
+    expect(fromConfigBytes('latin1 byte \u00e9 alone')).toBe('latin1 byte \u00e9 alone'); // not UTF-8
+    expect(fromConfigBytes('× and \u00c3\u00a9 with \u2192')).toBe('× and \u00c3\u00a9 with \u2192'); // already text
   });
 });

@@ -49,8 +49,9 @@ export const vrrpScriptBlock = defineBlock<VrrpScript>({
   header: namedHeader('vrrp_script'),
   keywords: [
     sc.k('script', script({ user: false }), { doc: 'Command to run; quote it when it has arguments (no shell).' }),
-    sc.k('interval', decimal(0.000001, 1e9), { default: 1, doc: 'Seconds between runs.' }),
-    sc.k('timeout', decimal(0.000001, 1e9), { doc: 'Seconds before a run counts as failed and is killed; default the interval.' }),
+    // Whole seconds, as keepalived reads them: '.5' is an invalid number there, and the default stays.
+    sc.k('interval', int(1, 4294), { default: 1, doc: 'Whole seconds between runs.' }),
+    sc.k('timeout', int(1, 4294), { doc: 'Seconds before a run counts as failed and is killed; default the interval.' }),
     sc.k('weight', weightWithReverse(253), {
       default: 0,
       doc: 'Priority change: >0 added while OK, <0 added while failing, 0 means FAULT on failure.',
