@@ -26,28 +26,47 @@ export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
   return cfg.globalDefs.vrrpVersion;
 }
 
-function resolveTracked(inst: VrrpInstance, kind: string, refs: TrackRef[], known: Set<string>, ctx: BuildContext): TrackRef[] {
-  return refs.filter((r) => {
-    if (known.has(r.name)) return true;
-    ctx.error(
-      r.span,
-      'track-missing',
-      `(${inst.name}) track ${kind} ${r.name} not found, ignoring...`,
-      known.size
-        ? `define it with ${kind === 'script' ? 'vrrp_script' : kind === 'file' ? 'track_file' : kind === 'process' ? 'vrrp_track_process' : 'bfd_instance'} ${r.name} { ... } or use one of: ${[...known].join(', ')}`
-        : undefined,
-    );
-    return false;
-  });
-}
+type TrackKind = 'script' | 'file' | 'process' | 'bfd';
+const DEFINE_WITH: Record<TrackKind, string> = { script: 'vrrp_script', file: 'track_file', process: 'vrrp_track_process', bfd: 'bfd_instance' };
+type Tracking = Pick<VrrpInstance, 'name' | 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'>;
 
-/** The names of `defs` keepalived knows when it reads something at `at`: those not written after it in the same file. */
-function definedBefore(defs: { name: string; span: Span }[], at: Span, all: Set<string>): Set<string> {
-  const later = defs.filter((d) => d.span.file === at.file && d.span.line > at.line).map((d) => d.name);
-  if (later.length === 0) return all;
-  const known = new Set(all);
-  for (const n of later) if (!defs.some((d) => d.name === n && !(d.span.file === at.file && d.span.line > at.line))) known.delete(n);
-  return known;
+/**
+ * An instance's or sync group's track lists as keepalived keeps them (vrrp_track.c,
+ * track_file.c): it looks each name up while it reads the line, so an object written further
+ * down the same file is not known yet ("not found, ignoring..."), and a name tracked twice keeps
+ * its first line ("duplicate track_X - ignoring").
+ */
+function resolveTracking(owner: Tracking, defs: Record<TrackKind, { name: string; span: Span }[]>, ctx: BuildContext): void {
+  const dedupe = <T extends { name: string; span: Span }>(kind: string, refs: T[], known: (r: T) => boolean): T[] => {
+    const seen = new Set<string>();
+    return refs.filter((r) => {
+      if (!known(r)) return false;
+      if (!seen.has(r.name)) return seen.add(r.name);
+      ctx.error(r.span, 'track-duplicate', `(${owner.name}) duplicate track_${kind} ${r.name} - ignoring`, `remove the second ${r.name} line`);
+      return false;
+    });
+  };
+  owner.trackInterface = dedupe('interface', owner.trackInterface, () => true);
+  const lists = { script: 'trackScript', file: 'trackFile', process: 'trackProcess', bfd: 'trackBfd' } as const;
+  for (const kind of Object.keys(lists) as TrackKind[]) {
+    const readBefore = (r: TrackRef): boolean => defs[kind].some((d) => d.name === r.name && !(d.span.file === r.span.file && d.span.line > r.span.line));
+    owner[lists[kind]] = dedupe(kind, owner[lists[kind]], (r) => {
+      if (readBefore(r)) return true;
+      const names = [...new Set(defs[kind].map((d) => d.name))];
+      const later = names.includes(r.name);
+      ctx.error(
+        r.span,
+        'track-missing',
+        `(${owner.name}) track ${kind} ${r.name} not found, ignoring...`,
+        later
+          ? `keepalived looks ${r.name} up as it reads this line: move ${DEFINE_WITH[kind]} ${r.name} above it`
+          : names.length
+            ? `define it with ${DEFINE_WITH[kind]} ${r.name} { ... } or use one of: ${names.join(', ')}`
+            : `define it with ${DEFINE_WITH[kind]} ${r.name} { ... }`,
+      );
+      return false;
+    });
+  }
 }
 
 /** The Linux kernel's IFNAMSIZ less the terminating NUL. */
@@ -141,10 +160,7 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
 export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
   // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
-  const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
-  const files = new Set(cfg.trackFiles.map((s) => s.name));
-  const processes = new Set(cfg.trackProcesses.map((s) => s.name));
-  const bfds = new Set(cfg.bfdInstances.map((s) => s.name));
+  const defs = { script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances };
 
   for (const inst of cfg.vrrpInstances) {
     const at = inst.span;
@@ -285,12 +301,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       auth.authPass = pass.slice(0, 8);
     }
 
-    // keepalived resolves a track_script while it reads it: a vrrp_script written further down the
-    // same file is not known yet ("not found, ignoring").
-    inst.trackScript = resolveTracked(inst, 'script', inst.trackScript, definedBefore(cfg.vrrpScripts, inst.span, scripts), ctx);
-    inst.trackFile = resolveTracked(inst, 'file', inst.trackFile, files, ctx);
-    inst.trackProcess = resolveTracked(inst, 'process', inst.trackProcess, processes, ctx);
-    inst.trackBfd = resolveTracked(inst, 'bfd', inst.trackBfd, bfds, ctx);
+    resolveTracking(inst, defs, ctx);
     if (inst.priority === 255) {
       // The owner's priority never moves: weighted trackers are dropped (weight 0 ones still FAULT it).
       const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
@@ -307,9 +318,35 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
     }
   }
 
+  for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx);
   resolveSyncGroups(cfg, ctx);
+  checkTrackedTwice(cfg, ctx);
   checkDuplicateVrids(cfg, ctx);
   numberRules(cfg, ctx);
+}
+
+/**
+ * keepalived's add_vrrp_to_interface(): an interface a member tracks (its own, unless
+ * dont_track_primary, or a track_interface line) that its sync group tracks too is reported, and
+ * the group's weight applies.
+ */
+function checkTrackedTwice(cfg: WrittenConfig, ctx: BuildContext): void {
+  for (const sg of cfg.syncGroups) {
+    for (const member of sg.group) {
+      const inst = cfg.vrrpInstances.find((i) => i.name === member);
+      if (!inst) continue;
+      const own = inst.dontTrackPrimary ? undefined : (inst.interface ?? cfg.globalDefs.defaultInterface);
+      for (const t of sg.trackInterface) {
+        if (t.name !== own && !inst.trackInterface.some((i) => i.name === t.name)) continue;
+        ctx.error(
+          t.span,
+          'track-interface-twice',
+          `(${inst.name}) track_interface ${t.name} is configured on VRRP instance and sync group. Remove vrrp instance or sync group config`,
+          t.name === own ? `${t.name} is ${inst.name}'s own interface, which it always tracks` : `remove ${t.name} from ${inst.name}'s track_interface or from the group's`,
+        );
+      }
+    }
+  }
 }
 
 /** keepalived numbers rules without a preference downwards from 16384, in config order, and says so. */

@@ -44,6 +44,7 @@ const UNLINED: [RegExp, string][] = [
   [/open problem \(Too many open files\)/, 'include-cycle'],
   [/Strict mode does not support authentication|VRRP version 3 does not support authentication|Authentication specified but no password given/, 'auth-ignored'],
   [/Ignoring track_interface \S+ since own interface/, 'track-own-interface'],
+  [/track_interface \S+ is configured on VRRP instance and sync group/, 'track-interface-twice'],
   [/xmit_base is incompatible with strict mode/, 'strict-vmac-xmit-base'],
   [/State MASTER must match being address owner/, 'strict-state-owner'],
   [/accept mode for VRRP version 2 does not comply with RFC3768/, 'strict-accept-v2'],
