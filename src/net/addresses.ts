@@ -48,6 +48,11 @@ export const spawnExec: Exec = (argv) =>
     p.on('close', (code) => resolve({ code, stderr: stderr.trim() }));
   });
 
+/** arping processes running at once, and waiting: a MASTER transition of many VIPs forks
+ * garp_master_repeat of them per VIP, twice; unbounded, 1,000 VIPs meant 5,000 processes at once. */
+export const ARPING_CONCURRENCY = 16;
+export const ARPING_QUEUE_LIMIT = 20_000;
+
 export interface AddressDriverOptions {
   /** Runs arping, and the ip commands when there is no batch. */
   exec?: Exec;
@@ -61,6 +66,11 @@ export class IpAddressDriver {
   private queue: Promise<void> = Promise.resolve();
   private readonly exec: Exec;
   private readonly batch: AddressDriverOptions['batch'];
+  private arpingRunning = 0;
+  private arpingWaiting: string[][] = [];
+  private arpingHead = 0;
+  /** Gratuitous ARPs not sent because the queue was full (counted, logged once per burst). */
+  arpingDropped = 0;
 
   constructor(private readonly opts: AddressDriverOptions) {
     this.exec = opts.exec ?? spawnExec;
@@ -98,7 +108,7 @@ export class IpAddressDriver {
     const burst = (): void => {
       for (const v of inst.virtualIpaddress) {
         if (v.family !== 4) continue; // IPv6 unsolicited NA is not implemented yet
-        for (let i = 0; i < inst.garpMasterRepeat; i++) void this.exec(arpingArgs(v));
+        for (let i = 0; i < inst.garpMasterRepeat; i++) this.arping(arpingArgs(v));
       }
     };
     this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
@@ -114,6 +124,33 @@ export class IpAddressDriver {
     const results: CommandResult[] = [];
     for (const argv of cmds) results.push(await this.exec(argv));
     return results;
+  }
+
+  /** Runs arping with at most ARPING_CONCURRENCY processes at once, in order; beyond
+   * ARPING_QUEUE_LIMIT waiting, drops (counted). */
+  private arping(argv: string[]): void {
+    if (this.arpingRunning >= ARPING_CONCURRENCY) {
+      if (this.arpingWaiting.length - this.arpingHead >= ARPING_QUEUE_LIMIT) {
+        if (this.arpingDropped++ === 0)
+          this.opts.log?.('warn', `gratuitous ARP queue full (${ARPING_QUEUE_LIMIT} waiting): dropping ARPs; later drops are counted, not logged`);
+        return;
+      }
+      this.arpingWaiting.push(argv);
+      return;
+    }
+    this.arpingRunning++;
+    void this.exec(argv).then(() => {
+      this.arpingRunning--;
+      if (this.arpingHead < this.arpingWaiting.length) {
+        const next = this.arpingWaiting[this.arpingHead++];
+        // Drop the consumed prefix now and then, so the queue stays O(1) per ARP.
+        if (this.arpingHead > 1024 && this.arpingHead * 2 > this.arpingWaiting.length) {
+          this.arpingWaiting = this.arpingWaiting.slice(this.arpingHead);
+          this.arpingHead = 0;
+        }
+        this.arping(next);
+      }
+    });
   }
 
   private enqueue(cmds: string[][], message: string): Promise<void> {

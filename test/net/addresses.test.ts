@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { arpingArgs, ipAddrArgs, IpAddressDriver, ipRouteArgs } from '../../src/net/addresses.js';
+import { ARPING_CONCURRENCY, ARPING_QUEUE_LIMIT, arpingArgs, ipAddrArgs, IpAddressDriver, ipRouteArgs, type CommandResult } from '../../src/net/addresses.js';
 
 const { config } = loadConfigText(
   `vrrp_instance VI_1 {
@@ -75,5 +75,51 @@ describe('iproute2 commands from the model', () => {
     later[0][1]();
     expect(ran).toHaveLength(8);
     expect(arpingArgs(inst.virtualIpaddress[1])).toEqual(['arping', '-U', '-c', '1', '-I', 'eth0', '192.168.1.101']);
+  });
+
+  it('runs at most a few arping processes at once, in order, and drops (counted) beyond the queue bound', async () => {
+    const many = (n: number) => ({
+      ...inst,
+      virtualIpaddress: Array.from({ length: n }, (_, i) => ({ ...inst.virtualIpaddress[1], address: `10.1.${i >> 8}.${i & 255}` })),
+    });
+    const started: string[] = [];
+    const finish: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const warnings: string[] = [];
+    const d = new IpAddressDriver({
+      exec: (argv) => {
+        if (argv[0] !== 'arping') return Promise.resolve({ code: 0, stderr: '' });
+        started.push(argv.at(-1)!);
+        most = Math.max(most, ++running);
+        return new Promise<CommandResult>((r) => finish.push(() => (running--, r({ code: 0, stderr: '' }))));
+      },
+      log: (l, m) => l === 'warn' && warnings.push(m),
+    });
+    const drain = async (): Promise<void> => {
+      while (finish.length) {
+        finish.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    // 40 VIPs x garp_master_repeat 2: 80 ARPs, 16 at a time, in the order asked.
+    d.announce(many(40), () => undefined);
+    await d.settled();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toHaveLength(ARPING_CONCURRENCY);
+    await drain();
+    expect(started).toHaveLength(80);
+    expect(most).toBe(ARPING_CONCURRENCY);
+    expect(started.slice(0, 4)).toEqual(['10.1.0.0', '10.1.0.0', '10.1.0.1', '10.1.0.1']);
+    expect(started.at(-1)).toBe('10.1.0.39');
+    // More than the queue holds: the rest are dropped, counted, and said once.
+    const n = ARPING_QUEUE_LIMIT / 2 + 100;
+    d.announce(many(n), () => undefined);
+    await d.settled();
+    await new Promise((r) => setImmediate(r));
+    expect(d.arpingDropped).toBe(2 * n - ARPING_QUEUE_LIMIT - ARPING_CONCURRENCY);
+    expect(warnings).toEqual([expect.stringMatching(/queue full/)]);
+    await drain();
+    expect(started).toHaveLength(80 + ARPING_QUEUE_LIMIT + ARPING_CONCURRENCY);
   });
 });
