@@ -1,7 +1,7 @@
 // The top of the keyword tree: every block keepalived.conf(5) allows at the outermost level.
 import { defaultsOf } from '../builder.js';
 import { defineBlock, keywords } from '../schema.js';
-import { decimal, flag, word } from '../values.js';
+import { flag, int, word } from '../values.js';
 import type { GlobalDefs, WrittenConfig } from '../model/index.js';
 import { garpGroupBlock, globalDefsBlock, interfaceDelaysBlock, linkbeatBlock } from './global.js';
 import { skippedByKeepalived, sslBlock, virtualServerBlock, virtualServerGroupBlock } from './lvs.js';
@@ -44,7 +44,7 @@ export const rootBlock = defineBlock<WrittenConfig>({
       doc: 'Poll every interface for link state.',
       notImplemented: 'link state is read the same way for every interface',
     }),
-    r.k('child_wait_time', decimal(0, 3600), {
+    r.k('child_wait_time', int(0, 4294967295), {
       default: 5,
       doc: 'Seconds the parent waits for children to stop.',
       notImplemented: 'keepalived-ts is one process and has no children to wait for',
