@@ -239,6 +239,21 @@ describe.skipIf(!haveRsyslog)('a real rsyslogd', () => {
     }
   }, 60_000);
 
+  it("an -S keepalived does not know is one line ('Invalid log facility'), and the default facility, daemon, stays", async () => {
+    const d = daemon('badfacility', ['-S', 'local8', '-C'], 'global_defs {\n router_id lb1\n}\n');
+    try {
+      const pid = d.child.pid!;
+      const line = await poll(() => syslogLines().find((l) => l.includes(`[${pid}]: Starting keepalived-ts`)), {
+        timeoutMs: 20_000,
+        what: 'the start in syslog',
+      });
+      expect(line).toMatch(/^daemon\.info Keepalived\[/);
+      expect(d.stderr()).toBe("Invalid log facility 'local8'\n");
+    } finally {
+      await d.stop();
+    }
+  }, 60_000);
+
   it('escapes control characters from the config in syslog lines', async () => {
     // An unknown keyword holding an escape sequence: its diagnostic is logged at start.
     const d = daemon('hostile', ['-C'], `global_defs {\n router_id lb1\n}\nbogus\x1b[2J_keyword\n`);
