@@ -7,6 +7,7 @@ import { lintCommand } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
 import { SIGNALS } from '../daemon/signals.js';
+import { LOG_DAEMON, parseLogFacility } from '../daemon/syslog.js';
 import { printable } from '../core/text.js';
 import { reportInternalError, userError } from './errors.js';
 
@@ -112,6 +113,10 @@ export function main(argv: string[]): number | Promise<number> {
   for (const { spec, effect } of optionEffects(args.options, DAEMON_OPTIONS))
     if (effect.kind === 'not-implemented') process.stderr.write(`keepalived-ts: option ${optionName(spec)} is not implemented: ${effect.why}; continuing\n`);
   const str = (k: string): string | undefined => (typeof args.options.get(k) === 'string' ? (args.options.get(k) as string) : undefined);
+  // keepalived: an -S it does not know is one line, and the default facility (daemon) stays.
+  const facilityArg = str('log-facility');
+  const facility = facilityArg === undefined ? LOG_DAEMON : parseLogFacility(facilityArg);
+  if (facility === undefined) process.stderr.write(`Invalid log facility '${printable(facilityArg!)}'\n`);
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
   // Loaded only for the daemon: the config test must not pay for pino and the raw-socket addon.
@@ -131,6 +136,9 @@ export function main(argv: string[]): number | Promise<number> {
       bfdPidFile: str('bfd_pid'),
       noBfd: args.options.has('no_bfd'),
       logDetail: args.options.has('log-detail'),
+      // keepalived logs to syslog unless -G, and to the console with -l (and -n, which we always are).
+      logConsole: args.options.has('log-console'),
+      syslogFacility: args.options.has('no-syslog') ? undefined : (facility ?? LOG_DAEMON),
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),
     });

@@ -32,7 +32,8 @@ import { startControl } from './control.js';
 import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { replaceFile } from './files.js';
 import { logDiagnostics } from './config-log.js';
-import { daemonLogOptions } from './log-options.js';
+import { daemonLogDestination, daemonLogOptions } from './log-options.js';
+import { SyslogSink, syslogPath } from './syslog.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
@@ -52,6 +53,10 @@ export interface DaemonOptions {
   /** Where SIGUSR1/SIGUSR2 dumps go (keepalived: /tmp; here $TMPDIR, else /tmp). */
   dumpDir?: string;
   logDetail?: boolean;
+  /** -l: pino's JSON lines on stdout. */
+  logConsole?: boolean;
+  /** The syslog facility (-S); undefined: no syslog (-G). */
+  syslogFacility?: number;
   /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
   vrrpOnly?: boolean;
   checkOnly?: boolean;
@@ -337,7 +342,18 @@ const CRASH_STOP_LIMIT_MS = 5000;
 const EXIT_NO_INTERFACE = 2;
 
 export function runDaemon(opts: DaemonOptions): Promise<number> {
-  const log = pino(daemonLogOptions(opts.logDetail));
+  const syslog =
+    opts.syslogFacility === undefined
+      ? undefined
+      : new SyslogSink({ path: syslogPath(process.env), facility: opts.syslogFacility, pid: process.pid, warn: (line) => process.stderr.write(`${line}\n`) });
+  const log = pino(
+    daemonLogOptions(opts.logDetail),
+    daemonLogDestination({
+      console: opts.logConsole ? pino.destination({ fd: 1, sync: true }) : undefined,
+      syslog,
+      fallback: (line) => process.stderr.write(line),
+    }),
+  );
   return new Promise<number>((resolve) => {
     let ended = false;
     const end = (code: number): void => {
@@ -363,6 +379,7 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
       },
       exit: (code) => {
         systemd.close();
+        syslog?.close();
         end(code);
       },
       log: (level, message) => log[level](message),
@@ -489,12 +506,14 @@ async function startDaemon(
   if (typeof owned === 'number') return owned;
   seam.owned(owned);
 
-  const ports = new Ports(log);
+  // What keepalived's VRRP process would log goes out under its ident (Keepalived_vrrp).
+  const vrrpLog = log.child({ subsystem: 'vrrp' });
+  const ports = new Ports(vrrpLog);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
   // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
   // interface specified in configuration", exit 2): one line says which and where.
-  const ready = preflight(vrrpPart(first.config), ports, log);
+  const ready = preflight(vrrpPart(first.config), ports, vrrpLog);
   if ('error' in ready) {
     process.stderr.write(`${printable(ready.error)}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
@@ -519,11 +538,11 @@ async function startDaemon(
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const driver = new IpAddressDriver({ log: (l, m) => log[l](m) });
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m) });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
-  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd, ready.primary);
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -545,7 +564,7 @@ async function startDaemon(
       { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker'), maxInFlight: processFds(lvsLog).checkReserve },
       { log: lvsLog },
     );
-    log.info(dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
+    lvsLog('info', dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
     return new Balancer(cfg, {
       clock,
       dataPlane,
@@ -640,7 +659,7 @@ async function startDaemon(
       // sockets, the new virtual servers' listeners) is opened now, and nothing running is touched.
       // Either all of it can run, or the reload is refused as a whole with one line.
       const refuse = (why: string): void => log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
-      const prepared = preflight(vrrpPart(next.config), ports, log);
+      const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
       if ('error' in prepared) return refuse(prepared.error);
       // The first virtual_server blocks arrive with this reload: the load balancer starts empty
       // and takes them as any reload does.
@@ -660,7 +679,7 @@ async function startDaemon(
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
-      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
+      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
       await old.stop(gen);
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

@@ -6,6 +6,7 @@
 // escapes C0 already; DEL, C1 controls and bidi overrides it leaves alone.
 import type { LoggerOptions, LogFn } from 'pino';
 import { printableDeep } from '../core/text.js';
+import { IDENTS, MONTHS, severityOf, type Subsystem, type SyslogSink } from './syslog.js';
 
 export function daemonLogOptions(detail = false): LoggerOptions {
   return {
@@ -15,6 +16,56 @@ export function daemonLogOptions(detail = false): LoggerOptions {
       logMethod(args, method) {
         method.apply(this, args.map((a) => printableDeep(a)) as Parameters<LogFn>);
       },
+    },
+  };
+}
+
+/** Where the daemon's lines go: keepalived's -l console (our pino JSON lines, on stdout) and
+ * syslog unless -G (plain text, keepalived's wording). */
+export interface LogTargets {
+  console?: { write(line: string): unknown };
+  syslog?: SyslogSink;
+  /** Written the line as keepalived's console does when syslog cannot take it and there is no
+   * console: a daemon whose syslog is gone still says what it does (stderr). */
+  fallback?: (line: string) => unknown;
+}
+
+/** The keepalived process a line belongs to, from its fields: the child loggers' `subsystem`,
+ * else what the call names (`{ vrrp }`, `{ group }`: VRRP; `{ lvs }`: checkers; `{ bfd }`). */
+export function subsystemOf(rec: Record<string, unknown>): Subsystem {
+  const s = rec.subsystem;
+  if (s === 'vrrp' || s === 'checker' || s === 'bfd') return s;
+  if (rec.vrrp !== undefined || rec.group !== undefined) return 'vrrp';
+  if (rec.lvs !== undefined) return 'checker';
+  if (rec.bfd !== undefined) return 'bfd';
+  return 'main';
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** keepalived's console stamp, strftime's `%c` in the C locale: `Sun Dec  6 21:51:41 2026`. */
+export function consoleStamp(at: Date): string {
+  const day = String(at.getDate()).padStart(2, ' ');
+  return `${DAYS[at.getDay()]} ${MONTHS[at.getMonth()]} ${day} ${at.toTimeString().slice(0, 8)} ${at.getFullYear()}`;
+}
+
+/** pino's destination: each JSON line it writes goes to the console as it is, and to syslog as
+ * the message alone (already made printable by the logMethod hook) with its ident and severity. */
+export function daemonLogDestination(targets: LogTargets): { write(line: string): void } {
+  return {
+    write(line: string): void {
+      targets.console?.write(line);
+      const { syslog, fallback } = targets;
+      if (!syslog) return;
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const msg = typeof rec.msg === 'string' ? rec.msg : '';
+      syslog.write(severityOf(Number(rec.level)), IDENTS[subsystemOf(rec)], msg);
+      if (fallback && !targets.console && !syslog.working) fallback(`${consoleStamp(new Date(Number(rec.time) || Date.now()))}: ${msg}\n`);
     },
   };
 }

@@ -50,9 +50,10 @@ export function daemonDir(prefix: string) {
       writeFileSync(v, 'victim\n');
       return v;
     },
-    /** `keepalived-ts -n -l -C -f k.conf -p NAME.pid ARGS` under `umask`. */
+    /** `keepalived-ts -n -l -G -C -f k.conf -p NAME.pid ARGS` under `umask` (-G: the host's
+     * syslog gets nothing, and stderr holds only what the test is about). */
     daemon(name: string, args: string[] = [], opts: { umask?: string; env?: NodeJS.ProcessEnv } = {}): RunningDaemon {
-      const argv = [CLI, '-n', '-l', '-C', '-f', conf, '-p', pidPath(name), ...args];
+      const argv = [CLI, '-n', '-l', '-G', '-C', '-f', conf, '-p', pidPath(name), ...args];
       // sh execs node: the pid is the daemon's.
       const d = spawn('/bin/sh', ['-c', `umask ${opts.umask ?? '022'}; exec "$@"`, 'sh', process.execPath, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,7 +80,7 @@ export function daemonDir(prefix: string) {
     },
     /** A daemon run to its end (one that refuses to start). */
     runOnce: (name: string, args: string[] = [], runEnv = env) =>
-      spawnSync(process.execPath, [CLI, '-n', '-l', '-C', '-f', conf, '-p', pidPath(name), ...args], { encoding: 'utf8', env: runEnv, timeout: 10_000 }),
+      spawnSync(process.execPath, [CLI, '-n', '-l', '-G', '-C', '-f', conf, '-p', pidPath(name), ...args], { encoding: 'utf8', env: runEnv, timeout: 10_000 }),
     /** `keepalived-ts ipvsadm -Ln` against the daemon with pid file NAME.pid. */
     ipvsadm: (name: string, runEnv = env) => spawnSync(process.execPath, [CLI, 'ipvsadm', '-Ln', `--pid=${pidPath(name)}`], { encoding: 'utf8', env: runEnv }),
   };

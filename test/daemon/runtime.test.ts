@@ -217,6 +217,7 @@ describe.skipIf(!setpriv)('a daemon that is not root', () => {
         readableCli(h.dir),
         '-n',
         '-l',
+        '-G',
         '-C',
         '-f',
         h.conf,
