@@ -35,6 +35,18 @@ describe('vrrp_track_process: the block as keepalived reads it', () => {
     expect(matcher('process x\n fork_delay 0.5\n delay 2')).toMatchObject({ forkDelayUs: 2_000_000, terminateDelayUs: 2_000_000 });
   });
 
+  it("quorum above quorum_max: the second of the two lines is ignored, with keepalived 2.2.7's message", () => {
+    const load = (body: string) => loadConfigText(block(body) + instance());
+    const a = load('process x\n quorum 3\n quorum_max 2');
+    expect(a.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(['4 quorum_max is less than quorum - ignoring']);
+    expect(processMatcher(a.config.trackProcesses[0])).toMatchObject({ quorum: 3, quorumMax: Number.MAX_SAFE_INTEGER });
+    const b = load('process x\n quorum_max 2\n quorum 3');
+    expect(b.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(['4 Quorum is greater than quorum_max - ignoring']);
+    expect(processMatcher(b.config.trackProcesses[0])).toMatchObject({ quorum: 1, quorumMax: 2 });
+    const c = load('process x\n quorum_max 0\n quorum 1');
+    expect(processMatcher(c.config.trackProcesses[0])).toMatchObject({ quorum: 0, quorumMax: 0 });
+  });
+
   it('matches as check_params does: exact, partial (first parameters exactly), initial (the last may be longer)', () => {
     const m = (body: string, argv: string[], comm = 'x') => matchesProcess(matcher(body), comm, () => cmd(...argv));
     expect(m('process nginx', [], 'nginx')).toBe(true);

@@ -148,6 +148,18 @@ export const trackProcessBlock = defineBlock<TrackProcess>({
   ],
   finish(obj, st, ctx) {
     if (!obj.process?.length) ctx.error(st.head, 'process-missing', `track process '${obj.name}' process name not specified`, 'add: process nginx');
+    // keepalived compares quorum with quorum_max at whichever line comes second, and ignores it.
+    const [q, qm] = [obj.spans.quorum, obj.spans.quorumMax];
+    if (!q || !qm || obj.quorumMax === undefined) return;
+    if (q.line < qm.line || (q.line === qm.line && q.col < qm.col)) {
+      if ((obj.quorumMax > 0 || obj.quorum > 1) && obj.quorumMax < obj.quorum) {
+        ctx.error(qm, 'value-range', 'quorum_max is less than quorum - ignoring', `write a quorum_max of at least ${obj.quorum}`);
+        obj.quorumMax = undefined;
+      }
+    } else if (obj.quorum > obj.quorumMax) {
+      ctx.error(q, 'value-range', 'Quorum is greater than quorum_max - ignoring', `write a quorum of at most ${obj.quorumMax}`);
+      obj.quorum = 1;
+    }
   },
 });
 
