@@ -429,7 +429,7 @@ function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
 export const NOTIFY_KEYS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify', 'notifyMasterRxLowerPri', 'notifyDeleted'] as const;
 
 /** Names of the vrrp_scripts, track_files or bfd_instances that an instance or a sync group tracks. */
-export function trackedNames(cfg: WrittenConfig, key: 'trackScript' | 'trackFile' | 'trackBfd'): Set<string> {
+export function trackedNames(cfg: WrittenConfig, key: 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'): Set<string> {
   return new Set([...cfg.vrrpInstances.flatMap((i) => i[key]), ...cfg.syncGroups.flatMap((g) => g[key])].map((t) => t.name));
 }
 

@@ -21,6 +21,8 @@ import { identityFor, readUserDb, type UserDb } from '../proc/users.js';
 import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck, watchTrackFiles } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
+import { startProcessTrackers } from '../vrrp/track-process.js';
+import { procTable } from '../proc/process-table.js';
 import { Balancer } from '../lvs/balancer.js';
 import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
@@ -293,6 +295,8 @@ class Generation {
         watchFiles: (files, changed) => watchTrackFiles(files, changed, log),
         bfd: this.bfd?.viewFor('vrrp'),
       }),
+      // /proc every second: keepalived hears the kernel's process events at once (README).
+      startProcessTrackers(this.config, this.engine, { clock, log, table: procTable(), pollUs: 1_000_000 }),
     ];
     this.engine.start();
   }

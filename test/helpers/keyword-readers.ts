@@ -64,8 +64,6 @@ export const SHARED_NAMES: Record<string, string> = {
   umask: "Node's process.umask()",
   group: 'vrrp_sync_group group',
   interface: 'vrrp_instance interface',
-  weight: 'the weights of vrrp_script, track_file, bfd_instance and real servers',
-  quorum: 'virtual_server quorum',
   ttl: "the stats dump's TTL error counter",
   key: "the checker pool's slot keys",
   fwmark: 'virtual_server fwmark N',

@@ -1,8 +1,9 @@
 // keepalived-ts and the real keepalived 2.2.7 in one VRRP election, in network namespaces made
 // by the test: who becomes MASTER, who holds the VIP, how fast each takes over from the other.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
 
 const net = netnsCapability();
@@ -162,6 +163,68 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
     await waitVip(ours, true, 10_000, 'VIP back on ours');
     await stopAll();
   }, 60_000);
+
+  // Stand-ins for track_process: copies of sleep under distinctive names. Processes are not
+  // namespaced by `ip netns`, so one started here is seen by the daemon in its namespace.
+  const standIn = (name: string): ChildProcess => {
+    if (!existsSync(join(lab.dir, name))) copyFileSync('/bin/sleep', join(lab.dir, name));
+    const c = spawn(join(lab.dir, name), ['600'], { stdio: 'ignore' });
+    onTestFinished(() => void c.kill('SIGKILL'));
+    return c;
+  };
+
+  it('track_process: a killed process lowers the priority (keepalived takes over) or faults the instance; restarted, ours is MASTER again', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const [web, db] = [`kt-web-${tag}`, `kt-db-${tag}`];
+    const webProc = standIn(web);
+    const dbProc = standIn(db);
+    await new Promise((r) => setTimeout(r, 300)); // both exec'd under their names
+    const k = lab.keepalived(theirs, conf({ prio: 100 }), { name: 'ka-tp' });
+    procs.push(k);
+    const top = `vrrp_track_process web {\n  process ${web}\n  weight -60\n}\nvrrp_track_process db {\n  process ${db}\n}`;
+    const o = startOurs(conf({ prio: 150, top, inst: 'track_process {\n    web\n    db\n  }' }), 'tp');
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    expect(o.output()).not.toMatch(/Quorum|quorum not achieved/);
+
+    // weight -60: 150 → 90, below keepalived's 100, which takes over at its master-down timer.
+    let from = o.lines.length;
+    let fromK = k.lines.length;
+    const t0 = performance.now();
+    webProc.kill('SIGKILL');
+    await o.waitForLine(/Quorum lost for tracked process web/, { timeoutMs: 5000, from });
+    const lost = performance.now() - t0;
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from: fromK });
+    await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 5000, from });
+    console.log(`track_process: kill seen after ${lost.toFixed(0)} ms (scan every 1 s); keepalived MASTER after ${(performance.now() - t0).toFixed(0)} ms`);
+    await waitVip(theirs, true, 5000, 'VIP on keepalived');
+    from = o.lines.length;
+    standIn(web);
+    await o.waitForLine(/Quorum gained for tracked process web/, { timeoutMs: 5000, from });
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+
+    // weight 0: FAULT while db is down, MASTER again once it runs.
+    from = o.lines.length;
+    fromK = k.lines.length;
+    dbProc.kill('SIGKILL');
+    await o.waitForLine(/Quorum lost for tracked process db/, { timeoutMs: 5000, from });
+    await o.waitForLine(/Entering FAULT STATE/, { timeoutMs: 5000, from });
+    await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from: fromK });
+    await waitVip(ours, false, 5000, 'VIP gone from ours');
+    from = o.lines.length;
+    standIn(db);
+    await o.waitForLine(/Quorum gained for tracked process db/, { timeoutMs: 5000, from });
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    await waitVip(ours, true, 5000, 'VIP back on ours');
+    await stopAll();
+  }, 60_000);
+
+  it("track_process: at start, a missing process of a weight 0 tracker is a FAULT with keepalived's line", async () => {
+    const top = `vrrp_track_process gone {\n  process kt-none-${Math.random().toString(36).slice(2, 8)}\n}`;
+    const o = startOurs(conf({ prio: 150, top, inst: 'track_process {\n    gone\n  }' }), 'tp0');
+    await o.waitForLine(/\(VI_1\) entering FAULT state \(tracked process gone quorum not achieved\)/, { timeoutMs: 10_000 });
+    await o.waitForLine(/Entering FAULT STATE/, { timeoutMs: 5000 });
+    await stopAll();
+  }, 30_000);
 
   it('SIGHUP keeps unchanged instances as they are, refuses a broken config, starts new instances', async () => {
     const file = join(lab.dir, 'ours-hup.conf');

@@ -67,11 +67,7 @@ export const rootBlock = defineBlock<WrittenConfig>({
     r.b('static_rules', staticRulesBlock, { default: [], notImplemented: 'static rules are checked but not added' }),
     r.b('vrrp_script', vrrpScriptBlock, { multiple: true, field: 'vrrpScripts' }),
     r.b('track_file', trackFileBlock, { multiple: true, field: 'trackFiles', deprecated: ['vrrp_track_file'] }),
-    r.b('vrrp_track_process', trackProcessBlock, {
-      multiple: true,
-      field: 'trackProcesses',
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-    }),
+    r.b('vrrp_track_process', trackProcessBlock, { multiple: true, field: 'trackProcesses' }),
     r.b('bfd_instance', bfdInstanceBlock, { multiple: true, field: 'bfdInstances' }),
     r.b('vrrp_sync_group', syncGroupBlock, { multiple: true, field: 'syncGroups' }),
     r.b('vrrp_instance', vrrpInstanceBlock, { multiple: true, field: 'vrrpInstances' }),

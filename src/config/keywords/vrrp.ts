@@ -96,52 +96,71 @@ export const trackFileBlock = defineBlock<TrackFile>({
 const tp = keywords<TrackProcess>();
 export const trackProcessBlock = defineBlock<TrackProcess>({
   name: 'vrrp_track_process',
-  doc: 'Processes to watch through the proc connector; too few running means the tracker fails.',
+  doc:
+    'Processes to watch; too few (or too many) matching processes means the tracker fails. keepalived hears the ' +
+    "kernel's process events at once; keepalived-ts scans /proc every second, so a change is seen up to 1 s later.",
   header: namedHeader('vrrp_track_process'),
   keywords: [
     tp.k('process', words, {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Process name, optionally with the parameters to match.',
+      doc: 'Process name (/proc/PID/comm, at most 15 characters), or with parameters the command line to match exactly.',
     }),
-    tp.k('param_match', oneOf(['initial', 'partial'] as const), {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Match only the first parameters (initial) or any part (partial).',
-    }),
+    tp.k(
+      'param_match',
+      custom<'exact' | 'initial' | 'partial'>('[initial|partial]', (args) => {
+        const w = args[0];
+        if (!w) return { value: 'exact' };
+        if (w.text === 'initial' || w.text === 'partial') return { value: w.text };
+        return {
+          error: `Invalid param_match type ${w.text} - ignoring`,
+          hint: 'write param_match, param_match initial or param_match partial',
+          word: w,
+          rule: 'value-enum',
+        };
+      }),
+      {
+        doc: 'Match the command line: alone, parameters exactly; partial, the first ones exactly; initial, the last one may be longer.',
+      },
+    ),
     tp.k('weight', weightWithReverse(254), {
       default: 0,
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
       doc: 'Priority change while failed (or OK with reverse); 0 means FAULT.',
       apply: setWeight,
     }),
     tp.k('quorum', int(1, 65535), {
       default: 1,
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
       doc: 'Fewest matching processes that count as OK.',
     }),
-    tp.k('quorum_max', int(1, 65535), {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Most matching processes that count as OK.',
+    tp.k('quorum_max', int(0, 65535), {
+      doc: 'Most matching processes that count as OK; 0 means OK only while none runs.',
     }),
     tp.k('fork_delay', decimal(0, 3600), {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Seconds to wait after a fork before counting.',
+      doc: 'Seconds a quorum reached by a fork waits before it counts.',
     }),
     tp.k('terminate_delay', decimal(0, 3600), {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Seconds to wait after an exit before counting.',
+      doc: 'Seconds a quorum lost by an exit waits before it counts.',
     }),
     tp.k('delay', decimal(0, 3600), {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
       doc: 'Sets both fork_delay and terminate_delay.',
     }),
     tp.k('full_command', flag, {
       default: false,
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
-      doc: 'Match the whole command line instead of the process name.',
+      doc: 'Match the first word of /proc/PID/cmdline instead of the process name.',
     }),
   ],
   finish(obj, st, ctx) {
-    if (!obj.process?.length) ctx.error(st.head, 'process-missing', `vrrp_track_process ${obj.name} names no process`, 'add: process nginx');
+    if (!obj.process?.length) ctx.error(st.head, 'process-missing', `track process '${obj.name}' process name not specified`, 'add: process nginx');
+    // keepalived compares quorum with quorum_max at whichever line comes second, and ignores it.
+    const [q, qm] = [obj.spans.quorum, obj.spans.quorumMax];
+    if (!q || !qm || obj.quorumMax === undefined) return;
+    if (q.line < qm.line || (q.line === qm.line && q.col < qm.col)) {
+      if ((obj.quorumMax > 0 || obj.quorum > 1) && obj.quorumMax < obj.quorum) {
+        ctx.error(qm, 'value-range', 'quorum_max is less than quorum - ignoring', `write a quorum_max of at least ${obj.quorum}`);
+        obj.quorumMax = undefined;
+      }
+    } else if (obj.quorum > obj.quorumMax) {
+      ctx.error(q, 'value-range', 'Quorum is greater than quorum_max - ignoring', `write a quorum of at most ${obj.quorumMax}`);
+      obj.quorum = 1;
+    }
   },
 });
 
@@ -233,7 +252,6 @@ export const syncGroupBlock = defineBlock<SyncGroup>({
     sg.b('track_script', trackScriptBlock, { doc: 'vrrp_script names tracked by every member.' }),
     sg.b('track_file', trackFileList, { doc: 'track_file names tracked by every member.' }),
     sg.b('track_process', trackProcessList, {
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
       doc: 'vrrp_track_process names tracked by every member.',
     }),
     sg.b('track_bfd', trackBfdList, { doc: 'bfd_instance names tracked by every member.' }),
@@ -376,7 +394,6 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.b('track_file', trackFileList, { default: [], doc: 'track_file names, one per line, optionally with weight W [reverse].' }),
     vi.b('track_process', trackProcessList, {
       default: [],
-      notImplemented: 'process tracking is not implemented: a tracked process never fails',
       doc: 'vrrp_track_process names, one per line.',
     }),
     vi.b('track_bfd', trackBfdList, { default: [], doc: 'bfd_instance names, one per line.' }),

@@ -82,8 +82,10 @@ export interface TrackFile extends Named {
 }
 
 export interface TrackProcess extends Named {
+  /** The name (or first word of the command line), then any parameters to match. */
   process?: string[];
-  paramMatch?: 'initial' | 'partial';
+  /** `param_match` alone is `exact`. */
+  paramMatch?: 'exact' | 'initial' | 'partial';
   weight: number;
   weightReverse: boolean;
   quorum: number;
