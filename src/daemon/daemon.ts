@@ -340,6 +340,8 @@ async function startBfd(cfg: Config, log: Logger, enabled: boolean): Promise<Bfd
 /** What of the bfd_instances a restart would change. */
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
+/** How long a FIFO script may outlive its FIFO after a reload before it is killed. */
+const FIFO_SCRIPT_GRACE_MS = 5000;
 /** How long a stop after a crash may take before the process ends anyway. */
 const CRASH_STOP_LIMIT_MS = 5000;
 /** keepalived 2.2.7's exit status when an instance's interface does not exist (observed). */
@@ -547,10 +549,10 @@ async function startDaemon(
       const id = user ? resolveScriptUser(users, user, group) : defaultScriptUser(users, live.globalDefs);
       return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
     },
-    runScript: (script: ScriptRef, argv: string[]) => {
+    runScript: (script: ScriptRef, argv: string[], signal: AbortSignal) => {
       const id = identity(script);
       if ('error' in id) return Promise.resolve(log.error(id.error));
-      return fifoRunner.run(argv, { timeoutMs: 0, ...id });
+      return fifoRunner.run(argv, { timeoutMs: 0, signal, ...id });
     },
   };
   const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
@@ -708,9 +710,9 @@ async function startDaemon(
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
       // keepalived closes the FIFOs at a reload and opens those of the new configuration, running
-      // their scripts again; the old scripts read end of file.
+      // their scripts again; the old scripts read end of file, and have a while to end.
       live = next.config;
-      fifos.close();
+      fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), old);
       await old.stop(gen);

@@ -238,17 +238,22 @@ export interface FifosEnv {
   log: FifoLog;
   /** uid/gid of a FIFO's USER [GROUP], or of the default script user without them. */
   owner(user?: string, group?: string): { uid: number; gid: number } | { error: string };
-  /** Starts a FIFO script (argv with the FIFO name appended, no timeout); resolves when it ends. */
-  runScript(script: ScriptRef, argv: string[]): Promise<unknown>;
+  /** Starts a FIFO script (argv with the FIFO name appended, no timeout) that `stop` kills;
+   * resolves when it ends. */
+  runScript(script: ScriptRef, argv: string[], stop: AbortSignal): Promise<unknown>;
 }
 
 /** notify_fifo, vrrp_notify_fifo and lvs_notify_fifo of the running configuration. */
 export class NotifyFifos {
-  private constructor(private readonly open: { fifo: NotifyFifo; plan: FifoPlan }[]) {}
+  private constructor(
+    private readonly open: { fifo: NotifyFifo; plan: FifoPlan }[],
+    private readonly scripts: AbortController,
+  ) {}
 
   /** Opens the FIFOs and starts their scripts, as keepalived at start and after each reload. */
   static start(g: GlobalDefs, parts: { vrrp: boolean; lvs: boolean }, env: FifosEnv): NotifyFifos {
     const open: { fifo: NotifyFifo; plan: FifoPlan }[] = [];
+    const scripts = new AbortController();
     for (const plan of planFifos(g, parts, (m) => env.log('info', m))) {
       const type = plan.types[0];
       const owner = env.owner(plan.user, plan.group);
@@ -264,10 +269,10 @@ export class NotifyFifos {
       open.push({ fifo, plan });
       if (plan.script) {
         const who = plan.scriptOwner;
-        void env.runScript(plan.script, [...plan.script.argv, plan.name]).then(() => env.log('info', `${who} notify fifo script terminated`));
+        void env.runScript(plan.script, [...plan.script.argv, plan.name], scripts.signal).then(() => env.log('info', `${who} notify fifo script terminated`));
       }
     }
-    return new NotifyFifos(open);
+    return new NotifyFifos(open, scripts);
   }
 
   /** An instance or sync group line (notify.ts fifoLine). */
@@ -285,7 +290,12 @@ export class NotifyFifos {
     return this.open.map(({ fifo }) => ({ name: fifo.name, written: fifo.written, dropped: fifo.dropped }));
   }
 
-  close(): void {
+  /** Closes the FIFOs (their readers see end of file); their scripts are killed `scriptsAfterMs`
+   * later if still running, so scripts that outlive their FIFO cannot pile up over reloads
+   * (keepalived leaves them be until it exits). */
+  close(scriptsAfterMs = 0): void {
     for (const o of this.open) o.fifo.close();
+    if (!scriptsAfterMs) this.scripts.abort();
+    else setTimeout(() => this.scripts.abort(), scriptsAfterMs).unref();
   }
 }

@@ -188,7 +188,7 @@ describe('a real FIFO', () => {
     const env = {
       log,
       owner: (user?: string) => (user === 'nobody-such' ? { error: 'no' } : { uid: process.getuid!(), gid: process.getgid!() }),
-      runScript: (_s: ScriptRef, argv: string[]) => {
+      runScript: (_s: ScriptRef, argv: string[], _stop: AbortSignal) => {
         started.push(argv);
         expect(lstatSync(argv[argv.length - 1]).isFIFO()).toBe(true);
         return Promise.resolve();
@@ -241,6 +241,8 @@ describe('a running daemon', () => {
       d.conf,
       `global_defs {
   router_id fifo
+  enable_script_security
+  script_user root
   notify_fifo ${globalFifo}
   notify_fifo_script ${reader}
   lvs_notify_fifo ${lvsFifo}
@@ -249,6 +251,8 @@ describe('a running daemon', () => {
 }
 virtual_server 127.0.0.1 18461 {
   delay_loop 1
+  lvs_sched rr
+  lvs_method NAT
   protocol TCP
   real_server 127.0.0.1 18462 {
     MISC_CHECK {
@@ -266,14 +270,28 @@ virtual_server 127.0.0.1 18461 {
       const vs = '[127.0.0.1]:tcp:18461';
       const rs = '[127.0.0.1]:tcp:18462';
       const down = `RS ${rs} ${vs} DOWN\nVS ${vs} DOWN\n`;
-      await until('the DOWN lines', () => read(lvsOut) === down && read(globalOut) === down, 20_000);
+      await poll(() => read(lvsOut) === down && read(globalOut) === down, {
+        what: 'the DOWN lines',
+        timeoutMs: 20_000,
+        diagnose: () => `[${read(lvsOut)}][${read(globalOut)}]\n${k.output().slice(-3000)}`,
+      });
       writeFileSync(up, '');
       const both = `${down}RS ${rs} ${vs} UP\nVS ${vs} UP\n`;
       await until('the UP lines', () => read(lvsOut) === both && read(globalOut) === both, 20_000);
+      // A reload closes the FIFOs, makes ours again (the old reader sees end of file) and starts
+      // its script again, as keepalived.
+      k.signal('SIGHUP');
+      await until('the script again', () => read(order) === 'startup\nreader 1\nreader 1\n', 20_000);
+      await until('the first script to end', () => k.output().includes('lvs notify fifo script terminated'), 20_000);
+      rmSync(up);
+      await poll(() => read(globalOut) === down, {
+        what: 'the DOWN lines after the reload',
+        timeoutMs: 20_000,
+        diagnose: () => `[${read(globalOut)}]\n${k.output().slice(-3000)}`,
+      });
       expect(await k.stop()).toBe(0);
-      // The daemon's write end is gone: both readers saw end of file.
       await catEnded;
-      expect(read(order)).toBe('startup\nreader 1\nshutdown\n');
+      expect(read(order)).toBe('startup\nreader 1\nreader 1\nshutdown\n');
       // Ours removed, the one that was there kept.
       expect(existsSync(globalFifo)).toBe(false);
       expect(lstatSync(lvsFifo).isFIFO()).toBe(true);
