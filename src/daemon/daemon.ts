@@ -8,16 +8,18 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
-import type { Config, VrrpInstance } from '../config/model/index.js';
+import type { Config, ScriptRef, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
-import { Notifier } from './notify.js';
+import { fifoLine, Notifier, type NotifyState } from './notify.js';
+import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
+import { runStartStopScript } from './start-stop-scripts.js';
 import { ScriptRunner } from '../proc/script-runner.js';
-import { identityFor, readUserDb, type UserDb } from '../proc/users.js';
+import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser, type UserDb } from '../proc/users.js';
 import { scriptProbe } from '../proc/script-security.js';
 import { initTrackFiles, linkUp, readTrackFile, scriptCheck, watchTrackFiles } from './trackers.js';
 import { startTrackers } from '../vrrp/trackers.js';
@@ -251,6 +253,8 @@ class Generation {
     private readonly users: UserDb,
     private readonly bfd: BfdEndpoint | undefined,
     private readonly primary: PrimaryAddress,
+    /** Where the notify FIFO lines go (notify_fifo, vrrp_notify_fifo). */
+    private readonly fifo: (line: string) => void,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -266,7 +270,9 @@ class Generation {
         transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
         groupTransition: (g, _from, to) => {
           this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);
-          this.notifier.notify('GROUP', g.name, to === 'INIT' ? 'STOP' : to, 0, g);
+          const state = to === 'INIT' ? 'STOP' : to;
+          this.notifier.notify('GROUP', g.name, state, 0, g);
+          this.fifo(fifoLine('GROUP', g.name, state, 0));
         },
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
@@ -311,7 +317,10 @@ class Generation {
   private transition(inst: VrrpInstance, _from: VrrpState, to: VrrpState, prio: number, reason: string): void {
     this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE`);
     // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
-    this.notifier.notify('INSTANCE', inst.name, to === 'INIT' ? 'STOP' : to, prio, inst);
+    const state: NotifyState = to === 'INIT' ? 'STOP' : to;
+    this.notifier.notify('INSTANCE', inst.name, state, prio, inst);
+    // vrrp_notify.c send_instance_notifies: the FIFO line after the scripts.
+    this.fifo(fifoLine('INSTANCE', inst.name, state, prio));
   }
 }
 
@@ -340,6 +349,8 @@ async function startBfd(cfg: Config, log: Logger, enabled: boolean): Promise<Bfd
 /** What of the bfd_instances a restart would change. */
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
+/** How long a FIFO script may outlive its FIFO after a reload before it is killed. */
+const FIFO_SCRIPT_GRACE_MS = 5000;
 /** How long a stop after a crash may take before the process ends anyway. */
 const CRASH_STOP_LIMIT_MS = 5000;
 /** keepalived 2.2.7's exit status when an instance's interface does not exist (observed). */
@@ -526,14 +537,20 @@ async function startDaemon(
     return EXIT_NO_INTERFACE;
   }
 
+  const users = readUserDb();
+  // Who a notify, MISC_CHECK, notify_up/down, FIFO or startup/shutdown script runs as: its own
+  // user, else script_user, under the running configuration's global_defs.
+  let live = first.config;
+  const identity = identityFor(users, () => live.globalDefs);
+  const startStop = { identity, log: (l: 'info' | 'warn', m: string) => log[l](m), detail: opts.logDetail };
+  // keepalived runs startup_script before it starts its VRRP and checker processes, and waits.
+  const startup = first.config.globalDefs.startupScript;
+  if (startup) await runStartStopScript('startup', startup, first.config.globalDefs.startupScriptTimeout, startStop);
+
   const runner = new ScriptRunner();
   // Notify scripts get their own runner: hung ones (keepalived puts no timeout on them) must not
   // take the slots of the vrrp_script checks.
   const notifyRunner = new ScriptRunner();
-  const users = readUserDb();
-  // Who a notify, MISC_CHECK or notify_up/down script runs as: its own user, else script_user,
-  // under the running configuration's global_defs.
-  const identity = identityFor(users, () => gen.config.globalDefs);
   const notifier = new Notifier(notifyRunner, {
     identity,
     onResult: (rec) => {
@@ -546,7 +563,24 @@ async function startDaemon(
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary);
+  // The notify FIFOs, open before VRRP and the checkers start (vrrp.c vrrp_complete_init,
+  // check_daemon.c start_check); their scripts run without a timeout, on a runner of their own.
+  const fifoRunner = new ScriptRunner();
+  const fifoEnv = {
+    log: (l: 'info' | 'warn', m: string) => log[l](m),
+    owner: (user?: string, group?: string) => {
+      const id = user ? resolveScriptUser(users, user, group) : defaultScriptUser(users, live.globalDefs);
+      return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
+    },
+    runScript: (script: ScriptRef, argv: string[], signal: AbortSignal) => {
+      const id = identity(script);
+      if ('error' in id) return Promise.resolve(log.error(id.error));
+      return fifoRunner.run(argv, { timeoutMs: 0, signal, ...id });
+    },
+  };
+  const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
+  let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l));
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -576,6 +610,11 @@ async function startDaemon(
       fds: processFds(),
       forwarderIo: io,
       log: lvsLog,
+      // keepalived's notify FIFO lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`.
+      stateChange: (vs, rs, up) => {
+        const v = trio(vs.address ?? '', vs.protocol, vs.port);
+        fifos.lvs(rs ? rsLine(trio(rs.address, vs.protocol, rs.port), v, up) : vsLine(v, up));
+      },
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
         const id = identity(script);
@@ -617,6 +656,11 @@ async function startDaemon(
     if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
   }
 
+  const shutdownScript = async (): Promise<void> => {
+    const g = live.globalDefs;
+    if (g.shutdownScript) await runStartStopScript('shutdown', g.shutdownScript, g.shutdownScriptTimeout, startStop);
+  };
+
   return {
     async stop(): Promise<void> {
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
@@ -631,10 +675,15 @@ async function startDaemon(
         ['control socket', () => control.close()],
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
+        // fifo_close: unlinked and closed once nothing writes to them; their scripts end with us.
+        ['notify FIFOs', () => fifos.close()],
+        ['FIFO scripts', () => fifoRunner.shutdown()],
         // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
         ['notify scripts', () => Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))])],
         ['scripts', () => runner.shutdown()],
         ['notify runner', () => notifyRunner.shutdown()],
+        // keepalived: once everything has stopped, the shutdown_script, then the exit.
+        ['shutdown script', () => shutdownScript()],
       ];
       for (const [what, run] of steps) {
         try {
@@ -683,7 +732,12 @@ async function startDaemon(
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
-      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
+      // keepalived closes the FIFOs at a reload and opens those of the new configuration, running
+      // their scripts again; the old scripts read end of file, and have a while to end.
+      live = next.config;
+      fifos.close(FIFO_SCRIPT_GRACE_MS);
+      fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
+      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), old);
       await old.stop(gen);
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

@@ -46,6 +46,9 @@ export interface BalancerEnv {
   log?: (level: 'info' | 'warn', message: string) => void;
   /** Runs notify_up/notify_down and quorum_up/quorum_down (fire and forget, as keepalived). */
   runScript?(script: ScriptRef): void;
+  /** A real server went up or down (`rs`), or a virtual server's quorum did (no `rs`): where
+   * keepalived writes its notify FIFO lines (ipwrapper.c do_rs_notifies, do_vs_notifies). */
+  stateChange?(vs: VirtualServer, rs: RealServer | undefined, up: boolean): void;
   /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam
    * above). 'kernel': kernel IPVS through ipvsadm, where /proc/net/ip_vs exists. */
   dataPlane?: 'forwarder' | 'none' | 'kernel';
@@ -435,6 +438,7 @@ export class Balancer {
     m.inService = alive;
     const script = alive ? m.rs.notifyUp : m.rs.notifyDown;
     if (script) this.env.runScript?.(script);
+    this.env.stateChange?.(s.vs, m.rs, alive);
     this.place(s, m);
     this.updateQuorum(s);
   }
@@ -454,10 +458,16 @@ export class Balancer {
     this.plane?.changed(s);
   }
 
-  /** keepalived's omega at shutdown: notify_down of each server in service, then quorum_down. */
+  /** keepalived's omega at shutdown: notify_down of each server in service, then quorum_down;
+   * the FIFO gets each server's DOWN and the service's DOWN (ipwrapper.c clear_service_vs). */
   private omega(s: Service): void {
-    for (const m of s.members) if (m.inService && m.rs.notifyDown) this.env.runScript?.(m.rs.notifyDown);
+    for (const m of s.members) {
+      if (!m.inService) continue;
+      if (m.rs.notifyDown) this.env.runScript?.(m.rs.notifyDown);
+      this.env.stateChange?.(s.vs, m.rs, false);
+    }
     if (s.quorumUp && s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
+    this.env.stateChange?.(s.vs, undefined, false);
   }
 
   /** Σ weight of the servers in service (keepalived's quorum weight). */
@@ -474,6 +484,7 @@ export class Balancer {
       s.quorumUp = true;
       this.env.log?.('info', `Gained quorum ${quorum}+${hysteresis}=${quorum + hysteresis} <= ${sum} for VS [${where}]`);
       if (s.vs.quorumUp) this.env.runScript?.(s.vs.quorumUp);
+      this.env.stateChange?.(s.vs, undefined, true);
     } else if (s.quorumUp && (sum < quorum - hysteresis || sum === 0)) {
       s.quorumUp = false;
       this.env.log?.(
@@ -481,6 +492,7 @@ export class Balancer {
         `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`,
       );
       if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
+      this.env.stateChange?.(s.vs, undefined, false);
     }
     this.plane?.changed(s);
   }

@@ -61,6 +61,9 @@ export class VrrpEngine {
   /** track_file values by name. */
   private readonly fileValues = new Map<string, number>();
   private readonly groupState = new Map<string, VrrpState>();
+  /** Stopping: keepalived's notify_shutdown reports each member STOP, then each group STOP, and
+   * none of the group states between. */
+  private stopping = false;
   readonly unknownVrid: Record<string, number> = {};
 
   constructor(
@@ -94,8 +97,11 @@ export class VrrpEngine {
         },
         announce: () => env.hooks?.announce?.(inst),
         transition: (r, from, to, reason) => {
+          // keepalived reports a sync group's first state before its members' (vrrp_scheduler.c
+          // vrrp_init_state), later group states after the member that made them.
+          if (from === 'INIT') this.syncTransition(inst.name, from, to);
           env.hooks?.transition?.(inst, from, to, r.state.effectivePriority, reason);
-          this.syncTransition(inst.name, from, to);
+          if (from !== 'INIT') this.syncTransition(inst.name, from, to);
         },
         wantMaster: () => this.syncWantMaster(inst.name),
         log: (_r, level, message) => env.hooks?.log?.(level, message, inst.name),
@@ -132,6 +138,7 @@ export class VrrpEngine {
   /** Graceful stop: masters send priority 0 and remove their addresses (notify STOP follows).
    * `keep` names runners a reload handed to the next engine: they are left running. */
   stop(keep: ReadonlySet<VrrpRunner> = new Set()): void {
+    this.stopping = true;
     for (const m of this.managed) if (!keep.has(m.runner)) m.runner.stop();
   }
 
@@ -215,7 +222,7 @@ export class VrrpEngine {
           ? 'INIT'
           : 'BACKUP';
     const prev = this.groupState.get(m.group.name) ?? 'INIT';
-    if (groupNow !== prev) {
+    if (groupNow !== prev && (!this.stopping || groupNow === 'INIT')) {
       this.groupState.set(m.group.name, groupNow);
       this.env.hooks?.groupTransition?.(m.group, prev, groupNow);
     }

@@ -129,54 +129,44 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       doc: 'Do not resolve symbolic links in script paths.',
     }),
     g.k('startup_script', script({ user: true }), {
-      notImplemented: 'the script is checked (script security) but never run',
-      doc: 'Run once before the daemon starts its work.',
+      doc: 'Run once before VRRP and the checkers start; the start waits for it (up to startup_script_timeout).',
     }),
     g.k('startup_script_timeout', int(1, 1000), {
       default: 10,
-      notImplemented: 'no startup_script is run',
-      doc: 'Seconds before the startup script is killed.',
+      doc: 'Seconds before the startup script is killed (SIGTERM, SIGKILL 2 s later).',
     }),
     g.k('shutdown_script', script({ user: true }), {
-      notImplemented: 'the script is checked (script security) but never run',
-      doc: 'Run once when the daemon stops.',
+      doc: 'Run once everything has stopped; the exit waits for it (up to shutdown_script_timeout).',
     }),
     g.k('shutdown_script_timeout', int(1, 1000), {
       default: 10,
-      notImplemented: 'no shutdown_script is run',
-      doc: 'Seconds before the shutdown script is killed.',
+      doc: 'Seconds before the shutdown script is killed (SIGTERM, SIGKILL 2 s later).',
     }),
     g.k('notify_fifo', words, {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'FIFO to write all state changes to: NAME [USER [GROUP]].',
+      doc: 'FIFO to write VRRP and checker state changes to: NAME [USER [GROUP]] (created 0600, owned by USER, else the script user).',
     }),
     g.k('notify_fifo_script', script({ user: true }), {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'Script that reads notify_fifo (its name is appended).',
+      doc: 'Script that reads notify_fifo (its name is appended); no timeout.',
     }),
     g.k('vrrp_notify_fifo', words, {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'FIFO for VRRP state changes.',
+      doc: 'FIFO for VRRP state changes: `INSTANCE "VI_1" MASTER 100`, `GROUP "G1" BACKUP 0`.',
     }),
     g.k('vrrp_notify_fifo_script', script({ user: true }), {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'Script that reads vrrp_notify_fifo.',
+      doc: 'Script that reads vrrp_notify_fifo (its name is appended); no timeout.',
     }),
     g.k('lvs_notify_fifo', words, {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'FIFO for checker state changes.',
+      doc: 'FIFO for checker state changes: `VS [VIP]:tcp:80 UP`, `RS [RIP]:tcp:80 [VIP]:tcp:80 DOWN`.',
     }),
     g.k('lvs_notify_fifo_script', script({ user: true }), {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
-      doc: 'Script that reads lvs_notify_fifo.',
+      doc: 'Script that reads lvs_notify_fifo (its name is appended); no timeout.',
     }),
     g.k('fifo_write_vrrp_states_on_reload', flag, {
       default: false,
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
+      notImplemented: 'after a reload the FIFOs get only the state changes, not the states kept',
       doc: 'Write every instance state to the FIFO after a reload.',
     }),
     g.k('vrrp_notify_priority_changes', bool, {
-      notImplemented: 'keepalived-ts writes no notify FIFO (notify scripts run as usual)',
+      notImplemented: 'no MASTER_PRIORITY / BACKUP_PRIORITY lines are written to the FIFOs',
       doc: 'Report priority changes on the FIFO.',
     }),
     g.k('vrrp_mcast_group4', address, { default: '224.0.0.18', doc: 'IPv4 multicast group for adverts.' }),
