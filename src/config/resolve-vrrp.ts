@@ -342,7 +342,9 @@ function checkTrackedTwice(cfg: WrittenConfig, ctx: BuildContext): void {
           t.span,
           'track-interface-twice',
           `(${inst.name}) track_interface ${t.name} is configured on VRRP instance and sync group. Remove vrrp instance or sync group config`,
-          t.name === own ? `${t.name} is ${inst.name}'s own interface, which it always tracks` : `remove ${t.name} from ${inst.name}'s track_interface or from the group's`,
+          t.name === own
+            ? `${t.name} is ${inst.name}'s own interface, which it always tracks`
+            : `remove ${t.name} from ${inst.name}'s track_interface or from the group's`,
         );
       }
     }

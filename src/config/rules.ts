@@ -94,7 +94,10 @@ export const RULES = {
   'strict-vmac-xmit-base': r('vrrp', 'vmac_xmit_base under vrrp_strict: keepalived clears it.'),
   'track-own-interface': r('vrrp', "track_interface naming the instance's own interface, which it always tracks: ignored."),
   'track-missing': r('vrrp', 'A tracked script, file, process or BFD instance that is not defined above the line that tracks it; the reference is dropped.'),
-  'track-interface-twice': r('vrrp', "An interface tracked by a sync group and by one of its members (its own interface or a track_interface line); the group's weight applies."),
+  'track-interface-twice': r(
+    'vrrp',
+    "An interface tracked by a sync group and by one of its members (its own interface or a track_interface line); the group's weight applies.",
+  ),
   'track-duplicate': r('vrrp', 'An instance or sync group tracks the same object twice; the second line is dropped.'),
   'script-missing': r('vrrp', 'A vrrp_script without a script; it is removed.'),
   'process-missing': r('vrrp', 'A vrrp_track_process without a process.'),
