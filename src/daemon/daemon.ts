@@ -10,6 +10,7 @@ import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostic
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
+import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
@@ -244,6 +245,7 @@ class Generation {
     private readonly users: UserDb,
     private readonly bfd: BfdEndpoint | undefined,
     private readonly primary: PrimaryAddress,
+    private readonly links: LinkMonitor,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -284,6 +286,9 @@ class Generation {
           if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
           return linkUp(ifname);
         },
+        // The daemon's one `ip monitor`: an event re-reads its interface (a link going down is
+        // FAULT at once, one appearing opens its socket); polled while the monitor is down.
+        watchLinks: (changed) => this.links.subscribe(changed),
         readFile: readTrackFile,
         watchFiles: (files, changed) => watchTrackFiles(files, changed, log),
         bfd: this.bfd?.viewFor('vrrp'),
@@ -523,7 +528,8 @@ async function startDaemon(
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
-  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd, ready.primary);
+  const links = new LinkMonitor((l, m) => log[l](m));
+  let gen = new Generation(vrrpPart(first.config), log, runner, notifier, driver, ports, users, bfd, ready.primary, links);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -599,6 +605,7 @@ async function startDaemon(
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
         ['VRRP', () => gen.stop()],
+        ['link monitor', () => links.close()],
         ...(testSeam().hangStop
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
           : []),
@@ -660,7 +667,7 @@ async function startDaemon(
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
-      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, old);
+      gen = new Generation(vrrpPart(next.config), log, runner, notifier, driver, ports, users, bfd, prepared.primary, links, old);
       await old.stop(gen);
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
