@@ -8,6 +8,7 @@
 // cannot start or dies, the subscribers hear it (they poll quickly until it is back) and it is
 // restarted after a backoff that doubles up to RESTART_MAX_MS.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { LineReader, spawnLongLived } from './ip-child.js';
 
 export interface MonitorLine {
@@ -48,6 +49,14 @@ const RESTART_MAX_MS = 30_000;
 /** A child that ran this long starts the backoff over when it dies. */
 const STABLE_MS = 60_000;
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/** `argv` run through util-linux setpriv --pdeathsig KILL where there is one: the kernel ends it
+ * when we end, even by SIGKILL (prctl PR_SET_PDEATHSIG survives its exec of ip). */
+export function withParentDeathSignal(argv: readonly string[]): string[] {
+  return SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', ...argv] : [...argv];
+}
+
 export class LinkMonitor {
   private readonly subscribers = new Set<LinkChanged>();
   private proc: ChildProcessWithoutNullStreams | undefined;
@@ -65,7 +74,7 @@ export class LinkMonitor {
   /** `command`: how to run ip (tests prefix `ip netns exec NS`). */
   constructor(
     private readonly log: (level: 'info' | 'warn', message: string) => void,
-    private readonly command: readonly string[] = ['ip'],
+    private readonly command: readonly string[] = withParentDeathSignal(['ip']),
   ) {}
 
   /** Calls `changed` for each event from now on; the child starts with the first subscriber. */
@@ -113,8 +122,8 @@ export class LinkMonitor {
       this.emit(undefined);
     });
     this.proc = p;
-    // If we die without a stop, the child goes too (a SIGKILL of us: it dies of SIGPIPE at its
-    // next event).
+    // If we end without a stop, the child goes too (and on a SIGKILL of us, by its parent-death
+    // signal, or without setpriv of SIGPIPE at its next event).
     process.off('exit', this.killOnExit);
     process.once('exit', this.killOnExit);
     const lines = new LineReader(

@@ -155,4 +155,17 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     expect(o.exitCode).toBe(0);
     await poll(() => !alive(child), { timeoutMs: 2000, what: 'the monitor child to end' });
   }, 30_000);
+
+  it('a SIGKILL of the daemon ends the monitor child too, with no link event to wake it', async () => {
+    const file = join(lab.dir, 'link-kill.conf');
+    writeFileSync(file, conf.replace(/virtual_router_id 9([34])/g, 'virtual_router_id 19$1'));
+    const k = lab.spawn(host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'kill.pid'), '-r', join(lab.dir, 'kill-vrrp.pid')], {
+      name: 'ours-link-kill',
+      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-link-kill') },
+    });
+    await k.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    const child = await poll(() => children(k.pid!, 'monitor')[0], { timeoutMs: 2000, what: 'the monitor child' });
+    await k.kill('SIGKILL', 100);
+    await poll(() => !alive(child), { timeoutMs: 2000, what: 'the monitor child to end with its daemon' });
+  }, 30_000);
 });
