@@ -1,6 +1,7 @@
 // Link state from events: the daemon's one `ip -o monitor link address` child moves an instance to
 // FAULT as soon as a tracked interface or its own interface goes down, and back when it comes up;
-// the latencies over 20 flips are printed (p50/max). Killing the monitor child falls back to the
+// the latencies over 20 flips are printed (p50/max); with dont_track_primary its own interface does
+// not make it FAULT. Killing the monitor child falls back to the
 // 0.2 s poll, and the child is restarted. The daemon's stop ends the child.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,17 @@ vrrp_instance VI_2 {
   advert_int 1
   virtual_ipaddress {
     10.99.94.100/24
+  }
+}
+vrrp_instance VI_3 {
+  state BACKUP
+  interface vif1
+  dont_track_primary
+  virtual_router_id 95
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    10.99.95.100/24
   }
 }
 `;
@@ -76,6 +88,10 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
       ['ip', 'link', 'add', 'trk0', 'type', 'veth', 'peer', 'name', 'trk0p'],
       ['ip', 'link', 'add', 'vif0', 'type', 'veth', 'peer', 'name', 'vif0p'],
       ['ip', 'addr', 'add', '10.99.94.1/24', 'dev', 'vif0'],
+      ['ip', 'link', 'add', 'vif1', 'type', 'veth', 'peer', 'name', 'vif1p'],
+      ['ip', 'addr', 'add', '10.99.95.1/24', 'dev', 'vif1'],
+      ['ip', 'link', 'set', 'vif1p', 'up'],
+      ['ip', 'link', 'set', 'vif1', 'up'],
       ['ip', 'link', 'set', 'trk0p', 'up'],
       ['ip', 'link', 'set', 'vif0p', 'up'],
       ['ip', 'link', 'set', 'trk0', 'up'],
@@ -90,6 +106,7 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     });
     await o.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await o.waitForLine(/\(VI_2\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
+    await o.waitForLine(/\(VI_3\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
   }, 60_000);
   afterAll(async () => {
     await o?.kill('SIGKILL', 100);
@@ -128,6 +145,17 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     expect(u.p50).toBeLessThan(100);
   }, 120_000);
 
+  it('with dont_track_primary the instance’s own interface going down is heard, and no FAULT', async () => {
+    const from = o.lines.length;
+    await lab.exec(host, ['ip', 'link', 'set', 'vif1', 'down']);
+    await o.waitForLine(/Netlink reports vif1 down/, { timeoutMs: 2000, from });
+    // The engine applies the change as it hears it: a FAULT would be logged by now; give it 0.3 s.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(o.lines.slice(from).map((l) => l.text)).not.toContainEqual(expect.stringMatching(/\(VI_3\) Entering FAULT STATE/));
+    await lab.exec(host, ['ip', 'link', 'set', 'vif1', 'up']);
+    await o.waitForLine(/Netlink reports vif1 up/, { timeoutMs: 2000, from });
+  }, 30_000);
+
   it('killing the monitor child falls back to the poll, and the child comes back', async () => {
     const [child] = children(o.pid!, 'monitor');
     expect(child).toBeGreaterThan(0);
@@ -158,7 +186,7 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
 
   it('a SIGKILL of the daemon ends the monitor child too, with no link event to wake it', async () => {
     const file = join(lab.dir, 'link-kill.conf');
-    writeFileSync(file, conf.replace(/virtual_router_id 9([34])/g, 'virtual_router_id 19$1'));
+    writeFileSync(file, conf.replace(/virtual_router_id 9([345])/g, 'virtual_router_id 19$1'));
     const k = lab.spawn(host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'kill.pid'), '-r', join(lab.dir, 'kill-vrrp.pid')], {
       name: 'ours-link-kill',
       env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-link-kill') },
