@@ -66,8 +66,9 @@ describe('bounded lines', () => {
 describe('the monitor child', () => {
   it('passes named interfaces on, counts unknown lines, and restarts a child that died (reporting it to the subscribers)', async () => {
     const logs: string[] = [];
-    // A stand-in for ip: two lines, one unknown, then it exits; ip's arguments land in $0...
-    const script = 'echo "4: trk0@trk0p: <BROADCAST,UP,LOWER_UP> mtu 1500"; echo "no interface here"; echo "Deleted 4: trk0    inet 10.0.0.1/24"; sleep 0.5';
+    // A stand-in for ip: two lines, one unknown, then it exits (well after the 0.3 s settle, even on a
+    // loaded box); ip's arguments land in $0...
+    const script = 'echo "4: trk0@trk0p: <BROADCAST,UP,LOWER_UP> mtu 1500"; echo "no interface here"; echo "Deleted 4: trk0    inet 10.0.0.1/24"; sleep 1.5';
     const m = new LinkMonitor((l, msg) => logs.push(`${l}: ${msg}`), ['sh', '-c', script]);
     const seen: (string | undefined)[] = [];
     const w = m.subscribe((n) => seen.push(n));
