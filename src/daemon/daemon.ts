@@ -10,6 +10,7 @@ import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostic
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, ScriptRef, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver } from '../net/addresses.js';
+import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
@@ -255,6 +256,7 @@ class Generation {
     private readonly primary: PrimaryAddress,
     /** Where the notify FIFO lines go (notify_fifo, vrrp_notify_fifo). */
     private readonly fifo: (line: string) => void,
+    private readonly links: LinkMonitor,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -297,6 +299,9 @@ class Generation {
           if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
           return linkUp(ifname);
         },
+        // The daemon's one `ip monitor`: an event re-reads its interface (a link going down is
+        // FAULT at once, one appearing opens its socket); polled while the monitor is down.
+        watchLinks: (changed) => this.links.subscribe(changed),
         readFile: readTrackFile,
         watchFiles: (files, changed) => watchTrackFiles(files, changed, log),
         bfd: this.bfd?.viewFor('vrrp'),
@@ -579,8 +584,9 @@ async function startDaemon(
     },
   };
   const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
+  const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l));
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), links);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -666,6 +672,7 @@ async function startDaemon(
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
         ['VRRP', () => gen.stop()],
+        ['link monitor', () => links.close()],
         ...(testSeam().hangStop
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
           : []),
@@ -737,7 +744,7 @@ async function startDaemon(
       live = next.config;
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
-      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), old);
+      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), links, old);
       await old.stop(gen);
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

@@ -5,7 +5,8 @@
 // failure ends with "Command failed -:N" on stderr, N the line's number. A batch is followed by a
 // sentinel command that always fails (a device name that cannot exist), so its own "Command failed"
 // line, on the same pipe after every earlier command's messages, says the batch is done.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { LineReader, spawnLongLived } from './ip-child.js';
 
 /** How one command ended: status (null when it could not run) and what it said on stderr. */
 export interface CommandResult {
@@ -40,7 +41,6 @@ export class IpBatch {
   private proc: ChildProcessWithoutNullStreams | undefined;
   private line = 0;
   private readonly pending: Pending[] = [];
-  private stderrTail = '';
   /** Messages of the command being reported, until its "Command failed" line. */
   private messages: string[] = [];
 
@@ -66,48 +66,35 @@ export class IpBatch {
 
   private child(): ChildProcessWithoutNullStreams {
     if (this.proc) return this.proc;
-    const p = spawn(this.command[0], [...this.command.slice(1), '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc = p;
     this.line = 0;
-    this.stderrTail = '';
     this.messages = [];
-    p.stdout.resume();
-    p.stderr.on('data', (d: Buffer) => this.stderr(d.toString()));
-    const gone = (why: string): void => {
+    const p = spawnLongLived([...this.command, '-force', '-batch', '-'], 'ip -batch', (why) => {
       if (this.proc !== p) return;
       this.proc = undefined;
       // What was not confirmed cannot be known to have run: report it failed.
       for (const b of this.pending.splice(0)) b.done(b.results.map((r) => (r.code === 0 ? { code: null, stderr: why } : r)));
-    };
-    p.on('error', (e) => gone(`ip -batch: ${e.message}`));
-    p.on('exit', (code, signal) => gone(`ip -batch exited (${signal ?? `status ${code}`})`));
-    p.stdin.on('error', () => undefined); // EPIPE after an exit: 'exit' reports it
-    p.unref();
-    (p.stdin as unknown as { unref?: () => void }).unref?.();
-    (p.stdout as unknown as { unref?: () => void }).unref?.();
-    (p.stderr as unknown as { unref?: () => void }).unref?.();
+    });
+    this.proc = p;
+    p.stdout.resume();
+    const stderr = new LineReader((l) => this.stderrLine(l));
+    p.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
     return p;
   }
 
-  private stderr(chunk: string): void {
-    const text = this.stderrTail + chunk;
-    const lines = text.split('\n');
-    this.stderrTail = lines.pop() ?? '';
-    for (const l of lines) {
-      const m = /^Command failed -:(\d+)$/.exec(l);
-      if (!m) {
-        if (this.messages.length < 8) this.messages.push(l);
-        continue;
-      }
-      const n = Number(m[1]);
-      const message = this.messages.join('; ');
-      this.messages = [];
-      const b = this.pending[0];
-      if (!b) continue;
-      if (n === b.sentinel) {
-        this.pending.shift();
-        b.done(b.results);
-      } else if (n >= b.first && n < b.sentinel) b.results[n - b.first] = { code: 1, stderr: message };
+  private stderrLine(l: string): void {
+    const m = /^Command failed -:(\d+)$/.exec(l);
+    if (!m) {
+      if (this.messages.length < 8) this.messages.push(l);
+      return;
     }
+    const n = Number(m[1]);
+    const message = this.messages.join('; ');
+    this.messages = [];
+    const b = this.pending[0];
+    if (!b) return;
+    if (n === b.sentinel) {
+      this.pending.shift();
+      b.done(b.results);
+    } else if (n >= b.first && n < b.sentinel) b.results[n - b.first] = { code: 1, stderr: message };
   }
 }

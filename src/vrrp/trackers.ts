@@ -1,6 +1,6 @@
 // When tracked objects are looked at, and what a change does: every tracked vrrp_script runs on
-// its interval through keepalived's rise/fall counting, interfaces are polled, track_files are
-// watched where the environment can (polled otherwise, and slowly as a backup),
+// its interval through keepalived's rise/fall counting, interfaces and track_files follow the
+// environment's change events where it has them (polled otherwise, and slowly as a backup),
 // and only real changes reach the engine. How one script runs, a link is read or a file is read
 // is injected: the daemon runs processes and reads sysfs, the lab's simulator reads its world.
 // Both therefore see a failing check at the same moments.
@@ -27,8 +27,16 @@ export interface TrackerEnv {
   readFile(f: ResolvedTrackFile): number;
   /** The BFD sessions track_bfd follows; without them track_bfd is reported and ignored. */
   bfd?: BfdSessions;
-  /** Microseconds between link polls (keepalived hears netlink at once; we poll). */
+  /** Microseconds between link polls without link events. */
   linkPollUs?: number;
+  /**
+   * Link and address events (keepalived: netlink): `changed` names an interface to re-read, or
+   * none for all of them; also called when `live()` changes. While live, the poll only backs the
+   * events up, at `linkBackupPollUs`.
+   */
+  watchLinks?(changed: (ifname?: string) => void): { stop(): void; live(): boolean };
+  /** Microseconds between the backup reads of the links while events flow. */
+  linkBackupPollUs?: number;
   /** Microseconds between track_file reads. */
   filePollUs?: number;
   /**
@@ -70,17 +78,38 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   }
   for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);
   const lastLink = new Map<string, boolean>();
-  const pollLinks = (): void => {
-    for (const n of links) {
-      const up = env.linkUp(n);
-      if (lastLink.get(n) === up) continue;
-      if (lastLink.has(n)) env.log(up ? 'info' : 'warn', `Netlink reports ${n} ${up ? 'up' : 'down'}`);
-      lastLink.set(n, up);
-      engine.setTracked('interface', n, up);
-    }
+  const readLink = (n: string): void => {
+    const up = env.linkUp(n);
+    if (lastLink.get(n) === up) return;
+    if (lastLink.has(n)) env.log(up ? 'info' : 'warn', `Netlink reports ${n} ${up ? 'up' : 'down'}`);
+    lastLink.set(n, up);
+    engine.setTracked('interface', n, up);
   };
+  const pollLinks = (): void => links.forEach(readLink);
   pollLinks();
-  every(now + (env.linkPollUs ?? 200_000), env.linkPollUs ?? 200_000, pollLinks);
+  const linkWatch = links.size && env.watchLinks ? env.watchLinks((n) => !stopped && changedLink(n)) : undefined;
+  const linkPeriod = (): number => (linkWatch?.live() ? (env.linkBackupPollUs ?? 5_000_000) : (env.linkPollUs ?? 200_000));
+  let linkTimer: TimerHandle | undefined;
+  const armLinkPoll = (): void => {
+    if (linkTimer) env.clock.clearTimer(linkTimer);
+    linkTimer = env.clock.setTimer(env.clock.now() + linkPeriod(), () => {
+      linkTimer = undefined;
+      if (stopped) return;
+      pollLinks();
+      armLinkPoll();
+    });
+  };
+  // One interface: read it. All of them (the events stopped or started): read them, and poll at
+  // the rate that now applies.
+  function changedLink(n: string | undefined): void {
+    if (n !== undefined) {
+      if (links.has(n)) readLink(n);
+      return;
+    }
+    pollLinks();
+    armLinkPoll();
+  }
+  if (links.size) armLinkPoll();
 
   // track_files that an instance or a sync group tracks.
   const trackedFiles = trackedNames(cfg, 'trackFile');
@@ -129,6 +158,8 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
     stopped = true;
     unwatch?.();
     watch?.stop();
+    linkWatch?.stop();
+    if (linkTimer) env.clock.clearTimer(linkTimer);
     for (const h of timers) env.clock.clearTimer(h);
     timers.clear();
   };
