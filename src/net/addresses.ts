@@ -110,11 +110,17 @@ export class IpAddressDriver {
     void this.queue.then(() => this.burst(inst, repeat));
   }
 
+  /** keepalived's order (vrrp_send_link_update): every VIP once, `repeat` times over. One fork
+   * per event-loop turn, so that an advert falling due runs between them rather than after all. */
   private burst(inst: ResolvedVrrpInstance, repeat: number): void {
-    for (const v of inst.virtualIpaddress) {
-      if (v.family !== 4) continue; // IPv6 unsolicited NA is not implemented yet
-      for (let i = 0; i < repeat; i++) void this.exec(arpingArgs(v));
-    }
+    const v4 = inst.virtualIpaddress.filter((v) => v.family === 4); // IPv6 unsolicited NA is not implemented yet
+    const argvs = Array.from({ length: repeat }, () => v4.map(arpingArgs)).flat();
+    const next = (i: number): void => {
+      if (i >= argvs.length) return;
+      void this.exec(argvs[i]);
+      setImmediate(() => next(i + 1));
+    };
+    next(0);
   }
 
   /** One process per command, in order. */

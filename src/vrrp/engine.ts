@@ -150,8 +150,9 @@ export class VrrpEngine {
         m.reconfigure = undefined;
       }
       if (m.inst.configFault) log('info', `(${m.inst.name}) ${m.inst.configFault}`, m.inst.name);
-      // Faults first: an instance that cannot run goes from INIT straight to FAULT, as keepalived's
-      // "Entering FAULT STATE (init)".
+      // A config fault is FAULT from the start, unannounced; other faults go from INIT straight to
+      // FAULT, as keepalived's "Entering FAULT STATE (init)".
+      if (m.inst.configFault) m.runner.start(this.startupDelayUntil, true);
       this.apply(m);
       m.runner.start(this.startupDelayUntil);
     }

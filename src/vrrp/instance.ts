@@ -84,9 +84,10 @@ export class VrrpRunner {
     this.st = { ...this.st, counters: initialState(this.cfg).counters };
   }
 
-  /** `delayUntil`: the end of vrrp_startup_delay on this clock, if one runs. */
-  start(delayUntil?: number): void {
-    this.dispatch({ type: 'start', now: this.clock.now(), delayUntil });
+  /** `delayUntil`: the end of vrrp_startup_delay on this clock, if one runs; `configFault`: the
+   * instance cannot run and stays FAULT. */
+  start(delayUntil?: number, configFault = false): void {
+    this.dispatch({ type: 'start', now: this.clock.now(), delayUntil, configFault });
   }
 
   /** A member of our sync group heard a lower priority as MASTER: send our lower-priority GARPs. */

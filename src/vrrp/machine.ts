@@ -89,14 +89,13 @@ export interface MachineState {
   /** Second bursts of lower-priority gratuitous ARPs still to send, in time order (at most
    * MAX_PENDING_GARPS); each goes out only if we are MASTER then. */
   lowerGarpAt?: number[];
-  /** MASTER: a lower-priority advert already brought its GARPs and notify since our last advert. */
-  lowerHeard?: boolean;
   counters: Counters;
 }
 
 export type Event =
-  /** `delayUntil`: vrrp_startup_delay's end on the same clock (undefined or past: no delay). */
-  | { type: 'start'; now: number; delayUntil?: number }
+  /** `delayUntil`: vrrp_startup_delay's end on the same clock (undefined or past: no delay);
+   * `configFault`: the instance cannot run (unicast_fault_no_peer without peers). */
+  | { type: 'start'; now: number; delayUntil?: number; configFault?: boolean }
   | { type: 'timer'; now: number }
   | { type: 'advert'; now: number; advert: DecodedAdvert; src: string; ttl: number }
   | { type: 'priority'; now: number; priority: number }
@@ -201,7 +200,6 @@ class Stepper {
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
     this.s.masterAddress = this.cfg.primaryAddress;
     this.s.lowerRxAt = undefined;
-    this.s.lowerHeard = undefined;
     this.send(this.s.effectivePriority);
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
@@ -246,6 +244,12 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
   switch (ev.type) {
     case 'start':
       if (s.state !== 'INIT') break;
+      if (ev.configFault) {
+        // keepalived 2.2.7 sets such an instance FAULT before its state machine starts: no
+        // "Entering FAULT STATE" line and no notify (observed), so no transition here either.
+        s.state = 'FAULT';
+        break;
+      }
       if (ev.delayUntil !== undefined && ev.delayUntil > ev.now) s.delayUntil = ev.delayUntil;
       if (cfg.priority === 255 && cfg.wantMaster && s.delayUntil !== undefined) {
         // keepalived holds the owner in BACKUP, unannounced, with a 1 µs down timer counted from
@@ -272,7 +276,6 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       } else if (s.state === 'MASTER' && s.adverAt !== undefined && ev.now >= s.adverAt) {
         x.send(s.effectivePriority);
         s.adverAt = ev.now + cfg.advertIntUs;
-        s.lowerHeard = undefined;
         // keepalived vrrp_state_master_tx: the refresh rides on an advert once its time has come.
         if (s.garpRefreshAt !== undefined && ev.now >= s.garpRefreshAt) {
           x.actions.push({ type: 'garp', repeat: cfg.garpRefreshRepeat, why: 'refresh' });
@@ -443,15 +446,13 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`,
     limit: 'lower priority adverts',
   });
-  if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
-  // keepalived sends the GARPs and runs notify_master_rx_lower_pri for every such advert; here at
-  // most once per advert interval of ours, so that a flood cannot fork a process per packet (a
-  // peer advertising at our interval still gets them every time).
-  if (!s.lowerHeard) {
-    s.lowerHeard = true;
-    x.lowerPrioGarps(ev.now);
-    x.actions.push({ type: 'rxLowerPri' });
-  }
+  // keepalived answers, sends the GARPs and runs notify_master_rx_lower_pri for every such advert;
+  // here for the first of a stream only (see replyAllowed()), so that a flood cannot fork an arping
+  // or a script per packet and crowd out our adverts.
+  if (!replyAllowed(cfg, s, ev.now)) return;
+  if (!cfg.lowerPrioNoAdvert) reply();
+  x.lowerPrioGarps(ev.now);
+  x.actions.push({ type: 'rxLowerPri' });
 
   /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */
   function reply(): void {

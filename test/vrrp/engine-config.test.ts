@@ -81,11 +81,12 @@ describe('vrrp_startup_delay from global_defs', () => {
 });
 
 describe('unicast_fault_no_peer', () => {
-  it('without peers: the instance logs keepalived’s line and goes from INIT straight to FAULT, and stays there', () => {
+  it('without peers: the instance logs keepalived’s line and is FAULT from the start, unannounced (no transition, so no notify), and stays there', () => {
     const { clock, engines, events } = lab(instance('VI_1', 51, 100, '  unicast_fault_no_peer'));
     engines[0].start();
     clock.runUntil(20 * S);
-    expect(events).toEqual(['0 A (VI_1) Cannot use unicast without any peers - going to fault state', '0 A VI_1 INIT->FAULT']);
+    expect(events).toEqual(['0 A (VI_1) Cannot use unicast without any peers - going to fault state']);
+    expect(engines[0].runner('VI_1')!.state.state).toBe('FAULT');
     // Nothing it tracks can bring it up.
     engines[0].setTracked('interface', 'eth0', true);
     expect(engines[0].runner('VI_1')!.state.state).toBe('FAULT');

@@ -189,28 +189,30 @@ describe('garp_lower_prio_repeat / garp_lower_prio_delay and notify_master_rx_lo
     expect(step(once, masterOf(once), { ...lower(), now: t0 + 1 }).state.lowerGarpAt).toBeUndefined();
   });
 
-  it('once per advert interval of ours: more lower adverts before our next advert bring nothing more', () => {
+  it('the first of a stream only, as the immediate reply: a flood brings one burst and one notify', () => {
     const c = { ...cfg, garpLowerPrioDelayUs: 0 };
     let s = masterOf(c);
-    const count = { garp: 0, notify: 0 };
-    const run = (ev: Parameters<typeof step>[2]) => {
-      const r = step(c, s, ev);
+    const count = { garp: 0, notify: 0, reply: 0 };
+    const heard = (now: number) => {
+      while (s.adverAt! <= now) s = step(c, s, { type: 'timer', now: s.adverAt! }).state;
+      const r = step(c, s, { ...lower(), now });
       s = r.state;
       count.garp += r.actions.filter((a) => a.type === 'garp').length;
       count.notify += r.actions.filter((a) => a.type === 'rxLowerPri').length;
+      count.reply += r.actions.filter((a) => a.type === 'send').length;
     };
-    const heard = (now: number) => {
-      while (s.adverAt! <= now) run({ type: 'timer', now: s.adverAt! });
-      run({ ...lower(), now });
-    };
-    // A peer advertising at our rate: each of its adverts gets its burst and its notify.
-    for (let k = 0; k < 5; k++) heard(t0 + k * S + 0.3 * S);
-    expect(count).toEqual({ garp: 5, notify: 5 });
-    // A flood, one a millisecond: nothing until our next advert (5.3 s), then one more.
-    for (let k = 1; k <= 250; k++) heard(t0 + 5 * S + k * 1000);
-    expect(count).toEqual({ garp: 5, notify: 5 });
-    for (let k = 251; k <= 400; k++) heard(t0 + 5 * S + k * 1000);
-    expect(count).toEqual({ garp: 6, notify: 6 });
+    // One a millisecond for 3 s: only the first.
+    for (let k = 0; k < 3000; k++) heard(t0 + 1 + k * 1000);
+    expect(count).toEqual({ garp: 1, notify: 1, reply: 1 });
+    // After a quiet advert interval the next one gets all three again.
+    heard(t0 + 1 + 2999 * 1000 + S);
+    expect(count).toEqual({ garp: 2, notify: 2, reply: 2 });
+  });
+
+  it('lower_prio_no_advert: no reply, but the GARPs and the notify still follow', () => {
+    const c = { ...cfg, lowerPrioNoAdvert: true };
+    const r = step(c, masterOf(c), { ...lower(), now: t0 + 1 });
+    expect(r.actions.filter((a) => a.type !== 'log')).toEqual([{ type: 'garp', repeat: 5, why: 'lower-prio' }, { type: 'rxLowerPri' }]);
   });
 
   it('the second burst is not sent by an instance no longer MASTER (keepalived: no VIPs set)', () => {
@@ -223,9 +225,11 @@ describe('garp_lower_prio_repeat / garp_lower_prio_delay and notify_master_rx_lo
   it(`at most ${MAX_PENDING_GARPS} second bursts wait, whatever the delay`, () => {
     const long = { ...cfg, garpLowerPrioDelayUs: 86400 * S };
     let s = masterOf(long);
+    // One every two advert intervals: each is the first of its stream.
     for (let k = 0; k < 3 * MAX_PENDING_GARPS; k++) {
-      s = step(long, s, { ...lower(), now: s.adverAt! - 1 }).state;
-      s = step(long, s, { type: 'timer', now: s.adverAt! }).state;
+      const now = t0 + 1 + 2 * k * S;
+      while (s.adverAt! <= now) s = step(long, s, { type: 'timer', now: s.adverAt! }).state;
+      s = step(long, s, { ...lower(), now }).state;
     }
     expect(s.lowerGarpAt).toHaveLength(MAX_PENDING_GARPS);
   });
