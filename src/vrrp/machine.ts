@@ -151,9 +151,11 @@ export const MAX_PENDING_GARPS = 64;
 
 /** The earliest deadline the caller must wake us for. */
 export function nextDeadline(s: MachineState): number | undefined {
-  const all = [s.adverAt, s.masterDownAt, s.lowerGarpAt?.[0]].filter((t): t is number => t !== undefined);
-  return all.length ? Math.min(...all) : undefined;
+  return earliest(earliest(s.adverAt, s.masterDownAt), s.lowerGarpAt?.[0]);
 }
+
+/** Called per packet: no arrays. */
+const earliest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 const downInterval = (cfg: MachineConfig, s: MachineState): number => masterDownUs(cfg.version, s.effectivePriority, s.masterAdverIntUs, cfg.downTimerAdverts);
 
@@ -443,7 +445,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   x.actions.push({
     type: 'log',
     level: 'info',
-    message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`,
+    message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}${cfg.lowerPrioNoAdvert ? '' : ', forcing new election'}`,
     limit: 'lower priority adverts',
   });
   // keepalived answers, sends the GARPs and runs notify_master_rx_lower_pri for every such advert;

@@ -213,6 +213,10 @@ describe('garp_lower_prio_repeat / garp_lower_prio_delay and notify_master_rx_lo
     const c = { ...cfg, lowerPrioNoAdvert: true };
     const r = step(c, masterOf(c), { ...lower(), now: t0 + 1 });
     expect(r.actions.filter((a) => a.type !== 'log')).toEqual([{ type: 'garp', repeat: 5, why: 'lower-prio' }, { type: 'rxLowerPri' }]);
+    // keepalived's line without ", forcing new election" then.
+    expect(r.actions).toContainEqual(
+      expect.objectContaining({ type: 'log', message: '(A) Received advert from 192.168.1.2 with lower priority 50, ours 100' }),
+    );
   });
 
   it('the second burst is not sent by an instance no longer MASTER (keepalived: no VIPs set)', () => {
