@@ -130,6 +130,40 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
   );
 
   it.each(whos)(
+    '%s: a lower-priority advert brings the global defaults, 5 GARPs at once and 5 more 5 s later (not the instance garp_master_*)',
+    async (who) => {
+      const dump = await capture(['arp'], `lower-${who}`);
+      const p = start(who, conf('', '  garp_master_delay 0\n  garp_master_repeat 1'), 'lower');
+      await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+      // The MASTER's own announcement (1 GARP) is out before the lower advert comes.
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = dump.lines.length;
+      const r = await lab.exec(other, ['python3', SENDER, '--vrid', '61', '--vip', VIP, '--prio', '50', '--count', '1']);
+      expect(r.code, r.stderr).toBe(0);
+      const sentAt = Date.now() / 1000;
+      const garps = () =>
+        dump.lines
+          .slice(before)
+          .filter((l) => l.text.includes(` ${VIP} `))
+          .map((l) => Number(/^(\d+\.\d+)/.exec(l.text)![1]) - sentAt);
+      await poll(() => garps().length >= 10, { timeoutMs: 10_000, what: '10 GARPs', diagnose: () => garps().join(' ') });
+      await new Promise((res) => setTimeout(res, 1000));
+      const t = garps();
+      expect(t.length, t.join(' ')).toBe(10);
+      // Seconds after the sender was done: about 0 and about 5.
+      expect(
+        t.slice(0, 5).every((x) => x > -1 && x < 1.5),
+        t.join(' '),
+      ).toBe(true);
+      expect(
+        t.slice(5).every((x) => x > 4 && x < 6.5),
+        t.join(' '),
+      ).toBe(true);
+      await stopAll();
+    },
+    60_000,
+  );
+  it.each(whos)(
     '%s: unicast_fault_no_peer without peers: the line, then nothing: no state entered, no advert, no VIP',
     async (who) => {
       const dump = await capture(['proto', '112'], `nopeer-${who}`);
