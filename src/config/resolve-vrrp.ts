@@ -479,8 +479,10 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       mcastGroup: inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
       garpMasterDelay,
       garpMasterRepeat,
-      garpLowerPrioDelay: inst.garpLowerPrioDelay ?? g.vrrpGarpLowerPrioDelay ?? garpMasterDelay,
-      garpLowerPrioRepeat: inst.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? garpMasterRepeat,
+      // keepalived vrrp_complete_init / vrrp_complete_instance: the global lower-priority values
+      // default to the global master ones, an instance's to the global ones, or to none in strict mode.
+      garpLowerPrioDelay: inst.garpLowerPrioDelay ?? (strictMode ? 0 : (g.vrrpGarpLowerPrioDelay ?? g.vrrpGarpMasterDelay)),
+      garpLowerPrioRepeat: inst.garpLowerPrioRepeat ?? (strictMode ? 0 : (g.vrrpGarpLowerPrioRepeat ?? g.vrrpGarpMasterRepeat)),
       garpMasterRefresh: inst.garpMasterRefresh ?? g.vrrpGarpMasterRefresh,
       garpMasterRefreshRepeat: inst.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
       downTimerAdverts: inst.downTimerAdverts ?? g.vrrpDownTimerAdverts,
@@ -492,6 +494,8 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       v3ChecksumAsV2: inst.v3ChecksumAsV2 ?? g.v3ChecksumAsV2 ?? false,
       accept: inst.accept ?? (!strictMode || inst.priority === 255),
       ...(group ? { syncGroup: group.name } : {}),
+      // keepalived vrrp_complete_instance: no peers and unicast_fault_no_peer is a config fault.
+      ...(inst.unicastFaultNoPeer && inst.unicastPeer.length === 0 ? { configFault: 'Cannot use unicast without any peers - going to fault state' } : {}),
       tracks: resolveTracks(cfg, inst, group),
       written: inst,
     };

@@ -264,11 +264,16 @@ class Generation {
       port: (ifname) => ports.get(ifname),
       primaryAddress: primary,
       down: previous?.engine.trackedDown,
+      startupDelayUntil: previous?.engine.startupDelayUntil,
       adopt: adoptSameIdentity(previous?.engine, this.adopted),
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
         announce: (i) => this.driver.announce(i),
+        garp: (i, repeat) => this.driver.gratuitous(i, repeat),
+        rxLowerPri: (i) => {
+          if (i.notifyMasterRxLowerPri) this.notifier.notifyMasterRxLowerPri(i.name, i.notifyMasterRxLowerPri);
+        },
         transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
         groupTransition: (g, _from, to) => {
           this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);

@@ -105,18 +105,32 @@ export class IpAddressDriver {
   /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
   announce(inst: ResolvedVrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
     const dev = inst.interface;
-    const burst = (): void => {
-      for (const v of inst.virtualIpaddress) {
-        if (v.family !== 4) continue; // IPv6 unsolicited NA is not implemented yet
-        for (let i = 0; i < inst.garpMasterRepeat; i++) this.arping(arpingArgs(v));
-      }
-    };
+    const burst = (): void => this.burst(inst, inst.garpMasterRepeat);
     this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
     // arping binds to the VIP, so the first burst waits for the queued `ip addr add`.
     void this.queue.then(() => {
       burst();
       if (inst.garpMasterDelay > 0) schedule(inst.garpMasterDelay * 1000, burst);
     });
+  }
+
+  /** `repeat` gratuitous ARPs per IPv4 VIP, after the queued address changes (a MASTER's refresh
+   * or lower-priority burst; keepalived logs these only with -D). */
+  gratuitous(inst: ResolvedVrrpInstance, repeat: number): void {
+    void this.queue.then(() => this.burst(inst, repeat));
+  }
+
+  /** keepalived's order (vrrp_send_link_update): every VIP once, `repeat` times over. One fork
+   * per event-loop turn, so that an advert falling due runs between them rather than after all. */
+  private burst(inst: ResolvedVrrpInstance, repeat: number): void {
+    const v4 = inst.virtualIpaddress.filter((v) => v.family === 4); // IPv6 unsolicited NA is not implemented yet
+    const argvs = Array.from({ length: repeat }, () => v4.map(arpingArgs)).flat();
+    const next = (i: number): void => {
+      if (i >= argvs.length) return;
+      this.arping(argvs[i]);
+      setImmediate(() => next(i + 1));
+    };
+    next(0);
   }
 
   /** One process per command, in order. */

@@ -10,6 +10,7 @@ import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type Ru
 import type { VrrpState } from './machine.js';
 import { effectivePriority, type Tracker } from './priority.js';
 import { addressesOnlyIn, sameAddresses } from './address-diff.js';
+import { US_PER_SEC } from './timers.js';
 
 export interface Port extends PacketPort {
   onPacket(cb: (p: Received) => void): void;
@@ -23,6 +24,9 @@ export interface EngineEnv {
    * in place. Return undefined to start the instance afresh.
    */
   adopt?(inst: VrrpInstance, cfg: RunnerConfig, ifname: string): { runner: VrrpRunner; was: VrrpInstance } | undefined;
+  /** vrrp_startup_delay's end, carried over by a reload (keepalived delays the first start only);
+   * unset: a first start, the delay counts from now. */
+  startupDelayUntil?: number;
   /** Tracked objects known to be down when this engine starts (carried over by a reload). */
   down?: Iterable<string>;
   /** The port for an interface (one socket per interface in the daemon). */
@@ -36,6 +40,10 @@ export interface EngineHooks {
   addAddresses?(inst: VrrpInstance): void;
   removeAddresses?(inst: VrrpInstance): void;
   announce?(inst: VrrpInstance): void;
+  /** A garp_master_refresh or garp_lower_prio burst of `repeat` gratuitous ARPs per VIP. */
+  garp?(inst: VrrpInstance, repeat: number, why: 'refresh' | 'lower-prio'): void;
+  /** A MASTER heard a lower priority advert: notify_master_rx_lower_pri. */
+  rxLowerPri?(inst: VrrpInstance): void;
   transition?(inst: VrrpInstance, from: VrrpState, to: VrrpState, priority: number, reason: string): void;
   /** A vrrp_sync_group as a whole changed state (keepalived notifies `GROUP NAME STATE 0`). */
   groupTransition?(group: SyncGroup, from: VrrpState, to: VrrpState): void;
@@ -65,11 +73,14 @@ export class VrrpEngine {
    * none of the group states between. */
   private stopping = false;
   readonly unknownVrid: Record<string, number> = {};
+  /** Until then BACKUPs' down timers cannot run out (vrrp_startup_delay), on env.clock. */
+  readonly startupDelayUntil: number;
 
   constructor(
     readonly config: Config,
     private readonly env: EngineEnv,
   ) {
+    this.startupDelayUntil = env.startupDelayUntil ?? env.clock.now() + Math.round(config.globalDefs.vrrpStartupDelay * US_PER_SEC);
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
     for (const inst of config.resolved.vrrpInstances) {
@@ -96,6 +107,13 @@ export class VrrpEngine {
           if (removed.virtualIpaddress.length + removed.virtualIpaddressExcluded.length + removed.virtualRoutes.length) env.hooks?.removeAddresses?.(removed);
         },
         announce: () => env.hooks?.announce?.(inst),
+        garp: (_r, repeat, why) => env.hooks?.garp?.(inst, repeat, why),
+        rxLowerPri: () => {
+          env.hooks?.rxLowerPri?.(inst);
+          // keepalived: the other members of the sync group send their lower-priority GARPs too.
+          const m = this.managed.find((x) => x.inst === inst);
+          if (m?.group) for (const p of this.members(m.group)) if (p !== m) p.runner.syncLowerPri();
+        },
         transition: (r, from, to, reason) => {
           // keepalived reports a sync group's first state before its members' (vrrp_scheduler.c
           // vrrp_init_state), later group states after the member that made them.
@@ -124,14 +142,25 @@ export class VrrpEngine {
   }
 
   start(): void {
+    const log = (level: 'info' | 'warn', message: string, inst?: string): void => this.env.hooks?.log?.(level, message, inst);
+    const secs = this.config.globalDefs.vrrpStartupDelay;
+    if (this.env.startupDelayUntil === undefined && secs > 0) {
+      // keepalived: the first at reading the config (global_parser.c), the second at starting VRRP (vrrp_daemon.c).
+      if (secs >= 60) log('info', `The vrrp_startup_delay is very large - ${secs} seconds`);
+      log('info', `Delaying startup for ${secs} seconds`);
+    }
     for (const m of this.managed) {
       if (m.reconfigure) {
-        this.env.hooks?.log?.('info', `(${m.inst.name}) Configuration changed by reload: applied in place, state ${m.runner.state.state} kept`, m.inst.name);
+        log('info', `(${m.inst.name}) Configuration changed by reload: applied in place, state ${m.runner.state.state} kept`, m.inst.name);
         m.runner.reconfigure(m.reconfigure.cfg, !sameAddresses(m.reconfigure.was, m.inst));
         m.reconfigure = undefined;
       }
-      m.runner.start();
+      if (m.inst.configFault) log('info', `(${m.inst.name}) ${m.inst.configFault}`, m.inst.name);
+      // A config fault is FAULT from the start, unannounced; other faults go from INIT straight to
+      // FAULT, as keepalived's "Entering FAULT STATE (init)".
+      if (m.inst.configFault) m.runner.start(this.startupDelayUntil, true);
       this.apply(m);
+      m.runner.start(this.startupDelayUntil);
     }
   }
 
@@ -184,7 +213,7 @@ export class VrrpEngine {
     const primaryDown = !m.inst.dontTrackPrimary && this.down.has(`interface:${m.ifname}`);
     const eff = effectivePriority(m.inst, m.trackers, downSet, this.fileValues);
     const before = m.ownFault;
-    m.ownFault = primaryDown ? `interface ${m.ifname} down` : eff.fault ? `${eff.by} failed` : undefined;
+    m.ownFault = m.inst.configFault ?? (primaryDown ? `interface ${m.ifname} down` : eff.fault ? `${eff.by} failed` : undefined);
     if (!eff.fault) m.runner.setPriority(eff.priority);
     // A member's own fault takes the whole sync group to FAULT (keepalived vrrp_sync.c).
     const peers = m.group ? this.members(m.group) : [m];

@@ -32,5 +32,9 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
     mcastGroup: inst.mcastGroup,
     checksumMode: inst.v3ChecksumAsV2 ? 'message' : 'pseudo-header',
     syncGroup: inst.syncGroup,
+    garpRefreshUs: Math.round(inst.garpMasterRefresh * US_PER_SEC),
+    garpRefreshRepeat: inst.garpMasterRefreshRepeat,
+    garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
+    garpLowerPrioDelayUs: Math.round(inst.garpLowerPrioDelay * US_PER_SEC),
   };
 }

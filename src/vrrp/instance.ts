@@ -25,6 +25,10 @@ export interface InstanceHooks {
   /** A MASTER's address list changed by a reload (see reconfigure()). */
   updateAddresses?(inst: VrrpRunner): void;
   announce?(inst: VrrpRunner): void;
+  /** A garp_master_refresh or garp_lower_prio burst: `repeat` gratuitous ARPs per VIP. */
+  garp?(inst: VrrpRunner, repeat: number, why: 'refresh' | 'lower-prio'): void;
+  /** MASTER heard a lower priority advert (notify_master_rx_lower_pri). */
+  rxLowerPri?(inst: VrrpRunner): void;
   transition?(inst: VrrpRunner, from: VrrpState, to: VrrpState, reason: string): void;
   /** A sync group member is ready for MASTER (see machine.ts). */
   wantMaster?(inst: VrrpRunner): void;
@@ -80,8 +84,15 @@ export class VrrpRunner {
     this.st = { ...this.st, counters: initialState(this.cfg).counters };
   }
 
-  start(): void {
-    this.dispatch({ type: 'start', now: this.clock.now() });
+  /** `delayUntil`: the end of vrrp_startup_delay on this clock, if one runs; `configFault`: the
+   * instance cannot run and stays FAULT. */
+  start(delayUntil?: number, configFault = false): void {
+    this.dispatch({ type: 'start', now: this.clock.now(), delayUntil, configFault });
+  }
+
+  /** A member of our sync group heard a lower priority as MASTER: send our lower-priority GARPs. */
+  syncLowerPri(): void {
+    this.dispatch({ type: 'syncLowerPri', now: this.clock.now() });
   }
 
   /** A reload hands a running instance to the new engine: same state and timer, new hooks. */
@@ -182,6 +193,12 @@ export class VrrpRunner {
         break;
       case 'announce':
         this.hooks.announce?.(this);
+        break;
+      case 'garp':
+        this.hooks.garp?.(this, a.repeat, a.why);
+        break;
+      case 'rxLowerPri':
+        this.hooks.rxLowerPri?.(this);
         break;
       case 'drop':
         this.limited(`drop:${a.reason}`, now, 'warn', a.detail, `adverts dropped for ${a.reason}`);

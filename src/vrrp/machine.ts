@@ -37,6 +37,14 @@ export interface MachineConfig {
   higherPrioSendAdvert: boolean;
   /** Member of a vrrp_sync_group: mastership is the group's decision (see 'wantMaster'). */
   syncGroup?: string;
+  /** garp_master_refresh (0: off): a MASTER sends garp_master_refresh_repeat gratuitous ARPs with
+   * the first advert after this long, and again this long after that. */
+  garpRefreshUs: number;
+  garpRefreshRepeat: number;
+  /** garp_lower_prio_repeat (0: none) gratuitous ARPs when a MASTER hears a lower priority, and as
+   * many again garp_lower_prio_delay later (0: no second burst). */
+  garpLowerPrioRepeat: number;
+  garpLowerPrioDelayUs: number;
 }
 
 export interface UnicastSource {
@@ -73,11 +81,21 @@ export interface MachineState {
   wantMaster?: boolean;
   /** MASTER: when the last lower-priority (or priority 0) advert came in; see replyAllowed(). */
   lowerRxAt?: number;
+  /** vrrp_startup_delay: until then a BACKUP's down timer does not run out, and an address owner
+   * waits in INIT (its masterDownAt is then the end of the delay). */
+  delayUntil?: number;
+  /** MASTER with garp_master_refresh: the first advert sent from then on brings a refresh burst. */
+  garpRefreshAt?: number;
+  /** Second bursts of lower-priority gratuitous ARPs still to send, in time order (at most
+   * MAX_PENDING_GARPS); each goes out only if we are MASTER then. */
+  lowerGarpAt?: number[];
   counters: Counters;
 }
 
 export type Event =
-  | { type: 'start'; now: number }
+  /** `delayUntil`: vrrp_startup_delay's end on the same clock (undefined or past: no delay);
+   * `configFault`: the instance cannot run (unicast_fault_no_peer without peers). */
+  | { type: 'start'; now: number; delayUntil?: number; configFault?: boolean }
   | { type: 'timer'; now: number }
   | { type: 'advert'; now: number; advert: DecodedAdvert; src: string; ttl: number }
   | { type: 'priority'; now: number; priority: number }
@@ -85,6 +103,8 @@ export type Event =
   | { type: 'shutdown'; now: number }
   /** A packet the codec rejected: counted with the other drops. */
   | { type: 'malformed'; now: number; reason: DropReason; detail: string }
+  /** Another member of our sync group heard a lower priority as MASTER: our lower-priority GARPs too. */
+  | { type: 'syncLowerPri'; now: number }
   /** The sync group moves this member: to MASTER with the others, or back to BACKUP. */
   | { type: 'group'; now: number; to: 'MASTER' | 'BACKUP'; reason: string }
   /** A reload kept this instance (same VRID, interface, version, family) with new settings,
@@ -104,7 +124,13 @@ export type Action =
   /** A sync group member is ready to become MASTER; the group decides. */
   | { type: 'wantMaster' }
   /** A MASTER's address list changed by a reload: add the new ones, remove the old ones. */
-  | { type: 'updateAddresses' };
+  | { type: 'updateAddresses' }
+  /** `repeat` gratuitous ARPs (unsolicited NAs) per virtual address, now: a garp_master_refresh
+   * or a garp_lower_prio burst (becoming MASTER is 'announce'). */
+  | { type: 'garp'; repeat: number; why: 'refresh' | 'lower-prio' }
+  /** A MASTER heard a lower priority advert: notify_master_rx_lower_pri runs, and the members of
+   * its sync group send their lower-priority GARPs (keepalived vrrp_state_master_rx). */
+  | { type: 'rxLowerPri' };
 
 export interface Step {
   state: MachineState;
@@ -120,12 +146,16 @@ export function initialState(cfg: MachineConfig): MachineState {
   };
 }
 
+/** Pending second bursts kept at most: a stream of lower-priority adverts cannot grow the list. */
+export const MAX_PENDING_GARPS = 64;
+
 /** The earliest deadline the caller must wake us for. */
 export function nextDeadline(s: MachineState): number | undefined {
-  if (s.adverAt === undefined) return s.masterDownAt;
-  if (s.masterDownAt === undefined) return s.adverAt;
-  return Math.min(s.adverAt, s.masterDownAt);
+  return earliest(earliest(s.adverAt, s.masterDownAt), s.lowerGarpAt?.[0]);
 }
+
+/** Called per packet: no arrays. */
+const earliest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 const downInterval = (cfg: MachineConfig, s: MachineState): number => masterDownUs(cfg.version, s.effectivePriority, s.masterAdverIntUs, cfg.downTimerAdverts);
 
@@ -175,6 +205,21 @@ class Stepper {
     this.send(this.s.effectivePriority);
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
+    this.s.garpRefreshAt = this.cfg.garpRefreshUs > 0 ? now + this.cfg.garpRefreshUs : undefined;
+  }
+
+  /** keepalived vrrp_init_instance_sands: during vrrp_startup_delay a BACKUP's timers count from its end. */
+  downFrom(now: number): number {
+    return this.s.delayUntil !== undefined && now < this.s.delayUntil ? this.s.delayUntil : now;
+  }
+
+  /** garp_lower_prio_repeat GARPs now and, after garp_lower_prio_delay, again (if still MASTER). */
+  lowerPrioGarps(now: number): void {
+    const { garpLowerPrioRepeat: repeat, garpLowerPrioDelayUs: delay } = this.cfg;
+    if (repeat === 0 || this.s.state !== 'MASTER') return;
+    this.actions.push({ type: 'garp', repeat, why: 'lower-prio' });
+    const pending = this.s.lowerGarpAt ?? [];
+    if (delay > 0 && pending.length < MAX_PENDING_GARPS) this.s.lowerGarpAt = [...pending, now + delay].sort((a, b) => a - b);
   }
 
   becomeBackup(now: number, reason: string, masterAdverIntUs?: number): void {
@@ -184,7 +229,7 @@ class Stepper {
     if (wasMaster) this.actions.push({ type: 'removeAddresses' });
     this.s.adverAt = undefined;
     this.s.masterAdverIntUs = masterAdverIntUs ?? this.cfg.advertIntUs;
-    this.s.masterDownAt = now + downInterval(this.cfg, this.s);
+    this.s.masterDownAt = this.downFrom(now) + downInterval(this.cfg, this.s);
   }
 
   /** Leaving MASTER for FAULT or shutdown: priority 0 makes backups take over at once. */
@@ -201,7 +246,18 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
   switch (ev.type) {
     case 'start':
       if (s.state !== 'INIT') break;
-      if (cfg.priority === 255 && cfg.wantMaster) {
+      if (ev.configFault) {
+        // keepalived 2.2.7 sets such an instance FAULT before its state machine starts: no
+        // "Entering FAULT STATE" line and no notify (observed), so no transition here either.
+        s.state = 'FAULT';
+        break;
+      }
+      if (ev.delayUntil !== undefined && ev.delayUntil > ev.now) s.delayUntil = ev.delayUntil;
+      if (cfg.priority === 255 && cfg.wantMaster && s.delayUntil !== undefined) {
+        // keepalived holds the owner in BACKUP, unannounced, with a 1 µs down timer counted from
+        // the end of the delay: it goes MASTER then. INIT here, so that no BACKUP is notified.
+        s.masterDownAt = s.delayUntil + 1;
+      } else if (cfg.priority === 255 && cfg.wantMaster) {
         x.becomeMaster(ev.now, 'address owner (priority 255) starts as MASTER');
       } else {
         // Everyone else starts BACKUP with the full Master_Down_Interval, `state MASTER` too
@@ -211,9 +267,22 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       break;
 
     case 'timer':
-      if (s.state === 'MASTER' && s.adverAt !== undefined && ev.now >= s.adverAt) {
+      while (s.lowerGarpAt?.length && ev.now >= s.lowerGarpAt[0]) {
+        s.lowerGarpAt = s.lowerGarpAt.slice(1);
+        // keepalived's delayed burst sends nothing once the VIPs are gone (VRRP_VIP_ISSET).
+        if (s.state === 'MASTER') x.actions.push({ type: 'garp', repeat: cfg.garpLowerPrioRepeat, why: 'lower-prio' });
+      }
+      if (s.lowerGarpAt?.length === 0) s.lowerGarpAt = undefined;
+      if (s.state === 'INIT' && s.masterDownAt !== undefined && ev.now >= s.masterDownAt) {
+        x.becomeMaster(ev.now, 'address owner (priority 255) starts as MASTER after vrrp_startup_delay');
+      } else if (s.state === 'MASTER' && s.adverAt !== undefined && ev.now >= s.adverAt) {
         x.send(s.effectivePriority);
         s.adverAt = ev.now + cfg.advertIntUs;
+        // keepalived vrrp_state_master_tx: the refresh rides on an advert once its time has come.
+        if (s.garpRefreshAt !== undefined && ev.now >= s.garpRefreshAt) {
+          x.actions.push({ type: 'garp', repeat: cfg.garpRefreshRepeat, why: 'refresh' });
+          s.garpRefreshAt = ev.now + cfg.garpRefreshUs;
+        }
       } else if (s.state === 'BACKUP' && s.masterDownAt !== undefined && ev.now >= s.masterDownAt) {
         if (cfg.syncGroup) {
           // keepalived: a sync group goes MASTER only when every member wants to.
@@ -243,7 +312,7 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       x.actions.push({ type: 'log', level: 'info', message: `(${cfg.name}) Changing effective priority from ${s.effectivePriority} to ${p}` });
       s.effectivePriority = p;
       // The skew depends on the priority: keepalived recomputes a running down timer.
-      if (s.state === 'BACKUP' && s.masterDownAt !== undefined) s.masterDownAt = ev.now + downInterval(cfg, s);
+      if (s.state === 'BACKUP' && s.masterDownAt !== undefined) s.masterDownAt = x.downFrom(ev.now) + downInterval(cfg, s);
       break;
     }
 
@@ -266,6 +335,8 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
         x.send(s.effectivePriority);
         s.adverAt = ev.now + cfg.advertIntUs;
         s.masterAddress = cfg.primaryAddress;
+        // keepalived restarts the refresh timer of a MASTER kept by a reload.
+        s.garpRefreshAt = cfg.garpRefreshUs > 0 ? ev.now + cfg.garpRefreshUs : undefined;
       }
       if (cfg.version === 2 || s.state === 'MASTER') s.masterAdverIntUs = cfg.advertIntUs;
       break;
@@ -275,6 +346,11 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
       x.changeState('INIT', 'shutdown');
       s.adverAt = undefined;
       s.masterDownAt = undefined;
+      s.lowerGarpAt = undefined;
+      break;
+
+    case 'syncLowerPri':
+      x.lowerPrioGarps(ev.now);
       break;
   }
   return { state: s, actions: x.actions };
@@ -339,7 +415,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
 
   if (s.state === 'BACKUP') {
     if (a.priority === 0) {
-      s.masterDownAt = ev.now + skewUs(cfg.version, s.effectivePriority, s.masterAdverIntUs);
+      s.masterDownAt = x.downFrom(ev.now) + skewUs(cfg.version, s.effectivePriority, s.masterAdverIntUs);
       return;
     }
     const lower = a.priority < s.effectivePriority;
@@ -369,10 +445,16 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   x.actions.push({
     type: 'log',
     level: 'info',
-    message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}, forcing new election`,
+    message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}${cfg.lowerPrioNoAdvert ? '' : ', forcing new election'}`,
     limit: 'lower priority adverts',
   });
-  if (replyAllowed(cfg, s, ev.now) && !cfg.lowerPrioNoAdvert) reply();
+  // keepalived answers, sends the GARPs and runs notify_master_rx_lower_pri for every such advert;
+  // here for the first of a stream only (see replyAllowed()), so that a flood cannot fork an arping
+  // or a script per packet and crowd out our adverts.
+  if (!replyAllowed(cfg, s, ev.now)) return;
+  if (!cfg.lowerPrioNoAdvert) reply();
+  x.lowerPrioGarps(ev.now);
+  x.actions.push({ type: 'rxLowerPri' });
 
   /** An advert at once, which restarts the advert timer (RFC 5798 §6.4.3 for priority 0). */
   function reply(): void {
@@ -384,6 +466,6 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     s.wantMaster = undefined;
     s.masterAdverIntUs = theirInterval;
     s.masterAddress = ev.src;
-    s.masterDownAt = ev.now + downInterval(cfg, s);
+    s.masterDownAt = x.downFrom(ev.now) + downInterval(cfg, s);
   }
 }

@@ -30,6 +30,8 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['global_defs vrrp_skip_check_adv_addr', ['skipCheckAdvAddr']],
   ['global_defs vrrp_strict', ['strictMode']],
   ['vrrp_instance mcast_dst_ip', ['mcastGroup']],
+  // Without peers it becomes the instance's configFault (resolveVrrpInstances).
+  ['vrrp_instance unicast_fault_no_peer', ['configFault']],
   // Trackers of an instance and of its sync group become its `tracks` (resolveTracks); the sync
   // group's weight switches become each track's ignoredWeight.
   ['vrrp_instance track_script', ['tracks']],

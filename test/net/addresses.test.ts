@@ -67,13 +67,27 @@ describe('iproute2 commands from the model', () => {
       'ip -4 addr del 192.168.1.101/32 dev eth0',
     ]);
     ran.length = 0;
+    // One arping per event-loop turn.
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
     d.announce(inst, (ms, fn) => later.push([ms, fn]));
     await d.settled();
-    await new Promise((r) => setImmediate(r));
-    expect(ran.filter((c) => c.startsWith('arping'))).toHaveLength(4); // 2 VIPs x garp_master_repeat 2
+    await turns(5);
+    // 2 VIPs x garp_master_repeat 2, in keepalived's order: each VIP once, then again.
+    expect(ran.filter((c) => c.startsWith('arping')).map((c) => c.split(' ').at(-1))).toEqual([
+      '192.168.1.100',
+      '192.168.1.101',
+      '192.168.1.100',
+      '192.168.1.101',
+    ]);
     expect(later.map(([ms]) => ms)).toEqual([3000]);
     later[0][1]();
+    await turns(5);
     expect(ran).toHaveLength(8);
+    d.gratuitous(inst, 1);
+    await turns(3);
+    expect(ran.slice(8)).toEqual(['arping -U -c 1 -I eth1 192.168.1.100', 'arping -U -c 1 -I eth0 192.168.1.101']);
     expect(arpingArgs(inst.virtualIpaddress[1])).toEqual(['arping', '-U', '-c', '1', '-I', 'eth0', '192.168.1.101']);
   });
 

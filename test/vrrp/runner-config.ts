@@ -1,5 +1,5 @@
 // One VRRPv2 runner's settings for the state-machine tests: VRID 51, advert_int 1 s, preempt,
-// VIP 192.168.1.100 over multicast; `over` changes what a test is about.
+// VIP 192.168.1.100 over multicast, no refresh or lower-priority GARPs; `over` changes what a test is about.
 import type { RunnerConfig } from '../../src/vrrp/instance.js';
 import { AUTH_NONE } from '../../src/vrrp/packet.js';
 
@@ -25,6 +25,10 @@ export function runnerConfigFor(name: string, address: string, priority: number,
     family: 4,
     peers: [],
     checksumMode: 'pseudo-header',
+    garpRefreshUs: 0,
+    garpRefreshRepeat: 1,
+    garpLowerPrioRepeat: 0,
+    garpLowerPrioDelayUs: 0,
     ...over,
   };
 }

@@ -185,21 +185,17 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_garp_master_delay', timer(86400), { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: 5, doc: 'Gratuitous ARPs per burst.' }),
     g.k('vrrp_garp_lower_prio_delay', timer(86400), {
-      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
       doc: 'Delay of the burst sent on hearing a lower priority (default: master delay).',
     }),
     g.k('vrrp_garp_lower_prio_repeat', int(0, 1000000), {
-      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
       doc: 'Gratuitous ARPs on hearing a lower priority (default: master repeat).',
     }),
     g.k('vrrp_garp_master_refresh', timer(86400), {
       default: 0,
-      notImplemented: 'no refresh bursts while master: gratuitous ARPs are sent on becoming master only',
-      doc: 'Seconds between refresh bursts while master (0: off).',
+      doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).',
     }),
     g.k('vrrp_garp_master_refresh_repeat', int(1, 1000000), {
       default: 1,
-      notImplemented: 'no refresh bursts while master',
       doc: 'Gratuitous ARPs per refresh.',
     }),
     g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), {
@@ -243,7 +239,10 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       notImplemented: 'an address owner handles received adverts like any master',
       doc: 'Address owners ignore received adverts.',
     }),
-    g.k('vrrp_startup_delay', timer(1000), { notImplemented: 'VRRP starts at once', doc: 'Seconds to wait after start before running VRRP.' }),
+    g.k('vrrp_startup_delay', timer(1000), {
+      default: 0,
+      doc: 'Seconds after start during which instances stay BACKUP (an owner waits) before their timers can run out.',
+    }),
     g.k('vrrp_delay_after_boot', timer(1000), {
       since: '2.4.0',
       notImplemented: 'VRRP starts at once',

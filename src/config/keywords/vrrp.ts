@@ -345,8 +345,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     }),
     vi.k('unicast_fault_no_peer', flag, {
       default: false,
-      notImplemented: 'an instance without peers does not go FAULT',
-      doc: 'Go FAULT when unicast_peer is empty.',
+      doc: 'Go FAULT when unicast_peer is empty, instead of falling back to multicast.',
     }),
     vi.k('unicast_ttl', int(0, 255), { notImplemented: 'unicast adverts are sent with TTL 255', doc: 'TTL of unicast adverts.' }),
     vi.k('check_unicast_src', flag, {
@@ -399,24 +398,18 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.b('track_bfd', trackBfdList, { default: [], doc: 'bfd_instance names, one per line.' }),
     ...notifyKeywords,
     vi.k('notify_master_rx_lower_pri', script({ user: true }), {
-      notImplemented: 'the script is checked (script security) but never run',
-      doc: 'Run when a master hears a lower priority advert.',
+      doc: 'Run (with its own arguments only) when a master hears a lower priority advert.',
     }),
     vi.k('garp_master_delay', garpTimer, { doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     vi.k('garp_master_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per burst.' }),
     vi.k('garp_lower_prio_delay', garpTimer, {
-      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
-      doc: 'Delay of the burst sent on hearing a lower priority advert.',
+      doc: 'Delay of the second burst sent on hearing a lower priority advert as master (0: none).',
     }),
     vi.k('garp_lower_prio_repeat', int(0, 1000000), {
-      notImplemented: 'no gratuitous ARPs are sent on hearing a lower priority advert',
-      doc: 'Gratuitous ARPs sent on hearing a lower priority advert.',
+      doc: 'Gratuitous ARPs per VIP sent on hearing a lower priority advert as master (0: none).',
     }),
-    vi.k('garp_master_refresh', garpTimer, {
-      notImplemented: 'no refresh bursts while master: gratuitous ARPs are sent on becoming master only',
-      doc: 'Seconds between refresh bursts while master (0: off).',
-    }),
-    vi.k('garp_master_refresh_repeat', int(1, 1000000), { notImplemented: 'no refresh bursts while master', doc: 'Gratuitous ARPs per refresh.' }),
+    vi.k('garp_master_refresh', garpTimer, { doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).' }),
+    vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
     vi.k(
       'garp_extra_if',
       custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {

@@ -62,7 +62,7 @@ export interface GlobalDefs extends Located {
   vrrpSkipCheckAdvAddr?: boolean;
   vrrpStrict: boolean;
   vrrpOwnerIgnoreAdverts?: boolean;
-  vrrpStartupDelay?: number;
+  vrrpStartupDelay: number;
   vrrpDelayAfterBoot?: number;
   logUnknownVrids?: boolean;
   vmacPrefix?: string;

@@ -262,6 +262,8 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   accept: boolean;
   /** Its sync group, if it is in one. */
   syncGroup?: string;
+  /** Why it stays FAULT whatever it tracks (keepalived's num_config_faults), as keepalived logs it. */
+  configFault?: string;
   /** Everything it tracks, its own then its sync group's, with the weights that apply. */
   tracks: ResolvedTrack[];
   /** As written (after keepalived's adjustments). */

@@ -184,6 +184,7 @@ export class SimNode {
       port: (ifname) => this.port(ifname),
       primaryAddress: (ifname, family) => this.links.get(ifname)?.address ?? (family === 4 ? '0.0.0.0' : '::'),
       down: previous?.trackedDown,
+      startupDelayUntil: previous?.startupDelayUntil,
       adopt: previous && adopted ? adoptSameIdentity(previous, adopted) : undefined,
       hooks: {
         addAddresses: (i) => {
@@ -195,6 +196,8 @@ export class SimNode {
           o.addresses?.(i, false);
         },
         announce: (i) => o.announce?.(i),
+        // Refresh and lower-priority bursts teach the segment the same thing.
+        garp: (i) => o.announce?.(i),
         transition: (i, from, to, prio, reason) => o.transition?.(i, from, to === 'INIT' && this.stopping ? 'STOPPED' : to, prio, reason),
         groupTransition: (g, from, to) => o.groupTransition?.(g, from, to),
       },
