@@ -46,7 +46,7 @@ const WHY = {
     "after a missing '}' keepalived's block nesting differs from ours: it never reads the second vrrp_instance VI_1 as an instance, so reports no duplicate and no stray '}'",
   lastLineNumber: "keepalived's parent process numbers an unterminated last line one less than its children (53 vs 54); we report the children's number",
   sigterm:
-    'keepalived 2.2.7 -t ends on SIGTERM (exit 143) without a message once the non-root script_user and the interface exist; we find nothing wrong (exit 0)',
+    'keepalived 2.2.7 -t ends on SIGTERM (exit 143) without a message when script_user names an existing user and the vrrp_script exists (also with script_user nobody); we find nothing wrong (exit 0)',
 };
 
 /** file -> disagreement key -> why (the keepalived rule we do not reproduce yet): the to-do list. */
