@@ -363,8 +363,10 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     // (its first request leaves one interval, plus Node's start-up, after that)
     expect(run.requests[0].second * S).toBeGreaterThanOrEqual(Math.floor(master.at / S) * S);
     expect(run.requests[0].second * S).toBeLessThan(master.at + S);
-    expect(sec(5)).toMatchObject({ ok: 5, failed: 0 });
-    expect(sec(5)!.byServer.web1 + sec(5)!.byServer.web2).toBe(5);
+    // 5 a second; on a busy box one may start just across a second's edge.
+    expect(sec(5)!.failed).toBe(0);
+    expect(sec(5)!.ok).toBeGreaterThanOrEqual(4);
+    expect(sec(5)!.byServer.web1 + sec(5)!.byServer.web2).toBe(sec(5)!.ok);
     expect(sec(5)!.byServer.web2).toBeGreaterThan(0);
     // web2 down: requests sent to it fail until both checkers take it out; only web1 answers.
     for (const node of ['lb1', 'lb2']) {

@@ -197,9 +197,12 @@ class NetnsLab implements FaultTarget {
     return this.out;
   }
 
-  private sleepUntil(at: Micros): Promise<void> {
-    const ms = this.t0 + at / 1000 - performance.now();
-    return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+  /** Node's timers run on a cached, millisecond clock and can wake a fraction early: sleep again
+   * for what is left, so a fault is never applied before its time. */
+  private async sleepUntil(at: Micros): Promise<void> {
+    for (let ms = this.t0 + at / 1000 - performance.now(); ms > 0; ms = this.t0 + at / 1000 - performance.now()) {
+      await new Promise((r) => setTimeout(r, Math.ceil(ms)));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
