@@ -77,6 +77,8 @@ export class VirtualClock implements Clock {
   }
 }
 
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Wall-clock timers on Node's event loop; now() is monotonic (hrtime). */
 export class RealClock implements Clock {
   private readonly handles = new WeakMap<TimerHandle, NodeJS.Timeout>();
@@ -89,12 +91,15 @@ export class RealClock implements Clock {
     const h: TimerHandle = { at };
     // Node's timers have millisecond resolution against a cached loop time and can fire a little
     // early; VRRP must never advertise early, so an early wake-up re-arms for the remainder.
+    // Beyond 2^31-1 ms Node fires after 1 ms instead (TimeoutOverflowWarning): a far deadline
+    // (garp_master_refresh takes up to UINT_MAX seconds) is reached in steps of at most that.
+    const wait = (us: number): number => Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(us / 1000)));
     const arm = (): void => {
       const left = at - this.now();
       if (left <= 0) cb();
-      else this.handles.set(h, setTimeout(arm, Math.ceil(left / 1000)));
+      else this.handles.set(h, setTimeout(arm, wait(left)));
     };
-    this.handles.set(h, setTimeout(arm, Math.max(0, Math.ceil((at - this.now()) / 1000))));
+    this.handles.set(h, setTimeout(arm, wait(at - this.now())));
     return h;
   }
 

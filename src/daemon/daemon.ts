@@ -271,8 +271,10 @@ class Generation {
         removeAddresses: (i) => void this.driver.remove(i),
         announce: (i) => this.driver.announce(i),
         garp: (i, repeat) => this.driver.gratuitous(i, repeat),
-        rxLowerPri: (i) => {
+        // keepalived's send_event_notify(): the script if there is one, and the FIFO line always.
+        rxLowerPri: (i, prio) => {
           if (i.notifyMasterRxLowerPri) this.notifier.notifyMasterRxLowerPri(i.name, i.notifyMasterRxLowerPri);
+          this.fifo(fifoLine('INSTANCE', i.name, 'MASTER_RX_LOWER_PRI', prio));
         },
         transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
         groupTransition: (g, _from, to) => {

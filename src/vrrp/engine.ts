@@ -43,7 +43,7 @@ export interface EngineHooks {
   /** A garp_master_refresh or garp_lower_prio burst of `repeat` gratuitous ARPs per VIP. */
   garp?(inst: VrrpInstance, repeat: number, why: 'refresh' | 'lower-prio'): void;
   /** A MASTER heard a lower priority advert: notify_master_rx_lower_pri. */
-  rxLowerPri?(inst: VrrpInstance): void;
+  rxLowerPri?(inst: VrrpInstance, effectivePriority: number): void;
   transition?(inst: VrrpInstance, from: VrrpState, to: VrrpState, priority: number, reason: string): void;
   /** A vrrp_sync_group as a whole changed state (keepalived notifies `GROUP NAME STATE 0`). */
   groupTransition?(group: SyncGroup, from: VrrpState, to: VrrpState): void;
@@ -108,8 +108,8 @@ export class VrrpEngine {
         },
         announce: () => env.hooks?.announce?.(inst),
         garp: (_r, repeat, why) => env.hooks?.garp?.(inst, repeat, why),
-        rxLowerPri: () => {
-          env.hooks?.rxLowerPri?.(inst);
+        rxLowerPri: (r) => {
+          env.hooks?.rxLowerPri?.(inst, r.state.effectivePriority);
           // keepalived: the other members of the sync group send their lower-priority GARPs too.
           const m = this.managed.find((x) => x.inst === inst);
           if (m?.group) for (const p of this.members(m.group)) if (p !== m) p.runner.syncLowerPri();

@@ -1,7 +1,7 @@
 // The virtual clock's contract: timers fire in (time, creation) order, cancelled ones never,
 // timers set while firing join the queue, and pending() counts what is still to fire.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/core/clock.js';
+import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { MinHeap } from '../../src/core/heap.js';
 import { SteppedClock } from '../../src/lab/sim/stepped-clock.js';
 
@@ -66,5 +66,21 @@ describe('MinHeap', () => {
     for (const k of [3, 9, 1, 7]) h.push({ k });
     expect([h.pop(), h.pop(), h.pop(), h.pop(), h.pop()].map((x) => x?.k)).toEqual([9, 7, 3, 1, undefined]);
     expect(h.size).toBe(0);
+  });
+});
+
+describe('RealClock', () => {
+  it('waits for a deadline beyond 2^31-1 ms instead of firing at once (Node would after 1 ms)', async () => {
+    const clock = new RealClock();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    let fired = false;
+    const h = clock.setTimer(clock.now() + 4294967295 * 1e6, () => (fired = true)); // garp_master_refresh's maximum
+    await new Promise((r) => setTimeout(r, 50));
+    clock.clearTimer(h);
+    process.off('warning', onWarning);
+    expect(fired).toBe(false);
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
 });

@@ -43,7 +43,7 @@ function lab(...texts: string[]) {
       hooks: {
         transition: (inst, from, to) => e(`${inst.name} ${from}->${to}`),
         garp: (inst, repeat, why) => e(`${inst.name} garp ${why} x${repeat}`),
-        rxLowerPri: (inst) => e(`${inst.name} rxLowerPri`),
+        rxLowerPri: (inst, prio) => e(`${inst.name} rxLowerPri ${prio}`),
         log: (_level, message) => e(message),
       },
     });
@@ -112,7 +112,7 @@ describe('lower priority adverts heard by a MASTER', () => {
     // B's start-up has it BACKUP; make it speak as a MASTER would: its first advert after a takeover.
     engines[1].runner('VI_1')!.group('MASTER', 'test: B forced MASTER');
     clock.runUntil(clock.now() + 1000);
-    const heard = events.findIndex((e) => e.endsWith('A VI_1 rxLowerPri'));
+    const heard = events.findIndex((e) => e.endsWith('A VI_1 rxLowerPri 150'));
     expect(heard).toBeGreaterThan(0);
     const t = Number(events[heard].split(' ')[0]);
     expect(events).toContain(`${t} A VI_1 garp lower-prio x5`);
@@ -129,10 +129,10 @@ describe('lower priority adverts heard by a MASTER', () => {
     engines[1].start();
     engines[1].runner('VI_1')!.group('MASTER', 'test: B forced MASTER');
     clock.runUntil(clock.now() + 1000);
-    const t = Number(events.find((e) => e.endsWith('rxLowerPri'))?.split(' ')[0]);
+    const t = Number(events.find((e) => e.endsWith('rxLowerPri 150'))?.split(' ')[0]);
     expect(events.filter((e) => /garp|rxLowerPri/.test(e))).toEqual([
       `${t} A VI_1 garp lower-prio x2`,
-      `${t} A VI_1 rxLowerPri`,
+      `${t} A VI_1 rxLowerPri 150`,
       `${t} A VI_2 garp lower-prio x3`,
     ]);
   });

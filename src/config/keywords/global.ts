@@ -3,7 +3,7 @@ import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../s
 import type { Statement } from '../syntax.js';
 import { address, bool, custom, decimal, flag, int, parseIp, parsePort, script, userGroup, word, words } from '../values.js';
 import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface, LvsSyncDaemon } from '../model/global.js';
-import { nameList } from './vrrp.js';
+import { garpDelay, garpExtraIf, garpRefresh, nameList } from './vrrp.js';
 
 const g = keywords<GlobalDefs>();
 const timer = (max: number) => decimal(0, max);
@@ -182,15 +182,15 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       { default: 2, doc: 'Default VRRP version of instances.' },
     ),
     g.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header, for every instance.' }),
-    g.k('vrrp_garp_master_delay', timer(86400), { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
+    g.k('vrrp_garp_master_delay', garpDelay, { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: 5, doc: 'Gratuitous ARPs per burst.' }),
-    g.k('vrrp_garp_lower_prio_delay', timer(86400), {
+    g.k('vrrp_garp_lower_prio_delay', garpDelay, {
       doc: 'Delay of the burst sent on hearing a lower priority (default: master delay).',
     }),
     g.k('vrrp_garp_lower_prio_repeat', int(0, 1000000), {
       doc: 'Gratuitous ARPs on hearing a lower priority (default: master repeat).',
     }),
-    g.k('vrrp_garp_master_refresh', timer(86400), {
+    g.k('vrrp_garp_master_refresh', garpRefresh, {
       default: 0,
       doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).',
     }),
@@ -212,15 +212,10 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       notImplemented: 'the garp_master_delay/garp_master_repeat bursts are sent as configured',
       doc: 'One gratuitous ARP, no repeats and no second burst.',
     }),
-    g.k(
-      'vrrp_garp_extra_if',
-      custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
-        const all = a[0]?.text === 'all';
-        const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
-        return 'error' in d ? d : { value: { all, delay: d.value } };
-      }),
-      { notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only', doc: 'Also announce on other interfaces.' },
-    ),
+    g.k('vrrp_garp_extra_if', garpExtraIf, {
+      notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
+      doc: 'Also announce on other interfaces.',
+    }),
     g.k('vrrp_down_timer_adverts', int(1, 100), { default: 3, doc: 'Adverts a backup misses before taking over.' }),
     g.k('vrrp_lower_prio_no_advert', bool, { doc: 'Do not answer lower priority adverts (default: off unless strict).' }),
     g.k('vrrp_higher_prio_send_advert', bool, { doc: 'Send one advert before yielding to a higher priority.' }),

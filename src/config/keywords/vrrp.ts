@@ -290,7 +290,14 @@ export const authenticationBlock = defineBlock<Authentication>({
 // ---- vrrp_instance ------------------------------------------------------------------------
 
 const vi = keywords<VrrpInstance>();
-const garpTimer = decimal(0, 86400);
+// keepalived reads the GARP delays as whole seconds (read_unsigned_strvec): '0.5' is invalid there.
+export const garpDelay = int(0, 4294); // UINT_MAX / TIMER_HZ
+export const garpRefresh = int(0, 4294967295);
+export const garpExtraIf = custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
+  const all = a[0]?.text === 'all';
+  const d = int(0, 86400).parse(all ? a.slice(1) : a);
+  return 'error' in d ? d : { value: { all, delay: d.value } };
+});
 
 export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
   name: 'vrrp_instance',
@@ -400,29 +407,21 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('notify_master_rx_lower_pri', script({ user: true }), {
       doc: 'Run (with its own arguments only) when a master hears a lower priority advert.',
     }),
-    vi.k('garp_master_delay', garpTimer, { doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
+    vi.k('garp_master_delay', garpDelay, { doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
     vi.k('garp_master_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per burst.' }),
-    vi.k('garp_lower_prio_delay', garpTimer, {
+    vi.k('garp_lower_prio_delay', garpDelay, {
       doc: 'Delay of the second burst sent on hearing a lower priority advert as master (0: none).',
     }),
     vi.k('garp_lower_prio_repeat', int(0, 1000000), {
       doc: 'Gratuitous ARPs per VIP sent on hearing a lower priority advert as master (0: none).',
     }),
-    vi.k('garp_master_refresh', garpTimer, { doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).' }),
+    vi.k('garp_master_refresh', garpRefresh, { doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).' }),
     vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
-    vi.k(
-      'garp_extra_if',
-      custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
-        const all = a[0]?.text === 'all';
-        const d = decimal(0, 86400).parse(all ? a.slice(1) : a);
-        return 'error' in d ? d : { value: { all, delay: d.value } };
-      }),
-      {
-        notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
-        doc: 'Also send gratuitous ARPs on the other interfaces after this delay.',
-      },
-    ),
-    vi.k('vmac_garp_intvl', garpTimer, {
+    vi.k('garp_extra_if', garpExtraIf, {
+      notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
+      doc: 'Also send gratuitous ARPs on the other interfaces after this delay.',
+    }),
+    vi.k('vmac_garp_intvl', int(0, 86400), {
       notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
       doc: 'Gratuitous ARP interval on the VMAC interface.',
     }),
