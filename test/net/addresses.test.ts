@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { ARPING_CONCURRENCY, ARPING_QUEUE_LIMIT, arpingArgs, ipAddrArgs, IpAddressDriver, ipRouteArgs, type CommandResult } from '../../src/net/addresses.js';
+import {
+  ARPING_CONCURRENCY,
+  ARPING_QUEUE_LIMIT,
+  arpingArgs,
+  ipAddrArgs,
+  IpAddressDriver,
+  ipRouteArgs,
+  ipRuleArgs,
+  staticEntries,
+  type CommandResult,
+} from '../../src/net/addresses.js';
 
 const { config } = loadConfigText(
   `vrrp_instance VI_1 {
@@ -135,5 +145,92 @@ describe('iproute2 commands from the model', () => {
     expect(warnings).toEqual([expect.stringMatching(/queue full/)]);
     await drain();
     expect(started).toHaveLength(80 + ARPING_QUEUE_LIMIT + ARPING_CONCURRENCY);
+  });
+});
+
+describe('virtual and static rules', () => {
+  const { config: c } = loadConfigText(
+    `global_defs {
+  default_interface eth3
+}
+static_ipaddress {
+  10.1.1.1/32
+}
+static_routes {
+  10.2.0.0/16 dev eth0 table 100
+}
+static_rules {
+  from 10.3.0.0/16 table 100 priority 300
+  inet6 fwmark 7 table 101 preference 301
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    192.168.1.100
+  }
+  virtual_rules {
+    to 10.4.0.0/16 table 102 no_track
+  }
+}
+`,
+    'k.conf',
+    { configId: 'x' },
+  );
+  const vi = c.resolved.vrrpInstances[0];
+
+  it('passes rules through, without keepalived-only words, numbered when they have no preference', () => {
+    expect(ipRuleArgs('add', c.staticRules[0])).toEqual(['ip', 'rule', 'add', 'from', '10.3.0.0/16', 'table', '100', 'priority', '300']);
+    // inet6 without an address: `from ::/0` is "from all" in IPv6, which a batch line can carry.
+    expect(ipRuleArgs('del', c.staticRules[1])).toEqual(['ip', 'rule', 'del', 'from', '::/0', 'fwmark', '7', 'table', '101', 'preference', '301']);
+    expect(ipRuleArgs('add', vi.virtualRules[0])).toEqual(['ip', 'rule', 'add', 'to', '10.4.0.0/16', 'table', '102', 'preference', '16384']);
+  });
+
+  it('adds virtual rules after the routes and removes them first, as keepalived', async () => {
+    const batched: string[] = [];
+    const d = new IpAddressDriver({ batch: { run: async (ls) => (batched.push(...ls), ls.map(() => ({ code: 0, stderr: '' }))) } });
+    await Promise.all([d.add(vi), d.remove(vi)]);
+    expect(batched).toEqual([
+      'addr add 192.168.1.100/32 dev eth0',
+      'rule add to 10.4.0.0/16 table 102 preference 16384',
+      'rule del to 10.4.0.0/16 table 102 preference 16384',
+      'addr del 192.168.1.100/32 dev eth0',
+    ]);
+  });
+
+  it('sets static entries, changes only the difference at a reload, and reports failures with ip\u2019s message', async () => {
+    const lines: string[] = [];
+    const logged: string[] = [];
+    const d = new IpAddressDriver({
+      batch: {
+        run: async (ls) => {
+          lines.push(...ls);
+          return ls.map((l) => (l.includes('10.2.0.0') ? { code: 1, stderr: 'Error: Nexthop device is not up.' } : { code: 0, stderr: '' }));
+        },
+      },
+      log: (_l, m) => logged.push(m),
+    });
+    const first = staticEntries(c);
+    await d.setStatic(first);
+    expect(lines).toEqual([
+      'addr add 10.1.1.1/32 dev eth3',
+      'route replace 10.2.0.0/16 dev eth0 table 100',
+      'rule add from 10.3.0.0/16 table 100 priority 300',
+      'rule add from ::/0 fwmark 7 table 101 preference 301',
+    ]);
+    expect(logged).toContain('ip route replace 10.2.0.0/16 dev eth0 table 100 failed: Error: Nexthop device is not up.');
+    lines.length = 0;
+    const route = { ...first.routes[0], args: ['10.5.0.0/16', 'dev', 'eth0', 'table', '100'], to: '10.5.0.0/16' };
+    const next = { ...first, routes: [route] };
+    await d.setStatic(next, first);
+    expect(lines).toEqual(['route del 10.2.0.0/16 dev eth0 table 100', 'route replace 10.5.0.0/16 dev eth0 table 100']);
+    lines.length = 0;
+    await d.clearStatic(next);
+    expect(lines).toEqual([
+      'rule del from 10.3.0.0/16 table 100 priority 300',
+      'rule del from ::/0 fwmark 7 table 101 preference 301',
+      'route del 10.5.0.0/16 dev eth0 table 100',
+      'addr del 10.1.1.1/32 dev eth3',
+    ]);
   });
 });
