@@ -30,7 +30,10 @@ export function ipAddrArgs(op: 'add' | 'del', v: ResolvedVirtualAddress): string
 export function ipRouteArgs(op: 'add' | 'del', r: RouteSpec): string[] {
   // keepalived-only words are not ip route's: no_track, and track_group with its name.
   const words = r.args.filter((w, i, all) => w !== 'no_track' && w !== 'track_group' && all[i - 1] !== 'track_group');
-  return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...words];
+  // keepalived (vrrp_iproute.c netlink_route): proto keepalived (18) unless a no_track route names
+  // its own, and scope global unless one is written (ip would make a route without via scope link).
+  const scoped = op === 'add' && !words.includes('scope') ? [...words, 'scope', 'global'] : words;
+  return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...withProtocol(scoped, r.noTrack ? undefined : KEEPALIVED_PROTO, KEEPALIVED_PROTO)];
 }
 
 /** `ip rule add|del` for a virtual or static rule, its words passed through (keepalived's ip rule
@@ -41,7 +44,18 @@ export function ipRuleArgs(op: 'add' | 'del', r: RuleSpec): string[] {
   const words = r.args.filter((w, i, all) => w !== 'no_track' && w !== 'inet6' && w !== 'track_group' && all[i - 1] !== 'track_group');
   if (r.args.includes('inet6') && !r.from && !r.to) words.unshift('from', '::/0');
   if (!r.args.some((w) => w === 'preference' || w === 'pref' || w === 'priority') && r.preference !== undefined) words.push('preference', String(r.preference));
-  return ['ip', 'rule', op, ...words];
+  // keepalived (vrrp_iprule.c): protocol keepalived (18) on a tracked rule; a no_track one as written.
+  return ['ip', 'rule', op, ...withProtocol(words, r.noTrack ? undefined : KEEPALIVED_PROTO)];
+}
+
+/** RTPROT_KEEPALIVED: what `ip route`/`ip rule` show as "proto keepalived". */
+const KEEPALIVED_PROTO = '18';
+
+/** The words with their protocol set to `force` (replacing one written), else as written, else `fallback`. */
+function withProtocol(words: string[], force?: string, fallback?: string): string[] {
+  const at = words.findIndex((w) => w === 'protocol' || w === 'proto');
+  if (force === undefined) return at >= 0 || fallback === undefined ? words : [...words, 'protocol', fallback];
+  return [...(at >= 0 ? [...words.slice(0, at), ...words.slice(at + 2)] : words), 'protocol', force];
 }
 
 /** static_ipaddress, static_routes and static_rules: set at start-up, kept while the daemon runs. */
