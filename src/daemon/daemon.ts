@@ -9,7 +9,7 @@ import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, ScriptRef, VrrpInstance } from '../config/model/index.js';
-import { IpAddressDriver } from '../net/addresses.js';
+import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
@@ -598,6 +598,10 @@ async function startDaemon(
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
   );
+  // static_ipaddress/routes/rules: the VRRP process sets them before its instances run (start_vrrp).
+  const statics = (c: Config): StaticEntries => (opts.checkOnly ? NO_STATIC : staticEntries(c));
+  let staticSet = statics(first.config);
+  void driver.setStatic(staticSet);
   gen.start();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
   // embedded forwarder everywhere else.
@@ -679,6 +683,7 @@ async function startDaemon(
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
         ['VRRP', () => gen.stop()],
+        ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
         ['link monitor', () => links.close()],
         ...(testSeam().hangStop
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
@@ -753,6 +758,9 @@ async function startDaemon(
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), links, old);
       await old.stop(gen);
+      const nextStatic = statics(next.config);
+      void driver.setStatic(nextStatic, staticSet);
+      staticSet = nextStatic;
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
     },

@@ -4,7 +4,7 @@
 // native code of ours. Each arping call takes about a second, so announcements run in the
 // background and never delay adverts.
 import { spawn } from 'node:child_process';
-import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec } from '../config/model/index.js';
+import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec, RuleSpec, VirtualAddress } from '../config/model/index.js';
 import { batchLine, IpBatch, type CommandResult } from './ip-batch.js';
 
 export type { CommandResult };
@@ -30,8 +30,42 @@ export function ipAddrArgs(op: 'add' | 'del', v: ResolvedVirtualAddress): string
 export function ipRouteArgs(op: 'add' | 'del', r: RouteSpec): string[] {
   // keepalived-only words are not ip route's: no_track, and track_group with its name.
   const words = r.args.filter((w, i, all) => w !== 'no_track' && w !== 'track_group' && all[i - 1] !== 'track_group');
-  return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...words];
+  // keepalived (vrrp_iproute.c netlink_route): proto keepalived (18) unless a no_track route names
+  // its own, and scope global unless one is written (ip would make a route without via scope link).
+  const scoped = op === 'add' && !words.includes('scope') ? [...words, 'scope', 'global'] : words;
+  return ['ip', 'route', op === 'add' ? 'replace' : 'del', ...withProtocol(scoped, r.noTrack ? undefined : KEEPALIVED_PROTO, KEEPALIVED_PROTO)];
 }
+
+/** `ip rule add|del` for a virtual or static rule, its words passed through (keepalived's ip rule
+ * syntax), with the preference keepalived numbered it with when it has none. */
+export function ipRuleArgs(op: 'add' | 'del', r: RuleSpec): string[] {
+  // keepalived-only words: no_track, track_group NAME, and inet6 (the family of a rule without
+  // an address; `from ::/0` is ip's "from all" in IPv6, and unlike -6 a batch line can carry it).
+  const words = r.args.filter((w, i, all) => w !== 'no_track' && w !== 'inet6' && w !== 'track_group' && all[i - 1] !== 'track_group');
+  if (r.args.includes('inet6') && !r.from && !r.to) words.unshift('from', '::/0');
+  if (!r.args.some((w) => w === 'preference' || w === 'pref' || w === 'priority') && r.preference !== undefined) words.push('preference', String(r.preference));
+  // keepalived (vrrp_iprule.c): protocol keepalived (18) on a tracked rule; a no_track one as written.
+  return ['ip', 'rule', op, ...withProtocol(words, r.noTrack ? undefined : KEEPALIVED_PROTO)];
+}
+
+/** RTPROT_KEEPALIVED: what `ip route`/`ip rule` show as "proto keepalived". */
+const KEEPALIVED_PROTO = '18';
+
+/** The words with their protocol set to `force` (replacing one written), else as written, else `fallback`. */
+function withProtocol(words: string[], force?: string, fallback?: string): string[] {
+  const at = words.findIndex((w) => w === 'protocol' || w === 'proto');
+  if (force === undefined) return at >= 0 || fallback === undefined ? words : [...words, 'protocol', fallback];
+  return [...(at >= 0 ? [...words.slice(0, at), ...words.slice(at + 2)] : words), 'protocol', force];
+}
+
+/** static_ipaddress, static_routes and static_rules: set at start-up, kept while the daemon runs. */
+export interface StaticEntries {
+  addresses: ResolvedVirtualAddress[];
+  routes: RouteSpec[];
+  rules: RuleSpec[];
+}
+
+export const NO_STATIC: StaticEntries = { addresses: [], routes: [], rules: [] };
 
 export function arpingArgs(v: ResolvedVirtualAddress): string[] {
   return ['arping', '-U', '-c', '1', '-I', v.dev, v.address];
@@ -87,6 +121,7 @@ export class IpAddressDriver {
       [
         ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('add', v)),
         ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
+        ...inst.virtualRules.map((r) => ipRuleArgs('add', r)),
       ],
       `(${inst.name}) Setting VIPs.`,
     );
@@ -95,10 +130,37 @@ export class IpAddressDriver {
   remove(inst: ResolvedVrrpInstance): Promise<void> {
     return this.enqueue(
       [
+        ...inst.virtualRules.map((r) => ipRuleArgs('del', r)),
         ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
         ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v)),
       ],
       `(${inst.name}) removing VIPs.`,
+    );
+  }
+
+  /** Sets the static entries, as keepalived at start-up (vrrp_daemon.c start_vrrp): addresses,
+   * routes, rules. With `was` (a reload), first removes what only `was` has (clear_diff_static_*). */
+  setStatic(entries: StaticEntries, was: StaticEntries = NO_STATIC): Promise<void> {
+    const gone = staticOnlyIn(was, entries);
+    const added = staticOnlyIn(entries, was);
+    if (staticCount(gone)) void this.clearStatic(gone);
+    if (!staticCount(added)) return this.queue;
+    return this.enqueue(
+      [...added.addresses.map((v) => ipAddrArgs('add', v)), ...added.routes.map((r) => ipRouteArgs('add', r)), ...added.rules.map((r) => ipRuleArgs('add', r))],
+      'Setting static addresses, routes and rules.',
+    );
+  }
+
+  /** Removes static entries, as keepalived at its stop (vrrp_daemon.c stop_vrrp): rules, routes, addresses. */
+  clearStatic(entries: StaticEntries): Promise<void> {
+    if (!staticCount(entries)) return this.queue;
+    return this.enqueue(
+      [
+        ...entries.rules.map((r) => ipRuleArgs('del', r)),
+        ...entries.routes.map((r) => ipRouteArgs('del', r)),
+        ...entries.addresses.map((v) => ipAddrArgs('del', v)),
+      ],
+      'Removing static addresses, routes and rules.',
     );
   }
 
@@ -179,11 +241,39 @@ export class IpAddressDriver {
         cmds.forEach((argv, i) => {
           const r = results[i];
           // Adding an address that is already there (or deleting a missing one) is not an error.
-          if (r.code !== 0 && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
+          // A rule that is not there: "No such file or directory" (keepalived ignores ENOENT there too).
+          const absent = argv[1] === 'rule' && argv[2] === 'del' && /No such file or directory/.test(r.stderr);
+          if (r.code !== 0 && !absent && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
             this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
           }
         });
       });
     return this.queue;
   }
+}
+
+const staticCount = (s: StaticEntries): number => s.addresses.length + s.routes.length + s.rules.length;
+
+/** The entries of `a` that `b` does not have, compared without their config positions. */
+function staticOnlyIn(a: StaticEntries, b: StaticEntries): StaticEntries {
+  const key = (x: object): string => JSON.stringify({ ...x, span: undefined });
+  const minus = <T extends object>(l: T[], m: T[]): T[] => {
+    const have = new Set(m.map(key));
+    return l.filter((x) => !have.has(key(x)));
+  };
+  return { addresses: minus(a.addresses, b.addresses), routes: minus(a.routes, b.routes), rules: minus(a.rules, b.rules) };
+}
+
+/** The static entries of a configuration; addresses without a dev go on default_interface (keepalived). */
+export function staticEntries(cfg: {
+  staticIpaddress: readonly VirtualAddress[];
+  staticRoutes: readonly RouteSpec[];
+  staticRules: readonly RuleSpec[];
+  globalDefs: { defaultInterface: string };
+}): StaticEntries {
+  return {
+    addresses: cfg.staticIpaddress.map((a) => ({ ...a, dev: a.dev ?? cfg.globalDefs.defaultInterface })),
+    routes: [...cfg.staticRoutes],
+    rules: [...cfg.staticRules],
+  };
 }

@@ -9,7 +9,7 @@ import { runnerConfig } from './from-config.js';
 import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
 import { effectivePriority, type Tracker } from './priority.js';
-import { addressesOnlyIn, sameAddresses } from './address-diff.js';
+import { addressCount, addressesOnlyIn, sameAddresses } from './address-diff.js';
 import { US_PER_SEC } from './timers.js';
 
 export interface Port extends PacketPort {
@@ -102,9 +102,9 @@ export class VrrpEngine {
           if (!was) return;
           const added = addressesOnlyIn(inst, was);
           const removed = addressesOnlyIn(was, inst);
-          if (added.virtualIpaddress.length + added.virtualIpaddressExcluded.length + added.virtualRoutes.length) env.hooks?.addAddresses?.(added);
+          if (addressCount(added)) env.hooks?.addAddresses?.(added);
           if (added.virtualIpaddress.length) env.hooks?.announce?.(added);
-          if (removed.virtualIpaddress.length + removed.virtualIpaddressExcluded.length + removed.virtualRoutes.length) env.hooks?.removeAddresses?.(removed);
+          if (addressCount(removed)) env.hooks?.removeAddresses?.(removed);
         },
         announce: () => env.hooks?.announce?.(inst),
         garp: (_r, repeat, why) => env.hooks?.garp?.(inst, repeat, why),

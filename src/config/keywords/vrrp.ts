@@ -377,10 +377,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       doc: 'Set promote_secondaries on the interface.',
     }),
     vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
-    vi.b('virtual_rules', ruleList('virtual_rules'), {
-      default: [],
-      notImplemented: 'virtual rules are not added or removed (virtual_ipaddress and virtual_routes are)',
-    }),
+    vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
     vi.k(
       'accept',
       custom<boolean>('', () => ({ value: true })),
@@ -492,7 +489,7 @@ export const trackGroupBlock = defineBlock<StaticTrackGroup>({
   header: namedHeader('track_group'),
   keywords: [
     tg.b('group', nameList('group', 'Member vrrp_instance names.'), {
-      notImplemented: 'track_group is not applied: static addresses, routes and rules are not set up',
+      notImplemented: 'track_group is not applied: static addresses, routes and rules are set but not watched',
       doc: 'Member vrrp_instance names, one per line.',
     }),
   ],
