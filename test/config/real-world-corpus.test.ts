@@ -31,12 +31,6 @@ const RECORDED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 
 /** Why we disagree: each names the keepalived 2.2.7 behaviour we do not reproduce yet. */
 const WHY = {
-  scriptUserAtEnd:
-    "keepalived reports a vrrp_script's missing default user (keepalived_script) at the block's closing '}' (the block's end handler); we report it at the script line",
-  scriptRemovedCascade:
-    "keepalived then removes that vrrp_script, so the track_script naming it reports 'track script ... not found'; we do not report the consequence",
-  peerPrefix:
-    "keepalived's inet_stosockaddr() silently drops a '/prefix' after a unicast_peer address (lib/utils.c: 'remove range and mask stuff'); we flag it as an invalid prefix",
   missingBraceLine:
     "keepalived reports a block keyword without '{' on the next line, where it looked for the brace ('Missing '{' at beginning of configuration block'); we report it on the keyword's line",
   unnamedVrrpScript:
@@ -53,37 +47,13 @@ const WHY = {
 const KNOWN: Record<string, Record<string, string>> = {
   '004-3fong-openresty-demo-main.conf': { 'ours 23 [block-expected]': WHY.missingBraceLine },
   '021-Briefklammern-keepalived-main.conf': { exit: WHY.unnamedVrrpScript, 'ours 24 [track-missing]': WHY.unnamedVrrpScriptCascade },
-  '040-fifthl-middle-conf-main.conf': { 'line 16': WHY.scriptUserAtEnd, 'ours 13 [script-user]': WHY.scriptUserAtEnd, 'line 39': WHY.scriptRemovedCascade },
-  '063-jdrews-keepalived-notes-backup.conf': {
-    'line 13': WHY.scriptUserAtEnd,
-    'ours 6 [script-user]': WHY.scriptUserAtEnd,
-    'line 33': WHY.scriptRemovedCascade,
-  },
-  '064-jdrews-keepalived-notes-master.conf': {
-    'line 13': WHY.scriptUserAtEnd,
-    'ours 6 [script-user]': WHY.scriptUserAtEnd,
-    'line 33': WHY.scriptRemovedCascade,
-  },
-  '065-joetanx-load-balancing-cyberark-backup.conf': { exit: WHY.peerPrefix, 'ours 18 [address-invalid]': WHY.peerPrefix },
   '071-lyw2015-docker-compose-all.conf': {
     'ours 153 [name-duplicate]': WHY.nestingAfterMissingBrace,
     'ours 298 [unknown-keyword]': WHY.nestingAfterMissingBrace,
   },
-  '082-n0vabyte-Linode-Netv4-Keepalived-files.conf': {
-    'line 13': WHY.scriptUserAtEnd,
-    'ours 9 [script-user]': WHY.scriptUserAtEnd,
-    'line 26': WHY.scriptRemovedCascade,
-  },
-  '094-Rendanic-oracleToolbox-main.conf': {
-    'line 12': WHY.scriptUserAtEnd,
-    'line 21': WHY.scriptUserAtEnd,
-    'ours 6 [script-user]': WHY.scriptUserAtEnd,
-    'ours 15 [script-user]': WHY.scriptUserAtEnd,
-    'line 39': WHY.scriptRemovedCascade,
-  },
   '112-unixfree-whpg-coordinator-ha-backup.conf': { exit: WHY.sigterm },
   '113-unixfree-whpg-coordinator-ha-master.conf': { exit: WHY.sigterm },
-  '116-wagnerbianchijr-aws-keepalived-automation-backup.conf': { 'line 53': WHY.lastLineNumber, 'ours 33 [address-invalid]': WHY.peerPrefix },
+  '116-wagnerbianchijr-aws-keepalived-automation-backup.conf': { 'line 53': WHY.lastLineNumber },
 };
 
 /** Lines we flag as problems (a non-zero exit) that keepalived does not flag. */
