@@ -31,8 +31,6 @@ const RECORDED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 
 /** Why we disagree: each names the keepalived 2.2.7 behaviour we do not reproduce yet. */
 const WHY = {
-  missingBraceLine:
-    "keepalived reports a block keyword without '{' on the next line, where it looked for the brace ('Missing '{' at beginning of configuration block'); we report it on the keyword's line",
   unnamedVrrpScript:
     'keepalived treats `vrrp_script {` (no name) as a keyword missing its parameter and stops reading (exit 2); we report it with exit 5 and read on',
   unnamedVrrpScriptCascade: 'keepalived stopped reading before the track_script; we read on and report the unknown script it names',
@@ -45,7 +43,6 @@ const WHY = {
 
 /** file -> disagreement key -> why (the keepalived rule we do not reproduce yet): the to-do list. */
 const KNOWN: Record<string, Record<string, string>> = {
-  '004-3fong-openresty-demo-main.conf': { 'ours 23 [block-expected]': WHY.missingBraceLine },
   '021-Briefklammern-keepalived-main.conf': { exit: WHY.unnamedVrrpScript, 'ours 24 [track-missing]': WHY.unnamedVrrpScriptCascade },
   '071-lyw2015-docker-compose-all.conf': {
     'ours 153 [name-duplicate]': WHY.nestingAfterMissingBrace,
