@@ -161,8 +161,9 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
 
 /** `dropped`: vrrp_scripts keepalived removed while reading (their track_script lines say "not found"). */
 export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: ReadonlySet<string> = new Set()): void {
-  // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
-  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
+  // A vrrp_script without a script is removed (keepalived: "No script set ... - removing"); one
+  // without a name was never made (its header is a missing parameter).
+  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined && s.name !== '');
   const defs = { script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances };
 
   for (const inst of cfg.vrrpInstances) {
