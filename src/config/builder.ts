@@ -221,12 +221,13 @@ export class Builder {
       }
       if (kw.block) {
         if (!st.children) {
-          this.ctx.error(
-            st,
-            'block-expected',
-            `'${st.keyword}' opens a block`,
-            `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`,
-          );
+          // keepalived (lib/parser.c process_stream, need_bob) looks for the '{' on the next line
+          // it reads and reports its absence there; a list block reads that line as an item.
+          const next = kw.block.item ? undefined : items[i + 1];
+          const at = next ? ('eob' in next ? next.eob : next.head) : st;
+          const write = `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`;
+          if (next) this.ctx.error(at, 'block-expected', "Missing '{' at beginning of configuration block", `line ${st.line}: ${write}`);
+          else this.ctx.error(st, 'block-expected', `'${st.keyword}' opens a block`, write);
           continue;
         }
         const dup = DUPLICATE_SKIPPED[kw.name];

@@ -10,6 +10,7 @@
 //   its file is found: a missing script is not a security finding, a non-executable one is.
 // Only a part that runs checks its scripts: VRRP ones when there is a vrrp_instance, checker
 // ones when there is a virtual_server.
+import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
 import type { Span } from './diagnostics.js';
 import type { ScriptRef, WrittenConfig } from './model/index.js';
@@ -60,7 +61,38 @@ export interface ScriptParts {
   checker?: boolean;
 }
 
-export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}): void {
+/**
+ * vrrp_parser.c's vrrp_script end handler: a script without its own `user` takes the default one
+ * (get_default_script_user(), lib/notify.c). When that cannot be set (enable_script_security, no
+ * script_user and no keepalived_script user) keepalived says so at the block's '}' and removes the
+ * script while still reading, so every track_script naming it is then "not found". Run before the
+ * track lists are resolved; returns the names removed (empty when the VRRP process does not run).
+ */
+export function dropScriptsWithoutUser(cfg: WrittenConfig, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}): Set<string> {
+  const removed = new Set<string>();
+  if (!cfg.vrrpInstances.length || parts.vrrp === false) return removed;
+  let reported = false;
+  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => {
+    if (!s.script || s.user) return true;
+    const e = probe.script(s.script, cfg.globalDefs).userError;
+    if (!e?.defaultUser) return true;
+    const end = blockEndOf(s.span) ?? s.span;
+    const at = { file: end.file, line: end.line, col: end.col };
+    if (!reported) ctx.error(at, 'script-user', e.message, 'add script_user to global_defs, or create the keepalived_script user');
+    reported = true;
+    ctx.error(
+      at,
+      'script-user',
+      `Unable to set default user for vrrp script ${s.name} - removing`,
+      `give vrrp_script ${s.name} a user, or add script_user to global_defs`,
+    );
+    removed.add(s.name);
+    return false;
+  });
+  return removed;
+}
+
+export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: ScriptProbe, parts: ScriptParts = {}, vrrpDefaultUserReported = false): void {
   const g = cfg.globalDefs;
   const sec = g.enableScriptSecurity;
   let defaultUserReported = false;
@@ -152,6 +184,7 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
   // The VRRP process: every vrrp_script, tracked or not, then the notify scripts.
   if (cfg.vrrpInstances.length && parts.vrrp !== false) {
     const acc = { flags: 0 };
+    defaultUserReported ||= vrrpDefaultUserReported;
     cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => {
       if (!s.script) return true;
       const at = s.spans.script ?? s.span;

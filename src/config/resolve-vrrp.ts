@@ -36,7 +36,7 @@ type Tracking = Pick<VrrpInstance, 'name' | 'trackInterface' | 'trackScript' | '
  * down the same file is not known yet ("not found, ignoring..."), and a name tracked twice keeps
  * its first line ("duplicate track_X - ignoring").
  */
-function resolveTracking(owner: Tracking, defs: Record<TrackKind, { name: string; span: Span }[]>, ctx: BuildContext): void {
+function resolveTracking(owner: Tracking, defs: Record<TrackKind, { name: string; span: Span }[]>, ctx: BuildContext, dropped: ReadonlySet<string>): void {
   const dedupe = <T extends { name: string; span: Span }>(kind: string, refs: T[], known: (r: T) => boolean): T[] => {
     const seen = new Set<string>();
     return refs.filter((r) => {
@@ -58,11 +58,13 @@ function resolveTracking(owner: Tracking, defs: Record<TrackKind, { name: string
         r.span,
         'track-missing',
         `(${owner.name}) track ${kind} ${r.name} not found, ignoring...`,
-        later
-          ? `keepalived looks ${r.name} up as it reads this line: move ${DEFINE_WITH[kind]} ${r.name} above it`
-          : names.length
-            ? `define it with ${DEFINE_WITH[kind]} ${r.name} { ... } or use one of: ${names.join(', ')}`
-            : `define it with ${DEFINE_WITH[kind]} ${r.name} { ... }`,
+        kind === 'script' && dropped.has(r.name)
+          ? `vrrp_script ${r.name} was removed: its default script user could not be set (see its '}')`
+          : later
+            ? `keepalived looks ${r.name} up as it reads this line: move ${DEFINE_WITH[kind]} ${r.name} above it`
+            : names.length
+              ? `define it with ${DEFINE_WITH[kind]} ${r.name} { ... } or use one of: ${names.join(', ')}`
+              : `define it with ${DEFINE_WITH[kind]} ${r.name} { ... }`,
       );
       return false;
     });
@@ -157,9 +159,11 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
   }
 }
 
-export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
-  // A vrrp_script without a script is removed (keepalived: "No script set ... - removing").
-  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined);
+/** `dropped`: vrrp_scripts keepalived removed while reading (their track_script lines say "not found"). */
+export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: ReadonlySet<string> = new Set()): void {
+  // A vrrp_script without a script is removed (keepalived: "No script set ... - removing"); one
+  // without a name was never made (its header is a missing parameter).
+  cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined && s.name !== '');
   const defs = { script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances };
 
   for (const inst of cfg.vrrpInstances) {
@@ -301,7 +305,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
       auth.authPass = pass.slice(0, 8);
     }
 
-    resolveTracking(inst, defs, ctx);
+    resolveTracking(inst, defs, ctx, dropped);
     if (inst.priority === 255) {
       // The owner's priority never moves: weighted trackers are dropped (weight 0 ones still FAULT it).
       const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
@@ -318,7 +322,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext): void {
     }
   }
 
-  for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx);
+  for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx, dropped);
   resolveSyncGroups(cfg, ctx);
   checkTrackedTwice(cfg, ctx);
   checkDuplicateVrids(cfg, ctx);

@@ -3,7 +3,7 @@ import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
 import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
-import { resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
+import { dropScriptsWithoutUser, resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
 import { lvsScriptsInUse, resolveLvs, resolveLvsTimeouts, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveTrackFiles, resolveVrrp, resolveVrrpInstances, resolveVrrpScripts, vrrpScriptsInUse } from './resolve-vrrp.js';
 
@@ -18,12 +18,15 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
       endLine: blockEndOf(at)?.line,
     });
   }
-  resolveVrrp(written, ctx);
+  // keepalived drops a vrrp_script whose default user cannot be set while reading, before any
+  // track_script is looked up.
+  const probe = scripts ?? host;
+  const dropped = probe ? dropScriptsWithoutUser(written, ctx, probe, parts) : new Set<string>();
+  resolveVrrp(written, ctx, dropped);
   resolveLvs(written, ctx);
   // With the host probed, a missing interface ends keepalived's checks before the script ones.
   if (!host || resolveHost(written, ctx, host)) {
-    const probe = scripts ?? host;
-    if (probe) resolveScripts(written, ctx, probe, parts);
+    if (probe) resolveScripts(written, ctx, probe, parts, dropped.size > 0);
     else checkScriptSecurity(written, ctx);
   }
   // Last: the script checks drop scripts that cannot run, and what runs must not have them.

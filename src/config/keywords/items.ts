@@ -81,9 +81,11 @@ export function parseAddressLine(st: Statement, ctx: BuildContext): VirtualAddre
 /** `IP [min_ttl N] [max_ttl N]` */
 export function parsePeerLine(st: Statement, ctx: BuildContext): UnicastPeer | undefined {
   const [first, ...rest] = wordsOf(st);
-  const ip = parseIp(first);
+  // inet_stosockaddr() (lib/utils.c) drops a '-RANGE' or '/LEN' after the address unread.
+  const cut = first.text.search(/[-/]/);
+  const ip = parseIp(cut > 0 ? { ...first, text: first.text.slice(0, cut) } : first);
   if ('error' in ip) {
-    ctx.error(first, 'address-invalid', ip.error, 'write one peer address per line');
+    ctx.error(first, 'address-invalid', cut > 0 ? `'${first.text}' is not an IP address` : ip.error, 'write one peer address per line');
     return undefined;
   }
   const p: UnicastPeer = { span: spanOf(st), address: ip.value.address, family: ip.value.family };

@@ -7,10 +7,25 @@ import type { Authentication, BfdInstance, Notifies, StaticTrackGroup, SyncGroup
 import { parseAddressLine, parseNameLine, parsePeerLine, parseRouteLine, parseRuleLine, parseTrackInterfaceLine, trackRefParser } from './items.js';
 
 /** `vrrp_script NAME {`: the name is the first argument and is required. */
-export function namedHeader(kind: string) {
+/**
+ * A block's name from its header. `aborts`: keepalived's handler reads the name without checking
+ * that it is there (vrrp_parser.c vrrp_script_handler, track_file, vrrp_track_process), so a
+ * nameless block is a missing parameter and keepalived's process stops reading (-t exit 2).
+ */
+export function namedHeader(kind: string, opts: { aborts?: boolean } = {}) {
   return (st: Statement, ctx: BuildContext): { name: string } => {
     if (st.args.length === 0) {
-      ctx.error(st.head, 'name-missing', `${kind} needs a name`, `write: ${kind} NAME {`);
+      if (opts.aborts)
+        ctx.diags.error(
+          st.head,
+          'value-missing',
+          `*** Configuration line starting \`${kind}\` is missing a parameter after keyword \`${kind}\` at word position 2`,
+          {
+            hint: `write: ${kind} NAME { (keepalived stops reading here and would not start)`,
+            exit: 2,
+          },
+        );
+      else ctx.error(st.head, 'name-missing', `${kind} needs a name`, `write: ${kind} NAME {`);
       return { name: '' };
     }
     return { name: st.args[0].text };
@@ -46,7 +61,7 @@ const sc = keywords<VrrpScript>();
 export const vrrpScriptBlock = defineBlock<VrrpScript>({
   name: 'vrrp_script',
   doc: 'A health script whose result moves the priority of the instances that track it.',
-  header: namedHeader('vrrp_script'),
+  header: namedHeader('vrrp_script', { aborts: true }),
   keywords: [
     sc.k('script', script({ user: false }), { doc: 'Command to run; quote it when it has arguments (no shell).' }),
     // Whole seconds, as keepalived reads them: '.5' is an invalid number there, and the default stays.
@@ -73,7 +88,7 @@ const tf = keywords<TrackFile>();
 export const trackFileBlock = defineBlock<TrackFile>({
   name: 'track_file',
   doc: 'A file holding a number; value × weight is added to the priority of the instances that track it.',
-  header: namedHeader('track_file'),
+  header: namedHeader('track_file', { aborts: true }),
   keywords: [
     tf.k('file', word, { doc: 'Path of the file to watch.' }),
     tf.k('weight', weightWithReverse(2147483647), { default: 1, doc: 'Multiplier for the file value; 0 means a non-zero value is a FAULT.', apply: setWeight }),
@@ -99,7 +114,7 @@ export const trackProcessBlock = defineBlock<TrackProcess>({
   doc:
     'Processes to watch; too few (or too many) matching processes means the tracker fails. keepalived hears the ' +
     "kernel's process events at once; keepalived-ts scans /proc every second, so a change is seen up to 1 s later.",
-  header: namedHeader('vrrp_track_process'),
+  header: namedHeader('vrrp_track_process', { aborts: true }),
   keywords: [
     tp.k('process', words, {
       doc: 'Process name (/proc/PID/comm, at most 15 characters), or with parameters the command line to match exactly.',
