@@ -18,6 +18,7 @@ import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { fifoLine, Notifier, type NotifyState } from './notify.js';
 import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
+import { EmailAlerts } from './email-alerts.js';
 import { runStartStopScript } from './start-stop-scripts.js';
 import { ScriptRunner } from '../proc/script-runner.js';
 import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser, type UserDb } from '../proc/users.js';
@@ -256,6 +257,8 @@ class Generation {
     private readonly primary: PrimaryAddress,
     /** Where the notify FIFO lines go (notify_fifo, vrrp_notify_fifo). */
     private readonly fifo: (line: string) => void,
+    /** Email alerts (smtp_alert): the daemon's one sender. */
+    private readonly mail: EmailAlerts,
     private readonly links: LinkMonitor,
     previous?: Generation,
   ) {
@@ -280,6 +283,7 @@ class Generation {
           const state = to === 'INIT' ? 'STOP' : to;
           this.notifier.notify('GROUP', g.name, state, 0, g);
           this.fifo(fifoLine('GROUP', g.name, state, 0));
+          this.mail.vrrp('GROUP', g.name, state, g.smtpAlert);
         },
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
@@ -331,6 +335,8 @@ class Generation {
     this.notifier.notify('INSTANCE', inst.name, state, prio, inst);
     // vrrp_notify.c send_instance_notifies: the FIFO line after the scripts.
     this.fifo(fifoLine('INSTANCE', inst.name, state, prio));
+    // vrrp_notify.c: the email last (vrrp_smtp_notifier).
+    this.mail.vrrp('INSTANCE', inst.name, state, inst.smtpAlert);
   }
 }
 
@@ -591,7 +597,8 @@ async function startDaemon(
   const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), links);
+  const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -622,9 +629,10 @@ async function startDaemon(
       forwarderIo: io,
       log: lvsLog,
       // keepalived's notify FIFO lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`.
-      stateChange: (vs, rs, up) => {
+      stateChange: (vs, rs, up, detail) => {
         const v = trio(vs.address ?? '', vs.protocol, vs.port);
         fifos.lvs(rs ? rsLine(trio(rs.address, vs.protocol, rs.port), v, up) : vsLine(v, up));
+        mail.lvs(vs, rs, up, detail);
       },
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
@@ -692,6 +700,8 @@ async function startDaemon(
         ['FIFO scripts', () => fifoRunner.shutdown()],
         // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
         ['notify scripts', () => Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))])],
+        // The Stopping / Shutting down mails: a bounded wait, then the dialogues left are cut.
+        ['email alerts', () => mail.close(2000)],
         ['scripts', () => runner.shutdown()],
         ['notify runner', () => notifyRunner.shutdown()],
         // keepalived: once everything has stopped, the shutdown_script, then the exit.
@@ -749,7 +759,22 @@ async function startDaemon(
       live = next.config;
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
-      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), links, old);
+      mail.configure(next.config.globalDefs);
+      gen = new Generation(
+        vrrpPart(next.config),
+        vrrpLog,
+        runner,
+        notifier,
+        driver,
+        ports,
+        users,
+        bfd,
+        prepared.primary,
+        (l) => fifos.vrrp(l),
+        mail,
+        links,
+        old,
+      );
       await old.stop(gen);
       gen.start();
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
