@@ -684,6 +684,9 @@ async function startDaemon(
     async stop(): Promise<void> {
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
+        // keepalived 2.2.7 exits before its Stopping / Shutting down mails leave (seen against a
+        // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
+        ['email alerts', () => mail.close()],
         ['VRRP', () => gen.stop()],
         ['link monitor', () => links.close()],
         ...(testSeam().hangStop
@@ -700,8 +703,6 @@ async function startDaemon(
         ['FIFO scripts', () => fifoRunner.shutdown()],
         // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
         ['notify scripts', () => Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))])],
-        // The Stopping / Shutting down mails: a bounded wait, then the dialogues left are cut.
-        ['email alerts', () => mail.close(2000)],
         ['scripts', () => runner.shutdown()],
         ['notify runner', () => notifyRunner.shutdown()],
         // keepalived: once everything has stopped, the shutdown_script, then the exit.

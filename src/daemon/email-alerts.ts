@@ -111,6 +111,7 @@ export class EmailAlerts {
   private sender?: SmtpAlerter;
   private g!: GlobalDefs;
   private readonly vrrpMail = new VrrpMail();
+  private stopped = false;
 
   constructor(
     g: GlobalDefs,
@@ -123,6 +124,7 @@ export class EmailAlerts {
   /** At start and at each reload: a new sender when the SMTP settings changed (mail in flight finishes). */
   configure(g: GlobalDefs): void {
     this.g = g;
+    if (this.stopped) return;
     const next = smtpSettings(g);
     if (JSON.stringify(next) === JSON.stringify(this.sender?.settings)) return;
     this.sender = next ? new SmtpAlerter(next, this.log, this.detail) : undefined;
@@ -150,7 +152,6 @@ export class EmailAlerts {
     const router = s.settings.routerId;
     if (rs) {
       if (!rsAlerts(rs.smtpAlert, this.g)) return;
-      // ipwrapper.c clear_service_rs: at shutdown "=> Shutting down <=" (omega only).
       const body = d.stopping ? '=> Shutting down <=' : checkerBody(d.reason?.split(' ')[0] ?? '', up);
       if (body) s.send(rsSubject(router, trio(rs.address ?? '', vs.protocol, rs.port), vsName(vs), up), body);
       return;
@@ -161,11 +162,10 @@ export class EmailAlerts {
     s.send(m.subject, m.body);
   }
 
-  /** Waits (bounded by the caller) for the mail in flight, then ends what is left. */
-  async close(waitMs: number): Promise<void> {
-    const s = this.sender;
-    if (!s) return;
-    await Promise.race([s.settled(), new Promise((r) => setTimeout(r, waitMs))]);
-    s.close();
+  /** At stop: no more mail, and the dialogues in flight are cut. */
+  close(): void {
+    this.sender?.close();
+    this.sender = undefined;
+    this.stopped = true;
   }
 }
