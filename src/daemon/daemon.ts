@@ -18,6 +18,7 @@ import type { Received, VrrpRunner } from '../vrrp/instance.js';
 import type { VrrpState } from '../vrrp/machine.js';
 import { fifoLine, Notifier, type NotifyState } from './notify.js';
 import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
+import { EmailAlerts } from './email-alerts.js';
 import { runStartStopScript } from './start-stop-scripts.js';
 import { ScriptRunner } from '../proc/script-runner.js';
 import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser, type UserDb } from '../proc/users.js';
@@ -256,6 +257,8 @@ class Generation {
     private readonly primary: PrimaryAddress,
     /** Where the notify FIFO lines go (notify_fifo, vrrp_notify_fifo). */
     private readonly fifo: (line: string) => void,
+    /** Email alerts (smtp_alert): the daemon's one sender. */
+    private readonly mail: EmailAlerts,
     private readonly links: LinkMonitor,
     previous?: Generation,
   ) {
@@ -282,6 +285,7 @@ class Generation {
           const state = to === 'INIT' ? 'STOP' : to;
           this.notifier.notify('GROUP', g.name, state, 0, g);
           this.fifo(fifoLine('GROUP', g.name, state, 0));
+          this.mail.vrrp('GROUP', g.name, state, g.smtpAlert);
         },
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
@@ -333,6 +337,8 @@ class Generation {
     this.notifier.notify('INSTANCE', inst.name, state, prio, inst);
     // vrrp_notify.c send_instance_notifies: the FIFO line after the scripts.
     this.fifo(fifoLine('INSTANCE', inst.name, state, prio));
+    // vrrp_notify.c: the email last (vrrp_smtp_notifier).
+    this.mail.vrrp('INSTANCE', inst.name, state, inst.smtpAlert);
   }
 }
 
@@ -593,7 +599,8 @@ async function startDaemon(
   const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), links);
+  const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -628,9 +635,10 @@ async function startDaemon(
       forwarderIo: io,
       log: lvsLog,
       // keepalived's notify FIFO lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`.
-      stateChange: (vs, rs, up) => {
+      stateChange: (vs, rs, up, detail) => {
         const v = trio(vs.address ?? '', vs.protocol, vs.port);
         fifos.lvs(rs ? rsLine(trio(rs.address, vs.protocol, rs.port), v, up) : vsLine(v, up));
+        mail.lvs(vs, rs, up, detail);
       },
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
@@ -682,6 +690,9 @@ async function startDaemon(
     async stop(): Promise<void> {
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
+        // keepalived 2.2.7 exits before its Stopping / Shutting down mails leave (seen against a
+        // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
+        ['email alerts', () => mail.close()],
         ['VRRP', () => gen.stop()],
         ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
         ['link monitor', () => links.close()],
@@ -756,7 +767,22 @@ async function startDaemon(
       live = next.config;
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
-      gen = new Generation(vrrpPart(next.config), vrrpLog, runner, notifier, driver, ports, users, bfd, prepared.primary, (l) => fifos.vrrp(l), links, old);
+      mail.configure(next.config.globalDefs);
+      gen = new Generation(
+        vrrpPart(next.config),
+        vrrpLog,
+        runner,
+        notifier,
+        driver,
+        ports,
+        users,
+        bfd,
+        prepared.primary,
+        (l) => fifos.vrrp(l),
+        mail,
+        links,
+        old,
+      );
       await old.stop(gen);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);

@@ -38,6 +38,14 @@ import type { Template } from './persistence.js';
 import type { DataPlane, Member, Route, Service } from './table.js';
 import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
+/** What a state change came from: the checker verdict (`reason`, led by the checker's type), the
+ * quorum weight, or the shutdown (omega). */
+export interface StateDetail {
+  reason?: string;
+  weightSum?: number;
+  stopping?: boolean;
+}
+
 export interface BalancerEnv {
   clock: Clock;
   /** The checker service: the Balancer tells it which real servers it serves, starts and stops
@@ -48,7 +56,7 @@ export interface BalancerEnv {
   runScript?(script: ScriptRef): void;
   /** A real server went up or down (`rs`), or a virtual server's quorum did (no `rs`): where
    * keepalived writes its notify FIFO lines (ipwrapper.c do_rs_notifies, do_vs_notifies). */
-  stateChange?(vs: VirtualServer, rs: RealServer | undefined, up: boolean): void;
+  stateChange?(vs: VirtualServer, rs: RealServer | undefined, up: boolean, detail?: StateDetail): void;
   /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam
    * above). 'kernel': kernel IPVS through ipvsadm, where /proc/net/ip_vs exists. */
   dataPlane?: 'forwarder' | 'none' | 'kernel';
@@ -79,7 +87,7 @@ export class Balancer {
   private sampler?: TimerHandle;
   /** How the checker service reports to this table. */
   private readonly healthEvents: HealthEvents = {
-    realServer: (vs, rs, alive) => this.memberOf(vs, rs, (s, m) => this.setAlive(s, m, alive)),
+    realServer: (vs, rs, alive, reason) => this.memberOf(vs, rs, (s, m) => this.setAlive(s, m, alive, reason)),
     weight: (vs, rs, weight) => this.memberOf(vs, rs, (s, m) => this.setWeight(s, m, weight)),
   };
   /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
@@ -433,12 +441,12 @@ export class Balancer {
     }
   }
 
-  private setAlive(s: Service, m: Member, alive: boolean): void {
+  private setAlive(s: Service, m: Member, alive: boolean, reason: string): void {
     if (m.inService === alive) return;
     m.inService = alive;
     const script = alive ? m.rs.notifyUp : m.rs.notifyDown;
     if (script) this.env.runScript?.(script);
-    this.env.stateChange?.(s.vs, m.rs, alive);
+    this.env.stateChange?.(s.vs, m.rs, alive, { reason });
     this.place(s, m);
     this.updateQuorum(s);
   }
@@ -464,10 +472,10 @@ export class Balancer {
     for (const m of s.members) {
       if (!m.inService) continue;
       if (m.rs.notifyDown) this.env.runScript?.(m.rs.notifyDown);
-      this.env.stateChange?.(s.vs, m.rs, false);
+      this.env.stateChange?.(s.vs, m.rs, false, { stopping: true });
     }
     if (s.quorumUp && s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
-    this.env.stateChange?.(s.vs, undefined, false);
+    this.env.stateChange?.(s.vs, undefined, false, { stopping: true });
   }
 
   /** Σ weight of the servers in service (keepalived's quorum weight). */
@@ -484,7 +492,7 @@ export class Balancer {
       s.quorumUp = true;
       this.env.log?.('info', `Gained quorum ${quorum}+${hysteresis}=${quorum + hysteresis} <= ${sum} for VS [${where}]`);
       if (s.vs.quorumUp) this.env.runScript?.(s.vs.quorumUp);
-      this.env.stateChange?.(s.vs, undefined, true);
+      this.env.stateChange?.(s.vs, undefined, true, { weightSum: sum });
     } else if (s.quorumUp && (sum < quorum - hysteresis || sum === 0)) {
       s.quorumUp = false;
       this.env.log?.(
@@ -492,7 +500,7 @@ export class Balancer {
         `Lost quorum ${quorum}-${hysteresis}=${quorum - hysteresis} > ${sum} for VS [${where}]${s.vs.sorryServer ? '; sending clients to the sorry server' : ''}`,
       );
       if (s.vs.quorumDown) this.env.runScript?.(s.vs.quorumDown);
-      this.env.stateChange?.(s.vs, undefined, false);
+      this.env.stateChange?.(s.vs, undefined, false, { weightSum: sum });
     }
     this.plane?.changed(s);
   }

@@ -2,46 +2,25 @@
 // namespaces: the same configuration (a sync group of two instances, each host alone on its
 // VRIDs) gives the same lines, in the same order, from BACKUP at the start to STOP at the exit.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT } from '../helpers/netns.js';
+import { startBoth, syncPair } from '../helpers/sync-pair.js';
+import { createLab, keepalivedCapability, netnsCapability, poll } from '../helpers/netns.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
 const skip = !net.ok || !ka.ok;
 if (skip) console.warn(`notify FIFO VRRP tests skipped: ${net.reason ?? ka.reason}`);
 
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const conf = (fifo: string, vrid: number) => `global_defs {
   vrrp_notify_fifo ${fifo}
 }
-vrrp_sync_group G1 {
-  group {
-    VI_1
-    VI_2
-  }
-}
-${[1, 2]
-  .map(
-    (i) => `vrrp_instance VI_${i} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid + i}
-  priority ${100 + i}
-  advert_int 1
-  virtual_ipaddress {
-    10.99.86.${vrid + i}/24
-  }
-}
-`,
-  )
-  .join('')}`;
+${syncPair(vrid, 86)}`;
 
 describe.skipIf(skip)('vrrp_notify_fifo against keepalived 2.2.7', () => {
   it('writes the same INSTANCE and GROUP lines as keepalived', async () => {
     const lab = await createLab({ hosts: 2, subnet: 86 });
-    const [ours, theirs] = lab.hosts;
     const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
     /** A FIFO read by a cat into a file. */
     const fifo = (name: string) => {
@@ -54,18 +33,7 @@ describe.skipIf(skip)('vrrp_notify_fifo against keepalived 2.2.7', () => {
     const theirFifo = fifo('theirs');
     const ourFifo = fifo('ours');
     try {
-      const k = lab.keepalived(theirs, conf(theirFifo.path, 10), { name: 'ka-fifo' });
-      const file = join(lab.dir, 'ours-fifo.conf');
-      writeFileSync(file, conf(ourFifo.path, 20));
-      mkdirSync(join(lab.dir, 'tmp'));
-      const o = lab.spawn(
-        ours,
-        [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours-fifo.pid'), '-r', join(lab.dir, 'ours-fifo-vrrp.pid')],
-        {
-          name: 'ours-fifo',
-          env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
-        },
-      );
+      const { k, o } = startBoth(lab, 'fifo', conf(theirFifo.path, 10), conf(ourFifo.path, 20));
       const masters = (p: string): boolean => read(p).includes('GROUP "G1" MASTER 0\n');
       await poll(() => masters(theirFifo.out) && masters(ourFifo.out), {
         what: 'both groups MASTER',

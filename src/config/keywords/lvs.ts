@@ -346,7 +346,6 @@ export const realServerBlock = defineBlock<RealServer>({
     rs.k('alpha', bool, { doc: "Start with the checkers failed (default: the virtual server's alpha)." }),
     ...serverTimers('real server'),
     rs.k('smtp_alert', bool, {
-      notImplemented: 'keepalived-ts sends no email',
       doc: 'Email on state changes (default: global smtp_alert_checker, smtp_alert, else yes).',
     }),
     rs.k('virtualhost', word, { doc: "Default Host header of this server's HTTP_GET/SSL_GET checkers." }),
@@ -515,7 +514,6 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       doc: 'Suspend the checkers while the virtual address is not on this host.',
     }),
     vs.k('smtp_alert', bool, {
-      notImplemented: 'keepalived-ts sends no email',
       doc: 'Email on quorum changes (default: global smtp_alert_checker, smtp_alert, else no).',
     }),
     vs.k('virtualhost', word, { doc: 'Default Host header of the HTTP_GET/SSL_GET checkers.' }),

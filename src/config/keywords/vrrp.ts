@@ -225,7 +225,7 @@ const notifyKeywords: KeywordSpec[] = [
     notImplemented: 'keepalived-ts writes no notify FIFO',
     doc: 'Also report priority changes to the notify FIFO.',
   }),
-  nt.k('smtp_alert', bool, { notImplemented: 'keepalived-ts sends no email', doc: 'Send email on transitions (default: global smtp_alert).' }),
+  nt.k('smtp_alert', bool, { doc: 'Send email on transitions (default: global smtp_alert_vrrp, smtp_alert, else no).' }),
 ];
 
 const trackScriptList = (name: string, limit: number) =>
