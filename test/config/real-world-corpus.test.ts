@@ -10,6 +10,7 @@
 // Needs no keepalived (the verdicts are recorded); files the configs name that exist on this
 // machine are taken as they are here, as they were when recording.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, type Diagnostic } from '../../src/config/diagnostics.js';
@@ -57,7 +58,13 @@ const KNOWN: Record<string, Record<string, string>> = {
  * parent's copy one line up is that miscount and is dropped.
  */
 function keepalivedFindings(r: Recorded): Finding[] {
-  const findings = findingsOf(r.raw, r.file);
+  // keepalived resolves an smtp_server name while it reads it; the recording namespace has no
+  // DNS, so a name failed there that resolves on the author's host: host-dependent, not a finding.
+  const unresolved = (f: Finding): boolean => {
+    const name = /^Invalid smtp server (\S+) \S+$/.exec(f.message)?.[1];
+    return name !== undefined && isIP(name) === 0;
+  };
+  const findings = findingsOf(r.raw, r.file).filter((f) => !unresolved(f));
   const text = readFileSync(join(DIR, r.file), 'utf8');
   if (text.endsWith('\n')) return findings;
   const last = text.split('\n').length;
