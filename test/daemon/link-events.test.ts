@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { createLab, netnsCapability, pidExists, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
 
 const net = netnsCapability();
 if (!net.ok) console.warn(`link event tests skipped: ${net.reason}`);
@@ -61,15 +61,6 @@ function children(pid: number, word: string): number[] {
   const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) => readOr(`/proc/${pid}/task/${t}/children`, '').split(' ').filter(Boolean).map(Number));
   return kids.filter((k) => readOr(`/proc/${k}/cmdline`, '').split('\0').includes(word));
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const stats = (ms: number[]): { p50: number; max: number } => {
   const s = [...ms].sort((a, b) => a - b);
@@ -181,7 +172,7 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     expect(child).toBeGreaterThan(0);
     await o.kill('SIGTERM', 5000);
     expect(o.exitCode).toBe(0);
-    await poll(() => !alive(child), { timeoutMs: 2000, what: 'the monitor child to end' });
+    await poll(() => !pidExists(child), { timeoutMs: 2000, what: 'the monitor child to end' });
   }, 30_000);
 
   it('a SIGKILL of the daemon ends the monitor child too, with no link event to wake it', async () => {
@@ -194,6 +185,6 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     await k.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
     const child = await poll(() => children(k.pid!, 'monitor')[0], { timeoutMs: 2000, what: 'the monitor child' });
     await k.kill('SIGKILL', 100);
-    await poll(() => !alive(child), { timeoutMs: 2000, what: 'the monitor child to end with its daemon' });
+    await poll(() => !pidExists(child), { timeoutMs: 2000, what: 'the monitor child to end with its daemon' });
   }, 30_000);
 });

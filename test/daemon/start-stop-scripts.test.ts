@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { poll } from '../helpers/netns.js';
+import { pidExists, poll } from '../helpers/netns.js';
 import { daemonDir } from './harness.js';
 
 const d = daemonDir('kt-startstop-');
@@ -12,14 +12,6 @@ const script = (name: string, body: string): string => {
   const p = join(d.dir, name);
   writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   return p;
-};
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 const conf = (lines: string): void => writeFileSync(d.conf, `global_defs {\n router_id ss\n${lines}}\n`);
 
@@ -63,7 +55,7 @@ describe('startup_script and shutdown_script', () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
       expect(k.output()).toContain('startup script timed out');
       const startChild = Number(readFileSync(startPid, 'utf8'));
-      await poll(() => !alive(startChild), { what: 'the startup child to be killed', timeoutMs: 10_000 });
+      await poll(() => !pidExists(startChild), { what: 'the startup child to be killed', timeoutMs: 10_000 });
       const t1 = Date.now();
       expect(await k.stop()).toBe(0);
       expect(Date.now() - t1).toBeGreaterThanOrEqual(1000);
@@ -71,7 +63,7 @@ describe('startup_script and shutdown_script', () => {
       expect(k.output()).toContain('shutdown script timed out');
       expect(existsSync(stopPid)).toBe(true);
       const stopChild = Number(readFileSync(stopPid, 'utf8'));
-      await poll(() => !alive(stopChild), { what: 'the shutdown child to be killed', timeoutMs: 10_000 });
+      await poll(() => !pidExists(stopChild), { what: 'the shutdown child to be killed', timeoutMs: 10_000 });
     } finally {
       k.signal('SIGKILL');
     }

@@ -21,6 +21,16 @@ import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
 export { keepalivedCapability, netnsCapability, poll, run, runOk } from '../../src/lab/netns/host.js';
+
+/** Whether a process with this pid exists (a zombie included): for polls waiting for one to end. */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns/host.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
