@@ -50,14 +50,25 @@ export class VirtualClock implements Clock {
     this.live--;
   }
 
+  /** When the earliest live timer is due, or undefined when none is left: lets a driver (the lab's
+   * sim) run one instant at a time and let promises settle in between. */
+  nextDue(): number | undefined {
+    return this.peekLive()?.at;
+  }
+
+  private peekLive(): VirtualTimer | undefined {
+    let next = this.timers.peek();
+    while (next?.cancelled) {
+      this.timers.pop();
+      next = this.timers.peek();
+    }
+    return next;
+  }
+
   /** Fire every timer due up to `until`, in order, moving time to each; then stop at `until`. */
   runUntil(until: number): void {
     for (;;) {
-      let next = this.timers.peek();
-      while (next?.cancelled) {
-        this.timers.pop();
-        next = this.timers.peek();
-      }
+      const next = this.peekLive();
       if (!next || next.at > until) break;
       this.timers.pop();
       this.t = next.at;

@@ -171,8 +171,7 @@ export function startProcessTrackers(cfg: Config, engine: VrrpEngine, env: Proce
     });
 
   /** `quiet`: the first scan only counts. */
-  const scan = (quiet = false): void => {
-    const now = env.table.snapshot();
+  const scan = (now: Map<number, ProcEntry>, quiet = false): void => {
     scanning = true;
     for (const pid of prev.keys()) {
       if (now.has(pid)) continue;
@@ -197,7 +196,7 @@ export function startProcessTrackers(cfg: Config, engine: VrrpEngine, env: Proce
   };
 
   // Start: count what runs; the quorum is taken as it is, with no delay and no "Quorum" line.
-  scan(true);
+  scan(env.table.snapshot(), true);
   for (const c of counted) {
     c.haveQuorum = c.told = inRange(c);
     engine.setTracked('process', c.m.name, c.haveQuorum);
@@ -209,11 +208,26 @@ export function startProcessTrackers(cfg: Config, engine: VrrpEngine, env: Proce
 
   let stopped = false;
   let timer: TimerHandle | undefined;
+  // The start scan above is whole (keepalived reads /proc before VRRP starts); later scans are
+  // read in turns when the table can, and the next one is timed from the end of the last.
   const tick = (): void => {
     timer = clock.setTimer(clock.now() + env.pollUs, () => {
       if (stopped) return;
-      scan();
-      tick();
+      if (!env.table.snapshotInTurns) {
+        scan(env.table.snapshot());
+        return tick();
+      }
+      env.table.snapshotInTurns().then(
+        (now) => {
+          if (stopped) return;
+          scan(now);
+          tick();
+        },
+        (err: unknown) => {
+          env.log('warn', `Process scan failed: ${String(err)}`);
+          if (!stopped) tick();
+        },
+      );
     });
   };
   tick();

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { MinHeap } from '../../src/core/heap.js';
-import { SteppedClock } from '../../src/lab/sim/stepped-clock.js';
 
 describe('VirtualClock', () => {
   it('fires in (time, creation) order, skips cancelled timers and counts the pending ones', () => {
@@ -52,11 +51,21 @@ describe('VirtualClock', () => {
   });
 });
 
-describe('SteppedClock', () => {
-  it('gives each due time once, earliest first', () => {
-    const c = new SteppedClock();
-    for (const t of [30, 10, 20, 10, 30]) c.setTimer(t, () => undefined);
-    expect([c.takeNext(), c.takeNext(), c.takeNext(), c.takeNext()]).toEqual([10, 20, 30, undefined]);
+describe('VirtualClock.nextDue', () => {
+  it('gives the earliest live due time, skipping cancelled timers, and undefined once all have run', () => {
+    const c = new VirtualClock();
+    const h = [30, 10, 20, 10, 30].map((t) => c.setTimer(t, () => undefined));
+    c.clearTimer(h[1]!);
+    expect(c.nextDue()).toBe(10);
+    c.clearTimer(h[3]!);
+    expect(c.nextDue()).toBe(20);
+    const seen: number[] = [];
+    for (let t = c.nextDue(); t !== undefined; t = c.nextDue()) {
+      seen.push(t);
+      c.runUntil(t);
+    }
+    expect(seen).toEqual([20, 30]);
+    expect(c.nextDue()).toBeUndefined();
   });
 });
 

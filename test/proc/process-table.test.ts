@@ -2,13 +2,13 @@
 // read through /proc by the daemon's table and counted on the real clock. Killing one is seen at
 // the next one-second scan; the kernel's 15-byte comm truncation applies as in keepalived.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { RealClock } from '../../src/core/clock.js';
-import { parseStat, procTable } from '../../src/proc/process-table.js';
+import { parseStat, procTable, SCAN_TURN } from '../../src/proc/process-table.js';
 import type { VrrpEngine } from '../../src/vrrp/engine.js';
 import { startProcessTrackers } from '../../src/vrrp/track-process.js';
 
@@ -56,6 +56,30 @@ describe('the /proc process table', () => {
   it('reads a name holding spaces and parentheses, the parent and zombie state', () => {
     expect(parseStat('42 (a (b) c) S 7 42 42 0 -1')).toEqual({ comm: 'a (b) c', ppid: 7, zombie: false });
     expect(parseStat('43 (x) Z 1 0')).toMatchObject({ zombie: true });
+  });
+
+  it('a periodic scan reads in turns: other callbacks run between its chunks, and it sees the same table', async () => {
+    const root = join(dir, 'proc');
+    const n = SCAN_TURN * 3 + 5;
+    for (let pid = 1; pid <= n; pid++) {
+      mkdirSync(join(root, String(pid)), { recursive: true });
+      writeFileSync(join(root, String(pid), 'stat'), `${pid} (kt-${pid}) ${pid === 7 ? 'Z' : 'S'} 1 ${pid} ${pid} 0 -1`);
+    }
+    mkdirSync(join(root, 'self'), { recursive: true });
+    const table = procTable(root);
+    let turns = 0;
+    let done = false;
+    const count = (): void => {
+      turns++;
+      if (!done) setImmediate(count);
+    };
+    setImmediate(count);
+    const inTurns = await table.snapshotInTurns!();
+    done = true;
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(inTurns).toEqual(table.snapshot());
+    expect(inTurns.size).toBe(n - 1);
+    expect(inTurns.get(9)).toEqual({ comm: 'kt-9', ppid: 1 });
   });
 
   it('sees a stand-in with its name and parent, and its command line', async () => {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig, loadConfigText, type LoadResult } from '../../config/index.js';
 import { formatDiagnostic, refusal } from '../../config/diagnostics.js';
 import type { Config, ResolvedRealServer as RealServer, ResolvedVrrpInstance as VrrpInstance } from '../../config/model/index.js';
-import type { Clock } from '../../core/clock.js';
+import { VirtualClock, type Clock } from '../../core/clock.js';
 import { seededUnit } from '../../core/random.js';
 import { CheckerPool, type CheckJob } from '../../check/pool.js';
 import type { ProbeResult } from '../../check/probes.js';
@@ -14,7 +14,6 @@ import { Balancer } from '../../lvs/balancer.js';
 import { emptyRun, type LabRun } from '../model/result.js';
 import type { Fault, LabClient, Micros, Scenario } from '../model/scenario.js';
 import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './node.js';
-import { SteppedClock } from './stepped-clock.js';
 import { faultText } from '../model/fault-text.js';
 
 /** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
@@ -32,7 +31,7 @@ export async function runSim(scenario: Scenario): Promise<LabRun> {
 const SEC = 1_000_000;
 
 class Sim {
-  readonly clock = new SteppedClock();
+  readonly clock = new VirtualClock();
   readonly lab: SimLab;
   readonly record: Omit<LabRun, 'wallMs'>;
   private readonly configs = new Map<string, Config[]>();
@@ -78,7 +77,7 @@ class Sim {
     this.observe(true);
     // Checker probes answer through promises: a batch of timers that touched a load balancer is
     // followed by a turn of the event loop, so their results land at the virtual time they belong to.
-    for (let t = clock.takeNext(); t !== undefined && t <= sc.duration; t = clock.takeNext()) {
+    for (let t = clock.nextDue(); t !== undefined && t <= sc.duration; t = clock.nextDue()) {
       clock.runUntil(t);
       const lvs = this.unsettled;
       if (lvs) {
