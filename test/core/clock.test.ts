@@ -55,9 +55,9 @@ describe('VirtualClock.nextDue', () => {
   it('gives the earliest live due time, skipping cancelled timers, and undefined once all have run', () => {
     const c = new VirtualClock();
     const h = [30, 10, 20, 10, 30].map((t) => c.setTimer(t, () => undefined));
-    c.clearTimer(h[1]!);
+    c.clearTimer(h[1]);
     expect(c.nextDue()).toBe(10);
-    c.clearTimer(h[3]!);
+    c.clearTimer(h[3]);
     expect(c.nextDue()).toBe(20);
     const seen: number[] = [];
     for (let t = c.nextDue(); t !== undefined; t = c.nextDue()) {
