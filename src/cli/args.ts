@@ -78,7 +78,7 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
     effect: notImplemented('virtual servers are still removed at stop'),
   },
   { long: 'dont-respawn', short: 'R', value: 'none', help: "Don't respawn child processes", effect: noop('keepalived-ts has no child processes to respawn') },
-  { long: 'dont-fork', short: 'n', value: 'none', help: "Don't fork the daemon process (keepalived-ts always stays in the foreground)" },
+  { long: 'dont-fork', short: 'n', value: 'none', help: "Don't fork the daemon process: stay in the foreground (systemd's Type=notify unit uses it)" },
   { long: 'dump-conf', short: 'd', value: 'none', help: 'Dump the configuration data', effect: notImplemented('SIGUSR1 writes the running state instead') },
   { long: 'pid', short: 'p', value: 'required', help: 'Pid file of the parent process' },
   { long: 'vrrp_pid', short: 'r', value: 'required', help: 'Pid file of the VRRP process' },

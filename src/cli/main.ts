@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs, parseUmask } from './args.js';
 import { configTest, DEFAULT_CONFIG } from './config-test.js';
+import { daemonize } from './daemonize.js';
 import { lintCommand } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
@@ -35,7 +36,7 @@ Usage:
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
   keepalived-ts ipvsadm -Ln [--pid=FILE]      the running daemon's virtual servers, as ipvsadm lists them
   keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
-  keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon in the foreground (-P VRRP only, -C checkers only)
+  keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon, in the foreground with -n (-P VRRP only, -C checkers only)
 
 keepalived options:
 ${optionHelp(DAEMON_OPTIONS)}
@@ -108,6 +109,8 @@ export function main(argv: string[]): number | Promise<number> {
     process.umask(bits);
   }
   if (args.options.has('config-test')) return configTest(args.options);
+  // keepalived forks unless -n; the copy prints what follows, through us until it is up.
+  if (!args.options.has('dont-fork')) return daemonize(argv, process.argv[1] ?? '');
   // Accepted for keepalived's sake; one line each says what is not done (keepalived's
   // /etc/default/keepalived files keep working).
   for (const { spec, effect } of optionEffects(args.options, DAEMON_OPTIONS))
@@ -136,7 +139,7 @@ export function main(argv: string[]): number | Promise<number> {
       bfdPidFile: str('bfd_pid'),
       noBfd: args.options.has('no_bfd'),
       logDetail: args.options.has('log-detail'),
-      // keepalived logs to syslog unless -G, and to the console with -l (and -n, which we always are).
+      // keepalived logs to syslog unless -G, and to the console with -l (which a forked daemon's /dev/null takes).
       logConsole: args.options.has('log-console'),
       syslogFacility: args.options.has('no-syslog') ? undefined : (facility ?? LOG_DAEMON),
       vrrpOnly: args.options.has('vrrp'),

@@ -44,6 +44,7 @@ import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
 import { systemdNotifier } from './systemd.js';
+import { readyFd } from './ready-fd.js';
 import { printable } from '../core/text.js';
 
 export interface DaemonOptions {
@@ -373,6 +374,9 @@ const FIFO_SCRIPT_GRACE_MS = 5000;
 const CRASH_STOP_LIMIT_MS = 5000;
 /** keepalived 2.2.7's exit status when an instance's interface does not exist (observed). */
 const EXIT_NO_INTERFACE = 2;
+/** keepalived's KEEPALIVED_EXIT_NO_CONFIG: no main config file it can read. */
+const EXIT_NO_CONFIG = 6;
+const MAIN_FILE_UNREAD = new Set(['file-missing', 'file-skipped', 'file-unreadable']);
 
 export function runDaemon(opts: DaemonOptions): Promise<number> {
   const syslog =
@@ -399,6 +403,8 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
     let owned: Exclude<Awaited<ReturnType<typeof claimRuntime>>, number> | undefined;
     let running: Running | undefined;
     const systemd = systemdNotifier(process.env, (level, msg) => log[level](msg));
+    // Forked (no -n): the starter waits for this word, as systemd waits for READY=1.
+    const tellStarter = readyFd(process.env);
     const life = new Lifecycle({
       reload: () => running?.reload() ?? Promise.resolve(),
       stop: async (why) => {
@@ -416,7 +422,10 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
         end(code);
       },
       log: (level, message) => log[level](message),
-      phase: (to, from) => systemd.phase(to, from),
+      phase: (to, from) => {
+        systemd.phase(to, from);
+        if (to === 'running') tellStarter();
+      },
     });
     // One policy for what nobody caught: log the cause, then do what SIGTERM does, with a failure
     // status; a stop that hangs or throws does not keep us from ending.
@@ -520,6 +529,14 @@ async function startDaemon(
   }
   const first = load();
   logDiagnostics(first.diagnostics, log);
+  // keepalived's check_conf_file(): no main config to read (missing, a directory, an executable,
+  // unreadable) is exit 6 at start, where -t only reports it.
+  const unread = first.diagnostics.find((d) => d.line === 0 && d.file === opts.file && MAIN_FILE_UNREAD.has(d.rule));
+  if (unread) {
+    process.stderr.write(`${printable(formatDiagnostic(unread))}\n`);
+    log.fatal('no configuration file to read; not starting');
+    return EXIT_NO_CONFIG;
+  }
   if (refusal(first.diagnostics, false)) {
     log.fatal('configuration cannot be run; not starting');
     return 4;

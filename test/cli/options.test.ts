@@ -154,7 +154,7 @@ describe("keepalived's options", () => {
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/^keepalived-ts: option .* is not supported: .+\n$/);
     }
-  });
+  }, 30_000);
 
   it('an invalid --umask is an error, not a silently kept umask', () => {
     const r = run('-u', '0999', '-t', '-f', join(dir, 'none.conf'));
@@ -178,7 +178,7 @@ describe("keepalived's options", () => {
     const pid = join(dir, 'o.pid');
     const bfdPid = join(dir, 'b.pid');
     // -C: no VRRP, so no root or interface is needed.
-    const child = spawn(process.execPath, [CLI, '-C', '-l', '-G', '-S', 'local0', '-x', '-R', '-u', '0077', '-b', bfdPid, '-p', pid, '-f', conf], {
+    const child = spawn(process.execPath, [CLI, '-n', '-C', '-l', '-G', '-S', 'local0', '-x', '-R', '-u', '0077', '-b', bfdPid, '-p', pid, '-f', conf], {
       env: { ...process.env, TMPDIR: dir },
     });
     let stderr = '';

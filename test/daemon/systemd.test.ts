@@ -61,7 +61,7 @@ describe('systemd notifications', () => {
       conf,
       `global_defs {\n router_id lb1\n}\nvirtual_server 127.0.0.1 18431 {\n delay_loop 1\n protocol TCP\n real_server 127.0.0.1 18432 {\n  MISC_CHECK {\n   misc_path ${script}\n  }\n }\n}\n`,
     );
-    const child = spawn(process.execPath, [CLI, '-C', '-l', '-p', join(dir, 'k.pid'), '-f', conf], {
+    const child = spawn(process.execPath, [CLI, '-n', '-C', '-l', '-p', join(dir, 'k.pid'), '-f', conf], {
       env: { ...process.env, TMPDIR: dir, NOTIFY_SOCKET: sockPath, WATCHDOG_USEC: '200000' },
     });
     let out = '';
