@@ -181,6 +181,20 @@ describe('malformed scenarios', () => {
     expect(loadScenarioText(`timeline:\n  - {at: 6s, kill: lb1}\n`, FILE).diagnostics.map((x) => x.rule)).toEqual(['lab-missing-key']);
   });
 
+  it('with `nodes` misspelt or a node config in error, real servers, clients and VIPs are not checked against configs', () => {
+    const rest = `real-servers:\n  web1: 192.168.1.21:80\nclients:\n  user: {target: 192.168.1.100:80, rate: 20}\nexpect:\n  - {vip: 192.168.1.100, at: 12s}\n`;
+    const misspelt = loadScenarioText(`node:\n  lb1: pair/lb1.conf\n  lb2: pair/lb2.conf\n${rest}`, FILE).diagnostics;
+    expect(misspelt.map((x) => `${x.rule} ${x.line}`)).toEqual(['lab-unknown-key 1']);
+    const broken = loadScenarioText(`nodes:\n  lb1: pair/lb1.conf\n  lb2: pair/no-such.conf\n${rest}`, FILE).diagnostics;
+    expect(broken.map((x) => `${x.severity} ${x.line}`)).toEqual(['error 3']);
+    // With the configs loaded, the same lines are checked: the VIP is lb1's, 192.168.1.99 is nobody's.
+    const ok = loadScenarioText(
+      `nodes:\n  lb1: pair/lb1.conf\n  lb2: pair/lb2.conf\n${rest.replace('vip: 192.168.1.100', 'vip: 192.168.1.99')}`,
+      FILE,
+    ).diagnostics;
+    expect(ok.map((x) => `${x.rule} ${x.line}`)).toContain('lab-not-in-config 9');
+  });
+
   it('never throws, whatever the text', () => {
     fc.assert(
       fc.property(fc.string(), (s) => {

@@ -11,6 +11,8 @@ export interface LabContext {
   file: string;
   dir: string;
   facts: NodeFacts[];
+  /** Every node's config loaded: only then is a scenario checked against the configs. */
+  configsKnown: boolean;
   /** The nodes' names as declared; null when `nodes` is missing or not a map: then nothing
    * can be checked against them, and references to nodes are not reported (that one error is). */
   nodes: string[] | null;

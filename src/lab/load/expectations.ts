@@ -69,7 +69,7 @@ function build(kind: Kind, y: Y, span: Span, at: Micros, ctx: LabContext, timeli
       const rY = m && f.get(m, 'reachable');
       const reachable = rY ? f.bool(rY, 'reachable') : true;
       if (address === undefined || reachable === undefined) return [];
-      if (!ctx.facts.some((n) => n.config.vrrpInstances.some((i) => i.virtualIpaddress.some((v) => v.address === address)))) {
+      if (ctx.configsKnown && !ctx.facts.some((n) => n.config.vrrpInstances.some((i) => i.virtualIpaddress.some((v) => v.address === address)))) {
         f.diags.warning(m ? f.get(m, 'address')!.span : y.span, 'lab-not-in-config', `${address} is not a virtual_ipaddress of any node`);
       }
       return [{ kind, at, address, reachable, span }];

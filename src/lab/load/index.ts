@@ -100,19 +100,22 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
   const misspelt = m.entries.some((e) => !(TOP_KEYS as readonly string[]).includes(e.key) && suggest(e.key, TOP_KEYS) === 'nodes');
   const nodesY = misspelt ? f.get(m, 'nodes') : f.required(m, 'nodes', 'a scenario');
   const facts = nodesY ? loadNodes(nodesY, f, file, dir) : [];
+  // Checks against the nodes' configs only when every node's config loaded: with `nodes` missing
+  // or a config in error, that error is the one to fix, not what follows from it.
+  const configsKnown = nodesY?.kind === 'map' && facts.length > 0 && facts.length === nodesY.entries.length;
   const pending = opt('real-servers', (y) => loadRealServers(y, f)) ?? [];
   const segmentsY = f.get(m, 'segments');
   const segments = segmentsY ? loadSegments(segmentsY, f, facts) : defaultSegments(facts, pending, f, nodesY?.span ?? span);
   checkSegments(segments, facts, f, !!segmentsY);
   const realServers: LabRealServer[] = [];
   for (const { segmentSpan, ...s } of pending) {
-    const segment = segmentFor(s.address, s.segment, segmentSpan, segments, f, `real server ${s.name}`, s.span);
+    const segment = segmentFor(s.address, s.segment, segmentSpan, segments, f, `real server ${s.name}`, s.span, configsKnown || !!segmentsY);
     if (segment) realServers.push({ ...s, segment });
-    if (!facts.some((n) => n.config.resolved.virtualServers.some((vs) => servedBy(vs, s.address, s.port)))) {
+    if (configsKnown && !facts.some((n) => n.config.resolved.virtualServers.some((vs) => servedBy(vs, s.address, s.port)))) {
       diags.warning(s.span, 'lab-not-in-config', `no node has real_server or sorry_server ${s.address} ${s.port}: no virtual server sends ${s.name} anything`);
     }
   }
-  const clients = opt('clients', (y) => loadClients(y, f, segments, facts)) ?? [];
+  const clients = opt('clients', (y) => loadClients(y, f, segments, configsKnown ? facts : undefined, !!segmentsY)) ?? [];
   checkNames(
     facts.map((n) => n.node),
     realServers,
@@ -126,7 +129,7 @@ function build(text: string, file: string, diags: Diagnostics): Scenario | undef
     return y?.kind === 'map' ? y.entries.map((e) => e.key) : [];
   };
   const nodes = nodesY?.kind === 'map' ? declared('nodes') : null;
-  const ctx: LabContext = { f, file, dir, facts, nodes, segments, servers: declared('real-servers'), clients: declared('clients') };
+  const ctx: LabContext = { f, file, dir, facts, configsKnown, nodes, segments, servers: declared('real-servers'), clients: declared('clients') };
   const timeline = loadTimeline(f.get(m, 'timeline'), ctx);
   const expectations = loadExpectations(f.get(m, 'expect'), ctx, timeline);
   const { faults } = timeline;

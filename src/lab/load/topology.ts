@@ -230,13 +230,18 @@ export function segmentFor(
   f: Fields,
   what: string,
   span: Span,
+  /** False when the segments come from node configs that did not load: then nothing is said. */
+  segmentsKnown = true,
 ): string | undefined {
   const names = segments.map((s) => s.name);
   if (stated !== undefined) return f.ref({ kind: 'scalar', span: statedSpan ?? span, value: stated }, `${what}: segment`, names, 'lab-unknown-name');
   const holding = segments.filter((s) => s.members.some((m) => inSubnet(address, m.address, s.prefix)));
   if (holding.length === 1) return holding[0].name;
   if (segments.length === 1) return segments[0].name;
-  f.diags.error(span, 'lab-missing-key', `${what}: cannot tell which segment ${address} is on`, { hint: `add segment: ${names.join(' or ')}` });
+  if (!segmentsKnown) return undefined;
+  f.diags.error(span, 'lab-missing-key', `${what}: cannot tell which segment ${address} is on`, {
+    hint: names.length ? `add segment: ${names.join(' or ')}` : 'declare the segments under segments:, then add segment: NAME',
+  });
   return undefined;
 }
 
@@ -244,7 +249,8 @@ export function segmentFor(
 
 const CLIENT_KEYS = ['target', 'rate', 'segment'] as const;
 
-export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts: readonly NodeFacts[]): LabClient[] {
+/** `facts`: undefined when a node's config did not load (nothing is checked against them). */
+export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts: readonly NodeFacts[] | undefined, segmentsStated: boolean): LabClient[] {
   const m = f.dict(y, 'clients');
   const out: LabClient[] = [];
   let total = 0;
@@ -268,8 +274,8 @@ export function loadClients(y: Y, f: Fields, segments: readonly Segment[], facts
     if (rate !== undefined) total += rate;
     const segY = c && f.get(c, 'segment');
     if (!t || rate === undefined) continue;
-    const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan);
-    if (!facts.some((n) => n.config.virtualServers.some((vs) => vs.address === t.address && vs.port === t.port))) {
+    const segment = segmentFor(t.address, segY && f.string(segY, `${what}: segment`), segY?.span, segments, f, what, e.keySpan, !!facts || segmentsStated);
+    if (facts && !facts.some((n) => n.config.virtualServers.some((vs) => vs.address === t.address && vs.port === t.port))) {
       f.diags.warning(ty.span, 'lab-not-in-config', `no node has a virtual_server ${t.address} ${t.port}: ${e.key}'s requests go nowhere`);
     }
     if (segment) out.push({ name: e.key, segment, target: t, rate, span: e.keySpan });
