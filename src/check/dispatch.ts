@@ -1,6 +1,7 @@
 // From a checker as it runs (what it inherits already resolved by the config) to the probe that
 // runs it: HTTP_GET runs its urls in order and fails on the first failure (keepalived: every url
 // must pass in one sweep). FILE_CHECK and BFD_CHECK are the pool's own.
+import type { SecureContext } from 'node:tls';
 import type { ScriptRunner } from '../proc/script-runner.js';
 import type { CheckJob } from './pool.js';
 import { dnsProbe } from './probe-dns.js';
@@ -13,9 +14,14 @@ import { httpProbe, miscProbe, tcpProbe, type ProbeResult, type Target } from '.
 export type MiscIdentity = (user?: { user: string; group?: string }) => { uid?: number; gid?: number } | { error: string };
 
 /** The probe for every checker; dispose() fails the PING_CHECKs in flight at once (at shutdown). */
-export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => ({})): ((job: CheckJob) => Promise<ProbeResult>) & { dispose(): void } {
+export function makeProbe(
+  runner: ScriptRunner,
+  identity: MiscIdentity = () => ({}),
+  /** SSL_GET's context from the running config's SSL block (undefined: Node's default). */
+  tlsContext: () => SecureContext | undefined = () => undefined,
+): ((job: CheckJob) => Promise<ProbeResult>) & { dispose(): void } {
   const pinger = new Pinger();
-  const probe = async ({ checker, connectTimeout, host, port, urlVirtualhosts, miscTimeout }: CheckJob): Promise<ProbeResult> => {
+  const probe = async ({ checker, connectTimeout, host, port, urlVirtualhosts, urlSni, miscTimeout }: CheckJob): Promise<ProbeResult> => {
     if (checker.type === 'MISC_CHECK') {
       if (!checker.miscPath) return { ok: false, reason: 'no misc_path' };
       const id = identity(checker.user);
@@ -39,9 +45,12 @@ export function makeProbe(runner: ScriptRunner, identity: MiscIdentity = () => (
         return pinger.ping(target.host, connectTimeout);
     }
     let last: ProbeResult = { ok: false, reason: 'no url' };
+    const tls = checker.type === 'SSL_GET';
+    const secureContext = tls ? tlsContext() : undefined;
     for (const [i, url] of checker.urls.entries()) {
       const virtualhost = urlVirtualhosts[i];
-      last = await httpProbe(target, url, { tls: checker.type === 'SSL_GET', protocol: checker.httpProtocol, virtualhost });
+      const servername = tls ? urlSni[i] : undefined;
+      last = await httpProbe(target, url, { tls, protocol: checker.httpProtocol, virtualhost, servername, secureContext });
       if (!last.ok) return last;
     }
     return last;

@@ -3,7 +3,7 @@
 // means follows keepalived.
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import type { HttpUrl, StatusRange } from '../config/model/index.js';
 import type { ScriptRunner } from '../proc/script-runner.js';
 
@@ -32,10 +32,18 @@ export function fillerPayload(length: number): Buffer {
 }
 
 /** A TCP (or TLS) connection within connect_timeout, or why not. */
-export function openTcp(t: Target, tls: false | { servername?: string }): Promise<Socket | string> {
+export function openTcp(t: Target, tls: false | { servername?: string; secureContext?: SecureContext }): Promise<Socket | string> {
   return new Promise((resolve) => {
     const opts = { host: t.host, port: t.port, ...(t.bindto ? { localAddress: t.bindto } : {}), ...(t.bindPort ? { localPort: t.bindPort } : {}) };
-    const sock: Socket = tls ? tlsConnect({ ...opts, rejectUnauthorized: false, ...(tls.servername ? { servername: tls.servername } : {}) }) : tcpConnect(opts);
+    // keepalived does not verify the server (no SSL_VERIFY_PEER), even with a CA file.
+    const sock: Socket = tls
+      ? tlsConnect({
+          ...opts,
+          rejectUnauthorized: false,
+          ...(tls.servername ? { servername: tls.servername } : {}),
+          ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
+        })
+      : tcpConnect(opts);
     const timer = setTimeout(() => {
       sock.destroy();
       resolve(`connection timeout after ${t.connectTimeout}s`);
@@ -67,6 +75,9 @@ export interface HttpOptions {
   protocol: '1.0' | '1.0C' | '1.1';
   /** Host header value; keepalived sends connect IP:port when no virtualhost is set. */
   virtualhost?: string;
+  /** SSL_GET: the TLS SNI name (enable_sni), and the SSL block's context. */
+  servername?: string;
+  secureContext?: SecureContext;
   /** Largest response we read, bytes. */
   maxBytes?: number;
 }
@@ -74,7 +85,7 @@ export interface HttpOptions {
 /** HTTP_GET/SSL_GET for one url, with keepalived's request and checks: any data received, status
  * in the configured ranges (default 200-299), MD5 of the body equal to digest, regex. */
 export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promise<ProbeResult> {
-  const s = await openTcp(t, o.tls ? { servername: o.virtualhost } : false);
+  const s = await openTcp(t, o.tls ? { servername: o.servername, secureContext: o.secureContext } : false);
   if (typeof s === 'string') return { ok: false, reason: s };
   const host = o.virtualhost ?? (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`);
   const version = o.protocol === '1.1' ? '1.1' : '1.0';

@@ -2,6 +2,7 @@
 // from checkers and virtual servers to other blocks, and the scripts the checker process runs.
 // Then the one place where what a virtual server, real server or checker inherits is resolved:
 // resolveVirtualServers() fills in every value the runtime reads.
+import { isIP } from 'node:net';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
@@ -196,6 +197,14 @@ function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer
         host: net?.connectIp ?? rs.address,
         port: net?.connectPort ?? port,
         urlVirtualhosts: checker.type === 'HTTP_GET' || checker.type === 'SSL_GET' ? checker.urls.map((u) => u.virtualhost ?? hostHeader) : [],
+        // ssl_connect(): SNI only with enable_sni; an address is no host name (RFC 6066), so none is sent.
+        urlSni:
+          checker.type === 'SSL_GET' && checker.enableSni
+            ? checker.urls.map((u) => {
+                const name = u.virtualhost ?? checker.virtualhost ?? vs.virtualhost;
+                return name && !isIP(name) ? name : undefined;
+              })
+            : [],
         miscTimeout: checker.type === 'MISC_CHECK' ? (checker.miscTimeout ?? t?.delayLoop ?? TIMING_DEFAULTS.delayLoop) : 0,
         ...(file ? { file } : {}),
       };

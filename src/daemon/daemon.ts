@@ -33,6 +33,8 @@ import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
+import { sslContext } from '../check/tls-context.js';
+import type { SecureContext } from 'node:tls';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
 import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
@@ -495,6 +497,14 @@ export function forwarderIo(value: string | undefined): ForwarderIo | undefined 
   return { error: `KEEPALIVED_TS_FORWARDER_IO: unknown value '${printable(value)}' (write handles or streams, or unset it); not starting` };
 }
 
+/** The SSL block's context when an SSL_GET checker runs (keepalived's ssl_required), else undefined. */
+function sslFor(cfg: Config): { context: SecureContext | undefined } | { error: string[] } | undefined {
+  const sslGet = cfg.resolved.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checks.some((c) => c.checker.type === 'SSL_GET')));
+  if (!sslGet) return undefined;
+  const ctx = sslContext(cfg.ssl);
+  return ctx && 'error' in ctx ? ctx : { context: ctx };
+}
+
 /** The reload check's findings, one per line, as keepalived writes its --config-test log. */
 function writeCheckLog(path: string, diags: readonly Diagnostic[], log: Logger): void {
   try {
@@ -540,6 +550,14 @@ async function startDaemon(
   if (refusal(first.diagnostics, false)) {
     log.fatal('configuration cannot be run; not starting');
     return 4;
+  }
+  // SSL_GET's context (keepalived's init_ssl_ctx): a certificate, key or CA file that does not
+  // load ends keepalived's checker process with a fatal error, and with it the daemon.
+  let tls = opts.vrrpOnly ? undefined : sslFor(first.config);
+  if (tls && 'error' in tls) {
+    for (const line of tls.error) log.fatal(line);
+    process.stderr.write(`keepalived-ts: ${printable(tls.error[0])}; not starting\n`);
+    return 1;
   }
   // One daemon per pid file; the pid files of the parts that run (-P: no checkers, -C: no VRRP).
   const pidFiles = [
@@ -640,7 +658,13 @@ async function startDaemon(
   const newBalancer = (cfg: Config): Balancer => {
     checks ??= new CheckerPool(
       undefined,
-      { clock, probe: makeProbe(checkRunner, identity), random: Math.random, bfd: bfd?.viewFor('checker'), maxInFlight: processFds(lvsLog).checkReserve },
+      {
+        clock,
+        probe: makeProbe(checkRunner, identity, () => (tls && 'error' in tls ? undefined : tls?.context)),
+        random: Math.random,
+        bfd: bfd?.viewFor('checker'),
+        maxInFlight: processFds(lvsLog).checkReserve,
+      },
       { log: lvsLog },
     );
     lvsLog('info', dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
@@ -759,6 +783,8 @@ async function startDaemon(
       // sockets, the new virtual servers' listeners) is opened now, and nothing running is touched.
       // Either all of it can run, or the reload is refused as a whole with one line.
       const refuse = (why: string): void => log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
+      const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
+      if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
       if ('error' in prepared) return refuse(prepared.error);
       // The first virtual_server blocks arrive with this reload: the load balancer starts empty
@@ -782,6 +808,7 @@ async function startDaemon(
       // keepalived closes the FIFOs at a reload and opens those of the new configuration, running
       // their scripts again; the old scripts read end of file, and have a while to end.
       live = next.config;
+      tls = nextTls;
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       mail.configure(next.config.globalDefs);

@@ -46,6 +46,8 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   // and SMTP_CHECK host blocks become jobs; FILE_CHECK carries its track_file's path.
   ['virtual_server sorry_server_lvs_method', ['sorryServer']],
   ...['HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'host'].flatMap(checkerAddress),
+  // With the virtualhosts, each url's SNI name (resolveVirtualServers).
+  ['SSL_GET enable_sni', ['urlSni']],
   ['SMTP_CHECK host', ['checks']],
   ['FILE_CHECK track_file', ['file']],
 ]);
@@ -67,6 +69,5 @@ export const SHARED_NAMES: Record<string, string> = {
   group: 'vrrp_sync_group group',
   interface: 'vrrp_instance interface',
   ttl: "the stats dump's TTL error counter",
-  key: "the checker pool's slot keys",
   fwmark: 'virtual_server fwmark N',
 };

@@ -399,15 +399,15 @@ function httpBlock(type: 'HTTP_GET' | 'SSL_GET'): BlockSpec<HttpCheck> {
       h.k('http_protocol', httpProtocol, { default: '1.0', doc: 'HTTP version of the request; 1.0C is 1.0 with Connection: close.' }),
       h.k('enable_sni', bool, {
         default: false,
-        notImplemented: 'SNI is sent whenever the checker has a virtualhost, and is that virtualhost',
-        doc: 'Send the virtualhost as TLS SNI.',
+        ...(ssl ? {} : { ignored: 'HTTP_GET makes no TLS connection' }),
+        doc: 'Send the virtualhost (url, checker, then virtual server) as TLS SNI.',
       }),
       h.k(
         'sni_name',
         custom<string | true>('[NAME]', (a) => ({ value: a[0]?.text ?? true })),
         {
           since: '2.4.4',
-          notImplemented: 'SNI is sent whenever the checker has a virtualhost, and is that virtualhost',
+          notImplemented: 'it turns SNI on, but the name sent is the virtualhost, not this name',
           apply: (v: string | true, o: HttpCheck) => {
             o.enableSni = true;
             if (v !== true) o.sniName = v;

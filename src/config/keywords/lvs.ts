@@ -686,9 +686,9 @@ export const sslBlock = defineBlock<SslConfig>({
   name: 'SSL',
   doc: 'TLS context of SSL_GET checkers (generated when absent).',
   keywords: [
-    ssl.k('password', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Password of the private key.' }),
-    ssl.k('ca', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'CA certificate file.' }),
-    ssl.k('certificate', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Client certificate file.' }),
-    ssl.k('key', word, { notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server', doc: 'Private key file.' }),
+    ssl.k('password', word, { doc: 'Password of the private key.' }),
+    ssl.k('ca', word, { doc: 'CA certificate file; loaded, but keepalived does not verify the server with it.' }),
+    ssl.k('certificate', word, { doc: 'Client certificate (chain) file, PEM.' }),
+    ssl.k('key', word, { doc: 'Private key file, PEM.' }),
   ],
 });

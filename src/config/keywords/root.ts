@@ -77,7 +77,7 @@ export const rootBlock = defineBlock<WrittenConfig>({
       notImplemented: 'virtual servers naming a group are skipped (the daemon logs each one)',
     }),
     r.b('virtual_server', virtualServerBlock, { multiple: true, field: 'virtualServers' }),
-    r.b('SSL', sslBlock, { field: 'ssl', notImplemented: 'SSL_GET checkers use no client certificate and do not verify the server' }),
+    r.b('SSL', sslBlock, { field: 'ssl' }),
   ],
   finish(cfg) {
     // Blocks keepalived reports and then drops (bad address, no entries) are not in its model.

@@ -337,6 +337,9 @@ export interface ResolvedCheck {
   port: number;
   /** HTTP_GET/SSL_GET: the Host header of each url (url, checker, real server, virtual server). */
   urlVirtualhosts: (string | undefined)[];
+  /** SSL_GET with enable_sni: each url's TLS SNI name (url, checker, virtual server virtualhost;
+   * keepalived skips the real server's here); undefined: no SNI. */
+  urlSni: (string | undefined)[];
   /** MISC_CHECK: misc_timeout, else the checker's delay_loop (whole seconds as written). */
   miscTimeout: number;
   /** FILE_CHECK: its track_file's file, and the checker's weight and reverse, else the track_file's
