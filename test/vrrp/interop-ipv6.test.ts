@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Keepalived, type Lab, type Proc } from '../helpers/netns.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
@@ -81,6 +81,12 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
     for (const h of [ours, theirs]) await lab.exec(h, ['ip', '-6', 'addr', 'del', `${VIP}/64`, 'dev', 'eth0']);
   };
+  // kill -9 of keepalived's VRRP child itself: killed through its parent, the child gets
+  // keepalived's parent-death SIGTERM and sends priority 0 (measured: takeover in ~0.65 s).
+  const kill9 = async (k: Keepalived): Promise<void> => {
+    process.kill(Number(readFileSync(k.vrrpPidFile, 'utf8').trim()), 'SIGKILL');
+    await k.kill('SIGKILL', 0);
+  };
   const linkLocal = async (h: Host): Promise<string> => {
     const out = (await lab.exec(h, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
     return /inet6 (fe80::[0-9a-f:]+)\//.exec(out)![1];
@@ -141,6 +147,7 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     await o.kill('SIGKILL', 0);
     const from = k.lines.length;
     const line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    console.info(`IPv6 multicast failover, ours killed -> keepalived MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
     await waitVip(theirs, true, 3000, 'VIP on keepalived');
     await stopAll();
@@ -150,18 +157,28 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     const k = lab.keepalived(theirs, conf({ prio: 150 }), { name: 'ka6-b' });
     procs.push(k);
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    const o = startOurs(conf({ prio: 100 }), 'b');
+    const dumps = join(lab.dir, 'dumps-b');
+    mkdirSync(dumps, { mode: 0o700 });
+    const o = startOurs(conf({ prio: 100 }), 'b', { ...process.env, TMPDIR: dumps });
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 5000));
     expect(o.output()).not.toMatch(/Entering MASTER STATE/);
+    // Ours hears keepalived's adverts (and drops none).
+    o.signal('SIGUSR2');
+    const stats = await poll(() => (existsSync(join(dumps, 'keepalived.stats')) ? readFileSync(join(dumps, 'keepalived.stats'), 'utf8') : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 50,
+      what: 'the stats dump',
+    });
+    expect(Number(/Received: (\d+)/.exec(stats)![1])).toBeGreaterThanOrEqual(4);
     expect(await hasVip(ours)).toBe(false);
 
     const killedAt = Date.now();
-    await k.kill('SIGKILL', 0);
+    await kill9(k);
     const line = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    console.info(`IPv6 multicast failover, keepalived killed -> ours MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
     await waitVip(ours, true, 3000, 'VIP on ours');
-    expect(await hasVip(theirs)).toBe(false);
     await stopAll();
   }, 60_000);
 
@@ -180,6 +197,7 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     await o.kill('SIGKILL', 0);
     let from = k.lines.length;
     let line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    console.info(`IPv6 unicast failover, ours killed -> keepalived MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
     await waitVip(theirs, true, 3000, 'VIP on keepalived');
 
@@ -190,8 +208,9 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     expect(o2.output()).not.toMatch(/Entering MASTER STATE/);
     from = o2.lines.length;
     killedAt = Date.now();
-    await k.kill('SIGKILL', 0);
+    await kill9(k);
     line = await o2.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
+    console.info(`IPv6 unicast failover, keepalived killed -> ours MASTER: ${line.at - killedAt} ms`);
     // keepalived at 100 too: ours' Master_Down_Interval is the same 3.609 s.
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
     await waitVip(ours, true, 3000, 'VIP on ours');
@@ -242,5 +261,81 @@ tick();
     await forge(255);
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 5000, from: before });
     await stopAll();
+  }, 60_000);
+
+  it('mixed: an IPv4 and an IPv6 instance in one daemon, with an IPv6 virtual_route; both MASTER over keepalived, both handed back at SIGTERM', async () => {
+    const VIP4 = '10.99.8.100';
+    const mixed = (prio: number) => `
+global_defs {
+  router_id m${prio}
+}
+vrrp_instance VI_4 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 62
+  priority ${prio}
+  advert_int 1
+  version 3
+  virtual_ipaddress {
+    ${VIP4}/24
+  }
+}
+vrrp_instance VI_6 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 62
+  priority ${prio}
+  advert_int 1
+  virtual_ipaddress {
+    ${VIP}/64
+  }
+  virtual_routes {
+    fd00:99:77::/64 via fd00:99:9::9 dev eth0
+  }
+}
+`;
+    const k = lab.keepalived(theirs, mixed(100), { name: 'ka6-m' });
+    procs.push(k);
+    const o = startOurs(mixed(150), 'm');
+    await o.waitForLine(/\(VI_4\) Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await o.waitForLine(/\(VI_6\) Entering MASTER STATE/, { timeoutMs: 10_000 });
+    await waitVip(ours, true, 3000, 'IPv6 VIP on ours');
+    await poll(async () => ((await lab.addresses(ours)).includes(VIP4) ? true : undefined), { timeoutMs: 3000, intervalMs: 20, what: 'IPv4 VIP on ours' });
+    const route = await poll(async () => (await lab.exec(ours, ['ip', '-6', 'route', 'show', 'fd00:99:77::/64'])).stdout.trim() || undefined, {
+      timeoutMs: 3000,
+      intervalMs: 20,
+      what: 'the IPv6 virtual route',
+    });
+    expect(route).toMatch(/fd00:99:77::\/64 via fd00:99:9::9 dev eth0 proto keepalived/);
+    await poll(
+      () =>
+        /\(VI_6\) Entering BACKUP STATE/.test(
+          k
+            .output()
+            .split(/\(VI_6\) Entering MASTER STATE/)
+            .pop()!,
+        )
+          ? true
+          : undefined,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        what: 'keepalived VI_6 BACKUP',
+      },
+    );
+    expect(await hasVip(theirs)).toBe(false);
+    expect(await lab.addresses(theirs)).not.toContain(VIP4);
+
+    const from = k.lines.length;
+    await o.kill('SIGTERM', 5000);
+    expect(o.exitCode).toBe(0);
+    expect(await hasVip(ours)).toBe(false);
+    expect(await lab.addresses(ours)).not.toContain(VIP4);
+    expect((await lab.exec(ours, ['ip', '-6', 'route', 'show', 'fd00:99:77::/64'])).stdout.trim()).toBe('');
+    await k.waitForLine(/\(VI_4\) Entering MASTER STATE/, { timeoutMs: 5000, from });
+    await k.waitForLine(/\(VI_6\) Entering MASTER STATE/, { timeoutMs: 5000, from });
+    await waitVip(theirs, true, 3000, 'IPv6 VIP on keepalived');
+    await stopAll();
+    await lab.exec(theirs, ['ip', 'addr', 'del', `${VIP4}/24`, 'dev', 'eth0']);
   }, 60_000);
 });
