@@ -8,10 +8,11 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
-import type { Config, ScriptRef, VrrpInstance } from '../config/model/index.js';
+import type { Config, ResolvedVrrpInstance, ScriptRef, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
+import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
@@ -81,8 +82,15 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
 }
 
 type PortEntry = { transport?: RawTransport; handler?: (p: Received) => void };
+type Family = 4 | 6;
+/** A port's key: `ifname/family`. */
+const portKey = (ifname: string, family: Family): string => `${ifname}/${family}`;
+const splitKey = (key: string): [string, Family] => {
+  const at = key.lastIndexOf('/');
+  return [key.slice(0, at), key.slice(at + 1) === '6' ? 6 : 4];
+};
 
-/** One socket per interface for the daemon's lifetime; a reload points it at the new engine.
+/** One socket per interface and address family for the daemon's lifetime; a reload points it at the new engine.
  * With dynamic_interfaces an interface may be missing: its port waits, sends nothing, and its
  * socket opens once the interface is there (ready()). */
 class Ports {
@@ -93,13 +101,13 @@ class Ports {
   /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
    * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
    * for release() should the reload be refused later. */
-  prepare(ifnames: Iterable<string>): { error: string } | { opened: string[] } {
+  prepare(keys: Iterable<string>): { error: string } | { opened: string[] } {
     const opened: string[] = [];
     try {
-      for (const ifname of ifnames) {
-        if (this.open.get(ifname)?.transport) continue;
-        this.openPort(ifname);
-        opened.push(ifname);
+      for (const key of keys) {
+        if (this.open.get(key)?.transport) continue;
+        this.openPort(key);
+        opened.push(key);
       }
     } catch (e) {
       this.release(opened);
@@ -109,52 +117,63 @@ class Ports {
   }
 
   /** Closes sockets prepare() opened, for a reload refused after it. */
-  release(ifnames: readonly string[]): void {
-    for (const ifname of ifnames) {
-      const entry = this.open.get(ifname);
+  release(keys: readonly string[]): void {
+    for (const key of keys) {
+      const entry = this.open.get(key);
       entry?.transport?.close();
       if (entry?.handler) entry.transport = undefined;
-      else this.open.delete(ifname);
+      else this.open.delete(key);
     }
   }
 
-  private openPort(ifname: string): PortEntry {
-    const entry = this.open.get(ifname) ?? {};
-    const transport = createRawTransport({ ifname, family: 4, onError: (err) => this.log.warn({ ifname }, err.message) });
+  private openPort(key: string): PortEntry {
+    const [ifname, family] = splitKey(key);
+    const entry = this.open.get(key) ?? {};
+    const transport = createRawTransport({ ifname, family, onError: (err) => this.log.warn({ ifname }, err.message) });
     transport.onPacket((p) => entry.handler?.(p));
     entry.transport = transport;
-    this.open.set(ifname, entry);
+    this.open.set(key, entry);
     return entry;
   }
 
   /** A port waits for its interface (dynamic_interfaces). */
   waiting(ifname: string): boolean {
-    const entry = this.open.get(ifname);
-    return !!entry && !entry.transport;
+    return [4, 6].some((f) => {
+      const entry = this.open.get(portKey(ifname, f as Family));
+      return !!entry && !entry.transport;
+    });
   }
 
-  /** Whether the interface's socket is open; a waiting one is opened if its interface is there now. */
+  /** Whether the interface's sockets are open; a waiting one is opened if its interface is there now. */
   ready(ifname: string): boolean {
-    const entry = this.open.get(ifname);
-    if (!entry || entry.transport) return true;
-    // There, and with an IPv4 address to send adverts from.
-    if (!networkInterfaces()[ifname]?.some((a) => a.family === 'IPv4')) return false;
-    try {
-      this.openPort(ifname);
-      this.log.info(`Interface ${ifname} appeared: its VRRP socket is open`);
-      return true;
-    } catch (e) {
-      this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
-      return false;
+    let ok = true;
+    for (const family of [4, 6] as const) {
+      const key = portKey(ifname, family);
+      const entry = this.open.get(key);
+      if (!entry || entry.transport) continue;
+      // There, and with an address to send adverts from (IPv6: a link-local one).
+      if (!networkInterfaces()[ifname]?.some((a) => (family === 4 ? a.family === 'IPv4' : a.family === 'IPv6' && a.address.startsWith('fe80')))) {
+        ok = false;
+        continue;
+      }
+      try {
+        this.openPort(key);
+        this.log.info(`Interface ${ifname} appeared: its VRRP socket is open`);
+      } catch (e) {
+        this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
+        ok = false;
+      }
     }
+    return ok;
   }
 
-  get(ifname: string): Port {
-    let entry = this.open.get(ifname);
+  get(ifname: string, family: Family): Port {
+    const key = portKey(ifname, family);
+    let entry = this.open.get(key);
     if (!entry) {
       entry = {};
-      this.open.set(ifname, entry);
-      if (realHost.interfaceExists(ifname)) this.openPort(ifname);
+      this.open.set(key, entry);
+      if (realHost.interfaceExists(ifname)) this.openPort(key);
     }
     const e = entry;
     return {
@@ -167,7 +186,7 @@ class Ports {
 
   /** The open sockets' counters, by interface (SIGUSR2's dump). */
   stats(): { ifname: string; stats: RawTransport['stats'] }[] {
-    return [...this.open].flatMap(([ifname, e]) => (e.transport ? [{ ifname, stats: e.transport.stats }] : []));
+    return [...this.open].flatMap(([key, e]) => (e.transport ? [{ ifname: splitKey(key)[1] === 6 ? key : splitKey(key)[0], stats: e.transport.stats }] : []));
   }
 
   /** Closes every socket once what it still holds is sent: at a stop, the priority-0 adverts.
@@ -211,8 +230,8 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
         error: `${where(inst)}: error: ${what} for vrrp_instance ${inst.name} doesn't exist (write the name of an interface \`ip link\` lists) [host-interface]`,
       };
     }
-    ifnames.add(ifname);
-    const key = `${ifname}/${family}`;
+    const key = portKey(ifname, family);
+    ifnames.add(key);
     if (addresses.has(key)) continue;
     try {
       addresses.set(key, primaryAddress(ifname, family));
@@ -263,11 +282,13 @@ class Generation {
     /** Email alerts (smtp_alert): the daemon's one sender. */
     private readonly mail: EmailAlerts,
     private readonly links: LinkMonitor,
+    /** Unsolicited neighbour adverts for IPv6 VIPs (keepalived sends them where it sends GARPs). */
+    private readonly na: NeighbourAdvertiser,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
       clock,
-      port: (ifname) => ports.get(ifname),
+      port: (ifname, family) => ports.get(ifname, family),
       primaryAddress: primary,
       down: previous?.engine.trackedDown,
       startupDelayUntil: previous?.engine.startupDelayUntil,
@@ -275,8 +296,15 @@ class Generation {
       hooks: {
         addAddresses: (i) => void this.driver.add(i),
         removeAddresses: (i) => void this.driver.remove(i),
-        announce: (i) => this.driver.announce(i),
-        garp: (i, repeat) => this.driver.gratuitous(i, repeat),
+        announce: (i) => {
+          this.driver.announce(i);
+          this.neighbourAdverts(i, i.garpMasterRepeat);
+          if (i.garpMasterDelay > 0) setTimeout(() => this.neighbourAdverts(i, i.garpMasterRepeat), i.garpMasterDelay * 1000).unref();
+        },
+        garp: (i, repeat) => {
+          this.driver.gratuitous(i, repeat);
+          this.neighbourAdverts(i, repeat);
+        },
         // keepalived's send_event_notify(): the script if there is one, and the FIFO line always.
         rxLowerPri: (i, prio) => {
           if (i.notifyMasterRxLowerPri) this.notifier.notifyMasterRxLowerPri(i.name, i.notifyMasterRxLowerPri);
@@ -293,6 +321,14 @@ class Generation {
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
     });
+  }
+
+  /** `repeat` NAs per IPv6 VIP once the queued `ip addr add` ran, vrrp_gna_interval apart (keepalived: garp_master_repeat, again after garp_master_delay). */
+  private neighbourAdverts(inst: ResolvedVrrpInstance, repeat: number): void {
+    const vips = inst.virtualIpaddress.filter((v) => v.family === 6).map((v) => v.address);
+    if (!vips.length) return;
+    const interval = this.config.globalDefs.vrrpGnaInterval * 1000;
+    void this.driver.settled().then(() => this.na.burst(inst.interface, vips, repeat, interval));
   }
 
   start(): void {
@@ -613,6 +649,7 @@ async function startDaemon(
     },
   });
   const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m) });
+  const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -635,7 +672,7 @@ async function startDaemon(
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links);
+  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links, na);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -746,6 +783,7 @@ async function startDaemon(
         ['control socket', () => control.close()],
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
+        ['neighbour adverts', () => na.close()],
         // fifo_close: unlinked and closed once nothing writes to them; their scripts end with us.
         ['notify FIFOs', () => fifos.close()],
         ['FIFO scripts', () => fifoRunner.shutdown()],
@@ -825,6 +863,7 @@ async function startDaemon(
         (l) => fifos.vrrp(l),
         mail,
         links,
+        na,
         old,
       );
       await old.stop(gen);

@@ -20,7 +20,10 @@ export function ipAddrArgs(op: 'add' | 'del', v: ResolvedVirtualAddress): string
     if (v.scope) args.push('scope', v.scope);
     if (v.label) args.push('label', v.label);
     if (v.preferredLft) args.push('preferred_lft', v.preferredLft);
-    for (const f of v.flags) if (['home', 'nodad', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(f)) args.push(f === '-nodad' ? 'nodad' : f);
+    for (const f of v.flags) if (['home', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(f)) args.push(f);
+    // keepalived (vrrp_ipaddress.c) adds every IPv6 VIP with IFA_F_NODAD, so that a duplicate does
+    // not leave it dadfailed; `-nodad` is how a configuration asks for DAD after all.
+    if (v.family === 6 && !v.flags.includes('-nodad')) args.push('nodad');
   }
   args.push('dev', v.dev);
   return args;

@@ -13,13 +13,20 @@
 // queue in front of it with one packet handed over at a time, so scheduled adverts go before
 // replies (answers to received adverts) and a full queue drops, and counts, instead of growing.
 //
-// IPv6 is out of scope for now: it needs IPV6_CHECKSUM, IPV6_JOIN_GROUP of ff02::12 and, to check
-// the hop limit, recvmsg with IPV6_RECVHOPLIMIT, which raw-socket cannot do (peers.md §6.2).
+// IPv6 (VRRPv3 only): two raw IPv6 sockets per interface, both SO_BINDTODEVICE. The kernel never
+// hands a raw IPv6 socket the IPv6 header, and raw-socket cannot read ancillary data, so the
+// destination and hop limit are told by which socket a packet arrived on and by a BPF filter
+// (hop-limit-filter.ts): the multicast one joins ff02::12 and keeps only multicast packets, cut
+// short when their hop limit is not 255; the unicast one keeps only unicast packets (hop limit
+// unknown, as keepalived does not check it there). IPV6_CHECKSUM(6) makes the kernel verify the
+// pseudo-header checksum of what arrives (keepalived does the same); IPV6_HDRINCL lets us write
+// the header we send (source: the link-local or unicast_src_ip, hop limit 255, traffic class 0xc0).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
-import { VRRP_MCAST4, VRRP_PROTO, addressBytes, decodeIpv4 } from '../vrrp/packet.js';
+import { VRRP_MCAST4, VRRP_MCAST6, VRRP_PROTO, addressBytes, decodeIpv4 } from '../vrrp/packet.js';
+import { HOP_LIMIT_CUT, hopLimitFprog } from './hop-limit-filter.js';
 import type { ReceivedPacket, TransportStats, VrrpTransport } from './transport.js';
 
 // Linux socket option numbers (raw-socket exports only a few of them).
@@ -32,8 +39,19 @@ const IP_MULTICAST_TTL = 33;
 const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_MULTICAST_ALL = 49;
+const SO_ATTACH_FILTER = 26;
+const IPPROTO_IPV6 = 41;
+const IPV6_CHECKSUM = 7;
+const IPV6_MULTICAST_IF = 17;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPV6_JOIN_GROUP = 20;
+const IPV6_MULTICAST_ALL = 29;
+const IPV6_HDRINCL = 36;
+const IPV6_TCLASS = 67;
 const IFNAMSIZ = 16;
 const IPV4_HEADER = 20;
+const IPV6_HEADER = 40;
 const MAX_PAYLOAD = 65535 - IPV4_HEADER;
 
 /** The slice of raw-socket 1.8.1 we use (it ships no type declarations). */
@@ -69,8 +87,7 @@ export class TransportError extends Error {
 
 export interface RawTransportOptions {
   ifname: string;
-  /** Only 4 for now (IPv6: see the comment at the top of this file). */
-  family: 4;
+  family: 4 | 6;
   /** Send and receive failures after open (open failures throw). Default: process.emitWarning. */
   onError?: (error: TransportError) => void;
   /** IP TOS of what we send; default 0xc0 (internetwork control), as keepalived and FRR. */
@@ -83,7 +100,12 @@ export interface RawTransportOptions {
   /** For tests: the raw-socket module (or a stand-in) and the interface index. */
   rawSocket?: RawSocketModule;
   ifindex?: number;
+  /** For tests: the IPv6 hop-limit filters (default: hop-limit-filter.ts's). */
+  hopLimitFilter?: (kind: 'multicast' | 'unicast') => { fprog: Buffer } | undefined;
 }
+
+/** ReceivedPacket.ttl of an IPv6 multicast advert whose hop limit was not 255 (the filter cut it; its value is not known). */
+export const HOP_LIMIT_NOT_255 = 0;
 
 export interface RawTransportStats extends TransportStats {
   /** Socket read failures (raw-socket reports them; the socket may be closed afterwards). */
@@ -192,11 +214,45 @@ function ipMreqn(group: string, ifindex: number): Buffer {
   return b;
 }
 
+/** struct ipv6_mreq: multiaddr, ifindex. */
+function ipv6Mreq(group: string, ifindex: number): Buffer {
+  const b = Buffer.alloc(20);
+  addressBytes(group).copy(b, 0);
+  b.writeInt32LE(ifindex, 16);
+  return b;
+}
+
+function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos: number): Buffer {
+  const pkt = Buffer.alloc(IPV4_HEADER + payload.length);
+  pkt[0] = 0x45; // version 4, 5 words
+  pkt[1] = tos;
+  pkt.writeUInt16BE(pkt.length, 2); // the kernel rewrites it anyway
+  // identification 0 and header checksum 0: the kernel fills both; no fragment flags
+  pkt[8] = ttl;
+  pkt[9] = VRRP_PROTO;
+  addressBytes(src).copy(pkt, 12);
+  addressBytes(dst).copy(pkt, 16);
+  payload.copy(pkt, IPV4_HEADER);
+  return pkt;
+}
+
+/** An IPv6 header (RFC 8200): version 6, the traffic class, no flow label, next header 112. */
+export function ipv6Packet(payload: Buffer, src: string, dst: string, hopLimit: number, tclass: number): Buffer {
+  const pkt = Buffer.alloc(IPV6_HEADER + payload.length);
+  pkt.writeUInt32BE(((6 << 28) | (tclass << 20)) >>> 0, 0);
+  pkt.writeUInt16BE(payload.length, 4);
+  pkt[6] = VRRP_PROTO;
+  pkt[7] = hopLimit;
+  addressBytes(src).copy(pkt, 8);
+  addressBytes(dst).copy(pkt, 24);
+  payload.copy(pkt, IPV6_HEADER);
+  return pkt;
+}
+
 /** Open a raw VRRP socket on one interface. Throws a TransportError when that is impossible. */
 export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const { ifname } = opts;
-  if ((opts.family as number) !== 4)
-    throw new TransportError(`raw-transport ${ifname}: only IPv4 is implemented (family ${String(opts.family)})`, 'open', ifname);
+  const v6 = opts.family === 6;
   if (!ifname || Buffer.byteLength(ifname) >= IFNAMSIZ || /[/\s\0]/.test(ifname) || ifname === '.' || ifname === '..') {
     throw new TransportError(`raw-transport: invalid interface name ${JSON.stringify(ifname)}`, 'open', String(ifname));
   }
@@ -209,49 +265,91 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const ifindex = opts.ifindex ?? readIfindex(ifname);
   const raw = opts.rawSocket ?? loadRawSocket(ifname);
 
-  let socket: RawSocketLike;
-  try {
-    socket = raw.createSocket({ protocol: VRRP_PROTO, addressFamily: raw.AddressFamily.IPv4, bufferSize: 4096 });
-  } catch (err) {
-    const code = errnoOf(err);
-    throw new TransportError(
-      `raw-transport ${ifname}: cannot open a raw IPv4 socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`,
-      'open',
-      ifname,
-      code,
-      { cause: err },
-    );
-  }
-
-  const setOption = (what: string, level: number, option: number, value: number | Buffer): void => {
-    try {
-      if (typeof value === 'number') socket.setOption(level, option, value);
-      else socket.setOption(level, option, value, value.length);
-    } catch (err) {
-      const code = errnoOf(err);
+  const opened: RawSocketLike[] = [];
+  const closeOpened = (): void => {
+    for (const so of opened)
       try {
-        socket.close();
+        so.close();
       } catch {
         /* already failing */
       }
+  };
+  const openSocket = (): RawSocketLike => {
+    try {
+      const so = raw.createSocket({ protocol: VRRP_PROTO, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, bufferSize: 4096 });
+      opened.push(so);
+      return so;
+    } catch (err) {
+      const code = errnoOf(err);
+      closeOpened();
+      throw new TransportError(
+        `raw-transport ${ifname}: cannot open a raw IPv${v6 ? 6 : 4} socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`,
+        'open',
+        ifname,
+        code,
+        { cause: err },
+      );
+    }
+  };
+  const setOption = (so: RawSocketLike, what: string, level: number, option: number, value: number | Buffer): void => {
+    try {
+      if (typeof value === 'number') so.setOption(level, option, value);
+      else so.setOption(level, option, value, value.length);
+    } catch (err) {
+      const code = errnoOf(err);
+      closeOpened();
       throw new TransportError(`raw-transport ${ifname}: setsockopt ${what} failed: ${describe(err)}${hint(code)}`, 'open', ifname, code, { cause: err });
     }
   };
+
+  const socket = openSocket();
   // Receive only this interface's packets and send through it.
-  setOption('SO_BINDTODEVICE', SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`, 'latin1'));
-  // We write the IPv4 header (source address, TTL 255, TOS) ourselves.
-  setOption('IP_HDRINCL', IPPROTO_IP, IP_HDRINCL, 1);
-  // Measured: with SO_BINDTODEVICE and IP_HDRINCL the next two change nothing (the bound device
-  // routes 224.0.0.18, our header carries TTL 255); without SO_BINDTODEVICE, sendto(224.0.0.18)
-  // fails with ENETUNREACH and, without IP_HDRINCL, leaves with TTL 1. Set anyway, as keepalived does.
-  setOption('IP_MULTICAST_IF', IPPROTO_IP, IP_MULTICAST_IF, ipMreqn('0.0.0.0', ifindex));
-  setOption('IP_MULTICAST_TTL', IPPROTO_IP, IP_MULTICAST_TTL, 255);
-  // Do not hear our own adverts.
-  setOption('IP_MULTICAST_LOOP', IPPROTO_IP, IP_MULTICAST_LOOP, 0);
-  // Only the groups this socket joined (as keepalived does), not every group joined on the host.
-  setOption('IP_MULTICAST_ALL', IPPROTO_IP, IP_MULTICAST_ALL, 0);
-  // Nothing for 224.0.0.18 reaches a raw socket until the interface is in the group.
-  setOption(`IP_ADD_MEMBERSHIP ${VRRP_MCAST4}`, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MCAST4, ifindex));
+  setOption(socket, 'SO_BINDTODEVICE', SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`, 'latin1'));
+  /** IPv6: the socket that hears unicast adverts (see the top of this file). */
+  let unicastSocket: RawSocketLike | undefined;
+  if (!v6) {
+    // We write the IPv4 header (source address, TTL 255, TOS) ourselves.
+    setOption(socket, 'IP_HDRINCL', IPPROTO_IP, IP_HDRINCL, 1);
+    // Measured: with SO_BINDTODEVICE and IP_HDRINCL the next two change nothing (the bound device
+    // routes 224.0.0.18, our header carries TTL 255); without SO_BINDTODEVICE, sendto(224.0.0.18)
+    // fails with ENETUNREACH and, without IP_HDRINCL, leaves with TTL 1. Set anyway, as keepalived does.
+    setOption(socket, 'IP_MULTICAST_IF', IPPROTO_IP, IP_MULTICAST_IF, ipMreqn('0.0.0.0', ifindex));
+    setOption(socket, 'IP_MULTICAST_TTL', IPPROTO_IP, IP_MULTICAST_TTL, 255);
+    // Do not hear our own adverts.
+    setOption(socket, 'IP_MULTICAST_LOOP', IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+    // Only the groups this socket joined (as keepalived does), not every group joined on the host.
+    setOption(socket, 'IP_MULTICAST_ALL', IPPROTO_IP, IP_MULTICAST_ALL, 0);
+    // Nothing for 224.0.0.18 reaches a raw socket until the interface is in the group.
+    setOption(socket, `IP_ADD_MEMBERSHIP ${VRRP_MCAST4}`, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MCAST4, ifindex));
+  } else {
+    const multicastFilter = opts.hopLimitFilter ? opts.hopLimitFilter('multicast') : hopLimitFprog('multicast');
+    const unicastFilter = opts.hopLimitFilter ? opts.hopLimitFilter('unicast') : hopLimitFprog('unicast');
+    if (!multicastFilter || !unicastFilter) {
+      closeOpened();
+      throw new TransportError(
+        `raw-transport ${ifname}: cannot build the hop-limit socket filter (this process's memory is not readable through /proc/self/mem)`,
+        'open',
+        ifname,
+      );
+    }
+    // We write the IPv6 header (source, hop limit 255, traffic class) ourselves, and the checksum.
+    setOption(socket, 'IPV6_HDRINCL', IPPROTO_IPV6, IPV6_HDRINCL, 1);
+    setOption(socket, 'IPV6_TCLASS', IPPROTO_IPV6, IPV6_TCLASS, tos);
+    setOption(socket, 'IPV6_MULTICAST_IF', IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex);
+    setOption(socket, 'IPV6_MULTICAST_HOPS', IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+    setOption(socket, 'IPV6_MULTICAST_LOOP', IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    setOption(socket, 'IPV6_MULTICAST_ALL', IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+    setOption(socket, `IPV6_JOIN_GROUP ${VRRP_MCAST6}`, IPPROTO_IPV6, IPV6_JOIN_GROUP, ipv6Mreq(VRRP_MCAST6, ifindex));
+    // The kernel checks the checksum at offset 6 of what arrives (it cannot on what we send: IPV6_HDRINCL).
+    setOption(socket, 'IPV6_CHECKSUM', IPPROTO_IPV6, IPV6_CHECKSUM, 6);
+    setOption(socket, 'SO_ATTACH_FILTER (multicast, hop limit 255)', SOL_SOCKET, SO_ATTACH_FILTER, multicastFilter.fprog);
+    const uni = openSocket();
+    setOption(uni, 'SO_BINDTODEVICE', SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${ifname}\0`, 'latin1'));
+    setOption(uni, 'IPV6_MULTICAST_ALL', IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+    setOption(uni, 'IPV6_CHECKSUM', IPPROTO_IPV6, IPV6_CHECKSUM, 6);
+    setOption(uni, 'SO_ATTACH_FILTER (unicast)', SOL_SOCKET, SO_ATTACH_FILTER, unicastFilter.fprog);
+    unicastSocket = uni;
+  }
 
   const callbacks: ((p: ReceivedPacket) => void)[] = [];
   const stats: RawTransportStats = { sent: 0, received: 0, sendErrors: 0, dropped: {}, receiveErrors: 0, sendDropped: 0 };
@@ -271,16 +369,8 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     if (idle()) for (const w of drained.splice(0)) w();
   };
 
-  const onMessage = (buf: Buffer): void => {
-    if (closed) return;
-    const ip = decodeIpv4(buf);
-    if (!ip.ok) {
-      stats.dropped[ip.reason] = (stats.dropped[ip.reason] ?? 0) + 1;
-      return;
-    }
+  const deliver = (p: ReceivedPacket): void => {
     stats.received++;
-    // raw-socket reads every packet into the same buffer: copy before anyone keeps it.
-    const p: ReceivedPacket = { src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl, payload: Buffer.from(ip.value.payload), ifname };
     for (const cb of callbacks) {
       try {
         cb(p);
@@ -290,7 +380,34 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     }
   };
 
+  const onMessage = (buf: Buffer, source: string): void => {
+    if (closed) return;
+    if (v6) {
+      // Past the filter, so multicast; the kernel checked the checksum. raw-socket reads every
+      // packet into the same buffer: copy before anyone keeps it.
+      const cut = buf.length === HOP_LIMIT_CUT;
+      deliver({ src: source, dst: VRRP_MCAST6, ttl: cut ? HOP_LIMIT_NOT_255 : 255, payload: Buffer.from(buf), ifname, checksumChecked: true });
+      return;
+    }
+    const ip = decodeIpv4(buf);
+    if (!ip.ok) {
+      stats.dropped[ip.reason] = (stats.dropped[ip.reason] ?? 0) + 1;
+      return;
+    }
+    // raw-socket reads every packet into the same buffer: copy before anyone keeps it.
+    deliver({ src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl, payload: Buffer.from(ip.value.payload), ifname });
+  };
+
   socket.on('message', onMessage);
+  // Unicast to one of our addresses: hop limit unknown (-1), destination not the group.
+  unicastSocket?.on('message', (buf: Buffer, source: string) => {
+    if (!closed) deliver({ src: source, dst: '::', ttl: -1, payload: Buffer.from(buf), ifname, checksumChecked: true });
+  });
+  unicastSocket?.on('error', (err: Error) => {
+    stats.receiveErrors++;
+    const code = errnoOf(err);
+    reportError(new TransportError(`raw-transport ${ifname}: receive failed: ${describe(err)}${hint(code)}`, 'receive', ifname, code, { cause: err }));
+  });
   socket.on('error', (err: Error) => {
     // raw-socket emits read failures here, and closes the socket after a poll failure.
     stats.receiveErrors++;
@@ -339,26 +456,19 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   };
 
   const send = (payload: Buffer, o: { src: string; dst: string; ttl?: number; reply?: boolean }): void => {
-    if (!isIPv4(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not an IPv4 address`);
-    if (!isIPv4(o.dst)) throw new TypeError(`raw-transport ${ifname}: destination ${o.dst} is not an IPv4 address`);
+    const isFamily = v6 ? isIPv6 : isIPv4;
+    const what = v6 ? 'an IPv6' : 'an IPv4';
+    if (!isFamily(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not ${what} address`);
+    if (!isFamily(o.dst)) throw new TypeError(`raw-transport ${ifname}: destination ${o.dst} is not ${what} address`);
     const ttl = o.ttl ?? 255;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new RangeError(`raw-transport ${ifname}: TTL ${ttl} is not 1-255`);
-    if (payload.length > MAX_PAYLOAD) throw new RangeError(`raw-transport ${ifname}: ${payload.length}-byte payload does not fit an IPv4 packet`);
+    if (payload.length > MAX_PAYLOAD) throw new RangeError(`raw-transport ${ifname}: ${payload.length}-byte payload does not fit an IP packet`);
     if (closed) {
       stats.sendErrors++;
       reportError(new TransportError(`raw-transport ${ifname}: send to ${o.dst} after close`, 'send', ifname, 'ECLOSED'));
       return;
     }
-    const pkt = Buffer.alloc(IPV4_HEADER + payload.length);
-    pkt[0] = 0x45; // version 4, 5 words
-    pkt[1] = tos;
-    pkt.writeUInt16BE(pkt.length, 2); // the kernel rewrites it anyway
-    // identification 0 and header checksum 0: the kernel fills both; no fragment flags
-    pkt[8] = ttl;
-    pkt[9] = VRRP_PROTO;
-    addressBytes(o.src).copy(pkt, 12);
-    addressBytes(o.dst).copy(pkt, 16);
-    payload.copy(pkt, IPV4_HEADER);
+    const pkt = v6 ? ipv6Packet(payload, o.src, o.dst, ttl, tos) : ipv4Packet(payload, o.src, o.dst, ttl, tos);
     if (adverts.length + replies.length >= maxQueue) {
       stats.sendDropped++;
       if (o.reply) return;
@@ -401,6 +511,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
       wakeDrained();
       try {
         socket.close();
+        unicastSocket?.close();
       } catch {
         /* closing twice or a dead socket: nothing left to release */
       }

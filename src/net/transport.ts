@@ -8,12 +8,15 @@ export interface ReceivedPacket {
   src: string;
   /** IP destination: the VRRP group (224.0.0.18) or our own address for unicast. */
   dst: string;
-  /** IP TTL as received (RFC 3768/5798 §7.1: must be 255 for multicast). */
+  /** IP TTL / hop limit as received (RFC 3768/5798 §7.1: must be 255 for multicast); IPv6: 255,
+   * 0 for "not 255" (a filter cut the packet), or -1 for unicast, where it is not known. */
   ttl: number;
   /** The VRRP message (IP payload), trimmed to the IP total length; a copy the receiver may keep. */
   payload: Buffer;
   /** The interface it came in on. */
   ifname: string;
+  /** IPv6: the kernel verified the pseudo-header checksum (IPV6_CHECKSUM), dst is not known for unicast. */
+  checksumChecked?: boolean;
 }
 
 export interface TransportStats {

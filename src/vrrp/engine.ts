@@ -29,8 +29,8 @@ export interface EngineEnv {
   startupDelayUntil?: number;
   /** Tracked objects known to be down when this engine starts (carried over by a reload). */
   down?: Iterable<string>;
-  /** The port for an interface (one socket per interface in the daemon). */
-  port(ifname: string): Port;
+  /** The port for an interface and address family (one socket per interface and family in the daemon). */
+  port(ifname: string, family: 4 | 6): Port;
   /** The interface's primary address, the advert source when unicast_src_ip is not set. */
   primaryAddress(ifname: string, family: 4 | 6): string;
   hooks?: EngineHooks;
@@ -85,11 +85,12 @@ export class VrrpEngine {
     const ports = new Map<string, Port>();
     for (const inst of config.resolved.vrrpInstances) {
       const ifname = inst.interface;
-      let port = ports.get(ifname);
+      const family = inst.family;
+      let port = ports.get(`${ifname}/${family}`);
       if (!port) {
-        port = env.port(ifname);
-        ports.set(ifname, port);
-        port.onPacket((p) => this.demux(ifname, p));
+        port = env.port(ifname, family);
+        ports.set(`${ifname}/${family}`, port);
+        port.onPacket((p) => this.demux(ifname, family, p));
       }
       const rc = runnerConfig(inst, env.primaryAddress(ifname, inst.family));
       const adopted = env.adopt?.(inst, rc, ifname);
@@ -257,11 +258,11 @@ export class VrrpEngine {
     }
   }
 
-  private demux(ifname: string, p: Received): void {
+  private demux(ifname: string, family: 4 | 6, p: Received): void {
     const vrid = p.payload[1];
     let hit = false;
     for (const m of this.managed) {
-      if (m.ifname !== ifname || m.runner.cfg.vrid !== vrid) continue;
+      if (m.ifname !== ifname || m.runner.cfg.family !== family || m.runner.cfg.vrid !== vrid) continue;
       // Unicast and multicast instances may share a VRID: deliver by destination.
       const multicastDst = p.dst === m.runner.cfg.mcastGroup;
       if (m.runner.cfg.unicast === multicastDst) continue;

@@ -10,8 +10,11 @@ import { AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_
 export interface Received {
   src: string;
   dst: string;
+  /** IPv6: 0 means a multicast advert whose hop limit was not 255, -1 a unicast one's (not known). */
   ttl: number;
   payload: Buffer;
+  /** IPv6: the kernel verified the checksum (keepalived relies on IPV6_CHECKSUM too). */
+  checksumChecked?: boolean;
 }
 
 export interface PacketPort {
@@ -126,7 +129,16 @@ export class VrrpRunner {
 
   /** A packet for this VRID from the transport (already past the IPv4 header check). */
   receive(p: Received): void {
-    const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst });
+    // An IPv6 multicast advert cut short by the hop-limit filter (raw-transport.ts): keepalived's
+    // ip_ttl_err, whose value we cannot tell.
+    if (this.cfg.family === 6 && p.ttl === 0 && !this.cfg.unicast)
+      return this.dispatch({
+        type: 'malformed',
+        now: this.clock.now(),
+        reason: 'ttl',
+        detail: `invalid TTL/HL. Received less than 255 and expect 255 (from ${p.src})`,
+      });
+    const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst, checksumChecked: p.checksumChecked });
     if (!d.ok) return this.dispatch({ type: 'malformed', now: this.clock.now(), reason: d.reason, detail: `dropped packet from ${p.src}: ${d.detail}` });
     this.dispatch({ type: 'advert', now: this.clock.now(), advert: d.value, src: p.src, ttl: p.ttl });
   }

@@ -408,7 +408,8 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   if (cfg.unicastSrcPeers) {
     const peer = cfg.unicastSrcPeers.find((p) => compareAddresses(p.address, ev.src) === 0);
     if (!peer) return x.drop('unicast-src', `unicast source address ${ev.src} not a unicast peer`);
-    if (ev.ttl < peer.minTtl || ev.ttl > peer.maxTtl) return x.drop('ttl', `TTL/HL ${ev.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
+    // -1: an IPv6 unicast advert, whose hop limit the transport cannot read (keepalived skips the check when it has none).
+    if (ev.ttl >= 0 && (ev.ttl < peer.minTtl || ev.ttl > peer.maxTtl)) return x.drop('ttl', `TTL/HL ${ev.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
   }
   if (a.priority === 0) s.counters.priZeroRcvd++;
   const theirInterval = a.version === 3 ? (a.maxAdverIntCs ?? 0) * US_PER_CS : cfg.advertIntUs;

@@ -155,6 +155,8 @@ export interface DecodeOptions {
   /** IP source and destination, to verify a v3 pseudo-header checksum. */
   src: string;
   dst: string;
+  /** IPv6 from a raw socket with IPV6_CHECKSUM: the kernel dropped bad checksums, and dst may be unknown. */
+  checksumChecked?: boolean;
 }
 
 export interface DecodedAdvert extends Advert {
@@ -181,7 +183,10 @@ export function decodeAdvert(msg: Buffer, opts: DecodeOptions): Decoded<DecodedA
   const zeroed = Buffer.from(body);
   zeroed.writeUInt16BE(0, 6);
   let checksumMode: ChecksumMode | undefined;
-  if (version === 2) {
+  if (opts.family === 6 && msg.length !== need) return fail('length', `vrrp packet too long, length ${msg.length} and expect ${need}`);
+  if (opts.checksumChecked) {
+    if (version === 3) checksumMode = 'pseudo-header';
+  } else if (version === 2) {
     if (inetChecksum(zeroed) !== given) return fail('checksum', `checksum 0x${given.toString(16)}, expected 0x${inetChecksum(zeroed).toString(16)}`);
   } else {
     const withPseudo = inetChecksum(pseudoHeader(opts.family, opts.src, opts.dst, need), zeroed);

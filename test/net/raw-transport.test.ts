@@ -258,10 +258,89 @@ describe('raw transport against a stand-in socket', () => {
     expect(() => createRawTransport({ ifname: 'no-such-if0', family: 4, rawSocket: fakeModule(new FakeSocket()) })).toThrow(
       /no interface no-such-if0 \(\/sys\/class\/net\/no-such-if0\/ifindex: .*ENOENT/,
     );
-    expect(() => createRawTransport({ ifname: 'eth0', family: 6 as 4, rawSocket: fakeModule(new FakeSocket()), ifindex: 2 })).toThrow(/only IPv4/);
+    // IPv6 without a hop-limit filter (no /proc/self/mem) does not open: multicast adverts could not be checked.
+    const s6 = new FakeSocket();
+    expect(() => createRawTransport({ ifname: 'eth0', family: 6, rawSocket: fakeModule(s6), ifindex: 2, hopLimitFilter: () => undefined })).toThrow(
+      /cannot build the hop-limit socket filter/,
+    );
+    expect(s6.closed).toBe(true);
     expect(() => createRawTransport({ ifname: 'a-very-long-ifname', family: 4, rawSocket: fakeModule(new FakeSocket()), ifindex: 2 })).toThrow(
       /invalid interface name/,
     );
+  });
+});
+
+describe('raw transport over IPv6 against stand-in sockets', () => {
+  const fprog = (kind: string) => ({ fprog: Buffer.from(kind.padEnd(16, '.')) });
+  function open6() {
+    const sockets = [new FakeSocket(), new FakeSocket()];
+    const created: unknown[] = [];
+    const mod: RawSocketModule = {
+      AddressFamily: { IPv4: 1, IPv6: 2 },
+      createSocket(o) {
+        created.push(o);
+        return sockets[created.length - 1];
+      },
+    };
+    const t = createRawTransport({ ifname: 'eth6', family: 6, rawSocket: mod, ifindex: 6, hopLimitFilter: fprog });
+    return { t, created, mcast: sockets[0], uni: sockets[1] };
+  }
+
+  it('opens a multicast socket (ff02::12 joined, IPV6_HDRINCL, kernel checksum check, hop-limit filter) and a unicast one', () => {
+    const { created, mcast, uni } = open6();
+    expect(created).toEqual([
+      { protocol: 112, addressFamily: 2, bufferSize: 4096 },
+      { protocol: 112, addressFamily: 2, bufferSize: 4096 },
+    ]);
+    expect(mcast.option(25)?.value).toEqual(Buffer.from('eth6\0'));
+    expect(mcast.option(36)).toMatchObject({ level: 41, value: 1 }); // IPV6_HDRINCL
+    expect(mcast.option(7)).toMatchObject({ level: 41, value: 6 }); // IPV6_CHECKSUM at offset 6
+    expect(mcast.option(18)).toMatchObject({ level: 41, value: 255 }); // IPV6_MULTICAST_HOPS
+    const join = mcast.option(20)!.value as Buffer; // IPV6_JOIN_GROUP: ff02::12 on ifindex 6
+    expect(join.subarray(0, 16).toString('hex')).toBe('ff020000000000000000000000000012');
+    expect(join.readInt32LE(16)).toBe(6);
+    expect((mcast.option(26)!.value as Buffer).toString()).toMatch(/^multicast/);
+    expect((uni.option(26)!.value as Buffer).toString()).toMatch(/^unicast/);
+    expect(uni.option(20)).toBeUndefined();
+    expect(uni.option(7)).toMatchObject({ level: 41, value: 6 });
+  });
+
+  it('sends an IPv6 header it wrote (hop limit 255, traffic class 0xc0, next header 112, our source) to the group', async () => {
+    const { t, mcast } = open6();
+    const msg = encodeAdvert(
+      { version: 3, vrid: 9, priority: 100, family: 6, addresses: ['fd00::1'], maxAdverIntCs: 100 },
+      { src: 'fe80::1', dst: 'ff02::12' },
+    );
+    t.send(msg, { src: 'fe80::1', dst: 'ff02::12' });
+    await settle();
+    const { buffer, address } = mcast.sent[0];
+    expect(address).toBe('ff02::12');
+    expect(buffer.readUInt32BE(0) >>> 0).toBe(0x6c000000);
+    expect(buffer.readUInt16BE(4)).toBe(msg.length);
+    expect([buffer[6], buffer[7]]).toEqual([112, 255]);
+    expect(buffer.subarray(8, 24).toString('hex')).toBe('fe800000000000000000000000000001');
+    expect(buffer.subarray(40)).toEqual(msg);
+    expect(() => t.send(msg, { src: '10.0.0.1', dst: 'ff02::12' })).toThrow(/not an IPv6 address/);
+  });
+
+  it('tells a hop limit of 255, a cut (not 255) multicast advert, and a unicast one (hop limit unknown) apart', () => {
+    const { t, mcast, uni } = open6();
+    const got: ReceivedPacket[] = [];
+    t.onPacket((p) => got.push(p));
+    const msg = encodeAdvert(
+      { version: 3, vrid: 9, priority: 100, family: 6, addresses: ['fd00::1'], maxAdverIntCs: 100 },
+      { src: 'fe80::2', dst: 'ff02::12' },
+    );
+    mcast.emit('message', msg, 'fe80::2');
+    mcast.emit('message', msg.subarray(0, 2), 'fe80::3');
+    uni.emit('message', msg, 'fd00::2');
+    expect(got.map((p) => [p.src, p.dst, p.ttl, p.payload.length, p.checksumChecked])).toEqual([
+      ['fe80::2', 'ff02::12', 255, 24, true],
+      ['fe80::3', 'ff02::12', 0, 2, true],
+      ['fd00::2', '::', -1, 24, true],
+    ]);
+    t.close();
+    expect(mcast.closed && uni.closed).toBe(true);
   });
 });
 

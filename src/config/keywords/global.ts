@@ -204,7 +204,6 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vrrp_gna_interval', decimal(0.000001, 4294.967295), {
       default: 0,
-      notImplemented: 'neighbour adverts of a burst go out back to back',
       doc: 'Seconds between unsolicited neighbour adverts on one interface.',
     }),
     g.k('vrrp_min_garp', bool, {

@@ -70,7 +70,7 @@ export class SimNode {
   attach(ifname: string, segmentName: string, segment: SimSegment, address: string): void {
     const port = segment.attach(this.name, address);
     port.up = false;
-    port.onPacket((p) => this.handlers.get(ifname)?.(p));
+    port.onPacket((p) => this.handlers.get(`${ifname}/${p.dst.includes(':') ? 6 : 4}`)?.(p));
     this.links.set(ifname, { segment: segmentName, port, address });
   }
 
@@ -181,7 +181,7 @@ export class SimNode {
     const o = this.observer;
     return new VrrpEngine(config, {
       clock: this.life,
-      port: (ifname) => this.port(ifname),
+      port: (ifname, family) => this.port(ifname, family),
       primaryAddress: (ifname, family) => this.links.get(ifname)?.address ?? (family === 4 ? '0.0.0.0' : '::'),
       down: previous?.trackedDown,
       startupDelayUntil: previous?.startupDelayUntil,
@@ -204,11 +204,11 @@ export class SimNode {
     });
   }
 
-  private port(ifname: string): Port {
+  private port(ifname: string, family: 4 | 6): Port {
     const l = this.links.get(ifname);
     return {
       send: (payload, opts) => l?.port.send(payload, opts),
-      onPacket: (cb) => void this.handlers.set(ifname, cb),
+      onPacket: (cb) => void this.handlers.set(`${ifname}/${family}`, cb),
     };
   }
 
