@@ -92,7 +92,7 @@ async function exploreRate(loadScenario) {
     pad(['pair', 'fault sets', 'faults', 'runs', 'wall s', 'faults/s', 'runs/s', 'virtual s per wall s', 'problems'], [30, 12, 8, 8, 8, 10, 8, 22, 10]),
   );
   const inputs = [
-    ['two-checks/ (2 scripts)', () => exploreInput([join(DIR, 'two-checks/lb1.conf'), join(DIR, 'two-checks/lb2.conf')]).scenario],
+    ['explore/two-checks/ (2 scripts)', () => exploreInput([join(DIR, 'explore/two-checks/lb1.conf'), join(DIR, 'explore/two-checks/lb2.conf')]).scenario],
     ['weight-too-small.yaml', () => loadScenario(join(DIR, 'weight-too-small.yaml')).scenario],
   ];
   for (const [name, get] of inputs) {

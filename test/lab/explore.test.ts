@@ -288,7 +288,7 @@ describe('exploring the shipped examples on sim', () => {
 
   it('reports nothing wrong on a correct pair, and runs its single and double faults within 10 s of CPU', async () => {
     const cpu = process.cpuUsage();
-    const { scenario } = exploreInput([join(LAB, 'two-checks/lb1.conf'), join(LAB, 'two-checks/lb2.conf')]);
+    const { scenario } = exploreInput([join(LAB, 'explore/two-checks/lb1.conf'), join(LAB, 'explore/two-checks/lb2.conf')]);
     const x = await explore(scenario!);
     const used = process.cpuUsage(cpu);
     expect(x.choices).toHaveLength(13);
@@ -306,7 +306,7 @@ describe('exploring the shipped examples on sim', () => {
   }, 120_000);
 
   it('reports clients failing when the backup sends the VIP to real servers that are not there', async () => {
-    const x = await explore(load('backup-typo.yaml'), { maxRuns: 12 });
+    const x = await explore(load('explore/backup-typo.yaml'), { maxRuns: 12 });
     const cf = x.findings.find((f) => f.kind === 'clients-failing' && f.faults[0] === 'kill lb1');
     expect(cf?.why).toMatch(/^192\.168\.1\.100 moved to lb2 at 8\.02s, and 60 of 60 of user's requests still failed from 11s to 17s \(lb2: quorum lost\)$/);
     expect(x.findings.filter((f) => f.severity === 'problem').every((f) => f.kind === 'clients-failing')).toBe(true);
@@ -362,7 +362,7 @@ describe('keepalived-ts lab --explore', () => {
   }, 300_000);
 
   it('prints the ranked table and exits 0 on a correct pair of configs', () => {
-    const r = cli(join(LAB, 'two-checks/lb1.conf'), join(LAB, 'two-checks/lb2.conf'));
+    const r = cli(join(LAB, 'explore/two-checks/lb1.conf'), join(LAB, 'explore/two-checks/lb2.conf'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^1 +limit +two MASTERs +VI_1 +partition lan: \[lb1\] \| \[lb2\]$/m);
     expect(r.out).toMatch(/^no problems found; 1 limit of VRRP shown .* 165 fault sets \(13 single faults and their ordered pairs\)/m);
