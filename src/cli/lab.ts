@@ -18,14 +18,20 @@ const LAB_OPTIONS: OptionSpec[] = [
   { long: 'backend', short: 'b', value: 'required', help: 'sim (default: in-process, virtual time) or netns (network namespaces, needs root)' },
   { long: 'report', value: 'required', help: 'Also write the run as an HTML report to this file' },
   { long: 'json', value: 'none', help: 'Print the result as JSON instead of the timeline' },
+  { long: 'explore', value: 'none', help: 'Search every fault and pair of faults of the configs on sim (give a scenario or the .conf files)' },
+  { long: 'out', value: 'required', help: 'With --explore: write a replayable scenario per finding into this directory' },
+  { long: 'max-runs', value: 'required', help: 'With --explore: run at most this many fault sets, singles first (default 2000)' },
+  { long: 'max-time', value: 'required', help: 'With --explore: cut each run at this much virtual time (default 10m)' },
   { long: 'help', short: 'h', value: 'none', help: 'Display this help message' },
 ];
 
 export const LAB_USAGE = `Usage: keepalived-ts lab SCENARIO.yaml [--backend sim|netns] [--report FILE.html] [--json]
+       keepalived-ts lab --explore SCENARIO.yaml|A.conf B.conf... [--out DIR] [--report FILE.html] [--json]
 
 ${optionHelp(LAB_OPTIONS)}
 Exit status: 0 every expectation passed, 1 one failed, 2 bad usage or the backend cannot run
 here, 3 the scenario has errors (FILE:LINE:COL on stderr; with --json, also on stdout).
+With --explore: 0 no problem found, 1 a problem found, 2 and 3 as above.
 `;
 
 /** The scenario has errors and did not run: distinct from a failed expectation (1). */
@@ -50,14 +56,32 @@ export async function labCommand(argv: string[]): Promise<number> {
     process.stdout.write(LAB_USAGE);
     return 0;
   }
+  const str = (k: string): string | undefined => (typeof args.options.get(k) === 'string' ? (args.options.get(k) as string) : undefined);
+  if (args.options.has('explore') && !args.errors.length) {
+    if (args.options.has('backend') && args.options.get('backend') !== 'sim') {
+      process.stderr.write("keepalived-ts lab: --explore runs on sim; rerun a finding's scenario with --backend netns (see keepalived-ts lab --help)\n");
+      return 2;
+    }
+    const { exploreCommand } = await import('./lab-explore.js');
+    return exploreCommand({
+      paths: args.positionals,
+      json: args.options.has('json'),
+      report: str('report'),
+      out: str('out'),
+      maxRuns: str('max-runs'),
+      maxTime: str('max-time'),
+    });
+  }
   const backend = args.options.get('backend') ?? 'sim';
   const problem =
     args.errors[0] ??
     (args.positionals.length !== 1
       ? 'give one scenario file'
-      : backend !== 'sim' && backend !== 'netns'
-        ? `--backend must be sim or netns, not '${String(backend)}'`
-        : undefined);
+      : ['out', 'max-runs', 'max-time'].some((k) => args.options.has(k))
+        ? '--out, --max-runs and --max-time go with --explore'
+        : backend !== 'sim' && backend !== 'netns'
+          ? `--backend must be sim or netns, not '${String(backend)}'`
+          : undefined);
   if (problem) {
     process.stderr.write(`keepalived-ts lab: ${printable(problem)} (see keepalived-ts lab --help)\n`);
     return 2;

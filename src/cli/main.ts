@@ -36,6 +36,7 @@ Usage:
   keepalived-ts rules                         the diagnostic rule ids (Markdown)
   keepalived-ts ipvsadm -Ln [--pid=FILE]      the running daemon's virtual servers, as ipvsadm lists them
   keepalived-ts lab SCENARIO.yaml             run a director pair through faults (see keepalived-ts lab --help)
+  keepalived-ts lab --explore A.conf B.conf   try every fault and pair of faults of the configs on sim
   keepalived-ts -f FILE [-n -l -D -P -C]      run the daemon, in the foreground with -n (-P VRRP only, -C checkers only)
 
 keepalived options:

@@ -55,6 +55,7 @@ export async function run() {
   );
 
   await largePair(loadScenario, runSim, finish);
+  await exploreRate(loadScenario);
 
   const netnsOk = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
   if (!netnsOk) {
@@ -80,6 +81,31 @@ export async function run() {
   console.log(
     `master-killed.yaml, whole process: sim ${sim.ms.toFixed(0)} ms (${sim.verdict}), netns ${(netns.ms / 1000).toFixed(1)} s with real daemons (${netns.verdict}); ratio ${(netns.ms / sim.ms).toFixed(0)}x`,
   );
+}
+
+/** lab --explore on sim: the whole single+double fault space of two shipped pairs, faults per second. */
+async function exploreRate(loadScenario) {
+  const { explore } = await import(join(ROOT, 'dist/lab/explore/index.js'));
+  const { exploreInput } = await import(join(ROOT, 'dist/lab/explore/input.js'));
+  console.log('\nLab --explore, sim backend: every single fault and ordered pair of faults');
+  console.log(
+    pad(['pair', 'fault sets', 'faults', 'runs', 'wall s', 'faults/s', 'runs/s', 'virtual s per wall s', 'problems'], [30, 12, 8, 8, 8, 10, 8, 22, 10]),
+  );
+  const inputs = [
+    ['explore/two-checks/ (2 scripts)', () => exploreInput([join(DIR, 'explore/two-checks/lb1.conf'), join(DIR, 'explore/two-checks/lb2.conf')]).scenario],
+    ['weight-too-small.yaml', () => loadScenario(join(DIR, 'weight-too-small.yaml')).scenario],
+  ];
+  for (const [name, get] of inputs) {
+    const x = await explore(get());
+    const s = x.wallMs / 1000;
+    const problems = x.findings.filter((f) => f.severity === 'problem').length;
+    console.log(
+      pad(
+        [name, x.explored, x.faultsApplied, x.runs, f1(s), f0(x.faultsApplied / s), f0(x.runs / s), f0(x.virtual / 1e6 / s), problems],
+        [30, 12, 8, 8, 8, 10, 8, 22, 10],
+      ),
+    );
+  }
 }
 
 /** A director pair with N VRRPv2 instances (250 VRIDs per interface, one /32 VIP each). */

@@ -7,6 +7,19 @@ import type { LabResult, LabState } from '../model/result.js';
 import { buildLanes, clientSummaries, duration, effectLag, rangesText, secs, timeSpan } from './model.js';
 import { esc, isThin, requestsSvg, scale, STATE_COLOR, timelineSvg } from './chart.js';
 
+/** The page's head: no script, no fetch (the CSP), inline style only. `title` is HTML already. */
+export function htmlHead(title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${title}</title>
+<style>${css}</style>
+</head>`;
+}
+
 export function renderHtml(result: LabResult): string {
   const span = timeSpan(result);
   const sc = scale(span);
@@ -46,15 +59,7 @@ export function renderHtml(result: LabResult): string {
   ].join('\n');
   const notes = result.notes.length ? `<ul class="notes" id="notes">${result.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '';
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${verdict} · ${esc(result.scenario)} · keepalived-ts lab</title>
-<style>${CSS}</style>
-</head>
+  return `${htmlHead(`${verdict} · ${esc(result.scenario)} · keepalived-ts lab`, CSS)}
 <body>
 <header class="top ${verdict.toLowerCase()}">
 <div class="badge" id="verdict" data-passed="${result.passed}">${verdict}</div>
