@@ -97,6 +97,8 @@ export class Balancer {
   /** Kernel IPVS's keeper (dataPlane 'kernel'), and whether lvs_timeouts is written (keepalived sets IPVS's only then). */
   private readonly kernel?: KernelPlane;
   private timeoutsWritten: boolean;
+  /** lvs_flush: empty the kernel's table before the first start (keepalived's start_check), never on a reload. */
+  private readonly flushAtStart: boolean;
 
   constructor(
     cfg: Config,
@@ -104,6 +106,7 @@ export class Balancer {
   ) {
     this.timeouts = cfg.resolved.lvsTimeouts;
     this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
+    this.flushAtStart = cfg.globalDefs.lvsFlush;
     const mode = env.dataPlane ?? 'forwarder';
     if (mode === 'kernel') {
       this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
@@ -181,6 +184,7 @@ export class Balancer {
 
   async start(): Promise<void> {
     if (this.timeoutsWritten) await this.kernel?.setTimeouts(this.timeouts);
+    if (this.flushAtStart) await this.kernel?.flushAll();
     for (const s of this.services) await this.plane?.open(s);
     this.started = true;
     this.env.health?.start();
@@ -194,6 +198,7 @@ export class Balancer {
     if (this.sampler) this.env.clock.clearTimer(this.sampler);
     this.env.health?.stop();
     await this.plane?.stop(this.services);
+    await this.kernel?.restoreTimeouts();
     for (const s of this.services) s.svc.dispose();
   }
 
@@ -237,8 +242,10 @@ export class Balancer {
   private async apply(cfg: Config): Promise<void> {
     const before = JSON.stringify(this.timeouts);
     this.timeouts = cfg.resolved.lvsTimeouts;
+    const wasWritten = this.timeoutsWritten;
     this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
     if (this.started && this.timeoutsWritten && before !== JSON.stringify(this.timeouts)) await this.kernel?.setTimeouts(this.timeouts);
+    else if (this.started && wasWritten && !this.timeoutsWritten) await this.kernel?.restoreTimeouts();
     const served = this.eligible(cfg);
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));

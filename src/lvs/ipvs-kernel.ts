@@ -61,7 +61,15 @@ export function ipvsadmDiff(from: string, to: string): string[] {
 export interface KernelPlaneEnv {
   /** Runs ipvsadm -R with these lines on stdin; resolves to an error message or undefined. */
   run?(lines: string[]): Promise<string | undefined>;
+  /** IPVS's connection timeouts now (ipvsadm -L --timeout), or undefined when they cannot be read. */
+  readTimeouts?(): Promise<IpvsTimeouts | undefined>;
   log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface IpvsTimeouts {
+  tcp: number;
+  tcpfin: number;
+  udp: number;
 }
 
 /** Keeps the kernel's table equal to the wanted one, one change batch at a time. */
@@ -69,6 +77,8 @@ export class KernelPlane {
   private applied = '';
   private wanted = '';
   private busy?: Promise<void>;
+  /** The kernel's timeouts before our first --set (null: they could not be read). */
+  private original?: IpvsTimeouts | null;
 
   constructor(private readonly env: KernelPlaneEnv = {}) {}
 
@@ -80,10 +90,31 @@ export class KernelPlane {
   }
 
   /** IPVS's connection timeouts (ipvsadm --set), after any batch in flight. */
-  async setTimeouts(t: { tcp: number; tcpfin: number; udp: number }): Promise<void> {
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
     await this.busy;
+    // keepalived's libipvs keeps the values it found before its first change, and puts them
+    // back at stop and when a reload drops lvs_timeouts.
+    this.original ??= (await (this.env.readTimeouts ?? readIpvsTimeouts)()) ?? null;
+    await this.writeTimeouts(t);
+  }
+
+  /** The timeouts found before the first setTimeouts(), back in the kernel (none set: nothing to do). */
+  async restoreTimeouts(): Promise<void> {
+    await this.busy;
+    if (this.original) await this.writeTimeouts(this.original);
+  }
+
+  private async writeTimeouts(t: IpvsTimeouts): Promise<void> {
     const err = await (this.env.run ?? runIpvsadmRestore)([`--set ${t.tcp} ${t.tcpfin} ${t.udp}`]);
     if (err) this.env.log?.('warn', `ipvsadm --set: ${err}`);
+  }
+
+  /** Empties the kernel's whole table, services of other processes included (lvs_flush, at start-up). */
+  async flushAll(): Promise<void> {
+    await this.busy;
+    const err = await (this.env.run ?? runIpvsadmRestore)(['-C']);
+    if (err) this.env.log?.('warn', `ipvsadm -C: ${err}`);
+    this.applied = '';
   }
 
   /** Removes every service this process added (keepalived does the same at shutdown). */
@@ -155,5 +186,21 @@ function runIpvsadmRestore(lines: string[]): Promise<string | undefined> {
     // the exit status's business to report, not a crash.
     p.stdin.on('error', () => undefined);
     p.stdin.end(lines.join('\n') + '\n');
+  });
+}
+
+/** `Timeout (tcp tcpfin udp): 900 120 300`, as ipvsadm -L --timeout prints it. */
+export function parseIpvsTimeouts(text: string): IpvsTimeouts | undefined {
+  const m = /Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)/.exec(text);
+  return m ? { tcp: Number(m[1]), tcpfin: Number(m[2]), udp: Number(m[3]) } : undefined;
+}
+
+function readIpvsTimeouts(): Promise<IpvsTimeouts | undefined> {
+  return new Promise((resolve) => {
+    const p = spawn('ipvsadm', ['-L', '--timeout'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.on('error', () => resolve(undefined));
+    p.on('close', () => resolve(parseIpvsTimeouts(out)));
   });
 }

@@ -35,6 +35,31 @@ virtual_server 192.168.1.100 80 {
 const table = (vss: readonly VirtualServer[], dead: string[] = []) =>
   ipvsadmRestore(vss, (_vs, rs: RealServer) => ({ alive: !dead.includes(rs.address), weight: rs.weight }));
 
+/**
+ * A balancer on kernel IPVS with one DR service after global_defs `g`, every ipvsadm batch it sends
+ * recorded, and IPVS's timeouts found at 900 100 200.
+ */
+async function recording() {
+  const { VirtualClock } = await import('../../src/core/clock.js');
+  const { Balancer } = await import('../../src/lvs/balancer.js');
+  const batches: string[][] = [];
+  const conf = (g: string) =>
+    loadConfigText(`${g}virtual_server 192.168.1.100 80 {\n  lvs_sched rr\n  lvs_method DR\n  protocol TCP\n  real_server 10.0.0.1 80 {\n  }\n}\n`, 'k.conf')
+      .config;
+  const balancer = (g: string) =>
+    new Balancer(
+      conf(g),
+      withChecks({
+        clock: new VirtualClock(),
+        random: () => 0,
+        dataPlane: 'kernel',
+        kernel: new KernelPlane({ run: async (lines) => void batches.push(lines), readTimeouts: async () => ({ tcp: 900, tcpfin: 100, udp: 200 }) }),
+        probe: async () => ({ ok: true, reason: 'up' }),
+      }),
+    );
+  return { batches, conf, balancer };
+}
+
 describe('ipvsadm table differences', () => {
   const vs = conf('wrr').resolved.virtualServers;
   const all = table(vs);
@@ -171,41 +196,43 @@ virtual_server 192.168.1.100 80 {
     expect(batches.splice(0).flat()).toEqual(['-d -t 192.168.1.100:80 -r 10.0.0.9:80', '-D -t 192.168.1.100:80']);
   });
 
-  it('sets IPVS timeouts from lvs_timeouts (ipvsadm --set), only when written, and again when a reload changes them', async () => {
-    const { VirtualClock } = await import('../../src/core/clock.js');
-    const { Balancer } = await import('../../src/lvs/balancer.js');
-    const conf = (g: string) =>
-      loadConfigText(
-        `${g}virtual_server 192.168.1.100 80 {
-  lvs_sched rr
-  lvs_method DR
-  protocol TCP
-  real_server 10.0.0.1 80 {
-  }
-}
-`,
-        'k.conf',
-      ).config;
-    const batches: string[][] = [];
-    const env = () =>
-      withChecks({
-        clock: new VirtualClock(),
-        random: () => 0,
-        dataPlane: 'kernel',
-        kernel: new KernelPlane({ run: async (lines) => void batches.push(lines) }),
-        probe: async () => ({ ok: true, reason: 'up' }),
-      });
-    const plain = new Balancer(conf(''), env());
+  it("sets IPVS timeouts from lvs_timeouts (ipvsadm --set), only when written, again when a reload changes them, and puts the kernel's back at stop", async () => {
+    const { batches, conf, balancer } = await recording();
+    const sets = () => batches.flat().filter((l) => l.startsWith('--set'));
+    const plain = balancer('');
     await plain.start();
-    expect(batches.flat().filter((l) => l.startsWith('--set'))).toEqual([]);
     await plain.stop();
+    expect(sets()).toEqual([]);
     batches.length = 0;
-    const lb = new Balancer(conf('global_defs {\n  lvs_timeouts tcp 60 udp 5\n}\n'), env());
+    const lb = balancer('global_defs {\n  lvs_timeouts tcp 60 udp 5\n}\n');
     await lb.start();
     expect(batches[0]).toEqual(['--set 60 120 5']);
     await lb.reload(conf('global_defs {\n  lvs_timeouts tcp 60 udp 5\n}\n'));
     await lb.reload(conf('global_defs {\n  lvs_timeouts tcp 30 tcpfin 20\n}\n'));
-    expect(batches.flat().filter((l) => l.startsWith('--set'))).toEqual(['--set 60 120 5', '--set 30 20 300']);
+    expect(sets()).toEqual(['--set 60 120 5', '--set 30 20 300']);
+    await lb.stop();
+    // The kernel's own values, read before the first --set, come back at stop (keepalived's ipvs_stop).
+    expect(sets()).toEqual(['--set 60 120 5', '--set 30 20 300', '--set 900 100 200']);
+    batches.length = 0;
+    const dropped = balancer('global_defs {\n  lvs_timeouts tcp 60\n}\n');
+    await dropped.start();
+    await dropped.reload(conf(''));
+    expect(sets()).toEqual(['--set 60 120 300', '--set 900 100 200']);
+    await dropped.stop();
+  });
+
+  it('flushes the whole kernel table before adding its own with lvs_flush, at start only', async () => {
+    const { batches, conf, balancer } = await recording();
+    const plain = balancer('');
+    await plain.start();
+    await plain.stop();
+    expect(batches.flat()).not.toContain('-C');
+    batches.length = 0;
+    const lb = balancer('global_defs {\n  lvs_flush\n}\n');
+    await lb.start();
+    expect(batches.slice(0, 2)).toEqual([['-C'], ['-A -t 192.168.1.100:80 -s rr', '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 1']]);
+    await lb.reload(conf('global_defs {\n  lvs_flush\n}\n'));
+    expect(batches.flat().filter((l) => l === '-C')).toHaveLength(1);
     await lb.stop();
   });
 });

@@ -303,7 +303,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('lvs_timeouts', lvsTimeouts, {
       doc: 'Idle timeouts in seconds: established TCP (900), half-closed TCP (120), UDP flows (300); 0 keeps the default. For the embedded forwarder, and kernel IPVS (ipvsadm --set).',
     }),
-    g.k('lvs_flush', flag, { default: false, notImplemented: 'the IPVS table is not flushed at start-up', doc: 'Flush the whole IPVS table at start-up.' }),
+    g.k('lvs_flush', flag, { default: false, doc: 'Flush the whole IPVS table at start-up (kernel IPVS; the embedded forwarder has no kernel table).' }),
     g.k('lvs_flush_on_stop', words, {
       notImplemented: 'the IPVS table is not flushed when stopping',
       doc: 'Flush IPVS (or only our virtual servers: VS) when stopping.',
