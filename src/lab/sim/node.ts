@@ -57,6 +57,9 @@ export class SimNode {
   private life = gatedClock(undefined, { open: false });
   private stopping = false;
   private stopTrackers?: () => void;
+  /** The running daemon's link and track_file event listeners (keepalived: netlink and inotify). */
+  private linkChanged?: (ifname?: string) => void;
+  private fileChanged?: (name: string) => void;
 
   constructor(
     readonly name: string,
@@ -149,16 +152,18 @@ export class SimNode {
   setFile(nameOrPath: string, value: number): void {
     const tf = this.config.trackFiles.find((f) => f.name === nameOrPath || f.file === nameOrPath);
     const name = tf?.name ?? nameOrPath;
-    // The daemon's next read of the file sees it.
+    // inotify: the daemon reads the file at once.
     this.world.files.set(name, value);
+    this.fileChanged?.(name);
   }
 
-  /** Link state: the port stops carrying packets at once; the interface tracker's next poll sees it. */
+  /** Link state: the port stops carrying packets at once, and the daemon hears of it at once (netlink). */
   setInterface(ifname: string, up: boolean): void {
     if (up) this.world.interfacesDown.delete(ifname);
     else this.world.interfacesDown.add(ifname);
     const l = this.links.get(ifname);
     if (l && this.running) l.port.up = up;
+    this.linkChanged?.(ifname);
   }
 
   /** Effective priority of each instance now. */
@@ -220,6 +225,15 @@ export class SimNode {
       runScript: (sc) => (this.world.scriptsFailing.has(sc.name) ? { ok: false, why: 'exited with status 1' } : { ok: true }),
       linkUp: (ifname) => !this.world.interfacesDown.has(ifname),
       readFile: (f) => this.world.files.get(f.name) ?? f.initFile?.value ?? 0,
+      // Events as the daemon gets them from netlink and inotify; the polls only back them up.
+      watchLinks: (changed) => {
+        this.linkChanged = changed;
+        return { stop: () => (this.linkChanged = undefined), live: () => true };
+      },
+      watchFiles: (files, changed) => {
+        this.fileChanged = (name) => files.filter((f) => f.name === name).forEach(changed);
+        return { stop: () => (this.fileChanged = undefined), all: true };
+      },
     });
   }
 }
