@@ -65,7 +65,6 @@ export const LOAD_TIME_ONLY: Record<string, string> = {
 export const SHARED_NAMES: Record<string, string> = {
   umask: "Node's process.umask()",
   group: 'vrrp_sync_group group',
-  interface: 'vrrp_instance interface',
   ttl: "the stats dump's TTL error counter",
   key: "the checker pool's slot keys",
   fwmark: 'virtual_server fwmark N',
