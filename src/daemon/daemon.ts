@@ -9,6 +9,7 @@ import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, ResolvedVrrpInstance, ScriptRef, VrrpInstance } from '../config/model/index.js';
+import { garpIntervals } from '../net/garp-pacer.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
@@ -648,7 +649,8 @@ async function startDaemon(
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m) });
+  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
   const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
@@ -773,6 +775,7 @@ async function startDaemon(
         ['email alerts', () => mail.close()],
         ['VRRP', () => gen.stop()],
         ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
+        ['gratuitous ARP', () => driver.closeGarp()],
         ['link monitor', () => links.close()],
         ...(testSeam().hangStop
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
@@ -850,6 +853,7 @@ async function startDaemon(
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       mail.configure(next.config.globalDefs);
+      driver.setGarpIntervals(garpIntervalsOf(next.config));
       gen = new Generation(
         vrrpPart(next.config),
         vrrpLog,

@@ -93,7 +93,9 @@ export interface RawTransportOptions {
   /** IP TOS of what we send; default 0xc0 (internetwork control), as keepalived and FRR. */
   tos?: number;
   /**
-   * Packets waiting for the socket, at most (default 64). Beyond it the oldest waiting reply, or
+   * Packets waiting for the socket, at most (default 1,024: the 255 VRIDs of an interface can all
+   * fall due in the same millisecond, each with a few unicast peers; with 64, 250 instances that
+   * became MASTER together lost 3 adverts in 4 every second). Beyond it the oldest waiting reply, or
    * else the oldest waiting advert, is dropped for the new one; a new reply is dropped first.
    */
   maxQueue?: number;
@@ -353,7 +355,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
 
   const callbacks: ((p: ReceivedPacket) => void)[] = [];
   const stats: RawTransportStats = { sent: 0, received: 0, sendErrors: 0, dropped: {}, receiveErrors: 0, sendDropped: 0 };
-  const maxQueue = Math.max(1, opts.maxQueue ?? 64);
+  const maxQueue = Math.max(1, opts.maxQueue ?? 1024);
   interface Pending {
     pkt: Buffer;
     src: string;

@@ -67,7 +67,6 @@ export const LOAD_TIME_ONLY: Record<string, string> = {
 export const SHARED_NAMES: Record<string, string> = {
   umask: "Node's process.umask()",
   group: 'vrrp_sync_group group',
-  interface: 'vrrp_instance interface',
   ttl: "the stats dump's TTL error counter",
   fwmark: 'virtual_server fwmark N',
 };

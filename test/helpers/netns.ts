@@ -75,6 +75,8 @@ export interface Lab {
   spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc>;
   /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. */
   keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[] }): Keepalived;
+  /** Ours (dist/keepalived-ts.mjs) the same way: VRRP only, foreground, JSON lines on stdout. */
+  ours(host: Host, config: string, opts: { name: string }): Keepalived;
   /** IPv4 addresses on the host's eth0 (without prefix length). */
   addresses(host: Host): Promise<string[]>;
   /** Kill every process this lab started and delete its namespaces and files. Idempotent. */
@@ -166,6 +168,16 @@ class LabImpl implements Lab {
     const vrrpPidFile = join(this.dir, `${name}-vrrp.pid`);
     writeFileSync(configFile, config);
     const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], { name });
+    return Object.assign(p, { configFile, pidFile, vrrpPidFile });
+  }
+
+  ours(host: Host, config: string, opts: { name: string }): Keepalived {
+    const configFile = join(this.dir, `${opts.name}.conf`);
+    const pidFile = join(this.dir, `${opts.name}.pid`);
+    const vrrpPidFile = join(this.dir, `${opts.name}-vrrp.pid`);
+    writeFileSync(configFile, config);
+    const cli = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+    const p = this.spawn(host, [process.execPath, cli, '-n', '-l', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile], { name: opts.name });
     return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 

@@ -199,8 +199,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), {
       default: 0,
-      notImplemented: 'gratuitous ARPs of a burst go out back to back',
-      doc: 'Seconds between gratuitous ARPs on one interface.',
+      doc: 'Seconds between gratuitous ARPs on one interface (those asked for sooner wait, once each).',
     }),
     g.k('vrrp_gna_interval', decimal(0.000001, 4294.967295), {
       default: 0,
@@ -386,15 +385,17 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
 });
 
 const gg = keywords<GarpGroup>();
-const GARP = 'garp_group blocks are not applied: gratuitous ARPs of a burst go out back to back';
 export const garpGroupBlock = defineBlock<GarpGroup>({
   name: 'garp_group',
   doc: 'Rate limits for gratuitous ARP / neighbour adverts on a set of interfaces.',
   keywords: [
-    gg.k('garp_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between gratuitous ARPs.' }),
-    gg.k('gna_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between unsolicited neighbour adverts.' }),
-    gg.k('interface', word, { notImplemented: GARP, doc: 'The interface the limits apply to.' }),
-    gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [], notImplemented: GARP }),
+    gg.k('garp_interval', decimal(0, 2147.483647), { doc: 'Seconds between gratuitous ARPs.' }),
+    gg.k('gna_interval', decimal(0, 2147.483647), {
+      notImplemented: 'neighbour adverts of a burst go out back to back',
+      doc: 'Seconds between unsolicited neighbour adverts.',
+    }),
+    gg.k('interface', word, { doc: 'The interface the limits apply to.' }),
+    gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [] }),
   ],
 });
 
