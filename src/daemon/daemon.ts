@@ -12,6 +12,8 @@ import type { Config, ScriptRef, VrrpInstance } from '../config/model/index.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
+import { IPPROTO_AH } from '../vrrp/ah.js';
+import { NftFirewall } from '../net/nft-firewall.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
@@ -77,24 +79,33 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   return a.address;
 }
 
-type PortEntry = { transport?: RawTransport; handler?: (p: Received) => void };
+/** `ah`: the interface's second socket, IP protocol 51, open while an instance on it uses auth_type AH. */
+type PortEntry = { transport?: RawTransport; ah?: RawTransport; handler?: (p: Received) => void };
 
 /** One socket per interface for the daemon's lifetime; a reload points it at the new engine.
  * With dynamic_interfaces an interface may be missing: its port waits, sends nothing, and its
  * socket opens once the interface is there (ready()). */
 class Ports {
   private readonly open = new Map<string, PortEntry>();
+  /** Interfaces with an auth_type AH instance (as of the last prepare()). */
+  private ahIfnames = new Set<string>();
 
   constructor(private readonly log: Logger) {}
 
   /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
    * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
    * for release() should the reload be refused later. */
-  prepare(ifnames: Iterable<string>): { error: string } | { opened: string[] } {
+  prepare(ifnames: Iterable<string>, ahIfnames: ReadonlySet<string> = new Set()): { error: string } | { opened: string[] } {
     const opened: string[] = [];
+    this.ahIfnames = new Set([...this.ahIfnames, ...ahIfnames]);
     try {
       for (const ifname of ifnames) {
-        if (this.open.get(ifname)?.transport) continue;
+        const entry = this.open.get(ifname);
+        if (entry?.transport && ahIfnames.has(ifname) && !entry.ah) {
+          entry.ah = this.openAh(ifname, entry);
+          opened.push(`ah:${ifname}`);
+        }
+        if (entry?.transport) continue;
         this.openPort(ifname);
         opened.push(ifname);
       }
@@ -108,8 +119,16 @@ class Ports {
   /** Closes sockets prepare() opened, for a reload refused after it. */
   release(ifnames: readonly string[]): void {
     for (const ifname of ifnames) {
+      if (ifname.startsWith('ah:')) {
+        const entry = this.open.get(ifname.slice(3));
+        entry?.ah?.close();
+        if (entry) entry.ah = undefined;
+        continue;
+      }
       const entry = this.open.get(ifname);
       entry?.transport?.close();
+      entry?.ah?.close();
+      if (entry) entry.ah = undefined;
       if (entry?.handler) entry.transport = undefined;
       else this.open.delete(ifname);
     }
@@ -121,7 +140,22 @@ class Ports {
     transport.onPacket((p) => entry.handler?.(p));
     entry.transport = transport;
     this.open.set(ifname, entry);
+    if (this.ahIfnames.has(ifname)) {
+      try {
+        entry.ah = this.openAh(ifname, entry);
+      } catch (e) {
+        transport.close();
+        entry.transport = undefined;
+        throw e;
+      }
+    }
     return entry;
+  }
+
+  private openAh(ifname: string, entry: PortEntry): RawTransport {
+    const ah = createRawTransport({ ifname, family: 4, protocol: IPPROTO_AH, onError: (err) => this.log.warn({ ifname }, err.message) });
+    ah.onPacket((p) => entry.handler?.(p));
+    return ah;
   }
 
   /** A port waits for its interface (dynamic_interfaces). */
@@ -155,7 +189,7 @@ class Ports {
     }
     const e = entry;
     return {
-      send: (payload, opts) => e.transport?.send(payload, opts),
+      send: (payload, opts) => (opts.protocol === IPPROTO_AH ? e.ah : e.transport)?.send(payload, opts),
       onPacket: (cb) => {
         e.handler = cb;
       },
@@ -164,13 +198,16 @@ class Ports {
 
   /** The open sockets' counters, by interface (SIGUSR2's dump). */
   stats(): { ifname: string; stats: RawTransport['stats'] }[] {
-    return [...this.open].flatMap(([ifname, e]) => (e.transport ? [{ ifname, stats: e.transport.stats }] : []));
+    return [...this.open].flatMap(([ifname, e]) => [
+      ...(e.transport ? [{ ifname, stats: e.transport.stats }] : []),
+      ...(e.ah ? [{ ifname: `${ifname} (AH)`, stats: e.ah.stats }] : []),
+    ]);
   }
 
   /** Closes every socket once what it still holds is sent: at a stop, the priority-0 adverts.
    * A socket that cannot send (a stuck interface) holds the stop up for at most DRAIN_MS. */
   async close(): Promise<void> {
-    const transports = [...this.open.values()].flatMap((e) => (e.transport ? [e.transport] : []));
+    const transports = [...this.open.values()].flatMap((e) => [e.transport, e.ah].filter((t): t is RawTransport => !!t));
     await Promise.all(transports.map((t) => t.drain(DRAIN_MS)));
     for (const t of transports) t.close();
   }
@@ -193,6 +230,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   };
   const addresses = new Map<string, string>();
   const ifnames = new Set<string>();
+  const ahIfnames = new Set<string>();
   for (const inst of cfg.resolved.vrrpInstances) {
     const ifname = inst.interface;
     const family = inst.family;
@@ -209,6 +247,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       };
     }
     ifnames.add(ifname);
+    if (inst.authentication?.authType === 'AH' && inst.version === 2) ahIfnames.add(ifname);
     const key = `${ifname}/${family}`;
     if (addresses.has(key)) continue;
     try {
@@ -218,7 +257,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
     }
   }
-  const prepared = ports.prepare(ifnames);
+  const prepared = ports.prepare(ifnames, ahIfnames);
   if ('error' in prepared) return prepared;
   return {
     release: () => ports.release(prepared.opened),
@@ -260,6 +299,8 @@ class Generation {
     /** Email alerts (smtp_alert): the daemon's one sender. */
     private readonly mail: EmailAlerts,
     private readonly links: LinkMonitor,
+    /** no_accept's drop rules (nftables), shared by every generation. */
+    private readonly firewall: NftFirewall,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -270,8 +311,14 @@ class Generation {
       startupDelayUntil: previous?.engine.startupDelayUntil,
       adopt: adoptSameIdentity(previous?.engine, this.adopted),
       hooks: {
-        addAddresses: (i) => void this.driver.add(i),
-        removeAddresses: (i) => void this.driver.remove(i),
+        addAddresses: (i) => {
+          void this.firewall.add(i);
+          void this.driver.add(i);
+        },
+        removeAddresses: (i) => {
+          void this.driver.remove(i);
+          void this.firewall.remove(i);
+        },
         announce: (i) => this.driver.announce(i),
         garp: (i, repeat) => this.driver.gratuitous(i, repeat),
         // keepalived's send_event_notify(): the script if there is one, and the FIFO line always.
@@ -578,6 +625,14 @@ async function startDaemon(
     },
   });
   const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m) });
+  // keepalived names the table from the first configuration; a reload keeps it.
+  const fw = first.config.globalDefs;
+  const firewall = new NftFirewall({
+    table: fw.nftables?.[0] ?? 'keepalived',
+    priority: fw.nftablesPriority ?? -1,
+    counters: fw.nftablesCounters,
+    log: (l, m) => vrrpLog[l](m),
+  });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -600,7 +655,10 @@ async function startDaemon(
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links);
+  // One generation per configuration, sharing the daemon's sockets, drivers and channels.
+  const generation = (config: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
+    new Generation(vrrpPart(config), vrrpLog, runner, notifier, driver, ports, users, bfd, primary, (l) => fifos.vrrp(l), mail, links, firewall, previous);
+  let gen = generation(first.config, ready.primary);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -694,6 +752,8 @@ async function startDaemon(
         // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
         ['email alerts', () => mail.close()],
         ['VRRP', () => gen.stop()],
+        // After the VIPs are gone: keepalived deletes its table at the end (nft_end).
+        ['firewall', () => firewall.close()],
         ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
         ['link monitor', () => links.close()],
         ...(testSeam().hangStop
@@ -768,21 +828,7 @@ async function startDaemon(
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       mail.configure(next.config.globalDefs);
-      gen = new Generation(
-        vrrpPart(next.config),
-        vrrpLog,
-        runner,
-        notifier,
-        driver,
-        ports,
-        users,
-        bfd,
-        prepared.primary,
-        (l) => fifos.vrrp(l),
-        mail,
-        links,
-        old,
-      );
+      gen = generation(next.config, prepared.primary, old);
       await old.stop(gen);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);

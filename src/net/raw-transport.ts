@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { isIPv4 } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
 import { VRRP_MCAST4, VRRP_PROTO, addressBytes, decodeIpv4 } from '../vrrp/packet.js';
-import type { ReceivedPacket, TransportStats, VrrpTransport } from './transport.js';
+import type { ReceivedPacket, SendOptions, TransportStats, VrrpTransport } from './transport.js';
 
 // Linux socket option numbers (raw-socket exports only a few of them).
 const SOL_SOCKET = 1;
@@ -71,6 +71,8 @@ export interface RawTransportOptions {
   ifname: string;
   /** Only 4 for now (IPv6: see the comment at the top of this file). */
   family: 4;
+  /** IP protocol of the socket: 112 (VRRP, default) or 51 (keepalived's AH-authenticated VRRP). */
+  protocol?: number;
   /** Send and receive failures after open (open failures throw). Default: process.emitWarning. */
   onError?: (error: TransportError) => void;
   /** IP TOS of what we send; default 0xc0 (internetwork control), as keepalived and FRR. */
@@ -201,6 +203,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     throw new TransportError(`raw-transport: invalid interface name ${JSON.stringify(ifname)}`, 'open', String(ifname));
   }
   const tos = opts.tos ?? 0xc0;
+  const protocol = opts.protocol ?? VRRP_PROTO;
   const reportError =
     opts.onError ??
     ((e: TransportError) => {
@@ -211,11 +214,11 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
 
   let socket: RawSocketLike;
   try {
-    socket = raw.createSocket({ protocol: VRRP_PROTO, addressFamily: raw.AddressFamily.IPv4, bufferSize: 4096 });
+    socket = raw.createSocket({ protocol, addressFamily: raw.AddressFamily.IPv4, bufferSize: 4096 });
   } catch (err) {
     const code = errnoOf(err);
     throw new TransportError(
-      `raw-transport ${ifname}: cannot open a raw IPv4 socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`,
+      `raw-transport ${ifname}: cannot open a raw IPv4 socket for protocol ${protocol}: ${describe(err)}${hint(code)}`,
       'open',
       ifname,
       code,
@@ -273,7 +276,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
 
   const onMessage = (buf: Buffer): void => {
     if (closed) return;
-    const ip = decodeIpv4(buf);
+    const ip = decodeIpv4(buf, protocol);
     if (!ip.ok) {
       stats.dropped[ip.reason] = (stats.dropped[ip.reason] ?? 0) + 1;
       return;
@@ -281,6 +284,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     stats.received++;
     // raw-socket reads every packet into the same buffer: copy before anyone keeps it.
     const p: ReceivedPacket = { src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl, payload: Buffer.from(ip.value.payload), ifname };
+    if (protocol !== VRRP_PROTO) Object.assign(p, { protocol, header: Buffer.from(ip.value.header) });
     for (const cb of callbacks) {
       try {
         cb(p);
@@ -338,7 +342,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     }
   };
 
-  const send = (payload: Buffer, o: { src: string; dst: string; ttl?: number; reply?: boolean }): void => {
+  const send = (payload: Buffer, o: SendOptions): void => {
     if (!isIPv4(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not an IPv4 address`);
     if (!isIPv4(o.dst)) throw new TypeError(`raw-transport ${ifname}: destination ${o.dst} is not an IPv4 address`);
     const ttl = o.ttl ?? 255;
@@ -353,9 +357,10 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     pkt[0] = 0x45; // version 4, 5 words
     pkt[1] = tos;
     pkt.writeUInt16BE(pkt.length, 2); // the kernel rewrites it anyway
-    // identification 0 and header checksum 0: the kernel fills both; no fragment flags
+    // identification 0 (unless given: AH covers it) and header checksum 0: the kernel fills both
+    pkt.writeUInt16BE((o.id ?? 0) & 0xffff, 4);
     pkt[8] = ttl;
-    pkt[9] = VRRP_PROTO;
+    pkt[9] = protocol;
     addressBytes(o.src).copy(pkt, 12);
     addressBytes(o.dst).copy(pkt, 16);
     payload.copy(pkt, IPV4_HEADER);
