@@ -35,15 +35,20 @@ export function pidExists(pid: number): boolean {
  * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
 export async function killKeepalivedNs(ns: string): Promise<void> {
   const r = await run('ip', ['netns', 'pids', ns]);
-  for (const pid of r.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-    let comm: string;
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      continue; // gone already
-    }
-    if (comm === 'keepalived') process.kill(pid, 'SIGKILL');
-  }
+  const pids = r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'keepalived';
+      } catch {
+        return false; // gone already
+      }
+    });
+  // Stopped first: the parent's death then cannot make a child stop cleanly before its own kill.
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
 }
 export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns/host.js';
 

@@ -115,8 +115,8 @@ describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
     expect(o.lines.slice(mastered).filter((l) => /Entering BACKUP STATE/.test(l.text))).toEqual([]);
     expect(await hasVip(ours)).toBe(true);
     const from = o.lines.length;
-    await o.kill('SIGUSR2', 0);
-    await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 5000, from });
+    await lab.exec(ours, ['kill', '-USR2', String(o.pid)]);
+    await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 10_000, from });
     const stats = readFileSync(join(lab.dir, 'keepalived.stats'), 'utf8');
     // keepalived also drops them (it counts them as its own auth failures).
     expect(Number(/^ {4}Failure: (\d+)$/m.exec(stats)?.[1])).toBe(5);
