@@ -13,10 +13,10 @@
 // process 'exit'/signal hook if the test never got there, and, failing both (SIGKILL), by the next
 // createLab() once the owning pid is gone. Traffic stays on the lab's bridge: nothing is attached
 // to the caller's namespace.
-import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
+import { NetnsHost, netnsCapability, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
@@ -30,6 +30,25 @@ export function pidExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+/** kill -9 of every keepalived process in a namespace: a crash. Killing the parent alone lets its
+ * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
+export async function killKeepalivedNs(ns: string): Promise<void> {
+  const r = await run('ip', ['netns', 'pids', ns]);
+  const pids = r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'keepalived';
+      } catch {
+        return false; // gone already
+      }
+    });
+  // Stopped first: the parent's death then cannot make a child stop cleanly before its own kill.
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
 }
 export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns/host.js';
 

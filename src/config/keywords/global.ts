@@ -223,7 +223,6 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vrrp_strict', flag, {
       default: false,
-      notImplemented: 'no strict-mode behaviour at run time (no_accept filtering, dropping unauthenticated or unicast adverts)',
       doc: 'Enforce RFC compliance (no auth, no unicast, firewall rules for no_accept).',
     }),
     g.k('vrrp_owner_ignore_adverts', flag, {
@@ -258,40 +257,37 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('dynamic_interfaces', words, { doc: 'Allow interfaces that do not exist yet; [allow_if_changes].' }),
     g.k('nftables', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
-      doc: 'Use nftables for no_accept and VMAC rules; optional table name (keepalived).',
+      doc: 'Use nftables for the no_accept drop rules; optional table name (keepalived). IPv4 VIPs only.',
     }),
     g.k('nftables_priority', int(-2147483648, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
       doc: 'nftables chain priority (-1).',
     }),
     g.k('nftables_counters', flag, {
       default: false,
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
       doc: 'Add counters to the nftables rules.',
     }),
     g.k('nftables_ifindex', bool, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the drop rules match IPv4 addresses only, no interface (keepalived needs one for IPv6 link-local VIPs)',
       doc: 'Match interfaces by index in nftables rules.',
     }),
     g.k('nftables_ipvs', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'nftables table for virtual_server_group fwmarks.',
     }),
     g.k('nftables_ipvs_priority', int(-2147483648, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'Priority of the IPVS nftables chain.',
     }),
     g.k('nftables_ipvs_start_fwmark', int(1, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'First fwmark for virtual_server_group (1000).',
     }),
     g.k('vrrp_iptables', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
       doc: 'Use iptables chains [IN [OUT]] for no_accept rules.',
     }),
     g.k('vrrp_ipsets', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
       doc: 'ipset names for the iptables rules.',
     }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, {
