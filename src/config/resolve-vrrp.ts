@@ -256,7 +256,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
       inst.preemptDelay = 0;
     }
     checkInstanceOptions(inst, cfg, ctx);
-    if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH') {
+    if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH' && inst.priority !== 255) {
       ctx.error(
         where('state'),
         'master-ah',
@@ -264,19 +264,6 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
         'use state BACKUP with AH authentication',
       );
       inst.state = 'BACKUP';
-    }
-    // Until AH is implemented, running it would send and accept adverts with no authentication at
-    // all: refuse the config (exit class 4, "cannot run") rather than run it unchecked.
-    if (inst.authentication?.authType === 'AH') {
-      ctx.diags.error(
-        inst.authentication.spans.authType ?? where('authentication'),
-        'auth-ah-unimplemented',
-        `(${inst.name}) auth_type AH is not implemented: adverts would be neither signed nor checked`,
-        {
-          hint: 'use auth_type PASS or remove authentication; AH is not implemented',
-          exit: 4,
-        },
-      );
     }
     for (const r of inst.virtualRoutes) {
       if (!r.dev && !r.noTrack) {

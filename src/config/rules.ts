@@ -75,11 +75,7 @@ export const RULES = {
   'preempt-delay-master': r('vrrp', 'preempt_delay with state MASTER: keepalived clears it.'),
   'owner-nopreempt': r('vrrp', 'nopreempt on an address owner (priority 255): cleared.'),
   'owner-weighted-tracker': r('vrrp', 'A weighted tracker on an address owner, whose priority never moves: ignored.'),
-  'master-ah': r('vrrp', 'state MASTER with AH authentication: keepalived starts it as BACKUP.'),
-  'auth-ah-unimplemented': r(
-    'vrrp',
-    'auth_type AH, which keepalived-ts does not implement yet: an error of exit class 4, so -t exits 4 and the daemon does not start.',
-  ),
+  'master-ah': r('vrrp', 'state MASTER with AH authentication (not the address owner): keepalived starts it as BACKUP.'),
   'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
   'notification-email-empty': r('vrrp', 'An empty notification_email block in global_defs.'),
   'interface-name-long': r('vrrp', 'An interface name longer than the 15 characters the kernel takes; keepalived ignores it.'),

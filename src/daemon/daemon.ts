@@ -9,10 +9,13 @@ import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
 import type { Config, ResolvedVrrpInstance, ScriptRef, VrrpInstance } from '../config/model/index.js';
+import { garpIntervals } from '../net/garp-pacer.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
+import { IPPROTO_AH } from '../vrrp/ah.js';
+import { NftFirewall } from '../net/nft-firewall.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
@@ -81,7 +84,8 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   return a.address;
 }
 
-type PortEntry = { transport?: RawTransport; handler?: (p: Received) => void };
+/** `ah`: the interface's second IPv4 socket, IP protocol 51, open while an instance on it uses auth_type AH. */
+type PortEntry = { transport?: RawTransport; ah?: RawTransport; handler?: (p: Received) => void };
 type Family = 4 | 6;
 /** A port's key: `ifname/family`. */
 const portKey = (ifname: string, family: Family): string => `${ifname}/${family}`;
@@ -95,17 +99,25 @@ const splitKey = (key: string): [string, Family] => {
  * socket opens once the interface is there (ready()). */
 class Ports {
   private readonly open = new Map<string, PortEntry>();
+  /** Port keys (IPv4) with an auth_type AH instance (as of the last prepare()). */
+  private ahKeys = new Set<string>();
 
   constructor(private readonly log: Logger) {}
 
   /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
    * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
    * for release() should the reload be refused later. */
-  prepare(keys: Iterable<string>): { error: string } | { opened: string[] } {
+  prepare(keys: Iterable<string>, ahKeys: ReadonlySet<string> = new Set()): { error: string } | { opened: string[] } {
     const opened: string[] = [];
+    this.ahKeys = new Set([...this.ahKeys, ...ahKeys]);
     try {
       for (const key of keys) {
-        if (this.open.get(key)?.transport) continue;
+        const entry = this.open.get(key);
+        if (entry?.transport && ahKeys.has(key) && !entry.ah) {
+          entry.ah = this.openAh(key, entry);
+          opened.push(`ah:${key}`);
+        }
+        if (entry?.transport) continue;
         this.openPort(key);
         opened.push(key);
       }
@@ -119,7 +131,15 @@ class Ports {
   /** Closes sockets prepare() opened, for a reload refused after it. */
   release(keys: readonly string[]): void {
     for (const key of keys) {
+      if (key.startsWith('ah:')) {
+        const entry = this.open.get(key.slice(3));
+        entry?.ah?.close();
+        if (entry) entry.ah = undefined;
+        continue;
+      }
       const entry = this.open.get(key);
+      entry?.ah?.close();
+      if (entry) entry.ah = undefined;
       entry?.transport?.close();
       if (entry?.handler) entry.transport = undefined;
       else this.open.delete(key);
@@ -133,7 +153,23 @@ class Ports {
     transport.onPacket((p) => entry.handler?.(p));
     entry.transport = transport;
     this.open.set(key, entry);
+    if (this.ahKeys.has(key)) {
+      try {
+        entry.ah = this.openAh(key, entry);
+      } catch (e) {
+        transport.close();
+        entry.transport = undefined;
+        throw e;
+      }
+    }
     return entry;
+  }
+
+  private openAh(key: string, entry: PortEntry): RawTransport {
+    const [ifname] = splitKey(key);
+    const ah = createRawTransport({ ifname, family: 4, protocol: IPPROTO_AH, onError: (err) => this.log.warn({ ifname }, err.message) });
+    ah.onPacket((p) => entry.handler?.(p));
+    return ah;
   }
 
   /** A port waits for its interface (dynamic_interfaces). */
@@ -177,7 +213,7 @@ class Ports {
     }
     const e = entry;
     return {
-      send: (payload, opts) => e.transport?.send(payload, opts),
+      send: (payload, opts) => (opts.protocol === IPPROTO_AH ? e.ah : e.transport)?.send(payload, opts),
       onPacket: (cb) => {
         e.handler = cb;
       },
@@ -186,13 +222,16 @@ class Ports {
 
   /** The open sockets' counters, by interface (SIGUSR2's dump). */
   stats(): { ifname: string; stats: RawTransport['stats'] }[] {
-    return [...this.open].flatMap(([key, e]) => (e.transport ? [{ ifname: splitKey(key)[1] === 6 ? key : splitKey(key)[0], stats: e.transport.stats }] : []));
+    return [...this.open].flatMap(([key, e]) => {
+      const ifname = splitKey(key)[1] === 6 ? key : splitKey(key)[0];
+      return [...(e.transport ? [{ ifname, stats: e.transport.stats }] : []), ...(e.ah ? [{ ifname: `${ifname} (AH)`, stats: e.ah.stats }] : [])];
+    });
   }
 
   /** Closes every socket once what it still holds is sent: at a stop, the priority-0 adverts.
    * A socket that cannot send (a stuck interface) holds the stop up for at most DRAIN_MS. */
   async close(): Promise<void> {
-    const transports = [...this.open.values()].flatMap((e) => (e.transport ? [e.transport] : []));
+    const transports = [...this.open.values()].flatMap((e) => [e.transport, e.ah].filter((t): t is RawTransport => !!t));
     await Promise.all(transports.map((t) => t.drain(DRAIN_MS)));
     for (const t of transports) t.close();
   }
@@ -215,6 +254,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   };
   const addresses = new Map<string, string>();
   const ifnames = new Set<string>();
+  const ahKeys = new Set<string>();
   for (const inst of cfg.resolved.vrrpInstances) {
     const ifname = inst.interface;
     const family = inst.family;
@@ -232,6 +272,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
     }
     const key = portKey(ifname, family);
     ifnames.add(key);
+    if (inst.authentication?.authType === 'AH' && inst.version === 2 && family === 4) ahKeys.add(key);
     if (addresses.has(key)) continue;
     try {
       addresses.set(key, primaryAddress(ifname, family));
@@ -240,7 +281,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
     }
   }
-  const prepared = ports.prepare(ifnames);
+  const prepared = ports.prepare(ifnames, ahKeys);
   if ('error' in prepared) return prepared;
   return {
     release: () => ports.release(prepared.opened),
@@ -284,6 +325,8 @@ class Generation {
     private readonly links: LinkMonitor,
     /** Unsolicited neighbour adverts for IPv6 VIPs (keepalived sends them where it sends GARPs). */
     private readonly na: NeighbourAdvertiser,
+    /** no_accept's drop rules (nftables), shared by every generation. */
+    private readonly firewall: NftFirewall,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -294,8 +337,14 @@ class Generation {
       startupDelayUntil: previous?.engine.startupDelayUntil,
       adopt: adoptSameIdentity(previous?.engine, this.adopted),
       hooks: {
-        addAddresses: (i) => void this.driver.add(i),
-        removeAddresses: (i) => void this.driver.remove(i),
+        addAddresses: (i) => {
+          void this.firewall.add(i);
+          void this.driver.add(i);
+        },
+        removeAddresses: (i) => {
+          void this.driver.remove(i);
+          void this.firewall.remove(i);
+        },
         announce: (i) => {
           this.driver.announce(i);
           this.neighbourAdverts(i, i.garpMasterRepeat);
@@ -648,8 +697,17 @@ async function startDaemon(
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m) });
+  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
   const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
+  // keepalived names the table from the first configuration; a reload keeps it.
+  const fw = first.config.globalDefs;
+  const firewall = new NftFirewall({
+    table: fw.nftables?.[0] ?? 'keepalived',
+    priority: fw.nftablesPriority ?? -1,
+    counters: fw.nftablesCounters,
+    log: (l, m) => vrrpLog[l](m),
+  });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -672,7 +730,10 @@ async function startDaemon(
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
-  let gen = new Generation(vrrpPart(first.config), vrrpLog, runner, notifier, driver, ports, users, bfd, ready.primary, (l) => fifos.vrrp(l), mail, links, na);
+  // One generation per configuration, sharing the daemon's sockets, drivers and channels.
+  const generation = (config: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
+    new Generation(vrrpPart(config), vrrpLog, runner, notifier, driver, ports, users, bfd, primary, (l) => fifos.vrrp(l), mail, links, na, firewall, previous);
+  let gen = generation(first.config, ready.primary);
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -772,7 +833,10 @@ async function startDaemon(
         // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
         ['email alerts', () => mail.close()],
         ['VRRP', () => gen.stop()],
+        // After the VIPs are gone: keepalived deletes its table at the end (nft_end).
+        ['firewall', () => firewall.close()],
         ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
+        ['gratuitous ARP', () => driver.closeGarp()],
         ['link monitor', () => links.close()],
         ...(testSeam().hangStop
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
@@ -850,22 +914,8 @@ async function startDaemon(
       fifos.close(FIFO_SCRIPT_GRACE_MS);
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       mail.configure(next.config.globalDefs);
-      gen = new Generation(
-        vrrpPart(next.config),
-        vrrpLog,
-        runner,
-        notifier,
-        driver,
-        ports,
-        users,
-        bfd,
-        prepared.primary,
-        (l) => fifos.vrrp(l),
-        mail,
-        links,
-        na,
-        old,
-      );
+      driver.setGarpIntervals(garpIntervalsOf(next.config));
+      gen = generation(next.config, prepared.primary, old);
       await old.stop(gen);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);

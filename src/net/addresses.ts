@@ -1,10 +1,13 @@
 // Moving virtual addresses and routes: `ip` commands built from the model (pure, unit-tested),
-// run as lines of one long-lived `ip -batch` (ip-batch.ts) or through an injected executor, and gratuitous ARP through iputils arping. raw-socket cannot
-// open AF_PACKET; arping is already on every director (Debian iputils-arping) and needs no
-// native code of ours. Each arping call takes about a second, so announcements run in the
-// background and never delay adverts.
+// run as lines of one long-lived `ip -batch` (ip-batch.ts) or through an injected executor; and
+// gratuitous ARPs, paced per interface as keepalived does (garp-pacer.ts), written by the daemon
+// itself through the cap addon (garp-cap.ts). Only where cap cannot load does each ARP fork
+// iputils arping (about a second each, run in the background, a few at a time).
 import { spawn } from 'node:child_process';
 import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec, RuleSpec, VirtualAddress } from '../config/model/index.js';
+import { RealClock, type Clock } from '../core/clock.js';
+import { CapGarpSender, loadCap } from './garp-cap.js';
+import { GarpPacer } from './garp-pacer.js';
 import { batchLine, IpBatch, type CommandResult } from './ip-batch.js';
 
 export type { CommandResult };
@@ -70,7 +73,7 @@ export interface StaticEntries {
 
 export const NO_STATIC: StaticEntries = { addresses: [], routes: [], rules: [] };
 
-export function arpingArgs(v: ResolvedVirtualAddress): string[] {
+export function arpingArgs(v: { dev: string; address: string }): string[] {
   return ['arping', '-U', '-c', '1', '-I', v.dev, v.address];
 }
 
@@ -90,9 +93,25 @@ export const spawnExec: Exec = (argv) =>
 export const ARPING_CONCURRENCY = 16;
 export const ARPING_QUEUE_LIMIT = 20_000;
 
+/** Writes one gratuitous ARP frame (false: it could not, and said so). */
+export interface GarpSink {
+  send(dev: string, address: string): boolean;
+  close?(): void;
+}
+
+/** Requests handed to the pacer per event-loop turn: a burst of 1,000 VIPs x 5 does not hold
+ * adverts back for the whole burst. */
+const GARPS_PER_TURN = 256;
+
 export interface AddressDriverOptions {
-  /** Runs arping, and the ip commands when there is no batch. */
+  /** Runs arping (when there is no sink), and the ip commands when there is no batch. */
   exec?: Exec;
+  /** Where gratuitous ARPs go: default, frames through cap when neither this nor `exec` is
+   * given, else (or where cap cannot load) arping through `exec`. */
+  garp?: GarpSink;
+  /** The garp interval of an interface in µs (vrrp_garp_interval, garp_group); default none. */
+  garpIntervalUs?: (dev: string) => number;
+  clock?: Clock;
   /** Runs ip commands as batch lines; default: one `ip -batch` process when `exec` is not given. */
   batch?: { run(lines: readonly string[]): Promise<CommandResult[]> };
   log?: (level: 'info' | 'warn', message: string) => void;
@@ -101,6 +120,8 @@ export interface AddressDriverOptions {
 /** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
 export class IpAddressDriver {
   private queue: Promise<void> = Promise.resolve();
+  /** Changes queued one after another (not pipelined) and not done yet. */
+  private serial = 0;
   private readonly exec: Exec;
   private readonly batch: AddressDriverOptions['batch'];
   private arpingRunning = 0;
@@ -108,10 +129,42 @@ export class IpAddressDriver {
   private arpingHead = 0;
   /** Gratuitous ARPs not sent because the queue was full (counted, logged once per burst). */
   arpingDropped = 0;
+  /** The ARP sink, chosen at the first ARP (cap loads only on a director that sends one); null: arping. */
+  private sink?: GarpSink | null;
+  private readonly pacer: GarpPacer;
+  private intervalUs: (dev: string) => number;
 
   constructor(private readonly opts: AddressDriverOptions) {
     this.exec = opts.exec ?? spawnExec;
     this.batch = opts.batch ?? (opts.exec ? undefined : new IpBatch());
+    if (opts.garp) this.sink = opts.garp;
+    else if (opts.exec) this.sink = null;
+    this.intervalUs = opts.garpIntervalUs ?? (() => 0);
+    this.pacer = new GarpPacer({
+      clock: opts.clock ?? new RealClock(),
+      intervalUs: (dev) => this.intervalUs(dev),
+      send: (dev, address) => {
+        if (this.sink === undefined) this.sink = capSink(opts.log);
+        if (this.sink) this.sink.send(dev, address);
+        else this.arping(arpingArgs({ dev, address }));
+      },
+    });
+  }
+
+  /** The garp intervals of a (new) configuration. */
+  setGarpIntervals(intervalUs: (dev: string) => number): void {
+    this.intervalUs = intervalUs;
+  }
+
+  /** Gratuitous ARPs handed to the pacer that it holds back for their interface's interval. */
+  get garpsPending(): number {
+    return this.pacer.pendingCount;
+  }
+
+  /** Stops pacing and closes the ARP handles (the daemon's stop). */
+  closeGarp(): void {
+    this.pacer.clear();
+    this.sink?.close?.();
   }
 
   /** Resolves when every queued change is applied. */
@@ -131,6 +184,7 @@ export class IpAddressDriver {
   }
 
   remove(inst: ResolvedVrrpInstance): Promise<void> {
+    this.pacer.cancel(inst.name);
     return this.enqueue(
       [
         ...inst.virtualRules.map((r) => ipRuleArgs('del', r)),
@@ -171,8 +225,11 @@ export class IpAddressDriver {
   announce(inst: ResolvedVrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
     const dev = inst.interface;
     const burst = (): void => this.burst(inst, inst.garpMasterRepeat);
-    this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${inst.virtualIpaddress.map((v) => v.address).join(', ')}`);
-    // arping binds to the VIP, so the first burst waits for the queued `ip addr add`.
+    const v4 = inst.virtualIpaddress.filter((v) => v.family === 4);
+    // IPv6 VIPs get unsolicited neighbour adverts instead (ndisc.ts), logged there.
+    if (!v4.length) return;
+    this.opts.log?.('info', `(${inst.name}) Sending/queueing gratuitous ARPs on ${dev} for ${v4.map((v) => v.address).join(', ')}`);
+    // The frames announce VIPs that must be there to answer: the first burst waits for the queued `ip addr add`.
     void this.queue.then(() => {
       burst();
       if (inst.garpMasterDelay > 0) schedule(inst.garpMasterDelay * 1000, burst);
@@ -185,15 +242,18 @@ export class IpAddressDriver {
     void this.queue.then(() => this.burst(inst, repeat));
   }
 
-  /** keepalived's order (vrrp_send_link_update): every VIP once, `repeat` times over. One fork
-   * per event-loop turn, so that an advert falling due runs between them rather than after all. */
+  /** keepalived's order (vrrp_send_link_update): every VIP once, `repeat` times over, each
+   * through the pacer (which holds it back while its interface's garp interval runs). */
   private burst(inst: ResolvedVrrpInstance, repeat: number): void {
-    const v4 = inst.virtualIpaddress.filter((v) => v.family === 4); // IPv6 unsolicited NA is not implemented yet
-    const argvs = Array.from({ length: repeat }, () => v4.map(arpingArgs)).flat();
+    const v4 = inst.virtualIpaddress.filter((v) => v.family === 4); // IPv6: neighbour adverts (ndisc.ts)
+    const total = repeat * v4.length;
     const next = (i: number): void => {
-      if (i >= argvs.length) return;
-      this.arping(argvs[i]);
-      setImmediate(() => next(i + 1));
+      const end = Math.min(total, i + GARPS_PER_TURN);
+      for (; i < end; i++) {
+        const v = v4[i % v4.length];
+        this.pacer.request(inst.name, v.dev, v.address, i % v4.length);
+      }
+      if (i < total) setImmediate(() => next(i));
     };
     next(0);
   }
@@ -233,26 +293,56 @@ export class IpAddressDriver {
   }
 
   private enqueue(cmds: string[][], message: string): Promise<void> {
-    // setImmediate: forking `ip` costs milliseconds, and the advert that announced mastership
-    // is still queued in the raw socket; let the event loop send it first.
+    const lines = this.batch ? cmds.map(batchLine) : [];
+    const batch = this.batch && lines.every((l): l is string => l !== undefined) ? this.batch : undefined;
+    // setImmediate: the advert that announced mastership is still queued in the raw socket; let
+    // the event loop send it first.
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    if (batch && this.serial === 0) {
+      // Pipelined: ip runs its stdin in order, so these lines go out now, behind the earlier
+      // batches, without waiting for their results (one round trip per instance made 1,000
+      // VIPs take 15 s on a busy box); results are still reported in order.
+      const results = turn().then(() => {
+        this.opts.log?.('info', message);
+        return batch.run(lines as string[]);
+      });
+      this.queue = Promise.all([this.queue, results]).then(([, r]) => this.report(cmds, r));
+      return this.queue;
+    }
+    // Commands that cannot be batch lines run one process each, in order after everything before
+    // them; what comes after them waits for them in turn.
+    this.serial++;
     this.queue = this.queue
-      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(turn)
       .then(async () => {
         this.opts.log?.('info', message);
-        const lines = this.batch ? cmds.map(batchLine) : [];
-        const results = this.batch && lines.every((l): l is string => l !== undefined) ? await this.batch.run(lines) : await this.each(cmds);
-        cmds.forEach((argv, i) => {
-          const r = results[i];
-          // Adding an address that is already there (or deleting a missing one) is not an error.
-          // A rule that is not there: "No such file or directory" (keepalived ignores ENOENT there too).
-          const absent = argv[1] === 'rule' && argv[2] === 'del' && /No such file or directory/.test(r.stderr);
-          if (r.code !== 0 && !absent && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
-            this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
-          }
-        });
-      });
+        this.report(cmds, batch ? await batch.run(lines as string[]) : await this.each(cmds));
+      })
+      .finally(() => this.serial--);
     return this.queue;
   }
+
+  private report(cmds: string[][], results: CommandResult[]): void {
+    cmds.forEach((argv, i) => {
+      const r = results[i];
+      // Adding an address that is already there (or deleting a missing one) is not an error.
+      // A rule that is not there: "No such file or directory" (keepalived ignores ENOENT there too).
+      const absent = argv[1] === 'rule' && argv[2] === 'del' && /No such file or directory/.test(r.stderr);
+      if (r.code !== 0 && !absent && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
+        this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
+      }
+    });
+  }
+}
+
+/** Frames through cap, or, where it cannot load, undefined (arping) with one line saying so. */
+function capSink(log: AddressDriverOptions['log']): GarpSink | null {
+  const cap = loadCap();
+  if ('error' in cap) {
+    log?.('warn', `Gratuitous ARPs through arping, one process each: the cap addon cannot load (${cap.error})`);
+    return null;
+  }
+  return new CapGarpSender({ cap, log: (l, m) => log?.(l, m) });
 }
 
 const staticCount = (s: StaticEntries): number => s.addresses.length + s.routes.length + s.rules.length;

@@ -27,7 +27,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
 import { VRRP_MCAST4, VRRP_MCAST6, VRRP_PROTO, addressBytes, decodeIpv4 } from '../vrrp/packet.js';
 import { HOP_LIMIT_CUT, hopLimitFprog } from './hop-limit-filter.js';
-import type { ReceivedPacket, TransportStats, VrrpTransport } from './transport.js';
+import type { ReceivedPacket, SendOptions, TransportStats, VrrpTransport } from './transport.js';
 
 // Linux socket option numbers (raw-socket exports only a few of them).
 const SOL_SOCKET = 1;
@@ -88,12 +88,16 @@ export class TransportError extends Error {
 export interface RawTransportOptions {
   ifname: string;
   family: 4 | 6;
+  /** IP protocol of the socket: 112 (VRRP, default) or 51 (keepalived's AH-authenticated VRRP; IPv4 only). */
+  protocol?: number;
   /** Send and receive failures after open (open failures throw). Default: process.emitWarning. */
   onError?: (error: TransportError) => void;
   /** IP TOS of what we send; default 0xc0 (internetwork control), as keepalived and FRR. */
   tos?: number;
   /**
-   * Packets waiting for the socket, at most (default 64). Beyond it the oldest waiting reply, or
+   * Packets waiting for the socket, at most (default 1,024: the 255 VRIDs of an interface can all
+   * fall due in the same millisecond, each with a few unicast peers; with 64, 250 instances that
+   * became MASTER together lost 3 adverts in 4 every second). Beyond it the oldest waiting reply, or
    * else the oldest waiting advert, is dropped for the new one; a new reply is dropped first.
    */
   maxQueue?: number;
@@ -222,14 +226,15 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
   return b;
 }
 
-function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos: number): Buffer {
+function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos: number, protocol: number, id = 0): Buffer {
   const pkt = Buffer.alloc(IPV4_HEADER + payload.length);
   pkt[0] = 0x45; // version 4, 5 words
   pkt[1] = tos;
   pkt.writeUInt16BE(pkt.length, 2); // the kernel rewrites it anyway
-  // identification 0 and header checksum 0: the kernel fills both; no fragment flags
+  // identification 0 (unless given: AH covers it) and header checksum 0: the kernel fills both
+  pkt.writeUInt16BE(id & 0xffff, 4);
   pkt[8] = ttl;
-  pkt[9] = VRRP_PROTO;
+  pkt[9] = protocol;
   addressBytes(src).copy(pkt, 12);
   addressBytes(dst).copy(pkt, 16);
   payload.copy(pkt, IPV4_HEADER);
@@ -253,6 +258,8 @@ export function ipv6Packet(payload: Buffer, src: string, dst: string, hopLimit: 
 export function createRawTransport(opts: RawTransportOptions): RawTransport {
   const { ifname } = opts;
   const v6 = opts.family === 6;
+  const protocol = opts.protocol ?? VRRP_PROTO;
+  if (v6 && protocol !== VRRP_PROTO) throw new TransportError(`raw-transport ${ifname}: AH (protocol ${protocol}) is IPv4 only`, 'open', ifname);
   if (!ifname || Buffer.byteLength(ifname) >= IFNAMSIZ || /[/\s\0]/.test(ifname) || ifname === '.' || ifname === '..') {
     throw new TransportError(`raw-transport: invalid interface name ${JSON.stringify(ifname)}`, 'open', String(ifname));
   }
@@ -276,14 +283,14 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   };
   const openSocket = (): RawSocketLike => {
     try {
-      const so = raw.createSocket({ protocol: VRRP_PROTO, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, bufferSize: 4096 });
+      const so = raw.createSocket({ protocol, addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, bufferSize: 4096 });
       opened.push(so);
       return so;
     } catch (err) {
       const code = errnoOf(err);
       closeOpened();
       throw new TransportError(
-        `raw-transport ${ifname}: cannot open a raw IPv${v6 ? 6 : 4} socket for protocol ${VRRP_PROTO}: ${describe(err)}${hint(code)}`,
+        `raw-transport ${ifname}: cannot open a raw IPv${v6 ? 6 : 4} socket for protocol ${protocol}: ${describe(err)}${hint(code)}`,
         'open',
         ifname,
         code,
@@ -353,7 +360,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
 
   const callbacks: ((p: ReceivedPacket) => void)[] = [];
   const stats: RawTransportStats = { sent: 0, received: 0, sendErrors: 0, dropped: {}, receiveErrors: 0, sendDropped: 0 };
-  const maxQueue = Math.max(1, opts.maxQueue ?? 64);
+  const maxQueue = Math.max(1, opts.maxQueue ?? 1024);
   interface Pending {
     pkt: Buffer;
     src: string;
@@ -389,13 +396,15 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
       deliver({ src: source, dst: VRRP_MCAST6, ttl: cut ? HOP_LIMIT_NOT_255 : 255, payload: Buffer.from(buf), ifname, checksumChecked: true });
       return;
     }
-    const ip = decodeIpv4(buf);
+    const ip = decodeIpv4(buf, protocol);
     if (!ip.ok) {
       stats.dropped[ip.reason] = (stats.dropped[ip.reason] ?? 0) + 1;
       return;
     }
     // raw-socket reads every packet into the same buffer: copy before anyone keeps it.
-    deliver({ src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl, payload: Buffer.from(ip.value.payload), ifname });
+    const p: ReceivedPacket = { src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl, payload: Buffer.from(ip.value.payload), ifname };
+    if (protocol !== VRRP_PROTO) Object.assign(p, { protocol, header: Buffer.from(ip.value.header) });
+    deliver(p);
   };
 
   socket.on('message', onMessage);
@@ -455,7 +464,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     }
   };
 
-  const send = (payload: Buffer, o: { src: string; dst: string; ttl?: number; reply?: boolean }): void => {
+  const send = (payload: Buffer, o: SendOptions): void => {
     const isFamily = v6 ? isIPv6 : isIPv4;
     const what = v6 ? 'an IPv6' : 'an IPv4';
     if (!isFamily(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not ${what} address`);
@@ -468,7 +477,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
       reportError(new TransportError(`raw-transport ${ifname}: send to ${o.dst} after close`, 'send', ifname, 'ECLOSED'));
       return;
     }
-    const pkt = v6 ? ipv6Packet(payload, o.src, o.dst, ttl, tos) : ipv4Packet(payload, o.src, o.dst, ttl, tos);
+    const pkt = v6 ? ipv6Packet(payload, o.src, o.dst, ttl, tos) : ipv4Packet(payload, o.src, o.dst, ttl, tos, protocol, o.id);
     if (adverts.length + replies.length >= maxQueue) {
       stats.sendDropped++;
       if (o.reply) return;

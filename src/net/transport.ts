@@ -17,6 +17,10 @@ export interface ReceivedPacket {
   ifname: string;
   /** IPv6: the kernel verified the pseudo-header checksum (IPV6_CHECKSUM), dst is not known for unicast. */
   checksumChecked?: boolean;
+  /** IP protocol: 112, or 51 for keepalived's AH-wrapped adverts (payload = AH header + VRRP). */
+  protocol?: number;
+  /** Protocol 51 only: a copy of the IPv4 header, which the AH ICV covers. */
+  header?: Buffer;
 }
 
 export interface TransportStats {
@@ -30,12 +34,23 @@ export interface TransportStats {
   dropped: Record<string, number>;
 }
 
+export interface SendOptions {
+  src: string;
+  dst: string;
+  ttl?: number;
+  reply?: boolean;
+  /** IP protocol 51: the payload is an AH header and VRRP message (the AH transport's only). */
+  protocol?: number;
+  /** IP identification to write (AH covers it; 0 or unset: the kernel picks one). */
+  id?: number;
+}
+
 export interface VrrpTransport {
   /**
    * Send a VRRP message (the IP payload) to dst (multicast group or unicast peer) from src.
    * `reply` marks an immediate answer to a received advert: scheduled adverts go first.
    */
-  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean }): void;
+  send(payload: Buffer, opts: SendOptions): void;
   onPacket(cb: (p: ReceivedPacket) => void): void;
   /** Counted and dropped: packets that are not well-formed IPv4 (decodeIpv4 reasons). */
   readonly stats: TransportStats;

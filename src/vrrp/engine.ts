@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Config, ResolvedVrrpInstance as VrrpInstance, SyncGroup } from '../config/model/index.js';
 import { runnerConfig } from './from-config.js';
-import { VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
+import { receivedVrid, VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
 import type { VrrpState } from './machine.js';
 import { effectivePriority, type Tracker } from './priority.js';
 import { addressCount, addressesOnlyIn, sameAddresses } from './address-diff.js';
@@ -259,7 +259,7 @@ export class VrrpEngine {
   }
 
   private demux(ifname: string, family: 4 | 6, p: Received): void {
-    const vrid = p.payload[1];
+    const vrid = receivedVrid(p);
     let hit = false;
     for (const m of this.managed) {
       if (m.ifname !== ifname || m.runner.cfg.family !== family || m.runner.cfg.vrid !== vrid) continue;

@@ -5,7 +5,8 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { LogLimiter, type LimitedLine } from './log-limit.js';
 import { initialState, nextDeadline, step, type Action, type Event, type MachineConfig, type MachineState, type VrrpState } from './machine.js';
-import { AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_MCAST6, type ChecksumMode } from './packet.js';
+import { AH_LEN, IPPROTO_AH, openAh, sealAh } from './ah.js';
+import { AUTH_AH, AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_MCAST6, type ChecksumMode } from './packet.js';
 
 export interface Received {
   src: string;
@@ -15,11 +16,19 @@ export interface Received {
   payload: Buffer;
   /** IPv6: the kernel verified the checksum (keepalived relies on IPV6_CHECKSUM too). */
   checksumChecked?: boolean;
+  /** 51: an AH header and VRRP message (auth_type AH), with the IPv4 header it covers. */
+  protocol?: number;
+  header?: Buffer;
+}
+
+/** The VRID of a received packet, inside the AH header if there is one. */
+export function receivedVrid(p: Received): number | undefined {
+  return p.protocol === IPPROTO_AH ? p.payload[AH_LEN + 1] : p.payload[1];
 }
 
 export interface PacketPort {
   /** `reply`: an immediate answer to a received advert, which may wait behind scheduled adverts. */
-  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean }): void;
+  send(payload: Buffer, opts: { src: string; dst: string; ttl?: number; reply?: boolean; protocol?: number; id?: number }): void;
 }
 
 export interface InstanceHooks {
@@ -61,6 +70,8 @@ export class VrrpRunner {
   private timer?: TimerHandle;
   private logTimer?: TimerHandle;
   readonly transitions: TransitionRecord[] = [];
+  /** IP identification of our AH adverts: keepalived numbers them itself (0 is the kernel's). */
+  private ipId = 0;
   /** Drops and other per-packet lines: the first logged, the rest summed up (log-limit.ts). */
   private readonly limiter: LogLimiter;
 
@@ -129,18 +140,33 @@ export class VrrpRunner {
 
   /** A packet for this VRID from the transport (already past the IPv4 header check). */
   receive(p: Received): void {
+    const now = this.clock.now();
     // An IPv6 multicast advert cut short by the hop-limit filter (raw-transport.ts): keepalived's
     // ip_ttl_err, whose value we cannot tell.
     if (this.cfg.family === 6 && p.ttl === 0 && !this.cfg.unicast)
-      return this.dispatch({
-        type: 'malformed',
-        now: this.clock.now(),
-        reason: 'ttl',
-        detail: `invalid TTL/HL. Received less than 255 and expect 255 (from ${p.src})`,
-      });
-    const d = decodeAdvert(p.payload, { family: this.cfg.family, src: p.src, dst: p.dst, checksumChecked: p.checksumChecked });
+      return this.dispatch({ type: 'malformed', now, reason: 'ttl', detail: `invalid TTL/HL. Received less than 255 and expect 255 (from ${p.src})` });
+    const ah = this.cfg.authType === AUTH_AH;
+    const wrapped = p.protocol === IPPROTO_AH;
+    // keepalived's first receive check: an AH header exactly when auth_type is AH.
+    if (ah !== wrapped) {
+      const detail = wrapped ? 'Received AH header but auth type not AH' : 'No AH header but auth type is AH';
+      return this.dispatch({ type: 'malformed', now, reason: 'auth-type', detail });
+    }
+    let payload = p.payload;
+    let ahSeq: number | undefined;
+    if (wrapped) {
+      const o = openAh(p.header ?? Buffer.alloc(20), p.payload, this.cfg.authPass ?? '', this.cfg.unicast);
+      if (!o.ok) {
+        if (o.ignore) return;
+        return this.dispatch({ type: 'malformed', now, reason: o.reason, detail: `dropped packet from ${p.src}: ${o.detail}` });
+      }
+      payload = o.value.vrrp;
+      ahSeq = o.value.seq;
+    }
+    const d = decodeAdvert(payload, { family: this.cfg.family, src: p.src, dst: p.dst, checksumChecked: p.checksumChecked });
     if (!d.ok) return this.dispatch({ type: 'malformed', now: this.clock.now(), reason: d.reason, detail: `dropped packet from ${p.src}: ${d.detail}` });
-    this.dispatch({ type: 'advert', now: this.clock.now(), advert: d.value, src: p.src, ttl: p.ttl });
+    if (ahSeq !== undefined) d.value.ahSeq = ahSeq;
+    this.dispatch({ type: 'advert', now, advert: d.value, src: p.src, ttl: p.ttl });
   }
 
   private dispatch(ev: Event): void {
@@ -184,7 +210,7 @@ export class VrrpRunner {
   private perform(a: Action, now: number): void {
     switch (a.type) {
       case 'send':
-        this.sendAdvert(a.priority, a.reply ?? false);
+        this.sendAdvert(a.priority, a.reply ?? false, a.seq);
         break;
       case 'transition':
         // Logged by whoever handles the transition (the daemon logs keepalived's wording).
@@ -225,7 +251,7 @@ export class VrrpRunner {
     }
   }
 
-  private sendAdvert(priority: number, reply: boolean): void {
+  private sendAdvert(priority: number, reply: boolean, seq?: number): void {
     const c = this.cfg;
     const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
     for (const dst of dsts) {
@@ -243,7 +269,15 @@ export class VrrpRunner {
         },
         { src: c.primaryAddress, dst, checksum: c.checksumMode },
       );
-      this.port.send(payload, reply ? { src: c.primaryAddress, dst, ttl: 255, reply } : { src: c.primaryAddress, dst, ttl: 255 });
+      const opts = reply ? { src: c.primaryAddress, dst, ttl: 255, reply } : { src: c.primaryAddress, dst, ttl: 255 };
+      if (c.authType !== AUTH_AH) {
+        this.port.send(payload, opts);
+        continue;
+      }
+      // vrrp_update_pkt: the identification goes 1..65535 (0 would let the kernel choose after we signed).
+      this.ipId = (this.ipId % 0xffff) + 1;
+      const sealed = sealAh(payload, c.authPass ?? '', { src: c.primaryAddress, dst, ttl: 255, id: this.ipId, seq: seq ?? 0, unicast: c.peers.length > 0 });
+      this.port.send(sealed, { ...opts, protocol: IPPROTO_AH, id: this.ipId });
     }
   }
 

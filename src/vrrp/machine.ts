@@ -3,7 +3,7 @@
 // returns the next state and the actions to carry out; the caller owns clocks, sockets and `ip`.
 // Every state change goes through changeState(), which records why.
 import type { DecodedAdvert, DropReason } from './packet.js';
-import { addressBytes, AUTH_NONE, AUTH_PASS, passAuthData } from './packet.js';
+import { addressBytes, AUTH_AH, AUTH_NONE, AUTH_PASS, passAuthData } from './packet.js';
 import { masterDownUs, skewUs, US_PER_CS, US_PER_SEC } from './timers.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
@@ -89,6 +89,10 @@ export interface MachineState {
   /** Second bursts of lower-priority gratuitous ARPs still to send, in time order (at most
    * MAX_PENDING_GARPS); each goes out only if we are MASTER then. */
   lowerGarpAt?: number[];
+  /** auth_type AH: keepalived's one sequence counter per instance, for what it sends and what it
+   * accepts (a received number must exceed it); `ahCycle`: it reached 0xfffffffe. */
+  ahSeq: number;
+  ahCycle?: boolean;
   counters: Counters;
 }
 
@@ -113,7 +117,8 @@ export type Event =
 
 export type Action =
   /** An advert; `reply` marks an immediate answer to a received advert, not a scheduled one. */
-  | { type: 'send'; priority: number; reply?: true }
+  /** `seq`: the AH sequence number to carry (auth_type AH). */
+  | { type: 'send'; priority: number; reply?: true; seq?: number }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string }
   | { type: 'addAddresses' }
   | { type: 'removeAddresses' }
@@ -142,6 +147,7 @@ export function initialState(cfg: MachineConfig): MachineState {
     state: 'INIT',
     effectivePriority: cfg.priority,
     masterAdverIntUs: cfg.advertIntUs,
+    ahSeq: 0,
     counters: { advertRcvd: 0, advertSent: 0, becomeMaster: 0, releaseMaster: 0, priZeroRcvd: 0, priZeroSent: 0, addressListErrors: 0, dropped: {} },
   };
 }
@@ -185,7 +191,14 @@ class Stepper {
   }
 
   send(priority: number, reply = false): void {
-    this.actions.push(reply ? { type: 'send', priority, reply: true } : { type: 'send', priority });
+    const a: Action = reply ? { type: 'send', priority, reply: true } : { type: 'send', priority };
+    if (this.cfg.authType === AUTH_AH) {
+      // vrrp_update_pkt: the counter stops at 0xfffffffe and marks the cycle (reset on becoming MASTER).
+      if (this.s.ahSeq > 0xfffffffd) this.s.ahCycle = true;
+      else this.s.ahSeq++;
+      a.seq = this.s.ahSeq;
+    }
+    this.actions.push(a);
     this.s.counters.advertSent++;
     if (priority === 0) this.s.counters.priZeroSent++;
   }
@@ -197,6 +210,10 @@ class Stepper {
 
   becomeMaster(now: number, reason: string): void {
     this.s.wantMaster = undefined;
+    if (this.s.ahCycle) {
+      this.s.ahCycle = undefined;
+      this.s.ahSeq = 0;
+    }
     this.changeState('MASTER', reason);
     this.s.masterDownAt = undefined;
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
@@ -386,6 +403,14 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     if (cfg.authType === AUTH_PASS && !passAuthData(cfg.authPass ?? '').equals(a.authData ?? Buffer.alloc(8))) {
       return x.drop('auth-failure', 'received an invalid passwd');
     }
+    if (cfg.authType === AUTH_AH) {
+      const seq = a.ahSeq ?? 0;
+      if (seq <= s.ahSeq) {
+        return x.drop('auth-failure', `IPSEC-AH : sequence number ${seq} already processed. Packet dropped. Local(${s.ahSeq})`);
+      }
+      s.ahSeq = seq;
+      if (s.state === 'BACKUP') s.ahCycle = undefined;
+    }
     if ((a.adverIntSec ?? 0) * US_PER_SEC !== cfg.advertIntUs) {
       return x.drop('interval-mismatch', `advertisement interval mismatch mine=${cfg.advertIntUs / US_PER_SEC} sec rcv'd=${a.adverIntSec} sec`);
     }
@@ -438,6 +463,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
   }
   const theyWin = a.priority > s.effectivePriority || (a.priority === s.effectivePriority && compareAddresses(ev.src, cfg.primaryAddress) > 0);
   if (theyWin) {
+    s.ahCycle = undefined;
     if (cfg.higherPrioSendAdvert) x.send(s.effectivePriority);
     x.becomeBackup(ev.now, `Master received advert from ${ev.src} with higher priority ${a.priority}, ours ${s.effectivePriority}`, theirInterval);
     s.masterAddress = ev.src;
@@ -449,6 +475,11 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     message: `(${cfg.name}) Received advert from ${ev.src} with lower priority ${a.priority}, ours ${s.effectivePriority}${cfg.lowerPrioNoAdvert ? '' : ', forcing new election'}`,
     limit: 'lower priority adverts',
   });
+  // keepalived "IPSEC-AH : Syncing seq_num - Increment seq": past the lower priority's number.
+  if (cfg.authType === AUTH_AH) {
+    s.ahSeq = ((a.ahSeq ?? 0) + 1) >>> 0;
+    s.ahCycle = undefined;
+  }
   // keepalived answers, sends the GARPs and runs notify_master_rx_lower_pri for every such advert;
   // here for the first of a stream only (see replyAllowed()), so that a flood cannot fork an arping
   // or a script per packet and crowd out our adverts.

@@ -121,6 +121,8 @@ export function passAuthData(pass: string): Buffer {
 }
 
 export interface Ipv4Packet {
+  /** The IPv4 header as received, options included (AH covers it). */
+  header: Buffer;
   src: string;
   dst: string;
   ttl: number;
@@ -128,8 +130,8 @@ export interface Ipv4Packet {
   payload: Buffer;
 }
 
-/** The IPv4 header a raw socket hands us in front of the VRRP message. */
-export function decodeIpv4(buf: Buffer): Decoded<Ipv4Packet> {
+/** The IPv4 header a raw socket hands us in front of the VRRP message (or, protocol 51, the AH header). */
+export function decodeIpv4(buf: Buffer, protocol: number = VRRP_PROTO): Decoded<Ipv4Packet> {
   if (buf.length < 20) return fail('ip-header-invalid', `${buf.length} bytes, shorter than an IPv4 header`);
   if (buf[0] >> 4 !== 4) return fail('ip-header-invalid', `IP version ${buf[0] >> 4}`);
   const ihl = (buf[0] & 0x0f) * 4;
@@ -137,10 +139,11 @@ export function decodeIpv4(buf: Buffer): Decoded<Ipv4Packet> {
   if (ihl < 20 || ihl > buf.length) return fail('ip-header-invalid', `header length ${ihl}`);
   // Ethernet minimum-frame padding may follow the packet (keepalived allows it); a shorter one is truncated.
   if (total < ihl || total > buf.length) return fail('length', `IP total length ${total}, ${buf.length} bytes received`);
-  if (buf[9] !== VRRP_PROTO) return fail('not-vrrp', `protocol ${buf[9]}`);
+  if (buf[9] !== protocol) return fail('not-vrrp', `protocol ${buf[9]}`);
   return {
     ok: true,
     value: {
+      header: buf.subarray(0, ihl),
       ttl: buf[8],
       protocol: buf[9],
       src: addressString(buf.subarray(12, 16), 4),
@@ -162,6 +165,8 @@ export interface DecodeOptions {
 export interface DecodedAdvert extends Advert {
   /** Which checksum form matched (v3 IPv4 accepts both, as keepalived and FRR do). */
   checksumMode?: ChecksumMode;
+  /** Carried in an AH header whose ICV was verified (ah.ts): its sequence number. */
+  ahSeq?: number;
 }
 
 /** Well-formedness only (FRR's vrrp_pkt_parse_datagram): length, version, type, count, checksum. */

@@ -7,6 +7,7 @@ import { run as connflood } from './connflood.bench.mjs';
 import { run as scheduler } from './scheduler.bench.mjs';
 import { run as checkers } from './checkers.bench.mjs';
 import { run as lab } from './lab.bench.mjs';
+import { run as scale } from './scale.bench.mjs';
 
 await parse();
 await failover();
@@ -16,3 +17,4 @@ await connflood();
 await scheduler();
 await checkers();
 await lab();
+await scale();

@@ -21,9 +21,6 @@ if (!ORACLE) console.warn('corpus test skipped: keepalived is not installed (apt
 const EXIT_DIFFERS: Record<string, { ours: number; why: string }> = {
   '23-include-cycle.conf': { ours: 5, why: 'keepalived recurses into the cycle until it runs out of file descriptors and then exits 0; we report the cycle' },
   '42-http-get-without-url.conf': { ours: 5, why: 'keepalived 2.2.7 segfaults (exit 139); we report the checker without url' },
-  // keepalived exits 5 for its state MASTER + AH warning; AH itself is not implemented here, so the
-  // config is refused as one that cannot run (exit 4) rather than run without authentication.
-  'keepalived.conf.SSL_GET': { ours: 4, why: 'auth_type AH is not implemented in keepalived-ts: refused with exit 4 (auth-ah-unimplemented)' },
 };
 
 function compare(file: string, configId?: string): void {

@@ -79,7 +79,7 @@ describe('keyword status (docs/compatibility.md)', () => {
     const r = loadConfigText(
       [
         'global_defs {',
-        '  vrrp_strict',
+        '  disable_local_igmp',
         '  lvs_flush_on_stop VS',
         '}',
         'vrrp_instance VI_1 {',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { exitCodeOf, formatDiagnostic, refusal } from '../../src/config/diagnostics.js';
 
 const load = (text: string) => loadConfigText(text, 'k.conf', { configId: 'lb1' });
 const rules = (text: string) => load(text).diagnostics.map((d) => `${d.line}:${d.rule}`);
@@ -128,14 +127,17 @@ describe('keepalived -t findings on VRRP blocks', () => {
     expect(r.config.vrrpInstances[0].authentication?.authPass).toBe('12345678');
   });
 
-  it('refuses auth_type AH, which is not implemented, as a config that cannot run (exit 4)', () => {
+  it('accepts auth_type AH; state MASTER with AH starts BACKUP unless it is the address owner', () => {
     const r = load(VI(' authentication {\n  auth_type AH\n  auth_pass 1111\n }'));
-    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([
-      'k.conf:5:3: error: (VI_1) auth_type AH is not implemented: adverts would be neither signed nor checked (use auth_type PASS or remove authentication; AH is not implemented) [auth-ah-unimplemented]',
-    ]);
-    expect(exitCodeOf(r.diagnostics)).toBe(4);
-    expect(refusal(r.diagnostics, false)).toBe('1 error(s)');
-    expect(refusal(load(VI(' authentication {\n  auth_type PASS\n  auth_pass 1111\n }')).diagnostics, false)).toBeUndefined();
+    expect(r.diagnostics).toEqual([]);
+    expect(r.config.vrrpInstances[0].authentication).toMatchObject({ authType: 'AH', authPass: '1111' });
+    const m = load(VI(' state MASTER\n priority 100\n authentication {\n  auth_type AH\n  auth_pass 1111\n }'));
+    expect(m.diagnostics.map((d) => d.rule)).toEqual(['master-ah']);
+    expect(m.config.vrrpInstances[0].state).toBe('BACKUP');
+    // state MASTER without a priority is the address owner (255): it keeps its state.
+    const owner = load(VI(' state MASTER\n authentication {\n  auth_type AH\n  auth_pass 1111\n }'));
+    expect(owner.diagnostics).toEqual([]);
+    expect(owner.config.vrrpInstances[0].state).toBe('MASTER');
   });
 
   it('drops a track_script that names no vrrp_script', () => {

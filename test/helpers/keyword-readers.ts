@@ -17,6 +17,9 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['global_defs vrrp_mcast_group4', ['mcastGroup']],
   ['global_defs vrrp_mcast_group6', ['mcastGroup']],
   ['global_defs vrrp_version', ['version']],
+  // strict mode at run time is what it folds into: no_accept (the firewall), lower_prio_no_advert...
+  ['global_defs vrrp_strict', ['accept']],
+  ['vrrp_instance strict_mode', ['accept']],
   ['global_defs vrrp_garp_master_delay', ['garpMasterDelay']],
   ['global_defs vrrp_garp_master_repeat', ['garpMasterRepeat']],
   ['global_defs vrrp_garp_lower_prio_delay', ['garpLowerPrioDelay']],
@@ -28,7 +31,6 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['global_defs vrrp_higher_prio_send_advert', ['higherPrioSendAdvert']],
   ['global_defs vrrp_check_unicast_src', ['checkUnicastSrc']],
   ['global_defs vrrp_skip_check_adv_addr', ['skipCheckAdvAddr']],
-  ['global_defs vrrp_strict', ['strictMode']],
   ['vrrp_instance mcast_dst_ip', ['mcastGroup']],
   // Without peers it becomes the instance's configFault (resolveVrrpInstances).
   ['vrrp_instance unicast_fault_no_peer', ['configFault']],
@@ -67,7 +69,6 @@ export const LOAD_TIME_ONLY: Record<string, string> = {
 export const SHARED_NAMES: Record<string, string> = {
   umask: "Node's process.umask()",
   group: 'vrrp_sync_group group',
-  interface: 'vrrp_instance interface',
   ttl: "the stats dump's TTL error counter",
   fwmark: 'virtual_server fwmark N',
 };

@@ -13,10 +13,10 @@
 // process 'exit'/signal hook if the test never got there, and, failing both (SIGKILL), by the next
 // createLab() once the owning pid is gone. Traffic stays on the lab's bridge: nothing is attached
 // to the caller's namespace.
-import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsHost, netnsCapability, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
+import { NetnsHost, netnsCapability, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
@@ -30,6 +30,25 @@ export function pidExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+/** kill -9 of every keepalived process in a namespace: a crash. Killing the parent alone lets its
+ * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
+export async function killKeepalivedNs(ns: string): Promise<void> {
+  const r = await run('ip', ['netns', 'pids', ns]);
+  const pids = r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'keepalived';
+      } catch {
+        return false; // gone already
+      }
+    });
+  // Stopped first: the parent's death then cannot make a child stop cleanly before its own kill.
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
 }
 export type { Capability, OutputLine, Proc, RunResult } from '../../src/lab/netns/host.js';
 
@@ -75,6 +94,8 @@ export interface Lab {
   spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc>;
   /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. */
   keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[] }): Keepalived;
+  /** Ours (dist/keepalived-ts.mjs) the same way: VRRP only, foreground, JSON lines on stdout. */
+  ours(host: Host, config: string, opts: { name: string }): Keepalived;
   /** IPv4 addresses on the host's eth0 (without prefix length). */
   addresses(host: Host): Promise<string[]>;
   /** Kill every process this lab started and delete its namespaces and files. Idempotent. */
@@ -166,6 +187,16 @@ class LabImpl implements Lab {
     const vrrpPidFile = join(this.dir, `${name}-vrrp.pid`);
     writeFileSync(configFile, config);
     const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], { name });
+    return Object.assign(p, { configFile, pidFile, vrrpPidFile });
+  }
+
+  ours(host: Host, config: string, opts: { name: string }): Keepalived {
+    const configFile = join(this.dir, `${opts.name}.conf`);
+    const pidFile = join(this.dir, `${opts.name}.pid`);
+    const vrrpPidFile = join(this.dir, `${opts.name}-vrrp.pid`);
+    writeFileSync(configFile, config);
+    const cli = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
+    const p = this.spawn(host, [process.execPath, cli, '-n', '-l', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile], { name: opts.name });
     return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 

@@ -1,6 +1,6 @@
 // garp_master_refresh, vrrp_startup_delay and notify_master_rx_lower_pri on real interfaces, each
 // run with keepalived 2.2.7 too: the same config, the same timings seen by tcpdump on the bridge.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
@@ -9,7 +9,6 @@ const net = netnsCapability();
 if (!net.ok) console.warn(`master GARP namespace tests skipped: ${net.reason}`);
 const ka = keepalivedCapability();
 
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const SENDER = join(REPO_ROOT, 'test/helpers/vrrp-send.py');
 const SUBNET = 91;
 const VIP = `10.99.${SUBNET}.100`;
@@ -51,18 +50,7 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
 
   const start = (who: Who, text: string, tag: string): Proc => {
     const name = `${who}-${tag}`;
-    if (who === 'keepalived') {
-      const p = lab.keepalived(host, text, { name });
-      procs.push(p);
-      return p;
-    }
-    const file = join(lab.dir, `${name}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      host,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${name}.pid`), '-r', join(lab.dir, `${name}-vrrp.pid`)],
-      { name },
-    );
+    const p = who === 'keepalived' ? lab.keepalived(host, text, { name }) : lab.ours(host, text, { name });
     procs.push(p);
     return p;
   };

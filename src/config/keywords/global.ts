@@ -199,8 +199,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), {
       default: 0,
-      notImplemented: 'gratuitous ARPs of a burst go out back to back',
-      doc: 'Seconds between gratuitous ARPs on one interface.',
+      doc: 'Seconds between gratuitous ARPs on one interface (those asked for sooner wait, once each).',
     }),
     g.k('vrrp_gna_interval', decimal(0.000001, 4294.967295), {
       default: 0,
@@ -224,7 +223,6 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vrrp_strict', flag, {
       default: false,
-      notImplemented: 'no strict-mode behaviour at run time (no_accept filtering, dropping unauthenticated or unicast adverts)',
       doc: 'Enforce RFC compliance (no auth, no unicast, firewall rules for no_accept).',
     }),
     g.k('vrrp_owner_ignore_adverts', flag, {
@@ -259,40 +257,37 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('dynamic_interfaces', words, { doc: 'Allow interfaces that do not exist yet; [allow_if_changes].' }),
     g.k('nftables', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
-      doc: 'Use nftables for no_accept and VMAC rules; optional table name (keepalived).',
+      doc: 'Use nftables for the no_accept drop rules; optional table name (keepalived). IPv4 VIPs only.',
     }),
     g.k('nftables_priority', int(-2147483648, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
       doc: 'nftables chain priority (-1).',
     }),
     g.k('nftables_counters', flag, {
       default: false,
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
       doc: 'Add counters to the nftables rules.',
     }),
     g.k('nftables_ifindex', bool, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the drop rules match IPv4 addresses only, no interface (keepalived needs one for IPv6 link-local VIPs)',
       doc: 'Match interfaces by index in nftables rules.',
     }),
     g.k('nftables_ipvs', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'nftables table for virtual_server_group fwmarks.',
     }),
     g.k('nftables_ipvs_priority', int(-2147483648, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'Priority of the IPVS nftables chain.',
     }),
     g.k('nftables_ipvs_start_fwmark', int(1, 2147483647), {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'First fwmark for virtual_server_group (1000).',
     }),
     g.k('vrrp_iptables', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
       doc: 'Use iptables chains [IN [OUT]] for no_accept rules.',
     }),
     g.k('vrrp_ipsets', words, {
-      notImplemented: 'keepalived-ts sets no firewall rules (keepalived uses them for no_accept, strict mode and VMACs)',
+      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
       doc: 'ipset names for the iptables rules.',
     }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, {
@@ -386,15 +381,17 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
 });
 
 const gg = keywords<GarpGroup>();
-const GARP = 'garp_group blocks are not applied: gratuitous ARPs of a burst go out back to back';
 export const garpGroupBlock = defineBlock<GarpGroup>({
   name: 'garp_group',
   doc: 'Rate limits for gratuitous ARP / neighbour adverts on a set of interfaces.',
   keywords: [
-    gg.k('garp_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between gratuitous ARPs.' }),
-    gg.k('gna_interval', decimal(0, 2147.483647), { notImplemented: GARP, doc: 'Seconds between unsolicited neighbour adverts.' }),
-    gg.k('interface', word, { notImplemented: GARP, doc: 'The interface the limits apply to.' }),
-    gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [], notImplemented: GARP }),
+    gg.k('garp_interval', decimal(0, 2147.483647), { doc: 'Seconds between gratuitous ARPs.' }),
+    gg.k('gna_interval', decimal(0, 2147.483647), {
+      notImplemented: 'neighbour adverts of a burst go out back to back',
+      doc: 'Seconds between unsolicited neighbour adverts.',
+    }),
+    gg.k('interface', word, { doc: 'The interface the limits apply to.' }),
+    gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [] }),
   ],
 });
 

@@ -60,7 +60,6 @@ export const rootBlock = defineBlock<WrittenConfig>({
     r.b('garp_group', garpGroupBlock, {
       multiple: true,
       field: 'garpGroups',
-      notImplemented: 'garp_group blocks are not applied: gratuitous ARPs of a burst go out back to back',
     }),
     r.b('static_ipaddress', staticAddressBlock, { default: [] }),
     r.b('static_routes', staticRoutesBlock, { default: [] }),

@@ -397,14 +397,13 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       'accept',
       custom<boolean>('', () => ({ value: true })),
       {
-        notImplemented: 'packets to the VIPs are never filtered: that is what accept asks for, but the keyword is not read',
         doc: 'Accept packets to the VIPs when not the owner (default unless strict).',
       },
     ),
     vi.k(
       'no_accept',
       custom<boolean>('', () => ({ value: false })),
-      { field: 'accept', notImplemented: 'packets to the VIPs are never filtered', doc: 'Drop packets to the VIPs when not the owner.' },
+      { field: 'accept', doc: 'Drop packets to and from the VIPs while MASTER, unless the owner (nftables rules as keepalived sets them).' },
     ),
     vi.k('dont_track_primary', flag, { default: false, doc: 'Do not go FAULT when the instance interface goes down.' }),
     vi.b('track_interface', trackInterfaceList, { default: [] }),
@@ -445,7 +444,6 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       doc: 'Skip the address list check for adverts from the current master.',
     }),
     vi.k('strict_mode', bool, {
-      notImplemented: 'no strict-mode behaviour at run time (no_accept filtering, dropping unauthenticated or unicast adverts)',
       doc: 'RFC strict mode for this instance (see vrrp_strict).',
     }),
     vi.k('owner_ignore_adverts', flag, {

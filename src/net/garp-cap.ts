@@ -1,0 +1,127 @@
+// Gratuitous ARP frames written straight onto the interface through the `cap` addon (libpcap's
+// pcap_sendpacket on an AF_PACKET socket): no process per frame. raw-socket cannot open
+// AF_PACKET; cap can, and sends a frame here in well under a millisecond once open. One handle per
+// interface, opened on first use with a filter that matches nothing (we only send), and each
+// (interface, address) frame built once and reused.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { garpFrame, parseMac } from './garp-frame.js';
+
+/** The slice of cap 0.2 we use (it ships no type declarations). */
+export interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  send(buffer: Buffer, nBytes?: number): void;
+  close(): void;
+}
+export interface CapModule {
+  Cap: new () => CapHandle;
+}
+
+/** Loads cap, or says why it cannot. */
+export function loadCap(): CapModule | { error: string } {
+  try {
+    return createRequire(import.meta.url)('cap') as CapModule;
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+// A BPF program that accepts nothing: the handle is for sending; libpcap's ring stays small.
+const NO_CAPTURE = 'less 1';
+const RING_BYTES = 64 * 1024;
+/** Interfaces held open at once; past this, the oldest is closed (reopened when used again). */
+export const MAX_GARP_HANDLES = 256;
+/** Frames kept built; past this, the cache starts over. */
+const MAX_FRAMES = 65_536;
+
+export interface GarpSenderOptions {
+  cap: CapModule;
+  /** The interface's MAC ("aa:bb:..."); default: /sys/class/net/DEV/address. */
+  macOf?: (dev: string) => string | undefined;
+  log: (level: 'info' | 'warn', message: string) => void;
+}
+
+export class CapGarpSender {
+  private readonly handles = new Map<string, CapHandle>();
+  private readonly frames = new Map<string, Buffer>();
+  /** Interfaces whose last open or send failed: logged once until one succeeds again. */
+  private readonly failing = new Set<string>();
+  sent = 0;
+  errors = 0;
+
+  constructor(private readonly opts: GarpSenderOptions) {}
+
+  /** Sends the gratuitous ARP for `address` on `dev`; false (logged once per interface) when it could not. */
+  send(dev: string, address: string): boolean {
+    try {
+      const frame = this.frame(dev, address);
+      this.handle(dev).send(frame, frame.length);
+      this.sent++;
+      this.failing.delete(dev);
+      return true;
+    } catch (e) {
+      this.errors++;
+      // A failed handle is reopened next time (the interface may have gone and come back).
+      this.drop(dev);
+      if (!this.failing.has(dev)) {
+        this.failing.add(dev);
+        this.opts.log('warn', `Error sending gratuitous ARP on ${dev} for ${address}: ${(e as Error).message}`);
+      }
+      return false;
+    }
+  }
+
+  /** Forgets built frames (an interface's MAC may have changed, e.g. at a reload). */
+  forgetFrames(): void {
+    this.frames.clear();
+  }
+
+  close(): void {
+    for (const dev of [...this.handles.keys()]) this.drop(dev);
+    this.frames.clear();
+  }
+
+  private frame(dev: string, address: string): Buffer {
+    const key = `${dev}\0${address}`;
+    let f = this.frames.get(key);
+    if (!f) {
+      const text = (this.opts.macOf ?? sysfsMac)(dev);
+      const mac = text === undefined ? undefined : parseMac(text);
+      if (!mac) throw new Error(`no Ethernet address for ${dev}`);
+      if (this.frames.size >= MAX_FRAMES) this.frames.clear();
+      f = garpFrame(mac, address);
+      this.frames.set(key, f);
+    }
+    return f;
+  }
+
+  private handle(dev: string): CapHandle {
+    let h = this.handles.get(dev);
+    if (!h) {
+      if (this.handles.size >= MAX_GARP_HANDLES) this.drop(this.handles.keys().next().value as string);
+      h = new this.opts.cap.Cap();
+      h.open(dev, NO_CAPTURE, RING_BYTES, Buffer.alloc(64));
+      this.handles.set(dev, h);
+    }
+    return h;
+  }
+
+  private drop(dev: string): void {
+    const h = this.handles.get(dev);
+    this.handles.delete(dev);
+    try {
+      h?.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function sysfsMac(dev: string): string | undefined {
+  if (!/^[^/\0]{1,15}$/.test(dev) || dev === '.' || dev === '..') return undefined;
+  try {
+    return readFileSync(`/sys/class/net/${dev}/address`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
