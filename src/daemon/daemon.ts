@@ -35,7 +35,7 @@ import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { makeProbe } from '../check/dispatch.js';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
-import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
+import { clearStats, writeDataDump, writeJsonDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { replaceFile } from './files.js';
 import { logDiagnostics } from './config-log.js';
 import { daemonLogDestination, daemonLogOptions } from './log-options.js';
@@ -706,7 +706,7 @@ async function startDaemon(
   process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras()));
   // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
   const realtime = {
-    [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
+    [SIGNALS.JSON]: () => writeJsonDump(`${dumpDir}/keepalived.json`, gen.engine, log, clock.now()),
     [SIGNALS.STATS_CLEAR]: () => {
       log.info('Printing and clearing VRRP stats on signal');
       writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras());
