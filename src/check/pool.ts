@@ -88,6 +88,20 @@ interface Server {
   /** The configured weight, and the last weight told through events.weight. */
   base: number;
   told: number;
+  stats: ServerCheckStats;
+}
+
+/** A real server's checks as the metrics endpoint shows them (haproxy's check_* columns). */
+export interface ServerCheckStats {
+  /** Probes that gave a verdict, and those that failed. */
+  checks: number;
+  failures: number;
+  /** The last probe: whether it succeeded and how long it took (seconds). */
+  lastOk?: boolean;
+  lastDuration?: number;
+  /** Times the server went out of service, and came back. */
+  downs: number;
+  ups: number;
 }
 
 const US = 1_000_000;
@@ -132,9 +146,9 @@ export class CheckerPool implements HealthChecks {
     if (cfg) this.check(cfg.resolved.virtualServers);
   }
 
-  /** Real servers and whether they are alive now. */
-  get status(): readonly { vs: VirtualServer; rs: RealServer; alive: boolean }[] {
-    return [...this.servers.values()];
+  /** Real servers, whether they are alive now, and their checks' counts. */
+  get status(): readonly { vs: VirtualServer; rs: RealServer; alive: boolean; weight: number; stats: Readonly<ServerCheckStats> }[] {
+    return [...this.servers.values()].map((srv) => ({ vs: srv.vs, rs: srv.rs, alive: srv.alive, weight: this.weightOf(srv), stats: srv.stats }));
   }
 
   check(virtualServers: readonly VirtualServer[], events?: PoolEvents): void {
@@ -170,7 +184,7 @@ export class CheckerPool implements HealthChecks {
           if (slot) slots.push(slot);
         }
         for (const s of spare) s.gone = true;
-        const srv: Server = prev ?? { vs, rs, slots, alive: true, base: rs.weight, told: rs.weight };
+        const srv: Server = prev ?? { vs, rs, slots, alive: true, base: rs.weight, told: rs.weight, stats: { checks: 0, failures: 0, downs: 0, ups: 0 } };
         Object.assign(srv, { vs, rs, slots, base: rs.weight });
         // Without alpha a server is in the pool from the start; with it, after its first success.
         srv.alive = slots.every((s) => s.state.up);
@@ -301,6 +315,7 @@ export class CheckerPool implements HealthChecks {
     const fds = Math.min(fdsOf(slot.job), this.maxInFlight);
     await this.acquire(fds);
     let r: ProbeResult;
+    const began = this.env.clock.now();
     try {
       r = await slot.check();
     } catch (e) {
@@ -321,6 +336,11 @@ export class CheckerPool implements HealthChecks {
     this.noFdSaid = false;
     this.counters.probes++;
     if (!r.ok) this.counters.failures++;
+    const st = srv.stats;
+    st.checks++;
+    if (!r.ok) st.failures++;
+    st.lastOk = r.ok;
+    st.lastDuration = (this.env.clock.now() - began) / US;
     const v = checkerResult(slot.state, r.ok, slot.timing);
     slot.state = v.state;
     if (!r.ok && v.state.up)
@@ -338,6 +358,8 @@ export class CheckerPool implements HealthChecks {
     const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
       srv.alive = alive;
+      if (alive) srv.stats.ups++;
+      else srv.stats.downs++;
       const where = `[${srv.rs.address}]:${srv.rs.port}`;
       const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);

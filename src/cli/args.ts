@@ -138,6 +138,12 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
     extension: true,
   },
   {
+    long: 'prometheus',
+    value: 'required',
+    help: 'Serve Prometheus metrics at http://[ADDRESS:]PORT/metrics (address default 127.0.0.1; off without it)',
+    extension: true,
+  },
+  {
     long: 'config-fd',
     value: 'required',
     help: "keepalived's own, between its processes",

@@ -10,6 +10,7 @@ import { renderRuleReference } from '../config/rules.js';
 import { SIGNALS } from '../daemon/signals.js';
 import { LOG_DAEMON, parseLogFacility } from '../daemon/syslog.js';
 import { printable } from '../core/text.js';
+import { parseMetricsListen } from '../daemon/metrics-server.js';
 import { reportInternalError, userError } from './errors.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
@@ -121,6 +122,12 @@ export function main(argv: string[]): number | Promise<number> {
   const facilityArg = str('log-facility');
   const facility = facilityArg === undefined ? LOG_DAEMON : parseLogFacility(facilityArg);
   if (facility === undefined) process.stderr.write(`Invalid log facility '${printable(facilityArg!)}'\n`);
+  const promArg = str('prometheus');
+  const prometheus = promArg === undefined ? undefined : parseMetricsListen(promArg);
+  if (prometheus && 'error' in prometheus) {
+    process.stderr.write(`keepalived-ts: ${printable(prometheus.error)}\n`);
+    return 2;
+  }
   // keepalived's pid files when we may write them; we are one process, so both hold our pid.
   const root = process.getuid?.() === 0;
   // Loaded only for the daemon: the config test must not pay for pino and the raw-socket addon.
@@ -145,6 +152,8 @@ export function main(argv: string[]): number | Promise<number> {
       syslogFacility: args.options.has('no-syslog') ? undefined : (facility ?? LOG_DAEMON),
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),
+      prometheus,
+      version: version(),
     });
   });
 }

@@ -41,7 +41,7 @@ import { sslContext } from '../check/tls-context.js';
 import type { SecureContext } from 'node:tls';
 import { CheckerPool } from '../check/pool.js';
 import { startControl } from './control.js';
-import { clearStats, writeDataDump, writeStatsDump, type StatsExtras } from './dumps.js';
+import { clearStats, writeDataDump, writeJsonDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { replaceFile } from './files.js';
 import { logDiagnostics } from './config-log.js';
 import { daemonLogDestination, daemonLogOptions } from './log-options.js';
@@ -52,6 +52,8 @@ import { Lifecycle } from './lifecycle.js';
 import { systemdNotifier } from './systemd.js';
 import { readyFd } from './ready-fd.js';
 import { printable } from '../core/text.js';
+import { metricsRegistry, type ReloadStats } from './metrics.js';
+import { closeMetricsServer, startMetricsServer, type MetricsListen } from './metrics-server.js';
 
 export interface DaemonOptions {
   file: string;
@@ -73,6 +75,10 @@ export interface DaemonOptions {
   /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
   vrrpOnly?: boolean;
   checkOnly?: boolean;
+  /** --prometheus: where the metrics endpoint listens; off without it. */
+  prometheus?: MetricsListen;
+  /** keepalived-ts's version, for the metrics' build info. */
+  version?: string;
 }
 
 type Logger = pino.Logger;
@@ -799,6 +805,37 @@ async function startDaemon(
   let balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
+  // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
+  // so a reload changes what it shows, never the listener.
+  const reloads: ReloadStats = { success: 0, refused: 0, lastSuccessAt: Date.now() / 1000 };
+  const metrics = opts.prometheus
+    ? await startMetricsServer(
+        metricsRegistry({
+          engine: () => (opts.checkOnly ? undefined : gen.engine),
+          scripts: () => {
+            const down = new Set(gen.engine.trackedDown);
+            return [...trackedNames(gen.config, 'trackScript')].sort().map((name) => ({ name, up: !down.has(`script:${name}`) }));
+          },
+          services: () => balancer?.listing() ?? [],
+          checked: () => checks?.status ?? [],
+          reloads,
+          version: opts.version ?? 'unknown',
+        }),
+        opts.prometheus,
+      ).then(
+        (srv) => {
+          log.info(
+            `Prometheus metrics at http://${opts.prometheus!.host.includes(':') ? `[${opts.prometheus!.host}]` : opts.prometheus!.host}:${opts.prometheus!.port}/metrics`,
+          );
+          return srv;
+        },
+        (e: Error) => {
+          // VRRP and the load balancer matter more than their metrics: they run on, without.
+          log.error(`cannot serve Prometheus metrics on ${opts.prometheus!.host} port ${opts.prometheus!.port}: ${e.message}; running without them`);
+          return undefined;
+        },
+      )
+    : undefined;
   control.on('error', (e) => log.warn(`control socket ${owned.control}: ${e.message}`));
   control.on('listening', () => log.info(`Control socket ${owned.control}`));
 
@@ -808,7 +845,7 @@ async function startDaemon(
   process.on('SIGUSR2', () => writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras()));
   // keepalived's real-time signals, which would otherwise end us without priority 0 (signals.ts).
   const realtime = {
-    [SIGNALS.JSON]: () => log.info('Received JSON dump signal: the JSON dump is not implemented, nothing written'),
+    [SIGNALS.JSON]: () => writeJsonDump(`${dumpDir}/keepalived.json`, gen.engine, log, clock.now()),
     [SIGNALS.STATS_CLEAR]: () => {
       log.info('Printing and clearing VRRP stats on signal');
       writeStatsDump(`${dumpDir}/keepalived.stats`, gen.engine, log, extras());
@@ -819,6 +856,14 @@ async function startDaemon(
     const watched = onSignalNumber(Number(sig), handler);
     if (typeof watched === 'string') log.warn(`signal ${sig} will stop the daemon without cleanup: ${watched}`);
   }
+
+  // The reload counts the metrics show.
+  const reloaded = (ok: boolean): void => {
+    const now = Date.now() / 1000;
+    if (ok) reloads.success++;
+    else reloads.refused++;
+    Object.assign(reloads, { lastAt: now, lastOk: ok }, ok ? { lastSuccessAt: now } : {});
+  };
 
   const shutdownScript = async (): Promise<void> => {
     const g = live.globalDefs;
@@ -845,6 +890,7 @@ async function startDaemon(
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
         ['control socket', () => control.close()],
+        ['metrics endpoint', () => metrics && closeMetricsServer(metrics)],
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
         ['neighbour adverts', () => na.close()],
@@ -879,12 +925,15 @@ async function startDaemon(
         // A broken config never replaces a working one: keep running what we have.
         for (const d of next.diagnostics) if (d.severity === 'error') log.error({ rule: d.rule }, formatDiagnostic(d));
         log.error(`Reload of ${opts.file} failed with ${refused}; keeping the running configuration`);
-        return;
+        return reloaded(false);
       }
       // Prepare: whatever of the new configuration can fail on this host (interfaces, the VRRP
       // sockets, the new virtual servers' listeners) is opened now, and nothing running is touched.
       // Either all of it can run, or the reload is refused as a whole with one line.
-      const refuse = (why: string): void => log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
+      const refuse = (why: string): void => {
+        log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
+        reloaded(false);
+      };
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
@@ -921,6 +970,7 @@ async function startDaemon(
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;
       gen.start();
+      reloaded(true);
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
     },
   };

@@ -2,11 +2,14 @@
 // and in its spirit: a per-instance text block operators can grep. Files are written mode 0600,
 // as keepalived's umask makes them, and by rename from a new file: a symlink or hard link someone
 // put at the path in /tmp is replaced, never written through.
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { replaceFile } from './files.js';
 import type { VrrpEngine } from '../vrrp/engine.js';
 import type { RawTransportStats } from '../net/raw-transport.js';
 import { printable } from '../core/text.js';
+import type { ScriptRef, VrrpInstance } from '../config/model/index.js';
+import { STATE_NUMBER } from './metrics.js';
 
 interface Log {
   info(msg: string): void;
@@ -117,4 +120,140 @@ export const writeStatsDump = (path: string, engine: VrrpEngine, log: Log, extra
 export function clearStats(engine: VrrpEngine): void {
   for (const { runner } of engine.instances) runner.clearCounters();
   for (const k of Object.keys(engine.unknownVrid)) delete engine.unknownVrid[k];
+}
+
+/** keepalived's cmd_str(): each word in single quotes, the program by its real path. */
+function cmdStr(s: ScriptRef): string {
+  let prog = s.argv[0] ?? s.command;
+  try {
+    prog = realpathSync(prog);
+  } catch {
+    // as written
+  }
+  return [prog, ...s.argv.slice(1)].map((w) => `'${w}'`).join(' ');
+}
+
+/** keepalived's format_ipaddress() as its JSON dump shows a VIP: `addr[/prefix] dev IF scope S[ set]`. */
+function formatVip(v: VrrpInstance['virtualIpaddress'][number], set: boolean): string {
+  const full = v.family === 4 ? 32 : 128;
+  const parts = [v.prefix === full ? v.address : `${v.address}/${v.prefix}`];
+  if (v.brd) parts.push(`brd ${v.brd}`);
+  parts.push(`dev ${v.dev}`, `scope ${v.scope ?? 'global'}`);
+  if (v.label) parts.push(`label ${v.label}`);
+  if (v.peer) parts.push(`peer ${v.peer}/${v.prefix}`);
+  if (set) parts.push('set');
+  return parts.join(' ');
+}
+
+/**
+ * The JSON dump (keepalived --signum=JSON): keepalived 2.2.7's vrrp_json.c array, one object per
+ * instance with its "data" and "stats", the fields in its order and under its names (Debian's
+ * build: VMAC, firewall and VRRP_AUTH fields included). `wallNow`/`monoNowUs` turn the engine's
+ * monotonic transition times into keepalived's wall-clock last_transition.
+ */
+export function jsonDump(engine: VrrpEngine, wallNow: number, monoNowUs: number): string {
+  const out = engine.instances.map(({ inst, runner }) => {
+    const s = runner.state;
+    const c = s.counters;
+    const d = c.dropped;
+    const last = runner.transitions.at(-1);
+    const master = s.state === 'MASTER';
+    const data: Record<string, unknown> = {
+      iname: inst.name,
+      dont_track_primary: inst.dontTrackPrimary ? 1 : 0,
+      // What runs, not what is written, for the keywords keepalived-ts does not implement: the
+      // address list of every advert is checked, no strict mode, no secondaries promoted, and
+      // with no firewall rules a VIP always accepts traffic.
+      skip_check_adv_addr: 0,
+      strict_mode: 0,
+      vmac_ifname: '',
+      ifp_ifname: inst.interface,
+      // keepalived: the priority of the master a BACKUP follows; not kept here, so 0 (as keepalived's MASTER shows).
+      master_priority: 0,
+      last_transition: Number((last ? wallNow - (monoNowUs - last.at) / 1e6 : 0).toFixed(6)),
+      garp_delay: inst.garpMasterDelay,
+      garp_refresh: inst.garpMasterRefresh,
+      garp_rep: inst.garpMasterRepeat,
+      garp_refresh_rep: inst.garpMasterRefreshRepeat,
+      garp_lower_prio_delay: inst.garpLowerPrioDelay,
+      garp_lower_prio_rep: inst.garpLowerPrioRepeat,
+      lower_prio_no_advert: runner.cfg.lowerPrioNoAdvert ? 1 : 0,
+      higher_prio_send_advert: runner.cfg.higherPrioSendAdvert ? 1 : 0,
+      vrid: runner.cfg.vrid,
+      base_priority: runner.cfg.priority,
+      effective_priority: s.effectivePriority,
+      vipset: master,
+      promote_secondaries: false,
+      adver_int: runner.cfg.advertIntUs / 1e6,
+      master_adver_int: s.masterAdverIntUs / 1e6,
+      accept: 1,
+      nopreempt: !runner.cfg.preempt,
+      preempt_delay: Math.floor(runner.cfg.preemptDelayUs / 1e6),
+      state: STATE_NUMBER[s.state],
+      wantstate: STATE_NUMBER[s.state],
+      version: runner.cfg.version,
+      smtp_alert: !!inst.smtpAlert,
+      notify_deleted: !!inst.notifyDeleted,
+    };
+    const scripts: [string, ScriptRef | true | undefined][] = [
+      ['script_backup', inst.notifyBackup],
+      ['script_master', inst.notifyMaster],
+      ['script_fault', inst.notifyFault],
+      ['script_stop', inst.notifyStop],
+      ['script_deleted', inst.notifyDeleted],
+      ['script', inst.notify],
+      ['script_master_rx_lower_pri', inst.notifyMasterRxLowerPri],
+    ];
+    for (const [k, v] of scripts) if (v && v !== true) data[k] = cmdStr(v);
+    const list = (k: string, items: string[]): void => {
+      if (items.length) data[k] = items;
+    };
+    list(
+      'vips',
+      inst.virtualIpaddress.map((v) => formatVip(v, master)),
+    );
+    list(
+      'evips',
+      inst.virtualIpaddressExcluded.map((v) => formatVip(v, master)),
+    );
+    list(
+      'track_ifp',
+      inst.trackInterface.map((t) => t.name),
+    );
+    const byName = new Map(engine.config.vrrpScripts.map((v) => [v.name, v]));
+    list(
+      'track_script',
+      inst.trackScript.flatMap((t) => {
+        const sc = byName.get(t.name)?.script;
+        return sc ? [cmdStr(sc)] : [];
+      }),
+    );
+    data.auth_type = runner.cfg.authType;
+    if (runner.cfg.authType) data.auth_data = runner.cfg.authPass ?? '';
+    const stats = {
+      advert_rcvd: c.advertRcvd,
+      advert_sent: c.advertSent,
+      become_master: c.becomeMaster,
+      release_master: c.releaseMaster,
+      packet_len_err: d.length ?? 0,
+      advert_interval_err: d['interval-mismatch'] ?? 0,
+      ip_ttl_err: d.ttl ?? 0,
+      invalid_type_rcvd: d.type ?? 0,
+      addr_list_err: c.addressListErrors,
+      invalid_authtype: d['auth-type-invalid'] ?? 0,
+      authtype_mismatch: d['auth-type'] ?? 0,
+      auth_failure: d['auth-failure'] ?? 0,
+      pri_zero_rcvd: c.priZeroRcvd,
+      pri_zero_sent: c.priZeroSent,
+    };
+    return { data, stats };
+  });
+  // keepalived's json_writer escapes '/' as '\/'.
+  return JSON.stringify(out).replace(/\//g, '\\/');
+}
+
+/** keepalived writes no JSON file when it has no VRRP instance (vrrp_print_json). */
+export function writeJsonDump(path: string, engine: VrrpEngine, log: Log, monoNowUs: number): void {
+  if (!engine.instances.length) return;
+  write(path, jsonDump(engine, Date.now() / 1000, monoNowUs), log);
 }

@@ -88,7 +88,7 @@ describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signal
     expect(lstatSync(join(lab.dir, 'ours-rt-vrrp.pid')).isFile()).toBe(true);
 
     process.kill(o.pid!, 36);
-    await o.waitForLine(/the JSON dump is not implemented/, { timeoutMs: 3000 });
+    await o.waitForLine(/Wrote .*keepalived\.json/, { timeoutMs: 3000 });
     let from = o.lines.length;
     process.kill(o.pid!, 63);
     await o.waitForLine(/Printing and clearing VRRP stats/, { timeoutMs: 3000, from });

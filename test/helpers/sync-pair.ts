@@ -3,7 +3,7 @@
 // what keepalived-ts and keepalived 2.2.7 report about the same transitions.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, type Lab } from './netns.js';
+import { REPO_ROOT, type Host, type Lab, type Proc } from './netns.js';
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 
@@ -29,17 +29,22 @@ ${[1, 2]
   )
   .join('')}`;
 
+/** keepalived-ts -P on `host` with the configuration `file`, its pid files, $TMPDIR and runtime
+ * directory in lab.dir under `name`. */
+export function startOurs(lab: Lab, host: Host, name: string, file: string, extraArgs: string[] = []): Proc {
+  mkdirSync(join(lab.dir, 'tmp'), { recursive: true });
+  return lab.spawn(
+    host,
+    [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${name}.pid`), '-r', join(lab.dir, `ours-${name}-vrrp.pid`), ...extraArgs],
+    { name: `ours-${name}`, env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`) } },
+  );
+}
+
 /** keepalived 2.2.7 on `theirs` with `theirConf`, keepalived-ts -P on `ours` with `ourConf`, in lab.dir under `name`. */
 export function startBoth(lab: Lab, name: string, theirConf: string, ourConf: string) {
   const [ours, theirs] = lab.hosts;
   const k = lab.keepalived(theirs, theirConf, { name: `ka-${name}` });
   const file = join(lab.dir, `ours-${name}.conf`);
   writeFileSync(file, ourConf);
-  mkdirSync(join(lab.dir, 'tmp'), { recursive: true });
-  const o = lab.spawn(
-    ours,
-    [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${name}.pid`), '-r', join(lab.dir, `ours-${name}-vrrp.pid`)],
-    { name: `ours-${name}`, env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') } },
-  );
-  return { k, o };
+  return { k, o: startOurs(lab, ours, name, file) };
 }

@@ -360,10 +360,14 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('json_file_location', word, {
       since: '2.3.3',
       aliases: ['json_dump_file'],
-      notImplemented: 'keepalived-ts writes no JSON dump',
+      notImplemented: 'the JSON dump goes to /tmp/keepalived.json',
       doc: 'Path of the JSON dump.',
     }),
-    g.k('json_version', int(1, 2), { since: '2.2.8', notImplemented: 'keepalived-ts writes no JSON dump', doc: 'Format of the JSON dump.' }),
+    g.k('json_version', int(1, 2), {
+      since: '2.2.8',
+      notImplemented: "the JSON dump has keepalived 2.2.7's format (version 1)",
+      doc: 'Format of the JSON dump.',
+    }),
     g.k('rs_init_notifies', flag, {
       default: false,
       notImplemented: 'notify_up/notify_down run on changes only, not at start-up',
