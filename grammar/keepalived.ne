@@ -22,7 +22,10 @@ const lexer: any = tokenStream;
 
 @lexer lexer
 
-config -> items                              {% ([items]) => toList(items) %}
+# The start symbol completes after every top-level token: its data must cost nothing there (a
+# list built at each completion made a million top-level blocks quadratic). parse.ts flattens the
+# one result once.
+config -> items                              {% id %}
 
 # Left recursion keeps nearley's chart small; the list is built as cons cells because an Earley
 # parser may complete a prefix more than once, so the data must never be mutated in place.

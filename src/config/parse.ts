@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { Diagnostics } from './diagnostics.js';
 import grammar from './grammar.generated.js';
 import { ConfigReader, type ReaderOptions } from './reader.js';
-import { TokenStream, type Statement } from './syntax.js';
+import { TokenStream, toList, type Cons, type Statement } from './syntax.js';
 import { tokenize } from './tokens.js';
 
 export interface ParseOptions extends Partial<ReaderOptions> {}
@@ -43,7 +43,7 @@ function run(opts: ParseOptions, read: (r: ConfigReader) => void): ParseResult {
     const parser = new nearley.Parser(compiled, { lexer: new TokenStream() as unknown as nearley.Lexer });
     parser.feed(tokens as unknown as string);
     if (parser.results.length !== 1) throw new Error(`${parser.results.length} parses`);
-    statements = parser.results[0] as Statement[];
+    statements = toList(parser.results[0] as Cons | null);
   } catch (e) {
     // tokenize() balances braces, so the grammar accepts every stream; reaching this is a bug,
     // reported as a diagnostic so a config test still answers.
