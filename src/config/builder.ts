@@ -26,6 +26,13 @@ export function blockEndOf(span: Span | undefined): Span | undefined {
 /** A statement, or the '}' that closed a block (kept apart when a '{' is ignored). */
 type Item = Statement | { eob: Span };
 
+/** keepalived ignores a '{' it did not expect: the block's lines and its '}' belong to the enclosing block. */
+function ignoredBrace(st: Statement): Item[] {
+  const inner: Item[] = [...st.children!];
+  if (st.end) inner.push({ eob: st.end });
+  return inner;
+}
+
 /** Named blocks keepalived skips whole when the name is taken (vrrp_parser.c). */
 const DUPLICATE_SKIPPED: Record<string, string> = { vrrp_instance: 'vrrp instance', vrrp_sync_group: 'vrrp sync group', track_group: 'track_group' };
 
@@ -83,9 +90,7 @@ function isPureList(kw: KeywordSpec): boolean {
 
 const templates = new WeakMap<BlockSpec<any>, { plain: Record<string, unknown>; fresh: [string, () => unknown][] }>();
 
-/** The value a fresh block object starts with: every keyword's documented default. Computed
- * once per block type; only array and object defaults are copied per object. */
-export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
+function templateOf(spec: BlockSpec<any>): { plain: Record<string, unknown>; fresh: [string, () => unknown][] } {
   let t = templates.get(spec);
   if (!t) {
     const plain: Record<string, unknown> = {};
@@ -107,6 +112,13 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
     t = { plain, fresh };
     templates.set(spec, t);
   }
+  return t;
+}
+
+/** The value a fresh block object starts with: every keyword's documented default. Computed
+ * once per block type; only array and object defaults are copied per object. */
+export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
+  const t = templateOf(spec);
   const obj: Record<string, unknown> = { ...t.plain };
   for (const [k, make] of t.fresh) obj[k] = make();
   return obj;
@@ -129,13 +141,16 @@ export class Builder {
 
   buildRoot(statements: Statement[], at: Span): Record<string, unknown> {
     const obj = this.fresh(this.root, at, undefined);
-    this.fill(this.root, obj, [...statements]);
+    this.fill(this.root, obj, statements);
     this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
     return obj;
   }
 
   private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> {
-    const obj: Record<string, unknown> = { span: { file: at.file, line: at.line, col: at.col }, spans: {}, ...defaultsOf(spec) };
+    // As { span, spans, ...defaultsOf(spec) }, without the intermediate object.
+    const t = templateOf(spec);
+    const obj: Record<string, unknown> = { span: { file: at.file, line: at.line, col: at.col }, spans: {}, ...t.plain };
+    for (let k = 0; k < t.fresh.length; k++) obj[t.fresh[k][0]] = t.fresh[k][1]();
     if (st && spec.header) Object.assign(obj, spec.header(st, this.ctx));
     return obj;
   }
@@ -150,9 +165,7 @@ export class Builder {
   private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown>; escaped: Item[] } {
     const obj = into ?? this.fresh(spec, st, st);
     if (st.end && !into) blockEnds.set(obj.span as Span, st.end);
-    const items: Item[] = [...(st.children ?? [])];
-    if (st.end) items.push({ eob: st.end });
-    const escaped = this.fill(spec, obj, items, false);
+    const escaped = this.fill(spec, obj, st.children ?? [], false, st.end);
     if (spec.finish) spec.finish(obj, st, this.blockEndContext(st));
     return { obj, escaped };
   }
@@ -168,24 +181,31 @@ export class Builder {
     };
   }
 
-  /** Read `items` as keywords of `spec`; returns what comes after the '}' that closed the block. */
-  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, items: Item[], root = true): Item[] {
+  /**
+   * Read `items`, then the '}' at `end`, as keywords of `spec`; returns what comes after the '}'
+   * that closed the block. `items` is copied only when an ignored '{' splices lines into it.
+   */
+  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span): Item[] {
     const idx = indexOf(spec);
     const spans = obj.spans as Record<string, Span>;
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i];
+    let items = children as Item[];
+    let owned = false;
+    const splice = (at: number, more: Item[]): void => {
+      if (!owned) {
+        items = items.slice();
+        owned = true;
+      }
+      items.splice(at, 0, ...more);
+    };
+    const eob: Item | undefined = end && { eob: end };
+    for (let i = 0; i < items.length || (eob && i === items.length); i++) {
+      const it = i < items.length ? items[i] : eob!;
       if ('eob' in it) {
-        if (!root) return items.slice(i + 1);
+        if (!root) return i < items.length ? [...items.slice(i + 1), ...(eob ? [eob] : [])] : [];
         this.ctx.diags.error(it.eob, 'unknown-keyword', "Unknown keyword '}'", { hint: "a '}' closed a block early: an earlier '{' was ignored" });
         continue;
       }
       const st = it;
-      const escape = (): void => {
-        // keepalived ignores the '{': the block's lines and its '}' belong to this block.
-        const inner: Item[] = [...st.children!];
-        if (st.end) inner.push({ eob: st.end });
-        items.splice(i + 1, 0, ...inner);
-      };
       if (spec.item) {
         if (st.children)
           this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
@@ -196,7 +216,7 @@ export class Builder {
       const hit = idx.byName.get(st.keyword);
       if (!hit) {
         this.unknown(spec, st);
-        if (st.children) escape();
+        if (st.children) splice(i + 1, ignoredBrace(st));
         continue;
       }
       const { kw } = hit;
@@ -213,7 +233,7 @@ export class Builder {
         this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${kw.since})`, {
           hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
         });
-        if (st.children) escape();
+        if (st.children) splice(i + 1, ignoredBrace(st));
         continue;
       }
       if (kw.notImplemented !== undefined) {
@@ -257,14 +277,14 @@ export class Builder {
           spans[kw.field] = spanOf(st.head);
           if (st.end) blockEnds.set(spans[kw.field], st.end);
         }
-        if (built.escaped.length) items.splice(i + 1, 0, ...built.escaped);
+        if (built.escaped.length) splice(i + 1, built.escaped);
         continue;
       }
       if (st.children) {
         this.ctx.diags.error(st, 'block-unexpected', `'${st.keyword}' does not open a block: Unexpected '{' - ignoring`, {
           hint: "keepalived reads the lines inside as this block's keywords, and the '}' closes this block",
         });
-        escape();
+        splice(i + 1, ignoredBrace(st));
       }
       const parsed = kw.type!.parse(st.args);
       if ('error' in parsed) {

@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { Diagnostics } from './diagnostics.js';
 import grammar from './grammar.generated.js';
 import { ConfigReader, type ReaderOptions } from './reader.js';
-import { TokenStream, type Statement } from './syntax.js';
-import { tokenize } from './tokens.js';
+import { TokenStream, toList, type Cons, type Statement } from './syntax.js';
+import { Tokenizer } from './tokens.js';
 
 export interface ParseOptions extends Partial<ReaderOptions> {}
 
@@ -35,20 +35,23 @@ export function parseText(text: string, name = 'keepalived.conf', opts: ParseOpt
 
 function run(opts: ParseOptions, read: (r: ConfigReader) => void): ParseResult {
   const diagnostics = new Diagnostics();
-  const reader = new ConfigReader({ configId: opts.configId ?? defaultConfigId(), ...opts }, diagnostics);
+  const tokenizer = new Tokenizer(diagnostics);
+  const reader = new ConfigReader({ configId: opts.configId ?? defaultConfigId(), ...opts }, diagnostics, (text, file, line, col, cols) =>
+    tokenizer.line(text, file, line, col, cols),
+  );
   read(reader);
-  const tokens = tokenize(reader.lines, diagnostics);
+  const tokens = tokenizer.finish();
   let statements: Statement[] = [];
   try {
     const parser = new nearley.Parser(compiled, { lexer: new TokenStream() as unknown as nearley.Lexer });
     parser.feed(tokens as unknown as string);
     if (parser.results.length !== 1) throw new Error(`${parser.results.length} parses`);
-    statements = parser.results[0] as Statement[];
+    statements = toList(parser.results[0] as Cons | null);
   } catch (e) {
-    // tokenize() balances braces, so the grammar accepts every stream; reaching this is a bug,
+    // The tokenizer balances braces, so the grammar accepts every stream; reaching this is a bug,
     // reported as a diagnostic so a config test still answers.
     const first = { file: reader.files[0] ?? '-', line: 1, col: 1 };
     diagnostics.error(first, 'internal', `grammar rejected the token stream: ${(e as Error).message.split('\n')[0]}`, { exit: 4 });
   }
-  return { statements, diagnostics, files: reader.files, lines: reader.lines.length };
+  return { statements, diagnostics, files: reader.files, lines: reader.lines };
 }

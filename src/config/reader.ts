@@ -8,15 +8,11 @@ import { readBounded, sizeText } from '../core/files.js';
 import { Diagnostics, type Span } from './diagnostics.js';
 import { globSync } from './glob.js';
 
-export interface LogicalLine {
-  text: string;
-  file: string;
-  line: number;
-  /** Column (1-based) of text[0] when the text is the source as written. */
-  col: number;
-  /** Per-character source columns when expansion rewrote the line. */
-  cols?: number[];
-}
+/**
+ * Where the reader hands each logical line, as it goes (nothing is kept per line): the text, where
+ * text[0] came from (col, 1-based), and per-character source columns when expansion rewrote it.
+ */
+export type LineSink = (text: string, file: string, line: number, col: number, cols: number[] | undefined) => void;
 
 export interface ReaderOptions {
   /** `-i`: config id for `@id` lines; keepalived defaults to the short hostname. */
@@ -56,7 +52,6 @@ export class ConfigReader {
   private readonly defs = new Map<string, Definition>();
   private readonly stack: string[] = [];
   readonly files: string[] = [];
-  readonly lines: LogicalLine[] = [];
   private generated = 0;
   private expandedChars = 0;
   private expansionCapped = false;
@@ -64,7 +59,13 @@ export class ConfigReader {
   constructor(
     private readonly opts: ReaderOptions,
     private readonly diags: Diagnostics,
+    private readonly sink: LineSink,
   ) {}
+
+  /** Logical lines handed over (at most maxLines). */
+  get lines(): number {
+    return Math.min(this.generated, this.maxLines);
+  }
 
   /** Read a file from disk (or the in-memory set) and everything it includes. */
   readFile(path: string, from?: Span): void {
@@ -191,7 +192,7 @@ export class ConfigReader {
       return;
     }
     if (body.indexOf('$') >= 0) {
-      const out = this.expand(body, map ?? body.split('').map((_, k) => c0 + k), { file, line, col: c0 }, 0);
+      const out = this.expand(body, map, c0, { file, line, col: c0 }, 0, true);
       if (out.length === 1 && out[0].text === body) {
         this.push(body, file, line, c0, map);
         return;
@@ -223,7 +224,7 @@ export class ConfigReader {
       }
       return;
     }
-    this.lines.push(cols ? { text, file, line, col, cols } : { text, file, line, col });
+    this.sink(text, file, line, col, cols);
   }
 
   private stripComment(s: string): string {
@@ -287,7 +288,7 @@ export class ConfigReader {
       this.diags.error(at, 'seq-syntax', `unterminated ~${m[1]}(`, { hint: 'write: ~SEQ(var, start, step, end) rest-of-line' });
       return;
     }
-    const argText = this.expand(body.slice(m[0].length, close), [], at, 0)
+    const argText = this.expand(body.slice(m[0].length, close), [], 0, at, 0, false)
       .map((p) => p.text)
       .join(' ');
     let restStart = close + 1;
@@ -308,7 +309,7 @@ export class ConfigReader {
       else this.defs.delete(n);
   }
 
-  private parseSeq(args: string, hex: boolean, at: Span): { names: string[]; rows: string[][] } | undefined {
+  private parseSeq(args: string, hex: boolean, at: Span): { names: string[]; rows: Iterable<string[]> } | undefined {
     const parts = args.split(',').map((s) => s.trim());
     const name = parts[0];
     const nums = parts.slice(1).map(Number);
@@ -323,12 +324,16 @@ export class ConfigReader {
       this.diags.error(at, 'seq-syntax', `~SEQ(${args}) never reaches its end`);
       return undefined;
     }
-    const rows: string[][] = [];
-    for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
-      rows.push([hex ? v.toString(16) : String(v)]);
-      if (rows.length > this.maxLines) break;
+    // Streamed, not materialised: a million-row ~SEQ holds one value at a time.
+    const cap = this.maxLines;
+    function* rows(): Generator<string[]> {
+      let n = 0;
+      for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+        yield [hex ? v.toString(16) : String(v)];
+        if (++n > cap) break;
+      }
     }
-    return { names: [name], rows };
+    return { names: [name], rows: rows() };
   }
 
   private parseLst(args: string, at: Span): { names: string[]; rows: string[][] } | undefined {
@@ -362,40 +367,53 @@ export class ConfigReader {
 
   // ---- $NAME / ${NAME} expansion ------------------------------------------------------------
 
-  /** Expand definitions; the result may be several lines when a multi-line definition is used. */
-  private expand(text: string, cols: number[], at: Span, depth: number): { text: string; cols: number[] }[] {
+  /**
+   * Expand definitions; the result may be several lines when a multi-line definition is used.
+   * Character k of `text` came from column cols[k] (at.col past its end), or base + k without
+   * cols; the result maps its characters likewise when `wantCols` (a definition's text maps to
+   * the `$` that named it).
+   */
+  private expand(text: string, cols: number[] | undefined, base: number, at: Span, depth: number, wantCols: boolean): { text: string; cols: number[] }[] {
     if (depth === 0) this.expandedChars = 0;
+    const colOf = (k: number): number => (cols ? (cols[k] ?? at.col) : base + k);
+    const literalCols = (): number[] => (wantCols ? Array.from({ length: text.length }, (_, k) => colOf(k)) : []);
     // Definitions that use each other twice double at every level: cap the work, not just depth.
     if ((this.expandedChars += text.length) > MAX_EXPANDED_CHARS) {
       if (!this.expansionCapped) this.diags.error(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`);
       this.expansionCapped = true;
-      return [{ text, cols }];
+      return [{ text, cols: literalCols() }];
     }
     if (depth > MAX_EXPANSION_DEPTH) {
       this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
-      return [{ text, cols }];
+      return [{ text, cols: literalCols() }];
     }
     const lines: { text: string; cols: number[] }[] = [];
+    const n = text.length;
     let out = '';
     let outCols: number[] = [];
     let i = 0;
-    let quote = '';
-    while (i < text.length) {
-      const ch = text[i];
-      if (ch !== '$') {
+    let quote = 0;
+    while (i < n) {
+      // A run of literal text up to the next `$`, copied whole; quotes are tracked through it.
+      let j = i;
+      for (; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (c === 36 /* $ */) break;
         if (quote) {
-          if (ch === quote) quote = '';
-        } else if (ch === '"' || ch === "'") quote = ch;
-        out += ch;
-        outCols.push(cols[i] ?? at.col);
-        i++;
-        continue;
+          if (c === quote) quote = 0;
+        } else if (c === 34 || c === 39) quote = c;
       }
-      const here = cols[i] ?? at.col;
+      if (j > i) {
+        out += text.slice(i, j);
+        if (wantCols) for (let k = i; k < j; k++) outCols.push(colOf(k));
+        i = j;
+        if (i >= n) break;
+      }
+      const here = cols ? (cols[i] ?? at.col) : base + i;
       let name: string | undefined;
       let args = '';
       let end = i;
-      if (text[i + 1] === '{') {
+      if (text.charCodeAt(i + 1) === 123 /* { */) {
         const close = text.indexOf('}', i + 2);
         if (close > 0) {
           const inner = text.slice(i + 2, close).trim();
@@ -405,21 +423,26 @@ export class ConfigReader {
           end = close + 1;
         }
       } else {
-        const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-        // `$NAME` only counts when whitespace or the end of line follows it (keepalived's rule).
-        if (m && (i + 1 + m[0].length === text.length || /\s/.test(text[i + 1 + m[0].length]))) {
-          name = m[0];
-          end = i + 1 + m[0].length;
+        let e = i + 1;
+        if (e < n && isNameStart(text.charCodeAt(e))) {
+          e++;
+          while (e < n && isNameChar(text.charCodeAt(e))) e++;
+          // `$NAME` only counts when whitespace or the end of line follows it (keepalived's rule).
+          if (e === n || /\s/.test(text[e])) {
+            name = text.slice(i + 1, e);
+            end = e;
+          }
         }
       }
-      const value = name === undefined ? undefined : this.lookup(name, args, at, quote !== '');
+      const value = name === undefined ? undefined : this.lookup(name, args, at, quote !== 0);
       if (value === undefined) {
-        out += ch;
-        outCols.push(here);
+        out += '$';
+        if (wantCols) outCols.push(here);
         i++;
         continue;
       }
-      const expanded = value.flatMap((v) => this.expand(v, [], at, depth + 1));
+      const expanded =
+        value.length === 1 ? this.expand(value[0], [], 0, at, depth + 1, false) : value.flatMap((v) => this.expand(v, [], 0, at, depth + 1, false));
       expanded.forEach((piece, k) => {
         if (k > 0) {
           lines.push({ text: out, cols: outCols });
@@ -427,7 +450,7 @@ export class ConfigReader {
           outCols = [];
         }
         out += piece.text;
-        for (let n = 0; n < piece.text.length; n++) outCols.push(here);
+        if (wantCols) for (let c = 0; c < piece.text.length; c++) outCols.push(here);
       });
       i = end;
     }
@@ -462,6 +485,9 @@ export class ConfigReader {
     }
   }
 }
+
+const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
 
 /** Why keepalived's check_glob_file would skip this path, or undefined (also when stat fails: the read reports that). */
 function skipReason(path: string): string | undefined {

@@ -9,11 +9,8 @@ export interface Word extends Span {
 }
 
 export type Token =
-  | { type: 'leaves'; statements: Statement[] }
-  | { type: 'open'; statement: Statement }
-  | ({ type: 'close' } & Span)
-  /** A whole block with no block inside it (`TCP_CHECK { ... }`), already closed. */
-  | { type: 'flat'; statement: Statement };
+  /** A run of complete statements: plain ones, and blocks the tokenizer has already closed. */
+  { type: 'leaves'; statements: Statement[] } | { type: 'open'; statement: Statement } | ({ type: 'close' } & Span);
 
 export interface Statement extends Span {
   keyword: string;
@@ -53,7 +50,7 @@ export function block(open: Statement, children: Statement[], close: Span): Stat
   return open;
 }
 
-const TYPES = new Set(['leaves', 'open', 'close', 'flat']);
+const TYPES = new Set(['leaves', 'open', 'close']);
 
 /** nearley's lexer interface over an array of ready-made tokens. */
 export class TokenStream {

@@ -1,12 +1,15 @@
-// Splits logical lines into words and braces (moo), then groups them into the tokens the grammar
-// reads: `open` (a statement followed by `{`), `close` (`}`), `leaves` (a run of statements that
-// open nothing) and `flat` (a whole block with no block inside). keepalived's reader splits a line at every unquoted `{` or `}`;
-// quotes keep spaces and comment characters; adjacent quoted and unquoted pieces join into one
-// word. nearley's cost is per token, so runs of plain statements and innermost blocks travel as
-// one token each.
+// Splits logical lines into words and braces, then groups them into the tokens the grammar reads:
+// `open` (a top-level statement followed by `{` whose block holds blocks), `close` (its `}`) and
+// `leaves` (a run of complete statements: plain ones, and blocks already closed). keepalived's
+// reader splits a line at every unquoted `{` or `}`; quotes keep spaces and comment characters;
+// adjacent quoted and unquoted pieces join into one word.
+//
+// nearley's cost is per token (microseconds each), so the grammar sees the top level's structure
+// only: a block nested in another, and a top-level block with none inside, arrive built, inside a
+// run. Lines are scanned by hand; a line holding a quote or a backslash goes to the moo lexer,
+// which knows quoting. Lines arrive one at a time from the reader (nothing is kept per line).
 import moo from 'moo';
 import type { Diagnostics, Span } from './diagnostics.js';
-import type { LogicalLine } from './reader.js';
 import type { Statement, Token, Word } from './syntax.js';
 
 const lineLexer = moo.compile({
@@ -25,94 +28,167 @@ const lineLexer = moo.compile({
   word: /(?:[^ \t\n\r\v\f"'{}#!\\]|\\(?![#!]))+/,
 });
 
+/** What a character is to the hand scanner: 0 word, 1 white space, 2 `{`, 3 `}`, 4 comment, 5 for moo. */
+const CLASS = new Uint8Array(128);
+for (const c of ' \t\v\f') CLASS[c.charCodeAt(0)] = 1;
+CLASS[123] = 2;
+CLASS[125] = 3;
+CLASS[35] = CLASS[33] = 4;
+for (const c of '"\'\\\n\r') CLASS[c.charCodeAt(0)] = 5;
+
+interface Open {
+  at: Span;
+  /** The statement that opened it; none for an orphan brace (dropped). */
+  st: Statement | undefined;
+  /** Statements read inside so far. */
+  body: Statement[];
+  /** A block was closed inside it. */
+  nested: boolean;
+}
+
 /** Builds the token stream; unbalanced braces are repaired here, with a diagnostic each, so the
  * grammar always sees a well-formed stream. */
-class Tokenizer {
+export class Tokenizer {
   readonly out: Token[] = [];
-  /** Open braces: their position, and whether a statement opened them (orphans are dropped). */
-  private readonly open: { at: Span; real: boolean }[] = [];
-  private leaves: Statement[] = [];
+  private readonly open: Open[] = [];
+  /** The top level's run of complete statements, not yet a token. */
+  private run: Statement[] = [];
   /** The last statement, held back until we know whether a `{` (maybe on a later line) follows. */
   private pending: Statement | undefined;
+  private words: Word[] = [];
+  private last: { file: string; line: number; end: number } | undefined;
 
   constructor(private readonly diags: Diagnostics) {}
 
-  statement(words: Word[]): void {
+  private statement(words: Word[]): void {
     this.settle();
     const head = words[0];
-    this.pending = { keyword: head.text, head, args: words.slice(1), file: head.file, line: head.line, col: head.col };
+    words.shift();
+    this.pending = { keyword: head.text, head, args: words, file: head.file, line: head.line, col: head.col };
   }
 
-  lbrace(at: Span): void {
+  private lbrace(at: Span): void {
     if (this.pending) {
-      this.flushLeaves();
-      this.out.push({ type: 'open', statement: this.pending });
+      this.open.push({ at, st: this.pending, body: [], nested: false });
       this.pending = undefined;
-      this.open.push({ at, real: true });
       return;
     }
     // A `{` with no keyword before it has nothing to open; keepalived ignores it too.
     this.diags.error(at, 'brace-orphan', "'{' with no keyword before it", { hint: 'put the block keyword before the brace' });
-    this.open.push({ at, real: false });
+    this.open.push({ at, st: undefined, body: [], nested: false });
   }
 
-  rbrace(at: Span): void {
+  private rbrace(at: Span): void {
     this.settle();
     const o = this.open.pop();
     if (!o) {
       this.diags.error(at, 'brace-extra', "Extra '}' found", { hint: 'remove it, or open the block it closes' });
       return;
     }
-    if (!o.real) return;
-    const end = { file: at.file, line: at.line, col: at.col };
-    // An innermost block (its opener is the last token, only leaves since) becomes one token.
-    const last = this.out[this.out.length - 1];
-    if (last?.type === 'open') {
-      last.statement.children = this.leaves;
-      last.statement.end = end;
-      this.leaves = [];
-      this.out[this.out.length - 1] = { type: 'flat', statement: last.statement };
+    const st = o.st;
+    if (!st) {
+      // An orphan brace's lines belong to whatever encloses it.
+      this.into(o.body, o.nested);
       return;
     }
-    this.flushLeaves();
-    this.out.push({ type: 'close', ...end });
+    st.children = o.body;
+    st.end = { file: at.file, line: at.line, col: at.col };
+    const parent = this.open.length ? this.open[this.open.length - 1] : undefined;
+    if (parent) {
+      parent.body.push(st);
+      parent.nested = true;
+    } else if (!o.nested) this.run.push(st);
+    else {
+      // A top-level block holding blocks: the grammar sees it open, its body and its close.
+      st.children = undefined;
+      st.end = undefined;
+      this.flushRun();
+      this.out.push({ type: 'open', statement: st });
+      if (o.body.length) this.out.push({ type: 'leaves', statements: o.body });
+      this.out.push({ type: 'close', file: at.file, line: at.line, col: at.col });
+    }
   }
 
-  finish(end: Span | undefined): Token[] {
-    this.settle();
-    if (this.open.length) {
-      this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
-        hint: 'the block opened here is never closed',
-      });
-      const at = end ?? this.open[0].at;
-      for (let k = this.open.length - 1; k >= 0; k--) if (this.open[k].real) this.rbrace(at);
-      this.open.length = 0;
-    }
-    this.flushLeaves();
-    return this.out;
+  /** Statements read inside an orphan brace go to the enclosing block, or the top level. */
+  private into(body: Statement[], nested: boolean): void {
+    const parent = this.open.length ? this.open[this.open.length - 1] : undefined;
+    if (parent) {
+      for (const s of body) parent.body.push(s);
+      parent.nested ||= nested;
+    } else for (const s of body) this.run.push(s);
   }
 
   /** The held statement turned out not to open a block. */
   private settle(): void {
-    if (this.pending) {
-      this.leaves.push(this.pending);
-      this.pending = undefined;
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    if (this.open.length) this.open[this.open.length - 1].body.push(p);
+    else this.run.push(p);
+  }
+
+  private flushRun(): void {
+    if (this.run.length) {
+      this.out.push({ type: 'leaves', statements: this.run });
+      this.run = [];
     }
   }
 
-  private flushLeaves(): void {
-    if (this.leaves.length) {
-      this.out.push({ type: 'leaves', statements: this.leaves });
-      this.leaves = [];
+  /** One logical line; `cols` maps text offsets to source columns when expansion rewrote it. */
+  line(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+    this.last = { file, line, end: col + text.length };
+    const n = text.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128 && CLASS[c] === 5) break;
+    }
+    if (i < n) this.quoted(text, file, line, col, cols);
+    else this.plain(text, file, line, col, cols);
+  }
+
+  /** A line with no quote or backslash: words, braces and a comment, scanned by hand. */
+  private plain(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+    const n = text.length;
+    let words = this.words;
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      const k = c < 128 ? CLASS[c] : 0;
+      if (k === 1) {
+        i++;
+        continue;
+      }
+      if (k === 4) break;
+      const at = cols ? (cols[i] ?? cols[cols.length - 1] ?? col) : col + i;
+      if (k === 2 || k === 3) {
+        if (words.length) {
+          this.statement(words);
+          words = this.words = [];
+        }
+        if (k === 2) this.lbrace({ file, line, col: at });
+        else this.rbrace({ file, line, col: at });
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d < 128 && CLASS[d] !== 0) break;
+      }
+      words.push({ text: text.slice(i, j), quoted: false, file, line, col: at });
+      i = j;
+    }
+    if (words.length) {
+      this.statement(words);
+      this.words = [];
     }
   }
-}
 
-export function tokenize(lines: readonly LogicalLine[], diags: Diagnostics): Token[] {
-  const t = new Tokenizer(diags);
-  for (const ln of lines) {
-    const { file, line, cols } = ln;
-    lineLexer.reset(ln.text);
+  /** A line with quotes or backslashes: moo, which knows quoting and escapes. */
+  private quoted(text: string, file: string, line: number, lineCol: number, cols: number[] | undefined): void {
+    const diags = this.diags;
+    lineLexer.reset(text);
     let words: Word[] = [];
     let cur: Word | undefined;
     let prevEnd = -1;
@@ -124,34 +200,34 @@ export function tokenize(lines: readonly LogicalLine[], diags: Diagnostics): Tok
           cur = undefined;
           continue;
         }
-        const col = cols ? (cols[tok.offset] ?? cols[cols.length - 1] ?? ln.col) : ln.col + tok.offset;
+        const col = cols ? (cols[tok.offset] ?? cols[cols.length - 1] ?? lineCol) : lineCol + tok.offset;
         if (type === 'lbrace' || type === 'rbrace') {
           cur = undefined;
           if (words.length) {
-            t.statement(words);
+            this.statement(words);
             words = [];
           }
-          if (type === 'lbrace') t.lbrace({ file, line, col });
-          else t.rbrace({ file, line, col });
+          if (type === 'lbrace') this.lbrace({ file, line, col });
+          else this.rbrace({ file, line, col });
           continue;
         }
-        let text = tok.value;
+        let value = tok.value;
         let quoted = false;
         if (type === 'dquote' || type === 'squote') {
           quoted = true;
-          text = text.slice(1, -1);
+          value = value.slice(1, -1);
         } else if (type === 'dquoteOpen' || type === 'squoteOpen') {
           quoted = true;
           diags.warning({ file, line, col }, 'quote-unterminated', 'unterminated quote: the string runs to the end of the line', {
-            hint: `close it with ${text[0]}`,
+            hint: `close it with ${value[0]}`,
           });
-          text = text.slice(1);
-        } else if (type === 'escaped') text = text.slice(1);
+          value = value.slice(1);
+        } else if (type === 'escaped') value = value.slice(1);
         if (cur && prevEnd === tok.offset) {
-          cur.text += text;
+          cur.text += value;
           cur.quoted ||= quoted;
         } else {
-          cur = { text, quoted, file, line, col };
+          cur = { text: value, quoted, file, line, col };
           words.push(cur);
         }
         prevEnd = tok.offset + tok.value.length;
@@ -159,10 +235,23 @@ export function tokenize(lines: readonly LogicalLine[], diags: Diagnostics): Tok
     } catch (e) {
       // moo throws on input none of its rules match; the rules above cover every character, so
       // this is a bug, but a config test must report it rather than die.
-      diags.error({ file, line, col: ln.col }, 'lexer', `cannot read this line: ${(e as Error).message.split('\n')[0]}`);
+      diags.error({ file, line, col: lineCol }, 'lexer', `cannot read this line: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (words.length) t.statement(words);
+    if (words.length) this.statement(words);
   }
-  const last = lines[lines.length - 1];
-  return t.finish(last ? { file: last.file, line: last.line, col: last.col + last.text.length } : undefined);
+
+  /** The end of input: close what is still open (with a diagnostic), and hand over the tokens. */
+  finish(): Token[] {
+    this.settle();
+    if (this.open.length) {
+      this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
+        hint: 'the block opened here is never closed',
+      });
+      const l = this.last;
+      const at = l ? { file: l.file, line: l.line, col: l.end } : this.open[0].at;
+      while (this.open.length) this.rbrace(at);
+    }
+    this.flushRun();
+    return this.out;
+  }
 }

@@ -86,9 +86,11 @@ export const lintRules: LintRule[] = [
 
 function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
   const out = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
-  // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway.
+  // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway. A set,
+  // not a scan of `out` per script: a ~SEQ line can define a million of them.
+  const listed = new Set(out.map((o) => o.script));
   for (const s of cfg.vrrpScripts) {
-    if (s.script && !out.some((o) => o.script === s.script)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
+    if (s.script && !listed.has(s.script)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
   }
   return out;
 }

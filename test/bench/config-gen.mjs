@@ -49,3 +49,6 @@ export function generateConfig({ instances = 400, virtualServers = 132, realServ
   }
   return out.join('\n');
 }
+
+/** One `~SEQ` line generating a million small top-level blocks (keepalived 2.2.7 -t: exit 0). */
+export const SEQ_MILLION = '~SEQ(i,1,1000000) vrrp_script s$i { script /bin/true }\n';

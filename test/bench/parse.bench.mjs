@@ -1,16 +1,20 @@
-// Config-test benchmark: keepalived-ts -t against keepalived -t on the same generated file, in
+// Config-test benchmark: keepalived-ts -t against keepalived -t on the same generated files, in
 // the same run. Node's start-up (~100 ms) dominates the whole-process comparison, so the
-// marginal cost per line is reported too, for both.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// marginal cost per line is reported too, for both: the process time difference between a 100k-
+// and a 25k-line config over the line difference. Then a `~SEQ` line generating a million small
+// blocks: time and peak RSS of each (targets: within 2x keepalived's time, under 512 MB).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateConfig } from './config-gen.mjs';
+import { generateConfig, SEQ_MILLION } from './config-gen.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist/keepalived-ts.mjs');
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+/** A run still going after this long is killed and reported as such. */
+const SEQ_TIMEOUT_MS = Number(process.env.BENCH_SEQ_TIMEOUT_MS ?? 180_000);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,6 +33,33 @@ function timeProcess(cmd, args) {
   return { ms: median(times), status };
 }
 
+/** One run: wall time and peak RSS (VmHWM, polled from /proc while it runs). */
+function timeAndPeak(cmd, args) {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    let peakKb = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        // gone between the tick and the read
+      }
+    }, 20);
+    const killer = setTimeout(() => child.kill('SIGKILL'), SEQ_TIMEOUT_MS);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(killer);
+      resolve({
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+        peakMb: peakKb / 1024,
+        status: signal ? `killed after ${SEQ_TIMEOUT_MS / 1000} s` : `exit ${code}`,
+      });
+    });
+  });
+}
+
 function hasKeepalived() {
   try {
     execFileSync('keepalived', ['--version'], { stdio: 'ignore' });
@@ -38,66 +69,54 @@ function hasKeepalived() {
   }
 }
 
+const cell = (row) => row.map((c, i) => String(c).padEnd(i ? 20 : 40)).join('');
+
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'kt-bench-'));
-  const big = join(dir, 'big.conf');
-  const small = join(dir, 'small.conf');
-  const bigText = generateConfig();
-  writeFileSync(big, bigText);
-  writeFileSync(small, generateConfig({ instances: 1, virtualServers: 0 }));
-  const lines = bigText.split('\n').length;
-  const smallLines = 23;
+  // The same shape at two sizes: 360 and 1440 vrrp_instance, 119 and 475 virtual_server x 18 real_server.
+  const sizes = [
+    { name: '25k', opts: { instances: 360, virtualServers: 119 } },
+    { name: '100k', opts: { instances: 1440, virtualServers: 475 } },
+  ].map((s) => {
+    const text = generateConfig(s.opts);
+    const path = join(dir, `${s.name}.conf`);
+    writeFileSync(path, text);
+    return { ...s, path, lines: text.split('\n').length };
+  });
+  const seq = join(dir, 'seq.conf');
+  writeFileSync(seq, SEQ_MILLION);
+  const ka = hasKeepalived();
 
-  const { loadConfig } = await import(join(ROOT, 'dist/config/index.js'));
-  // In-process: the marginal cost without Node's start-up, first (cold JIT) and warm.
-  let t0 = performance.now();
-  const first = loadConfig(big, { configId: 'bench' });
-  const firstMs = performance.now() - t0;
-  const warm = [];
-  for (let i = 0; i < RUNS; i++) {
-    t0 = performance.now();
-    loadConfig(big, { configId: 'bench' });
-    warm.push(performance.now() - t0);
-  }
-  const warmMs = median(warm);
-  const errors = first.diagnostics.filter((d) => d.severity === 'error');
+  const ours = sizes.map((s) => timeProcess(process.execPath, [CLI, '-t', '-f', s.path]));
+  const theirs = ka ? sizes.map((s) => timeProcess('keepalived', ['-t', '-f', s.path])) : undefined;
+  const dl = sizes[1].lines - sizes[0].lines;
+  const perLine = (t) => ((t[1].ms - t[0].ms) * 1000) / dl;
 
-  const oursBig = timeProcess(process.execPath, [CLI, '-t', '-f', big]);
-  const oursSmall = timeProcess(process.execPath, [CLI, '-t', '-f', small]);
-  const rows = [
-    ['keepalived-ts -t (whole process)', `${oursBig.ms.toFixed(1)} ms`, `${oursSmall.ms.toFixed(1)} ms`, `exit ${oursBig.status}`],
-    ['keepalived-ts in-process load, first / warm', `${firstMs.toFixed(1)} / ${warmMs.toFixed(1)} ms`, '', `${errors.length} errors`],
-  ];
-  const result = {
-    lines,
-    ours: {
-      process: oursBig.ms,
-      processSmall: oursSmall.ms,
-      firstMs,
-      warmMs,
-      usPerLineWarm: (warmMs * 1000) / lines,
-      usPerLineProcess: ((oursBig.ms - oursSmall.ms) * 1000) / (lines - smallLines),
-    },
-  };
-  if (hasKeepalived()) {
-    const kaBig = timeProcess('keepalived', ['-t', '-f', big]);
-    const kaSmall = timeProcess('keepalived', ['-t', '-f', small]);
-    rows.push(['keepalived 2.2.7 -t (whole process)', `${kaBig.ms.toFixed(1)} ms`, `${kaSmall.ms.toFixed(1)} ms`, `exit ${kaBig.status}`]);
-    result.keepalived = { process: kaBig.ms, processSmall: kaSmall.ms, usPerLine: ((kaBig.ms - kaSmall.ms) * 1000) / (lines - smallLines) };
-  }
-  console.log(`\nConfig test: generated keepalived.conf of ${lines} lines (400 vrrp_instance, 132 virtual_server x 18 real_server), median of ${RUNS}`);
-  console.log(['what', `${lines} lines`, `${smallLines} lines`, ''].map((c, i) => c.padEnd(i ? 18 : 44)).join(''));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(i ? 18 : 44)).join(''));
-  console.log(
-    `marginal cost per line: keepalived-ts ${result.ours.usPerLineProcess.toFixed(2)} µs (process difference), ${result.ours.usPerLineWarm.toFixed(2)} µs warm in-process`,
-  );
-  if (result.keepalived) {
-    console.log(`                        keepalived    ${result.keepalived.usPerLine.toFixed(2)} µs (process difference)`);
+  console.log(`\nConfig test: generated keepalived.conf of ${sizes.map((s) => `${s.lines}`).join(' and ')} lines, whole process, median of ${RUNS}`);
+  console.log(cell(['what', ...sizes.map((s) => `${s.lines} lines`), 'marginal per line']));
+  console.log(cell(['keepalived-ts -t', ...ours.map((t) => `${t.ms.toFixed(1)} ms (exit ${t.status})`), `${perLine(ours).toFixed(2)} µs`]));
+  if (theirs) {
+    console.log(cell(['keepalived 2.2.7 -t', ...theirs.map((t) => `${t.ms.toFixed(1)} ms (exit ${t.status})`), `${perLine(theirs).toFixed(2)} µs`]));
     console.log(
-      `ratio keepalived-ts / keepalived: whole process ${(result.ours.process / result.keepalived.process).toFixed(2)}x, per line ${(result.ours.usPerLineProcess / result.keepalived.usPerLine).toFixed(2)}x (process), ${(result.ours.usPerLineWarm / result.keepalived.usPerLine).toFixed(2)}x (warm)`,
+      cell([
+        'ratio keepalived-ts / keepalived',
+        ...ours.map((t, i) => `${(t.ms / theirs[i].ms).toFixed(2)}x`),
+        `${(perLine(ours) / perLine(theirs)).toFixed(2)}x`,
+      ]),
     );
   } else console.log('keepalived not installed: no comparison (apt-get install keepalived)');
-  return result;
+
+  console.log(`\n~SEQ: one line generating a million blocks (${SEQ_MILLION.trim()}), one run each`);
+  const seqOurs = await timeAndPeak(process.execPath, [CLI, '-t', '-f', seq]);
+  console.log(cell(['keepalived-ts -t', `${(seqOurs.ms / 1000).toFixed(2)} s`, `peak RSS ${seqOurs.peakMb.toFixed(0)} MB`, seqOurs.status]));
+  let seqTheirs;
+  if (ka) {
+    seqTheirs = await timeAndPeak('keepalived', ['-t', '-f', seq]);
+    console.log(cell(['keepalived 2.2.7 -t', `${(seqTheirs.ms / 1000).toFixed(2)} s`, `peak RSS ${seqTheirs.peakMb.toFixed(0)} MB`, seqTheirs.status]));
+    console.log(cell(['ratio keepalived-ts / keepalived', `${(seqOurs.ms / seqTheirs.ms).toFixed(2)}x`, `${(seqOurs.peakMb / seqTheirs.peakMb).toFixed(2)}x`]));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { sizes: sizes.map((s) => s.lines), ours, theirs, seq: { ours: seqOurs, keepalived: seqTheirs } };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { runLint } from '../../src/lint/rules.js';
 
+/** The benchmark's million-block line (test/bench/config-gen.mjs SEQ_MILLION). */
+const SEQ_MILLION = '~SEQ(i,1,1000000) vrrp_script s$i { script /bin/true }\n';
+
 const EXAMPLES = join(__dirname, '../../conf-examples');
 const corpus = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.conf'))
@@ -90,5 +93,32 @@ describe('fuzzing the config front end', { timeout: 60_000 }, () => {
     const text = Array.from({ length: 6000 }, (_, i) => block(i)).join('');
     const r = loadConfigText(text, 'fuzz.conf', { configId: 'x' });
     expect(r.config.vrrpInstances).toHaveLength(6000);
+  });
+
+  it('deep $VAR chains: each level expands, and a chain deeper than the limit is reported', () => {
+    const chain = (n: number): string => ['$V0=deep', ...Array.from({ length: n }, (_, i) => `$V${i + 1}=$V${i}`)].join('\n');
+    const ok = loadConfigText(`${chain(30)}\nglobal_defs {\n router_id $V30\n}\n`, 'fuzz.conf', { configId: 'x' });
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.config.globalDefs.routerId).toBe('deep');
+    check(`${chain(200)}\nglobal_defs {\n router_id $V200\n}\n`);
+    const deep = loadConfigText(`${chain(200)}\nglobal_defs {\n router_id $V200\n}\n`, 'fuzz.conf', { configId: 'x' });
+    expect(deep.diagnostics.map((d) => d.rule)).toContain('definition-recursive');
+    // Each level uses the one below twice: the text doubles per level, and the work is capped.
+    const wide = ['$W0=w', ...Array.from({ length: 40 }, (_, i) => `$W${i + 1}=$W${i} $W${i}`)].join('\n');
+    const r = loadConfigText(`${wide}\nglobal_defs {\n router_id $W40\n}\n`, 'fuzz.conf', { configId: 'x' });
+    expect(r.diagnostics.map((d) => d.rule)).toContain('expansion-limit');
+  });
+
+  // No time bound here: the benchmark (npm run bench) measures this line's time and memory.
+  it('a ~SEQ line generating a million blocks reads them all; one more is cut off', { timeout: 900_000 }, () => {
+    const r = loadConfigText(SEQ_MILLION, 'fuzz.conf', { configId: 'x' });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.lines).toBe(1_000_000);
+    expect(r.config.vrrpScripts).toHaveLength(1_000_000);
+    expect(r.config.vrrpScripts[999_999].name).toBe('s1000000');
+    const over = loadConfigText('~SEQ(i,1,1000001) vrrp_script s$i { script /bin/true }\n', 'fuzz.conf', { configId: 'x' });
+    expect(over.diagnostics.map((d) => `${d.line}:${d.col} ${d.rule}: ${d.message}`)).toEqual([
+      '1:19 expansion-limit: more than 1000000 lines after expansion; stopping here',
+    ]);
   });
 });
