@@ -46,7 +46,9 @@ describe('forking by default (no -n)', () => {
     expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe('/dev/null');
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--dont-fork');
     // The word to the starter is not passed on to the scripts the daemon runs (a MISC_CHECK here).
-    const seen = await poll(() => existsSync(seenFile) && readFileSync(seenFile, 'utf8'), { timeoutMs: 30_000, what: 'the MISC_CHECK to run' });
+    // The shell creates the file before it writes the line: wait for the whole line.
+    const line = (): string | false => existsSync(seenFile) && readFileSync(seenFile, 'utf8').endsWith('\n') && readFileSync(seenFile, 'utf8');
+    const seen = await poll(line, { timeoutMs: 30_000, what: 'the MISC_CHECK to run' });
     expect(seen).toBe('[]\n');
     process.kill(pid, 'SIGTERM');
     await poll(() => !pidExists(pid) && !existsSync(pidFile), { timeoutMs: 20_000, what: 'the forked daemon to stop' });
