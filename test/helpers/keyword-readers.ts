@@ -69,4 +69,5 @@ export const SHARED_NAMES: Record<string, string> = {
   ttl: "the stats dump's TTL error counter",
   key: "the checker pool's slot keys",
   fwmark: 'virtual_server fwmark N',
+  instance: 'lvs_sync_daemon inst VRRP_INSTANCE',
 };

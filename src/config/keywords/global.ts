@@ -305,8 +305,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, {
       deprecated: ['lvs_sync_daemon_interface'],
-      notImplemented: 'no IPVS connection sync daemon is started',
-      doc: 'Run the IPVS connection sync daemon on this interface.',
+      doc: "Run IPVS's connection sync daemon on this interface (kernel IPVS, through ipvsadm): master while the VRRP instance is MASTER, backup otherwise; without an instance, both. id defaults to the instance's virtual_router_id (else 0).",
     }),
     g.k('lvs_timeouts', lvsTimeouts, {
       doc: 'Idle timeouts in seconds: established TCP (900), half-closed TCP (120), UDP flows (300); 0 keeps the default. For the embedded forwarder, and kernel IPVS (ipvsadm --set).',
