@@ -36,6 +36,7 @@ import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
+import { SyncDaemon } from '../lvs/sync-daemon.js';
 import { makeProbe } from '../check/dispatch.js';
 import { sslContext } from '../check/tls-context.js';
 import type { SecureContext } from 'node:tls';
@@ -333,6 +334,8 @@ class Generation {
     private readonly na: NeighbourAdvertiser,
     /** no_accept's drop rules (nftables), shared by every generation. */
     private readonly firewall: NftFirewall,
+    /** lvs_sync_daemon's VRRP side: told of every instance's state change. */
+    private readonly syncTransition: (name: string, from: VrrpState, to: VrrpState) => void,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -424,8 +427,10 @@ class Generation {
     await this.driver.settled();
   }
 
-  private transition(inst: VrrpInstance, _from: VrrpState, to: VrrpState, prio: number, reason: string): void {
+  private transition(inst: VrrpInstance, from: VrrpState, to: VrrpState, prio: number, reason: string): void {
     this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE`);
+    // keepalived switches the sync daemon before the notifies (vrrp.c vrrp_state_become_master).
+    this.syncTransition(inst.name, from, to);
     // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
     const state: NotifyState = to === 'INIT' ? 'STOP' : to;
     this.notifier.notify('INSTANCE', inst.name, state, prio, inst);
@@ -736,10 +741,38 @@ async function startDaemon(
   const links = new LinkMonitor((l, m) => log[l](m));
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
-  // One generation per configuration, sharing the daemon's sockets, drivers and channels.
-  const generation = (config: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
-    new Generation(vrrpPart(config), vrrpLog, runner, notifier, driver, ports, users, bfd, primary, (l) => fifos.vrrp(l), mail, links, na, firewall, previous);
+  // lvs_sync_daemon (kernel IPVS only). With a VRRP instance, the VRRP side follows it: backup
+  // from its start, master while it is MASTER, stopped before the VRRP stop (vrrp_daemon.c). The
+  // configuration at start applies until the restart (a reload keeps the running daemon).
+  const ipvs = kernelHasIpvs();
+  const syncCfg = first.config.globalDefs.lvsSyncDaemon;
+  if (syncCfg && !ipvs)
+    log.warn(
+      `lvs_sync_daemon ${syncCfg.interface}: no kernel IPVS (/proc/net/ip_vs): no connection sync; the embedded forwarder's connections do not survive a failover`,
+    );
+  const syncInst = syncCfg?.instance !== undefined ? vrrpPart(first.config).resolved.vrrpInstances.find((i) => i.name === syncCfg.instance) : undefined;
+  if (syncCfg?.instance !== undefined && !syncInst && !opts.checkOnly)
+    vrrpLog.warn(`Unable to find vrrp instance ${syncCfg.instance} for lvs_syncd - clearing lvs_syncd config`);
+  const vrrpSync =
+    ipvs && syncCfg && syncInst ? new SyncDaemon(syncCfg, syncCfg.id ?? syncInst.virtualRouterId, undefined, (l, m) => vrrpLog[l](m)) : undefined;
+  let syncStopped = false;
+  const syncTransition = (name: string, from: VrrpState, to: VrrpState): void => {
+    if (!vrrpSync || syncStopped || name !== syncInst?.name) return;
+    // vrrp_scheduler.c vrrp_init_state: the backup daemon at start; vrrp.c: master on MASTER, backup on leaving it.
+    if (from === 'INIT' || from === 'MASTER') void vrrpSync.backup();
+    if (to === 'MASTER') void vrrpSync.master();
+  };
+  // Without an instance, the checker side runs both daemons, syncid 0 unless set (check_daemon.c).
+  const lvsSync =
+    ipvs && syncCfg && syncCfg.instance === undefined && !opts.vrrpOnly
+      ? new SyncDaemon(syncCfg, syncCfg.id ?? 0, undefined, (l, m) => log[l]({ lvs: true }, m))
+      : undefined;
+  // One generation per configuration, sharing the daemon's sockets, drivers and channels; a
+  // reload's takes over the runners of the one before.
+  const generation = (c: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
+    new Generation(vrrpPart(c), vrrpLog, runner, notifier, driver, ports, users, bfd, primary, (l) => fifos.vrrp(l), mail, links, na, firewall, syncTransition, previous);
   let gen = generation(first.config, ready.primary);
+
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
   log.info(
     `Starting keepalived-ts, ${gen.config.vrrpInstances.length} VRRP instance(s), ${runLvs ? first.config.virtualServers.length : 0} virtual server(s) from ${opts.file}`,
@@ -754,7 +787,7 @@ async function startDaemon(
   const checkRunner = new ScriptRunner();
   // notify_up/down, quorum_up/down running now: shutdown (omega) waits for them as for notifies.
   const lvsScripts = new Set<Promise<unknown>>();
-  const dataPlane = kernelHasIpvs() ? 'kernel' : 'forwarder';
+  const dataPlane = ipvs ? 'kernel' : 'forwarder';
   const lvsLog = (l: 'info' | 'warn', m: string): void => log[l]({ lvs: true }, m);
   // The checker service: one for the daemon, one bound on probes in flight; it reports to the
   // load balancer through the balancer's health contract.
@@ -804,6 +837,7 @@ async function startDaemon(
   };
   let balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
+  if (lvsSync && !seam.aborted()) await lvsSync.both();
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
   // so a reload changes what it shows, never the listener.
@@ -877,6 +911,14 @@ async function startDaemon(
         // keepalived 2.2.7 exits before its Stopping / Shutting down mails leave (seen against a
         // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
         ['email alerts', () => mail.close()],
+        // vrrp_daemon.c: the sync daemon stops before the instances leave MASTER.
+        [
+          'IPVS sync daemon (VRRP)',
+          () => {
+            syncStopped = true;
+            return vrrpSync?.stop();
+          },
+        ],
         ['VRRP', () => gen.stop()],
         // After the VIPs are gone: keepalived deletes its table at the end (nft_end).
         ['firewall', () => firewall.close()],
@@ -887,6 +929,7 @@ async function startDaemon(
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
           : []),
         ['load balancer', () => balancer?.stop()],
+        ['IPVS sync daemon (checker)', () => lvsSync?.stop()],
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
         ['control socket', () => control.close()],
@@ -965,6 +1008,7 @@ async function startDaemon(
       mail.configure(next.config.globalDefs);
       driver.setGarpIntervals(garpIntervalsOf(next.config));
       gen = generation(next.config, prepared.primary, old);
+
       await old.stop(gen);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);

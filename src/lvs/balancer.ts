@@ -23,6 +23,7 @@ import type {
   ResolvedRealServer as RealServer,
   ResolvedVirtualServer as VirtualServer,
   ScriptRef,
+  VirtualServerGroup,
 } from '../config/model/index.js';
 import { Connection } from './connection.js';
 import { Dest } from './dest.js';
@@ -31,11 +32,11 @@ import { ESTIMATOR_PERIOD_US } from './estimator.js';
 import type { ForwarderIo, Target } from './forwarder.js';
 import type { FdBudget } from './fd-budget.js';
 import { ForwarderPlane } from './forwarder-plane.js';
-import { addServerLine, addServiceLine } from './ipvsadm.js';
+import { addServerLine, addServiceLine, servicesOf } from './ipvsadm.js';
 import { IpvsPlane, KernelPlane } from './ipvs-kernel.js';
 import { VirtualService } from './service.js';
 import type { Template } from './persistence.js';
-import type { DataPlane, Member, Route, Service } from './table.js';
+import { serviceKey, type DataPlane, type Member, type Route, type Service } from './table.js';
 import type { ListedServer, ListedService } from './ipvsadm-list.js';
 
 /** What a state change came from: the checker verdict (`reason`, led by the checker's type), the
@@ -74,7 +75,6 @@ export interface BalancerEnv {
 
 export type { Member, Protocol, Route, Service } from './table.js';
 
-const serviceKey = (vs: VirtualServer): string => `${vs.protocol} ${vs.address}:${vs.port}`;
 const memberKey = (rs: RealServer): string => `${rs.address}:${rs.port}`;
 /** What the scheduler is built from: a change replaces it. */
 const schedulerKey = (vs: VirtualServer): string => JSON.stringify([vs.lvsSched, vs.schedulerFlags, vs.persistenceTimeout, vs.persistenceGranularity]);
@@ -99,6 +99,12 @@ export class Balancer {
   private timeoutsWritten: boolean;
   /** lvs_flush: empty the kernel's table before the first start (keepalived's start_check), never on a reload. */
   private readonly flushAtStart: boolean;
+  /** lvs_flush_on_stop (of the configuration in force at the stop). */
+  private flushOnStop: 'full' | 'VS' | undefined;
+  /** Whether kernel IPVS carries the table: then fwmark, group and SCTP services run too. */
+  private readonly kernelPlane: boolean;
+  /** The virtual_server_groups of the configuration in force (kernel IPVS expands group services). */
+  private groups: readonly VirtualServerGroup[];
 
   constructor(
     cfg: Config,
@@ -107,10 +113,17 @@ export class Balancer {
     this.timeouts = cfg.resolved.lvsTimeouts;
     this.timeoutsWritten = cfg.globalDefs.lvsTimeouts !== undefined;
     this.flushAtStart = cfg.globalDefs.lvsFlush;
+    this.groups = cfg.virtualServerGroups;
+    this.flushOnStop = flushOnStopOf(cfg);
     const mode = env.dataPlane ?? 'forwarder';
+    this.kernelPlane = mode === 'kernel';
     if (mode === 'kernel') {
       this.kernel = env.kernel ?? new KernelPlane({ log: env.log });
-      this.plane = new IpvsPlane(() => this.kernelTable(), this.kernel);
+      this.plane = new IpvsPlane(
+        () => this.kernelTable(),
+        this.kernel,
+        () => this.flushOnStop,
+      );
     }
     const { clock, udpMaxFlows, forwarderIo: io, fds, log } = env;
     if (mode === 'forwarder')
@@ -137,6 +150,9 @@ export class Balancer {
   route(vs: VirtualServer, client: { address: string; port: number }): Route {
     const s = this.serviceOf(vs);
     if (!s) return { kind: 'refused', reason: `no virtual service ${serviceKey(vs)}` };
+    const address = s.vs.address;
+    // fwmark and group services run in kernel IPVS only, which routes their clients itself.
+    if (address === undefined) return { kind: 'refused', reason: `${serviceKey(vs)} is carried by kernel IPVS` };
     if (s.quorumUp) {
       // The client's address is read only by the schedulers that hash it and by persistence: the
       // forwarder asks the kernel for it on demand.
@@ -147,7 +163,7 @@ export class Balancer {
         get srcPort() {
           return client.port;
         },
-        dst: s.vs.address,
+        dst: address,
         dstPort: s.vs.port,
       };
       const got = s.svc.schedule(conn, this.env.clock.now());
@@ -215,7 +231,7 @@ export class Balancer {
     const fresh = served.filter(
       (vs) => !this.serviceOf(vs) && !leaving.some((s) => s.protocol === (vs.protocol === 'UDP' ? 'UDP' : 'TCP') && s.vs.port === vs.port),
     );
-    const failed = this.started ? await this.plane?.reserve?.(fresh) : undefined;
+    const failed = this.started ? await this.plane?.reserve?.(fresh.filter((vs): vs is ResolvedAddressVirtualServer => vs.kind === 'address')) : undefined;
     if (failed) {
       const { vs, why } = failed;
       return {
@@ -247,6 +263,8 @@ export class Balancer {
     if (this.started && this.timeoutsWritten && before !== JSON.stringify(this.timeouts)) await this.kernel?.setTimeouts(this.timeouts);
     else if (this.started && wasWritten && !this.timeoutsWritten) await this.kernel?.restoreTimeouts();
     const served = this.eligible(cfg);
+    this.groups = cfg.virtualServerGroups;
+    this.flushOnStop = flushOnStopOf(cfg);
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
     for (const s of [...this.services]) if (!next.has(serviceKey(s.vs))) this.retire(s);
@@ -265,12 +283,13 @@ export class Balancer {
    */
   kernelTable(): string {
     const lines: string[] = [];
-    for (const s of this.services) {
-      lines.push(addServiceLine(s.vs));
-      // In configuration order, as keepalived adds them.
-      for (const m of s.members) if (s.svc.dests.includes(m.dest)) lines.push(addServerLine(s.vs, m.rs, m.dest.weight));
-      if (!s.quorumUp && s.vs.sorryServer) lines.push(addServerLine(s.vs, s.vs.sorryServer, 1));
-    }
+    for (const s of this.services)
+      for (const service of servicesOf(s.vs, this.groups)) {
+        lines.push(addServiceLine(s.vs, service));
+        // In configuration order, as keepalived adds them.
+        for (const m of s.members) if (s.svc.dests.includes(m.dest)) lines.push(addServerLine(s.vs, m.rs, m.dest.weight, service));
+        if (!s.quorumUp && s.vs.sorryServer) lines.push(addServerLine(s.vs, s.vs.sorryServer, 1, service));
+      }
     return lines.join('\n') + (lines.length ? '\n' : '');
   }
 
@@ -281,13 +300,16 @@ export class Balancer {
 
   /** The table as `ipvsadm -Ln` shows it: services and the destinations in service, with statistics. */
   listing(): ListedService[] {
-    return this.services.map((s) => {
+    return this.services.flatMap((s) => {
+      // A group service is many IPVS services: kernel IPVS lists them itself (ipvsadm -Ln).
+      if (s.vs.kind === 'group') return [];
       this.plane?.flush(s);
+      const fwmark = s.vs.kind === 'fwmark';
       return {
-        protocol: s.protocol,
-        address: s.vs.address,
+        protocol: fwmark ? ('FWM' as const) : s.protocol,
+        address: s.vs.address ?? String(s.vs.fwmark),
         port: s.vs.port,
-        family: s.vs.family,
+        family: s.vs.family ?? 4,
         scheduler: s.vs.lvsSched,
         ...(s.vs.persistenceTimeout !== undefined ? { persistent: s.vs.persistenceTimeout } : {}),
         stats: { ...s.svc.stats.totals },
@@ -320,13 +342,14 @@ export class Balancer {
 
   // ---- services ------------------------------------------------------------------------------
 
-  private eligible(cfg: Config, say = true): ResolvedAddressVirtualServer[] {
-    return cfg.resolved.virtualServers.filter((vs): vs is ResolvedAddressVirtualServer => {
-      if (vs.kind === 'address' && (vs.protocol === 'TCP' || vs.protocol === 'UDP') && vs.port) return true;
+  /** The services this data plane carries: all of them in kernel IPVS; TCP and UDP on an address and port in the forwarders. */
+  private eligible(cfg: Config, say = true): VirtualServer[] {
+    return cfg.resolved.virtualServers.filter((vs) => {
+      if (this.kernelPlane || (vs.kind === 'address' && (vs.protocol === 'TCP' || vs.protocol === 'UDP') && vs.port)) return true;
       if (say)
         this.env.log?.(
           'warn',
-          `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind}: only TCP and UDP services on an address and port run in the embedded load balancer; skipped`,
+          `virtual_server ${vs.kind === 'address' ? `${vs.address}:${vs.port} ${vs.protocol}` : vs.kind === 'fwmark' ? `fwmark ${vs.fwmark}` : `group ${vs.group}`}: only TCP and UDP services on an address and port run in the embedded load balancer (fwmark, group and SCTP services need kernel IPVS); skipped`,
         );
       return false;
     });
@@ -339,7 +362,7 @@ export class Balancer {
     return this.services.find((x) => serviceKey(x.vs) === key);
   }
 
-  private open(vs: ResolvedAddressVirtualServer): Service {
+  private open(vs: VirtualServer): Service {
     const s: Service = { vs, protocol: vs.protocol === 'UDP' ? 'UDP' : 'TCP', svc: newVirtualService(vs), members: [], quorumUp: true, sorry: sorryDest(vs) };
     this.plane?.add(s);
     this.services.push(s);
@@ -367,7 +390,7 @@ export class Balancer {
     this.env.log?.('info', `virtual server ${serviceKey(s.vs)} removed; its connections in progress drain`);
   }
 
-  private update(s: Service, vs: ResolvedAddressVirtualServer): void {
+  private update(s: Service, vs: VirtualServer): void {
     this.byVs.delete(s.vs);
     this.byVs.set(vs, s);
     const old = s.vs;
@@ -494,7 +517,7 @@ export class Balancer {
   private updateQuorum(s: Service): void {
     const sum = this.weightSum(s);
     const { quorum, hysteresis } = s.vs;
-    const where = `${s.vs.address}:${s.vs.port}`;
+    const where = s.vs.kind === 'address' ? `${s.vs.address}:${s.vs.port}` : s.vs.kind === 'fwmark' ? `FWM ${s.vs.fwmark}` : s.vs.group;
     if (!s.quorumUp && sum >= quorum + hysteresis) {
       s.quorumUp = true;
       this.env.log?.('info', `Gained quorum ${quorum}+${hysteresis}=${quorum + hysteresis} <= ${sum} for VS [${where}]`);
@@ -542,6 +565,12 @@ const row = (d: Dest, method: LvsMethod['method']): ListedServer => ({
   stats: { ...d.stats.totals },
   rate: d.stats.rates,
 });
+
+/** global_defs lvs_flush_on_stop: alone, the whole table; `VS`, our services (global_parser.c). */
+function flushOnStopOf(cfg: Config): 'full' | 'VS' | undefined {
+  const v = cfg.globalDefs.lvsFlushOnStop;
+  return v === undefined ? undefined : v.length === 0 ? 'full' : v[0] === 'VS' ? 'VS' : undefined;
+}
 
 function sorryDest(vs: VirtualServer): Dest | undefined {
   const sorry = vs.sorryServer;

@@ -4,7 +4,7 @@ import type { LvsTimeouts, ResolvedAddressVirtualServer } from '../config/model/
 import type { Clock } from '../core/clock.js';
 import type { FdBudget } from './fd-budget.js';
 import { TcpForwarder, type ForwarderIo, type Target } from './forwarder.js';
-import type { DataPlane, Listener, Service } from './table.js';
+import { serviceKey as vsKey, type DataPlane, type Listener, type Service } from './table.js';
 import { UdpForwarder } from './udp-forwarder.js';
 
 export interface ForwarderPlaneEnv {
@@ -23,7 +23,6 @@ export interface ForwarderPlaneEnv {
 }
 
 const serviceKey = (s: Service): string => vsKey(s.vs);
-const vsKey = (vs: ResolvedAddressVirtualServer): string => `${vs.protocol} ${vs.address}:${vs.port}`;
 
 /** A listener a reload opened before it committed: the service it serves comes with add(). */
 interface Reserved {
@@ -92,8 +91,11 @@ export class ForwarderPlane implements DataPlane {
       this.listening.set(r.plane, r.at);
       return;
     }
+    // The Balancer gives the forwarders address services only (fwmark and group ones need the kernel).
+    const vs = s.vs;
+    if (vs.kind !== 'address') return;
     // Read at each connection, so a reload's connect_timeout applies at once.
-    s.plane = this.make(s.vs, { s }, () => s.vs.connectTimeout);
+    s.plane = this.make(vs, { s }, () => s.vs.connectTimeout);
   }
 
   /** The forwarder of a service; until `slot` has its service (a reserved one), clients are refused. */

@@ -122,6 +122,18 @@ export class KernelPlane {
     return this.sync('');
   }
 
+  /**
+   * lvs_flush_on_stop VS: removes this process's services without taking their destinations out
+   * one by one first (IPVS drops them with the service), as keepalived's clear_service_vs().
+   */
+  async clearServices(): Promise<void> {
+    await this.busy;
+    const lines = ipvsadmDiff(this.applied, '').filter((l) => l.startsWith('-D '));
+    const err = lines.length ? await (this.env.run ?? runIpvsadmRestore)(lines) : undefined;
+    if (err) this.env.log?.('warn', `ipvsadm -R: ${err}`);
+    this.applied = '';
+  }
+
   private async drain(): Promise<void> {
     while (this.applied !== this.wanted) {
       const target = this.wanted;
@@ -149,6 +161,8 @@ export class IpvsPlane implements DataPlane {
   constructor(
     private readonly table: () => string,
     private readonly kernel: KernelPlane = new KernelPlane(),
+    /** lvs_flush_on_stop of the configuration in force: 'full', 'VS', or undefined (not set). */
+    private readonly flushOnStop: () => 'full' | 'VS' | undefined = () => undefined,
   ) {}
 
   add(): void {}
@@ -168,10 +182,15 @@ export class IpvsPlane implements DataPlane {
 
   flush(): void {}
 
-  /** keepalived removes its virtual servers from IPVS when it stops. */
+  /**
+   * keepalived removes its virtual servers from IPVS when it stops (ipwrapper.c clear_services):
+   * each destination then its service; with lvs_flush_on_stop VS, only the services; with
+   * lvs_flush_on_stop, the whole table (other processes' services too).
+   */
   stop(): Promise<void> {
     this.carrying = false;
-    return this.kernel.clear();
+    const flush = this.flushOnStop();
+    return flush === 'full' ? this.kernel.flushAll() : flush === 'VS' ? this.kernel.clearServices() : this.kernel.clear();
   }
 }
 

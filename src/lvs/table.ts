@@ -2,7 +2,7 @@
 // Balancer (balancer.ts) keeps services and destinations and notifies one DataPlane of every
 // change; the embedded forwarders (forwarder-plane.ts) and kernel IPVS (ipvs-kernel.ts) are the
 // two that carry traffic. With none (the lab's simulator) the caller carries it itself.
-import type { ResolvedAddressVirtualServer, ResolvedRealServer } from '../config/model/index.js';
+import type { ResolvedAddressVirtualServer, ResolvedRealServer, ResolvedVirtualServer } from '../config/model/index.js';
 import type { Dest } from './dest.js';
 import type { Template } from './persistence.js';
 import type { VirtualService } from './service.js';
@@ -33,9 +33,16 @@ export interface Member {
   weight: number;
 }
 
+/** A service's identity across reloads: protocol, address and port; or its firewall mark; or its group. */
+export function serviceKey(vs: ResolvedVirtualServer): string {
+  if (vs.kind === 'fwmark') return `FWM ${vs.fwmark} ${vs.family ?? 4}`;
+  if (vs.kind === 'group') return `group ${vs.group} ${vs.protocol}`;
+  return `${vs.protocol} ${vs.address}:${vs.port}`;
+}
+
 export interface Service {
-  /** Only TCP and UDP services on an address and port run here. */
-  vs: ResolvedAddressVirtualServer;
+  /** TCP and UDP services on an address and port; fwmark and group services too with kernel IPVS. */
+  vs: ResolvedVirtualServer;
   protocol: Protocol;
   svc: VirtualService;
   members: Member[];

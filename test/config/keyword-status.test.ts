@@ -80,7 +80,7 @@ describe('keyword status (docs/compatibility.md)', () => {
       [
         'global_defs {',
         '  disable_local_igmp',
-        '  lvs_flush_on_stop VS',
+        '  vmac_prefix vm',
         '}',
         'vrrp_instance VI_1 {',
         '  interface eth0',
@@ -113,7 +113,7 @@ describe('keyword status (docs/compatibility.md)', () => {
 
   it('the daemon logs one line per not-implemented keyword, at its first use, with the number of uses', () => {
     const r = loadConfigText(
-      'global_defs {\n  lvs_flush_on_stop VS\n}\n' +
+      'global_defs {\n  vmac_prefix vm\n}\n' +
         [1, 2]
           .map((i) => `vrrp_instance VI_${i} {\n  interface eth0\n  virtual_router_id ${i}\n  use_vmac\n  virtual_ipaddress {\n    10.0.0.${i}\n  }\n}\n`)
           .join(''),
@@ -124,7 +124,7 @@ describe('keyword status (docs/compatibility.md)', () => {
       [
         'warn',
         expect.stringMatching(
-          /^keepalived\.conf:2:3: warning: 'lvs_flush_on_stop' \(global_defs\) is not implemented in keepalived-ts: [^;]*\[keyword-not-implemented\]$/,
+          /^keepalived\.conf:2:3: warning: 'vmac_prefix' \(global_defs\) is not implemented in keepalived-ts: [^;]*\[keyword-not-implemented\]$/,
         ),
       ],
       [

@@ -4,7 +4,7 @@
 # table starts holding one foreign service (-t 10.255.0.1:1, not in any config: who touches it?)
 # and IPVS's default timeouts. The kernel's table is printed once it has settled after the start,
 # and again after the daemon stopped:
-#   === NAME keepalived|ours start|stop     then `ipvsadm -Sn | sort` and `ipvsadm -Ln --timeout`
+#   === NAME keepalived|ours start|stop     then `ipvsadm -Sn | sort`, `ipvsadm -Ln --timeout` and `--daemon`
 #   === NAME keepalived|ours log            the daemon's own output, when it did not settle or stop
 #   === time NAME WHO: ...                  how long it took to settle (start to a stable table) and stop
 set -u
@@ -20,6 +20,8 @@ elapsed() {
 snapshot() {
   ipvsadm -Sn | sort
   ipvsadm -Ln --timeout
+  echo "--daemon"
+  ipvsadm -Ln --daemon
 }
 # A sleep without an exec (each exec costs up to a second under TCG): a read that times out on a
 # FIFO nobody writes.
@@ -59,6 +61,11 @@ for conf in "$dir"/*.conf; do
   name=$(basename "$conf" .conf)
   for who in keepalived ours; do
     ipvsadm -C
+    # A sync daemon left by the one before (lvs_sync_daemon) would be seen as this one's.
+    if [ -n "$(ipvsadm -Ln --daemon)" ]; then
+      ipvsadm --stop-daemon master 2>/dev/null
+      ipvsadm --stop-daemon backup 2>/dev/null
+    fi
     ipvsadm --set 900 120 300
     ipvsadm -A -t 10.255.0.1:1 -s rr
     ipvsadm -a -t 10.255.0.1:1 -r 10.255.0.2:1 -m -w 1

@@ -85,6 +85,44 @@ virtual_server fwmark 7 {
   persistence_timeout 120
 ${rs('10.22.0.1', 80)}${rs('10.22.0.2', 80)}}
 `,
+  // virtual_server_group: an address range (one IPVS service per address), a single address with
+  // its own port, and firewall marks; TCP and UDP. lvs_flush_on_stop VS: our services go at stop
+  // without their destinations going first (the same table after).
+  groups: `global_defs {
+  lvs_flush_on_stop VS
+}
+virtual_server_group G1 {
+  10.24.0.1-3 80
+  10.24.0.9 8080
+  fwmark 11
+}
+virtual_server_group G2 {
+  10.24.1.1 53
+}
+virtual_server group G1 {
+  lvs_sched rr
+  lvs_method DR
+  protocol TCP
+${rs('10.24.2.1', 80)}${rs('10.24.2.2', 80)}}
+virtual_server group G2 {
+  lvs_sched wlc
+  lvs_method NAT
+  protocol UDP
+${rs('10.24.3.1', 53)}}
+`,
+  // lvs_flush_on_stop: the whole table is cleared at stop, the foreign service included.
+  // lvs_sync_daemon without a VRRP instance: the checker process runs IPVS's master and backup
+  // sync daemons from its start to its stop (check_daemon.c), with every option set.
+  flushstop: `global_defs {
+  lvs_flush_on_stop
+  lvs_sync_daemon lo id 5 maxlen 1400 port 8848 ttl 2 group 224.0.0.82
+}
+virtual_server 10.25.0.1 80 {
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+${rs('10.25.0.2', 80)}}
+`,
   // IPVS's connection timeouts (lvs_timeouts), and lvs_flush: the whole table is cleared at start,
   // the foreign service included.
   globals: `global_defs {
@@ -106,16 +144,7 @@ const FOREIGN = '10.255.0.1:1';
  * Where ours is known to program another table than keepalived: why, and keepalived's table turned
  * into the one ours programs (so the test still fails on any other difference, and once fixed).
  */
-const KNOWN: Record<string, { why: string; ours: (keepalived: string) => string }> = {
-  forms: {
-    why: 'the balancer runs services on an address and port only: fwmark services are skipped, kernel IPVS or not',
-    ours: (t) =>
-      t
-        .split('\n')
-        .filter((l) => !/^-[Aa] -f /.test(l))
-        .join('\n'),
-  },
-};
+const KNOWN: Record<string, { why: string; ours: (keepalived: string) => string }> = {};
 
 interface Tables {
   start?: string;
@@ -175,6 +204,14 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
       // keepalived must have programmed a service of the config, or the comparison proves nothing.
       expect(ka?.start?.split('\n').filter((l) => l.startsWith('-A ') && !l.includes(FOREIGN))).not.toEqual([]);
       expect(ours?.log, `ours did not settle or stop:\n${ours?.log}`).toBeUndefined();
+      // lvs_flush_on_stop clears the table of other processes' services too.
+      if (name === 'flushstop') {
+        expect(ka?.stop).not.toContain(FOREIGN);
+        // Both sync daemons ran while it ran, and stopped with it.
+        expect(ka?.start).toMatch(/master sync daemon \(mcast=lo, syncid=5/);
+        expect(ka?.start).toMatch(/backup sync daemon \(mcast=lo, syncid=5/);
+        expect(ka?.stop).not.toContain('sync daemon');
+      }
       const expected = known?.ours ?? ((t: string) => t);
       expect(ours?.start).toBe(expected(ka?.start ?? ''));
       expect(ours?.stop).toBe(expected(ka?.stop ?? ''));

@@ -73,6 +73,13 @@ const lvsSyncDaemon = custom<LvsSyncDaemon>('<IF> [[inst] VRRP_INSTANCE] [id N] 
   return { value: v };
 });
 
+/** keepalived's global_parser.c: alone, the whole table; `VS`, our virtual servers; anything else is an error. */
+const lvsFlushOnStop = custom<string[]>('[VS]', (a) => {
+  if (!a[0]) return { value: [] };
+  if (a[0].text === 'VS') return { value: ['VS'] };
+  return { error: `Unknown lvs_flush_on_stop type ${a[0].text}`, hint: 'write: lvs_flush_on_stop, or lvs_flush_on_stop VS' };
+});
+
 const lvsTimeouts = custom<{ tcp?: number; tcpfin?: number; udp?: number }>('[tcp S] [tcpfin S] [udp S]', (a) => {
   const v: Record<string, number> = {};
   for (let i = 0; i < a.length; i += 2) {
@@ -292,16 +299,14 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, {
       deprecated: ['lvs_sync_daemon_interface'],
-      notImplemented: 'no IPVS connection sync daemon is started',
-      doc: 'Run the IPVS connection sync daemon on this interface.',
+      doc: "Run IPVS's connection sync daemon on this interface (kernel IPVS, through ipvsadm): master while the VRRP instance is MASTER, backup otherwise; without an instance, both. id defaults to the instance's virtual_router_id (else 0).",
     }),
     g.k('lvs_timeouts', lvsTimeouts, {
       doc: 'Idle timeouts in seconds: established TCP (900), half-closed TCP (120), UDP flows (300); 0 keeps the default. For the embedded forwarder, and kernel IPVS (ipvsadm --set).',
     }),
     g.k('lvs_flush', flag, { default: false, doc: 'Flush the whole IPVS table at start-up (kernel IPVS; the embedded forwarder has no kernel table).' }),
-    g.k('lvs_flush_on_stop', words, {
-      notImplemented: 'the IPVS table is not flushed when stopping',
-      doc: 'Flush IPVS (or only our virtual servers: VS) when stopping.',
+    g.k('lvs_flush_on_stop', lvsFlushOnStop, {
+      doc: 'At stop, flush the whole IPVS table (alone), or remove our virtual servers without their real servers first (VS) (kernel IPVS).',
     }),
     g.k('process_names', flag, { default: false, notImplemented: PROC, doc: 'Give each child process its own name.' }),
     g.k('process_name', word, { notImplemented: PROC, doc: 'Name of the parent process.' }),

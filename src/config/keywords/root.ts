@@ -73,7 +73,6 @@ export const rootBlock = defineBlock<WrittenConfig>({
     r.b('virtual_server_group', virtualServerGroupBlock, {
       multiple: true,
       field: 'virtualServerGroups',
-      notImplemented: 'virtual servers naming a group are skipped (the daemon logs each one)',
     }),
     r.b('virtual_server', virtualServerBlock, { multiple: true, field: 'virtualServers' }),
     r.b('SSL', sslBlock, { field: 'ssl' }),
