@@ -770,7 +770,24 @@ async function startDaemon(
   // One generation per configuration, sharing the daemon's sockets, drivers and channels; a
   // reload's takes over the runners of the one before.
   const generation = (c: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
-    new Generation(vrrpPart(c), vrrpLog, runner, notifier, driver, ports, users, bfd, primary, (l) => fifos.vrrp(l), mail, links, na, firewall, syncTransition, previous);
+    new Generation(
+      vrrpPart(c),
+      vrrpLog,
+      runner,
+      notifier,
+      driver,
+      ports,
+      users,
+      bfd,
+      primary,
+      (l) => fifos.vrrp(l),
+      mail,
+      links,
+      na,
+      firewall,
+      syncTransition,
+      previous,
+    );
   let gen = generation(first.config, ready.primary);
 
   const runLvs = !opts.vrrpOnly && first.config.virtualServers.length > 0;
