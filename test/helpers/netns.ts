@@ -94,8 +94,9 @@ export interface Lab {
   spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc>;
   /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. */
   keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[] }): Keepalived;
-  /** Ours (dist/keepalived-ts.mjs) the same way: VRRP only, foreground, JSON lines on stdout. */
-  ours(host: Host, config: string, opts: { name: string }): Keepalived;
+  /** Ours (dist/keepalived-ts.mjs) the same way: VRRP only, foreground, JSON lines on stdout.
+   * env replaces the environment (TMPDIR, say, where SIGUSR2's dump goes). */
+  ours(host: Host, config: string, opts: { name: string; env?: NodeJS.ProcessEnv }): Keepalived;
   /** IPv4 addresses on the host's eth0 (without prefix length). */
   addresses(host: Host): Promise<string[]>;
   /** Kill every process this lab started and delete its namespaces and files. Idempotent. */
@@ -190,13 +191,16 @@ class LabImpl implements Lab {
     return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 
-  ours(host: Host, config: string, opts: { name: string }): Keepalived {
+  ours(host: Host, config: string, opts: { name: string; env?: NodeJS.ProcessEnv }): Keepalived {
     const configFile = join(this.dir, `${opts.name}.conf`);
     const pidFile = join(this.dir, `${opts.name}.pid`);
     const vrrpPidFile = join(this.dir, `${opts.name}-vrrp.pid`);
     writeFileSync(configFile, config);
     const cli = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
-    const p = this.spawn(host, [process.execPath, cli, '-n', '-l', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile], { name: opts.name });
+    const p = this.spawn(host, [process.execPath, cli, '-n', '-l', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile], {
+      name: opts.name,
+      env: opts.env,
+    });
     return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 

@@ -2,10 +2,10 @@
 // other's AH-signed adverts (one MASTER, the VIP where it belongs, kill -9 failover within
 // Master_Down_Interval + 0.5 s in both roles), and forged AH adverts with a bad ICV are dropped
 // and counted as authentication failures.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { createLab, keepalivedCapability, netnsCapability, poll, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
@@ -14,7 +14,6 @@ if (skip) console.warn(`AH interop tests skipped: ${net.reason ?? ka.reason}`);
 
 const SUBNET = 61;
 const VIP = `10.99.${SUBNET}.100`;
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 // Master_Down_Interval at priority 100, advert_int 1 (VRRPv2): 3 s + Skew_Time 0.609 s.
 const MASTER_DOWN_MS = 3609;
 
@@ -53,14 +52,8 @@ describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
   });
 
   const startOurs = (text: string, tag: string): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
-      // SIGUSR2 writes keepalived.stats into TMPDIR: the lab's own directory.
-      { name: `ours-${tag}`, env: { ...process.env, TMPDIR: lab.dir } },
-    );
+    // SIGUSR2 writes keepalived.stats into TMPDIR: the lab's own directory.
+    const p = lab.ours(ours, text, { name: `ours-${tag}`, env: { ...process.env, TMPDIR: lab.dir } });
     procs.push(p);
     return p;
   };

@@ -3,7 +3,7 @@
 // (unicast_src_ip/unicast_peer); what goes on the wire (tcpdump: hop limit 255, unsolicited NAs);
 // and a forged advert whose hop limit is not 255 is dropped and counted.
 import { join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Keepalived, type Lab, type Proc } from '../helpers/netns.js';
 
@@ -13,7 +13,6 @@ const skip = !net.ok || !ka.ok;
 if (skip) console.warn(`IPv6 interop tests skipped: ${net.reason ?? ka.reason}`);
 
 const VIP = 'fd00:99:8::100';
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 // Master_Down_Interval for priority 100, advert_int 1 (v3: 3 * 1 s + (256 - 100) / 256 s).
 const DOWN_MS = 3609;
 
@@ -64,13 +63,7 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
   });
 
   const startOurs = (text: string, tag: string, env?: NodeJS.ProcessEnv): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
-      { name: `ours-${tag}`, env },
-    );
+    const p = lab.ours(ours, text, { name: `ours-${tag}`, env });
     procs.push(p);
     return p;
   };
@@ -323,8 +316,13 @@ vrrp_instance VI_6 {
         what: 'keepalived VI_6 BACKUP',
       },
     );
-    expect(await hasVip(theirs)).toBe(false);
-    expect(await lab.addresses(theirs)).not.toContain(VIP4);
+    // keepalived logs the state before it removes the addresses: poll for them to go.
+    await waitVip(theirs, false, 3000, 'IPv6 VIP gone from keepalived');
+    await poll(async () => (!(await lab.addresses(theirs)).includes(VIP4) ? true : undefined), {
+      timeoutMs: 3000,
+      intervalMs: 20,
+      what: 'IPv4 VIP gone from keepalived',
+    });
 
     const from = k.lines.length;
     await o.kill('SIGTERM', 5000);

@@ -52,13 +52,7 @@ describe.skipIf(skip)('interop with keepalived 2.2.7 in network namespaces', () 
   });
 
   const startOurs = (text: string, tag: string): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
-      { name: `ours-${tag}` },
-    );
+    const p = lab.ours(ours, text, { name: `ours-${tag}` });
     procs.push(p);
     return p;
   };

@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { createLab, keepalivedCapability, netnsCapability, poll, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
@@ -15,7 +15,6 @@ if (skip) console.warn(`vrrp_strict interop tests skipped: ${net.reason ?? ka.re
 const SUBNET = 62;
 const VIP = `10.99.${SUBNET}.100`;
 const VIP2 = `10.99.${SUBNET}.101`;
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const MASTER_DOWN_MS = 3609; // priority 100, advert_int 1, VRRPv2
 
 const conf = (prio: number): string => `
@@ -51,13 +50,7 @@ describe.skipIf(skip)('vrrp_strict interop with keepalived 2.2.7, and its nftabl
   });
 
   const startOurs = (text: string, tag: string): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
-      { name: `ours-${tag}` },
-    );
+    const p = lab.ours(ours, text, { name: `ours-${tag}` });
     procs.push(p);
     return p;
   };
