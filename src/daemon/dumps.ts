@@ -161,15 +161,12 @@ export function jsonDump(engine: VrrpEngine, wallNow: number, monoNowUs: number)
     const data: Record<string, unknown> = {
       iname: inst.name,
       dont_track_primary: inst.dontTrackPrimary ? 1 : 0,
-      // What runs, not what is written, for the keywords keepalived-ts does not implement: the
-      // address list of every advert is checked, no strict mode, no secondaries promoted, and
-      // with no firewall rules a VIP always accepts traffic.
-      skip_check_adv_addr: 0,
-      strict_mode: 0,
+      skip_check_adv_addr: inst.skipCheckAdvAddr ? 1 : 0,
+      strict_mode: inst.strictMode ? 1 : 0,
       vmac_ifname: '',
       ifp_ifname: inst.interface,
-      // keepalived: the priority of the master a BACKUP follows; not kept here, so 0 (as keepalived's MASTER shows).
-      master_priority: 0,
+      // The priority of the last master whose advert was accepted; 0 before any (as keepalived).
+      master_priority: s.masterPriority ?? 0,
       last_transition: Number((last ? wallNow - (monoNowUs - last.at) / 1e6 : 0).toFixed(6)),
       garp_delay: inst.garpMasterDelay,
       garp_refresh: inst.garpMasterRefresh,
@@ -186,7 +183,7 @@ export function jsonDump(engine: VrrpEngine, wallNow: number, monoNowUs: number)
       promote_secondaries: false,
       adver_int: runner.cfg.advertIntUs / 1e6,
       master_adver_int: s.masterAdverIntUs / 1e6,
-      accept: 1,
+      accept: inst.accept ? 1 : 0,
       nopreempt: !runner.cfg.preempt,
       preempt_delay: Math.floor(runner.cfg.preemptDelayUs / 1e6),
       state: STATE_NUMBER[s.state],

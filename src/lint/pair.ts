@@ -159,7 +159,7 @@ function compareInstances(ia: VrrpInstance, ib: VrrpInstance, out: Diagnostic[])
         'error',
         'pair-vip-mismatch',
         `${pair}: virtual addresses differ: [${vips(ia)}] vs [${vips(ib)}]`,
-        'keepalived logs an address-list mismatch and the wrong VIPs move on failover',
+        "each ignores the other's adverts (keepalived checks the address list), so both become MASTER: list the same addresses on both",
       ),
     );
   }

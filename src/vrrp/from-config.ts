@@ -27,6 +27,7 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
         : undefined,
     lowerPrioNoAdvert: inst.lowerPrioNoAdvert,
     higherPrioSendAdvert: inst.higherPrioSendAdvert,
+    skipCheckAdvAddr: inst.skipCheckAdvAddr,
     family: inst.family,
     peers: inst.unicastPeer.map((p) => p.address),
     mcastGroup: inst.mcastGroup,

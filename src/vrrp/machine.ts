@@ -26,6 +26,9 @@ export interface MachineConfig {
   primaryAddress: string;
   authType: number;
   authPass?: string;
+  /** skip_check_adv_addr: a BACKUP skips the address list (and unicast source) checks for adverts
+   * from the master it already follows. */
+  skipCheckAdvAddr: boolean;
   /** Unicast peers: TTL is not checked (keepalived 2.2.7 does not), multicast is not expected. */
   unicast: boolean;
   /**
@@ -77,6 +80,9 @@ export interface MachineState {
   preemptDelayUntil?: number;
   /** Address of the router whose adverts we accept as master. */
   masterAddress?: string;
+  /** The priority in that router's last accepted advert; kept after we become MASTER, as
+   * keepalived keeps it (its JSON dump's master_priority). */
+  masterPriority?: number;
   /** Sync group member whose down timer ran out: waiting for the group to go MASTER together. */
   wantMaster?: boolean;
   /** MASTER: when the last lower-priority (or priority 0) advert came in; see replyAllowed(). */
@@ -416,21 +422,25 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     }
   }
   if (s.state === 'FAULT' || s.state === 'INIT') return;
-  s.counters.advertRcvd++;
-  const mine = [...cfg.addresses].sort().join(' ');
-  if ([...a.addresses].sort().join(' ') !== mine) {
-    // keepalived logs and counts this; the advert still counts for the election.
+  // keepalived 2.2.7 (vrrp_check_packet) ignores an advert whose address list is not ours: another
+  // router on this VRID, or a peer with another config, must not win or lose the election for us.
+  // A BACKUP with skip_check_adv_addr trusts the master it follows.
+  const checkAddr = !cfg.skipCheckAdvAddr || s.state !== 'BACKUP' || s.masterAddress === undefined || compareAddresses(s.masterAddress, ev.src) !== 0;
+  if (checkAddr && a.addresses.length !== cfg.addresses.length) {
     s.counters.addressListErrors++;
-    x.actions.push({
-      type: 'log',
-      level: 'warn',
-      message: `(${cfg.name}) ip address associated with VRID ${cfg.vrid} not present in MASTER advert : ${a.addresses.join(',')}`,
-      limit: 'adverts with another address list',
-    });
+    return x.drop('address-list', `received an unexpected ip number count ${a.addresses.length}, expected ${cfg.addresses.length}!`);
   }
-  // keepalived 2.2.7 checks the unicast source last: after counting the advert as received, before
-  // counting a priority 0.
-  if (cfg.unicastSrcPeers) {
+  s.counters.advertRcvd++;
+  if (checkAddr) {
+    const missing = cfg.addresses.find((mine) => !a.addresses.some((theirs) => compareAddresses(mine, theirs) === 0));
+    if (missing !== undefined) {
+      s.counters.addressListErrors++;
+      return x.drop('address-list', `ip address associated with VRID ${cfg.vrid} not present in MASTER advert: ${missing}`);
+    }
+  }
+  // keepalived 2.2.7 checks the unicast source last (and only with the address list): after
+  // counting the advert as received, before counting a priority 0.
+  if (checkAddr && cfg.unicastSrcPeers) {
     const peer = cfg.unicastSrcPeers.find((p) => compareAddresses(p.address, ev.src) === 0);
     if (!peer) return x.drop('unicast-src', `unicast source address ${ev.src} not a unicast peer`);
     // -1: an IPv6 unicast advert, whose hop limit the transport cannot read (keepalived skips the check when it has none).
@@ -467,6 +477,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     if (cfg.higherPrioSendAdvert) x.send(s.effectivePriority);
     x.becomeBackup(ev.now, `Master received advert from ${ev.src} with higher priority ${a.priority}, ours ${s.effectivePriority}`, theirInterval);
     s.masterAddress = ev.src;
+    s.masterPriority = a.priority;
     return;
   }
   x.actions.push({
@@ -498,6 +509,7 @@ function receive(x: Stepper, ev: Extract<Event, { type: 'advert' }>): void {
     s.wantMaster = undefined;
     s.masterAdverIntUs = theirInterval;
     s.masterAddress = ev.src;
+    s.masterPriority = a.priority;
     s.masterDownAt = x.downFrom(ev.now) + downInterval(cfg, s);
   }
 }

@@ -286,7 +286,8 @@ describe('sim backend: reload', () => {
   it('VIPs added and removed by a reload change in place: the MASTER stays MASTER', async () => {
     const two = vrrp(100).replace('10.0.0.100/24', '10.0.0.100/24\n    10.0.0.101/24');
     const r = await sim({
-      configs: { lb1: vrrp(100), lb2: vrrp(90) },
+      // The backup trusts the master it follows whatever addresses it lists (see the next test).
+      configs: { lb1: vrrp(100), lb2: vrrp(90, '  skip_check_adv_addr') },
       faults: [
         { at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: two } },
         { at: 15 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: two.replace('    10.0.0.100/24\n', '') } },
@@ -303,6 +304,21 @@ describe('sim backend: reload', () => {
       '15 10.0.0.100 ',
     ]);
     expect(r.expectations[0].passed).toBe(true);
+  });
+
+  it('a reload that changes the VIPs of one node only: its peer ignores adverts with another address list, as keepalived does, and both are MASTER', async () => {
+    const two = vrrp(100).replace('10.0.0.100/24', '10.0.0.100/24\n    10.0.0.101/24');
+    const r = await sim({
+      configs: { lb1: vrrp(100), lb2: vrrp(90) },
+      faults: [{ at: 10 * S, kind: 'reload', node: 'lb1', config: { file: 'test.yaml', text: two } }],
+      duration: 16 * S,
+    });
+    // lb2 heard lb1's last good advert at 9 s (adverts every 1 s): it takes over one
+    // Master_Down_Interval (3 × 1 s + skew) later, and lb1 ignores lb2's adverts in turn.
+    const [takeover] = masterAt(r, 'lb2');
+    expect(takeover).toBeGreaterThan(12 * S);
+    expect(takeover).toBeLessThan(14 * S);
+    expect(r.transitions.filter((t) => t.node === 'lb1' && t.at > 5 * S)).toEqual([]);
   });
 
   it('a changed identity (VRID) restarts the instance: its old runner steps down, the new one starts BACKUP', async () => {

@@ -76,6 +76,7 @@ describe('AH sequence numbers in the machine', () => {
     unicast: false,
     lowerPrioNoAdvert: false,
     higherPrioSendAdvert: false,
+    skipCheckAdvAddr: false,
     garpRefreshUs: 0,
     garpRefreshRepeat: 1,
     garpLowerPrioRepeat: 0,

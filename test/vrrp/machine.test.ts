@@ -306,10 +306,54 @@ describe('receive checks (dropped and counted by reason)', () => {
     });
   });
 
-  it('counts an address-list mismatch but still accepts the advert', () => {
-    const r = step(cfg, backup, { type: 'advert', now: 1, src: '192.168.1.2', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
-    expect(r.state.counters.addressListErrors).toBe(1);
-    expect(r.state.masterDownAt).toBe(1 + masterDownUs(2, 100, S));
+  describe('address list (keepalived vrrp_check_packet)', () => {
+    const two = { ...cfg, addresses: ['192.168.1.100', '192.168.1.101'] };
+    const twoBackup = step(two, initialState(two), { type: 'start', now: 0 }).state;
+    const rx = (c: MachineConfig, s: typeof backup, addresses: string[], src = '192.168.1.2') =>
+      step(c, s, { type: 'advert', now: 1, src, ttl: 255, advert: advert({ addresses }) });
+
+    it('accepts our addresses in any order', () => {
+      const r = rx(two, twoBackup, ['192.168.1.101', '192.168.1.100']);
+      expect(r.state.counters.addressListErrors).toBe(0);
+      expect(r.state.masterDownAt).toBe(1 + masterDownUs(2, 100, S));
+    });
+
+    it('ignores an advert with another address: counted as received and as an address list error', () => {
+      const r = rx(cfg, backup, ['10.0.0.1']);
+      expect(r.state.counters).toMatchObject({ advertRcvd: 1, addressListErrors: 1, dropped: { 'address-list': 1 } });
+      expect(r.actions).toContainEqual({
+        type: 'drop',
+        reason: 'address-list',
+        detail: 'ip address associated with VRID 51 not present in MASTER advert: 192.168.1.100',
+      });
+      expect(r.state.masterDownAt).toBe(backup.masterDownAt);
+    });
+
+    it('ignores an advert with another number of addresses before counting it as received', () => {
+      const r = rx(two, twoBackup, ['192.168.1.100']);
+      expect(r.state.counters).toMatchObject({ advertRcvd: 0, addressListErrors: 1 });
+      expect(r.actions).toContainEqual({ type: 'drop', reason: 'address-list', detail: 'received an unexpected ip number count 1, expected 2!' });
+      expect(r.state.masterDownAt).toBe(twoBackup.masterDownAt);
+    });
+
+    it('a MASTER does not yield to a higher priority with another address list', () => {
+      const m = step(cfg, backup, { type: 'timer', now: backup.masterDownAt! }).state;
+      expect(m.state).toBe('MASTER');
+      expect(rx(cfg, m, ['10.0.0.1']).state.state).toBe('MASTER');
+      expect(rx(cfg, m, ['192.168.1.100']).state.state).toBe('BACKUP');
+    });
+
+    it('skip_check_adv_addr: a BACKUP trusts the master it follows, and no one else', () => {
+      const skip = { ...cfg, skipCheckAdvAddr: true };
+      const following = rx(skip, step(skip, initialState(skip), { type: 'start', now: 0 }).state, ['192.168.1.100']).state;
+      expect(following.masterAddress).toBe('192.168.1.2');
+      const same = step(skip, following, { type: 'advert', now: 2, src: '192.168.1.2', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
+      expect(same.state.counters.addressListErrors).toBe(0);
+      expect(same.state.masterDownAt).toBe(2 + masterDownUs(2, 100, S));
+      const other = step(skip, following, { type: 'advert', now: 2, src: '192.168.1.3', ttl: 255, advert: advert({ addresses: ['10.0.0.1'] }) });
+      expect(other.state.counters.addressListErrors).toBe(1);
+      expect(other.state.masterDownAt).toBe(following.masterDownAt);
+    });
   });
 
   it('malformed packets on the wire are counted, not thrown', () => {

@@ -225,7 +225,6 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_higher_prio_send_advert', bool, { doc: 'Send one advert before yielding to a higher priority.' }),
     g.k('vrrp_check_unicast_src', flag, { default: false, doc: 'check_unicast_src for every unicast instance.' }),
     g.k('vrrp_skip_check_adv_addr', bool, {
-      notImplemented: 'the address list of every advert is compared with ours',
       doc: 'Skip the address list check for the current master.',
     }),
     g.k('vrrp_strict', flag, {

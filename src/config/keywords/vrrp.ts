@@ -440,7 +440,6 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('lower_prio_no_advert', bool, { doc: 'Do not answer a lower priority advert with our own.' }),
     vi.k('higher_prio_send_advert', bool, { doc: 'On hearing a higher priority, send one advert before going backup.' }),
     vi.k('skip_check_adv_addr', bool, {
-      notImplemented: 'the address list of every advert is compared with ours',
       doc: 'Skip the address list check for adverts from the current master.',
     }),
     vi.k('strict_mode', bool, {
