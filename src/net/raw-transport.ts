@@ -470,7 +470,8 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     if (!isFamily(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not ${what} address`);
     if (!isFamily(o.dst)) throw new TypeError(`raw-transport ${ifname}: destination ${o.dst} is not ${what} address`);
     const ttl = o.ttl ?? 255;
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new RangeError(`raw-transport ${ifname}: TTL ${ttl} is not 1-255`);
+    // 0 too: keepalived sends what unicast_ttl says, and accepts 0 there.
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new RangeError(`raw-transport ${ifname}: TTL ${ttl} is not 0-255`);
     if (payload.length > MAX_PAYLOAD) throw new RangeError(`raw-transport ${ifname}: ${payload.length}-byte payload does not fit an IP packet`);
     if (closed) {
       stats.sendErrors++;

@@ -32,6 +32,9 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
     peers: inst.unicastPeer.map((p) => p.address),
     mcastGroup: inst.mcastGroup,
     checksumMode: inst.v3ChecksumAsV2 ? 'message' : 'pseudo-header',
+    // keepalived 2.2.7: IPv4 adverts carry 255 unless unicast_ttl (the resolver drops it without
+    // peers); for IPv6 unicast it lets the kernel choose, where we keep 255 (see README).
+    ttl: inst.unicastPeer.length > 0 ? (inst.unicastTtl ?? 255) : 255,
     syncGroup: inst.syncGroup,
     garpRefreshUs: Math.round(inst.garpMasterRefresh * US_PER_SEC),
     garpRefreshRepeat: inst.garpMasterRefreshRepeat,

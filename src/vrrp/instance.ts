@@ -53,6 +53,8 @@ export interface RunnerConfig extends MachineConfig {
   peers: string[];
   mcastGroup?: string;
   checksumMode: ChecksumMode;
+  /** TTL (hop limit) of the adverts we send: unicast_ttl with unicast peers, else 255. */
+  ttl: number;
 }
 
 export interface TransitionRecord {
@@ -269,14 +271,14 @@ export class VrrpRunner {
         },
         { src: c.primaryAddress, dst, checksum: c.checksumMode },
       );
-      const opts = reply ? { src: c.primaryAddress, dst, ttl: 255, reply } : { src: c.primaryAddress, dst, ttl: 255 };
+      const opts = reply ? { src: c.primaryAddress, dst, ttl: c.ttl, reply } : { src: c.primaryAddress, dst, ttl: c.ttl };
       if (c.authType !== AUTH_AH) {
         this.port.send(payload, opts);
         continue;
       }
       // vrrp_update_pkt: the identification goes 1..65535 (0 would let the kernel choose after we signed).
       this.ipId = (this.ipId % 0xffff) + 1;
-      const sealed = sealAh(payload, c.authPass ?? '', { src: c.primaryAddress, dst, ttl: 255, id: this.ipId, seq: seq ?? 0, unicast: c.peers.length > 0 });
+      const sealed = sealAh(payload, c.authPass ?? '', { src: c.primaryAddress, dst, ttl: c.ttl, id: this.ipId, seq: seq ?? 0, unicast: c.peers.length > 0 });
       this.port.send(sealed, { ...opts, protocol: IPPROTO_AH, id: this.ipId });
     }
   }

@@ -146,3 +146,27 @@ describe('lower priority adverts heard by a MASTER', () => {
     expect(events.filter((e) => e.includes('garp'))).toEqual([`${2 * S} A VI_1 garp refresh x4`, `${4 * S} A VI_1 garp refresh x4`]);
   });
 });
+
+describe('unicast_ttl', () => {
+  /** The TTL of each advert the engine sends for this config, through a port that records them. */
+  const ttls = (extra: string): number[] => {
+    const clock = new VirtualClock();
+    const sent: number[] = [];
+    const engine = new VrrpEngine(load(instance('VI_1', 51, 100, extra)), {
+      clock,
+      port: () => ({ send: (_p, o) => sent.push(o.ttl ?? -1), onPacket: () => undefined }),
+      primaryAddress: () => '192.168.1.201',
+      hooks: {},
+    });
+    engine.start();
+    clock.runUntil(10 * S);
+    return [...new Set(sent)];
+  };
+  const peers = '  unicast_peer {\n    192.168.1.202\n  }';
+
+  it('sets the TTL of unicast adverts; 255 without it, and for multicast', () => {
+    expect(ttls(`${peers}\n  unicast_ttl 2`)).toEqual([2]);
+    expect(ttls(peers)).toEqual([255]);
+    expect(ttls('')).toEqual([255]);
+  });
+});

@@ -369,7 +369,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       default: false,
       doc: 'Go FAULT when unicast_peer is empty, instead of falling back to multicast.',
     }),
-    vi.k('unicast_ttl', int(0, 255), { notImplemented: 'unicast adverts are sent with TTL 255', doc: 'TTL of unicast adverts.' }),
+    vi.k('unicast_ttl', int(0, 255), { doc: 'TTL of unicast adverts (default 255).' }),
     vi.k('check_unicast_src', flag, {
       default: false,
       doc: "Drop unicast adverts from addresses not in unicast_peer, or with a TTL outside that peer's min_ttl..max_ttl.",
