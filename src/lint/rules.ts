@@ -1,6 +1,6 @@
 // Lint rules: findings keepalived itself accepts but that break a director at run time or hide a
 // typo. Each rule has a stable id (docs/rules.md) and one small check over the typed model.
-import type { Diagnostic, Span } from '../config/diagnostics.js';
+import { Diagnostics, type Diagnostic, type Span } from '../config/diagnostics.js';
 import type { Config, ScriptRef } from '../config/model/index.js';
 import { lvsScriptsInUse } from '../config/resolve-lvs.js';
 import { trackedNames, vrrpScriptsInUse } from '../config/resolve-vrrp.js';
@@ -97,14 +97,14 @@ function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[
 
 /** Run every rule; findings become diagnostics with exit class 0 (keepalived would run). */
 export function runLint(cfg: Config, rules: readonly LintRule[] = lintRules): Diagnostic[] {
-  const out: Diagnostic[] = [];
+  // Bounded per rule: a ~SEQ line's million untracked scripts make one summary line, not a million.
+  const out = new Diagnostics();
   for (const rule of rules) {
     const push =
       (severity: 'error' | 'warning') =>
-      (at: Span, message: string, hint?: string): void => {
-        out.push({ file: at.file, line: at.line, col: at.col, severity, message, rule: rule.id, hint, exit: 0 });
-      };
+      (at: Span, message: string, hint?: string): void =>
+        out.add(at, severity, rule.id, message, { hint, exit: 0 });
     rule.check(cfg, { warning: push('warning'), error: push('error') });
   }
-  return out;
+  return out.items;
 }
