@@ -84,15 +84,15 @@ export const lintRules: LintRule[] = [
   },
 ];
 
-function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
-  const out = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+function* allScripts(cfg: Config): Generator<{ script: ScriptRef; at: Span; what: string }> {
+  const inUse = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+  yield* inUse;
   // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway. A set,
-  // not a scan of `out` per script: a ~SEQ line can define a million of them.
-  const listed = new Set(out.map((o) => o.script));
+  // not a scan of `inUse` per script, and one at a time: a ~SEQ line can define a million of them.
+  const listed = new Set(inUse.map((o) => o.script));
   for (const s of cfg.vrrpScripts) {
-    if (s.script && !listed.has(s.script)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
+    if (s.script && !listed.has(s.script)) yield { script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` };
   }
-  return out;
 }
 
 /** Run every rule; findings become diagnostics with exit class 0 (keepalived would run). */
