@@ -23,8 +23,9 @@ const lexer: any = tokenStream;
 @lexer lexer
 
 # The start symbol completes after every top-level token: its data must cost nothing there (a
-# list built at each completion made a million top-level blocks quadratic). parse.ts flattens the
-# one result once.
+# list built at each completion made a million top-level blocks quadratic). parse.ts feeds one
+# token at a time and, whenever the top level is complete, hands the result on and starts a fresh
+# parser: the top level is a list, and an Earley chart keeps every earlier state reachable.
 config -> items                              {% id %}
 
 # Left recursion keeps nearley's chart small; the list is built as cons cells because an Earley

@@ -140,10 +140,32 @@ export class Builder {
   }
 
   buildRoot(statements: Statement[], at: Span): Record<string, unknown> {
+    const root = this.startRoot(at);
+    root.add(statements);
+    return root.finish();
+  }
+
+  /**
+   * Build the top level as its statements arrive (parse.ts streams them): each is built and
+   * dropped, except the newest, held until the next arrives because a block keyword without its
+   * '{' is reported at the line after it.
+   */
+  startRoot(at: Span): { add(statements: readonly Statement[]): void; finish(): Record<string, unknown> } {
     const obj = this.fresh(this.root, at, undefined);
-    this.fill(this.root, obj, statements);
-    this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
-    return obj;
+    let queue: Item[] = [];
+    return {
+      add: (statements) => {
+        if (statements.length === 0) return;
+        for (const st of statements) queue.push(st);
+        queue = this.fill(this.root, obj, queue, true, undefined, true);
+      },
+      finish: () => {
+        this.fill(this.root, obj, queue);
+        queue = [];
+        this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
+        return obj;
+      },
+    };
   }
 
   private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> {
@@ -183,9 +205,10 @@ export class Builder {
 
   /**
    * Read `items`, then the '}' at `end`, as keywords of `spec`; returns what comes after the '}'
-   * that closed the block. `items` is copied only when an ignored '{' splices lines into it.
+   * that closed the block. `items` is copied only when an ignored '{' splices lines into it. With
+   * `holdLast` (the streamed top level) the last item is left unread and returned.
    */
-  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span): Item[] {
+  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span, holdLast = false): Item[] {
     const idx = indexOf(spec);
     const spans = obj.spans as Record<string, Span>;
     let items = children as Item[];
@@ -199,6 +222,7 @@ export class Builder {
     };
     const eob: Item | undefined = end && { eob: end };
     for (let i = 0; i < items.length || (eob && i === items.length); i++) {
+      if (holdLast && i === items.length - 1) return [items[i]];
       const it = i < items.length ? items[i] : eob!;
       if ('eob' in it) {
         if (!root) return i < items.length ? [...items.slice(i + 1), ...(eob ? [eob] : [])] : [];

@@ -33,14 +33,71 @@ export interface Diagnostic extends Span {
   endLine?: number;
 }
 
+/**
+ * Findings kept per rule. A `~SEQ` line can repeat one finding a million times: past the bound
+ * the rest are counted into one summary finding (at the first one left out, with the worst
+ * severity and exit class among them, so the verdict is unchanged). Findings that decide the exit
+ * code (keepalived reports them too, every one) keep a far higher bound than our own warnings.
+ */
+export const KEPT_PER_RULE = { verdict: 10_000, advice: 100 } as const;
+
+/** The finding standing for those left out of one rule. */
+class Summary implements Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  severity: Severity;
+  readonly rule: RuleId;
+  exit: ExitClass;
+  readonly hint: string;
+  /** Findings left out. */
+  count = 0;
+
+  constructor(first: Diagnostic, kept: number) {
+    this.file = first.file;
+    this.line = first.line;
+    this.col = first.col;
+    this.severity = first.severity;
+    this.rule = first.rule;
+    this.exit = first.exit;
+    this.hint = `the first ${kept} are listed; each of the others is the same kind of finding`;
+  }
+
+  get message(): string {
+    return `${this.count} more '${this.rule}' finding${this.count === 1 ? '' : 's'} not shown`;
+  }
+
+  toJSON(): Diagnostic {
+    const { file, line, col, severity, message, rule, hint, exit } = this;
+    return { file, line, col, severity, message, rule, hint, exit };
+  }
+}
+
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  private readonly perRule = new Map<RuleId, { n: number; summary?: Summary }>();
 
   add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
     const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
     const d: Diagnostic = { file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit };
     if (opts.endLine !== undefined) d.endLine = opts.endLine;
-    this.items.push(d);
+    this.push(d);
+  }
+
+  /** Keep a finding, within the bound for its rule. */
+  push(d: Diagnostic): void {
+    let seen = this.perRule.get(d.rule);
+    if (!seen) this.perRule.set(d.rule, (seen = { n: 0 }));
+    const kept = d.exit === 0 ? KEPT_PER_RULE.advice : KEPT_PER_RULE.verdict;
+    if (++seen.n <= kept) {
+      this.items.push(d);
+      return;
+    }
+    let s = seen.summary;
+    if (!s) this.items.push((s = seen.summary = new Summary(d, kept)));
+    s.count++;
+    if (d.severity === 'error') s.severity = 'error';
+    if (exitRank[d.exit] > exitRank[s.exit]) s.exit = d.exit;
   }
 
   error(at: Span, rule: RuleId, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
@@ -52,11 +109,12 @@ export class Diagnostics {
   }
 }
 
+const exitRank = { 0: 0, 5: 1, 6: 2, 4: 3, 2: 4 } as const;
+
 /** keepalived's precedence: 2 (it stopped reading) beats 4 (cannot run) beats 6 (script security) beats 5 (errors). */
 export function exitCodeOf(diags: readonly Diagnostic[]): ExitClass {
   let worst: ExitClass = 0;
-  const rank = { 0: 0, 5: 1, 6: 2, 4: 3, 2: 4 } as const;
-  for (const d of diags) if (rank[d.exit] > rank[worst]) worst = d.exit;
+  for (const d of diags) if (exitRank[d.exit] > exitRank[worst]) worst = d.exit;
   return worst;
 }
 

@@ -1,9 +1,9 @@
 // The config front end in one call: read, parse, build the typed model, collect diagnostics.
 import { Builder, makeContext } from './builder.js';
-import type { Diagnostic } from './diagnostics.js';
+import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import { rootBlock } from './keywords/root.js';
 import type { Config, WrittenConfig } from './model/index.js';
-import { parseFile, parseText, type ParseOptions, type ParseResult } from './parse.js';
+import { streamFile, streamText, type ParseOptions, type StatementSink, type StreamResult } from './parse.js';
 import { realHost, type HostProbe } from './resolve-host.js';
 import { resolveConfig } from './resolve.js';
 import type { ScriptParts, ScriptProbe } from './resolve-scripts.js';
@@ -33,19 +33,27 @@ export interface LoadOptions extends ParseOptions {
   targetVersion?: string;
 }
 
-function build(parsed: ParseResult, main: string, opts: LoadOptions): LoadResult {
-  const ctx = makeContext(parsed.diagnostics);
-  const written = new Builder(rootBlock, ctx, opts.targetVersion).buildRoot(parsed.statements, { file: main, line: 1, col: 1 }) as unknown as WrittenConfig;
+/**
+ * Read, parse and build as one pipeline: each top-level statement is built as soon as the grammar
+ * completes it, then dropped. The builder reports into its own list, after the reader's, so the
+ * findings keep the order the stages had when they ran one after the other.
+ */
+function load(main: string, opts: LoadOptions, stream: (sink: StatementSink) => StreamResult): LoadResult {
+  const built = new Diagnostics();
+  const ctx = makeContext(built);
+  const root = new Builder(rootBlock, ctx, opts.targetVersion).startRoot({ file: main, line: 1, col: 1 });
+  const parsed = stream((statements) => root.add(statements));
+  const written = root.finish() as unknown as WrittenConfig;
   const config = resolveConfig(written, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
-  return { config, diagnostics: parsed.diagnostics.items, files: parsed.files, lines: parsed.lines };
+  return { config, diagnostics: [...parsed.diagnostics.items, ...built.items], files: parsed.files, lines: parsed.lines };
 }
 
 export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
-  return build(parseFile(path, opts), path, opts);
+  return load(path, opts, (sink) => streamFile(path, opts, sink));
 }
 
 export function loadConfigText(text: string, name = 'keepalived.conf', opts: LoadOptions = {}): LoadResult {
-  return build(parseText(text, name, opts), name, opts);
+  return load(name, opts, (sink) => streamText(text, name, opts, sink));
 }
 
 export type { Config } from './model/index.js';

@@ -53,14 +53,21 @@ export const realHost: HostProbe = {
  * there ("Non-existent interface specified in configuration"), so no script checks follow.
  */
 export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostProbe = realHost): boolean {
+  // One look per interface name: a large config names the same few thousands of times.
+  const seen = new Map<string, boolean>();
+  const exists = (name: string): boolean => {
+    let e = seen.get(name);
+    if (e === undefined) seen.set(name, (e = host.interfaceExists(name)));
+    return e;
+  };
   for (const a of cfg.staticIpaddress) {
-    if (a.dev && !host.interfaceExists(a.dev)) ctx.error(a.span, 'host-interface', `WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`);
+    if (a.dev && !exists(a.dev)) ctx.error(a.span, 'host-interface', `WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`);
   }
   for (const r of cfg.staticRoutes) {
-    if (r.dev && !host.interfaceExists(r.dev)) ctx.error(r.span, 'host-interface', `WARNING - interface ${r.dev} for VROUTE nexthop doesn't exist`);
+    if (r.dev && !exists(r.dev)) ctx.error(r.span, 'host-interface', `WARNING - interface ${r.dev} for VROUTE nexthop doesn't exist`);
   }
   for (const inst of cfg.vrrpInstances) {
-    if (inst.interface && !host.interfaceExists(inst.interface)) {
+    if (inst.interface && !exists(inst.interface)) {
       ctx.error(
         inst.spans.interface ?? inst.span,
         'host-interface',
@@ -69,14 +76,14 @@ export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostPro
       );
     }
     for (const t of inst.trackInterface) {
-      if (!host.interfaceExists(t.name)) ctx.error(t.span, 'host-interface', `(${inst.name}) tracked interface ${t.name} doesn't exist`);
+      if (!exists(t.name)) ctx.error(t.span, 'host-interface', `(${inst.name}) tracked interface ${t.name} doesn't exist`);
     }
     for (const v of inst.virtualIpaddress) {
-      if (v.dev && !host.interfaceExists(v.dev)) ctx.error(v.span, 'host-interface', `WARNING - interface ${v.dev} for ip address ${v.address} doesn't exist`);
+      if (v.dev && !exists(v.dev)) ctx.error(v.span, 'host-interface', `WARNING - interface ${v.dev} for ip address ${v.address} doesn't exist`);
     }
     for (const r of inst.virtualRoutes) {
-      if (r.dev && !host.interfaceExists(r.dev)) ctx.error(r.span, 'host-interface', `WARNING - interface ${r.dev} for VROUTE nexthop doesn't exist`);
+      if (r.dev && !exists(r.dev)) ctx.error(r.span, 'host-interface', `WARNING - interface ${r.dev} for VROUTE nexthop doesn't exist`);
     }
   }
-  return !cfg.vrrpInstances.some((i) => i.interface && !host.interfaceExists(i.interface));
+  return !cfg.vrrpInstances.some((i) => i.interface && !exists(i.interface));
 }

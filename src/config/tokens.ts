@@ -36,6 +36,9 @@ CLASS[125] = 3;
 CLASS[35] = CLASS[33] = 4;
 for (const c of '"\'\\\n\r') CLASS[c.charCodeAt(0)] = 5;
 
+/** Top-level statements per `leaves` token, at most. */
+const RUN_BATCH = 256;
+
 interface Open {
   at: Span;
   /** The statement that opened it; none for an orphan brace (dropped). */
@@ -49,7 +52,6 @@ interface Open {
 /** Builds the token stream; unbalanced braces are repaired here, with a diagnostic each, so the
  * grammar always sees a well-formed stream. */
 export class Tokenizer {
-  readonly out: Token[] = [];
   private readonly open: Open[] = [];
   /** The top level's run of complete statements, not yet a token. */
   private run: Statement[] = [];
@@ -58,7 +60,11 @@ export class Tokenizer {
   private words: Word[] = [];
   private last: { file: string; line: number; end: number } | undefined;
 
-  constructor(private readonly diags: Diagnostics) {}
+  /** @param emit takes each token as soon as it is complete (the grammar's feed). */
+  constructor(
+    private readonly diags: Diagnostics,
+    private readonly emit: (token: Token) => void,
+  ) {}
 
   private statement(words: Word[]): void {
     this.settle();
@@ -97,15 +103,15 @@ export class Tokenizer {
     if (parent) {
       parent.body.push(st);
       parent.nested = true;
-    } else if (!o.nested) this.run.push(st);
+    } else if (!o.nested) this.toRun(st);
     else {
       // A top-level block holding blocks: the grammar sees it open, its body and its close.
       st.children = undefined;
       st.end = undefined;
       this.flushRun();
-      this.out.push({ type: 'open', statement: st });
-      if (o.body.length) this.out.push({ type: 'leaves', statements: o.body });
-      this.out.push({ type: 'close', file: at.file, line: at.line, col: at.col });
+      this.emit({ type: 'open', statement: st });
+      if (o.body.length) this.emit({ type: 'leaves', statements: o.body });
+      this.emit({ type: 'close', file: at.file, line: at.line, col: at.col });
     }
   }
 
@@ -115,7 +121,7 @@ export class Tokenizer {
     if (parent) {
       for (const s of body) parent.body.push(s);
       parent.nested ||= nested;
-    } else for (const s of body) this.run.push(s);
+    } else for (const s of body) this.toRun(s);
   }
 
   /** The held statement turned out not to open a block. */
@@ -124,12 +130,19 @@ export class Tokenizer {
     if (!p) return;
     this.pending = undefined;
     if (this.open.length) this.open[this.open.length - 1].body.push(p);
-    else this.run.push(p);
+    else this.toRun(p);
+  }
+
+  /** A complete top-level statement. Runs go out in batches: one token per statement would cost
+   * the grammar's per-token time each, one run for the whole file would hold every statement. */
+  private toRun(st: Statement): void {
+    this.run.push(st);
+    if (this.run.length >= RUN_BATCH) this.flushRun();
   }
 
   private flushRun(): void {
     if (this.run.length) {
-      this.out.push({ type: 'leaves', statements: this.run });
+      this.emit({ type: 'leaves', statements: this.run });
       this.run = [];
     }
   }
@@ -240,8 +253,8 @@ export class Tokenizer {
     if (words.length) this.statement(words);
   }
 
-  /** The end of input: close what is still open (with a diagnostic), and hand over the tokens. */
-  finish(): Token[] {
+  /** The end of input: close what is still open (with a diagnostic), and hand over the rest. */
+  finish(): void {
     this.settle();
     if (this.open.length) {
       this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
@@ -252,6 +265,5 @@ export class Tokenizer {
       while (this.open.length) this.rbrace(at);
     }
     this.flushRun();
-    return this.out;
   }
 }

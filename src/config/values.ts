@@ -190,29 +190,45 @@ export function splitCommand(s: string): string[] {
   let cur = '';
   let have = false;
   let q = '';
+  // Literal characters are taken as slices of `s`, not added one by one: a string grown a
+  // character at a time is a chain of pieces in V8, held per script for the config's lifetime.
+  let run = -1;
+  const flush = (i: number): void => {
+    if (run >= 0) cur += s.slice(run, i);
+    run = -1;
+  };
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (q) {
-      if (c === q) q = '';
-      else if (c === '\\' && q === '"' && i + 1 < s.length) cur += unescapeScript(c + s[++i]);
-      else cur += c;
+      if (c === q) {
+        flush(i);
+        q = '';
+      } else if (c === '\\' && q === '"' && i + 1 < s.length) {
+        flush(i);
+        cur += unescapeScript(c + s[++i]);
+      } else if (run < 0) run = i;
     } else if (c === '"' || c === "'") {
+      flush(i);
       q = c;
       have = true;
     } else if (c === '\\' && i + 1 < s.length) {
+      flush(i);
       cur += s[++i];
       have = true;
     } else if (/\s/.test(c)) {
+      flush(i);
       if (have) out.push(cur);
       cur = '';
       have = false;
     } else {
-      cur += c;
+      if (run < 0) run = i;
       have = true;
     }
   }
+  flush(s.length);
   if (have) out.push(cur);
-  return out;
+  // A pushed-to array keeps spare room (17 slots after the first push): copy it to its size.
+  return out.slice();
 }
 
 /**
@@ -229,6 +245,8 @@ export function script(opts: { user: boolean }): ValueType<ScriptRef> {
       const command = args[0].text;
       const argv = splitCommand(command);
       if (argv.length === 0) return err('empty script', 'write the command to run', args[0]);
+      // One string, not two equal copies, for the common unquoted one-word command.
+      if (argv.length === 1 && argv[0] === command) argv[0] = command;
       const rest = args.slice(1).map((r) => r.text);
       const value: ScriptRef = { command, argv };
       if (opts.user) {

@@ -2,7 +2,8 @@
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
 import { networkInterfaces, tmpdir } from 'node:os';
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
@@ -481,10 +482,13 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.syslogFacility === undefined
       ? undefined
       : new SyslogSink({ path: syslogPath(process.env), facility: opts.syslogFacility, pid: process.pid, warn: (line) => process.stderr.write(`${line}\n`) });
-  const log = pino(
+  // Required here, not imported: the bundle hoists an external import to its top, and the config
+  // test would load pino (a dozen modules) for nothing.
+  const pinoMod = createRequire(import.meta.url)('pino') as typeof pino;
+  const log = pinoMod(
     daemonLogOptions(opts.logDetail),
     daemonLogDestination({
-      console: opts.logConsole ? pino.destination({ fd: 1, sync: true }) : undefined,
+      console: opts.logConsole ? pinoMod.destination({ fd: 1, sync: true }) : undefined,
       syslog,
       fallback: (line) => process.stderr.write(line),
     }),

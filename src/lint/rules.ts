@@ -1,6 +1,6 @@
 // Lint rules: findings keepalived itself accepts but that break a director at run time or hide a
 // typo. Each rule has a stable id (docs/rules.md) and one small check over the typed model.
-import type { Diagnostic, Span } from '../config/diagnostics.js';
+import { Diagnostics, type Diagnostic, type Span } from '../config/diagnostics.js';
 import type { Config, ScriptRef } from '../config/model/index.js';
 import { lvsScriptsInUse } from '../config/resolve-lvs.js';
 import { trackedNames, vrrpScriptsInUse } from '../config/resolve-vrrp.js';
@@ -84,27 +84,27 @@ export const lintRules: LintRule[] = [
   },
 ];
 
-function allScripts(cfg: Config): { script: ScriptRef; at: Span; what: string }[] {
-  const out = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+function* allScripts(cfg: Config): Generator<{ script: ScriptRef; at: Span; what: string }> {
+  const inUse = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+  yield* inUse;
   // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway. A set,
-  // not a scan of `out` per script: a ~SEQ line can define a million of them.
-  const listed = new Set(out.map((o) => o.script));
+  // not a scan of `inUse` per script, and one at a time: a ~SEQ line can define a million of them.
+  const listed = new Set(inUse.map((o) => o.script));
   for (const s of cfg.vrrpScripts) {
-    if (s.script && !listed.has(s.script)) out.push({ script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` });
+    if (s.script && !listed.has(s.script)) yield { script: s.script, at: s.spans.script ?? s.span, what: `vrrp_script ${s.name}` };
   }
-  return out;
 }
 
 /** Run every rule; findings become diagnostics with exit class 0 (keepalived would run). */
 export function runLint(cfg: Config, rules: readonly LintRule[] = lintRules): Diagnostic[] {
-  const out: Diagnostic[] = [];
+  // Bounded per rule: a ~SEQ line's million untracked scripts make one summary line, not a million.
+  const out = new Diagnostics();
   for (const rule of rules) {
     const push =
       (severity: 'error' | 'warning') =>
-      (at: Span, message: string, hint?: string): void => {
-        out.push({ file: at.file, line: at.line, col: at.col, severity, message, rule: rule.id, hint, exit: 0 });
-      };
+      (at: Span, message: string, hint?: string): void =>
+        out.add(at, severity, rule.id, message, { hint, exit: 0 });
     rule.check(cfg, { warning: push('warning'), error: push('error') });
   }
-  return out;
+  return out.items;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { runLint } from '../../src/lint/rules.js';
+import { Diagnostics, exitCodeOf, formatDiagnostic, KEPT_PER_RULE } from '../../src/config/diagnostics.js';
 
 const lint = (text: string) => runLint(loadConfigText(text, 'k.conf', { configId: 'x' }).config);
 const SEC = 'global_defs {\n enable_script_security\n script_user root\n}\n';
@@ -34,5 +35,33 @@ describe('lint rules', () => {
       ['script-needs-shell', 6],
       ['script-needs-shell', 9],
     ]);
+  });
+
+  it('lists a repeated finding up to its bound, then one summary line that keeps the verdict', () => {
+    // keepalived -t says nothing about untracked scripts; ours lists the first ones and counts the rest.
+    const n = KEPT_PER_RULE.advice + 50;
+    const d = lint(`~SEQ(i,1,${n}) vrrp_script s$i { script /bin/true }\n`);
+    expect(d).toHaveLength(KEPT_PER_RULE.advice + 1);
+    expect(d.slice(0, -1).every((x) => x.rule === 'vrrp-script-unused' && x.message.startsWith('vrrp_script s'))).toBe(true);
+    expect(formatDiagnostic(d[d.length - 1])).toBe(
+      `k.conf:1:15: warning: 50 more 'vrrp-script-unused' findings not shown (the first ${KEPT_PER_RULE.advice} are listed; each of the others is the same kind of finding) [vrrp-script-unused]`,
+    );
+    expect(JSON.parse(JSON.stringify(d[d.length - 1]))).toMatchObject({
+      rule: 'vrrp-script-unused',
+      message: "50 more 'vrrp-script-unused' findings not shown",
+      exit: 0,
+    });
+    // Findings that decide the exit code keep theirs in the summary.
+    const errs = new Diagnostics();
+    for (let i = 0; i < KEPT_PER_RULE.verdict + 3; i++)
+      errs.error({ file: 'k.conf', line: i + 1, col: 1 }, 'unknown-keyword', `Unknown keyword 'k${i}'`, { exit: i === 10_001 ? 4 : 5 });
+    expect(errs.items).toHaveLength(KEPT_PER_RULE.verdict + 1);
+    expect(errs.items[errs.items.length - 1]).toMatchObject({
+      line: KEPT_PER_RULE.verdict + 1,
+      severity: 'error',
+      exit: 4,
+      message: "3 more 'unknown-keyword' findings not shown",
+    });
+    expect(exitCodeOf(errs.items)).toBe(4);
   });
 });
