@@ -223,7 +223,8 @@ export class IpAddressDriver {
 
   /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
   announce(inst: ResolvedVrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
-    const dev = inst.interface;
+    // The VMAC's when the VIPs are on one (keepalived logs the interface they go out on).
+    const dev = inst.vmac?.ifname ?? inst.interface;
     const burst = (): void => this.burst(inst, inst.garpMasterRepeat);
     const v4 = inst.virtualIpaddress.filter((v) => v.family === 4);
     // IPv6 VIPs get unsolicited neighbour adverts instead (ndisc.ts), logged there.
