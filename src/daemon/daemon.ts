@@ -343,11 +343,12 @@ async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ e
 }
 
 /** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
-async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports): Promise<void> {
+async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
   const keep = new Set(cfg.resolved.vrrpInstances.flatMap((i) => (i.vmac ? [i.vmac.ifname] : [])));
   for (const name of vmacs.names()) {
     if (keep.has(name)) continue;
     ports.forget(name);
+    driver.releaseInterface(name);
     await vmacs.remove(name);
   }
 }
@@ -724,10 +725,11 @@ async function startDaemon(
   const ports = new Ports(vrrpLog);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
-  // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
-  // interface specified in configuration", exit 2): one line says which and where.
-  // use_vmac / use_ipvlan: their interfaces exist before the sockets open on them.
-  const vmacs = new VmacLinks({ log: (l, m) => vrrpLog[l](m) });
+  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
+  // use_vmac / use_ipvlan: their interfaces exist before the sockets open on them; their ip
+  // commands go through the address driver's ip -batch.
+  const vmacs = new VmacLinks({ log: (l, m) => vrrpLog[l](m), exec: (argv) => driver.run(argv) });
   const made = await addVmacs(vrrpPart(first.config), vmacs, vrrpLog);
   if ('error' in made) {
     process.stderr.write(`${printable(made.error)}\n`);
@@ -735,6 +737,8 @@ async function startDaemon(
     owned.release();
     return EXIT_NO_INTERFACE;
   }
+  // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
+  // interface specified in configuration", exit 2): one line says which and where.
   const ready = preflight(vrrpPart(first.config), ports, vrrpLog);
   if ('error' in ready) {
     process.stderr.write(`${printable(ready.error)}\n`);
@@ -767,8 +771,6 @@ async function startDaemon(
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
-  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
   const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
   // keepalived names the table from the first configuration; a reload keeps it.
   const fw = first.config.globalDefs;
@@ -1012,9 +1014,9 @@ async function startDaemon(
         ['metrics endpoint', () => metrics && closeMetricsServer(metrics)],
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
-        // Once the priority-0 adverts have left through them (keepalived: vrrp_shutdown's netlink_link_del_vmac).
-        ['VMAC interfaces', () => vmacs.close()],
         ['neighbour adverts', () => na.close()],
+        // Once the priority-0 adverts have left and nothing holds them (keepalived: vrrp_shutdown's netlink_link_del_vmac).
+        ['VMAC interfaces', () => vmacs.close()],
         // fifo_close: unlinked and closed once nothing writes to them; their scripts end with us.
         ['notify FIFOs', () => fifos.close()],
         ['FIFO scripts', () => fifoRunner.shutdown()],
@@ -1097,7 +1099,7 @@ async function startDaemon(
       gen = generation(next.config, prepared.primary, old);
 
       await old.stop(gen);
-      await dropVmacs(vrrpPart(next.config), vmacs, ports);
+      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;

@@ -97,6 +97,8 @@ export const ARPING_QUEUE_LIMIT = 20_000;
 export interface GarpSink {
   send(dev: string, address: string): boolean;
   close?(): void;
+  /** Lets go of what it holds on `dev` (an interface about to be deleted). */
+  forget?(dev: string): void;
 }
 
 /** Requests handed to the pacer per event-loop turn: a burst of 1,000 VIPs x 5 does not hold
@@ -165,6 +167,31 @@ export class IpAddressDriver {
   closeGarp(): void {
     this.pacer.clear();
     this.sink?.close?.();
+  }
+
+  /** Before `dev` is deleted (a VMAC): its ARP handle is closed, as libpcap's poll on a deleted
+   * interface aborts the process (cap's binding asserts). */
+  releaseInterface(dev: string): void {
+    this.sink?.forget?.(dev);
+  }
+
+  /**
+   * One ip command of a VMAC (link add/set/del, its address), in order after the queued address
+   * changes and through the same `ip -batch`: a long-lived ip caches interface indexes by name, and
+   * only the links it deletes itself leave its cache (a VMAC made again has a new index).
+   */
+  run(argv: string[]): Promise<CommandResult> {
+    const line = this.batch ? batchLine(argv) : undefined;
+    const batch = line !== undefined ? this.batch : undefined;
+    this.serial++;
+    const result = this.queue
+      .then(async () => (batch && line !== undefined ? await batch.run([line]) : await this.each([argv]))[0])
+      .finally(() => this.serial--);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   /** Resolves when every queued change is applied. */
