@@ -182,4 +182,27 @@ describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
       await cleanup();
     }
   }, 30_000);
+
+  it('IPv6: vrrp.51 with 00:00:5e:00:02:33 and the base link-local address; VRRPv3 adverts leave from that MAC', async () => {
+    const o = lab.ours(ours, conf(150).replace(`${VIP}/24`, 'fd00:58::100/64'), { name: 'ours-vmac-e' });
+    procs.push(o);
+    await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
+    expect(await macOf(ours)).toBe('00:00:5e:00:02:33');
+    const base = (await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout.match(/fe80::[0-9a-f:]+/)?.[0];
+    expect(base).toBeDefined();
+    await poll(async () => (await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', VMAC])).stdout.includes('fd00:58::100') || undefined, {
+      timeoutMs: 3000,
+      what: 'IPv6 VIP on vrrp.51',
+    });
+    expect((await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', VMAC])).stdout).toContain(`${base}/64`);
+    const p = lab.spawn(theirs, ['tcpdump', '-l', '-e', '-n', '-c', '3', '-i', 'eth0', 'ip6 proto 112'], { name: 'tcpdump-vmac-e' });
+    procs.push(p);
+    await p.exited;
+    const adverts = p.lines.filter((l) => /VRRPv3/.test(l.text));
+    expect(adverts.length, p.tail()).toBe(3);
+    for (const a of adverts) expect(a.text).toContain(`00:00:5e:00:02:33 > 33:33:00:00:00:12`);
+    await o.kill('SIGTERM', 5000);
+    expect((await lab.exec(ours, ['ip', 'link', 'show', 'dev', VMAC])).code).not.toBe(0);
+    await cleanup();
+  }, 30_000);
 });
