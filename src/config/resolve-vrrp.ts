@@ -5,6 +5,7 @@
 import { blockEndOf } from './builder.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
+import { resolveVmacs } from './resolve-vmac.js';
 import type {
   ResolvedTrack,
   ResolvedTrackFile,
@@ -450,10 +451,15 @@ export function vrrpScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: S
 /** The instances as they run: what each inherits from global_defs, and its trackers' weights, filled in once. */
 export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[] {
   const g = cfg.globalDefs;
+  const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
+  const vmacs = resolveVmacs(cfg.vrrpInstances, (inst) => inst.interface ?? g.defaultInterface, familyOf, g.vmacPrefix);
   return cfg.vrrpInstances.map((inst) => {
     const ifname = inst.interface ?? g.defaultInterface;
-    const family = inst.virtualIpaddress[0]?.family ?? 4;
-    const withDev = (v: VirtualAddress): ResolvedVirtualAddress => ({ ...v, dev: v.dev ?? ifname });
+    const family = familyOf(inst);
+    const vmac = vmacs.get(inst.name);
+    // keepalived: addresses that name no interface go on the VMAC/ipvlan (vrrp->ifp).
+    const vipDev = vmac?.ifname ?? ifname;
+    const withDev = (v: VirtualAddress): ResolvedVirtualAddress => ({ ...v, dev: v.dev ?? vipDev });
     const garpMasterDelay = inst.garpMasterDelay ?? g.vrrpGarpMasterDelay;
     const garpMasterRepeat = inst.garpMasterRepeat ?? g.vrrpGarpMasterRepeat;
     const strictMode = inst.strictMode ?? g.vrrpStrict;
@@ -462,6 +468,10 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       ...inst,
       virtualRouterId: inst.virtualRouterId ?? 0,
       interface: ifname,
+      sendInterface: vmac && !vmac.xmitBase ? vmac.ifname : ifname,
+      ...(vmac ? { vmac } : {}),
+      // keepalived (vrrp_ipvlan_handler): the ipvlan's address is the adverts' source unless one is set.
+      ...(vmac?.address && !inst.unicastSrcIp ? { unicastSrcIp: vmac.address.split('/')[0] } : {}),
       version: vrrpVersionOf(inst, cfg),
       family,
       virtualIpaddress: inst.virtualIpaddress.map(withDev),

@@ -17,6 +17,7 @@ import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { IPPROTO_AH } from '../vrrp/ah.js';
 import { NftFirewall } from '../net/nft-firewall.js';
+import { VmacLinks } from '../net/vmac.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
@@ -228,6 +229,16 @@ class Ports {
     };
   }
 
+  /** Closes the sockets of an interface that is gone for good (a VMAC a reload removed). */
+  forget(ifname: string): void {
+    for (const family of [4, 6] as const) {
+      const entry = this.open.get(portKey(ifname, family));
+      entry?.ah?.close();
+      entry?.transport?.close();
+      this.open.delete(portKey(ifname, family));
+    }
+  }
+
   /** The open sockets' counters, by interface (SIGUSR2's dump). */
   stats(): { ifname: string; stats: RawTransport['stats'] }[] {
     return [...this.open].flatMap(([key, e]) => {
@@ -278,12 +289,14 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
         error: `${where(inst)}: error: ${what} for vrrp_instance ${inst.name} doesn't exist (write the name of an interface \`ip link\` lists) [host-interface]`,
       };
     }
-    const key = portKey(ifname, family);
+    // The socket is the VMAC's when adverts go through one; the source address is the interface's.
+    const key = portKey(inst.sendInterface, family);
     ifnames.add(key);
     if (inst.authentication?.authType === 'AH' && inst.version === 2 && family === 4) ahKeys.add(key);
-    if (addresses.has(key)) continue;
+    const addressKey = portKey(ifname, family);
+    if (addresses.has(addressKey)) continue;
     try {
-      addresses.set(key, primaryAddress(ifname, family));
+      addresses.set(addressKey, primaryAddress(ifname, family));
     } catch (e) {
       // unicast_src_ip gives the source itself.
       if (!inst.unicastSrcIp) return { error: `${where(inst)}: error: vrrp_instance ${inst.name}: ${(e as Error).message} (add one, or set unicast_src_ip)` };
@@ -303,6 +316,42 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       }
     },
   };
+}
+
+/**
+ * use_vmac / use_ipvlan: makes the configuration's interfaces that are not there yet, before
+ * sockets open on them. On a failure removes what it made and returns keepalived's line; else
+ * the names it made (for a reload refused later).
+ */
+async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ error: string } | { added: string[] }> {
+  const added: string[] = [];
+  for (const inst of cfg.resolved.vrrpInstances) {
+    const v = inst.vmac;
+    if (!v) continue;
+    if (!realHost.interfaceExists(v.base)) {
+      log.warn(`(${inst.name}) ${v.ifname} not created: interface ${v.base} doesn't exist`);
+      continue;
+    }
+    const had = vmacs.has(v.ifname);
+    const error = await vmacs.add(inst.name, v);
+    if (error) {
+      for (const name of added) await vmacs.remove(name);
+      return { error };
+    }
+    if (!had) added.push(v.ifname);
+  }
+  return { added };
+}
+
+/** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
+async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
+  const keep = new Set(cfg.resolved.vrrpInstances.flatMap((i) => (i.vmac ? [i.vmac.ifname] : [])));
+  for (const name of vmacs.names()) {
+    if (keep.has(name)) continue;
+    ports.forget(name);
+    driver.releaseInterface(name);
+    await vmacs.remove(name);
+  }
 }
 
 const clock = new RealClock();
@@ -384,10 +433,11 @@ class Generation {
 
   /** `repeat` NAs per IPv6 VIP once the queued `ip addr add` ran, vrrp_gna_interval apart (keepalived: garp_master_repeat, again after garp_master_delay). */
   private neighbourAdverts(inst: ResolvedVrrpInstance, repeat: number): void {
-    const vips = inst.virtualIpaddress.filter((v) => v.family === 6).map((v) => v.address);
-    if (!vips.length) return;
+    const byDev = new Map<string, string[]>();
+    for (const v of inst.virtualIpaddress) if (v.family === 6) byDev.set(v.dev, [...(byDev.get(v.dev) ?? []), v.address]);
     const interval = this.config.globalDefs.vrrpGnaInterval * 1000;
-    void this.driver.settled().then(() => this.na.burst(inst.interface, vips, repeat, interval));
+    // From the interface each VIP is on: a VMAC's NAs carry its MAC.
+    for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, interval));
   }
 
   start(): void {
@@ -679,6 +729,18 @@ async function startDaemon(
   const ports = new Ports(vrrpLog);
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
+  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
+  // use_vmac / use_ipvlan: their interfaces exist before the sockets open on them; their ip
+  // commands go through the address driver's ip -batch.
+  const vmacs = new VmacLinks({ log: (l, m) => vrrpLog[l](m), exec: (argv) => driver.run(argv) });
+  const made = await addVmacs(vrrpPart(first.config), vmacs, vrrpLog);
+  if ('error' in made) {
+    process.stderr.write(`${printable(made.error)}\n`);
+    log.fatal(`${made.error}; not starting`);
+    owned.release();
+    return EXIT_NO_INTERFACE;
+  }
   // keepalived 2.2.7 does not start when an instance's interface is missing ("Non-existent
   // interface specified in configuration", exit 2): one line says which and where.
   const ready = preflight(vrrpPart(first.config), ports, vrrpLog);
@@ -686,6 +748,7 @@ async function startDaemon(
     process.stderr.write(`${printable(ready.error)}\n`);
     log.fatal('Non-existent interface specified in configuration; not starting');
     await ports.close();
+    await vmacs.close();
     owned.release();
     return EXIT_NO_INTERFACE;
   }
@@ -712,8 +775,6 @@ async function startDaemon(
         log.warn({ script: rec.argv }, `${rec.keyword} script ${rec.argv[0]} failed: ${r.error ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
     },
   });
-  const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
-  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
   const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
   // keepalived names the table from the first configuration; a reload keeps it.
   const fw = first.config.globalDefs;
@@ -958,6 +1019,8 @@ async function startDaemon(
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
         ['neighbour adverts', () => na.close()],
+        // Once the priority-0 adverts have left and nothing holds them (keepalived: vrrp_shutdown's netlink_link_del_vmac).
+        ['VMAC interfaces', () => vmacs.close()],
         // fifo_close: unlinked and closed once nothing writes to them; their scripts end with us.
         ['notify FIFOs', () => fifos.close()],
         ['FIFO scripts', () => fifoRunner.shutdown()],
@@ -1000,8 +1063,16 @@ async function startDaemon(
       };
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
+      const madeNow = await addVmacs(vrrpPart(next.config), vmacs, vrrpLog);
+      if ('error' in madeNow) return refuse(madeNow.error);
+      const dropNew = async (): Promise<void> => {
+        for (const name of madeNow.added) await vmacs.remove(name);
+      };
       const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
-      if ('error' in prepared) return refuse(prepared.error);
+      if ('error' in prepared) {
+        await dropNew();
+        return refuse(prepared.error);
+      }
       // The first virtual_server blocks arrive with this reload: the load balancer starts empty
       // and takes them as any reload does.
       const fresh = !balancer && !opts.vrrpOnly && next.config.virtualServers.length > 0;
@@ -1010,6 +1081,7 @@ async function startDaemon(
       const lbReload = lb ? await lb.prepareReload(next.config) : undefined;
       if (lbReload && 'error' in lbReload) {
         prepared.release();
+        await dropNew();
         if (fresh) await lb?.stop();
         return refuse(lbReload.error);
       }
@@ -1031,6 +1103,7 @@ async function startDaemon(
       gen = generation(next.config, prepared.primary, old);
 
       await old.stop(gen);
+      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;

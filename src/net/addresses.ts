@@ -97,6 +97,8 @@ export const ARPING_QUEUE_LIMIT = 20_000;
 export interface GarpSink {
   send(dev: string, address: string): boolean;
   close?(): void;
+  /** Lets go of what it holds on `dev` (an interface about to be deleted). */
+  forget?(dev: string): void;
 }
 
 /** Requests handed to the pacer per event-loop turn: a burst of 1,000 VIPs x 5 does not hold
@@ -167,6 +169,31 @@ export class IpAddressDriver {
     this.sink?.close?.();
   }
 
+  /** Before `dev` is deleted (a VMAC): its ARP handle is closed, as libpcap's poll on a deleted
+   * interface aborts the process (cap's binding asserts). */
+  releaseInterface(dev: string): void {
+    this.sink?.forget?.(dev);
+  }
+
+  /**
+   * One ip command of a VMAC (link add/set/del, its address), in order after the queued address
+   * changes and through the same `ip -batch`: a long-lived ip caches interface indexes by name, and
+   * only the links it deletes itself leave its cache (a VMAC made again has a new index).
+   */
+  run(argv: string[]): Promise<CommandResult> {
+    const line = this.batch ? batchLine(argv) : undefined;
+    const batch = line !== undefined ? this.batch : undefined;
+    this.serial++;
+    const result = this.queue
+      .then(async () => (batch && line !== undefined ? await batch.run([line]) : await this.each([argv]))[0])
+      .finally(() => this.serial--);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
   /** Resolves when every queued change is applied. */
   settled(): Promise<void> {
     return this.queue;
@@ -223,7 +250,8 @@ export class IpAddressDriver {
 
   /** garp_master_repeat gratuitous ARPs per IPv4 VIP now, and again after garp_master_delay. */
   announce(inst: ResolvedVrrpInstance, schedule: (delayMs: number, fn: () => void) => void = (d, fn) => void setTimeout(fn, d).unref()): void {
-    const dev = inst.interface;
+    // The VMAC's when the VIPs are on one (keepalived logs the interface they go out on).
+    const dev = inst.vmac?.ifname ?? inst.interface;
     const burst = (): void => this.burst(inst, inst.garpMasterRepeat);
     const v4 = inst.virtualIpaddress.filter((v) => v.family === 4);
     // IPv6 VIPs get unsolicited neighbour adverts instead (ndisc.ts), logged there.

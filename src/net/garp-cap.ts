@@ -76,6 +76,12 @@ export class CapGarpSender {
     this.frames.clear();
   }
 
+  /** Closes `dev`'s handle and forgets its frames (the interface is about to go). */
+  forget(dev: string): void {
+    this.drop(dev);
+    for (const key of [...this.frames.keys()]) if (key.startsWith(`${dev}\0`)) this.frames.delete(key);
+  }
+
   close(): void {
     for (const dev of [...this.handles.keys()]) this.drop(dev);
     this.frames.clear();

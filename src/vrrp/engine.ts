@@ -84,7 +84,8 @@ export class VrrpEngine {
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
     for (const inst of config.resolved.vrrpInstances) {
-      const ifname = inst.interface;
+      // The VMAC when adverts go through one; the source address stays the instance interface's.
+      const ifname = inst.sendInterface;
       const family = inst.family;
       let port = ports.get(`${ifname}/${family}`);
       if (!port) {
@@ -92,7 +93,7 @@ export class VrrpEngine {
         ports.set(`${ifname}/${family}`, port);
         port.onPacket((p) => this.demux(ifname, family, p));
       }
-      const rc = runnerConfig(inst, env.primaryAddress(ifname, inst.family));
+      const rc = runnerConfig(inst, env.primaryAddress(inst.interface, inst.family));
       const adopted = env.adopt?.(inst, rc, ifname);
       const was = adopted?.was;
       const hooks: InstanceHooks = {

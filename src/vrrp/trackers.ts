@@ -73,7 +73,7 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   // Interfaces: the instances' own and every track_interface.
   const links = new Set<string>();
   for (const i of cfg.resolved.vrrpInstances) {
-    links.add(i.interface);
+    links.add(i.sendInterface);
     for (const t of i.trackInterface) links.add(t.name);
   }
   for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);

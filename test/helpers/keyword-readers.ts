@@ -32,6 +32,12 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['global_defs vrrp_check_unicast_src', ['checkUnicastSrc']],
   ['global_defs vrrp_skip_check_adv_addr', ['skipCheckAdvAddr']],
   ['vrrp_instance mcast_dst_ip', ['mcastGroup']],
+  // use_vmac / use_ipvlan / vmac_xmit_base / vmac_prefix become the instance's `vmac` and
+  // `sendInterface` (resolve-vmac.ts).
+  ['vrrp_instance use_vmac', ['vmac']],
+  ['vrrp_instance use_ipvlan', ['vmac']],
+  ['vrrp_instance vmac_xmit_base', ['sendInterface', 'xmitBase']],
+  ['global_defs vmac_prefix', ['vmac']],
   // Without peers it becomes the instance's configFault (resolveVrrpInstances).
   ['vrrp_instance unicast_fault_no_peer', ['configFault']],
   // Trackers of an instance and of its sync group become its `tracks` (resolveTracks); the sync

@@ -249,8 +249,11 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       notImplemented: 'adverts for other VRIDs are dropped without a log line',
       doc: 'Log adverts for VRIDs not configured here.',
     }),
-    g.k('vmac_prefix', word, { notImplemented: 'keepalived-ts creates no VMAC interfaces', doc: 'Name prefix of VMAC interfaces (vrrp).' }),
-    g.k('vmac_addr_prefix', word, { notImplemented: 'keepalived-ts creates no VMAC interfaces', doc: 'Name prefix of VMAC address interfaces.' }),
+    g.k('vmac_prefix', word, { doc: 'Name prefix of VMAC interfaces (vrrp).' }),
+    g.k('vmac_addr_prefix', word, {
+      notImplemented: 'no VMAC is made for addresses on other interfaces (use_vmac_addr)',
+      doc: 'Name prefix of VMAC address interfaces.',
+    }),
     g.k('vrrp_rx_bufs_policy', words, {
       notImplemented: 'receive buffers keep the system default size',
       doc: 'How receive buffers are sized: MTU, ADVERT or a number.',

@@ -433,7 +433,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       doc: 'Also send gratuitous ARPs on the other interfaces after this delay.',
     }),
     vi.k('vmac_garp_intvl', int(0, 86400), {
-      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+      notImplemented: 'a VMAC gets the gratuitous ARPs of its instance only (no separate interval)',
       doc: 'Gratuitous ARP interval on the VMAC interface.',
     }),
     vi.k('down_timer_adverts', int(1, 100), { doc: 'Adverts missed before a backup takes over (3).' }),
@@ -460,24 +460,22 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
         value: { name: a.find((w) => !w.text.includes(':'))?.text, mac: a.find((w) => w.text.includes(':'))?.text },
       })),
       {
-        notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
-        doc: 'Use a macvlan interface with the VRRP MAC address.',
+        doc: 'Use a macvlan interface (mode private) with the VRRP MAC address; the VIPs go on it, adverts and gratuitous ARPs leave from it.',
       },
     ),
     vi.k('use_vmac_addr', flag, {
       default: false,
-      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
+      notImplemented: 'no VMAC is made for addresses on other interfaces: they go on their own interface',
       doc: 'Send adverts from the VMAC address.',
     }),
     vi.k('vmac_xmit_base', flag, {
       default: false,
-      notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface',
       doc: 'Send adverts through the base interface of the VMAC.',
     }),
     vi.k(
       'use_ipvlan',
       custom<{ name?: string; args: string[] }>('[IFNAME] [IP] [bridge|private|vepa]', (a) => ({ value: { name: a[0]?.text, args: a.map((w) => w.text) } })),
-      { notImplemented: 'keepalived-ts creates no VMAC or ipvlan interface: adverts and VIPs use the instance interface', doc: 'Use an ipvlan interface.' },
+      { doc: 'Use an ipvlan interface (mode l2) with this address; the VIPs go on it.' },
     ),
     vi.k('linkbeat_use_polling', flag, {
       default: false,

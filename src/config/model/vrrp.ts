@@ -260,6 +260,10 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   strictMode: boolean;
   v3ChecksumAsV2: boolean;
   accept: boolean;
+  /** The interface adverts go out and come in on: the VMAC or ipvlan unless vmac_xmit_base, else `interface`. */
+  sendInterface: string;
+  /** use_vmac / use_ipvlan: the interface keepalived creates on `interface` (VIPs without a dev go on it). */
+  vmac?: ResolvedVmac;
   /** Its sync group, if it is in one. */
   syncGroup?: string;
   /** Why it stays FAULT whatever it tracks (keepalived's num_config_faults), as keepalived logs it. */
@@ -268,6 +272,24 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   tracks: ResolvedTrack[];
   /** As written (after keepalived's adjustments). */
   written: VrrpInstance;
+}
+
+/** A VMAC (macvlan, mode private) or ipvlan (mode l2) interface, as keepalived (vrrp_vmac.c) makes it. */
+export interface ResolvedVmac {
+  kind: 'macvlan' | 'ipvlan';
+  /** Its name: the one written, else vmac_prefix (vrrp).VRID, the next free name if another instance has it. */
+  ifname: string;
+  /** The instance's interface it is made on. */
+  base: string;
+  /** macvlan: 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), or the one written. */
+  mac?: string;
+  /** macvlan: private; ipvlan: its flags (bridge unless written). */
+  mode: 'private' | 'bridge' | 'vepa';
+  /** ipvlan: the address put on it (`ADDR/PREFIX`), also the adverts' source. */
+  address?: string;
+  /** The instance's address family: IPv4 instances get keepalived's sysctls and no IPv6 on it. */
+  family: 4 | 6;
+  xmitBase: boolean;
 }
 
 export interface ResolvedUnicastPeer extends UnicastPeer {
