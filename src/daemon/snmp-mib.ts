@@ -166,8 +166,9 @@ function vrrpCells(engine: VrrpEngine, g: GlobalDefs, cmd: CmdStr, ifIndex: MibS
         [26, 'OctetString', script(r.notify)],
         // keepalived: accept for VRRPv3 only, 0 for VRRPv2.
         [27, 'Integer', cfg.version === 3 ? truth(r.accept) : 0],
-        [28, 'Integer', truth(r.promoteSecondaries)],
-        [29, 'Integer', truth(r.linkbeatUsePolling)],
+        // What runs, as the JSON dump says: keepalived-ts promotes no secondaries and polls no link beat.
+        [28, 'Integer', truth(false)],
+        [29, 'Integer', truth(false)],
         [30, 'Integer', cfg.version],
         [31, 'OctetString', script(r.notifyMasterRxLowerPri)],
         [32, 'OctetString', script(r.notifyDeleted)],
@@ -246,7 +247,8 @@ function checkCells(services: readonly Service[], g: GlobalDefs, cmd: CmdStr): C
         [13, 'Integer', truth(!!vs.persistenceTimeout)],
         [14, 'Unsigned', vs.persistenceTimeout || undefined],
         [16, 'Unsigned', Math.floor(vs.written.delayLoop ?? 60)],
-        [17, 'Integer', truth(vs.haSuspend)],
+        // ha_suspend is not implemented: the service is never suspended.
+        [17, 'Integer', truth(false)],
         [18, 'Integer', truth(vs.alpha)],
         [19, 'Integer', truth(vs.omega)],
         [20, 'Unsigned', total],

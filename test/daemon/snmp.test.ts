@@ -48,10 +48,10 @@ function startSnmpd(lab: Lab, host: Host, name: string): { socket: string; proc:
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'agentx.sock');
   writeFileSync(
-    join(dir, 'snmpd.conf'),
+    join(dir, 'master.conf'),
     `master agentx\nagentXSocket unix:${socket}\nagentaddress udp:127.0.0.1:${SNMP_PORT}\nrocommunity public 127.0.0.1\ntrap2sink 127.0.0.1:${TRAP_PORT} public\n`,
   );
-  const proc = lab.spawn(host, ['snmpd', '-f', '-C', '-c', join(dir, 'snmpd.conf'), '-Lo', '-p', join(dir, 'snmpd.pid')], {
+  const proc = lab.spawn(host, ['snmpd', '-f', '-C', '-I', '-smux', '-c', join(dir, 'master.conf'), '-Lo', '-p', join(dir, 'snmpd.pid')], {
     name,
     env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
   });
