@@ -4,7 +4,8 @@
 // receives the traps snmpd forwards: the failover when the real keepalived 2.2.7 takes the VIP
 // over, and a real server going down. keepalived 2.2.7 serves its own MIB to a second snmpd: its
 // VRRP part (sync group, member, instance and address tables) has the same objects with the same
-// types as ours, and the same values but for those the roles make differ.
+// types as ours, and the same values but for those the roles make differ; its own
+// vrrpInstanceStateChange, received by a second snmptrapd, has our trap's varbinds and types.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,32 @@ function startSnmpd(lab: Lab, host: Host, name: string): { socket: string; proc:
   return { socket, proc };
 }
 
+/** A private snmptrapd in `host`'s namespace on TRAP_PORT, logging numeric OIDs to a file. */
+function startTrapd(lab: Lab, host: Host, name: string): [string, ReturnType<Lab['spawn']>] {
+  const dir = join(lab.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'trapd.conf'), 'disableAuthorization yes\n');
+  const log = join(dir, 'traps.log');
+  const proc = lab.spawn(
+    host,
+    ['snmptrapd', '-f', '-C', '-c', join(dir, 'trapd.conf'), '-On', '-Lf', log, '-p', join(dir, 'trapd.pid'), `udp:127.0.0.1:${TRAP_PORT}`],
+    {
+      name,
+      env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
+    },
+  );
+  return [log, proc];
+}
+
+const readLog = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+/** A trap's varbinds as `OID TYPE`, sysUpTime left out. */
+const trapShape = (line: string): string[] =>
+  line
+    .split('\t')
+    .map((v) => /^(\.[\d.]+) = ([\w-]+):/.exec(v.trim()))
+    .filter((m): m is RegExpExecArray => !!m && m[1] !== '.1.3.6.1.2.1.1.3.0')
+    .map((m) => `${m[1]} ${m[2]}`);
+
 interface Var {
   oid: string;
   type: string;
@@ -96,25 +123,8 @@ describe.skipIf(!!why)('SNMP: KEEPALIVED-MIB through AgentX to a real snmpd', ()
     try {
       const ourSnmpd = startSnmpd(lab, ours, 'snmpd-ours');
       const theirSnmpd = startSnmpd(lab, theirs, 'snmpd-theirs');
-      const trapLog = join(lab.dir, 'traps.log');
-      writeFileSync(join(lab.dir, 'snmptrapd.conf'), 'disableAuthorization yes\n');
-      const trapd = lab.spawn(
-        ours,
-        [
-          'snmptrapd',
-          '-f',
-          '-C',
-          '-c',
-          join(lab.dir, 'snmptrapd.conf'),
-          '-On',
-          '-Lf',
-          trapLog,
-          '-p',
-          join(lab.dir, 'snmptrapd.pid'),
-          `udp:127.0.0.1:${TRAP_PORT}`,
-        ],
-        { name: 'snmptrapd', env: { ...process.env, SNMP_PERSISTENT_DIR: join(lab.dir, 'trapd'), MIBS: '' } },
-      );
+      const [trapLog, trapd] = startTrapd(lab, ours, 'trapd-ours');
+      const [theirTrapLog] = startTrapd(lab, theirs, 'trapd-theirs');
       // The real server: a TCP listener on the other host, which TCP_CHECK finds up.
       const rsListen = `require('net').createServer((c) => c.destroy()).listen(18081, '${theirs.address}')`;
       const rs = lab.spawn(theirs, [process.execPath, '-e', rsListen], { name: 'real-server' });
@@ -154,7 +164,7 @@ virtual_server ${ours.address} 18080 {
           env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
         },
       );
-      const traps = (): string => (existsSync(trapLog) ? readFileSync(trapLog, 'utf8') : '');
+      const traps = (): string => readLog(trapLog);
       const diagnose = () => `ours:\n${o.tail(20)}\nsnmpd:\n${ourSnmpd.proc.tail(10)}\nsnmptrapd:\n${trapd.tail(5)}\ntraps:\n${traps()}`;
 
       // Alone, ours is MASTER, and the real server is up: the walk says so.
@@ -206,7 +216,7 @@ virtual_server ${ours.address} 18080 {
       // The real keepalived, priority 200, serving its own MIB to the other snmpd, takes over.
       const k = lab.keepalived(
         theirs,
-        `global_defs {\n  router_id snmp-theirs\n  enable_snmp_vrrp\n  snmp_socket unix:${theirSnmpd.socket}\n}\n${SYNC_GROUP}${instance(200)}`,
+        `global_defs {\n  router_id snmp-theirs\n  enable_snmp_vrrp\n  enable_traps\n  snmp_socket unix:${theirSnmpd.socket}\n}\n${SYNC_GROUP}${instance(200)}`,
         {
           name: 'ka-snmp',
         },
@@ -225,6 +235,18 @@ virtual_server ${ours.address} 18080 {
       expect(backupTrap).toContain(`.1.3.6.1.6.3.1.1.4.1.0 = OID: ${K}.2.10.0.2`);
       expect(backupTrap).toContain(`${INSTANCE}.5 = INTEGER: 1`);
       expect(backupTrap).toContain(`${K}.1.2.0 = STRING: "snmp-ours"`);
+      // keepalived's own trap as it becomes MASTER: the same varbinds, the same types.
+      await poll(() => instanceTrap(2).test(readLog(theirTrapLog)), {
+        what: "keepalived's vrrpInstanceStateChange",
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        diagnose: () => readLog(theirTrapLog),
+      });
+      const theirTrap = readLog(theirTrapLog)
+        .split('\n')
+        .find((l) => instanceTrap(2).test(l))!;
+      expect(trapShape(backupTrap)).toEqual(trapShape(theirTrap));
+      expect(trapShape(backupTrap)).toHaveLength(5);
       // The sync group's trap too.
       expect(traps()).toMatch(new RegExp(`OID: ${K.replaceAll('.', '\\.')}\\.2\\.10\\.0\\.1\\s.*"G1".*INTEGER: 1`));
       vars = await walk(lab, ours, `${K}.2`);
