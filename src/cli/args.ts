@@ -98,14 +98,8 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
     effect: notImplemented('address changes are not logged'),
   },
   { long: 'bfd_pid', short: 'b', value: 'required', help: 'Pid file of the BFD process' },
-  { long: 'snmp', short: 'x', value: 'none', help: 'Enable the SNMP subsystem', effect: notImplemented('keepalived-ts has no SNMP agent yet') },
-  {
-    long: 'snmp-agent-socket',
-    short: 'A',
-    value: 'required',
-    help: 'Socket of the SNMP master agent',
-    effect: notImplemented('keepalived-ts has no SNMP agent yet'),
-  },
+  { long: 'snmp', short: 'x', value: 'none', help: 'Enable the SNMP subsystem' },
+  { long: 'snmp-agent-socket', short: 'A', value: 'required', help: 'Use the specified socket for master agent' },
   {
     long: 'namespace',
     short: 's',

@@ -153,6 +153,8 @@ export function main(argv: string[]): number | Promise<number> {
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),
       prometheus,
+      snmp: args.options.has('snmp'),
+      snmpSocket: str('snmp-agent-socket'),
       version: version(),
     });
   });

@@ -57,6 +57,7 @@ import { readyFd } from './ready-fd.js';
 import { printable } from '../core/text.js';
 import { metricsRegistry, type ReloadStats } from './metrics.js';
 import { closeMetricsServer, startMetricsServer, type MetricsListen } from './metrics-server.js';
+import { snmpSubsystem, type SnmpEvents } from './snmp.js';
 
 export interface DaemonOptions {
   file: string;
@@ -82,6 +83,10 @@ export interface DaemonOptions {
   prometheus?: MetricsListen;
   /** keepalived-ts's version, for the metrics' build info. */
   version?: string;
+  /** -x: the SNMP subsystem on (enable_snmp_vrrp and enable_snmp_checker, as keepalived's -x). */
+  snmp?: boolean;
+  /** -A: the master agent's AgentX socket (over snmp_socket). */
+  snmpSocket?: string;
 }
 
 type Logger = pino.Logger;
@@ -386,6 +391,8 @@ class Generation {
     private readonly firewall: NftFirewall,
     /** lvs_sync_daemon's VRRP side: told of every instance's state change. */
     private readonly syncTransition: (name: string, from: VrrpState, to: VrrpState) => void,
+    /** The SNMP traps (enable_traps). */
+    private readonly snmp: SnmpEvents,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -425,6 +432,7 @@ class Generation {
           this.notifier.notify('GROUP', g.name, state, 0, g);
           this.fifo(fifoLine('GROUP', g.name, state, 0));
           this.mail.vrrp('GROUP', g.name, state, g.smtpAlert);
+          this.snmp.group(g.name, state);
         },
         log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
       },
@@ -489,6 +497,8 @@ class Generation {
     this.fifo(fifoLine('INSTANCE', inst.name, state, prio));
     // vrrp_notify.c: the email last (vrrp_smtp_notifier).
     this.mail.vrrp('INSTANCE', inst.name, state, inst.smtpAlert);
+    // vrrp_notify.c: the trap after the FIFO line.
+    this.snmp.instance(inst, state);
   }
 }
 
@@ -832,6 +842,22 @@ async function startDaemon(
     ipvs && syncCfg && syncCfg.instance === undefined && !opts.vrrpOnly
       ? new SyncDaemon(syncCfg, syncCfg.id ?? 0, undefined, (l, m) => log[l]({ lvs: true }, m))
       : undefined;
+  // SNMP (enable_snmp_vrrp, enable_snmp_checker, -x): its traps from the start, its connection to
+  // the master agent once the load balancer is up (a request reads both).
+  let balancer: Balancer | undefined;
+  const snmp = snmpSubsystem({
+    globalDefs: first.config.globalDefs,
+    live: () => live.globalDefs,
+    engine: () => gen.engine,
+    services: () => balancer?.services ?? [],
+    option: opts.snmp,
+    socket: opts.snmpSocket,
+    vrrpRuns: !opts.checkOnly,
+    checkerRuns: !opts.vrrpOnly,
+    version: opts.version ?? 'unknown',
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  });
+  const snmpEvents = snmp.events;
   // One generation per configuration, sharing the daemon's sockets, drivers and channels; a
   // reload's takes over the runners of the one before.
   const generation = (c: Config, primary: PrimaryAddress, previous?: Generation): Generation =>
@@ -851,6 +877,7 @@ async function startDaemon(
       na,
       firewall,
       syncTransition,
+      snmpEvents,
       previous,
     );
   let gen = generation(first.config, ready.primary);
@@ -899,6 +926,7 @@ async function startDaemon(
         const v = trio(vs.address ?? '', vs.protocol, vs.port);
         fifos.lvs(rs ? rsLine(trio(rs.address, vs.protocol, rs.port), v, up) : vsLine(v, up));
         mail.lvs(vs, rs, up, detail);
+        snmp.events.lvs(vs, rs, up);
       },
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
@@ -917,9 +945,10 @@ async function startDaemon(
       log.error(`cannot start the load balancer: ${(e as Error).message}`);
     }
   };
-  let balancer = runLvs ? newBalancer(first.config) : undefined;
+  balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
   if (lvsSync && !seam.aborted()) await lvsSync.both();
+  snmp.start();
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
   // so a reload changes what it shows, never the listener.
@@ -1016,6 +1045,7 @@ async function startDaemon(
         ['BFD', () => bfd?.stop()],
         ['control socket', () => control.close()],
         ['metrics endpoint', () => metrics && closeMetricsServer(metrics)],
+        ['SNMP subagent', () => snmp.close()],
         ['checkers', () => checkRunner.shutdown()],
         ['sockets', () => ports.close()],
         ['neighbour adverts', () => na.close()],

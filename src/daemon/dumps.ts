@@ -123,7 +123,7 @@ export function clearStats(engine: VrrpEngine): void {
 }
 
 /** keepalived's cmd_str(): each word in single quotes, the program by its real path. */
-function cmdStr(s: ScriptRef): string {
+export function cmdStr(s: ScriptRef): string {
   let prog = s.argv[0] ?? s.command;
   try {
     prog = realpathSync(prog);

@@ -182,6 +182,11 @@ export class VrrpEngine {
     }
   }
 
+  /** A vrrp_sync_group's state as a whole (INIT before its first). */
+  groupStateOf(name: string): VrrpState {
+    return this.groupState.get(name) ?? 'INIT';
+  }
+
   /** Tracked objects currently down, for the engine that replaces this one. */
   get trackedDown(): string[] {
     return [...this.down];

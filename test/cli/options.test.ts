@@ -145,7 +145,7 @@ describe("keepalived's options", () => {
   it('each option that does not work as in keepalived says so in --help', () => {
     const help = run('--help').stdout;
     for (const s of DAEMON_OPTIONS.filter((o) => o.effect)) expect(help, s.long).toContain(`[${s.effect!.kind}: ${s.effect!.why}]`);
-    expect(optionEffects(new Map([['snmp', true]]), DAEMON_OPTIONS).map((e) => e.effect.kind)).toEqual(['not-implemented']);
+    expect(optionEffects(new Map([['address-monitoring', true]]), DAEMON_OPTIONS).map((e) => e.effect.kind)).toEqual(['not-implemented']);
   });
 
   it('a refused option stops the start with one line saying why', () => {
@@ -178,7 +178,7 @@ describe("keepalived's options", () => {
     const pid = join(dir, 'o.pid');
     const bfdPid = join(dir, 'b.pid');
     // -C: no VRRP, so no root or interface is needed.
-    const child = spawn(process.execPath, [CLI, '-n', '-C', '-l', '-G', '-S', 'local0', '-x', '-R', '-u', '0077', '-b', bfdPid, '-p', pid, '-f', conf], {
+    const child = spawn(process.execPath, [CLI, '-n', '-C', '-l', '-G', '-S', 'local0', '-a', '-R', '-u', '0077', '-b', bfdPid, '-p', pid, '-f', conf], {
       env: { ...process.env, TMPDIR: dir },
     });
     let stderr = '';
@@ -191,7 +191,7 @@ describe("keepalived's options", () => {
     try {
       expect(stdout).toContain('Starting keepalived-ts');
       expect(stderr.split('\n').filter((l) => l.includes('is not implemented'))).toEqual([
-        'keepalived-ts: option -x (--snmp) is not implemented: keepalived-ts has no SNMP agent yet; continuing',
+        'keepalived-ts: option -a (--address-monitoring) is not implemented: address changes are not logged; continuing',
       ]);
       // -R is a no-op here: nothing said.
       expect(stderr).not.toContain('dont-respawn');

@@ -99,7 +99,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
   // netlinkBuffers starts empty; the netlink keywords' apply() fill it.
   header: () => ({ netlinkBuffers: {} }),
   keywords: [
-    g.k('router_id', word, { doc: 'Name of this machine in email alerts, SNMP and the SIGUSR1 data dump (default: host name); keepalived-ts has no SNMP.' }),
+    g.k('router_id', word, { doc: 'Name of this machine in email alerts, SNMP (routerId and every trap) and the SIGUSR1 data dump (default: host name).' }),
     g.b('notification_email', nameList('notification_email', 'Addresses to send alerts to.'), {
       default: [],
       doc: 'Addresses to send alerts to, one per line; with smtp_server, alerts are sent.',
@@ -322,18 +322,25 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     ...perProcess('rlimit_rttime', int(2, 2147483647), 'CPU µs a real-time process may use before blocking'),
     g.k('max_auto_priority', int(-1, 99), { notImplemented: PROC, doc: 'Raise to real-time priority up to this when timers run late (0: off).' }),
     g.k('min_auto_priority_delay', int(1, 10000000), { notImplemented: PROC, doc: 'µs of lateness before raising priority.' }),
-    g.k('snmp_socket', word, { notImplemented: 'keepalived-ts has no SNMP agent', doc: 'AgentX socket of the SNMP master agent.' }),
+    g.k('snmp_socket', word, {
+      doc: 'AgentX socket of the SNMP master agent: unix:PATH, tcp:HOST:PORT or HOST:PORT (default unix:/var/agentx/master; -A overrides it).',
+    }),
     g.k('enable_snmp_vrrp', flag, {
       default: false,
       aliases: ['enable_snmp_keepalived'],
-      notImplemented: 'keepalived-ts has no SNMP agent',
-      doc: 'Serve the keepalived VRRP MIB.',
+      doc: "Serve KEEPALIVED-MIB's global and VRRP parts (sync groups and members, instances, addresses) through AgentX; -x as well.",
     }),
-    g.k('enable_snmp_checker', flag, { default: false, notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Serve the keepalived checker MIB.' }),
-    g.k('enable_snmp_rfc', flag, { default: false, notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Serve the RFC VRRP MIBs.' }),
-    g.k('enable_snmp_rfcv2', flag, { default: false, notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Serve the RFC 2787 VRRP MIB.' }),
-    g.k('enable_snmp_rfcv3', flag, { default: false, notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Serve the RFC 6527 VRRPv3 MIB.' }),
-    g.k('enable_traps', flag, { default: false, notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Send SNMP traps.' }),
+    g.k('enable_snmp_checker', flag, {
+      default: false,
+      doc: "Serve KEEPALIVED-MIB's global and checker parts (virtual and real servers) through AgentX; -x as well.",
+    }),
+    g.k('enable_snmp_rfc', flag, { default: false, notImplemented: 'only KEEPALIVED-MIB is served', doc: 'Serve the RFC VRRP MIBs.' }),
+    g.k('enable_snmp_rfcv2', flag, { default: false, notImplemented: 'only KEEPALIVED-MIB is served', doc: 'Serve the RFC 2787 VRRP MIB.' }),
+    g.k('enable_snmp_rfcv3', flag, { default: false, notImplemented: 'only KEEPALIVED-MIB is served', doc: 'Serve the RFC 6527 VRRPv3 MIB.' }),
+    g.k('enable_traps', flag, {
+      default: false,
+      doc: "Send KEEPALIVED-MIB's traps: instance and sync group state changes (with enable_snmp_vrrp), real server and quorum changes (with enable_snmp_checker).",
+    }),
     g.k('enable_dbus', flag, { default: false, notImplemented: 'keepalived-ts has no D-Bus interface', doc: 'Serve the D-Bus interface.' }),
     g.k('dbus_service_name', word, { notImplemented: 'keepalived-ts has no D-Bus interface', doc: 'D-Bus service name (org.keepalived.Vrrp1).' }),
     g.k('tmp_config_directory', word, { notImplemented: 'no flattened copy of the config is written', doc: 'Where the flattened config copy is written.' }),

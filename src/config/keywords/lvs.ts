@@ -349,7 +349,7 @@ export const realServerBlock = defineBlock<RealServer>({
       doc: 'Email on state changes (default: global smtp_alert_checker, smtp_alert, else yes).',
     }),
     rs.k('virtualhost', word, { doc: "Default Host header of this server's HTTP_GET/SSL_GET checkers." }),
-    rs.k('snmp_name', snmpName('real server'), { notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Name shown in SNMP data.' }),
+    rs.k('snmp_name', snmpName('real server'), { doc: 'Name shown in SNMP data (realServerName).' }),
     ...checkerKeywords,
   ],
   finish(r, _st, ctx) {
@@ -517,7 +517,7 @@ export const virtualServerBlock = defineBlock<VirtualServer>({
       doc: 'Email on quorum changes (default: global smtp_alert_checker, smtp_alert, else no).',
     }),
     vs.k('virtualhost', word, { doc: 'Default Host header of the HTTP_GET/SSL_GET checkers.' }),
-    vs.k('snmp_name', snmpName('virtual server'), { notImplemented: 'keepalived-ts has no SNMP agent', doc: 'Name shown in SNMP data.' }),
+    vs.k('snmp_name', snmpName('virtual server'), { doc: 'Name shown in SNMP data (virtualServerName).' }),
     vs.k('alpha', flag, { default: false, doc: 'Start with every checker failed (words after it are ignored: `alpha no` still sets it).' }),
     vs.k('omega', flag, { default: false, doc: 'Run quorum_down and notify_down scripts on shutdown.' }),
     vs.k('quorum', int(1, UINT_MAX), { default: 1, doc: 'Least total weight of live real servers for the service to count as up.' }),
