@@ -54,6 +54,7 @@ import { onSignalNumber, SIGNALS } from './signals.js';
 import { Lifecycle } from './lifecycle.js';
 import { systemdNotifier } from './systemd.js';
 import { readyFd } from './ready-fd.js';
+import { startGate } from './start-gate.js';
 import { printable } from '../core/text.js';
 import { metricsRegistry, type ReloadStats } from './metrics.js';
 import { closeMetricsServer, startMetricsServer, type MetricsListen } from './metrics-server.js';
@@ -889,6 +890,8 @@ async function startDaemon(
   // static_ipaddress/routes/rules: the VRRP process sets them before its instances run (start_vrrp).
   const statics = (c: Config): StaticEntries => (opts.checkOnly ? NO_STATIC : staticEntries(c));
   let staticSet = statics(first.config);
+  const gate = await startGate(process.env);
+  if (gate) log.info(`Start gate ${gate} opened`);
   void driver.setStatic(staticSet);
   gen.start();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the

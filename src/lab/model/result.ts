@@ -37,9 +37,11 @@ export interface LabResult {
    * a change. */
   realServers: { name: string; address: string; port: number }[];
   /** netns: when each node's VRRP started (its first state after INIT, from its log), µs from
-   * the scenario's zero and not clamped (negative: before it), and the spread between the first
-   * and the last: a head start decides a close first election. Optional. */
-  start?: { spread: Micros; nodes: { node: string; at: Micros }[] };
+   * the scenario's zero (the start gates' release) and not clamped (negative: before it), and the
+   * spread between the first and the last: a head start decides a close first election.
+   * `opened`: the node's first line after its gate opened; `release`: when the lab's writes to
+   * every gate had returned. Optional. */
+  start?: { spread: Micros; release?: Micros; nodes: { node: string; at: Micros; opened?: Micros }[] };
   /** netns: every VRRP advert each node sent, as captured on its own interface (the wire's
    * ground truth: MASTER is whoever advertises, priority 0 is a stop). Optional. */
   adverts?: { at: Micros; node: string; segment: string; vrid: number; priority: number }[];

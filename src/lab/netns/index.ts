@@ -13,9 +13,10 @@
 // VRRP advert each node sends, captured on its own interfaces (wire.ts); a graceful stop is
 // timed from the wire, at the node's priority-0 advert, not at its process's exit.
 //
-// Our daemons start first and the real keepalived once they have loaded their configurations,
-// so that every VRRP timer starts at about the same moment (as on sim): a head start of a few
-// 100 ms of Node start-up would otherwise decide the first election.
+// A fair start (start-gate.ts): every daemon, ours or keepalived, waits at a start gate, and the
+// lab opens all the gates at one instant, the scenario's zero, so that every VRRP timer starts at
+// about the same moment (as on sim): a head start of a few 100 ms of Node start-up would
+// otherwise decide the first election. What is recorded before zero keeps its negative time.
 //
 // Where a node namespace differs from a bare host: net.ipv4.ip_nonlocal_bind=1, so that our load
 // balancer can listen on the VIP while BACKUP; and without kernel IPVS (no ip_vs module) the
@@ -36,7 +37,8 @@ import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './scripts.js';
 import { faultText } from '../model/fault-text.js';
 import { applyFault, type FaultTarget } from './faults.js';
 import { KeepalivedLog, parseNotifyLog, parseRequestLine, readOurLine, type LogEvent } from './logs.js';
-import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, waitStarted, type EndpointRt, type NodeRt } from './processes.js';
+import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, type EndpointRt, type NodeRt } from './processes.js';
+import { awaitGates, makeGate, releaseGates } from './start-gate.js';
 import { Topology, vipsBySegment } from './topology.js';
 import { notifyMono, uptimeEdgeOffset } from './uptime.js';
 import { sampleVips } from './vip-sampler.js';
@@ -112,8 +114,10 @@ export async function runNetns(scenario: Scenario, opts: NetnsOptions = {}): Pro
 class NetnsLab implements FaultTarget {
   private readonly log: (line: string) => void;
   private readonly wallStart = performance.now();
-  /** performance.now() of the scenario's zero; until then everything is stamped 0. */
+  /** performance.now() of the scenario's zero, the start gates' release; what is recorded before
+   * it is stamped once it is known (stamp()). */
   private t0 = Number.NaN;
+  private readonly early: { mono: number; rec: { at: Micros } }[] = [];
   private recording = true;
   /** /proc/uptime ms minus performance.now() ms, taken at a tick edge, to place notify lines on
    * our clock. */
@@ -127,12 +131,19 @@ class NetnsLab implements FaultTarget {
   private readonly out: NetnsRun;
   private readonly buckets = new Map<string, NetnsRun['requests'][number]>();
   private vipLoop?: Promise<void>;
+  /** Whether ping is there to sample VIPs with (looked up before zero: spawnSync would stall the
+   * lab's clock just when the daemons start). */
+  private canPing = false;
   /** Adverts as captured (epoch stamps), whose and on which segment. */
   private readonly captured: (WireAdvert & { node: string; segment: string })[] = [];
   /** Date.now() minus performance.now() at the scenario's zero, for the capture's stamps. */
   private epochOffset = 0;
   /** Each node's first state after INIT, performance.now() ms (the start spread). */
   private readonly started = new Map<string, number>();
+  /** Each node's first line after its gate opened (ours says so; keepalived's first line), ms. */
+  private readonly opened = new Map<string, number>();
+  /** When the lab's write to each gate returned, performance.now() ms. */
+  private released = new Map<string, number>();
   /** Graceful stops: signalled and exited, performance.now() ms. */
   private readonly stops: { node: string; signalled: number; exited: number }[] = [];
 
@@ -147,9 +158,16 @@ class NetnsLab implements FaultTarget {
     this.topology = new Topology(host);
   }
 
-  /** µs from the scenario's zero. */
+  /** µs from the scenario's zero; negative before it. */
   private at(mono: number): Micros {
-    return Number.isNaN(this.t0) ? 0 : Math.max(0, Math.round((mono - this.t0) * 1000));
+    return Math.round((mono - this.t0) * 1000);
+  }
+
+  /** Give a record its time: now if the zero is known, else once it is. */
+  private stamp<T extends { at: Micros }>(rec: T, mono: number): T {
+    if (Number.isNaN(this.t0)) this.early.push({ mono, rec });
+    else rec.at = this.at(mono);
+    return rec;
   }
 
   /** Stop recording and sampling (the sampler finishes its current round first). */
@@ -164,13 +182,8 @@ class NetnsLab implements FaultTarget {
     this.writeFiles();
     for (const s of this.scenario.realServers) if (s.up) await this.startServer(s.name);
     await this.startCaptures();
+    this.canPing = !spawnSync('ping', ['-V']).error;
     await this.startDaemons();
-    this.t0 = performance.now();
-    this.uptimeOffset = uptimeEdgeOffset();
-    this.epochOffset = epochEdgeOffset(
-      () => performance.now(),
-      () => Date.now(),
-    );
     // As on sim, a client starts once its VIP has been announced (a node became MASTER of an
     // instance with that address on the client's segment); one aiming elsewhere starts now.
     for (const c of this.scenario.clients) if (!this.announcing(c).length) this.startClient(c);
@@ -307,17 +320,32 @@ class NetnsLab implements FaultTarget {
   /**
    * Start every daemon so that their VRRP timers start together, as on sim: our daemon needs
    * about half a second of Node start-up (more with several on 2 cores), keepalived a few ms,
-   * and a head start decides who wins the first master election. So ours first, in parallel,
-   * until each has loaded its configuration; then keepalived.
+   * and a head start decides who wins the first master election. So each waits at its start
+   * gate, and once all wait the gates open together: that moment is the scenario's zero.
    */
   private async startDaemons(): Promise<void> {
-    const ours = [...this.nodes.values()].filter((rt) => rt.node.impl === 'keepalived-ts');
-    for (const rt of ours) this.startDaemon(rt);
-    for (const rt of ours) await waitStarted(rt);
-    for (const rt of this.nodes.values()) if (rt.node.impl === 'keepalived') this.startDaemon(rt);
+    const gates = [...this.nodes.values()].map((rt) => {
+      const path = join(rt.dir, 'start.gate');
+      makeGate(path);
+      this.startDaemon(rt, path);
+      const proc = rt.proc!;
+      return { node: rt.node.name, path, alive: () => proc.running, tail: () => proc.tail(15) };
+    });
+    const fds = await awaitGates(gates, 30_000);
+    // The clock offsets first: their few ms of busy reading would delay the lines after zero.
+    this.uptimeOffset = uptimeEdgeOffset();
+    this.epochOffset = epochEdgeOffset(
+      () => performance.now(),
+      () => Date.now(),
+    );
+    const t0 = performance.now();
+    this.released = releaseGates(fds);
+    this.t0 = t0;
+    for (const { mono, rec } of this.early.splice(0)) rec.at = this.at(mono);
   }
 
-  startDaemon(rt: NodeRt): void {
+  /** Start a node's daemon; with `gate`, held there until startDaemons opens it. */
+  startDaemon(rt: NodeRt, gate?: string): void {
     // Without kernel IPVS in the namespace keepalived's checker process exits fatally and
     // takes VRRP down with it: run VRRP only then, and say so.
     const vrrpOnly = rt.node.impl === 'keepalived' && rt.conf.config.virtualServers.length > 0 && !ipvsAvailable(rt.ns);
@@ -328,7 +356,7 @@ class NetnsLab implements FaultTarget {
     }
     const argv = daemonArgv(rt, { keepalivedBin: this.opts.keepalivedBin, daemonBin: this.daemonBin }, vrrpOnly);
     rt.ending = undefined;
-    const proc = spawnDaemon(this.host, rt, argv, (line) => this.daemonLine(rt, line));
+    const proc = spawnDaemon(this.host, rt, argv, (line) => this.daemonLine(rt, line), gate);
     rt.proc = proc;
     void proc.exited.then(({ code, signal }) => {
       if (rt.proc !== proc) return;
@@ -404,12 +432,17 @@ class NetnsLab implements FaultTarget {
     await Promise.all(ready);
   }
 
-  /** When each node's VRRP started, unclamped, and the spread (the first election's fairness). */
+  /** When each node's VRRP started, unclamped, and the spread (the first election's fairness);
+   * when its gate opened and the lab's release of all the gates took. */
   private collectStart(): void {
-    const nodes = [...this.started].map(([node, mono]) => ({ node, at: Math.round((mono - this.t0) * 1000) }));
+    const nodes = [...this.started].map(([node, mono]) => {
+      const opened = this.opened.get(node);
+      return { node, at: this.at(mono), ...(opened === undefined ? {} : { opened: this.at(opened) }) };
+    });
     if (!nodes.length) return;
     const ats = nodes.map((n) => n.at);
-    this.out.start = { spread: Math.max(...ats) - Math.min(...ats), nodes };
+    const release = this.released.size ? this.at(Math.max(...this.released.values())) : undefined;
+    this.out.start = { spread: Math.max(...ats) - Math.min(...ats), nodes, ...(release === undefined ? {} : { release }) };
   }
 
   /** The captured adverts on the lab's clock, and graceful stops timed from their priority 0. */
@@ -435,8 +468,8 @@ class NetnsLab implements FaultTarget {
     if (from === 'INIT' && !this.started.has(rt.node.name)) this.started.set(rt.node.name, mono);
     rt.states.set(instance, to);
     if (priority !== undefined) rt.prio.set(instance, priority);
-    const t: LabTransition = { at: this.at(mono), node: rt.node.name, instance, from, to, priority: priority ?? rt.prio.get(instance) ?? 0, reason };
-    this.out.transitions.push(t);
+    const t: LabTransition = { at: 0, node: rt.node.name, instance, from, to, priority: priority ?? rt.prio.get(instance) ?? 0, reason };
+    this.out.transitions.push(this.stamp(t, mono));
     if (to === 'MASTER') {
       for (const c of this.scenario.clients) {
         if (!this.clients.find((e) => e.name === c.name)?.proc && this.announcing(c).some((x) => x.node === rt && x.instance === instance)) this.startClient(c);
@@ -456,6 +489,10 @@ class NetnsLab implements FaultTarget {
 
   /** A line of a node's daemon: our pino JSON, or keepalived's console log. */
   private daemonLine(rt: NodeRt, line: OutputLine): void {
+    if (this.released.has(rt.node.name) && !this.opened.has(rt.node.name)) {
+      const first = rt.node.impl === 'keepalived' ? /Starting Keepalived/ : /Start gate .* opened/;
+      if (first.test(line.text)) this.opened.set(rt.node.name, line.mono);
+    }
     const events = rt.node.impl === 'keepalived' ? rt.log.read(line, (i) => rt.states.get(i) ?? 'INIT') : readOurLine(line.text);
     for (const e of events) this.logEvent(rt, e, line.mono);
   }
@@ -466,18 +503,14 @@ class NetnsLab implements FaultTarget {
         return this.transition(rt, e.instance, e.state, e.priority, e.reason, mono);
       case 'priority':
         rt.prio.set(e.instance, e.priority);
-        if (this.recording) this.out.priorities.push({ at: this.at(mono), node: rt.node.name, instance: e.instance, priority: e.priority });
+        if (this.recording) this.out.priorities.push(this.stamp({ at: 0, node: rt.node.name, instance: e.instance, priority: e.priority }, mono));
         return;
       case 'server': {
         if (!this.recording) return;
         const rs = this.scenario.realServers.find((s) => s.address === e.address && s.port === e.port);
-        this.out.servers.push({
-          at: this.at(mono),
-          node: rt.node.name,
-          server: rs?.name ?? `${e.address}:${e.port}`,
-          inService: e.inService,
-          reason: e.reason,
-        });
+        this.out.servers.push(
+          this.stamp({ at: 0, node: rt.node.name, server: rs?.name ?? `${e.address}:${e.port}`, inService: e.inService, reason: e.reason }, mono),
+        );
         return;
       }
     }
@@ -487,7 +520,7 @@ class NetnsLab implements FaultTarget {
   private async sampleVips(): Promise<void> {
     const vips = [...vipsBySegment(this.nodes.values())].flatMap(([segment, list]) => list.map((address) => ({ segment, address })));
     if (!vips.length) return;
-    if (spawnSync('ping', ['-V']).error) {
+    if (!this.canPing) {
       this.log('netns: ping is not installed: VIP reachability is not sampled');
       return;
     }

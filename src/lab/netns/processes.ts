@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { LabClient, LabNode, LabRealServer } from '../model/scenario.js';
 import type { LabState } from '../model/result.js';
 import type { LabConfig } from './config.js';
-import { poll, type NetnsHost, type OutputLine, type Proc } from './host.js';
+import { type NetnsHost, type OutputLine, type Proc } from './host.js';
 import type { KeepalivedLog } from './logs.js';
+import { gatedArgv, START_GATE_ENV } from './start-gate.js';
 
 /** Client request timeout: short, so that a request to a dead director fails within its second. */
 export const REQUEST_TIMEOUT_MS = 800;
@@ -77,27 +78,21 @@ export function ipvsAvailable(ns: string): boolean {
 }
 
 /** Start a node's daemon as its process group, in its run directory, with its own control socket. */
-export function spawnDaemon(host: NetnsHost, rt: NodeRt, argv: string[], onLine: (line: OutputLine) => void): Proc {
-  return host.spawn(rt.ns, argv, {
+export function spawnDaemon(host: NetnsHost, rt: NodeRt, argv: string[], onLine: (line: OutputLine) => void, gate?: string): Proc {
+  // Ours waits at its gate itself, configuration loaded; keepalived behind a shell that waits.
+  const gated = gate && rt.node.impl === 'keepalived' ? gatedArgv(gate, argv) : argv;
+  return host.spawn(rt.ns, gated, {
     name: `${rt.node.name} (${rt.node.impl})`,
     group: true,
     cwd: rt.dir,
     // One filesystem for all namespaces: each daemon gets its own control socket.
-    env: { ...process.env, KEEPALIVED_TS_CONTROL: join(rt.dir, 'control.sock') },
+    env: {
+      ...process.env,
+      KEEPALIVED_TS_CONTROL: join(rt.dir, 'control.sock'),
+      ...(gate && rt.node.impl === 'keepalived-ts' ? { [START_GATE_ENV]: gate } : {}),
+    },
     onLine,
   });
-}
-
-/** Wait until our daemon has loaded its configuration ("Starting keepalived-ts"). */
-export async function waitStarted(rt: NodeRt): Promise<void> {
-  const proc = rt.proc!;
-  const started = await poll(() => (proc.lines.some((l) => l.text.includes('Starting keepalived-ts')) ? 'ready' : !proc.running && 'exited'), {
-    timeoutMs: 20_000,
-    what: `${rt.node.name}'s daemon to start`,
-    diagnose: () => proc.tail(15),
-  });
-  if (started === 'exited')
-    throw new Error(`netns backend: ${rt.node.name}'s daemon exited at start (${proc.signalCode ?? `code ${proc.exitCode}`})\n${proc.tail(15)}`);
 }
 
 /** A real server (server.mjs in the run directory `dir`), once it listens. */

@@ -65,7 +65,7 @@ export function renderHtml(result: LabResult): string {
 <div class="badge" id="verdict" data-passed="${result.passed}">${verdict}</div>
 <div class="title">
 <h1 id="scenario-name">${esc(result.scenario)}</h1>
-<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span>${result.start ? `<span id="start-spread">start spread ${duration(result.start.spread)}</span>` : ''}</p>
+<p class="meta"><span>${esc(result.file)}</span><span>backend ${esc(result.backend)}</span><span>seed ${esc(result.seed)}</span><span>${secs(result.duration, 2)} scenario time</span><span>${(result.wallMs / 1000).toFixed(2)}s wall</span>${result.start ? `<span id="start-spread" title="${esc(startTip(result.start))}">start spread ${duration(result.start.spread)}</span>` : ''}</p>
 </div>
 <div class="stats">${stats}</div>
 ${passNote}</header>
@@ -248,3 +248,9 @@ details summary{cursor:pointer;color:#344054;margin-bottom:6px}
 footer{color:var(--muted);font-size:12px;padding:0 28px 24px}
 @media print{body{background:#fff}section{break-inside:avoid;border-color:#ccc}.chart-box,.table-box{overflow:visible}svg.chart{min-width:0}}
 `;
+
+/** Each node's VRRP start (and gate opening) on the meta line's tooltip. */
+function startTip(start: NonNullable<LabResult['start']>): string {
+  const nodes = start.nodes.map((n) => `${n.node} VRRP at ${secs(n.at)}${n.opened === undefined ? '' : `, gate opened at ${secs(n.opened)}`}`);
+  return [...nodes, ...(start.release === undefined ? [] : [`every gate released by ${secs(start.release)}`])].join('; ');
+}

@@ -23,7 +23,7 @@ export interface LabJson {
   requests: LabResult['requests'];
   vips?: { atUs: number; address: string; segment: string; reachable: boolean; holders: string[] }[];
   priorities?: { atUs: number; node: string; instance: string; priority: number }[];
-  start?: { spreadUs: number; nodes: { node: string; atUs: number }[] };
+  start?: { spreadUs: number; releaseUs?: number; nodes: { node: string; atUs: number; openedUs?: number }[] };
   adverts?: { atUs: number; node: string; segment: string; vrid: number; priority: number }[];
   realServers: LabResult['realServers'];
   servers: { atUs: number; node: string; server: string; inService: boolean; reason: string }[];
@@ -60,7 +60,11 @@ export function resultJson(r: LabResult): LabJson {
   };
   if (r.vips) out.vips = r.vips.map(at);
   if (r.priorities) out.priorities = r.priorities.map(at);
-  if (r.start) out.start = { spreadUs: us(r.start.spread), nodes: r.start.nodes.map(at) };
+  if (r.start) {
+    const { spread, release, nodes } = r.start;
+    const node = ({ opened, ...n }: (typeof nodes)[number]) => (opened === undefined ? at(n) : { ...at(n), openedUs: us(opened) });
+    out.start = { spreadUs: us(spread), ...(release === undefined ? {} : { releaseUs: us(release) }), nodes: nodes.map(node) };
+  }
   if (r.adverts) out.adverts = r.adverts.map(at);
   return out;
 }

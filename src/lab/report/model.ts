@@ -108,8 +108,8 @@ export function secs(t: Micros, decimals = 3): string {
 
 /** A duration as people read it: 3.609s, 250ms, 100µs (a preemption's overlap is µs long). */
 export function duration(us: Micros): string {
-  if (us >= 1e6) return secs(us);
-  if (us >= 1e3) return `${Math.round(us / 1e3)}ms`;
+  if (Math.abs(us) >= 1e6) return secs(us);
+  if (Math.abs(us) >= 1e3) return `${Math.round(us / 1e3)}ms`;
   return `${Math.round(us)}µs`;
 }
 

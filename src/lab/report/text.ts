@@ -54,7 +54,8 @@ export function renderTimeline(result: LabResult, opts: TimelineOptions = {}): s
   if (result.start) {
     const first = Math.min(...result.start.nodes.map((n) => n.at));
     const last = result.start.nodes.find((n) => n.at - first === result.start!.spread);
-    const spread = `start spread ${duration(result.start.spread)}${result.start.spread > 0 && last ? ` (${clean(last.node)} last, at ${(last.at / 1e6).toFixed(3)}s)` : ''}`;
+    const release = result.start.release === undefined ? '' : `; the start gates opened within ${duration(result.start.release)} of zero`;
+    const spread = `start spread ${duration(result.start.spread)}${result.start.spread > 0 && last ? ` (${clean(last.node)} last, at ${(last.at / 1e6).toFixed(3)}s)` : ''}${release}`;
     out.push(...wrap(paint('2', spread), width, 2));
   }
   for (const note of result.notes) out.push(...wrap(paint('33', `note: ${clean(note)}`), width, 6));
