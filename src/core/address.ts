@@ -1,11 +1,12 @@
 // IP addresses as bytes and as text (RFC 5952 for IPv6), and as numbers for ranges and
 // comparisons. One implementation for the codec, the tie-break and virtual_server_group ranges.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 
 export type Family = 4 | 6;
 
 export function addressBytes(addr: string): Buffer {
-  if (isIPv4(addr)) return Buffer.from(addr.split('.').map(Number));
+  const quad = ipv4Bytes(addr);
+  if (quad) return quad;
   if (!isIPv6(addr)) throw new TypeError(`not an IP address: ${addr}`);
   // Expand :: and an embedded IPv4 tail.
   let a = addr;
@@ -20,6 +21,32 @@ export function addressBytes(addr: string): Buffer {
   const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/** A dotted quad's 4 bytes without regex or arrays (adverts and their headers are built from
+ * strings on every send), undefined when `addr` is not one (what net.isIPv4 accepts). */
+function ipv4Bytes(addr: string): Buffer | undefined {
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const c = addr.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // No leading zeros (isIPv4 rejects them) and at most 255.
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return undefined;
+    } else return undefined;
+  }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = value;
   return out;
 }
 

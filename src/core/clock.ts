@@ -90,16 +90,20 @@ export class VirtualClock implements Clock {
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/** A RealClock timer: the deadline and Node's timeout for it, on one object (a WeakMap from
+ * handle to timeout cost an ephemeron entry per advert for the GC to trace). */
+interface RealTimer extends TimerHandle {
+  timeout?: NodeJS.Timeout;
+}
+
 /** Wall-clock timers on Node's event loop; now() is monotonic (hrtime). */
 export class RealClock implements Clock {
-  private readonly handles = new WeakMap<TimerHandle, NodeJS.Timeout>();
-
   now(): number {
     return Number(process.hrtime.bigint() / 1000n);
   }
 
   setTimer(at: number, cb: () => void): TimerHandle {
-    const h: TimerHandle = { at };
+    const h: RealTimer = { at };
     // Node's timers have millisecond resolution against a cached loop time and can fire a little
     // early; VRRP must never advertise early, so an early wake-up re-arms for the remainder.
     // Beyond 2^31-1 ms Node fires after 1 ms instead (TimeoutOverflowWarning): a far deadline
@@ -108,14 +112,14 @@ export class RealClock implements Clock {
     const arm = (): void => {
       const left = at - this.now();
       if (left <= 0) cb();
-      else this.handles.set(h, setTimeout(arm, wait(left)));
+      else h.timeout = setTimeout(arm, wait(left));
     };
-    this.handles.set(h, setTimeout(arm, wait(at - this.now())));
+    h.timeout = setTimeout(arm, wait(at - this.now()));
     return h;
   }
 
   clearTimer(h: TimerHandle): void {
-    const t = this.handles.get(h);
+    const t = (h as RealTimer).timeout;
     if (t) clearTimeout(t);
   }
 }

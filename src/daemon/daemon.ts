@@ -3,6 +3,7 @@
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
 import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type pino from 'pino';
 import { RealClock } from '../core/clock.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
@@ -538,7 +539,20 @@ const EXIT_NO_INTERFACE = 2;
 const EXIT_NO_CONFIG = 6;
 const MAIN_FILE_UNREAD = new Set(['file-missing', 'file-skipped', 'file-unreadable']);
 
+/**
+ * V8 doubles its young generation (up to 2 x 16 MB) whenever scavenges see many survivors, as
+ * while a large configuration is built, and never gives it back: 1,000 instances held 29 MB of
+ * idle new space (133 MB RSS in the scale bench). Growth factor 1 keeps the new space at its
+ * initial size (the flag is read at each growth, so setting it now takes effect; the
+ * semi-space maximum is not): 118 MB, for ~0.5% more CPU of one core in steady state (a
+ * scavenge every ~0.5 s instead of every few seconds).
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 export function runDaemon(opts: DaemonOptions): Promise<number> {
+  keepYoungGenerationSmall();
   const syslog =
     opts.syslogFacility === undefined
       ? undefined

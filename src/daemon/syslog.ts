@@ -8,6 +8,7 @@
 // daemon that is slow (EAGAIN) gets the lines from a bounded queue retried on a timer, what does
 // not fit is dropped and counted; one that is absent or failing (ENOENT, ECONNREFUSED...) costs
 // the line, and one warning says so until sending works again.
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** keepalived's -S values: 0-7 and local0-local7 (LOG_LOCAL0..7), user, daemon (the default). */
@@ -114,6 +115,8 @@ export class SyslogSink {
   private readonly limit: number;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  /** The last send failed with ENOENT: nothing listens at the path. */
+  private missing = false;
   private closed = false;
   /** Lines dropped since the last one sent, reported in the next line that gets through. */
   private unreported = 0;
@@ -137,6 +140,13 @@ export class SyslogSink {
   write(severity: Severity, ident: string, message: string): void {
     if (this.closed) return;
     if (!this.sender) return void this.stats.dropped++;
+    // No socket at the path: a stat is microseconds where a failed send builds an exception
+    // (1,000 instances changing state log thousands of lines; the box may have no syslog).
+    if (this.missing && statSync(this.opts.path, { throwIfNoEntry: false }) === undefined) {
+      this.stats.dropped++;
+      this.unreported++;
+      return;
+    }
     const line = Buffer.from(syslogLine(this.opts.facility, severity, (this.opts.now ?? (() => new Date()))(), ident, this.opts.pid, message));
     if (this.queue.length) return this.enqueue(line);
     this.sendOne(line);
@@ -161,7 +171,10 @@ export class SyslogSink {
       this.sender!.send(line, this.opts.path, (err) => {
         if (!err) ok = true;
         else if (congested(err)) retry = true;
-        else this.fail(errnoName(err));
+        else {
+          this.missing = errnoName(err) === 'ENOENT';
+          this.fail(errnoName(err));
+        }
       });
     } catch (e) {
       this.fail((e as Error).message);
@@ -176,6 +189,7 @@ export class SyslogSink {
       return false;
     }
     this.stats.sent++;
+    this.missing = false;
     if (this.failing) this.failing = false;
     if (this.unreported) {
       const n = this.unreported;

@@ -44,6 +44,8 @@ export interface GarpSenderOptions {
 export class CapGarpSender {
   private readonly handles = new Map<string, CapHandle>();
   private readonly frames = new Map<string, Buffer>();
+  /** Each interface's MAC as read for its first frame: 1,000 VIPs on one interface read sysfs once. */
+  private readonly macs = new Map<string, Buffer>();
   /** Interfaces whose last open or send failed: logged once until one succeeds again. */
   private readonly failing = new Set<string>();
   sent = 0;
@@ -74,6 +76,7 @@ export class CapGarpSender {
   /** Forgets built frames (an interface's MAC may have changed, e.g. at a reload). */
   forgetFrames(): void {
     this.frames.clear();
+    this.macs.clear();
   }
 
   /** Closes `dev`'s handle and forgets its frames (the interface is about to go). */
@@ -85,15 +88,21 @@ export class CapGarpSender {
   close(): void {
     for (const dev of [...this.handles.keys()]) this.drop(dev);
     this.frames.clear();
+    this.macs.clear();
   }
 
   private frame(dev: string, address: string): Buffer {
     const key = `${dev}\0${address}`;
     let f = this.frames.get(key);
     if (!f) {
-      const text = (this.opts.macOf ?? sysfsMac)(dev);
-      const mac = text === undefined ? undefined : parseMac(text);
-      if (!mac) throw new Error(`no Ethernet address for ${dev}`);
+      let mac = this.macs.get(dev);
+      if (!mac) {
+        const text = (this.opts.macOf ?? sysfsMac)(dev);
+        mac = text === undefined ? undefined : parseMac(text);
+        if (!mac) throw new Error(`no Ethernet address for ${dev}`);
+        if (this.macs.size >= MAX_GARP_HANDLES) this.macs.clear();
+        this.macs.set(dev, mac);
+      }
       if (this.frames.size >= MAX_FRAMES) this.frames.clear();
       f = garpFrame(mac, address);
       this.frames.set(key, f);

@@ -70,6 +70,8 @@ export class LinkMonitor {
   private readonly names = new Map<number, string>();
   private readonly killOnExit = (): void => void this.proc?.kill('SIGKILL');
   readonly counts = { events: 0, unknown: 0, overlong: 0, restarts: 0 };
+  /** Interfaces named by the lines of the current read, in order (flushChanged). */
+  private readonly changed = new Set<string>();
 
   /** `command`: how to run ip (tests prefix `ip netns exec NS`). */
   constructor(
@@ -134,7 +136,10 @@ export class LinkMonitor {
       },
     );
     p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d: string) => lines.push(d));
+    p.stdout.on('data', (d: string) => {
+      lines.push(d);
+      this.flushChanged();
+    });
     const complaints = new LineReader((l) => (said = l.trim().slice(0, 200)), undefined, 1024);
     p.stderr.setEncoding('utf8');
     p.stderr.on('data', (d: string) => complaints.push(d));
@@ -166,8 +171,16 @@ export class LinkMonitor {
     const before = this.names.get(e.ifindex);
     if (e.kind === 'link' && e.deleted) this.names.delete(e.ifindex);
     else if (e.kind === 'link') this.names.set(e.ifindex, e.ifname);
-    if (before !== undefined && before !== e.ifname) this.emit(before);
-    this.emit(e.ifname);
+    if (before !== undefined && before !== e.ifname) this.changed.add(before);
+    this.changed.add(e.ifname);
+  }
+
+  /** Each interface named in one read of ip's output, once: 1,000 VIPs added together are 1,000
+   * address lines, and every subscriber re-reads the interface's whole state anyway. */
+  private flushChanged(): void {
+    const names = [...this.changed];
+    this.changed.clear();
+    for (const n of names) this.emit(n);
   }
 
   private emit(ifname: string | undefined): void {

@@ -227,14 +227,18 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
 }
 
 function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos: number, protocol: number, id = 0): Buffer {
-  const pkt = Buffer.alloc(IPV4_HEADER + payload.length);
+  // From Node's pool (one advert a second per instance: no ArrayBuffer of its own); every byte is
+  // written below.
+  const pkt = Buffer.allocUnsafe(IPV4_HEADER + payload.length);
   pkt[0] = 0x45; // version 4, 5 words
   pkt[1] = tos;
   pkt.writeUInt16BE(pkt.length, 2); // the kernel rewrites it anyway
   // identification 0 (unless given: AH covers it) and header checksum 0: the kernel fills both
   pkt.writeUInt16BE(id & 0xffff, 4);
+  pkt.writeUInt16BE(0, 6); // flags and fragment offset
   pkt[8] = ttl;
   pkt[9] = protocol;
+  pkt.writeUInt16BE(0, 10);
   addressBytes(src).copy(pkt, 12);
   addressBytes(dst).copy(pkt, 16);
   payload.copy(pkt, IPV4_HEADER);

@@ -66,6 +66,8 @@ export interface TransitionRecord {
 
 /** The last transitions kept for inspection (tests, the lab); older ones are let go. */
 const MAX_TRANSITIONS = 1000;
+/** Destinations whose encoded advert is kept: the unicast peers of one instance, bounded. */
+const MAX_CACHED_ADVERTS = 64;
 
 export class VrrpRunner {
   private st: MachineState;
@@ -74,6 +76,8 @@ export class VrrpRunner {
   readonly transitions: TransitionRecord[] = [];
   /** IP identification of our AH adverts: keepalived numbers them itself (0 is the kernel's). */
   private ipId = 0;
+  /** Encoded adverts by destination (advertFor). */
+  private readonly adverts = new Map<string, { cfg: RunnerConfig; priority: number; payload: Buffer }>();
   /** Drops and other per-packet lines: the first logged, the rest summed up (log-limit.ts). */
   private readonly limiter: LogLimiter;
 
@@ -257,20 +261,7 @@ export class VrrpRunner {
     const c = this.cfg;
     const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
     for (const dst of dsts) {
-      const payload = encodeAdvert(
-        {
-          version: c.version,
-          vrid: c.vrid,
-          priority,
-          family: c.family,
-          addresses: c.addresses,
-          adverIntSec: Math.round(c.advertIntUs / 1_000_000),
-          maxAdverIntCs: Math.round(c.advertIntUs / 10_000),
-          authType: c.authType,
-          authData: c.authType === AUTH_PASS ? passAuthData(c.authPass ?? '') : undefined,
-        },
-        { src: c.primaryAddress, dst, checksum: c.checksumMode },
-      );
+      const payload = this.advertFor(c, priority, dst);
       const opts = reply ? { src: c.primaryAddress, dst, ttl: c.ttl, reply } : { src: c.primaryAddress, dst, ttl: c.ttl };
       if (c.authType !== AUTH_AH) {
         this.port.send(payload, opts);
@@ -281,6 +272,32 @@ export class VrrpRunner {
       const sealed = sealAh(payload, c.authPass ?? '', { src: c.primaryAddress, dst, ttl: c.ttl, id: this.ipId, seq: seq ?? 0, unicast: c.peers.length > 0 });
       this.port.send(sealed, { ...opts, protocol: IPPROTO_AH, id: this.ipId });
     }
+  }
+
+  /** The VRRP message for a destination, encoded once per configuration and priority: a MASTER
+   * sends the same bytes every advert_int (1,000 instances: 1,000 encodings a second saved). The
+   * transports copy what they are given, so the cached buffer is never handed out to keep. */
+  private advertFor(c: RunnerConfig, priority: number, dst: string): Buffer {
+    const hit = this.adverts.get(dst);
+    if (hit && hit.cfg === c && hit.priority === priority) return hit.payload;
+    const payload = encodeAdvert(
+      {
+        version: c.version,
+        vrid: c.vrid,
+        priority,
+        family: c.family,
+        addresses: c.addresses,
+        adverIntSec: Math.round(c.advertIntUs / 1_000_000),
+        maxAdverIntCs: Math.round(c.advertIntUs / 10_000),
+        authType: c.authType,
+        authData: c.authType === AUTH_PASS ? passAuthData(c.authPass ?? '') : undefined,
+      },
+      { src: c.primaryAddress, dst, checksum: c.checksumMode },
+    );
+    // One entry per destination (peers change only with the configuration).
+    if (!hit && this.adverts.size >= MAX_CACHED_ADVERTS) this.adverts.clear();
+    this.adverts.set(dst, { cfg: c, priority, payload });
+    return payload;
   }
 
   private reschedule(): void {

@@ -45,11 +45,14 @@ describe('syslog lines', () => {
 });
 
 /** A socket whose sends fail as told: undefined sends, 'congested' is EAGAIN, else an errno. */
-function fakeSender(): DatagramSender & { sent: string[]; mode: 'ok' | 'congested' | 'gone' | 'throws' } {
+function fakeSender(): DatagramSender & { sent: string[]; tries: number; mode: 'ok' | 'congested' | 'gone' | 'missing' | 'throws' } {
   const s = {
     sent: [] as string[],
-    mode: 'ok' as 'ok' | 'congested' | 'gone' | 'throws',
+    tries: 0,
+    mode: 'ok' as 'ok' | 'congested' | 'gone' | 'missing' | 'throws',
     send(buf: Buffer, _path: string, cb: (err?: Error & { code?: unknown }) => void): void {
+      s.tries++;
+      if (s.mode === 'missing') return cb(Object.assign(new Error('send -2'), { code: -2 }));
       if (s.mode === 'throws') throw new Error('EBADF');
       if (s.mode === 'congested') return cb(Object.assign(new Error('send -11'), { code: -11 }));
       if (s.mode === 'gone') return cb(Object.assign(new Error('send -111'), { code: -111 }));
@@ -101,6 +104,31 @@ describe('the syslog sink: bounded, never blocking, never throwing', () => {
       'Keepalived[1]: 3 log line(s) could not be sent to syslog and were dropped',
     ]);
     expect(sink.stats).toEqual({ sent: 2, dropped: 3 });
+  });
+
+  it('no socket at the path (ENOENT): later lines are dropped without a send until the path exists again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-syslog-missing-'));
+    try {
+      const path = join(dir, 'log');
+      const sender = fakeSender();
+      const warnings: string[] = [];
+      const sink = new SyslogSink({ path, facility: 3, pid: 1, sender, warn: (l) => warnings.push(l) });
+      sender.mode = 'missing';
+      for (let i = 0; i < 5; i++) sink.write(6, 'Keepalived', `line ${i}`);
+      expect(sender.tries).toBe(1);
+      expect(warnings).toEqual([`keepalived-ts: cannot log to syslog at ${path}: ENOENT; logging goes on without syslog until it takes lines again`]);
+      writeFileSync(path, '');
+      sender.mode = 'ok';
+      sink.write(6, 'Keepalived', 'back');
+      expect(sender.tries).toBe(3);
+      expect(sender.sent.map((l) => l.replace(/^<\d+>.{15} /, ''))).toEqual([
+        'Keepalived[1]: back',
+        'Keepalived[1]: 5 log line(s) could not be sent to syslog and were dropped',
+      ]);
+      expect(sink.stats).toEqual({ sent: 2, dropped: 5 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the destination: JSON to the console, the message to syslog, keepalived console lines on stderr only when syslog fails and there is no console', () => {

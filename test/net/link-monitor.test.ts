@@ -73,7 +73,8 @@ describe('the monitor child', () => {
     const seen: (string | undefined)[] = [];
     const w = m.subscribe((n) => seen.push(n));
     try {
-      await until('the two events', () => seen.filter((n) => n === 'trk0').length === 2);
+      // Two events for trk0, passed on once per read of ip's output (once or twice).
+      await until('the two events', () => m.counts.events === 2 && seen.includes('trk0'));
       expect(m.counts.unknown).toBe(1);
       await until('the settle', () => w.live());
       await until('the exit', () => !w.live());
@@ -90,6 +91,24 @@ describe('the monitor child', () => {
       w.stop();
     }
     expect(m.pid).toBeUndefined();
+  });
+
+  it('passes an interface named by many lines of one read on once (1,000 VIPs added together)', async () => {
+    // awk writes its output in 4 kB blocks: a dozen writes.
+    const script = `awk 'BEGIN { for (i = 0; i < 1000; i++) printf "4: trk1    inet 10.9.%d.%d/32 scope global trk1\\n", i / 250, i % 250 }'; sleep 5`;
+    const m = new LinkMonitor(() => undefined, ['sh', '-c', script]);
+    const seen: (string | undefined)[] = [];
+    const w = m.subscribe((n) => seen.push(n));
+    try {
+      await until('the 1,000 events', () => m.counts.events === 1000);
+      const trk1 = seen.filter((n) => n === 'trk1').length;
+      // 40 kB of lines come in a few reads, not 1,000.
+      expect(trk1).toBeGreaterThanOrEqual(1);
+      expect(trk1).toBeLessThan(100);
+    } finally {
+      m.close();
+      w.stop();
+    }
   });
 
   it('reports what ip said before it exited', async () => {

@@ -107,6 +107,12 @@ describe('addresses and checksums', () => {
     expect(addressString(addressBytes('::ffff:10.0.0.1'), 6)).toBe('::ffff:a00:1');
   });
 
+  it('reads exactly the dotted quads net.isIPv4 accepts', () => {
+    for (const a of ['0.0.0.0', '10.200.3.1', '255.255.255.255', '224.0.0.18']) expect([...addressBytes(a)]).toEqual(a.split('.').map(Number));
+    for (const a of ['256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', '1.2.3.1000', 'a.b.c.d', ''])
+      expect(() => addressBytes(a), a).toThrow(/not an IP address/);
+  });
+
   it('sums odd-length and split buffers like one buffer', () => {
     const whole = hex('0102030405');
     expect(inetChecksum(whole.subarray(0, 3), whole.subarray(3))).toBe(inetChecksum(whole));
