@@ -3,7 +3,10 @@
 # whole connection, as process starts cost up to a second under TCG), and the daemons' start/stop.
 #
 # Namespaces are attached to the bridge `br0` in the VM's root namespace through veth pairs whose
-# namespace end is `eth0`; the VM is private to one test, so the names need no uniqueness.
+# namespace end is `eth0`; the VM is private to one test, so the names need no uniqueness, but a
+# deleted namespace's veth pairs go away later (the kernel's cleanup work, slow under TCG): each
+# lab's root ends are named with its own number, v<LAB>-<NS>.
+LAB=0
 
 mkfifo /run/lvs-never 2>/dev/null
 exec 9<>/run/lvs-never
@@ -25,8 +28,8 @@ lab_bridge() {
 lab_ns() {
   local ns=$1 addr=$2
   ip netns add "$ns" || exit 3
-  ip link add "v-$ns" type veth peer name eth0 netns "$ns" || exit 3
-  ip link set "v-$ns" master br0 up
+  ip link add "v$LAB-$ns" type veth peer name eth0 netns "$ns" || exit 3
+  ip link set "v$LAB-$ns" master br0 up
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "$addr" dev eth0
   ip -n "$ns" link set eth0 up
@@ -41,9 +44,7 @@ lab_clear() {
   ip link del br0 2>/dev/null
   ip link del br1 2>/dev/null
   rm -rf /tmp/lvs-*
-  # A deleted namespace's veth pairs go away later (the kernel's cleanup work): the next lab
-  # reuses their names.
-  wait_for 60 sh -c '[ -z "$(ip -o link show type veth)" ]' || echo "veth pairs of the last lab remain"
+  LAB=$((LAB + 1))
 }
 
 # A DR real server: VIP on lo, answering no ARP for it (arp_ignore 1, arp_announce 2).
