@@ -39,7 +39,7 @@ import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
-import { SyncDaemon } from '../lvs/sync-daemon.js';
+import { SyncDaemon, syncKey } from '../lvs/sync-daemon.js';
 import { makeProbe } from '../check/dispatch.js';
 import { sslContext } from '../check/tls-context.js';
 import type { SecureContext } from 'node:tls';
@@ -832,31 +832,61 @@ async function startDaemon(
   let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
   // lvs_sync_daemon (kernel IPVS only). With a VRRP instance, the VRRP side follows it: backup
-  // from its start, master while it is MASTER, stopped before the VRRP stop (vrrp_daemon.c). The
-  // configuration at start applies until the restart (a reload keeps the running daemon).
+  // from its start, master while it is MASTER, stopped before the VRRP stop (vrrp_daemon.c). A
+  // reload that changes it restarts it (syncReload below).
   const ipvs = kernelHasIpvs();
   const syncCfg = first.config.globalDefs.lvsSyncDaemon;
   if (syncCfg && !ipvs)
     log.warn(
       `lvs_sync_daemon ${syncCfg.interface}: no kernel IPVS (/proc/net/ip_vs): no connection sync; the embedded forwarder's connections do not survive a failover`,
     );
-  const syncInst = syncCfg?.instance !== undefined ? vrrpPart(first.config).resolved.vrrpInstances.find((i) => i.name === syncCfg.instance) : undefined;
-  if (syncCfg?.instance !== undefined && !syncInst && !opts.checkOnly)
-    vrrpLog.warn(`Unable to find vrrp instance ${syncCfg.instance} for lvs_syncd - clearing lvs_syncd config`);
-  const vrrpSync =
-    ipvs && syncCfg && syncInst ? new SyncDaemon(syncCfg, syncCfg.id ?? syncInst.virtualRouterId, undefined, (l, m) => vrrpLog[l](m)) : undefined;
+  /** The VRRP side's daemon for a configuration, with the instance it follows. */
+  const vrrpSyncFor = (c: Config): { daemon: SyncDaemon; instance: string; key: string } | undefined => {
+    const cfg = c.globalDefs.lvsSyncDaemon;
+    if (cfg?.instance === undefined) return undefined;
+    const inst = vrrpPart(c).resolved.vrrpInstances.find((i) => i.name === cfg.instance);
+    if (!inst && !opts.checkOnly) vrrpLog.warn(`Unable to find vrrp instance ${cfg.instance} for lvs_syncd - clearing lvs_syncd config`);
+    if (!ipvs || !inst) return undefined;
+    const syncid = cfg.id ?? inst.virtualRouterId;
+    return { daemon: new SyncDaemon(cfg, syncid, undefined, (l, m) => vrrpLog[l](m)), instance: inst.name, key: syncKey(cfg, syncid) };
+  };
+  let vrrpSync = vrrpSyncFor(first.config);
   let syncStopped = false;
   const syncTransition = (name: string, from: VrrpState, to: VrrpState): void => {
-    if (!vrrpSync || syncStopped || name !== syncInst?.name) return;
+    if (!vrrpSync || syncStopped || name !== vrrpSync.instance) return;
     // vrrp_scheduler.c vrrp_init_state: the backup daemon at start; vrrp.c: master on MASTER, backup on leaving it.
-    if (from === 'INIT' || from === 'MASTER') void vrrpSync.backup();
-    if (to === 'MASTER') void vrrpSync.master();
+    if (from === 'INIT' || from === 'MASTER') void vrrpSync.daemon.backup();
+    if (to === 'MASTER') void vrrpSync.daemon.master();
   };
   // Without an instance, the checker side runs both daemons, syncid 0 unless set (check_daemon.c).
-  const lvsSync =
-    ipvs && syncCfg && syncCfg.instance === undefined && !opts.vrrpOnly
-      ? new SyncDaemon(syncCfg, syncCfg.id ?? 0, undefined, (l, m) => log[l]({ lvs: true }, m))
-      : undefined;
+  const lvsSyncFor = (c: Config): { daemon: SyncDaemon; key: string } | undefined => {
+    const cfg = c.globalDefs.lvsSyncDaemon;
+    if (!ipvs || !cfg || cfg.instance !== undefined || opts.vrrpOnly) return undefined;
+    return { daemon: new SyncDaemon(cfg, cfg.id ?? 0, undefined, (l, m) => log[l]({ lvs: true }, m)), key: syncKey(cfg, cfg.id ?? 0) };
+  };
+  let lvsSync = lvsSyncFor(first.config);
+  /**
+   * A reload's lvs_sync_daemon, as keepalived 2.2.7 does it (seen in the VM,
+   * test/lvs/ipvs-syncd-reload.test.ts): a daemon whose interface, syncid or options changed
+   * (ipvswrapper.c ipvs_syncd_changed) is stopped and the new one started in the state of the
+   * instance it follows (both, without one); an unchanged one keeps running, switched to its
+   * instance's state. One the new configuration drops keeps running as it is, following no
+   * instance (vrrp_ipvs_needed() is false from then on); keepalived then leaves it running after
+   * it exits, ours stops it at the stop.
+   */
+  const syncReload = async (c: Config, next: Generation): Promise<void> => {
+    const v = vrrpSyncFor(c);
+    if (vrrpSync && v && vrrpSync.key !== v.key) await vrrpSync.daemon.stop();
+    if (v) vrrpSync = vrrpSync?.key === v.key ? { ...vrrpSync, instance: v.instance } : v;
+    else if (vrrpSync) vrrpSync = { ...vrrpSync, instance: '' };
+    const state = v && next.engine.instances.find((i) => i.inst.name === v.instance)?.runner.state.state;
+    if (vrrpSync && state) await (state === 'MASTER' ? vrrpSync.daemon.master() : vrrpSync.daemon.backup());
+    const l = lvsSyncFor(c);
+    if (!l || lvsSync?.key === l.key) return;
+    await lvsSync?.daemon.stop();
+    lvsSync = l;
+    await lvsSync.daemon.both();
+  };
   // SNMP (enable_snmp_vrrp, enable_snmp_checker, -x): its traps from the start, its connection to
   // the master agent once the load balancer is up (a request reads both).
   let balancer: Balancer | undefined;
@@ -964,7 +994,7 @@ async function startDaemon(
   };
   balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
-  if (lvsSync && !seam.aborted()) await lvsSync.both();
+  if (lvsSync && !seam.aborted()) await lvsSync.daemon.both();
   snmp.start();
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
@@ -1044,7 +1074,7 @@ async function startDaemon(
           'IPVS sync daemon (VRRP)',
           () => {
             syncStopped = true;
-            return vrrpSync?.stop();
+            return vrrpSync?.daemon.stop();
           },
         ],
         ['VRRP', () => gen.stop()],
@@ -1057,7 +1087,7 @@ async function startDaemon(
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
           : []),
         ['load balancer', () => balancer?.stop()],
-        ['IPVS sync daemon (checker)', () => lvsSync?.stop()],
+        ['IPVS sync daemon (checker)', () => lvsSync?.daemon.stop()],
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
         ['control socket', () => control.close()],
@@ -1155,6 +1185,7 @@ async function startDaemon(
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;
       gen.start();
+      await syncReload(next.config, gen);
       reloaded(true);
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
     },

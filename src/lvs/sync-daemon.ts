@@ -86,3 +86,6 @@ function runIpvsadm(args: string[]): Promise<string | undefined> {
     p.on('close', (code) => resolve(code === 0 ? undefined : err.trim() || `exit ${code}`));
   });
 }
+
+/** What makes two configurations' daemons differ (ipvswrapper.c ipvs_syncd_changed): all but the instance. */
+export const syncKey = (cfg: LvsSyncDaemon, syncid: number): string => JSON.stringify([cfg.interface, syncid, cfg.maxlen, cfg.port, cfg.ttl, cfg.group]);

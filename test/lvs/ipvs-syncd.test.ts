@@ -7,21 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepalivedCapability, REPO_ROOT } from '../helpers/netns.js';
 import { runInVm, vmUnavailable, type VmResult } from '../helpers/vm/vm.js';
+import { syncdConf } from './syncd-conf.js';
 
-const CONF = `global_defs {
-  lvs_sync_daemon kts0 VI_1 maxlen 1400 port 8848 ttl 2
-}
-vrrp_instance VI_1 {
-  state MASTER
-  interface kts0
-  virtual_router_id 42
-  priority 255
-  advert_int 1
-  virtual_ipaddress {
-    10.30.0.100/24
-  }
-}
-`;
+const CONF = syncdConf('  lvs_sync_daemon kts0 VI_1 maxlen 1400 port 8848 ttl 2');
 
 /** `=== WHO PHASE` sections of the script's output. */
 function sections(output: string): Map<string, string> {

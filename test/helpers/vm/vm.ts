@@ -73,3 +73,15 @@ export function runInVm(script: string, args: string[] = [], opts: { timeoutSeco
     });
   });
 }
+
+/** A VM script's `=== NAME` sections, by name: the lines after each header up to the next. */
+export function sections(output: string): Map<string, string> {
+  const got = new Map<string, string>();
+  let key: string | undefined;
+  for (const line of output.split('\n')) {
+    const m = /^=== (.+)$/.exec(line);
+    if (m) got.set((key = m[1]), '');
+    else if (key) got.set(key, `${got.get(key)}${line}\n`);
+  }
+  return got;
+}
