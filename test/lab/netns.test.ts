@@ -363,9 +363,10 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
       ],
       [
         { at: 6 * S, kind: 'server', server: 'web2', up: false },
-        { at: 8 * S, kind: 'kill', node: 'lb1' },
+        // Late enough for both checkers to take web2 out first: delay_loop 1, one retry 1 s later.
+        { at: 10 * S, kind: 'kill', node: 'lb1' },
       ],
-      14 * S,
+      16 * S,
     );
     s.realServers = [
       { name: 'web1', segment: 'lan', address: '10.77.1.11', port: 8080, body: 'one', up: true, span },
@@ -395,18 +396,18 @@ describe.skipIf(!cap.ok)('runNetns: real daemons in namespaces', () => {
     // The kill: requests fail until lb2 has the VIP, then succeed through lb2.
     const takeover = firstTo(run.transitions, 'lb2', 'MASTER', run.faults[1].at)!;
     expect(takeover).toBeDefined();
-    const failed = run.requests.filter((r) => r.second >= 8).reduce((n, r) => n + r.failed, 0);
+    const failed = run.requests.filter((r) => r.second >= 10).reduce((n, r) => n + r.failed, 0);
     expect(failed).toBeGreaterThan(5);
     // Failures by reason: the killed lb1 still has the VIP, so its kernel refuses until ARP moves on;
     // a request in flight at the kill is reset when the kernel closes the dead process's sockets.
     for (const r of run.requests) expect(Object.values(r.failures!).reduce((a, b) => a + b, 0)).toBe(r.failed);
-    const reasons = new Set(run.requests.filter((r) => r.second >= 8).flatMap((r) => Object.keys(r.failures!)));
+    const reasons = new Set(run.requests.filter((r) => r.second >= 10).flatMap((r) => Object.keys(r.failures!)));
     const expected = /^connect ECONNREFUSED 10\.77\.1\.100:80$|^no answer within 800 ms$|^socket hang up$|^read ECONNRESET$/;
     expect([...reasons].filter((x) => !expected.test(x))).toEqual([]);
     expect([...reasons].some((x) => /ECONNREFUSED|no answer/.test(x))).toBe(true);
     // From the second after next on (the client's ARP entry follows lb2's gratuitous ARPs).
     const after = Math.ceil(takeover.at / S) + 2;
-    expect(run.requests.filter((r) => r.second >= after && r.second < 14).every((r) => r.ok === 5 && r.failed === 0)).toBe(true);
+    expect(run.requests.filter((r) => r.second >= after && r.second < 16).every((r) => r.ok === 5 && r.failed === 0)).toBe(true);
   }, 40_000);
 
   it.skipIf(!kaCap.ok)(
