@@ -163,8 +163,9 @@ export function jsonDump(engine: VrrpEngine, wallNow: number, monoNowUs: number)
       dont_track_primary: inst.dontTrackPrimary ? 1 : 0,
       skip_check_adv_addr: inst.skipCheckAdvAddr ? 1 : 0,
       strict_mode: inst.strictMode ? 1 : 0,
-      vmac_ifname: '',
-      ifp_ifname: inst.interface,
+      // With use_vmac / use_ipvlan keepalived's instance interface is the one it made.
+      vmac_ifname: inst.vmac?.ifname ?? '',
+      ifp_ifname: inst.vmac?.ifname ?? inst.interface,
       // The priority of the last master whose advert was accepted; 0 before any (as keepalived).
       master_priority: s.masterPriority ?? 0,
       last_transition: Number((last ? wallNow - (monoNowUs - last.at) / 1e6 : 0).toFixed(6)),
