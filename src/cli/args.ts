@@ -138,6 +138,12 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
     extension: true,
   },
   {
+    long: 'data-plane',
+    value: 'required',
+    help: 'auto (default: kernel IPVS where /proc/net/ip_vs exists, else the embedded forwarder), kernel or forwarder',
+    extension: true,
+  },
+  {
     long: 'config-fd',
     value: 'required',
     help: "keepalived's own, between its processes",

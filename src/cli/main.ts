@@ -11,6 +11,7 @@ import { SIGNALS } from '../daemon/signals.js';
 import { LOG_DAEMON, parseLogFacility } from '../daemon/syslog.js';
 import { printable } from '../core/text.js';
 import { parseMetricsListen } from '../daemon/metrics-server.js';
+import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { reportInternalError, userError } from './errors.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
@@ -111,6 +112,19 @@ export function main(argv: string[]): number | Promise<number> {
     process.umask(bits);
   }
   if (args.options.has('config-test')) return configTest(args.options);
+  // --data-plane: decided before the fork, so a wrong one is a line on the terminal.
+  const planeArg = args.options.get('data-plane');
+  const dataPlane = planeArg === undefined ? 'auto' : String(planeArg);
+  if (dataPlane !== 'auto' && dataPlane !== 'kernel' && dataPlane !== 'forwarder') {
+    process.stderr.write(userError('', 'invalid --data-plane', `'${printable(dataPlane)}'`, 'write auto, kernel or forwarder'));
+    return 2;
+  }
+  if (dataPlane === 'kernel' && !kernelHasIpvs()) {
+    process.stderr.write(
+      `keepalived-ts: --data-plane=kernel: this kernel has no IPVS (/proc/net/ip_vs is absent; try modprobe ip_vs), or use --data-plane=forwarder\n`,
+    );
+    return 1;
+  }
   // keepalived forks unless -n; the copy prints what follows, through us until it is up.
   if (!args.options.has('dont-fork')) return daemonize(argv, process.argv[1] ?? '');
   // Accepted for keepalived's sake; one line each says what is not done (keepalived's
@@ -153,6 +167,7 @@ export function main(argv: string[]): number | Promise<number> {
       vrrpOnly: args.options.has('vrrp'),
       checkOnly: args.options.has('check'),
       prometheus,
+      dataPlane,
       snmp: args.options.has('snmp'),
       snmpSocket: str('snmp-agent-socket'),
       version: version(),

@@ -81,6 +81,9 @@ export interface DaemonOptions {
   /** -P: VRRP only; -C: checkers and load balancer only; neither: both. */
   vrrpOnly?: boolean;
   checkOnly?: boolean;
+  /** --data-plane: kernel IPVS or the embedded forwarder; auto (the default) picks kernel IPVS
+   * where the kernel has it. The CLI has refused `kernel` without it. */
+  dataPlane?: 'auto' | 'kernel' | 'forwarder';
   /** --prometheus: where the metrics endpoint listens; off without it. */
   prometheus?: MetricsListen;
   /** keepalived-ts's version, for the metrics' build info. */
@@ -834,11 +837,11 @@ async function startDaemon(
   // lvs_sync_daemon (kernel IPVS only). With a VRRP instance, the VRRP side follows it: backup
   // from its start, master while it is MASTER, stopped before the VRRP stop (vrrp_daemon.c). A
   // reload that changes it restarts it (syncReload below).
-  const ipvs = kernelHasIpvs();
+  const ipvs = opts.dataPlane !== 'forwarder' && kernelHasIpvs();
   const syncCfg = first.config.globalDefs.lvsSyncDaemon;
   if (syncCfg && !ipvs)
     log.warn(
-      `lvs_sync_daemon ${syncCfg.interface}: no kernel IPVS (/proc/net/ip_vs): no connection sync; the embedded forwarder's connections do not survive a failover`,
+      `lvs_sync_daemon ${syncCfg.interface}: ${opts.dataPlane === 'forwarder' ? 'the data plane is the embedded forwarder (--data-plane=forwarder)' : 'no kernel IPVS (/proc/net/ip_vs)'}: no connection sync; the embedded forwarder's connections do not survive a failover`,
     );
   /** The VRRP side's daemon for a configuration, with the instance it follows. */
   const vrrpSyncFor = (c: Config): { daemon: SyncDaemon; instance: string; key: string } | undefined => {
@@ -960,7 +963,14 @@ async function startDaemon(
       },
       { log: lvsLog },
     );
-    lvsLog('info', dataPlane === 'kernel' ? 'Using kernel IPVS (ipvsadm) as the data plane' : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder');
+    lvsLog(
+      'info',
+      dataPlane === 'kernel'
+        ? 'Using kernel IPVS (ipvsadm) as the data plane'
+        : opts.dataPlane === 'forwarder'
+          ? 'Using the embedded forwarder (--data-plane=forwarder)'
+          : 'No kernel IPVS (/proc/net/ip_vs): using the embedded forwarder',
+    );
     return new Balancer(cfg, {
       clock,
       dataPlane,

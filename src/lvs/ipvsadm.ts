@@ -72,7 +72,27 @@ export function addServerLine(
 ): string {
   // keepalived's ipvswrapper.c: a fwmark service's destinations have port 0 unless NAT rewrites it.
   const port = service[0] === '-f' && rs.lvsMethod.method !== 'NAT' ? 0 : rs.port;
-  return ['-a', ...service, '-r', serverAddr(rs.address, rs.family, port), METHOD_FLAG[rs.lvsMethod.method], '-w', String(weight)].join(' ');
+  return [
+    '-a',
+    ...service,
+    '-r',
+    serverAddr(rs.address, rs.family, port),
+    METHOD_FLAG[rs.lvsMethod.method],
+    ...tunnelArgs(rs.lvsMethod),
+    '-w',
+    String(weight),
+  ].join(' ');
+}
+
+/** TUN's tunnel type and options as ipvsadm 1.31 takes them (keepalived sets the same
+ * destination fields: tun_type, tun_port, tun_flags). ipip, the kernel's default, takes none;
+ * the config step has refused the combinations ipvsadm refuses. */
+function tunnelArgs(m: LvsMethod): string[] {
+  if (m.method !== 'TUN' || !m.tunnelType || m.tunnelType === 'ipip') return [];
+  const a = ['--tun-type', m.tunnelType];
+  if (m.tunnelType === 'gue' && m.tunnelPort) a.push('--tun-port', String(m.tunnelPort));
+  a.push(`--tun-${m.checksum ?? 'nocsum'}`);
+  return a;
 }
 
 /** What the checkers say about one real server: alive, and its weight (misc_dynamic's, else the configured one). */

@@ -136,11 +136,12 @@ describe('keepalived-ts CLI', () => {
   it('keywords prints the reference from the keyword table', () => {
     const r = run('keywords');
     expect(r.stdout).toContain('| `virtual_router_id` | yes | `<1..255>` |');
-    expect(r.stdout).toContain('| `use_vmac` | **no** |');
+    expect(r.stdout).toContain('| `use_vmac` | yes |');
+    expect(r.stdout).toContain('| `promote_secondaries` | **no** |');
     const c = run('keywords', '--compatibility');
     expect(c.status).toBe(0);
     expect(c.stdout).toMatch(/^# Compatibility with keepalived\.conf/);
-    expect(c.stdout).toMatch(/\| vrrp_instance \| `use_vmac` \| keepalived-ts creates no VMAC/);
+    expect(c.stdout).toMatch(/\| vrrp_instance \| `promote_secondaries` \| the interface promote_secondaries setting is left as it is/);
   });
 });
 

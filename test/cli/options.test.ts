@@ -1,7 +1,7 @@
 // keepalived's command line, whole: every option keepalived 2.2.7 accepts is accepted here, and
 // either works or says why not (never "unknown option"), so /etc/default/keepalived keeps working.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -202,6 +202,38 @@ describe("keepalived's options", () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+    }
+  });
+});
+
+describe('--data-plane', () => {
+  it('refuses a value it does not know (exit 2) and kernel where the kernel has no IPVS (exit 1), before anything starts', () => {
+    const bad = run('--data-plane=ipvs', '-n', '-f', '/nonexistent.conf');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("keepalived-ts: invalid --data-plane: 'ipvs' (write auto, kernel or forwarder)\n");
+    if (existsSync('/proc/net/ip_vs')) return console.log('--data-plane=kernel refusal not checked: this kernel has IPVS');
+    const kernel = run('--data-plane=kernel', '-n', '-f', '/nonexistent.conf');
+    expect(kernel.status).toBe(1);
+    expect(kernel.stderr).toMatch(/^keepalived-ts: --data-plane=kernel: this kernel has no IPVS \(\/proc\/net\/ip_vs is absent/);
+  });
+
+  it('forwarder: the embedded forwarder serves, and the log says it was asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kts-plane-'));
+    const conf = join(dir, 'k.conf');
+    writeFileSync(conf, 'virtual_server 127.0.0.1 38917 {\n  protocol TCP\n  real_server 127.0.0.1 38918 {\n  }\n}\n');
+    const child = spawn(process.execPath, [CLI, '-n', '-C', '-l', '-G', '--data-plane=forwarder', '-p', join(dir, 'k.pid'), '-f', conf], {
+      env: { ...process.env, TMPDIR: dir },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes('--data-plane=forwarder') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    try {
+      expect(stdout).toContain('Using the embedded forwarder (--data-plane=forwarder)');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -62,7 +62,7 @@ describe.skipIf(!cap.ok)('an explore finding rerun on netns', () => {
     // On sim, the finding as explore saw it: the expectation written for it fails.
     const sim = finish(s, await runSim(s));
     expect(sim.expectations[0].passed).toBe(false);
-    const why = /^lb2 never became MASTER of VI_1 after 'script chk on lb1 fails' at 2\.00s: .*MASTER: lb1 .*still above lb2's 100$/;
+    const why = /^lb2 never became MASTER of VI_1 after 'script chk on lb1 fails' at 2\.0\ds: .*MASTER: lb1 .*still above lb2's 100$/;
     expect(sim.expectations[0].why).toMatch(why);
 
     // On netns, from the same file: the same verdict, for the same reason.

@@ -4,7 +4,7 @@
 # table starts holding one foreign service (-t 10.255.0.1:1, not in any config: who touches it?)
 # and IPVS's default timeouts. The kernel's table is printed once it has settled after the start,
 # and again after the daemon stopped:
-#   === NAME keepalived|ours start|stop     then `ipvsadm -Sn | sort`, `ipvsadm -Ln --timeout` and `--daemon`
+#   === NAME keepalived|ours start|stop     then `ipvsadm -Sn | sort`, `ipvsadm -Ln --timeout`, `--tun-info` and `--daemon`
 #   === NAME keepalived|ours log            the daemon's own output, when it did not settle or stop
 #   === time NAME WHO: ...                  how long it took to settle (start to a stable table) and stop
 set -u
@@ -20,6 +20,8 @@ elapsed() {
 snapshot() {
   ipvsadm -Sn | sort
   ipvsadm -Ln --timeout
+  echo "--tun-info"
+  ipvsadm -Ln --tun-info
   echo "--daemon"
   ipvsadm -Ln --daemon
 }

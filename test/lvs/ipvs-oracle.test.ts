@@ -67,6 +67,23 @@ ${rs('10.20.1.1', 443)}${rs('10.20.1.2', 443)}}
 `,
       )
       .join('') +
+    // TUN's tunnel types with their options (ipvsadm -Ln --tun-info shows them).
+    `virtual_server 10.21.12.1 80 {
+  lvs_sched rr
+  lvs_method TUN type gue port 6080 remcsum
+  protocol TCP
+${rs('10.21.12.2', 80)}}
+virtual_server 10.21.13.1 80 {
+  lvs_sched rr
+  lvs_method TUN type gre csum
+  protocol TCP
+${rs('10.21.13.2', 80)}}
+virtual_server 10.21.14.1 5060 {
+  lvs_sched rr
+  lvs_method NAT
+  protocol SCTP
+${rs('10.21.14.2', 5060)}}
+` +
     // UDP with one-packet scheduling; IPv6; a firewall mark.
     `virtual_server 10.21.9.1 53 {
   lvs_sched rr
@@ -211,6 +228,11 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
         expect(ka?.start).toMatch(/master sync daemon \(mcast=lo, syncid=5/);
         expect(ka?.start).toMatch(/backup sync daemon \(mcast=lo, syncid=5/);
         expect(ka?.stop).not.toContain('sync daemon');
+      }
+      // keepalived set the tunnel types, so the comparison covers them.
+      if (name === 'forms') {
+        expect(ka?.start).toMatch(/gue[\s\S]*gre|gre[\s\S]*gue/);
+        expect(ka?.start).toContain('--sctp-service 10.21.14.1:5060');
       }
       const expected = known?.ours ?? ((t: string) => t);
       expect(ours?.start).toBe(expected(ka?.start ?? ''));

@@ -66,4 +66,29 @@ describe('ipvsadm-restore generation', () => {
     const none = ipvsadmRestore(config.resolved.virtualServers.slice(0, 1), (_vs, rs) => ({ alive: false, weight: rs.weight }));
     expect(none.split('\n').slice(1, 3)).toEqual(['-a -t 192.168.1.100:80 -r 10.0.0.2:80 -g -w 0', '-a -t 192.168.1.100:80 -r 127.0.0.1:8080 -g -w 1']);
   });
+
+  it("gives TUN real servers their tunnel type and options, as keepalived sets them (ipip: none, the kernel's default)", () => {
+    const tun = loadConfigText(
+      ['ipip', 'gue port 6080', 'gue port 6081 remcsum', 'gre', 'gre csum']
+        .map(
+          (t, i) =>
+            `virtual_server 10.9.0.${i + 1} 80 {\n  lvs_sched rr\n  lvs_method TUN type ${t}\n  protocol TCP\n  real_server 10.9.1.${i + 1} 80 {\n  }\n}\n`,
+        )
+        .join(''),
+      'k.conf',
+      { configId: 'x' },
+    );
+    expect(tun.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(
+      ipvsadmRestore(tun.config.resolved.virtualServers)
+        .split('\n')
+        .filter((l) => l.startsWith('-a')),
+    ).toEqual([
+      '-a -t 10.9.0.1:80 -r 10.9.1.1:80 -i -w 1',
+      '-a -t 10.9.0.2:80 -r 10.9.1.2:80 -i --tun-type gue --tun-port 6080 --tun-nocsum -w 1',
+      '-a -t 10.9.0.3:80 -r 10.9.1.3:80 -i --tun-type gue --tun-port 6081 --tun-remcsum -w 1',
+      '-a -t 10.9.0.4:80 -r 10.9.1.4:80 -i --tun-type gre --tun-nocsum -w 1',
+      '-a -t 10.9.0.5:80 -r 10.9.1.5:80 -i --tun-type gre --tun-csum -w 1',
+    ]);
+  });
 });
