@@ -7,6 +7,7 @@ import { metricsRegistry, type CheckedServer, type MetricsSources } from '../../
 import { closeMetricsServer, METRICS_LIMITS, parseMetricsListen, startMetricsServer } from '../../src/daemon/metrics-server.js';
 import type { ListedService } from '../../src/lvs/ipvsadm-list.js';
 import type { Server } from 'node:http';
+import { sample } from '../helpers/scrape.js';
 import type { AddressInfo } from 'node:net';
 
 const zero = { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
@@ -55,10 +56,7 @@ const sources = (over: Partial<MetricsSources> = {}): MetricsSources => ({
   ...over,
 });
 
-const line = (text: string, series: string): number | undefined => {
-  const l = text.split('\n').find((x) => x.startsWith(`${series} `));
-  return l === undefined ? undefined : Number(l.slice(series.length + 1));
-};
+const line = sample;
 const RS2 = 'proto="TCP",local_address="10.0.0.1",local_port="80",remote_address="192.168.0.2",remote_port="8080"';
 const RS3 = 'proto="TCP",local_address="10.0.0.1",local_port="80",remote_address="192.168.0.3",remote_port="8080"';
 

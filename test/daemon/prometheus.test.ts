@@ -9,6 +9,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLab, keepalivedCapability, netnsCapability, poll, type Lab } from '../helpers/netns.js';
+import { nsGet } from '../helpers/scrape.js';
 import { startOurs } from '../helpers/sync-pair.js';
 
 const net = netnsCapability();
@@ -33,9 +34,8 @@ const instance = (prio: number, script: boolean) => `vrrp_instance VI_1 {
 
 /** One instant query on prometheus' HTTP API, from inside the namespace: the series and values. */
 async function query(lab: Lab, ns: string, port: number, q: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-  const js = `fetch('http://127.0.0.1:${port}/api/v1/query?query=' + encodeURIComponent(process.argv[1])).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { process.stdout.write(JSON.stringify({ status: 'error', error: String(e) })); })`;
-  const r = await lab.exec(ns, [process.execPath, '-e', js, q], { timeoutMs: 10_000 });
-  const body = JSON.parse(r.stdout || '{"status":"error"}') as {
+  const text = await nsGet(lab, ns, `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const body = JSON.parse(text ?? '{"status":"error"}') as {
     status: string;
     data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
   };

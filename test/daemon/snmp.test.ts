@@ -6,29 +6,20 @@
 // VRRP part (sync group, member, instance and address tables) has the same objects with the same
 // types as ours, and the same values but for those the roles make differ; its own
 // vrrpInstanceStateChange, received by a second snmptrapd, has our trap's varbinds and types.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, type Host, type Lab } from '../helpers/netns.js';
+import { createLab, keepalivedCapability, netnsCapability, poll } from '../helpers/netns.js';
+import { get, INSTANCE, instanceTrap, K, snmpCapability, startSnmpd, startTrapd, trapShape, walk, type Var } from '../helpers/snmp.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
-const have = (cmd: string): boolean =>
-  !!spawnSync('sh', ['-c', `command -v ${cmd}`])
-    .stdout?.toString()
-    .trim();
-const missing = ['snmpd', 'snmpwalk', 'snmptrapd'].filter((c) => !have(c));
-const why = !net.ok ? net.reason : !ka.ok ? ka.reason : missing.length ? `${missing.join(', ')} absent (apt-get install snmpd snmp snmptrapd)` : undefined;
+const snmp = snmpCapability();
+const why = !net.ok ? net.reason : !ka.ok ? ka.reason : snmp.reason;
 if (why) console.warn(`SNMP test skipped: ${why}`);
 
 const SUBNET = 163;
 const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
-const K = '.1.3.6.1.4.1.9586.100.5';
-const INSTANCE = `${K}.2.3.1`;
-const SNMP_PORT = 16161;
-const TRAP_PORT = 16162;
-
 const instance = (prio: number) => `vrrp_instance VI_1 {
   state BACKUP
   interface eth0
@@ -43,73 +34,6 @@ const instance = (prio: number) => `vrrp_instance VI_1 {
 
 const SYNC_GROUP = 'vrrp_sync_group G1 {\n  group {\n    VI_1\n  }\n}\n';
 
-/** A private snmpd in `host`'s namespace: AgentX master on its own socket, forwarding traps to TRAP_PORT. */
-function startSnmpd(lab: Lab, host: Host, name: string): { socket: string; proc: ReturnType<Lab['spawn']> } {
-  const dir = join(lab.dir, name);
-  mkdirSync(dir, { recursive: true });
-  const socket = join(dir, 'agentx.sock');
-  writeFileSync(
-    join(dir, 'master.conf'),
-    `master agentx\nagentXSocket unix:${socket}\nagentaddress udp:127.0.0.1:${SNMP_PORT}\nrocommunity public 127.0.0.1\ntrap2sink 127.0.0.1:${TRAP_PORT} public\n`,
-  );
-  const proc = lab.spawn(host, ['snmpd', '-f', '-C', '-I', '-smux', '-c', join(dir, 'master.conf'), '-Lo', '-p', join(dir, 'snmpd.pid')], {
-    name,
-    env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
-  });
-  return { socket, proc };
-}
-
-/** A private snmptrapd in `host`'s namespace on TRAP_PORT, logging numeric OIDs to a file. */
-function startTrapd(lab: Lab, host: Host, name: string): [string, ReturnType<Lab['spawn']>] {
-  const dir = join(lab.dir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'trapd.conf'), 'disableAuthorization yes\n');
-  const log = join(dir, 'traps.log');
-  const proc = lab.spawn(
-    host,
-    ['snmptrapd', '-f', '-C', '-c', join(dir, 'trapd.conf'), '-On', '-Lf', log, '-p', join(dir, 'trapd.pid'), `udp:127.0.0.1:${TRAP_PORT}`],
-    {
-      name,
-      env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
-    },
-  );
-  return [log, proc];
-}
-
-const readLog = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-/** A trap's varbinds as `OID TYPE`, sysUpTime left out. */
-const trapShape = (line: string): string[] =>
-  line
-    .split('\t')
-    .map((v) => /^(\.[\d.]+) = ([\w-]+):/.exec(v.trim()))
-    .filter((m): m is RegExpExecArray => !!m && m[1] !== '.1.3.6.1.2.1.1.3.0')
-    .map((m) => `${m[1]} ${m[2]}`);
-
-interface Var {
-  oid: string;
-  type: string;
-  value: string;
-}
-
-/** snmpwalk with numeric OIDs: each line `OID = TYPE: VALUE` (an empty string has no type). */
-async function walk(lab: Lab, host: Host, oid: string): Promise<Var[]> {
-  const r = await lab.exec(
-    host,
-    ['env', `SNMP_PERSISTENT_DIR=${join(lab.dir, 'walk')}`, 'MIBS=', 'snmpwalk', '-v2c', '-c', 'public', '-On', '-t', '2', `127.0.0.1:${SNMP_PORT}`, oid],
-    {
-      timeoutMs: 20_000,
-    },
-  );
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('.'))
-    .map((l) => {
-      const m = /^(\S+) = (?:([\w-]+): )?(.*)$/.exec(l)!;
-      return { oid: m[1], type: m[2] ?? 'STRING', value: m[3] };
-    });
-}
-
-const get = (vars: Var[], oid: string): string | undefined => vars.find((v) => v.oid === oid)?.value;
 /** The shape of a row: each column present and its type (a binary string prints as Hex-STRING). */
 const shape = (vars: Var[], prefix: string, row: string): string[] =>
   vars
@@ -123,8 +47,8 @@ describe.skipIf(!!why)('SNMP: KEEPALIVED-MIB through AgentX to a real snmpd', ()
     try {
       const ourSnmpd = startSnmpd(lab, ours, 'snmpd-ours');
       const theirSnmpd = startSnmpd(lab, theirs, 'snmpd-theirs');
-      const [trapLog, trapd] = startTrapd(lab, ours, 'trapd-ours');
-      const [theirTrapLog] = startTrapd(lab, theirs, 'trapd-theirs');
+      const trapd = startTrapd(lab, ours, 'trapd-ours');
+      const theirTrapd = startTrapd(lab, theirs, 'trapd-theirs');
       // The real server: a TCP listener on the other host, which TCP_CHECK finds up.
       const rsListen = `require('net').createServer((c) => c.destroy()).listen(18081, '${theirs.address}')`;
       const rs = lab.spawn(theirs, [process.execPath, '-e', rsListen], { name: 'real-server' });
@@ -164,8 +88,8 @@ virtual_server ${ours.address} 18080 {
           env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
         },
       );
-      const traps = (): string => readLog(trapLog);
-      const diagnose = () => `ours:\n${o.tail(20)}\nsnmpd:\n${ourSnmpd.proc.tail(10)}\nsnmptrapd:\n${trapd.tail(5)}\ntraps:\n${traps()}`;
+      const traps = trapd.text;
+      const diagnose = () => `ours:\n${o.tail(20)}\nsnmpd:\n${ourSnmpd.proc.tail(10)}\nsnmptrapd:\n${trapd.proc.tail(5)}\ntraps:\n${traps()}`;
 
       // Alone, ours is MASTER, and the real server is up: the walk says so.
       let vars: Var[] = [];
@@ -221,9 +145,7 @@ virtual_server ${ours.address} 18080 {
           name: 'ka-snmp',
         },
       );
-      const instanceTrap = (state: number) =>
-        new RegExp(`${INSTANCE.replaceAll('.', '\\.')}\\.2 = STRING: "VI_1"\\s+${INSTANCE.replaceAll('.', '\\.')}\\.4 = INTEGER: ${state}\\b`);
-      await poll(() => instanceTrap(1).test(traps()), {
+      await poll(() => instanceTrap('VI_1', 1).test(traps()), {
         what: 'the vrrpInstanceStateChange trap to BACKUP',
         timeoutMs: 60_000,
         intervalMs: 500,
@@ -231,20 +153,21 @@ virtual_server ${ours.address} 18080 {
       });
       const backupTrap = traps()
         .split('\n')
-        .find((l) => instanceTrap(1).test(l))!;
+        .find((l) => instanceTrap('VI_1', 1).test(l))!;
       expect(backupTrap).toContain(`.1.3.6.1.6.3.1.1.4.1.0 = OID: ${K}.2.10.0.2`);
       expect(backupTrap).toContain(`${INSTANCE}.5 = INTEGER: 1`);
       expect(backupTrap).toContain(`${K}.1.2.0 = STRING: "snmp-ours"`);
       // keepalived's own trap as it becomes MASTER: the same varbinds, the same types.
-      await poll(() => instanceTrap(2).test(readLog(theirTrapLog)), {
+      await poll(() => instanceTrap('VI_1', 2).test(theirTrapd.text()), {
         what: "keepalived's vrrpInstanceStateChange",
         timeoutMs: 30_000,
         intervalMs: 500,
-        diagnose: () => readLog(theirTrapLog),
+        diagnose: () => theirTrapd.text(),
       });
-      const theirTrap = readLog(theirTrapLog)
+      const theirTrap = theirTrapd
+        .text()
         .split('\n')
-        .find((l) => instanceTrap(2).test(l))!;
+        .find((l) => instanceTrap('VI_1', 2).test(l))!;
       expect(trapShape(backupTrap)).toEqual(trapShape(theirTrap));
       expect(trapShape(backupTrap)).toHaveLength(5);
       // The sync group's trap too.

@@ -4,14 +4,15 @@
 // rsyslogd listening on a private socket (KEEPALIVED_TS_SYSLOG_SOCKET), whose template prints
 // facility, severity, ident and pid. A syslog that is absent or gone costs a line on stderr, never
 // the daemon.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleStamp, daemonLogDestination, subsystemOf } from '../../src/daemon/log-options.js';
 import { parseLogFacility, severityOf, SyslogSink, syslogLine, type DatagramSender } from '../../src/daemon/syslog.js';
 import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
+import { PrivateRsyslog, rsyslogCapability } from '../helpers/rsyslog.js';
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 
@@ -152,9 +153,8 @@ describe('the syslog sink: bounded, never blocking, never throwing', () => {
   });
 });
 
-const rsyslogd = spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' });
-const haveRsyslog = !rsyslogd.error && rsyslogd.status === 0;
-if (!haveRsyslog) console.warn('real-rsyslog tests skipped: rsyslogd is not installed (apt-get install rsyslog)');
+const rsyslogCap = rsyslogCapability();
+if (!rsyslogCap.ok) console.warn(`real-rsyslog tests skipped: ${rsyslogCap.reason}`);
 
 interface Daemon {
   child: ChildProcess;
@@ -163,41 +163,15 @@ interface Daemon {
   stop(): Promise<void>;
 }
 
-describe.skipIf(!haveRsyslog)('a real rsyslogd', () => {
+describe.skipIf(!rsyslogCap.ok)('a real rsyslogd', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-syslog-'));
-  const sock = join(dir, 'log.sock');
-  const out = join(dir, 'syslog.out');
-  let rsyslog: ChildProcess | undefined;
+  const rsyslog = new PrivateRsyslog(dir);
+  const sock = rsyslog.sock;
+  const syslogLines = (): string[] => rsyslog.lines();
 
-  function startRsyslog(): ChildProcess {
-    // A private rsyslogd: its own socket, work directory and pid file, no rate limit, and a
-    // template that prints what the test checks.
-    writeFileSync(
-      join(dir, 'rsyslog.conf'),
-      [
-        `global(workDirectory="${dir}")`,
-        'module(load="imuxsock" SysSock.Use="off")',
-        `input(type="imuxsock" Socket="${sock}" CreatePath="on" RateLimit.Interval="0")`,
-        'template(name="kt" type="string" string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\\n")',
-        `*.* action(type="omfile" file="${out}" template="kt")`,
-        '',
-      ].join('\n'),
-    );
-    const p = spawn('rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslog.pid')], { stdio: 'ignore' });
-    return p;
-  }
-
-  const syslogLines = (): string[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
-
-  beforeAll(async () => {
-    rsyslog = startRsyslog();
-    await poll(() => existsSync(sock) || undefined, { timeoutMs: 10_000, what: 'rsyslogd to create its socket' });
-  });
+  beforeAll(() => rsyslog.start());
   afterAll(async () => {
-    if (rsyslog && rsyslog.exitCode === null) {
-      rsyslog.kill('SIGTERM');
-      await new Promise((r) => rsyslog!.once('exit', r));
-    }
+    await rsyslog.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -306,16 +280,13 @@ describe.skipIf(!haveRsyslog)('a real rsyslogd', () => {
     try {
       const pid = d.child.pid!;
       await poll(() => syslogLines().some((l) => l.includes(`[${pid}]: Control socket`)) || undefined, { timeoutMs: 20_000, what: 'the start in syslog' });
-      rsyslog!.kill('SIGTERM');
-      await new Promise((r) => rsyslog!.once('exit', r));
-      rmSync(sock, { force: true });
+      await rsyslog.stop();
       // SIGUSR1: a data dump, and a line that says so.
       d.child.kill('SIGUSR1');
       d.child.kill('SIGUSR1');
       await poll(() => d.stderr().includes('cannot log to syslog') || undefined, { timeoutMs: 20_000, what: 'the warning' });
       expect(d.stderr()).toBe(`keepalived-ts: cannot log to syslog at ${sock}: ENOENT; logging goes on without syslog until it takes lines again\n`);
-      rsyslog = startRsyslog();
-      await poll(() => existsSync(sock) || undefined, { timeoutMs: 10_000, what: 'rsyslogd to come back' });
+      await rsyslog.start();
       d.child.kill('SIGUSR1');
       await poll(() => syslogLines().some((l) => l.includes(`Keepalived[${pid}]: `) && l.includes('could not be sent to syslog')) || undefined, {
         timeoutMs: 20_000,

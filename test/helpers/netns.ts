@@ -92,8 +92,9 @@ export interface Lab {
   /** Bundle TypeScript (imports resolved from resolveDir) with esbuild and run it with Node in a namespace. `wrap`
    * runs it through a command (e.g. setpriv as another user), with a readable copy of the packages it loads. */
   spawnNode(ns: string | Host, source: string, opts: { resolveDir: string; name?: string; args?: string[]; wrap?: string[] }): Promise<Proc>;
-  /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. */
-  keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[] }): Keepalived;
+  /** The real keepalived, VRRP only, in the foreground, logging to its stdout/stderr. env replaces
+   * the environment (TMPDIR, say, where its JSON dump goes). */
+  keepalived(host: Host, config: string, opts?: { name?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Keepalived;
   /** Ours (dist/keepalived-ts.mjs) the same way: VRRP only, foreground, JSON lines on stdout.
    * env replaces the environment (TMPDIR, say, where SIGUSR2's dump goes). */
   ours(host: Host, config: string, opts: { name: string; env?: NodeJS.ProcessEnv }): Keepalived;
@@ -181,13 +182,16 @@ class LabImpl implements Lab {
     return this.spawn(ns, [...(opts.wrap ?? []), process.execPath, outfile, ...(opts.args ?? [])], { name, env });
   }
 
-  keepalived(host: Host, config: string, opts: { name?: string; extraArgs?: string[] } = {}): Keepalived {
+  keepalived(host: Host, config: string, opts: { name?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Keepalived {
     const name = opts.name ?? `keepalived-${host.index + 1}-${this.procCount + 1}`;
     const configFile = join(this.dir, `${name}.conf`);
     const pidFile = join(this.dir, `${name}.pid`);
     const vrrpPidFile = join(this.dir, `${name}-vrrp.pid`);
     writeFileSync(configFile, config);
-    const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], { name });
+    const p = this.spawn(host, ['keepalived', '-n', '-l', '-D', '-P', '-f', configFile, '-p', pidFile, '-r', vrrpPidFile, ...(opts.extraArgs ?? [])], {
+      name,
+      env: opts.env,
+    });
     return Object.assign(p, { configFile, pidFile, vrrpPidFile });
   }
 

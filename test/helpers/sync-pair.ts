@@ -7,36 +7,35 @@ import { REPO_ROOT, type Host, type Lab, type Proc } from './netns.js';
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 
+/** A vrrp_instance that starts BACKUP on eth0, advert_int 1, with one VIP; `extra` lines go inside it. */
+export const instanceConf = (name: string, vrid: number, priority: number, vip: string, extra = ''): string => `vrrp_instance ${name} {
+  state BACKUP
+  interface eth0
+  virtual_router_id ${vrid}
+  priority ${priority}
+  advert_int 1
+  virtual_ipaddress {
+    ${vip}
+  }
+${extra}}
+`;
+
 export const syncPair = (vrid: number, subnet: number): string => `vrrp_sync_group G1 {
   group {
     VI_1
     VI_2
   }
 }
-${[1, 2]
-  .map(
-    (i) => `vrrp_instance VI_${i} {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${vrid + i}
-  priority ${100 + i}
-  advert_int 1
-  virtual_ipaddress {
-    10.99.${subnet}.${vrid + i}/24
-  }
-}
-`,
-  )
-  .join('')}`;
+${[1, 2].map((i) => instanceConf(`VI_${i}`, vrid + i, 100 + i, `10.99.${subnet}.${vrid + i}/24`)).join('')}`;
 
 /** keepalived-ts -P on `host` with the configuration `file`, its pid files, $TMPDIR and runtime
- * directory in lab.dir under `name`. */
-export function startOurs(lab: Lab, host: Host, name: string, file: string, extraArgs: string[] = []): Proc {
+ * directory in lab.dir under `name`; `env` adds to its environment. */
+export function startOurs(lab: Lab, host: Host, name: string, file: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Proc {
   mkdirSync(join(lab.dir, 'tmp'), { recursive: true });
   return lab.spawn(
     host,
     [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${name}.pid`), '-r', join(lab.dir, `ours-${name}-vrrp.pid`), ...extraArgs],
-    { name: `ours-${name}`, env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`) } },
+    { name: `ours-${name}`, env: { ...process.env, TMPDIR: join(lab.dir, 'tmp'), KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`), ...env } },
   );
 }
 
