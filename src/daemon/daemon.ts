@@ -890,8 +890,9 @@ async function startDaemon(
     lvsSync = l;
     await lvsSync.daemon.both();
   };
-  // SNMP (enable_snmp_vrrp, enable_snmp_checker, -x): its traps from the start, its connection to
-  // the master agent once the load balancer is up (a request reads both).
+  // SNMP (enable_snmp_vrrp, enable_snmp_checker, -x): connected to the master agent before the
+  // instances start, as keepalived's VRRP process, so the trap of their first state is sent; a
+  // request reads the instances and the load balancer as they stand then.
   let balancer: Balancer | undefined;
   const snmp = snmpSubsystem({
     globalDefs: first.config.globalDefs,
@@ -940,6 +941,7 @@ async function startDaemon(
   const gate = await startGate(process.env);
   if (gate) log.info(`Start gate ${gate} opened`);
   void driver.setStatic(staticSet);
+  await snmp.start();
   gen.start();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
   // embedded forwarder everywhere else.
@@ -1005,7 +1007,6 @@ async function startDaemon(
   balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
   if (lvsSync && !seam.aborted()) await lvsSync.daemon.both();
-  snmp.start();
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
   // so a reload changes what it shows, never the listener.

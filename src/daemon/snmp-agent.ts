@@ -18,6 +18,8 @@ export const AGENT_LIMITS = {
   maxPduBytes: 1 << 20,
   /** How long the master may take to answer an Open, Register or Notify. */
   requestMs: 5000,
+  /** How long start() waits for the first registration: the VRRP part starts after it at the latest. */
+  startWaitMs: 1000,
   /** Reconnection backoff: from the first to the last, doubling. */
   retryFirstMs: 1000,
   retryMaxMs: 60_000,
@@ -183,13 +185,25 @@ export class SnmpAgent {
   /** The failure logged for the current outage; the next one is logged once it recovers. */
   private outage = false;
   private snapshot?: { at: number; cells: Cell[] };
+  /** Ends start()'s wait: the first attempt registered or failed. */
+  private firstAttempt?: () => void;
   /** Traps sent and dropped (no session then), for the figures. */
   readonly counts = { trapsSent: 0, trapsDropped: 0, requests: 0 };
 
   constructor(private readonly opts: SnmpAgentOptions) {}
 
-  start(): void {
+  /** Connects, retrying in the background; resolves once the first attempt has registered or failed,
+   * or after startWaitMs. keepalived's VRRP process opens its AgentX session before its instances
+   * start, so the trap for their first state reaches a master agent that is there. */
+  start(): Promise<void> {
+    const attempt = new Promise<void>((resolve) => (this.firstAttempt = resolve));
     this.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, AGENT_LIMITS.startWaitMs)));
+    return Promise.race([attempt, bound]).finally(() => {
+      clearTimeout(timer);
+      this.firstAttempt = undefined;
+    });
   }
 
   /** Something the MIB shows changed: the next request reads it afresh. */
@@ -251,6 +265,7 @@ export class SnmpAgent {
       this.retryMs = AGENT_LIMITS.retryFirstMs;
       this.outage = false;
       this.opts.log.info(`SNMP subagent registered with the master agent at ${this.opts.label}`);
+      this.firstAttempt?.();
     } catch (e) {
       this.lost(socket, (e as Error).message);
     }
@@ -263,6 +278,7 @@ export class SnmpAgent {
     this.ready = false;
     socket.destroy();
     this.fail(new Error(why));
+    this.firstAttempt?.();
     if (this.closed) return;
     if (!this.outage) this.opts.log.warn(`SNMP: no master agent at ${this.opts.label} (${why}); retrying, up to every ${AGENT_LIMITS.retryMaxMs / 1000} s`);
     this.outage = true;

@@ -23,8 +23,9 @@ export interface SnmpEvents {
 
 export interface SnmpSubsystem {
   events: SnmpEvents;
-  /** Connects to the master agent (in the background, retrying); nothing when SNMP is off. */
-  start(): void;
+  /** Connects to the master agent (retrying in the background); resolves once the first attempt
+   * is over or, at the latest, after a short bound. Nothing when SNMP is off. */
+  start(): Promise<void>;
   close(): Promise<void>;
   readonly agent?: SnmpAgent;
 }
@@ -61,12 +62,12 @@ export function snmpSubsystem(o: SnmpOptions): SnmpSubsystem {
   const g = o.globalDefs;
   const vrrp = o.vrrpRuns && (g.enableSnmpVrrp || !!o.option);
   const checker = o.checkerRuns && (g.enableSnmpChecker || !!o.option);
-  if (!vrrp && !checker) return { events: NONE, start: () => undefined, close: async () => undefined };
+  if (!vrrp && !checker) return { events: NONE, start: async () => undefined, close: async () => undefined };
   const spec = o.socket ?? g.snmpSocket ?? DEFAULT_AGENTX_SOCKET;
   const address = parseAgentxSocket(spec);
   if ('error' in address) {
     o.log.error(`${address.error}; SNMP not started`);
-    return { events: NONE, start: () => undefined, close: async () => undefined };
+    return { events: NONE, start: async () => undefined, close: async () => undefined };
   }
   const agent = new SnmpAgent({
     address,
@@ -119,7 +120,7 @@ export function snmpSubsystem(o: SnmpOptions): SnmpSubsystem {
     agent,
     start: () => {
       o.log.info('Starting SNMP subagent');
-      agent.start();
+      return agent.start();
     },
     close: () => agent.close(),
   };

@@ -3,12 +3,12 @@
 // before its master agent: one log line for the outage, registration once snmpd is there, and
 // again after snmpd restarts, the daemon running throughout.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answer, parseAgentxSocket } from '../../src/daemon/snmp-agent.js';
-import type { Cell } from '../../src/daemon/snmp-mib.js';
+import { answer, parseAgentxSocket, SnmpAgent } from '../../src/daemon/snmp-agent.js';
+import { GLOBAL_OID, type Cell } from '../../src/daemon/snmp-mib.js';
 import { poll } from '../helpers/netns.js';
 
 const cells: Cell[] = [
@@ -135,4 +135,43 @@ describe.skipIf(!haveSnmpd)('the subagent before, without and after its master a
     }
     expect(d.exitCode).toBe(0);
   }, 120_000);
+
+  it('start() returns once registered, so the trap of the first VRRP state goes out; with no master, once the attempt failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kts-snmp-start-'));
+    const socket = join(dir, 'agentx.sock');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    writeFileSync(join(dir, 'master.conf'), `master agentx\nagentXSocket unix:${socket}\nagentaddress udp:127.0.0.1:${port}\n`);
+    const agent = (path: string) =>
+      new SnmpAgent({
+        address: { path },
+        label: path,
+        cells: () => cells,
+        subtrees: [GLOBAL_OID],
+        description: 'test',
+        log: { info: () => {}, warn: () => {} },
+      });
+    const trap = [1, 3, 6, 1, 4, 1, 9586, 100, 5, 2, 10, 0, 2];
+    const lone = agent(join(dir, 'none.sock'));
+    const master = spawn('snmpd', ['-f', '-C', '-I', '-smux', '-c', join(dir, 'master.conf'), '-Lo', '-p', join(dir, 'snmpd.pid')], {
+      env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
+      stdio: 'ignore',
+    });
+    const registered = agent(socket);
+    try {
+      // Nothing listens: the attempt fails at once, start() returns, and a trap is dropped (as keepalived's).
+      await lone.start();
+      lone.notify(trap, []);
+      expect(lone.counts).toMatchObject({ trapsSent: 0, trapsDropped: 1 });
+      await poll(() => existsSync(socket), { what: "snmpd's AgentX socket", timeoutMs: 20_000 });
+      await registered.start();
+      registered.notify(trap, []);
+      expect(registered.counts).toMatchObject({ trapsSent: 1, trapsDropped: 0 });
+    } finally {
+      await lone.close();
+      await registered.close();
+      master.kill('SIGTERM');
+      await new Promise((r) => (master.exitCode !== null ? r(null) : master.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
