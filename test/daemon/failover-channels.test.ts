@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fifoReader, type FifoReader } from '../helpers/fifo-reader.js';
-import { createLab, keepalivedCapability, killKeepalivedNs, netnsCapability, poll, type Host, type Keepalived, type Lab, type Proc } from '../helpers/netns.js';
+import { createLab, keepalivedCapability, killKeepalivedNs, netnsCapability, poll, type Host, type Lab } from '../helpers/netns.js';
 import { PrivateRsyslog, rsyslogCapability } from '../helpers/rsyslog.js';
 import { nsGet, samples } from '../helpers/scrape.js';
 import { get, INSTANCE, instanceTrap, snmpCapability, startSnmpd, startTrapd, trapShape, walk } from '../helpers/snmp.js';
@@ -84,7 +84,8 @@ const matching = (lines: string[], re: RegExp): string[] => lines.filter((l) => 
 describe.skipIf(!!why)('a failover in every channel, beside keepalived 2.2.7', () => {
   let lab: Lab;
   let syslog: PrivateRsyslog;
-  const procs: { master?: Keepalived; ours?: Proc; theirs?: Keepalived } = {};
+  // The FIFO readers run outside the lab: killed here whatever happened.
+  const sides: Side[] = [];
 
   beforeAll(async () => {
     lab = await createLab({ hosts: 3, subnet: SUBNET });
@@ -93,6 +94,7 @@ describe.skipIf(!!why)('a failover in every channel, beside keepalived 2.2.7', (
     await syslog.start();
   }, 60_000);
   afterAll(async () => {
+    for (const s of sides) s.fifo.kill();
     await syslog?.stop();
     await lab?.teardown();
   });
@@ -103,9 +105,10 @@ describe.skipIf(!!why)('a failover in every channel, beside keepalived 2.2.7', (
     mkdirSync(theirTmp);
     const ours = side(lab, h2, 'ours', join(lab.dir, 'tmp'));
     const theirs = side(lab, h3, 'theirs', theirTmp);
+    sides.push(ours, theirs);
 
     // The master first: the backups hear its adverts from their start and stay BACKUP.
-    const master = (procs.master = lab.keepalived(h1, masterConf, { name: 'ka-master' }));
+    const master = lab.keepalived(h1, masterConf, { name: 'ka-master' });
     await poll(() => [OUR_VRID, THEIR_VRID].every((v) => master.output().includes(`(VI_${v}) Entering MASTER STATE`)), {
       what: 'h1 MASTER for both VRIDs',
       timeoutMs: 30_000,
@@ -114,11 +117,11 @@ describe.skipIf(!!why)('a failover in every channel, beside keepalived 2.2.7', (
 
     const ourConf = join(ours.dir, 'keepalived.conf');
     writeFileSync(ourConf, backupConf(ours.dir, OUR_VRID, ours.snmpd.socket, ours.fifo.path));
-    const o = (procs.ours = startOurs(lab, h2, 'channels', ourConf, [`--prometheus=${METRICS_PORT}`], { KEEPALIVED_TS_SYSLOG_SOCKET: syslog.sock }));
-    const k = (procs.theirs = lab.keepalived(h3, backupConf(theirs.dir, THEIR_VRID, theirs.snmpd.socket, theirs.fifo.path), {
+    const o = startOurs(lab, h2, 'channels', ourConf, [`--prometheus=${METRICS_PORT}`], { KEEPALIVED_TS_SYSLOG_SOCKET: syslog.sock });
+    const k = lab.keepalived(h3, backupConf(theirs.dir, THEIR_VRID, theirs.snmpd.socket, theirs.fifo.path), {
       name: 'ka-backup',
       env: { ...process.env, TMPDIR: theirTmp },
-    }));
+    });
     const diagnose = () =>
       [
         `ours:\n${o.tail(15)}`,

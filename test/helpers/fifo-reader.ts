@@ -22,7 +22,7 @@ export function fifoReader(dir: string, name: string): FifoReader {
   const made = spawnSync('mkfifo', [path], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`mkfifo ${path}: ${made.stderr || made.error?.message}`);
   const cat = spawn('/bin/sh', ['-c', 'exec cat "$1" > "$2"', 'sh', path, out], { stdio: 'ignore' });
-  const ended = new Promise((r) => (cat.exitCode !== null ? r(cat.exitCode) : cat.once('exit', r)));
+  const ended = new Promise((r) => cat.once('exit', r));
   return {
     path,
     text: () => (existsSync(out) ? readFileSync(out, 'utf8') : ''),
