@@ -3,6 +3,7 @@
 // Then the one place where what a virtual server, real server or checker inherits is resolved:
 // resolveVirtualServers() fills in every value the runtime reads.
 import { isIP } from 'node:net';
+import { withoutKeys } from '../core/records.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
@@ -147,6 +148,10 @@ export function smtpCheckers(c: SmtpCheck): SmtpCheck[] {
 }
 
 /** The virtual servers as they run: every inherited or defaulted value filled in, once. */
+/** What the resolved records carry as their checks' timing instead. */
+const VS_TIMING = new Set(['delayLoop', 'retry', 'delayBeforeRetry', 'warmup'] as const);
+const RS_TIMING = new Set(['delayLoop', 'retry', 'delayBeforeRetry', 'warmup', 'connectTimeout'] as const);
+
 export function resolveVirtualServers(cfg: WrittenConfig): ResolvedVirtualServer[] {
   return cfg.virtualServers.map((vs) => {
     const port = vs.port ?? 0;
@@ -161,14 +166,12 @@ export function resolveVirtualServers(cfg: WrittenConfig): ResolvedVirtualServer
       realServers: vs.realServers.map((rs) => resolveRealServer(cfg, vs, rs)),
       sorryServer: sorry && { address: sorry.address, family: sorry.family, port: sorry.port ?? port, lvsMethod: vs.sorryServerLvsMethod ?? lvsMethod },
     };
-    const { delayLoop: _d, retry: _r, delayBeforeRetry: _b, warmup: _w, ...rest } = vs;
     // Only the fields above differ from the written ones; the kind and its header fields are kept.
-    return { ...rest, ...common, written: vs } as ResolvedVirtualServer;
+    return Object.assign(withoutKeys(vs, VS_TIMING), common, { written: vs }) as ResolvedVirtualServer;
   });
 }
 
 function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer): ResolvedRealServer {
-  const { delayLoop: _d, retry: _r, delayBeforeRetry: _b, warmup: _w, connectTimeout: _c, ...rest } = rs;
   const port = rs.port ?? vs.port ?? 0;
   const alpha = rs.alpha ?? vs.alpha;
   const checks = rs.checkers
@@ -209,8 +212,7 @@ function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer
         ...(file ? { file } : {}),
       };
     });
-  return {
-    ...rest,
+  return Object.assign(withoutKeys(rs, RS_TIMING), {
     port,
     weight: rs.weight ?? vs.weight,
     lvsMethod: rs.lvsMethod ?? vs.lvsMethod ?? NAT,
@@ -220,5 +222,5 @@ function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer
     lthreshold: rs.lthreshold ?? 0,
     checks,
     written: rs,
-  };
+  });
 }

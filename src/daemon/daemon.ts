@@ -57,7 +57,7 @@ import { systemdNotifier } from './systemd.js';
 import { readyFd } from './ready-fd.js';
 import { startGate } from './start-gate.js';
 import { printable } from '../core/text.js';
-import { metricsRegistry, type ReloadStats } from './metrics.js';
+import type { ReloadStats } from './metrics.js';
 import { closeMetricsServer, startMetricsServer, type MetricsListen } from './metrics-server.js';
 import { snmpSubsystem, type SnmpEvents } from './snmp.js';
 
@@ -1013,7 +1013,9 @@ async function startDaemon(
   const reloads: ReloadStats = { success: 0, refused: 0, lastSuccessAt: Date.now() / 1000 };
   const metrics = opts.prometheus
     ? await startMetricsServer(
-        metricsRegistry({
+        // Loaded only here: prom-client's start-up (its default collectors) is most of a
+        // second of a busy director's start, for a daemon that may never be scraped.
+        (await import('./metrics.js')).metricsRegistry({
           engine: () => (opts.checkOnly ? undefined : gen.engine),
           scripts: () => {
             const down = new Set(gen.engine.trackedDown);

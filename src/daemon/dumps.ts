@@ -9,7 +9,7 @@ import type { VrrpEngine } from '../vrrp/engine.js';
 import type { RawTransportStats } from '../net/raw-transport.js';
 import { printable } from '../core/text.js';
 import type { ScriptRef, VrrpInstance } from '../config/model/index.js';
-import { STATE_NUMBER } from './metrics.js';
+import { STATE_NUMBER } from '../vrrp/machine.js';
 
 interface Log {
   info(msg: string): void;

@@ -15,13 +15,10 @@
 //   nodejs_* defaults.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { VrrpEngine } from '../vrrp/engine.js';
-import type { VrrpState } from '../vrrp/machine.js';
+import { STATE_NUMBER } from '../vrrp/machine.js';
 import type { ListedService } from '../lvs/ipvsadm-list.js';
 import type { ResolvedRealServer, ResolvedVirtualServer } from '../config/model/index.js';
 import type { ServerCheckStats } from '../check/pool.js';
-
-/** keepalived's numbering (vrrp.h VRRP_STATE_*), which keepalived_vrrp_state carries. */
-export const STATE_NUMBER: Record<VrrpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 };
 
 /** A real server as the checker pool sees it. */
 export interface CheckedServer {

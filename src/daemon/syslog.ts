@@ -100,6 +100,8 @@ export interface SyslogOptions {
   /** Lines kept while the syslog daemon is congested. */
   queueLimit?: number;
   retryMs?: number;
+  /** For tests: a monotonic clock in ms (default performance.now). */
+  monotonicMs?: () => number;
 }
 
 export interface SyslogStats {
@@ -107,6 +109,9 @@ export interface SyslogStats {
   /** Lines lost: queue full, or syslog absent or failing. */
   dropped: number;
 }
+
+/** How often a missing syslog socket is looked for again. */
+const MISSING_PROBE_MS = 1000;
 
 /** The syslog target: `write` never blocks and never throws. */
 export class SyslogSink {
@@ -117,6 +122,8 @@ export class SyslogSink {
   private failing = false;
   /** The last send failed with ENOENT: nothing listens at the path. */
   private missing = false;
+  /** While missing: when (monotonicMs) to look for the socket again. */
+  private probeAt = 0;
   private closed = false;
   /** Lines dropped since the last one sent, reported in the next line that gets through. */
   private unreported = 0;
@@ -140,9 +147,10 @@ export class SyslogSink {
   write(severity: Severity, ident: string, message: string): void {
     if (this.closed) return;
     if (!this.sender) return void this.stats.dropped++;
-    // No socket at the path: a stat is microseconds where a failed send builds an exception
-    // (1,000 instances changing state log thousands of lines; the box may have no syslog).
-    if (this.missing && statSync(this.opts.path, { throwIfNoEntry: false }) === undefined) {
+    // No socket at the path: looked for again at most once a second (1,000 instances changing
+    // state log thousands of lines, and the box may have no syslog): a failed send builds an
+    // exception, and even a stat per line was a tenth of such a start's CPU.
+    if (this.missing && (this.monotonicMs() < this.probeAt || this.stillMissing())) {
       this.stats.dropped++;
       this.unreported++;
       return;
@@ -150,6 +158,17 @@ export class SyslogSink {
     const line = Buffer.from(syslogLine(this.opts.facility, severity, (this.opts.now ?? (() => new Date()))(), ident, this.opts.pid, message));
     if (this.queue.length) return this.enqueue(line);
     this.sendOne(line);
+  }
+
+  private monotonicMs(): number {
+    return (this.opts.monotonicMs ?? performance.now.bind(performance))();
+  }
+
+  /** Whether the socket is still absent; if so, the next look is a second away. */
+  private stillMissing(): boolean {
+    if (statSync(this.opts.path, { throwIfNoEntry: false }) !== undefined) return false;
+    this.probeAt = this.monotonicMs() + MISSING_PROBE_MS;
+    return true;
   }
 
   private enqueue(line: Buffer): void {

@@ -62,6 +62,11 @@ export interface RawSocketLike {
   on(event: 'error', cb: (error: Error) => void): unknown;
   on(event: 'close', cb: () => void): unknown;
   close(): unknown;
+  /**
+   * raw-socket's native handle: its send() is one non-blocking sendto(), throwing strerror text on
+   * failure and calling back at once with the byte count. Absent in stand-ins.
+   */
+  wrap?: { send(buffer: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
 }
 
 export interface RawSocketModule {
@@ -441,10 +446,31 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   };
 
   /** Hand the next waiting packet to raw-socket once the previous one is written. */
+  // The direct path: a sendto() now, as keepalived does. raw-socket's own send() waits for the
+  // socket to poll writable, which costs two epoll_ctl() calls and an event-loop turn per packet
+  // (the largest CPU cost of 1,000 instances in steady state). When sendto() fails (EAGAIN on a
+  // full socket buffer, or anything else), the packet takes raw-socket's queued path, which waits
+  // for the socket and reports a real error.
+  const direct = socket.wrap;
+  const sendNow = (p: Pending): boolean => {
+    if (!direct) return false;
+    try {
+      direct.send(p.pkt, 0, p.pkt.length, p.dst, () => {});
+    } catch {
+      return false;
+    }
+    stats.sent++;
+    return true;
+  };
+
   const pump = (): void => {
     while (!inFlight && !closed) {
       const p = adverts.shift() ?? replies.shift();
       if (!p) return;
+      if (sendNow(p)) {
+        wakeDrained();
+        continue;
+      }
       inFlight = true;
       let sync = true;
       let again = false;

@@ -8,6 +8,9 @@ import { masterDownUs, skewUs, US_PER_CS, US_PER_SEC } from './timers.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
+/** keepalived's numbering (vrrp.h VRRP_STATE_*): its JSON dump and keepalived_vrrp_state carry it. */
+export const STATE_NUMBER: Record<VrrpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 };
+
 export interface MachineConfig {
   name: string;
   vrid: number;

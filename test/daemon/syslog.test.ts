@@ -113,20 +113,26 @@ describe('the syslog sink: bounded, never blocking, never throwing', () => {
       const path = join(dir, 'log');
       const sender = fakeSender();
       const warnings: string[] = [];
-      const sink = new SyslogSink({ path, facility: 3, pid: 1, sender, warn: (l) => warnings.push(l) });
+      let ms = 0;
+      const sink = new SyslogSink({ path, facility: 3, pid: 1, sender, warn: (l) => warnings.push(l), monotonicMs: () => ms });
       sender.mode = 'missing';
       for (let i = 0; i < 5; i++) sink.write(6, 'Keepalived', `line ${i}`);
       expect(sender.tries).toBe(1);
       expect(warnings).toEqual([`keepalived-ts: cannot log to syslog at ${path}: ENOENT; logging goes on without syslog until it takes lines again`]);
       writeFileSync(path, '');
       sender.mode = 'ok';
+      // The path is looked for again a second after the last look, not at every line.
+      ms = 999;
+      sink.write(6, 'Keepalived', 'too soon');
+      expect(sender.tries).toBe(1);
+      ms = 1000;
       sink.write(6, 'Keepalived', 'back');
       expect(sender.tries).toBe(3);
       expect(sender.sent.map((l) => l.replace(/^<\d+>.{15} /, ''))).toEqual([
         'Keepalived[1]: back',
-        'Keepalived[1]: 5 log line(s) could not be sent to syslog and were dropped',
+        'Keepalived[1]: 6 log line(s) could not be sent to syslog and were dropped',
       ]);
-      expect(sink.stats).toEqual({ sent: 2, dropped: 5 });
+      expect(sink.stats).toEqual({ sent: 2, dropped: 6 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -287,12 +293,22 @@ describe.skipIf(!rsyslogCap.ok)('a real rsyslogd', () => {
       await poll(() => d.stderr().includes('cannot log to syslog') || undefined, { timeoutMs: 20_000, what: 'the warning' });
       expect(d.stderr()).toBe(`keepalived-ts: cannot log to syslog at ${sock}: ENOENT; logging goes on without syslog until it takes lines again\n`);
       await rsyslog.start();
-      d.child.kill('SIGUSR1');
-      await poll(() => syslogLines().some((l) => l.includes(`Keepalived[${pid}]: `) && l.includes('could not be sent to syslog')) || undefined, {
-        timeoutMs: 20_000,
-        what: 'the dropped-lines note',
-        diagnose: () => syslogLines().slice(-5).join('\n'),
-      });
+      // A line at least every half second: a missing socket is looked for again once a second.
+      let usr1At = 0;
+      await poll(
+        () => {
+          if (Date.now() - usr1At >= 500) {
+            usr1At = Date.now();
+            d.child.kill('SIGUSR1');
+          }
+          return syslogLines().some((l) => l.includes(`Keepalived[${pid}]: `) && l.includes('could not be sent to syslog')) || undefined;
+        },
+        {
+          timeoutMs: 20_000,
+          what: 'the dropped-lines note',
+          diagnose: () => syslogLines().slice(-5).join('\n'),
+        },
+      );
       expect(d.child.exitCode).toBeNull();
       // stdout (-l) never missed a line: still one JSON object per line.
       for (const l of d.stdout().trim().split('\n')) expect(() => JSON.parse(l) as unknown).not.toThrow();

@@ -18,6 +18,7 @@ class FakeSocket extends EventEmitter implements RawSocketLike {
   sendError: Error | null = null;
   failOption?: { option: number; message: string };
   closed = false;
+  wrap?: RawSocketLike['wrap'];
   setOption(level: number, option: number, value: number | Buffer, length?: number): void {
     if (this.failOption?.option === option) throw new Error(this.failOption.message);
     this.options.push({ level, option, value: Buffer.isBuffer(value) ? Buffer.from(value) : value, length });
@@ -172,6 +173,38 @@ describe('raw transport against a stand-in socket', () => {
     expect(await t3.drain(50)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     t3.close();
+  });
+
+  it('writes at once through the native handle when it has one, and falls back to the queued send when that sendto() fails', async () => {
+    const sock = new FakeSocket();
+    const direct: number[] = [];
+    let full = false;
+    // raw-socket's native send(): a non-blocking sendto() that throws strerror text on failure.
+    sock.wrap = {
+      send(buffer: Buffer, offset: number, _length: number, _address: string, cb: (bytes: number) => void) {
+        if (full) throw new Error('Resource temporarily unavailable');
+        direct.push(buffer[offset + 20 + 2]);
+        cb(buffer.length);
+      },
+    };
+    const t = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock), ifindex: 2 });
+    for (const p of [1, 2, 3]) t.send(v2advert(p), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    // Written in the call, no event-loop turn, none through the queued path.
+    expect(direct).toEqual([1, 2, 3]);
+    expect(sock.sent).toEqual([]);
+    expect(t.stats).toMatchObject({ sent: 3, sendErrors: 0 });
+    expect(await t.drain(10)).toBe(true);
+
+    // A full socket buffer: the packets wait for the socket, in order, and none is lost or counted as an error.
+    full = true;
+    for (const p of [4, 5]) t.send(v2advert(p), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    expect(await t.drain(1000)).toBe(true);
+    expect(sock.sent.map((x) => x.buffer[20 + 2])).toEqual([4, 5]);
+    full = false;
+    t.send(v2advert(6), { src: '10.0.0.2', dst: VRRP_MCAST4 });
+    expect(direct).toEqual([1, 2, 3, 6]);
+    expect(t.stats).toMatchObject({ sent: 6, sendErrors: 0 });
+    t.close();
   });
 
   it('counts a refused send and reports it with its errno name, never throwing', async () => {
