@@ -22,7 +22,7 @@ import { VmacLinks } from '../net/vmac.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
 import type { Received, VrrpRunner } from '../vrrp/instance.js';
-import type { VrrpState } from '../vrrp/machine.js';
+import { ADVERT_TIMEOUT, type VrrpState } from '../vrrp/machine.js';
 import { fifoLine, Notifier, type NotifyState } from './notify.js';
 import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
 import { EmailAlerts } from './email-alerts.js';
@@ -398,6 +398,8 @@ class Generation {
     private readonly syncTransition: (name: string, from: VrrpState, to: VrrpState) => void,
     /** The SNMP traps (enable_traps). */
     private readonly snmp: SnmpEvents,
+    /** -D: keepalived's detail lines. */
+    private readonly detail: boolean,
     previous?: Generation,
   ) {
     this.engine = new VrrpEngine(config, {
@@ -487,12 +489,20 @@ class Generation {
   /** Priority 0 from masters and addresses removed, except for the runners `next` adopted. */
   async stop(next?: Generation): Promise<void> {
     this.stopTrackers.forEach((s) => s());
+    // keepalived -D (vrrp_restore_interface): each master says it sent its priority-0 advert.
+    if (this.detail)
+      for (const { inst, runner } of this.engine.instances)
+        if (runner.state.state === 'MASTER' && !next?.adopted.has(runner)) this.log.info({ vrrp: inst.name }, `(${inst.name}) sent 0 priority`);
     this.engine.stop(next?.adopted);
     await this.driver.settled();
   }
 
   private transition(inst: VrrpInstance, from: VrrpState, to: VrrpState, prio: number, reason: string): void {
-    this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE`);
+    // keepalived's wording: with -D the advert timeout before MASTER (vrrp_scheduler.c), and
+    // "(init)" on the first state (vrrp_init_state).
+    if (this.detail && reason === ADVERT_TIMEOUT) this.log.info({ vrrp: inst.name }, `(${inst.name}) ${ADVERT_TIMEOUT}`);
+    const init = from === 'INIT' && (to === 'BACKUP' || to === 'FAULT') ? ' (init)' : '';
+    this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE${init}`);
     // keepalived switches the sync daemon before the notifies (vrrp.c vrrp_state_become_master).
     this.syncTransition(inst.name, from, to);
     // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
@@ -504,6 +514,21 @@ class Generation {
     this.mail.vrrp('INSTANCE', inst.name, state, inst.smtpAlert);
     // vrrp_notify.c: the trap after the FIFO line.
     this.snmp.instance(inst, state);
+  }
+}
+
+/**
+ * At the first start, each instance's VIPs, routes and rules are removed where they are (keepalived:
+ * vipset "to force address removal" when the interface already existed, then
+ * vrrp_restore_interface in vrrp_init_state): what a killed predecessor left on the interface must
+ * not stay up beside the new MASTER while this one is BACKUP. Addresses on interfaces that do not
+ * exist (yet: a VMAC, dynamic_interfaces) are left out; absent ones are not errors.
+ */
+function removeLeftovers(instances: readonly ResolvedVrrpInstance[], driver: IpAddressDriver): void {
+  for (const inst of instances) {
+    if (!realHost.interfaceExists(inst.interface)) continue;
+    const here = (v: { dev: string }): boolean => realHost.interfaceExists(v.dev);
+    void driver.remove({ ...inst, virtualIpaddress: inst.virtualIpaddress.filter(here), virtualIpaddressExcluded: inst.virtualIpaddressExcluded.filter(here) });
   }
 }
 
@@ -758,7 +783,7 @@ async function startDaemon(
   // With -C the VRRP side is not configured at all: no raw sockets, no root needed.
   const vrrpPart = (c: Config): Config => (opts.checkOnly ? { ...c, vrrpInstances: [], syncGroups: [], resolved: { ...c.resolved, vrrpInstances: [] } } : c);
   const garpIntervalsOf = (c: Config) => garpIntervals(c.globalDefs.vrrpGarpInterval, c.garpGroups);
-  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), clock, garpIntervalUs: garpIntervalsOf(first.config) });
+  const driver = new IpAddressDriver({ log: (l, m) => vrrpLog[l](m), detail: opts.logDetail, clock, garpIntervalUs: garpIntervalsOf(first.config) });
   // use_vmac / use_ipvlan: their interfaces exist before the sockets open on them; their ip
   // commands go through the address driver's ip -batch.
   const vmacs = new VmacLinks({ log: (l, m) => vrrpLog[l](m), exec: (argv) => driver.run(argv) });
@@ -905,6 +930,7 @@ async function startDaemon(
     checkerRuns: !opts.vrrpOnly,
     version: opts.version ?? 'unknown',
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+    detail: opts.logDetail,
   });
   const snmpEvents = snmp.events;
   // One generation per configuration, sharing the daemon's sockets, drivers and channels; a
@@ -927,6 +953,7 @@ async function startDaemon(
       firewall,
       syncTransition,
       snmpEvents,
+      !!opts.logDetail,
       previous,
     );
   let gen = generation(first.config, ready.primary);
@@ -941,6 +968,7 @@ async function startDaemon(
   const gate = await startGate(process.env);
   if (gate) log.info(`Start gate ${gate} opened`);
   void driver.setStatic(staticSet);
+  if (!opts.checkOnly) removeLeftovers(gen.config.resolved.vrrpInstances, driver);
   await snmp.start();
   gen.start();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the

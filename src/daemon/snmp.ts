@@ -45,6 +45,8 @@ export interface SnmpOptions {
   checkerRuns: boolean;
   version: string;
   log: { info(m: string): void; warn(m: string): void; error(m: string): void };
+  /** -D: keepalived then logs each VRRP trap it sends. */
+  detail?: boolean;
 }
 
 const NONE: SnmpEvents = { instance: () => undefined, group: () => undefined, lvs: () => undefined };
@@ -97,12 +99,14 @@ export function snmpSubsystem(o: SnmpOptions): SnmpSubsystem {
       agent.changed();
       if (!vrrp || !traps()) return;
       const t = instanceTrap(inst, state === 'STOP' ? 'STOP' : state, o.live(), host);
+      if (o.detail) o.log.info(`(${inst.name}) Sending SNMP notification`);
       agent.notify(t.trap, t.varbinds);
     },
     group: (name, state) => {
       agent.changed();
       if (!vrrp || !traps()) return;
       const t = groupTrap(name, state, o.live(), host);
+      if (o.detail) o.log.info(`VRRP_Group(${name}): Sending SNMP notification`);
       agent.notify(t.trap, t.varbinds);
     },
     // check_snmp_rs_trap / check_snmp_quorum_trap: with enable_traps.

@@ -117,6 +117,8 @@ export interface AddressDriverOptions {
   /** Runs ip commands as batch lines; default: one `ip -batch` process when `exec` is not given. */
   batch?: { run(lines: readonly string[]): Promise<CommandResult[]> };
   log?: (level: 'info' | 'warn', message: string) => void;
+  /** -D: keepalived's "(VI_1) setting VIPs." and "removing VIPs." lines (vrrp_handle_ipaddress). */
+  detail?: boolean;
 }
 
 /** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
@@ -206,7 +208,7 @@ export class IpAddressDriver {
         ...inst.virtualRoutes.map((r) => ipRouteArgs('add', r)),
         ...inst.virtualRules.map((r) => ipRuleArgs('add', r)),
       ],
-      `(${inst.name}) Setting VIPs.`,
+      this.vipLines(inst, 'sett'),
     );
   }
 
@@ -218,8 +220,17 @@ export class IpAddressDriver {
         ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
         ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v)),
       ],
-      `(${inst.name}) removing VIPs.`,
+      this.vipLines(inst, 'remov'),
     );
+  }
+
+  /** keepalived -D: one line for the VIPs and one for the excluded ones, when there are any. */
+  private vipLines(inst: ResolvedVrrpInstance, verb: 'sett' | 'remov'): string[] {
+    if (!this.opts.detail) return [];
+    const lines: string[] = [];
+    if (inst.virtualIpaddress.length) lines.push(`(${inst.name}) ${verb}ing VIPs.`);
+    if (inst.virtualIpaddressExcluded.length) lines.push(`(${inst.name}) ${verb}ing E-VIPs.`);
+    return lines;
   }
 
   /** Sets the static entries, as keepalived at start-up (vrrp_daemon.c start_vrrp): addresses,
@@ -231,7 +242,7 @@ export class IpAddressDriver {
     if (!staticCount(added)) return this.queue;
     return this.enqueue(
       [...added.addresses.map((v) => ipAddrArgs('add', v)), ...added.routes.map((r) => ipRouteArgs('add', r)), ...added.rules.map((r) => ipRuleArgs('add', r))],
-      'Setting static addresses, routes and rules.',
+      ['Setting static addresses, routes and rules.'],
     );
   }
 
@@ -244,7 +255,7 @@ export class IpAddressDriver {
         ...entries.routes.map((r) => ipRouteArgs('del', r)),
         ...entries.addresses.map((v) => ipAddrArgs('del', v)),
       ],
-      'Removing static addresses, routes and rules.',
+      ['Removing static addresses, routes and rules.'],
     );
   }
 
@@ -320,7 +331,10 @@ export class IpAddressDriver {
     });
   }
 
-  private enqueue(cmds: string[][], message: string): Promise<void> {
+  private enqueue(cmds: string[][], messages: readonly string[]): Promise<void> {
+    // Said when decided, as keepalived says it just before its netlink call: in order with the
+    // state lines around it.
+    for (const m of messages) this.opts.log?.('info', m);
     const lines = this.batch ? cmds.map(batchLine) : [];
     const batch = this.batch && lines.every((l): l is string => l !== undefined) ? this.batch : undefined;
     // setImmediate: the advert that announced mastership is still queued in the raw socket; let
@@ -330,10 +344,7 @@ export class IpAddressDriver {
       // Pipelined: ip runs its stdin in order, so these lines go out now, behind the earlier
       // batches, without waiting for their results (one round trip per instance made 1,000
       // VIPs take 15 s on a busy box); results are still reported in order.
-      const results = turn().then(() => {
-        this.opts.log?.('info', message);
-        return batch.run(lines as string[]);
-      });
+      const results = turn().then(() => batch.run(lines as string[]));
       this.queue = Promise.all([this.queue, results]).then(([, r]) => this.report(cmds, r));
       return this.queue;
     }
@@ -342,10 +353,7 @@ export class IpAddressDriver {
     this.serial++;
     this.queue = this.queue
       .then(turn)
-      .then(async () => {
-        this.opts.log?.('info', message);
-        this.report(cmds, batch ? await batch.run(lines as string[]) : await this.each(cmds));
-      })
+      .then(async () => this.report(cmds, batch ? await batch.run(lines as string[]) : await this.each(cmds)))
       .finally(() => this.serial--);
     return this.queue;
   }

@@ -9,6 +9,9 @@ import { masterDownUs, skewUs, US_PER_CS, US_PER_SEC } from './timers.js';
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
 /** keepalived's numbering (vrrp.h VRRP_STATE_*): its JSON dump and keepalived_vrrp_state carry it. */
+/** The reason of a BACKUP's move to MASTER when no advert came (keepalived's words). */
+export const ADVERT_TIMEOUT = 'Receive advertisement timeout';
+
 export const STATE_NUMBER: Record<VrrpState, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 };
 
 export interface MachineConfig {
@@ -315,7 +318,7 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
           s.masterDownAt = undefined;
           s.wantMaster = true;
           x.actions.push({ type: 'wantMaster' });
-        } else x.becomeMaster(ev.now, 'Receive advertisement timeout');
+        } else x.becomeMaster(ev.now, ADVERT_TIMEOUT);
       }
       break;
 
