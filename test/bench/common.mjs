@@ -1,5 +1,5 @@
-// What the namespace and process benchmarks share: number formatting, percentiles, the
-// namespace library bundled from TypeScript, and per-process CPU and memory from /proc.
+// What the namespace and process benchmarks share: number formatting, percentiles, the test
+// helpers bundled from TypeScript (namespaces, the VM), and per-process CPU and memory from /proc.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,10 +21,10 @@ export const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 export const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 export const pad = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 10)).join('');
 
-/** test/helpers/netns.ts, bundled with esbuild so plain Node can run it. */
-export async function loadNetns() {
+/** A TypeScript module of the repository (REL from its root), bundled with esbuild so plain Node can run it. */
+export async function loadTs(rel) {
   const { build } = await import('esbuild');
-  const src = join(ROOT, 'test/helpers/netns.ts');
+  const src = join(ROOT, rel);
   const out = await build({
     entryPoints: [src],
     bundle: true,
@@ -34,11 +34,14 @@ export async function loadNetns() {
     write: false,
     packages: 'external',
     logLevel: 'error',
-    // A data: URL module has no file location: give netns.ts its own for REPO_ROOT.
+    // A data: URL module has no file location: give the module its own (netns.ts's REPO_ROOT, vm.ts's vm-run.sh).
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(src).href) },
   });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 }
+
+/** test/helpers/netns.ts. */
+export const loadNetns = () => loadTs('test/helpers/netns.ts');
 
 /** Clock ticks per second of /proc/PID/stat's times. */
 export const CLK_TCK = (() => {

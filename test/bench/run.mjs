@@ -8,6 +8,7 @@ import { run as scheduler } from './scheduler.bench.mjs';
 import { run as checkers } from './checkers.bench.mjs';
 import { run as lab } from './lab.bench.mjs';
 import { run as scale } from './scale.bench.mjs';
+import { run as vmDataplane } from './vm-dataplane.bench.mjs';
 
 await parse();
 await failover();
@@ -18,3 +19,4 @@ await scheduler();
 await checkers();
 await lab();
 await scale();
+await vmDataplane();

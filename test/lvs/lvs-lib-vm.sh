@@ -24,15 +24,33 @@ lab_bridge() {
   return 0
 }
 
-# lab_ns NAME ADDR/PREFIX: a namespace on br0 with ADDR on its eth0.
+# lab_ns NAME ADDR/PREFIX [BRIDGE]: a namespace on BRIDGE (br0) with ADDR on its eth0.
 lab_ns() {
   local ns=$1 addr=$2
   ip netns add "$ns" || exit 3
   ip link add "v$LAB-$ns" type veth peer name eth0 netns "$ns" || exit 3
-  ip link set "v$LAB-$ns" master br0 up
+  ip link set "v$LAB-$ns" master "${3:-br0}" up
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "$addr" dev eth0
   ip -n "$ns" link set eth0 up
+}
+
+# lab_nat_director: the director `dir`, 10.41.0.1/24 on br0 and 10.42.0.1/24 on a second bridge
+# br1 behind it, forwarding: the gateway of the LVS-NAT real servers (lab_nat_real).
+lab_nat_director() {
+  ip link add br1 type bridge && ip link set br1 up || exit 3
+  lab_ns dir 10.41.0.1/24
+  ip link add v-dir1 type veth peer name eth1 netns dir || exit 3
+  ip link set v-dir1 master br1 up
+  ip -n dir addr add 10.42.0.1/24 dev eth1
+  ip -n dir link set eth1 up
+  ip netns exec dir sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+}
+
+# lab_nat_real NAME ADDR/PREFIX: a namespace on br1 with ADDR, its default route through dir.
+lab_nat_real() {
+  lab_ns "$1" "$2" br1
+  ip -n "$1" route add default via 10.42.0.1
 }
 
 lab_clear() {

@@ -17,8 +17,7 @@ ours=$1
 modprobe ip_vs || exit 3
 
 lab_bridge
-ip link add br1 type bridge && ip link set br1 up
-lab_ns dir 10.41.0.1/24
+lab_nat_director
 ip -n dir addr add 10.41.0.100/24 dev eth0
 ip -n dir addr add 10.41.0.101/24 dev eth0
 for a in 102 103 104; do ip -n dir addr add 10.41.0.$a/24 dev eth0; done
@@ -31,11 +30,6 @@ table ip lvs {
   }
 }
 EOF
-ip link add v-dir1 type veth peer name eth1 netns dir
-ip link set v-dir1 master br1 up
-ip -n dir addr add 10.42.0.1/24 dev eth1
-ip -n dir link set eth1 up
-ip netns exec dir sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
 lab_ns cl 10.41.0.50/24
 for r in r1:21 r2:22; do
   lab_ns "${r%:*}" "10.41.0.${r#*:}/24"
@@ -45,13 +39,7 @@ for r in r1:21 r2:22; do
 done
 for n in n1:21 n2:22; do
   ns=${n%:*}
-  ip netns add "$ns"
-  ip link add "v-$ns" type veth peer name eth0 netns "$ns"
-  ip link set "v-$ns" master br1 up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add "10.42.0.${n#*:}/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default via 10.42.0.1
+  lab_nat_real "$ns" "10.42.0.${n#*:}/24"
   ip netns exec "$ns" $PY /run/lvs-echo.py "$ns" 7001 7002 7003 &
   echo $! >"/tmp/lvs-$ns.pid"
 done
