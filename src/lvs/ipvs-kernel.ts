@@ -85,7 +85,7 @@ export class KernelPlane {
   /** The table the checkers want now (ipvsadm-restore form). Applies it after any batch in flight. */
   sync(table: string): Promise<void> {
     this.wanted = table;
-    this.busy ??= this.drain().finally(() => (this.busy = undefined));
+    this.busy ??= this.drain();
     return this.busy;
   }
 
@@ -134,17 +134,29 @@ export class KernelPlane {
     this.applied = '';
   }
 
+  /**
+   * Sends batches until the kernel has the wanted table. `busy` is cleared in the same turn as the
+   * last comparison, so a sync() that comes any later starts a new drain: cleared a turn later
+   * (a .finally()), the changes of a whole reload, made in one turn after a drain that had nothing
+   * to send, were seen as in flight and never sent.
+   */
   private async drain(): Promise<void> {
-    while (this.applied !== this.wanted) {
-      const target = this.wanted;
-      const lines = ipvsadmDiff(this.applied, target);
-      const err = lines.length ? await (this.env.run ?? runIpvsadmRestore)(lines) : undefined;
-      if (err) {
-        // The kernel refused part of the batch: log it and treat the wanted table as applied,
-        // so the next change is diffed from what we asked for rather than retried forever.
-        this.env.log?.('warn', `ipvsadm -R: ${err}`);
+    try {
+      // First let sync() hold this drain as `busy` (and more changes of this turn come in).
+      await Promise.resolve();
+      while (this.applied !== this.wanted) {
+        const target = this.wanted;
+        const lines = ipvsadmDiff(this.applied, target);
+        const err = lines.length ? await (this.env.run ?? runIpvsadmRestore)(lines) : undefined;
+        if (err) {
+          // The kernel refused part of the batch: log it and treat the wanted table as applied,
+          // so the next change is diffed from what we asked for rather than retried forever.
+          this.env.log?.('warn', `ipvsadm -R: ${err}`);
+        }
+        this.applied = target;
       }
-      this.applied = target;
+    } finally {
+      this.busy = undefined;
     }
   }
 }

@@ -2,7 +2,7 @@
 // kernel has no IPVS, so the commands are checked as text, and the real ipvsadm (when installed)
 // is only run to prove that its refusal is reported rather than lost.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import type { ResolvedRealServer as RealServer, ResolvedVirtualServer as VirtualServer } from '../../src/config/model/index.js';
 import { ipvsadmRestore } from '../../src/lvs/ipvsadm.js';
@@ -108,6 +108,8 @@ describe('KernelPlane', () => {
       },
     });
     const first = plane.sync(table(vs));
+    // The first batch is in flight (a drain starts a turn after the sync that asked for it).
+    await vi.waitFor(() => expect(batches).toHaveLength(1));
     void plane.sync(table(vs, ['10.0.0.1']));
     void plane.sync(table(vs, ['10.0.0.1', '10.0.0.2']));
     release();
@@ -233,6 +235,34 @@ virtual_server 192.168.1.100 80 {
     expect(batches.slice(0, 2)).toEqual([['-C'], ['-A -t 192.168.1.100:80 -s rr', '-a -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 1']]);
     await lb.reload(conf('global_defs {\n  lvs_flush\n}\n'));
     expect(batches.flat().filter((l) => l === '-C')).toHaveLength(1);
+    await lb.stop();
+  });
+});
+
+describe('a reload on kernel IPVS', () => {
+  it('sends a change made in the same turn as a sync that had nothing to send', async () => {
+    const batches: string[][] = [];
+    const plane = new KernelPlane({ run: async (lines) => void batches.push(lines) });
+    const one = '-A -t 192.168.1.100:80 -s rr\n-a -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 1\n';
+    await plane.sync(one);
+    void plane.sync(one);
+    await plane.sync(one.replace('-w 1', '-w 5'));
+    expect(batches).toEqual([one.trim().split('\n'), ['-e -t 192.168.1.100:80 -r 10.0.0.1:80 -g -w 5']]);
+  });
+
+  it("applies a real server's new weight, with and without a checker, after a service the reload adds (keepalived's init_service_rs)", async () => {
+    const { batches, balancer } = await recording();
+    const server = (addr: string, w: number, check = '') => `  real_server ${addr} 80 {\n    weight ${w}\n${check}  }\n`;
+    const service = (vip: string, servers: string) => `virtual_server ${vip} 80 {\n  lvs_sched wrr\n  lvs_method DR\n  protocol TCP\n${servers}}\n`;
+    const pool = (w1: number, w2: number) =>
+      service('192.168.1.100', server('10.0.0.1', 1) + server('10.0.0.2', w1) + server('10.0.0.3', w2, '    TCP_CHECK {\n    }\n'));
+    const lb = balancer('');
+    await lb.reload(loadConfigText(pool(2, 3), 'k.conf').config);
+    await lb.start();
+    batches.length = 0;
+    await lb.reload(loadConfigText(service('192.168.1.99', server('10.0.0.9', 1)) + pool(5, 4), 'k.conf').config);
+    await vi.waitFor(() => expect(batches.flat()).toContain('-e -t 192.168.1.100:80 -r 10.0.0.2:80 -g -w 5'));
+    expect(batches.flat()).toContain('-e -t 192.168.1.100:80 -r 10.0.0.3:80 -g -w 4');
     await lb.stop();
   });
 });

@@ -3,9 +3,10 @@
 // they leave (ipvsadm -Sn, sorted, and the connection timeouts) must be the same once started and
 // after the stop. One VM boot runs every configuration (ipvs-oracle-vm.sh).
 //
-// The health checkers are taken out of the configurations: without them every real server is up
-// from the start in both daemons, so the table at start is defined (the checkers' verdicts on
-// addresses that do not exist in the VM would race the snapshot).
+// The health checkers are taken out of the examples' configurations (their real servers do not
+// exist in the VM: the verdicts would race the snapshot). `checked` has checkers on real servers
+// that do exist, local listeners on loopback, and compares the tables once the verdicts are in,
+// after some listeners stop ("gone"), and after a reload that changes the pool ("reload").
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,82 @@ function withoutCheckers(text: string): string {
 const example = (file: string): string => withoutCheckers(readFileSync(join(REPO_ROOT, 'conf-examples', file), 'utf8'));
 
 const rs = (addr: string, port: number, extra = ''): string => `  real_server ${addr} ${port} {\n    weight 1\n${extra}  }\n`;
+
+/** TEXT with FROM (a string or a pattern) replaced, which must be there: a reload that changes nothing proves nothing. */
+function edit(text: string, from: string | RegExp, to: string): string {
+  const out = text.replace(from, to);
+  if (out === text) throw new Error(`edit: ${String(from)} is not in the configuration`);
+  return out;
+}
+
+/** A real server checked by TCP_CHECK on a local port: up when ipvs-oracle-vm.sh listens on it. */
+const checked = (addr: string, port: number, weight: number, check: string, extra = ''): string =>
+  `  real_server ${addr} ${port} {\n    weight ${weight}\n${extra}    TCP_CHECK {\n${check}    }\n  }\n`;
+/** TCP_CHECK's options: the real server's own address, or 127.0.0.1 on CHECKPORT; retry 0 or 1. */
+const tcp = (checkPort?: number, retry = 0): string =>
+  `${checkPort ? `      connect_ip 127.0.0.1\n      connect_port ${checkPort}\n` : ''}      connect_timeout 1\n      retry ${retry}\n${retry ? '      delay_before_retry 1\n' : ''}`;
+
+/**
+ * A pool with checkers: delay_loop 1, connect_timeout 1, retry 0 or 1, so a verdict takes at most
+ * delay_loop × (retry + 1) + connect_timeout = 3 s, after the first check's warmup (up to
+ * delay_loop) and keepalived's bootstrap delay (1 s).
+ *   10.30.0.1: a server up then gone, one never up (it leaves), one up throughout.
+ *   10.30.0.2: inhibit_on_failure (weight 0 instead of leaving): one never up, one up then gone,
+ *              one without a checker.
+ *   10.30.0.3: alpha (down until its first check) and a sorry_server, used once its only server is gone.
+ */
+const CHECKED = `virtual_server 10.30.0.1 80 {
+  delay_loop 1
+  lvs_sched wrr
+  lvs_method NAT
+  protocol TCP
+${checked('127.0.0.2', 9001, 2, tcp())}${checked('127.0.0.3', 9002, 1, tcp(undefined, 1))}${checked('10.30.1.3', 80, 3, tcp(9003))}}
+virtual_server 10.30.0.2 80 {
+  delay_loop 1
+  lvs_sched rr
+  lvs_method DR
+  protocol TCP
+${checked('10.30.2.1', 80, 1, tcp(9004), '    inhibit_on_failure\n')}${checked('10.30.2.2', 80, 4, tcp(9005, 1), '    inhibit_on_failure\n')}${rs('10.30.2.3', 80)}}
+virtual_server 10.30.0.3 80 {
+  delay_loop 1
+  alpha
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  sorry_server 10.30.9.9 80
+${checked('10.30.3.1', 80, 1, tcp(9006))}}
+`;
+/** Where ipvs-oracle-vm.sh listens for `checked` (9002 and 9004 never), and what stops in the "gone" phase. */
+const CHECKED_LISTEN = [9001, 9003, 9005, 9006];
+const CHECKED_GONE = [9001, 9005, 9006];
+
+/**
+ * `checked` reloaded: a weight changes (of a server up, and of one inhibited), servers come
+ * (one up, one never up) and go (one down, one without checker), a service goes and one comes.
+ */
+const CHECKED_RELOAD = edit(
+  edit(
+    edit(
+      edit(
+        edit(CHECKED, checked('127.0.0.3', 9002, 1, tcp(undefined, 1)), ''),
+        checked('10.30.1.3', 80, 3, tcp(9003)),
+        checked('10.30.1.3', 80, 5, tcp(9003)) + checked('10.30.1.4', 80, 2, tcp(9003)) + checked('10.30.1.5', 80, 1, tcp(9002)),
+      ),
+      checked('10.30.2.2', 80, 4, tcp(9005, 1), '    inhibit_on_failure\n') + rs('10.30.2.3', 80),
+      checked('10.30.2.2', 80, 6, tcp(9005, 1), '    inhibit_on_failure\n'),
+    ),
+    /virtual_server 10\.30\.0\.3 80 \{[^]*$/,
+    '',
+  ),
+  /$/,
+  `virtual_server 10.30.0.4 80 {
+  delay_loop 1
+  lvs_sched wlc
+  lvs_method NAT
+  protocol TCP
+${checked('10.30.4.1', 80, 2, tcp(9003))}${rs('10.30.4.2', 80)}}
+`,
+);
 
 /**
  * Name -> configuration. Few configurations with many services each: every daemon start costs
@@ -152,6 +229,30 @@ virtual_server 10.23.0.1 80 {
   protocol TCP
 ${rs('10.23.0.2', 80)}}
 `,
+  checked: CHECKED,
+};
+
+/**
+ * What ipvs-oracle-vm.sh does beyond the start and the stop, by configuration (its NAME.listen,
+ * .hold, .gone and .reload files): ports to listen on, how long a table must stay the same to be
+ * settled (the checkers' verdicts, with room for a busy host), ports to stop listening on, and
+ * the configuration to reload.
+ */
+const PHASES: Record<string, { listen?: number[]; hold?: number; gone?: number[]; reload?: string }> = {
+  checked: { listen: CHECKED_LISTEN, hold: 6, gone: CHECKED_GONE, reload: CHECKED_RELOAD },
+  // Without checkers: the DR director's weight 2 becomes 5, a NAT server is replaced by another,
+  // and a service moves to another address (one goes, one comes).
+  'conf-examples': {
+    reload: edit(
+      edit(
+        edit(CONFIGS['conf-examples'], /(real_server 192\.168\.0\.20 80 \{\s*weight) 2/, '$1 5'),
+        'real_server 192.168.11.140 80',
+        'real_server 192.168.11.150 80',
+      ),
+      'virtual_server 172.25.254.100 80',
+      'virtual_server 172.25.254.101 80',
+    ),
+  },
 };
 
 /** The service ipvs-oracle-vm.sh puts in the table before each start: neither daemon's. */
@@ -165,17 +266,21 @@ const KNOWN: Record<string, { why: string; ours: (keepalived: string) => string 
 
 interface Tables {
   start?: string;
+  gone?: string;
+  reload?: string;
   stop?: string;
   /** The daemon's output, printed only when it did not settle or stop. */
   log?: string;
 }
+
+type Phase = 'start' | 'gone' | 'reload' | 'stop';
 
 /** The script's output: `=== NAME WHO PHASE` sections, keyed `NAME WHO`. */
 function parse(output: string): Map<string, Tables> {
   const got = new Map<string, Tables>();
   let section: { t: Tables; phase: keyof Tables } | undefined;
   for (const line of output.split('\n')) {
-    const m = /^=== (\S+) (keepalived|ours) (start|stop|log)$/.exec(line);
+    const m = /^=== (\S+) (keepalived|ours) (start|gone|reload|stop|log)$/.exec(line);
     if (m) {
       const key = `${m[1]} ${m[2]}`;
       const t = got.get(key) ?? {};
@@ -188,6 +293,9 @@ function parse(output: string): Map<string, Tables> {
   return got;
 }
 
+/** KTS_ORACLE_ONLY=name,name runs only those configurations (one VM run costs minutes). */
+const SELECTED = Object.keys(CONFIGS).filter((n) => !process.env.KTS_ORACLE_ONLY || process.env.KTS_ORACLE_ONLY.split(',').includes(n));
+
 const unavailable = vmUnavailable() ?? (keepalivedCapability().ok ? undefined : 'keepalived is not installed');
 if (unavailable) console.log(`ipvs-oracle: skipped: ${unavailable}`);
 
@@ -198,7 +306,13 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kts-ipvs-oracle-'));
-    for (const [name, text] of Object.entries(CONFIGS)) writeFileSync(join(dir, `${name}.conf`), text);
+    for (const name of SELECTED) writeFileSync(join(dir, `${name}.conf`), CONFIGS[name]);
+    for (const [name, p] of Object.entries(PHASES)) {
+      if (p.listen) writeFileSync(join(dir, `${name}.listen`), `${p.listen.join(' ')}\n`);
+      if (p.hold) writeFileSync(join(dir, `${name}.hold`), `${p.hold.toFixed(1)}\n`);
+      if (p.gone) writeFileSync(join(dir, `${name}.gone`), `${p.gone.join(' ')}\n`);
+      if (p.reload) writeFileSync(join(dir, `${name}.reload`), p.reload);
+    }
     run = await runInVm(join(REPO_ROOT, 'test/lvs/ipvs-oracle-vm.sh'), [dir, join(REPO_ROOT, 'dist/keepalived-ts.mjs')], { timeoutSeconds: 900 });
     const timings = run.output.split('\n').filter((l) => l.startsWith('=== time '));
     console.log(`ipvs-oracle: VM run ${run.seconds.toFixed(1)} s, status ${run.status}\n${timings.join('\n')}`);
@@ -211,9 +325,10 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
     expect(run.output).toContain('=== end');
   });
 
-  for (const name of Object.keys(CONFIGS)) {
+  for (const name of SELECTED) {
     const known = KNOWN[name];
-    it(`${name}: the same table at start and at stop${known ? ` (known difference: ${known.why})` : ''}`, () => {
+    const phases: Phase[] = ['start', ...(PHASES[name]?.gone ? (['gone'] as const) : []), ...(PHASES[name]?.reload ? (['reload'] as const) : []), 'stop'];
+    it(`${name}: the same table at ${phases.join(', ')}${known ? ` (known difference: ${known.why})` : ''}`, () => {
       const ka = tables.get(`${name} keepalived`);
       const ours = tables.get(`${name} ours`);
       expect(ka?.start, run.output).toBeDefined();
@@ -234,9 +349,25 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
         expect(ka?.start).toMatch(/gue[\s\S]*gre|gre[\s\S]*gue/);
         expect(ka?.start).toContain('--sctp-service 10.21.14.1:5060');
       }
+      // Each phase changed keepalived's table, or it would prove nothing.
+      for (let i = 1; i < phases.length - 1; i++) expect(ka?.[phases[i]], `${phases[i]}`).not.toBe(ka?.[phases[i - 1]]);
+      if (name === 'checked') {
+        const rules = (t?: string): string[] => (t ?? '').split('\n').filter((l) => l.startsWith('-a '));
+        // The checkers ran: a server never up left (or is inhibited), alpha's came up, ...
+        expect(rules(ka?.start)).not.toContainEqual(expect.stringContaining('127.0.0.3:9002'));
+        expect(rules(ka?.start)).toContainEqual(expect.stringMatching(/-r 10\.30\.2\.1:80 -g -w 0$/));
+        expect(rules(ka?.start)).toContainEqual(expect.stringContaining('-r 10.30.3.1:80 -m -w 1'));
+        expect(rules(ka?.start)).not.toContainEqual(expect.stringContaining('10.30.9.9'));
+        // ... and saw the listeners stop: gone, inhibited, and the sorry server in.
+        expect(rules(ka?.gone)).not.toContainEqual(expect.stringContaining('127.0.0.2:9001'));
+        expect(rules(ka?.gone)).toContainEqual(expect.stringMatching(/-r 10\.30\.2\.2:80 -g -w 0$/));
+        expect(rules(ka?.gone)).toContainEqual(expect.stringContaining('-r 10.30.9.9:80 -m -w 1'));
+        // The reload's new servers: the one up is in, the one never up is not.
+        expect(rules(ka?.reload)).toContainEqual(expect.stringContaining('-r 10.30.1.4:80 -m -w 2'));
+        expect(rules(ka?.reload)).not.toContainEqual(expect.stringContaining('10.30.1.5'));
+      }
       const expected = known?.ours ?? ((t: string) => t);
-      expect(ours?.start).toBe(expected(ka?.start ?? ''));
-      expect(ours?.stop).toBe(expected(ka?.stop ?? ''));
+      for (const phase of phases) expect(ours?.[phase], phase).toBe(expected(ka?.[phase] ?? ''));
     });
   }
 });
