@@ -10,14 +10,22 @@ import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
 import { trackedNames } from '../config/resolve-vrrp.js';
-import type { Config, ResolvedVrrpInstance, ScriptRef, VrrpInstance } from '../config/model/index.js';
+import {
+  DEFAULT_NFT_TABLE,
+  nftTableKeyword,
+  type Config,
+  type GlobalDefs,
+  type ResolvedVrrpInstance,
+  type ScriptRef,
+  type VrrpInstance,
+} from '../config/model/index.js';
 import { garpIntervals } from '../net/garp-pacer.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { IPPROTO_AH } from '../vrrp/ah.js';
-import { NftFirewall } from '../net/nft-firewall.js';
+import { NftFirewall, type NftRuleOptions } from '../net/nft-firewall.js';
 import { VmacLinks } from '../net/vmac.js';
 import { VrrpEngine, type Port } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
@@ -555,6 +563,8 @@ async function startBfd(cfg: Config, log: Logger, enabled: boolean): Promise<Bfd
 }
 
 /** What of the bfd_instances a restart would change. */
+/** The nftables options a reload may change (the table name it may not). */
+const nftRules = (g: GlobalDefs): NftRuleOptions => ({ priority: g.nftablesPriority ?? -1, counters: g.nftablesCounters, ifindex: g.nftablesIfindex ?? false });
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
 /** How long a FIFO script may outlive its FIFO after a reload before it is killed. */
@@ -829,12 +839,10 @@ async function startDaemon(
     },
   });
   const na = new NeighbourAdvertiser({ log: (l, m) => vrrpLog[l](m) });
-  // keepalived names the table from the first configuration; a reload keeps it.
-  const fw = first.config.globalDefs;
+  // keepalived names the table from the first configuration: a reload may not change it.
   const firewall = new NftFirewall({
-    table: fw.nftables?.[0] ?? 'keepalived',
-    priority: fw.nftablesPriority ?? -1,
-    counters: fw.nftablesCounters,
+    table: first.config.globalDefs.nftables?.[0] ?? DEFAULT_NFT_TABLE,
+    ...nftRules(first.config.globalDefs),
     log: (l, m) => vrrpLog[l](m),
   });
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
@@ -1179,6 +1187,9 @@ async function startDaemon(
         log.error(`Reload of ${opts.file} refused; keeping the running configuration: ${why}`);
         reloaded(false);
       };
+      // keepalived's reload_config(): its table name is fixed until a restart.
+      if (nftTableKeyword(next.config.globalDefs) !== nftTableKeyword(live.globalDefs))
+        return refuse('Cannot change nftables table name at a reload - please restart keepalived');
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const madeNow = await addVmacs(vrrpPart(next.config), vmacs, vrrpLog);
@@ -1218,6 +1229,7 @@ async function startDaemon(
       fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
       mail.configure(next.config.globalDefs);
       driver.setGarpIntervals(garpIntervalsOf(next.config));
+      firewall.configure(nftRules(next.config.globalDefs));
       gen = generation(next.config, prepared.primary, old);
 
       await old.stop(gen);

@@ -16,7 +16,7 @@
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsHost, netnsCapability, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
+import { NetnsHost, netnsCapability, poll, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
@@ -33,6 +33,18 @@ export function pidExists(pid: number): boolean {
 }
 /** kill -9 of every keepalived process in a namespace: a crash. Killing the parent alone lets its
  * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
+/** Waits until each host's eth0 has a link-local address out of DAD (IPv6 adverts are sent from it). */
+export async function waitLinkLocal(lab: Lab): Promise<void> {
+  for (const h of lab.hosts)
+    await poll(
+      async () => {
+        const out = (await lab.exec(h, ['ip', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
+        return (/inet6 fe80/.test(out) && !/tentative/.test(out)) || undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: 'link-local address ready' },
+    );
+}
+
 export async function killKeepalivedNs(ns: string): Promise<void> {
   const r = await run('ip', ['netns', 'pids', ns]);
   const pids = r.stdout

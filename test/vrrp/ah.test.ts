@@ -119,22 +119,37 @@ describe('AH sequence numbers in the machine', () => {
 });
 
 describe('no_accept nftables rules', () => {
+  const vip = (address: string, dev = 'eth0', flags: string[] = []) => ({ address, dev, flags });
   const inst = {
     name: 'VI_1',
     accept: false,
+    interface: 'eth0',
+    dontTrackPrimary: false,
     priority: 100,
-    virtualIpaddress: [{ address: '10.0.0.100' }, { address: 'fe80::1' }],
-    virtualIpaddressExcluded: [{ address: '10.0.0.101' }],
+    virtualIpaddress: [vip('10.0.0.100')],
+    virtualIpaddressExcluded: [vip('10.0.0.101')],
   } as unknown as ResolvedVrrpInstance;
+  const rules = { priority: -1, counters: false, ifindex: false };
+  /** nft as a recorder: `list table` finds the tables in `existing`, the rest succeeds. */
+  const recorder = (existing: string[] = []) => {
+    const scripts: string[] = [];
+    const run = (s: string) => {
+      scripts.push(s);
+      const listed = /^list table (\S+ \S+)/.exec(s);
+      return Promise.resolve({ ok: !listed || existing.includes(listed[1]), error: '' });
+    };
+    return { scripts, run };
+  };
 
   it('creates keepalived\u2019s table with the first MASTER, moves VIPs in and out of the set, and deletes the table at the stop', async () => {
-    const scripts: string[] = [];
-    const fw = new NftFirewall({ table: 'keepalived', priority: -1, counters: false, run: (s) => (scripts.push(s), Promise.resolve({ ok: true, error: '' })) });
+    const { scripts, run } = recorder();
+    const fw = new NftFirewall({ table: 'keepalived', ...rules, run });
     await fw.add(inst);
     await fw.remove(inst);
     await fw.add(inst);
     await fw.close();
-    expect(scripts[0]).toBe(
+    expect(scripts.slice(0, 2)).toEqual(['list table ip keepalived\n', 'list table ip6 keepalived\n']);
+    expect(scripts[2]).toBe(
       [
         'add table ip keepalived',
         'add set ip keepalived vips { type ipv4_addr; }',
@@ -146,16 +161,81 @@ describe('no_accept nftables rules', () => {
         '',
       ].join('\n'),
     );
-    expect(scripts.slice(1)).toEqual([
+    expect(scripts.slice(3)).toEqual([
       'delete element ip keepalived vips { 10.0.0.100, 10.0.0.101 }\n',
       'add element ip keepalived vips { 10.0.0.100, 10.0.0.101 }\n',
       'delete table ip keepalived\n',
     ]);
   });
 
+  it('IPv6 VIPs: the ip6 table with neighbour discovery let through, link-local VIPs by index or (dont_track_primary) by name', async () => {
+    const log: string[] = [];
+    const { scripts, run } = recorder(['ip6 fw']);
+    const fw = new NftFirewall({ table: 'fw', priority: -5, counters: true, ifindex: false, run, log: (_l, m) => log.push(m) });
+    const v6 = { ...inst, name: 'V6', virtualIpaddress: [vip('fe80::1'), vip('2001:db8::1'), vip('fe80::2', 'eth1')], virtualIpaddressExcluded: [] };
+    const named = {
+      ...v6,
+      name: 'V6n',
+      dontTrackPrimary: true,
+      virtualIpaddress: [vip('fe80::3'), vip('fe80::4', 'eth1'), vip('fe80::5', 'eth1', ['no_track'])],
+    };
+    await fw.add(v6 as unknown as ResolvedVrrpInstance);
+    await fw.add(named as unknown as ResolvedVrrpInstance);
+    await fw.remove(v6 as unknown as ResolvedVrrpInstance);
+    await fw.close();
+    expect(log).toContain('Deleting old ip6 fw table');
+    expect(scripts[2].split('\n')).toEqual([
+      'delete table ip6 fw',
+      'add table ip6 fw',
+      'add chain ip6 fw out { type filter hook output priority -5; policy accept; }',
+      'add chain ip6 fw in { type filter hook input priority -5; policy accept; }',
+      'add chain ip6 fw in_link_local',
+      'add chain ip6 fw out_link_local',
+      'add set ip6 fw vips { type ipv6_addr; }',
+      'add set ip6 fw neighbor-discovery { type icmpv6_type; flags constant; elements = { nd-neighbor-solicit, nd-neighbor-advert }; }',
+      'add rule ip6 fw in icmpv6 type @neighbor-discovery counter accept',
+      'add rule ip6 fw in ip6 daddr fe80::/10 counter goto in_link_local',
+      'add rule ip6 fw out icmpv6 type @neighbor-discovery counter accept',
+      'add rule ip6 fw out ip6 saddr fe80::/10 counter goto out_link_local',
+      'add rule ip6 fw in ip6 daddr @vips counter drop',
+      'add rule ip6 fw out ip6 saddr @vips counter drop',
+      'add set ip6 fw vips_link_local { type ipv6_addr . iface_index; }',
+      'add rule ip6 fw in_link_local ip6 daddr . iif @vips_link_local counter drop',
+      'add rule ip6 fw out_link_local ip6 saddr . oif @vips_link_local counter drop',
+      'add element ip6 fw vips { 2001:db8::1 }',
+      'add element ip6 fw vips_link_local { fe80::1 . "eth0", fe80::2 . "eth1" }',
+      '',
+    ]);
+    expect(scripts.slice(3)).toEqual([
+      [
+        'add set ip6 fw vips_link_local_name { type ipv6_addr . ifname; }',
+        'add rule ip6 fw in_link_local ip6 daddr . iifname @vips_link_local_name counter drop',
+        'add rule ip6 fw out_link_local ip6 saddr . oifname @vips_link_local_name counter drop',
+        'add element ip6 fw vips_link_local { fe80::4 . "eth1" }',
+        'add element ip6 fw vips_link_local_name { fe80::3 . "eth0", fe80::5 . "eth1" }',
+        '',
+      ].join('\n'),
+      'delete element ip6 fw vips { 2001:db8::1 }\ndelete element ip6 fw vips_link_local { fe80::1 . "eth0", fe80::2 . "eth1" }\n',
+      'delete table ip6 fw\n',
+    ]);
+  });
+
+  it('nftables_ifindex puts every link-local VIP in the index set; a reload\u2019s options apply to what is made next', async () => {
+    const { scripts, run } = recorder();
+    const fw = new NftFirewall({ table: 'keepalived', ...rules, run });
+    const named = { ...inst, name: 'V6n', dontTrackPrimary: true, virtualIpaddress: [vip('fe80::3')], virtualIpaddressExcluded: [] };
+    await fw.add(inst);
+    fw.configure({ priority: -9, counters: false, ifindex: true });
+    await fw.add(named as unknown as ResolvedVrrpInstance);
+    expect(scripts[2]).toContain('priority -1;');
+    expect(scripts[3]).toContain('add chain ip6 keepalived in { type filter hook input priority -9; policy accept; }');
+    expect(scripts[3]).toContain('add element ip6 keepalived vips_link_local { fe80::3 . "eth0" }');
+    expect(scripts[3]).not.toContain('list table');
+  });
+
   it('does nothing for an instance in accept mode', async () => {
-    const scripts: string[] = [];
-    const fw = new NftFirewall({ table: 'keepalived', priority: -1, counters: true, run: (s) => (scripts.push(s), Promise.resolve({ ok: true, error: '' })) });
+    const { scripts, run } = recorder();
+    const fw = new NftFirewall({ table: 'keepalived', ...rules, counters: true, run });
     await fw.add({ ...inst, accept: true });
     await fw.close();
     expect(scripts).toEqual([]);

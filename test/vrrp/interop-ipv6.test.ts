@@ -5,7 +5,18 @@
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Keepalived, type Lab, type Proc } from '../helpers/netns.js';
+import {
+  createLab,
+  keepalivedCapability,
+  netnsCapability,
+  poll,
+  REPO_ROOT,
+  waitLinkLocal,
+  type Host,
+  type Keepalived,
+  type Lab,
+  type Proc,
+} from '../helpers/netns.js';
 
 const net = netnsCapability();
 const ka = keepalivedCapability();
@@ -49,14 +60,7 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     [ours, theirs] = lab.hosts;
     for (const h of lab.hosts) await lab.exec(h, ['ip', '-6', 'addr', 'add', `${unicastAddr(h)}/64`, 'dev', 'eth0', 'nodad']);
     // The link-local address is the advert source: wait for it to leave DAD.
-    for (const h of lab.hosts)
-      await poll(
-        async () => {
-          const out = (await lab.exec(h, ['ip', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
-          return (/inet6 fe80/.test(out) && !/tentative/.test(out)) || undefined;
-        },
-        { timeoutMs: 10_000, intervalMs: 100, what: 'link-local address ready' },
-      );
+    await waitLinkLocal(lab);
   }, 30_000);
   afterAll(async () => {
     await lab?.teardown();

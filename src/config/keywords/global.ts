@@ -2,7 +2,7 @@
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import { address, bool, custom, decimal, flag, int, parseIp, parsePort, script, userGroup, word, words } from '../values.js';
-import type { GarpGroup, GlobalDefs, InterfaceDelay, LinkbeatInterface, LvsSyncDaemon } from '../model/global.js';
+import { DEFAULT_NFT_TABLE, type GarpGroup, type GlobalDefs, type InterfaceDelay, type LinkbeatInterface, type LvsSyncDaemon } from '../model/global.js';
 import { garpDelay, garpExtraIf, garpRefresh, nameList } from './vrrp.js';
 
 const g = keywords<GlobalDefs>();
@@ -266,18 +266,27 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('dynamic_interfaces', words, { doc: 'Allow interfaces that do not exist yet; [allow_if_changes].' }),
     g.k('nftables', words, {
-      doc: 'Use nftables for the no_accept drop rules; optional table name (keepalived). IPv4 VIPs only.',
+      // The first one names the table (a later one, or one after vrrp_iptables, is reported and
+      // ignored); it sets the chain priority back to -1, as keepalived's handler does.
+      apply: (v: string[], o: GlobalDefs) => {
+        if (o.nftables !== undefined) return;
+        o.nftables = v;
+        o.nftablesPriority = undefined;
+      },
+      check: (v: string[], o: GlobalDefs, at, ctx) => {
+        if (o.nftables !== v) ctx.diags.warning(at.head, 'keyword-repeated', 'nftables already specified - ignoring', { exit: 5 });
+      },
+      doc: 'Use nftables for the no_accept drop rules, in table NAME (keepalived) of families ip and ip6; the first one counts, and a reload cannot change it.',
     }),
     g.k('nftables_priority', int(-2147483648, 2147483647), {
-      doc: 'nftables chain priority (-1).',
+      doc: 'nftables chain priority (-1); a later `nftables` or `vrrp_iptables` sets it back to -1.',
     }),
     g.k('nftables_counters', flag, {
       default: false,
       doc: 'Add counters to the nftables rules.',
     }),
     g.k('nftables_ifindex', bool, {
-      notImplemented: 'the drop rules match IPv4 addresses only, no interface (keepalived needs one for IPv6 link-local VIPs)',
-      doc: 'Match interfaces by index in nftables rules.',
+      doc: 'Match IPv6 link-local VIPs by interface index (set vips_link_local), even with dont_track_primary.',
     }),
     g.k('nftables_ipvs', words, {
       notImplemented: 'no nftables fwmark rules for virtual_server_group',
@@ -291,13 +300,31 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       notImplemented: 'no nftables fwmark rules for virtual_server_group',
       doc: 'First fwmark for virtual_server_group (1000).',
     }),
+    // keepalived 2.2.7 as Debian builds it (NFTABLES, without IPTABLES and LIBIPSET: `keepalived -v`)
+    // takes vrrp_iptables as `nftables keepalived` with a config error, and does not know vrrp_ipsets.
     g.k('vrrp_iptables', words, {
-      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
-      doc: 'Use iptables chains [IN [OUT]] for no_accept rules.',
+      field: 'nftables',
+      apply: (_v: string[], o: GlobalDefs) => {
+        o.nftables = [DEFAULT_NFT_TABLE];
+        o.nftablesPriority = undefined;
+      },
+      check: (_v: string[], _o: GlobalDefs, at, ctx) =>
+        ctx.diags.warning(
+          at.head,
+          'deprecated-keyword',
+          "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option",
+          { exit: 5, hint: 'write: nftables' },
+        ),
+      doc: "keepalived 2.2.7 built without iptables (Debian's): the no_accept rules go in nftables table `keepalived`, with keepalived's config error.",
     }),
     g.k('vrrp_ipsets', words, {
-      notImplemented: 'the no_accept drop rules are always nftables rules (what keepalived 2.2.7 built with NFTABLES uses without vrrp_iptables)',
-      doc: 'ipset names for the iptables rules.',
+      check: (_v: string[], _o: GlobalDefs, at, ctx) =>
+        ctx.diags.warning(at.head, 'unknown-keyword', "Unknown keyword 'vrrp_ipsets'", {
+          exit: 5,
+          hint: 'keepalived 2.2.7 as Debian builds it has no ipset support; the no_accept rules are nftables sets',
+        }),
+      ignored: 'keepalived 2.2.7 as Debian builds it (without LIBIPSET) does not know it: reported as keepalived reports it, an unknown keyword',
+      doc: 'ipset names for the iptables rules (keepalived built with iptables and libipset only).',
     }),
     g.k('lvs_sync_daemon', lvsSyncDaemon, {
       deprecated: ['lvs_sync_daemon_interface'],

@@ -71,6 +71,7 @@ export interface GlobalDefs extends Located {
   vrrpRxBufsMultiplier?: number;
   disableLocalIgmp: boolean;
   dynamicInterfaces?: string[];
+  /** `nftables [NAME]` (or `vrrp_iptables`, which keepalived 2.2.7 without iptables takes as `nftables`). */
   nftables?: string[];
   nftablesPriority?: number;
   nftablesCounters: boolean;
@@ -78,7 +79,6 @@ export interface GlobalDefs extends Located {
   nftablesIpvs?: string[];
   nftablesIpvsPriority?: number;
   nftablesIpvsStartFwmark?: number;
-  vrrpIptables?: string[];
   vrrpIpsets?: string[];
   lvsSyncDaemon?: LvsSyncDaemon;
   lvsTimeouts?: { tcp?: number; tcpfin?: number; udp?: number };
@@ -154,3 +154,12 @@ export interface InterfaceDelay {
   downDelay: number;
   upDelay: number;
 }
+
+/** keepalived's DEFAULT_NFTABLES_TABLE. */
+export const DEFAULT_NFT_TABLE = 'keepalived';
+
+/**
+ * The table name a reload compares (keepalived's parent: only what `nftables` or `vrrp_iptables`
+ * set; the VRRP process falls back to the default without them).
+ */
+export const nftTableKeyword = (g: GlobalDefs): string | undefined => (g.nftables ? (g.nftables[0] ?? DEFAULT_NFT_TABLE) : undefined);

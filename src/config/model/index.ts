@@ -21,6 +21,7 @@ import type {
 
 export type * from './common.js';
 export type * from './global.js';
+export { DEFAULT_NFT_TABLE, nftTableKeyword } from './global.js';
 export type * from './lvs.js';
 export type * from './vrrp.js';
 export { WEIGHT_MAX } from './lvs.js';
