@@ -3,6 +3,11 @@
 // AF_PACKET; cap can, and sends a frame here in well under a millisecond once open. One handle per
 // interface, opened on first use with a filter that matches nothing (we only send), and each
 // (interface, address) frame built once and reused.
+//
+// A handle is closed HANDLE_LINGER_MS after its last use: cap polls its socket, and an interface
+// deleted under an open handle (a VMAC deleted by hand) makes that poll fail, which cap answers
+// with assert(), aborting the daemon. Opening one takes 2-7 ms here, too long to pay per paced
+// ARP, so a handle outlives its burst by a little, and only that long can such a deletion hurt.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { garpFrame, parseMac } from './garp-frame.js';
@@ -31,6 +36,8 @@ const NO_CAPTURE = 'less 1';
 const RING_BYTES = 64 * 1024;
 /** Interfaces held open at once; past this, the oldest is closed (reopened when used again). */
 export const MAX_GARP_HANDLES = 256;
+/** How long a handle stays open after its last ARP (see above). */
+export const HANDLE_LINGER_MS = 1000;
 /** Frames kept built; past this, the cache starts over. */
 const MAX_FRAMES = 65_536;
 
@@ -43,6 +50,8 @@ export interface GarpSenderOptions {
 
 export class CapGarpSender {
   private readonly handles = new Map<string, CapHandle>();
+  /** Each open handle's close timer. */
+  private readonly idle = new Map<string, NodeJS.Timeout>();
   private readonly frames = new Map<string, Buffer>();
   /** Each interface's MAC as read for its first frame: 1,000 VIPs on one interface read sysfs once. */
   private readonly macs = new Map<string, Buffer>();
@@ -118,10 +127,21 @@ export class CapGarpSender {
       h.open(dev, NO_CAPTURE, RING_BYTES, Buffer.alloc(64));
       this.handles.set(dev, h);
     }
+    this.linger(dev);
     return h;
   }
 
+  /** Closes `dev`'s handle once unused for HANDLE_LINGER_MS. */
+  private linger(dev: string): void {
+    clearTimeout(this.idle.get(dev));
+    const t = setTimeout(() => this.drop(dev), HANDLE_LINGER_MS);
+    t.unref();
+    this.idle.set(dev, t);
+  }
+
   private drop(dev: string): void {
+    clearTimeout(this.idle.get(dev));
+    this.idle.delete(dev);
     const h = this.handles.get(dev);
     this.handles.delete(dev);
     try {
