@@ -4,10 +4,11 @@
 // interface, opened on first use with a filter that matches nothing (we only send), and each
 // (interface, address) frame built once and reused.
 //
-// A handle is closed HANDLE_LINGER_MS after its last use: cap polls its socket, and an interface
-// deleted under an open handle (a VMAC deleted by hand) makes that poll fail, which cap answers
-// with assert(), aborting the daemon. Opening one takes 2-7 ms here, too long to pay per paced
-// ARP, so a handle outlives its burst by a little, and only that long can such a deletion hurt.
+// A handle is closed at the end of the event-loop turn that opened it: cap polls its socket, and
+// an interface deleted under an open handle (a VMAC deleted by hand) makes that poll fail, which
+// cap answers with assert(), aborting the daemon. Even a handle kept 1 s after use did that in a
+// test (garp_extra_if ARPs every 2 s). A burst goes out within a turn (256 ARPs a turn), so this
+// costs one open (2-7 ms measured here) per interface per burst, or per paced ARP.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { garpFrame, parseMac } from './garp-frame.js';
@@ -36,8 +37,6 @@ const NO_CAPTURE = 'less 1';
 const RING_BYTES = 64 * 1024;
 /** Interfaces held open at once; past this, the oldest is closed (reopened when used again). */
 export const MAX_GARP_HANDLES = 256;
-/** How long a handle stays open after its last ARP (see above). */
-export const HANDLE_LINGER_MS = 1000;
 /** Frames kept built; past this, the cache starts over. */
 const MAX_FRAMES = 65_536;
 
@@ -50,8 +49,6 @@ export interface GarpSenderOptions {
 
 export class CapGarpSender {
   private readonly handles = new Map<string, CapHandle>();
-  /** Each open handle's close timer. */
-  private readonly idle = new Map<string, NodeJS.Timeout>();
   private readonly frames = new Map<string, Buffer>();
   /** Each interface's MAC as read for its first frame: 1,000 VIPs on one interface read sysfs once. */
   private readonly macs = new Map<string, Buffer>();
@@ -126,22 +123,15 @@ export class CapGarpSender {
       h = new this.opts.cap.Cap();
       h.open(dev, NO_CAPTURE, RING_BYTES, Buffer.alloc(64));
       this.handles.set(dev, h);
+      const opened = h;
+      setImmediate(() => {
+        if (this.handles.get(dev) === opened) this.drop(dev);
+      });
     }
-    this.linger(dev);
     return h;
   }
 
-  /** Closes `dev`'s handle once unused for HANDLE_LINGER_MS. */
-  private linger(dev: string): void {
-    clearTimeout(this.idle.get(dev));
-    const t = setTimeout(() => this.drop(dev), HANDLE_LINGER_MS);
-    t.unref();
-    this.idle.set(dev, t);
-  }
-
   private drop(dev: string): void {
-    clearTimeout(this.idle.get(dev));
-    this.idle.delete(dev);
     const h = this.handles.get(dev);
     this.handles.delete(dev);
     try {
