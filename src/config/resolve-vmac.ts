@@ -2,7 +2,7 @@
 // vrrp_ipvlan_handler; vrrp.c create_vmac_name): the interface's name, MAC and mode, decided once
 // here so the daemon only makes what the model says.
 import { isIP } from 'node:net';
-import type { ResolvedVmac, VrrpInstance } from './model/index.js';
+import type { ResolvedVmac, VirtualAddress, VrrpInstance } from './model/index.js';
 
 /** IFNAMSIZ - 1. */
 const IFNAME_MAX = 15;
@@ -104,4 +104,86 @@ export function ipvlanArgs(args: readonly string[]): { name?: string; address?: 
     out.name ??= w;
   }
   return out;
+}
+
+/**
+ * The VMACs of use_vmac_addr (and of use_vmac on an address) as keepalived 2.2.7 makes them
+ * (vrrp.c vrrp_complete_instance, vrrp_if.c if_get_by_vmac): one per base interface and MAC,
+ * shared by the addresses that need it, named vmac_addr_prefix (else vmac_prefix, else vrrp).VRID.
+ */
+export class AddressVmacs {
+  private readonly made = new Map<string, ResolvedVmac>();
+
+  constructor(
+    private readonly prefix: string,
+    /** Names taken: the instances' own VMACs, and these as they are made. */
+    private readonly taken: Set<string>,
+    own: Iterable<ResolvedVmac>,
+  ) {
+    for (const v of own) if (v.kind === 'macvlan') this.made.set(`${v.base}/${v.mac}`, v);
+  }
+
+  /** The VMAC on `base` for an address of `family` of VRID `vrid` (`mac`: use_vmac's written one). */
+  get(vrid: number, family: 4 | 6, base: string, mac: string | undefined): ResolvedVmac {
+    const address = mac ?? vrrpMac(vrid, family);
+    const key = `${base}/${address}`;
+    const known = this.made.get(key);
+    if (known) return known;
+    const ifname = vmacName(this.prefix, vrid, family, this.taken);
+    this.taken.add(ifname);
+    const v: ResolvedVmac = { kind: 'macvlan', ifname, base, mac: address, mode: 'private', family, xmitBase: false };
+    this.made.set(key, v);
+    return v;
+  }
+}
+
+/** Where one VIP/eVIP goes: keepalived's rules for use_vmac, use_vmac_addr and an address's use_vmac. */
+export function addressDevice(
+  v: VirtualAddress,
+  inst: { interface: string; family: 4 | 6; vrid: number; vmac?: ResolvedVmac; useVmacAddr: boolean; mac?: string },
+  pool: AddressVmacs,
+): { dev: string; vmac?: ResolvedVmac } {
+  const onInstance = !v.dev || v.dev === inst.interface;
+  const sameFamily = v.family === inst.family;
+  const instanceVmac = inst.vmac?.kind === 'macvlan';
+  // An address's use_vmac counts only where neither the instance's VMAC nor use_vmac_addr decides.
+  const ownVmac = v.flags.includes('use_vmac') && !(onInstance && instanceVmac && sameFamily) && !((!onInstance || !sameFamily) && inst.useVmacAddr);
+  let dev: string;
+  let needsVmac: boolean;
+  if (onInstance) {
+    // An ipvlan takes the instance's addresses as its VMAC does (see README).
+    if (inst.vmac && sameFamily) return { dev: inst.vmac.ifname };
+    dev = inst.interface;
+    needsVmac = ownVmac || (inst.useVmacAddr && !sameFamily);
+  } else {
+    dev = v.dev ?? inst.interface;
+    needsVmac = ownVmac || inst.useVmacAddr;
+  }
+  if (!needsVmac) return { dev };
+  const vmac = pool.get(inst.vrid, v.family, dev, inst.mac);
+  return { dev: vmac.ifname, vmac };
+}
+
+/**
+ * garp_extra_if as keepalived 2.2.7 sends it (vrrp.c vrrp_send_vmac_update): the first address on
+ * each interface other than the instance's own (its own too with vmac_xmit_base), VMACs only
+ * unless `all`; off when the instance has no address on another interface, or (without `all`)
+ * none on another VMAC (vrrp_complete_instance).
+ */
+export function extraIfAddresses<A extends { dev: string }>(
+  addresses: readonly A[],
+  own: string,
+  ours: ReadonlySet<string>,
+  all: boolean,
+  xmitBase: boolean,
+): A[] {
+  const extra = addresses.filter((a) => a.dev !== own);
+  const extraVmac = extra.some((a) => ours.has(a.dev));
+  if (!extra.length || (!extraVmac && !all)) return [];
+  const seen = new Set<string>();
+  return addresses.filter((a) => {
+    if ((!ours.has(a.dev) && !all) || (a.dev === own && !xmitBase) || seen.has(a.dev)) return false;
+    seen.add(a.dev);
+    return true;
+  });
 }

@@ -5,10 +5,11 @@
 import { blockEndOf } from './builder.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
-import { resolveVmacs } from './resolve-vmac.js';
+import { AddressVmacs, addressDevice, extraIfAddresses, resolveVmacs } from './resolve-vmac.js';
 import type {
   ResolvedTrack,
   ResolvedTrackFile,
+  ResolvedVmac,
   ResolvedVirtualAddress,
   ResolvedVrrpInstance,
   ResolvedVrrpScript,
@@ -453,13 +454,36 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
   const g = cfg.globalDefs;
   const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
   const vmacs = resolveVmacs(cfg.vrrpInstances, (inst) => inst.interface ?? g.defaultInterface, familyOf, g.vmacPrefix);
+  const pool = new AddressVmacs(g.vmacAddrPrefix ?? g.vmacPrefix ?? 'vrrp', new Set([...vmacs.values()].map((v) => v.ifname)), vmacs.values());
   return cfg.vrrpInstances.map((inst) => {
     const ifname = inst.interface ?? g.defaultInterface;
     const family = familyOf(inst);
     const vmac = vmacs.get(inst.name);
-    // keepalived: addresses that name no interface go on the VMAC/ipvlan (vrrp->ifp).
-    const vipDev = vmac?.ifname ?? ifname;
-    const withDev = (v: VirtualAddress): ResolvedVirtualAddress => ({ ...v, dev: v.dev ?? vipDev });
+    const vrid = inst.virtualRouterId ?? 0;
+    // keepalived: an address with no interface, or the instance's, goes on its VMAC/ipvlan when
+    // of its family; use_vmac_addr (or the address's use_vmac) puts the others on VMACs of their own.
+    const placement = {
+      interface: ifname,
+      family,
+      vrid,
+      vmac,
+      useVmacAddr: inst.useVmacAddr,
+      mac: vmac?.kind === 'macvlan' && inst.useVmac?.mac ? vmac.mac : undefined,
+    };
+    const addressVmacs = new Map<string, ResolvedVmac>();
+    const withDev = (v: VirtualAddress): ResolvedVirtualAddress => {
+      const at = addressDevice(v, placement, pool);
+      if (at.vmac && at.vmac !== vmac) addressVmacs.set(at.vmac.ifname, at.vmac);
+      return { ...v, dev: at.dev };
+    };
+    const virtualIpaddress = inst.virtualIpaddress.map(withDev);
+    const virtualIpaddressExcluded = inst.virtualIpaddressExcluded.map(withDev);
+    // garp_extra_if: the instance's own (0 turns it off), else the global one.
+    const extra = inst.garpExtraIf ?? g.vrrpGarpExtraIf;
+    const ours = new Set([...(vmac ? [vmac.ifname] : []), ...addressVmacs.keys()]);
+    const extraAddresses = extra?.delay
+      ? extraIfAddresses([...virtualIpaddress, ...virtualIpaddressExcluded], vmac?.ifname ?? ifname, ours, extra.all, inst.vmacXmitBase)
+      : [];
     const garpMasterDelay = inst.garpMasterDelay ?? g.vrrpGarpMasterDelay;
     const garpMasterRepeat = inst.garpMasterRepeat ?? g.vrrpGarpMasterRepeat;
     const strictMode = inst.strictMode ?? g.vrrpStrict;
@@ -474,8 +498,10 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       ...(vmac?.address && !inst.unicastSrcIp ? { unicastSrcIp: vmac.address.split('/')[0] } : {}),
       version: vrrpVersionOf(inst, cfg),
       family,
-      virtualIpaddress: inst.virtualIpaddress.map(withDev),
-      virtualIpaddressExcluded: inst.virtualIpaddressExcluded.map(withDev),
+      virtualIpaddress,
+      virtualIpaddressExcluded,
+      addressVmacs: [...addressVmacs.values()],
+      ...(extra?.delay && extraAddresses.length ? { extraIfGarp: { intervalS: extra.delay, addresses: extraAddresses } } : {}),
       unicastPeer: inst.unicastPeer.map((p) => ({ ...p, minTtl: p.minTtl ?? 0, maxTtl: p.maxTtl ?? 255 })),
       mcastGroup: inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
       garpMasterDelay,

@@ -15,6 +15,7 @@ import {
   nftTableKeyword,
   type Config,
   type GlobalDefs,
+  type ResolvedVmac,
   type ResolvedVrrpInstance,
   type ScriptRef,
   type VrrpInstance,
@@ -22,6 +23,7 @@ import {
 import { garpIntervals } from '../net/garp-pacer.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
+import { VmacWatch } from './vmac-watch.js';
 import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { IPPROTO_AH } from '../vrrp/ah.js';
@@ -247,6 +249,26 @@ class Ports {
     };
   }
 
+  /** Opens an interface's sockets again, keeping their handlers: a VMAC made again has a new
+   * index, and SO_BINDTODEVICE holds the old one. */
+  reopen(ifname: string): void {
+    for (const family of [4, 6] as const) {
+      const key = portKey(ifname, family);
+      const entry = this.open.get(key);
+      if (!entry?.transport) continue;
+      entry.ah?.close();
+      entry.ah = undefined;
+      entry.transport.close();
+      entry.transport = undefined;
+      try {
+        this.openPort(key);
+      } catch (e) {
+        // It waits, as for a missing interface, and opens when ready() finds it.
+        this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /** Closes the sockets of an interface that is gone for good (a VMAC a reload removed). */
   forget(ifname: string): void {
     for (const family of [4, 6] as const) {
@@ -336,6 +358,11 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   };
 }
 
+/** Every VMAC/ipvlan of the configuration with its instance: its own, then its addresses' (use_vmac_addr). */
+function vmacsOf(cfg: Config): [ResolvedVrrpInstance, ResolvedVmac][] {
+  return cfg.resolved.vrrpInstances.flatMap((i) => [...(i.vmac ? [i.vmac] : []), ...i.addressVmacs].map((v): [ResolvedVrrpInstance, ResolvedVmac] => [i, v]));
+}
+
 /**
  * use_vmac / use_ipvlan: makes the configuration's interfaces that are not there yet, before
  * sockets open on them. On a failure removes what it made and returns keepalived's line; else
@@ -343,9 +370,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
  */
 async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ error: string } | { added: string[] }> {
   const added: string[] = [];
-  for (const inst of cfg.resolved.vrrpInstances) {
-    const v = inst.vmac;
-    if (!v) continue;
+  for (const [inst, v] of vmacsOf(cfg)) {
     if (!realHost.interfaceExists(v.base)) {
       log.warn(`(${inst.name}) ${v.ifname} not created: interface ${v.base} doesn't exist`);
       continue;
@@ -363,7 +388,7 @@ async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ e
 
 /** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
 async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
-  const keep = new Set(cfg.resolved.vrrpInstances.flatMap((i) => (i.vmac ? [i.vmac.ifname] : [])));
+  const keep = new Set(vmacsOf(cfg).map(([, v]) => v.ifname));
   for (const name of vmacs.names()) {
     if (keep.has(name)) continue;
     ports.forget(name);
@@ -431,7 +456,8 @@ class Generation {
           this.neighbourAdverts(i, i.garpMasterRepeat);
           if (i.garpMasterDelay > 0) setTimeout(() => this.neighbourAdverts(i, i.garpMasterRepeat), i.garpMasterDelay * 1000).unref();
         },
-        garp: (i, repeat) => {
+        garp: (i, repeat, why) => {
+          if (why === 'extra-if') return this.extraIfAnnounce(i);
           this.driver.gratuitous(i, repeat);
           this.neighbourAdverts(i, repeat);
         },
@@ -461,6 +487,13 @@ class Generation {
     const interval = this.config.globalDefs.vrrpGnaInterval * 1000;
     // From the interface each VIP is on: a VMAC's NAs carry its MAC.
     for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, interval));
+  }
+
+  /** garp_extra_if: one gratuitous ARP or unsolicited NA per listed address, each on its own interface. */
+  private extraIfAnnounce(inst: ResolvedVrrpInstance): void {
+    const addresses = inst.extraIfGarp?.addresses ?? [];
+    this.driver.gratuitousEach(inst.name, addresses);
+    for (const v of addresses) if (v.family === 6) void this.driver.settled().then(() => this.na.burst(v.dev, [v.address], 1, 0));
   }
 
   start(): void {
@@ -979,6 +1012,30 @@ async function startDaemon(
   if (!opts.checkOnly) removeLeftovers(gen.config.resolved.vrrpInstances, driver);
   await snmp.start();
   gen.start();
+  const vmacWatch = new VmacWatch({
+    links,
+    vmacs,
+    exists: (n) => realHost.interfaceExists(n),
+    forget: (n) => {
+      driver.releaseInterface(n);
+      na.forget(n);
+      return driver.restartBatch();
+    },
+    restored: (ifname, name) => {
+      ports.reopen(ifname);
+      // An instance that stayed MASTER (its own interface is another one) puts its addresses back.
+      const inst = gen.config.resolved.vrrpInstances.find((i) => i.name === name);
+      const state = gen.engine.instances.find((i) => i.inst.name === name)?.runner.state.state;
+      if (!inst || state !== 'MASTER') return;
+      void driver.add(inst);
+      driver.gratuitousEach(
+        inst.name,
+        inst.virtualIpaddress.filter((v) => v.dev === ifname),
+      );
+    },
+    log: (l, m) => vrrpLog[l](m),
+  });
+  vmacWatch.update();
   // The checkers and the data plane: kernel IPVS where the kernel has it (as keepalived), the
   // embedded forwarder everywhere else.
   const checkRunner = new ScriptRunner();
@@ -1115,6 +1172,8 @@ async function startDaemon(
     async stop(): Promise<void> {
       // Each part is stopped even when one before it fails: priority 0 and the VIPs come first.
       const steps: [string, () => unknown][] = [
+        // From now on a VMAC that goes is not made again.
+        ['VMAC watch', () => vmacWatch.close()],
         // keepalived 2.2.7 exits before its Stopping / Shutting down mails leave (seen against a
         // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
         ['email alerts', () => mail.close()],
@@ -1238,6 +1297,7 @@ async function startDaemon(
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;
       gen.start();
+      vmacWatch.update();
       await syncReload(next.config, gen);
       reloaded(true);
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);

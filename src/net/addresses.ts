@@ -115,7 +115,7 @@ export interface AddressDriverOptions {
   garpIntervalUs?: (dev: string) => number;
   clock?: Clock;
   /** Runs ip commands as batch lines; default: one `ip -batch` process when `exec` is not given. */
-  batch?: { run(lines: readonly string[]): Promise<CommandResult[]> };
+  batch?: { run(lines: readonly string[]): Promise<CommandResult[]>; restart?(): Promise<void> };
   log?: (level: 'info' | 'warn', message: string) => void;
   /** -D: keepalived's "(VI_1) setting VIPs." and "removing VIPs." lines (vrrp_handle_ipaddress). */
   detail?: boolean;
@@ -194,6 +194,16 @@ export class IpAddressDriver {
       () => undefined,
     );
     return result;
+  }
+
+  /** After the queued changes, later ip commands run in a new `ip -batch` (IpBatch.restart). */
+  restartBatch(): Promise<void> {
+    const restart = this.batch?.restart?.bind(this.batch);
+    if (!restart) return this.queue;
+    this.serial++;
+    const done = this.queue.then(restart).finally(() => this.serial--);
+    this.queue = done.catch(() => undefined);
+    return this.queue;
   }
 
   /** Resolves when every queued change is applied. */
@@ -279,6 +289,14 @@ export class IpAddressDriver {
    * or lower-priority burst; keepalived logs these only with -D). */
   gratuitous(inst: ResolvedVrrpInstance, repeat: number): void {
     void this.queue.then(() => this.burst(inst, repeat));
+  }
+
+  /** One gratuitous ARP for each of these IPv4 addresses, on its own interface, after the queued
+   * address changes (garp_extra_if; keepalived logs these only with -D). */
+  gratuitousEach(owner: string, addresses: readonly ResolvedVirtualAddress[]): void {
+    void this.queue.then(() => {
+      for (const v of addresses) if (v.family === 4) this.pacer.request(owner, v.dev, v.address);
+    });
   }
 
   /** keepalived's order (vrrp_send_link_update): every VIP once, `repeat` times over, each

@@ -22,7 +22,7 @@ interface Pending {
   first: number;
   sentinel: number;
   results: CommandResult[];
-  done(results: CommandResult[]): void;
+  done: (results: CommandResult[]) => void;
 }
 
 /** A word ip's batch reader takes as it is (it splits on blanks and reads quotes and '#'). */
@@ -62,6 +62,24 @@ export class IpBatch {
   close(): void {
     this.proc?.stdin.end();
     this.proc = undefined;
+  }
+
+  /**
+   * The next batch runs in a new ip: a long-lived one keeps the interface indexes it looked up by
+   * name, stale once an interface it did not delete itself is deleted and made again (a VMAC
+   * deleted by hand). Waits for the batches under way.
+   */
+  async restart(): Promise<void> {
+    const last = this.pending.at(-1);
+    if (last)
+      await new Promise<void>((resolve) => {
+        const { done } = last;
+        last.done = (r) => {
+          done(r);
+          resolve();
+        };
+      });
+    if (!this.pending.length) this.close();
   }
 
   private child(): ChildProcessWithoutNullStreams {

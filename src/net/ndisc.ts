@@ -148,6 +148,17 @@ export class NeighbourAdvertiser {
     }
   }
 
+  /** Closes `ifname`'s socket: bound to its old index, it is no use once the interface is made again. */
+  forget(ifname: string): void {
+    const so = this.sockets.get(ifname);
+    this.sockets.delete(ifname);
+    try {
+      so?.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
   close(): void {
     for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
     this.queues.clear();

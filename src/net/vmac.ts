@@ -102,6 +102,8 @@ const listInterfaces = (): string[] => Object.keys(networkInterfaces());
 export class VmacLinks {
   /** Ours, by name, with what they were made for. */
   private readonly ours = new Map<string, ResolvedVmac>();
+  /** The instance each of ours was made for. */
+  private readonly owners = new Map<string, string>();
   /** Base interfaces whose arp_ignore/arp_filter we changed: their old values and how many VMACs use them. */
   private readonly bases = new Map<string, { arpIgnore?: number; arpFilter?: number; users: number }>();
   /** all.rp_filter and default.rp_filter's old values and the interfaces we raised, once cleared. */
@@ -122,6 +124,30 @@ export class VmacLinks {
   /** Names of ours. */
   names(): string[] {
     return [...this.ours.keys()];
+  }
+
+  /** One of ours, as it was made, with the instance it was made for. */
+  get(ifname: string): { vmac: ResolvedVmac; instance: string } | undefined {
+    const vmac = this.ours.get(ifname);
+    const instance = this.owners.get(ifname);
+    return vmac && instance !== undefined ? { vmac, instance } : undefined;
+  }
+
+  /**
+   * Makes one of ours again after something else deleted it (keepalived recreate_vmac_thread):
+   * the same name, MAC, mode and sysctls; its base interface's old values stay saved.
+   */
+  async restore(ifname: string): Promise<string | undefined> {
+    const v = this.ours.get(ifname);
+    const iname = this.owners.get(ifname);
+    if (!v || iname === undefined) return undefined;
+    this.ours.delete(ifname);
+    // add() counts the base's VMACs again.
+    const b = this.bases.get(v.base);
+    if (b && v.kind === 'macvlan' && v.family === 4) b.users--;
+    const error = await this.add(iname, v);
+    if (error && b && b.users === 0) this.resetBase(v.base);
+    return error;
   }
 
   /**
@@ -155,6 +181,7 @@ export class VmacLinks {
       this.opts.log('info', `(${iname}) Found matching interface ${v.ifname}`);
     }
     this.ours.set(v.ifname, v);
+    this.owners.set(v.ifname, iname);
     // keepalived: the sysctls on a VMAC it made (an IPv4 instance's), none for an ipvlan.
     if (v.kind === 'macvlan' && v.family === 4 && made) this.setParameters(v);
     // No IPv6 on an IPv4 instance's interface; no EUI-64 link-local on any (RFC 5798 7.4).
@@ -180,6 +207,7 @@ export class VmacLinks {
     const mine = this.ours.get(ifname);
     if (!mine) return;
     this.ours.delete(ifname);
+    this.owners.delete(ifname);
     if (mine.kind === 'macvlan' && mine.family === 4) this.resetBase(mine.base);
     const r = await this.exec(['ip', 'link', 'del', 'dev', ifname]);
     if (r.code !== 0) this.opts.log('warn', `Error removing VMAC interface ${ifname}: ${r.stderr}`);

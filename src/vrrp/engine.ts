@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Config, ResolvedVrrpInstance as VrrpInstance, SyncGroup } from '../config/model/index.js';
 import { runnerConfig } from './from-config.js';
 import { receivedVrid, VrrpRunner, type InstanceHooks, type PacketPort, type Received, type RunnerConfig } from './instance.js';
-import type { VrrpState } from './machine.js';
+import type { GarpWhy, VrrpState } from './machine.js';
 import { effectivePriority, type Tracker } from './priority.js';
 import { addressCount, addressesOnlyIn, sameAddresses } from './address-diff.js';
 import { US_PER_SEC } from './timers.js';
@@ -41,7 +41,7 @@ export interface EngineHooks {
   removeAddresses?(inst: VrrpInstance): void;
   announce?(inst: VrrpInstance): void;
   /** A garp_master_refresh or garp_lower_prio burst of `repeat` gratuitous ARPs per VIP. */
-  garp?(inst: VrrpInstance, repeat: number, why: 'refresh' | 'lower-prio'): void;
+  garp?(inst: VrrpInstance, repeat: number, why: GarpWhy): void;
   /** A MASTER heard a lower priority advert: notify_master_rx_lower_pri. */
   rxLowerPri?(inst: VrrpInstance, effectivePriority: number): void;
   transition?(inst: VrrpInstance, from: VrrpState, to: VrrpState, priority: number, reason: string): void;

@@ -38,6 +38,7 @@ export function runnerConfig(inst: ResolvedVrrpInstance, primaryAddress: string)
     syncGroup: inst.syncGroup,
     garpRefreshUs: Math.round(inst.garpMasterRefresh * US_PER_SEC),
     garpRefreshRepeat: inst.garpMasterRefreshRepeat,
+    extraIfGarpUs: inst.extraIfGarp ? inst.extraIfGarp.intervalS * US_PER_SEC : 0,
     garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
     garpLowerPrioDelayUs: Math.round(inst.garpLowerPrioDelay * US_PER_SEC),
   };

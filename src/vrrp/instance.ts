@@ -4,7 +4,7 @@
 // in the simulator and the lab).
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { LogLimiter, type LimitedLine } from './log-limit.js';
-import { initialState, nextDeadline, step, type Action, type Event, type MachineConfig, type MachineState, type VrrpState } from './machine.js';
+import { initialState, nextDeadline, step, type Action, type Event, type MachineConfig, type MachineState, type GarpWhy, type VrrpState } from './machine.js';
 import { AH_LEN, IPPROTO_AH, openAh, sealAh } from './ah.js';
 import { AUTH_AH, AUTH_PASS, decodeAdvert, encodeAdvert, passAuthData, VRRP_MCAST4, VRRP_MCAST6, type ChecksumMode } from './packet.js';
 
@@ -38,7 +38,7 @@ export interface InstanceHooks {
   updateAddresses?(inst: VrrpRunner): void;
   announce?(inst: VrrpRunner): void;
   /** A garp_master_refresh or garp_lower_prio burst: `repeat` gratuitous ARPs per VIP. */
-  garp?(inst: VrrpRunner, repeat: number, why: 'refresh' | 'lower-prio'): void;
+  garp?(inst: VrrpRunner, repeat: number, why: GarpWhy): void;
   /** MASTER heard a lower priority advert (notify_master_rx_lower_pri). */
   rxLowerPri?(inst: VrrpRunner): void;
   transition?(inst: VrrpRunner, from: VrrpState, to: VrrpState, reason: string): void;

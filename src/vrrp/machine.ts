@@ -50,6 +50,9 @@ export interface MachineConfig {
    * the first advert after this long, and again this long after that. */
   garpRefreshUs: number;
   garpRefreshRepeat: number;
+  /** garp_extra_if (0: off): a MASTER sends its extra-interface gratuitous ARPs with the first
+   * advert this long after it became MASTER, and again this long after that. */
+  extraIfGarpUs: number;
   /** garp_lower_prio_repeat (0: none) gratuitous ARPs when a MASTER hears a lower priority, and as
    * many again garp_lower_prio_delay later (0: no second burst). */
   garpLowerPrioRepeat: number;
@@ -98,6 +101,8 @@ export interface MachineState {
   delayUntil?: number;
   /** MASTER with garp_master_refresh: the first advert sent from then on brings a refresh burst. */
   garpRefreshAt?: number;
+  /** MASTER with garp_extra_if: likewise, the first advert from then on brings the extra-interface ARPs. */
+  extraIfGarpAt?: number;
   /** Second bursts of lower-priority gratuitous ARPs still to send, in time order (at most
    * MAX_PENDING_GARPS); each goes out only if we are MASTER then. */
   lowerGarpAt?: number[];
@@ -144,10 +149,13 @@ export type Action =
   | { type: 'updateAddresses' }
   /** `repeat` gratuitous ARPs (unsolicited NAs) per virtual address, now: a garp_master_refresh
    * or a garp_lower_prio burst (becoming MASTER is 'announce'). */
-  | { type: 'garp'; repeat: number; why: 'refresh' | 'lower-prio' }
+  | { type: 'garp'; repeat: number; why: GarpWhy }
   /** A MASTER heard a lower priority advert: notify_master_rx_lower_pri runs, and the members of
    * its sync group send their lower-priority GARPs (keepalived vrrp_state_master_rx). */
   | { type: 'rxLowerPri' };
+
+/** What a burst is for: garp_master_refresh, garp_lower_prio, or garp_extra_if (one ARP per extra interface). */
+export type GarpWhy = 'refresh' | 'lower-prio' | 'extra-if';
 
 export interface Step {
   state: MachineState;
@@ -235,6 +243,7 @@ class Stepper {
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
     this.s.garpRefreshAt = this.cfg.garpRefreshUs > 0 ? now + this.cfg.garpRefreshUs : undefined;
+    this.s.extraIfGarpAt = this.cfg.extraIfGarpUs > 0 ? now + this.cfg.extraIfGarpUs : undefined;
   }
 
   /** keepalived vrrp_init_instance_sands: during vrrp_startup_delay a BACKUP's timers count from its end. */
@@ -312,6 +321,10 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
           x.actions.push({ type: 'garp', repeat: cfg.garpRefreshRepeat, why: 'refresh' });
           s.garpRefreshAt = ev.now + cfg.garpRefreshUs;
         }
+        if (s.extraIfGarpAt !== undefined && ev.now >= s.extraIfGarpAt) {
+          x.actions.push({ type: 'garp', repeat: 1, why: 'extra-if' });
+          s.extraIfGarpAt = ev.now + cfg.extraIfGarpUs;
+        }
       } else if (s.state === 'BACKUP' && s.masterDownAt !== undefined && ev.now >= s.masterDownAt) {
         if (cfg.syncGroup) {
           // keepalived: a sync group goes MASTER only when every member wants to.
@@ -366,6 +379,7 @@ export function step(cfg: MachineConfig, prev: MachineState, ev: Event): Step {
         s.masterAddress = cfg.primaryAddress;
         // keepalived restarts the refresh timer of a MASTER kept by a reload.
         s.garpRefreshAt = cfg.garpRefreshUs > 0 ? ev.now + cfg.garpRefreshUs : undefined;
+        s.extraIfGarpAt = cfg.extraIfGarpUs > 0 ? ev.now + cfg.extraIfGarpUs : undefined;
       }
       if (cfg.version === 2 || s.state === 'MASTER') s.masterAdverIntUs = cfg.advertIntUs;
       break;

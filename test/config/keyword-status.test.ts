@@ -80,13 +80,13 @@ describe('keyword status (docs/compatibility.md)', () => {
       [
         'global_defs {',
         '  disable_local_igmp',
-        '  vmac_addr_prefix vm',
+        '  log_unknown_vrids',
         '}',
         'vrrp_instance VI_1 {',
         '  interface eth0',
         '  virtual_router_id 51',
         '  debug 2',
-        '  use_vmac_addr',
+        '  linkbeat_use_polling',
         '  virtual_ipaddress {',
         '    10.0.0.1',
         '  }',
@@ -99,23 +99,26 @@ describe('keyword status (docs/compatibility.md)', () => {
       [3, 'warning'],
       [9, 'warning'],
     ]);
-    expect(found[2].message).toMatch(/^'use_vmac_addr' \(vrrp_instance\) is not implemented in keepalived-ts: .*VMAC/);
+    expect(found[2].message).toMatch(/^'linkbeat_use_polling' \(vrrp_instance\) is not implemented in keepalived-ts: .*link state/);
     expect(r.diagnostics.filter((d) => d.line === 8)).toEqual([]);
   });
 
   it('did-you-mean never offers a not-implemented keyword without saying so', () => {
     const r = loadConfigText(
-      'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  use_vmac_adr\n  priorty 100\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
+      'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  linkbeat_use_poling\n  priorty 100\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n',
     );
     const hints = r.diagnostics.filter((d) => d.rule === 'unknown-keyword').map((d) => d.hint);
-    expect(hints).toEqual(["did you mean 'use_vmac_addr' (accepted, but not implemented in keepalived-ts)?", "did you mean 'priority'?"]);
+    expect(hints).toEqual(["did you mean 'linkbeat_use_polling' (accepted, but not implemented in keepalived-ts)?", "did you mean 'priority'?"]);
   });
 
   it('the daemon logs one line per not-implemented keyword, at its first use, with the number of uses', () => {
     const r = loadConfigText(
-      'global_defs {\n  vmac_addr_prefix vm\n}\n' +
+      'global_defs {\n  log_unknown_vrids\n}\n' +
         [1, 2]
-          .map((i) => `vrrp_instance VI_${i} {\n  interface eth0\n  virtual_router_id ${i}\n  use_vmac_addr\n  virtual_ipaddress {\n    10.0.0.${i}\n  }\n}\n`)
+          .map(
+            (i) =>
+              `vrrp_instance VI_${i} {\n  interface eth0\n  virtual_router_id ${i}\n  linkbeat_use_polling\n  virtual_ipaddress {\n    10.0.0.${i}\n  }\n}\n`,
+          )
           .join(''),
     );
     const lines: [string, string][] = [];
@@ -124,13 +127,13 @@ describe('keyword status (docs/compatibility.md)', () => {
       [
         'warn',
         expect.stringMatching(
-          /^keepalived\.conf:2:3: warning: 'vmac_addr_prefix' \(global_defs\) is not implemented in keepalived-ts: [^;]*\[keyword-not-implemented\]$/,
+          /^keepalived\.conf:2:3: warning: 'log_unknown_vrids' \(global_defs\) is not implemented in keepalived-ts: [^;]*\[keyword-not-implemented\]$/,
         ),
       ],
       [
         'warn',
         expect.stringMatching(
-          /^keepalived\.conf:7:3: warning: 'use_vmac_addr' \(vrrp_instance\) is not implemented .*; 2 uses, the first here \[keyword-not-implemented\]$/,
+          /^keepalived\.conf:7:3: warning: 'linkbeat_use_polling' \(vrrp_instance\) is not implemented .*; 2 uses, the first here \[keyword-not-implemented\]$/,
         ),
       ],
     ]);

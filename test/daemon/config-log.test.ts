@@ -12,7 +12,7 @@ describe('the daemon and its configuration', () => {
     const checkLog = join(h.dir, 'reload-check.log');
     writeFileSync(
       h.conf,
-      `global_defs {\n router_id own\n reload_check_config ${checkLog}\n vmac_addr_prefix vm\n}\nvirtual_server 10.9.9.9 80 {\n ha_suspend\n}\nvirtual_server 10.9.9.8 80 {\n ha_suspend\n}\n`,
+      `global_defs {\n router_id own\n reload_check_config ${checkLog}\n log_unknown_vrids\n}\nvirtual_server 10.9.9.9 80 {\n ha_suspend\n}\nvirtual_server 10.9.9.8 80 {\n ha_suspend\n}\n`,
     );
     const a = h.daemon('config-log');
     await a.waitFor(/Control socket /);
@@ -21,15 +21,15 @@ describe('the daemon and its configuration', () => {
       .split('\n')
       .filter((l) => l.includes('[keyword-not-implemented]'));
     expect(unimplemented).toHaveLength(2);
-    expect(unimplemented[0]).toMatch(/k\.conf:4:2: warning: 'vmac_addr_prefix' \(global_defs\) is not implemented in keepalived-ts: /);
+    expect(unimplemented[0]).toMatch(/k\.conf:4:2: warning: 'log_unknown_vrids' \(global_defs\) is not implemented in keepalived-ts: /);
     expect(unimplemented[1]).toMatch(/k\.conf:7:2: warning: 'ha_suspend' \(virtual_server\) is not implemented .*; 2 uses, the first here/);
 
     // A reload with an unknown keyword is refused, and its check goes to the log file.
-    writeFileSync(h.conf, `global_defs {\n router_id own\n reload_check_config ${checkLog}\n vmac_addr_prefx\n}\n`);
+    writeFileSync(h.conf, `global_defs {\n router_id own\n reload_check_config ${checkLog}\n log_unknown_vrid\n}\n`);
     a.signal('SIGHUP');
     await a.waitFor(/Reload of .* failed/);
     expect(readFileSync(checkLog, 'utf8')).toMatch(
-      /k\.conf:4:2: error: Unknown keyword 'vmac_addr_prefx' \(did you mean 'vmac_addr_prefix' \(accepted, but not implemented in keepalived-ts\)\?\) \[unknown-keyword\]\n/,
+      /k\.conf:4:2: error: Unknown keyword 'log_unknown_vrid' \(did you mean 'log_unknown_vrids' \(accepted, but not implemented in keepalived-ts\)\?\) \[unknown-keyword\]\n/,
     );
     expect(await a.stop()).toBe(0);
   }, 20_000);

@@ -38,6 +38,12 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['vrrp_instance use_ipvlan', ['vmac']],
   ['vrrp_instance vmac_xmit_base', ['sendInterface', 'xmitBase']],
   ['global_defs vmac_prefix', ['vmac']],
+  // use_vmac_addr / vmac_addr_prefix become the instance's addressVmacs; garp_extra_if (and the
+  // global vrrp_garp_extra_if) its extraIfGarp (resolveVrrpInstances).
+  ['vrrp_instance use_vmac_addr', ['addressVmacs']],
+  ['global_defs vmac_addr_prefix', ['addressVmacs']],
+  ['vrrp_instance garp_extra_if', ['extraIfGarp']],
+  ['global_defs vrrp_garp_extra_if', ['extraIfGarp']],
   // Without peers it becomes the instance's configFault (resolveVrrpInstances).
   ['vrrp_instance unicast_fault_no_peer', ['configFault']],
   // Trackers of an instance and of its sync group become its `tracks` (resolveTracks); the sync

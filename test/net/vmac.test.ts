@@ -26,6 +26,20 @@ function rig(existing: Record<string, string> = {}, sys: Record<string, number> 
 const show = (o: object) => JSON.stringify([{ ifname: 'vrrp.51', flags: ['BROADCAST'], ...o }]);
 
 describe('VmacLinks', () => {
+  it('restore() makes a deleted one again the same way, and the base keeps its saved values', async () => {
+    const { links, cmds, values } = rig({}, { 'ipv4/conf/eth0/arp_ignore': 2 });
+    await links.add('VI_1', V);
+    cmds.length = 0;
+    values.delete('ipv4/conf/vrrp.51/arp_ignore');
+    expect(await links.restore('vrrp.51')).toBeUndefined();
+    expect(cmds[0]).toBe('ip link add link eth0 name vrrp.51 address 00:00:5e:00:01:33 type macvlan mode private');
+    expect(values.get('ipv4/conf/vrrp.51/arp_ignore')).toBe(1);
+    expect(links.get('vrrp.51')).toEqual({ vmac: V, instance: 'VI_1' });
+    // Removed at the end: eth0 gets its value from before the start, not the one we had set.
+    await links.close();
+    expect(values.get('ipv4/conf/eth0/arp_ignore')).toBe(2);
+  });
+
   it('makes a private macvlan with the MAC, sets keepalived sysctls, brings it up; removal puts the base back', async () => {
     const { links, cmds, values } = rig();
     expect(await links.add('VI_1', V)).toBeUndefined();

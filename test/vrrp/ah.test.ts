@@ -79,6 +79,7 @@ describe('AH sequence numbers in the machine', () => {
     skipCheckAdvAddr: false,
     garpRefreshUs: 0,
     garpRefreshRepeat: 1,
+    extraIfGarpUs: 0,
     garpLowerPrioRepeat: 0,
     garpLowerPrioDelayUs: 0,
   };

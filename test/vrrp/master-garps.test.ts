@@ -147,6 +147,24 @@ describe('garp_master_refresh (keepalived vrrp_state_master_tx: with the first a
   });
 });
 
+describe('garp_extra_if (keepalived vrrp_state_master_tx: with the first advert once due, apart from the refresh)', () => {
+  it('2 s at advert_int 1: one round at 2, 4, 6 s after becoming MASTER, none at the mastership itself', () => {
+    const { clock, runners, events } = lab(config('A', '192.168.1.1', 255, { wantMaster: true, extraIfGarpUs: 2 * S, garpRefreshUs: 3 * S }));
+    runners[0].start();
+    clock.runUntil(6.5 * S);
+    expect(events.filter((e) => e.includes('extra-if'))).toEqual([`${2 * S} A garp extra-if x1`, `${4 * S} A garp extra-if x1`, `${6 * S} A garp extra-if x1`]);
+    // The refresh keeps its own timer.
+    expect(events.filter((e) => e.includes('refresh'))).toEqual([`${3 * S} A garp refresh x1`, `${6 * S} A garp refresh x1`]);
+  });
+
+  it('a BACKUP sends none', () => {
+    const { clock, runners, events } = lab(config('A', '192.168.1.1', 255, { wantMaster: true }), config('B', '192.168.1.2', 100, { extraIfGarpUs: S }));
+    runners.forEach((r) => r.start());
+    clock.runUntil(10 * S);
+    expect(events.filter((e) => e.includes('extra-if'))).toEqual([]);
+  });
+});
+
 describe('garp_lower_prio_repeat / garp_lower_prio_delay and notify_master_rx_lower_pri', () => {
   const lower = (priority = 50) => ({
     type: 'advert' as const,

@@ -217,8 +217,8 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       doc: 'One gratuitous ARP, no repeats and no second burst.',
     }),
     g.k('vrrp_garp_extra_if', garpExtraIf, {
-      notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
-      doc: 'Also announce on other interfaces.',
+      deprecated: ['vrrp_vmac_garp_intvl'],
+      doc: 'garp_extra_if for every instance that does not set it.',
     }),
     g.k('vrrp_down_timer_adverts', int(1, 100), { default: 3, doc: 'Adverts a backup misses before taking over.' }),
     g.k('vrrp_lower_prio_no_advert', bool, { doc: 'Do not answer lower priority adverts (default: off unless strict).' }),
@@ -251,8 +251,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('vmac_prefix', word, { doc: 'Name prefix of VMAC interfaces (vrrp).' }),
     g.k('vmac_addr_prefix', word, {
-      notImplemented: 'no VMAC is made for addresses on other interfaces (use_vmac_addr)',
-      doc: 'Name prefix of VMAC address interfaces.',
+      doc: 'Name prefix of the VMACs of use_vmac_addr (default: vmac_prefix, else vrrp).',
     }),
     g.k('vrrp_rx_bufs_policy', words, {
       notImplemented: 'receive buffers keep the system default size',

@@ -308,9 +308,10 @@ const vi = keywords<VrrpInstance>();
 // keepalived reads the GARP delays as whole seconds (read_unsigned_strvec): '0.5' is invalid there.
 export const garpDelay = int(0, 4294); // UINT_MAX / TIMER_HZ
 export const garpRefresh = int(0, 4294967295);
+// keepalived reads `all` wherever it stands (vrrp_garp_extra_if_handler).
 export const garpExtraIf = custom<{ all: boolean; delay: number }>('[all] <SECONDS>', (a) => {
-  const all = a[0]?.text === 'all';
-  const d = int(0, 86400).parse(all ? a.slice(1) : a);
+  const all = a.some((w) => w.text === 'all');
+  const d = int(0, 86400).parse(a.filter((w) => w.text !== 'all'));
   return 'error' in d ? d : { value: { all, delay: d.value } };
 });
 
@@ -429,12 +430,8 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     vi.k('garp_master_refresh', garpRefresh, { doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).' }),
     vi.k('garp_master_refresh_repeat', int(1, 1000000), { doc: 'Gratuitous ARPs per refresh.' }),
     vi.k('garp_extra_if', garpExtraIf, {
-      notImplemented: 'gratuitous ARPs go out on the addresses\u2019 own interfaces only',
-      doc: 'Also send gratuitous ARPs on the other interfaces after this delay.',
-    }),
-    vi.k('vmac_garp_intvl', int(0, 86400), {
-      notImplemented: 'a VMAC gets the gratuitous ARPs of its instance only (no separate interval)',
-      doc: 'Gratuitous ARP interval on the VMAC interface.',
+      deprecated: ['vmac_garp_intvl'],
+      doc: 'While master, one gratuitous ARP/NA every SECONDS on each VMAC of use_vmac_addr (with `all`: on every interface of its addresses) other than the instance\u2019s own (0: off).',
     }),
     vi.k('down_timer_adverts', int(1, 100), { doc: 'Adverts missed before a backup takes over (3).' }),
     vi.k('lower_prio_no_advert', bool, { doc: 'Do not answer a lower priority advert with our own.' }),
@@ -465,8 +462,7 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     ),
     vi.k('use_vmac_addr', flag, {
       default: false,
-      notImplemented: 'no VMAC is made for addresses on other interfaces: they go on their own interface',
-      doc: 'Send adverts from the VMAC address.',
+      doc: 'A VMAC (vmac_addr_prefix.VRID, the VRRP MAC of the address family) for each other interface a VIP/eVIP names, and for eVIPs of the other family; the addresses go on it.',
     }),
     vi.k('vmac_xmit_base', flag, {
       default: false,

@@ -185,7 +185,6 @@ export interface VrrpInstance extends Named, Notifies {
   garpMasterRefresh?: number;
   garpMasterRefreshRepeat?: number;
   garpExtraIf?: { all: boolean; delay: number };
-  vmacGarpIntvl?: number;
   downTimerAdverts?: number;
   lowerPrioNoAdvert?: boolean;
   higherPrioSendAdvert?: boolean;
@@ -264,6 +263,13 @@ export interface ResolvedVrrpInstance extends VrrpInstance {
   sendInterface: string;
   /** use_vmac / use_ipvlan: the interface keepalived creates on `interface` (VIPs without a dev go on it). */
   vmac?: ResolvedVmac;
+  /** use_vmac_addr, or use_vmac on an address: the VMACs made for addresses on other interfaces
+   * (or of the other family), named vmac_addr_prefix.VRID; the addresses go on them. */
+  addressVmacs: ResolvedVmac[];
+  /** garp_extra_if (vmac_garp_intvl, global vrrp_garp_extra_if): while MASTER, one gratuitous ARP
+   * (or NA) every `intervalS` for the first of these addresses on each interface other than the
+   * instance's own; undefined when off or when keepalived turns it off (no such interface). */
+  extraIfGarp?: { intervalS: number; addresses: ResolvedVirtualAddress[] };
   /** Its sync group, if it is in one. */
   syncGroup?: string;
   /** Why it stays FAULT whatever it tracks (keepalived's num_config_faults), as keepalived logs it. */
