@@ -17,11 +17,18 @@ export class SimPort {
   readonly stats = { sent: 0, received: 0, lost: 0 };
   up = true;
 
+  /** Unicast addresses the port answers besides `address` (an IPv6 link-local one). */
+  readonly also: string[] = [];
+
   constructor(
     readonly segment: SimSegment,
     readonly name: string,
     readonly address: string,
   ) {}
+
+  owns(address: string): boolean {
+    return address === this.address || this.also.includes(address);
+  }
 
   send(payload: Buffer, opts: { src: string; dst: string; ttl?: number }): void {
     if (!this.up) return;
@@ -85,7 +92,7 @@ export class SimSegment {
     const multicast = isMulticast(p.dst);
     for (const to of this.ports) {
       if (to === from) continue;
-      if (!multicast && to.address !== p.dst) continue;
+      if (!multicast && !to.owns(p.dst)) continue;
       if (this.partition && this.partition.get(to.name) !== this.partition.get(from.name)) continue;
       const f = { ...this.faults.get(from.name), ...this.faults.get(to.name) };
       if (f.loss && this.random() < f.loss) {

@@ -24,16 +24,18 @@ const PAIR = `nodes:\n  lb1: pair/lb1.conf\n  lb2: pair/lb2.conf\n`;
 
 describe('the examples in conf-examples/lab', () => {
   const files = readdirSync(LAB).filter((f) => f.endsWith('.yaml'));
-  it('are the nine scenarios of the issue', () => {
+  it('are the nine scenarios of the lab issue, and IPv6 and track_process', () => {
     expect(files.sort()).toEqual([
       'flapping-track-script.yaml',
       'graceful-stop.yaml',
+      'ipv6-failover.yaml',
       'master-killed.yaml',
       'partition-split-brain.yaml',
       'preempt-delay.yaml',
       'reload-broken-config.yaml',
       'sorry-server.yaml',
       'sync-group.yaml',
+      'track-process.yaml',
       'weight-too-small.yaml',
     ]);
   });
@@ -76,6 +78,45 @@ describe('malformed scenarios', () => {
       yaml: `${PAIR}timeline:\n  - {at: 5s, interface: {node: lb2, name: eth7, state: down}}\n`,
       rule: 'lab-unknown-interface',
       at: ['eth7'],
+    },
+    {
+      name: 'process fault naming a process no track_process counts',
+      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: ngnix, state: down}}\n`,
+      rule: 'lab-unknown-tracker',
+      at: ['ngnix'],
+      hint: /did you mean 'nginx'/,
+    },
+    {
+      name: 'process fault on a node without track_process',
+      yaml: `${PAIR}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down}}\n`,
+      rule: 'lab-unknown-tracker',
+      at: ['nginx'],
+      hint: /lb1's config has none/,
+    },
+    {
+      name: 'process fault with state and count',
+      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down, count: 0}}\n`,
+      rule: 'lab-entry-kind',
+      at: ['{node'],
+    },
+    {
+      name: 'process fault with neither state nor count',
+      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx}}\n`,
+      rule: 'lab-missing-key',
+      at: ['{node'],
+      hint: /count: N/,
+    },
+    {
+      name: 'process fault with a bad state',
+      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: dead}}\n`,
+      rule: 'lab-value',
+      at: ['dead'],
+    },
+    {
+      name: 'process fault with too many processes',
+      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, count: 5000}}\n`,
+      rule: 'lab-value',
+      at: ['5000'],
     },
     { name: 'fault with two kinds', yaml: `${PAIR}timeline:\n  - {at: 5s, kill: lb1, stop: lb2}\n`, rule: 'lab-entry-kind', at: ['{at'] },
     { name: 'fault without a kind', yaml: `${PAIR}timeline:\n  - {at: 5s, label: x}\n`, rule: 'lab-entry-kind', at: ['{at'] },
@@ -223,6 +264,35 @@ describe('malformed scenarios', () => {
   it('a scenario file that does not exist', () => {
     const r = loadScenario(join(LAB, 'missing.yaml'));
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['lab-file']);
+  });
+});
+
+describe('IPv6, VMAC and track_process scenarios', () => {
+  const node = (prio: number, vip: string, extra = '') =>
+    `    config: |\n      vrrp_instance VI_1 {\n          interface eth0\n          virtual_router_id 60\n          priority ${prio}\n${extra}          virtual_ipaddress {\n              ${vip}\n          }\n      }\n`;
+  const segments = (yaml: string) => loadScenarioText(yaml, FILE).scenario!.segments.map((g) => g.members.map((m) => `${m.node}:${m.interface} ${m.address}`));
+
+  it('derives an IPv6 segment from an IPv6 VIP: the next free hosts of its /64, skipping the VIP', () => {
+    expect(segments(`nodes:\n  a:\n${node(150, '2001:db8:7::1/64')}  b:\n${node(100, '2001:db8:7::1/64')}`)).toEqual([
+      ['a:eth0 2001:db8:7::2', 'b:eth0 2001:db8:7::3'],
+    ]);
+  });
+  it('a VIP on a VMAC belongs to the interface the VMAC sits on', () => {
+    expect(segments(`nodes:\n  a:\n${node(150, '10.9.0.100/24', '          use_vmac\n')}  b:\n${node(100, '10.9.0.100/24', '          use_vmac\n')}`)).toEqual([
+      ['a:eth0 10.9.0.1', 'b:eth0 10.9.0.2'],
+    ]);
+  });
+  it('a process fault names a vrrp_track_process or its process; state up means as many as at the start (the quorum)', () => {
+    const r = loadScenarioText(
+      `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down}}\n  - {at: 6s, process: {node: lb1, name: nginx, state: up}}\n  - {at: 7s, process: {node: lb2, name: nginx, count: 3}}\n`,
+      FILE,
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(r.scenario!.faults.map(({ span: _, ...f }) => f)).toEqual([
+      { at: 5_000_000, kind: 'process', node: 'lb1', name: 'nginx', processes: ['nginx'], count: 0, state: 'down' },
+      { at: 6_000_000, kind: 'process', node: 'lb1', name: 'nginx', processes: ['nginx'], count: 2, state: 'up' },
+      { at: 7_000_000, kind: 'process', node: 'lb2', name: 'nginx', processes: ['nginx'], count: 3 },
+    ]);
   });
 });
 

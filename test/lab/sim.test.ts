@@ -422,6 +422,115 @@ virtual_server 10.0.0.100 80 {
   });
 });
 
+describe('sim backend: IPv6, strict mode, VMAC, track_process', () => {
+  const v6 = (prio: number) => `
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 60
+  priority ${prio}
+  advert_int 1
+  virtual_ipaddress {
+    2001:db8::100/64
+  }
+}
+`;
+
+  it('IPv6: VRRPv3 adverts from each link-local address; the VIP moves on a kill', async () => {
+    const r = await sim({
+      configs: { lb1: v6(150), lb2: v6(100) },
+      faults: [
+        { at: 10 * S, kind: 'kill', node: 'lb1' },
+        { at: 16 * S, kind: 'start', node: 'lb1' },
+      ],
+    });
+    expect(masterAt(r, 'lb1')[0]).toBe(3 * S + (106 / 256) * S);
+    // lb2 steps down on lb1's advert: its source is lb1's EUI-64 link-local address (MAC 02:00:00:01:00:01).
+    expect(r.transitions.find((t) => t.node === 'lb2' && t.from === 'MASTER')?.reason).toBe(
+      'Master received advert from fe80::ff:fe01:1 with higher priority 150, ours 100',
+    );
+    const held = r.vips!.filter((v) => v.address === '2001:db8::100' && v.reachable).map((v) => v.holders.join('+'));
+    expect(held.filter((h, i) => h !== held[i - 1])).toEqual(['lb1', 'lb2', 'lb1+lb2', 'lb1']);
+  });
+
+  it('an IPv4 and an IPv6 instance on one interface run side by side', async () => {
+    const r = await sim({ configs: { lb1: vrrp(150) + v6(100), lb2: vrrp(100) + v6(150) } });
+    expect(
+      r.transitions
+        .filter((t) => t.to === 'MASTER')
+        .map((t) => `${t.node} ${t.instance}`)
+        .sort(),
+    ).toEqual(['lb1 VI_1', 'lb2 VI_6']);
+  });
+
+  it('vrrp_strict: a non-owner MASTER drops traffic to its VIP (no_accept), so it does not answer; accept lifts that', async () => {
+    const strict = (prio: number, extra = '') => vrrp(prio, extra).replace('global_defs {', 'global_defs {\n  vrrp_strict');
+    const r = await sim({ configs: { lb1: strict(150), lb2: strict(100) } });
+    expect(masterAt(r, 'lb1')).toHaveLength(1);
+    expect(r.vips!.at(-1)).toMatchObject({ address: '10.0.0.100', holders: ['lb1'], reachable: false });
+    const v3 = await sim({ configs: { lb1: strict(150, '  version 3\n  accept'), lb2: strict(100, '  version 3\n  accept') } });
+    expect(v3.vips!.at(-1)).toMatchObject({ holders: ['lb1'], reachable: true });
+  });
+
+  it('use_vmac: adverts go through the VMAC on eth0, the VIP sits on it, and a link fault on eth0 takes it down', async () => {
+    const r = await sim({
+      configs: { lb1: vrrp(150, '  use_vmac'), lb2: vrrp(100, '  use_vmac') },
+      faults: [{ at: 10 * S, kind: 'interface', node: 'lb1', interface: 'eth0', up: false }],
+      expect: [{ kind: 'single-master', window: 0 }],
+    });
+    expect(r.expectations[0].passed).toBe(true);
+    expect(masterAt(r, 'lb1')).toHaveLength(1);
+    expect(r.transitions.find((t) => t.node === 'lb1' && t.to === 'FAULT')?.at).toBeLessThan(10.3 * S);
+    expect(masterAt(r, 'lb2')).toHaveLength(1);
+    expect(r.vips!.at(-1)).toMatchObject({ address: '10.0.0.100', segment: 'lan', holders: ['lb2'], reachable: true });
+  });
+
+  it('use_vmac: clients keep the virtual MAC in their neighbour table; it follows the MASTER', async () => {
+    const lvs = (prio: number) => `${vrrp(prio, '  use_vmac')}
+virtual_server 10.0.0.100 80 {
+  lb_algo rr
+  lb_kind DR
+  real_server 10.0.0.11 80 {
+  }
+}
+`;
+    const r = await sim({
+      configs: { lb1: lvs(150), lb2: lvs(100) },
+      servers: [{ name: 'web1', address: '10.0.0.11', port: 80 }],
+      clients: [{ name: 'c1', target: { address: '10.0.0.100', port: 80 }, rate: 10 }],
+      faults: [{ at: 10 * S, kind: 'stop', node: 'lb1' }],
+      duration: 16 * S,
+    });
+    const failed = r.requests.filter((b) => b.failed);
+    // lb1 stops at 10 s; lb2 is MASTER 0.61 s later and its adverts move 00:00:5e:00:01:33 to it.
+    expect(failed.map((b) => b.second)).toEqual([10]);
+    expect(Object.keys(failed[0].failures!)).toEqual(['lb1 is down (its ARP entry for 10.0.0.100 is stale)']);
+  });
+
+  it('track_process: a process fault changes what the daemon counts; quorum lost and gained at its next scan and delay', async () => {
+    const tp = `vrrp_track_process nginx {
+  process nginx
+  quorum 2
+  delay 1
+  weight -60
+}`;
+    const r = await sim({
+      configs: { lb1: vrrp(150, '  track_process {\n    nginx\n  }', tp), lb2: vrrp(100) },
+      faults: [
+        { at: 10.5 * S, kind: 'process', node: 'lb1', name: 'nginx', processes: ['nginx'], count: 1 },
+        { at: 20.5 * S, kind: 'process', node: 'lb1', name: 'nginx', processes: ['nginx'], count: 2, state: 'up' },
+      ],
+    });
+    // Scans at whole seconds: the loss is seen at 11 s and counts after delay 1 at 12 s; the return
+    // is seen at 21 s and counts at once (a new process, not a fork of a counted one).
+    expect(r.priorities!.filter((p) => p.node === 'lb1').map((p) => [p.at, p.priority])).toEqual([
+      [12 * S, 90],
+      [21 * S, 150],
+    ]);
+    expect(masterAt(r, 'lb2')).toHaveLength(1);
+    expect(masterAt(r, 'lb1')).toHaveLength(2);
+  });
+});
+
 describe('the example scenarios and the CLI', () => {
   const dir = fileURLToPath(new URL('../../conf-examples/lab/', import.meta.url));
   const examples = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

@@ -72,7 +72,8 @@ export async function explore(base: Scenario, options: Partial<ExploreOptions> =
   const window = reactionWindow(nodes);
   const notes: string[] = [];
   const unsupported = nodes.flatMap((n) => n.config.trackProcesses.map((p) => `${n.name}: track_process ${p.name}`));
-  if (unsupported.length) notes.push(`not explored, the lab cannot fail a tracked process yet: ${unsupported.join(', ')}`);
+  if (unsupported.length)
+    notes.push(`not explored yet (a scenario can fail a tracked process with a 'process' fault; the explorer does not try it): ${unsupported.join(', ')}`);
 
   let runs = 0;
   let virtual = 0;

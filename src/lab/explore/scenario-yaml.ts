@@ -87,6 +87,8 @@ function faultYaml(f: Fault, ref: (c: Ref) => string): Record<string, unknown> {
       return { file: { node: f.node, name: f.file, value: f.value } };
     case 'interface':
       return { interface: { node: f.node, name: f.interface, state: f.up ? 'up' : 'down' } };
+    case 'process':
+      return { process: { node: f.node, name: f.name, ...(f.state ? { state: f.state } : { count: f.count }) } };
     case 'server':
       return { server: { name: f.server, state: f.up ? 'up' : 'down' } };
     case 'reload':

@@ -20,6 +20,8 @@ export const LIMITS = {
   /** Requests a second of one client, and of all clients together. */
   rate: 10_000,
   nodes: 16,
+  /** Processes of one kind a `process` fault runs (netns starts each one). */
+  processes: 64,
   /** Entries of each of the other lists and maps. */
   entries: 1000,
 } as const;

@@ -7,8 +7,11 @@ import type { YMap } from './fields.js';
 import { configSource, interfacesOf } from './nodes.js';
 import type { Fault, Micros } from '../model/scenario.js';
 import type { Y } from './yaml-tree.js';
+import type { Config } from '../../config/model/index.js';
+import { processFaultNames, standInsNamed } from '../model/processes.js';
+import { LIMITS } from './limits.js';
 
-export const FAULT_KINDS = ['kill', 'stop', 'start', 'partition', 'heal', 'link', 'script', 'file', 'interface', 'server', 'reload'] as const;
+export const FAULT_KINDS = ['kill', 'stop', 'start', 'partition', 'heal', 'link', 'script', 'file', 'interface', 'process', 'server', 'reload'] as const;
 type Kind = (typeof FAULT_KINDS)[number];
 const ENTRY_KEYS = ['at', 'label', ...FAULT_KINDS];
 
@@ -134,6 +137,7 @@ function build(kind: Kind, y: Y, at: Micros, span: Span, ctx: LabContext): Fault
     script: ['node', 'name', 'result'],
     file: ['node', 'name', 'value'],
     interface: ['node', 'name', 'state'],
+    process: ['node', 'name', 'state', 'count'],
     reload: ['node', 'config'],
   }[kind];
   const m = f.map(y, kind, keys);
@@ -177,6 +181,8 @@ function build(kind: Kind, y: Y, at: Micros, span: Span, ctx: LabContext): Fault
       const state = req(m, 'state', ctx, (v) => f.oneOf(v, 'state', ['down', 'up'] as const));
       return name && state ? { at, kind, node: n, interface: name, up: state === 'up', span } : undefined;
     }
+    case 'process':
+      return processFault(m, n, facts.config, at, span, ctx);
     case 'reload': {
       // The new config is not loaded: a broken one is what some scenarios are about.
       const config = req(m, 'config', ctx, (v) => configSource(v, f, ctx.file, ctx.dir, `${n}'s new config`, 'warning'));
@@ -185,6 +191,32 @@ function build(kind: Kind, y: Y, at: Micros, span: Span, ctx: LabContext): Fault
     case 'link':
       return link(m, n, at, span, ctx);
   }
+}
+
+/** `{node, name, state: down|up}` or `{node, name, count: N}`: how many of the processes run. */
+function processFault(m: YMap, node: string, config: Config, at: Micros, span: Span, ctx: LabContext): Fault | undefined {
+  const { f } = ctx;
+  const name = req(m, 'name', ctx, (v) => inConfig(ctx, v, node, 'vrrp_track_process', processFaultNames(config), 'lab-unknown-tracker'));
+  const stateY = f.get(m, 'state');
+  const countY = f.get(m, 'count');
+  if (!stateY === !countY) {
+    f.diags.error(
+      m.span,
+      stateY ? 'lab-entry-kind' : 'lab-missing-key',
+      stateY ? 'a process fault has state or count, not both' : 'a process fault needs state or count',
+      {
+        hint: 'state: down (none run), state: up (as many as at the start) or count: N',
+      },
+    );
+    return undefined;
+  }
+  const state = stateY && f.oneOf(stateY, 'state', ['down', 'up'] as const);
+  const written = countY && f.int(countY, 'count', 0, LIMITS.processes);
+  if (name === undefined || (state === undefined && written === undefined)) return undefined;
+  const kinds = standInsNamed(config, name);
+  const count = state === 'down' ? 0 : state === 'up' ? Math.max(...kinds.map((k) => k.atStart)) : written!;
+  const processes = [...new Set(kinds.flatMap((k) => k.trackers))];
+  return { at, kind: 'process', node, name, processes, count, ...(state ? { state } : {}), span };
 }
 
 function req<T>(m: YMap, key: string, ctx: LabContext, read: (y: Y) => T | undefined): T | undefined {

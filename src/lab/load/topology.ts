@@ -12,8 +12,28 @@ import { LIMITS } from './limits.js';
 
 const v4 = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const dotted = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-const netOf = (a: string, prefix: number): number => v4(a) - (v4(a) % 2 ** (32 - prefix));
-const inSubnet = (a: string, net: string, prefix: number): boolean => isIP(a) === 4 && isIP(net) === 4 && netOf(a, prefix) === netOf(net, prefix);
+/** Host addresses of a subnet as numbers, IPv4 or IPv6 (BigInt either way). */
+const ipToBig = (a: string): bigint => {
+  if (isIP(a) === 4) return BigInt(v4(a));
+  const [head, tail = ''] = a.split('::');
+  const words = (x: string) => (x ? x.split(':').map((w) => parseInt(w, 16)) : []);
+  const h = words(head);
+  const t = words(tail);
+  const all = a.includes('::') ? [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t] : h;
+  return all.reduce((n, w) => (n << 16n) | BigInt(w), 0n);
+};
+const bigToIp = (n: bigint, family: 4 | 6): string => {
+  if (family === 4) return dotted(Number(n));
+  const words = [...Array<number>(8).keys()].map((i) => Number((n >> BigInt(16 * (7 - i))) & 0xffffn).toString(16));
+  return new URL(`http://[${words.join(':')}]`).hostname.slice(1, -1);
+};
+
+const inSubnet = (a: string, net: string, prefix: number): boolean => {
+  const family = isIP(a);
+  if (!family || family !== isIP(net)) return false;
+  const host = BigInt((family === 4 ? 32 : 128) - prefix);
+  return ipToBig(a) >> host === ipToBig(net) >> host;
+};
 
 /** `ADDRESS:PORT` or `[IPv6]:PORT`. */
 export function parseTarget(s: string): { address: string; port: number } | undefined {
@@ -95,6 +115,7 @@ export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segm
         unicastSrc(
           facts.find((n) => n.node.name === me.key)!,
           iface,
+          address,
         );
       if (src && src !== address)
         f.diags.warning(ay.span, 'lab-topology', `${me.key}'s config sends from unicast_src_ip ${src} on ${iface}, not from ${address}`, {
@@ -106,13 +127,19 @@ export function loadSegments(y: Y, f: Fields, facts: readonly NodeFacts[]): Segm
   return out;
 }
 
-function unicastSrc(n: NodeFacts, iface: string): string | undefined {
-  return n.config.resolved.vrrpInstances.find((i) => i.interface === iface && i.unicastSrcIp)?.unicastSrcIp;
+/** The unicast_src_ip an instance on `iface` sends from, of the family of `like` when given. */
+function unicastSrc(n: NodeFacts, iface: string, like?: string): string | undefined {
+  const family = like === undefined ? undefined : isIP(like);
+  return n.config.resolved.vrrpInstances.find((i) => i.interface === iface && i.unicastSrcIp && (family === undefined || isIP(i.unicastSrcIp) === family))
+    ?.unicastSrcIp;
 }
 
-/** The IPv4 VIPs a node carries on an interface (a VIP's `dev` overrides its instance's). */
-function vipsOn(n: NodeFacts, iface: string): { address: string; prefix: number }[] {
-  return n.config.resolved.vrrpInstances.flatMap((i) => i.virtualIpaddress.filter((v) => v.family === 4 && v.dev === iface));
+/** The VIPs of a family a node carries on an interface (a VIP's `dev` overrides its instance's;
+ * a VIP on the instance's VMAC or ipvlan is on the interface that sits on). */
+function vipsOn(n: NodeFacts, iface: string, family: 4 | 6): { address: string; prefix: number }[] {
+  return n.config.resolved.vrrpInstances.flatMap((i) =>
+    i.virtualIpaddress.filter((v) => v.family === family && (v.dev === i.vmac?.ifname ? i.vmac.base : v.dev) === iface),
+  );
 }
 
 /**
@@ -152,38 +179,45 @@ export function defaultSegments(facts: readonly NodeFacts[], servers: readonly P
   const out: Segment[] = [];
   for (const group of groups.values()) {
     const name = groups.size === 1 ? 'lan' : uniqueName(group[0].iface, out);
-    const vip = group.flatMap((k) => vipsOn(k.node, k.iface))[0];
-    const anchor =
-      vip ??
+    // The subnet of the first IPv4 VIP or unicast_src_ip, else of the first IPv6 one.
+    const anchorOf = (family: 4 | 6) =>
+      group.flatMap((k) => vipsOn(k.node, k.iface, family))[0] ??
       group
         .map((k) => unicastSrc(k.node, k.iface))
-        .filter((a) => isIP(a ?? '') === 4)
-        .map((address) => ({ address: address!, prefix: 24 }))[0];
+        .filter((a) => isIP(a ?? '') === family)
+        .map((address) => ({ address: address!, prefix: family === 4 ? 24 : 64 }))[0];
+    const anchor = anchorOf(4) ?? anchorOf(6);
     if (!anchor) {
       f.diags.error(
         at,
         'lab-topology',
-        `cannot choose addresses for ${group.map((k) => `${k.node.node.name}:${k.iface}`).join(', ')}: no IPv4 VIP or unicast_src_ip there`,
+        `cannot choose addresses for ${group.map((k) => `${k.node.node.name}:${k.iface}`).join(', ')}: no VIP or unicast_src_ip there`,
         { hint: 'describe the wiring under `segments`' },
       );
       continue;
     }
-    // A VIP without a prefix is a /32: the subnet it sits in is then taken to be a /24.
-    const prefix = anchor.prefix >= 31 ? 24 : anchor.prefix;
-    const net = netOf(anchor.address, prefix);
-    let next = net + 1;
+    const family = isIP(anchor.address) as 4 | 6;
+    const bits = family === 4 ? 32 : 128;
+    // A VIP without a prefix is a host route: the subnet it sits in is then taken to be a /24 (/64).
+    const prefix = anchor.prefix >= bits - 1 ? (family === 4 ? 24 : 64) : anchor.prefix;
+    const size = 1n << BigInt(bits - prefix);
+    const net = ipToBig(anchor.address) - (ipToBig(anchor.address) % size);
+    // IPv4 leaves out the broadcast address; IPv6 has none.
+    const last = net + size - (family === 4 ? 1n : 0n);
+    let next = net + 1n;
     const members: Segment['members'] = [];
     for (const k of group) {
       let address = unicastSrc(k.node, k.iface);
+      if (address && isIP(address) !== family) address = undefined;
       if (!address) {
-        while (next < net + 2 ** (32 - prefix) - 1 && taken.has(dotted(next))) next++;
-        if (next >= net + 2 ** (32 - prefix) - 1) {
-          f.diags.error(at, 'lab-topology', `no free address left in ${dotted(net)}/${prefix} for ${k.node.node.name}:${k.iface}`, {
+        while (next < last && taken.has(bigToIp(next, family))) next++;
+        if (next >= last) {
+          f.diags.error(at, 'lab-topology', `no free address left in ${bigToIp(net, family)}/${prefix} for ${k.node.node.name}:${k.iface}`, {
             hint: 'describe the wiring under `segments`',
           });
           continue;
         }
-        address = dotted(next);
+        address = bigToIp(next, family);
         taken.add(address);
       }
       members.push({ node: k.node.node.name, interface: k.iface, address });

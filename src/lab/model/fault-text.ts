@@ -31,6 +31,8 @@ export function faultText(f: Fault): string {
       return `interface ${f.interface} on ${f.node} ${f.up ? 'up' : 'down'}`;
     case 'server':
       return `real server ${f.server} ${f.up ? 'up' : 'down'}`;
+    case 'process':
+      return `process ${f.name} on ${f.node} ${f.state ?? `×${f.count}`}`;
     case 'reload':
       return `reload ${f.node} (${f.config.file})`;
   }

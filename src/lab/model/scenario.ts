@@ -81,6 +81,10 @@ export type Fault =
   | { at: Micros; kind: 'file'; node: string; file: string; value: number; span: Span }
   | { at: Micros; kind: 'interface'; node: string; interface: string; up: boolean; span: Span }
   | { at: Micros; kind: 'server'; server: string; up: boolean; span: Span }
+  /** The processes a vrrp_track_process counts: `count` of them run from now on (`state` as
+   * written: down is 0, up the number that ran at the start). `processes` are the track_process
+   * names whose processes these are. */
+  | { at: Micros; kind: 'process'; node: string; name: string; processes: string[]; count: number; state?: 'down' | 'up'; span: Span }
   | { at: Micros; kind: 'reload'; node: string; config: { file: string; text?: string }; span: Span };
 
 export type Expectation =

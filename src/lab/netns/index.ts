@@ -88,6 +88,14 @@ function checkCapabilities(scenario: Scenario, opts: NetnsOptions): { daemonBin?
     if (!out.daemonBin || !existsSync(out.daemonBin))
       throw new Error(`netns backend: our daemon's bundle ${opts.daemonBin ?? 'dist/keepalived-ts.mjs'} does not exist; run npm run build`);
   }
+  // Not built on netns yet: say so rather than run something else than the scenario says.
+  const proc = scenario.faults.find((f) => f.kind === 'process');
+  if (proc)
+    throw new Error(
+      `netns backend: the process fault at ${proc.span.file}:${proc.span.line} has no stand-in processes on netns yet (network namespaces share the host's processes); run it on sim`,
+    );
+  const v6 = scenario.segments.find((s) => s.members.some((m) => m.address.includes(':')));
+  if (v6) throw new Error(`netns backend: segment ${v6.name} is IPv6, which the netns lab does not wire yet; run it on sim`);
   const link = scenario.faults.find((f) => f.kind === 'link');
   if (link) {
     const cap = netemCapability();

@@ -15,6 +15,8 @@ import { emptyRun, type LabRun } from '../model/result.js';
 import type { Fault, LabClient, Micros, Scenario } from '../model/scenario.js';
 import { buildSimLab, type NodeObserver, type SimLab, type SimNode } from './node.js';
 import { faultText } from '../model/fault-text.js';
+import { standInsNamed } from '../model/processes.js';
+import { needsFirewall } from '../../net/nft-firewall.js';
 
 /** A node's keepalived.conf: inline text (named as the loader names it) or the file. */
 export function loadNodeConfig(node: string, ref: { file: string; text?: string }, configId?: string): LoadResult {
@@ -38,8 +40,12 @@ class Sim {
   /** Segment → its partition (name → group index), as SimSegment applies it. */
   private readonly partitions = new Map<string, Map<string, number>>();
   private readonly serverUp = new Map<string, boolean>();
-  /** Per client: VIP → the node whose gratuitous ARP it heard last. */
+  /** Per client: its neighbour table, VIP → the MAC the last gratuitous ARP (or unsolicited NA)
+   * it heard gave: a node's own MAC, or a VMAC. */
   private readonly arp = new Map<string, Map<string, string>>();
+  /** The switch of each segment: `segment/MAC` → the node it last saw that MAC from. A node's own
+   * MACs never move; a VMAC goes where its MASTER's adverts and gratuitous ARPs come from. */
+  private readonly fdb = new Map<string, string>();
   private readonly lastPriority = new Map<string, number>();
   private readonly inService = new WeakMap<object, boolean>();
   /** Per node and real server: the last probe's words, the reason for a checker verdict. */
@@ -109,24 +115,29 @@ class Sim {
         r.notifies.push({ at: now(), node, kind: 'GROUP', name: g.name, state: to === 'INIT' ? 'STOP' : to, priority: 0 });
       },
       addresses: (inst) => this.sampleVips(node, inst),
-      announce: (inst) => this.announce(node, inst),
+      announce: (inst, mac) => this.announce(node, inst, mac),
+      frameFrom: (segment, mac) => this.fdb.set(`${segment}/${mac}`, node),
     };
   }
 
-  /** A VIP sample per address of the instance: who holds it now (called after the change). */
+  /** A VIP sample per address of the instance: who holds it now (called after the change); it
+   * answers when a holder accepts traffic to it (no_accept drops it: docs/lab.md). */
   private sampleVips(node: string, inst: VrrpInstance): void {
     const n = this.node(node);
     for (const v of inst.virtualIpaddress) {
-      const holders = [...this.lab.nodes.values()].filter((x) => x.running && x.vips.has(v.address)).map((x) => x.name);
+      const holding = [...this.lab.nodes.values()].filter((x) => x.running && x.vips.has(v.address));
       const segment = n.link(v.dev)?.segment ?? '';
-      this.record.vips!.push({ at: this.clock.now(), address: v.address, segment, reachable: holders.length > 0, holders });
+      const reachable = holding.some((x) => !dropsTrafficTo(x, v.address));
+      this.record.vips!.push({ at: this.clock.now(), address: v.address, segment, reachable, holders: holding.map((x) => x.name) });
     }
   }
 
-  /** Gratuitous ARP: every client on the segment that hears the node learns it for these VIPs. */
-  private announce(node: string, inst: VrrpInstance): void {
+  /** Gratuitous ARP (IPv6: unsolicited NA): every client on the segment that hears the node learns
+   * `mac` for these VIPs, and the segment's switch learns where `mac` is. */
+  private announce(node: string, inst: VrrpInstance, mac: string): void {
     for (const v of inst.virtualIpaddress) {
       const segment = this.node(node).link(v.dev)?.segment;
+      if (segment !== undefined) this.fdb.set(`${segment}/${mac}`, node);
       for (const c of this.sc.clients) {
         if (c.segment !== segment || c.target.address !== v.address || !this.nodeReaches(node, c.segment, c.name)) continue;
         let table = this.arp.get(c.name);
@@ -134,7 +145,7 @@ class Sim {
           this.arp.set(c.name, (table = new Map<string, string>()));
           this.startClient(c);
         }
-        table.set(v.address, node);
+        table.set(v.address, mac);
       }
     }
   }
@@ -198,6 +209,11 @@ class Sim {
       case 'interface':
         this.node(f.node).setInterface(f.interface, f.up);
         break;
+      case 'process': {
+        const node = this.node(f.node);
+        for (const s of standInsNamed(node.config, f.name)) node.setProcesses(s.key, f.count);
+        break;
+      }
       case 'server':
         this.serverUp.set(f.server, f.up);
         break;
@@ -316,15 +332,18 @@ class Sim {
     }
   }
 
-  /** One request: to the node the client's ARP entry names, then as that node's balancer routes it. */
+  /** One request: to the MAC the client's neighbour entry names, the node the switch has that MAC
+   * at, then as that node's balancer routes it. */
   private route(c: LabClient, address: string, port: number): { ok: true; server: string } | { ok: false; reason: string } {
     const vip = c.target.address;
-    const name = this.arp.get(c.name)?.get(vip);
+    const mac = this.arp.get(c.name)?.get(vip);
+    const name = mac && this.fdb.get(`${c.segment}/${mac}`);
     if (!name) return { ok: false, reason: `nobody announced ${vip}` };
     const n = this.node(name);
     if (!n.running) return { ok: false, reason: `${name} is down (its ARP entry for ${vip} is stale)` };
     if (!this.nodeReaches(name, c.segment, c.name)) return { ok: false, reason: `${name} unreachable from ${c.name}` };
     if (!n.vips.has(vip)) return { ok: false, reason: `${name} no longer holds ${vip}` };
+    if (dropsTrafficTo(n, vip)) return { ok: false, reason: `${name} drops traffic to ${vip} (no_accept)` };
     const vs = n.config.resolved.virtualServers.find((v) => v.address === vip && v.port === c.target.port);
     if (!vs || !n.balancer) return { ok: false, reason: `${name} has no virtual_server ${vip}:${c.target.port}` };
     const r = n.balancer.route(vs, { address, port });
@@ -338,6 +357,18 @@ class Sim {
     if (!a.ok) return { ok: false, reason: a.reason };
     return { ok: true, server: this.labServer(to, toPort)?.name ?? `${to}:${toPort}` };
   }
+}
+
+/**
+ * Whether the node's firewall drops what is addressed to `vip`: the daemon's no_accept rules
+ * (explicit, or vrrp_strict on a non-owner) while the instance holding it is MASTER. They sit in
+ * front of IPVS, so a virtual server on the VIP does not answer either. IPv4 only, as the
+ * daemon's rules (src/net/nft-firewall.ts).
+ */
+function dropsTrafficTo(n: SimNode, vip: string): boolean {
+  return (n.engine?.instances ?? []).some(
+    (m) => m.runner.state.state === 'MASTER' && needsFirewall(m.inst) && m.inst.virtualIpaddress.some((v) => v.family === 4 && v.address === vip),
+  );
 }
 
 function rsKey(rs: RealServer): string {

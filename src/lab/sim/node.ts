@@ -14,6 +14,9 @@ import type { VrrpRunner } from '../../vrrp/instance.js';
 import type { VrrpState } from '../../vrrp/machine.js';
 import { adoptSameIdentity } from '../../vrrp/reload.js';
 import { startTrackers } from '../../vrrp/trackers.js';
+import { startProcessTrackers } from '../../vrrp/track-process.js';
+import type { ProcEntry, ProcessTable } from '../../proc/process-table.js';
+import { standIns } from '../model/processes.js';
 import type { LabState } from '../model/result.js';
 
 /** What a node reports; every callback is optional. */
@@ -23,8 +26,11 @@ export interface NodeObserver {
   groupTransition?(group: SyncGroup, from: VrrpState, to: VrrpState): void;
   /** The instance's VIPs were added (present) or removed (also when the node is killed). */
   addresses?(inst: VrrpInstance, present: boolean): void;
-  /** Gratuitous ARP for the instance's VIPs. */
-  announce?(inst: VrrpInstance): void;
+  /** Gratuitous ARP (unsolicited neighbour advertisements for IPv6) for the instance's VIPs,
+   * naming the MAC they point at: the VMAC's when the instance has one, else the interface's. */
+  announce?(inst: VrrpInstance, mac: string): void;
+  /** A frame left `mac` on `segment` (the switch learns where that MAC is). */
+  frameFrom?(segment: string, mac: string): void;
 }
 
 export type NodeStatus = 'down' | 'running' | 'stopped' | 'killed';
@@ -33,13 +39,19 @@ interface Link {
   segment: string;
   port: SimPort;
   address: string;
+  mac: string;
+  /** The IPv6 link-local address (EUI-64 from the MAC): the source of IPv6 adverts. */
+  linkLocal: string;
 }
 
-/** The world around a daemon that outlives it: script outcomes, track_file contents, links. */
+/** The world around a daemon that outlives it: script outcomes, track_file contents, links, and
+ * the processes its track_processes count (by stand-in key: their pids and command line). */
 interface World {
   scriptsFailing: Set<string>;
   files: Map<string, number>;
   interfacesDown: Set<string>;
+  processes: Map<string, { argv: string[]; pids: number[] }>;
+  nextPid: number;
 }
 
 export class SimNode {
@@ -50,7 +62,7 @@ export class SimNode {
   readonly vips = new Set<string>();
   private readonly links = new Map<string, Link>();
   private readonly handlers = new Map<string, (p: SimPacket) => void>();
-  private readonly world: World = { scriptsFailing: new Set(), files: new Map(), interfacesDown: new Set() };
+  private readonly world: World = { scriptsFailing: new Set(), files: new Map(), interfacesDown: new Set(), processes: new Map(), nextPid: 1000 };
   /** The load balancer of the daemon's virtual_servers, when it has some and `lvs` is given. */
   balancer?: Balancer;
   /** The daemon's clock: closed when it dies, so that its timers then fire into nothing. */
@@ -67,20 +79,39 @@ export class SimNode {
     public config: Config,
     private readonly observer: NodeObserver = {},
     private readonly lvs?: LvsFactory,
-  ) {}
-
-  /** Joins `ifname` to a segment with `address` (before start). */
-  attach(ifname: string, segmentName: string, segment: SimSegment, address: string): void {
-    const port = segment.attach(this.name, address);
-    port.up = false;
-    port.onPacket((p) => this.handlers.get(`${ifname}/${p.dst.includes(':') ? 6 : 4}`)?.(p));
-    this.links.set(ifname, { segment: segmentName, port, address });
+  ) {
+    this.standInProcesses(config);
   }
 
-  /** The segment and address of an interface, when it joins one. */
-  link(ifname: string): { segment: string; address: string; up: boolean } | undefined {
-    const l = this.links.get(ifname);
-    return l && { segment: l.segment, address: l.address, up: l.port.up };
+  /** Joins `ifname` to a segment with `address` and `mac` (before start). */
+  attach(ifname: string, segmentName: string, segment: SimSegment, address: string, mac: string): void {
+    const port = segment.attach(this.name, address);
+    const linkLocal = eui64LinkLocal(mac);
+    port.also.push(linkLocal);
+    port.up = false;
+    // A frame on the wire reaches the interface and the VMACs on it (the engine sorts by VRID).
+    port.onPacket((p) => {
+      const family = p.dst.includes(':') ? 6 : 4;
+      for (const name of [ifname, ...this.vmacsOn(ifname).map((v) => v.ifname)]) this.handlers.get(`${name}/${family}`)?.(p);
+    });
+    this.links.set(ifname, { segment: segmentName, port, address, mac, linkLocal });
+  }
+
+  /** The segment, address and MAC of an interface when it joins one, or of the interface a
+   * VMAC (or ipvlan) of the running config sits on, with the VMAC's own MAC. */
+  link(ifname: string): { segment: string; address: string; linkLocal: string; mac: string; up: boolean } | undefined {
+    const vmac = this.vmac(ifname);
+    const l = this.links.get(vmac?.base ?? ifname);
+    const mac = vmac?.kind === 'macvlan' ? vmac.mac : l?.mac;
+    return l && { segment: l.segment, address: l.address, linkLocal: l.linkLocal, mac: mac!, up: l.port.up };
+  }
+
+  private vmac(ifname: string): NonNullable<VrrpInstance['vmac']> | undefined {
+    return this.config.resolved.vrrpInstances.find((i) => i.vmac?.ifname === ifname)?.vmac;
+  }
+
+  private vmacsOn(base: string): NonNullable<VrrpInstance['vmac']>[] {
+    return this.config.resolved.vrrpInstances.flatMap((i) => (i.vmac?.base === base ? [i.vmac] : []));
   }
 
   get running(): boolean {
@@ -125,6 +156,7 @@ export class SimNode {
   /** SIGHUP with a new config that loaded cleanly: unchanged instances keep running as they are. */
   reload(config: Config): { kept: number; restarted: number } {
     this.config = config;
+    this.standInProcesses(config);
     if (!this.running) return { kept: 0, restarted: 0 };
     const old = this.engine!;
     const adopted = new Set<VrrpRunner>();
@@ -164,6 +196,46 @@ export class SimNode {
     const l = this.links.get(ifname);
     if (l && this.running) l.port.up = up;
     this.linkChanged?.(ifname);
+    // A macvlan follows the link it sits on.
+    for (const v of this.vmacsOn(ifname)) this.linkChanged?.(v.ifname);
+  }
+
+  /** How many of the stand-in processes with `key` run from now on; the daemon's next process
+   * scan sees the change (as the daemon's scan of /proc would). */
+  setProcesses(key: string, count: number): void {
+    const p = this.world.processes.get(key);
+    if (!p) return;
+    while (p.pids.length > count) p.pids.pop();
+    while (p.pids.length < count) p.pids.push(this.world.nextPid++);
+  }
+
+  /** The processes a config's track_processes count, running from the start (a reload adds the
+   * ones it tracks anew). */
+  private standInProcesses(config: Config): void {
+    for (const s of standIns(config)) {
+      if (this.world.processes.has(s.key)) continue;
+      this.world.processes.set(s.key, { argv: s.argv, pids: [] });
+      this.setProcesses(s.key, s.atStart);
+    }
+  }
+
+  /** The node's process table: the stand-ins, each a child of init. */
+  private processTable(): ProcessTable {
+    const world = this.world;
+    return {
+      snapshot: () => {
+        const out = new Map<number, ProcEntry>();
+        for (const p of world.processes.values()) {
+          const comm = p.argv[0].slice(p.argv[0].lastIndexOf('/') + 1).slice(0, 15);
+          for (const pid of p.pids) out.set(pid, { ppid: 1, comm });
+        }
+        return out;
+      },
+      cmdline: (pid, max) => {
+        const p = [...world.processes.values()].find((x) => x.pids.includes(pid));
+        return p && Buffer.from(p.argv.map((a) => `${a}\0`).join(''), 'latin1').subarray(0, max);
+      },
+    };
   }
 
   /** Effective priority of each instance now. */
@@ -187,7 +259,11 @@ export class SimNode {
     return new VrrpEngine(config, {
       clock: this.life,
       port: (ifname, family) => this.port(ifname, family),
-      primaryAddress: (ifname, family) => this.links.get(ifname)?.address ?? (family === 4 ? '0.0.0.0' : '::'),
+      // IPv6 adverts go from the link-local address, as keepalived's.
+      primaryAddress: (ifname, family) => {
+        const l = this.link(ifname);
+        return (family === 6 ? l?.linkLocal : l && !l.address.includes(':') ? l.address : undefined) ?? (family === 4 ? '0.0.0.0' : '::');
+      },
       down: previous?.trackedDown,
       startupDelayUntil: previous?.startupDelayUntil,
       adopt: previous && adopted ? adoptSameIdentity(previous, adopted) : undefined,
@@ -200,9 +276,9 @@ export class SimNode {
           i.virtualIpaddress.forEach((v) => this.vips.delete(v.address));
           o.addresses?.(i, false);
         },
-        announce: (i) => o.announce?.(i),
+        announce: (i) => o.announce?.(i, this.link(i.virtualIpaddress[0]?.dev ?? i.interface)?.mac ?? ''),
         // Refresh and lower-priority bursts teach the segment the same thing.
-        garp: (i) => o.announce?.(i),
+        garp: (i) => o.announce?.(i, this.link(i.virtualIpaddress[0]?.dev ?? i.interface)?.mac ?? ''),
         transition: (i, from, to, prio, reason) => o.transition?.(i, from, to === 'INIT' && this.stopping ? 'STOPPED' : to, prio, reason),
         groupTransition: (g, from, to) => o.groupTransition?.(g, from, to),
       },
@@ -210,20 +286,28 @@ export class SimNode {
   }
 
   private port(ifname: string, family: 4 | 6): Port {
-    const l = this.links.get(ifname);
+    const base = this.vmac(ifname)?.base ?? ifname;
+    const l = this.links.get(base);
     return {
-      send: (payload, opts) => l?.port.send(payload, opts),
+      send: (payload, opts) => {
+        if (!l?.port.up) return;
+        // Adverts through a VMAC leave from its MAC: the switch learns it there.
+        if (base !== ifname) this.observer.frameFrom?.(l.segment, this.link(ifname)!.mac);
+        l.port.send(payload, opts);
+      },
       onPacket: (cb) => void this.handlers.set(`${ifname}/${family}`, cb),
     };
   }
 
   /** The daemon's own trackers, reading this node's world instead of processes and sysfs. */
   private startTrackers(engine: VrrpEngine, config: Config): void {
-    this.stopTrackers = startTrackers(config, engine, {
+    // The daemon's process scan, every second, of this node's stand-ins.
+    const stopProcesses = startProcessTrackers(config, engine, { clock: this.life, log: () => undefined, table: this.processTable(), pollUs: 1_000_000 });
+    const stopOthers = startTrackers(config, engine, {
       clock: this.life,
       log: () => undefined,
       runScript: (sc) => (this.world.scriptsFailing.has(sc.name) ? { ok: false, why: 'exited with status 1' } : { ok: true }),
-      linkUp: (ifname) => !this.world.interfacesDown.has(ifname),
+      linkUp: (ifname) => !this.world.interfacesDown.has(ifname) && !this.world.interfacesDown.has(this.vmac(ifname)?.base ?? ifname),
       readFile: (f) => this.world.files.get(f.name) ?? f.initFile?.value ?? 0,
       // Events as the daemon gets them from netlink and inotify; the polls only back them up.
       watchLinks: (changed) => {
@@ -235,7 +319,25 @@ export class SimNode {
         return { stop: () => (this.fileChanged = undefined), all: true };
       },
     });
+    this.stopTrackers = () => {
+      stopProcesses();
+      stopOthers();
+    };
   }
+}
+
+const hex2 = (n: number): string => (n & 255).toString(16).padStart(2, '0');
+
+/** A locally administered MAC per segment and member: 02:00:SS:SS:MM:MM. */
+export function labMac(segment: number, member: number): string {
+  return ['02', '00', hex2((segment + 1) >> 8), hex2(segment + 1), hex2((member + 1) >> 8), hex2(member + 1)].join(':');
+}
+
+/** fe80:: with the MAC's modified EUI-64 interface identifier, in canonical form. */
+export function eui64LinkLocal(mac: string): string {
+  const o = mac.split(':').map((x) => parseInt(x, 16));
+  const words = [0xfe80, 0, 0, 0, ((o[0] ^ 2) << 8) | o[1], (o[2] << 8) | 0xff, 0xfe00 | o[3], (o[4] << 8) | o[5]];
+  return new URL(`http://[${words.map((w) => w.toString(16)).join(':')}]`).hostname.slice(1, -1);
 }
 
 /** The clock a daemon's timers run on: they fire while the gate is open. */
@@ -274,7 +376,7 @@ export function buildSimLab(spec: SimLabSpec, clock = new VirtualClock()): SimLa
   spec.segments.forEach((s, i) => {
     const seg = new SimSegment(clock, spec.delayUs ?? 100, seededUnit((spec.seed ?? 1) + i));
     segments.set(s.name, seg);
-    for (const m of s.members) nodes.get(m.node)?.attach(m.interface, s.name, seg, m.address);
+    s.members.forEach((m, j) => nodes.get(m.node)?.attach(m.interface, s.name, seg, m.address, labMac(i, j)));
   });
   return { clock, segments, nodes };
 }
