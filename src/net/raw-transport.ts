@@ -62,6 +62,10 @@ export interface RawSocketLike {
   on(event: 'error', cb: (error: Error) => void): unknown;
   on(event: 'close', cb: () => void): unknown;
   close(): unknown;
+  /** raw-socket's native socket: a synchronous sendto (throws on failure, EAGAIN included) that
+   * calls back at once; `requests` is what raw-socket still queues for a writable poll. */
+  wrap?: { send(buffer: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
+  requests?: unknown[];
 }
 
 export interface RawSocketModule {
@@ -440,11 +444,32 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     );
   };
 
+  /** sendto now, as keepalived does, when raw-socket queues nothing: its own send waits for a
+   * writable poll on a later turn of the event loop, after whatever the caller does next (a
+   * transition's notify fork: 25-260 ms on a busy 2-core box between becoming MASTER and the
+   * advert saying so). False when the kernel's buffer is full (EAGAIN): the poll path then. */
+  const sendNow = (p: Pending): boolean => {
+    const wrap = socket.wrap;
+    if (!wrap || (socket.requests?.length ?? 0) > 0) return false;
+    try {
+      wrap.send(p.pkt, 0, p.pkt.length, p.dst, () => undefined);
+      stats.sent++;
+    } catch (err) {
+      if (errnoOf(err) === 'EAGAIN') return false;
+      failed(p, err);
+    }
+    return true;
+  };
+
   /** Hand the next waiting packet to raw-socket once the previous one is written. */
   const pump = (): void => {
     while (!inFlight && !closed) {
       const p = adverts.shift() ?? replies.shift();
       if (!p) return;
+      if (sendNow(p)) {
+        wakeDrained();
+        continue;
+      }
       inFlight = true;
       let sync = true;
       let again = false;

@@ -16,6 +16,8 @@ class FakeSocket extends EventEmitter implements RawSocketLike {
   options: { level: number; option: number; value: number | Buffer; length?: number }[] = [];
   sent: { buffer: Buffer; address: string }[] = [];
   sendError: Error | null = null;
+  wrap?: RawSocketLike['wrap'];
+  requests?: unknown[];
   failOption?: { option: number; message: string };
   closed = false;
   setOption(level: number, option: number, value: number | Buffer, length?: number): void {
@@ -88,6 +90,45 @@ describe('raw transport against a stand-in socket', () => {
     expect([t.ifname, t.ifindex]).toEqual(['eth7', 0x0102]);
     t.close();
     expect(sock.closed).toBe(true);
+  });
+
+  it("sends at once through raw-socket's native sendto when nothing waits, and falls back to its poll on EAGAIN", async () => {
+    // raw-socket's own send waits for a writable poll, a later turn of the event loop: a MASTER's
+    // first advert would leave after whatever follows the transition (a notify's fork).
+    const sock = new FakeSocket();
+    const direct: string[] = [];
+    let full = false;
+    sock.requests = [];
+    sock.wrap = {
+      send: (buffer: Buffer, _o: number, _l: number, address: string, cb: (bytes: number) => void) => {
+        if (full) throw new Error('Resource temporarily unavailable');
+        direct.push(address);
+        cb(buffer.length);
+      },
+    };
+    const errors: TransportError[] = [];
+    const t = createRawTransport({ ifname: 'eth0', family: 4, rawSocket: fakeModule(sock), ifindex: 2, onError: (e) => errors.push(e) });
+    t.send(v2advert(200), { src: '10.99.1.2', dst: '10.99.1.1' });
+    t.send(v2advert(200), { src: '10.99.1.2', dst: '10.99.1.3' });
+    // Both on the wire before send() returned, none through the poll path.
+    expect(direct).toEqual(['10.99.1.1', '10.99.1.3']);
+    expect(sock.sent).toEqual([]);
+    expect(t.stats).toMatchObject({ sent: 2, sendErrors: 0 });
+    // The kernel's buffer is full: raw-socket's queue takes it, and writes it once writable.
+    full = true;
+    t.send(v2advert(200), { src: '10.99.1.2', dst: '10.99.1.4' });
+    expect(sock.sent.map((x) => x.address)).toEqual(['10.99.1.4']);
+    await settle();
+    expect(t.stats).toMatchObject({ sent: 3, sendErrors: 0 });
+    // Another failure is one, counted and reported as before.
+    full = false;
+    sock.wrap.send = () => {
+      throw new Error('Network is unreachable');
+    };
+    t.send(v2advert(200), { src: '10.99.1.2', dst: '10.99.1.5' });
+    expect(t.stats.sendErrors).toBe(1);
+    expect(errors.map((e) => [e.op, e.code])).toEqual([['send', 'ENETUNREACH']]);
+    t.close();
   });
 
   it('sends TTL 255, TOS 0xc0, protocol 112 and our source address; counts sends when the kernel accepts them', async () => {
