@@ -62,11 +62,10 @@ export interface RawSocketLike {
   on(event: 'error', cb: (error: Error) => void): unknown;
   on(event: 'close', cb: () => void): unknown;
   close(): unknown;
-  /**
-   * raw-socket's native handle: its send() is one non-blocking sendto(), throwing strerror text on
-   * failure and calling back at once with the byte count. Absent in stand-ins.
-   */
+  /** raw-socket's native socket: a synchronous sendto (throws on failure, EAGAIN included) that
+   * calls back at once; `requests` is what raw-socket still queues for a writable poll. */
   wrap?: { send(buffer: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
+  requests?: unknown[];
 }
 
 export interface RawSocketModule {
@@ -445,24 +444,26 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     );
   };
 
-  /** Hand the next waiting packet to raw-socket once the previous one is written. */
-  // The direct path: a sendto() now, as keepalived does. raw-socket's own send() waits for the
-  // socket to poll writable, which costs two epoll_ctl() calls and an event-loop turn per packet
-  // (the largest CPU cost of 1,000 instances in steady state). When sendto() fails (EAGAIN on a
-  // full socket buffer, or anything else), the packet takes raw-socket's queued path, which waits
-  // for the socket and reports a real error.
-  const direct = socket.wrap;
+  /** sendto now, as keepalived does, when raw-socket queues nothing: its own send waits for a
+   * writable poll on a later turn of the event loop, after whatever the caller does next (a
+   * transition's notify fork: 25-260 ms on a busy 2-core box between becoming MASTER and the
+   * advert saying so), and two epoll_ctl() calls per packet (the largest CPU cost of 1,000
+   * instances in steady state). False when the kernel's buffer is full (EAGAIN): the poll path
+   * then. */
   const sendNow = (p: Pending): boolean => {
-    if (!direct) return false;
+    const wrap = socket.wrap;
+    if (!wrap || (socket.requests?.length ?? 0) > 0) return false;
     try {
-      direct.send(p.pkt, 0, p.pkt.length, p.dst, () => {});
-    } catch {
-      return false;
+      wrap.send(p.pkt, 0, p.pkt.length, p.dst, () => undefined);
+      stats.sent++;
+    } catch (err) {
+      if (errnoOf(err) === 'EAGAIN') return false;
+      failed(p, err);
     }
-    stats.sent++;
     return true;
   };
 
+  /** Hand the next waiting packet to raw-socket once the previous one is written. */
   const pump = (): void => {
     while (!inFlight && !closed) {
       const p = adverts.shift() ?? replies.shift();

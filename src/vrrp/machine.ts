@@ -234,12 +234,15 @@ class Stepper {
       this.s.ahCycle = undefined;
       this.s.ahSeq = 0;
     }
+    // keepalived vrrp_state_master_tx: the advert first (the old master drops its VIPs before our
+    // GARPs), then the transition's log line, VIPs, GARPs and notifies: a notify's fork, slow in
+    // a large process on a busy box, never delays the advert that tells the peers.
+    this.send(this.s.effectivePriority);
     this.changeState('MASTER', reason);
     this.s.masterDownAt = undefined;
     this.s.masterAdverIntUs = this.cfg.advertIntUs;
     this.s.masterAddress = this.cfg.primaryAddress;
     this.s.lowerRxAt = undefined;
-    this.send(this.s.effectivePriority);
     this.actions.push({ type: 'addAddresses' }, { type: 'announce' });
     this.s.adverAt = now + this.cfg.advertIntUs;
     this.s.garpRefreshAt = this.cfg.garpRefreshUs > 0 ? now + this.cfg.garpRefreshUs : undefined;

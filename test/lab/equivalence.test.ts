@@ -9,7 +9,7 @@ import { finish } from '../../src/lab/expect/index.js';
 import { loadScenario, loadScenarioText } from '../../src/lab/load/index.js';
 import { runNetns } from '../../src/lab/netns/index.js';
 import { keepalivedCapability, netnsCapability } from '../../src/lab/netns/host.js';
-import type { LabResult, LabRun } from '../../src/lab/model/result.js';
+import type { LabResult, LabRun, LabTransition } from '../../src/lab/model/result.js';
 import type { Scenario } from '../../src/lab/model/scenario.js';
 import { runSim } from '../../src/lab/sim/index.js';
 
@@ -17,17 +17,22 @@ const DIR = fileURLToPath(new URL('../../conf-examples/lab/', import.meta.url));
 const S = 1_000_000;
 
 /**
- * How far a netns change may be from sim's. Up to one advert interval (1 s in these scenarios) is
- * the protocol's own play: which advert was the last to cross before a kill or a cut, or the first
- * after a heal, depends on the advert phase, and on netns that phase follows from when each
- * daemon's timers happened to start (at load 6-8 here, our two daemons entered their first state
- * up to 0.57 s apart). On top of that come the namespaces' own delays: a partition is some 15 `ip`
- * commands (the cut lands with the last one), and each change is stamped when its log line
- * reaches the lab. Idle, those are tens of ms; at load 6-8 the worst difference seen was 0.4 s,
- * and with an unlucky phase they push a takeover past a 1 s bound. Half a second covers them. The
- * state sequences and the verdicts (with each scenario's own bounds) stay exact.
+ * How far a netns change may be from sim's, once sim replays what the netns run measured: each
+ * daemon's VRRP start (the start gates open together, but each daemon then needs its own few ms
+ * to 100 ms under load to its first state), each fault when it took effect, a restarted daemon
+ * when it was up, a stop when the daemon acted on it. The advert phase then follows from the same
+ * instants on both, and netns changes are compared where the daemon made them (decided()). The
+ * goal is 50 ms (TARGET, printed with every difference): at load 10 on 2 cores, 19 of 19
+ * changes were within it (worst 45 ms). What is left is the machine's: a timer that fires late,
+ * an advert read late by a busy peer, a fault's effect stamped after the `ip` command returns.
+ * Those grow with the load without bound, so the assertion keeps a margin that holds on a busy
+ * box and the distribution is printed.
  */
-const TOLERANCE = S + S / 2;
+const TOLERANCE = 500_000;
+const TARGET = 50_000;
+/** Start-up is left out: at load 10-18 one daemon may reach its first state 100-200 ms after the
+ * other (the start spread, printed), and a close start-up election can then go either way. */
+const SETTLE = 5 * S;
 const cap = netnsCapability();
 if (!cap.ok) console.warn(`skipping the sim/netns equivalence tests: ${cap.reason}`);
 const ka = keepalivedCapability();
@@ -40,14 +45,21 @@ function load(file: string, edit?: (text: string) => string): Scenario {
   return r.scenario!;
 }
 
-/** Each node × instance: its MASTER/BACKUP/FAULT changes (what a peer or an operator sees), timed. */
+/** Where the daemon made a change: `logAt` when the wire timed it otherwise (our log's ms stamp,
+ * keepalived's line as read), but a STOPPED moved to its priority 0 at the wire's (its log is the
+ * process's exit). Our daemon logs INIT as it stops, before that. */
+const decided = (t: LabTransition): number => (t.to === 'STOPPED' ? t.at : (t.logAt ?? t.at));
+
+/** Each node × instance: its MASTER/BACKUP/FAULT changes (what a peer or an operator sees), timed
+ * where the daemon made them. */
 function timeline(r: LabResult): Map<string, { to: string; at: number }[]> {
   const out = new Map<string, { to: string; at: number }[]>();
   for (const t of r.transitions) {
     const key = `${t.node} ${t.instance}`;
     const list = out.get(key) ?? [];
     const to = t.to === 'INIT' ? 'STOPPED' : t.to;
-    if (list.at(-1)?.to !== to) list.push({ to, at: t.at });
+    const at = decided(t);
+    if (list.at(-1)?.to !== to) list.push({ to, at });
     out.set(key, list);
   }
   return out;
@@ -71,26 +83,9 @@ function startUpLags(s: Scenario, run: LabRun): Map<number, number> {
   return lags;
 }
 
-/** The run with each start fault placed where its daemon came up, so that a `within` bound after
- * a start (master-killed: 3.41 s of down timer in 5 s) measures the protocol, not the start-up. */
-function fromStartUp(run: LabRun, lags: Map<number, number>): LabRun {
-  return { ...run, faults: run.faults.map((f) => ({ ...f, at: f.at + (lags.get(f.index) ?? 0) })) };
-}
-
-/** The start-up lag that a change at `at` inherits: that of a start fault before it with no other
- * fault in between (what follows a start happens that much later on netns). */
-function lagAt(run: LabRun, lags: Map<number, number>, at: number): number {
-  const before = run.faults.filter((f) => f.at <= at).at(-1);
-  return before ? (lags.get(before.index) ?? 0) : 0;
-}
-
-/**
- * Compare both runs: same verdict per expectation, same sequence of states per node and instance,
- * each change within `toleranceUs` (start-up order on netns varies by a few 100 ms; timers are
- * whole advert intervals), once the netns change is moved back by the start-up lag it inherits.
- * Start-up (before `settleUs`) is left out: the daemons do not start at the same instant on netns.
- */
-function compare(sim: LabResult, net: LabResult, toleranceUs: number, settleUs: number, lag: (at: number) => number = () => 0): void {
+/** Same verdict per expectation: sim on the scenario, netns on the scenario as it ran it (each
+ * fault when it took effect, a restart from when its daemon was up). */
+function sameVerdicts(sim: LabResult, net: LabResult): void {
   const verdicts = (r: LabResult) => r.expectations.map((e) => `${e.passed ? 'pass' : 'FAIL'} ${e.text}`);
   expect(
     verdicts(net),
@@ -99,32 +94,77 @@ function compare(sim: LabResult, net: LabResult, toleranceUs: number, settleUs: 
       .map((e) => e.why)
       .join('\n'),
   ).toEqual(verdicts(sim));
-  const a = timeline(sim);
+}
+
+/**
+ * Same sequence of states per node and instance, each change within `toleranceUs` of sim's
+ * replay of the run; every difference printed, the worst last.
+ */
+function compare(replay: LabResult, net: LabResult, toleranceUs: number, settleUs: number): void {
+  const a = timeline(replay);
   const b = timeline(net);
+  const diffs: string[] = [];
   let worst = 0;
+  let over = 0;
   expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
   for (const [key, list] of a) {
-    const later = (l: { to: string; at: number }[]) => l.filter((x) => x.at >= settleUs);
+    const later = (l: { to: string; at: number }[]) => l.filter((e) => e.at >= settleUs);
     const [x, y] = [later(list), later(b.get(key)!)];
-    const show = (l: { to: string; at: number }[]) => l.map((e) => `${e.to}@${(e.at / S).toFixed(2)}`).join(' ');
+    const show = (l: { to: string; at: number }[]) => l.map((e) => `${e.to}@${(e.at / S).toFixed(3)}`).join(' ');
     expect(
       y.map((e) => e.to),
       `${key}: sim ${show(x)} / netns ${show(y)}`,
     ).toEqual(x.map((e) => e.to));
     x.forEach((e, i) => {
-      const d = Math.abs(y[i].at - lag(y[i].at) - e.at);
-      worst = Math.max(worst, d);
-      expect(d, `${key} ${e.to}: sim ${show(x)} / netns ${show(y)}`).toBeLessThan(toleranceUs);
+      const d = y[i].at - e.at;
+      worst = Math.max(worst, Math.abs(d));
+      if (Math.abs(d) >= TARGET) over++;
+      diffs.push(`${key} ${e.to}@${(e.at / S).toFixed(3)}s ${d >= 0 ? '+' : ''}${(d / 1000).toFixed(1)}`);
+      expect(Math.abs(d), `${key} ${e.to}: sim ${show(x)} / netns ${show(y)}`).toBeLessThan(toleranceUs);
     });
   }
-  console.log(`${sim.scenario}: sim and netns timelines differ by at most ${(worst / 1000).toFixed(0)} ms`);
+  const within = diffs.length - over;
+  console.log(
+    `${net.scenario}: netns - sim, ms: ${diffs.join(', ')}; at most ${(worst / 1000).toFixed(1)} ms; ${within}/${diffs.length} within ${TARGET / 1000} ms`,
+  );
+}
+
+/** The netns run's log-vs-wire differences, and its start spread, printed. */
+function printMeasured(net: LabRun): void {
+  const start = net.start!;
+  const starts = start.nodes.map((n) => `${n.node} ${(n.at / 1000).toFixed(1)}`).join(', ');
+  console.log(`${net.scenario}: start spread ${(start.spread / 1000).toFixed(1)} ms (VRRP starts, ms: ${starts})`);
+  const wire = net.transitions.filter((t) => t.logAt !== undefined);
+  const d = wire.map((t) => `${t.node} ${t.to}@${(t.at / S).toFixed(3)}s ${(((t.logAt ?? 0) - t.at) / 1000).toFixed(1)}`);
+  console.log(`${net.scenario}: log - wire, ms: ${d.join(', ')}; ${net.transitions.length - wire.length} transitions not on the wire`);
+  const faults = net.faults.map((f) => `${f.text} ${((f.requestedAt ?? f.at) / S).toFixed(3)}s -> ${(f.at / S).toFixed(3)}s`);
+  console.log(`${net.scenario}: faults requested -> in effect: ${faults.join(', ')}`);
+}
+
+/**
+ * The scenario as netns ran it: every fault when it took effect, a restart once its daemon was
+ * up, a stop when the daemon acted on it (sim stops a daemon at once; a
+ * real one first has to take the signal: 0.1-0.2 s at load 10 here, ours and keepalived alike).
+ */
+function asRun(s: Scenario, run: LabRun, lags: Map<number, number>): Scenario {
+  const faults = s.faults.map((f, i) => {
+    const rec = run.faults.find((r) => r.index === i)!;
+    if (f.kind === 'stop') {
+      const stop = run.transitions.find((t) => t.node === f.node && (t.to === 'INIT' || t.to === 'STOPPED') && decided(t) >= rec.at);
+      if (stop) console.log(`${s.name}, fault ${i} (stop ${f.node}): acted on ${((decided(stop) - rec.at) / 1000).toFixed(1)} ms after the signal`);
+      return { ...f, at: stop ? decided(stop) : rec.at };
+    }
+    return { ...f, at: rec.at + (lags.get(i) ?? 0) };
+  });
+  return { ...s, faults };
 }
 
 /** Start-up of a restarted daemon beyond this is not load any more: the daemon is stuck. */
 const START_UP_LIMIT = 10 * S;
 
-/** Both backends; the netns run judged and timed from when its restarted daemons were up. */
-async function both(s: Scenario): Promise<{ sim: LabResult; net: LabResult; lag: (at: number) => number }> {
+/** Both backends: sim on the scenario, and sim replaying the netns run's measured starts and
+ * fault times; the netns run judged from when its faults took effect. */
+async function both(s: Scenario): Promise<{ sim: LabResult; net: LabResult; replay: LabResult }> {
   const sim = finish(s, await runSim(s));
   const run = await runNetns(s);
   const lags = startUpLags(s, run);
@@ -133,16 +173,24 @@ async function both(s: Scenario): Promise<{ sim: LabResult; net: LabResult; lag:
     console.log(`${what}: on netns the daemon took ${(l / 1000).toFixed(0)} ms to come up`);
     expect(l, `${what}: start-up`).toBeLessThan(START_UP_LIMIT);
   }
-  return { sim, net: finish(s, fromStartUp(run, lags)), lag: (at) => lagAt(run, lags, at) };
+  printMeasured(run);
+  const starts = new Map(run.start!.nodes.map((n) => [n.node, Math.max(0, n.at)]));
+  // Judged from when each fault took effect (a stop from its signal: an operator's "within 1s"),
+  // a restart from when its daemon was up: verdicts read the run's fault records.
+  const net = finish(s, { ...run, faults: run.faults.map((f) => ({ ...f, at: f.at + (lags.get(f.index) ?? 0) })) });
+  const replayed = asRun(s, run, lags);
+  const replay = finish(replayed, await runSim(replayed, { starts }));
+  return { sim, net, replay };
 }
 
 describe.skipIf(!cap.ok)('sim and netns agree', () => {
   for (const file of ['master-killed.yaml', 'graceful-stop.yaml', 'partition-split-brain.yaml', 'weight-too-small.yaml']) {
-    it(`${file}: same verdicts, same timeline within 1.5 s`, async () => {
+    it(`${file}: same verdicts, same timeline within 0.5 s (50 ms the goal, printed)`, async () => {
       const s = load(file);
-      const { sim, net, lag } = await both(s);
+      const { sim, net, replay } = await both(s);
       expect(sim.passed).toBe(true);
-      compare(sim, net, TOLERANCE, 5 * S, lag);
+      compare(replay, net, TOLERANCE, SETTLE);
+      sameVerdicts(sim, net);
     }, 120_000);
   }
 
@@ -157,9 +205,10 @@ describe.skipIf(!cap.ok)('sim and netns agree', () => {
           .replace(/^ {2}- \{requests:.*\n/m, ''),
       );
       expect(s.nodes.find((n) => n.name === 'lb2')!.impl).toBe('keepalived');
-      const { sim, net, lag } = await both(s);
+      const { sim, net, replay } = await both(s);
       expect(sim.passed).toBe(true);
-      compare(sim, net, TOLERANCE, 5 * S, lag);
+      compare(replay, net, TOLERANCE, SETTLE);
+      sameVerdicts(sim, net);
     },
     120_000,
   );

@@ -64,6 +64,10 @@ export interface LabTransition {
   priority: number;
   /** Why, in the engine's words ("higher priority advert received", "master down timer", ...). */
   reason: string;
+  /** netns: when the daemon's log said so, where `at` comes from the wire instead (the node's
+   * first advert as MASTER, the better advert that made it BACKUP, its priority 0): the log
+   * is the second source, and `logAt - at` how far it is from the wire. */
+  logAt?: Micros;
 }
 
 export interface LabFaultRecord {

@@ -7,11 +7,14 @@
 // vip-sampler.ts are the clocks and samplers; this file runs them in order and records.
 //
 // What is recorded, on performance.now() from the moment every daemon was started (the zero of
-// the scenario's fault times): state transitions from the daemons' logs, notify scripts from a
+// the scenario's fault times): state transitions from the daemons' logs, then timed from the
+// wire where it shows them (wire-timeline.ts; the log's time kept beside), notify scripts from a
 // lab-owned notify script, client requests, the real servers' in-service changes from the
 // checkers' logs, once a second whether each VIP answers ping and which nodes hold it, and every
 // VRRP advert each node sends, captured on its own interfaces (wire.ts); a graceful stop is
-// timed from the wire, at the node's priority-0 advert, not at its process's exit.
+// timed from the wire, at the node's priority-0 advert, not at its process's exit. Our daemon's
+// lines carry its own ms stamp; keepalived's console stamps whole seconds, so its lines are timed
+// when the lab reads them.
 //
 // A fair start (start-gate.ts): every daemon, ours or keepalived, waits at a start gate, and the
 // lab opens all the gates at one instant, the scenario's zero, so that every VRRP timer starts at
@@ -36,13 +39,14 @@ import { labConfig, type LabConfig } from './config.js';
 import { CLIENT_MJS, NOTIFY_SH, SERVER_MJS } from './scripts.js';
 import { faultText } from '../model/fault-text.js';
 import { applyFault, type FaultTarget } from './faults.js';
-import { KeepalivedLog, parseNotifyLog, parseRequestLine, readOurLine, type LogEvent } from './logs.js';
+import { KeepalivedLog, ourLineEpochMs, parseNotifyLog, parseRequestLine, readOurLine, type LogEvent } from './logs.js';
 import { daemonArgv, ipvsAvailable, spawnDaemon, startClient, startServer, type EndpointRt, type NodeRt } from './processes.js';
 import { awaitGates, makeGate, releaseGates } from './start-gate.js';
 import { Topology, vipsBySegment } from './topology.js';
 import { notifyMono, uptimeEdgeOffset } from './uptime.js';
 import { sampleVips } from './vip-sampler.js';
 import { captureArgv, epochEdgeOffset, parseAdvert, stopsFromWire, type StopWindow, type WireAdvert } from './wire.js';
+import { timeFromWire, timingLine } from './wire-timeline.js';
 
 export interface NetnsOptions {
   /** Progress and diagnostics, one line at a time. */
@@ -144,8 +148,9 @@ class NetnsLab implements FaultTarget {
   private canPing = false;
   /** Adverts as captured (epoch stamps), whose and on which segment. */
   private readonly captured: (WireAdvert & { node: string; segment: string })[] = [];
-  /** Date.now() minus performance.now() at the scenario's zero, for the capture's stamps. */
-  private epochOffset = 0;
+  /** Date.now() minus performance.now(), at the scenario's zero and at its end (the two clocks
+   * may drift apart by a few ppm under NTP): maps the capture's and our daemon's epoch stamps. */
+  private readonly epochOffsets: { mono: number; offset: number }[] = [];
   /** Each node's first state after INIT, performance.now() ms (the start spread). */
   private readonly started = new Map<string, number>();
   /** Each node's first line after its gate opened (ours says so; keepalived's first line), ms. */
@@ -208,6 +213,7 @@ class NetnsLab implements FaultTarget {
       this.out.faults.push(record);
     }
     await this.sleepUntil(this.scenario.duration);
+    this.readEpochOffset();
     await this.stopRecording();
     this.collectNotifies();
     this.collectWire();
@@ -216,6 +222,25 @@ class NetnsLab implements FaultTarget {
     this.out.transitions.sort((a, b) => a.at - b.at);
     this.out.wallMs = Math.round(performance.now() - this.wallStart);
     return this.out;
+  }
+
+  private readEpochOffset(): void {
+    const mono = performance.now();
+    this.epochOffsets.push({
+      mono,
+      offset: epochEdgeOffset(
+        () => performance.now(),
+        () => Date.now(),
+      ),
+    });
+  }
+
+  /** performance.now() of an epoch stamp (ms), the offset interpolated between its readings. */
+  private epochMono(epochMs: number): number {
+    const [a, b] = [this.epochOffsets[0], this.epochOffsets.at(-1)!];
+    const guess = epochMs - a.offset;
+    const k = b.mono > a.mono ? (guess - a.mono) / (b.mono - a.mono) : 0;
+    return epochMs - (a.offset + (b.offset - a.offset) * k);
   }
 
   /** Node's timers run on a cached, millisecond clock and can wake a fraction early: sleep again
@@ -342,10 +367,7 @@ class NetnsLab implements FaultTarget {
     const fds = await awaitGates(gates, 30_000);
     // The clock offsets first: their few ms of busy reading would delay the lines after zero.
     this.uptimeOffset = uptimeEdgeOffset();
-    this.epochOffset = epochEdgeOffset(
-      () => performance.now(),
-      () => Date.now(),
-    );
+    this.readEpochOffset();
     const t0 = performance.now();
     this.released = releaseGates(fds);
     this.t0 = t0;
@@ -457,13 +479,20 @@ class NetnsLab implements FaultTarget {
   private collectWire(): void {
     if (!this.out.adverts) return;
     for (const a of this.captured) {
-      const at = this.at(a.epochMs - this.epochOffset);
+      const at = this.at(this.epochMono(a.epochMs));
       if (at <= this.scenario.duration) this.out.adverts.push({ at, node: a.node, segment: a.segment, vrid: a.vrid, priority: a.priority });
     }
     this.out.adverts.sort((a, b) => a.at - b.at);
     const stops: StopWindow[] = this.stops.map((s) => ({ node: s.node, signalled: this.at(s.signalled), exited: this.at(s.exited) }));
     const vridOf = (node: string, instance: string) => this.nodes.get(node)?.conf.instances.find((i) => i.name === instance)?.vrid;
     stopsFromWire(this.out.transitions, stops, this.out.adverts, vridOf);
+    const place = (node: string, instance: string) => {
+      const rt = this.nodes.get(node);
+      const inst = rt?.conf.instances.find((i) => i.name === instance);
+      const segment = inst && [...rt!.ifaces].find(([, ifname]) => ifname === inst.interface)?.[0];
+      return inst && segment !== undefined ? { vrid: inst.vrid, segment } : undefined;
+    };
+    for (const w of timeFromWire(this.out.transitions, this.out.adverts, place)) this.log(`netns: ${timingLine(w)}`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -497,12 +526,16 @@ class NetnsLab implements FaultTarget {
 
   /** A line of a node's daemon: our pino JSON, or keepalived's console log. */
   private daemonLine(rt: NodeRt, line: OutputLine): void {
+    // Ours stamps its lines in whole ms (taken as the middle of it), which a busy lab may read
+    // some ms later.
+    const epoch = rt.node.impl === 'keepalived' || !this.epochOffsets.length ? undefined : ourLineEpochMs(line.text);
+    const mono = epoch === undefined ? line.mono : Math.min(line.mono, this.epochMono(epoch + 0.5));
     if (this.released.has(rt.node.name) && !this.opened.has(rt.node.name)) {
       const first = rt.node.impl === 'keepalived' ? /Starting Keepalived/ : /Start gate .* opened/;
-      if (first.test(line.text)) this.opened.set(rt.node.name, line.mono);
+      if (first.test(line.text)) this.opened.set(rt.node.name, mono);
     }
     const events = rt.node.impl === 'keepalived' ? rt.log.read(line, (i) => rt.states.get(i) ?? 'INIT') : readOurLine(line.text);
-    for (const e of events) this.logEvent(rt, e, line.mono);
+    for (const e of events) this.logEvent(rt, e, mono);
   }
 
   private logEvent(rt: NodeRt, e: LogEvent, mono: number): void {

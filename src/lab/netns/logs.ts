@@ -52,6 +52,13 @@ export function readOurLine(text: string): LogEvent[] {
   return out;
 }
 
+/** When our daemon wrote the line: pino's `time`, Date.now() in ms (keepalived's console stamps
+ * are whole seconds, so its lines are timed when the lab reads them). */
+export function ourLineEpochMs(text: string): number | undefined {
+  const m = /^\{"level":\d+,"time":(\d+),/.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * keepalived: "(VI_1) Entering MASTER STATE" and friends on its console log. keepalived gives no
  * reason for a change; its last line about the instance, or a more recent one about anything

@@ -69,6 +69,7 @@ export function stopsFromWire(
     const zero = adverts.find((a) => a.node === t.node && a.vrid === vrid && a.priority === 0 && a.at >= stop.signalled && a.at <= t.at);
     if (!zero) continue;
     t.reason = `${t.reason}: priority 0 sent at ${(zero.at / 1e6).toFixed(3)}s, the process exited at ${(t.at / 1e6).toFixed(3)}s`;
+    t.logAt = t.at;
     t.at = zero.at;
     moved++;
   }

@@ -16,7 +16,7 @@ export interface LabJson {
   wallMs: number;
   passed: boolean;
   nodes: LabResult['nodes'];
-  transitions: { atUs: number; node: string; instance: string; from: LabState; to: LabState; priority: number; reason: string }[];
+  transitions: { atUs: number; node: string; instance: string; from: LabState; to: LabState; priority: number; reason: string; logAtUs?: number }[];
   faults: { atUs: number; requestedAtUs?: number; index: number; text: string }[];
   splitBrains: { vrid: number; instance: string; nodes: string[]; startUs: number; endUs: number | null; durationUs: number | null }[];
   notifies: { atUs: number; node: string; kind: 'INSTANCE' | 'GROUP'; name: string; state: string; priority: number }[];
@@ -43,7 +43,7 @@ export function resultJson(r: LabResult): LabJson {
     wallMs: Math.round(r.wallMs),
     passed: r.passed,
     nodes: r.nodes,
-    transitions: r.transitions.map(at),
+    transitions: r.transitions.map(({ logAt, ...t }) => (logAt === undefined ? at(t) : { ...at(t), logAtUs: us(logAt) })),
     faults: r.faults.map(({ requestedAt, ...f }) => (requestedAt === undefined ? at(f) : { ...at(f), requestedAtUs: us(requestedAt) })),
     splitBrains: r.splitBrains.map(({ start, end, ...s }) => ({
       ...s,

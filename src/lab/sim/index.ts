@@ -23,9 +23,15 @@ export function loadNodeConfig(node: string, ref: { file: string; text?: string 
   return ref.text === undefined ? loadConfig(ref.file, { configId }) : loadConfigText(ref.text, `${ref.file}#${node}`, { configId });
 }
 
-export async function runSim(scenario: Scenario): Promise<LabRun> {
+export interface SimOptions {
+  /** When each node's daemon starts (default 0, all together): to replay a netns run's measured
+   * start offsets, so that the two timelines can be compared to the ms. */
+  starts?: ReadonlyMap<string, Micros>;
+}
+
+export async function runSim(scenario: Scenario, opts: SimOptions = {}): Promise<LabRun> {
   const wall = performance.now();
-  const sim = new Sim(scenario);
+  const sim = new Sim(scenario, opts);
   await sim.run();
   return { ...sim.record, wallMs: Math.round(performance.now() - wall) };
 }
@@ -54,7 +60,10 @@ class Sim {
   /** A load balancer ran since the last turn of the event loop: promises may be pending. */
   private unsettled = false;
 
-  constructor(private readonly sc: Scenario) {
+  constructor(
+    private readonly sc: Scenario,
+    private readonly opts: SimOptions,
+  ) {
     for (const n of sc.nodes) {
       const loaded = loadNodeConfig(n.name, n.config, n.configId ?? n.name);
       const refused = refusal(loaded.diagnostics, false);
@@ -79,7 +88,11 @@ class Sim {
   async run(): Promise<void> {
     const { clock, sc } = this;
     sc.faults.forEach((f, i) => clock.setTimer(f.at, () => this.apply(f, i)));
-    for (const n of this.lab.nodes.values()) n.start();
+    for (const n of this.lab.nodes.values()) {
+      const at = this.opts.starts?.get(n.name) ?? 0;
+      if (at > 0) clock.setTimer(at, () => n.start());
+      else n.start();
+    }
     this.observe(true);
     // Checker probes answer through promises: a batch of timers that touched a load balancer is
     // followed by a turn of the event loop, so their results land at the virtual time they belong to.

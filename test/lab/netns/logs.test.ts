@@ -2,7 +2,7 @@
 // namespaces, no daemons.
 import { describe, expect, it } from 'vitest';
 import type { LabState } from '../../../src/lab/model/result.js';
-import { KeepalivedLog, parseNotifyLog, parseRequestLine, priorityChange, readOurLine, serverChange } from '../../../src/lab/netns/logs.js';
+import { KeepalivedLog, ourLineEpochMs, parseNotifyLog, parseRequestLine, priorityChange, readOurLine, serverChange } from '../../../src/lab/netns/logs.js';
 
 describe('our daemon: pino JSON lines', () => {
   it('a transition carries its instance, state, priority and reason', () => {
@@ -29,6 +29,14 @@ describe('our daemon: pino JSON lines', () => {
     expect(readOurLine('{"vrrp":"VI_1","state":"DELETED","msg":"x"}')).toEqual([]);
     expect(readOurLine('keepalived-ts: warning: something on stderr')).toEqual([]);
     expect(readOurLine('')).toEqual([]);
+  });
+});
+
+describe("our daemon's own stamp", () => {
+  it("reads pino's time (epoch ms) from the head of a line, and nothing from another line", () => {
+    expect(ourLineEpochMs('{"level":30,"time":1796626919017,"pid":7,"vrrp":"VI_1","state":"MASTER","msg":"(VI_1) Entering MASTER STATE"}')).toBe(1796626919017);
+    expect(ourLineEpochMs('Sun Dec  6 21:51:41 2026: (VI_1) Entering MASTER STATE')).toBeUndefined();
+    expect(ourLineEpochMs('{"msg":"x","time":5}')).toBeUndefined();
   });
 });
 

@@ -64,9 +64,10 @@ describe('stopsFromWire', () => {
     const ts = [tr(7.26 * S, 'lb1', 'VI_1', 'STOPPED'), tr(7.26 * S, 'lb1', 'VI_2', 'STOPPED', 'BACKUP')];
     const adverts = [ad(5.2 * S, 'lb1', 51, 150), ad(6.19 * S, 'lb1', 51, 0), ad(6.3 * S, 'lb2', 52, 0)];
     expect(stopsFromWire(ts, [{ node: 'lb1', signalled: 6 * S, exited: 7.26 * S }], adverts, vridOf)).toBe(1);
-    expect(ts[0]).toMatchObject({ at: 6.19 * S, reason: 'stopped (SIGTERM): priority 0 sent at 6.190s, the process exited at 7.260s' });
+    expect(ts[0]).toMatchObject({ at: 6.19 * S, logAt: 7.26 * S, reason: 'stopped (SIGTERM): priority 0 sent at 6.190s, the process exited at 7.260s' });
     // A BACKUP sends no priority 0 (lb2's VRID 52 advert is lb2's, not lb1's): its exit stands.
     expect(ts[1].at).toBe(7.26 * S);
+    expect(ts[1].logAt).toBeUndefined();
   });
 
   it('leaves alone a stop with no priority 0 in its window, and transitions of other faults', () => {
