@@ -29,6 +29,8 @@ function withoutCheckers(text: string): string {
 }
 
 const example = (file: string): string => withoutCheckers(readFileSync(join(REPO_ROOT, 'conf-examples', file), 'utf8'));
+/** A real-world keepalived.conf of the corpus (test/fixtures/corpus/SOURCES.md says whose). */
+const corpus = (file: string): string => withoutCheckers(readFileSync(join(REPO_ROOT, 'test/fixtures/corpus', `${file}.conf`), 'utf8'));
 
 const rs = (addr: string, port: number, extra = ''): string => `  real_server ${addr} ${port} {\n    weight 1\n${extra}  }\n`;
 
@@ -115,6 +117,13 @@ ${checked('10.30.4.1', 80, 2, tcp(9003))}${rs('10.30.4.2', 80)}}
 const CONFIGS: Record<string, string> = {
   // conf-examples' LVS-NAT and LVS-DR directors, as one: rr, wrr, weights, persistence.
   'conf-examples': example('lvs-nat.conf') + example('lvs-dr.conf').replace(/global_defs {[^}]*}/, ''),
+  // Real-world directors from public repositories, as their authors wrote them: two DR services
+  // with wrr; UDP with persistence to three ports of one server; NAT to another port; and
+  // `lb_algo loadbalance`, a scheduler IPVS does not have.
+  'corpus-dr-wrr': corpus('093-qiuyesuifeng-codis-keepalived-lvs-main'),
+  'corpus-udp': corpus('084-NFhook-opensips-cluster-main'),
+  'corpus-nat-port': corpus('050-H3cJP-Proyecto-Load-Balancing-y-High-Availability-main'),
+  'corpus-bad-sched': corpus('106-sweet-red-kubernetes-main'),
   forms:
     // Persistence with a netmask, and the scheduler flags of sh.
     `virtual_server 10.20.0.1 443 {
@@ -313,7 +322,7 @@ describe.skipIf(unavailable !== undefined)('kernel IPVS tables: ours against kee
       if (p.gone) writeFileSync(join(dir, `${name}.gone`), `${p.gone.join(' ')}\n`);
       if (p.reload) writeFileSync(join(dir, `${name}.reload`), p.reload);
     }
-    run = await runInVm(join(REPO_ROOT, 'test/lvs/ipvs-oracle-vm.sh'), [dir, join(REPO_ROOT, 'dist/keepalived-ts.mjs')], { timeoutSeconds: 900 });
+    run = await runInVm(join(REPO_ROOT, 'test/lvs/ipvs-oracle-vm.sh'), [dir, join(REPO_ROOT, 'dist/keepalived-ts.mjs')], { timeoutSeconds: 1500 });
     const timings = run.output.split('\n').filter((l) => l.startsWith('=== time '));
     console.log(`ipvs-oracle: VM run ${run.seconds.toFixed(1)} s, status ${run.status}\n${timings.join('\n')}`);
     tables = parse(run.output);
