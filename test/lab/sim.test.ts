@@ -469,6 +469,10 @@ vrrp_instance VI_6 {
     expect(r.vips!.at(-1)).toMatchObject({ address: '10.0.0.100', holders: ['lb1'], reachable: false });
     const v3 = await sim({ configs: { lb1: strict(150, '  version 3\n  accept'), lb2: strict(100, '  version 3\n  accept') } });
     expect(v3.vips!.at(-1)).toMatchObject({ holders: ['lb1'], reachable: true });
+    // IPv6 VIPs too: the daemon's ip6 table drops them as its ip table does.
+    const strict6 = (prio: number) => `global_defs {\n  vrrp_strict\n}\n${v6(prio)}`;
+    const r6 = await sim({ configs: { lb1: strict6(150), lb2: strict6(100) } });
+    expect(r6.vips!.at(-1)).toMatchObject({ address: '2001:db8::100', holders: ['lb1'], reachable: false });
   });
 
   it('use_vmac: adverts go through the VMAC on eth0, the VIP sits on it, and a link fault on eth0 takes it down', async () => {

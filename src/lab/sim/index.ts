@@ -375,12 +375,13 @@ class Sim {
 /**
  * Whether the node's firewall drops what is addressed to `vip`: the daemon's no_accept rules
  * (explicit, or vrrp_strict on a non-owner) while the instance holding it is MASTER. They sit in
- * front of IPVS, so a virtual server on the VIP does not answer either. IPv4 only, as the
- * daemon's rules (src/net/nft-firewall.ts).
+ * front of IPVS, so a virtual server on the VIP does not answer either. IPv4 and IPv6, as the
+ * daemon's ip and ip6 tables (src/net/nft-firewall.ts); neighbour discovery still gets through
+ * there, and the sim's neighbour tables do not go through the firewall.
  */
 function dropsTrafficTo(n: SimNode, vip: string): boolean {
   return (n.engine?.instances ?? []).some(
-    (m) => m.runner.state.state === 'MASTER' && needsFirewall(m.inst) && m.inst.virtualIpaddress.some((v) => v.family === 4 && v.address === vip),
+    (m) => m.runner.state.state === 'MASTER' && needsFirewall(m.inst) && m.inst.virtualIpaddress.some((v) => v.address === vip),
   );
 }
 
