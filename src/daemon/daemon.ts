@@ -5,7 +5,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type pino from 'pino';
-import { RealClock } from '../core/clock.js';
+import { clock } from './clock.js';
+import { Generation } from './generation.js';
+import { portKey, Ports, type PrimaryAddress } from './ports.js';
 import { loadConfig, type LoadResult } from '../config/index.js';
 import { realHost } from '../config/resolve-host.js';
 import { formatDiagnostic, refusal, type Diagnostic } from '../config/diagnostics.js';
@@ -24,26 +26,17 @@ import { garpIntervals } from '../net/garp-pacer.js';
 import { IpAddressDriver, NO_STATIC, staticEntries, type StaticEntries } from '../net/addresses.js';
 import { LinkMonitor } from '../net/link-monitor.js';
 import { VmacWatch } from './vmac-watch.js';
-import { createRawTransport, type RawTransport } from '../net/raw-transport.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
-import { IPPROTO_AH } from '../vrrp/ah.js';
 import { NftFirewall, type NftRuleOptions } from '../net/nft-firewall.js';
 import { VmacLinks } from '../net/vmac.js';
-import { VrrpEngine, type Port } from '../vrrp/engine.js';
-import { adoptSameIdentity } from '../vrrp/reload.js';
-import type { Received, VrrpRunner } from '../vrrp/instance.js';
-import { ADVERT_TIMEOUT, type VrrpState } from '../vrrp/machine.js';
-import { fifoLine, Notifier, type NotifyState } from './notify.js';
+import type { VrrpState } from '../vrrp/machine.js';
+import { Notifier } from './notify.js';
 import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
 import { EmailAlerts } from './email-alerts.js';
 import { runStartStopScript } from './start-stop-scripts.js';
 import { ScriptRunner } from '../proc/script-runner.js';
-import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser, type UserDb } from '../proc/users.js';
+import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser } from '../proc/users.js';
 import { scriptProbe } from '../proc/script-security.js';
-import { initTrackFiles, linkUp, readTrackFile, scriptCheck, watchTrackFiles } from './trackers.js';
-import { startTrackers } from '../vrrp/trackers.js';
-import { startProcessTrackers } from '../vrrp/track-process.js';
-import { procTable } from '../proc/process-table.js';
 import { Balancer } from '../lvs/balancer.js';
 import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
@@ -69,7 +62,7 @@ import { startGate } from './start-gate.js';
 import { printable } from '../core/text.js';
 import type { ReloadStats } from './metrics.js';
 import { closeMetricsServer, startMetricsServer, type MetricsListen } from './metrics-server.js';
-import { snmpSubsystem, type SnmpEvents } from './snmp.js';
+import { snmpSubsystem } from './snmp.js';
 
 export interface DaemonOptions {
   file: string;
@@ -112,193 +105,6 @@ function primaryAddress(ifname: string, family: 4 | 6): string {
   if (!a) throw new Error(`interface ${ifname} has no IPv${family} address to send adverts from`);
   return a.address;
 }
-
-/** `ah`: the interface's second IPv4 socket, IP protocol 51, open while an instance on it uses auth_type AH. */
-type PortEntry = { transport?: RawTransport; ah?: RawTransport; handler?: (p: Received) => void };
-type Family = 4 | 6;
-/** A port's key: `ifname/family`. */
-const portKey = (ifname: string, family: Family): string => `${ifname}/${family}`;
-const splitKey = (key: string): [string, Family] => {
-  const at = key.lastIndexOf('/');
-  return [key.slice(0, at), key.slice(at + 1) === '6' ? 6 : 4];
-};
-
-/** One socket per interface and address family for the daemon's lifetime; a reload points it at the new engine.
- * With dynamic_interfaces an interface may be missing: its port waits, sends nothing, and its
- * socket opens once the interface is there (ready()). */
-class Ports {
-  private readonly open = new Map<string, PortEntry>();
-  /** Port keys (IPv4) with an auth_type AH instance (as of the last prepare()). */
-  private ahKeys = new Set<string>();
-
-  constructor(private readonly log: Logger) {}
-
-  /** Opens the sockets of the interfaces not open yet; on a failure closes the ones it opened and
-   * returns why, so a refused reload leaves nothing behind. Otherwise returns the ones it opened,
-   * for release() should the reload be refused later. */
-  prepare(keys: Iterable<string>, ahKeys: ReadonlySet<string> = new Set()): { error: string } | { opened: string[] } {
-    const opened: string[] = [];
-    this.ahKeys = new Set([...this.ahKeys, ...ahKeys]);
-    try {
-      for (const key of keys) {
-        const entry = this.open.get(key);
-        if (entry?.transport && ahKeys.has(key) && !entry.ah) {
-          entry.ah = this.openAh(key, entry);
-          opened.push(`ah:${key}`);
-        }
-        if (entry?.transport) continue;
-        this.openPort(key);
-        opened.push(key);
-      }
-    } catch (e) {
-      this.release(opened);
-      return { error: (e as Error).message };
-    }
-    return { opened };
-  }
-
-  /** Closes sockets prepare() opened, for a reload refused after it. */
-  release(keys: readonly string[]): void {
-    for (const key of keys) {
-      if (key.startsWith('ah:')) {
-        const entry = this.open.get(key.slice(3));
-        entry?.ah?.close();
-        if (entry) entry.ah = undefined;
-        continue;
-      }
-      const entry = this.open.get(key);
-      entry?.ah?.close();
-      if (entry) entry.ah = undefined;
-      entry?.transport?.close();
-      if (entry?.handler) entry.transport = undefined;
-      else this.open.delete(key);
-    }
-  }
-
-  private openPort(key: string): PortEntry {
-    const [ifname, family] = splitKey(key);
-    const entry = this.open.get(key) ?? {};
-    const transport = createRawTransport({ ifname, family, onError: (err) => this.log.warn({ ifname }, err.message) });
-    transport.onPacket((p) => entry.handler?.(p));
-    entry.transport = transport;
-    this.open.set(key, entry);
-    if (this.ahKeys.has(key)) {
-      try {
-        entry.ah = this.openAh(key, entry);
-      } catch (e) {
-        transport.close();
-        entry.transport = undefined;
-        throw e;
-      }
-    }
-    return entry;
-  }
-
-  private openAh(key: string, entry: PortEntry): RawTransport {
-    const [ifname] = splitKey(key);
-    const ah = createRawTransport({ ifname, family: 4, protocol: IPPROTO_AH, onError: (err) => this.log.warn({ ifname }, err.message) });
-    ah.onPacket((p) => entry.handler?.(p));
-    return ah;
-  }
-
-  /** A port waits for its interface (dynamic_interfaces). */
-  waiting(ifname: string): boolean {
-    return [4, 6].some((f) => {
-      const entry = this.open.get(portKey(ifname, f as Family));
-      return !!entry && !entry.transport;
-    });
-  }
-
-  /** Whether the interface's sockets are open; a waiting one is opened if its interface is there now. */
-  ready(ifname: string): boolean {
-    let ok = true;
-    for (const family of [4, 6] as const) {
-      const key = portKey(ifname, family);
-      const entry = this.open.get(key);
-      if (!entry || entry.transport) continue;
-      // There, and with an address to send adverts from (IPv6: a link-local one).
-      if (!networkInterfaces()[ifname]?.some((a) => (family === 4 ? a.family === 'IPv4' : a.family === 'IPv6' && a.address.startsWith('fe80')))) {
-        ok = false;
-        continue;
-      }
-      try {
-        this.openPort(key);
-        this.log.info(`Interface ${ifname} appeared: its VRRP socket is open`);
-      } catch (e) {
-        this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
-        ok = false;
-      }
-    }
-    return ok;
-  }
-
-  get(ifname: string, family: Family): Port {
-    const key = portKey(ifname, family);
-    let entry = this.open.get(key);
-    if (!entry) {
-      entry = {};
-      this.open.set(key, entry);
-      if (realHost.interfaceExists(ifname)) this.openPort(key);
-    }
-    const e = entry;
-    return {
-      send: (payload, opts) => (opts.protocol === IPPROTO_AH ? e.ah : e.transport)?.send(payload, opts),
-      onPacket: (cb) => {
-        e.handler = cb;
-      },
-    };
-  }
-
-  /** Opens an interface's sockets again, keeping their handlers: a VMAC made again has a new
-   * index, and SO_BINDTODEVICE holds the old one. */
-  reopen(ifname: string): void {
-    for (const family of [4, 6] as const) {
-      const key = portKey(ifname, family);
-      const entry = this.open.get(key);
-      if (!entry?.transport) continue;
-      entry.ah?.close();
-      entry.ah = undefined;
-      entry.transport.close();
-      entry.transport = undefined;
-      try {
-        this.openPort(key);
-      } catch (e) {
-        // It waits, as for a missing interface, and opens when ready() finds it.
-        this.log.warn(`Interface ${ifname}: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /** Closes the sockets of an interface that is gone for good (a VMAC a reload removed). */
-  forget(ifname: string): void {
-    for (const family of [4, 6] as const) {
-      const entry = this.open.get(portKey(ifname, family));
-      entry?.ah?.close();
-      entry?.transport?.close();
-      this.open.delete(portKey(ifname, family));
-    }
-  }
-
-  /** The open sockets' counters, by interface (SIGUSR2's dump). */
-  stats(): { ifname: string; stats: RawTransport['stats'] }[] {
-    return [...this.open].flatMap(([key, e]) => {
-      const ifname = splitKey(key)[1] === 6 ? key : splitKey(key)[0];
-      return [...(e.transport ? [{ ifname, stats: e.transport.stats }] : []), ...(e.ah ? [{ ifname: `${ifname} (AH)`, stats: e.ah.stats }] : [])];
-    });
-  }
-
-  /** Closes every socket once what it still holds is sent: at a stop, the priority-0 adverts.
-   * A socket that cannot send (a stuck interface) holds the stop up for at most DRAIN_MS. */
-  async close(): Promise<void> {
-    const transports = [...this.open.values()].flatMap((e) => [e.transport, e.ah].filter((t): t is RawTransport => !!t));
-    await Promise.all(transports.map((t) => t.drain(DRAIN_MS)));
-    for (const t of transports) t.close();
-  }
-}
-
-const DRAIN_MS = 500;
-
-type PrimaryAddress = (ifname: string, family: 4 | 6) => string;
 
 /**
  * Everything of a configuration that can fail on this machine, checked before it replaces the
@@ -394,167 +200,6 @@ async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: Ip
     ports.forget(name);
     driver.releaseInterface(name);
     await vmacs.remove(name);
-  }
-}
-
-const clock = new RealClock();
-
-/** Everything that depends on the configuration: engine and trackers. A reload builds a new
- * one and hands it the runners of the instances that keep their identity: they keep their state
- * and VIPs, and take their new settings in place. */
-class Generation {
-  readonly engine: VrrpEngine;
-  private stopTrackers: (() => void)[] = [];
-  /** Runners of the previous generation this one took over. */
-  readonly adopted = new Set<VrrpRunner>();
-
-  constructor(
-    readonly config: Config,
-    private readonly log: Logger,
-    private readonly runner: ScriptRunner,
-    private readonly notifier: Notifier,
-    private readonly driver: IpAddressDriver,
-    private readonly ports: Ports,
-    private readonly users: UserDb,
-    private readonly bfd: BfdEndpoint | undefined,
-    private readonly primary: PrimaryAddress,
-    /** Where the notify FIFO lines go (notify_fifo, vrrp_notify_fifo). */
-    private readonly fifo: (line: string) => void,
-    /** Email alerts (smtp_alert): the daemon's one sender. */
-    private readonly mail: EmailAlerts,
-    private readonly links: LinkMonitor,
-    /** Unsolicited neighbour adverts for IPv6 VIPs (keepalived sends them where it sends GARPs). */
-    private readonly na: NeighbourAdvertiser,
-    /** no_accept's drop rules (nftables), shared by every generation. */
-    private readonly firewall: NftFirewall,
-    /** lvs_sync_daemon's VRRP side: told of every instance's state change. */
-    private readonly syncTransition: (name: string, from: VrrpState, to: VrrpState) => void,
-    /** The SNMP traps (enable_traps). */
-    private readonly snmp: SnmpEvents,
-    /** -D: keepalived's detail lines. */
-    private readonly detail: boolean,
-    previous?: Generation,
-  ) {
-    this.engine = new VrrpEngine(config, {
-      clock,
-      port: (ifname, family) => ports.get(ifname, family),
-      primaryAddress: primary,
-      down: previous?.engine.trackedDown,
-      startupDelayUntil: previous?.engine.startupDelayUntil,
-      adopt: adoptSameIdentity(previous?.engine, this.adopted),
-      hooks: {
-        addAddresses: (i) => {
-          void this.firewall.add(i);
-          void this.driver.add(i);
-        },
-        removeAddresses: (i) => {
-          void this.driver.remove(i);
-          void this.firewall.remove(i);
-        },
-        announce: (i) => {
-          this.driver.announce(i);
-          this.neighbourAdverts(i, i.garpMasterRepeat);
-          if (i.garpMasterDelay > 0) setTimeout(() => this.neighbourAdverts(i, i.garpMasterRepeat), i.garpMasterDelay * 1000).unref();
-        },
-        garp: (i, repeat, why) => {
-          if (why === 'extra-if') return this.extraIfAnnounce(i);
-          this.driver.gratuitous(i, repeat);
-          this.neighbourAdverts(i, repeat);
-        },
-        // keepalived's send_event_notify(): the script if there is one, and the FIFO line always.
-        rxLowerPri: (i, prio) => {
-          if (i.notifyMasterRxLowerPri) this.notifier.notifyMasterRxLowerPri(i.name, i.notifyMasterRxLowerPri);
-          this.fifo(fifoLine('INSTANCE', i.name, 'MASTER_RX_LOWER_PRI', prio));
-        },
-        transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
-        groupTransition: (g, _from, to) => {
-          this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);
-          const state = to === 'INIT' ? 'STOP' : to;
-          this.notifier.notify('GROUP', g.name, state, 0, g);
-          this.fifo(fifoLine('GROUP', g.name, state, 0));
-          this.mail.vrrp('GROUP', g.name, state, g.smtpAlert);
-          this.snmp.group(g.name, state);
-        },
-        log: (level, message, inst) => log[level](inst ? { vrrp: inst } : {}, message),
-      },
-    });
-  }
-
-  /** `repeat` NAs per IPv6 VIP once the queued `ip addr add` ran, vrrp_gna_interval apart (keepalived: garp_master_repeat, again after garp_master_delay). */
-  private neighbourAdverts(inst: ResolvedVrrpInstance, repeat: number): void {
-    const byDev = new Map<string, string[]>();
-    for (const v of inst.virtualIpaddress) if (v.family === 6) byDev.set(v.dev, [...(byDev.get(v.dev) ?? []), v.address]);
-    const interval = this.config.globalDefs.vrrpGnaInterval * 1000;
-    // From the interface each VIP is on: a VMAC's NAs carry its MAC.
-    for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, interval));
-  }
-
-  /** garp_extra_if: one gratuitous ARP or unsolicited NA per listed address, each on its own interface. */
-  private extraIfAnnounce(inst: ResolvedVrrpInstance): void {
-    const addresses = inst.extraIfGarp?.addresses ?? [];
-    this.driver.gratuitousEach(inst.name, addresses);
-    for (const v of addresses) if (v.family === 6) void this.driver.settled().then(() => this.na.burst(v.dev, [v.address], 1, 0));
-  }
-
-  start(): void {
-    const log = (level: 'info' | 'warn', msg: string): void => this.log[level](msg);
-    initTrackFiles(this.config, log);
-    // vrrp_scripts run as their own `user`, else script_user, under this generation's global_defs.
-    const identity = identityFor(this.users, () => this.config.globalDefs);
-    this.stopTrackers = [
-      startTrackers(this.config, this.engine, {
-        clock,
-        log,
-        runScript: scriptCheck(this.runner, identity),
-        // An interface that was missing (dynamic_interfaces) counts as down until its socket
-        // opens; its instances then send from its address.
-        linkUp: (ifname) => {
-          const waited = this.ports.waiting(ifname);
-          if (!this.ports.ready(ifname)) return false;
-          if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
-          return linkUp(ifname);
-        },
-        // The daemon's one `ip monitor`: an event re-reads its interface (a link going down is
-        // FAULT at once, one appearing opens its socket); polled while the monitor is down.
-        watchLinks: (changed) => this.links.subscribe(changed),
-        readFile: readTrackFile,
-        watchFiles: (files, changed) => watchTrackFiles(files, changed, log),
-        bfd: this.bfd?.viewFor('vrrp'),
-      }),
-      // /proc every second: keepalived hears the kernel's process events at once (README).
-      startProcessTrackers(this.config, this.engine, { clock, log, table: procTable(), pollUs: 1_000_000 }),
-    ];
-    this.engine.start();
-  }
-
-  /** Priority 0 from masters and addresses removed, except for the runners `next` adopted. */
-  async stop(next?: Generation): Promise<void> {
-    this.stopTrackers.forEach((s) => s());
-    // keepalived -D (vrrp_restore_interface): each master says it sent its priority-0 advert.
-    if (this.detail)
-      for (const { inst, runner } of this.engine.instances)
-        if (runner.state.state === 'MASTER' && !next?.adopted.has(runner)) this.log.info({ vrrp: inst.name }, `(${inst.name}) sent 0 priority`);
-    this.engine.stop(next?.adopted);
-    await this.driver.settled();
-  }
-
-  private transition(inst: VrrpInstance, from: VrrpState, to: VrrpState, prio: number, reason: string): void {
-    // keepalived's wording: with -D the advert timeout before MASTER (vrrp_scheduler.c), and
-    // "(init)" on the first state (vrrp_init_state).
-    if (this.detail && reason === ADVERT_TIMEOUT) this.log.info({ vrrp: inst.name }, `(${inst.name}) ${ADVERT_TIMEOUT}`);
-    const init = from === 'INIT' && (to === 'BACKUP' || to === 'FAULT') ? ' (init)' : '';
-    this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE${init}`);
-    // keepalived switches the sync daemon before the notifies (vrrp.c vrrp_state_become_master).
-    this.syncTransition(inst.name, from, to);
-    // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.
-    const state: NotifyState = to === 'INIT' ? 'STOP' : to;
-    this.notifier.notify('INSTANCE', inst.name, state, prio, inst);
-    // vrrp_notify.c send_instance_notifies: the FIFO line after the scripts.
-    this.fifo(fifoLine('INSTANCE', inst.name, state, prio));
-    // vrrp_notify.c: the email last (vrrp_smtp_notifier).
-    this.mail.vrrp('INSTANCE', inst.name, state, inst.smtpAlert);
-    // vrrp_notify.c: the trap after the FIFO line.
-    this.snmp.instance(inst, state);
   }
 }
 
