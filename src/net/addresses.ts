@@ -379,10 +379,11 @@ export class IpAddressDriver {
   private report(cmds: string[][], results: CommandResult[]): void {
     cmds.forEach((argv, i) => {
       const r = results[i];
-      // Adding an address that is already there (or deleting a missing one) is not an error.
+      // Adding an address that is already there (or deleting a missing one: iproute2 6.x says
+      // 'Address not found') is not an error.
       // A rule that is not there: "No such file or directory" (keepalived ignores ENOENT there too).
       const absent = argv[1] === 'rule' && argv[2] === 'del' && /No such file or directory/.test(r.stderr);
-      if (r.code !== 0 && !absent && !/File exists|already assigned|Cannot assign requested address|No such process/.test(r.stderr)) {
+      if (r.code !== 0 && !absent && !/File exists|already assigned|Cannot assign requested address|Address not found|No such process/.test(r.stderr)) {
         this.opts.log?.('warn', `${argv.join(' ')} failed: ${r.stderr || `exit ${r.code}`}`);
       }
     });

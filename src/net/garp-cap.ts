@@ -47,6 +47,17 @@ export interface GarpSenderOptions {
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
+/**
+ * Every cap handle ever opened and since closed, kept reachable for the life of the process. cap
+ * 0.2's Pcap destructor, run when the garbage collector frees a handle, emits an async-hooks
+ * destroy from inside the collector and leaves its stopped (never uv_close()d) poll handle in
+ * libuv's loop: the daemon died of SIGSEGV in a collection (gdb: Pcap::~Pcap ->
+ * AsyncWrap::EmitDestroy) after a few GARP bursts, and at stop. A closed handle costs a few hundred
+ * bytes; past MAX_RETIRED the handles stay open instead of closing after each burst.
+ */
+const RETIRED: unknown[] = [];
+const MAX_RETIRED = 65_536;
+
 export class CapGarpSender {
   private readonly handles = new Map<string, CapHandle>();
   private readonly frames = new Map<string, Buffer>();
@@ -121,12 +132,19 @@ export class CapGarpSender {
     if (!h) {
       if (this.handles.size >= MAX_GARP_HANDLES) this.drop(this.handles.keys().next().value as string);
       h = new this.opts.cap.Cap();
-      h.open(dev, NO_CAPTURE, RING_BYTES, Buffer.alloc(64));
+      try {
+        h.open(dev, NO_CAPTURE, RING_BYTES, Buffer.alloc(64));
+      } catch (e) {
+        RETIRED.push(h);
+        throw e;
+      }
       this.handles.set(dev, h);
       const opened = h;
-      setImmediate(() => {
-        if (this.handles.get(dev) === opened) this.drop(dev);
-      });
+      // Past the bound of retired handles, handles stay open (see RETIRED).
+      if (RETIRED.length < MAX_RETIRED)
+        setImmediate(() => {
+          if (this.handles.get(dev) === opened) this.drop(dev);
+        });
     }
     return h;
   }
@@ -134,6 +152,7 @@ export class CapGarpSender {
   private drop(dev: string): void {
     const h = this.handles.get(dev);
     this.handles.delete(dev);
+    if (h) RETIRED.push(h);
     try {
       h?.close();
     } catch {
