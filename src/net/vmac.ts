@@ -100,10 +100,8 @@ const listInterfaces = (): string[] => Object.keys(networkInterfaces());
 
 /** The daemon's VMAC and ipvlan interfaces: the ones it made or took over, which it removes. */
 export class VmacLinks {
-  /** Ours, by name, with what they were made for. */
-  private readonly ours = new Map<string, ResolvedVmac>();
-  /** The instance each of ours was made for. */
-  private readonly owners = new Map<string, string>();
+  /** Ours, by name, as they were made and with the instance each was made for. */
+  private readonly ours = new Map<string, { vmac: ResolvedVmac; instance: string }>();
   /** Base interfaces whose arp_ignore/arp_filter we changed: their old values and how many VMACs use them. */
   private readonly bases = new Map<string, { arpIgnore?: number; arpFilter?: number; users: number }>();
   /** all.rp_filter and default.rp_filter's old values and the interfaces we raised, once cleared. */
@@ -128,9 +126,7 @@ export class VmacLinks {
 
   /** One of ours, as it was made, with the instance it was made for. */
   get(ifname: string): { vmac: ResolvedVmac; instance: string } | undefined {
-    const vmac = this.ours.get(ifname);
-    const instance = this.owners.get(ifname);
-    return vmac && instance !== undefined ? { vmac, instance } : undefined;
+    return this.ours.get(ifname);
   }
 
   /**
@@ -138,9 +134,9 @@ export class VmacLinks {
    * the same name, MAC, mode and sysctls; its base interface's old values stay saved.
    */
   async restore(ifname: string): Promise<string | undefined> {
-    const v = this.ours.get(ifname);
-    const iname = this.owners.get(ifname);
-    if (!v || iname === undefined) return undefined;
+    const mine = this.ours.get(ifname);
+    if (!mine) return undefined;
+    const { vmac: v, instance: iname } = mine;
     this.ours.delete(ifname);
     // add() counts the base's VMACs again.
     const b = this.bases.get(v.base);
@@ -155,7 +151,7 @@ export class VmacLinks {
    * interface of that name that is not a macvlan/ipvlan, or ip failing). Already ours: nothing to do.
    */
   async add(iname: string, v: ResolvedVmac): Promise<string | undefined> {
-    const known = this.ours.get(v.ifname);
+    const known = this.ours.get(v.ifname)?.vmac;
     if (known && sameVmac(known, v)) return undefined;
     if (known) await this.remove(known.ifname);
     const facts = parseLinkFacts(await (this.opts.show ?? showLink)(v.ifname));
@@ -180,8 +176,7 @@ export class VmacLinks {
       made = false;
       this.opts.log('info', `(${iname}) Found matching interface ${v.ifname}`);
     }
-    this.ours.set(v.ifname, v);
-    this.owners.set(v.ifname, iname);
+    this.ours.set(v.ifname, { vmac: v, instance: iname });
     // keepalived: the sysctls on a VMAC it made (an IPv4 instance's), none for an ipvlan.
     if (v.kind === 'macvlan' && v.family === 4 && made) this.setParameters(v);
     // No IPv6 on an IPv4 instance's interface; no EUI-64 link-local on any (RFC 5798 7.4).
@@ -204,10 +199,9 @@ export class VmacLinks {
 
   /** Removes one of ours, putting its base interface's ARP settings back when its last VMAC goes. */
   async remove(ifname: string): Promise<void> {
-    const mine = this.ours.get(ifname);
+    const mine = this.ours.get(ifname)?.vmac;
     if (!mine) return;
     this.ours.delete(ifname);
-    this.owners.delete(ifname);
     if (mine.kind === 'macvlan' && mine.family === 4) this.resetBase(mine.base);
     const r = await this.exec(['ip', 'link', 'del', 'dev', ifname]);
     if (r.code !== 0) this.opts.log('warn', `Error removing VMAC interface ${ifname}: ${r.stderr}`);
