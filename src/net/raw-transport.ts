@@ -63,9 +63,8 @@ export interface RawSocketLike {
   on(event: 'close', cb: () => void): unknown;
   close(): unknown;
   /** raw-socket's native socket: a synchronous sendto (throws on failure, EAGAIN included) that
-   * calls back at once; `requests` is what raw-socket still queues for a writable poll. */
+   * calls back at once. */
   wrap?: { send(buffer: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): unknown };
-  requests?: unknown[];
 }
 
 export interface RawSocketModule {
@@ -444,7 +443,8 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     );
   };
 
-  /** sendto now, as keepalived does, when raw-socket queues nothing: its own send waits for a
+  /** sendto now, as keepalived does (pump calls it only with nothing in flight, so raw-socket
+   * queues nothing then): raw-socket's own send waits for a
    * writable poll on a later turn of the event loop, after whatever the caller does next (a
    * transition's notify fork: 25-260 ms on a busy 2-core box between becoming MASTER and the
    * advert saying so), and two epoll_ctl() calls per packet (the largest CPU cost of 1,000
@@ -452,7 +452,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
    * then. */
   const sendNow = (p: Pending): boolean => {
     const wrap = socket.wrap;
-    if (!wrap || (socket.requests?.length ?? 0) > 0) return false;
+    if (!wrap) return false;
     try {
       wrap.send(p.pkt, 0, p.pkt.length, p.dst, () => undefined);
       stats.sent++;

@@ -17,7 +17,6 @@ class FakeSocket extends EventEmitter implements RawSocketLike {
   sent: { buffer: Buffer; address: string }[] = [];
   sendError: Error | null = null;
   wrap?: RawSocketLike['wrap'];
-  requests?: unknown[];
   failOption?: { option: number; message: string };
   closed = false;
   setOption(level: number, option: number, value: number | Buffer, length?: number): void {
@@ -98,7 +97,6 @@ describe('raw transport against a stand-in socket', () => {
     const sock = new FakeSocket();
     const direct: string[] = [];
     let full = false;
-    sock.requests = [];
     sock.wrap = {
       send: (buffer: Buffer, _o: number, _l: number, address: string, cb: (bytes: number) => void) => {
         if (full) throw new Error('Resource temporarily unavailable');
