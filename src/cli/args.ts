@@ -153,19 +153,6 @@ export const DAEMON_OPTIONS: OptionSpec[] = [
   { long: 'help', short: 'h', value: 'none', help: 'Display this help message' },
 ];
 
-/** keepalived's --umask: a number as strtoll(.., 0) reads it (0 octal, 0x hex, else decimal),
- * permission bits only. undefined: not such a number. */
-export function parseUmask(text: string): number | undefined {
-  const n = /^0[xX][0-9a-fA-F]+$/.test(text)
-    ? parseInt(text.slice(2), 16)
-    : /^0[0-7]*$/.test(text)
-      ? parseInt(text, 8)
-      : /^[1-9][0-9]*$/.test(text)
-        ? parseInt(text, 10)
-        : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= 0o777 ? n : undefined;
-}
-
 /** The options given that keepalived-ts does not honour as keepalived does. */
 export function optionEffects(options: ReadonlyMap<string, unknown>, specs: readonly OptionSpec[]): { spec: OptionSpec; effect: OptionEffect }[] {
   return specs.filter((s) => s.effect && options.has(s.long)).map((s) => ({ spec: s, effect: s.effect! }));

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Entry point: `keepalived-ts [keepalived options]` or `keepalived-ts <command> ...`.
 import { readFileSync } from 'node:fs';
-import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs, parseUmask } from './args.js';
+import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs } from './args.js';
 import { configTest, DEFAULT_CONFIG } from './config-test.js';
 import { daemonize } from './daemonize.js';
 import { lintCommand } from './lint.js';
 import { keywordsCommand } from './keywords.js';
 import { renderRuleReference } from '../config/rules.js';
 import { SIGNALS } from '../daemon/signals.js';
+import { setCommandLineUmask } from '../daemon/umask.js';
+import { parseUmaskNumber } from '../config/values.js';
 import { LOG_DAEMON, parseLogFacility } from '../daemon/syslog.js';
 import { printable } from '../core/text.js';
 import { parseMetricsListen } from '../daemon/metrics-server.js';
@@ -104,12 +106,12 @@ export function main(argv: string[]): number | Promise<number> {
   if (umask !== undefined) {
     // keepalived prints "Invalid --umask option" and runs on with the umask it had; a typo in a
     // security setting should stop the start instead.
-    const bits = typeof umask === 'string' ? parseUmask(umask) : undefined;
+    const bits = typeof umask === 'string' ? parseUmaskNumber(umask) : undefined;
     if (bits === undefined) {
       process.stderr.write(userError('', 'invalid --umask', `'${printable(String(umask))}'`, 'write permission bits in numeric form, e.g. -u 0077'));
       return 2;
     }
-    process.umask(bits);
+    setCommandLineUmask(bits);
   }
   if (args.options.has('config-test')) return configTest(args.options);
   // --data-plane: decided before the fork, so a wrong one is a line on the terminal.

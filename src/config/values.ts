@@ -63,6 +63,64 @@ export function decimal(min: number, max: number, unit = 's'): ValueType<number>
   };
 }
 
+/** A umask as strtol(.., 0) reads it (0 octal, 0x hex, else decimal): permission bits only.
+ * undefined: not such a number. keepalived's --umask and umask's numeric form. */
+export function parseUmaskNumber(text: string): number | undefined {
+  const n = /^0[xX][0-9a-fA-F]+$/.test(text)
+    ? parseInt(text.slice(2), 16)
+    : /^0[0-7]*$/.test(text)
+      ? parseInt(text, 8)
+      : /^[1-9][0-9]*$/.test(text)
+        ? parseInt(text, 10)
+        : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0o777 ? n : undefined;
+}
+
+const UMASK_BITS: Record<string, number> = {
+  IRUSR: 0o400,
+  IWUSR: 0o200,
+  IXUSR: 0o100,
+  IRGRP: 0o040,
+  IWGRP: 0o020,
+  IXGRP: 0o010,
+  IROTH: 0o004,
+  IWOTH: 0o002,
+  IXOTH: 0o001,
+};
+
+/** global_defs umask (keepalived's umask_handler): a number, or bit names joined by '|' (spaces
+ * around the '|' allowed), with keepalived's messages. */
+export const umaskValue: ValueType<number> = {
+  usage: '<NUMBER>|<BITS>',
+  parse(args) {
+    const first = needOne(args, 'a umask');
+    if (!('text' in first)) return first;
+    if (/^[0-9]/.test(first.text)) {
+      if (args.length !== 1) return err('Extra parameter(s) to umask option', 'write one number, e.g. umask 0077', args[1]);
+      const n = parseUmaskNumber(first.text);
+      return n === undefined ? err(`invalid umask value ${first.text}`, 'write permission bits as a number, e.g. 0077', first) : { value: n };
+    }
+    let bits = 0;
+    let needOr = false;
+    for (const w of args) {
+      for (let i = 0; i < w.text.length;) {
+        if (needOr) {
+          if (w.text[i] !== '|') return err(`Invalid umask syntax ${w.text}`, "separate bit names with '|', e.g. IWGRP|IWOTH", w);
+          needOr = false;
+          i++;
+          continue;
+        }
+        const bit = UMASK_BITS[w.text.slice(i, i + 5)];
+        if (bit === undefined) return err(`Unknown umask bit ${w.text.slice(i)}`, `bit names are ${Object.keys(UMASK_BITS).join(', ')}`, w);
+        bits |= bit;
+        i += 5;
+        needOr = true;
+      }
+    }
+    return needOr ? { value: bits } : err('umask missing bit value', 'end with a bit name, e.g. IWGRP|IWOTH', args[args.length - 1]);
+  },
+};
+
 /** One word. */
 export const word: ValueType<string> = {
   usage: '<STRING>',

@@ -52,6 +52,7 @@ import { clearStats, writeDataDump, writeJsonDump, writeStatsDump, type StatsExt
 import { replaceFile } from './files.js';
 import { logDiagnostics } from './config-log.js';
 import { daemonLogDestination, daemonLogOptions } from './log-options.js';
+import { applyConfigUmask } from './umask.js';
 import { SyslogSink, syslogPath } from './syslog.js';
 import { claimRuntime } from './ownership.js';
 import { onSignalNumber, SIGNALS } from './signals.js';
@@ -430,6 +431,7 @@ async function startDaemon(
   }
   const first = load();
   logDiagnostics(first.diagnostics, log);
+  applyConfigUmask(first.config.globalDefs.umask, log);
   // keepalived's check_conf_file(): no main config to read (missing, a directory, an executable,
   // unreadable) is exit 6 at start, where -t only reports it.
   const unread = first.diagnostics.find((d) => d.line === 0 && d.file === opts.file && MAIN_FILE_UNREAD.has(d.rule));
@@ -921,6 +923,7 @@ async function startDaemon(
       // Commit.
       log.info('Reloading');
       logDiagnostics(next.diagnostics, log);
+      applyConfigUmask(next.config.globalDefs.umask, log);
       balancer = lb;
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;

@@ -1,10 +1,11 @@
 // SIGUSR1 and SIGUSR2 dumps, at keepalived's paths (/tmp/keepalived.data, /tmp/keepalived.stats)
-// and in its spirit: a per-instance text block operators can grep. Files are written mode 0600,
-// as keepalived's umask makes them, and by rename from a new file: a symlink or hard link someone
+// and in its spirit: a per-instance text block operators can grep. Files get mode 0666 under the
+// umask, as keepalived's fopen() does (0600 under its default 0177), and by rename from a new file: a symlink or hard link someone
 // put at the path in /tmp is replaced, never written through.
 import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { replaceFile } from './files.js';
+import { underUmask } from './umask.js';
 import type { VrrpEngine } from '../vrrp/engine.js';
 import type { RawTransportStats } from '../net/raw-transport.js';
 import { printable } from '../core/text.js';
@@ -106,7 +107,7 @@ export function statsDump(engine: VrrpEngine, extras: StatsExtras = {}): string 
 
 function write(path: string, text: string, log: Log): void {
   try {
-    replaceFile(path, text, 0o600);
+    replaceFile(path, text, underUmask(0o666));
     log.info(`Wrote ${path}`);
   } catch (e) {
     log.error(`Cannot write ${path}: ${(e as Error).message}`);

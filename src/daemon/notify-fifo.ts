@@ -4,7 +4,7 @@
 //   lines (check/ipwrapper.c notify_fifo_vs/_rs) to notify_fifo and lvs_notify_fifo. A vrrp or
 //   lvs FIFO named as the global one is ignored, with keepalived's log line; when the vrrp and lvs
 //   FIFOs are one file with a script each, the lvs script is ignored (core/global_data.c).
-// - open (lib/notify.c fifo_open): mkfifo with mode 0644 under keepalived's default umask 0177,
+// - open (lib/notify.c fifo_open): mkfifo with mode 0644 under the umask (keepalived's default 0177),
 //   so 0600, chowned to the FIFO's USER [GROUP] (default: the script user); an existing path is
 //   used as it is; open(O_RDWR | O_NONBLOCK | O_NOFOLLOW): a symlink planted at the path is
 //   refused ("Unable to open ... - errno 40"), and as we hold the read side too, no write ever
@@ -22,6 +22,7 @@ import { closeSync, constants, fchownSync, fstatSync, lstatSync, openSync, unlin
 import { constants as osConstants } from 'node:os';
 import type { ScriptRef } from '../config/values.js';
 import type { GlobalDefs } from '../config/model/global.js';
+import { underUmask } from './umask.js';
 
 /** keepalived's type prefix in its FIFO messages: notify_fifo, vrrp_notify_fifo, lvs_notify_fifo. */
 export type FifoType = '' | 'vrrp_' | 'lvs_';
@@ -171,12 +172,10 @@ export interface OpenFifoOptions {
   log: FifoLog;
 }
 
-/** FIFO permission bits: mkfifo(0644) under keepalived's default umask 0177 (utils.c umask_val). */
-export const FIFO_MODE = 0o600;
-
-/** mkfifo(2) is not in Node: mkfifo(1), which makes the FIFO with exactly FIFO_MODE. */
+/** mkfifo(2) is not in Node: mkfifo(1), which makes the FIFO with exactly the mode asked, here
+ * keepalived's mkfifo(0644) under the umask in force (0600 under its default 0177). */
 function mkfifo(name: string): { ok: true } | { ok: false; exists: boolean } {
-  const r = spawnSync('mkfifo', ['-m', FIFO_MODE.toString(8), '--', name], { stdio: 'ignore', timeout: 5000 });
+  const r = spawnSync('mkfifo', ['-m', underUmask(0o644).toString(8), '--', name], { stdio: 'ignore', timeout: 5000 });
   if (r.status === 0) return { ok: true };
   try {
     lstatSync(name);

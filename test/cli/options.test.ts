@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DAEMON_OPTIONS, optionEffects, parseArgs, parseUmask } from '../../src/cli/args.js';
+import { DAEMON_OPTIONS, optionEffects, parseArgs } from '../../src/cli/args.js';
+import { parseUmaskNumber } from '../../src/config/values.js';
+import { loadConfigText } from '../../src/config/index.js';
 
 const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -138,8 +140,23 @@ describe("keepalived's options", () => {
   });
 
   it('reads --umask as keepalived does: octal with a leading 0, hex with 0x, else decimal; permission bits only', () => {
-    expect(['022', '0077', '0x12', '18', '0'].map(parseUmask)).toEqual([0o22, 0o77, 0x12, 18, 0]);
-    expect(['0999', '1000', '-1', 'abc', '', '077x'].map(parseUmask)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(['022', '0077', '0x12', '18', '0'].map(parseUmaskNumber)).toEqual([0o22, 0o77, 0x12, 18, 0]);
+    expect(['0999', '1000', '-1', 'abc', '', '077x'].map(parseUmaskNumber)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it("reads global_defs umask as keepalived's umask_handler does, with its messages", () => {
+    const umask = (v: string) => {
+      const r = loadConfigText(`global_defs {\n umask ${v}\n}\n`, 'k.conf');
+      return r.diagnostics.length ? r.diagnostics.map((d) => d.message).join('; ') : r.config.globalDefs.umask;
+    };
+    expect(['0022', '0x12', '18', 'IWGRP|IWOTH', 'IWGRP | IWOTH', 'IXUSR|IRGRP|IWGRP|IXGRP|IROTH|IWOTH|IXOTH'].map(umask)).toEqual([
+      0o22, 0x12, 18, 0o22, 0o22, 0o177,
+    ]);
+    expect(umask('0999')).toContain('invalid umask value 0999');
+    expect(umask('022 7')).toContain('Extra parameter(s) to umask option');
+    expect(umask('IWGRP|')).toContain('umask missing bit value');
+    expect(umask('IFOO')).toContain('Unknown umask bit IFOO');
+    expect(umask('IWGRPIWOTH')).toContain('Invalid umask syntax IWGRPIWOTH');
   });
 
   it('each option that does not work as in keepalived says so in --help', () => {

@@ -34,6 +34,23 @@ describe('vrrp_instance model', () => {
     expect(config.globalDefs.vrrpMcastGroup4).toBe('224.0.0.18');
   });
 
+  it('vrrp_min_garp: one GARP and no second burst, keeping garp settings given before it with other values', () => {
+    const garp = (globals: string) => {
+      const i = load(`global_defs {\n${globals}\n}\n${VI(' priority 150')}`).config.resolved.vrrpInstances[0];
+      return [i.garpMasterRepeat, i.garpMasterDelay, i.garpLowerPrioRepeat, i.garpLowerPrioDelay, i.garpMasterRefreshRepeat];
+    };
+    expect(garp(' vrrp_min_garp')).toEqual([1, 0, 1, 0, 0]);
+    expect(garp(' vrrp_min_garp false')).toEqual([5, 5, 5, 5, 1]);
+    // Set before it: kept unless it still has the default value (keepalived compares with the default).
+    expect(garp(' vrrp_garp_master_repeat 3\n vrrp_min_garp')).toEqual([3, 0, 3, 0, 0]);
+    expect(garp(' vrrp_garp_master_repeat 5\n vrrp_min_garp')).toEqual([1, 0, 1, 0, 0]);
+    // Set after it: wins.
+    expect(garp(' vrrp_min_garp\n vrrp_garp_master_delay 2')).toEqual([1, 2, 1, 2, 0]);
+    // An instance's own settings still win over the global ones.
+    const own = load(`global_defs {\n vrrp_min_garp\n}\n${VI(' garp_master_repeat 4')}`).config.resolved.vrrpInstances[0];
+    expect(own.garpMasterRepeat).toBe(4);
+  });
+
   it('makes state MASTER without a priority the address owner (255), as keepalived does', () => {
     expect(load(VI(' state MASTER')).config.vrrpInstances[0].priority).toBe(255);
     expect(load(VI(' state MASTER\n priority 100')).config.vrrpInstances[0].priority).toBe(100);

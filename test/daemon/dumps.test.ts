@@ -1,9 +1,9 @@
 // SIGUSR1 and SIGUSR2 dumps at keepalived's paths in the temp directory: mode 0600 whatever the
-// umask, and a symlink planted there (in /tmp anyone can) is replaced, its target left alone.
-import { lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+// umask the daemon was started under (keepalived sets its own, 0177, unless told otherwise), and a symlink planted there (in /tmp anyone can) is replaced, its target left alone.
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daemonDir, mode } from './harness.js';
+import { daemonDir, mode, type RunningDaemon } from './harness.js';
 
 const h = daemonDir('kt-dumps-');
 
@@ -23,6 +23,24 @@ describe('SIGUSR1 and SIGUSR2 dumps', () => {
       expect(await a.stop()).toBe(0);
     }, 20_000);
   }
+
+  it("global_defs umask gives the dumps keepalived's fopen() mode under it; -u on the command line wins", async () => {
+    const conf = join(h.dir, 'umask.conf');
+    writeFileSync(conf, 'global_defs {\n router_id own\n umask IWGRP | IWOTH\n}\n');
+    const dump = async (name: string, args: string[]): Promise<RunningDaemon> => {
+      const a = h.daemon(name, args, { conf, umask: '077' });
+      await a.waitFor(/Control socket /);
+      a.signal('SIGUSR1');
+      await a.waitFor(/Wrote .*keepalived\.data/);
+      expect(await a.stop()).toBe(0);
+      return a;
+    };
+    await dump('umask-config', []);
+    expect(mode(join(h.tmp, 'keepalived.data'))).toBe('644');
+    const cli = await dump('umask-cli', ['-u', '0007']);
+    expect(mode(join(h.tmp, 'keepalived.data'))).toBe('660');
+    expect(cli.output()).toContain('umask command line option specified, ignoring config option');
+  }, 30_000);
 
   it('a symlink planted at a dump path is replaced, not written through', async () => {
     const targets = { data: h.victim(), stats: h.victim() };

@@ -52,8 +52,8 @@ export function daemonDir(prefix: string) {
     },
     /** `keepalived-ts -n -l -G -C -f k.conf -p NAME.pid ARGS` under `umask` (-G: the host's
      * syslog gets nothing, and stderr holds only what the test is about). */
-    daemon(name: string, args: string[] = [], opts: { umask?: string; env?: NodeJS.ProcessEnv } = {}): RunningDaemon {
-      const argv = [CLI, '-n', '-l', '-G', '-C', '-f', conf, '-p', pidPath(name), ...args];
+    daemon(name: string, args: string[] = [], opts: { umask?: string; env?: NodeJS.ProcessEnv; conf?: string } = {}): RunningDaemon {
+      const argv = [CLI, '-n', '-l', '-G', '-C', '-f', opts.conf ?? conf, '-p', pidPath(name), ...args];
       // sh execs node: the pid is the daemon's.
       const d = spawn('/bin/sh', ['-c', `umask ${opts.umask ?? '022'}; exec "$@"`, 'sh', process.execPath, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,7 @@ export const READ_AS: Record<string, string[]> = Object.fromEntries([
   ['global_defs vrrp_garp_lower_prio_repeat', ['garpLowerPrioRepeat']],
   ['global_defs vrrp_garp_master_refresh', ['garpMasterRefresh']],
   ['global_defs vrrp_garp_master_refresh_repeat', ['garpMasterRefreshRepeat']],
+  ['global_defs vrrp_min_garp', ['garpMasterRepeat', 'garpMasterDelay']],
   ['global_defs vrrp_down_timer_adverts', ['downTimerAdverts']],
   ['global_defs vrrp_lower_prio_no_advert', ['lowerPrioNoAdvert']],
   ['global_defs vrrp_higher_prio_send_advert', ['higherPrioSendAdvert']],
@@ -79,7 +80,6 @@ export const LOAD_TIME_ONLY: Record<string, string> = {
  * same name: for those keywords the test cannot tell by name, and says which it skips.
  */
 export const SHARED_NAMES: Record<string, string> = {
-  umask: "Node's process.umask()",
   group: 'vrrp_sync_group group',
   ttl: "the stats dump's TTL error counter",
   fwmark: 'virtual_server fwmark N',

@@ -1,11 +1,16 @@
 // Keyword table of global_defs, garp_group, linkbeat_interfaces and interface_up_down_delays.
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
-import { address, bool, custom, decimal, flag, int, parseIp, parsePort, script, userGroup, word, words } from '../values.js';
+import { address, bool, custom, decimal, flag, int, parseIp, parsePort, script, umaskValue, userGroup, word, words } from '../values.js';
 import { DEFAULT_NFT_TABLE, type GarpGroup, type GlobalDefs, type InterfaceDelay, type LinkbeatInterface, type LvsSyncDaemon } from '../model/global.js';
 import { garpDelay, garpExtraIf, garpRefresh, nameList } from './vrrp.js';
 
 const g = keywords<GlobalDefs>();
+// keepalived's VRRP_GARP_DELAY, VRRP_GARP_REP and VRRP_GARP_REFRESH_REP: vrrp_min_garp changes only
+// what still has these values.
+const GARP_MASTER_DELAY = 5;
+const GARP_MASTER_REPEAT = 5;
+const GARP_REFRESH_REPEAT = 1;
 const timer = (max: number) => decimal(0, max);
 const ints = custom<number[]>('<CPU>...', (a) =>
   a.every((w) => /^\d+$/.test(w.text))
@@ -188,8 +193,8 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       { default: 2, doc: 'Default VRRP version of instances.' },
     ),
     g.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header, for every instance.' }),
-    g.k('vrrp_garp_master_delay', garpDelay, { default: 5, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
-    g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: 5, doc: 'Gratuitous ARPs per burst.' }),
+    g.k('vrrp_garp_master_delay', garpDelay, { default: GARP_MASTER_DELAY, doc: 'Seconds before the second gratuitous ARP burst (0: none).' }),
+    g.k('vrrp_garp_master_repeat', int(1, 1000000), { default: GARP_MASTER_REPEAT, doc: 'Gratuitous ARPs per burst.' }),
     g.k('vrrp_garp_lower_prio_delay', garpDelay, {
       doc: 'Delay of the burst sent on hearing a lower priority (default: master delay).',
     }),
@@ -201,7 +206,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       doc: 'Seconds between refresh bursts while master, sent with an advert (0: off).',
     }),
     g.k('vrrp_garp_master_refresh_repeat', int(1, 1000000), {
-      default: 1,
+      default: GARP_REFRESH_REPEAT,
       doc: 'Gratuitous ARPs per refresh.',
     }),
     g.k('vrrp_garp_interval', decimal(0.000001, 4294.967295), {
@@ -213,8 +218,17 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
       doc: 'Seconds between unsolicited neighbour adverts on one interface.',
     }),
     g.k('vrrp_min_garp', bool, {
-      notImplemented: 'the garp_master_delay/garp_master_repeat bursts are sent as configured',
-      doc: 'One gratuitous ARP, no repeats and no second burst.',
+      doc: 'One gratuitous ARP, no repeats and no second burst (garp settings given before it with other than their defaults are kept).',
+      // keepalived's vrrp_min_garp_handler: only what still has its default value changes, so a
+      // setting given before it keeps its value and one given after it wins.
+      apply: (on: boolean, g: GlobalDefs) => {
+        g.vrrpMinGarp = on;
+        if (!on) return;
+        // (The refresh interval's default, 0, is also its minimal value.)
+        if (g.vrrpGarpMasterRepeat === GARP_MASTER_REPEAT) g.vrrpGarpMasterRepeat = 1;
+        if (g.vrrpGarpMasterRefreshRepeat === GARP_REFRESH_REPEAT) g.vrrpGarpMasterRefreshRepeat = 0;
+        if (g.vrrpGarpMasterDelay === GARP_MASTER_DELAY) g.vrrpGarpMasterDelay = 0;
+      },
     }),
     g.k('vrrp_garp_extra_if', garpExtraIf, {
       deprecated: ['vrrp_vmac_garp_intvl'],
@@ -371,9 +385,8 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('dbus_service_name', word, { notImplemented: 'keepalived-ts has no D-Bus interface', doc: 'D-Bus service name (org.keepalived.Vrrp1).' }),
     g.k('tmp_config_directory', word, { notImplemented: 'no flattened copy of the config is written', doc: 'Where the flattened config copy is written.' }),
     g.k('config_save_dir', word, { notImplemented: 'no copy of the config is saved', doc: 'Where to save a copy of each config read.' }),
-    g.k('umask', word, {
-      notImplemented: 'files are created with the modes keepalived-ts chooses for each',
-      doc: 'umask for files keepalived creates (numeric or IWGRP|IWOTH...).',
+    g.k('umask', umaskValue, {
+      doc: 'umask of the daemon, its files (dumps, FIFOs) and its scripts: a number or bits like IWGRP|IWOTH (default 0177); -u on the command line wins.',
     }),
     g.k('random_seed', int(0, 4294967295), { notImplemented: 'timer jitter and ${_RANDOM} use a random seed', doc: 'Seed for ${_RANDOM} and timer jitter.' }),
     g.k('reload_check_config', optionalPath, { doc: 'Test a new config before reloading; log to the given file.' }),

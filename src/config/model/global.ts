@@ -117,7 +117,7 @@ export interface GlobalDefs extends Located {
   dbusServiceName?: string;
   tmpConfigDirectory?: string;
   configSaveDir?: string;
-  umask?: string;
+  umask?: number;
   randomSeed?: number;
   reloadCheckConfig?: string | true;
   reloadTimeFile?: string;
