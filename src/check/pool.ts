@@ -34,6 +34,8 @@ export interface PoolEvents {
   realServer?(vs: VirtualServer, rs: RealServer, alive: boolean, reason: string): void;
   /** The weight of an alive real server: after it changes, and each time the server comes back. */
   weight?(vs: VirtualServer, rs: RealServer, weight: number): void;
+  /** One checker went UP or DOWN and its real server stayed alive or not as it was. */
+  checker?(vs: VirtualServer, rs: RealServer, up: boolean, reason: string): void;
   log?(level: 'info' | 'warn', message: string): void;
 }
 
@@ -265,7 +267,7 @@ export class CheckerPool implements HealthChecks {
       for (const slot of srv.slots) {
         if (!('bfd' in slot) || slot.bfd !== name || slot.state.up === up) continue;
         slot.state = { up, failures: 0 };
-        this.settle(srv, slot, up ? `BFD ${name} is up` : `BFD ${name} went down (${reason})`);
+        this.settle(srv, slot, up ? `BFD ${name} is up` : `BFD ${name} went down (${reason})`, true);
       }
     }
   }
@@ -342,18 +344,20 @@ export class CheckerPool implements HealthChecks {
     st.lastOk = r.ok;
     st.lastDuration = (this.env.clock.now() - began) / US;
     const v = checkerResult(slot.state, r.ok, slot.timing);
+    const moved = v.state.up !== slot.state.up;
     slot.state = v.state;
     if (!r.ok && v.state.up)
       this.events.log?.('info', `${slot.job.checker.type} on ${where} failed (${r.reason}); retry ${v.state.failures} of ${slot.timing.retry}`);
     // misc_dynamic asks for a weight in all, FILE_CHECK for an addition; a checker that goes DOWN adds nothing.
     if (r.ok) slot.delta = r.addWeight ?? (r.weight === undefined ? 0 : r.weight - srv.base);
     else if (!v.state.up) slot.delta = 0;
-    this.settle(srv, slot, r.ok ? `${slot.job.checker.type} succeeded` : `${slot.job.checker.type} failed: ${r.reason}`);
+    this.settle(srv, slot, r.ok ? `${slot.job.checker.type} succeeded` : `${slot.job.checker.type} failed: ${r.reason}`, moved);
     this.schedule(srv, slot, v.nextIn);
   }
 
-  /** After a checker's verdict: the server's aliveness and weight, told when they change. */
-  private settle(srv: Server, slot: Slot, why: string): void {
+  /** After a checker's verdict: the server's aliveness and weight, told when they change, and
+   * the checker's own change (`moved`) when the server's aliveness stays. */
+  private settle(srv: Server, slot: Slot, why: string, moved: boolean): void {
     const alive = srv.slots.every((s) => s.state.up);
     const cameBack = alive && !srv.alive;
     if (alive !== srv.alive) {
@@ -364,6 +368,10 @@ export class CheckerPool implements HealthChecks {
       const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);
+    } else if (moved) {
+      const where = `[${srv.rs.address}]:${srv.rs.port}`;
+      this.events.log?.('info', `${why} on ${where}; the server stays ${alive ? 'in service' : 'out of service'}`);
+      this.events.checker?.(srv.vs, srv.rs, slot.state.up, why);
     }
     this.tellWeight(srv, cameBack);
   }

@@ -727,6 +727,7 @@ async function startDaemon(
         mail.lvs(vs, rs, up, detail);
         snmp.events.lvs(vs, rs, up);
       },
+      checkerChange: (vs, rs, up, alive, reason) => mail.checker(vs, rs, up, alive, reason),
       // notify_up/down and quorum_up/down: configured arguments only, as their own user.
       runScript: (script) => {
         const id = identity(script);

@@ -7,6 +7,8 @@
 //   [vs]:tcp:80 - UP|DOWN" with the checker's own body; quorum (ipwrapper.c do_vs_notifies):
 //   "[router_id] Virtualserver [vs]:tcp:80 - UP|DOWN". A real server's smtp_alert defaults to
 //   smtp_alert_checker, else smtp_alert, else on; a virtual server's to the same, else off (check_data.c).
+//   A checker that changes while its server stays as it was mails too (subject: the server's
+//   state; body: that checker's), unless no_checker_emails. rs_init_notifies' notices mail nothing.
 import type { GlobalDefs } from '../config/model/global.js';
 import type { StateDetail } from '../lvs/balancer.js';
 import type { NotifyState } from './notify.js';
@@ -148,7 +150,8 @@ export class EmailAlerts {
     d: StateDetail = {},
   ): void {
     const s = this.sender;
-    if (!s) return;
+    // rs_init_notifies' start-up notices send no mail (do_rs_notifies: the checkers send those).
+    if (!s || d.initial) return;
     const router = s.settings.routerId;
     if (rs) {
       if (!rsAlerts(rs.smtpAlert, this.g)) return;
@@ -160,6 +163,15 @@ export class EmailAlerts {
     if (d.stopping) return s.send(`[${router}] Virtualserver ${vsName(vs)} - DOWN`, '=> Shutting down <=');
     const m = quorumMail(router, vsName(vs), up, { quorum: vs.quorum, hysteresis: vs.hysteresis, weightSum: d.weightSum ?? 0 });
     s.send(m.subject, m.body);
+  }
+
+  /** One checker's own change that left its real server as it was (`alive`): keepalived's
+   * checkers mail these too unless no_checker_emails; the subject says the server's state. */
+  checker(vs: Served, rs: Served & { smtpAlert?: boolean }, up: boolean, alive: boolean, reason: string): void {
+    const s = this.sender;
+    if (!s || this.g.noCheckerEmails || !rsAlerts(rs.smtpAlert, this.g)) return;
+    const body = checkerBody(reason.split(' ')[0], up);
+    if (body) s.send(rsSubject(s.settings.routerId, trio(rs.address ?? '', vs.protocol, rs.port), vsName(vs), alive), body);
   }
 
   /** At stop: no more mail, and the dialogues in flight are cut. */

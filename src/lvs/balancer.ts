@@ -45,6 +45,8 @@ export interface StateDetail {
   reason?: string;
   weightSum?: number;
   stopping?: boolean;
+  /** rs_init_notifies: a real server in service from the start, told as if it had come up. */
+  initial?: boolean;
 }
 
 export interface BalancerEnv {
@@ -58,6 +60,9 @@ export interface BalancerEnv {
   /** A real server went up or down (`rs`), or a virtual server's quorum did (no `rs`): where
    * keepalived writes its notify FIFO lines (ipwrapper.c do_rs_notifies, do_vs_notifies). */
   stateChange?(vs: VirtualServer, rs: RealServer | undefined, up: boolean, detail?: StateDetail): void;
+  /** One checker of a real server went up or down and the server stayed as it was (`alive`):
+   * keepalived mails these unless no_checker_emails. */
+  checkerChange?(vs: VirtualServer, rs: RealServer, up: boolean, alive: boolean, reason: string): void;
   /** 'forwarder' (default): the embedded TCP/UDP forwarders. 'none': no sockets (see the seam
    * above). 'kernel': kernel IPVS through ipvsadm, where /proc/net/ip_vs exists. */
   dataPlane?: 'forwarder' | 'none' | 'kernel';
@@ -89,6 +94,7 @@ export class Balancer {
   private readonly healthEvents: HealthEvents = {
     realServer: (vs, rs, alive, reason) => this.memberOf(vs, rs, (s, m) => this.setAlive(s, m, alive, reason)),
     weight: (vs, rs, weight) => this.memberOf(vs, rs, (s, m) => this.setWeight(s, m, weight)),
+    checker: (vs, rs, up, reason) => this.memberOf(vs, rs, (s, m) => this.env.checkerChange?.(s.vs, m.rs, up, m.inService, reason)),
   };
   /** What carries the traffic: the forwarders, kernel IPVS, or nothing (dataPlane 'none'). */
   private readonly plane?: DataPlane;
@@ -105,6 +111,8 @@ export class Balancer {
   private readonly kernelPlane: boolean;
   /** The virtual_server_groups of the configuration in force (kernel IPVS expands group services). */
   private groups: readonly VirtualServerGroup[];
+  /** rs_init_notifies: real servers in service from the start (or from the reload that adds them) run notify_up and are told. */
+  private rsInitNotifies: boolean;
 
   constructor(
     cfg: Config,
@@ -115,6 +123,8 @@ export class Balancer {
     this.flushAtStart = cfg.globalDefs.lvsFlush;
     this.groups = cfg.virtualServerGroups;
     this.flushOnStop = flushOnStopOf(cfg);
+    this.rsInitNotifies = cfg.globalDefs.rsInitNotifies;
+    this.rsInitNotifies = cfg.globalDefs.rsInitNotifies;
     const mode = env.dataPlane ?? 'forwarder';
     this.kernelPlane = mode === 'kernel';
     if (mode === 'kernel') {
@@ -203,6 +213,7 @@ export class Balancer {
     if (this.flushAtStart) await this.kernel?.flushAll();
     for (const s of this.services) await this.plane?.open(s);
     this.started = true;
+    for (const s of this.services) for (const m of s.members) this.initialNotify(s, m);
     this.env.health?.start();
     this.scheduleSample();
   }
@@ -265,6 +276,7 @@ export class Balancer {
     const served = this.eligible(cfg);
     this.groups = cfg.virtualServerGroups;
     this.flushOnStop = flushOnStopOf(cfg);
+    this.rsInitNotifies = cfg.globalDefs.rsInitNotifies;
     this.env.health?.check(served, this.healthEvents);
     const next = new Map(served.map((vs) => [serviceKey(vs), vs]));
     for (const s of [...this.services]) if (!next.has(serviceKey(s.vs))) this.retire(s);
@@ -425,6 +437,15 @@ export class Balancer {
     s.members.push(m);
     this.byDest.set(dest, { s, m });
     this.place(s, m);
+    if (this.started) this.initialNotify(s, m);
+  }
+
+  /** keepalived's init_service_rs: with rs_init_notifies, a real server added alive gets
+   * do_rs_notifies (notify_up, the FIFO line, the trap; no mail: the checkers send those). */
+  private initialNotify(s: Service, m: Member): void {
+    if (!this.rsInitNotifies || !m.inService) return;
+    if (m.rs.notifyUp) this.env.runScript?.(m.rs.notifyUp);
+    this.env.stateChange?.(s.vs, m.rs, true, { initial: true });
   }
 
   /**

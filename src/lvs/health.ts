@@ -16,6 +16,8 @@ export interface HealthEvents {
   realServer(vs: ResolvedVirtualServer, rs: ResolvedRealServer, alive: boolean, reason: string): void;
   /** The weight of an alive real server: after it changes, and each time the server comes back. */
   weight(vs: ResolvedVirtualServer, rs: ResolvedRealServer, weight: number): void;
+  /** One checker went up or down and left the server's verdict as it was. */
+  checker?(vs: ResolvedVirtualServer, rs: ResolvedRealServer, up: boolean, reason: string): void;
 }
 
 export interface HealthChecks {

@@ -62,6 +62,35 @@ describe('checker pool schedule (virtual clock)', () => {
     expect(pool.status[0].alive).toBe(true);
   });
 
+  it("tells a checker's own change when its real server stays as it was (the mails no_checker_emails turns off)", async () => {
+    const twoChecks = 'TCP_CHECK {\n      connect_port 81\n    }\n    TCP_CHECK {\n      connect_port 82\n    }';
+    const { config } = loadConfigText(vsConf('10.0.0.1:80', twoChecks, 'delay_loop 1\n  retry 0\n  warmup 0'), 'k.conf', { configId: 'x' });
+    const clock = new VirtualClock();
+    const down = new Set<number>();
+    const events: string[] = [];
+    const pool = new CheckerPool(
+      config,
+      { clock, random: () => 0, probe: async (job) => (down.has(job.port) ? { ok: false, reason: 'refused' } : { ok: true, reason: 'ok' }) },
+      {
+        realServer: (_vs, _rs, alive) => events.push(`server ${alive ? 'up' : 'down'}`),
+        checker: (_vs, _rs, up, reason) => events.push(`checker ${up ? 'up' : 'down'}: ${reason}`),
+      },
+    );
+    pool.start();
+    const step = async (): Promise<void> => {
+      for (let i = 0; i < 2; i++) {
+        clock.advance(S);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await step();
+    for (const change of [() => down.add(81), () => down.add(82), () => down.delete(81), () => down.delete(82)]) {
+      change();
+      await step();
+    }
+    expect(events).toEqual(['server down', 'checker down: TCP_CHECK failed: refused', 'checker up: TCP_CHECK succeeded', 'server up']);
+  });
+
   it('with alpha, a server joins only after its first success', async () => {
     const { config } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n      alpha\n    }'), 'k.conf', { configId: 'x' });
     const clock = new VirtualClock();

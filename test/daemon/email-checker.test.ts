@@ -83,6 +83,57 @@ describe.skipIf(missing)('checker email alerts', () => {
     }
   }, 90_000);
 
+  it("mails each checker's own change as keepalived does (the server's state in the subject), and with no_checker_emails only the server's", async () => {
+    const [vsPort, rsPort, extraPort] = [18575, 18576, 18577];
+    const vs = `[127.0.0.1]:tcp:${vsPort}`;
+    const down = `[LVS_MAIL] Realserver [127.0.0.1]:tcp:${rsPort} of virtual server ${vs} - DOWN`;
+    for (const quiet of [false, true]) {
+      const sink = await startSmtpSink(d.dir, `checkers-${quiet}`);
+      const [a, b] = [await listen(rsPort), await listen(extraPort)];
+      // Two checkers on one real server: the second on another port.
+      const text = conf(`127.0.0.1 ${sink.port}`, vsPort, rsPort)
+        .replace('  smtp_connect_timeout 3\n', `  smtp_connect_timeout 3\n${quiet ? '  no_checker_emails\n' : ''}`)
+        .replace(
+          '    TCP_CHECK {\n      connect_timeout 1\n    }\n',
+          `    TCP_CHECK {\n      connect_timeout 1\n    }\n    TCP_CHECK {\n      connect_port ${extraPort}\n      connect_timeout 1\n    }\n`,
+        );
+      writeFileSync(d.conf, text);
+      const k = d.daemon(`email-checkers-${quiet}`);
+      const bodies = (subject: string): string[] =>
+        sink
+          .mail()
+          .map((m) => parseData(m.data))
+          .filter((m) => m.headers.Subject === subject)
+          .map((m) => m.body.trim());
+      const diagnose = (): string => `${JSON.stringify(sink.mail(), null, 1)}\n${k.output().slice(-3000)}`;
+      try {
+        await k.waitFor(/1 real server\(s\) in service/);
+        // The first checker fails: the server goes DOWN (mailed either way).
+        await new Promise((r) => b.close(r));
+        await poll(() => bodies(down).length === 1, { what: 'the server DOWN mail', timeoutMs: 20_000, diagnose });
+        // The second fails too: the server stays DOWN; keepalived mails the checker's failure unless no_checker_emails.
+        await new Promise((r) => a.close(r));
+        await poll(() => /TCP_CHECK failed: .* on \[127\.0\.0\.1\]:18576; the server stays out of service/.test(k.output()), {
+          what: 'the second checker failing',
+          timeoutMs: 20_000,
+          diagnose,
+        });
+        if (!quiet) await poll(() => bodies(down).length === 2, { what: "the second checker's mail", timeoutMs: 20_000, diagnose });
+        // Mail leaves at once: give a mail that should not be there the time to arrive.
+        else await new Promise((r) => setTimeout(r, 2000));
+        expect(bodies(down)).toEqual(
+          quiet ? ['=> TCP CHECK failed on service <='] : ['=> TCP CHECK failed on service <=', '=> TCP CHECK failed on service <='],
+        );
+        expect(await k.stop()).toBe(0);
+      } finally {
+        k.signal('SIGKILL');
+        sink.stop();
+        a.close();
+        b.close();
+      }
+    }
+  }, 120_000);
+
   it('logs an smtp_server that refuses, and goes on checking', async () => {
     // A port nothing listens on.
     const s = createServer();

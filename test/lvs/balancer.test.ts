@@ -109,6 +109,44 @@ describe('MISC_CHECK misc_dynamic', () => {
   }, 10_000);
 });
 
+describe('rs_init_notifies', () => {
+  it('runs notify_up and tells each real server in service from the start, and one a reload adds; without it, nothing until a change', async () => {
+    const [p1, p2, p3] = [await start('I1'), await start('I2'), await start('I3')];
+    const vsPort = await freePort();
+    const rsb = (p: number) => `  real_server 127.0.0.1 ${p} {\n    notify_up "/bin/true up ${p}"\n    TCP_CHECK {\n      connect_timeout 0.3\n    }\n  }`;
+    const conf = (init: boolean, ports: number[]) => {
+      const { config, diagnostics } = loadConfigText(
+        `global_defs {\n  enable_script_security\n  script_user root\n${init ? '  rs_init_notifies\n' : ''}}\nvirtual_server 127.0.0.1 ${vsPort} {\n  delay_loop 5\n  lvs_sched rr\n  lvs_method NAT\n  protocol TCP\n${ports.map(rsb).join('\n')}\n}\n`,
+        'k.conf',
+        { configId: 'x' },
+      );
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return config;
+    };
+    for (const init of [true, false]) {
+      const runner = new ScriptRunner();
+      const told: string[] = [];
+      const lb = new Balancer(
+        conf(init, [p1, p2]),
+        withChecks({
+          clock: new RealClock(),
+          probe: makeProbe(runner),
+          random: () => 0,
+          runScript: (sc) => told.push(sc.command),
+          stateChange: (_vs, rs, up, d) => told.push(`${rs?.port} ${up ? 'UP' : 'DOWN'}${d?.initial ? ' initial' : ''}`),
+        }),
+      );
+      await lb.start();
+      expect(told).toEqual(init ? [`/bin/true up ${p1}`, `${p1} UP initial`, `/bin/true up ${p2}`, `${p2} UP initial`] : []);
+      told.length = 0;
+      await lb.reload(conf(init, [p1, p2, p3]));
+      expect(told).toEqual(init ? [`/bin/true up ${p3}`, `${p3} UP initial`] : []);
+      await lb.stop();
+      await runner.shutdown();
+    }
+  }, 15_000);
+});
+
 describe('quorum, hysteresis, notify_up/notify_down', () => {
   it('loses quorum below quorum - hysteresis (clients go to the sorry server) and regains it at quorum + hysteresis', async () => {
     const p1 = await start('Q1');

@@ -119,8 +119,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('no_email_faults', flag, { default: false, doc: 'No emails for FAULT transitions.' }),
     g.k('no_checker_emails', flag, {
       default: false,
-      notImplemented: 'checker mail is sent when a real server changes state only, as if this were always set',
-      doc: 'Email only when a real server is added or removed, not per checker.',
+      doc: 'Email only when a real server is added or removed, not each time one of its checkers changes.',
     }),
     g.k('checker_log_all_failures', bool, {
       notImplemented: 'checker failures are logged when a server changes state only',
@@ -423,8 +422,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     }),
     g.k('rs_init_notifies', flag, {
       default: false,
-      notImplemented: 'notify_up/notify_down run on changes only, not at start-up',
-      doc: 'Run real server notify scripts at start-up.',
+      doc: 'A real server in service from the start (or from the reload that adds it) runs notify_up and writes its FIFO line and trap.',
     }),
     g.k('iproute_usr_dir', word, { since: '2.3.2', notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /usr.' }),
     g.k('iproute_etc_dir', word, { since: '2.3.2', notImplemented: 'iproute2 table names are not looked up', doc: 'Directory of iproute2 tables under /etc.' }),
