@@ -3,7 +3,7 @@
 // VRRP stop (vrrp_daemon.c). Without one the checker side runs both daemons, syncid 0 unless set
 // (check_daemon.c). The daemons themselves (their ipvsadm commands) are src/lvs/sync-daemon.ts's.
 import type { Config } from '../config/model/index.js';
-import { SyncDaemon, syncKey } from '../lvs/sync-daemon.js';
+import { SyncDaemon, syncKey, type IpvsadmRun } from '../lvs/sync-daemon.js';
 import type { VrrpState } from '../vrrp/machine.js';
 
 type Log = (level: 'info' | 'warn', message: string) => void;
@@ -20,6 +20,8 @@ export interface LvsSyncEnv {
   vrrpLog: Log;
   lvsLog: Log;
   log: Log;
+  /** For tests: what runs ipvsadm (default: the real one). */
+  ipvsadm?: IpvsadmRun;
 }
 
 type Side = { daemon: SyncDaemon; key: string };
@@ -100,13 +102,13 @@ export class LvsSync {
     if (!inst && this.env.vrrpRuns) this.env.vrrpLog('warn', `Unable to find vrrp instance ${cfg.instance} for lvs_syncd - clearing lvs_syncd config`);
     if (!this.env.ipvs || !inst) return undefined;
     const syncid = cfg.id ?? inst.virtualRouterId;
-    return { daemon: new SyncDaemon(cfg, syncid, undefined, this.env.vrrpLog), instance: inst.name, key: syncKey(cfg, syncid) };
+    return { daemon: new SyncDaemon(cfg, syncid, this.env.ipvsadm, this.env.vrrpLog), instance: inst.name, key: syncKey(cfg, syncid) };
   }
 
   /** The checker side's, without an instance. */
   private checkerSideFor(c: Config): Side | undefined {
     const cfg = c.globalDefs.lvsSyncDaemon;
     if (!this.env.ipvs || !cfg || cfg.instance !== undefined || !this.env.checkerRuns) return undefined;
-    return { daemon: new SyncDaemon(cfg, cfg.id ?? 0, undefined, this.env.lvsLog), key: syncKey(cfg, cfg.id ?? 0) };
+    return { daemon: new SyncDaemon(cfg, cfg.id ?? 0, this.env.ipvsadm, this.env.lvsLog), key: syncKey(cfg, cfg.id ?? 0) };
   }
 }
