@@ -19,7 +19,6 @@ import {
   type GlobalDefs,
   type ResolvedVmac,
   type ResolvedVrrpInstance,
-  type ScriptRef,
   type VrrpInstance,
 } from '../config/model/index.js';
 import { garpIntervals } from '../net/garp-pacer.js';
@@ -29,20 +28,19 @@ import { VmacWatch } from './vmac-watch.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { NftFirewall, type NftRuleOptions } from '../net/nft-firewall.js';
 import { VmacLinks } from '../net/vmac.js';
-import type { VrrpState } from '../vrrp/machine.js';
 import { Notifier } from './notify.js';
-import { NotifyFifos, rsLine, trio, vsLine } from './notify-fifo.js';
+import { FifoChannel } from './fifo-channel.js';
 import { EmailAlerts } from './email-alerts.js';
 import { runStartStopScript } from './start-stop-scripts.js';
 import { ScriptRunner } from '../proc/script-runner.js';
-import { defaultScriptUser, identityFor, readUserDb, resolveScriptUser } from '../proc/users.js';
+import { identityFor, readUserDb } from '../proc/users.js';
 import { scriptProbe } from '../proc/script-security.js';
 import { Balancer } from '../lvs/balancer.js';
 import type { ForwarderIo } from '../lvs/forwarder.js';
 import { processFds } from '../lvs/fd-budget.js';
 import { BfdEndpoint } from '../bfd/endpoint.js';
 import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
-import { SyncDaemon, syncKey } from '../lvs/sync-daemon.js';
+import { LvsSync } from './lvs-sync.js';
 import { makeProbe } from '../check/dispatch.js';
 import { sslContext } from '../check/tls-context.js';
 import type { SecureContext } from 'node:tls';
@@ -246,8 +244,6 @@ async function startBfd(cfg: Config, log: Logger, enabled: boolean): Promise<Bfd
 const nftRules = (g: GlobalDefs): NftRuleOptions => ({ priority: g.nftablesPriority ?? -1, counters: g.nftablesCounters, ifindex: g.nftablesIfindex ?? false });
 const bfdKey = (cfg: Config): string => JSON.stringify(cfg.bfdInstances.map(({ span: _s, spans: _t, ...b }) => b));
 
-/** How long a FIFO script may outlive its FIFO after a reload before it is killed. */
-const FIFO_SCRIPT_GRACE_MS = 5000;
 /** How long a stop after a crash may take before the process ends anyway. */
 const CRASH_STOP_LIMIT_MS = 5000;
 /** keepalived 2.2.7's exit status when an instance's interface does not exist (observed). */
@@ -528,81 +524,27 @@ async function startDaemon(
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
-  // The notify FIFOs, open before VRRP and the checkers start (vrrp.c vrrp_complete_init,
-  // check_daemon.c start_check); their scripts run without a timeout, on a runner of their own.
-  const fifoRunner = new ScriptRunner();
-  const fifoEnv = {
-    log: (l: 'info' | 'warn', m: string) => log[l](m),
-    owner: (user?: string, group?: string) => {
-      const id = user ? resolveScriptUser(users, user, group) : defaultScriptUser(users, live.globalDefs);
-      return id.ok ? { uid: id.uid, gid: id.gid } : { error: id.error };
-    },
-    runScript: (script: ScriptRef, argv: string[], signal: AbortSignal) => {
-      const id = identity(script);
-      if ('error' in id) return Promise.resolve(log.error(id.error));
-      return fifoRunner.run(argv, { timeoutMs: 0, signal, ...id });
-    },
-  };
-  const fifoParts = (c: Config) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 });
+  // The notify FIFOs, open before VRRP and the checkers start.
+  const fifos = new FifoChannel(first.config, {
+    parts: (c) => ({ vrrp: !opts.checkOnly && c.vrrpInstances.length > 0, lvs: !opts.vrrpOnly && c.virtualServers.length > 0 }),
+    users,
+    live: () => live.globalDefs,
+    identity,
+    log: (l, m) => log[l](m),
+  });
   const links = new LinkMonitor((l, m) => log[l](m));
-  let fifos = NotifyFifos.start(first.config.globalDefs, fifoParts(first.config), fifoEnv);
   const mail = new EmailAlerts(first.config.globalDefs, (l, m) => log[l](m), opts.logDetail);
-  // lvs_sync_daemon (kernel IPVS only). With a VRRP instance, the VRRP side follows it: backup
-  // from its start, master while it is MASTER, stopped before the VRRP stop (vrrp_daemon.c). A
-  // reload that changes it restarts it (syncReload below).
+  // lvs_sync_daemon (kernel IPVS only): the VRRP side follows its instance's state changes.
   const ipvs = opts.dataPlane !== 'forwarder' && kernelHasIpvs();
-  const syncCfg = first.config.globalDefs.lvsSyncDaemon;
-  if (syncCfg && !ipvs)
-    log.warn(
-      `lvs_sync_daemon ${syncCfg.interface}: ${opts.dataPlane === 'forwarder' ? 'the data plane is the embedded forwarder (--data-plane=forwarder)' : 'no kernel IPVS (/proc/net/ip_vs)'}: no connection sync; the embedded forwarder's connections do not survive a failover`,
-    );
-  /** The VRRP side's daemon for a configuration, with the instance it follows. */
-  const vrrpSyncFor = (c: Config): { daemon: SyncDaemon; instance: string; key: string } | undefined => {
-    const cfg = c.globalDefs.lvsSyncDaemon;
-    if (cfg?.instance === undefined) return undefined;
-    const inst = vrrpPart(c).resolved.vrrpInstances.find((i) => i.name === cfg.instance);
-    if (!inst && !opts.checkOnly) vrrpLog.warn(`Unable to find vrrp instance ${cfg.instance} for lvs_syncd - clearing lvs_syncd config`);
-    if (!ipvs || !inst) return undefined;
-    const syncid = cfg.id ?? inst.virtualRouterId;
-    return { daemon: new SyncDaemon(cfg, syncid, undefined, (l, m) => vrrpLog[l](m)), instance: inst.name, key: syncKey(cfg, syncid) };
-  };
-  let vrrpSync = vrrpSyncFor(first.config);
-  let syncStopped = false;
-  const syncTransition = (name: string, from: VrrpState, to: VrrpState): void => {
-    if (!vrrpSync || syncStopped || name !== vrrpSync.instance) return;
-    // vrrp_scheduler.c vrrp_init_state: the backup daemon at start; vrrp.c: master on MASTER, backup on leaving it.
-    if (from === 'INIT' || from === 'MASTER') void vrrpSync.daemon.backup();
-    if (to === 'MASTER') void vrrpSync.daemon.master();
-  };
-  // Without an instance, the checker side runs both daemons, syncid 0 unless set (check_daemon.c).
-  const lvsSyncFor = (c: Config): { daemon: SyncDaemon; key: string } | undefined => {
-    const cfg = c.globalDefs.lvsSyncDaemon;
-    if (!ipvs || !cfg || cfg.instance !== undefined || opts.vrrpOnly) return undefined;
-    return { daemon: new SyncDaemon(cfg, cfg.id ?? 0, undefined, (l, m) => log[l]({ lvs: true }, m)), key: syncKey(cfg, cfg.id ?? 0) };
-  };
-  let lvsSync = lvsSyncFor(first.config);
-  /**
-   * A reload's lvs_sync_daemon, as keepalived 2.2.7 does it (seen in the VM,
-   * test/lvs/ipvs-syncd-reload.test.ts): a daemon whose interface, syncid or options changed
-   * (ipvswrapper.c ipvs_syncd_changed) is stopped and the new one started in the state of the
-   * instance it follows (both, without one); an unchanged one keeps running, switched to its
-   * instance's state. One the new configuration drops keeps running as it is, following no
-   * instance (vrrp_ipvs_needed() is false from then on); keepalived then leaves it running after
-   * it exits, ours stops it at the stop.
-   */
-  const syncReload = async (c: Config, next: Generation): Promise<void> => {
-    const v = vrrpSyncFor(c);
-    if (vrrpSync && v && vrrpSync.key !== v.key) await vrrpSync.daemon.stop();
-    if (v) vrrpSync = vrrpSync?.key === v.key ? { ...vrrpSync, instance: v.instance } : v;
-    else if (vrrpSync) vrrpSync = { ...vrrpSync, instance: '' };
-    const state = v && next.engine.instances.find((i) => i.inst.name === v.instance)?.runner.state.state;
-    if (vrrpSync && state) await (state === 'MASTER' ? vrrpSync.daemon.master() : vrrpSync.daemon.backup());
-    const l = lvsSyncFor(c);
-    if (!l || lvsSync?.key === l.key) return;
-    await lvsSync?.daemon.stop();
-    lvsSync = l;
-    await lvsSync.daemon.both();
-  };
+  const sync = new LvsSync(first.config, {
+    ipvs,
+    noIpvsReason: opts.dataPlane === 'forwarder' ? 'the data plane is the embedded forwarder (--data-plane=forwarder)' : 'no kernel IPVS (/proc/net/ip_vs)',
+    vrrpRuns: !opts.checkOnly,
+    checkerRuns: !opts.vrrpOnly,
+    vrrpLog: (l, m) => vrrpLog[l](m),
+    lvsLog: (l, m) => log[l]({ lvs: true }, m),
+    log: (l, m) => log[l](m),
+  });
   // SNMP (enable_snmp_vrrp, enable_snmp_checker, -x): connected to the master agent before the
   // instances start, as keepalived's VRRP process, so the trap of their first state is sent; a
   // request reads the instances and the load balancer as they stand then.
@@ -639,7 +581,7 @@ async function startDaemon(
       links,
       na,
       firewall,
-      syncTransition,
+      (name, from, to) => sync.transition(name, from, to),
       snmpEvents,
       !!opts.logDetail,
       previous,
@@ -720,10 +662,9 @@ async function startDaemon(
       fds: processFds(),
       forwarderIo: io,
       log: lvsLog,
-      // keepalived's notify FIFO lines: `RS [rs]:tcp:80 [vs]:tcp:80 UP`, `VS [vs]:tcp:80 DOWN`.
+      // The notify FIFO lines, mail and traps of a real or virtual server going up or down.
       stateChange: (vs, rs, up, detail) => {
-        const v = trio(vs.address ?? '', vs.protocol, vs.port);
-        fifos.lvs(rs ? rsLine(trio(rs.address, vs.protocol, rs.port), v, up) : vsLine(v, up));
+        fifos.service(vs, rs, up);
         mail.lvs(vs, rs, up, detail);
         snmp.events.lvs(vs, rs, up);
       },
@@ -747,7 +688,7 @@ async function startDaemon(
   };
   balancer = runLvs ? newBalancer(first.config) : undefined;
   if (balancer && !seam.aborted()) await startBalancer(balancer);
-  if (lvsSync && !seam.aborted()) await lvsSync.daemon.both();
+  if (!seam.aborted()) await sync.startChecker();
   const control = startControl({ ipvs: () => balancer?.listing() ?? [] }, owned.control);
   // The Prometheus endpoint (--prometheus): every value is read at the scrape from what runs then,
   // so a reload changes what it shows, never the listener.
@@ -826,13 +767,7 @@ async function startDaemon(
         // real SMTP server, test/vrrp/email.test.ts): none are sent, and what is in flight is cut.
         ['email alerts', () => mail.close()],
         // vrrp_daemon.c: the sync daemon stops before the instances leave MASTER.
-        [
-          'IPVS sync daemon (VRRP)',
-          () => {
-            syncStopped = true;
-            return vrrpSync?.daemon.stop();
-          },
-        ],
+        ['IPVS sync daemon (VRRP)', () => sync.stopVrrp()],
         ['VRRP', () => gen.stop()],
         // After the VIPs are gone: keepalived deletes its table at the end (nft_end).
         ['firewall', () => firewall.close()],
@@ -843,7 +778,7 @@ async function startDaemon(
           ? [['test seam', () => new Promise<never>(() => log.warn('KEEPALIVED_TS_TEST_CRASH: the stop hangs here (test seam)'))] as [string, () => unknown]]
           : []),
         ['load balancer', () => balancer?.stop()],
-        ['IPVS sync daemon (checker)', () => lvsSync?.daemon.stop()],
+        ['IPVS sync daemon (checker)', () => sync.stopChecker()],
         // Silent from now on: the BFD neighbours detect it, as when keepalived's BFD process ends.
         ['BFD', () => bfd?.stop()],
         ['control socket', () => control.close()],
@@ -854,9 +789,8 @@ async function startDaemon(
         ['neighbour adverts', () => na.close()],
         // Once the priority-0 adverts have left and nothing holds them (keepalived: vrrp_shutdown's netlink_link_del_vmac).
         ['VMAC interfaces', () => vmacs.close()],
-        // fifo_close: unlinked and closed once nothing writes to them; their scripts end with us.
         ['notify FIFOs', () => fifos.close()],
-        ['FIFO scripts', () => fifoRunner.shutdown()],
+        ['FIFO scripts', () => fifos.shutdown()],
         // STOP notifies have keepalived's 1 s limit; then nothing of ours may outlive us.
         ['notify scripts', () => Promise.race([Promise.all([notifier.settled(), ...lvsScripts]), new Promise((r) => setTimeout(r, 1500))])],
         ['scripts', () => runner.shutdown()],
@@ -929,12 +863,9 @@ async function startDaemon(
       if (lbReload) await lbReload.commit().catch((e: Error) => log.error(`reload of the load balancer: ${e.message}`));
       const old = gen;
       if (bfdKey(next.config) !== bfdKey(first.config)) log.warn('bfd_instance changes take effect at the next restart: the running BFD sessions are kept');
-      // keepalived closes the FIFOs at a reload and opens those of the new configuration, running
-      // their scripts again; the old scripts read end of file, and have a while to end.
       live = next.config;
       tls = nextTls;
-      fifos.close(FIFO_SCRIPT_GRACE_MS);
-      fifos = NotifyFifos.start(next.config.globalDefs, fifoParts(next.config), fifoEnv);
+      fifos.reload(next.config);
       mail.configure(next.config.globalDefs);
       driver.setGarpIntervals(garpIntervalsOf(next.config));
       firewall.configure(nftRules(next.config.globalDefs));
@@ -947,7 +878,7 @@ async function startDaemon(
       staticSet = nextStatic;
       gen.start();
       vmacWatch.update();
-      await syncReload(next.config, gen);
+      await sync.reload(next.config, (name) => gen.engine.instances.find((i) => i.inst.name === name)?.runner.state.state);
       reloaded(true);
       log.info(`Reload finished: ${gen.adopted.size} instance(s) kept as they were, ${gen.engine.instances.length - gen.adopted.size} (re)started`);
     },

@@ -95,7 +95,8 @@ export class Generation {
         },
         transition: (i, from, to, prio, reason) => this.transition(i, from, to, prio, reason),
         groupTransition: (g, _from, to) => {
-          this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);
+          // As for instances, nothing at the stop (keepalived 2.2.7).
+          if (to !== 'INIT') this.log.info({ group: g.name, state: to }, `(${g.name}) Sync group entering ${to} state`);
           const state = to === 'INIT' ? 'STOP' : to;
           this.notifier.notify('GROUP', g.name, state, 0, g);
           this.fifo(fifoLine('GROUP', g.name, state, 0));
@@ -170,7 +171,10 @@ export class Generation {
     // "(init)" on the first state (vrrp_init_state).
     if (this.detail && reason === ADVERT_TIMEOUT) this.log.info({ vrrp: inst.name }, `(${inst.name}) ${ADVERT_TIMEOUT}`);
     const init = from === 'INIT' && (to === 'BACKUP' || to === 'FAULT') ? ' (init)' : '';
-    this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE${init}`);
+    // Back to INIT is an instance stopping (the daemon's stop, a reload that drops it): at its stop
+    // keepalived 2.2.7 logs no state line, only, with -D, "sent 0 priority" and "removing VIPs."
+    // (stop() above); its notifies, FIFO line, mail and trap say STOP.
+    if (to !== 'INIT') this.log.info({ vrrp: inst.name, state: to, priority: prio, reason }, `(${inst.name}) Entering ${to} STATE${init}`);
     // keepalived switches the sync daemon before the notifies (vrrp.c vrrp_state_become_master).
     this.syncTransition(inst.name, from, to);
     // keepalived: the state's own script, then `notify` with INSTANCE NAME STATE PRIORITY.

@@ -55,9 +55,10 @@ export class SyncDaemon {
     return this.then(['start', 'master'], ['start', 'backup']);
   }
 
-  /** Stops what this started (shutdown). */
+  /** Stops what this started (shutdown), including starts still queued: which ones run is read
+   * when the stop's turn comes, not when it is asked for. */
   stop(): Promise<void> {
-    return this.then(...[...this.running].map((s): ['stop', SyncState] => ['stop', s]));
+    return this.then(['stop', 'master'], ['stop', 'backup']);
   }
 
   private then(...steps: ['start' | 'stop', SyncState][]): Promise<void> {

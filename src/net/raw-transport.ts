@@ -341,7 +341,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     if (!multicastFilter || !unicastFilter) {
       closeOpened();
       throw new TransportError(
-        `raw-transport ${ifname}: cannot build the hop-limit socket filter (this process's memory is not readable through /proc/self/mem)`,
+        `raw-transport ${ifname}: cannot build the hop-limit socket filter (this process's /proc/self/syscall and /proc/self/mem are not readable)`,
         'open',
         ifname,
       );

@@ -29,9 +29,8 @@ const conf = (vrid: number): string => `vrrp_instance VI_1 {
 }
 `;
 
-/** The instance lines keepalived writes, in order; ours also says "Entering INIT STATE" at its
- * stop, which keepalived does not: left out here. */
-const INSTANCE_LINE = /^\(VI_1\) (Entering (BACKUP|MASTER|FAULT) STATE( \(init\))?|Receive advertisement timeout|(sett|remov)ing (E-)?VIPs\.|sent 0 priority)$/;
+/** The instance lines either daemon writes, in order (any state line: neither writes one at its stop). */
+const INSTANCE_LINE = /^\(VI_1\) (Entering \w+ STATE( \(init\))?|Receive advertisement timeout|(sett|remov)ing (E-)?VIPs\.|sent 0 priority)$/;
 
 /** A console line's message: ours writes JSON (-l), keepalived text after its time stamp. */
 function message(text: string): string {

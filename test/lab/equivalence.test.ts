@@ -47,7 +47,7 @@ function load(file: string, edit?: (text: string) => string): Scenario {
 
 /** Where the daemon made a change: `logAt` when the wire timed it otherwise (our log's ms stamp,
  * keepalived's line as read), but a STOPPED moved to its priority 0 at the wire's (its log is the
- * process's exit). Our daemon logs INIT as it stops, before that. */
+ * process's exit; neither daemon logs a state at its stop). */
 const decided = (t: LabTransition): number => (t.to === 'STOPPED' ? t.at : (t.logAt ?? t.at));
 
 /** Each node × instance: its MASTER/BACKUP/FAULT changes (what a peer or an operator sees), timed

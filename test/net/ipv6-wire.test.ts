@@ -74,7 +74,7 @@ describe('VRRPv3 over IPv6 on the wire', () => {
     expect(encodeProgram([[0x06, 1, 2, 0x40000]]).toString('hex')).toBe('0600010200000400');
   });
 
-  it('finds the address of its own buffer in /proc/self/mem, and the sock_fprog points there', () => {
+  it('finds the address of its own buffer (/proc/self/syscall, checked in /proc/self/mem), and the sock_fprog points there', () => {
     const buf = Buffer.alloc(64);
     const at = addressOf(buf);
     expect(at).toBeDefined();
@@ -86,7 +86,7 @@ describe('VRRPv3 over IPv6 on the wire', () => {
     expect(back.toString()).toBe('still here');
     const p = hopLimitFprog('multicast')!;
     expect(p.fprog.readUInt16LE(0)).toBe(hopLimitProgram('multicast').length);
-    expect(hopLimitFprog('multicast')).toBe(p); // searched once
+    expect(hopLimitFprog('multicast')).toBe(p); // found once
     expect(readFileSync('/proc/self/maps', 'utf8').length).toBeGreaterThan(0);
   });
 

@@ -297,7 +297,7 @@ describe('raw transport against a stand-in socket', () => {
     expect(() => createRawTransport({ ifname: 'no-such-if0', family: 4, rawSocket: fakeModule(new FakeSocket()) })).toThrow(
       /no interface no-such-if0 \(\/sys\/class\/net\/no-such-if0\/ifindex: .*ENOENT/,
     );
-    // IPv6 without a hop-limit filter (no /proc/self/mem) does not open: multicast adverts could not be checked.
+    // IPv6 without a hop-limit filter (no /proc/self/syscall or mem) does not open: multicast adverts could not be checked.
     const s6 = new FakeSocket();
     expect(() => createRawTransport({ ifname: 'eth0', family: 6, rawSocket: fakeModule(s6), ifindex: 2, hopLimitFilter: () => undefined })).toThrow(
       /cannot build the hop-limit socket filter/,

@@ -16,10 +16,6 @@ export type LogEvent =
   | { kind: 'priority'; instance: string; priority: number }
   | { kind: 'server'; address: string; port: number; inService: boolean; reason: string };
 
-export function isState(s: string): s is LabState {
-  return s === 'INIT' || s === 'BACKUP' || s === 'MASTER' || s === 'FAULT' || s === 'STOPPED';
-}
-
 /** Both daemons log "(VI_1) Changing effective priority from 150 to 90" (tracker weights). */
 export function priorityChange(text: string): Extract<LogEvent, { kind: 'priority' }> | undefined {
   const m = /\(([^)\s]+)\) Changing effective priority from \d+ to (\d+)/.exec(text);
@@ -32,6 +28,10 @@ export function serverChange(text: string): Extract<LogEvent, { kind: 'server' }
   return m ? { kind: 'server', address: m[2], port: Number(m[3]), inService: m[1] === 'Adding', reason: m[4] ?? text.trim() } : undefined;
 }
 
+/** The states a daemon logs entering. Neither logs one at its stop: the lab records STOPPED
+ * when the process exits, timed at its priority 0 when it sent one (wire.ts stopsFromWire). */
+const logged = (s: string): s is LabState => s === 'BACKUP' || s === 'MASTER' || s === 'FAULT';
+
 /** Our daemon: pino JSON lines; transitions carry vrrp, state, priority and reason. */
 export function readOurLine(text: string): LogEvent[] {
   let j: { vrrp?: string; state?: string; priority?: number; reason?: string; msg?: string };
@@ -41,7 +41,7 @@ export function readOurLine(text: string): LogEvent[] {
     return [];
   }
   const out: LogEvent[] = [];
-  if (j.vrrp && j.state && isState(j.state))
+  if (j.vrrp && j.state && logged(j.state))
     out.push({ kind: 'state', instance: j.vrrp, state: j.state, priority: j.priority, reason: j.reason ?? j.msg ?? '' });
   if (j.msg) {
     const p = priorityChange(j.msg);
@@ -81,7 +81,7 @@ export class KeepalivedLog {
       const recent = general && line.mono - general.mono < 1000 && (!own || general.mono > own.mono) ? general : own;
       const reason = stateOf(inst) === 'INIT' ? 'start-up' : (recent?.text ?? '');
       this.lastLine.delete(inst);
-      return isState(entering[2]) ? [{ kind: 'state', instance: inst, state: entering[2], reason }] : [];
+      return logged(entering[2]) ? [{ kind: 'state', instance: inst, state: entering[2], reason }] : [];
     }
     const out: LogEvent[] = [];
     // keepalived logs priorities only when they change; until then the config priority.

@@ -27,6 +27,9 @@ describe('our daemon: pino JSON lines', () => {
 
   it('ignores a state that is not a lab state, and lines that are not JSON', () => {
     expect(readOurLine('{"vrrp":"VI_1","state":"DELETED","msg":"x"}')).toEqual([]);
+    // A stop is the process's exit (and its priority 0 on the wire), as for keepalived: an INIT
+    // line (older daemons logged one at the stop) is not a state change.
+    expect(readOurLine('{"vrrp":"VI_1","state":"INIT","priority":100,"msg":"(VI_1) Entering INIT STATE"}')).toEqual([]);
     expect(readOurLine('keepalived-ts: warning: something on stderr')).toEqual([]);
     expect(readOurLine('')).toEqual([]);
   });
