@@ -5,6 +5,7 @@ import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
 import { ABORTS_WITHOUT_VALUE } from './missing-value.js';
 import { compareVersions } from './version.js';
 import { suggest } from './suggest.js';
+import type { RuleId } from './rules.js';
 import type { Statement } from './syntax.js';
 
 interface Index {
@@ -13,14 +14,40 @@ interface Index {
 
 const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
 
-const blockEnds = new WeakMap<Span, Span>();
+/** The span of a block (a model object's, or the one recorded for a block keyword), which also
+ * knows where the block was closed. The end is private: the span still compares and prints as
+ * file, line and col. (A WeakMap from span to end cost a hash entry and GC work per block.) */
+class BlockSpan implements Span {
+  readonly #end: Span;
+  constructor(
+    public file: string,
+    public line: number,
+    public col: number,
+    end: Span,
+  ) {
+    this.#end = end;
+  }
+  static endOf(span: Span): Span | undefined {
+    return #end in span ? span.#end : undefined;
+  }
+}
 
 /**
  * Where the block that starts at `span` (a model object's span, or the span recorded for a block
  * keyword) is closed: keepalived reports its block-end checks at that '}'.
  */
 export function blockEndOf(span: Span | undefined): Span | undefined {
-  return span && blockEnds.get(span);
+  return span && BlockSpan.endOf(span);
+}
+
+/** What fill() returns when nothing escaped its block: shared, so never mutated. */
+const NONE: readonly Item[] = [];
+
+/** `items` with `more` inserted at `at`; copied first unless `owned` (the caller's own copy). */
+function insert(items: Item[], owned: boolean, at: number, more: readonly Item[]): Item[] {
+  const out = owned ? items : items.slice();
+  out.splice(at, 0, ...more);
+  return out;
 }
 
 /** A statement, or the '}' that closed a block (kept apart when a '{' is ignored). */
@@ -103,7 +130,7 @@ function templateOf(spec: BlockSpec<any>): { plain: Record<string, unknown>; fre
         seen.add(kw.field);
       } else if (kw.default !== undefined) {
         const d = kw.default;
-        if (d !== null && typeof d === 'object') fresh.push([kw.field, () => structuredClone(d)]);
+        if (d !== null && typeof d === 'object') fresh.push([kw.field, () => copyData(d)]);
         else plain[kw.field] = d;
         seen.add(kw.field);
       }
@@ -115,6 +142,17 @@ function templateOf(spec: BlockSpec<any>): { plain: Record<string, unknown>; fre
   return t;
 }
 
+/** A deep copy of a default (arrays and plain objects of plain values), as structuredClone makes,
+ * without its serialisation cost: blocks are made by the ten thousand. */
+function copyData(d: unknown): unknown {
+  if (Array.isArray(d)) return d.map(copyData);
+  if (d === null || typeof d !== 'object') return d;
+  if (Object.getPrototypeOf(d) !== Object.prototype) return structuredClone(d);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(d)) out[k] = copyData((d as Record<string, unknown>)[k]);
+  return out;
+}
+
 /** The value a fresh block object starts with: every keyword's documented default. Computed
  * once per block type; only array and object defaults are copied per object. */
 export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
@@ -122,6 +160,25 @@ export function defaultsOf(spec: BlockSpec<any>): Record<string, unknown> {
   const obj: Record<string, unknown> = { ...t.plain };
   for (const [k, make] of t.fresh) obj[k] = make();
   return obj;
+}
+
+/** Block-end findings are about the whole block: they cover it up to its closing brace
+ * (keepalived reports them at the `}` line, we at the keyword that opened the block). */
+class BlockEndContext implements BuildContext {
+  constructor(
+    readonly diags: Diagnostics,
+    private readonly st: Statement,
+  ) {}
+  private endLine(at: Span): number | undefined {
+    const st = this.st;
+    return at.line === st.line && at.file === st.file ? st.end?.line : undefined;
+  }
+  error(at: Span, rule: RuleId, message: string, hint?: string): void {
+    this.diags.error(at, rule, message, { hint, endLine: this.endLine(at) });
+  }
+  warning(at: Span, rule: RuleId, message: string, hint?: string): void {
+    this.diags.warning(at, rule, message, { hint, endLine: this.endLine(at) });
+  }
 }
 
 export class Builder {
@@ -152,16 +209,15 @@ export class Builder {
    */
   startRoot(at: Span): { add(statements: readonly Statement[]): void; finish(): Record<string, unknown> } {
     const obj = this.fresh(this.root, at, undefined);
-    let queue: Item[] = [];
+    let held: readonly Item[] = NONE;
     return {
       add: (statements) => {
         if (statements.length === 0) return;
-        for (const st of statements) queue.push(st);
-        queue = this.fill(this.root, obj, queue, true, undefined, true);
+        held = this.fill(this.root, obj, held.length ? [...held, ...statements] : statements, true, undefined, true);
       },
       finish: () => {
-        this.fill(this.root, obj, queue);
-        queue = [];
+        this.fill(this.root, obj, held);
+        held = NONE;
         this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
         return obj;
       },
@@ -171,7 +227,9 @@ export class Builder {
   private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> {
     // As { span, spans, ...defaultsOf(spec) }, without the intermediate object.
     const t = templateOf(spec);
-    const obj: Record<string, unknown> = { span: { file: at.file, line: at.line, col: at.col }, spans: {}, ...t.plain };
+    const end = st?.end;
+    const span = end ? new BlockSpan(at.file, at.line, at.col, end) : { file: at.file, line: at.line, col: at.col };
+    const obj: Record<string, unknown> = { span, spans: {}, ...t.plain };
     for (let k = 0; k < t.fresh.length; k++) obj[t.fresh[k][0]] = t.fresh[k][1]();
     if (st && spec.header) Object.assign(obj, spec.header(st, this.ctx));
     return obj;
@@ -184,23 +242,11 @@ export class Builder {
    * one. What followed is then read one level up, and so on to the top level, where a '}' is an
    * unknown keyword.
    */
-  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown>; escaped: Item[] } {
+  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown>; escaped: readonly Item[] } {
     const obj = into ?? this.fresh(spec, st, st);
-    if (st.end && !into) blockEnds.set(obj.span as Span, st.end);
-    const escaped = this.fill(spec, obj, st.children ?? [], false, st.end);
-    if (spec.finish) spec.finish(obj, st, this.blockEndContext(st));
+    const escaped = this.fill(spec, obj, st.children ?? NONE, false, st.end);
+    if (spec.finish) spec.finish(obj, st, new BlockEndContext(this.ctx.diags, st));
     return { obj, escaped };
-  }
-
-  /** Block-end findings are about the whole block: they cover it up to its closing brace
-   * (keepalived reports them at the `}` line, we at the keyword that opened the block). */
-  private blockEndContext(st: Statement): BuildContext {
-    const endLine = (at: Span): number | undefined => (at.line === st.line && at.file === st.file ? st.end?.line : undefined);
-    return {
-      diags: this.ctx.diags,
-      error: (at, rule, message, hint) => this.ctx.diags.error(at, rule, message, { hint, endLine: endLine(at) }),
-      warning: (at, rule, message, hint) => this.ctx.diags.warning(at, rule, message, { hint, endLine: endLine(at) }),
-    };
   }
 
   /**
@@ -208,18 +254,11 @@ export class Builder {
    * that closed the block. `items` is copied only when an ignored '{' splices lines into it. With
    * `holdLast` (the streamed top level) the last item is left unread and returned.
    */
-  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span, holdLast = false): Item[] {
+  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span, holdLast = false): readonly Item[] {
     const idx = indexOf(spec);
     const spans = obj.spans as Record<string, Span>;
     let items = children as Item[];
     let owned = false;
-    const splice = (at: number, more: Item[]): void => {
-      if (!owned) {
-        items = items.slice();
-        owned = true;
-      }
-      items.splice(at, 0, ...more);
-    };
     const eob: Item | undefined = end && { eob: end };
     for (let i = 0; i < items.length || (eob && i === items.length); i++) {
       if (holdLast && i === items.length - 1) return [items[i]];
@@ -240,7 +279,10 @@ export class Builder {
       const hit = idx.byName.get(st.keyword);
       if (!hit) {
         this.unknown(spec, st);
-        if (st.children) splice(i + 1, ignoredBrace(st));
+        if (st.children) {
+          items = insert(items, owned, i + 1, ignoredBrace(st));
+          owned = true;
+        }
         continue;
       }
       const { kw } = hit;
@@ -257,7 +299,10 @@ export class Builder {
         this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${kw.since})`, {
           hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
         });
-        if (st.children) splice(i + 1, ignoredBrace(st));
+        if (st.children) {
+          items = insert(items, owned, i + 1, ignoredBrace(st));
+          owned = true;
+        }
         continue;
       }
       if (kw.notImplemented !== undefined) {
@@ -283,7 +328,7 @@ export class Builder {
           });
           continue;
         }
-        let built: { obj: Record<string, unknown>; escaped: Item[] };
+        let built: { obj: Record<string, unknown>; escaped: readonly Item[] };
         if (isPureList(kw)) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
@@ -298,17 +343,21 @@ export class Builder {
           obj[kw.field] = built.obj;
         }
         if (!spans[kw.field]) {
-          spans[kw.field] = spanOf(st.head);
-          if (st.end) blockEnds.set(spans[kw.field], st.end);
+          const h = st.head;
+          spans[kw.field] = st.end ? new BlockSpan(h.file, h.line, h.col, st.end) : spanOf(h);
         }
-        if (built.escaped.length) splice(i + 1, built.escaped);
+        if (built.escaped.length) {
+          items = insert(items, owned, i + 1, built.escaped);
+          owned = true;
+        }
         continue;
       }
       if (st.children) {
         this.ctx.diags.error(st, 'block-unexpected', `'${st.keyword}' does not open a block: Unexpected '{' - ignoring`, {
           hint: "keepalived reads the lines inside as this block's keywords, and the '}' closes this block",
         });
-        splice(i + 1, ignoredBrace(st));
+        items = insert(items, owned, i + 1, ignoredBrace(st));
+        owned = true;
       }
       const parsed = kw.type!.parse(st.args);
       if ('error' in parsed) {
@@ -341,7 +390,7 @@ export class Builder {
       spans[kw.field] = spanOf(st.head);
       kw.check?.(parsed.value, obj, st, this.ctx);
     }
-    return [];
+    return NONE;
   }
 
   private readonly names = new WeakMap<object, Map<string, Set<string>>>();

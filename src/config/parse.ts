@@ -60,8 +60,10 @@ function collect(stream: (sink: StatementSink) => StreamResult): ParseResult {
 
 function run(opts: ParseOptions, read: (r: ConfigReader) => void, sink: StatementSink): StreamResult {
   const diagnostics = new Diagnostics();
-  const fresh = (): nearley.Parser => new nearley.Parser(compiled, { lexer: new TokenStream() as unknown as nearley.Lexer });
-  let parser = fresh();
+  const parser = new nearley.Parser(compiled, { lexer: new TokenStream() as unknown as nearley.Lexer });
+  // The chart's first column, before any token: restoring it starts the parser afresh without
+  // building a new one (a column is never changed once the next one exists).
+  const start = parser.save();
   const one: Token[] = [];
   let failed = false;
   // Whenever the top level is complete, its statements go to the sink and the parser starts
@@ -75,7 +77,7 @@ function run(opts: ParseOptions, read: (r: ConfigReader) => void, sink: Statemen
       const results = parser.results as (Cons | null)[];
       if (results.length > 1) throw new Error(`${results.length} parses`);
       if (results.length === 1) {
-        parser = fresh();
+        parser.restore(start);
         if (results[0]) sink(toList(results[0]));
       }
     } catch (e) {

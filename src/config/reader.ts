@@ -48,6 +48,19 @@ const MAX_FILE_BYTES = 16 << 20;
 /** Includes that fail on a missing match regardless of `-e` (observed with keepalived 2.2.7: exit 6). */
 const STRICT_INCLUDES = new Set(['includem', 'includew', 'includea']);
 
+/** How many white-space characters (as String.prototype.trimStart counts them) a line starts with. */
+function leadOf(text: string): number {
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Space and tab first: the common case; anything else non-ASCII asks the full definition.
+    if (c === 32 || c === 9) continue;
+    if (c > 32 && c < 127) break;
+    if (!/\s/.test(text[i])) break;
+  }
+  return i;
+}
+
 export class ConfigReader {
   private readonly defs = new Map<string, Definition>();
   private readonly stack: string[] = [];
@@ -85,9 +98,9 @@ export class ConfigReader {
     const raw = text.split('\n');
     for (let i = 0; i < raw.length; i++) {
       let line = raw[i];
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
       // Multi-line definitions: `$NAME=... \` continues while lines end with a backslash.
-      const def = DEF_RE.exec(line.trimStart());
+      const def = line.charCodeAt(leadOf(line)) === 36 /* $ */ ? DEF_RE.exec(line.trimStart()) : null;
       if (def && def[2].trimEnd().endsWith('\\')) {
         const name = def[1];
         const at = { file, line: i + 1, col: line.length - line.trimStart().length + 1 };
@@ -157,11 +170,11 @@ export class ConfigReader {
 
   /** One source line (or a generated one): conditionals, definitions, generators, expansion. */
   private processLine(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
-    const lead = text.length - text.trimStart().length;
+    const lead = leadOf(text);
     if (lead === text.length) return;
-    const body = text.slice(lead);
+    const body = lead ? text.slice(lead) : text;
     const c0 = col + lead;
-    const map = cols?.slice(lead);
+    const map = lead ? cols?.slice(lead) : cols;
     const first = body.charCodeAt(0);
     if (first === 35 /* # */ || first === 33 /* ! */) return;
 

@@ -57,8 +57,14 @@ export class Tokenizer {
   private run: Statement[] = [];
   /** The last statement, held back until we know whether a `{` (maybe on a later line) follows. */
   private pending: Statement | undefined;
-  private words: Word[] = [];
-  private last: { file: string; line: number; end: number } | undefined;
+  /** The current statement's words: a scratch array reused for every statement (`nw` in use),
+   * so that each statement allocates only its exact-size argument list. */
+  private readonly words: Word[] = [];
+  private nw = 0;
+  /** Where the last line ended, for the braces `finish` adds. */
+  private lastFile: string | undefined;
+  private lastLine = 0;
+  private lastEnd = 0;
 
   /** @param emit takes each token as soon as it is complete (the grammar's feed). */
   constructor(
@@ -66,11 +72,19 @@ export class Tokenizer {
     private readonly emit: (token: Token) => void,
   ) {}
 
-  private statement(words: Word[]): void {
+  private word(w: Word): void {
+    this.words[this.nw++] = w;
+  }
+
+  /** The words read so far make a statement. */
+  private statement(): void {
     this.settle();
+    const words = this.words;
     const head = words[0];
-    words.shift();
-    this.pending = { keyword: head.text, head, args: words, file: head.file, line: head.line, col: head.col };
+    const args = words.slice(1, this.nw);
+    this.nw = 0;
+    // Every field set at once, so all statements share one shape.
+    this.pending = { keyword: head.text, head, args, file: head.file, line: head.line, col: head.col, children: undefined, end: undefined };
   }
 
   private lbrace(at: Span): void {
@@ -98,7 +112,7 @@ export class Tokenizer {
       return;
     }
     st.children = o.body;
-    st.end = { file: at.file, line: at.line, col: at.col };
+    st.end = at;
     const parent = this.open.length ? this.open[this.open.length - 1] : undefined;
     if (parent) {
       parent.body.push(st);
@@ -149,7 +163,9 @@ export class Tokenizer {
 
   /** One logical line; `cols` maps text offsets to source columns when expansion rewrote it. */
   line(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
-    this.last = { file, line, end: col + text.length };
+    this.lastFile = file;
+    this.lastLine = line;
+    this.lastEnd = col + text.length;
     const n = text.length;
     let i = 0;
     for (; i < n; i++) {
@@ -163,7 +179,6 @@ export class Tokenizer {
   /** A line with no quote or backslash: words, braces and a comment, scanned by hand. */
   private plain(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
     const n = text.length;
-    let words = this.words;
     let i = 0;
     while (i < n) {
       const c = text.charCodeAt(i);
@@ -175,10 +190,7 @@ export class Tokenizer {
       if (k === 4) break;
       const at = cols ? (cols[i] ?? cols[cols.length - 1] ?? col) : col + i;
       if (k === 2 || k === 3) {
-        if (words.length) {
-          this.statement(words);
-          words = this.words = [];
-        }
+        if (this.nw) this.statement();
         if (k === 2) this.lbrace({ file, line, col: at });
         else this.rbrace({ file, line, col: at });
         i++;
@@ -189,20 +201,16 @@ export class Tokenizer {
         const d = text.charCodeAt(j);
         if (d < 128 && CLASS[d] !== 0) break;
       }
-      words.push({ text: text.slice(i, j), quoted: false, file, line, col: at });
+      this.word({ text: text.slice(i, j), quoted: false, file, line, col: at });
       i = j;
     }
-    if (words.length) {
-      this.statement(words);
-      this.words = [];
-    }
+    if (this.nw) this.statement();
   }
 
   /** A line with quotes or backslashes: moo, which knows quoting and escapes. */
   private quoted(text: string, file: string, line: number, lineCol: number, cols: number[] | undefined): void {
     const diags = this.diags;
     lineLexer.reset(text);
-    let words: Word[] = [];
     let cur: Word | undefined;
     let prevEnd = -1;
     let tok: moo.Token | undefined;
@@ -216,10 +224,7 @@ export class Tokenizer {
         const col = cols ? (cols[tok.offset] ?? cols[cols.length - 1] ?? lineCol) : lineCol + tok.offset;
         if (type === 'lbrace' || type === 'rbrace') {
           cur = undefined;
-          if (words.length) {
-            this.statement(words);
-            words = [];
-          }
+          if (this.nw) this.statement();
           if (type === 'lbrace') this.lbrace({ file, line, col });
           else this.rbrace({ file, line, col });
           continue;
@@ -241,7 +246,7 @@ export class Tokenizer {
           cur.quoted ||= quoted;
         } else {
           cur = { text: value, quoted, file, line, col };
-          words.push(cur);
+          this.word(cur);
         }
         prevEnd = tok.offset + tok.value.length;
       }
@@ -250,7 +255,7 @@ export class Tokenizer {
       // this is a bug, but a config test must report it rather than die.
       diags.error({ file, line, col: lineCol }, 'lexer', `cannot read this line: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (words.length) this.statement(words);
+    if (this.nw) this.statement();
   }
 
   /** The end of input: close what is still open (with a diagnostic), and hand over the rest. */
@@ -260,8 +265,7 @@ export class Tokenizer {
       this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
         hint: 'the block opened here is never closed',
       });
-      const l = this.last;
-      const at = l ? { file: l.file, line: l.line, col: l.end } : this.open[0].at;
+      const at = this.lastFile !== undefined ? { file: this.lastFile, line: this.lastLine, col: this.lastEnd } : this.open[0].at;
       while (this.open.length) this.rbrace(at);
     }
     this.flushRun();

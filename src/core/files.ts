@@ -27,15 +27,19 @@ export function readBounded(path: string, maxBytes: number): BoundedRead {
     if (st.isFile() && st.size > maxBytes) return { ok: false, kind: 'too-large', limit: maxBytes };
     const chunks: Buffer[] = [];
     let total = 0;
+    // A regular file is read into one buffer of its size (one byte more shows it grew): no copy
+    // to join chunks. Anything else, or a file that grew, goes on in chunks.
+    let size = st.isFile() ? Math.min(st.size + 1, maxBytes + 1) : Math.min(CHUNK, maxBytes + 1);
     for (;;) {
-      const buf = Buffer.alloc(Math.min(CHUNK, maxBytes + 1 - total));
+      const buf = Buffer.allocUnsafe(size);
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       chunks.push(buf.subarray(0, n));
       total += n;
       if (total > maxBytes) return { ok: false, kind: 'too-large', limit: maxBytes };
+      size = Math.min(CHUNK, maxBytes + 1 - total);
     }
-    const data = Buffer.concat(chunks, total);
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
     if (data.includes(0)) return { ok: false, kind: 'binary' };
     return { ok: true, data };
   } catch (e) {
