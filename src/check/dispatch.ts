@@ -31,7 +31,8 @@ export function makeProbe(
     }
     if (checker.type === 'FILE_CHECK') return { ok: false, reason: 'FILE_CHECK is read by the checker pool, not probed' };
     if (checker.type === 'BFD_CHECK') return { ok: false, reason: 'BFD_CHECK follows its session in the checker pool, not probed' };
-    const target: Target = { host, port, bindto: checker.bindto, bindPort: checker.bindPort, connectTimeout };
+    const { bindto, bindPort, fwmark, bindIf } = checker;
+    const target: Target = { host, port, bindto, bindPort, fwmark, bindIf, connectTimeout };
     switch (checker.type) {
       case 'TCP_CHECK':
         return tcpProbe(target);

@@ -335,6 +335,11 @@ export class CheckerPool implements HealthChecks {
       this.noFdSaid = true;
       return this.schedule(srv, slot, slot.timing.delayBeforeRetry);
     }
+    if (r.unrun) {
+      // keepalived (layer4.c connect_error): logged each time, no verdict, again after delay_loop.
+      this.events.log?.('warn', `${slot.job.checker.type} on ${where}: ${r.reason}; not counted against the server, rescheduling`);
+      return this.schedule(srv, slot, slot.timing.delayLoop);
+    }
     this.noFdSaid = false;
     this.counters.probes++;
     if (!r.ok) this.counters.failures++;

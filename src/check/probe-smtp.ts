@@ -1,6 +1,6 @@
 // SMTP_CHECK as keepalived's check_smtp.c runs it: connect, a 220 greeting, `HELO name` answered
 // by 250, then QUIT and any reply line. connect_timeout bounds the connection and every read.
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { openTcp, type ProbeResult, type Target } from './probes.js';
 
 /** keepalived's SMTP_BUFF_MAX: a reply line longer than this fails the check. */
@@ -52,7 +52,7 @@ const replyCode = (line: string): number | undefined => (/^\d{3}(?: |$)/.test(li
 
 export async function smtpProbe(t: Target, heloName: string): Promise<ProbeResult> {
   const s = await openTcp(t, false);
-  if (typeof s === 'string') return { ok: false, reason: `SMTP: ${s}` };
+  if (!(s instanceof Socket)) return { ok: false, ...s, reason: `SMTP: ${s.reason}` };
   const next = lineReader(s, t.connectTimeout);
   try {
     const steps: [send: string | undefined, expect: number | undefined, what: string][] = [

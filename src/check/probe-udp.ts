@@ -25,17 +25,23 @@ export function replyMismatch(reply: Buffer, c: Pick<UdpCheck, 'requireReplyData
   return undefined;
 }
 
-export function udpProbe(t: Target, c: UdpCheck): Promise<ProbeResult> {
-  return udpExchange(t, {
-    label: 'UDP',
-    payload: c.payload !== undefined ? Buffer.from(c.payload, 'hex') : fillerPayload(FILLER),
-    reply: (msg) => {
-      const bad = replyMismatch(msg, c);
-      return bad ? { ok: false, reason: `UDP: ${bad}` } : { ok: true, reason: `UDP: reply of ${msg.length} bytes` };
+export async function udpProbe(t: Target, c: UdpCheck): Promise<ProbeResult> {
+  // keepalived 2.2.7's udp_bind_connect() marks the socket but does not bind it to bind_if, and a
+  // mark it cannot set fails the check (udp_epilog) rather than deferring it.
+  const { unrun: _, ...r } = await udpExchange(
+    { ...t, bindIf: undefined },
+    {
+      label: 'UDP',
+      payload: c.payload !== undefined ? Buffer.from(c.payload, 'hex') : fillerPayload(FILLER),
+      reply: (msg) => {
+        const bad = replyMismatch(msg, c);
+        return bad ? { ok: false, reason: `UDP: ${bad}` } : { ok: true, reason: `UDP: reply of ${msg.length} bytes` };
+      },
+      timeout: () =>
+        c.requireReply
+          ? { ok: false, reason: `UDP: no reply within ${t.connectTimeout}s` }
+          : { ok: true, reason: `UDP: no ICMP error within ${t.connectTimeout}s` },
     },
-    timeout: () =>
-      c.requireReply
-        ? { ok: false, reason: `UDP: no reply within ${t.connectTimeout}s` }
-        : { ok: true, reason: `UDP: no ICMP error within ${t.connectTimeout}s` },
-  });
+  );
+  return r;
 }

@@ -2,9 +2,10 @@
 // other probes share. Each resolves to { ok, reason } (never rejects) within its timeout; what "ok"
 // means follows keepalived.
 import { createHash } from 'node:crypto';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import type { HttpUrl, StatusRange } from '../config/model/index.js';
+import { openCheckerSocket } from '../net/checker-socket.js';
 import type { ScriptRunner } from '../proc/script-runner.js';
 
 export interface ProbeResult {
@@ -14,6 +15,9 @@ export interface ProbeResult {
   weight?: number;
   /** FILE_CHECK: what the file adds to the configured weight (value × weight). */
   addWeight?: number;
+  /** The check could not be run on this host (its socket's fwmark or bind_if could not be set):
+   * no verdict on the server; keepalived logs it and tries again after delay_loop. */
+  unrun?: true;
 }
 
 export interface Target {
@@ -22,9 +26,15 @@ export interface Target {
   /** Source address (bindto) and port (bind_port). */
   bindto?: string;
   bindPort?: number;
+  /** SO_MARK and SO_BINDTODEVICE of the check's socket (fwmark, bind_if). */
+  fwmark?: number;
+  bindIf?: string;
   /** Seconds. */
   connectTimeout: number;
 }
+
+/** Why a connection was not made; unrun when the socket could not be set up on this host. */
+export type NotConnected = Pick<ProbeResult, 'reason' | 'unrun'>;
 
 /** What keepalived sends when it has no payload of its own (layer4.c set_buf). */
 export function fillerPayload(length: number): Buffer {
@@ -32,21 +42,30 @@ export function fillerPayload(length: number): Buffer {
 }
 
 /** A TCP (or TLS) connection within connect_timeout, or why not. */
-export function openTcp(t: Target, tls: false | { servername?: string; secureContext?: SecureContext }): Promise<Socket | string> {
+export function openTcp(t: Target, tls: false | { servername?: string; secureContext?: SecureContext }): Promise<Socket | NotConnected> {
+  // With fwmark or bind_if, the socket comes from libc with them set, and Node connects it.
+  let socket: Socket | undefined;
+  if (t.fwmark || t.bindIf) {
+    const made = openCheckerSocket('tcp', t.host, t);
+    if ('error' in made) return Promise.resolve({ reason: made.error, unrun: true });
+    socket = new Socket({ fd: made.fd, readable: true, writable: true });
+  }
   return new Promise((resolve) => {
     const opts = { host: t.host, port: t.port, ...(t.bindto ? { localAddress: t.bindto } : {}), ...(t.bindPort ? { localPort: t.bindPort } : {}) };
+    socket?.connect(opts);
     // keepalived does not verify the server (no SSL_VERIFY_PEER), even with a CA file.
     const sock: Socket = tls
       ? tlsConnect({
           ...opts,
+          ...(socket ? { socket } : {}),
           rejectUnauthorized: false,
           ...(tls.servername ? { servername: tls.servername } : {}),
           ...(tls.secureContext ? { secureContext: tls.secureContext } : {}),
         })
-      : tcpConnect(opts);
+      : (socket ?? tcpConnect(opts));
     const timer = setTimeout(() => {
       sock.destroy();
-      resolve(`connection timeout after ${t.connectTimeout}s`);
+      resolve({ reason: `connection timeout after ${t.connectTimeout}s` });
     }, t.connectTimeout * 1000);
     sock.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
@@ -55,7 +74,7 @@ export function openTcp(t: Target, tls: false | { servername?: string; secureCon
     sock.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       sock.destroy();
-      resolve(`${e.code ?? 'error'}: ${e.message}`);
+      resolve({ reason: `${e.code ?? 'error'}: ${e.message}` });
     });
   });
 }
@@ -63,7 +82,7 @@ export function openTcp(t: Target, tls: false | { servername?: string; secureCon
 /** TCP_CHECK: the connection is accepted within connect_timeout. */
 export async function tcpProbe(t: Target): Promise<ProbeResult> {
   const s = await openTcp(t, false);
-  if (typeof s === 'string') return { ok: false, reason: s };
+  if (!(s instanceof Socket)) return { ok: false, ...s };
   s.destroy();
   return { ok: true, reason: 'connected' };
 }
@@ -86,7 +105,7 @@ export interface HttpOptions {
  * in the configured ranges (default 200-299), MD5 of the body equal to digest, regex. */
 export async function httpProbe(t: Target, url: HttpUrl, o: HttpOptions): Promise<ProbeResult> {
   const s = await openTcp(t, o.tls ? { servername: o.servername, secureContext: o.secureContext } : false);
-  if (typeof s === 'string') return { ok: false, reason: s };
+  if (!(s instanceof Socket)) return { ok: false, ...s };
   const host = o.virtualhost ?? (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`);
   const version = o.protocol === '1.1' ? '1.1' : '1.0';
   const close = o.protocol === '1.0' ? '' : 'Connection: close\r\n';

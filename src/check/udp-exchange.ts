@@ -2,6 +2,7 @@
 // A connected socket is what turns an ICMP port unreachable into an error (ECONNREFUSED) here.
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { openCheckerSocket } from '../net/checker-socket.js';
 import type { ProbeResult, Target } from './probes.js';
 
 export interface Exchange {
@@ -18,6 +19,13 @@ const describe = (e: NodeJS.ErrnoException): string =>
   e.code === 'ECONNREFUSED' ? 'ICMP port unreachable (ECONNREFUSED)' : `${e.code ?? 'error'}: ${e.message}`;
 
 export function udpExchange(t: Target, x: Exchange): Promise<ProbeResult> {
+  // With fwmark or bind_if, the socket comes from libc with them set (and bound to bindto).
+  let fd: number | undefined;
+  if (t.fwmark || t.bindIf) {
+    const made = openCheckerSocket('udp', t.host, t);
+    if ('error' in made) return Promise.resolve({ ok: false, reason: `${x.label}: ${made.error}`, unrun: true });
+    fd = made.fd;
+  }
   return new Promise((resolve) => {
     const s = createSocket(isIPv6(t.host) ? 'udp6' : 'udp4');
     let open = true;
@@ -44,7 +52,8 @@ export function udpExchange(t: Target, x: Exchange): Promise<ProbeResult> {
         done({ ok: false, reason: `${x.label}: ${describe(e as NodeJS.ErrnoException)}` });
       }
     };
-    if (t.bindto || t.bindPort) s.bind({ address: t.bindto, port: t.bindPort ?? 0 }, send);
+    if (fd !== undefined) s.bind({ fd }, send);
+    else if (t.bindto || t.bindPort) s.bind({ address: t.bindto, port: t.bindPort ?? 0 }, send);
     else send();
   });
 }

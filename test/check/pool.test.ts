@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
-import { CheckerPool } from '../../src/check/pool.js';
+import { CheckerPool, type PoolEnv } from '../../src/check/pool.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';
 
 const S = 1_000_000;
@@ -201,24 +201,35 @@ describe('checker pool against real HTTP servers', () => {
 });
 
 describe('checker pool and descriptors', () => {
-  it('an EMFILE in a probe is no verdict on the real server: retried, logged once', async () => {
-    const { config } = loadConfigText(vsConf('10.0.0.1:80', 'TCP_CHECK {\n    }', 'delay_loop 6\n  retry 0\n  delay_before_retry 1\n  warmup 0'), 'k.conf', {
-      configId: 'x',
-    });
+  /** One TCP_CHECKed server on a virtual clock with `probe`; `seconds(n)` runs the clock n seconds, one at a time. */
+  const onePool = (probe: PoolEnv['probe'], delayLoop: number) => {
+    const { config } = loadConfigText(
+      vsConf('10.0.0.1:80', 'TCP_CHECK {\n    }', `delay_loop ${delayLoop}\n  retry 0\n  delay_before_retry 1\n  warmup 0`),
+      'k.conf',
+      { configId: 'x' },
+    );
     const clock = new VirtualClock();
-    let result = { ok: false, reason: 'EMFILE: too many open files' };
     const events: string[] = [];
     const logs: string[] = [];
     const pool = new CheckerPool(
       config,
-      { clock, random: () => 0, probe: async () => result },
+      { clock, random: () => 0, probe },
       { realServer: (_vs, rs, alive) => events.push(`${rs.address} ${alive ? 'up' : 'down'}`), log: (_l, m) => logs.push(m) },
     );
     pool.start();
-    for (let t = 0; t < 10; t++) {
-      clock.advance(S);
-      await new Promise((r) => setImmediate(r));
-    }
+    const seconds = async (n: number): Promise<void> => {
+      for (let t = 0; t < n; t++) {
+        clock.advance(S);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { pool, clock, events, logs, seconds };
+  };
+
+  it('an EMFILE in a probe is no verdict on the real server: retried, logged once', async () => {
+    let result = { ok: false, reason: 'EMFILE: too many open files' };
+    const { pool, events, logs, seconds } = onePool(async () => result, 6);
+    await seconds(10);
     // Tried again every delay_before_retry, never taken out.
     expect(events).toEqual([]);
     expect(pool.counters).toMatchObject({ probes: 0, failures: 0 });
@@ -228,11 +239,24 @@ describe('checker pool and descriptors', () => {
     ]);
     // A real failure still counts.
     result = { ok: false, reason: 'ECONNREFUSED: connection refused' };
-    for (let t = 0; t < 2; t++) {
-      clock.advance(S);
-      await new Promise((r) => setImmediate(r));
-    }
+    await seconds(2);
     expect(events).toEqual(['10.0.0.1 down']);
+  });
+
+  it('a socket that cannot be set up (bind_if, fwmark) is no verdict: logged each time, tried again after delay_loop', async () => {
+    const runs: number[] = [];
+    const { pool, clock, events, logs, seconds } = onePool(async () => {
+      runs.push(clock.now() / 1_000_000);
+      return { ok: false, reason: "Checker can't bind to device nosuch0: No such device", unrun: true };
+    }, 3);
+    await seconds(10);
+    expect(events).toEqual([]);
+    expect(pool.counters).toMatchObject({ probes: 0, failures: 0 });
+    // Every delay_loop (3 s), not every delay_before_retry (1 s).
+    expect(runs).toEqual([1, 4, 7, 10]);
+    expect(logs).toEqual(
+      runs.map(() => "TCP_CHECK on [10.0.0.1]:80: Checker can't bind to device nosuch0: No such device; not counted against the server, rescheduling"),
+    );
   });
 
   it('counts probes in flight against maxInFlight descriptors', async () => {

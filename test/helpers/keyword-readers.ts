@@ -82,6 +82,5 @@ export const LOAD_TIME_ONLY: Record<string, string> = {
 export const SHARED_NAMES: Record<string, string> = {
   group: 'vrrp_sync_group group',
   ttl: "the stats dump's TTL error counter",
-  fwmark: 'virtual_server fwmark N',
   instance: 'lvs_sync_daemon inst VRRP_INSTANCE',
 };

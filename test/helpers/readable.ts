@@ -1,7 +1,7 @@
 // What a test runs as another user (setpriv as nobody) must not live in the clone: the clone may
 // be in a directory other users cannot enter (a home directory, a `mktemp -d`). These helpers
 // copy what such a process loads to a directory every user can read.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,11 +10,13 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Copies the packages the product needs at run time (package-lock.json's non-dev ones) to `to`,
  * and makes `to`'s parent and everything in it readable by every user. */
 export function copyRuntimePackages(to: string): void {
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
   mkdirSync(to, { recursive: true });
   for (const [path, entry] of Object.entries(lock.packages)) {
     // Top-level packages only: a nested node_modules comes along with the package that holds it.
     if (entry.dev || !/^node_modules\/(@[^/]+\/)?[^/]+$/.test(path)) continue;
+    // An optional package for another platform (koffi's binaries) is not installed here.
+    if (entry.optional && !existsSync(join(REPO_ROOT, path))) continue;
     cpSync(join(REPO_ROOT, path), join(to, path.slice('node_modules/'.length)), { recursive: true, dereference: true });
   }
   const open = (p: string): void => {

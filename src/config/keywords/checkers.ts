@@ -210,12 +210,14 @@ const dnsName = custom<string>('<NAME>', (args) => {
 const cc = keywords<NetworkChecker>();
 
 const PING_IGNORES = 'keepalived 2.2.7 does not use it for PING_CHECK (ICMP socket neither bound nor marked; no port)';
+const UDP_IGNORES_IF = "keepalived 2.2.7's UDP_CHECK marks its socket but does not bind it to an interface (layer4.c udp_bind_connect)";
 
 /** connect_ip ... connect_timeout (install_checker_common_keywords(true) in keepalived). */
-function connectionKeywords(ping = false): KeywordSpec[] {
+function connectionKeywords(kind?: 'ping' | 'udp'): KeywordSpec[] {
   // keepalived 2.2.7's PING_CHECK neither binds nor marks its ICMP socket (check_ping.c), and
   // ICMP has no port: it accepts these keywords and does nothing with them, nor do we.
-  const forPing = (reason: string) => (ping ? { ignored: PING_IGNORES } : { notImplemented: reason });
+  const ping = kind === 'ping';
+  const forPing = ping ? { ignored: PING_IGNORES } : {};
   return [
     cc.k('connect_ip', ip, {
       apply: (v: IpPrefix, o: NetworkChecker) => {
@@ -243,12 +245,12 @@ function connectionKeywords(ping = false): KeywordSpec[] {
             : { value: a[0].text },
       ),
       {
-        ...forPing('checks go out where the routing table sends them; no interface is bound'),
-        doc: 'Interface to send from (needed for an IPv6 link-local address).',
+        ...(kind === 'udp' ? { ignored: UDP_IGNORES_IF } : forPing),
+        doc: 'Interface the check is bound to (SO_BINDTODEVICE; needed for an IPv6 link-local address).',
       },
     ),
     cc.k('bind_port', int(1, 65535), { ...(ping ? { ignored: PING_IGNORES } : {}), doc: 'Source port of the check.' }),
-    cc.k('fwmark', int(0, UINT_MAX), { ...forPing('check packets carry no firewall mark'), doc: 'Firewall mark (SO_MARK) put on the check packets.' }),
+    cc.k('fwmark', int(0, UINT_MAX), { ...forPing, doc: 'Firewall mark (SO_MARK) put on the check packets.' }),
     cc.k('connect_timeout', connectTimer, { doc: 'Seconds to wait for the connection (default: real_server, virtual_server, then 5).' }),
   ];
 }
@@ -462,7 +464,7 @@ export const pingCheckBlock = defineBlock<NetworkChecker & { type: 'PING_CHECK' 
   name: 'PING_CHECK',
   doc: 'ICMP echo to the real server (may widen net.ipv4.ping_group_range).',
   header: () => ({ type: 'PING_CHECK' }),
-  keywords: [...connectionKeywords(true), ...timingKeywords(STANDARD)],
+  keywords: [...connectionKeywords('ping'), ...timingKeywords(STANDARD)],
 });
 
 // ---- UDP_CHECK -------------------------------------------------------------------------------
@@ -473,7 +475,7 @@ export const udpCheckBlock = defineBlock<UdpCheck>({
   doc: 'Send a UDP datagram; an ICMP error is failure, optionally a (matching) reply is required.',
   header: () => ({ type: 'UDP_CHECK' }),
   keywords: [
-    ...connectionKeywords(),
+    ...connectionKeywords('udp'),
     ...timingKeywords(STANDARD),
     ud.k('payload', hexString('payload', false), { doc: 'Bytes to send, in hex (default: random).' }),
     ud.k(
