@@ -37,6 +37,9 @@ export interface InteropPairOptions {
   stopAfterEach?: boolean;
 }
 
+/** Which implementation a test case runs. */
+export type Who = 'ours' | 'keepalived';
+
 export interface InteropPair {
   readonly lab: Lab;
   readonly hosts: Host[];
@@ -48,6 +51,8 @@ export interface InteropPair {
   startOurs(config: string, tag: string, opts?: { host?: Host; env?: NodeJS.ProcessEnv }): Keepalived;
   /** keepalived 2.2.7 -P in the foreground, named `ka-TAG`, on `host` (default theirs). */
   startKeepalived(config: string, tag: string, opts?: { host?: Host; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Keepalived;
+  /** One or the other on `host`, for the tests that run the same case against both. */
+  start(who: Who, host: Host, config: string, tag: string): Keepalived;
   /** Any other long-running process, tracked like the daemons. */
   spawn(where: string | Host, argv: string[], opts?: { name?: string; env?: NodeJS.ProcessEnv }): Proc;
   /** Have stop() end a process started otherwise. */
@@ -93,6 +98,10 @@ class Pair implements InteropPair {
   startKeepalived(config: string, tag: string, opts: { host?: Host; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Keepalived {
     const env = opts.env && { ...process.env, ...opts.env };
     return this.track(this.lab.keepalived(opts.host ?? this.theirs, config, { name: `ka-${tag}`, extraArgs: opts.extraArgs, env }));
+  }
+
+  start(who: Who, host: Host, config: string, tag: string): Keepalived {
+    return who === 'keepalived' ? this.startKeepalived(config, tag, { host }) : this.startOurs(config, tag, { host });
   }
 
   spawn(where: string | Host, argv: string[], opts: { name?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
