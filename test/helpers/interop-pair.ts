@@ -57,7 +57,7 @@ export interface InteropPair {
   spawn(where: string | Host, argv: string[], opts?: { name?: string; env?: NodeJS.ProcessEnv }): Proc;
   /** Have stop() end a process started otherwise. */
   track<P extends Proc>(p: P): P;
-  /** Whether `vip` (default the first of opts.vips) is on the host's eth0. */
+  /** Whether `vip` (default the first of opts.vips), IPv4 or IPv6, is on the host's eth0. */
   hasVip(h: Host, vip?: string): Promise<boolean>;
   /** Until hasVip() is `want`. */
   waitVip(h: Host, want: boolean, timeoutMs: number, what: string, vip?: string): Promise<true>;
@@ -114,7 +114,8 @@ class Pair implements InteropPair {
   }
 
   async hasVip(h: Host, vip = this.firstVip()): Promise<boolean> {
-    return (await this.lab.addresses(h)).includes(vip);
+    if (!vip.includes(':')) return (await this.lab.addresses(h)).includes(vip);
+    return (await this.lab.exec(h, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${vip}/`);
   }
 
   waitVip(h: Host, want: boolean, timeoutMs: number, what: string, vip = this.firstVip()): Promise<true> {
