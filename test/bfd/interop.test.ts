@@ -5,13 +5,11 @@
 // while keepalived answers.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, REPO_ROOT, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`BFD interop tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('BFD interop tests', { keepalived: true });
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 
@@ -26,38 +24,23 @@ bfd_instance ${name} {
 `;
 
 describe.skipIf(skip)('BFD interop with keepalived 2.2.7 in network namespaces', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 41 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    for (const p of procs) await p.kill('SIGKILL', 100);
-    await lab?.teardown();
-  });
+  const pair = interopPair({ subnet: 41 });
 
   /** keepalived with only a bfd_instance: its BFD process runs alone (no -P, which would stop it). */
   const startKeepalived = (tag: string): Proc => {
+    const { lab, ours, theirs } = pair;
     const file = join(lab.dir, `ka-${tag}.conf`);
     writeFileSync(file, `global_defs {\n  router_id ka\n}\n${bfd('to_ours', ours.address, theirs.address)}`);
-    const p = lab.spawn(
+    return pair.spawn(
       theirs,
       ['keepalived', '-n', '-l', '-D', '-G', '-R', '-f', file, '-p', join(lab.dir, `ka-${tag}.pid`), '-b', join(lab.dir, `ka-${tag}-bfd.pid`)],
       { name: `ka-${tag}` },
     );
-    procs.push(p);
-    return p;
   };
 
-  const startOurs = (tag: string): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(
-      file,
-      `global_defs {\n  router_id ours\n}\n${bfd('to_ka', theirs.address, ours.address)}
+  const startOurs = (tag: string): Proc =>
+    pair.startOurs(
+      `global_defs {\n  router_id ours\n}\n${bfd('to_ka', pair.theirs.address, pair.ours.address)}
 vrrp_instance VI_1 {
   state BACKUP
   interface eth0
@@ -72,15 +55,8 @@ vrrp_instance VI_1 {
   }
 }
 `,
+      tag,
     );
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `ours-${tag}.pid`), '-r', join(lab.dir, `ours-${tag}-vrrp.pid`)],
-      { name: `ours-${tag}` },
-    );
-    procs.push(p);
-    return p;
-  };
 
   it('comes Up with keepalived; track_bfd holds our instance in FAULT until then; a kill on either side is detected', async () => {
     const o = startOurs('a');
@@ -116,7 +92,8 @@ vrrp_instance VI_1 {
 
   it('BFD_CHECK: a real server is in service while keepalived answers, and out once it is killed', async () => {
     // Nothing left of the test before: one keepalived at a time can have 3784 in its namespace.
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
+    await pair.stop();
+    const { lab, ours, theirs } = pair;
     const file = join(lab.dir, 'ours-lvs.conf');
     writeFileSync(
       file,
@@ -134,11 +111,10 @@ virtual_server ${ours.address} 8080 {
 }
 `,
     );
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-C', '-f', file, '-p', join(lab.dir, 'ours-lvs.pid')], {
+    const o = pair.spawn(ours, [process.execPath, CLI, '-n', '-l', '-C', '-f', file, '-p', join(lab.dir, 'ours-lvs.pid')], {
       name: 'ours-lvs',
       env: { ...process.env, KEEPALIVED_TS_CONTROL: join(lab.dir, 'ours-lvs.ctl') },
     });
-    procs.push(o);
     // Out of service until the session is Up (keepalived applies the state at start, too).
     await o.waitForLine(/virtual server TCP .*:8080 ready \(rr, 0 real server\(s\) in service\)/, { timeoutMs: 10_000 });
     const k = startKeepalived('c');

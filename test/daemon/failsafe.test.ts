@@ -6,13 +6,11 @@
 // is one line and keepalived 2.2.7's exit status 2.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, REPO_ROOT } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`fail-safe tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('fail-safe tests', { keepalived: true });
 
 const VIP = '10.99.61.100';
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
@@ -29,37 +27,20 @@ const conf = (prio: number, ifname = 'eth0') => `vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 61 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
+  const pair = interopPair({ subnet: 61, vips: [VIP] });
 
   /** keepalived BACKUP beside ours MASTER, ours set to crash (KEEPALIVED_TS_TEST_CRASH=crash). */
   async function crashingPair(name: string, crash: string) {
-    const k = lab.keepalived(theirs, conf(100), { name: `ka-${name}` });
-    const file = join(lab.dir, `ours-${name}.conf`);
-    writeFileSync(file, conf(150));
-    const pid = join(lab.dir, `ours-${name}.pid`);
-    const vrrpPid = join(lab.dir, `ours-${name}-vrrp.pid`);
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', pid, '-r', vrrpPid], {
-      name: `ours-${name}`,
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`), KEEPALIVED_TS_TEST_CRASH: crash },
-    });
+    const { lab, ours, theirs } = pair;
+    const k = pair.startKeepalived(conf(100), name);
+    const o = pair.startOurs(conf(150), name, { env: { KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${name}`), KEEPALIVED_TS_TEST_CRASH: crash } });
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
-    return { k, o, pid, vrrpPid, fromK: k.lines.length };
+    await poll(async () => ((await pair.hasVip(ours)) && !(await pair.hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+    return { k, o, pid: o.pidFile, vrrpPid: o.vrrpPidFile, fromK: k.lines.length };
   }
 
   it('an uncaught exception sends priority 0, removes the VIP and the pid files, and exits non-zero', async () => {
+    const { ours, theirs } = pair;
     const { k, o, pid, vrrpPid, fromK } = await crashingPair('crash', '6000');
     expect(existsSync(pid)).toBe(true);
 
@@ -67,7 +48,7 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
     await o.exited;
     expect(o.exitCode).toBe(1);
     expect(o.output()).toMatch(/Stopped/);
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
     expect(existsSync(pid)).toBe(false);
     expect(existsSync(vrrpPid)).toBe(false);
 
@@ -83,11 +64,12 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
         .map((l) => l.text)
         .join('\n'),
     ).toMatch(/Backup received priority 0/i);
-    await poll(async () => (await hasVip(theirs)) || undefined, { timeoutMs: 3000, what: 'VIP on keepalived' });
+    await poll(async () => (await pair.hasVip(theirs)) || undefined, { timeoutMs: 3000, what: 'VIP on keepalived' });
     await k.kill('SIGTERM', 3000);
   }, 60_000);
 
   it('a crash whose stop hangs still sends priority 0 and ends the process 5 s later, status 1', async () => {
+    const { ours } = pair;
     const { k, o, pid, vrrpPid, fromK } = await crashingPair('hang', '6000:hang-stop');
 
     const crashed = await o.waitForLine(/Uncaught exception: Error: injected crash/, { timeoutMs: 10_000 });
@@ -101,7 +83,7 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
     expect(after).toBeLessThan(7000);
     expect(o.exitCode).toBe(1);
     expect(o.output()).not.toMatch(/"msg":"Stopped"/);
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
     expect(existsSync(pid)).toBe(false);
     expect(existsSync(vrrpPid)).toBe(false);
     // The VRRP part of the stop ran before the hang: keepalived heard priority 0.
@@ -116,6 +98,7 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
   }, 60_000);
 
   it('a start with a missing interface prints one line with its position and exits 2, as keepalived 2.2.7', async () => {
+    const { lab, ours } = pair;
     const file = join(lab.dir, 'ours-noif.conf');
     writeFileSync(file, conf(150, 'eth9'));
     const r = await lab.exec(
@@ -135,14 +118,10 @@ describe.skipIf(skip)('fail-safe: crashes and a missing interface', () => {
   }, 30_000);
 
   it('with dynamic_interfaces a missing interface leaves the instance FAULT, as keepalived 2.2.7; it starts once the interface exists', async () => {
+    const { lab, ours } = pair;
     const vip = '10.99.161.100';
     const text = `global_defs {\n  dynamic_interfaces\n}\n${conf(150, 'eth9').replace(`${VIP}/24`, `${vip}/24`)}`;
-    const file = join(lab.dir, 'ours-dyn.conf');
-    writeFileSync(file, text);
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'dyn.pid'), '-r', join(lab.dir, 'dyn-vrrp.pid')], {
-      name: 'ours-dyn',
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-dyn') },
-    });
+    const o = pair.startOurs(text, 'dyn', { env: { KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-dyn') } });
     await o.waitForLine(/interface eth9 which doesn't currently exist - will use if created/, { timeoutMs: 10_000 });
     await o.waitForLine(/\(VI_1\) Entering FAULT STATE/, { timeoutMs: 5000 });
     await new Promise((r) => setTimeout(r, 1000));

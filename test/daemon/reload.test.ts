@@ -8,13 +8,11 @@
 // - a SIGHUP during a stop is dropped: nothing starts after "Stopped".
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, REPO_ROOT, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`reload tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('reload tests', { keepalived: true });
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const VIP1 = '10.99.62.100';
@@ -48,52 +46,26 @@ const since = (p: Proc, from: number): string =>
     .join('\n');
 
 describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
+  const pair = interopPair({ subnet: 62, vips: [VIP1, VIP2, VIP3], stopWith: { signal: 'SIGTERM', graceMs: 3000 } });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 62 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const hasVip = async (h: Host, vip = VIP1): Promise<boolean> => (await lab.addresses(h)).includes(vip);
   const startOurs = (text: string, tag: string): { o: Proc; file: string } => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const o = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${tag}.pid`), '-r', join(lab.dir, `${tag}-vrrp.pid`)],
-      {
-        name: `ours-${tag}`,
-        env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, `rt-${tag}`) },
-      },
-    );
-    procs.push(o);
-    return { o, file };
+    const o = pair.startOurs(text, tag, { env: { KEEPALIVED_TS_RUNTIME_DIR: join(pair.lab.dir, `rt-${tag}`) } });
+    return { o, file: o.configFile };
   };
   /** Ours MASTER with the VIP, keepalived BACKUP without it. */
   const settle = async (o: Proc): Promise<void> => {
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
-  };
-  const stopAll = async (): Promise<void> => {
-    for (const p of procs.splice(0)) await p.kill('SIGTERM', 3000);
-    for (const h of [ours, theirs]) for (const v of [VIP1, VIP2, VIP3]) await lab.exec(h, ['ip', 'addr', 'del', `${v}/24`, 'dev', 'eth0']);
+    await poll(async () => ((await pair.hasVip(pair.ours)) && !(await pair.hasVip(pair.theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
   };
 
   it('VIPs added and removed by a reload: no gap in the kept VIP, no change of master', async () => {
+    const { lab, ours, theirs } = pair;
     // keepalived 2.2.7 drops adverts whose address count differs from its own ("received an
     // unexpected ip number count"): it has two VIPs too, and is reloaded right after ours.
-    const k = lab.keepalived(theirs, conf({ prio: 100, vips: [VIP1, VIP2] }), { name: 'ka-vips' });
-    procs.push(k);
+    const k = pair.startKeepalived(conf({ prio: 100, vips: [VIP1, VIP2] }), 'vips');
     const { o, file } = startOurs(conf({ prio: 150, vips: [VIP1, VIP2] }), 'vips');
     await settle(o);
-    await poll(async () => (await hasVip(ours, VIP2)) || undefined, { timeoutMs: 3000, what: 'VIP2 on ours' });
+    await poll(async () => (await pair.hasVip(ours, VIP2)) || undefined, { timeoutMs: 3000, what: 'VIP2 on ours' });
     const fromK = k.lines.length;
     const fromO = o.lines.length;
 
@@ -129,13 +101,13 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     await new Promise((r) => setTimeout(r, 4500));
     expect(since(o, fromO)).not.toMatch(/Entering/);
     expect(since(k, fromK)).not.toMatch(/Entering MASTER STATE/);
-    expect(await hasVip(theirs)).toBe(false);
-    await stopAll();
+    expect(await pair.hasVip(theirs)).toBe(false);
+    await pair.stop();
   }, 60_000);
 
   it('a reload naming a missing interface is refused; the running config keeps serving', async () => {
-    const k = lab.keepalived(theirs, conf({ prio: 100, vips: [VIP1] }), { name: 'ka-noif' });
-    procs.push(k);
+    const { lab, ours } = pair;
+    const k = pair.startKeepalived(conf({ prio: 100, vips: [VIP1] }), 'noif');
     const { o, file } = startOurs(conf({ prio: 150, vips: [VIP1] }), 'noif');
     await settle(o);
     const fromK = k.lines.length;
@@ -147,23 +119,23 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     // Longer than keepalived's Master_Down_Interval (3.61 s): our adverts go on.
     await new Promise((r) => setTimeout(r, 4500));
     expect(o.running).toBe(true);
-    expect(await hasVip(ours)).toBe(true);
-    expect(await hasVip(ours, VIP2)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(true);
+    expect(await pair.hasVip(ours, VIP2)).toBe(false);
     expect(since(o, fromO)).not.toMatch(/Entering|Reload finished/);
     expect(since(k, fromK)).not.toMatch(/Entering MASTER STATE/);
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 
   it('a reload adding a virtual server on a port another process holds is refused as a whole', async () => {
+    const { lab, ours, theirs } = pair;
     // Ports 18653..18655 are this test's only.
     const [LB, RS, HELD] = [18653, 18654, 18655];
-    const rs = lab.spawn(theirs, [process.execPath, '-e', `require('node:http').createServer((q, r) => r.end('real')).listen(${RS}, '${theirs.address}')`], {
+    pair.spawn(theirs, [process.execPath, '-e', `require('node:http').createServer((q, r) => r.end('real')).listen(${RS}, '${theirs.address}')`], {
       name: 'rs-held',
     });
-    const holder = lab.spawn(ours, [process.execPath, '-e', `require('node:net').createServer().listen(${HELD}, () => console.log('holding'))`], {
+    const holder = pair.spawn(ours, [process.execPath, '-e', `require('node:net').createServer().listen(${HELD}, () => console.log('holding'))`], {
       name: 'holder',
     });
-    procs.push(rs, holder);
     await holder.waitForLine(/holding/, { timeoutMs: 10_000 });
     const vsBlock = (port: number): string => `virtual_server ${VIP1} ${port} {
   delay_loop 1
@@ -179,7 +151,7 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
 `;
     const file = join(lab.dir, 'ours-held.conf');
     writeFileSync(file, conf({ prio: 150, vips: [VIP1], top: vsBlock(LB) }));
-    const o = lab.spawn(
+    const o = pair.spawn(
       ours,
       [
         process.execPath,
@@ -200,7 +172,6 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
         env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-held') },
       },
     );
-    procs.push(o);
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     await o.waitForLine(new RegExp(`virtual server TCP 10\\.99\\.62\\.100:${LB} ready`), { timeoutMs: 10_000 });
     const get = async (): Promise<string> =>
@@ -229,8 +200,8 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     expect(refusedLines[0]).toMatch(new RegExp(`ours-held\\.conf:\\d+:\\d+: error: virtual_server TCP 10\\.99\\.62\\.100:${HELD} cannot listen: .*EADDRINUSE`));
     expect(out).not.toMatch(/Reloading|Reload finished|Entering/);
     expect(o.running).toBe(true);
-    expect(await hasVip(ours)).toBe(true);
-    expect(await hasVip(ours, VIP2)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(true);
+    expect(await pair.hasVip(ours, VIP2)).toBe(false);
     expect(await get()).toBe('real');
 
     // The port freed, the same reload applies.
@@ -239,12 +210,13 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     await lab.exec(ours, ['kill', '-HUP', String(o.pid)]);
     await o.waitForLine(/Reload finished/, { timeoutMs: 10_000, from: fromOk });
     await o.waitForLine(new RegExp(`virtual server TCP 10\\.99\\.62\\.100:${HELD} ready`), { timeoutMs: 5000, from: fromOk });
-    await poll(async () => (await hasVip(ours, VIP2)) || undefined, { timeoutMs: 5000, what: 'VIP2 on ours' });
+    await poll(async () => (await pair.hasVip(ours, VIP2)) || undefined, { timeoutMs: 5000, what: 'VIP2 on ours' });
     expect(await get()).toBe('real');
-    await stopAll();
+    await pair.stop();
   }, 90_000);
 
   it('two quick SIGHUPs run one after the other: one set of trackers; a SIGHUP during a stop starts nothing', async () => {
+    const { lab, ours } = pair;
     const runs = join(lab.dir, 'runs');
     writeFileSync(runs, '');
     const top = `vrrp_script chk {\n  script "/bin/sh -c 'date +%s.%N >> ${runs}'"\n  interval 1\n}`;
@@ -286,10 +258,9 @@ describe.skipIf(skip)('SIGHUP beside keepalived 2.2.7', () => {
     expect(out).not.toMatch(/Reloading|Reload finished/);
     const after = out.slice(out.indexOf('"msg":"Stopped"'));
     expect(after.split('\n').length).toBe(1);
-    expect(await hasVip(ours, VIP2)).toBe(false);
+    expect(await pair.hasVip(ours, VIP2)).toBe(false);
     const atExit = count();
     await new Promise((r) => setTimeout(r, 2500));
     expect(count()).toBe(atExit);
-    procs.splice(procs.indexOf(o), 1);
   }, 60_000);
 });

@@ -4,16 +4,13 @@
 // Node ends at once on these signals (exit 128+36) and leaves the VIP on the interface.
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, poll } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`real-time signal tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('real-time signal tests', { keepalived: true });
 
 const VIP = '10.99.52.100';
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const conf = (prio: number) => `vrrp_instance VI_1 {
   state BACKUP
   interface eth0
@@ -49,40 +46,21 @@ const KEEPALIVED_STATS_BLOCK = `VRRP Instance: VI_1
 `;
 
 describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signals", () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 52 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
+  const pair = interopPair({ subnet: 52, vips: [VIP] });
 
   it('36 and 63 neither stop the daemon nor move the VIP; 63 prints and clears the stats; SIGTERM still sends priority 0', async () => {
-    const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-rt' });
-    const file = join(lab.dir, 'ours-rt.conf');
-    writeFileSync(file, conf(150));
+    const { lab, ours, theirs } = pair;
+    const k = pair.startKeepalived(conf(100), 'rt');
     const tmp = join(lab.dir, 'tmp');
     mkdirSync(tmp);
     // A symlink planted at the VRRP pid file is replaced, not followed.
     const victim = join(lab.dir, 'victim');
     writeFileSync(victim, 'victim\n');
     symlinkSync(victim, join(lab.dir, 'ours-rt-vrrp.pid'));
-    const o = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'ours-rt.pid'), '-r', join(lab.dir, 'ours-rt-vrrp.pid')],
-      {
-        name: 'ours-rt',
-        env: { ...process.env, TMPDIR: tmp, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
-      },
-    );
+    const o = pair.startOurs(conf(150), 'rt', { env: { TMPDIR: tmp, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') } });
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     // keepalived may have been MASTER while ours started: it yields to the higher priority.
-    await poll(async () => ((await hasVip(ours)) && !(await hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
+    await poll(async () => ((await pair.hasVip(ours)) && !(await pair.hasVip(theirs))) || undefined, { timeoutMs: 5000, what: 'VIP on ours only' });
     const settled = k.lines.length;
     expect(readFileSync(victim, 'utf8')).toBe('victim\n');
     expect(lstatSync(join(lab.dir, 'ours-rt-vrrp.pid')).isFile()).toBe(true);
@@ -109,7 +87,7 @@ describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signal
     expect(ours2).toMatch(/^Virtual servers:$/m);
 
     expect(o.running).toBe(true);
-    expect(await hasVip(ours)).toBe(true);
+    expect(await pair.hasVip(ours)).toBe(true);
     expect(
       k.lines
         .slice(settled)
@@ -120,7 +98,7 @@ describe.skipIf(skip)("keepalived-ts on keepalived's JSON and STATS_CLEAR signal
     const fromK = k.lines.length;
     await o.kill('SIGTERM', 5000);
     expect(o.exitCode).toBe(0);
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 5000, from: fromK });
     expect(
       k.lines

@@ -6,15 +6,12 @@
 // - keepalived 2.2.7 on the same static entries: set at start, gone after SIGTERM (stop_vrrp).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, type Host, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`static routing tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('static routing tests', { keepalived: true });
 
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const VIP = '10.99.47.100';
 
 function conf(o: { prio: number; staticRoute?: string; statics?: boolean; virtuals?: boolean }): string {
@@ -52,19 +49,9 @@ ${o.virtuals === false ? '' : virtuals}}
 }
 
 describe.skipIf(skip)('static and virtual routes and rules', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
+  const pair = interopPair({ subnet: 47 });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 47 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const ip = async (h: Host, args: string[]): Promise<string> => (await lab.exec(h, ['ip', ...args])).stdout;
+  const ip = async (h: Host, args: string[]): Promise<string> => (await pair.lab.exec(h, ['ip', ...args])).stdout;
   /** What the kernel holds of the test's entries: addresses, tables 147/148, rules 1470-1480. */
   const state = async (h: Host) => ({
     staticAddr: (await ip(h, ['-4', 'addr', 'show', 'dev', 'eth0'])).includes('10.47.1.1/32'),
@@ -91,12 +78,9 @@ describe.skipIf(skip)('static and virtual routes and rules', () => {
   };
 
   it('ours: static entries at start, virtual ones on MASTER only, a reload changing a static route, none left after SIGTERM', async () => {
-    const file = join(lab.dir, 'ours.conf');
-    writeFileSync(file, conf({ prio: 100 }));
-    const o = lab.spawn(ours, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'o.pid'), '-r', join(lab.dir, 'o-vrrp.pid')], {
-      name: 'ours-static',
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-ours') },
-    });
+    const { lab, ours } = pair;
+    const o = pair.startOurs(conf({ prio: 100 }), 'static', { env: { KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-ours') } });
+    const file = o.configFile;
     // Static ones before the instance runs: it starts BACKUP for 3 adverts at least.
     await until(ours, 'static entries', (s) => s.staticAddr && s.table147 === ROUTE('10.47.2.0/24') && s.rules.join() === STATIC_RULES.join() && s);
     // The route through an unreachable gateway fails alone, with ip's message.
@@ -109,7 +93,7 @@ describe.skipIf(skip)('static and virtual routes and rules', () => {
     expect(master.rules).toEqual([...STATIC_RULES, '1480: from 10.47.6.0/24 lookup 148 proto keepalived']);
 
     // keepalived 2.2.7 at a higher priority: ours goes BACKUP, the virtual ones go, the static ones stay.
-    const k = lab.keepalived(theirs, conf({ prio: 200, statics: false }), { name: 'ka-master' });
+    const k = pair.startKeepalived(conf({ prio: 200, statics: false }), 'master');
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 15_000 });
     const backup = await until(ours, 'virtual route and rule gone on BACKUP', (s) => (!s.table148 && s.rules.length === 2 ? s : undefined));
     expect(backup.staticAddr).toBe(true);
@@ -133,7 +117,8 @@ describe.skipIf(skip)('static and virtual routes and rules', () => {
   }, 120_000);
 
   it('keepalived 2.2.7: the same static entries at start, none left after SIGTERM', async () => {
-    const k = lab.keepalived(theirs, conf({ prio: 100, virtuals: false }), { name: 'ka-static' });
+    const { theirs } = pair;
+    const k = pair.startKeepalived(conf({ prio: 100, virtuals: false }), 'static');
     await until(
       theirs,
       'keepalived static entries',

@@ -16,11 +16,22 @@
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NetnsHost, netnsCapability, poll, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
+import { keepalivedCapability, NetnsHost, netnsCapability, poll, run, runOk, type Proc, type RunResult } from '../../src/lab/netns/host.js';
 import { copyRuntimePackages } from './readable.js';
 
 // The namespace machinery is product code now (the lab's netns backend uses it too).
 export { keepalivedCapability, netnsCapability, poll, run, runOk } from '../../src/lab/netns/host.js';
+
+/** Why tests that need namespaces (and keepalived 2.2.7, and nft, where asked) cannot run here,
+ * said once on the console; undefined where they can. For describe.skipIf(). */
+export function netnsSkip(what: string, needs: { keepalived?: boolean; nft?: boolean } = {}): string | undefined {
+  const reason =
+    netnsCapability().reason ??
+    (needs.keepalived ? keepalivedCapability().reason : undefined) ??
+    (needs.nft && !existsSync('/usr/sbin/nft') && !existsSync('/sbin/nft') ? 'no nft (apt-get install nftables)' : undefined);
+  if (reason) console.warn(`${what} skipped: ${reason}`);
+  return reason;
+}
 
 /** Whether a process with this pid exists (a zombie included): for polls waiting for one to end. */
 export function pidExists(pid: number): boolean {
@@ -31,8 +42,6 @@ export function pidExists(pid: number): boolean {
     return false;
   }
 }
-/** kill -9 of every keepalived process in a namespace: a crash. Killing the parent alone lets its
- * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
 /** Waits until each host's eth0 has a link-local address out of DAD (IPv6 adverts are sent from it). */
 export async function waitLinkLocal(lab: Lab): Promise<void> {
   for (const h of lab.hosts)
@@ -45,6 +54,8 @@ export async function waitLinkLocal(lab: Lab): Promise<void> {
     );
 }
 
+/** kill -9 of every keepalived process in a namespace: a crash. Killing the parent alone lets its
+ * VRRP child (PR_SET_PDEATHSIG) stop cleanly, with a priority-0 advert. */
 export async function killKeepalivedNs(ns: string): Promise<void> {
   const r = await run('ip', ['netns', 'pids', ns]);
   const pids = r.stdout

@@ -21,6 +21,8 @@ function pos(text: string, needle: string, after = ''): string {
 }
 
 const PAIR = `nodes:\n  lb1: pair/lb1.conf\n  lb2: pair/lb2.conf\n`;
+/** The pair with track_process (nginx, quorum 2). */
+const PROCESS = `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\n`;
 
 describe('the examples in conf-examples/lab', () => {
   const files = readdirSync(LAB).filter((f) => f.endsWith('.yaml'));
@@ -81,7 +83,7 @@ describe('malformed scenarios', () => {
     },
     {
       name: 'process fault naming a process no track_process counts',
-      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: ngnix, state: down}}\n`,
+      yaml: `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: ngnix, state: down}}\n`,
       rule: 'lab-unknown-tracker',
       at: ['ngnix'],
       hint: /did you mean 'nginx'/,
@@ -95,26 +97,26 @@ describe('malformed scenarios', () => {
     },
     {
       name: 'process fault with state and count',
-      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down, count: 0}}\n`,
+      yaml: `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down, count: 0}}\n`,
       rule: 'lab-entry-kind',
       at: ['{node'],
     },
     {
       name: 'process fault with neither state nor count',
-      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx}}\n`,
+      yaml: `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx}}\n`,
       rule: 'lab-missing-key',
       at: ['{node'],
       hint: /count: N/,
     },
     {
       name: 'process fault with a bad state',
-      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: dead}}\n`,
+      yaml: `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: dead}}\n`,
       rule: 'lab-value',
       at: ['dead'],
     },
     {
       name: 'process fault with too many processes',
-      yaml: `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, count: 5000}}\n`,
+      yaml: `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx, count: 5000}}\n`,
       rule: 'lab-value',
       at: ['5000'],
     },
@@ -284,7 +286,7 @@ describe('IPv6, VMAC and track_process scenarios', () => {
   });
   it('a process fault names a vrrp_track_process or its process; state up means as many as at the start (the quorum)', () => {
     const r = loadScenarioText(
-      `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\ntimeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down}}\n  - {at: 6s, process: {node: lb1, name: nginx, state: up}}\n  - {at: 7s, process: {node: lb2, name: nginx, count: 3}}\n`,
+      `${PROCESS}timeline:\n  - {at: 5s, process: {node: lb1, name: nginx, state: down}}\n  - {at: 6s, process: {node: lb1, name: nginx, state: up}}\n  - {at: 7s, process: {node: lb2, name: nginx, count: 3}}\n`,
       FILE,
     );
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);

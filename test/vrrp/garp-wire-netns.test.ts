@@ -2,11 +2,11 @@
 // keepalived 2.2.7's count, order and spacing for garp_master_repeat / garp_master_delay and
 // vrrp_garp_interval, seen by tcpdump on the bridge; and a peer's neighbour entry for the VIP
 // moves to the new MASTER's MAC with no traffic of its own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair, type Who } from '../helpers/interop-pair.js';
+import { keepalivedCapability, netnsSkip, poll, type Host, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-if (!net.ok) console.warn(`GARP wire namespace tests skipped: ${net.reason}`);
+const skip = netnsSkip('GARP wire namespace tests');
 const ka = keepalivedCapability();
 
 const SUBNET = 94;
@@ -29,38 +29,21 @@ ${inst}
 }
 `;
 
-type Who = 'ours' | 'keepalived';
 interface Garp {
   t: number;
   vip: string;
   mac: string;
 }
 
-describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
-  let lab: Lab;
-  let h1: Host;
-  let h2: Host;
-  let h3: Host;
-  const procs: Proc[] = [];
+describe.skipIf(skip)('gratuitous ARP frames on the wire', () => {
+  // h1 and h2 run the daemons, h3 is the peer whose neighbour table moves.
+  const pair = interopPair({ subnet: SUBNET, hosts: 3, vips: [`10.99.${SUBNET}.96/27`], stopWith: { signal: 'SIGTERM', graceMs: 3000, reverse: true } });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 3, subnet: SUBNET });
-    [h1, h2, h3] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const start = (who: Who, host: Host, text: string, tag: string): Proc => {
-    const name = `${who}-${tag}`;
-    const p = who === 'keepalived' ? lab.keepalived(host, text, { name }) : lab.ours(host, text, { name });
-    procs.push(p);
-    return p;
-  };
   /** tcpdump on a host's bridge port: the frames it sends, with epoch timestamps and MACs. */
   const capture = async (port: string, tag: string): Promise<Proc> => {
-    const d = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', port, '-Q', 'in', '-e', '-nn', '-tt', '-l', '--immediate-mode', 'arp'], { name: `tcpdump-${tag}` });
-    procs.push(d);
+    const d = pair.spawn(pair.lab.bridgeNs, ['tcpdump', '-i', port, '-Q', 'in', '-e', '-nn', '-tt', '-l', '--immediate-mode', 'arp'], {
+      name: `tcpdump-${tag}`,
+    });
     await d.waitForLine(/listening on/, { timeoutMs: 5000 });
     return d;
   };
@@ -70,18 +53,16 @@ describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
       const m = /^(\d+\.\d+) (\S+) > ff:ff:ff:ff:ff:ff, .*Request who-has (\S+) \(ff:ff:ff:ff:ff:ff\) tell (\S+),/.exec(l.text);
       return m && m[3] === m[4] ? [{ t: Number(m[1]), vip: m[3], mac: m[2] }] : [];
     });
-  const stopAll = async () => {
-    for (const p of procs.splice(0).reverse()) await p.kill('SIGTERM', 3000);
-    for (const h of [h1, h2]) await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `10.99.${SUBNET}.96/27`]);
-  };
   const whos: Who[] = ka.ok ? ['ours', 'keepalived'] : ['ours'];
   const seen: Partial<Record<Who, string[]>> = {};
 
   it.each(whos)(
     '%s: garp_master_repeat 3, garp_master_delay 2: 3 frames per VIP at once, in VIP order, and 3 more 2 s later, from the interface MAC',
     async (who) => {
+      const { lab } = pair;
+      const [h1] = pair.hosts;
       const dump = await capture('p1', `burst-${who}`);
-      const p = start(who, h1, conf('', '  garp_master_repeat 3\n  garp_master_delay 2'), 'burst');
+      const p = pair.start(who, h1, conf('', '  garp_master_repeat 3\n  garp_master_delay 2'), 'burst');
       await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
       await poll(() => garps(dump).length >= 18, { timeoutMs: 15_000, what: '18 GARPs', diagnose: () => dump.lines.map((l) => l.text).join('\n') });
       await new Promise((r) => setTimeout(r, 1000));
@@ -97,7 +78,7 @@ describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
       expect(g[9].t - t0).toBeGreaterThan(1.8);
       expect(g[9].t - t0).toBeLessThan(3);
       expect(g[17].t - g[9].t).toBeLessThan(0.5);
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );
@@ -105,8 +86,9 @@ describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
   it.each(whos)(
     '%s: vrrp_garp_interval 0.2: one frame per 0.2 s on the interface, a repeat of a waiting one adds nothing',
     async (who) => {
+      const [h1] = pair.hosts;
       const dump = await capture('p1', `paced-${who}`);
-      const p = start(who, h1, conf('  vrrp_garp_interval 0.2', '  garp_master_repeat 3\n  garp_master_delay 2'), 'paced');
+      const p = pair.start(who, h1, conf('  vrrp_garp_interval 0.2', '  garp_master_repeat 3\n  garp_master_delay 2'), 'paced');
       await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
       // keepalived (queue_garp): the first VIP at once, then each VIP once more, 0.2 s apart; the
       // same after garp_master_delay: 8 frames.
@@ -124,16 +106,18 @@ describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
       expect(g[3].t - t0, desc).toBeLessThan(1);
       expect(g[4].t - t0, desc).toBeGreaterThan(1.8);
       if (who === 'keepalived' && seen.ours) expect(seen.ours).toEqual(seen.keepalived);
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );
 
   it('a peer\u2019s neighbour entry for the VIP moves to the new MASTER\u2019s MAC', async () => {
+    const { lab } = pair;
+    const [h1, h2, h3] = pair.hosts;
     const vip = VIPS[0];
-    const a = start('ours', h1, conf('', '  garp_master_delay 0\n  garp_master_repeat 2', 255, [vip]), 'neigh-1');
+    const a = pair.start('ours', h1, conf('', '  garp_master_delay 0\n  garp_master_repeat 2', 255, [vip]), 'neigh-1');
     await a.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
-    const b = start('ours', h2, conf('', '  garp_master_delay 0\n  garp_master_repeat 2', 100, [vip]), 'neigh-2');
+    const b = pair.start('ours', h2, conf('', '  garp_master_delay 0\n  garp_master_repeat 2', 100, [vip]), 'neigh-2');
     await b.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 15_000 });
     const mac = async (h: Host) => (await lab.exec(h, ['cat', '/sys/class/net/eth0/address'])).stdout.trim();
     const [mac1, mac2] = [await mac(h1), await mac(h2)];
@@ -147,6 +131,6 @@ describe.skipIf(!net.ok)('gratuitous ARP frames on the wire', () => {
     await b.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     let last = '';
     await poll(async () => (last = await neigh()).includes(mac2), { timeoutMs: 5000, what: `the neighbour entry at ${mac2}`, diagnose: () => last });
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 });

@@ -4,13 +4,11 @@
 // and counted as authentication failures.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`AH interop tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('AH interop tests', { keepalived: true });
 
 const SUBNET = 61;
 const VIP = `10.99.${SUBNET}.100`;
@@ -38,50 +36,24 @@ vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
+  const pair = interopPair({ subnet: SUBNET, vips: [VIP] });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: SUBNET });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const startOurs = (text: string, tag: string): Proc => {
-    // SIGUSR2 writes keepalived.stats into TMPDIR: the lab's own directory.
-    const p = lab.ours(ours, text, { name: `ours-${tag}`, env: { ...process.env, TMPDIR: lab.dir } });
-    procs.push(p);
-    return p;
-  };
-  const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
-  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) =>
-    poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
-  const stopAll = async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    for (const h of [ours, theirs]) await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
-  };
-
-  afterEach(async () => {
-    await stopAll();
-  });
+  // SIGUSR2 writes keepalived.stats into TMPDIR: the lab's own directory.
+  const startOurs = (text: string, tag: string) => pair.startOurs(text, tag, { env: { TMPDIR: pair.lab.dir } });
 
   it('ours MASTER with keepalived BACKUP; forged AH adverts are dropped and counted; keepalived takes over after kill -9', async () => {
+    const { lab, ours, theirs } = pair;
     // Both start BACKUP (keepalived refuses state MASTER with AH): ours first, so the election is not a start-up race.
     const o = startOurs(conf(150), 'ah1');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     const mastered = o.lines.length;
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-ah1' });
-    procs.push(k);
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    const k = pair.startKeepalived(conf(100), 'ah1');
     await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     // keepalived accepts our adverts: it stays BACKUP over several intervals with no AH complaint.
     await new Promise((r) => setTimeout(r, 3000));
     expect(k.output()).not.toMatch(/Entering MASTER STATE|IPSEC|auth/i);
-    expect(await hasVip(theirs)).toBe(false);
+    expect(await pair.hasVip(theirs)).toBe(false);
 
     // Forged adverts from the other namespace: priority 200, a well-formed AH header with the right
     // SPI and a huge sequence number, but an ICV made without the password.
@@ -106,7 +78,7 @@ describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
     expect(r.code, r.stderr).toBe(0);
     await new Promise((res) => setTimeout(res, 1500));
     expect(o.lines.slice(mastered).filter((l) => /Entering BACKUP STATE/.test(l.text))).toEqual([]);
-    expect(await hasVip(ours)).toBe(true);
+    expect(await pair.hasVip(ours)).toBe(true);
     const from = o.lines.length;
     await lab.exec(ours, ['kill', '-USR2', String(o.pid)]);
     await o.waitForLine(/Wrote .*keepalived\.stats/, { timeoutMs: 10_000, from });
@@ -123,20 +95,20 @@ describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
     const took = line.at - killedAt;
     console.log(`AH: keepalived took over ${took} ms after kill -9 of ours (bound ${MASTER_DOWN_MS + 500})`);
     expect(took).toBeLessThan(MASTER_DOWN_MS + 500);
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
-    await stopAll();
+    await pair.waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await pair.stop();
   }, 60_000);
 
   it('keepalived MASTER with ours BACKUP; ours takes over after kill -9; a wrong password does not authenticate', async () => {
-    const k = lab.keepalived(theirs, conf(150), { name: 'ka-ah2' });
-    procs.push(k);
+    const { ours, theirs } = pair;
+    const k = pair.startKeepalived(conf(150), 'ah2');
     const o = startOurs(conf(100), 'ah2');
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 3000));
     // ours accepts keepalived's AH adverts: no takeover, no drop.
     expect(o.output(), o.output()).not.toMatch(/Entering MASTER STATE|IPSEC/);
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await pair.waitVip(theirs, true, 3000, 'VIP on keepalived');
 
     const killedAt = Date.now();
     await killKeepalivedNs(theirs.ns);
@@ -144,16 +116,15 @@ describe.skipIf(skip)('auth_type AH interop with keepalived 2.2.7', () => {
     const took = line.at - killedAt;
     console.log(`AH: ours took over ${took} ms after kill -9 of keepalived (bound ${MASTER_DOWN_MS + 500})`);
     expect(took).toBeLessThan(MASTER_DOWN_MS + 500);
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    await stopAll();
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    await pair.stop();
 
     // The same pair with different passwords: neither authenticates the other, both go MASTER.
-    const k2 = lab.keepalived(theirs, conf(150, 'other'), { name: 'ka-ah3' });
-    procs.push(k2);
+    const k2 = pair.startKeepalived(conf(150, 'other'), 'ah3');
     const o2 = startOurs(conf(100), 'ah3');
     await k2.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     await o2.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     expect(o2.output()).toMatch(/IPSEC-AH : invalid IPSEC HMAC-MD5 value/);
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 });

@@ -4,24 +4,11 @@
 // and a forged advert whose hop limit is not 255 is dropped and counted.
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  keepalivedCapability,
-  netnsCapability,
-  poll,
-  REPO_ROOT,
-  waitLinkLocal,
-  type Host,
-  type Keepalived,
-  type Lab,
-  type Proc,
-} from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, REPO_ROOT, waitLinkLocal, type Host, type Keepalived } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`IPv6 interop tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('IPv6 interop tests', { keepalived: true });
 
 const VIP = 'fd00:99:8::100';
 // Master_Down_Interval for priority 100, advert_int 1 (v3: 3 * 1 s + (256 - 100) / 256 s).
@@ -49,35 +36,17 @@ vrrp_instance VI_6 {
 }
 
 describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespaces', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
   const unicastAddr = (h: Host): string => `fd00:99:9::${h.index + 1}`;
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 8 });
-    [ours, theirs] = lab.hosts;
-    for (const h of lab.hosts) await lab.exec(h, ['ip', '-6', 'addr', 'add', `${unicastAddr(h)}/64`, 'dev', 'eth0', 'nodad']);
-    // The link-local address is the advert source: wait for it to leave DAD.
-    await waitLinkLocal(lab);
-  }, 30_000);
-  afterAll(async () => {
-    await lab?.teardown();
+  const pair = interopPair({
+    subnet: 8,
+    vips: [VIP],
+    setup: async ({ lab }) => {
+      for (const h of lab.hosts) await lab.exec(h, ['ip', '-6', 'addr', 'add', `${unicastAddr(h)}/64`, 'dev', 'eth0', 'nodad']);
+      // The link-local address is the advert source: wait for it to leave DAD.
+      await waitLinkLocal(lab);
+    },
   });
 
-  const startOurs = (text: string, tag: string, env?: NodeJS.ProcessEnv): Proc => {
-    const p = lab.ours(ours, text, { name: `ours-${tag}`, env });
-    procs.push(p);
-    return p;
-  };
-  const hasVip = async (h: Host): Promise<boolean> => (await lab.exec(h, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(`${VIP}/64`);
-  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) =>
-    poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
-  const stopAll = async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    for (const h of [ours, theirs]) await lab.exec(h, ['ip', '-6', 'addr', 'del', `${VIP}/64`, 'dev', 'eth0']);
-  };
   // kill -9 of keepalived's VRRP child itself: killed through its parent, the child gets
   // keepalived's parent-death SIGTERM and sends priority 0 (measured: takeover in ~0.65 s).
   const kill9 = async (k: Keepalived): Promise<void> => {
@@ -85,19 +54,18 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     await k.kill('SIGKILL', 0);
   };
   const linkLocal = async (h: Host): Promise<string> => {
-    const out = (await lab.exec(h, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
+    const out = (await pair.lab.exec(h, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
     return /inet6 (fe80::[0-9a-f:]+)\//.exec(out)![1];
   };
 
   it('multicast: ours MASTER with the VIP (nodad), adverts at hop limit 255 and unsolicited NAs on the wire; keepalived takes over after kill -9 within Master_Down_Interval + 0.5 s', async () => {
-    const k = lab.keepalived(theirs, conf({ prio: 100 }), { name: 'ka6-a' });
-    procs.push(k);
-    const cap = lab.spawn(theirs, ['tcpdump', '-l', '-n', '-v', '-i', 'eth0', 'ip6 proto 112 or icmp6'], { name: 'tcpdump6-a' });
-    procs.push(cap);
+    const { lab, ours, theirs } = pair;
+    const k = pair.startKeepalived(conf({ prio: 100 }), 'a');
+    const cap = pair.spawn(theirs, ['tcpdump', '-l', '-n', '-v', '-i', 'eth0', 'ip6 proto 112 or icmp6'], { name: 'tcpdump6-a' });
     await cap.waitForLine(/listening on/, { timeoutMs: 10_000 });
-    const o = startOurs(conf({ prio: 150 }), 'a');
+    const o = pair.startOurs(conf({ prio: 150 }), 'a');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await waitVip(ours, true, 3000, 'VIP on ours');
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
     // keepalived may have been MASTER alone for a moment; ours preempts it.
     await poll(
       () =>
@@ -115,7 +83,7 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
         what: 'keepalived BACKUP',
       },
     );
-    await waitVip(theirs, false, 3000, 'no VIP on keepalived');
+    await pair.waitVip(theirs, false, 3000, 'no VIP on keepalived');
     // keepalived adds IPv6 VIPs without DAD; so do we.
     expect((await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout).toMatch(new RegExp(`${VIP}/64 .*nodad`));
 
@@ -146,17 +114,17 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     const line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
     console.info(`IPv6 multicast failover, ours killed -> keepalived MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
-    await stopAll();
+    await pair.waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await pair.stop();
   }, 60_000);
 
   it('multicast, roles swapped: keepalived MASTER, ours BACKUP takes over after kill -9 within Master_Down_Interval + 0.5 s', async () => {
-    const k = lab.keepalived(theirs, conf({ prio: 150 }), { name: 'ka6-b' });
-    procs.push(k);
+    const { lab, ours } = pair;
+    const k = pair.startKeepalived(conf({ prio: 150 }), 'b');
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const dumps = join(lab.dir, 'dumps-b');
     mkdirSync(dumps, { mode: 0o700 });
-    const o = startOurs(conf({ prio: 100 }), 'b', { ...process.env, TMPDIR: dumps });
+    const o = pair.startOurs(conf({ prio: 100 }), 'b', { env: { TMPDIR: dumps } });
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 5000));
     expect(o.output()).not.toMatch(/Entering MASTER STATE/);
@@ -168,38 +136,38 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
       what: 'the stats dump',
     });
     expect(Number(/Received: (\d+)/.exec(stats)![1])).toBeGreaterThanOrEqual(4);
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
 
     const killedAt = Date.now();
     await kill9(k);
     const line = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     console.info(`IPv6 multicast failover, keepalived killed -> ours MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    await stopAll();
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    await pair.stop();
   }, 60_000);
 
   it('unicast (unicast_src_ip/unicast_peer IPv6), both roles: one MASTER, kill -9 failover within Master_Down_Interval + 0.5 s', async () => {
+    const { ours, theirs } = pair;
     const uo = { src: unicastAddr(ours), peer: unicastAddr(theirs) };
     const ut = { src: unicastAddr(theirs), peer: unicastAddr(ours) };
     // Ours MASTER, keepalived BACKUP.
-    const k = lab.keepalived(theirs, conf({ prio: 100, unicast: ut }), { name: 'ka6-c' });
-    procs.push(k);
-    const o = startOurs(conf({ prio: 150, unicast: uo }), 'c');
+    const k = pair.startKeepalived(conf({ prio: 100, unicast: ut }), 'c');
+    const o = pair.startOurs(conf({ prio: 150, unicast: uo }), 'c');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    expect(await hasVip(theirs)).toBe(false);
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    expect(await pair.hasVip(theirs)).toBe(false);
     let killedAt = Date.now();
     await o.kill('SIGKILL', 0);
     let from = k.lines.length;
     let line = await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000, from });
     console.info(`IPv6 unicast failover, ours killed -> keepalived MASTER: ${line.at - killedAt} ms`);
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await pair.waitVip(theirs, true, 3000, 'VIP on keepalived');
 
     // Ours back at priority 100: BACKUP under keepalived's MASTER; then keepalived is killed.
-    const o2 = startOurs(conf({ prio: 100, unicast: uo }), 'c2');
+    const o2 = pair.startOurs(conf({ prio: 100, unicast: uo }), 'c2');
     await o2.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 2000));
     expect(o2.output()).not.toMatch(/Entering MASTER STATE/);
@@ -210,14 +178,15 @@ describe.skipIf(skip)('VRRPv3 over IPv6 with keepalived 2.2.7 in network namespa
     console.info(`IPv6 unicast failover, keepalived killed -> ours MASTER: ${line.at - killedAt} ms`);
     // keepalived at 100 too: ours' Master_Down_Interval is the same 3.609 s.
     expect(line.at - killedAt).toBeLessThan(DOWN_MS + 500);
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    await stopAll();
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    await pair.stop();
   }, 60_000);
 
   it('a forged higher-priority advert with hop limit 64 is dropped and counted; the same at hop limit 255 is obeyed', async () => {
+    const { lab, theirs } = pair;
     const dumps = join(lab.dir, 'dumps-f');
     mkdirSync(dumps, { mode: 0o700 });
-    const o = startOurs(conf({ prio: 150 }), 'f', { ...process.env, TMPDIR: dumps });
+    const o = pair.startOurs(conf({ prio: 150 }), 'f', { env: { TMPDIR: dumps } });
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const mastered = o.lines.length;
     const src = await linkLocal(theirs);
@@ -257,10 +226,11 @@ tick();
     const before = o.lines.length;
     await forge(255);
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 5000, from: before });
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 
   it('mixed: an IPv4 and an IPv6 instance in one daemon, with an IPv6 virtual_route; both MASTER over keepalived, both handed back at SIGTERM', async () => {
+    const { lab, ours, theirs } = pair;
     const VIP4 = '10.99.8.100';
     const mixed = (prio: number) => `
 global_defs {
@@ -291,12 +261,11 @@ vrrp_instance VI_6 {
   }
 }
 `;
-    const k = lab.keepalived(theirs, mixed(100), { name: 'ka6-m' });
-    procs.push(k);
-    const o = startOurs(mixed(150), 'm');
+    const k = pair.startKeepalived(mixed(100), 'm');
+    const o = pair.startOurs(mixed(150), 'm');
     await o.waitForLine(/\(VI_4\) Entering MASTER STATE/, { timeoutMs: 10_000 });
     await o.waitForLine(/\(VI_6\) Entering MASTER STATE/, { timeoutMs: 10_000 });
-    await waitVip(ours, true, 3000, 'IPv6 VIP on ours');
+    await pair.waitVip(ours, true, 3000, 'IPv6 VIP on ours');
     await poll(async () => ((await lab.addresses(ours)).includes(VIP4) ? true : undefined), { timeoutMs: 3000, intervalMs: 20, what: 'IPv4 VIP on ours' });
     const route = await poll(async () => (await lab.exec(ours, ['ip', '-6', 'route', 'show', 'fd00:99:77::/64'])).stdout.trim() || undefined, {
       timeoutMs: 3000,
@@ -321,7 +290,7 @@ vrrp_instance VI_6 {
       },
     );
     // keepalived logs the state before it removes the addresses: poll for them to go.
-    await waitVip(theirs, false, 3000, 'IPv6 VIP gone from keepalived');
+    await pair.waitVip(theirs, false, 3000, 'IPv6 VIP gone from keepalived');
     await poll(async () => (!(await lab.addresses(theirs)).includes(VIP4) ? true : undefined), {
       timeoutMs: 3000,
       intervalMs: 20,
@@ -331,13 +300,13 @@ vrrp_instance VI_6 {
     const from = k.lines.length;
     await o.kill('SIGTERM', 5000);
     expect(o.exitCode).toBe(0);
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
     expect(await lab.addresses(ours)).not.toContain(VIP4);
     expect((await lab.exec(ours, ['ip', '-6', 'route', 'show', 'fd00:99:77::/64'])).stdout.trim()).toBe('');
     await k.waitForLine(/\(VI_4\) Entering MASTER STATE/, { timeoutMs: 5000, from });
     await k.waitForLine(/\(VI_6\) Entering MASTER STATE/, { timeoutMs: 5000, from });
-    await waitVip(theirs, true, 3000, 'IPv6 VIP on keepalived');
-    await stopAll();
+    await pair.waitVip(theirs, true, 3000, 'IPv6 VIP on keepalived');
+    await pair.stop();
     await lab.exec(theirs, ['ip', 'addr', 'del', `${VIP4}/24`, 'dev', 'eth0']);
   }, 60_000);
 });

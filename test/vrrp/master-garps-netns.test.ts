@@ -2,11 +2,11 @@
 // run with keepalived 2.2.7 too: the same config, the same timings seen by tcpdump on the bridge.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair, type Who } from '../helpers/interop-pair.js';
+import { keepalivedCapability, netnsSkip, poll, REPO_ROOT, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-if (!net.ok) console.warn(`master GARP namespace tests skipped: ${net.reason}`);
+const skip = netnsSkip('master GARP namespace tests');
 const ka = keepalivedCapability();
 
 const SENDER = join(REPO_ROOT, 'test/helpers/vrrp-send.py');
@@ -32,38 +32,15 @@ ${inst}
 }
 `;
 
-type Who = 'ours' | 'keepalived';
-
-describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network namespaces', () => {
-  let lab: Lab;
-  let host: Host;
-  let other: Host;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: SUBNET });
-    [host, other] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const start = (who: Who, text: string, tag: string): Proc => {
-    const name = `${who}-${tag}`;
-    const p = who === 'keepalived' ? lab.keepalived(host, text, { name }) : lab.ours(host, text, { name });
-    procs.push(p);
-    return p;
-  };
+describe.skipIf(skip)('MASTER gratuitous ARPs and start-up delay in network namespaces', () => {
+  // Each case runs on host 1 (ours or keepalived); host 2 sends the lower-priority adverts.
+  const pair = interopPair({ subnet: SUBNET, vips: [VIP], stopWith: { signal: 'SIGTERM', graceMs: 2000, reverse: true } });
+  const start = (who: Who, text: string, tag: string) => pair.start(who, pair.ours, text, tag);
   /** tcpdump on host 1's bridge port: frames it sends, with epoch timestamps. */
   const capture = async (filter: string[], tag: string): Promise<Proc> => {
-    const d = lab.spawn(lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', ...filter], { name: `tcpdump-${tag}` });
-    procs.push(d);
+    const d = pair.spawn(pair.lab.bridgeNs, ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', ...filter], { name: `tcpdump-${tag}` });
     await d.waitForLine(/listening on/, { timeoutMs: 5000 });
     return d;
-  };
-  const stopAll = async () => {
-    for (const p of procs.splice(0).reverse()) await p.kill('SIGTERM', 2000);
-    await lab.exec(host, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
   };
   const whos: Who[] = ka.ok ? ['ours', 'keepalived'] : ['ours'];
 
@@ -95,7 +72,7 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
         [6, 2],
         [8, 2],
       ]);
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );
@@ -112,7 +89,7 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
       const gap = advertAt - said.at;
       expect(gap).toBeGreaterThan(1500);
       expect(gap).toBeLessThan(3000);
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );
@@ -126,7 +103,7 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
       // The MASTER's own announcement (1 GARP) is out before the lower advert comes.
       await new Promise((r) => setTimeout(r, 1500));
       const before = dump.lines.length;
-      const r = await lab.exec(other, ['python3', SENDER, '--vrid', '61', '--vip', VIP, '--prio', '50', '--count', '1']);
+      const r = await pair.lab.exec(pair.theirs, ['python3', SENDER, '--vrid', '61', '--vip', VIP, '--prio', '50', '--count', '1']);
       expect(r.code, r.stderr).toBe(0);
       const sentAt = Date.now() / 1000;
       const garps = () =>
@@ -147,7 +124,7 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
         t.slice(5).every((x) => x > 4 && x < 6.5),
         t.join(' '),
       ).toBe(true);
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );
@@ -161,8 +138,8 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
       await new Promise((r) => setTimeout(r, 2500));
       expect(dump.lines.filter((l) => /VRRP/.test(l.text))).toEqual([]);
       expect(p.lines.filter((l) => /Entering/.test(l.text))).toEqual([]);
-      expect(await lab.addresses(host)).not.toContain(VIP);
-      await stopAll();
+      expect(await pair.lab.addresses(pair.ours)).not.toContain(VIP);
+      await pair.stop();
     },
     60_000,
   );
@@ -170,15 +147,15 @@ describe.skipIf(!net.ok)('MASTER gratuitous ARPs and start-up delay in network n
   it.each(whos)(
     '%s: notify_master_rx_lower_pri runs with its own arguments when the MASTER hears a lower priority',
     async (who) => {
-      const mark = join(lab.dir, `rx-lower-pri-${who}`);
+      const mark = join(pair.lab.dir, `rx-lower-pri-${who}`);
       const p = start(who, conf('', `  notify_master_rx_lower_pri "/usr/bin/touch ${mark}"`), 'rxlower');
       await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
       expect(existsSync(mark)).toBe(false);
-      const r = await lab.exec(other, ['python3', SENDER, '--vrid', '61', '--vip', VIP, '--prio', '50', '--count', '1']);
+      const r = await pair.lab.exec(pair.theirs, ['python3', SENDER, '--vrid', '61', '--vip', VIP, '--prio', '50', '--count', '1']);
       expect(r.code, r.stderr).toBe(0);
       await poll(() => existsSync(mark), { timeoutMs: 5000, what: `${mark} from the notify script`, diagnose: () => p.lines.map((l) => l.text).join('\n') });
       expect(readFileSync(mark, 'utf8')).toBe('');
-      await stopAll();
+      await pair.stop();
     },
     60_000,
   );

@@ -1,15 +1,13 @@
 // Receive hardening on the real path (raw sockets in network namespaces): forged unicast adverts
 // with check_unicast_src, and a MASTER that keeps its advert interval under a flood of
 // lower-priority adverts. Adverts are crafted by test/helpers/vrrp-send.py in another namespace.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, netnsCapability, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { netnsSkip, REPO_ROOT } from '../helpers/netns.js';
 
-const net = netnsCapability();
-if (!net.ok) console.warn(`receive-hardening namespace tests skipped: ${net.reason}`);
+const skip = netnsSkip('receive-hardening namespace tests');
 
-const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const SENDER = join(REPO_ROOT, 'test/helpers/vrrp-send.py');
 const SUBNET = 88;
 const VIP = `10.99.${SUBNET}.100`;
@@ -34,45 +32,20 @@ ${inst}
 `;
 }
 
-describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
-  let lab: Lab;
-  let ours: Host;
-  let other: Host;
-  const procs: Proc[] = [];
+describe.skipIf(skip)('receive hardening in network namespaces', () => {
+  // ours runs the daemon; theirs sends the crafted adverts.
+  const pair = interopPair({ subnet: SUBNET, vips: [VIP] });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: SUBNET });
-    [ours, other] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const start = (text: string, tag: string): Proc => {
-    const file = join(lab.dir, `ours-${tag}.conf`);
-    writeFileSync(file, text);
-    const p = lab.spawn(
-      ours,
-      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, `${tag}.pid`), '-r', join(lab.dir, `${tag}-vrrp.pid`)],
-      { name: `ours-${tag}` },
-    );
-    procs.push(p);
-    return p;
-  };
   const send = (args: string[], timeoutMs = 30_000) =>
-    lab.exec(other, ['python3', SENDER, '--vrid', '51', '--vip', VIP, '--pass', 's3cret', ...args], { timeoutMs });
-  const stopAll = async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    await lab.exec(ours, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
-  };
-
+    pair.lab.exec(pair.theirs, ['python3', SENDER, '--vrid', '51', '--vip', VIP, '--pass', 's3cret', ...args], { timeoutMs });
   // An off-link source (TEST-NET-3) at TTL 3 and priority 254, unicast to our address, 5 a second
   // for longer than a Master_Down_Interval.
-  const forge = () => send(['--dst', ours.address, '--src', '203.0.113.9', '--ttl', '3', '--prio', '254', '--rate', '5', '--seconds', '4.5']);
-  const unicast = (check: boolean) => `  unicast_src_ip ${ours.address}\n  unicast_peer {\n    ${other.address}\n  }\n${check ? '  check_unicast_src\n' : ''}`;
+  const forge = () => send(['--dst', pair.ours.address, '--src', '203.0.113.9', '--ttl', '3', '--prio', '254', '--rate', '5', '--seconds', '4.5']);
+  const unicast = (check: boolean) =>
+    `  unicast_src_ip ${pair.ours.address}\n  unicast_peer {\n    ${pair.theirs.address}\n  }\n${check ? '  check_unicast_src\n' : ''}`;
 
   it('check_unicast_src: a forged off-link unicast advert is dropped and logged, and the MASTER stays MASTER', async () => {
-    const o = start(conf(unicast(true)), 'ucheck');
+    const o = pair.startOurs(conf(unicast(true)), 'ucheck');
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const r = await forge();
     expect(r.code, r.stderr).toBe(0);
@@ -82,30 +55,30 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
     expect(after.filter((l) => /Entering/.test(l))).toEqual([]);
     // One line for the first drop, not one per packet: the rest go into a summary 10 s later.
     expect(after.filter((l) => /unicast source address 203\.0\.113\.9 not a unicast peer/.test(l))).toHaveLength(1);
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 
   it('without check_unicast_src the same forged advert takes mastership, as with keepalived', async () => {
-    const o = start(conf(unicast(false)), 'unocheck');
+    const o = pair.startOurs(conf(unicast(false)), 'unocheck');
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const r = await forge();
     expect(r.code, r.stderr).toBe(0);
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 5000, from: master.index + 1 });
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 
   it('under a flood of lower-priority adverts the MASTER keeps its advert interval', async () => {
-    const dump = lab.spawn(
+    const { lab } = pair;
+    const dump = pair.spawn(
       lab.bridgeNs,
       ['tcpdump', '-i', 'p1', '-Q', 'in', '-nn', '-tt', '-l', '--immediate-mode', 'proto', '112', 'and', 'src', 'host', lab.hosts[0].address],
       { name: 'tcpdump-flood' },
     );
-    procs.push(dump);
     await dump.waitForLine(/listening on/, { timeoutMs: 5000 });
     // No lower-priority GARPs: what is measured here is the receive path. Their default (5 arping
     // processes at the first lower advert, 5 more 5 s later) made one advert 100-200 ms late under
     // this flood on a loaded 2-core box; master-garps-netns.test.ts covers the GARPs themselves.
-    const o = start(conf('  garp_lower_prio_repeat 0'), 'flood');
+    const o = pair.startOurs(conf('  garp_lower_prio_repeat 0'), 'flood');
     const master = await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     const floodStart = Date.now();
     // Valid adverts (same VRID and password) at priority 50, 5,000 a second for 8 s.
@@ -136,6 +109,6 @@ describe.skipIf(!net.ok)('receive hardening in network namespaces', () => {
     expect(o.lines.slice(master.index + 1).filter((l) => /Entering/.test(l.text))).toEqual([]);
     // "forcing new election" once, then a summary: not one line per advert.
     expect(o.lines.length - master.index).toBeLessThan(10);
-    await stopAll();
+    await pair.stop();
   }, 60_000);
 });

@@ -1,16 +1,13 @@
 // vrrp_strict against the real keepalived 2.2.7 in network namespaces: the election in both roles
 // with a kill -9 failover within Master_Down_Interval + 0.5 s, and the no_accept firewall that
 // strict mode implies, compared as the real `nft list ruleset` prints it on each side.
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, killKeepalivedNs, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, type Host } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const nft = existsSync('/usr/sbin/nft') || existsSync('/sbin/nft');
-const skip = !net.ok || !ka.ok || !nft;
-if (skip) console.warn(`vrrp_strict interop tests skipped: ${net.reason ?? ka.reason ?? 'no nft (apt-get install nftables)'}`);
+const skip = netnsSkip('vrrp_strict interop tests', { keepalived: true, nft: true });
 
 const SUBNET = 62;
 const VIP = `10.99.${SUBNET}.100`;
@@ -36,51 +33,27 @@ vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('vrrp_strict interop with keepalived 2.2.7, and its nftables rules', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: SUBNET });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
+  // A kill -9 leaves the table behind, on either side.
+  const pair = interopPair({
+    subnet: SUBNET,
+    vips: [VIP, VIP2],
+    cleanup: async ({ lab, hosts }) => {
+      for (const h of hosts) await lab.exec(h, ['nft', 'flush', 'ruleset']);
+    },
   });
 
-  const startOurs = (text: string, tag: string): Proc => {
-    const p = lab.ours(ours, text, { name: `ours-${tag}` });
-    procs.push(p);
-    return p;
-  };
   const ruleset = async (h: Host): Promise<string> => {
-    const r = await lab.exec(h, ['nft', 'list', 'ruleset']);
+    const r = await pair.lab.exec(h, ['nft', 'list', 'ruleset']);
     expect(r.code, r.stderr).toBe(0);
     return r.stdout;
   };
-  const hasVip = async (h: Host): Promise<boolean> => (await lab.addresses(h)).includes(VIP);
-  const waitVip = (h: Host, want: boolean, timeoutMs: number, what: string) =>
-    poll(async () => (await hasVip(h)) === want || undefined, { timeoutMs, intervalMs: 20, what });
-  const stopAll = async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    for (const h of [ours, theirs]) {
-      await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP}/32`]);
-      await lab.exec(h, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP2}/32`]);
-      // A kill -9 leaves the table behind, on either side.
-      await lab.exec(h, ['nft', 'flush', 'ruleset']);
-    }
-  };
-  afterEach(async () => {
-    await stopAll();
-  });
 
   it('ours MASTER, keepalived BACKUP: the same ruleset on the MASTER side as keepalived sets; keepalived takes over after kill -9', async () => {
-    const o = startOurs(conf(150), 's1');
+    const { lab, ours, theirs } = pair;
+    const o = pair.startOurs(conf(150), 's1');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
-    await waitVip(ours, true, 3000, 'VIP on ours');
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-s1' });
-    procs.push(k);
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
+    const k = pair.startKeepalived(conf(100), 's1');
     await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 2500));
     expect(k.output()).not.toMatch(/Entering MASTER STATE/);
@@ -97,7 +70,7 @@ describe.skipIf(skip)('vrrp_strict interop with keepalived 2.2.7, and its nftabl
     const took = line.at - killedAt;
     console.log(`strict: keepalived took over ${took} ms after kill -9 of ours (bound ${MASTER_DOWN_MS + 500})`);
     expect(took).toBeLessThan(MASTER_DOWN_MS + 500);
-    await waitVip(theirs, true, 3000, 'VIP on keepalived');
+    await pair.waitVip(theirs, true, 3000, 'VIP on keepalived');
     const theirRules = await poll(async () => ((await ruleset(theirs)).includes(VIP2) ? ruleset(theirs) : undefined), {
       timeoutMs: 3000,
       what: 'keepalived rules',
@@ -107,10 +80,10 @@ describe.skipIf(skip)('vrrp_strict interop with keepalived 2.2.7, and its nftabl
   }, 60_000);
 
   it('keepalived MASTER, ours BACKUP: ours takes over after kill -9 with keepalived\u2019s rules, and removes them at its stop', async () => {
-    const k = lab.keepalived(theirs, conf(150), { name: 'ka-s2' });
-    procs.push(k);
+    const { ours, theirs } = pair;
+    const k = pair.startKeepalived(conf(150), 's2');
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
-    const o = startOurs(conf(100), 's2');
+    const o = pair.startOurs(conf(100), 's2');
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 2500));
     expect(o.output()).not.toMatch(/Entering MASTER STATE/);
@@ -126,18 +99,19 @@ describe.skipIf(skip)('vrrp_strict interop with keepalived 2.2.7, and its nftabl
     const took = line.at - killedAt;
     console.log(`strict: ours took over ${took} ms after kill -9 of keepalived (bound ${MASTER_DOWN_MS + 500})`);
     expect(took).toBeLessThan(MASTER_DOWN_MS + 500);
-    await waitVip(ours, true, 3000, 'VIP on ours');
+    await pair.waitVip(ours, true, 3000, 'VIP on ours');
     const oursRules = await poll(async () => ((await ruleset(ours)).includes(VIP2) ? ruleset(ours) : undefined), { timeoutMs: 3000, what: 'our rules' });
     expect(oursRules).toBe(theirRules);
 
     // SIGTERM: the table goes with the VIPs, as keepalived's does.
     await o.kill('SIGTERM', 5000);
     expect(await ruleset(ours)).toBe('');
-    expect(await hasVip(ours)).toBe(false);
+    expect(await pair.hasVip(ours)).toBe(false);
   }, 60_000);
 
   it('a reload that drops the instance takes its VIPs out of the drop set', async () => {
-    const o = startOurs(conf(150), 's3');
+    const { lab, ours } = pair;
+    const o = pair.startOurs(conf(150), 's3');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 15_000 });
     await poll(async () => (await ruleset(ours)).includes(VIP2) || undefined, { timeoutMs: 3000, what: 'our rules' });
     const other = conf(150)

@@ -3,15 +3,12 @@
 // ones by interface index or, with dont_track_primary, by name), the neighbour discovery it lets
 // through, nftables NAME / nftables_priority / nftables_counters, the tables an earlier run left
 // (deleted before the first), and a reload that changes the table name (refused, as keepalived's).
-import { existsSync, writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, netnsCapability, poll, killKeepalivedNs, waitLinkLocal, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, waitLinkLocal, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const nft = existsSync('/usr/sbin/nft') || existsSync('/sbin/nft');
-const skip = !net.ok || !ka.ok || !nft;
-if (skip) console.warn(`IPv6 no_accept nftables tests skipped: ${net.reason ?? ka.reason ?? 'no nft (apt-get install nftables)'}`);
+const skip = netnsSkip('IPv6 no_accept nftables tests', { keepalived: true, nft: true });
 
 const SUBNET = 164;
 const VIP6 = 'fd00:164::100';
@@ -77,34 +74,28 @@ function tables(ruleset: string): Record<string, string> {
 }
 
 describe.skipIf(skip)('no_accept nftables rules for IPv6 VIPs, as keepalived 2.2.7 sets them', () => {
-  let lab: Lab;
-  let a: Host;
-  let b: Host;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: SUBNET });
-    [a, b] = lab.hosts;
-    await lab.exec(b, ['ip', '-6', 'addr', 'add', 'fd00:164::2/64', 'dev', 'eth0', 'nodad']);
-    await waitLinkLocal(lab);
-  }, 30_000);
-  afterAll(async () => {
-    await lab?.teardown();
+  // Both daemons run on a; b pings and resolves the VIPs.
+  const pair = interopPair({
+    subnet: SUBNET,
+    setup: async ({ lab, theirs: b }) => {
+      await lab.exec(b, ['ip', '-6', 'addr', 'add', 'fd00:164::2/64', 'dev', 'eth0', 'nodad']);
+      await waitLinkLocal(lab);
+    },
+    cleanup: async ({ lab, ours: a }) => {
+      await killKeepalivedNs(a.ns);
+      await dropVips();
+      await lab.exec(a, ['nft', 'flush', 'ruleset']);
+    },
   });
   /** What a kill -9 leaves on the interface (the link-local VIPs would become the adverts' source). */
   const dropVips = async (): Promise<void> => {
+    const { lab, ours: a } = pair;
     await lab.exec(a, ['ip', 'addr', 'flush', 'dev', 'eth0', 'to', `${VIP4}/32`]);
     for (const v of [VIP6, 'fd00:164::101', 'fe80::164:100', 'fe80::164:200']) await lab.exec(a, ['ip', '-6', 'addr', 'del', `${v}/64`, 'dev', 'eth0']);
   };
-  afterEach(async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    await killKeepalivedNs(a.ns);
-    await dropVips();
-    await lab.exec(a, ['nft', 'flush', 'ruleset']);
-  });
 
   const ruleset = async (): Promise<string> => {
-    const r = await lab.exec(a, ['nft', 'list', 'ruleset']);
+    const r = await pair.lab.exec(pair.ours, ['nft', 'list', 'ruleset']);
     expect(r.code, r.stderr).toBe(0);
     return r.stdout;
   };
@@ -123,8 +114,8 @@ describe.skipIf(skip)('no_accept nftables rules for IPv6 VIPs, as keepalived 2.2
   };
 
   it('the same ip and ip6 tables as keepalived; neighbour discovery passes, traffic to the VIP does not; gone at the stop', async () => {
-    const k = lab.keepalived(a, conf('ka_fw'), { name: 'ka-n6' });
-    procs.push(k);
+    const { lab, ours: a, theirs: b } = pair;
+    const k = pair.startKeepalived(conf('ka_fw'), 'n6', { host: a });
     await masters(k);
     const theirs = tables(await fullRuleset('keepalived rules'));
     // keepalived SIGKILLed: its tables stay, and ours deletes them before making its own.
@@ -134,8 +125,7 @@ describe.skipIf(skip)('no_accept nftables rules for IPv6 VIPs, as keepalived 2.2
     // Marked, to tell what is left from what ours makes.
     for (const f of ['ip', 'ip6']) expect((await lab.exec(a, ['nft', 'add', 'chain', f, 'ka_fw', 'left_over'])).code).toBe(0);
 
-    const o = lab.ours(a, conf('ka_fw'), { name: 'ours-n6' });
-    procs.push(o);
+    const o = pair.startOurs(conf('ka_fw'), 'n6', { host: a });
     await masters(o);
     const mine = tables(await fullRuleset('our rules'));
     await o.waitForLine(/Deleting old ip ka_fw table/, { timeoutMs: 5000 });
@@ -158,8 +148,8 @@ describe.skipIf(skip)('no_accept nftables rules for IPv6 VIPs, as keepalived 2.2
   }, 90_000);
 
   it('a reload that changes the table name is refused, as keepalived refuses it; one that changes the priority is not', async () => {
-    const k = lab.keepalived(a, conf('tab_a'), { name: 'ka-rl' });
-    procs.push(k);
+    const { lab, ours: a } = pair;
+    const k = pair.startKeepalived(conf('tab_a'), 'rl', { host: a });
     await masters(k);
     writeFileSync(k.configFile, conf('tab_b'));
     let from = k.lines.length;
@@ -169,8 +159,7 @@ describe.skipIf(skip)('no_accept nftables rules for IPv6 VIPs, as keepalived 2.2
     await dropVips();
     await lab.exec(a, ['nft', 'flush', 'ruleset']);
 
-    const o = lab.ours(a, conf('tab_a'), { name: 'ours-rl' });
-    procs.push(o);
+    const o = pair.startOurs(conf('tab_a'), 'rl', { host: a });
     await masters(o);
     await fullRuleset('our rules');
     writeFileSync(o.configFile, conf('tab_b'));

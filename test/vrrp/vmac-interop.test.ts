@@ -2,13 +2,11 @@
 // macvlan with 00:00:5e:00:01:33), the master holds the VIP there, its adverts leave with the
 // VMAC as source MAC, kill -9 fails over within Master_Down_Interval + 0.5 s both ways, and our
 // SIGTERM removes the VMAC and puts the base interface's sysctls back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, killKeepalivedNs, netnsCapability, poll, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { interopPair } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, type Host } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`VMAC interop tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('VMAC interop tests', { keepalived: true });
 
 const VIP = '10.99.58.100';
 const VMAC = 'vrrp.51';
@@ -34,51 +32,39 @@ vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
-  let lab: Lab;
-  let ours: Host;
-  let theirs: Host;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 2, subnet: 58 });
-    [ours, theirs] = lab.hosts;
-  });
-  afterAll(async () => {
-    await lab?.teardown();
+  const pair = interopPair({
+    subnet: 58,
+    cleanup: async ({ lab, hosts, theirs }) => {
+      await killKeepalivedNs(theirs.ns);
+      // kill -9 leaves the VMAC behind, as it does with keepalived.
+      for (const h of hosts) await lab.exec(h, ['ip', 'link', 'del', 'dev', VMAC]);
+      // ...and the base's sysctls it changed.
+      for (const h of hosts) for (const k of ['arp_ignore', 'arp_filter']) await lab.exec(h, ['sysctl', '-qw', `net.ipv4.conf.eth0.${k}=0`]);
+    },
   });
 
   const vmacAddresses = async (h: Host): Promise<string[] | undefined> => {
-    const r = await lab.exec(h, ['ip', '-4', '-o', 'addr', 'show', 'dev', VMAC]);
+    const r = await pair.lab.exec(h, ['ip', '-4', '-o', 'addr', 'show', 'dev', VMAC]);
     return r.code === 0 ? [...r.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]) : undefined;
   };
   const waitVip = (h: Host, what: string, timeoutMs = 3000) =>
     poll(async () => (await vmacAddresses(h))?.includes(VIP) || undefined, { timeoutMs, intervalMs: 20, what });
-  const macOf = async (h: Host): Promise<string> => (await lab.exec(h, ['cat', `/sys/class/net/${VMAC}/address`])).stdout.trim();
-  const sysctl = async (h: Host, path: string): Promise<string> => (await lab.exec(h, ['cat', `/proc/sys/net/ipv4/conf/${path}`])).stdout.trim();
+  const macOf = async (h: Host): Promise<string> => (await pair.lab.exec(h, ['cat', `/sys/class/net/${VMAC}/address`])).stdout.trim();
+  const sysctl = async (h: Host, path: string): Promise<string> => (await pair.lab.exec(h, ['cat', `/proc/sys/net/ipv4/conf/${path}`])).stdout.trim();
   /** Three adverts captured on `h`'s eth0 from `src` (tcpdump), each sent from the VMAC's MAC. */
   const expectAdvertsFromVmac = async (h: Host, src: string, name: string): Promise<void> => {
-    const p = lab.spawn(h, ['tcpdump', '-l', '-e', '-n', '-c', '3', '-i', 'eth0', `ip proto 112 and src host ${src}`], { name });
-    procs.push(p);
+    const p = pair.spawn(h, ['tcpdump', '-l', '-e', '-n', '-c', '3', '-i', 'eth0', `ip proto 112 and src host ${src}`], { name });
     await p.exited;
     const adverts = p.lines.filter((l) => /VRRP/.test(l.text));
     expect(adverts.length, p.tail()).toBe(3);
     for (const a of adverts) expect(a.text).toContain(`${MAC} > 01:00:5e:00:00:12`);
   };
-  const cleanup = async () => {
-    for (const p of procs.splice(0)) await p.kill('SIGKILL', 100);
-    await killKeepalivedNs(theirs.ns);
-    // kill -9 leaves the VMAC behind, as it does with keepalived.
-    for (const h of [ours, theirs]) await lab.exec(h, ['ip', 'link', 'del', 'dev', VMAC]);
-    // ...and the base's sysctls it changed.
-    for (const h of [ours, theirs]) for (const k of ['arp_ignore', 'arp_filter']) await lab.exec(h, ['sysctl', '-qw', `net.ipv4.conf.eth0.${k}=0`]);
-  };
 
   it('ours MASTER: the VIP on its vrrp.51 with MAC 00:00:5e:00:01:33, adverts from that MAC; keepalived takes over after kill -9', async () => {
-    const k = lab.keepalived(theirs, conf(100), { name: 'ka-vmac-a' });
-    procs.push(k);
+    const { lab, ours, theirs } = pair;
+    const k = pair.startKeepalived(conf(100), 'vmac-a');
     await k.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
-    const o = lab.ours(ours, conf(150), { name: 'ours-vmac-a' });
-    procs.push(o);
+    const o = pair.startOurs(conf(150), 'vmac-a');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     await waitVip(ours, 'VIP on our vrrp.51');
     expect(await macOf(ours)).toBe(MAC);
@@ -100,16 +86,15 @@ describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
     expect(line.at - killedAt).toBeLessThan(MASTER_DOWN_MS + 500);
     await waitVip(theirs, 'VIP on keepalived vrrp.51');
     expect(await macOf(theirs)).toBe(MAC);
-    await cleanup();
+    await pair.stop();
   }, 60_000);
 
   it('keepalived MASTER: ours takes over after kill -9 with its own VMAC; SIGTERM removes vrrp.51 and restores eth0', async () => {
+    const { lab, ours, theirs } = pair;
     const before = { arpIgnore: await sysctl(ours, 'eth0/arp_ignore'), arpFilter: await sysctl(ours, 'eth0/arp_filter') };
-    const k = lab.keepalived(theirs, conf(150), { name: 'ka-vmac-b' });
-    procs.push(k);
+    const k = pair.startKeepalived(conf(150), 'vmac-b');
     await k.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
-    const o = lab.ours(ours, conf(100), { name: 'ours-vmac-b' });
-    procs.push(o);
+    const o = pair.startOurs(conf(100), 'vmac-b');
     await o.waitForLine(/Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await waitVip(theirs, 'VIP on keepalived vrrp.51');
     // Ours hears keepalived's adverts on its VMAC: it stays BACKUP.
@@ -130,12 +115,12 @@ describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
     expect(o.exitCode).toBe(0);
     expect((await lab.exec(ours, ['ip', 'link', 'show', 'dev', VMAC])).code).not.toBe(0);
     expect({ arpIgnore: await sysctl(ours, 'eth0/arp_ignore'), arpFilter: await sysctl(ours, 'eth0/arp_filter') }).toEqual(before);
-    await cleanup();
+    await pair.stop();
   }, 60_000);
 
   it('a reload without use_vmac removes vrrp.51 and the VIP goes on eth0; one that adds it back makes it again', async () => {
-    const o = lab.ours(ours, conf(150), { name: 'ours-vmac-c' });
-    procs.push(o);
+    const { lab, ours } = pair;
+    const o = pair.startOurs(conf(150), 'vmac-c');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     await waitVip(ours, 'VIP on our vrrp.51');
     const { writeFileSync } = await import('node:fs');
@@ -165,27 +150,27 @@ describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
     expect(await macOf(ours)).toBe(MAC);
     await o.kill('SIGTERM', 5000);
     expect((await lab.exec(ours, ['ip', 'link', 'show', 'dev', VMAC])).code).not.toBe(0);
-    await cleanup();
+    await pair.stop();
   }, 60_000);
 
   it('an interface of that name that is not a macvlan: keepalived-ts does not start, and says which', async () => {
+    const { lab, ours } = pair;
     await lab.exec(ours, ['ip', 'link', 'add', VMAC, 'type', 'veth', 'peer', 'name', 'vmacpeer']);
     try {
-      const o = lab.ours(ours, conf(150), { name: 'ours-vmac-d' });
-      procs.push(o);
+      const o = pair.startOurs(conf(150), 'vmac-d');
       await o.exited;
       expect(o.exitCode).toBe(2);
       expect(o.output()).toContain(`VMAC ${VMAC} conflicts with existing interface`);
       // The veth is left alone.
       expect((await lab.exec(ours, ['ip', 'link', 'show', 'dev', VMAC])).stdout).toContain('vmacpeer');
     } finally {
-      await cleanup();
+      await pair.stop();
     }
   }, 30_000);
 
   it('IPv6: vrrp.51 with 00:00:5e:00:02:33 and the base link-local address; VRRPv3 adverts leave from that MAC', async () => {
-    const o = lab.ours(ours, conf(150).replace(`${VIP}/24`, 'fd00:58::100/64'), { name: 'ours-vmac-e' });
-    procs.push(o);
+    const { lab, ours, theirs } = pair;
+    const o = pair.startOurs(conf(150).replace(`${VIP}/24`, 'fd00:58::100/64'), 'vmac-e');
     await o.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });
     expect(await macOf(ours)).toBe('00:00:5e:00:02:33');
     const base = (await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout.match(/fe80::[0-9a-f:]+/)?.[0];
@@ -195,14 +180,13 @@ describe.skipIf(skip)('use_vmac interop with keepalived 2.2.7', () => {
       what: 'IPv6 VIP on vrrp.51',
     });
     expect((await lab.exec(ours, ['ip', '-6', '-o', 'addr', 'show', 'dev', VMAC])).stdout).toContain(`${base}/64`);
-    const p = lab.spawn(theirs, ['tcpdump', '-l', '-e', '-n', '-c', '3', '-i', 'eth0', 'ip6 proto 112'], { name: 'tcpdump-vmac-e' });
-    procs.push(p);
+    const p = pair.spawn(theirs, ['tcpdump', '-l', '-e', '-n', '-c', '3', '-i', 'eth0', 'ip6 proto 112'], { name: 'tcpdump-vmac-e' });
     await p.exited;
     const adverts = p.lines.filter((l) => /VRRPv3/.test(l.text));
     expect(adverts.length, p.tail()).toBe(3);
     for (const a of adverts) expect(a.text).toContain(`00:00:5e:00:02:33 > 33:33:00:00:00:12`);
     await o.kill('SIGTERM', 5000);
     expect((await lab.exec(ours, ['ip', 'link', 'show', 'dev', VMAC])).code).not.toBe(0);
-    await cleanup();
+    await pair.stop();
   }, 30_000);
 });
