@@ -24,9 +24,11 @@ const S = 1_000_000;
  * lab reads it, came up to 38 ms after its advert at load 5-7, which put a mixed pair's changes
  * at +47.6 and +51.5 ms where the wire says +9 and +16). The goal is 50 ms (TARGET, printed with
  * how many met it). What is left is the machine's: the replay's lateness is each daemon's mean,
- * but at load 15-23 on 2 cores one advert is 2 ms late and the next 40, so a change that follows
- * a chain of adverts (a partition's takeover and heal) lands up to 100 ms from sim's (one run of
- * five; the others within 50 ms, worst 49 ms). The assertion keeps a margin over that.
+ * (0-21 ms at load 15-23 on 2 cores) and each advert is late by its own amount, and a restarted
+ * keepalived's start is known only when its line is read. In five runs at that load (heal
+ * outliers, the lab's own bug, fixed in topology.ts, left out) the worst were 49.3 ms (a
+ * partition's takeover), 48.5 ms (a restarted keepalived's first MASTER) and 48.4 ms: the goal
+ * holds there with no margin, so the assertion keeps 0.15 s.
  */
 const TOLERANCE = 150_000;
 const TARGET = 50_000;
@@ -142,11 +144,12 @@ function printMeasured(net: LabRun): void {
 /**
  * Our daemon's log line against the wire, for the same change. It sends first and logs next
  * (the machine's order, as keepalived's), and both stamps are the same clock (pino's `time`, the
- * kernel's capture stamp), so the difference is the daemon's own time between the two: under
- * 1 ms on an idle box, but a busy one preempts it in between, and a stop removes its VIPs (an
- * `ip` fork) before it logs INIT. The goal is LOG_WIRE_GOAL, printed with how many met it; at
- * load 5-16 on 2 cores many did not (0.5 to 28 ms, once 148 ms), so the assertion keeps the
- * order only: the log never before the wire, beyond the ms stamp's rounding.
+ * kernel's capture stamp), so the difference is the daemon's own time between the two, which a
+ * busy box stretches by preempting it in between (and a stop asks for its VIPs' removal before
+ * it logs INIT). The goal is LOG_WIRE_GOAL, printed with how many met it; at load 15-23 on 2
+ * cores 18 of 75 did, 73 were within 30 ms (the other two were a heal's, the lab's bridge bug
+ * since fixed), so the assertion keeps the order only: the log never before the wire, beyond
+ * the ms stamp's rounding.
  */
 const LOG_WIRE_GOAL = 5_000;
 const LOG_ROUNDING = 1_000;
@@ -244,7 +247,9 @@ function timerLateness(s: Scenario, run: LabRun): Map<string, number> {
       const own = (run.adverts ?? []).filter((a) => a.node === n.name && a.vrid === inst.virtualRouterId && a.priority > 0);
       for (let i = 1; i < own.length; i++) {
         const gap = own[i].at - own[i - 1].at;
-        if (gap > int / 2 && gap < int * 1.5) over.push(gap - int);
+        // A timer never fires early: a shorter gap is an advert out of turn (a MASTER's answer to
+        // a lower priority), not a timer's.
+        if (gap > int - 1000 && gap < int * 1.5) over.push(gap - int);
       }
     }
     if (over.length) late.set(n.name, Math.max(0, over.reduce((a, b) => a + b, 0) / over.length));
