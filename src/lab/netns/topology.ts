@@ -172,13 +172,17 @@ export class Topology {
     return performance.now();
   }
 
-  /** Every port back on the segment's bridge (in one batch), then the group bridges removed.
-   * Resolves with the performance.now() just after the ports moved back. */
+  /** Every port back on the segment's bridge and the groups' uplinks gone (in one batch), then
+   * the group bridges removed. Resolves with the performance.now() just after the batch: the
+   * segment's bridge learnt each group's MACs on its uplink, and until the uplink goes (its
+   * entries with it) a unicast advert to a MAC of the other group went there and was lost, up
+   * to an advert_int after the ports were back. */
   async heal(seg: SegRt): Promise<number> {
     if (!seg.groupBridges.length) return performance.now();
-    const healed = await this.movePorts([...seg.ports.values()].map((port) => `link set ${port} master ${seg.bridge}`));
     // Deleting one end of a veth deletes the pair.
-    for (const l of [...seg.uplinks, ...seg.groupBridges]) await runOk('ip', ['-n', this.switchNs, 'link', 'del', l]);
+    const moves = [...seg.ports.values()].map((port) => `link set ${port} master ${seg.bridge}`);
+    const healed = await this.movePorts([...moves, ...seg.uplinks.map((l) => `link del ${l}`)]);
+    for (const l of seg.groupBridges) await runOk('ip', ['-n', this.switchNs, 'link', 'del', l]);
     seg.groupBridges.length = 0;
     seg.uplinks.length = 0;
     return healed;

@@ -27,6 +27,9 @@ export interface SimOptions {
   /** When each node's daemon starts (default 0, all together): to replay a netns run's measured
    * start offsets, so that the two timelines can be compared to the ms. */
   starts?: ReadonlyMap<string, Micros>;
+  /** How late each node's timers fire (default 0): to replay a netns run's measured timer
+   * lateness (a MASTER's adverts drift by it, advert after advert, as a busy daemon's do). */
+  late?: ReadonlyMap<string, Micros>;
 }
 
 export async function runSim(scenario: Scenario, opts: SimOptions = {}): Promise<LabRun> {
@@ -77,7 +80,7 @@ class Sim {
       {
         seed: sc.seed,
         segments: sc.segments,
-        nodes: sc.nodes.map((n) => ({ name: n.name, config: this.configs.get(n.name)![0] })),
+        nodes: sc.nodes.map((n) => ({ name: n.name, config: this.configs.get(n.name)![0], lateUs: opts.late?.get(n.name) })),
         observe: (name) => this.observer(name),
         lvs: (name) => (config, clock) => (config.virtualServers.length ? this.balancer(name, config, clock) : undefined),
       },

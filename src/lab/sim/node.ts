@@ -79,6 +79,7 @@ export class SimNode {
     public config: Config,
     private readonly observer: NodeObserver = {},
     private readonly lvs?: LvsFactory,
+    private readonly lateUs = 0,
   ) {
     this.standInProcesses(config);
   }
@@ -121,7 +122,7 @@ export class SimNode {
   /** A daemon starting with the current config (a first start or a restart). */
   start(): void {
     if (this.running) return;
-    this.life = gatedClock(this.clock, { open: true });
+    this.life = gatedClock(this.clock, { open: true }, this.lateUs);
     for (const [ifname, l] of this.links) l.port.up = !this.world.interfacesDown.has(ifname);
     this.status = 'running';
     this.engine = this.build(this.config);
@@ -340,12 +341,13 @@ export function eui64LinkLocal(mac: string): string {
   return new URL(`http://[${words.map((w) => w.toString(16)).join(':')}]`).hostname.slice(1, -1);
 }
 
-/** The clock a daemon's timers run on: they fire while the gate is open. */
-function gatedClock(clock: VirtualClock | undefined, gate: { open: boolean }): Clock & { gate: { open: boolean } } {
+/** The clock a daemon's timers run on: they fire while the gate is open, each `lateUs` after
+ * its time (a busy machine's daemon; the daemon re-arms from when it ran, so it drifts). */
+function gatedClock(clock: VirtualClock | undefined, gate: { open: boolean }, lateUs = 0): Clock & { gate: { open: boolean } } {
   return {
     gate,
     now: () => clock?.now() ?? 0,
-    setTimer: (at, cb) => clock!.setTimer(at, () => gate.open && cb()),
+    setTimer: (at, cb) => clock!.setTimer(at + lateUs, () => gate.open && cb()),
     clearTimer: (h) => clock?.clearTimer(h),
   };
 }
@@ -358,7 +360,8 @@ export interface SimLabSpec {
   delayUs?: number;
   seed?: number;
   segments: { name: string; members: { node: string; interface: string; address: string }[] }[];
-  nodes: { name: string; config: Config }[];
+  /** `lateUs`: how late each of the node's timers fires (default 0: on time). */
+  nodes: { name: string; config: Config; lateUs?: number }[];
   observe?(node: string): NodeObserver;
   lvs?(node: string): LvsFactory | undefined;
 }
@@ -372,7 +375,7 @@ export interface SimLab {
 /** Nodes joined to their segments, not started yet. */
 export function buildSimLab(spec: SimLabSpec, clock = new VirtualClock()): SimLab {
   const segments = new Map<string, SimSegment>();
-  const nodes = new Map(spec.nodes.map((n) => [n.name, new SimNode(n.name, clock, n.config, spec.observe?.(n.name), spec.lvs?.(n.name))]));
+  const nodes = new Map(spec.nodes.map((n) => [n.name, new SimNode(n.name, clock, n.config, spec.observe?.(n.name), spec.lvs?.(n.name), n.lateUs)]));
   spec.segments.forEach((s, i) => {
     const seg = new SimSegment(clock, spec.delayUs ?? 100, seededUnit((spec.seed ?? 1) + i));
     segments.set(s.name, seg);
