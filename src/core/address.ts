@@ -24,10 +24,15 @@ export function addressBytes(addr: string): Buffer {
   return out;
 }
 
-/** A dotted quad's 4 bytes without regex or arrays (adverts and their headers are built from
- * strings on every send), undefined when `addr` is not one (what net.isIPv4 accepts). */
-function ipv4Bytes(addr: string): Buffer | undefined {
-  const out = Buffer.allocUnsafe(4);
+/** Writes `addr`'s bytes into `buf` at `offset`; an IPv4 address without allocating (every
+ * advert's IP header is written from its address strings). */
+export function writeAddress(addr: string, buf: Buffer, offset: number): void {
+  if (!ipv4Bytes(addr, buf, offset)) addressBytes(addr).copy(buf, offset);
+}
+
+/** A dotted quad's 4 bytes (into `out` at `at`, else a new buffer) without regex or arrays,
+ * undefined when `addr` is not one (what net.isIPv4 accepts). */
+function ipv4Bytes(addr: string, out: Buffer = Buffer.allocUnsafe(4), at = 0): Buffer | undefined {
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -35,7 +40,7 @@ function ipv4Bytes(addr: string): Buffer | undefined {
     const c = addr.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || part === 3) return undefined;
-      out[part++] = value;
+      out[at + part++] = value;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
@@ -46,7 +51,7 @@ function ipv4Bytes(addr: string): Buffer | undefined {
     } else return undefined;
   }
   if (digits === 0 || part !== 3) return undefined;
-  out[3] = value;
+  out[at + 3] = value;
   return out;
 }
 

@@ -10,6 +10,15 @@ export class MinHeap<T> {
     return this.items.length;
   }
 
+  /** Keeps only the items `keep` accepts (in O(n): the heap is rebuilt from them). */
+  retain(keep: (v: T) => boolean): void {
+    const h = this.items;
+    let n = 0;
+    for (const v of h) if (keep(v)) h[n++] = v;
+    h.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
   peek(): T | undefined {
     return this.items[0];
   }
@@ -20,7 +29,9 @@ export class MinHeap<T> {
     for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!this.less(h[i], h[p])) break;
-      [h[p], h[i]] = [h[i], h[p]];
+      const t = h[p];
+      h[p] = h[i];
+      h[i] = t;
       i = p;
     }
   }
@@ -31,17 +42,24 @@ export class MinHeap<T> {
     const last = h.pop();
     if (h.length && last !== undefined) {
       h[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
+      this.down(0);
     }
     return top;
+  }
+
+  private down(from: number): void {
+    const h = this.items;
+    for (let i = from; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l], h[m])) m = l;
+      if (r < h.length && this.less(h[r], h[m])) m = r;
+      if (m === i) break;
+      const t = h[m];
+      h[m] = h[i];
+      h[i] = t;
+      i = m;
+    }
   }
 }

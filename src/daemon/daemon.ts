@@ -49,7 +49,7 @@ import { startControl } from './control.js';
 import { clearStats, writeDataDump, writeJsonDump, writeStatsDump, type StatsExtras } from './dumps.js';
 import { replaceFile } from './files.js';
 import { logDiagnostics } from './config-log.js';
-import { daemonLogDestination, daemonLogOptions } from './log-options.js';
+import { batchedLines, daemonLogDestination, daemonLogOptions } from './log-options.js';
 import { applyConfigUmask } from './umask.js';
 import { SyslogSink, syslogPath } from './syslog.js';
 import { claimRuntime } from './ownership.js';
@@ -278,7 +278,7 @@ export function runDaemon(opts: DaemonOptions): Promise<number> {
     daemonLogDestination({
       console: opts.logConsole ? pinoMod.destination({ fd: 1, sync: true }) : undefined,
       syslog,
-      fallback: (line) => process.stderr.write(line),
+      fallback: batchedLines((text) => process.stderr.write(text)),
     }),
   );
   return new Promise<number>((resolve) => {

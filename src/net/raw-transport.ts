@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
+import { writeAddress } from '../core/address.js';
 import { VRRP_MCAST4, VRRP_MCAST6, VRRP_PROTO, addressBytes, decodeIpv4 } from '../vrrp/packet.js';
 import { HOP_LIMIT_CUT, hopLimitFprog } from './hop-limit-filter.js';
 import type { ReceivedPacket, SendOptions, TransportStats, VrrpTransport } from './transport.js';
@@ -229,6 +230,9 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
   return b;
 }
 
+/** raw-socket's send callback where the send is done when sendto() returns. */
+const ignore = (): void => undefined;
+
 function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos: number, protocol: number, id = 0): Buffer {
   // From Node's pool (one advert a second per instance: no ArrayBuffer of its own); every byte is
   // written below.
@@ -242,8 +246,8 @@ function ipv4Packet(payload: Buffer, src: string, dst: string, ttl: number, tos:
   pkt[8] = ttl;
   pkt[9] = protocol;
   pkt.writeUInt16BE(0, 10);
-  addressBytes(src).copy(pkt, 12);
-  addressBytes(dst).copy(pkt, 16);
+  writeAddress(src, pkt, 12);
+  writeAddress(dst, pkt, 16);
   payload.copy(pkt, IPV4_HEADER);
   return pkt;
 }
@@ -454,7 +458,7 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     const wrap = socket.wrap;
     if (!wrap) return false;
     try {
-      wrap.send(p.pkt, 0, p.pkt.length, p.dst, () => undefined);
+      wrap.send(p.pkt, 0, p.pkt.length, p.dst, ignore);
       stats.sent++;
     } catch (err) {
       if (errnoOf(err) === 'EAGAIN') return false;

@@ -228,7 +228,8 @@ export class VrrpEngine {
       const other = peers.find((q) => q !== p && q.ownFault);
       const reason = p.ownFault ?? (other ? `sync group ${m.group!.name}: ${other.inst.name} is FAULT` : undefined);
       if (reason) p.runner.setFault(true, reason);
-      else if (p === m || before !== m.ownFault) p.runner.setFault(false, 'trackers up');
+      // Only a FAULT instance has a fault to clear: the others skip a machine step (1,000 at start).
+      else if ((p === m || before !== m.ownFault) && p.runner.state.state === 'FAULT') p.runner.setFault(false, 'trackers up');
     }
   }
 

@@ -66,6 +66,9 @@ export interface TransitionRecord {
 
 /** The last transitions kept for inspection (tests, the lab); older ones are let go. */
 const MAX_TRANSITIONS = 1000;
+/** The default multicast destinations, one array each, not one per advert. */
+const MCAST4: readonly string[] = [VRRP_MCAST4];
+const MCAST6: readonly string[] = [VRRP_MCAST6];
 /** Destinations whose encoded advert is kept: the unicast peers of one instance, bounded. */
 const MAX_CACHED_ADVERTS = 64;
 
@@ -259,7 +262,7 @@ export class VrrpRunner {
 
   private sendAdvert(priority: number, reply: boolean, seq?: number): void {
     const c = this.cfg;
-    const dsts = c.peers.length ? c.peers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6)];
+    const dsts = c.peers.length ? c.peers : c.mcastGroup ? [c.mcastGroup] : c.family === 4 ? MCAST4 : MCAST6;
     for (const dst of dsts) {
       const payload = this.advertFor(c, priority, dst);
       const opts = reply ? { src: c.primaryAddress, dst, ttl: c.ttl, reply } : { src: c.primaryAddress, dst, ttl: c.ttl };
@@ -305,10 +308,12 @@ export class VrrpRunner {
     if (this.timer && this.timer.at === at) return;
     if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (at !== undefined)
-      this.timer = this.clock.setTimer(at, () => {
-        this.timer = undefined;
-        this.dispatch({ type: 'timer', now: this.clock.now() });
-      });
+    if (at !== undefined) this.timer = this.clock.setTimer(at, this.onTimer);
   }
+
+  /** The timer's callback, one per runner rather than a closure per advert. */
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.dispatch({ type: 'timer', now: this.clock.now() });
+  };
 }

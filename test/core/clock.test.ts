@@ -92,4 +92,43 @@ describe('RealClock', () => {
     expect(fired).toBe(false);
     expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
+
+  it('fires each timer at or after its deadline, in deadline order, never a cleared one', async () => {
+    const clock = new RealClock();
+    const t0 = clock.now();
+    const fired: { at: number; late: number }[] = [];
+    const handles = [25, 5, 15, 10, 20, 5].map((ms) => {
+      const at = t0 + ms * 1000;
+      return clock.setTimer(at, () => fired.push({ at, late: clock.now() - at }));
+    });
+    clock.clearTimer(handles[4]);
+    clock.clearTimer(handles[4]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(fired.map((f) => (f.at - t0) / 1000)).toEqual([5, 5, 10, 15, 25]);
+    for (const f of fired) expect(f.late).toBeGreaterThanOrEqual(0);
+  });
+
+  it('keeps the other timers armed when a callback throws, and runs a timer set while firing', async () => {
+    const clock = new RealClock();
+    const seen: string[] = [];
+    const onUncaught = (e: Error): void => void seen.push(`threw ${e.message}`);
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      const t0 = clock.now();
+      clock.setTimer(t0 + 2000, () => {
+        seen.push('a');
+        clock.setTimer(clock.now(), () => seen.push('set while firing'));
+        throw new Error('boom');
+      });
+      clock.setTimer(t0 + 2000, () => seen.push('b'));
+      clock.setTimer(t0 + 30_000, () => seen.push('c'));
+      await new Promise((r) => setTimeout(r, 80));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect(seen).toEqual(['a', 'threw boom', 'b', 'set while firing', 'c']);
+  });
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleStamp, daemonLogDestination, subsystemOf } from '../../src/daemon/log-options.js';
+import { batchedLines, consoleStamp, daemonLogDestination, subsystemOf } from '../../src/daemon/log-options.js';
 import { parseLogFacility, severityOf, SyslogSink, syslogLine, type DatagramSender } from '../../src/daemon/syslog.js';
 import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
 import { PrivateRsyslog, rsyslogCapability } from '../helpers/rsyslog.js';
@@ -156,6 +156,25 @@ describe('the syslog sink: bounded, never blocking, never throwing', () => {
     // -G and no -l: nothing anywhere, as keepalived.
     daemonLogDestination({ fallback: (l) => fallback.push(l) }).write(line);
     expect(fallback).toHaveLength(1);
+  });
+
+  it('gathers the lines of one event-loop turn into one write, in order, and writes what is left at exit', async () => {
+    const writes: string[] = [];
+    let atExit: (() => void) | undefined;
+    const write = batchedLines(
+      (t) => writes.push(t),
+      (f) => (atExit = f),
+    );
+    write('a\n');
+    write('b\n');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    write('c\n');
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['a\nb\n', 'c\n']);
+    write('d\n');
+    atExit?.();
+    expect(writes).toEqual(['a\nb\n', 'c\n', 'd\n']);
   });
 });
 
