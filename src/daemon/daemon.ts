@@ -136,8 +136,9 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       };
     }
     // The socket is the VMAC's when adverts go through one; the source address is the interface's.
+    // A VMAC not made yet: its port waits, and opens when the VMAC is made (VmacWatch).
     const key = portKey(inst.sendInterface, family);
-    ifnames.add(key);
+    if (realHost.interfaceExists(inst.sendInterface)) ifnames.add(key);
     if (inst.authentication?.authType === 'AH' && inst.version === 2 && family === 4) ahKeys.add(key);
     const addressKey = portKey(ifname, family);
     if (addresses.has(addressKey)) continue;
@@ -171,23 +172,28 @@ function vmacsOf(cfg: Config): [ResolvedVrrpInstance, ResolvedVmac][] {
 
 /**
  * use_vmac / use_ipvlan: makes the configuration's interfaces that are not there yet, before
- * sockets open on them. On a failure removes what it made and returns keepalived's line; else
- * the names it made (for a reload refused later).
+ * sockets open on them. One that cannot be made (ip fails, its base is missing) waits in `vmacs`
+ * for its base interface's next event. A foreign interface of the name: removes what it made and
+ * returns keepalived's line. Else the names it made (for a reload refused later).
  */
 async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ error: string } | { added: string[] }> {
   const added: string[] = [];
   for (const [inst, v] of vmacsOf(cfg)) {
     if (!realHost.interfaceExists(v.base)) {
       log.warn(`(${inst.name}) ${v.ifname} not created: interface ${v.base} doesn't exist`);
+      vmacs.wait(inst.name, v);
       continue;
     }
     const had = vmacs.has(v.ifname);
     const error = await vmacs.add(inst.name, v);
-    if (error) {
+    // keepalived 2.2.7 runs on with the instance FAULT (its interface is missing) and makes the
+    // VMAC when its base interface is added; a foreign interface of the name is our refusal (README).
+    if (error && vmacs.conflicts(error, v)) {
       for (const name of added) await vmacs.remove(name);
       return { error };
     }
-    if (!had) added.push(v.ifname);
+    if (error) log.warn(error);
+    else if (!had) added.push(v.ifname);
   }
   return { added };
 }
@@ -195,6 +201,7 @@ async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ e
 /** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
 async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
   const keep = new Set(vmacsOf(cfg).map(([, v]) => v.ifname));
+  vmacs.keepWaiting(keep);
   for (const name of vmacs.names()) {
     if (keep.has(name)) continue;
     ports.forget(name);
@@ -668,6 +675,9 @@ async function startDaemon(
     },
     restored: (ifname, name) => {
       ports.reopen(ifname);
+      gen.portOpened(ifname);
+      // Its link events came before its sockets opened: the trackers read it again.
+      links.touch(ifname);
       // An instance that stayed MASTER (its own interface is another one) puts its addresses back.
       const inst = gen.config.resolved.vrrpInstances.find((i) => i.name === name);
       const state = gen.engine.instances.find((i) => i.inst.name === name)?.runner.state.state;
@@ -897,8 +907,13 @@ async function startDaemon(
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const madeNow = await addVmacs(vrrpPart(next.config), vmacs, vrrpLog);
-      if ('error' in madeNow) return refuse(madeNow.error);
+      const waitingNow = new Set(vmacsOf(vrrpPart(live)).map(([, v]) => v.ifname));
+      if ('error' in madeNow) {
+        vmacs.keepWaiting(waitingNow);
+        return refuse(madeNow.error);
+      }
       const dropNew = async (): Promise<void> => {
+        vmacs.keepWaiting(waitingNow);
         for (const name of madeNow.added) await vmacs.remove(name);
       };
       const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
