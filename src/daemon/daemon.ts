@@ -1,6 +1,7 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
+import { readFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
@@ -165,6 +166,16 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   };
 }
 
+/** An interface's index (sysfs), undefined when it is missing. */
+function ifindexOf(ifname: string): number | undefined {
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8').trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every VMAC/ipvlan of the configuration with its instance: its own, then its addresses' (use_vmac_addr). */
 function vmacsOf(cfg: Config): [ResolvedVrrpInstance, ResolvedVmac][] {
   return cfg.resolved.vrrpInstances.flatMap((i) => [...(i.vmac ? [i.vmac] : []), ...i.addressVmacs].map((v): [ResolvedVrrpInstance, ResolvedVmac] => [i, v]));
@@ -199,13 +210,14 @@ async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ e
 }
 
 /** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
-async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
+async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver, firewall: NftFirewall): Promise<void> {
   const keep = new Set(vmacsOf(cfg).map(([, v]) => v.ifname));
   vmacs.keepWaiting(keep);
   for (const name of vmacs.names()) {
     if (keep.has(name)) continue;
     ports.forget(name);
     driver.releaseInterface(name);
+    void firewall.removeVmac(name);
     await vmacs.remove(name);
   }
 }
@@ -530,6 +542,16 @@ async function startDaemon(
     ...nftRules(first.config.globalDefs),
     log: (l, m) => vrrpLog[l](m),
   });
+  /** A VMAC of ours is there: its IGMP/MLD reports go out on its base (keepalived firewall_add_vmac). */
+  const vmacFirewall = (ifname: string): void => {
+    const mine = vmacs.get(ifname);
+    const inst = mine && vrrpPart(live).resolved.vrrpInstances.find((i) => i.name === mine.instance);
+    if (!mine || !inst) return;
+    // The eVIPs' other family counts for the instance's own VMAC only (keepalived's addr_vrrp has no flags).
+    const other = inst.vmac?.ifname === ifname && inst.virtualIpaddressExcluded.some((v) => v.family !== inst.family);
+    void firewall.addVmac(mine.vmac, NftFirewall.vmacFamilies(mine.vmac, other, live.globalDefs.disableLocalIgmp), ifindexOf);
+  };
+  for (const name of vmacs.names()) vmacFirewall(name);
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -674,6 +696,7 @@ async function startDaemon(
       return driver.restartBatch();
     },
     restored: (ifname, name) => {
+      vmacFirewall(ifname);
       ports.reopen(ifname);
       gen.portOpened(ifname);
       // Its link events came before its sockets opened: the trackers read it again.
@@ -952,7 +975,8 @@ async function startDaemon(
       gen = generation(next.config, prepared.primary, old);
 
       await old.stop(gen);
-      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver);
+      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver, firewall);
+      for (const name of madeNow.added) vmacFirewall(name);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;
