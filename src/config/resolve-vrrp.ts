@@ -523,7 +523,13 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       ...(group ? { syncGroup: group.name } : {}),
       // keepalived vrrp_complete_instance: no peers and unicast_fault_no_peer is a config fault.
       ...(inst.unicastFaultNoPeer && inst.unicastPeer.length === 0 ? { configFault: 'Cannot use unicast without any peers - going to fault state' } : {}),
-      tracks: resolveTracks(cfg, inst, group),
+      tracks: withAddressInterfaces(
+        resolveTracks(cfg, inst, group),
+        inst,
+        vmac && !vmac.xmitBase ? vmac.ifname : ifname,
+        [ifname, ...(vmac ? [vmac.ifname] : [])],
+        [...virtualIpaddress, ...virtualIpaddressExcluded],
+      ),
       written: inst,
     };
   });
@@ -569,6 +575,38 @@ function resolveTracks(cfg: WrittenConfig, inst: VrrpInstance, group: SyncGroup 
     add('file', group.trackFile, group.name);
   }
   return out;
+}
+
+/**
+ * keepalived vrrp_complete_instance: the interface of each VIP and eVIP, of each virtual route
+ * (dev) and of each virtual rule (iif, oif) is tracked unless the line says no_track, with weight
+ * 0 (down: FAULT), also where track_interface gave it a weight (add_vrrp_to_interface). With
+ * dont_track_primary an address on the instance's own interface or its VMAC does not count; a
+ * route or rule there does. `primary` (the link the instance follows anyway) is left out unless
+ * dont_track_primary.
+ */
+function withAddressInterfaces(
+  tracks: ResolvedTrack[],
+  inst: VrrpInstance,
+  primary: string,
+  own: readonly string[],
+  addresses: readonly ResolvedVirtualAddress[],
+): ResolvedTrack[] {
+  const named = new Map<string, Span>();
+  for (const a of addresses) if (!a.flags.includes('no_track') && !(inst.dontTrackPrimary && own.includes(a.dev))) named.set(a.dev, a.span);
+  for (const r of inst.virtualRoutes) if (r.dev && !r.noTrack) named.set(r.dev, r.span);
+  for (const r of inst.virtualRules) if (!r.noTrack) for (const dev of ruleInterfaces(r.args)) named.set(dev, r.span);
+  if (!inst.dontTrackPrimary) named.delete(primary);
+  if (!named.size) return tracks;
+  const out = tracks.map((t) => (t.kind === 'interface' && named.has(t.name) ? { ...t, weight: 0, reverse: false } : t));
+  for (const [name, at] of named)
+    if (!out.some((t) => t.kind === 'interface' && t.name === name)) out.push({ kind: 'interface', name, weight: 0, reverse: false, at });
+  return out;
+}
+
+/** The interfaces an `ip rule` line names: iif (dev) and oif. */
+function ruleInterfaces(args: readonly string[]): string[] {
+  return args.flatMap((w, i) => ((w === 'iif' || w === 'dev' || w === 'oif') && args[i + 1] ? [args[i + 1]] : []));
 }
 
 /** The vrrp_scripts as they run: each with its script and its timeout (the interval when unset). */

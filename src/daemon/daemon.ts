@@ -1,6 +1,7 @@
 // `keepalived-ts -f FILE`: the VRRP daemon. Wires the engine to the real world: a monotonic
 // clock, one raw socket per interface, iproute2 and arping for addresses, the script runner for
 // checks and notify scripts, pino for logs, and keepalived's signals and pid files.
+import { readFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
@@ -135,8 +136,9 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
       };
     }
     // The socket is the VMAC's when adverts go through one; the source address is the interface's.
+    // A VMAC not made yet: its port waits, and opens when the VMAC is made (VmacWatch).
     const key = portKey(inst.sendInterface, family);
-    ifnames.add(key);
+    if (realHost.interfaceExists(inst.sendInterface)) ifnames.add(key);
     if (inst.authentication?.authType === 'AH' && inst.version === 2 && family === 4) ahKeys.add(key);
     const addressKey = portKey(ifname, family);
     if (addresses.has(addressKey)) continue;
@@ -163,6 +165,16 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   };
 }
 
+/** An interface's index (sysfs), undefined when it is missing. */
+function ifindexOf(ifname: string): number | undefined {
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8').trim());
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every VMAC/ipvlan of the configuration with its instance: its own, then its addresses' (use_vmac_addr). */
 function vmacsOf(cfg: Config): [ResolvedVrrpInstance, ResolvedVmac][] {
   return cfg.resolved.vrrpInstances.flatMap((i) => [...(i.vmac ? [i.vmac] : []), ...i.addressVmacs].map((v): [ResolvedVrrpInstance, ResolvedVmac] => [i, v]));
@@ -170,34 +182,41 @@ function vmacsOf(cfg: Config): [ResolvedVrrpInstance, ResolvedVmac][] {
 
 /**
  * use_vmac / use_ipvlan: makes the configuration's interfaces that are not there yet, before
- * sockets open on them. On a failure removes what it made and returns keepalived's line; else
- * the names it made (for a reload refused later).
+ * sockets open on them. One that cannot be made (ip fails, its base is missing) waits in `vmacs`
+ * for its base interface's next event. A foreign interface of the name: removes what it made and
+ * returns keepalived's line. Else the names it made (for a reload refused later).
  */
 async function addVmacs(cfg: Config, vmacs: VmacLinks, log: Logger): Promise<{ error: string } | { added: string[] }> {
   const added: string[] = [];
   for (const [inst, v] of vmacsOf(cfg)) {
     if (!realHost.interfaceExists(v.base)) {
       log.warn(`(${inst.name}) ${v.ifname} not created: interface ${v.base} doesn't exist`);
+      vmacs.wait(inst.name, v);
       continue;
     }
     const had = vmacs.has(v.ifname);
     const error = await vmacs.add(inst.name, v);
-    if (error) {
+    // keepalived 2.2.7 runs on with the instance FAULT (its interface is missing) and makes the
+    // VMAC when its base interface is added; a foreign interface of the name is our refusal (README).
+    if (error && vmacs.conflicts(error, v)) {
       for (const name of added) await vmacs.remove(name);
       return { error };
     }
-    if (!had) added.push(v.ifname);
+    if (error) log.warn(error);
+    else if (!had) added.push(v.ifname);
   }
   return { added };
 }
 
 /** After a reload: ours that the new configuration no longer has go (keepalived: when the instance goes). */
-async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver): Promise<void> {
+async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: IpAddressDriver, firewall: NftFirewall): Promise<void> {
   const keep = new Set(vmacsOf(cfg).map(([, v]) => v.ifname));
+  vmacs.keepWaiting(keep);
   for (const name of vmacs.names()) {
     if (keep.has(name)) continue;
     ports.forget(name);
     driver.releaseInterface(name);
+    void firewall.removeVmac(name);
     await vmacs.remove(name);
   }
 }
@@ -521,6 +540,16 @@ async function startDaemon(
     ...nftRules(first.config.globalDefs),
     log: (l, m) => vrrpLog[l](m),
   });
+  /** A VMAC of ours is there: its IGMP/MLD reports go out on its base (keepalived firewall_add_vmac). */
+  const vmacFirewall = (ifname: string): void => {
+    const mine = vmacs.get(ifname);
+    const inst = mine && vrrpPart(live).resolved.vrrpInstances.find((i) => i.name === mine.instance);
+    if (!mine || !inst) return;
+    // The eVIPs' other family counts for the instance's own VMAC only (keepalived's addr_vrrp has no flags).
+    const other = inst.vmac?.ifname === ifname && inst.virtualIpaddressExcluded.some((v) => v.family !== inst.family);
+    void firewall.addVmac(mine.vmac, NftFirewall.vmacFamilies(mine.vmac, other, live.globalDefs.disableLocalIgmp), ifindexOf);
+  };
+  for (const name of vmacs.names()) vmacFirewall(name);
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -611,7 +640,11 @@ async function startDaemon(
       return driver.restartBatch();
     },
     restored: (ifname, name) => {
+      vmacFirewall(ifname);
       ports.reopen(ifname);
+      gen.portOpened(ifname);
+      // Its link events came before its sockets opened: the trackers read it again.
+      links.touch(ifname);
       // An instance that stayed MASTER (its own interface is another one) puts its addresses back.
       const inst = gen.config.resolved.vrrpInstances.find((i) => i.name === name);
       const state = gen.engine.instances.find((i) => i.inst.name === name)?.runner.state.state;
@@ -834,8 +867,13 @@ async function startDaemon(
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const madeNow = await addVmacs(vrrpPart(next.config), vmacs, vrrpLog);
-      if ('error' in madeNow) return refuse(madeNow.error);
+      const waitingNow = new Set(vmacsOf(vrrpPart(live)).map(([, v]) => v.ifname));
+      if ('error' in madeNow) {
+        vmacs.keepWaiting(waitingNow);
+        return refuse(madeNow.error);
+      }
       const dropNew = async (): Promise<void> => {
+        vmacs.keepWaiting(waitingNow);
         for (const name of madeNow.added) await vmacs.remove(name);
       };
       const prepared = preflight(vrrpPart(next.config), ports, vrrpLog);
@@ -872,7 +910,8 @@ async function startDaemon(
       gen = generation(next.config, prepared.primary, old);
 
       await old.stop(gen);
-      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver);
+      await dropVmacs(vrrpPart(next.config), vmacs, ports, driver, firewall);
+      for (const name of madeNow.added) vmacFirewall(name);
       const nextStatic = statics(next.config);
       void driver.setStatic(nextStatic, staticSet);
       staticSet = nextStatic;

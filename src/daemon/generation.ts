@@ -139,7 +139,7 @@ export class Generation {
         linkUp: (ifname) => {
           const waited = this.ports.waiting(ifname);
           if (!this.ports.ready(ifname)) return false;
-          if (waited) this.engine.setPrimaryAddress(ifname, this.primary(ifname, 4));
+          if (waited) this.portOpened(ifname);
           return linkUp(ifname);
         },
         // The daemon's one `ip monitor`: an event re-reads its interface (a link going down is
@@ -153,6 +153,13 @@ export class Generation {
       startProcessTrackers(this.config, this.engine, { clock, log, table: procTable(), pollUs: 1_000_000 }),
     ];
     this.engine.start();
+  }
+
+  /** The sockets of an interface that was missing are open: its instances send from their own
+   * interface's address (a VMAC's instance from its base's). */
+  portOpened(ifname: string): void {
+    for (const { inst, ifname: send } of this.engine.instances)
+      if (send === ifname) this.engine.setPrimaryAddress(send, inst.family, this.primary(inst.interface, inst.family));
   }
 
   /** Priority 0 from masters and addresses removed, except for the runners `next` adopted. */

@@ -148,15 +148,15 @@ export class Ports {
   }
 
   /** Opens an interface's sockets again, keeping their handlers: a VMAC made again has a new
-   * index, and SO_BINDTODEVICE holds the old one. */
+   * index, and SO_BINDTODEVICE holds the old one. A waiting one (a VMAC made late) opens. */
   reopen(ifname: string): void {
     for (const family of [4, 6] as const) {
       const key = portKey(ifname, family);
       const entry = this.open.get(key);
-      if (!entry?.transport) continue;
+      if (!entry) continue;
       entry.ah?.close();
       entry.ah = undefined;
-      entry.transport.close();
+      entry.transport?.close();
       entry.transport = undefined;
       try {
         this.openPort(key);

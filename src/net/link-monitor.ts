@@ -86,6 +86,12 @@ export class LinkMonitor {
     return { stop: () => this.subscribers.delete(changed), live: () => this.isLive };
   }
 
+  /** Has every subscriber re-read `ifname` now: a change of ours the kernel's events came before
+   * (a VMAC's sockets opened after its link events). */
+  touch(ifname: string): void {
+    this.emit(ifname);
+  }
+
   /** The child's pid while it runs. */
   get pid(): number | undefined {
     return this.proc?.pid;

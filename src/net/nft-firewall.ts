@@ -16,6 +16,18 @@
 //     chain in_link_local { ip6 daddr . iif @vips_link_local drop }   (iifname for the _name set)
 //     chain out_link_local { ip6 saddr . oif @vips_link_local drop } }
 //
+// For each VMAC (use_vmac, use_vmac_addr; not ipvlan) keepalived also moves the IGMP/MLD reports
+// the kernel sends on it to its base interface, and drops its router solicitations
+// (setup_rule_move_igmp, setup_rule_drop_router_solicit), from the moment it is made, strict or not
+// ("use_vmac ... specified, but no firewall configured - using nftables"):
+//
+//   table ip keepalived { map vmac_map { type iface_index : iface_index }      ("vrrp.51" : "eth0")
+//     chain out { ...; ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop } }
+//   table ip6 keepalived { map vmac_map { ... }  set vmac_set { type iface_index }
+//     chain out { ...; icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map drop
+//                      icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop } }
+//
+// (IPv4 not with disable_local_igmp; the other family too when the instance has eVIPs of it.)
 // Neighbour discovery passes so that a MASTER still answers for (and announces) its VIPs. Each
 // family's table is made with the first MASTER that needs it; before the first, tables of that
 // name left by an earlier run are deleted ("Deleting old ip6 keepalived table"). Both go at the
@@ -23,7 +35,7 @@
 // batch still runs.
 import { execFile } from 'node:child_process';
 import { isIPv4 } from 'node:net';
-import type { ResolvedVirtualAddress, ResolvedVrrpInstance } from '../config/model/index.js';
+import type { ResolvedVirtualAddress, ResolvedVmac, ResolvedVrrpInstance } from '../config/model/index.js';
 
 /** What a reload may change: it applies to the chains and rules made from then on (keepalived's global_data). */
 export interface NftRuleOptions {
@@ -79,8 +91,12 @@ export function entryOf(vip: ResolvedVirtualAddress, inst: ResolvedVrrpInstance,
 
 export class NftFirewall {
   private queue: Promise<void> = Promise.resolve();
-  /** What exists of the tables: keepalived's ipv4_vips_setup, ipv6_vips_setup, setup_ll_ifname/ifindex. */
-  private readonly made = new Set<Family | SetName>();
+  /** What exists of the tables: keepalived's ipv4_vips_setup, ipv6_vips_setup, setup_ll_ifname/ifindex,
+   * and (`igmp FAMILY`) ipv4_igmp_setup, ipv6_igmp_setup. */
+  private readonly made = new Set<Family | SetName | `igmp ${Family}`>();
+  /** The VMACs in vmac_map, by family and name, with their index and their base's when added
+   * (the map holds indexes: a VMAC deleted by hand leaves by number). */
+  private readonly vmacs = new Map<string, { index: number; base: number }>();
   /** Elements in the sets (family, set, element), with how many instances put each there. */
   private readonly members = new Map<string, number>();
   private readonly run: (script: string) => Promise<{ ok: boolean; error: string }>;
@@ -204,7 +220,7 @@ export class NftFirewall {
       const head: string[] = [];
       for (const e of fresh) {
         if (!this.made.has(e.family)) {
-          if (!this.made.has('ip') && !this.made.has('ip6')) head.push(...(await this.residue()));
+          if (this.made.size === 0) head.push(...(await this.residue()));
           head.push(...this.familyScript(e.family));
           this.made.add(e.family);
         }
@@ -233,13 +249,84 @@ export class NftFirewall {
     }, `(${inst.name}) removing firewall drop rule`);
   }
 
+  /** The IGMP (MLD) rules of one family and its vmac_map (vmac_set) (nft_setup_igmp). */
+  private igmpScript(f: Family): string[] {
+    const t = `${f} ${this.opts.table}`;
+    const c = this.counter;
+    const head = [`add table ${t}`, this.chain(f, 'out'), `add map ${t} vmac_map { type iface_index : iface_index; }`];
+    if (f === 'ip') return [...head, `add rule ${t} out ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map${c} drop`];
+    return [
+      ...head,
+      `add set ${t} vmac_set { type iface_index; }`,
+      `add rule ${t} out icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map${c} drop`,
+      `add rule ${t} out icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set${c} drop`,
+    ];
+  }
+
+  /** The families a VMAC's rules are in (firewall_add_vmac): its own (IPv4 not with
+   * disable_local_igmp), and the other with eVIPs of it. */
+  static vmacFamilies(v: ResolvedVmac, otherFamily: boolean, disableLocalIgmp: boolean): Family[] {
+    if (v.kind !== 'macvlan') return [];
+    const own: Family = v.family === 4 ? 'ip' : 'ip6';
+    if (own === 'ip' && disableLocalIgmp) return [];
+    return otherFamily ? [own, own === 'ip' ? 'ip6' : 'ip'] : [own];
+  }
+
+  /** A VMAC was made (or taken over): its reports go out on its base (nft_add_vmac). `index`
+   * reads an interface's index, undefined when it is missing. */
+  addVmac(v: ResolvedVmac, families: readonly Family[], index: (ifname: string) => number | undefined): Promise<void> {
+    if (!families.length || !IFNAME.test(v.ifname) || !IFNAME.test(v.base)) return this.queue;
+    return this.enqueue(async () => {
+      const vi = index(v.ifname);
+      const bi = index(v.base);
+      if (vi === undefined || bi === undefined) return '';
+      const lines: string[] = [];
+      for (const f of families) {
+        const t = `${f} ${this.opts.table}`;
+        if (!this.made.has(`igmp ${f}`)) {
+          if (this.made.size === 0) lines.push(...(await this.residue()));
+          lines.push(...this.igmpScript(f));
+          this.made.add(`igmp ${f}`);
+        }
+        // One made again by its old name: the old index leaves first.
+        const old = this.vmacs.get(`${f} ${v.ifname}`);
+        if (old && old.index !== vi) lines.push(...vmacElements('delete', t, f, String(old.index), String(old.base)));
+        this.vmacs.set(`${f} ${v.ifname}`, { index: vi, base: bi });
+        lines.push(...vmacElements('add', t, f, `"${v.ifname}"`, `"${v.base}"`));
+      }
+      return `${lines.join('\n')}\n`;
+    }, `(${v.ifname}) setting the IGMP/MLD rule`);
+  }
+
+  /** A VMAC of ours goes (nft_remove_vmac): out of vmac_map (vmac_set), by index. */
+  removeVmac(ifname: string): Promise<void> {
+    return this.enqueue(async () => {
+      const lines: string[] = [];
+      for (const f of ['ip', 'ip6'] as const) {
+        const known = this.vmacs.get(`${f} ${ifname}`);
+        if (!known) continue;
+        this.vmacs.delete(`${f} ${ifname}`);
+        lines.push(...vmacElements('delete', `${f} ${this.opts.table}`, f, String(known.index), String(known.base)));
+      }
+      return lines.length ? `${lines.join('\n')}\n` : '';
+    }, `(${ifname}) removing the IGMP/MLD rule`);
+  }
+
   /** At the stop: the tables go, as keepalived's nft_end(). */
   close(): Promise<void> {
     return this.enqueue(async () => {
-      const tables = (['ip', 'ip6'] as const).filter((f) => this.made.has(f));
+      const tables = (['ip', 'ip6'] as const).filter((f) => this.made.has(f) || this.made.has(`igmp ${f}`));
       this.made.clear();
       this.members.clear();
+      this.vmacs.clear();
       return tables.map((f) => `delete table ${f} ${this.opts.table}\n`).join('');
     }, 'removing the firewall table');
   }
+}
+
+/** `add|delete element` lines of a VMAC: vmac_map's VMAC : base, and for IPv6 vmac_set's VMAC. */
+function vmacElements(verb: 'add' | 'delete', table: string, f: Family, vmac: string, base: string): string[] {
+  const out = [`${verb} element ${table} vmac_map { ${vmac} : ${base} }`];
+  if (f === 'ip6') out.push(`${verb} element ${table} vmac_set { ${vmac} }`);
+  return out;
 }

@@ -98,10 +98,21 @@ const baseLinkLocal = (ifname: string): string | undefined =>
 
 const listInterfaces = (): string[] => Object.keys(networkInterfaces());
 
+/** One still to make, for `instance`; `noBase`: its base interface was missing (else ip failed). */
+export interface Waiting {
+  vmac: ResolvedVmac;
+  instance: string;
+  noBase: boolean;
+}
+
 /** The daemon's VMAC and ipvlan interfaces: the ones it made or took over, which it removes. */
 export class VmacLinks {
   /** Ours, by name, as they were made and with the instance each was made for. */
   private readonly ours = new Map<string, { vmac: ResolvedVmac; instance: string }>();
+  /** Ours that are not there: the kernel refused them or their base is missing. keepalived keeps
+   * their instance FAULT and makes them when their base interface changes (vrrp_if.c
+   * update_added_interface, recreate_vmac_thread); so do we (VmacWatch). */
+  private readonly pending = new Map<string, Waiting>();
   /** Base interfaces whose arp_ignore/arp_filter we changed: their old values and how many VMACs use them. */
   private readonly bases = new Map<string, { arpIgnore?: number; arpFilter?: number; users: number }>();
   /** all.rp_filter and default.rp_filter's old values and the interfaces we raised, once cleared. */
@@ -122,6 +133,27 @@ export class VmacLinks {
   /** Names of ours. */
   names(): string[] {
     return [...this.ours.keys()];
+  }
+
+  /** Names of those still to make, with what they are for. */
+  waiting(): [string, Waiting][] {
+    return [...this.pending];
+  }
+
+  /** One to make once its base interface is there (it is missing now). */
+  wait(iname: string, v: ResolvedVmac): void {
+    if (!this.ours.has(v.ifname)) this.pending.set(v.ifname, { vmac: v, instance: iname, noBase: true });
+  }
+
+  /** Tries again to make one still to make; an error line when it still cannot. */
+  async retry(ifname: string): Promise<string | undefined> {
+    const p = this.pending.get(ifname);
+    return p ? this.add(p.instance, p.vmac) : undefined;
+  }
+
+  /** Forgets those still to make that `keep` does not name (a reload dropped them, or was refused). */
+  keepWaiting(keep: ReadonlySet<string>): void {
+    for (const name of this.pending.keys()) if (!keep.has(name)) this.pending.delete(name);
   }
 
   /** One of ours, as it was made, with the instance it was made for. */
@@ -148,16 +180,29 @@ export class VmacLinks {
 
   /**
    * Makes (or takes over) the interface for instance `iname`; an error line when it cannot (an
-   * interface of that name that is not a macvlan/ipvlan, or ip failing). Already ours: nothing to do.
+   * interface of that name that is not a macvlan/ipvlan, or ip failing). Already ours: nothing to
+   * do. One that ip fails to make is kept to make later (waiting(), retry()).
    */
   async add(iname: string, v: ResolvedVmac): Promise<string | undefined> {
     const known = this.ours.get(v.ifname)?.vmac;
     if (known && sameVmac(known, v)) return undefined;
     if (known) await this.remove(known.ifname);
+    this.pending.delete(v.ifname);
+    const error = await this.make(iname, v);
+    if (error && !this.conflicts(error, v)) this.pending.set(v.ifname, { vmac: v, instance: iname, noBase: false });
+    return error;
+  }
+
+  /** Whether `error` is add()'s refusal of a foreign interface of the name (nothing to retry). */
+  conflicts(error: string, v: ResolvedVmac): boolean {
+    return error === conflictLine(v);
+  }
+
+  private async make(iname: string, v: ResolvedVmac): Promise<string | undefined> {
     const facts = parseLinkFacts(await (this.opts.show ?? showLink)(v.ifname));
     const action = existingAction(v, facts);
     const what = v.kind === 'ipvlan' ? 'ipvlan' : 'VMAC';
-    if (action === 'conflict') return `${what} ${v.ifname} conflicts with existing interface`;
+    if (action === 'conflict') return conflictLine(v);
     if (action === 'recreate') {
       this.opts.log('info', `(${iname}) Removing old VMAC interface ${v.ifname} due to conflicting interface`);
       const r = await this.exec(['ip', 'link', 'del', 'dev', v.ifname]);
@@ -199,6 +244,7 @@ export class VmacLinks {
 
   /** Removes one of ours, putting its base interface's ARP settings back when its last VMAC goes. */
   async remove(ifname: string): Promise<void> {
+    this.pending.delete(ifname);
     const mine = this.ours.get(ifname)?.vmac;
     if (!mine) return;
     this.ours.delete(ifname);
@@ -273,6 +319,8 @@ export class VmacLinks {
     this.sysctl.set('ipv4/conf/all/rp_filter', 0);
   }
 }
+
+const conflictLine = (v: ResolvedVmac): string => `${v.kind === 'ipvlan' ? 'ipvlan' : 'VMAC'} ${v.ifname} conflicts with existing interface`;
 
 /** Whether two resolved interfaces are the same interface made the same way. */
 export function sameVmac(a: ResolvedVmac, b: ResolvedVmac): boolean {

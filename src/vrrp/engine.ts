@@ -173,11 +173,11 @@ export class VrrpEngine {
     for (const m of this.managed) if (!keep.has(m.runner)) m.runner.stop();
   }
 
-  /** An interface that was missing at start got its address (dynamic_interfaces): its instances
-   * without unicast_src_ip send from it from now on. */
-  setPrimaryAddress(ifname: string, address: string): void {
+  /** An interface that was missing at start got its address (dynamic_interfaces, a VMAC made
+   * late): its instances of that family without unicast_src_ip send from it from now on. */
+  setPrimaryAddress(ifname: string, family: 4 | 6, address: string): void {
     for (const m of this.managed) {
-      if (m.ifname !== ifname || m.inst.unicastSrcIp || m.runner.cfg.primaryAddress === address) continue;
+      if (m.ifname !== ifname || m.inst.family !== family || m.inst.unicastSrcIp || m.runner.cfg.primaryAddress === address) continue;
       m.runner.reconfigure({ ...m.runner.cfg, primaryAddress: address }, false);
     }
   }

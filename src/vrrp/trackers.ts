@@ -70,11 +70,13 @@ export function startTrackers(cfg: Config, engine: VrrpEngine, env: TrackerEnv):
   };
   const now = env.clock.now();
 
-  // Interfaces: the instances' own and every track_interface.
+  // Interfaces: the instances' own, every track_interface, and those of their addresses, routes
+  // and rules (resolve-vrrp.ts withAddressInterfaces).
   const links = new Set<string>();
   for (const i of cfg.resolved.vrrpInstances) {
     links.add(i.sendInterface);
     for (const t of i.trackInterface) links.add(t.name);
+    for (const t of i.tracks) if (t.kind === 'interface') links.add(t.name);
   }
   for (const g of cfg.syncGroups) for (const t of g.trackInterface) links.add(t.name);
   const lastLink = new Map<string, boolean>();

@@ -6,14 +6,14 @@ import { existingAction, parseLinkFacts, VmacLinks } from '../../src/net/vmac.js
 
 const V: ResolvedVmac = { kind: 'macvlan', ifname: 'vrrp.51', base: 'eth0', mac: '00:00:5e:00:01:33', mode: 'private', family: 4, xmitBase: false };
 
-function rig(existing: Record<string, string> = {}, sys: Record<string, number> = {}) {
+function rig(existing: Record<string, string> = {}, sys: Record<string, number> = {}, fails = { add: '' }) {
   const cmds: string[] = [];
   const logs: string[] = [];
   const values = new Map(Object.entries({ 'ipv4/conf/all/rp_filter': 0, 'ipv4/conf/eth0/arp_ignore': 0, 'ipv4/conf/eth0/arp_filter': 0, ...sys }));
   const links = new VmacLinks({
     exec: async (argv) => {
       cmds.push(argv.join(' '));
-      return { code: 0, stderr: '' };
+      return fails.add && argv[2] === 'add' ? { code: 2, stderr: fails.add } : { code: 0, stderr: '' };
     },
     show: async (n) => existing[n] ?? '',
     sysctl: { get: (p) => values.get(p), set: (p, v) => (values.set(p, v), true) },
@@ -26,6 +26,32 @@ function rig(existing: Record<string, string> = {}, sys: Record<string, number> 
 const show = (o: object) => JSON.stringify([{ ifname: 'vrrp.51', flags: ['BROADCAST'], ...o }]);
 
 describe('VmacLinks', () => {
+  it('one ip fails to make waits with its instance, is tried again by retry(), and is forgotten when a reload drops it', async () => {
+    const fails = { add: 'RTNETLINK answers: Device or resource busy' };
+    const { links, values } = rig({}, {}, fails);
+    expect(await links.add('VI_1', V)).toBe('(VI_1): Unable to create VMAC interface vrrp.51: RTNETLINK answers: Device or resource busy');
+    expect(links.names()).toEqual([]);
+    expect(links.waiting()).toEqual([['vrrp.51', { vmac: V, instance: 'VI_1', noBase: false }]]);
+    // No sysctls for one that is not there.
+    expect(values.get('ipv4/conf/eth0/arp_ignore')).toBe(0);
+    expect(await links.retry('vrrp.51')).toMatch(/Unable to create/);
+    fails.add = '';
+    expect(await links.retry('vrrp.51')).toBeUndefined();
+    expect([links.names(), links.waiting()]).toEqual([['vrrp.51'], []]);
+    expect(values.get('ipv4/conf/eth0/arp_ignore')).toBe(1);
+    // A missing base: waiting; a reload without it forgets it; a foreign interface of the name does not wait.
+    links.wait('VI_2', { ...V, ifname: 'vrrp.52', base: 'eth9' });
+    expect(links.waiting().map(([n, w]) => [n, w.noBase])).toEqual([['vrrp.52', true]]);
+    links.keepWaiting(new Set(['vrrp.51']));
+    expect(links.waiting()).toEqual([]);
+    const foreign = rig({ 'vrrp.53': show({ ifname: 'vrrp.53', linkinfo: { info_kind: 'veth' } }) });
+    const v53 = { ...V, ifname: 'vrrp.53' };
+    const error = await foreign.links.add('VI_3', v53);
+    expect(error).toBe('VMAC vrrp.53 conflicts with existing interface');
+    expect(foreign.links.conflicts(error ?? '', v53)).toBe(true);
+    expect(foreign.links.waiting()).toEqual([]);
+  });
+
   it('restore() makes a deleted one again the same way, and the base keeps its saved values', async () => {
     const { links, cmds, values } = rig({}, { 'ipv4/conf/eth0/arp_ignore': 2 });
     await links.add('VI_1', V);

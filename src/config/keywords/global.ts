@@ -273,7 +273,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_rx_bufs_multiplier', int(1, 1000), { notImplemented: 'receive buffers keep the system default size', doc: 'Receive buffer multiplier (3).' }),
     g.k('disable_local_igmp', flag, {
       default: false,
-      notImplemented: 'IGMP reports are sent as the kernel decides',
+      notImplemented: "net.ipv4.igmp_link_local_mcast_reports is left as it is (only the VMACs' IPv4 IGMP rule is left out, as keepalived does)",
       doc: 'Do not send IGMP reports for the VRRP group.',
     }),
     g.k('dynamic_interfaces', words, { doc: 'Allow interfaces that do not exist yet; [allow_if_changes].' }),

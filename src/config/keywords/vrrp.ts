@@ -250,9 +250,13 @@ export const trackFileList = trackScriptList('track_file', 254);
 export const trackProcessList = trackScriptList('track_process', 254);
 export const trackBfdList = trackScriptList('track_bfd', 253);
 export const nameList = (name: string, doc: string) => listBlock(name, doc, 'NAME', parseNameLine);
-export const addressList = (name: string, doc: string) => listBlock(name, doc, 'IP[/LEN] [dev IF] [label L] [scope S] [brd IP]', parseAddressLine);
-export const routeList = (name: string) => listBlock(name, 'Routes in `ip route` syntax, one per line.', '[to] PREFIX via IP dev IF ...', parseRouteLine);
-export const ruleList = (name: string) => listBlock(name, 'Policy rules in `ip rule` syntax, one per line.', 'from PREFIX table T ...', parseRuleLine);
+export const addressList = (name: string, doc: string) => listBlock(name, doc, 'IP[/LEN] [dev IF] [label L] [scope S] [brd IP] [no_track]', parseAddressLine);
+export const routeList = (name: string, doc = 'Routes in `ip route` syntax, one per line.') =>
+  listBlock(name, doc, '[to] PREFIX via IP dev IF ... [no_track]', parseRouteLine);
+export const ruleList = (name: string, doc = 'Policy rules in `ip rule` syntax, one per line.') =>
+  listBlock(name, doc, 'from PREFIX table T ... [no_track]', parseRuleLine);
+/** What an instance's addresses, routes and rules make it track (resolve-vrrp.ts withAddressInterfaces). */
+const TRACKED_DEV = 'the instance is FAULT while that interface is down, unless the line says no_track.';
 
 // ---- vrrp_sync_group ----------------------------------------------------------------------
 
@@ -382,18 +386,33 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     ),
     vi.k('v3_checksum_as_v2', bool, { since: '2.2.8', doc: 'VRRPv3 checksum without the IPv4 pseudo-header (RFC 9568, Cisco/Juniper).' }),
     vi.b('authentication', authenticationBlock, {}),
-    vi.b('virtual_ipaddress', addressList('virtual_ipaddress', 'The virtual addresses, carried in adverts.'), { default: [] }),
-    vi.b('virtual_ipaddress_excluded', addressList('virtual_ipaddress_excluded', 'Addresses moved with the instance but not carried in adverts.'), {
-      default: [],
-    }),
+    vi.b(
+      'virtual_ipaddress',
+      addressList('virtual_ipaddress', `The virtual addresses, carried in adverts. An address's interface (dev) is tracked: ${TRACKED_DEV}`),
+      { default: [] },
+    ),
+    vi.b(
+      'virtual_ipaddress_excluded',
+      addressList(
+        'virtual_ipaddress_excluded',
+        `Addresses moved with the instance but not carried in adverts. An address's interface (dev) is tracked: ${TRACKED_DEV}`,
+      ),
+      {
+        default: [],
+      },
+    ),
     vi.k('no_virtual_ipaddress', flag, { since: '2.2.8', default: false, doc: 'Allow an instance without virtual addresses.' }),
     vi.k('promote_secondaries', flag, {
       default: false,
       notImplemented: 'the interface promote_secondaries setting is left as it is',
       doc: 'Set promote_secondaries on the interface.',
     }),
-    vi.b('virtual_routes', routeList('virtual_routes'), { default: [] }),
-    vi.b('virtual_rules', ruleList('virtual_rules'), { default: [] }),
+    vi.b('virtual_routes', routeList('virtual_routes', `Routes in \`ip route\` syntax, one per line. A route's dev is tracked: ${TRACKED_DEV}`), {
+      default: [],
+    }),
+    vi.b('virtual_rules', ruleList('virtual_rules', `Policy rules in \`ip rule\` syntax, one per line. A rule's iif and oif are tracked: ${TRACKED_DEV}`), {
+      default: [],
+    }),
     vi.k(
       'accept',
       custom<boolean>('', () => ({ value: true })),
@@ -406,7 +425,10 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       custom<boolean>('', () => ({ value: false })),
       { field: 'accept', doc: 'Drop packets to and from the VIPs while MASTER, unless the owner (nftables rules as keepalived sets them).' },
     ),
-    vi.k('dont_track_primary', flag, { default: false, doc: 'Do not go FAULT when the instance interface goes down.' }),
+    vi.k('dont_track_primary', flag, {
+      default: false,
+      doc: 'Do not go FAULT when the instance interface (or its VMAC) goes down, nor for an address on it; a route or rule on it still counts.',
+    }),
     vi.b('track_interface', trackInterfaceList, { default: [] }),
     vi.b('track_script', trackScriptBlock, { default: [], doc: 'vrrp_script names, one per line, optionally with weight W [reverse].' }),
     vi.b('track_file', trackFileList, { default: [], doc: 'track_file names, one per line, optionally with weight W [reverse].' }),
