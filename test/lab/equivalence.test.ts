@@ -22,15 +22,14 @@ const S = 1_000_000;
  * daemon when it was up, a stop at its priority 0. netns changes are compared where the wire
  * shows them (a peer acts on the advert, not on the log line: keepalived's line, stamped when the
  * lab reads it, came up to 38 ms after its advert at load 5-7, which put a mixed pair's changes
- * at +47.6 and +51.5 ms where the wire says +9 and +16). The goal is 50 ms (TARGET, printed with
+ * at +47.6 and +51.5 ms where the wire says +9 and +16). The bound is 50 ms (TARGET; the differences are printed with
  * how many met it). What is left is the machine's: the replay's lateness is each daemon's mean,
  * (0-21 ms at load 15-23 on 2 cores) and each advert is late by its own amount, and a restarted
  * keepalived's start is known only when its line is read. In five runs at that load (heal
  * outliers, the lab's own bug, fixed in topology.ts, left out) the worst were 49.3 ms (a
- * partition's takeover), 48.5 ms (a restarted keepalived's first MASTER) and 48.4 ms: the goal
- * holds there with no margin, so the assertion keeps 0.15 s.
+ * partition's takeover), 48.5 ms (a restarted keepalived's first MASTER) and 48.4 ms; at load
+ * 6-9, 4.6 ms. The suite runs one file at a time, so the assertion is the goal.
  */
-const TOLERANCE = 150_000;
 const TARGET = 50_000;
 /** Start-up is left out: at load 10-18 one daemon may reach its first state 100-200 ms after the
  * other (the start spread, printed), and a close start-up election can then go either way. */
@@ -331,11 +330,11 @@ async function both(s: Scenario): Promise<{ sim: LabResult; net: LabResult; repl
 
 describe.skipIf(!cap.ok)('sim and netns agree', () => {
   for (const file of ['master-killed.yaml', 'graceful-stop.yaml', 'partition-split-brain.yaml', 'weight-too-small.yaml']) {
-    it(`${file}: same verdicts, same timeline within 0.15 s (50 ms the goal), timed from the wire`, async () => {
+    it(`${file}: same verdicts, same timeline within 50 ms, timed from the wire`, async () => {
       const s = load(file);
       const { sim, net, replay } = await both(s);
       expect(sim.passed).toBe(true);
-      compare(replay, net, TOLERANCE, SETTLE);
+      compare(replay, net, TARGET, SETTLE);
       sameVerdicts(sim, net);
     }, 120_000);
   }
@@ -347,7 +346,7 @@ describe.skipIf(!cap.ok)('sim and netns agree', () => {
       expect(s.nodes.map((n) => n.impl)).toEqual(['keepalived', 'keepalived']);
       const { sim, net, replay } = await both(s);
       expect(sim.passed).toBe(true);
-      compare(replay, net, TOLERANCE, SETTLE);
+      compare(replay, net, TARGET, SETTLE);
       sameVerdicts(sim, net);
     },
     120_000,
@@ -365,7 +364,7 @@ describe.skipIf(!cap.ok)('sim and netns agree', () => {
       expect(s.nodes.find((n) => n.name === 'lb2')!.impl).toBe('keepalived');
       const { sim, net, replay } = await both(s);
       expect(sim.passed).toBe(true);
-      compare(replay, net, TOLERANCE, SETTLE);
+      compare(replay, net, TARGET, SETTLE);
       sameVerdicts(sim, net);
     },
     120_000,
