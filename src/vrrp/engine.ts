@@ -151,6 +151,9 @@ export class VrrpEngine {
       if (secs >= 60) log('info', `The vrrp_startup_delay is very large - ${secs} seconds`);
       log('info', `Delaying startup for ${secs} seconds`);
     }
+    // One start time for all, as keepalived's instances share the time_now of the loop turn that
+    // starts them: equal priorities time out together, however long starting 1,000 of them takes.
+    const now = this.env.clock.now();
     for (const m of this.managed) {
       if (m.reconfigure) {
         log('info', `(${m.inst.name}) Configuration changed by reload: applied in place, state ${m.runner.state.state} kept`, m.inst.name);
@@ -160,9 +163,9 @@ export class VrrpEngine {
       if (m.inst.configFault) log('info', `(${m.inst.name}) ${m.inst.configFault}`, m.inst.name);
       // A config fault is FAULT from the start, unannounced; other faults go from INIT straight to
       // FAULT, as keepalived's "Entering FAULT STATE (init)".
-      if (m.inst.configFault) m.runner.start(this.startupDelayUntil, true);
+      if (m.inst.configFault) m.runner.start(this.startupDelayUntil, true, now);
       this.apply(m);
-      m.runner.start(this.startupDelayUntil);
+      m.runner.start(this.startupDelayUntil, false, now);
     }
   }
 

@@ -108,9 +108,10 @@ export class VrrpRunner {
   }
 
   /** `delayUntil`: the end of vrrp_startup_delay on this clock, if one runs; `configFault`: the
-   * instance cannot run and stays FAULT. */
-  start(delayUntil?: number, configFault = false): void {
-    this.dispatch({ type: 'start', now: this.clock.now(), delayUntil, configFault });
+   * instance cannot run and stays FAULT; `now`: when the engine started its instances (one time
+   * for all). */
+  start(delayUntil?: number, configFault = false, now = this.clock.now()): void {
+    this.dispatch({ type: 'start', now, delayUntil, configFault });
   }
 
   /** A member of our sync group heard a lower priority as MASTER: send our lower-priority GARPs. */
