@@ -28,6 +28,7 @@ import { LinkMonitor } from '../net/link-monitor.js';
 import { VmacWatch } from './vmac-watch.js';
 import { NeighbourAdvertiser } from '../net/ndisc.js';
 import { NftFirewall, type NftRuleOptions } from '../net/nft-firewall.js';
+import { disableLocalIgmp } from '../net/igmp-reports.js';
 import { VmacLinks } from '../net/vmac.js';
 import { Notifier } from './notify.js';
 import { FifoChannel } from './fifo-channel.js';
@@ -550,6 +551,9 @@ async function startDaemon(
     void firewall.addVmac(mine.vmac, NftFirewall.vmacFamilies(mine.vmac, other, live.globalDefs.disableLocalIgmp), ifindexOf);
   };
   for (const name of vmacs.names()) vmacFirewall(name);
+  // keepalived: set once as VRRP first starts, put back at its end; a reload may not change it.
+  const restoreIgmp =
+    first.config.globalDefs.disableLocalIgmp && vrrpPart(first.config).vrrpInstances.length ? disableLocalIgmp((m) => vrrpLog.info(m)) : () => {};
   // BFD sessions (bfd_instance) for track_bfd and BFD_CHECK: keepalived's BFD process, here one
   // endpoint for both, with the sessions the running parts track (-P: no checkers, -C: no VRRP).
   const bfd = await startBfd(opts.vrrpOnly ? { ...vrrpPart(first.config), virtualServers: [] } : vrrpPart(first.config), log, !opts.noBfd);
@@ -804,6 +808,7 @@ async function startDaemon(
         ['VRRP', () => gen.stop()],
         // After the VIPs are gone: keepalived deletes its table at the end (nft_end).
         ['firewall', () => firewall.close()],
+        ['igmp_link_local_mcast_reports', () => restoreIgmp()],
         ['static addresses, routes and rules', () => driver.clearStatic(staticSet)],
         ['gratuitous ARP', () => driver.closeGarp()],
         ['link monitor', () => links.close()],
@@ -864,6 +869,8 @@ async function startDaemon(
       // keepalived's reload_config(): its table name is fixed until a restart.
       if (nftTableKeyword(next.config.globalDefs) !== nftTableKeyword(live.globalDefs))
         return refuse('Cannot change nftables table name at a reload - please restart keepalived');
+      if (next.config.globalDefs.disableLocalIgmp !== live.globalDefs.disableLocalIgmp)
+        return refuse('Cannot change disable_local_igmp at a reload - please restart keepalived');
       const nextTls = opts.vrrpOnly ? undefined : sslFor(next.config);
       if (nextTls && 'error' in nextTls) return refuse(nextTls.error.join('; '));
       const madeNow = await addVmacs(vrrpPart(next.config), vmacs, vrrpLog);

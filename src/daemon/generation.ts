@@ -6,6 +6,7 @@ import type { Config, ResolvedVrrpInstance, VrrpInstance } from '../config/model
 import type { IpAddressDriver } from '../net/addresses.js';
 import type { LinkMonitor } from '../net/link-monitor.js';
 import type { NeighbourAdvertiser } from '../net/ndisc.js';
+import { garpIntervals } from '../net/garp-pacer.js';
 import type { NftFirewall } from '../net/nft-firewall.js';
 import { VrrpEngine } from '../vrrp/engine.js';
 import { adoptSameIdentity } from '../vrrp/reload.js';
@@ -108,13 +109,13 @@ export class Generation {
     });
   }
 
-  /** `repeat` NAs per IPv6 VIP once the queued `ip addr add` ran, vrrp_gna_interval apart (keepalived: garp_master_repeat, again after garp_master_delay). */
+  /** `repeat` NAs per IPv6 VIP once the queued `ip addr add` ran, its interface's gna_interval (else vrrp_gna_interval) apart (keepalived: garp_master_repeat, again after garp_master_delay). */
   private neighbourAdverts(inst: ResolvedVrrpInstance, repeat: number): void {
     const byDev = new Map<string, string[]>();
     for (const v of inst.virtualIpaddress) if (v.family === 6) byDev.set(v.dev, [...(byDev.get(v.dev) ?? []), v.address]);
-    const interval = this.config.globalDefs.vrrpGnaInterval * 1000;
+    const intervalUs = garpIntervals(this.config.globalDefs.vrrpGnaInterval, this.config.garpGroups, 'gnaInterval');
     // From the interface each VIP is on: a VMAC's NAs carry its MAC.
-    for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, interval));
+    for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, intervalUs(dev) / 1000));
   }
 
   /** garp_extra_if: one gratuitous ARP or unsolicited NA per listed address, each on its own interface. */

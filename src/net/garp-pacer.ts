@@ -107,18 +107,20 @@ export class GarpPacer {
   }
 }
 
-/** The garp interval of each interface in µs: a garp_group's garp_interval for the interfaces it
- * names, else vrrp_garp_interval (keepalived set_default_garp_delay), else none. */
+/** The garp (or gna) interval of each interface in µs: a garp_group's garp_interval (gna_interval)
+ * for the interfaces it names, else vrrp_garp_interval (vrrp_gna_interval): keepalived's
+ * set_default_garp_delay gives each interface one delay record, its group's or the default. */
 export function garpIntervals(
   globalIntervalSec: number,
-  groups: readonly { garpInterval?: number; interface?: string; interfaces: readonly string[] }[],
+  groups: readonly { garpInterval?: number; gnaInterval?: number; interface?: string; interfaces: readonly string[] }[],
+  which: 'garpInterval' | 'gnaInterval' = 'garpInterval',
 ): (dev: string) => number {
   const byDev = new Map<string, number>();
   for (const g of groups) {
-    // A group without garp_interval (gna_interval only) gives its interfaces no GARP delay and
-    // keeps them from the default, as keepalived does. (keepalived drops a group with neither
-    // interval, whose interfaces then take the default; here they have none.)
-    const us = Math.round((g.garpInterval ?? 0) * 1e6);
+    // A group with only the other interval gives its interfaces none of this one and keeps them
+    // from the default, as keepalived does. (keepalived drops a group with neither interval, whose
+    // interfaces then take the default; here they have none.)
+    const us = Math.round((g[which] ?? 0) * 1e6);
     for (const dev of [...(g.interface ? [g.interface] : []), ...g.interfaces]) if (!byDev.has(dev)) byDev.set(dev, us);
   }
   const dflt = Math.round(globalIntervalSec * 1e6);

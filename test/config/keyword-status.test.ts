@@ -79,7 +79,7 @@ describe('keyword status (docs/compatibility.md)', () => {
     const r = loadConfigText(
       [
         'global_defs {',
-        '  disable_local_igmp',
+        '  vrrp_no_swap',
         '  log_unknown_vrids',
         '}',
         'vrrp_instance VI_1 {',

@@ -63,4 +63,12 @@ describe('GarpPacer', () => {
     ]);
     expect(['eth0', 'eth1', 'eth2', 'eth3'].map(of)).toEqual([200_000, 50_000, 50_000, 0]);
   });
+
+  it('takes the gna interval the same way: a garp_group with only garp_interval gives none', () => {
+    const groups = [
+      { garpInterval: 0.05, interface: 'eth1', interfaces: [] },
+      { gnaInterval: 0.3, interfaces: ['eth2'] },
+    ];
+    expect(['eth0', 'eth1', 'eth2'].map(garpIntervals(0.1, groups, 'gnaInterval'))).toEqual([100_000, 0, 300_000]);
+  });
 });

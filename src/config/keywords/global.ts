@@ -273,8 +273,7 @@ export const globalDefsBlock = defineBlock<GlobalDefs>({
     g.k('vrrp_rx_bufs_multiplier', int(1, 1000), { notImplemented: 'receive buffers keep the system default size', doc: 'Receive buffer multiplier (3).' }),
     g.k('disable_local_igmp', flag, {
       default: false,
-      notImplemented: "net.ipv4.igmp_link_local_mcast_reports is left as it is (only the VMACs' IPv4 IGMP rule is left out, as keepalived does)",
-      doc: 'Do not send IGMP reports for the VRRP group.',
+      doc: "No IGMP reports for the VRRP group: net.ipv4.igmp_link_local_mcast_reports is 0 while VRRP runs (put back at stop), and the VMACs' IPv4 IGMP rule is left out. A reload may not change it.",
     }),
     g.k('dynamic_interfaces', words, { doc: 'Allow interfaces that do not exist yet; [allow_if_changes].' }),
     g.k('nftables', words, {
@@ -441,10 +440,7 @@ export const garpGroupBlock = defineBlock<GarpGroup>({
   doc: 'Rate limits for gratuitous ARP / neighbour adverts on a set of interfaces.',
   keywords: [
     gg.k('garp_interval', decimal(0, 2147.483647), { doc: 'Seconds between gratuitous ARPs.' }),
-    gg.k('gna_interval', decimal(0, 2147.483647), {
-      notImplemented: 'neighbour adverts of a burst go out back to back',
-      doc: 'Seconds between unsolicited neighbour adverts.',
-    }),
+    gg.k('gna_interval', decimal(0, 2147.483647), { doc: 'Seconds between unsolicited neighbour adverts on these interfaces (instead of vrrp_gna_interval).' }),
     gg.k('interface', word, { doc: 'The interface the limits apply to.' }),
     gg.b('interfaces', nameList('interfaces', 'Interfaces the limits apply to.'), { default: [] }),
   ],
