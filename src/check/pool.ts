@@ -54,6 +54,9 @@ export interface PoolEnv {
   bfd?: BfdSessions;
 }
 
+/** `[address]:port` of a server, as the pool's log lines name it. */
+const placeOf = (srv: { rs: RealServer }): string => `[${srv.rs.address}]:${srv.rs.port}`;
+
 /** Seconds between reads of a FILE_CHECK's file (keepalived is told of changes by inotify). */
 export const FILE_POLL = 0.5;
 const FILE_TIMING = { delayLoop: FILE_POLL, retry: 0, delayBeforeRetry: FILE_POLL, warmup: 0 };
@@ -281,7 +284,7 @@ export class CheckerPool implements HealthChecks {
   private tellWeight(srv: Server, cameBack: boolean): void {
     const w = this.weightOf(srv);
     if (!srv.alive || (w === srv.told && !cameBack)) return;
-    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for [${srv.rs.address}]:${srv.rs.port}`);
+    if (w !== srv.told) this.events.log?.('info', `Changing weight from ${srv.told} to ${w} for ${placeOf(srv)}`);
     srv.told = w;
     this.events.weight?.(srv.vs, srv.rs, w);
   }
@@ -326,7 +329,7 @@ export class CheckerPool implements HealthChecks {
       this.release(fds);
     }
     if (this.stopped || slot.gone) return;
-    const where = `[${srv.rs.address}]:${srv.rs.port}`;
+    const where = placeOf(srv);
     if (!r.ok && NO_FD.test(r.reason)) {
       // Out of descriptors is this host's trouble, not the real server's: no verdict, try again.
       this.counters.noFd++;
@@ -369,12 +372,12 @@ export class CheckerPool implements HealthChecks {
       srv.alive = alive;
       if (alive) srv.stats.ups++;
       else srv.stats.downs++;
-      const where = `[${srv.rs.address}]:${srv.rs.port}`;
+      const where = placeOf(srv);
       const reason = alive ? `${slot.job.checker.type} succeeded` : why;
       this.events.log?.(alive ? 'info' : 'warn', `${alive ? 'Adding' : 'Removing'} service ${where} ${alive ? 'to' : 'from'} VS (${reason})`);
       this.events.realServer?.(srv.vs, srv.rs, alive, reason);
     } else if (moved) {
-      const where = `[${srv.rs.address}]:${srv.rs.port}`;
+      const where = placeOf(srv);
       this.events.log?.('info', `${why} on ${where}; the server stays ${alive ? 'in service' : 'out of service'}`);
       this.events.checker?.(srv.vs, srv.rs, slot.state.up, why);
     }
