@@ -3,10 +3,11 @@
 import type { Diagnostics, Span } from './diagnostics.js';
 import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
 import { ABORTS_WITHOUT_VALUE } from './missing-value.js';
+import { PassMap, passesOf, passesWithin, type Pass } from './passes.js';
 import { compareVersions } from './version.js';
 import { suggest } from './suggest.js';
 import type { RuleId } from './rules.js';
-import type { Statement } from './syntax.js';
+import type { BlockEnd, Statement } from './syntax.js';
 
 interface Index {
   byName: Map<string, { kw: KeywordSpec; spelling: 'name' | 'alias' | 'deprecated' }>;
@@ -259,7 +260,8 @@ export class Builder {
     const spans = obj.spans as Record<string, Span>;
     let items = children as Item[];
     let owned = false;
-    const eob: Item | undefined = end && { eob: end };
+    // A block the input ended in has no '}' to close it, nor to close an enclosing one with.
+    const eob: Item | undefined = end && !(end as BlockEnd).eof ? { eob: end } : undefined;
     for (let i = 0; i < items.length || (eob && i === items.length); i++) {
       if (holdLast && i === items.length - 1) return [items[i]];
       const it = i < items.length ? items[i] : eob!;
@@ -269,6 +271,16 @@ export class Builder {
         continue;
       }
       const st = it;
+      // The top level: which of keepalived's passes read this line (passes.ts).
+      let passes: readonly Pass[] | undefined;
+      if (spec === this.root) {
+        const from = this.escapedFrom.get(st);
+        passes = from ? passesWithin(st.keyword, from) : passesOf(st.keyword);
+        // A block of another pass, met where that pass is still skipping an escaped-from block.
+        if (passes.length === 0) continue;
+        this.ctx.diags.pass = passes[0];
+        if (!from) this.passMap.note(st, passes[0]);
+      }
       if (spec.item) {
         if (st.children)
           this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
@@ -280,7 +292,7 @@ export class Builder {
       if (!hit) {
         this.unknown(spec, st);
         if (st.children) {
-          items = insert(items, owned, i + 1, ignoredBrace(st));
+          items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
           owned = true;
         }
         continue;
@@ -300,7 +312,7 @@ export class Builder {
           hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
         });
         if (st.children) {
-          items = insert(items, owned, i + 1, ignoredBrace(st));
+          items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
           owned = true;
         }
         continue;
@@ -347,7 +359,7 @@ export class Builder {
           spans[kw.field] = st.end ? new BlockSpan(h.file, h.line, h.col, st.end) : spanOf(h);
         }
         if (built.escaped.length) {
-          items = insert(items, owned, i + 1, built.escaped);
+          items = insert(items, owned, i + 1, this.escaping(built.escaped, passes));
           owned = true;
         }
         continue;
@@ -356,7 +368,7 @@ export class Builder {
         this.ctx.diags.error(st, 'block-unexpected', `'${st.keyword}' does not open a block: Unexpected '{' - ignoring`, {
           hint: "keepalived reads the lines inside as this block's keywords, and the '}' closes this block",
         });
-        items = insert(items, owned, i + 1, ignoredBrace(st));
+        items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
         owned = true;
       }
       const parsed = kw.type!.parse(st.args);
@@ -394,6 +406,18 @@ export class Builder {
   }
 
   private readonly names = new WeakMap<object, Map<string, Set<string>>>();
+
+  /** Lines read at the top level after escaping a block: the passes that read that block. */
+  private readonly escapedFrom = new WeakMap<Item, readonly Pass[]>();
+
+  /** Where the top-level blocks of each pass are, for findings made after reading. */
+  readonly passMap = new PassMap();
+
+  /** Marks lines about to be read at the top level with the passes of the block they escaped. */
+  private escaping(items: readonly Item[], passes: readonly Pass[] | undefined): readonly Item[] {
+    if (passes) for (const it of items) this.escapedFrom.set(it, passes);
+    return items;
+  }
 
   /** Whether a block `keyword NAME` was already read in `owner` (and note it if not). */
   private nameTaken(owner: object, keyword: string, name: string): boolean {

@@ -2,6 +2,7 @@
 // every stage appends to one list and keeps going, and `-t` exits with the worst class seen.
 import { fromConfigBytes, printable } from '../core/text.js';
 import type { RuleId } from './rules.js';
+import type { Pass } from './passes.js';
 
 /** A position in a config file: 1-based line and column, as editors show them. */
 export interface Span {
@@ -75,6 +76,10 @@ class Summary implements Diagnostic {
 
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  /** keepalived's pass (passes.ts) each item was found in, where the builder knew it. */
+  readonly passes: (Pass | undefined)[] = [];
+  /** The pass of what is being read now. */
+  pass: Pass | undefined;
   private readonly perRule = new Map<RuleId, { n: number; summary?: Summary }>();
 
   add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
@@ -91,10 +96,14 @@ export class Diagnostics {
     const kept = d.exit === 0 ? KEPT_PER_RULE.advice : KEPT_PER_RULE.verdict;
     if (++seen.n <= kept) {
       this.items.push(d);
+      this.passes.push(this.pass);
       return;
     }
     let s = seen.summary;
-    if (!s) this.items.push((s = seen.summary = new Summary(d, kept)));
+    if (!s) {
+      this.items.push((s = seen.summary = new Summary(d, kept)));
+      this.passes.push(this.pass);
+    }
     s.count++;
     if (d.severity === 'error') s.severity = 'error';
     if (exitRank[d.exit] > exitRank[s.exit]) s.exit = d.exit;

@@ -3,6 +3,7 @@ import { Builder, makeContext } from './builder.js';
 import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import { rootBlock } from './keywords/root.js';
 import type { Config, WrittenConfig } from './model/index.js';
+import { untilStop } from './passes.js';
 import { streamFile, streamText, type ParseOptions, type StatementSink, type StreamResult } from './parse.js';
 import { realHost, type HostProbe } from './resolve-host.js';
 import { resolveConfig } from './resolve.js';
@@ -41,11 +42,15 @@ export interface LoadOptions extends ParseOptions {
 function load(main: string, opts: LoadOptions, stream: (sink: StatementSink) => StreamResult): LoadResult {
   const built = new Diagnostics();
   const ctx = makeContext(built);
-  const root = new Builder(rootBlock, ctx, opts.targetVersion).startRoot({ file: main, line: 1, col: 1 });
+  const builder = new Builder(rootBlock, ctx, opts.targetVersion);
+  const root = builder.startRoot({ file: main, line: 1, col: 1 });
   const parsed = stream((statements) => root.add(statements));
   const written = root.finish() as unknown as WrittenConfig;
+  const building = built.items.length;
+  built.pass = undefined;
   const config = resolveConfig(written, ctx, opts.host === true ? realHost : opts.host || undefined, opts.scripts, opts.scriptParts);
-  return { config, diagnostics: [...parsed.diagnostics.items, ...built.items], files: parsed.files, lines: parsed.lines };
+  const diagnostics = untilStop(parsed.diagnostics.items, built.items.slice(0, building), built.passes, built.items.slice(building), builder.passMap);
+  return { config, diagnostics, files: parsed.files, lines: parsed.lines };
 }
 
 export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {

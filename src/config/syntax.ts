@@ -10,7 +10,13 @@ export interface Word extends Span {
 
 export type Token =
   /** A run of complete statements: plain ones, and blocks the tokenizer has already closed. */
-  { type: 'leaves'; statements: Statement[] } | { type: 'open'; statement: Statement } | ({ type: 'close' } & Span);
+  { type: 'leaves'; statements: Statement[] } | { type: 'open'; statement: Statement } | ({ type: 'close' } & BlockEnd);
+
+/** Where a block ends: its '}', or the end of the input when it was never closed. */
+export interface BlockEnd extends Span {
+  /** No '}': the input ended inside the block, which keepalived just stops reading. */
+  eof?: boolean;
+}
 
 export interface Statement extends Span {
   keyword: string;
@@ -21,7 +27,7 @@ export interface Statement extends Span {
   /** Present when the statement opens a block (`keyword args {`). */
   children?: Statement[];
   /** Where the block's closing brace is. */
-  end?: Span;
+  end?: BlockEnd;
 }
 
 /** A list under construction: a block statement or a run of leaf statements, newest first. */
@@ -44,9 +50,9 @@ export function toList(c: Cons | null): Statement[] {
 
 /** Completes a block statement. The grammar is unambiguous, so each opener completes once and
  * can be filled in place (parse.ts insists on exactly one parse). */
-export function block(open: Statement, children: Statement[], close: Span): Statement {
+export function block(open: Statement, children: Statement[], close: BlockEnd): Statement {
   open.children = children;
-  open.end = { file: close.file, line: close.line, col: close.col };
+  open.end = close.eof ? { file: close.file, line: close.line, col: close.col, eof: true } : { file: close.file, line: close.line, col: close.col };
   return open;
 }
 

@@ -10,7 +10,7 @@
 // which knows quoting. Lines arrive one at a time from the reader (nothing is kept per line).
 import moo from 'moo';
 import type { Diagnostics, Span } from './diagnostics.js';
-import type { Statement, Token, Word } from './syntax.js';
+import type { BlockEnd, Statement, Token, Word } from './syntax.js';
 
 const lineLexer = moo.compile({
   ws: /[ \t\v\f]+/,
@@ -98,7 +98,7 @@ export class Tokenizer {
     this.open.push({ at, st: undefined, body: [], nested: false });
   }
 
-  private rbrace(at: Span): void {
+  private rbrace(at: BlockEnd): void {
     this.settle();
     const o = this.open.pop();
     if (!o) {
@@ -125,7 +125,9 @@ export class Tokenizer {
       this.flushRun();
       this.emit({ type: 'open', statement: st });
       if (o.body.length) this.emit({ type: 'leaves', statements: o.body });
-      this.emit({ type: 'close', file: at.file, line: at.line, col: at.col });
+      this.emit(
+        at.eof ? { type: 'close', file: at.file, line: at.line, col: at.col, eof: true } : { type: 'close', file: at.file, line: at.line, col: at.col },
+      );
     }
   }
 
@@ -265,7 +267,8 @@ export class Tokenizer {
       this.diags.error(this.open[0].at, 'brace-missing', `There are ${this.open.length} missing '}'s or extra '{'s`, {
         hint: 'the block opened here is never closed',
       });
-      const at = this.lastFile !== undefined ? { file: this.lastFile, line: this.lastLine, col: this.lastEnd } : this.open[0].at;
+      const last = this.lastFile !== undefined ? { file: this.lastFile, line: this.lastLine, col: this.lastEnd } : this.open[0].at;
+      const at: BlockEnd = { file: last.file, line: last.line, col: last.col, eof: true };
       while (this.open.length) this.rbrace(at);
     }
     this.flushRun();
