@@ -11,9 +11,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { configTest } from '../../src/cli/config-test.js';
-import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, REPO_ROOT } from '../helpers/netns.js';
 import { hasKeepalived } from '../helpers/oracle.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -254,15 +255,8 @@ describe.skipIf(!isRoot)('the daemon refuses unsafe scripts (-C, MISC_CHECK on l
   }, 20_000);
 });
 
-const net = netnsCapability();
-describe.skipIf(!net.ok)('the daemon refuses unsafe scripts (-P in a network namespace: vrrp_script, notify)', () => {
-  let lab: Lab;
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: 43 });
-  });
-  afterAll(async () => {
-    await lab?.teardown();
-  });
+describe.skipIf(netnsSkip('script security namespace tests'))('the daemon refuses unsafe scripts (-P in a network namespace: vrrp_script, notify)', () => {
+  const lab = oneHostLab({ subnet: 43 });
 
   it('with enable_script_security, runs the safe vrrp_script and notify_backup, never the unsafe ones', async () => {
     const m = (n: string) => join(top, `vrrp-${n}.ran`);
@@ -279,7 +273,7 @@ describe.skipIf(!net.ok)('the daemon refuses unsafe scripts (-P in a network nam
     // The safe notify runs at start (BACKUP), the unsafe one would at MASTER and at STOP.
     const file = join(lab.dir, 'vrrp.conf');
     writeFileSync(file, text);
-    const p = lab.spawn(lab.hosts[0], [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], {
+    const p = lab.spawn(lab.host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], {
       name: 'scrsec',
     });
     await p.waitForLine(/Entering MASTER STATE/, { timeoutMs: 10_000 });

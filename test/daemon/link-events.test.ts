@@ -5,11 +5,11 @@
 // 0.2 s poll, and the child is restarted. The daemon's stop ends the child.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, netnsCapability, pidExists, poll, REPO_ROOT, type Host, type Lab, type Proc } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { netnsSkip, pidExists, poll, REPO_ROOT, type Proc } from '../helpers/netns.js';
 
-const net = netnsCapability();
-if (!net.ok) console.warn(`link event tests skipped: ${net.reason}`);
+const skip = netnsSkip('link event tests');
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
 const conf = `vrrp_instance VI_1 {
@@ -67,14 +67,11 @@ const stats = (ms: number[]): { p50: number; max: number } => {
   return { p50: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 };
 
-describe.skipIf(!net.ok)('link state from ip monitor events', () => {
-  let lab: Lab;
-  let host: Host;
+describe.skipIf(skip)('link state from ip monitor events', () => {
   let o: Proc;
+  const lab = oneHostLab({ subnet: 93, setup, cleanup: async () => o?.kill('SIGKILL', 100) });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: 93 });
-    host = lab.hosts[0];
+  async function setup(): Promise<void> {
     for (const argv of [
       ['ip', 'link', 'add', 'trk0', 'type', 'veth', 'peer', 'name', 'trk0p'],
       ['ip', 'link', 'add', 'vif0', 'type', 'veth', 'peer', 'name', 'vif0p'],
@@ -88,28 +85,24 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
       ['ip', 'link', 'set', 'trk0', 'up'],
       ['ip', 'link', 'set', 'vif0', 'up'],
     ])
-      expect((await lab.exec(host, argv)).code, argv.join(' ')).toBe(0);
+      expect((await lab.exec(lab.host, argv)).code, argv.join(' ')).toBe(0);
     const file = join(lab.dir, 'link.conf');
     writeFileSync(file, conf);
-    o = lab.spawn(host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'link.pid'), '-r', join(lab.dir, 'link-vrrp.pid')], {
+    o = lab.spawn(lab.host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'link.pid'), '-r', join(lab.dir, 'link-vrrp.pid')], {
       name: 'ours-link',
       env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-link') },
     });
     await o.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await o.waitForLine(/\(VI_2\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
     await o.waitForLine(/\(VI_3\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
-  }, 60_000);
-  afterAll(async () => {
-    await o?.kill('SIGKILL', 100);
-    await lab?.teardown();
-  });
+  }
 
   /** Sets `ifname` down or up and returns ms from the command's start to the daemon's log line
    * for `inst` (its pino time; the same wall clock). */
   async function flip(ifname: string, inst: string, down: boolean): Promise<number> {
     const from = o.lines.length;
     const t0 = Date.now();
-    expect((await lab.exec(host, ['ip', 'link', 'set', ifname, down ? 'down' : 'up'])).code).toBe(0);
+    expect((await lab.exec(lab.host, ['ip', 'link', 'set', ifname, down ? 'down' : 'up'])).code).toBe(0);
     const line = await o.waitForLine(new RegExp(`\\(${inst}\\) Entering ${down ? 'FAULT' : 'BACKUP'} STATE`), { timeoutMs: 5000, from });
     return (JSON.parse(line.text) as { time: number }).time - t0;
   }
@@ -138,12 +131,12 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
 
   it('with dont_track_primary the instance’s own interface going down is heard, and no FAULT', async () => {
     const from = o.lines.length;
-    await lab.exec(host, ['ip', 'link', 'set', 'vif1', 'down']);
+    await lab.exec(lab.host, ['ip', 'link', 'set', 'vif1', 'down']);
     await o.waitForLine(/Netlink reports vif1 down/, { timeoutMs: 2000, from });
     // The engine applies the change as it hears it: a FAULT would be logged by now; give it 0.3 s.
     await new Promise((r) => setTimeout(r, 300));
     expect(o.lines.slice(from).map((l) => l.text)).not.toContainEqual(expect.stringMatching(/\(VI_3\) Entering FAULT STATE/));
-    await lab.exec(host, ['ip', 'link', 'set', 'vif1', 'up']);
+    await lab.exec(lab.host, ['ip', 'link', 'set', 'vif1', 'up']);
     await o.waitForLine(/Netlink reports vif1 up/, { timeoutMs: 2000, from });
   }, 30_000);
 
@@ -154,7 +147,7 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
     process.kill(child, 'SIGKILL');
     await o.waitForLine(/Link monitor: ip monitor exited \(SIGKILL\); polling interfaces every 0\.2 s, restarting it in 1 s/, { timeoutMs: 5000, from });
     // Before it is back (1 s, then its settle): the poll sees the link go down.
-    await lab.exec(host, ['ip', 'link', 'set', 'trk0', 'down']);
+    await lab.exec(lab.host, ['ip', 'link', 'set', 'trk0', 'down']);
     const fault = await o.waitForLine(/\(VI_1\) Entering FAULT STATE/, { timeoutMs: 5000, from });
     const back = await o.waitForLine(/Link monitor restarted: following link events again/, { timeoutMs: 10_000, from });
     expect(fault.index).toBeLessThan(back.index);
@@ -178,10 +171,14 @@ describe.skipIf(!net.ok)('link state from ip monitor events', () => {
   it('a SIGKILL of the daemon ends the monitor child too, with no link event to wake it', async () => {
     const file = join(lab.dir, 'link-kill.conf');
     writeFileSync(file, conf.replace(/virtual_router_id 9([345])/g, 'virtual_router_id 19$1'));
-    const k = lab.spawn(host, [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'kill.pid'), '-r', join(lab.dir, 'kill-vrrp.pid')], {
-      name: 'ours-link-kill',
-      env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-link-kill') },
-    });
+    const k = lab.spawn(
+      lab.host,
+      [process.execPath, CLI, '-n', '-l', '-P', '-f', file, '-p', join(lab.dir, 'kill.pid'), '-r', join(lab.dir, 'kill-vrrp.pid')],
+      {
+        name: 'ours-link-kill',
+        env: { ...process.env, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt-link-kill') },
+      },
+    );
     await k.waitForLine(/\(VI_1\) Entering BACKUP STATE/, { timeoutMs: 10_000 });
     const child = await poll(() => children(k.pid!, 'monitor')[0], { timeoutMs: 2000, what: 'the monitor child' });
     await k.kill('SIGKILL', 100);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchedLines, consoleStamp, daemonLogDestination, subsystemOf } from '../../src/daemon/log-options.js';
 import { parseLogFacility, severityOf, SyslogSink, syslogLine, type DatagramSender } from '../../src/daemon/syslog.js';
-import { createLab, netnsCapability, poll, REPO_ROOT, type Lab } from '../helpers/netns.js';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { netnsSkip, poll, REPO_ROOT } from '../helpers/netns.js';
 import { PrivateRsyslog, rsyslogCapability } from '../helpers/rsyslog.js';
 
 const CLI = join(REPO_ROOT, 'dist/keepalived-ts.mjs');
@@ -355,15 +356,8 @@ describe.skipIf(!rsyslogCap.ok)('a real rsyslogd', () => {
     }
   }, 60_000);
 
-  const net = netnsCapability();
-  describe.skipIf(!net.ok)('VRRP in a namespace', () => {
-    let lab: Lab;
-    beforeAll(async () => {
-      lab = await createLab({ hosts: 1, subnet: 77 });
-    });
-    afterAll(async () => {
-      await lab?.teardown();
-    });
+  describe.skipIf(netnsSkip('syslog namespace tests'))('VRRP in a namespace', () => {
+    const lab = oneHostLab({ subnet: 77 });
 
     it("a transition is logged as keepalived's VRRP process logs it: daemon.info, Keepalived_vrrp", async () => {
       const file = join(lab.dir, 'vrrp.conf');
@@ -371,7 +365,7 @@ describe.skipIf(!rsyslogCap.ok)('a real rsyslogd', () => {
         file,
         'vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 77\n priority 100\n advert_int 1\n virtual_ipaddress {\n  10.99.77.100/24\n }\n}\n',
       );
-      const p = lab.spawn(lab.hosts[0], [process.execPath, CLI, '-n', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], {
+      const p = lab.spawn(lab.host, [process.execPath, CLI, '-n', '-P', '-f', file, '-p', join(lab.dir, 'v.pid'), '-r', join(lab.dir, 'v-vrrp.pid')], {
         name: 'ours-syslog',
         env: { ...process.env, KEEPALIVED_TS_SYSLOG_SOCKET: sock, KEEPALIVED_TS_RUNTIME_DIR: join(lab.dir, 'rt') },
       });

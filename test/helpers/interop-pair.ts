@@ -13,6 +13,16 @@
 //     });
 //   });
 //
+// oneHostLab() is the same for the tests that need one namespace and nothing tracked: a Lab made in
+// beforeAll and torn down in afterAll, with the host at hand.
+//
+//   describe.skipIf(netnsSkip('VMAC fault tests', { keepalived: true }))('...', () => {
+//     const lab = oneHostLab({ subnet: 151 });
+//     it('...', async () => {
+//       await lab.exec(lab.host, ['ip', 'link', 'add', ...]);
+//     });
+//   });
+//
 // It lives beside netns.ts, not in it: netns.ts is bundled for plain Node by the benchmarks, where
 // vitest cannot be imported.
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -157,4 +167,84 @@ export function interopPair(opts: InteropPairOptions): InteropPair {
   if (opts.stopAfterEach ?? true) afterEach(() => pair.stop(), 60_000);
   afterAll(() => pair.down(), 60_000);
   return pair;
+}
+
+export interface OneHostLabOptions {
+  /** Third octet of the lab subnet 10.99.X.0/24: one per test file. */
+  subnet: number;
+  /** Runs once the lab is up (interfaces, a daemon shared by the tests). */
+  setup?: (lab: OneHostLab) => Promise<void>;
+  /** Runs in afterAll before the teardown, whatever the tests and setup did. */
+  cleanup?: () => Promise<void>;
+}
+
+/** A Lab of one host namespace; `host` is its only host. */
+export interface OneHostLab extends Lab {
+  readonly host: Host;
+}
+
+class OneHost implements OneHostLab {
+  private created: Lab | undefined;
+
+  constructor(private readonly opts: OneHostLabOptions) {}
+
+  private get lab(): Lab {
+    if (!this.created) throw new Error('the one-host lab is made in beforeAll: use it inside a test or hook');
+    return this.created;
+  }
+  get host(): Host {
+    return this.lab.hosts[0];
+  }
+  get id(): string {
+    return this.lab.id;
+  }
+  get bridgeNs(): string {
+    return this.lab.bridgeNs;
+  }
+  get hosts(): Host[] {
+    return this.lab.hosts;
+  }
+  get dir(): string {
+    return this.lab.dir;
+  }
+  exec(...args: Parameters<Lab['exec']>): ReturnType<Lab['exec']> {
+    return this.lab.exec(...args);
+  }
+  spawn(...args: Parameters<Lab['spawn']>): ReturnType<Lab['spawn']> {
+    return this.lab.spawn(...args);
+  }
+  spawnNode(...args: Parameters<Lab['spawnNode']>): ReturnType<Lab['spawnNode']> {
+    return this.lab.spawnNode(...args);
+  }
+  keepalived(...args: Parameters<Lab['keepalived']>): ReturnType<Lab['keepalived']> {
+    return this.lab.keepalived(...args);
+  }
+  ours(...args: Parameters<Lab['ours']>): ReturnType<Lab['ours']> {
+    return this.lab.ours(...args);
+  }
+  addresses(h: Host): Promise<string[]> {
+    return this.lab.addresses(h);
+  }
+
+  async up(): Promise<void> {
+    this.created = await createLab({ hosts: 1, subnet: this.opts.subnet });
+    await this.opts.setup?.(this);
+  }
+
+  async teardown(): Promise<void> {
+    try {
+      if (this.created) await this.opts.cleanup?.();
+    } finally {
+      await this.created?.teardown();
+    }
+  }
+}
+
+/** A one-host lab for the enclosing describe block: made (and set up) in beforeAll, torn down in
+ * afterAll, whatever the tests or the setup did. */
+export function oneHostLab(opts: OneHostLabOptions): OneHostLab {
+  const lab = new OneHost(opts);
+  beforeAll(() => lab.up(), 60_000);
+  afterAll(() => lab.teardown(), 60_000);
+  return lab;
 }

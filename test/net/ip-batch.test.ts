@@ -1,14 +1,14 @@
 // The address driver's one `ip -batch` process, in a namespace of its own: results per command in
 // order (failures with ip's message), many VIPs applied through the one process, and a batch that
 // cannot be written as batch lines left to the per-command executor.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { IpAddressDriver, spawnExec } from '../../src/net/addresses.js';
 import { batchLine, IpBatch } from '../../src/net/ip-batch.js';
-import { createLab, netnsCapability, type Lab } from '../helpers/netns.js';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { netnsSkip } from '../helpers/netns.js';
 
-const net = netnsCapability();
-if (!net.ok) console.warn(`ip -batch tests skipped: ${net.reason}`);
+const skip = netnsSkip('ip -batch tests');
 
 describe('batch lines', () => {
   it('drops -4/-6 from addr commands, and refuses what the batch reader would split or strip', () => {
@@ -21,23 +21,21 @@ describe('batch lines', () => {
   });
 });
 
-describe.skipIf(!net.ok)('ip -batch in a namespace', () => {
-  let lab: Lab;
-  let ns: string;
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: 71 });
-    ns = lab.hosts[0].ns;
-    // No dummy driver on every kernel (not on CI's): a veth pair.
-    await lab.exec(ns, ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd0p']);
-    await lab.exec(ns, ['ip', 'link', 'set', 'd0', 'up']);
-  }, 60_000);
-  afterAll(() => lab?.teardown());
+describe.skipIf(skip)('ip -batch in a namespace', () => {
+  const lab = oneHostLab({
+    subnet: 71,
+    setup: async () => {
+      // No dummy driver on every kernel (not on CI's): a veth pair.
+      await lab.exec(lab.host, ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd0p']);
+      await lab.exec(lab.host, ['ip', 'link', 'set', 'd0', 'up']);
+    },
+  });
 
   const addrs = async (): Promise<string[]> =>
-    [...(await lab.exec(ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'd0'])).stdout.matchAll(/inet (\S+)/g)].map((m) => m[1]);
+    [...(await lab.exec(lab.host, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'd0'])).stdout.matchAll(/inet (\S+)/g)].map((m) => m[1]);
 
   it('answers each command in order, with ip’s message for the ones that failed', async () => {
-    const b = new IpBatch(['ip', 'netns', 'exec', ns, 'ip']);
+    const b = new IpBatch(['ip', 'netns', 'exec', lab.host.ns, 'ip']);
     try {
       const r = await b.run([
         'addr add 10.71.1.1/32 dev d0',
@@ -68,7 +66,7 @@ describe.skipIf(!net.ok)('ip -batch in a namespace', () => {
     const { config } = loadConfigText(`vrrp_instance VI_1 {\n interface d0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n  ${vips}\n }\n}\n`);
     const inst = config.resolved.vrrpInstances[0];
     const warnings: string[] = [];
-    const batch = new IpBatch(['ip', 'netns', 'exec', ns, 'ip']);
+    const batch = new IpBatch(['ip', 'netns', 'exec', lab.host.ns, 'ip']);
     const d = new IpAddressDriver({ batch, log: (l, m) => l === 'warn' && warnings.push(m) });
     try {
       let t0 = performance.now();
@@ -80,7 +78,7 @@ describe.skipIf(!net.ok)('ip -batch in a namespace', () => {
       expect(warnings).toEqual([]);
       // For the record: 100 of them a process each, as before.
       const few = { ...inst, virtualIpaddress: inst.virtualIpaddress.slice(0, 100) };
-      const perProcess = new IpAddressDriver({ exec: (argv) => spawnExec(['ip', 'netns', 'exec', ns, ...argv]) });
+      const perProcess = new IpAddressDriver({ exec: (argv) => spawnExec(['ip', 'netns', 'exec', lab.host.ns, ...argv]) });
       t0 = performance.now();
       await perProcess.add(few);
       const spawnMs = performance.now() - t0;

@@ -3,13 +3,11 @@
 // against keepalived in the same namespace: eth2 (no_track) going down changes nothing, eth1 going
 // down is FAULT, and back up BACKUP then MASTER with the VIPs back. Ours hears it from the link
 // monitor's netlink events.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, killKeepalivedNs, netnsCapability, poll, type Host, type Keepalived, type Lab } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, type Keepalived } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`VIP interface tracking tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('VIP interface tracking tests', { keepalived: true });
 
 const SUBNET = 153;
 const VIP1 = `10.99.${SUBNET + 1}.100`;
@@ -30,29 +28,24 @@ vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('VIP interfaces tracked, ours and keepalived 2.2.7', () => {
-  let lab: Lab;
-  let router: Host;
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: SUBNET });
-    [router] = lab.hosts;
-    for (const n of [1, 2]) {
-      await lab.exec(router, ['ip', 'link', 'add', `eth${n}`, 'type', 'veth', 'peer', 'name', `peer${n}`]);
-      await lab.exec(router, ['ip', 'addr', 'add', `10.99.${SUBNET + n}.1/24`, 'dev', `eth${n}`]);
-      for (const dev of [`peer${n}`, `eth${n}`]) await lab.exec(router, ['ip', 'link', 'set', dev, 'up']);
-    }
-  }, 60_000);
-  afterAll(async () => {
-    await lab?.teardown();
+  const lab = oneHostLab({
+    subnet: SUBNET,
+    setup: async () => {
+      for (const n of [1, 2]) {
+        await lab.exec(lab.host, ['ip', 'link', 'add', `eth${n}`, 'type', 'veth', 'peer', 'name', `peer${n}`]);
+        await lab.exec(lab.host, ['ip', 'addr', 'add', `10.99.${SUBNET + n}.1/24`, 'dev', `eth${n}`]);
+        for (const dev of [`peer${n}`, `eth${n}`]) await lab.exec(lab.host, ['ip', 'link', 'set', dev, 'up']);
+      }
+    },
   });
 
-  const link = (dev: string, state: 'up' | 'down') => lab.exec(router, ['ip', 'link', 'set', dev, state]);
-  const onEth1 = async (): Promise<boolean> => (await lab.exec(router, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1'])).stdout.includes(`${VIP1}/`);
+  const link = (dev: string, state: 'up' | 'down') => lab.exec(lab.host, ['ip', 'link', 'set', dev, state]);
+  const onEth1 = async (): Promise<boolean> => (await lab.exec(lab.host, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1'])).stdout.includes(`${VIP1}/`);
   const states = (d: Keepalived, from: number): string[] => d.lines.slice(from).flatMap((l) => /Entering (\w+) STATE/.exec(l.text)?.[1] ?? []);
 
   const run = async (real: boolean) => {
     const tag = real ? 'ka' : 'ours';
-    const d = real ? lab.keepalived(router, conf, { name: `vip-if-${tag}` }) : lab.ours(router, conf, { name: `vip-if-${tag}` });
+    const d = real ? lab.keepalived(lab.host, conf, { name: `vip-if-${tag}` }) : lab.ours(lab.host, conf, { name: `vip-if-${tag}` });
     await d.waitForLine(/Entering MASTER STATE/, { timeoutMs: 20_000 });
     await poll(async () => (await onEth1()) || undefined, { timeoutMs: 5000, what: `${VIP1} on eth1 (${tag})` });
     let from = d.lines.length;
@@ -68,7 +61,7 @@ describe.skipIf(skip)('VIP interfaces tracked, ours and keepalived 2.2.7', () =>
     await poll(async () => (await onEth1()) || undefined, { timeoutMs: 5000, what: `${VIP1} back on eth1 (${tag})` });
     const tracked = states(d, from);
     await link('eth2', 'up');
-    if (real) await killKeepalivedNs(router.ns);
+    if (real) await killKeepalivedNs(lab.host.ns);
     else await d.kill('SIGTERM', 5000);
     return { noTrack, tracked, vipInFault };
   };

@@ -3,13 +3,11 @@
 // its base interface is added (vrrp_if.c update_added_interface); so does ours. The kernel refuses
 // a macvlan on a bridge port (EBUSY: the port's rx_handler is the bridge's), and a base interface
 // missing at start (dynamic_interfaces) comes later.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, keepalivedCapability, killKeepalivedNs, netnsCapability, poll, type Host, type Keepalived, type Lab } from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, type Keepalived } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const skip = !net.ok || !ka.ok;
-if (skip) console.warn(`VMAC fault tests skipped: ${net.reason ?? ka.reason}`);
+const skip = netnsSkip('VMAC fault tests', { keepalived: true });
 
 const SUBNET = 151;
 const VIP = `10.99.${SUBNET}.100`;
@@ -30,32 +28,23 @@ vrrp_instance VI_1 {
 `;
 
 describe.skipIf(skip)('a VMAC that cannot be made: the instance FAULT, the VMAC made later, as keepalived 2.2.7', () => {
-  let lab: Lab;
-  let router: Host;
-
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: SUBNET });
-    [router] = lab.hosts;
-  }, 60_000);
-  afterAll(async () => {
-    await lab?.teardown();
-  });
+  const lab = oneHostLab({ subnet: SUBNET });
 
   const ip = async (...args: string[]): Promise<void> => {
-    const r = await lab.exec(router, ['ip', ...args]);
+    const r = await lab.exec(lab.host, ['ip', ...args]);
     if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
   };
   const vmac = async () => {
-    const r = await lab.exec(router, ['ip', '-d', '-j', 'addr', 'show', 'dev', 'vrrp.51']);
+    const r = await lab.exec(lab.host, ['ip', '-d', '-j', 'addr', 'show', 'dev', 'vrrp.51']);
     if (r.code !== 0) return undefined;
     const [l] = JSON.parse(r.stdout) as { address: string; linkinfo?: { info_kind?: string }; addr_info: { local: string }[] }[];
     return { mac: l.address, kind: l.linkinfo?.info_kind, addresses: l.addr_info.map((a) => a.local) };
   };
   const states = (d: Keepalived, from = 0): string[] => d.lines.slice(from).flatMap((l) => /entering (\w+) state/i.exec(l.text)?.[1]?.toUpperCase() ?? []);
   const stop = async (d: Keepalived, real: boolean): Promise<void> => {
-    if (real) await killKeepalivedNs(router.ns);
+    if (real) await killKeepalivedNs(lab.host.ns);
     else await d.kill('SIGTERM', 5000);
-    await lab.exec(router, ['ip', 'link', 'del', 'dev', 'vrrp.51']);
+    await lab.exec(lab.host, ['ip', 'link', 'del', 'dev', 'vrrp.51']);
   };
 
   /** eth0 a bridge port: no macvlan on it; out of the bridge, the VMAC is made. */
@@ -63,7 +52,9 @@ describe.skipIf(skip)('a VMAC that cannot be made: the instance FAULT, the VMAC 
     const tag = real ? 'ka' : 'ours';
     await ip('link', 'add', 'br151', 'type', 'bridge');
     await ip('link', 'set', 'eth0', 'master', 'br151');
-    const d = real ? lab.keepalived(router, instance('eth0'), { name: `vmac-busy-${tag}` }) : lab.ours(router, instance('eth0'), { name: `vmac-busy-${tag}` });
+    const d = real
+      ? lab.keepalived(lab.host, instance('eth0'), { name: `vmac-busy-${tag}` })
+      : lab.ours(lab.host, instance('eth0'), { name: `vmac-busy-${tag}` });
     await d.waitForLine(/\(VI_1\): Unable to create VMAC interface vrrp\.51/, { timeoutMs: 15_000 });
     await d.waitForLine(/entering FAULT state/i, { timeoutMs: 10_000 });
     // Running on, FAULT, with no VMAC.
@@ -102,7 +93,7 @@ describe.skipIf(skip)('a VMAC that cannot be made: the instance FAULT, the VMAC 
   const missingBase = async (real: boolean) => {
     const tag = real ? 'ka' : 'ours';
     const conf = `global_defs {\n  dynamic_interfaces\n}\n${instance('eth9')}`;
-    const d = real ? lab.keepalived(router, conf, { name: `vmac-nobase-${tag}` }) : lab.ours(router, conf, { name: `vmac-nobase-${tag}` });
+    const d = real ? lab.keepalived(lab.host, conf, { name: `vmac-nobase-${tag}` }) : lab.ours(lab.host, conf, { name: `vmac-nobase-${tag}` });
     await d.waitForLine(/entering FAULT state/i, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 1500));
     const before = { running: d.exitCode === null, vmac: await vmac() };

@@ -2,25 +2,11 @@
 // nft_setup_igmp: vmac_map, vmac_set, the `dup to ... device oif map @vmac_map` rules and the
 // router solicitation drop), compared with ours as the real `nft list ruleset` prints them: with
 // use_vmac alone (before any MASTER) and with vrrp_strict's VIP rules beside them once MASTER.
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  keepalivedCapability,
-  killKeepalivedNs,
-  netnsCapability,
-  poll,
-  waitLinkLocal,
-  type Host,
-  type Keepalived,
-  type Lab,
-} from '../helpers/netns.js';
+import { describe, expect, it } from 'vitest';
+import { oneHostLab } from '../helpers/interop-pair.js';
+import { killKeepalivedNs, netnsSkip, poll, waitLinkLocal, type Keepalived } from '../helpers/netns.js';
 
-const net = netnsCapability();
-const ka = keepalivedCapability();
-const nft = existsSync('/usr/sbin/nft') || existsSync('/sbin/nft');
-const skip = !net.ok || !ka.ok || !nft;
-if (skip) console.warn(`VMAC nftables tests skipped: ${net.reason ?? ka.reason ?? 'no nft (apt-get install nftables)'}`);
+const skip = netnsSkip('VMAC nftables tests', { keepalived: true, nft: true });
 
 const SUBNET = 155;
 
@@ -53,23 +39,13 @@ vrrp_instance V6 {
 `;
 
 describe.skipIf(skip)('the IGMP/MLD rules for VMACs in the nftables table, ours and keepalived 2.2.7', () => {
-  let lab: Lab;
-  let router: Host;
+  const lab = oneHostLab({ subnet: SUBNET, setup: waitLinkLocal });
 
-  beforeAll(async () => {
-    lab = await createLab({ hosts: 1, subnet: SUBNET });
-    [router] = lab.hosts;
-    await waitLinkLocal(lab);
-  }, 60_000);
-  afterAll(async () => {
-    await lab?.teardown();
-  });
-
-  const ruleset = async (): Promise<string> => (await lab.exec(router, ['nft', 'list', 'ruleset'])).stdout;
+  const ruleset = async (): Promise<string> => (await lab.exec(lab.host, ['nft', 'list', 'ruleset'])).stdout;
 
   const observe = async (real: boolean, strict: boolean): Promise<{ early: string; master: string; after: string }> => {
     const name = `vmac-nft-${real ? 'ka' : 'ours'}-${strict ? 'strict' : 'plain'}`;
-    const d: Keepalived = real ? lab.keepalived(router, conf(strict), { name }) : lab.ours(router, conf(strict), { name });
+    const d: Keepalived = real ? lab.keepalived(lab.host, conf(strict), { name }) : lab.ours(lab.host, conf(strict), { name });
     // The VMACs' rules come with the VMACs, before any MASTER.
     const early = await poll(async () => ((await ruleset()).includes('nd-router-solicit') ? ruleset() : undefined), {
       timeoutMs: 15_000,
@@ -83,11 +59,11 @@ describe.skipIf(skip)('the IGMP/MLD rules for VMACs in the nftables table, ours 
     // The VIP rules follow the state change: let them land.
     await new Promise((r) => setTimeout(r, 1500));
     const master = await ruleset();
-    if (real) await killKeepalivedNs(router.ns);
+    if (real) await killKeepalivedNs(lab.host.ns);
     else await d.kill('SIGTERM', 5000);
     const after = await ruleset();
-    for (const dev of ['vrrp.55', 'vrrp.56']) await lab.exec(router, ['ip', 'link', 'del', 'dev', dev]);
-    await lab.exec(router, ['nft', 'flush', 'ruleset']);
+    for (const dev of ['vrrp.55', 'vrrp.56']) await lab.exec(lab.host, ['ip', 'link', 'del', 'dev', dev]);
+    await lab.exec(lab.host, ['nft', 'flush', 'ruleset']);
     return { early, master, after };
   };
 
