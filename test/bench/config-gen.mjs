@@ -52,3 +52,15 @@ export function generateConfig({ instances = 400, virtualServers = 132, realServ
 
 /** One `~SEQ` line generating a million small top-level blocks (keepalived 2.2.7 -t: exit 0). */
 export const SEQ_MILLION = '~SEQ(i,1,1000000) vrrp_script s$i { script /bin/true }\n';
+
+/** A chain of definitions each naming the one before, `depth` deep, used once (keepalived 2.2.7 -t: exit 0). */
+export function varChain(depth) {
+  const defs = ['$V0=deep', ...Array.from({ length: depth }, (_, i) => `$V${i + 1}=$V${i}`)];
+  return `${defs.join('\n')}\nglobal_defs {\n  router_id $V${depth}\n}\n`;
+}
+
+/** Definitions each using the one before twice: the text doubles per level (2^levels characters). */
+export function varDoubling(levels) {
+  const defs = ['$W0=w', ...Array.from({ length: levels }, (_, i) => `$W${i + 1}=$W${i} $W${i}`)];
+  return `${defs.join('\n')}\nglobal_defs {\n  router_id $W${levels}\n}\n`;
+}
