@@ -1,19 +1,15 @@
 #!/usr/bin/env node
 // Entry point: `keepalived-ts [keepalived options]` or `keepalived-ts <command> ...`.
+// Static imports are what every run needs (the options, and -t, the command that must start
+// fast); each subcommand and the daemon are import()ed where chosen, so that the bundle's split
+// chunks of a run not taken are neither read nor compiled.
 import { readFileSync } from 'node:fs';
-import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs } from './args.js';
+import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs, type Parsed } from './args.js';
 import { configTest, DEFAULT_CONFIG } from './config-test.js';
-import { daemonize } from './daemonize.js';
-import { lintCommand } from './lint.js';
-import { keywordsCommand } from './keywords.js';
-import { renderRuleReference } from '../config/rules.js';
 import { SIGNALS } from '../daemon/signals.js';
 import { setCommandLineUmask } from '../daemon/umask.js';
 import { parseUmaskNumber } from '../config/values.js';
-import { LOG_DAEMON, parseLogFacility } from '../daemon/syslog.js';
 import { printable } from '../core/text.js';
-import { parseMetricsListen } from '../daemon/metrics-server.js';
-import { kernelHasIpvs } from '../lvs/ipvs-kernel.js';
 import { reportInternalError, userError } from './errors.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
@@ -52,7 +48,7 @@ keepalived-ts, whose stack KEEPALIVED_TS_DEBUG=1 prints.
 
 export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === 'lint') return lintCommand(rest);
+  if (cmd === 'lint') return import('./lint.js').then((m) => m.lintCommand(rest));
   if (cmd === 'keywords' || cmd === 'rules') {
     // No options but --compatibility: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
     const extra = rest.filter((a) => !(cmd === 'keywords' && a === '--compatibility'));
@@ -62,13 +58,14 @@ export function main(argv: string[]): number | Promise<number> {
       return 2;
     }
   }
-  if (cmd === 'keywords') return keywordsCommand(rest);
+  if (cmd === 'keywords') return import('./keywords.js').then((m) => m.keywordsCommand(rest));
   if (cmd === 'lab') return import('./lab.js').then((m) => m.labCommand(rest));
   if (cmd === 'ipvsadm') return import('./ipvsadm.js').then((m) => m.ipvsadmCommand(rest));
-  if (cmd === 'rules') {
-    process.stdout.write(renderRuleReference());
-    return 0;
-  }
+  if (cmd === 'rules')
+    return import('../config/rules.js').then((m) => {
+      process.stdout.write(m.renderRuleReference());
+      return 0;
+    });
   const args = parseArgs(argv, DAEMON_OPTIONS);
   if (args.errors.length) {
     process.stderr.write(`keepalived-ts: ${printable(args.errors[0])} (see keepalived-ts --help)\n`);
@@ -114,6 +111,16 @@ export function main(argv: string[]): number | Promise<number> {
     setCommandLineUmask(bits);
   }
   if (args.options.has('config-test')) return configTest(args.options);
+  return startDaemon(argv, args);
+}
+
+/** The daemon's checks before the fork, then the fork or the daemon itself: all of it loaded here. */
+async function startDaemon(argv: string[], args: Parsed): Promise<number> {
+  const [{ kernelHasIpvs }, { LOG_DAEMON, parseLogFacility }, { parseMetricsListen }] = await Promise.all([
+    import('../lvs/ipvs-kernel.js'),
+    import('../daemon/syslog.js'),
+    import('../daemon/metrics-server.js'),
+  ]);
   // --data-plane: decided before the fork, so a wrong one is a line on the terminal.
   const planeArg = args.options.get('data-plane');
   const dataPlane = planeArg === undefined ? 'auto' : String(planeArg);
@@ -128,7 +135,7 @@ export function main(argv: string[]): number | Promise<number> {
     return 1;
   }
   // keepalived forks unless -n; the copy prints what follows, through us until it is up.
-  if (!args.options.has('dont-fork')) return daemonize(argv, process.argv[1] ?? '');
+  if (!args.options.has('dont-fork')) return import('./daemonize.js').then((m) => m.daemonize(argv, process.argv[1] ?? ''));
   // Accepted for keepalived's sake; one line each says what is not done (keepalived's
   // /etc/default/keepalived files keep working).
   for (const { spec, effect } of optionEffects(args.options, DAEMON_OPTIONS))

@@ -29,12 +29,14 @@ export function copyRuntimePackages(to: string): void {
 
 const copies = new Map<string, string>();
 
-/** dist/keepalived-ts.mjs copied, with the packages it loads, into `under` (made readable by every
- * user; the caller removes it), once per directory; the path of the copy. */
+/** dist/keepalived-ts.mjs copied, with its chunks (dist/chunks/) and the packages it loads, into
+ * `under` (made readable by every user; the caller removes it), once per directory; the path of the copy. */
 export function readableCli(under: string): string {
   const known = copies.get(under);
   if (known) return known;
   const dir = join(under, 'cli');
+  // Before the packages: copying them makes everything under `dir` readable.
+  cpSync(join(REPO_ROOT, 'dist/chunks'), join(dir, 'chunks'), { recursive: true });
   copyRuntimePackages(join(dir, 'node_modules'));
   chmodSync(under, 0o755);
   const copy = join(dir, 'keepalived-ts.mjs');

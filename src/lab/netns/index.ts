@@ -60,9 +60,9 @@ export interface NetnsOptions {
 /** What the netns backend records: LabRun with its optional parts always there. */
 export type NetnsRun = LabRun & Required<Pick<LabRun, 'vips' | 'priorities'>>;
 
-/** dist/keepalived-ts.mjs from wherever this module runs: the bundle itself, dist/lab/netns/, src/lab/netns/. */
+/** dist/keepalived-ts.mjs from wherever this module runs: the bundle or one of its chunks (dist/chunks/), dist/lab/netns/, src/lab/netns/. */
 function findDaemonBin(): string | undefined {
-  for (const rel of ['./keepalived-ts.mjs', '../../keepalived-ts.mjs', '../../../dist/keepalived-ts.mjs']) {
+  for (const rel of ['./keepalived-ts.mjs', '../keepalived-ts.mjs', '../../keepalived-ts.mjs', '../../../dist/keepalived-ts.mjs']) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
