@@ -1,6 +1,6 @@
 // The one source of time for everything with timers (design.md seam): a real clock for the daemon,
 // a virtual one for tests and the lab's sim backend, where minutes pass in milliseconds.
-import { MinHeap } from './heap.js';
+import { TimerHeap, type Timer } from './timer-heap.js';
 
 export interface TimerHandle {
   readonly at: number;
@@ -14,19 +14,10 @@ export interface Clock {
   clearTimer(h: TimerHandle): void;
 }
 
-interface VirtualTimer extends TimerHandle {
-  seq: number;
-  cb: () => void;
-  cancelled: boolean;
-}
-
 /** Deterministic time: timers fire in (time, creation) order only when the test advances. */
 export class VirtualClock implements Clock {
   private t = 0;
-  private seq = 0;
-  /** Ordered by (at, seq); cancelled timers stay until they reach the top. */
-  private readonly timers = new MinHeap<VirtualTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
-  private live = 0;
+  private readonly timers = new TimerHeap();
 
   constructor(start = 0) {
     this.t = start;
@@ -37,43 +28,24 @@ export class VirtualClock implements Clock {
   }
 
   setTimer(at: number, cb: () => void): TimerHandle {
-    const h: VirtualTimer = { at: Math.max(at, this.t), seq: this.seq++, cb, cancelled: false };
-    this.timers.push(h);
-    this.live++;
-    return h;
+    return this.timers.add(Math.max(at, this.t), cb);
   }
 
   clearTimer(h: TimerHandle): void {
-    const v = h as VirtualTimer;
-    if (v.cancelled) return;
-    v.cancelled = true;
-    this.live--;
+    this.timers.cancel(h as Timer);
   }
 
   /** When the earliest live timer is due, or undefined when none is left: lets a driver (the lab's
    * sim) run one instant at a time and let promises settle in between. */
   nextDue(): number | undefined {
-    return this.peekLive()?.at;
+    return this.timers.peek()?.at;
   }
 
-  private peekLive(): VirtualTimer | undefined {
-    let next = this.timers.peek();
-    while (next?.cancelled) {
-      this.timers.pop();
-      next = this.timers.peek();
-    }
-    return next;
-  }
-
-  /** Fire every timer due up to `until`, in order, moving time to each; then stop at `until`. */
+  /** Fire every timer due up to `until`, in order, moving time to each (timers set meanwhile
+   * included); then stop at `until`. */
   runUntil(until: number): void {
-    for (;;) {
-      const next = this.peekLive();
-      if (!next || next.at > until) break;
-      this.timers.pop();
+    for (let next = this.timers.takeDue(until); next; next = this.timers.takeDue(until)) {
       this.t = next.at;
-      next.cancelled = true;
-      this.live--;
       next.cb();
     }
     this.t = Math.max(this.t, until);
@@ -84,17 +56,11 @@ export class VirtualClock implements Clock {
   }
 
   pending(): number {
-    return this.live;
+    return this.timers.pending;
   }
 }
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-interface RealTimer extends TimerHandle {
-  seq: number;
-  cb: () => void;
-  cancelled: boolean;
-}
 
 /**
  * Wall-clock timers, all on one heap with one Node timer for the earliest deadline (keepalived
@@ -104,9 +70,7 @@ interface RealTimer extends TimerHandle {
  * second take half as many scavenges. now() is monotonic (hrtime, without BigInts).
  */
 export class RealClock implements Clock {
-  private seq = 0;
-  private readonly timers = new MinHeap<RealTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
-  private live = 0;
+  private readonly timers = new TimerHeap();
   private wake: NodeJS.Timeout | undefined;
   /** The deadline `wake` is armed for. */
   private wakeAt = Infinity;
@@ -118,22 +82,13 @@ export class RealClock implements Clock {
   }
 
   setTimer(at: number, cb: () => void): TimerHandle {
-    const h: RealTimer = { at, seq: this.seq++, cb, cancelled: false };
-    this.timers.push(h);
-    this.live++;
+    const h = this.timers.add(at, cb);
     if (at < this.wakeAt) this.arm();
     return h;
   }
 
   clearTimer(h: TimerHandle): void {
-    const t = h as RealTimer;
-    if (t.cancelled) return;
-    t.cancelled = true;
-    this.live--;
-    if (this.live === 0) this.arm();
-    // Cancelled timers wait in the heap for their turn; a BACKUP's down timer moved at each
-    // advert would pile them up, so past a bound the heap is rebuilt without them.
-    else if (this.timers.size > 2 * this.live + 1024) this.timers.retain((x) => !x.cancelled);
+    if (this.timers.cancel(h as Timer) && this.timers.pending === 0) this.arm();
   }
 
   /** Fires what is due, in (deadline, creation) order: timers set meanwhile wait for the next
@@ -142,15 +97,9 @@ export class RealClock implements Clock {
     this.wake = undefined;
     this.wakeAt = Infinity;
     const now = this.now();
-    const setBefore = this.seq;
+    const setBefore = this.timers.mark;
     try {
-      for (let t = this.timers.peek(); t && (t.cancelled || (t.at <= now && t.seq < setBefore)); t = this.timers.peek()) {
-        this.timers.pop();
-        if (t.cancelled) continue;
-        t.cancelled = true;
-        this.live--;
-        t.cb();
-      }
+      for (let t = this.timers.takeDue(now, setBefore); t; t = this.timers.takeDue(now, setBefore)) t.cb();
     } finally {
       // A callback that throws (the daemon's crash handler takes it) leaves the others armed.
       this.arm();
@@ -163,11 +112,7 @@ export class RealClock implements Clock {
    * after 1 ms instead (TimeoutOverflowWarning): a far deadline (garp_master_refresh takes up to
    * UINT_MAX seconds) is reached in steps of at most that. */
   private arm(): void {
-    let next = this.timers.peek();
-    while (next?.cancelled) {
-      this.timers.pop();
-      next = this.timers.peek();
-    }
+    const next = this.timers.peek();
     if (next?.at === this.wakeAt && this.wake) return;
     if (this.wake) clearTimeout(this.wake);
     this.wake = undefined;

@@ -1,5 +1,5 @@
-// A binary min-heap: the virtual clocks' timer queues (issue 14: re-scanning every pending timer
-// on each firing made a 32k-timer lab run take 50 s).
+// A binary min-heap: the clocks' pending timers (timer-heap.ts; issue 14: re-scanning every
+// pending timer on each firing made a 32k-timer lab run take 50 s).
 
 export class MinHeap<T> {
   private readonly items: T[] = [];

@@ -1,5 +1,6 @@
-// The virtual clock's contract: timers fire in (time, creation) order, cancelled ones never,
-// timers set while firing join the queue, and pending() counts what is still to fire.
+// The clocks' contract: timers fire in (time, creation) order, cancelled ones never; the virtual
+// clock runs timers set while firing in the same run, the real one on its next turn; pending()
+// counts what is still to fire. The heap under both: timer-heap.test.ts.
 import { describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import { MinHeap } from '../../src/core/heap.js';
@@ -38,6 +39,21 @@ describe('VirtualClock', () => {
     const h = c.setTimer(1000, () => fired.push(1000));
     c.advance(0);
     c.clearTimer(h);
+    expect(c.pending()).toBe(0);
+  });
+
+  it('runs a timer set from a callback for the same instant in the same run, after the others due then; never one cancelled meanwhile', () => {
+    const c = new VirtualClock();
+    const fired: string[] = [];
+    c.setTimer(100, () => {
+      fired.push(`a@${c.now()}`);
+      c.setTimer(c.now(), () => fired.push(`set by a@${c.now()}`));
+      c.clearTimer(b);
+    });
+    const b = c.setTimer(100, () => fired.push('b'));
+    c.setTimer(100, () => fired.push(`c@${c.now()}`));
+    c.runUntil(100);
+    expect(fired).toEqual(['a@100', 'c@100', 'set by a@100']);
     expect(c.pending()).toBe(0);
   });
 
@@ -106,6 +122,17 @@ describe('RealClock', () => {
     await new Promise((r) => setTimeout(r, 80));
     expect(fired.map((f) => (f.at - t0) / 1000)).toEqual([5, 5, 10, 15, 25]);
     for (const f of fired) expect(f.late).toBeGreaterThanOrEqual(0);
+  });
+
+  it('never fires a due timer cancelled by a callback of the same turn', async () => {
+    const clock = new RealClock();
+    const fired: string[] = [];
+    const at = clock.now() + 2000;
+    clock.setTimer(at, () => (fired.push('a'), clock.clearTimer(b)));
+    const b = clock.setTimer(at, () => fired.push('b'));
+    clock.setTimer(at, () => fired.push('c'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(fired).toEqual(['a', 'c']);
   });
 
   it('keeps the other timers armed when a callback throws, and runs a timer set while firing', async () => {
