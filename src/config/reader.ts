@@ -9,10 +9,11 @@ import { Diagnostics, type Span } from './diagnostics.js';
 import { globSync } from './glob.js';
 
 /**
- * Where the reader hands each logical line, as it goes (nothing is kept per line): the text, where
- * text[0] came from (col, 1-based), and per-character source columns when expansion rewrote it.
+ * Where the reader hands each logical line, as it goes (nothing is kept per line): text[start,
+ * end), where text[start] came from (col, 1-based), and per-character source columns when
+ * expansion rewrote it (then start is 0: cols[k] is text[k]'s).
  */
-export type LineSink = (text: string, file: string, line: number, col: number, cols: number[] | undefined) => void;
+export type LineSink = (text: string, start: number, end: number, file: string, line: number, col: number, cols: number[] | undefined) => void;
 
 export interface ReaderOptions {
   /** `-i`: config id for `@id` lines; keepalived defaults to the short hostname. */
@@ -95,22 +96,57 @@ export class ConfigReader {
     }
     this.stack.push(real);
     this.files.push(file);
-    const raw = text.split('\n');
-    for (let i = 0; i < raw.length; i++) {
-      let line = raw[i];
-      if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
+    // The text is scanned in place, line by line: an ordinary line goes to the sink as a range of
+    // it, without a string of its own (a split would hold every line's string until the end).
+    const n = text.length;
+    // Where the next '$' is, found once per file rather than per line.
+    let dollar = text.indexOf('$');
+    let pos = 0;
+    let lineNo = 0;
+    while (pos <= n) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = n;
+      lineNo++;
+      const from = pos;
+      let end = nl;
+      if (end > from && text.charCodeAt(end - 1) === 13 /* \r */) end--;
+      pos = nl + 1;
+      let s = from;
+      for (let c = text.charCodeAt(s); s < end && (c === 32 || c === 9); c = text.charCodeAt(++s));
+      if (s === end) continue;
+      const c = text.charCodeAt(s);
+      if (c === 35 /* # */ || c === 33 /* ! */) continue;
+      if (dollar >= 0 && dollar < s) dollar = text.indexOf('$', s);
+      // Printable ASCII that is none of the reader's own line starts, and no '$' to expand.
+      if (
+        c > 32 &&
+        c < 127 &&
+        c !== 64 /* @ */ &&
+        c !== 36 /* $ */ &&
+        c !== 126 /* ~ */ &&
+        (dollar < 0 || dollar >= end) &&
+        (c !== 105 /* i */ || !text.startsWith('include', s))
+      ) {
+        this.push(text, s, end, file, lineNo, s - from + 1, undefined);
+        continue;
+      }
+      const line = text.slice(from, end);
       // Multi-line definitions: `$NAME=... \` continues while lines end with a backslash.
       const def = line.charCodeAt(leadOf(line)) === 36 /* $ */ ? DEF_RE.exec(line.trimStart()) : null;
       if (def && def[2].trimEnd().endsWith('\\')) {
         const name = def[1];
-        const at = { file, line: i + 1, col: line.length - line.trimStart().length + 1 };
+        const at = { file, line: lineNo, col: line.length - line.trimStart().length + 1 };
         const body: string[] = [];
         let cur = def[2].trimEnd();
         for (;;) {
           const piece = cur.slice(0, -1).trim();
           if (piece) body.push(piece);
-          if (i + 1 >= raw.length) break;
-          cur = raw[++i].replace(/\r$/, '').trimEnd();
+          if (pos > n) break;
+          let next = text.indexOf('\n', pos);
+          if (next < 0) next = n;
+          cur = text.slice(pos, next).replace(/\r$/, '').trimEnd();
+          pos = next + 1;
+          lineNo++;
           if (!cur.endsWith('\\')) {
             if (cur.trim()) body.push(cur.trim());
             break;
@@ -119,7 +155,7 @@ export class ConfigReader {
         this.define(name, body, at);
         continue;
       }
-      this.processLine(line, file, i + 1, 1, undefined);
+      this.processLine(line, file, lineNo, 1, undefined);
     }
     this.stack.pop();
   }
@@ -207,7 +243,7 @@ export class ConfigReader {
     if (body.indexOf('$') >= 0) {
       const out = this.expand(body, map, c0, { file, line, col: c0 }, 0, true);
       if (out.length === 1 && out[0].text === body) {
-        this.push(body, file, line, c0, map);
+        this.push(body, 0, body.length, file, line, c0, map);
         return;
       }
       for (const piece of out) {
@@ -218,26 +254,27 @@ export class ConfigReader {
         } else if (GEN_RE.test(piece.text.trimStart())) {
           this.generate(piece.text.trimStart(), { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
         } else {
-          this.push(piece.text, file, line, piece.cols[0] ?? c0, piece.cols);
+          this.push(piece.text, 0, piece.text.length, file, line, piece.cols[0] ?? c0, piece.cols);
         }
       }
       return;
     }
-    this.push(body, file, line, c0, map);
+    this.push(body, 0, body.length, file, line, c0, map);
   }
 
   private get maxLines(): number {
     return this.opts.maxLines ?? MAX_GENERATED_LINES;
   }
 
-  private push(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+  /** Hands over text[start, end), whose first character is at `col` (or cols[0]). */
+  private push(text: string, start: number, end: number, file: string, line: number, col: number, cols: number[] | undefined): void {
     if (++this.generated > this.maxLines) {
       if (this.generated === this.maxLines + 1) {
         this.diags.error({ file, line, col }, 'expansion-limit', `more than ${this.maxLines} lines after expansion; stopping here`, { exit: 4 });
       }
       return;
     }
-    this.sink(text, file, line, col, cols);
+    this.sink(text, start, end, file, line, col, cols);
   }
 
   private stripComment(s: string): string {
