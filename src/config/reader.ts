@@ -248,11 +248,12 @@ export class ConfigReader {
       }
       for (const piece of out) {
         // Expanded text may itself hold definitions, generators or several lines of a block.
-        if (piece.text.trimStart().startsWith('$') && DEF_RE.test(piece.text.trimStart())) {
-          const d = DEF_RE.exec(piece.text.trimStart())!;
+        const t = piece.text.trimStart();
+        const d = t.charCodeAt(0) === 36 /* $ */ ? DEF_RE.exec(t) : null;
+        if (d) {
           this.define(d[1], [d[2].trim()], { file, line, col: piece.cols[0] ?? c0 });
-        } else if (GEN_RE.test(piece.text.trimStart())) {
-          this.generate(piece.text.trimStart(), { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
+        } else if (t.charCodeAt(0) === 126 /* ~ */ && GEN_RE.test(t)) {
+          this.generate(t, { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
         } else {
           this.push(piece.text, 0, piece.text.length, file, line, piece.cols[0] ?? c0, piece.cols);
         }
@@ -425,17 +426,15 @@ export class ConfigReader {
    */
   private expand(text: string, cols: number[] | undefined, base: number, at: Span, depth: number, wantCols: boolean): { text: string; cols: number[] }[] {
     if (depth === 0) this.expandedChars = 0;
-    const colOf = (k: number): number => (cols ? (cols[k] ?? at.col) : base + k);
-    const literalCols = (): number[] => (wantCols ? Array.from({ length: text.length }, (_, k) => colOf(k)) : []);
     // Definitions that use each other twice double at every level: cap the work, not just depth.
     if ((this.expandedChars += text.length) > MAX_EXPANDED_CHARS) {
       if (!this.expansionCapped) this.diags.error(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`);
       this.expansionCapped = true;
-      return [{ text, cols: literalCols() }];
+      return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     if (depth > MAX_EXPANSION_DEPTH) {
       this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
-      return [{ text, cols: literalCols() }];
+      return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     const lines: { text: string; cols: number[] }[] = [];
     const n = text.length;
@@ -455,7 +454,7 @@ export class ConfigReader {
       }
       if (j > i) {
         out += text.slice(i, j);
-        if (wantCols) for (let k = i; k < j; k++) outCols.push(colOf(k));
+        if (wantCols) for (let k = i; k < j; k++) outCols.push(cols ? (cols[k] ?? at.col) : base + k);
         i = j;
         if (i >= n) break;
       }
@@ -491,9 +490,20 @@ export class ConfigReader {
         i++;
         continue;
       }
+      const v0 = value.length === 1 ? value[0] : undefined;
+      if (v0 !== undefined && v0.indexOf('$') < 0 && depth < MAX_EXPANSION_DEPTH && this.expandedChars + v0.length <= MAX_EXPANDED_CHARS) {
+        // A one-line value with nothing to expand (a ~SEQ variable's): what expanding it would
+        // give, without the pieces.
+        this.expandedChars += v0.length;
+        out += v0;
+        if (wantCols) for (let c = 0; c < v0.length; c++) outCols.push(here);
+        i = end;
+        continue;
+      }
       const expanded =
         value.length === 1 ? this.expand(value[0], [], 0, at, depth + 1, false) : value.flatMap((v) => this.expand(v, [], 0, at, depth + 1, false));
-      expanded.forEach((piece, k) => {
+      for (let k = 0; k < expanded.length; k++) {
+        const piece = expanded[k];
         if (k > 0) {
           lines.push({ text: out, cols: outCols });
           out = '';
@@ -501,7 +511,7 @@ export class ConfigReader {
         }
         out += piece.text;
         if (wantCols) for (let c = 0; c < piece.text.length; c++) outCols.push(here);
-      });
+      }
       i = end;
     }
     lines.push({ text: out, cols: outCols });
@@ -534,6 +544,13 @@ export class ConfigReader {
         return undefined;
     }
   }
+}
+
+/** Source columns of `len` characters read verbatim: cols[k], or base + k without cols. */
+function literalCols(len: number, cols: number[] | undefined, base: number, fallback: number): number[] {
+  const out = new Array<number>(len);
+  for (let k = 0; k < len; k++) out[k] = cols ? (cols[k] ?? fallback) : base + k;
+  return out;
 }
 
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
