@@ -89,8 +89,8 @@ function run(opts: ParseOptions, read: (r: ConfigReader) => void, sink: Statemen
     }
   };
   const tokenizer = new Tokenizer(diagnostics, feed);
-  const reader = new ConfigReader({ configId: opts.configId ?? defaultConfigId(), ...opts }, diagnostics, (text, file, line, col, cols) =>
-    tokenizer.line(text, file, line, col, cols),
+  const reader = new ConfigReader({ configId: opts.configId ?? defaultConfigId(), ...opts }, diagnostics, (text, start, end, file, line, col, cols) =>
+    tokenizer.line(text, start, end, file, line, col, cols),
   );
   read(reader);
   tokenizer.finish();

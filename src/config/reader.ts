@@ -9,10 +9,11 @@ import { Diagnostics, type Span } from './diagnostics.js';
 import { globSync } from './glob.js';
 
 /**
- * Where the reader hands each logical line, as it goes (nothing is kept per line): the text, where
- * text[0] came from (col, 1-based), and per-character source columns when expansion rewrote it.
+ * Where the reader hands each logical line, as it goes (nothing is kept per line): text[start,
+ * end), where text[start] came from (col, 1-based), and per-character source columns when
+ * expansion rewrote it (then start is 0: cols[k] is text[k]'s).
  */
-export type LineSink = (text: string, file: string, line: number, col: number, cols: number[] | undefined) => void;
+export type LineSink = (text: string, start: number, end: number, file: string, line: number, col: number, cols: number[] | undefined) => void;
 
 export interface ReaderOptions {
   /** `-i`: config id for `@id` lines; keepalived defaults to the short hostname. */
@@ -95,22 +96,57 @@ export class ConfigReader {
     }
     this.stack.push(real);
     this.files.push(file);
-    const raw = text.split('\n');
-    for (let i = 0; i < raw.length; i++) {
-      let line = raw[i];
-      if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
+    // The text is scanned in place, line by line: an ordinary line goes to the sink as a range of
+    // it, without a string of its own (a split would hold every line's string until the end).
+    const n = text.length;
+    // Where the next '$' is, found once per file rather than per line.
+    let dollar = text.indexOf('$');
+    let pos = 0;
+    let lineNo = 0;
+    while (pos <= n) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = n;
+      lineNo++;
+      const from = pos;
+      let end = nl;
+      if (end > from && text.charCodeAt(end - 1) === 13 /* \r */) end--;
+      pos = nl + 1;
+      let s = from;
+      for (let c = text.charCodeAt(s); s < end && (c === 32 || c === 9); c = text.charCodeAt(++s));
+      if (s === end) continue;
+      const c = text.charCodeAt(s);
+      if (c === 35 /* # */ || c === 33 /* ! */) continue;
+      if (dollar >= 0 && dollar < s) dollar = text.indexOf('$', s);
+      // Printable ASCII that is none of the reader's own line starts, and no '$' to expand.
+      if (
+        c > 32 &&
+        c < 127 &&
+        c !== 64 /* @ */ &&
+        c !== 36 /* $ */ &&
+        c !== 126 /* ~ */ &&
+        (dollar < 0 || dollar >= end) &&
+        (c !== 105 /* i */ || !text.startsWith('include', s))
+      ) {
+        this.push(text, s, end, file, lineNo, s - from + 1, undefined);
+        continue;
+      }
+      const line = text.slice(from, end);
       // Multi-line definitions: `$NAME=... \` continues while lines end with a backslash.
       const def = line.charCodeAt(leadOf(line)) === 36 /* $ */ ? DEF_RE.exec(line.trimStart()) : null;
       if (def && def[2].trimEnd().endsWith('\\')) {
         const name = def[1];
-        const at = { file, line: i + 1, col: line.length - line.trimStart().length + 1 };
+        const at = { file, line: lineNo, col: line.length - line.trimStart().length + 1 };
         const body: string[] = [];
         let cur = def[2].trimEnd();
         for (;;) {
           const piece = cur.slice(0, -1).trim();
           if (piece) body.push(piece);
-          if (i + 1 >= raw.length) break;
-          cur = raw[++i].replace(/\r$/, '').trimEnd();
+          if (pos > n) break;
+          let next = text.indexOf('\n', pos);
+          if (next < 0) next = n;
+          cur = text.slice(pos, next).replace(/\r$/, '').trimEnd();
+          pos = next + 1;
+          lineNo++;
           if (!cur.endsWith('\\')) {
             if (cur.trim()) body.push(cur.trim());
             break;
@@ -119,7 +155,7 @@ export class ConfigReader {
         this.define(name, body, at);
         continue;
       }
-      this.processLine(line, file, i + 1, 1, undefined);
+      this.processLine(line, file, lineNo, 1, undefined);
     }
     this.stack.pop();
   }
@@ -207,37 +243,39 @@ export class ConfigReader {
     if (body.indexOf('$') >= 0) {
       const out = this.expand(body, map, c0, { file, line, col: c0 }, 0, true);
       if (out.length === 1 && out[0].text === body) {
-        this.push(body, file, line, c0, map);
+        this.push(body, 0, body.length, file, line, c0, map);
         return;
       }
       for (const piece of out) {
         // Expanded text may itself hold definitions, generators or several lines of a block.
-        if (piece.text.trimStart().startsWith('$') && DEF_RE.test(piece.text.trimStart())) {
-          const d = DEF_RE.exec(piece.text.trimStart())!;
+        const t = piece.text.trimStart();
+        const d = t.charCodeAt(0) === 36 /* $ */ ? DEF_RE.exec(t) : null;
+        if (d) {
           this.define(d[1], [d[2].trim()], { file, line, col: piece.cols[0] ?? c0 });
-        } else if (GEN_RE.test(piece.text.trimStart())) {
-          this.generate(piece.text.trimStart(), { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
+        } else if (t.charCodeAt(0) === 126 /* ~ */ && GEN_RE.test(t)) {
+          this.generate(t, { file, line, col: piece.cols[0] ?? c0 }, piece.cols);
         } else {
-          this.push(piece.text, file, line, piece.cols[0] ?? c0, piece.cols);
+          this.push(piece.text, 0, piece.text.length, file, line, piece.cols[0] ?? c0, piece.cols);
         }
       }
       return;
     }
-    this.push(body, file, line, c0, map);
+    this.push(body, 0, body.length, file, line, c0, map);
   }
 
   private get maxLines(): number {
     return this.opts.maxLines ?? MAX_GENERATED_LINES;
   }
 
-  private push(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+  /** Hands over text[start, end), whose first character is at `col` (or cols[0]). */
+  private push(text: string, start: number, end: number, file: string, line: number, col: number, cols: number[] | undefined): void {
     if (++this.generated > this.maxLines) {
       if (this.generated === this.maxLines + 1) {
         this.diags.error({ file, line, col }, 'expansion-limit', `more than ${this.maxLines} lines after expansion; stopping here`, { exit: 4 });
       }
       return;
     }
-    this.sink(text, file, line, col, cols);
+    this.sink(text, start, end, file, line, col, cols);
   }
 
   private stripComment(s: string): string {
@@ -388,17 +426,15 @@ export class ConfigReader {
    */
   private expand(text: string, cols: number[] | undefined, base: number, at: Span, depth: number, wantCols: boolean): { text: string; cols: number[] }[] {
     if (depth === 0) this.expandedChars = 0;
-    const colOf = (k: number): number => (cols ? (cols[k] ?? at.col) : base + k);
-    const literalCols = (): number[] => (wantCols ? Array.from({ length: text.length }, (_, k) => colOf(k)) : []);
     // Definitions that use each other twice double at every level: cap the work, not just depth.
     if ((this.expandedChars += text.length) > MAX_EXPANDED_CHARS) {
       if (!this.expansionCapped) this.diags.error(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`);
       this.expansionCapped = true;
-      return [{ text, cols: literalCols() }];
+      return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     if (depth > MAX_EXPANSION_DEPTH) {
       this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
-      return [{ text, cols: literalCols() }];
+      return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     const lines: { text: string; cols: number[] }[] = [];
     const n = text.length;
@@ -418,7 +454,7 @@ export class ConfigReader {
       }
       if (j > i) {
         out += text.slice(i, j);
-        if (wantCols) for (let k = i; k < j; k++) outCols.push(colOf(k));
+        if (wantCols) for (let k = i; k < j; k++) outCols.push(cols ? (cols[k] ?? at.col) : base + k);
         i = j;
         if (i >= n) break;
       }
@@ -454,9 +490,20 @@ export class ConfigReader {
         i++;
         continue;
       }
+      const v0 = value.length === 1 ? value[0] : undefined;
+      if (v0 !== undefined && v0.indexOf('$') < 0 && depth < MAX_EXPANSION_DEPTH && this.expandedChars + v0.length <= MAX_EXPANDED_CHARS) {
+        // A one-line value with nothing to expand (a ~SEQ variable's): what expanding it would
+        // give, without the pieces.
+        this.expandedChars += v0.length;
+        out += v0;
+        if (wantCols) for (let c = 0; c < v0.length; c++) outCols.push(here);
+        i = end;
+        continue;
+      }
       const expanded =
         value.length === 1 ? this.expand(value[0], [], 0, at, depth + 1, false) : value.flatMap((v) => this.expand(v, [], 0, at, depth + 1, false));
-      expanded.forEach((piece, k) => {
+      for (let k = 0; k < expanded.length; k++) {
+        const piece = expanded[k];
         if (k > 0) {
           lines.push({ text: out, cols: outCols });
           out = '';
@@ -464,7 +511,7 @@ export class ConfigReader {
         }
         out += piece.text;
         if (wantCols) for (let c = 0; c < piece.text.length; c++) outCols.push(here);
-      });
+      }
       i = end;
     }
     lines.push({ text: out, cols: outCols });
@@ -497,6 +544,13 @@ export class ConfigReader {
         return undefined;
     }
   }
+}
+
+/** Source columns of `len` characters read verbatim: cols[k], or base + k without cols. */
+function literalCols(len: number, cols: number[] | undefined, base: number, fallback: number): number[] {
+  const out = new Array<number>(len);
+  for (let k = 0; k < len; k++) out[k] = cols ? (cols[k] ?? fallback) : base + k;
+  return out;
 }
 
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;

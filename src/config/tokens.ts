@@ -163,25 +163,25 @@ export class Tokenizer {
     }
   }
 
-  /** One logical line; `cols` maps text offsets to source columns when expansion rewrote it. */
-  line(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
+  /** One logical line, text[start, end); `cols` maps offsets to source columns when expansion
+   * rewrote it (start is then 0). */
+  line(text: string, start: number, end: number, file: string, line: number, col: number, cols: number[] | undefined): void {
     this.lastFile = file;
     this.lastLine = line;
-    this.lastEnd = col + text.length;
-    const n = text.length;
-    let i = 0;
-    for (; i < n; i++) {
+    this.lastEnd = col + (end - start);
+    let i = start;
+    for (; i < end; i++) {
       const c = text.charCodeAt(i);
       if (c < 128 && CLASS[c] === 5) break;
     }
-    if (i < n) this.quoted(text, file, line, col, cols);
-    else this.plain(text, file, line, col, cols);
+    if (i < end) this.quoted(start === 0 && end === text.length ? text : text.slice(start, end), file, line, col, cols);
+    else this.plain(text, start, end, file, line, col, cols);
   }
 
   /** A line with no quote or backslash: words, braces and a comment, scanned by hand. */
-  private plain(text: string, file: string, line: number, col: number, cols: number[] | undefined): void {
-    const n = text.length;
-    let i = 0;
+  private plain(text: string, start: number, n: number, file: string, line: number, col: number, cols: number[] | undefined): void {
+    let i = start;
+    const base = col - start;
     while (i < n) {
       const c = text.charCodeAt(i);
       const k = c < 128 ? CLASS[c] : 0;
@@ -190,7 +190,7 @@ export class Tokenizer {
         continue;
       }
       if (k === 4) break;
-      const at = cols ? (cols[i] ?? cols[cols.length - 1] ?? col) : col + i;
+      const at = cols ? (cols[i] ?? cols[cols.length - 1] ?? col) : base + i;
       if (k === 2 || k === 3) {
         if (this.nw) this.statement();
         if (k === 2) this.lbrace({ file, line, col: at });

@@ -232,6 +232,9 @@ export interface ScriptRef {
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
+/** No further words: shared, never stored or changed. */
+const NO_WORDS: readonly string[] = [];
+
 /** keepalived's escapes inside script strings: \n \t \xHH \nnn \cX, others literal. */
 export function unescapeScript(s: string): string {
   return s.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|c.|.)/g, (_, e: string) => {
@@ -244,6 +247,13 @@ export function unescapeScript(s: string): string {
 
 /** Split a command string into argv: quotes group, backslash escapes, no shell expansion. */
 export function splitCommand(s: string): string[] {
+  // The common command, one word of plain ASCII: itself (as the loop below would give).
+  let plain = s.length > 0;
+  for (let i = 0; plain && i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    plain = c > 32 && c < 127 && c !== 34 && c !== 39 && c !== 92;
+  }
+  if (plain) return [s];
   const out: string[] = [];
   let cur = '';
   let have = false;
@@ -305,14 +315,14 @@ export function script(opts: { user: boolean }): ValueType<ScriptRef> {
       if (argv.length === 0) return err('empty script', 'write the command to run', args[0]);
       // One string, not two equal copies, for the common unquoted one-word command.
       if (argv.length === 1 && argv[0] === command) argv[0] = command;
-      const rest = args.slice(1).map((r) => r.text);
+      const rest = args.length === 1 ? NO_WORDS : args.slice(1).map((r) => r.text);
       const value: ScriptRef = { command, argv };
       if (opts.user) {
         const [user, group] = rest.length === 1 && rest[0].includes(':') ? rest[0].split(':') : rest.map((r) => r.replace(/^:/, ''));
         if (user) value.user = user;
         if (group) value.group = group;
         if (rest.length > 2) value.dropped = rest.slice(2);
-      } else if (rest.length) value.dropped = rest;
+      } else if (rest.length) value.dropped = rest.slice();
       return { value };
     },
   };
