@@ -40,7 +40,11 @@ const INCLUDE_RE = /^(include[rmwba]?)(?:\s+|$)(.*)$/;
 const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 const COND_RE = /^@(\^?)(\S+)\s*(.*)$/;
 const GEN_RE = /^~(SEQx?|LST)\(/;
-const MAX_EXPANSION_DEPTH = 32;
+/**
+ * keepalived substitutes definitions until none is left, however deep (a definition that uses
+ * itself is caught as a cycle, below); this bounds our recursion, far beyond real chains.
+ */
+const MAX_EXPANSION_DEPTH = 1000;
 const MAX_INCLUDE_DEPTH = 64;
 const MAX_GENERATED_LINES = 1_000_000;
 const MAX_EXPANDED_CHARS = 1 << 20;
@@ -69,6 +73,8 @@ export class ConfigReader {
   private generated = 0;
   private expandedChars = 0;
   private expansionCapped = false;
+  /** The definitions being expanded, outermost first: a name met again is a cycle. */
+  private readonly expanding: string[] = [];
 
   constructor(
     private readonly opts: ReaderOptions,
@@ -428,12 +434,19 @@ export class ConfigReader {
     if (depth === 0) this.expandedChars = 0;
     // Definitions that use each other twice double at every level: cap the work, not just depth.
     if ((this.expandedChars += text.length) > MAX_EXPANDED_CHARS) {
-      if (!this.expansionCapped) this.diags.error(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`);
+      // keepalived stops substituting at its line length (1024 bytes), logs that, and reads the
+      // line as it stands: not a config error.
+      if (!this.expansionCapped)
+        this.diags.warning(at, 'expansion-limit', `a line expands to more than ${MAX_EXPANDED_CHARS} characters; not expanding further`, {
+          hint: 'keepalived stops at its maximum line length too ("Parameter substitution ... would exceed maximum line length"): shorten the definitions',
+        });
       this.expansionCapped = true;
       return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     if (depth > MAX_EXPANSION_DEPTH) {
-      this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep (a definition that uses itself?)`);
+      this.diags.error(at, 'definition-recursive', `definitions nested more than ${MAX_EXPANSION_DEPTH} deep; not expanding further`, {
+        hint: 'keepalived-ts expands chains of definitions up to this depth: shorten the chain',
+      });
       return [{ text, cols: wantCols ? literalCols(text.length, cols, base, at.col) : [] }];
     }
     const lines: { text: string; cols: number[] }[] = [];
@@ -483,7 +496,11 @@ export class ConfigReader {
           }
         }
       }
-      const value = name === undefined ? undefined : this.lookup(name, args, at, quote !== 0);
+      let value = name === undefined ? undefined : this.lookup(name, args, at, quote !== 0);
+      if (value !== undefined && this.expanding.includes(name!)) {
+        this.cycle(name!, at);
+        value = undefined;
+      }
       if (value === undefined) {
         out += '$';
         if (wantCols) outCols.push(here);
@@ -500,8 +517,10 @@ export class ConfigReader {
         i = end;
         continue;
       }
+      this.expanding.push(name!);
       const expanded =
         value.length === 1 ? this.expand(value[0], [], 0, at, depth + 1, false) : value.flatMap((v) => this.expand(v, [], 0, at, depth + 1, false));
+      this.expanding.pop();
       for (let k = 0; k < expanded.length; k++) {
         const piece = expanded[k];
         if (k > 0) {
@@ -519,6 +538,31 @@ export class ConfigReader {
   }
 
   /** A definition's lines, or a predefined name's value; `#` and `!` stay literal (escaped outside quotes). */
+  /**
+   * `name` met inside its own expansion. keepalived substitutes on: a cycle that adds text stops
+   * at its maximum line length (logged, not an error), one that only renames (`$A=$B`, `$B=$A`)
+   * never ends, and keepalived never finishes reading. The reference is left as it is.
+   */
+  private cycle(name: string, at: Span): void {
+    const loop = this.expanding.slice(this.expanding.lastIndexOf(name));
+    const through =
+      loop.length > 1
+        ? ` through ${loop
+            .slice(1)
+            .map((n) => `$${n}`)
+            .join(', ')}`
+        : '';
+    const renamesOnly = loop.every((n) => /^\$(\{\s*)?[A-Za-z_][A-Za-z0-9_]*(\s*\})?$/.test((this.defs.get(n)?.lines ?? []).join('\n').trim()));
+    if (renamesOnly)
+      this.diags.error(at, 'definition-recursive', `definition $${name} names itself${through}: keepalived substitutes it forever and never finishes reading`, {
+        hint: 'give one of them a value',
+      });
+    else
+      this.diags.warning(at, 'definition-recursive', `definition $${name} uses itself${through}: not expanding it further`, {
+        hint: 'keepalived substitutes it until the line exceeds its maximum length, then reads the line as it stands',
+      });
+  }
+
   private lookup(name: string, args: string, at: Span, quoted: boolean): string[] | undefined {
     const def = this.defs.get(name);
     if (def) return def.lines;
