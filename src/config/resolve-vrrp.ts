@@ -54,6 +54,14 @@ function trackDefs(defs: Record<TrackKind, { name: string; span: Span }[]>): Tra
   return { script: index(defs.script), file: index(defs.file), process: index(defs.process), bfd: index(defs.bfd) };
 }
 
+/** Was `r`'s object defined before the line that tracks it (in another file, or above it)? */
+function definedBefore(byName: Map<string, Span[]>, r: TrackRef): boolean {
+  const at = byName.get(r.name);
+  if (!at) return false;
+  for (const d of at) if (!(d.file === r.span.file && d.line > r.span.line)) return true;
+  return false;
+}
+
 /**
  * An instance's or sync group's track lists as keepalived keeps them (vrrp_track.c,
  * track_file.c): it looks each name up while it reads the line, so an object written further
@@ -76,13 +84,15 @@ function resolveTracking(owner: Tracking, defs: TrackDefs, ctx: BuildContext, dr
       return false;
     });
   };
-  owner.trackInterface = dedupe('interface', owner.trackInterface, () => true);
+  if (owner.trackInterface.length > 1) owner.trackInterface = dedupe('interface', owner.trackInterface, () => true);
   for (const [kind, list] of TRACK_LISTS) {
-    if (owner[list].length === 0) continue;
+    const refs = owner[list];
+    if (refs.length === 0) continue;
     const byName = defs[kind];
-    const readBefore = (r: TrackRef): boolean => byName.get(r.name)?.some((d) => !(d.file === r.span.file && d.line > r.span.line)) ?? false;
-    owner[list] = dedupe(kind, owner[list], (r) => {
-      if (readBefore(r)) return true;
+    // The usual list: one name, defined above; kept as it is, without the closures below.
+    if (refs.length === 1 && definedBefore(byName, refs[0])) continue;
+    owner[list] = dedupe(kind, refs, (r) => {
+      if (definedBefore(byName, r)) return true;
       const names = [...byName.keys()];
       const later = byName.has(r.name);
       ctx.error(
