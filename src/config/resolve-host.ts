@@ -9,7 +9,12 @@ import { SC_EXECUTABLE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe } 
 
 export interface HostProbe extends ScriptProbe {
   interfaceExists: (name: string) => boolean;
+  /** Can we write net.ipv4.igmp_link_local_mcast_reports (disable_local_igmp)? Unset: taken to. */
+  igmpReportsWritable?: () => boolean;
 }
+
+/** What disable_local_igmp sets while VRRP runs (net/igmp-reports.ts writes it). */
+const IGMP_LINK_LOCAL_REPORTS = '/proc/sys/net/ipv4/igmp_link_local_mcast_reports';
 
 const isFile = (p: string): boolean => {
   try {
@@ -34,6 +39,14 @@ const canExecute = (p: string): boolean => {
  */
 export const realHost: HostProbe = {
   interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
+  igmpReportsWritable: () => {
+    try {
+      accessSync(IGMP_LINK_LOCAL_REPORTS, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
   script: (ref) => {
     const prog = ref.argv[0];
     if (/^<\s*\//.test(ref.command)) return { flags: SC_SYSTEM, messages: [] };
@@ -53,6 +66,18 @@ export const realHost: HostProbe = {
  * there ("Non-existent interface specified in configuration"), so no script checks follow.
  */
 export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostProbe = realHost): boolean {
+  // keepalived's disable_local_igmp handler (global_parser.c) checks this as it reads the line,
+  // and leaves the option off.
+  const g = cfg.globalDefs;
+  if (g.disableLocalIgmp && host.igmpReportsWritable?.() === false) {
+    ctx.error(
+      g.spans.disableLocalIgmp ?? g.span,
+      'host-kernel',
+      `kernel does not support ${IGMP_LINK_LOCAL_REPORTS}`,
+      'keepalived needs to write it (as root, with the ipv4 sysctls); remove disable_local_igmp',
+    );
+    g.disableLocalIgmp = false;
+  }
   // One look per interface name: a large config names the same few thousands of times.
   const seen = new Map<string, boolean>();
   const exists = (name: string): boolean => {

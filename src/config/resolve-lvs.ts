@@ -3,7 +3,7 @@
 // Then the one place where what a virtual server, real server or checker inherits is resolved:
 // resolveVirtualServers() fills in every value the runtime reads.
 import { isIP } from 'node:net';
-import { withoutKeys } from '../core/records.js';
+import { kept, withoutKeys } from '../core/records.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
 import type {
@@ -38,7 +38,7 @@ export function resolveLvs(cfg: WrittenConfig, ctx: BuildContext): void {
   });
   for (const vs of cfg.virtualServers) {
     for (const rs of vs.realServers) {
-      rs.checkers = rs.checkers.filter((c) => {
+      rs.checkers = kept(rs.checkers, (c) => {
         if (c.type === 'FILE_CHECK' && c.trackFile !== undefined && !files.has(c.trackFile)) {
           ctx.error(
             c.spans.trackFile ?? c.span,

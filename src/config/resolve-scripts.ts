@@ -10,6 +10,7 @@
 //   its file is found: a missing script is not a security finding, a non-executable one is.
 // Only a part that runs checks its scripts: VRRP ones when there is a vrrp_instance, checker
 // ones when there is a virtual_server.
+import { kept } from '../core/records.js';
 import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
 import type { Span } from './diagnostics.js';
@@ -139,7 +140,7 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
     const acc = { flags: 0 };
     for (const vs of cfg.virtualServers) {
       for (const rs of vs.realServers) {
-        rs.checkers = rs.checkers.filter((c) => {
+        rs.checkers = kept(rs.checkers, (c) => {
           if (c.type !== 'MISC_CHECK' || !c.miscPath) return true;
           const at = c.spans.miscPath ?? c.span;
           const cmd = c.miscPath.argv.map((a, i) => (i === 0 && /^[<>]/.test(a) ? a : `'${a}'`)).join(' ');
@@ -210,7 +211,7 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
     for (const o of [...cfg.vrrpInstances, ...cfg.syncGroups]) {
       for (const k of NOTIFY_KEYS) slot(o as unknown as Slot & { spans: Record<string, Span>; span: Span }, k, acc, `${o.name} ${k}`);
       // keepalived drops the tracked references to removed scripts without a word.
-      o.trackScript = o.trackScript.filter((t) => scripts.has(t.name));
+      o.trackScript = kept(o.trackScript, (t) => scripts.has(t.name));
     }
     globalSlot('notifyFifoScript', acc);
     globalSlot('vrrpNotifyFifoScript', acc);

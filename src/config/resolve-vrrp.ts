@@ -2,6 +2,7 @@
 // vrrp_complete_init): inherit global defaults, derive implicit values, resolve references, and
 // report, with keepalived's own wording, what it clears or ignores. The result is the model the
 // VRRP engine runs, so every adjustment here is one keepalived makes too.
+import { kept } from '../core/records.js';
 import { blockEndOf } from './builder.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
@@ -30,7 +31,36 @@ export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
 
 type TrackKind = 'script' | 'file' | 'process' | 'bfd';
 const DEFINE_WITH: Record<TrackKind, string> = { script: 'vrrp_script', file: 'track_file', process: 'vrrp_track_process', bfd: 'bfd_instance' };
+const TRACK_LISTS = [
+  ['script', 'trackScript'],
+  ['file', 'trackFile'],
+  ['process', 'trackProcess'],
+  ['bfd', 'trackBfd'],
+] as const;
 type Tracking = Pick<VrrpInstance, 'name' | 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'>;
+/** Where each tracked kind's objects are defined, by name (a name defined twice has both places). */
+type TrackDefs = Record<TrackKind, Map<string, Span[]>>;
+
+function trackDefs(defs: Record<TrackKind, { name: string; span: Span }[]>): TrackDefs {
+  const index = (list: { name: string; span: Span }[]): Map<string, Span[]> => {
+    const m = new Map<string, Span[]>();
+    for (const d of list) {
+      const at = m.get(d.name);
+      if (at) at.push(d.span);
+      else m.set(d.name, [d.span]);
+    }
+    return m;
+  };
+  return { script: index(defs.script), file: index(defs.file), process: index(defs.process), bfd: index(defs.bfd) };
+}
+
+/** Was `r`'s object defined before the line that tracks it (in another file, or above it)? */
+function definedBefore(byName: Map<string, Span[]>, r: TrackRef): boolean {
+  const at = byName.get(r.name);
+  if (!at) return false;
+  for (const d of at) if (!(d.file === r.span.file && d.line > r.span.line)) return true;
+  return false;
+}
 
 /**
  * An instance's or sync group's track lists as keepalived keeps them (vrrp_track.c,
@@ -38,24 +68,33 @@ type Tracking = Pick<VrrpInstance, 'name' | 'trackInterface' | 'trackScript' | '
  * down the same file is not known yet ("not found, ignoring..."), and a name tracked twice keeps
  * its first line ("duplicate track_X - ignoring").
  */
-function resolveTracking(owner: Tracking, defs: Record<TrackKind, { name: string; span: Span }[]>, ctx: BuildContext, dropped: ReadonlySet<string>): void {
+function resolveTracking(owner: Tracking, defs: TrackDefs, ctx: BuildContext, dropped: ReadonlySet<string>): void {
   const dedupe = <T extends { name: string; span: Span }>(kind: string, refs: T[], known: (r: T) => boolean): T[] => {
-    const seen = new Set<string>();
-    return refs.filter((r) => {
+    if (refs.length === 0) return refs;
+    let seen: Set<string> | undefined;
+    return kept(refs, (r) => {
       if (!known(r)) return false;
-      if (!seen.has(r.name)) return seen.add(r.name);
+      if (refs.length === 1) return true;
+      seen ??= new Set();
+      if (!seen.has(r.name)) {
+        seen.add(r.name);
+        return true;
+      }
       ctx.error(r.span, 'track-duplicate', `(${owner.name}) duplicate track_${kind} ${r.name} - ignoring`, `remove the second ${r.name} line`);
       return false;
     });
   };
-  owner.trackInterface = dedupe('interface', owner.trackInterface, () => true);
-  const lists = { script: 'trackScript', file: 'trackFile', process: 'trackProcess', bfd: 'trackBfd' } as const;
-  for (const kind of Object.keys(lists) as TrackKind[]) {
-    const readBefore = (r: TrackRef): boolean => defs[kind].some((d) => d.name === r.name && !(d.span.file === r.span.file && d.span.line > r.span.line));
-    owner[lists[kind]] = dedupe(kind, owner[lists[kind]], (r) => {
-      if (readBefore(r)) return true;
-      const names = [...new Set(defs[kind].map((d) => d.name))];
-      const later = names.includes(r.name);
+  if (owner.trackInterface.length > 1) owner.trackInterface = dedupe('interface', owner.trackInterface, () => true);
+  for (const [kind, list] of TRACK_LISTS) {
+    const refs = owner[list];
+    if (refs.length === 0) continue;
+    const byName = defs[kind];
+    // The usual list: one name, defined above; kept as it is, without the closures below.
+    if (refs.length === 1 && definedBefore(byName, refs[0])) continue;
+    owner[list] = dedupe(kind, refs, (r) => {
+      if (definedBefore(byName, r)) return true;
+      const names = [...byName.keys()];
+      const later = byName.has(r.name);
       ctx.error(
         r.span,
         'track-missing',
@@ -153,7 +192,7 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
   }
   const own = inst.interface ?? cfg.globalDefs.defaultInterface;
   if (own !== undefined) {
-    inst.trackInterface = inst.trackInterface.filter((t) => {
+    inst.trackInterface = kept(inst.trackInterface, (t) => {
       if (t.name !== own) return true;
       ctx.error(t.span, 'track-own-interface', `(${n}) Ignoring track_interface ${own} since own interface`, 'an instance always tracks its own interface');
       return false;
@@ -166,7 +205,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
   // A vrrp_script without a script is removed (keepalived: "No script set ... - removing"); one
   // without a name was never made (its header is a missing parameter).
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined && s.name !== '');
-  const defs = { script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances };
+  const defs = trackDefs({ script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances });
 
   for (const inst of cfg.vrrpInstances) {
     const at = inst.span;
@@ -184,7 +223,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
 
     // One address family per instance; the first VIP decides.
     const fam = inst.virtualIpaddress[0]?.family;
-    inst.virtualIpaddress = inst.virtualIpaddress.filter((v) => {
+    inst.virtualIpaddress = kept(inst.virtualIpaddress, (v) => {
       if (v.family === fam) return true;
       ctx.error(
         v.span,
@@ -298,7 +337,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     if (inst.priority === 255) {
       // The owner's priority never moves: weighted trackers are dropped (weight 0 ones still FAULT it).
       const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
-      inst.trackScript = inst.trackScript.filter((r) => {
+      inst.trackScript = kept(inst.trackScript, (r) => {
         if (weightOf(r) === 0) return true;
         ctx.error(
           r.span,
@@ -324,9 +363,12 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
  * the group's weight applies.
  */
 function checkTrackedTwice(cfg: WrittenConfig, ctx: BuildContext): void {
+  if (cfg.syncGroups.length === 0) return;
+  const byName = new Map<string, VrrpInstance>();
+  for (const i of cfg.vrrpInstances) if (!byName.has(i.name)) byName.set(i.name, i);
   for (const sg of cfg.syncGroups) {
     for (const member of sg.group) {
-      const inst = cfg.vrrpInstances.find((i) => i.name === member);
+      const inst = byName.get(member);
       if (!inst) continue;
       const own = inst.dontTrackPrimary ? undefined : (inst.interface ?? cfg.globalDefs.defaultInterface);
       for (const t of sg.trackInterface) {
@@ -346,7 +388,9 @@ function checkTrackedTwice(cfg: WrittenConfig, ctx: BuildContext): void {
 
 /** keepalived numbers rules without a preference downwards from 16384, in config order, and says so. */
 function numberRules(cfg: WrittenConfig, ctx: BuildContext): void {
-  const rules = [...cfg.staticRules, ...cfg.vrrpInstances.flatMap((i) => i.virtualRules)].filter((r) => r.preference === undefined);
+  const rules = cfg.staticRules.filter((r) => r.preference === undefined);
+  for (const i of cfg.vrrpInstances) for (const r of i.virtualRules) if (r.preference === undefined) rules.push(r);
+  if (rules.length === 0) return;
   rules.sort((a, b) => (a.span.file === b.span.file ? a.span.line - b.span.line : 0));
   let next = 16384;
   for (const r of rules) {
@@ -403,10 +447,12 @@ function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
     if (inst.virtualRouterId === undefined) continue;
     const fam = inst.virtualIpaddress[0]?.family ?? 4;
     // Unicast instances with different peer sets may share a VRID (keepalived allows it).
-    const peers = inst.unicastPeer
-      .map((p) => p.address)
-      .sort()
-      .join(',');
+    const peers = inst.unicastPeer.length
+      ? inst.unicastPeer
+          .map((p) => p.address)
+          .sort()
+          .join(',')
+      : '';
     const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${inst.mcastDstIp ?? ''}|${peers}`;
     const first = seen.get(key);
     if (first) {
@@ -425,7 +471,9 @@ export const NOTIFY_KEYS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'noti
 
 /** Names of the vrrp_scripts, track_files or bfd_instances that an instance or a sync group tracks. */
 export function trackedNames(cfg: WrittenConfig, key: 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'): Set<string> {
-  return new Set([...cfg.vrrpInstances.flatMap((i) => i[key]), ...cfg.syncGroups.flatMap((g) => g[key])].map((t) => t.name));
+  const names = new Set<string>();
+  for (const list of [cfg.vrrpInstances, cfg.syncGroups]) for (const o of list) for (const t of o[key]) names.add(t.name);
+  return names;
 }
 
 /** Every script the VRRP side would run, with where it was configured. */

@@ -30,15 +30,27 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
     else checkScriptSecurity(written, ctx);
   }
   // Last: the script checks drop scripts that cannot run, and what runs must not have them.
-  return Object.assign(written, {
-    resolved: {
-      vrrpInstances: resolveVrrpInstances(written),
-      vrrpScripts: resolveVrrpScripts(written),
-      trackFiles: resolveTrackFiles(written),
-      virtualServers: resolveVirtualServers(written),
-      lvsTimeouts: resolveLvsTimeouts(written),
+  // Built on first read, then kept as a plain property: -t and lint report from the checks above
+  // and never read it, and nothing changes the written config once it is returned.
+  let resolved: Config['resolved'] | undefined;
+  return Object.defineProperty(written, 'resolved', {
+    enumerable: true,
+    configurable: true,
+    get(this: WrittenConfig): Config['resolved'] {
+      resolved ??= {
+        vrrpInstances: resolveVrrpInstances(written),
+        vrrpScripts: resolveVrrpScripts(written),
+        trackFiles: resolveTrackFiles(written),
+        virtualServers: resolveVirtualServers(written),
+        lvsTimeouts: resolveLvsTimeouts(written),
+      };
+      Object.defineProperty(written, 'resolved', { value: resolved, enumerable: true, configurable: true, writable: true });
+      return resolved;
     },
-  });
+    set(v: Config['resolved']) {
+      Object.defineProperty(written, 'resolved', { value: v, enumerable: true, configurable: true, writable: true });
+    },
+  }) as Config;
 }
 
 /**

@@ -144,6 +144,10 @@ export const RULES = {
   'udp-reply-length': r('lvs', 'UDP_CHECK min_reply_length above max_reply_length.'),
   // ---- this machine (lint --host, keepalived -t) ----
   'host-interface': r('host', 'An interface that does not exist on this machine.'),
+  'host-kernel': r(
+    'host',
+    'disable_local_igmp where /proc/sys/net/ipv4/igmp_link_local_mcast_reports cannot be written (an old kernel, or not root): keepalived ignores the option.',
+  ),
   'host-script': r(
     'host',
     'A script that is missing here, or that its user cannot execute; keepalived disables it (a missing vrrp_script is an error, -t exit 5).',

@@ -11,3 +11,17 @@ export function withoutKeys<T extends object, K extends keyof T>(o: T, keys: Rea
   for (const k in o) if (!keys.has(k as unknown as K) && Object.hasOwn(o, k)) out[k] = o[k];
   return out as Omit<T, K>;
 }
+
+/**
+ * `list.filter(keep)`, but `list` itself when every item is kept: a config's lists are nearly
+ * always kept whole, and a new array per record and list is most of what filtering them costs.
+ */
+export function kept<T>(list: T[], keep: (item: T) => boolean): T[] {
+  for (let i = 0; i < list.length; i++) {
+    if (keep(list[i])) continue;
+    const out = list.slice(0, i);
+    for (let j = i + 1; j < list.length; j++) if (keep(list[j])) out.push(list[j]);
+    return out;
+  }
+  return list;
+}

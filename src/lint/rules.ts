@@ -27,10 +27,12 @@ export const lintRules: LintRule[] = [
     check(cfg, report) {
       const seen = new Map<string, string>();
       for (const inst of cfg.vrrpInstances) {
-        for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) {
-          const first = seen.get(v.address);
-          if (first) report.warning(v.span, `virtual address ${v.address} is already used by ${first}`, 'list each VIP once');
-          else seen.set(v.address, `vrrp_instance ${inst.name}`);
+        for (const list of [inst.virtualIpaddress, inst.virtualIpaddressExcluded]) {
+          for (const v of list) {
+            const first = seen.get(v.address);
+            if (first) report.warning(v.span, `virtual address ${v.address} is already used by ${first}`, 'list each VIP once');
+            else seen.set(v.address, `vrrp_instance ${inst.name}`);
+          }
         }
       }
     },
@@ -84,8 +86,12 @@ export const lintRules: LintRule[] = [
   },
 ];
 
+/** The scripts that run, looked up once per runLint() for the rules that read them. */
+const scriptsInUse = new WeakMap<Config, { script: ScriptRef; at: Span; what: string }[]>();
+
 function* allScripts(cfg: Config): Generator<{ script: ScriptRef; at: Span; what: string }> {
-  const inUse = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)];
+  let inUse = scriptsInUse.get(cfg);
+  if (!inUse) scriptsInUse.set(cfg, (inUse = [...vrrpScriptsInUse(cfg), ...lvsScriptsInUse(cfg)]));
   yield* inUse;
   // Untracked vrrp_scripts are reported by vrrp-script-unused; check their text anyway. A set,
   // not a scan of `inUse` per script, and one at a time: a ~SEQ line can define a million of them.
@@ -99,6 +105,7 @@ function* allScripts(cfg: Config): Generator<{ script: ScriptRef; at: Span; what
 export function runLint(cfg: Config, rules: readonly LintRule[] = lintRules): Diagnostic[] {
   // Bounded per rule: a ~SEQ line's million untracked scripts make one summary line, not a million.
   const out = new Diagnostics();
+  scriptsInUse.delete(cfg); // looked up afresh by each run
   for (const rule of rules) {
     const push =
       (severity: 'error' | 'warning') =>

@@ -319,26 +319,53 @@ export interface ScriptProbeOptions {
  */
 export function scriptProbe(opts: ScriptProbeOptions = {}): ScriptProbe {
   const db = opts.db ?? readUserDb();
-  const fs = opts.fs ?? realFs;
+  const fs = cachedFs(opts.fs ?? realFs);
   const self = opts.self ?? currentIdentity();
+  // One check per command and user within a load: a config names the same few scripts in
+  // thousands of places, and keepalived's answer for each is the same.
+  const checked = new Map<string, ScriptSecurityResult>();
   return {
     script(ref: ScriptRef, global: GlobalDefs, user?: ScriptUser): ScriptVerdict {
       const who = user ?? ref;
       const id = scriptIdentity(db, who, global, self);
       if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !who.user && !global.scriptUser } };
-      const r = checkScriptSecurityWith(fs, {
-        command: ref.argv[0],
-        uid: id.uid,
-        gid: id.gid,
-        enableScriptSecurity: global.enableScriptSecurity,
-        ...(opts.pathEnv !== undefined ? { pathEnv: opts.pathEnv } : {}),
-      });
-      return { flags: r.flags, path: r.path, messages: r.messages, ...(r.detail ? { detail: r.detail } : {}) };
+      const command = ref.argv[0];
+      const key = `${id.uid}:${id.gid}:${global.enableScriptSecurity ? 1 : 0}:${command}`;
+      let r = checked.get(key);
+      if (!r) {
+        r = checkScriptSecurityWith(fs, {
+          command,
+          uid: id.uid,
+          gid: id.gid,
+          enableScriptSecurity: global.enableScriptSecurity,
+          ...(opts.pathEnv !== undefined ? { pathEnv: opts.pathEnv } : {}),
+        });
+        checked.set(key, r);
+      }
+      return { flags: r.flags, path: r.path, messages: [...r.messages], ...(r.detail ? { detail: r.detail } : {}) };
     },
   };
 }
 
+/**
+ * `fs` with each path's answer kept: a probe lives for one load, and the PATH search and the
+ * path-component checks of many scripts look at the same directories.
+ */
+function cachedFs(fs: FsProbe): FsProbe {
+  const memo = <T>(f: (p: string) => T): ((p: string) => T) => {
+    const seen = new Map<string, T>();
+    return (p) => {
+      if (seen.has(p)) return seen.get(p) as T;
+      const v = f(p);
+      seen.set(p, v);
+      return v;
+    };
+  };
+  const realpathError = fs.realpathError;
+  return { stat: memo(fs.stat), lstat: memo(fs.lstat), realpath: memo(fs.realpath), ...(realpathError ? { realpathError: memo(realpathError) } : {}) };
+}
+
 /** This machine for `-t` and `lint --host`: its interfaces, and scripts checked as keepalived does. */
 export function hostProbe(opts: ScriptProbeOptions = {}): HostProbe {
-  return { interfaceExists: realHost.interfaceExists, ...scriptProbe(opts) };
+  return { interfaceExists: realHost.interfaceExists, igmpReportsWritable: realHost.igmpReportsWritable, ...scriptProbe(opts) };
 }

@@ -109,3 +109,25 @@ describe('--host checks (keepalived -t behaviour that depends on the machine)', 
     expect(rs.checks.map((c) => c.checker.type)).toEqual(['TCP_CHECK']);
   });
 });
+
+describe('disable_local_igmp on this machine', () => {
+  const CONF = 'global_defs {\n disable_local_igmp\n}\n' + VI('eth0').replace(/ track_script \{[^}]*\}\n/, '');
+  const withIgmp = (writable: boolean): HostProbe => ({ ...probe(['eth0'], []), igmpReportsWritable: () => writable });
+
+  it("is keepalived's error, and off, where igmp_link_local_mcast_reports cannot be written", () => {
+    const r = loadConfigText(CONF, 'k.conf', { configId: 'x', host: withIgmp(false) });
+    expect(r.diagnostics.map((d) => [d.rule, d.line, d.exit, d.message])).toEqual([
+      ['host-kernel', 2, 5, 'kernel does not support /proc/sys/net/ipv4/igmp_link_local_mcast_reports'],
+    ]);
+    expect(r.config.globalDefs.disableLocalIgmp).toBe(false);
+  });
+
+  it('is kept where it can be written, and not looked at without the host', () => {
+    const ok = loadConfigText(CONF, 'k.conf', { configId: 'x', host: withIgmp(true) });
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.config.globalDefs.disableLocalIgmp).toBe(true);
+    const plain = loadConfigText(CONF, 'k.conf', { configId: 'x' });
+    expect(plain.diagnostics).toEqual([]);
+    expect(plain.config.globalDefs.disableLocalIgmp).toBe(true);
+  });
+});
