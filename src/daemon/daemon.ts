@@ -243,11 +243,14 @@ async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: Ip
  */
 function removeLeftovers(instances: readonly ResolvedVrrpInstance[], driver: IpAddressDriver): void {
   const exists = interfacesNow();
-  for (const inst of instances) {
-    if (!exists(inst.interface)) continue;
-    const here = (v: { dev: string }): boolean => exists(v.dev);
-    void driver.remove({ ...inst, virtualIpaddress: inst.virtualIpaddress.filter(here), virtualIpaddressExcluded: inst.virtualIpaddressExcluded.filter(here) });
-  }
+  const here = (v: { dev: string }): boolean => exists(v.dev);
+  // One change: written with whatever else this turn brings, after the engine has started (it
+  // stays ahead of every add of the instances, so it never undoes one).
+  void driver.removeEach(
+    instances
+      .filter((inst) => exists(inst.interface))
+      .map((inst) => ({ ...inst, virtualIpaddress: inst.virtualIpaddress.filter(here), virtualIpaddressExcluded: inst.virtualIpaddressExcluded.filter(here) })),
+  );
 }
 
 /** The BFD sessions, when a bfd_instance is tracked by a VRRP instance, a sync group or a BFD_CHECK. */

@@ -237,14 +237,20 @@ export class IpAddressDriver {
   }
 
   remove(inst: ResolvedVrrpInstance): Promise<void> {
-    this.pacer.cancel(inst.name);
+    return this.removeEach([inst]);
+  }
+
+  /** remove() for each instance, in order, as one change (the left-overs of every instance at start). */
+  removeEach(insts: readonly ResolvedVrrpInstance[]): Promise<void> {
+    if (!insts.length) return this.queue;
+    for (const inst of insts) this.pacer.cancel(inst.name);
     return this.enqueue(
-      [
+      insts.flatMap((inst) => [
         ...inst.virtualRules.map((r) => ipRuleArgs('del', r)),
         ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
         ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v)),
-      ],
-      this.vipLines(inst, 'remov'),
+      ]),
+      insts.flatMap((inst) => this.vipLines(inst, 'remov')),
     );
   }
 
@@ -395,10 +401,13 @@ export class IpAddressDriver {
    * Lines for the batch, written together with the other changes asked for in this event-loop
    * turn: 1,000 instances going MASTER on one timer were 1,000 writes, each with its sentinel line
    * for ip to run and its own result to wait for (and the GARP bursts behind them one resolved
-   * write at a time). Written at the end of the turn, or as soon as GATHER_LINES are waiting, so
-   * that ip adds the first VIPs while the later instances still make their transitions.
+   * write at a time). Written at the end of the turn, or when a change comes with GATHER_LINES
+   * already waiting, so that ip adds the first VIPs while the later instances still make their
+   * transitions. (One change is never split: the left-overs removed at start, 1,000 lines, wait
+   * for the end of the turn, and ip is not started before the engine.)
    */
   private gathered(batch: NonNullable<AddressDriverOptions['batch']>, lines: string[]): Promise<CommandResult[]> {
+    if (this.gathering && this.gathering.lines.length >= GATHER_LINES) this.gathering.flush();
     let g = this.gathering;
     if (!g || g.batch !== batch) {
       let write!: () => void;
@@ -421,9 +430,7 @@ export class IpAddressDriver {
     }
     const from = g.lines.length;
     for (const l of lines) g.lines.push(l);
-    const results = g.results.then((r) => r.slice(from, from + lines.length));
-    if (g.lines.length >= GATHER_LINES) g.flush();
-    return results;
+    return g.results.then((r) => r.slice(from, from + lines.length));
   }
 
   private report(cmds: string[][], results: CommandResult[]): void {
