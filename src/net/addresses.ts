@@ -131,7 +131,7 @@ interface Gathering {
 }
 
 /** Lines gathered at most before they are written (gathered()). */
-const GATHER_LINES = 256;
+const GATHER_LINES = 64;
 
 /** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
 export class IpAddressDriver {
