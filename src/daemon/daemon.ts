@@ -121,10 +121,11 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
   const addresses = new Map<string, string>();
   const ifnames = new Set<string>();
   const ahKeys = new Set<string>();
+  const interfaceExists = interfacesNow();
   for (const inst of cfg.resolved.vrrpInstances) {
     const ifname = inst.interface;
     const family = inst.family;
-    const exists = realHost.interfaceExists(ifname);
+    const exists = interfaceExists(ifname);
     if (!exists && cfg.globalDefs.dynamicInterfaces) {
       // keepalived: the instance stays FAULT until the interface exists (its link counts as down).
       log.warn(`Configuration specifies interface ${ifname} which doesn't currently exist - will use if created`);
@@ -139,7 +140,7 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
     // The socket is the VMAC's when adverts go through one; the source address is the interface's.
     // A VMAC not made yet: its port waits, and opens when the VMAC is made (VmacWatch).
     const key = portKey(inst.sendInterface, family);
-    if (realHost.interfaceExists(inst.sendInterface)) ifnames.add(key);
+    if (interfaceExists(inst.sendInterface)) ifnames.add(key);
     if (inst.authentication?.authType === 'AH' && inst.version === 2 && family === 4) ahKeys.add(key);
     const addressKey = portKey(ifname, family);
     if (addresses.has(addressKey)) continue;
@@ -163,6 +164,17 @@ function preflight(cfg: Config, ports: Ports, log: Logger): { primary: PrimaryAd
         return family === 4 ? '0.0.0.0' : '::';
       }
     },
+  };
+}
+
+/** Whether an interface exists, each name looked up once (sysfs): 1,000 instances on four
+ * interfaces asked 3,000 times at each start. For one pass over the configuration only. */
+function interfacesNow(): (ifname: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (ifname) => {
+    let e = seen.get(ifname);
+    if (e === undefined) seen.set(ifname, (e = realHost.interfaceExists(ifname)));
+    return e;
   };
 }
 
@@ -230,11 +242,15 @@ async function dropVmacs(cfg: Config, vmacs: VmacLinks, ports: Ports, driver: Ip
  * exist (yet: a VMAC, dynamic_interfaces) are left out; absent ones are not errors.
  */
 function removeLeftovers(instances: readonly ResolvedVrrpInstance[], driver: IpAddressDriver): void {
-  for (const inst of instances) {
-    if (!realHost.interfaceExists(inst.interface)) continue;
-    const here = (v: { dev: string }): boolean => realHost.interfaceExists(v.dev);
-    void driver.remove({ ...inst, virtualIpaddress: inst.virtualIpaddress.filter(here), virtualIpaddressExcluded: inst.virtualIpaddressExcluded.filter(here) });
-  }
+  const exists = interfacesNow();
+  const here = (v: { dev: string }): boolean => exists(v.dev);
+  // One change: written with whatever else this turn brings, after the engine has started (it
+  // stays ahead of every add of the instances, so it never undoes one).
+  void driver.removeEach(
+    instances
+      .filter((inst) => exists(inst.interface))
+      .map((inst) => ({ ...inst, virtualIpaddress: inst.virtualIpaddress.filter(here), virtualIpaddressExcluded: inst.virtualIpaddressExcluded.filter(here) })),
+  );
 }
 
 /** The BFD sessions, when a bfd_instance is tracked by a VRRP instance, a sync group or a BFD_CHECK. */

@@ -81,6 +81,8 @@ export class Generation {
         },
         announce: (i) => {
           this.driver.announce(i);
+          // IPv4 only (most directors): no second NA burst to wait for, 1,000 timers fewer at start.
+          if (!i.virtualIpaddress.some((v) => v.family === 6)) return;
           this.neighbourAdverts(i, i.garpMasterRepeat);
           if (i.garpMasterDelay > 0) setTimeout(() => this.neighbourAdverts(i, i.garpMasterRepeat), i.garpMasterDelay * 1000).unref();
         },
@@ -113,6 +115,7 @@ export class Generation {
   private neighbourAdverts(inst: ResolvedVrrpInstance, repeat: number): void {
     const byDev = new Map<string, string[]>();
     for (const v of inst.virtualIpaddress) if (v.family === 6) byDev.set(v.dev, [...(byDev.get(v.dev) ?? []), v.address]);
+    if (!byDev.size) return;
     const intervalUs = garpIntervals(this.config.globalDefs.vrrpGnaInterval, this.config.garpGroups, 'gnaInterval');
     // From the interface each VIP is on: a VMAC's NAs carry its MAC.
     for (const [dev, vips] of byDev) void this.driver.settled().then(() => this.na.burst(dev, vips, repeat, intervalUs(dev) / 1000));

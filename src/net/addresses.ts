@@ -121,6 +121,18 @@ export interface AddressDriverOptions {
   detail?: boolean;
 }
 
+interface Gathering {
+  batch: NonNullable<AddressDriverOptions['batch']>;
+  lines: string[];
+  results: Promise<CommandResult[]>;
+  /** Writes the lines (once). */
+  flush(): void;
+  written: boolean;
+}
+
+/** Lines gathered at most before they are written (gathered()). */
+const GATHER_LINES = 64;
+
 /** Adds and removes an instance's VIPs and routes, in order, one instance at a time. */
 export class IpAddressDriver {
   private queue: Promise<void> = Promise.resolve();
@@ -137,6 +149,8 @@ export class IpAddressDriver {
   private sink?: GarpSink | null;
   private readonly pacer: GarpPacer;
   private intervalUs: (dev: string) => number;
+  /** Pipelined lines waiting for the end of this turn (gathered()). */
+  private gathering?: Gathering;
 
   constructor(private readonly opts: AddressDriverOptions) {
     this.exec = opts.exec ?? spawnExec;
@@ -223,14 +237,20 @@ export class IpAddressDriver {
   }
 
   remove(inst: ResolvedVrrpInstance): Promise<void> {
-    this.pacer.cancel(inst.name);
+    return this.removeEach([inst]);
+  }
+
+  /** remove() for each instance, in order, as one change (the left-overs of every instance at start). */
+  removeEach(insts: readonly ResolvedVrrpInstance[]): Promise<void> {
+    if (!insts.length) return this.queue;
+    for (const inst of insts) this.pacer.cancel(inst.name);
     return this.enqueue(
-      [
+      insts.flatMap((inst) => [
         ...inst.virtualRules.map((r) => ipRuleArgs('del', r)),
         ...inst.virtualRoutes.map((r) => ipRouteArgs('del', r)),
         ...[...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded].map((v) => ipAddrArgs('del', v)),
-      ],
-      this.vipLines(inst, 'remov'),
+      ]),
+      insts.flatMap((inst) => this.vipLines(inst, 'remov')),
     );
   }
 
@@ -355,14 +375,15 @@ export class IpAddressDriver {
     for (const m of messages) this.opts.log?.('info', m);
     const lines = this.batch ? cmds.map(batchLine) : [];
     const batch = this.batch && lines.every((l): l is string => l !== undefined) ? this.batch : undefined;
-    // setImmediate: the advert that announced mastership is still queued in the raw socket; let
-    // the event loop send it first.
+    // setImmediate: an advert that announced mastership may still be queued in the raw socket
+    // (its buffer was full); let the event loop send it first. (Gathered lines may go earlier,
+    // gathered(): the adverts of those instances were written by then unless the buffer was full.)
     const turn = () => new Promise<void>((r) => setImmediate(r));
     if (batch && this.serial === 0) {
       // Pipelined: ip runs its stdin in order, so these lines go out now, behind the earlier
       // batches, without waiting for their results (one round trip per instance made 1,000
       // VIPs take 15 s on a busy box); results are still reported in order.
-      const results = turn().then(() => batch.run(lines as string[]));
+      const results = this.gathered(batch, lines as string[]);
       this.queue = Promise.all([this.queue, results]).then(([, r]) => this.report(cmds, r));
       return this.queue;
     }
@@ -374,6 +395,42 @@ export class IpAddressDriver {
       .then(async () => this.report(cmds, batch ? await batch.run(lines as string[]) : await this.each(cmds)))
       .finally(() => this.serial--);
     return this.queue;
+  }
+
+  /**
+   * Lines for the batch, written together with the other changes asked for in this event-loop
+   * turn: 1,000 instances going MASTER on one timer were 1,000 writes, each with its sentinel line
+   * for ip to run and its own result to wait for (and the GARP bursts behind them one resolved
+   * write at a time). Written at the end of the turn, or when a change comes with GATHER_LINES
+   * already waiting, so that ip adds the first VIPs while the later instances still make their
+   * transitions. (One change is never split: the left-overs removed at start, 1,000 lines, wait
+   * for the end of the turn, and ip is not started before the engine.)
+   */
+  private gathered(batch: NonNullable<AddressDriverOptions['batch']>, lines: string[]): Promise<CommandResult[]> {
+    if (this.gathering && this.gathering.lines.length >= GATHER_LINES) this.gathering.flush();
+    let g = this.gathering;
+    if (!g || g.batch !== batch) {
+      let write!: () => void;
+      const next: Gathering = {
+        batch,
+        lines: [],
+        results: new Promise<CommandResult[]>((resolve) => {
+          write = () => resolve(batch.run(next.lines));
+        }),
+        flush: () => {
+          if (this.gathering === next) this.gathering = undefined;
+          if (next.written) return;
+          next.written = true;
+          write();
+        },
+        written: false,
+      };
+      setImmediate(() => next.flush());
+      this.gathering = g = next;
+    }
+    const from = g.lines.length;
+    for (const l of lines) g.lines.push(l);
+    return g.results.then((r) => r.slice(from, from + lines.length));
   }
 
   private report(cmds: string[][], results: CommandResult[]): void {

@@ -467,6 +467,14 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
     return true;
   };
 
+  /**
+   * Packets built for the payloads that come again: a MASTER hands over the same cached advert
+   * every advert_int (instance.ts advertFor), so its checked, built packet is sent again as it is.
+   * Not for AH (the identification and the seal change with each packet).
+   */
+  const built = new WeakMap<Buffer, Pending & { ttl: number }>();
+  const header = v6 ? IPV6_HEADER : IPV4_HEADER;
+
   /** Hand the next waiting packet to raw-socket once the previous one is written. */
   const pump = (): void => {
     while (!inFlight && !closed) {
@@ -500,6 +508,10 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
   };
 
   const send = (payload: Buffer, o: SendOptions): void => {
+    const again = o.id ? undefined : built.get(payload);
+    // The same bytes still (a caller may write to its buffer between two sends).
+    const same = again && again.src === o.src && again.dst === o.dst && again.ttl === (o.ttl ?? 255) && payload.compare(again.pkt, header) === 0;
+    if (same && !closed) return queue(again, o.reply);
     const isFamily = v6 ? isIPv6 : isIPv4;
     const what = v6 ? 'an IPv6' : 'an IPv4';
     if (!isFamily(o.src)) throw new TypeError(`raw-transport ${ifname}: source ${o.src} is not ${what} address`);
@@ -514,12 +526,20 @@ export function createRawTransport(opts: RawTransportOptions): RawTransport {
       return;
     }
     const pkt = v6 ? ipv6Packet(payload, o.src, o.dst, ttl, tos) : ipv4Packet(payload, o.src, o.dst, ttl, tos, protocol, o.id);
+    const p = { pkt, src: o.src, dst: o.dst, ttl };
+    if (!o.id) built.set(payload, p);
+    queue(p, o.reply);
+  };
+
+  const queue = (p: Pending, reply: boolean | undefined): void => {
+    // Nothing waiting: straight out (no queue entry to make and take off again).
+    if (!inFlight && !adverts.length && !replies.length && sendNow(p)) return wakeDrained();
     if (adverts.length + replies.length >= maxQueue) {
       stats.sendDropped++;
-      if (o.reply) return;
+      if (reply) return;
       if (!replies.shift()) adverts.shift();
     }
-    (o.reply ? replies : adverts).push({ pkt, src: o.src, dst: o.dst });
+    (reply ? replies : adverts).push(p);
     pump();
   };
 

@@ -64,6 +64,10 @@ interface Managed {
 
 export class VrrpEngine {
   private readonly managed: Managed[] = [];
+  /** By instance name, and the members of each sync group: 1,000 instances going MASTER at once
+   * looked themselves up in the whole list, each, several times. */
+  private readonly byName = new Map<string, Managed>();
+  private readonly groupMembers = new Map<SyncGroup, Managed[]>();
   /** Tracked objects that are down, keyed `kind:name`. */
   private readonly down = new Set<string>();
   /** track_file values by name. */
@@ -83,15 +87,20 @@ export class VrrpEngine {
     this.startupDelayUntil = env.startupDelayUntil ?? env.clock.now() + Math.round(config.globalDefs.vrrpStartupDelay * US_PER_SEC);
     for (const k of env.down ?? []) this.down.add(k);
     const ports = new Map<string, Port>();
+    /** Per port, its instances by VRID: a packet goes to its own instances, not past all 1,000. */
+    const receivers = new Map<string, Managed[][]>();
     for (const inst of config.resolved.vrrpInstances) {
       // The VMAC when adverts go through one; the source address stays the instance interface's.
       const ifname = inst.sendInterface;
       const family = inst.family;
       let port = ports.get(`${ifname}/${family}`);
-      if (!port) {
+      let byVrid = receivers.get(`${ifname}/${family}`);
+      if (!port || !byVrid) {
         port = env.port(ifname, family);
         ports.set(`${ifname}/${family}`, port);
-        port.onPacket((p) => this.demux(ifname, family, p));
+        const table: Managed[][] = (byVrid = []);
+        receivers.set(`${ifname}/${family}`, table);
+        port.onPacket((p) => this.demux(ifname, table, p));
       }
       const rc = runnerConfig(inst, env.primaryAddress(inst.interface, inst.family));
       const adopted = env.adopt?.(inst, rc, ifname);
@@ -113,7 +122,7 @@ export class VrrpEngine {
         rxLowerPri: (r) => {
           env.hooks?.rxLowerPri?.(inst, r.state.effectivePriority);
           // keepalived: the other members of the sync group send their lower-priority GARPs too.
-          const m = this.managed.find((x) => x.inst === inst);
+          const m = this.byName.get(inst.name);
           if (m?.group) for (const p of this.members(m.group)) if (p !== m) p.runner.syncLowerPri();
         },
         transition: (r, from, to, reason) => {
@@ -131,7 +140,12 @@ export class VrrpEngine {
       const group = config.syncGroups.find((g) => g.group.includes(inst.name));
       const changed = adopted && (JSON.stringify(adopted.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(adopted.was, inst));
       const reconfigure = changed ? { cfg: rc, was: adopted.was } : undefined;
-      this.managed.push({ inst, runner, trackers: inst.tracks, ifname, group, reconfigure });
+      const m: Managed = { inst, runner, trackers: inst.tracks, ifname, group, reconfigure };
+      this.managed.push(m);
+      this.byName.set(inst.name, m);
+      if (group) this.groupMembers.set(group, [...(this.groupMembers.get(group) ?? []), m]);
+      // The VRID is part of the instance's identity: a reload that keeps a runner keeps it.
+      (byVrid[rc.vrid] ??= []).push(m);
     }
   }
 
@@ -140,7 +154,7 @@ export class VrrpEngine {
   }
 
   runner(name: string): VrrpRunner | undefined {
-    return this.managed.find((m) => m.inst.name === name)?.runner;
+    return this.byName.get(name)?.runner;
   }
 
   start(): void {
@@ -215,7 +229,7 @@ export class VrrpEngine {
   }
 
   private members(g: SyncGroup): Managed[] {
-    return this.managed.filter((m) => m.group === g);
+    return this.groupMembers.get(g) ?? [];
   }
 
   private apply(m: Managed): void {
@@ -238,8 +252,8 @@ export class VrrpEngine {
 
   /** A member's down timer ran out: the group goes MASTER only when every member wants to. */
   private syncWantMaster(name: string): void {
-    const m = this.managed.find((x) => x.inst.name === name)!;
-    if (!m.group) return;
+    const m = this.byName.get(name);
+    if (!m?.group) return;
     const peers = this.members(m.group);
     if (!peers.every((p) => p.runner.state.state === 'MASTER' || p.runner.state.wantMaster)) return;
     for (const p of peers) if (p.runner.state.state === 'BACKUP') p.runner.group('MASTER', `sync group ${m.group.name} going MASTER`);
@@ -247,7 +261,7 @@ export class VrrpEngine {
 
   /** One member left MASTER for BACKUP: the others follow; group state changes are reported. */
   private syncTransition(name: string, from: VrrpState, to: VrrpState): void {
-    const m = this.managed.find((x) => x.inst.name === name);
+    const m = this.byName.get(name);
     if (!m?.group) return;
     const peers = this.members(m.group);
     if (from === 'MASTER' && to === 'BACKUP') {
@@ -268,11 +282,10 @@ export class VrrpEngine {
     }
   }
 
-  private demux(ifname: string, family: 4 | 6, p: Received): void {
+  private demux(ifname: string, byVrid: readonly (Managed[] | undefined)[], p: Received): void {
     const vrid = receivedVrid(p);
     let hit = false;
-    for (const m of this.managed) {
-      if (m.ifname !== ifname || m.runner.cfg.family !== family || m.runner.cfg.vrid !== vrid) continue;
+    for (const m of (vrid === undefined ? undefined : byVrid[vrid]) ?? NONE) {
       // Unicast and multicast instances may share a VRID: deliver by destination.
       const multicastDst = p.dst === m.runner.cfg.mcastGroup;
       if (m.runner.cfg.unicast === multicastDst) continue;
@@ -282,3 +295,5 @@ export class VrrpEngine {
     if (!hit) this.unknownVrid[`${ifname}/${vrid}`] = (this.unknownVrid[`${ifname}/${vrid}`] ?? 0) + 1;
   }
 }
+
+const NONE: readonly Managed[] = [];

@@ -69,6 +69,14 @@ const MAX_TRANSITIONS = 1000;
 /** The default multicast destinations, one array each, not one per advert. */
 const MCAST4: readonly string[] = [VRRP_MCAST4];
 const MCAST6: readonly string[] = [VRRP_MCAST6];
+/** An encoded advert and its send options, as sent every advert_int (the same objects each time). */
+interface CachedAdvert {
+  cfg: RunnerConfig;
+  priority: number;
+  payload: Buffer;
+  opts: { src: string; dst: string; ttl: number };
+}
+
 /** Destinations whose encoded advert is kept: the unicast peers of one instance, bounded. */
 const MAX_CACHED_ADVERTS = 64;
 
@@ -80,7 +88,7 @@ export class VrrpRunner {
   /** IP identification of our AH adverts: keepalived numbers them itself (0 is the kernel's). */
   private ipId = 0;
   /** Encoded adverts by destination (advertFor). */
-  private readonly adverts = new Map<string, { cfg: RunnerConfig; priority: number; payload: Buffer }>();
+  private readonly adverts = new Map<string, CachedAdvert>();
   /** Drops and other per-packet lines: the first logged, the rest summed up (log-limit.ts). */
   private readonly limiter: LogLimiter;
 
@@ -265,8 +273,9 @@ export class VrrpRunner {
     const c = this.cfg;
     const dsts = c.peers.length ? c.peers : c.mcastGroup ? [c.mcastGroup] : c.family === 4 ? MCAST4 : MCAST6;
     for (const dst of dsts) {
-      const payload = this.advertFor(c, priority, dst);
-      const opts = reply ? { src: c.primaryAddress, dst, ttl: c.ttl, reply } : { src: c.primaryAddress, dst, ttl: c.ttl };
+      const advert = this.advertFor(c, priority, dst);
+      const payload = advert.payload;
+      const opts = reply ? { src: c.primaryAddress, dst, ttl: c.ttl, reply } : advert.opts;
       if (c.authType !== AUTH_AH) {
         this.port.send(payload, opts);
         continue;
@@ -281,9 +290,9 @@ export class VrrpRunner {
   /** The VRRP message for a destination, encoded once per configuration and priority: a MASTER
    * sends the same bytes every advert_int (1,000 instances: 1,000 encodings a second saved). The
    * transports copy what they are given, so the cached buffer is never handed out to keep. */
-  private advertFor(c: RunnerConfig, priority: number, dst: string): Buffer {
+  private advertFor(c: RunnerConfig, priority: number, dst: string): CachedAdvert {
     const hit = this.adverts.get(dst);
-    if (hit && hit.cfg === c && hit.priority === priority) return hit.payload;
+    if (hit && hit.cfg === c && hit.priority === priority) return hit;
     const payload = encodeAdvert(
       {
         version: c.version,
@@ -300,8 +309,9 @@ export class VrrpRunner {
     );
     // One entry per destination (peers change only with the configuration).
     if (!hit && this.adverts.size >= MAX_CACHED_ADVERTS) this.adverts.clear();
-    this.adverts.set(dst, { cfg: c, priority, payload });
-    return payload;
+    const entry = { cfg: c, priority, payload, opts: { src: c.primaryAddress, dst, ttl: c.ttl } };
+    this.adverts.set(dst, entry);
+    return entry;
   }
 
   private reschedule(): void {
