@@ -47,7 +47,11 @@ const GEN_RE = /^~(SEQx?|LST)\(/;
 const MAX_EXPANSION_DEPTH = 1000;
 const MAX_INCLUDE_DEPTH = 64;
 const MAX_GENERATED_LINES = 1_000_000;
-const MAX_EXPANDED_CHARS = 1 << 20;
+/**
+ * The characters one line may expand to. keepalived's line buffer is 1024 bytes (MAXBUF); 64 KiB
+ * is far past any line it can hold, and keeps a runaway expansion to a few milliseconds.
+ */
+const MAX_EXPANDED_CHARS = 64 << 10;
 const MAX_FILE_BYTES = 16 << 20;
 
 /** Includes that fail on a missing match regardless of `-e` (observed with keepalived 2.2.7: exit 6). */
