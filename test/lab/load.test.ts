@@ -26,11 +26,12 @@ const PROCESS = `nodes:\n  lb1: process/lb1.conf\n  lb2: process/lb2.conf\n`;
 
 describe('the examples in conf-examples/lab', () => {
   const files = readdirSync(LAB).filter((f) => f.endsWith('.yaml'));
-  it('are the nine scenarios of the lab issue, and IPv6 and track_process', () => {
+  it('are the nine scenarios of the lab issue, IPv6, track_process and a large pair', () => {
     expect(files.sort()).toEqual([
       'flapping-track-script.yaml',
       'graceful-stop.yaml',
       'ipv6-failover.yaml',
+      'large-pair.yaml',
       'master-killed.yaml',
       'partition-split-brain.yaml',
       'preempt-delay.yaml',
