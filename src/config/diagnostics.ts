@@ -2,7 +2,6 @@
 // every stage appends to one list and keeps going, and `-t` exits with the worst class seen.
 import { fromConfigBytes, printable } from '../core/text.js';
 import type { RuleId } from './rules.js';
-import type { Pass } from './passes.js';
 
 /** A position in a config file: 1-based line and column, as editors show them. */
 export interface Span {
@@ -73,6 +72,9 @@ class Summary implements Diagnostic {
     return { file, line, col, severity, message, rule, hint, exit };
   }
 }
+
+/** Which of keepalived's reading passes a finding belongs to (passes.ts). */
+export type Pass = 'parent' | 'checker' | 'vrrp' | 'bfd';
 
 export class Diagnostics {
   readonly items: Diagnostic[] = [];

@@ -8,9 +8,9 @@
 //   said, while the earlier passes have read the whole file;
 // - lines that escape a block through an ignored '{' are read at the top level only by the passes
 //   that read that block; the others are still skipping it.
-import type { Diagnostic, Span } from './diagnostics.js';
+import type { Diagnostic, Pass, Span } from './diagnostics.js';
 
-export type Pass = 'parent' | 'checker' | 'vrrp' | 'bfd';
+export type { Pass };
 
 /** The order `keepalived -t` reads in. */
 const RANK: Record<Pass, number> = { parent: 0, checker: 1, vrrp: 2, bfd: 3 };
