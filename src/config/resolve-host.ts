@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import type { BuildContext } from './schema.js';
 import type { WrittenConfig } from './model/index.js';
 import { SC_EXECUTABLE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM, type ScriptProbe } from './resolve-scripts.js';
+import { memo } from '../core/records.js';
 
 export interface HostProbe extends ScriptProbe {
   interfaceExists: (name: string) => boolean;
@@ -79,12 +80,7 @@ export function resolveHost(cfg: WrittenConfig, ctx: BuildContext, host: HostPro
     g.disableLocalIgmp = false;
   }
   // One look per interface name: a large config names the same few thousands of times.
-  const seen = new Map<string, boolean>();
-  const exists = (name: string): boolean => {
-    let e = seen.get(name);
-    if (e === undefined) seen.set(name, (e = host.interfaceExists(name)));
-    return e;
-  };
+  const exists = memo(host.interfaceExists);
   for (const a of cfg.staticIpaddress) {
     if (a.dev && !exists(a.dev)) ctx.error(a.span, 'host-interface', `WARNING - interface ${a.dev} for ip address ${a.address} doesn't exist`);
   }

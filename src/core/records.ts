@@ -25,3 +25,14 @@ export function kept<T>(list: T[], keep: (item: T) => boolean): T[] {
   }
   return list;
 }
+
+/** `f` with each argument's answer kept: for one pass over a config that asks the same few things thousands of times. */
+export function memo<K, V>(f: (k: K) => V): (k: K) => V {
+  const seen = new Map<K, V>();
+  return (k) => {
+    if (seen.has(k)) return seen.get(k) as V;
+    const v = f(k);
+    seen.set(k, v);
+    return v;
+  };
+}

@@ -30,6 +30,7 @@ import {
 } from '../config/resolve-scripts.js';
 import { realHost, type HostProbe } from '../config/resolve-host.js';
 import { currentIdentity, readUserDb, scriptIdentity, type UserDb } from './users.js';
+import { memo } from '../core/records.js';
 
 /** The parts of a stat result the check needs; `mode` includes the S_IFMT type bits. */
 export interface StatInfo {
@@ -352,15 +353,6 @@ export function scriptProbe(opts: ScriptProbeOptions = {}): ScriptProbe {
  * path-component checks of many scripts look at the same directories.
  */
 function cachedFs(fs: FsProbe): FsProbe {
-  const memo = <T>(f: (p: string) => T): ((p: string) => T) => {
-    const seen = new Map<string, T>();
-    return (p) => {
-      if (seen.has(p)) return seen.get(p) as T;
-      const v = f(p);
-      seen.set(p, v);
-      return v;
-    };
-  };
   const realpathError = fs.realpathError;
   return { stat: memo(fs.stat), lstat: memo(fs.lstat), realpath: memo(fs.realpath), ...(realpathError ? { realpathError: memo(realpathError) } : {}) };
 }
