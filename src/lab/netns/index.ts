@@ -485,7 +485,20 @@ class NetnsLab implements FaultTarget {
     this.out.adverts.sort((a, b) => a.at - b.at);
     const stops: StopWindow[] = this.stops.map((s) => ({ node: s.node, signalled: this.at(s.signalled), exited: this.at(s.exited) }));
     const vridOf = (node: string, instance: string) => this.nodes.get(node)?.conf.instances.find((i) => i.name === instance)?.vrid;
+    const signalled = stops.map((w) => w.signalled);
     stopsFromWire(this.out.transitions, stops, this.out.adverts, vridOf);
+    // A stop's answer on the wire read as before its signal (the clocks' disagreement): the
+    // fault's record moves with the signal, so that no timeline shows the answer first.
+    stops.forEach((w, i) => {
+      if (w.signalled === signalled[i]) return;
+      const rec = this.out.faults.find((r) => r.at === signalled[i] && this.scenario.faults[r.index].kind === 'stop');
+      if (!rec) return;
+      this.log(
+        `netns: ${w.node}'s priority 0 reads ${((signalled[i] - w.signalled) / 1000).toFixed(2)} ms before its signal on the wire's clock; the stop is timed at it`,
+      );
+      rec.at = w.signalled;
+      rec.requestedAt = Math.min(rec.requestedAt ?? rec.at, w.signalled);
+    });
     const place = (node: string, instance: string) => {
       const rt = this.nodes.get(node);
       const inst = rt?.conf.instances.find((i) => i.name === instance);

@@ -44,6 +44,21 @@ describe('epochEdgeOffset', () => {
     const epoch = () => Math.floor((mono += 0.01) + offset);
     expect(Math.abs(epochEdgeOffset(now, epoch) - offset)).toBeLessThan(0.02);
   });
+
+  it('is not thrown off by one preemption between its two clock reads', () => {
+    // The fake process is descheduled for 4 ms once, right after reading performance.now() at an
+    // edge: that edge alone would read the offset 4 ms too large.
+    let mono = 500.3;
+    const offset = 1_700_000_000_000 - 0.25;
+    let reads = 0;
+    const now = () => mono;
+    const epoch = () => {
+      if (++reads === 71) mono += 4;
+      return Math.floor((mono += 0.01) + offset);
+    };
+    expect(Math.abs(epochEdgeOffset(now, epoch) - offset)).toBeLessThan(0.02);
+    expect(reads).toBeGreaterThan(71);
+  });
 });
 
 describe('stopsFromWire', () => {
@@ -68,6 +83,19 @@ describe('stopsFromWire', () => {
     // A BACKUP sends no priority 0 (lb2's VRID 52 advert is lb2's, not lb1's): its exit stands.
     expect(ts[1].at).toBe(7.26 * S);
     expect(ts[1].logAt).toBeUndefined();
+  });
+
+  it("reads a priority 0 just before the signal as the signal's answer, and moves the signal to it", () => {
+    // keepalived answers within 0.2 ms; the wire's clock, mapped on a busy box, put it 0.4 ms early.
+    const ts = [tr(7.06 * S, 'lb1', 'VI_1', 'STOPPED')];
+    const stops = [{ node: 'lb1', signalled: 6 * S, exited: 7.06 * S }];
+    expect(stopsFromWire(ts, stops, [ad(6 * S - 400, 'lb1', 51, 0)], vridOf)).toBe(1);
+    expect(ts[0].at).toBe(6 * S - 400);
+    expect(stops[0].signalled).toBe(6 * S - 400);
+    // Beyond the clocks' slack it is an earlier stop's, not this one's.
+    const late = [tr(7.06 * S, 'lb1', 'VI_1', 'STOPPED')];
+    expect(stopsFromWire(late, [{ node: 'lb1', signalled: 6 * S, exited: 7.06 * S }], [ad(6 * S - 3000, 'lb1', 51, 0)], vridOf)).toBe(0);
+    expect(late[0].at).toBe(7.06 * S);
   });
 
   it('leaves alone a stop with no priority 0 in its window, and transitions of other faults', () => {
