@@ -299,6 +299,24 @@ export function splitCommand(s: string): string[] {
   return out.slice();
 }
 
+/** Commands met lately, split: a generated config (a `~SEQ` of a million blocks, hundreds of
+ * instances with one check) repeats one command line, and each use then shares its string and
+ * argv (read-only, frozen) rather than holding copies. Bounded: emptied when full. */
+const COMMANDS = new Map<string, { command: string; argv: string[] }>();
+const COMMANDS_MAX = 4096;
+
+function commandOf(text: string): { command: string; argv: string[] } {
+  let c = COMMANDS.get(text);
+  if (c) return c;
+  const argv = splitCommand(text);
+  // One string, not two equal copies, for the common unquoted one-word command.
+  if (argv.length === 1 && argv[0] === text) argv[0] = text;
+  c = { command: text, argv: Object.freeze(argv) as string[] };
+  if (COMMANDS.size >= COMMANDS_MAX) COMMANDS.clear();
+  COMMANDS.set(text, c);
+  return c;
+}
+
 /**
  * A script keyword (`notify_master`, `script`, `misc_path`...). keepalived takes the FIRST word as
  * the whole command line (so arguments need quotes) and, for notify-style keywords, the next two
@@ -310,11 +328,9 @@ export function script(opts: { user: boolean }): ValueType<ScriptRef> {
     usage: opts.user ? '<"COMMAND [ARGS]"> [USER [GROUP]]' : '<"COMMAND [ARGS]">',
     parse(args) {
       if (args.length === 0) return err('missing a script', 'write the command, quoted if it has arguments: "/usr/local/bin/check arg"');
-      const command = args[0].text;
-      const argv = splitCommand(command);
-      if (argv.length === 0) return err('empty script', 'write the command to run', args[0]);
-      // One string, not two equal copies, for the common unquoted one-word command.
-      if (argv.length === 1 && argv[0] === command) argv[0] = command;
+      const split = commandOf(args[0].text);
+      if (split.argv.length === 0) return err('empty script', 'write the command to run', args[0]);
+      const { command, argv } = split;
       const rest = args.length === 1 ? NO_WORDS : args.slice(1).map((r) => r.text);
       const value: ScriptRef = { command, argv };
       if (opts.user) {

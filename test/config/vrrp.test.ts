@@ -97,6 +97,18 @@ global_defs {
     const { config } = load('vrrp_script s {\n script /usr/bin/killall -0 nginx\n}\n');
     expect(config.vrrpScripts[0].script).toMatchObject({ command: '/usr/bin/killall', dropped: ['-0', 'nginx'] });
   });
+
+  it('shares one read-only argv among scripts with the same command line, each with its own words', () => {
+    const { config } = load('~SEQ(i,1,3) vrrp_script s$i { script "/bin/chk --port 80" }\nvrrp_script t { script /bin/other }\n');
+    const [a, b, c, d] = config.vrrpScripts.map((s) => s.script!);
+    expect(a.argv).toEqual(['/bin/chk', '--port', '80']);
+    expect(b.argv).toBe(a.argv);
+    expect(c.argv).toBe(a.argv);
+    expect(Object.isFrozen(a.argv)).toBe(true);
+    expect(d).toMatchObject({ command: '/bin/other', argv: ['/bin/other'] });
+    // The record is each script's own: a user set on one is not on the others.
+    expect(b).not.toBe(a);
+  });
 });
 
 describe('keepalived -t findings on VRRP blocks', () => {
