@@ -13,8 +13,6 @@ interface Index {
   byName: Map<string, { kw: KeywordSpec; spelling: 'name' | 'alias' | 'deprecated' }>;
 }
 
-const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
-
 /** The span of a block (a model object's, or the one recorded for a block keyword), which also
  * knows where the block was closed. The end is private: the span still compares and prints as
  * file, line and col. (A WeakMap from span to end cost a hash entry and GC work per block.) */
@@ -35,6 +33,9 @@ class BlockSpan implements Span {
     this.#endLine = end.line;
     this.#endCol = end.col;
   }
+  endsAt(end: Span): boolean {
+    return this.#endLine === end.line && this.#endCol === end.col && (this.#endFile ?? this.file) === end.file;
+  }
   static endOf(span: Span): Span | undefined {
     return #endLine in span ? { file: span.#endFile ?? span.file, line: span.#endLine, col: span.#endCol } : undefined;
   }
@@ -46,6 +47,33 @@ class BlockSpan implements Span {
  */
 export function blockEndOf(span: Span | undefined): Span | undefined {
   return span && BlockSpan.endOf(span);
+}
+
+/** Slots in each table of Positions. */
+const POSITION_SLOTS = 256;
+
+/**
+ * The spans one load hands out, equal ones as one object: the rows of a `~SEQ` or `~LST` line
+ * (a million blocks from one line) all sit at that line's positions, and a span is read-only. A
+ * direct-mapped table: a miss costs a compare, and a config without generators misses.
+ */
+class Positions {
+  private readonly spans: (Span | undefined)[] = new Array<Span | undefined>(POSITION_SLOTS).fill(undefined);
+  private readonly blocks: (BlockSpan | undefined)[] = new Array<BlockSpan | undefined>(POSITION_SLOTS).fill(undefined);
+
+  span(at: Span): Span {
+    const i = (at.line * 31 + at.col) & (POSITION_SLOTS - 1);
+    const s = this.spans[i];
+    if (s !== undefined && s.line === at.line && s.col === at.col && s.file === at.file) return s;
+    return (this.spans[i] = { file: at.file, line: at.line, col: at.col });
+  }
+
+  block(at: Span, end: Span): BlockSpan {
+    const i = (at.line * 31 + at.col + end.line * 7) & (POSITION_SLOTS - 1);
+    const s = this.blocks[i];
+    if (s !== undefined && s.line === at.line && s.col === at.col && s.file === at.file && s.endsAt(end)) return s;
+    return (this.blocks[i] = new BlockSpan(at.file, at.line, at.col, end));
+  }
 }
 
 /** What fill() returns when nothing escaped its block: shared, so never mutated. */
@@ -236,7 +264,7 @@ export class Builder {
     // As { span, spans, ...defaultsOf(spec) }, without the intermediate object.
     const t = templateOf(spec);
     const end = st?.end;
-    const span = end ? new BlockSpan(at.file, at.line, at.col, end) : { file: at.file, line: at.line, col: at.col };
+    const span = end ? this.positions.block(at, end) : this.positions.span(at);
     const obj: Record<string, unknown> = { span, spans: {}, ...t.plain };
     for (let k = 0; k < t.fresh.length; k++) obj[t.fresh[k][0]] = t.fresh[k][1]();
     if (st && spec.header) Object.assign(obj, spec.header(st, this.ctx));
@@ -363,7 +391,7 @@ export class Builder {
         }
         if (!spans[kw.field]) {
           const h = st.head;
-          spans[kw.field] = st.end ? new BlockSpan(h.file, h.line, h.col, st.end) : spanOf(h);
+          spans[kw.field] = st.end ? this.positions.block(h, st.end) : this.positions.span(h);
         }
         if (built.escaped.length) {
           items = insert(items, owned, i + 1, this.escaping(built.escaped, passes));
@@ -406,7 +434,7 @@ export class Builder {
         if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${kw.name}' already set at line ${first.line}; this one wins`);
         obj[kw.field] = parsed.value;
       }
-      spans[kw.field] = spanOf(st.head);
+      spans[kw.field] = this.positions.span(st.head);
       kw.check?.(parsed.value, obj, st, this.ctx);
     }
     return NONE;
@@ -416,6 +444,7 @@ export class Builder {
 
   /** Lines read at the top level after escaping a block: the passes that read that block. */
   private readonly escapedFrom = new WeakMap<Item, readonly Pass[]>();
+  private readonly positions = new Positions();
 
   /** Where the top-level blocks of each pass are, for findings made after reading. */
   readonly passMap = new PassMap();

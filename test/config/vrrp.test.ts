@@ -109,6 +109,17 @@ global_defs {
     // The record is each script's own: a user set on one is not on the others.
     expect(b).not.toBe(a);
   });
+
+  it('gives the rows of one ~SEQ line one span object per position, and other lines their own', () => {
+    const { config } = load('~SEQ(i,1,3) vrrp_script s$i { script /bin/true }\nvrrp_script t {\n script /bin/true\n}\n');
+    const [a, b, c, t] = config.vrrpScripts;
+    expect(b.span).toBe(a.span);
+    expect(c.spans.script).toBe(a.spans.script);
+    expect(a.span).toMatchObject({ file: 'k.conf', line: 1, col: 13 });
+    expect(a.spans.script).toEqual({ file: 'k.conf', line: 1, col: 31 });
+    expect(t.span).toMatchObject({ line: 2, col: 1 });
+    expect(t.spans.script).toEqual({ file: 'k.conf', line: 3, col: 2 });
+  });
 });
 
 describe('keepalived -t findings on VRRP blocks', () => {
