@@ -89,6 +89,9 @@ export class VrrpEngine {
     const ports = new Map<string, Port>();
     /** Per port, its instances by VRID: a packet goes to its own instances, not past all 1,000. */
     const receivers = new Map<string, Managed[][]>();
+    // Each instance's sync group, looked up once: not a scan of every group per instance.
+    const groupOf = new Map<string, SyncGroup>();
+    for (const g of config.syncGroups) for (const name of g.group) if (!groupOf.has(name)) groupOf.set(name, g);
     for (const inst of config.resolved.vrrpInstances) {
       // The VMAC when adverts go through one; the source address stays the instance interface's.
       const ifname = inst.sendInterface;
@@ -137,13 +140,17 @@ export class VrrpEngine {
       };
       adopted?.runner.setHooks(hooks);
       const runner = adopted?.runner ?? new VrrpRunner(rc, env.clock, port, hooks);
-      const group = config.syncGroups.find((g) => g.group.includes(inst.name));
+      const group = groupOf.get(inst.name);
       const changed = adopted && (JSON.stringify(adopted.runner.cfg) !== JSON.stringify(rc) || !sameAddresses(adopted.was, inst));
       const reconfigure = changed ? { cfg: rc, was: adopted.was } : undefined;
       const m: Managed = { inst, runner, trackers: inst.tracks, ifname, group, reconfigure };
       this.managed.push(m);
       this.byName.set(inst.name, m);
-      if (group) this.groupMembers.set(group, [...(this.groupMembers.get(group) ?? []), m]);
+      if (group) {
+        const members = this.groupMembers.get(group);
+        if (members) members.push(m);
+        else this.groupMembers.set(group, [m]);
+      }
       // The VRID is part of the instance's identity: a reload that keeps a runner keeps it.
       (byVrid[rc.vrid] ??= []).push(m);
     }
