@@ -5,7 +5,7 @@
 // iputils arping (about a second each, run in the background, a few at a time).
 import { spawn } from 'node:child_process';
 import type { ResolvedVirtualAddress, ResolvedVrrpInstance, RouteSpec, RuleSpec, VirtualAddress } from '../config/model/index.js';
-import { RealClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { CapGarpSender, loadCap } from './garp-cap.js';
 import { GarpPacer } from './garp-pacer.js';
 import { batchLine, IpBatch, type CommandResult } from './ip-batch.js';
@@ -113,7 +113,8 @@ export interface AddressDriverOptions {
   garp?: GarpSink;
   /** The garp interval of an interface in µs (vrrp_garp_interval, garp_group); default none. */
   garpIntervalUs?: (dev: string) => number;
-  clock?: Clock;
+  /** Paces the gratuitous ARPs (the daemon's real clock; a test's own). */
+  clock: Clock;
   /** Runs ip commands as batch lines; default: one `ip -batch` process when `exec` is not given. */
   batch?: { run(lines: readonly string[]): Promise<CommandResult[]>; restart?(): Promise<void> };
   log?: (level: 'info' | 'warn', message: string) => void;
@@ -159,7 +160,7 @@ export class IpAddressDriver {
     else if (opts.exec) this.sink = null;
     this.intervalUs = opts.garpIntervalUs ?? (() => 0);
     this.pacer = new GarpPacer({
-      clock: opts.clock ?? new RealClock(),
+      clock: opts.clock,
       intervalUs: (dev) => this.intervalUs(dev),
       send: (dev, address) => {
         if (this.sink === undefined) this.sink = capSink(opts.log);

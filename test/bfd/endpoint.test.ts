@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BfdEndpoint, type BfdChange } from '../../src/bfd/endpoint.js';
 import { decodeControl, encodeControl, type ControlPacket } from '../../src/bfd/packet.js';
 import { loadConfigText } from '../../src/config/index.js';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { until } from '../lvs/net-helpers.js';
 
 const clock = new RealClock();

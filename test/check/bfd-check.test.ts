@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BfdEndpoint } from '../../src/bfd/endpoint.js';
 import { CheckerPool } from '../../src/check/pool.js';
 import { loadConfigText } from '../../src/config/index.js';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { until } from '../lvs/net-helpers.js';
 
 const clock = new RealClock();

@@ -2,7 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RealClock, VirtualClock } from '../../src/core/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { CheckerPool, type PoolEnv } from '../../src/check/pool.js';

@@ -2,7 +2,8 @@
 // clock runs timers set while firing in the same run, the real one on its next turn; pending()
 // counts what is still to fire. The heap under both: timer-heap.test.ts.
 import { describe, expect, it } from 'vitest';
-import { RealClock, VirtualClock } from '../../src/core/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { MinHeap } from '../../src/core/heap.js';
 
 describe('VirtualClock', () => {

@@ -2,7 +2,7 @@
 // its connections in progress until they close, gets no new client, and its counters count down
 // to zero even though it is out of the table (IPVS, expire_nodest_conn=0).
 import { afterAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';

@@ -3,7 +3,7 @@
 // connection that carries data is not. Real sockets on loopback, both ways of moving bytes.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { withChecks } from './checked.js';
 import { config, echoServer, freePort, sleep } from './net-helpers.js';

@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { makeProbe } from '../../src/check/dispatch.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { ScriptRunner } from '../../src/proc/script-runner.js';

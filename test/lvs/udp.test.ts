@@ -1,7 +1,7 @@
 // UDP virtual services: real UDP echo servers on loopback behind the embedded UDP forwarder.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { Balancer } from '../../src/lvs/balancer.js';
 import { Connection } from '../../src/lvs/connection.js';
 import { Dest } from '../../src/lvs/dest.js';

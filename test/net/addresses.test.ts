@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import {
   ARPING_CONCURRENCY,
   ARPING_QUEUE_LIMIT,
@@ -74,6 +75,7 @@ describe('iproute2 commands from the model', () => {
     const ran: string[] = [];
     const later: [number, () => void][] = [];
     const d = new IpAddressDriver({
+      clock: new RealClock(),
       exec: async (argv) => {
         ran.push(argv.join(' '));
         return { code: argv[2] === 'addr' && argv[3] === 'del' ? 2 : 0, stderr: 'Cannot assign requested address' };
@@ -125,6 +127,7 @@ describe('iproute2 commands from the model', () => {
     let most = 0;
     const warnings: string[] = [];
     const d = new IpAddressDriver({
+      clock: new RealClock(),
       exec: (argv) => {
         if (argv[0] !== 'arping') return Promise.resolve({ code: 0, stderr: '' });
         started.push(argv.at(-1)!);
@@ -225,7 +228,7 @@ vrrp_instance VI_1 {
 
   it('adds virtual rules after the routes and removes them first, as keepalived', async () => {
     const batched: string[] = [];
-    const d = new IpAddressDriver({ batch: { run: async (ls) => (batched.push(...ls), ls.map(() => ({ code: 0, stderr: '' }))) } });
+    const d = new IpAddressDriver({ clock: new RealClock(), batch: { run: async (ls) => (batched.push(...ls), ls.map(() => ({ code: 0, stderr: '' }))) } });
     await Promise.all([d.add(vi), d.remove(vi)]);
     expect(batched).toEqual([
       'addr add 192.168.1.100/32 dev eth0',
@@ -239,6 +242,7 @@ vrrp_instance VI_1 {
     const lines: string[] = [];
     const logged: string[] = [];
     const d = new IpAddressDriver({
+      clock: new RealClock(),
       batch: {
         run: async (ls) => {
           lines.push(...ls);

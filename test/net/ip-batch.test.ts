@@ -7,6 +7,7 @@ import { IpAddressDriver, spawnExec } from '../../src/net/addresses.js';
 import { batchLine, IpBatch } from '../../src/net/ip-batch.js';
 import { oneHostLab } from '../helpers/interop-pair.js';
 import { netnsSkip } from '../helpers/netns.js';
+import { RealClock } from '../../src/daemon/clock.js';
 
 const skip = netnsSkip('ip -batch tests');
 
@@ -67,7 +68,7 @@ describe.skipIf(skip)('ip -batch in a namespace', () => {
     const inst = config.resolved.vrrpInstances[0];
     const warnings: string[] = [];
     const batch = new IpBatch(['ip', 'netns', 'exec', lab.host.ns, 'ip']);
-    const d = new IpAddressDriver({ batch, log: (l, m) => l === 'warn' && warnings.push(m) });
+    const d = new IpAddressDriver({ clock: new RealClock(), batch, log: (l, m) => l === 'warn' && warnings.push(m) });
     try {
       let t0 = performance.now();
       await d.add(inst);
@@ -78,7 +79,7 @@ describe.skipIf(skip)('ip -batch in a namespace', () => {
       expect(warnings).toEqual([]);
       // For the record: 100 of them a process each, as before.
       const few = { ...inst, virtualIpaddress: inst.virtualIpaddress.slice(0, 100) };
-      const perProcess = new IpAddressDriver({ exec: (argv) => spawnExec(['ip', 'netns', 'exec', lab.host.ns, ...argv]) });
+      const perProcess = new IpAddressDriver({ clock: new RealClock(), exec: (argv) => spawnExec(['ip', 'netns', 'exec', lab.host.ns, ...argv]) });
       t0 = performance.now();
       await perProcess.add(few);
       const spawnMs = performance.now() - t0;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { RealClock } from '../../src/core/clock.js';
+import { RealClock } from '../../src/daemon/clock.js';
 import { parseStat, procTable, SCAN_TURN } from '../../src/proc/process-table.js';
 import type { VrrpEngine } from '../../src/vrrp/engine.js';
 import { startProcessTrackers } from '../../src/vrrp/track-process.js';

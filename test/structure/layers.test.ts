@@ -77,4 +77,19 @@ describe('src/ layering', () => {
     for (const f of files) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
   });
+
+  it('the core reads no clock and sets no timer: time comes through the Clock it is given', () => {
+    const found = files
+      .filter((f) => folderOf(f) === 'core')
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line, at: `${relative(SRC, f)}:${i + 1}` }))
+          .filter(
+            ({ line }) => !/^\s*(\/\/|\*)/.test(line) && /\b(setTimeout|setInterval|setImmediate|Date\.now|performance\.now|process\.hrtime)\b/.test(line),
+          )
+          .map(({ at, line }) => `${at}: ${line.trim()}`),
+      );
+    expect(found).toEqual([]);
+  });
 });
