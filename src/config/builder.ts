@@ -10,7 +10,50 @@ import type { RuleId } from './rules.js';
 import type { BlockEnd, Statement } from './syntax.js';
 
 interface Index {
-  byName: Map<string, { kw: KeywordSpec; spelling: 'name' | 'alias' | 'deprecated' }>;
+  byName: Map<string, Hit>;
+}
+
+/**
+ * A keyword as fill() reads it, once per statement: every option present, in one shape. The
+ * keyword table's entries each set only their own options, so they come in dozens of shapes,
+ * and reading them line after line was a megamorphic load each time.
+ */
+class Hit {
+  readonly name: string;
+  readonly field: string;
+  readonly type: KeywordSpec['type'];
+  readonly block: KeywordSpec['block'];
+  readonly multiple: boolean;
+  readonly keepFirst: boolean;
+  readonly deprecatedIsError: boolean;
+  readonly default: unknown;
+  readonly since: string | undefined;
+  readonly notImplemented: string | undefined;
+  readonly apply: KeywordSpec['apply'];
+  readonly check: KeywordSpec['check'];
+  /** A block that is only a list: the field holds the array itself. */
+  readonly pureList: boolean;
+  /** How keepalived names a block kind whose duplicate names it skips. */
+  readonly dup: string | undefined;
+  constructor(
+    readonly kw: KeywordSpec,
+    readonly spelling: 'name' | 'alias' | 'deprecated',
+  ) {
+    this.name = kw.name;
+    this.field = kw.field;
+    this.type = kw.type;
+    this.block = kw.block;
+    this.multiple = kw.multiple === true;
+    this.keepFirst = kw.keepFirst === true;
+    this.deprecatedIsError = kw.deprecatedIsError === true;
+    this.default = kw.default;
+    this.since = kw.since;
+    this.notImplemented = kw.notImplemented;
+    this.apply = kw.apply;
+    this.check = kw.check;
+    this.pureList = isPureList(kw);
+    this.dup = DUPLICATE_SKIPPED[kw.name];
+  }
 }
 
 /** The span of a block (a model object's, or the one recorded for a block keyword), which also
@@ -106,9 +149,9 @@ function indexOf(spec: BlockSpec<any>): Index {
   if (!idx) {
     const byName: Index['byName'] = new Map();
     for (const kw of spec.keywords) {
-      byName.set(kw.name, { kw, spelling: 'name' });
-      for (const a of kw.aliases ?? []) byName.set(a, { kw, spelling: 'alias' });
-      for (const a of kw.deprecated ?? []) byName.set(a, { kw, spelling: 'deprecated' });
+      byName.set(kw.name, new Hit(kw, 'name'));
+      for (const a of kw.aliases ?? []) byName.set(a, new Hit(kw, 'alias'));
+      for (const a of kw.deprecated ?? []) byName.set(a, new Hit(kw, 'deprecated'));
     }
     idx = { byName };
     indexes.set(spec, idx);
@@ -292,6 +335,7 @@ export class Builder {
    */
   private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span, holdLast = false): readonly Item[] {
     const idx = indexOf(spec);
+    const listOf = spec.item;
     const spans = obj.spans as Record<string, Span>;
     let items = children as Item[];
     let owned = false;
@@ -316,11 +360,10 @@ export class Builder {
         this.ctx.diags.pass = passes[0];
         if (!from) this.passMap.note(st, passes[0]);
       }
-      if (spec.item) {
-        if (st.children)
-          this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${spec.item.usage} per line`);
-        const item = spec.item.parse(st, this.ctx, obj);
-        if (item !== undefined) (obj[spec.item.field] as unknown[]).push(item);
+      if (listOf) {
+        if (st.children) this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${listOf.usage} per line`);
+        const item = listOf.parse(st, this.ctx, obj);
+        if (item !== undefined) (obj[listOf.field] as unknown[]).push(item);
         continue;
       }
       const hit = idx.byName.get(st.keyword);
@@ -332,19 +375,18 @@ export class Builder {
         }
         continue;
       }
-      const { kw } = hit;
       if (hit.spelling === 'deprecated') {
-        const msg = `'${st.keyword}' is deprecated; use '${kw.name}'`;
-        if (kw.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
-        else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${kw.name}`);
+        const msg = `'${st.keyword}' is deprecated; use '${hit.name}'`;
+        if (hit.deprecatedIsError) this.ctx.error(st.head, 'deprecated-keyword', msg, `write ${hit.name}`);
+        else this.ctx.warning(st.head, 'deprecated-keyword', msg, `write ${hit.name}`);
       }
-      if (kw.since && this.target === undefined) {
-        this.ctx.warning(st.head, 'keyword-newer', `'${kw.name}' needs keepalived ${kw.since} or later; older keepalived reports it as unknown`);
-      } else if (kw.since && compareVersions(this.target!, kw.since) < 0) {
+      if (hit.since && this.target === undefined) {
+        this.ctx.warning(st.head, 'keyword-newer', `'${hit.name}' needs keepalived ${hit.since} or later; older keepalived reports it as unknown`);
+      } else if (hit.since && compareVersions(this.target!, hit.since) < 0) {
         // keepalived of the target version does not have the keyword: an unknown keyword there,
         // with an unknown keyword's '{' handling.
-        this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${kw.since})`, {
-          hint: `remove it, or judge for a newer keepalived with --target-version ${kw.since}`,
+        this.ctx.diags.error(st.head, 'keyword-newer', `Unknown keyword '${st.keyword}': keepalived ${this.target} does not have it (added in ${hit.since})`, {
+          hint: `remove it, or judge for a newer keepalived with --target-version ${hit.since}`,
         });
         if (st.children) {
           items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
@@ -352,22 +394,22 @@ export class Builder {
         }
         continue;
       }
-      if (kw.notImplemented !== undefined) {
-        this.ctx.warning(st.head, 'keyword-not-implemented', notImplementedMessage(spec, kw), 'see docs/compatibility.md');
+      if (hit.notImplemented !== undefined) {
+        this.ctx.warning(st.head, 'keyword-not-implemented', notImplementedMessage(spec, hit.kw), 'see docs/compatibility.md');
       }
-      if (kw.block) {
+      if (hit.block) {
         if (!st.children) {
           // keepalived (lib/parser.c process_stream, need_bob) looks for the '{' on the next line
           // it reads and reports its absence there; a list block reads that line as an item.
-          const next = kw.block.item ? undefined : items[i + 1];
+          const next = hit.block.item ? undefined : items[i + 1];
           const at = next ? ('eob' in next ? next.eob : next.head) : st;
           const write = `write ${st.keyword}${st.args.length ? ' ' + st.args.map((a) => a.text).join(' ') : ''} { ... }`;
           if (next) this.ctx.error(at, 'block-expected', "Missing '{' at beginning of configuration block", `line ${st.line}: ${write}`);
           else this.ctx.error(st, 'block-expected', `'${st.keyword}' opens a block`, write);
           continue;
         }
-        const dup = DUPLICATE_SKIPPED[kw.name];
-        if (dup && kw.multiple && st.args.length > 0 && this.nameTaken(obj, kw.name, st.args[0].text)) {
+        const dup = hit.dup;
+        if (dup && hit.multiple && st.args.length > 0 && this.nameTaken(obj, hit.name, st.args[0].text)) {
           // keepalived: "vrrp instance X already defined", and the whole block is skipped.
           this.ctx.diags.error(st.args[0], 'name-duplicate', `${dup} ${st.args[0].text} already defined`, {
             hint: 'give each one its own name; this block is skipped',
@@ -376,22 +418,22 @@ export class Builder {
           continue;
         }
         let built: { obj: Record<string, unknown>; escaped: readonly Item[] };
-        if (isPureList(kw)) {
+        if (hit.pureList) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
-          const list = (obj[kw.field] ??= []) as unknown[];
-          built = this.block(kw.block, st);
-          list.push(...(built.obj[kw.block.item!.field] as unknown[]));
-        } else if (kw.multiple) {
-          built = this.block(kw.block, st);
-          (obj[kw.field] as unknown[]).push(built.obj);
+          const list = (obj[hit.field] ??= []) as unknown[];
+          built = this.block(hit.block, st);
+          list.push(...(built.obj[hit.block.item!.field] as unknown[]));
+        } else if (hit.multiple) {
+          built = this.block(hit.block, st);
+          (obj[hit.field] as unknown[]).push(built.obj);
         } else {
-          built = this.block(kw.block, st, obj[kw.field] as Record<string, unknown> | undefined);
-          obj[kw.field] = built.obj;
+          built = this.block(hit.block, st, obj[hit.field] as Record<string, unknown> | undefined);
+          obj[hit.field] = built.obj;
         }
-        if (!spans[kw.field]) {
+        if (!spans[hit.field]) {
           const h = st.head;
-          spans[kw.field] = st.end ? this.positions.block(h, st.end) : this.positions.span(h);
+          spans[hit.field] = st.end ? this.positions.block(h, st.end) : this.positions.span(h);
         }
         if (built.escaped.length) {
           items = insert(items, owned, i + 1, this.escaping(built.escaped, passes));
@@ -406,36 +448,36 @@ export class Builder {
         items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
         owned = true;
       }
-      const parsed = kw.type!.parse(st.args);
+      const parsed = hit.type!.parse(st.args);
       if ('error' in parsed) {
-        if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(kw.name)) {
+        if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(hit.name)) {
           // keepalived's handler reads the missing word and keepalived stops there (exit 2).
           this.ctx.diags.error(
             st.head,
             'value-missing',
             `*** Configuration line starting \`${st.keyword}\` is missing a parameter after keyword \`${st.keyword}\` at word position 2`,
-            { hint: `write: ${kw.name} ${kw.type!.usage} (keepalived stops reading here and would not start)`, exit: 2 },
+            { hint: `write: ${hit.name} ${hit.type!.usage} (keepalived stops reading here and would not start)`, exit: 2 },
           );
           continue;
         }
-        const keep = kw.default !== undefined && !kw.multiple ? `; keeping the default ${JSON.stringify(kw.default)}` : '; ignored';
+        const keep = hit.default !== undefined && !hit.multiple ? `; keeping the default ${JSON.stringify(hit.default)}` : '; ignored';
         const at = parsed.word ?? (st.args.length ? st.args[0] : st.head);
-        this.ctx.error(at, parsed.rule ?? 'value-invalid', `${kw.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${kw.name} ${kw.type!.usage}`);
+        this.ctx.error(at, parsed.rule ?? 'value-invalid', `${hit.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${hit.name} ${hit.type!.usage}`);
         continue;
       }
-      if (parsed.warning) this.ctx.warning(parsed.word ?? st.head, 'value-adjusted', `${kw.name}: ${parsed.warning}`);
-      const first = spans[kw.field];
-      if (kw.multiple) (obj[kw.field] as unknown[]).push(parsed.value);
-      else if (first && kw.keepFirst) {
-        this.ctx.error(st.head, 'keyword-repeated', `'${kw.name}' is already set at line ${first.line}; keeping the first`, 'remove one of them');
+      if (parsed.warning) this.ctx.warning(parsed.word ?? st.head, 'value-adjusted', `${hit.name}: ${parsed.warning}`);
+      const first = spans[hit.field];
+      if (hit.multiple) (obj[hit.field] as unknown[]).push(parsed.value);
+      else if (first && hit.keepFirst) {
+        this.ctx.error(st.head, 'keyword-repeated', `'${hit.name}' is already set at line ${first.line}; keeping the first`, 'remove one of them');
         continue;
-      } else if (kw.apply) kw.apply(parsed.value, obj);
+      } else if (hit.apply) hit.apply(parsed.value, obj);
       else {
-        if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${kw.name}' already set at line ${first.line}; this one wins`);
-        obj[kw.field] = parsed.value;
+        if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${hit.name}' already set at line ${first.line}; this one wins`);
+        obj[hit.field] = parsed.value;
       }
-      spans[kw.field] = this.positions.span(st.head);
-      kw.check?.(parsed.value, obj, st, this.ctx);
+      spans[hit.field] = this.positions.span(st.head);
+      hit.check?.(parsed.value, obj, st, this.ctx);
     }
     return NONE;
   }
