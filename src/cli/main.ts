@@ -11,6 +11,7 @@ import { setCommandLineUmask } from '../daemon/umask.js';
 import { parseUmaskNumber } from '../config/values.js';
 import { printable } from '../core/text.js';
 import { reportInternalError, userError } from './errors.js';
+import { tuneForOneShot } from './one-shot.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
  * which is one level up in the bundle (dist/keepalived-ts.mjs) and two from dist/cli/main.js. */
@@ -48,7 +49,10 @@ keepalived-ts, whose stack KEEPALIVED_TS_DEBUG=1 prints.
 
 export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === 'lint') return import('./lint.js').then((m) => m.lintCommand(rest));
+  if (cmd === 'lint') {
+    tuneForOneShot();
+    return import('./lint.js').then((m) => m.lintCommand(rest));
+  }
   if (cmd === 'keywords' || cmd === 'rules') {
     // No options but --compatibility: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
     const extra = rest.filter((a) => !(cmd === 'keywords' && a === '--compatibility'));
@@ -110,7 +114,10 @@ export function main(argv: string[]): number | Promise<number> {
     }
     setCommandLineUmask(bits);
   }
-  if (args.options.has('config-test')) return configTest(args.options);
+  if (args.options.has('config-test')) {
+    tuneForOneShot();
+    return configTest(args.options);
+  }
   return startDaemon(argv, args);
 }
 
