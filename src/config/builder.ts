@@ -448,38 +448,44 @@ export class Builder {
         items = insert(items, owned, i + 1, this.escaping(ignoredBrace(st), passes));
         owned = true;
       }
-      const parsed = hit.type!.parse(st.args);
-      if ('error' in parsed) {
-        if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(hit.name)) {
-          // keepalived's handler reads the missing word and keepalived stops there (exit 2).
-          this.ctx.diags.error(
-            st.head,
-            'value-missing',
-            `*** Configuration line starting \`${st.keyword}\` is missing a parameter after keyword \`${st.keyword}\` at word position 2`,
-            { hint: `write: ${hit.name} ${hit.type!.usage} (keepalived stops reading here and would not start)`, exit: 2 },
-          );
-          continue;
-        }
-        const keep = hit.default !== undefined && !hit.multiple ? `; keeping the default ${JSON.stringify(hit.default)}` : '; ignored';
-        const at = parsed.word ?? (st.args.length ? st.args[0] : st.head);
-        this.ctx.error(at, parsed.rule ?? 'value-invalid', `${hit.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${hit.name} ${hit.type!.usage}`);
-        continue;
-      }
-      if (parsed.warning) this.ctx.warning(parsed.word ?? st.head, 'value-adjusted', `${hit.name}: ${parsed.warning}`);
-      const first = spans[hit.field];
-      if (hit.multiple) (obj[hit.field] as unknown[]).push(parsed.value);
-      else if (first && hit.keepFirst) {
-        this.ctx.error(st.head, 'keyword-repeated', `'${hit.name}' is already set at line ${first.line}; keeping the first`, 'remove one of them');
-        continue;
-      } else if (hit.apply) hit.apply(parsed.value, obj);
-      else {
-        if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${hit.name}' already set at line ${first.line}; this one wins`);
-        obj[hit.field] = parsed.value;
-      }
-      spans[hit.field] = this.positions.span(st.head);
-      hit.check?.(parsed.value, obj, st, this.ctx);
+      this.setValue(spec, hit, st, obj, spans);
     }
     return NONE;
+  }
+
+  /** A keyword with a value: parse it and set the field (or add to the list). Its own function,
+   * apart from fill()'s rarer paths, so that the per-line work is small code V8 optimises early. */
+  private setValue(spec: BlockSpec<any>, hit: Hit, st: Statement, obj: Record<string, unknown>, spans: Record<string, Span>): void {
+    const parsed = hit.type!.parse(st.args);
+    if ('error' in parsed) {
+      if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(hit.name)) {
+        // keepalived's handler reads the missing word and keepalived stops there (exit 2).
+        this.ctx.diags.error(
+          st.head,
+          'value-missing',
+          `*** Configuration line starting \`${st.keyword}\` is missing a parameter after keyword \`${st.keyword}\` at word position 2`,
+          { hint: `write: ${hit.name} ${hit.type!.usage} (keepalived stops reading here and would not start)`, exit: 2 },
+        );
+        return;
+      }
+      const keep = hit.default !== undefined && !hit.multiple ? `; keeping the default ${JSON.stringify(hit.default)}` : '; ignored';
+      const at = parsed.word ?? (st.args.length ? st.args[0] : st.head);
+      this.ctx.error(at, parsed.rule ?? 'value-invalid', `${hit.name}: ${parsed.error}${keep}`, parsed.hint ?? `write: ${hit.name} ${hit.type!.usage}`);
+      return;
+    }
+    if (parsed.warning) this.ctx.warning(parsed.word ?? st.head, 'value-adjusted', `${hit.name}: ${parsed.warning}`);
+    const first = spans[hit.field];
+    if (hit.multiple) (obj[hit.field] as unknown[]).push(parsed.value);
+    else if (first && hit.keepFirst) {
+      this.ctx.error(st.head, 'keyword-repeated', `'${hit.name}' is already set at line ${first.line}; keeping the first`, 'remove one of them');
+      return;
+    } else if (hit.apply) hit.apply(parsed.value, obj);
+    else {
+      if (first) this.ctx.warning(st.head, 'keyword-repeated', `'${hit.name}' already set at line ${first.line}; this one wins`);
+      obj[hit.field] = parsed.value;
+    }
+    spans[hit.field] = this.positions.span(st.head);
+    hit.check?.(parsed.value, obj, st, this.ctx);
   }
 
   private readonly names = new WeakMap<object, Map<string, Set<string>>>();
