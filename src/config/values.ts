@@ -35,10 +35,12 @@ function needOne(args: Word[], what: string): Word | Parsed<never> {
 
 /** Whole number in [min, max]; keepalived says "number '300' outside range [1, 255]". */
 export function int(min: number, max: number): ValueType<number> {
+  // Made once per type, not per line read: parse runs for every number in the config.
+  const range = `a number between ${min} and ${max}`;
   return {
     usage: `<${min}..${max}>`,
     parse(args) {
-      const w = needOne(args, `a number between ${min} and ${max}`);
+      const w = needOne(args, range);
       if (!('text' in w)) return w;
       if (!/^[+-]?\d+$/.test(w.text)) return err(`'${w.text}' is not a whole number`, `write a number between ${min} and ${max}`, w);
       const n = Number(w.text);
@@ -50,10 +52,11 @@ export function int(min: number, max: number): ValueType<number> {
 
 /** Decimal number (timers in seconds, µs resolution in keepalived) in [min, max]. */
 export function decimal(min: number, max: number, unit = 's'): ValueType<number> {
+  const range = `a number between ${min} and ${max}`;
   return {
     usage: `<${min}..${max}${unit}>`,
     parse(args) {
-      const w = needOne(args, `a number between ${min} and ${max}`);
+      const w = needOne(args, range);
       if (!('text' in w)) return w;
       if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(w.text)) return err(`'${w.text}' is not a number`, `write a number between ${min} and ${max}`, w);
       const n = Number(w.text);
@@ -141,10 +144,11 @@ export const words: ValueType<string[]> = { usage: '<WORD>...', parse: (args) =>
 
 /** One of a fixed set, matched as keepalived matches it (case-sensitive unless told). */
 export function oneOf<const T extends string>(values: readonly T[], opts: { ignoreCase?: boolean } = {}): ValueType<T> {
+  const choices = `one of ${values.join(', ')}`;
   return {
     usage: values.join('|'),
     parse(args) {
-      const w = needOne(args, `one of ${values.join(', ')}`);
+      const w = needOne(args, choices);
       if (!('text' in w)) return w;
       const hit = values.find((v) => (opts.ignoreCase ? v.toLowerCase() === w.text.toLowerCase() : v === w.text));
       return hit ? { value: hit } : err(`invalid value '${w.text}'`, `write one of ${values.join(', ')}`, w, 'value-enum');
