@@ -6,7 +6,7 @@
 // - steady-state CPU% of its process tree (helpers included: reaped children count through
 //   cutime/cstime) over a window that starts 7 s after the last VIP (past garp_master_delay 5);
 // - peak RSS of the tree (sampled every 100 ms from spawn to the end of the window);
-// - advert jitter on the wire: tcpdump in the peer namespace on the four peer ends, |gap - 1 s|
+// - advert jitter on the wire: tcpdump in the peer namespace on the four peer ends, |gap - n s|
 //   between consecutive adverts of one instance, p50/p99/max; adverts seen against expected.
 // Then the ratios ours / keepalived.
 //
@@ -185,8 +185,13 @@ async function measure(who, tag) {
     const cpu = ((c1 - c0) / CLK_TCK / ((w1 - w0) / 1000)) * 100;
     const lines = spawnSync('tcpdump', ['-r', pcap, '-nn', '-tt'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout.split('\n');
     // Jitter per instance (source address + VRID): |gap - 1000 ms| between consecutive adverts.
+    // A gap of about n seconds (n >= 2) spans n - 1 adverts the capture does not hold, lost by
+    // tcpdump on a busy box ("dropped by kernel") or never sent: its jitter is |gap - n s|, and
+    // the missing adverts are counted apart (and show in "adverts seen"), so that one lost packet
+    // does not read as a second of jitter.
     const last = new Map();
     const jitter = [];
+    let spanned = 0;
     let seen = 0;
     const m = /(\d+) packets dropped by kernel/.exec(stderr);
     const dropped = m ? m[1] : '';
@@ -198,7 +203,11 @@ async function measure(who, tag) {
       seen++;
       const key = `${a[2]} ${a[3]}`;
       const prev = last.get(key);
-      if (prev !== undefined) jitter.push(Math.abs(t - prev - 1000));
+      if (prev !== undefined) {
+        const n = Math.max(1, Math.round((t - prev) / 1000));
+        jitter.push(Math.abs(t - prev - n * 1000));
+        spanned += n - 1;
+      }
       last.set(key, t);
     }
     const expected = Math.round((TOTAL * (w1 - w0)) / 1000);
@@ -207,7 +216,7 @@ async function measure(who, tag) {
       const timer = setTimeout(r, 15_000);
       daemon.once('exit', () => (clearTimeout(timer), r()));
     });
-    return { who, count, first, all, cpu, peak, jitter, seen, expected, instances: last.size, dropped, dir };
+    return { who, count, first, all, cpu, peak, jitter, spanned, seen, expected, instances: last.size, dropped, dir };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -257,8 +266,12 @@ function report(results) {
       ),
     );
   }
-  for (const r of results) if (r.dropped && r.dropped !== '0') console.log(`(${r.who}: tcpdump says ${r.dropped} packets dropped by kernel)`);
-  console.log('jitter: |gap - advert_int| in ms between consecutive adverts of one instance, seen by tcpdump in the peer namespace');
+  for (const r of results) {
+    const lost = r.dropped && r.dropped !== '0' ? `tcpdump says ${r.dropped} packets dropped by kernel; ` : '';
+    if (lost || r.spanned) console.log(`(${r.who}: ${lost}${r.spanned} adverts missing between captured ones)`);
+  }
+  console.log('jitter: |gap - n x advert_int| in ms between consecutive captured adverts of one instance (n = 1, or the');
+  console.log('        whole number of intervals a gap spans when adverts are missing), seen by tcpdump in the peer namespace');
 }
 
 export async function run() {
