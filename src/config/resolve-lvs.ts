@@ -2,7 +2,7 @@
 // from checkers and virtual servers to other blocks, and the scripts the checker process runs.
 // Then the one place where what a virtual server, real server or checker inherits is resolved:
 // resolveVirtualServers() fills in every value the runtime reads.
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/address.js';
 import { kept, withoutKeys } from '../core/records.js';
 import type { Span } from './diagnostics.js';
 import type { BuildContext } from './schema.js';
@@ -205,7 +205,7 @@ function resolveRealServer(cfg: WrittenConfig, vs: VirtualServer, rs: RealServer
           checker.type === 'SSL_GET' && checker.enableSni
             ? checker.urls.map((u) => {
                 const name = u.virtualhost ?? checker.virtualhost ?? vs.virtualhost;
-                return name && !isIP(name) ? name : undefined;
+                return name && !ipFamily(name) ? name : undefined;
               })
             : [],
         miscTimeout: checker.type === 'MISC_CHECK' ? (checker.miscTimeout ?? t?.delayLoop ?? TIMING_DEFAULTS.delayLoop) : 0,

@@ -1,7 +1,7 @@
 // use_vmac and use_ipvlan as keepalived 2.2.7 resolves them (vrrp_parser.c vrrp_vmac_handler,
 // vrrp_ipvlan_handler; vrrp.c create_vmac_name): the interface's name, MAC and mode, decided once
 // here so the daemon only makes what the model says.
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/address.js';
 import type { ResolvedVmac, VirtualAddress, VrrpInstance } from './model/index.js';
 
 /** IFNAMSIZ - 1. */
@@ -94,7 +94,7 @@ export function ipvlanArgs(args: readonly string[]): { name?: string; address?: 
       continue;
     }
     const [ip, len] = w.split('/');
-    const fam = isIP(ip);
+    const fam = ipFamily(ip);
     if (fam === 4 || fam === 6) {
       const max = fam === 4 ? 32 : 128;
       const prefix = len === undefined ? max : Number(len);

@@ -1,6 +1,6 @@
 // Argument types for the keyword table: each knows how to read a keyword's words, how to show
 // itself in the keyword reference, and what to say when the words are wrong.
-import { isIP } from 'node:net';
+import { ipFamily } from '../core/address.js';
 import type { RuleId } from './rules.js';
 import type { Word } from './syntax.js';
 
@@ -164,19 +164,22 @@ export interface IpPrefix {
 }
 
 export function parseIp(w: Word, opts: { prefix?: boolean } = {}): Parsed<IpPrefix> {
-  const [addr, len, extra] = w.text.split('/');
-  const fam = isIP(addr);
-  if (fam === 0 || extra !== undefined)
+  const text = w.text;
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const len = slash < 0 ? undefined : text.slice(slash + 1);
+  const fam = ipFamily(addr);
+  if (fam === 0 || (len !== undefined && len.includes('/')))
     return err(
       `'${w.text}' is not an IP address`,
       opts.prefix ? 'write an address such as 192.168.1.10/24 or 2001:db8::1/64' : 'write an address such as 192.168.1.10',
       w,
     );
-  if (len === undefined) return { value: { address: addr, family: fam as 4 | 6 } };
+  if (len === undefined) return { value: { address: addr, family: fam } };
   const max = fam === 4 ? 32 : 128;
   if (!opts.prefix || !/^\d+$/.test(len) || Number(len) > max)
     return err(`'${w.text}' has an invalid prefix length`, `write a prefix length between 0 and ${max}`, w);
-  return { value: { address: addr, family: fam as 4 | 6, prefix: Number(len) } };
+  return { value: { address: addr, family: fam, prefix: Number(len) } };
 }
 
 export const ip: ValueType<IpPrefix> = {

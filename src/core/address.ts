@@ -1,8 +1,14 @@
 // IP addresses as bytes and as text (RFC 5952 for IPv6), and as numbers for ranges and
 // comparisons. One implementation for the codec, the tie-break and virtual_server_group ranges.
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 
 export type Family = 4 | 6;
+
+/** An address's family, 0 when it is none: net.isIP's answer, with a dotted quad (nearly every
+ * address a config holds) scanned by hand rather than by isIP's regex. */
+export function ipFamily(addr: string): 0 | Family {
+  return scanIpv4(addr) ? 4 : (isIP(addr) as 0 | Family);
+}
 
 export function addressBytes(addr: string): Buffer {
   const quad = ipv4Bytes(addr);
@@ -33,26 +39,32 @@ export function writeAddress(addr: string, buf: Buffer, offset: number): void {
 /** A dotted quad's 4 bytes (into `out` at `at`, else a new buffer) without regex or arrays,
  * undefined when `addr` is not one (what net.isIPv4 accepts). */
 function ipv4Bytes(addr: string, out: Buffer = Buffer.allocUnsafe(4), at = 0): Buffer | undefined {
+  return scanIpv4(addr, out, at) ? out : undefined;
+}
+
+/** Whether `addr` is a dotted quad, writing its bytes into `out` at `at` when given. */
+function scanIpv4(addr: string, out?: Buffer, at = 0): boolean {
   let part = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i < addr.length; i++) {
     const c = addr.charCodeAt(i);
     if (c === 46 /* . */) {
-      if (digits === 0 || part === 3) return undefined;
-      out[at + part++] = value;
+      if (digits === 0 || part === 3) return false;
+      if (out) out[at + part] = value;
+      part++;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
       // No leading zeros (isIPv4 rejects them) and at most 255.
-      if (digits > 0 && value === 0) return undefined;
+      if (digits > 0 && value === 0) return false;
       value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return undefined;
-    } else return undefined;
+      if (++digits > 3 || value > 255) return false;
+    } else return false;
   }
-  if (digits === 0 || part !== 3) return undefined;
-  out[at + 3] = value;
-  return out;
+  if (digits === 0 || part !== 3) return false;
+  if (out) out[at + 3] = value;
+  return true;
 }
 
 export function addressString(b: Buffer, family: Family): string {

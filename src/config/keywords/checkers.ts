@@ -1,6 +1,6 @@
 // Keyword tables of the real_server health checkers (keepalived/check/check_*.c of 2.2.7). What
 // a checker inherits is filled in later, by resolve-lvs.ts.
-import { isIP } from 'node:net';
+import { ipFamily } from '../../core/address.js';
 import { defineBlock, keywords, type BlockSpec, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import { bool, custom, decimal, flag, int, ip, oneOf, script, userGroup, word, type IpPrefix, type Parsed } from '../values.js';
@@ -57,7 +57,7 @@ export const zeroTimer = decimal(0, TIMER_MAX);
 function sameFamily(other: 'connectIp' | 'bindto', self: 'connectIp' | 'bindto', name: string, otherName: string) {
   return (v: IpPrefix, obj: Record<string, unknown>, at: Statement, ctx: BuildContext): void => {
     const o = obj[other];
-    if (typeof o === 'string' && isIP(o) !== v.family) {
+    if (typeof o === 'string' && ipFamily(o) !== v.family) {
       ctx.error(
         at.args[0] ?? at.head,
         'address-family-mismatch',

@@ -1,10 +1,9 @@
 // Keyword tables of the LVS blocks: virtual_server_group, virtual_server, real_server and the
 // top-level SSL block (keepalived/check/check_parser.c and check_data.c of 2.2.7). The block-end
 // checks reproduce keepalived's validate_check_config(), with its wording.
-import { isIP } from 'node:net';
 import type { Span } from '../diagnostics.js';
 import type { RuleId } from '../rules.js';
-import { addressToBigInt, bigIntToAddress } from '../../core/address.js';
+import { addressToBigInt, bigIntToAddress, ipFamily } from '../../core/address.js';
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import type { Word } from '../syntax.js';
@@ -175,7 +174,7 @@ const persistenceGranularity = custom<string>('<NETMASK|PREFIXLEN>', (args) => {
   const w = args[0];
   if (!w) return { error: 'missing the netmask', hint: 'write a netmask (IPv4) or a prefix length (IPv6)' };
   if (w.text.includes('.'))
-    return isIP(w.text) === 4
+    return ipFamily(w.text) === 4
       ? { value: w.text }
       : { error: `Invalid IPv4 persistence_granularity specified - ${w.text}`, word: w, hint: 'write a netmask such as 255.255.255.0' };
   const n = Number(w.text);
@@ -244,7 +243,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   const p = readPort(portWord);
   const cut = text.search(/[-/]/);
   const base = cut < 0 ? text : text.slice(0, cut);
-  const fam = isIP(base) as 0 | 4 | 6;
+  const fam = ipFamily(base);
   const bad = (msg: string, rule: RuleId = 'address-invalid'): undefined => {
     ctx.error(first, rule, msg, 'write IP, IP-LAST, IP-IP or IP/LEN, then an optional port');
     return undefined;
@@ -272,7 +271,7 @@ function vsgLine(st: Statement, ctx: BuildContext, owner: VirtualServerGroup): V
   } else if (text[cut] === '-') {
     const tail = text.slice(cut + 1);
     if ((fam === 4 && tail.includes('.')) || (fam === 6 && tail.includes(':'))) {
-      const f2 = isIP(tail);
+      const f2 = ipFamily(tail);
       if (f2 === 0) return bad(`Invalid range end ${text} - skipping`);
       if (f2 !== fam) return bad(`Range address families do not match ${text} - skipping`);
       if (addressToBigInt(tail) < start) return bad(`Address range end is less than address range start - ${text} - skipping`, 'value-range');
@@ -361,7 +360,7 @@ export const realServerBlock = defineBlock<RealServer>({
     r.checkers = r.checkers.filter((c) => {
       if (c.type === 'MISC_CHECK' || c.type === 'FILE_CHECK' || c.type === 'BFD_CHECK') return true;
       const dst = c.connectIp ?? r.address;
-      if (isIP(dst) === 6 && /^fe[89ab]/i.test(dst) && !c.bindIf) {
+      if (ipFamily(dst) === 6 && /^fe[89ab]/i.test(dst) && !c.bindIf) {
         ctx.error(
           c.spans.connectIp ?? c.span,
           'checker-link-local',
