@@ -1,6 +1,9 @@
 // keepalived's own command line (keepalived(8)), so deploy scripts and unit files written for
 // keepalived work unchanged: short flags may be bundled (-nlD), `--opt=value` and `--opt value`.
 
+/** The config keepalived reads without -f. */
+export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+
 /** How the daemon honours an option keepalived accepts, when it does not simply work. */
 export interface OptionEffect {
   /** 'no-op': keepalived-ts already behaves as the option asks; 'not-implemented': accepted, a

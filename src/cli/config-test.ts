@@ -6,9 +6,8 @@ import { DEFAULT_TARGET_VERSION, isVersion } from '../config/version.js';
 import { printable } from '../core/text.js';
 import { runLint } from '../lint/rules.js';
 import { hostProbe } from '../proc/script-security.js';
+import { DEFAULT_CONFIG } from './args.js';
 import { errnoOf, writeFailure } from './errors.js';
-
-export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 export function configTest(options: Map<string, string | true>): number {
   const file = typeof options.get('use-file') === 'string' ? (options.get('use-file') as string) : DEFAULT_CONFIG;

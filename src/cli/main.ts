@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 // Entry point: `keepalived-ts [keepalived options]` or `keepalived-ts <command> ...`.
-// Static imports are what every run needs (the options, and -t, the command that must start
-// fast); each subcommand and the daemon are import()ed where chosen, so that the bundle's split
-// chunks of a run not taken are neither read nor compiled.
+// Static imports are what every run needs (the options); each subcommand and the daemon are
+// import()ed where chosen, so that the bundle's split chunks of a run not taken are neither read
+// nor compiled. -t and lint, which must start fast, come from their own bundle (one-shot.ts).
 import { readFileSync } from 'node:fs';
-import { DAEMON_OPTIONS, optionEffects, optionHelp, optionName, parseArgs, type Parsed } from './args.js';
-import { configTest, DEFAULT_CONFIG } from './config-test.js';
+import { DAEMON_OPTIONS, DEFAULT_CONFIG, optionEffects, optionHelp, optionName, parseArgs, type Parsed } from './args.js';
 import { SIGNALS } from '../daemon/signals.js';
 import { setCommandLineUmask } from '../daemon/umask.js';
-import { parseUmaskNumber } from '../config/values.js';
+import { parseUmaskNumber } from '../core/umask.js';
 import { printable } from '../core/text.js';
 import { reportInternalError, userError } from './errors.js';
-import { tuneForOneShot } from './one-shot.js';
+import { loadOneShot } from './one-shot.js';
 
 /** Read on demand (only --help and --version need it), from the package.json above this file,
  * which is one level up in the bundle (dist/keepalived-ts.mjs) and two from dist/cli/main.js. */
@@ -49,10 +48,7 @@ keepalived-ts, whose stack KEEPALIVED_TS_DEBUG=1 prints.
 
 export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === 'lint') {
-    tuneForOneShot();
-    return import('./lint.js').then((m) => m.lintCommand(rest));
-  }
+  if (cmd === 'lint') return loadOneShot().then(({ commands }) => commands.lintCommand(rest));
   if (cmd === 'keywords' || cmd === 'rules') {
     // No options but --compatibility: a stray word is more likely a mistake (`keywords vrrp`) than a wish for everything.
     const extra = rest.filter((a) => !(cmd === 'keywords' && a === '--compatibility'));
@@ -114,10 +110,7 @@ export function main(argv: string[]): number | Promise<number> {
     }
     setCommandLineUmask(bits);
   }
-  if (args.options.has('config-test')) {
-    tuneForOneShot();
-    return configTest(args.options);
-  }
+  if (args.options.has('config-test')) return loadOneShot().then(({ commands }) => commands.configTest(args.options));
   return startDaemon(argv, args);
 }
 

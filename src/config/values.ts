@@ -1,6 +1,7 @@
 // Argument types for the keyword table: each knows how to read a keyword's words, how to show
 // itself in the keyword reference, and what to say when the words are wrong.
 import { ipFamily } from '../core/address.js';
+import { parseUmaskNumber } from '../core/umask.js';
 import type { RuleId } from './rules.js';
 import type { Word } from './syntax.js';
 
@@ -64,19 +65,6 @@ export function decimal(min: number, max: number, unit = 's'): ValueType<number>
       return { value: n };
     },
   };
-}
-
-/** A umask as strtol(.., 0) reads it (0 octal, 0x hex, else decimal): permission bits only.
- * undefined: not such a number. keepalived's --umask and umask's numeric form. */
-export function parseUmaskNumber(text: string): number | undefined {
-  const n = /^0[xX][0-9a-fA-F]+$/.test(text)
-    ? parseInt(text.slice(2), 16)
-    : /^0[0-7]*$/.test(text)
-      ? parseInt(text, 8)
-      : /^[1-9][0-9]*$/.test(text)
-        ? parseInt(text, 10)
-        : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= 0o777 ? n : undefined;
 }
 
 const UMASK_BITS: Record<string, number> = {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAEMON_OPTIONS, optionEffects, parseArgs } from '../../src/cli/args.js';
-import { parseUmaskNumber } from '../../src/config/values.js';
+import { parseUmaskNumber } from '../../src/core/umask.js';
 import { loadConfigText } from '../../src/config/index.js';
 
 const CLI = join(__dirname, '../../dist/keepalived-ts.mjs');

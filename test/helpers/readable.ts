@@ -29,7 +29,7 @@ export function copyRuntimePackages(to: string): void {
 
 const copies = new Map<string, string>();
 
-/** dist/keepalived-ts.mjs copied, with its chunks (dist/chunks/) and the packages it loads, into
+/** dist/keepalived-ts.mjs copied, with its chunks (dist/chunks/), the one-shot bundle and the packages it loads, into
  * `under` (made readable by every user; the caller removes it), once per directory; the path of the copy. */
 export function readableCli(under: string): string {
   const known = copies.get(under);
@@ -42,6 +42,8 @@ export function readableCli(under: string): string {
   const copy = join(dir, 'keepalived-ts.mjs');
   copyFileSync(join(REPO_ROOT, 'dist/keepalived-ts.mjs'), copy);
   chmodSync(copy, 0o755);
+  // -t and lint's bundle and its code cache (src/cli/one-shot.ts), beside the entry.
+  for (const f of ['one-shot.cjs', 'one-shot.cache']) copyFileSync(join(REPO_ROOT, 'dist', f), join(dir, f));
   copies.set(under, copy);
   return copy;
 }
