@@ -10,6 +10,10 @@ export interface Span {
   col: number;
 }
 
+/** A span of its own, holding only the position: a model keeps it, not the word or statement it
+ * was taken from (and what that references). */
+export const spanOf = (at: Span): Span => ({ file: at.file, line: at.line, col: at.col });
+
 export type Severity = 'error' | 'warning';
 
 /**

@@ -13,7 +13,7 @@
 import { kept } from '../core/records.js';
 import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
-import type { Span } from './diagnostics.js';
+import { spanOf, type Span } from './diagnostics.js';
 import type { ScriptRef, WrittenConfig } from './model/index.js';
 import type { GlobalDefs } from './model/global.js';
 import { NOTIFY_KEYS } from './resolve-vrrp.js';
@@ -78,7 +78,7 @@ export function dropScriptsWithoutUser(cfg: WrittenConfig, ctx: BuildContext, pr
     const e = probe.script(s.script, cfg.globalDefs).userError;
     if (!e?.defaultUser) return true;
     const end = blockEndOf(s.span) ?? s.span;
-    const at = { file: end.file, line: end.line, col: end.col };
+    const at = spanOf(end);
     if (!reported) ctx.error(at, 'script-user', e.message, 'add script_user to global_defs, or create the keepalived_script user');
     reported = true;
     ctx.error(

@@ -1,13 +1,12 @@
 // Line parsers for list blocks: one address, peer, route, rule or tracked object per line.
+import { spanOf } from '../diagnostics.js';
 import type { BuildContext } from '../schema.js';
-import type { Statement } from '../syntax.js';
-import type { Word } from '../syntax.js';
+import type { Statement, Word } from '../syntax.js';
 import { parseIp } from '../values.js';
 import type { TrackRef } from '../model/common.js';
 import type { RouteSpec, RuleSpec, TrackInterface, UnicastPeer, VirtualAddress } from '../model/vrrp.js';
 
 const wordsOf = (st: Statement): Word[] => [st.head, ...st.args];
-const spanOf = (st: Statement) => ({ file: st.file, line: st.line, col: st.col });
 
 const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'];
 const ADDR_FLAGS = ['home', '-nodad', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'no_track', 'use_vmac'];

@@ -1,7 +1,7 @@
 // Keyword tables of the LVS blocks: virtual_server_group, virtual_server, real_server and the
 // top-level SSL block (keepalived/check/check_parser.c and check_data.c of 2.2.7). The block-end
 // checks reproduce keepalived's validate_check_config(), with its wording.
-import type { Span } from '../diagnostics.js';
+import { spanOf } from '../diagnostics.js';
 import type { RuleId } from '../rules.js';
 import { addressToBigInt, bigIntToAddress, ipFamily } from '../../core/address.js';
 import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
@@ -31,8 +31,6 @@ const UINT_MAX = 4294967295;
 const DEFAULT_PERSISTENCE = 360;
 /** LVS_MAX_TIMEOUT: 31 days. */
 const MAX_PERSISTENCE = 86400 * 31;
-
-const spanOf = (s: Span): Span => ({ file: s.file, line: s.line, col: s.col });
 
 // ---- value types ---------------------------------------------------------------------------
 
