@@ -1,7 +1,7 @@
 // Syntax tree → typed model, driven only by the keyword table. Like keepalived it reports and
 // carries on: an unknown keyword is skipped (with its block), a bad value keeps the default.
 import type { Diagnostics, Span } from './diagnostics.js';
-import type { BlockSpec, BuildContext, KeywordSpec } from './schema.js';
+import { SKIP_BLOCK, type BlockSpec, type BuildContext, type KeywordSpec } from './schema.js';
 import { ABORTS_WITHOUT_VALUE } from './missing-value.js';
 import { PassMap, passesOf, passesWithin, type Pass } from './passes.js';
 import { compareVersions } from './version.js';
@@ -287,7 +287,7 @@ export class Builder {
    * '{' is reported at the line after it.
    */
   startRoot(at: Span): { add(statements: readonly Statement[]): void; finish(): Record<string, unknown> } {
-    const obj = this.fresh(this.root, at, undefined);
+    const obj = this.fresh(this.root, at, undefined)!;
     let held: readonly Item[] = NONE;
     return {
       add: (statements) => {
@@ -303,14 +303,17 @@ export class Builder {
     };
   }
 
-  private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> {
+  /** A new block object, or undefined when its header says keepalived skips the block. */
+  private fresh(spec: BlockSpec<any>, at: Span, st: Statement | undefined): Record<string, unknown> | undefined {
+    const header = st && spec.header ? spec.header(st, this.ctx) : undefined;
+    if (header === SKIP_BLOCK) return undefined;
     // As { span, spans, ...defaultsOf(spec) }, without the intermediate object.
     const t = templateOf(spec);
     const end = st?.end;
     const span = end ? this.positions.block(at, end) : this.positions.span(at);
     const obj: Record<string, unknown> = { span, spans: {}, ...t.plain };
     for (let k = 0; k < t.fresh.length; k++) obj[t.fresh[k][0]] = t.fresh[k][1]();
-    if (st && spec.header) Object.assign(obj, spec.header(st, this.ctx));
+    if (header) Object.assign(obj, header);
     return obj;
   }
 
@@ -321,8 +324,10 @@ export class Builder {
    * one. What followed is then read one level up, and so on to the top level, where a '}' is an
    * unknown keyword.
    */
-  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown>; escaped: readonly Item[] } {
+  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown> | undefined; escaped: readonly Item[] } {
     const obj = into ?? this.fresh(spec, st, st);
+    // A skipped block is skipped by counting its braces: nothing in it is read, nothing escapes.
+    if (!obj) return { obj, escaped: NONE };
     const escaped = this.fill(spec, obj, st.children ?? NONE, false, st.end);
     if (spec.finish) spec.finish(obj, st, new BlockEndContext(this.ctx.diags, st));
     return { obj, escaped };
@@ -417,19 +422,19 @@ export class Builder {
           });
           continue;
         }
-        let built: { obj: Record<string, unknown>; escaped: readonly Item[] };
+        let built: { obj: Record<string, unknown> | undefined; escaped: readonly Item[] };
         if (hit.pureList) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
           const list = (obj[hit.field] ??= []) as unknown[];
           built = this.block(hit.block, st);
-          list.push(...(built.obj[hit.block.item!.field] as unknown[]));
+          if (built.obj) list.push(...(built.obj[hit.block.item!.field] as unknown[]));
         } else if (hit.multiple) {
           built = this.block(hit.block, st);
-          (obj[hit.field] as unknown[]).push(built.obj);
+          if (built.obj) (obj[hit.field] as unknown[]).push(built.obj);
         } else {
           built = this.block(hit.block, st, obj[hit.field] as Record<string, unknown> | undefined);
-          obj[hit.field] = built.obj;
+          if (built.obj) obj[hit.field] = built.obj;
         }
         if (!spans[hit.field]) {
           const h = st.head;

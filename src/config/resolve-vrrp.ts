@@ -172,6 +172,17 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
       inst.authentication = undefined;
     }
   }
+  // keepalived's VRRP_FLAG_UNICAST_CONFIGURED: any of these asks for unicast; with no peer,
+  // keepalived falls back to multicast (unicast_fault_no_peer: FAULT instead, said at run time).
+  const unicastAt = inst.spans.unicastPeer ?? inst.unicastSrcIpAt ?? inst.spans.checkUnicastSrc ?? inst.spans.oldUnicastChecksum;
+  if (unicastAt && inst.unicastPeer.length === 0 && !inst.unicastFaultNoPeer) {
+    ctx.error(
+      unicastAt,
+      'unicast-no-peers',
+      `(${n}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
+      'add unicast_peer { IP }, or remove the unicast keywords to use multicast',
+    );
+  }
   if (strict && inst.accept && inst.priority !== 255 && vrrpVersionOf(inst, cfg) === 2) {
     ctx.error(
       where('accept'),
@@ -334,24 +345,11 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     }
 
     resolveTracking(inst, defs, ctx, dropped);
-    if (inst.priority === 255) {
-      // The owner's priority never moves: weighted trackers are dropped (weight 0 ones still FAULT it).
-      const weightOf = (r: TrackRef): number => r.weight ?? cfg.vrrpScripts.find((s) => s.name === r.name)?.weight ?? 0;
-      inst.trackScript = kept(inst.trackScript, (r) => {
-        if (weightOf(r) === 0) return true;
-        ctx.error(
-          r.span,
-          'owner-weighted-tracker',
-          `(${inst.name}) ignoring tracked script ${r.name} with weights due to address_owner`,
-          'give the owner weight 0 trackers, or a priority below 255',
-        );
-        return false;
-      });
-    }
   }
 
   for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx, dropped);
   resolveSyncGroups(cfg, ctx);
+  checkIgnoredWeights(cfg, ctx);
   checkTrackedTwice(cfg, ctx);
   checkDuplicateVrids(cfg, ctx);
   numberRules(cfg, ctx);
@@ -438,6 +436,59 @@ function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
         'a sync group moves two or more instances together; remove it or add members',
       );
     }
+  }
+}
+
+/**
+ * keepalived vrrp_complete_instance: the priority of a sync group member (without the group's
+ * sync_group_tracking_weight) and of an address owner never moves, so each weighted tracker is
+ * reported and set aside. A member keeps a weighted interface at weight 0 (its fall is a FAULT);
+ * the owner stops tracking it. Both drop weighted scripts and bfds, and a weighted file unless its
+ * weight is 1 (the default), which becomes 0. A group's own trackers are not the member's.
+ */
+function checkIgnoredWeights(cfg: WrittenConfig, ctx: BuildContext): void {
+  const groupOf = new Map<string, SyncGroup>();
+  for (const sg of cfg.syncGroups) for (const m of sg.group) groupOf.set(m, sg);
+  for (const inst of cfg.vrrpInstances) {
+    const group = groupOf.get(inst.name);
+    const sync = group !== undefined && !group.syncGroupTrackingWeight && !group.globalTracking;
+    if (!sync && inst.priority !== 255) continue;
+    const n = inst.name;
+    const rule = sync ? 'sync-weighted-tracker' : 'owner-weighted-tracker';
+    const dueTo = sync ? 'SYNC group' : 'address_owner';
+    const hint = sync
+      ? `add sync_group_tracking_weight to sync group ${group.name}, or give the tracker weight 0`
+      : 'give the owner weight 0 trackers, or a priority below 255';
+    const weightOf = (r: TrackRef, own: readonly { name: string; weight: number }[]): number => r.weight ?? own.find((o) => o.name === r.name)?.weight ?? 0;
+    inst.trackInterface = kept(inst.trackInterface, (t) => {
+      if (!t.weight) return true;
+      ctx.error(t.span, rule, `(${n}) ignoring ${t.name} tracked interface ${sync ? 'weight due to SYNC group' : 'due to address owner'}`, hint);
+      if (!sync) return false;
+      t.weight = 0;
+      return true;
+    });
+    inst.trackScript = kept(inst.trackScript, (r) => {
+      if (weightOf(r, cfg.vrrpScripts) === 0) return true;
+      ctx.error(r.span, rule, `(${n}) ignoring tracked script ${r.name} with weights due to ${dueTo}`, hint);
+      return false;
+    });
+    inst.trackFile = kept(inst.trackFile, (r) => {
+      const w = weightOf(r, cfg.trackFiles);
+      if (w === 0) return true;
+      if (w === 1) {
+        ctx.error(r.span, rule, `(${n}) ignoring weight from tracked file ${r.name} due to ${dueTo}. specify weight 0`, hint);
+        r.weight = 0;
+        return true;
+      }
+      ctx.error(r.span, rule, `(${n}) ignoring tracked file ${r.name} with weight ${w} due to ${dueTo}`, hint);
+      return false;
+    });
+    inst.trackBfd = kept(inst.trackBfd, (r) => {
+      const w = weightOf(r, cfg.bfdInstances);
+      if (w === 0) return true;
+      ctx.error(r.span, rule, `(${n}) ignoring tracked bfd ${r.name} with weight ${w} due to ${dueTo}`, hint);
+      return false;
+    });
   }
 }
 

@@ -74,13 +74,24 @@ export const RULES = {
   'nopreempt-master': r('vrrp', 'nopreempt with state MASTER: keepalived clears nopreempt.'),
   'preempt-delay-master': r('vrrp', 'preempt_delay with state MASTER: keepalived clears it.'),
   'owner-nopreempt': r('vrrp', 'nopreempt on an address owner (priority 255): cleared.'),
-  'owner-weighted-tracker': r('vrrp', 'A weighted tracker on an address owner, whose priority never moves: ignored.'),
+  'owner-weighted-tracker': r(
+    'vrrp',
+    'A weighted tracker on an address owner, whose priority never moves: no longer tracked (a tracked file of weight 1 becomes weight 0).',
+  ),
+  'sync-weighted-tracker': r(
+    'vrrp',
+    'A weighted tracker on a sync group member without sync_group_tracking_weight: a script or bfd is dropped, an interface (and a file of weight 1) tracked at weight 0.',
+  ),
   'master-ah': r('vrrp', 'state MASTER with AH authentication (not the address owner): keepalived starts it as BACKUP.'),
   'auth-pass-long': r('vrrp', 'auth_pass longer than 8 characters: peers compare only the first 8.'),
   'notification-email-empty': r('vrrp', 'An empty notification_email block in global_defs.'),
   'interface-name-long': r('vrrp', 'An interface name longer than the 15 characters the kernel takes; keepalived ignores it.'),
   'vmac-unicast': r('vrrp', 'unicast peers with use_vmac (or use_ipvlan) and no vmac_xmit_base: keepalived sets vmac_xmit_base.'),
   'unicast-ttl-no-peer': r('vrrp', 'unicast_ttl without unicast peers: keepalived resets it.'),
+  'unicast-no-peers': r(
+    'vrrp',
+    'unicast_src_ip, unicast_peer, check_unicast_src or old_unicast_checksum without any unicast peer: keepalived uses multicast and calls this deprecated.',
+  ),
   'auth-ignored': r('vrrp', 'authentication keepalived ignores: under vrrp_strict, with VRRPv3, or without auth_pass.'),
   'strict-accept-v2': r('vrrp', 'accept with vrrp_strict and VRRPv2 (not RFC 3768): keepalived clears it.'),
   'strict-state-owner': r(

@@ -62,13 +62,17 @@ export interface KeywordSpec {
   check?: (value: any, obj: any, at: Statement, ctx: BuildContext) => void;
 }
 
+/** What a block's header returns when keepalived skips the block (see BlockSpec.header). */
+export const SKIP_BLOCK: unique symbol = Symbol('skip block');
+
 export interface BlockSpec<T> {
   /** The keyword that opens it, for docs and messages. */
   name: string;
   doc: string;
   keywords: KeywordSpec[];
-  /** Fields from the header words (`vrrp_instance VI_1 {` → name). */
-  header?: (st: Statement, ctx: BuildContext) => Partial<T> | undefined;
+  /** Fields from the header words (`vrrp_instance VI_1 {` → name), or SKIP_BLOCK: keepalived
+   * reported the header and skips the block whole (skip_block), reading none of its lines. */
+  header?: (st: Statement, ctx: BuildContext) => Partial<T> | undefined | typeof SKIP_BLOCK;
   /**
    * List blocks (virtual_ipaddress, unicast_peer, track_script...) read each line as an item
    * instead of a keyword. Returning undefined drops the line (its error already reported).

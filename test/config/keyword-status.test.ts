@@ -149,7 +149,13 @@ describe('keyword status (docs/compatibility.md)', () => {
         )
         .join('');
     const weights = (text: string) => loadConfigText(text).config.resolved.vrrpInstances[0].tracks.map((t) => t.ignoredWeight);
-    expect(weights(conf(''))).toEqual(['member of sync group G']);
+    // Without either, keepalived drops a member's weighted script (vrrp_complete_instance).
+    expect(weights(conf(''))).toEqual([]);
+    expect(
+      loadConfigText(conf(''))
+        .diagnostics.filter((x) => x.rule === 'sync-weighted-tracker')
+        .map((x) => x.message),
+    ).toEqual(['(VI_1) ignoring tracked script chk with weights due to SYNC group', '(VI_2) ignoring tracked script chk with weights due to SYNC group']);
     expect(weights(conf('  sync_group_tracking_weight\n'))).toEqual([undefined]);
     expect(weights(conf('  global_tracking\n'))).toEqual([undefined]);
     const d = loadConfigText(conf('  global_tracking\n')).diagnostics.filter((x) => x.rule === 'deprecated-keyword');

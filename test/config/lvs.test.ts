@@ -91,6 +91,29 @@ virtual_server fwmark abc {
     // keepalived drops both blocks, so the model has no virtual server at all.
     expect(vs).toEqual([]);
   });
+
+  it('reads nothing inside a skipped virtual_server or real_server (keepalived skip_block)', () => {
+    const { vs, diagnostics } = load(`virtual_server fakevip 80 {
+    no_such_keyword 1
+    real_server fakeIP1 80 {
+        nb_get_retry 3
+    }
+}
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server fakeIP2 80 {
+        nb_get_retry 3
+    }
+    real_server 10.0.1.1 80 {
+    }
+}
+`);
+    // Unknown keywords inside the skipped blocks are never read, so never reported.
+    expect(diagnostics.map((d) => `${d.line}:${d.rule}`)).toEqual(['1:address-invalid', '11:address-invalid']);
+    expect(vs.map((v) => v.realServers.map((r) => r.address))).toEqual([['10.0.1.1']]);
+  });
 });
 
 describe('defaults', () => {

@@ -194,6 +194,57 @@ describe('keepalived -t findings on VRRP blocks', () => {
     expect(load(uni).diagnostics).toEqual([]);
   });
 
+  it('skips a vrrp_instance, vrrp_sync_group or track_group without exactly one name, reading nothing inside', () => {
+    const r = load(
+      `vrrp_instance {\n interface_name eth0\n}\nvrrp_instance A B {\n no_such 1\n}\nvrrp_sync_group {\n group {\n  VI_1\n }\n}\ntrack_group {\n bogus\n}\n${VI('')}`,
+    );
+    // (track_group itself is not implemented: its own warning, apart.)
+    expect(r.diagnostics.filter((d) => d.rule !== 'keyword-not-implemented').map((d) => `${d.line}:${d.rule} ${d.message}`)).toEqual([
+      '1:name-missing vrrp_instance must have a name',
+      '4:name-missing vrrp_instance must have a name',
+      '7:name-missing vrrp_sync_group must have a name - skipping',
+      '12:name-missing track_group must have a name - skipping',
+    ]);
+    expect(r.config.vrrpInstances.map((i) => i.name)).toEqual(['VI_1']);
+    expect(r.config.syncGroups).toEqual([]);
+  });
+
+  it('reports a unicast keyword without unicast peers (not mcast_src_ip, nor with unicast_fault_no_peer)', () => {
+    expect(rules(VI(' unicast_src_ip 10.0.0.1'))).toEqual(['4:unicast-no-peers']);
+    expect(rules(VI(' check_unicast_src'))).toEqual(['4:unicast-no-peers']);
+    expect(rules(VI(' unicast_peer {\n }'))).toEqual(['4:unicast-no-peers']);
+    expect(rules(VI(' mcast_src_ip 10.0.0.1'))).toEqual([]);
+    expect(rules(VI(' unicast_src_ip 10.0.0.1\n unicast_fault_no_peer'))).toEqual([]);
+    expect(rules(VI(' unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }'))).toEqual([]);
+  });
+
+  it("sets aside a sync group member's and an address owner's weighted trackers, as keepalived does", () => {
+    const trackers = ' track_interface {\n  eth1 weight 5\n  eth2\n }\n track_script {\n  chk\n  chk0 weight 0\n }';
+    const scripts = 'vrrp_script chk {\n script /bin/true\n weight 10\n}\nvrrp_script chk0 {\n script /bin/true\n}\n';
+    const group = (extra: string) => `vrrp_sync_group G {\n group {\n  VI_1\n }\n${extra}}\n`;
+    const member = load(scripts + group('') + VI(trackers));
+    expect(member.diagnostics.filter((d) => d.rule === 'sync-weighted-tracker').map((d) => d.message)).toEqual([
+      '(VI_1) ignoring eth1 tracked interface weight due to SYNC group',
+      '(VI_1) ignoring tracked script chk with weights due to SYNC group',
+    ]);
+    // The member still tracks eth1, at weight 0 (a FAULT when it goes down); chk is dropped.
+    const inst = member.config.vrrpInstances[0];
+    expect(inst.trackInterface.map((t) => [t.name, t.weight])).toEqual([
+      ['eth1', 0],
+      ['eth2', undefined],
+    ]);
+    expect(inst.trackScript.map((t) => t.name)).toEqual(['chk0']);
+    // With sync_group_tracking_weight the weights apply.
+    expect(load(scripts + group(' sync_group_tracking_weight\n') + VI(trackers)).diagnostics.filter((d) => d.rule.endsWith('weighted-tracker'))).toEqual([]);
+    // The address owner stops tracking the weighted interface too.
+    const owner = load(scripts + VI(' priority 255\n' + trackers));
+    expect(owner.diagnostics.filter((d) => d.rule === 'owner-weighted-tracker').map((d) => d.message)).toEqual([
+      '(VI_1) ignoring eth1 tracked interface due to address owner',
+      '(VI_1) ignoring tracked script chk with weights due to address_owner',
+    ]);
+    expect(owner.config.vrrpInstances[0].trackInterface.map((t) => t.name)).toEqual(['eth2']);
+  });
+
   it('checks sync group members', () => {
     const r = load(`vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n${VI('')}`);
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['sync-group-member-missing', 'sync-group-single']);

@@ -17,7 +17,18 @@ export const UNLINED: [RegExp, string][] = [
   [/Sync group \S+ has only \d+ virtual router/, 'sync-group-single'],
   [/both use VRID \d+ with IPv\d on interface/, 'vrid-duplicate'],
   [/nopreempt is incompatible with priority 255/, 'owner-nopreempt'],
-  [/ignoring tracked script \S+ with weights due to address_owner/, 'owner-weighted-tracker'],
+  [
+    /ignoring (tracked script \S+ with weights|\S+ tracked interface|weight from tracked file \S+|tracked (file|bfd) \S+ with weight -?\d+) due to (address_owner|address owner)/,
+    'owner-weighted-tracker',
+  ],
+  [
+    /ignoring (tracked script \S+ with weights|\S+ tracked interface weight|weight from tracked file \S+|tracked (file|bfd) \S+ with weight -?\d+) due to SYNC group/,
+    'sync-weighted-tracker',
+  ],
+  [/A unicast keyword has been specified without any unicast peers/, 'unicast-no-peers'],
+  [/preempt delay will not work with initial state MASTER/, 'preempt-delay-master'],
+  [/quorum \d+ for \S+ exceeds total weight of real servers/, 'vs-quorum-weight'],
+  [/virtual server \S+ and (real|sorry) server .*ports don't match/, 'rs-port-mismatch'],
   [/Initial state master is incompatible with AH authentication/, 'master-ah'],
   [/no scheduler set, setting default/, 'vs-sched-missing'],
   [/no forwarding method set, setting default/, 'vs-lvs-method-missing'],
@@ -38,7 +49,7 @@ export const UNLINED: [RegExp, string][] = [
   [/accept mode for VRRP version 2 does not comply with RFC3768/, 'strict-accept-v2'],
   [/^\(\S+\) Unknown interface!$/, 'host-interface'],
   [/Configuration file '.*' is (a directory|not a regular non-executable file) - skipping/, 'file-skipped'],
-  [/No VIP specified; at least one is sensible/, 'vip-none'],
+  [/No VIP specified; at least one is (sensible|required)/, 'vip-none'],
   [/Sync group \S+ has no virtual router\(s\)\. removing/, 'sync-group-empty'],
 ];
 

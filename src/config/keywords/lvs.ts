@@ -4,7 +4,7 @@
 import { spanOf } from '../diagnostics.js';
 import type { RuleId } from '../rules.js';
 import { addressToBigInt, bigIntToAddress, ipFamily } from '../../core/address.js';
-import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
+import { defineBlock, keywords, SKIP_BLOCK, type BuildContext, type KeywordSpec } from '../schema.js';
 import type { Statement } from '../syntax.js';
 import type { Word } from '../syntax.js';
 import { bool, custom, flag, int, parseIp, script, word, type Parsed, type ValueType } from '../values.js';
@@ -325,7 +325,8 @@ export const realServerBlock = defineBlock<RealServer>({
     if ('error' in r) {
       const msg = r.error.replace('IP address', 'ip address');
       ctx.error(r.word ?? st.head, r.rule ?? 'address-invalid', msg, r.hint);
-      return {};
+      // keepalived's alloc_rs: skip_block, so nothing inside is read.
+      return SKIP_BLOCK;
     }
     return r.value;
   },
@@ -374,7 +375,7 @@ export const realServerBlock = defineBlock<RealServer>({
 
 // ---- virtual_server ------------------------------------------------------------------------
 
-function vsHeader(st: Statement, ctx: BuildContext): Partial<VirtualServer> {
+function vsHeader(st: Statement, ctx: BuildContext): Partial<VirtualServer> | typeof SKIP_BLOCK {
   const [a, b] = st.args;
   const usage = 'write: virtual_server IP [PORT] {, virtual_server fwmark N { or virtual_server group NAME {';
   if (!a) {
@@ -401,14 +402,15 @@ function vsHeader(st: Statement, ctx: BuildContext): Partial<VirtualServer> {
         `virtual server fwmark '${b?.text ?? ''}' must be in [0, ${UINT_MAX}] - ignoring`,
         'write: virtual_server fwmark N {',
       );
-      return {};
+      // keepalived's alloc_vs skips the block after this one, and after a bad address.
+      return SKIP_BLOCK;
     }
     return { kind: 'fwmark', fwmark: Number(b.text) };
   }
   const r = serverAddress(a, b, 'virtual server');
   if ('error' in r) {
     ctx.error(r.word ?? a, r.rule ?? 'address-invalid', r.error, r.hint);
-    return {};
+    return SKIP_BLOCK;
   }
   return { kind: 'address', ...r.value };
 }

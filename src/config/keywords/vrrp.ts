@@ -1,7 +1,8 @@
 // Keyword tables of the VRRP blocks. Ranges and defaults follow keepalived 2.2.7 (observed with
 // `keepalived -t` where marked in ../../docs/keywords.md) and keepalived.conf(5).
+import { spanOf } from '../diagnostics.js';
 import type { Statement } from '../syntax.js';
-import { defineBlock, keywords, type BuildContext, type KeywordSpec } from '../schema.js';
+import { defineBlock, keywords, SKIP_BLOCK, type BuildContext, type KeywordSpec } from '../schema.js';
 import { address, bool, custom, decimal, flag, int, oneOf, script, userGroup, word, words, type Parsed } from '../values.js';
 import type { Authentication, BfdInstance, Notifies, StaticTrackGroup, SyncGroup, TrackFile, TrackProcess, VrrpInstance, VrrpScript } from '../model/vrrp.js';
 import { parseAddressLine, parseNameLine, parsePeerLine, parseRouteLine, parseRuleLine, parseTrackInterfaceLine, trackRefParser } from './items.js';
@@ -12,8 +13,16 @@ import { parseAddressLine, parseNameLine, parsePeerLine, parseRouteLine, parseRu
  * that it is there (vrrp_parser.c vrrp_script_handler, track_file, vrrp_track_process), so a
  * nameless block is a missing parameter and keepalived's process stops reading (-t exit 2).
  */
-export function namedHeader(kind: string, opts: { aborts?: boolean } = {}) {
-  return (st: Statement, ctx: BuildContext): { name: string } => {
+/**
+ * `KIND NAME {`. With `aborts`, a missing name stops keepalived (exit 2); with `skips`, keepalived
+ * wants exactly one word, says `skips` otherwise and skips the block (vrrp_parser.c).
+ */
+export function namedHeader(kind: string, opts: { aborts?: boolean; skips?: string } = {}) {
+  return (st: Statement, ctx: BuildContext): { name: string } | typeof SKIP_BLOCK => {
+    if (opts.skips !== undefined && st.args.length !== 1) {
+      ctx.error(st.args[1] ?? st.head, 'name-missing', opts.skips, `write: ${kind} NAME {   (one word; keepalived skips this block)`);
+      return SKIP_BLOCK;
+    }
     if (st.args.length === 0) {
       if (opts.aborts)
         ctx.diags.error(
@@ -264,7 +273,7 @@ const sg = keywords<SyncGroup>();
 export const syncGroupBlock = defineBlock<SyncGroup>({
   name: 'vrrp_sync_group',
   doc: 'VRRP instances that change state together.',
-  header: namedHeader('vrrp_sync_group'),
+  header: namedHeader('vrrp_sync_group', { skips: 'vrrp_sync_group must have a name - skipping' }),
   keywords: [
     sg.b('group', nameList('group', 'The member vrrp_instance names.'), { doc: 'The member vrrp_instance names, one per line.' }),
     sg.b('track_interface', trackInterfaceList, {}),
@@ -322,7 +331,7 @@ export const garpExtraIf = custom<{ all: boolean; delay: number }>('[all] <SECON
 export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
   name: 'vrrp_instance',
   doc: 'One virtual router: VRID, priority, addresses and trackers.',
-  header: namedHeader('vrrp_instance'),
+  header: namedHeader('vrrp_instance', { skips: 'vrrp_instance must have a name' }),
   keywords: [
     vi.k('state', oneOf(['MASTER', 'BACKUP'] as const), {
       default: 'BACKUP',
@@ -360,7 +369,13 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
       custom<number | true>('[PRIORITY]', (a) => (a.length ? int(1, 254).parse(a) : { value: true })),
       { since: '2.2.8', notImplemented: 'late timers do not make the instance go BACKUP', doc: 'Go BACKUP when our own timers ran late.' },
     ),
-    vi.k('unicast_src_ip', address, { aliases: ['mcast_src_ip'], doc: 'Source address of adverts (default: interface primary address).' }),
+    vi.k('unicast_src_ip', address, {
+      aliases: ['mcast_src_ip'],
+      check: (_v, inst: VrrpInstance, st) => {
+        if (st.keyword === 'unicast_src_ip') inst.unicastSrcIpAt ??= spanOf(st.head);
+      },
+      doc: 'Source address of adverts (default: interface primary address).',
+    }),
     vi.k('mcast_dst_ip', address, { doc: 'Multicast group to send to instead of 224.0.0.18 / ff02::12.' }),
     vi.k('track_src_ip', flag, {
       default: false,
@@ -514,7 +529,7 @@ const tg = keywords<StaticTrackGroup>();
 export const trackGroupBlock = defineBlock<StaticTrackGroup>({
   name: 'track_group',
   doc: 'Instances that go FAULT when a static address, route or rule of this group cannot be restored.',
-  header: namedHeader('track_group'),
+  header: namedHeader('track_group', { skips: 'track_group must have a name - skipping' }),
   keywords: [
     tg.b('group', nameList('group', 'Member vrrp_instance names.'), {
       notImplemented: 'track_group is not applied: static addresses, routes and rules are set but not watched',

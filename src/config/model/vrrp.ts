@@ -155,6 +155,9 @@ export interface VrrpInstance extends Named, Notifies {
   timerExpiredBackup?: number | true;
   /** `mcast_src_ip` and `unicast_src_ip` set the same field, as in keepalived. */
   unicastSrcIp?: string;
+  /** Where unicast_src_ip was written (not its alias mcast_src_ip): one of the keywords that ask
+   * for unicast, which keepalived reports when no peer follows. */
+  unicastSrcIpAt?: Span;
   mcastDstIp?: string;
   trackSrcIp: boolean;
   unicastPeer: UnicastPeer[];
