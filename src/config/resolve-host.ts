@@ -60,6 +60,8 @@ export const realHost: HostProbe = {
     if (!path || !isFile(path)) return { flags: SC_NOTFOUND, messages: [] };
     return { flags: SC_ISSCRIPT | (canExecute(path) ? SC_EXECUTABLE : 0), path, messages: [] };
   },
+  // Users are the script probe's to look up (proc/script-security.ts); this one knows none.
+  scriptUserError: () => undefined,
 };
 
 /**

@@ -36,7 +36,9 @@ export interface ScriptVerdict {
   detail?: string;
   /**
    * The script's user could not be settled; keepalived drops the script while reading the
-   * config. `defaultUser`: enable_script_security without script_user or keepalived_script.
+   * config. `defaultUser`: the script has no user of its own and the default one cannot be set
+   * (script_user names a user or group that does not exist, or enable_script_security without
+   * script_user or keepalived_script).
    */
   userError?: { message: string; defaultUser: boolean };
 }
@@ -47,6 +49,20 @@ export type ScriptUser = { user: string; group?: string };
 export interface ScriptProbe {
   /** `user`, when given, is the script's own user in place of the one on `ref`. */
   script(ref: ScriptRef, global: GlobalDefs, user?: ScriptUser): ScriptVerdict;
+  /** Why global_defs script_user cannot be set on this host (undefined: it can, or none is given). */
+  scriptUserError(global: GlobalDefs): string | undefined;
+}
+
+/**
+ * global_parser.c script_user_handler: a script_user naming a user or group this host does not
+ * have is reported at its line; keepalived then sets no default script user, so the scripts
+ * without their own user are dropped (dropScriptsWithoutUser).
+ */
+export function checkScriptUser(cfg: WrittenConfig, ctx: BuildContext, probe: ScriptProbe): void {
+  const g = cfg.globalDefs;
+  const why = probe.scriptUserError(g);
+  if (why !== undefined)
+    ctx.error(g.spans.scriptUser ?? g.span, 'script-user', 'Error setting global script uid/gid', `${why}: create it, or name one that exists`);
 }
 
 /** check_notify_script_secure(): notify scripts must be executable (a "</dev/tcp" test is not). */
@@ -79,13 +95,17 @@ export function dropScriptsWithoutUser(cfg: WrittenConfig, ctx: BuildContext, pr
     if (!e?.defaultUser) return true;
     const end = blockEndOf(s.span) ?? s.span;
     const at = spanOf(end);
-    if (!reported) ctx.error(at, 'script-user', e.message, 'add script_user to global_defs, or create the keepalived_script user');
+    // A failed script_user was reported at its line (checkScriptUser).
+    if (!reported && !cfg.globalDefs.scriptUser)
+      ctx.error(at, 'script-user', e.message, 'add script_user to global_defs, or create the keepalived_script user');
     reported = true;
     ctx.error(
       at,
       'script-user',
       `Unable to set default user for vrrp script ${s.name} - removing`,
-      `give vrrp_script ${s.name} a user, or add script_user to global_defs`,
+      cfg.globalDefs.scriptUser
+        ? `give vrrp_script ${s.name} a user, or name an existing user in script_user`
+        : `give vrrp_script ${s.name} a user, or add script_user to global_defs`,
     );
     removed.add(s.name);
     return false;
@@ -103,7 +123,8 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
     const v = probe.script(ref, g, user);
     if (v.userError) {
       if (v.userError.defaultUser) {
-        if (!defaultUserReported) ctx.error(at, 'script-user', v.userError.message, 'add script_user to global_defs, or create the keepalived_script user');
+        if (!defaultUserReported && !g.scriptUser)
+          ctx.error(at, 'script-user', v.userError.message, 'add script_user to global_defs, or create the keepalived_script user');
         defaultUserReported = true;
       } else ctx.warning(at, 'script-user', `${v.userError.message}; ${what} is ignored`);
       return { flags: 0 };

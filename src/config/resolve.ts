@@ -3,7 +3,7 @@ import { blockEndOf } from './builder.js';
 import type { BuildContext } from './schema.js';
 import type { Config, WrittenConfig } from './model/index.js';
 import { resolveHost, type HostProbe } from './resolve-host.js';
-import { dropScriptsWithoutUser, resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
+import { checkScriptUser, dropScriptsWithoutUser, resolveScripts, type ScriptParts, type ScriptProbe } from './resolve-scripts.js';
 import { lvsScriptsInUse, resolveLvs, resolveLvsTimeouts, resolveVirtualServers } from './resolve-lvs.js';
 import { resolveTrackFiles, resolveVrrp, resolveVrrpInstances, resolveVrrpScripts, vrrpScriptsInUse } from './resolve-vrrp.js';
 
@@ -21,6 +21,7 @@ export function resolveConfig(written: WrittenConfig, ctx: BuildContext, host?: 
   // keepalived drops a vrrp_script whose default user cannot be set while reading, before any
   // track_script is looked up.
   const probe = scripts ?? host;
+  if (probe) checkScriptUser(written, ctx, probe);
   const dropped = probe ? dropScriptsWithoutUser(written, ctx, probe, parts) : new Set<string>();
   resolveVrrp(written, ctx, dropped);
   resolveLvs(written, ctx);

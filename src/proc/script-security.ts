@@ -29,7 +29,7 @@ import {
   type ScriptVerdict,
 } from '../config/resolve-scripts.js';
 import { realHost, type HostProbe } from '../config/resolve-host.js';
-import { currentIdentity, readUserDb, scriptIdentity, type UserDb } from './users.js';
+import { currentIdentity, defaultScriptUser, readUserDb, scriptIdentity, type UserDb } from './users.js';
 import { memo } from '../core/records.js';
 
 /** The parts of a stat result the check needs; `mode` includes the S_IFMT type bits. */
@@ -326,10 +326,15 @@ export function scriptProbe(opts: ScriptProbeOptions = {}): ScriptProbe {
   // thousands of places, and keepalived's answer for each is the same.
   const checked = new Map<string, ScriptSecurityResult>();
   return {
+    scriptUserError(global: GlobalDefs): string | undefined {
+      if (!global.scriptUser) return undefined;
+      const id = defaultScriptUser(db, global, self);
+      return id.ok ? undefined : id.error;
+    },
     script(ref: ScriptRef, global: GlobalDefs, user?: ScriptUser): ScriptVerdict {
       const who = user ?? ref;
       const id = scriptIdentity(db, who, global, self);
-      if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !who.user && !global.scriptUser } };
+      if (!id.ok) return { flags: 0, messages: [], userError: { message: id.error, defaultUser: !who.user } };
       const command = ref.argv[0];
       const key = `${id.uid}:${id.gid}:${global.enableScriptSecurity ? 1 : 0}:${command}`;
       let r = checked.get(key);

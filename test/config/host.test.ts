@@ -13,6 +13,7 @@ const probe = (ifaces: string[], files: string[], flags: Record<string, number> 
     const unsafe = f & SC_INSECURE ? [`Unsafe permissions found for script '${p}'${g.enableScriptSecurity ? ' - disabling' : ''}.`] : [];
     return { flags: f | (f & SC_INSECURE && g.enableScriptSecurity ? SC_INHIBIT : 0), messages: unsafe };
   },
+  scriptUserError: () => undefined,
 });
 const SEC = 'global_defs {\n enable_script_security\n script_user root\n}\n';
 const UNSAFE = SC_ISSCRIPT | SC_EXECUTABLE | SC_INSECURE;

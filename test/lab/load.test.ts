@@ -307,7 +307,7 @@ describe('the validated scenario', () => {
     'name: defaults',
     'nodes:',
     `  a:\n${CONF('a', 150)}`,
-    `  b:\n${CONF('b', 100, '          unicast_src_ip 10.1.2.50\n')}    impl: keepalived`,
+    `  b:\n${CONF('b', 100, '          mcast_src_ip 10.1.2.50\n')}    impl: keepalived`,
     '  c: pair/lb2.conf',
     'real-servers:',
     '  web1: 10.1.2.1:80',
@@ -336,7 +336,7 @@ describe('the validated scenario', () => {
     expect(c.config).toEqual({ file: join(LAB, 'pair/lb2.conf') });
     expect(c.configId).toBe('c'); // default: the node's name
   });
-  it('derives one segment "lan": unicast_src_ip where set, else free addresses of the VIP subnet in node order', () => {
+  it('derives one segment "lan": the source address (mcast_src_ip) where set, else free addresses of the VIP subnet in node order', () => {
     // web1 has .1; b sends from .50; the VIP is .100.
     expect(r.scenario!.segments.map(({ span: _, ...s }) => s)).toEqual([
       {

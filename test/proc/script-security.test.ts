@@ -8,6 +8,7 @@ import { checkPathComponents, checkScriptSecurity, checkScriptSecurityWith, scri
 import { parseGroup, parsePasswd } from '../../src/proc/users.js';
 import { SC_EXECUTABLE, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM } from '../../src/config/resolve-scripts.js';
 import type { GlobalDefs } from '../../src/config/model/global.js';
+import { loadConfigText } from '../../src/config/index.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -182,5 +183,22 @@ describe('scriptProbe: each script checked as its own user', () => {
     });
     // Without it the default is the user we run as (root here).
     expect(probe.script(ref('/opt/ww/chk.sh'), g({})).flags & SC_INSECURE).toBe(SC_INSECURE);
+  });
+
+  it('a script_user this host cannot set is reported at its line, and scripts without a user are dropped', () => {
+    expect(probe.scriptUserError(g({ scriptUser: { user: 'nobody', group: 'ghosts' } }))).toBe("Script group 'ghosts' does not exist");
+    expect(probe.scriptUserError(g({ scriptUser: { user: 'nobody' } }))).toBeUndefined();
+    const text = (su: string) =>
+      `global_defs {\n  enable_script_security\n  script_user ${su}\n}\nvrrp_script chk {\n  script /usr/bin/chk.sh\n}\nvrrp_script own {\n  script /usr/bin/chk.sh\n  user nobody\n}\n` +
+      'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n    chk\n    own\n  }\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n';
+    const bad = loadConfigText(text('nobody ghosts'), 'k.conf', { scripts: probe });
+    // keepalived 2.2.7: the script_user line, then the script without a user at its '}', then its track line.
+    expect(bad.diagnostics.map((d) => `${d.line}:${d.rule} ${d.message}`)).toEqual([
+      '3:script-user Error setting global script uid/gid',
+      '7:script-user Unable to set default user for vrrp script chk - removing',
+      '16:track-missing (VI_1) track script chk not found, ignoring...',
+    ]);
+    expect(bad.config.vrrpScripts.map((v) => v.name)).toEqual(['own']);
+    expect(loadConfigText(text('nobody'), 'k.conf', { scripts: probe }).diagnostics).toEqual([]);
   });
 });
