@@ -5,6 +5,7 @@
 import { kept } from '../core/records.js';
 import { blockEndOf } from './builder.js';
 import type { Span } from './diagnostics.js';
+import type { RuleId } from './rules.js';
 import type { BuildContext } from './schema.js';
 import { AddressVmacs, addressDevice, extraIfAddresses, resolveVmacs } from './resolve-vmac.js';
 import type {
@@ -117,9 +118,10 @@ const IFNAME_MAX = 15;
 
 /**
  * keepalived's checks of one instance's options that need nothing but the config (vrrp_parser.c's
- * block-end handler and vrrp.c's vrrp_complete_instance), with its wording and its fix.
+ * block-end handler through `ctx`, and vrrp.c's vrrp_complete_instance through `complete`), with
+ * its wording and its fix.
  */
-function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: BuildContext): void {
+function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: BuildContext, complete: BuildContext): void {
   const n = inst.name;
   const where = (k: string): Span => inst.spans[k] ?? inst.span;
   const strict = inst.strictMode ?? cfg.globalDefs.vrrpStrict;
@@ -150,16 +152,6 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
     });
     inst.unicastTtl = undefined;
   }
-  if (strict && (inst.state === 'MASTER') !== (inst.priority === 255)) {
-    const state = inst.priority === 255 ? 'MASTER' : 'BACKUP';
-    ctx.error(
-      where('state'),
-      'strict-state-owner',
-      `(${n}) State MASTER must match being address owner`,
-      `under vrrp_strict only the address owner (priority 255) starts as MASTER; starting as ${state}`,
-    );
-    inst.state = state;
-  }
   const auth = inst.authentication;
   if (auth?.authType !== undefined) {
     const at = auth.spans.authType ?? where('authentication');
@@ -168,7 +160,12 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
     else if (vrrpVersionOf(inst, cfg) === 3) why = `(${n}) VRRP version 3 does not support authentication. Ignoring.`;
     else if (!auth.authPass) why = `(${n}) Authentication specified but no password given. Ignoring`;
     if (why) {
-      ctx.error(at, 'auth-ignored', why, strict || !auth.authPass ? 'remove the authentication block' : 'remove the authentication block, or use version 2');
+      complete.error(
+        at,
+        'auth-ignored',
+        why,
+        strict || !auth.authPass ? 'remove the authentication block' : 'remove the authentication block, or use version 2',
+      );
       inst.authentication = undefined;
     }
   }
@@ -176,7 +173,7 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
   // keepalived falls back to multicast (unicast_fault_no_peer: FAULT instead, said at run time).
   const unicastAt = inst.spans.unicastPeer ?? inst.unicastSrcIpAt ?? inst.spans.checkUnicastSrc ?? inst.spans.oldUnicastChecksum;
   if (unicastAt && inst.unicastPeer.length === 0 && !inst.unicastFaultNoPeer) {
-    ctx.error(
+    complete.error(
       unicastAt,
       'unicast-no-peers',
       `(${n}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.`,
@@ -184,7 +181,7 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
     );
   }
   if (strict && inst.accept && inst.priority !== 255 && vrrpVersionOf(inst, cfg) === 2) {
-    ctx.error(
+    complete.error(
       where('accept'),
       'strict-accept-v2',
       `(${n}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`,
@@ -193,7 +190,7 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
     inst.accept = false;
   }
   if (strict && inst.useVmac && inst.vmacXmitBase) {
-    ctx.error(
+    complete.error(
       where('vmacXmitBase'),
       'strict-vmac-xmit-base',
       `(${n}) xmit_base is incompatible with strict mode - resetting`,
@@ -205,9 +202,56 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
   if (own !== undefined) {
     inst.trackInterface = kept(inst.trackInterface, (t) => {
       if (t.name !== own) return true;
-      ctx.error(t.span, 'track-own-interface', `(${n}) Ignoring track_interface ${own} since own interface`, 'an instance always tracks its own interface');
+      complete.error(
+        t.span,
+        'track-own-interface',
+        `(${n}) Ignoring track_interface ${own} since own interface`,
+        'an instance always tracks its own interface',
+      );
       return false;
     });
+  }
+}
+
+/** vrrp_complete_instance, first among the state checks: under vrrp_strict only the address
+ * owner starts MASTER. Its reset comes before the nopreempt and preempt_delay checks. */
+function checkStrictState(inst: VrrpInstance, cfg: WrittenConfig, complete: BuildContext): void {
+  const n = inst.name;
+  const strict = inst.strictMode ?? cfg.globalDefs.vrrpStrict;
+  if (strict && (inst.state === 'MASTER') !== (inst.priority === 255)) {
+    const state = inst.priority === 255 ? 'MASTER' : 'BACKUP';
+    complete.error(
+      inst.spans.state ?? inst.span,
+      'strict-state-owner',
+      `(${n}) State MASTER must match being address owner`,
+      `under vrrp_strict only the address owner (priority 255) starts as MASTER; starting as ${state}`,
+    );
+    inst.state = state;
+  }
+}
+
+/**
+ * What keepalived's vrrp_complete_init says after reading: vrrp_complete_instance for each
+ * instance in turn, then the checks across instances (VRID conflicts). It stops at the first
+ * instance it cannot complete (no VIP where one is required): the VRRP process exits there, so
+ * nothing after that is said, of that instance or of any later one. The checks of that phase
+ * report through this context; those made while reading use the plain one.
+ */
+class Completion implements BuildContext {
+  private ended = false;
+  constructor(private readonly ctx: BuildContext) {}
+  get diags(): BuildContext['diags'] {
+    return this.ctx.diags;
+  }
+  /** keepalived could not complete an instance: from here on it says nothing. */
+  end(): void {
+    this.ended = true;
+  }
+  error(at: Span, rule: RuleId, message: string, hint?: string): void {
+    if (!this.ended) this.ctx.error(at, rule, message, hint);
+  }
+  warning(at: Span, rule: RuleId, message: string, hint?: string): void {
+    if (!this.ended) this.ctx.warning(at, rule, message, hint);
   }
 }
 
@@ -217,6 +261,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
   // without a name was never made (its header is a missing parameter).
   cfg.vrrpScripts = cfg.vrrpScripts.filter((s) => s.script !== undefined && s.name !== '');
   const defs = trackDefs({ script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances });
+  const complete = new Completion(ctx);
 
   for (const inst of cfg.vrrpInstances) {
     const at = inst.span;
@@ -247,18 +292,20 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
       // keepalived's wording: required with VRRPv3 or strict mode, sensible otherwise.
       const required = vrrpVersionOf(inst, cfg) === 3 || (inst.strictMode ?? cfg.globalDefs.vrrpStrict);
-      ctx.error(
+      complete.error(
         at,
         'vip-none',
         `(${inst.name}) No VIP specified; at least one is ${required ? 'required' : 'sensible'}`,
         'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended',
       );
+      if (required) complete.end();
     }
+    checkStrictState(inst, cfg, complete);
 
     inst.version = vrrpVersionOf(inst, cfg);
     if (inst.version === 2 && !Number.isInteger(inst.advertInt)) {
       const rounded = Math.max(1, Math.round(inst.advertInt));
-      ctx.error(
+      complete.error(
         where('advertInt'),
         'advert-int-v2',
         `(${inst.name}) VRRPv2 advertisement interval ${inst.advertInt}s must be an integer. rounding to ${rounded}s`,
@@ -268,7 +315,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     } else if (inst.version === 3) {
       const cs = Math.round(inst.advertInt * 100);
       if (cs > 4095) {
-        ctx.error(
+        complete.error(
           where('advertInt'),
           'advert-int-v3',
           `(${inst.name}) VRRPv3 advertisement interval ${inst.advertInt}s is above 40.95s; using 40.95s`,
@@ -280,7 +327,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
 
     // keepalived checks the owner first: its reset makes the MASTER warning below moot.
     if (inst.priority === 255 && inst.nopreempt) {
-      ctx.error(
+      complete.error(
         where('nopreempt'),
         'owner-nopreempt',
         `(${inst.name}) nopreempt is incompatible with priority 255. resetting nopreempt`,
@@ -290,7 +337,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     }
 
     if (inst.state === 'MASTER' && inst.nopreempt) {
-      ctx.error(
+      complete.error(
         where('nopreempt'),
         'nopreempt-master',
         `(${inst.name}) Warning - nopreempt will not work with initial state MASTER - clearing`,
@@ -299,7 +346,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
       inst.nopreempt = false;
     }
     if (inst.state === 'MASTER' && inst.preemptDelay > 0) {
-      ctx.error(
+      complete.error(
         where('preemptDelay'),
         'preempt-delay-master',
         `(${inst.name}) Warning - preempt delay will not work with initial state MASTER - clearing`,
@@ -307,9 +354,9 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
       );
       inst.preemptDelay = 0;
     }
-    checkInstanceOptions(inst, cfg, ctx);
+    checkInstanceOptions(inst, cfg, ctx, complete);
     if (inst.state === 'MASTER' && inst.authentication?.authType === 'AH' && inst.priority !== 255) {
-      ctx.error(
+      complete.error(
         where('state'),
         'master-ah',
         `(${inst.name}) Initial state master is incompatible with AH authentication - clearing`,
@@ -349,9 +396,9 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
 
   for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx, dropped);
   resolveSyncGroups(cfg, ctx);
-  checkIgnoredWeights(cfg, ctx);
-  checkTrackedTwice(cfg, ctx);
-  checkDuplicateVrids(cfg, ctx);
+  checkIgnoredWeights(cfg, complete);
+  checkTrackedTwice(cfg, complete);
+  checkDuplicateVrids(cfg, complete);
   numberRules(cfg, ctx);
 }
 

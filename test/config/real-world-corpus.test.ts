@@ -32,19 +32,16 @@ const RECORDED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 
 /** Why we disagree: each names the keepalived 2.2.7 behaviour we do not reproduce yet. */
 const WHY = {
-  vipAbort:
-    "keepalived's vrrp_complete_instance stops at an instance with no VIP under vrrp_strict or VRRPv3 ('at least one is required'): that instance's later checks, and every later instance's, are never made; we still make them (here the strict-mode authentication check)",
   valueBlock:
     "keepalived reads a list block written without '{' (notification_email ADDRESS) by alloc_value_block: 'extra parameters', then the next lines as its items up to a line ending in '}', which was global_defs' own; what follows is read inside global_defs. We report the missing '{' and read on",
   sigterm:
     'keepalived 2.2.7 -t ends on SIGTERM (exit 143) without a message when script_user names an existing user and the vrrp_script exists (also with script_user nobody); we find nothing wrong (exit 0)',
 };
 
-/** file -> disagreement key -> why: keepalived's own crashes, and the two rules still to reproduce (WHY). */
+/** file -> disagreement key -> why: keepalived's own crashes, and the rule still to reproduce (WHY). */
 const KNOWN: Record<string, Record<string, string>> = {
   '112-unixfree-whpg-coordinator-ha-backup.conf': { exit: WHY.sigterm },
   '113-unixfree-whpg-coordinator-ha-master.conf': { exit: WHY.sigterm },
-  '219-neverzore-x-script-main.conf': { 'ours 26 [auth-ignored]': WHY.vipAbort },
   '253-pqarmitage-keepalived-devel-tools-2009-test.conf': { exit: WHY.sigterm },
   '258-charnet1019-keepalived-api-output.conf': Object.fromEntries(
     [8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22].map((l) => [`line ${l}`, WHY.valueBlock]),

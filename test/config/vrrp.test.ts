@@ -245,6 +245,18 @@ describe('keepalived -t findings on VRRP blocks', () => {
     expect(owner.config.vrrpInstances[0].trackInterface.map((t) => t.name)).toEqual(['eth2']);
   });
 
+  it('says nothing of the instance checks after an instance keepalived cannot complete (no VIP under vrrp_strict)', () => {
+    const a = 'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n authentication {\n  auth_type PASS\n  auth_pass x\n }\n}\n';
+    const b = 'vrrp_instance B {\n state MASTER\n interface eth0\n virtual_router_id 2\n priority 100\n nopreempt\n virtual_ipaddress {\n  10.0.0.2\n }\n}\n';
+    const c = b.replace('B {\n state MASTER\n', 'C {\n').replace('nopreempt\n', '').replace('10.0.0.2', '10.0.0.3');
+    const strict = 'global_defs {\n vrrp_strict\n}\n';
+    // keepalived 2.2.7 -t says only this: its VRRP process stops at A.
+    expect(rules(strict + a + b + c)).toEqual(['4:vip-none']);
+    // Without A, B's and the VRID checks are made.
+    // The strict reset to BACKUP comes first, so nopreempt is no longer reported (keepalived 2.2.7).
+    expect(rules(strict + b + c)).toEqual(['5:strict-state-owner', '16:vrid-duplicate']);
+  });
+
   it('checks sync group members', () => {
     const r = load(`vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n${VI('')}`);
     expect(r.diagnostics.map((d) => d.rule)).toEqual(['sync-group-member-missing', 'sync-group-single']);
