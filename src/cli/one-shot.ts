@@ -74,8 +74,9 @@ export async function loadOneShot(): Promise<{ commands: Commands; from: LoadedF
 }
 
 /**
- * The build's last step: config-test the `.conf` files under `examples` through the bundle, so that the functions a test
- * runs are compiled, then write V8's code cache for it. Returns the cache's path and size.
+ * The build's last step: config-test the `.conf` files under `examples` through the bundle, so
+ * that the functions a test runs are compiled, then write V8's code cache for it. Returns the
+ * cache's path and size, and how many configs were tested.
  */
 export function writeOneShotCache(examples: string): { path: string; bytes: number; configs: number } {
   const configs = readdirSync(examples, { recursive: true, encoding: 'utf8' })
