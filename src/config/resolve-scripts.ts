@@ -54,6 +54,15 @@ export interface ScriptProbe {
 }
 
 /**
+ * lib/notify.c get_default_script_user: why the default script user cannot be set is said once
+ * per process, at the first script that needs it (`first`). A failed script_user has already
+ * said it at its own line (checkScriptUser), so then nothing more is said here.
+ */
+function defaultUserFailed(cfg: WrittenConfig, ctx: BuildContext, first: boolean, at: Span, message: string): void {
+  if (first && !cfg.globalDefs.scriptUser) ctx.error(at, 'script-user', message, 'add script_user to global_defs, or create the keepalived_script user');
+}
+
+/**
  * global_parser.c script_user_handler: a script_user naming a user or group this host does not
  * have is reported at its line; keepalived then sets no default script user, so the scripts
  * without their own user are dropped (dropScriptsWithoutUser).
@@ -95,9 +104,7 @@ export function dropScriptsWithoutUser(cfg: WrittenConfig, ctx: BuildContext, pr
     if (!e?.defaultUser) return true;
     const end = blockEndOf(s.span) ?? s.span;
     const at = spanOf(end);
-    // A failed script_user was reported at its line (checkScriptUser).
-    if (!reported && !cfg.globalDefs.scriptUser)
-      ctx.error(at, 'script-user', e.message, 'add script_user to global_defs, or create the keepalived_script user');
+    defaultUserFailed(cfg, ctx, !reported, at, e.message);
     reported = true;
     ctx.error(
       at,
@@ -123,8 +130,7 @@ export function resolveScripts(cfg: WrittenConfig, ctx: BuildContext, probe: Scr
     const v = probe.script(ref, g, user);
     if (v.userError) {
       if (v.userError.defaultUser) {
-        if (!defaultUserReported && !g.scriptUser)
-          ctx.error(at, 'script-user', v.userError.message, 'add script_user to global_defs, or create the keepalived_script user');
+        defaultUserFailed(cfg, ctx, !defaultUserReported, at, v.userError.message);
         defaultUserReported = true;
       } else ctx.warning(at, 'script-user', `${v.userError.message}; ${what} is ignored`);
       return { flags: 0 };

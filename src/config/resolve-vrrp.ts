@@ -30,6 +30,9 @@ export function vrrpVersionOf(inst: VrrpInstance, cfg: WrittenConfig): 2 | 3 {
   return cfg.globalDefs.vrrpVersion;
 }
 
+/** Whether an instance runs in strict mode: its own strict_mode, else global vrrp_strict. */
+const strictOf = (inst: VrrpInstance, cfg: WrittenConfig): boolean => inst.strictMode ?? cfg.globalDefs.vrrpStrict;
+
 type TrackKind = 'script' | 'file' | 'process' | 'bfd';
 const DEFINE_WITH: Record<TrackKind, string> = { script: 'vrrp_script', file: 'track_file', process: 'vrrp_track_process', bfd: 'bfd_instance' };
 const TRACK_LISTS = [
@@ -124,7 +127,7 @@ const IFNAME_MAX = 15;
 function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: BuildContext, complete: BuildContext): void {
   const n = inst.name;
   const where = (k: string): Span => inst.spans[k] ?? inst.span;
-  const strict = inst.strictMode ?? cfg.globalDefs.vrrpStrict;
+  const strict = strictOf(inst, cfg);
   if (inst.interface !== undefined && inst.interface.length > IFNAME_MAX) {
     ctx.error(
       where('interface'),
@@ -216,14 +219,12 @@ function checkInstanceOptions(inst: VrrpInstance, cfg: WrittenConfig, ctx: Build
 /** vrrp_complete_instance, first among the state checks: under vrrp_strict only the address
  * owner starts MASTER. Its reset comes before the nopreempt and preempt_delay checks. */
 function checkStrictState(inst: VrrpInstance, cfg: WrittenConfig, complete: BuildContext): void {
-  const n = inst.name;
-  const strict = inst.strictMode ?? cfg.globalDefs.vrrpStrict;
-  if (strict && (inst.state === 'MASTER') !== (inst.priority === 255)) {
+  if (strictOf(inst, cfg) && (inst.state === 'MASTER') !== (inst.priority === 255)) {
     const state = inst.priority === 255 ? 'MASTER' : 'BACKUP';
     complete.error(
       inst.spans.state ?? inst.span,
       'strict-state-owner',
-      `(${n}) State MASTER must match being address owner`,
+      `(${inst.name}) State MASTER must match being address owner`,
       `under vrrp_strict only the address owner (priority 255) starts as MASTER; starting as ${state}`,
     );
     inst.state = state;
@@ -291,7 +292,7 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     });
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
       // keepalived's wording: required with VRRPv3 or strict mode, sensible otherwise.
-      const required = vrrpVersionOf(inst, cfg) === 3 || (inst.strictMode ?? cfg.globalDefs.vrrpStrict);
+      const required = vrrpVersionOf(inst, cfg) === 3 || strictOf(inst, cfg);
       complete.error(
         at,
         'vip-none',
@@ -395,8 +396,8 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
   }
 
   for (const sg of cfg.syncGroups) resolveTracking(sg, defs, ctx, dropped);
-  resolveSyncGroups(cfg, ctx);
-  checkIgnoredWeights(cfg, complete);
+  const groupOf = resolveSyncGroups(cfg, ctx);
+  checkIgnoredWeights(cfg, groupOf, complete);
   checkTrackedTwice(cfg, complete);
   checkDuplicateVrids(cfg, complete);
   numberRules(cfg, ctx);
@@ -449,9 +450,10 @@ function numberRules(cfg: WrittenConfig, ctx: BuildContext): void {
   }
 }
 
-function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
+/** Checks each group's members; returns the group of each instance that is in one. */
+function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): Map<string, SyncGroup> {
   const names = new Set(cfg.vrrpInstances.map((i) => i.name));
-  const memberOf = new Map<string, string>();
+  const memberOf = new Map<string, SyncGroup>();
   for (const sg of cfg.syncGroups) {
     sg.group = sg.group.filter((m) => {
       if (!names.has(m)) {
@@ -468,11 +470,11 @@ function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
         ctx.error(
           sg.spans.group ?? sg.span,
           'sync-group-member-twice',
-          `VRRP instance ${m} cannot be in sync group ${sg.name}: it is already in sync group ${other}`,
+          `VRRP instance ${m} cannot be in sync group ${sg.name}: it is already in sync group ${other.name}`,
         );
         return false;
       }
-      memberOf.set(m, sg.name);
+      memberOf.set(m, sg);
       return true;
     });
     if (sg.group.length === 1) {
@@ -484,6 +486,7 @@ function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
       );
     }
   }
+  return memberOf;
 }
 
 /**
@@ -493,9 +496,7 @@ function resolveSyncGroups(cfg: WrittenConfig, ctx: BuildContext): void {
  * the owner stops tracking it. Both drop weighted scripts and bfds, and a weighted file unless its
  * weight is 1 (the default), which becomes 0. A group's own trackers are not the member's.
  */
-function checkIgnoredWeights(cfg: WrittenConfig, ctx: BuildContext): void {
-  const groupOf = new Map<string, SyncGroup>();
-  for (const sg of cfg.syncGroups) for (const m of sg.group) groupOf.set(m, sg);
+function checkIgnoredWeights(cfg: WrittenConfig, groupOf: ReadonlyMap<string, SyncGroup>, ctx: BuildContext): void {
   for (const inst of cfg.vrrpInstances) {
     const group = groupOf.get(inst.name);
     const sync = group !== undefined && !group.syncGroupTrackingWeight && !group.globalTracking;
@@ -632,7 +633,7 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
       : [];
     const garpMasterDelay = inst.garpMasterDelay ?? g.vrrpGarpMasterDelay;
     const garpMasterRepeat = inst.garpMasterRepeat ?? g.vrrpGarpMasterRepeat;
-    const strictMode = inst.strictMode ?? g.vrrpStrict;
+    const strictMode = strictOf(inst, cfg);
     const group = cfg.syncGroups.find((sg) => sg.group.includes(inst.name));
     return {
       ...inst,
