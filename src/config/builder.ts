@@ -129,6 +129,14 @@ function insert(items: Item[], owned: boolean, at: number, more: readonly Item[]
   return out;
 }
 
+/** Adds what a list block's line parsed to (nothing, an item, or with `words` one per word). */
+function pushItem(listOf: NonNullable<BlockSpec<any>['item']>, obj: Record<string, unknown>, item: unknown): void {
+  if (item === undefined) return;
+  const list = obj[listOf.field] as unknown[];
+  if (listOf.words) for (const w of item as unknown[]) list.push(w);
+  else list.push(item);
+}
+
 /** A statement, or the '}' that closed a block (kept apart when a '{' is ignored). */
 type Item = Statement | { eob: Span };
 
@@ -138,6 +146,22 @@ function ignoredBrace(st: Statement): Item[] {
   if (st.end) inner.push({ eob: st.end });
   return inner;
 }
+
+/**
+ * A block still reading when its lines ran out: a list block written without '{' read the '}'
+ * that was to close it (keepalived reads lines, not a tree: alloc_value_block takes the lines up
+ * to the first '}'). `resume` reads on in the lines that follow, `eof` when they are the last of
+ * the input; it returns what follows the '}' that finally closes the block, or a further Open.
+ */
+class Open {
+  constructor(readonly resume: (more: readonly Item[], eof: boolean) => readonly Item[] | Open) {}
+}
+
+/** The end of a block that the end of the input closed. */
+const EOF_END: BlockEnd = { file: '', line: 0, col: 0, eof: true };
+
+/** Every pass, in keepalived's order (passes.ts). */
+const ALL_PASSES: readonly Pass[] = ['parent', 'checker', 'vrrp', 'bfd'];
 
 /** Named blocks keepalived skips whole when the name is taken (vrrp_parser.c). */
 const DUPLICATE_SKIPPED: Record<string, string> = { vrrp_instance: 'vrrp instance', vrrp_sync_group: 'vrrp sync group', track_group: 'track_group' };
@@ -292,11 +316,14 @@ export class Builder {
     return {
       add: (statements) => {
         if (statements.length === 0) return;
-        held = this.fill(this.root, obj, held.length ? [...held, ...statements] : statements, true, undefined, true);
+        const items = this.rootOpens.length ? this.feedOpen(statements, false) : statements;
+        held = this.fill(this.root, obj, held.length ? [...held, ...items] : items, true, undefined, true) as readonly Item[];
       },
       finish: () => {
         this.fill(this.root, obj, held);
         held = NONE;
+        // A block still reading on is closed by the end of the input.
+        while (this.rootOpens.length) this.fill(this.root, obj, this.feedOpen(NONE, true));
         this.root.finish?.(obj, { keyword: '', args: [], head: { text: '', quoted: false, ...at }, ...at }, this.ctx);
         return obj;
       },
@@ -324,13 +351,109 @@ export class Builder {
    * one. What followed is then read one level up, and so on to the top level, where a '}' is an
    * unknown keyword.
    */
-  private block(spec: BlockSpec<any>, st: Statement, into?: Record<string, unknown>): { obj: Record<string, unknown> | undefined; escaped: readonly Item[] } {
+  private block(
+    spec: BlockSpec<any>,
+    st: Statement,
+    into?: Record<string, unknown>,
+  ): { obj: Record<string, unknown> | undefined; escaped: readonly Item[] | Open } {
     const obj = into ?? this.fresh(spec, st, st);
     // A skipped block is skipped by counting its braces: nothing in it is read, nothing escapes.
     if (!obj) return { obj, escaped: NONE };
-    const escaped = this.fill(spec, obj, st.children ?? NONE, false, st.end);
+    return { obj, escaped: this.closing(spec, obj, st, this.fill(spec, obj, st.children ?? NONE, false, st.end)) };
+  }
+
+  /** Runs the block-end checks once the block is closed: now, or when the Open it reads on in is. */
+  private closing(spec: BlockSpec<any>, obj: Record<string, unknown>, st: Statement, r: readonly Item[] | Open, closed?: () => void): readonly Item[] | Open {
+    if (r instanceof Open) return new Open((more, eof) => this.closing(spec, obj, st, r.resume(more, eof), closed));
+    closed?.();
     if (spec.finish) spec.finish(obj, st, new BlockEndContext(this.ctx.diags, st));
-    return { obj, escaped };
+    return r;
+  }
+
+  /** `spec`'s block, open because the Open `inner` within it read its '}': when `inner` closes, the
+   * block reads on in what follows. */
+  private reopen(inner: Open, spec: BlockSpec<any>, obj: Record<string, unknown>): Open {
+    return new Open((more, eof) => {
+      const r = inner.resume(more, eof);
+      return r instanceof Open ? this.reopen(r, spec, obj) : this.fill(spec, obj, r, false, eof ? EOF_END : undefined);
+    });
+  }
+
+  /**
+   * keepalived's alloc_value_block for a list block written without '{': every line that follows
+   * is an item, a block's opening line included, up to the first '}', whichever block it was
+   * written for. Returns what follows that '}', or an Open when the lines ran out first.
+   */
+  private valueLines(
+    listOf: NonNullable<BlockSpec<any>['item']>,
+    obj: Record<string, unknown>,
+    head: Statement,
+    items: readonly Item[],
+  ): readonly Item[] | Open {
+    const work = items.slice();
+    for (let j = 0; j < work.length; j++) {
+      const it = work[j];
+      if ('eob' in it) {
+        // Its end-of-block findings (an empty list) are keepalived's at this '}'.
+        head.end = it.eob;
+        return work.slice(j + 1);
+      }
+      if (it.children) {
+        const inner: Item[] = [...it.children];
+        if (it.end && !it.end.eof) inner.push({ eob: it.end });
+        work.splice(j + 1, 0, ...inner);
+      }
+      pushItem(listOf, obj, listOf.parse(it.children ? { ...it, children: undefined, end: undefined } : it, this.ctx, obj));
+    }
+    return new Open((more, eof) => {
+      const r = this.valueLines(listOf, obj, head, more);
+      return eof && r instanceof Open ? NONE : r;
+    });
+  }
+
+  /**
+   * Top-level blocks (or lists) reading on past their '}', each with the passes that read it, in
+   * the order they opened. The passes of each later one are among the others of the earlier ones.
+   */
+  private readonly rootOpens: { open: Open; passes: readonly Pass[] }[] = [];
+
+  /**
+   * Top-level lines while blocks read on (`rootOpens`, from `from`): the passes that read such a
+   * block read the lines inside it; the other passes, still skipping it by its braces, read them
+   * as before. Returns what the top level reads: the others' copy of the lines (each line's own
+   * passes less the block's), then what follows each block that closed, in the input's order.
+   */
+  private feedOpen(items: readonly Item[], eof: boolean, from = 0): Item[] {
+    let cur = items;
+    let after: Item[] = [];
+    for (let k = from; k < this.rootOpens.length;) {
+      const o = this.rootOpens[k];
+      this.ctx.diags.pass = o.passes[0];
+      // A '}' that closed nothing (tokens.ts keeps it as a line '}') closes the block reading on.
+      const r = o.open.resume(
+        cur.map((it) => ('keyword' in it && it.keyword === '}' && !it.children ? { eob: it } : it)),
+        eof,
+      );
+      const closed = r instanceof Open ? undefined : r;
+      const rest = new Set<Item>(closed);
+      const others: Item[] = [];
+      for (const it of cur) {
+        if (rest.has(it)) continue;
+        const passes = (this.escapedFrom.get(it) ?? ALL_PASSES).filter((p) => !o.passes.includes(p));
+        if (passes.length) others.push(...this.escaping(['eob' in it ? { eob: it.eob } : { ...it }], passes));
+      }
+      if (closed) {
+        // Lines it was given keep their passes; lines from inside a block it read are its own.
+        const given = new Set<Item>(cur);
+        after = [...closed.map((it) => (given.has(it) ? it : this.escaping([it], o.passes)[0])), ...after];
+        this.rootOpens.splice(k, 1);
+      } else {
+        o.open = r as Open;
+        k++;
+      }
+      cur = others;
+    }
+    return [...cur, ...after];
   }
 
   /**
@@ -338,14 +461,21 @@ export class Builder {
    * that closed the block. `items` is copied only when an ignored '{' splices lines into it. With
    * `holdLast` (the streamed top level) the last item is left unread and returned.
    */
-  private fill(spec: BlockSpec<any>, obj: Record<string, unknown>, children: readonly Item[], root = true, end?: Span, holdLast = false): readonly Item[] {
+  private fill(
+    spec: BlockSpec<any>,
+    obj: Record<string, unknown>,
+    children: readonly Item[],
+    root = true,
+    end?: BlockEnd,
+    holdLast = false,
+  ): readonly Item[] | Open {
     const idx = indexOf(spec);
     const listOf = spec.item;
     const spans = obj.spans as Record<string, Span>;
     let items = children as Item[];
     let owned = false;
     // A block the input ended in has no '}' to close it, nor to close an enclosing one with.
-    const eob: Item | undefined = end && !(end as BlockEnd).eof ? { eob: end } : undefined;
+    let eob: Item | undefined = end && !end.eof ? { eob: end } : undefined;
     for (let i = 0; i < items.length || (eob && i === items.length); i++) {
       if (holdLast && i === items.length - 1) return [items[i]];
       const it = i < items.length ? items[i] : eob!;
@@ -367,8 +497,7 @@ export class Builder {
       }
       if (listOf) {
         if (st.children) this.ctx.error(st, 'block-unexpected', `'${st.keyword}' cannot open a block inside ${spec.name}`, `list one ${listOf.usage} per line`);
-        const item = listOf.parse(st, this.ctx, obj);
-        if (item !== undefined) (obj[listOf.field] as unknown[]).push(item);
+        pushItem(listOf, obj, listOf.parse(st, this.ctx, obj));
         continue;
       }
       const hit = idx.byName.get(st.keyword);
@@ -403,6 +532,22 @@ export class Builder {
         this.ctx.warning(st.head, 'keyword-not-implemented', notImplementedMessage(spec, hit.kw), 'see docs/compatibility.md');
       }
       if (hit.block) {
+        if (!st.children && hit.block.item) {
+          // Read as keepalived reads it: the lines after it are its items, up to the first '}'.
+          // At the top level it reads on as feedOpen() hands it lines.
+          const rest = eob ? [...items.slice(i + 1), eob] : items.slice(i + 1);
+          const r = this.valueBlock(hit, st, obj, root ? NONE : rest);
+          if (r === undefined) continue;
+          eob = undefined;
+          if (root) {
+            this.rootOpens.push({ open: r as Open, passes: passes! });
+            items = this.feedOpen(rest, false, this.rootOpens.length - 1);
+          } else if (r instanceof Open) return this.reopen(r, spec, obj);
+          else items = r.slice();
+          owned = true;
+          i = -1;
+          continue;
+        }
         if (!st.children) {
           // keepalived (lib/parser.c process_stream, need_bob) looks for the '{' on the next line
           // it reads and reports its absence there; a list block reads that line as an item.
@@ -422,7 +567,7 @@ export class Builder {
           });
           continue;
         }
-        let built: { obj: Record<string, unknown> | undefined; escaped: readonly Item[] };
+        let built: { obj: Record<string, unknown> | undefined; escaped: readonly Item[] | Open };
         if (hit.pureList) {
           // A pure list block (virtual_ipaddress...): the field is the array itself; a second
           // block of the same name adds to it, as keepalived does.
@@ -440,8 +585,23 @@ export class Builder {
           const h = st.head;
           spans[hit.field] = st.end ? this.positions.block(h, st.end) : this.positions.span(h);
         }
-        if (built.escaped.length) {
-          items = insert(items, owned, i + 1, this.escaping(built.escaped, passes));
+        const escaped = built.escaped;
+        if (escaped instanceof Open) {
+          // Its '}' was read as a list's end: it reads on in our lines, our '}' included.
+          const rest = eob ? [...items.slice(i + 1), eob] : items.slice(i + 1);
+          eob = undefined;
+          if (root) {
+            this.rootOpens.push({ open: escaped, passes: passes! });
+            items = this.feedOpen(rest, false, this.rootOpens.length - 1);
+          } else {
+            const r = escaped.resume(rest, end?.eof === true);
+            if (r instanceof Open) return this.reopen(r, spec, obj);
+            items = r.slice();
+          }
+          owned = true;
+          i = -1;
+        } else if (escaped.length) {
+          items = insert(items, owned, i + 1, this.escaping(escaped, passes));
           owned = true;
         }
         continue;
@@ -455,7 +615,47 @@ export class Builder {
       }
       this.setValue(spec, hit, st, obj, spans);
     }
-    return NONE;
+    // Out of lines. The top level, and a block the input ended in, are done; a block whose '}' a
+    // list read (or that reads on already) reads on in the lines after it.
+    if (root || end?.eof) return NONE;
+    return new Open((more, eof) => this.fill(spec, obj, more, false, eof ? EOF_END : undefined));
+  }
+
+  /**
+   * A list block written without '{' (keepalived's alloc_value_block): words after the keyword
+   * are "extra parameters", and the lines in `rest` are its items up to the first '}'. Returns
+   * what follows that '}', an Open when `rest` ran out first, or undefined for a skipped block.
+   */
+  private valueBlock(hit: Hit, st: Statement, obj: Record<string, unknown>, rest: readonly Item[]): readonly Item[] | Open | undefined {
+    const block = hit.block!;
+    const listOf = block.item!;
+    const extra = st.args[block.header ? 1 : 0];
+    if (extra) {
+      this.ctx.error(
+        extra,
+        'block-expected',
+        `Block ${st.keyword} has extra parameters ${extra.text} ...`,
+        `write ${st.keyword} { ... }: without '{' keepalived reads the lines that follow as its items, up to the first '}'`,
+      );
+    } else {
+      this.ctx.warning(
+        st.head,
+        'block-expected',
+        `'{' missing from beginning of block ${st.keyword}`,
+        `write ${st.keyword} { ... }: keepalived reads the lines that follow as its items, up to the first '}'`,
+      );
+    }
+    const list = this.fresh(block, st, st);
+    if (!list) return undefined;
+    if (hit.pureList) list[listOf.field] = obj[hit.field] ??= [];
+    else if (hit.multiple) (obj[hit.field] as unknown[]).push(list);
+    else obj[hit.field] = list;
+    const head: Statement = { ...st, end: undefined };
+    // Its span ends at the '}' that ended it, as a block's does.
+    const spans = obj.spans as Record<string, Span>;
+    return this.closing(block, list, head, this.valueLines(listOf, list, head, rest), () => {
+      spans[hit.field] ??= head.end ? this.positions.block(st.head, head.end) : this.positions.span(st.head);
+    });
   }
 
   /** A keyword with a value: parse it and set the field (or add to the list). Its own function,
@@ -539,7 +739,8 @@ export class Builder {
       }
     }
     // A no-break space, as a UTF-8 file (read byte for byte) or a latin1 one holds it.
-    if (/\u00c2\u00a0|\u00a0/.test(st.keyword)) hint = 'a no-break space (U+00A0) is not white space to keepalived: write a plain space';
+    if (st.keyword === '}') hint = "a '}' that closes nothing: remove it, or open the block it closes";
+    else if (/\u00c2\u00a0|\u00a0/.test(st.keyword)) hint = 'a no-break space (U+00A0) is not white space to keepalived: write a plain space';
     if (!st.children) {
       this.ctx.diags.error(st.head, 'unknown-keyword', `Unknown keyword '${st.keyword}'`, { hint });
       return;

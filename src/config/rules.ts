@@ -43,7 +43,10 @@ export const RULES = {
     "A keyword keepalived-ts accepts and checks but does not act on yet (docs/compatibility.md); a warning, so exit codes stay keepalived's. `lint --strict` fails on it; the daemon logs it once per keyword.",
   ),
   'keyword-repeated': r('keyword', 'A keyword set twice in one block; which one wins depends on the keyword, as in keepalived.'),
-  'block-expected': r('keyword', "A block keyword written without '{ ... }'."),
+  'block-expected': r(
+    'keyword',
+    "A block keyword written without '{ ... }'. A list block (virtual_ipaddress, notification_email...) then reads the lines that follow as its items, up to the first '}', as keepalived does: when that '}' was the enclosing block's, the enclosing block reads on to the next one. Words after the keyword are keepalived's \"extra parameters\" error; without them it is a warning.",
+  ),
   'block-unexpected': r(
     'keyword',
     "A '{' after a keyword that opens no block: ignored, so the lines inside belong to the enclosing block and the '}' closes it, as in keepalived.",

@@ -75,9 +75,10 @@ export interface BlockSpec<T> {
   header?: (st: Statement, ctx: BuildContext) => Partial<T> | undefined | typeof SKIP_BLOCK;
   /**
    * List blocks (virtual_ipaddress, unicast_peer, track_script...) read each line as an item
-   * instead of a keyword. Returning undefined drops the line (its error already reported).
+   * instead of a keyword. Returning undefined drops the line (its error already reported). With
+   * `words`, parse returns an array: each word is an item (keepalived's read_value_block).
    */
-  item?: { field: string; usage: string; parse: (st: Statement, ctx: BuildContext, owner: T) => unknown };
+  item?: { field: string; usage: string; words?: boolean; parse: (st: Statement, ctx: BuildContext, owner: T) => unknown };
   /** Block-end validation and derived defaults (keepalived's install_level_end_handler). */
   finish?: (obj: T, st: Statement, ctx: BuildContext) => void;
 }

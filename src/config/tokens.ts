@@ -103,6 +103,10 @@ export class Tokenizer {
     const o = this.open.pop();
     if (!o) {
       this.diags.error(at, 'brace-extra', "Extra '}' found", { hint: 'remove it, or open the block it closes' });
+      // keepalived then reads it as a line of the top level (an unknown keyword '}'), and a block
+      // still reading there (builder.ts feedOpen) takes it as its end.
+      const head: Word = { text: '}', quoted: false, file: at.file, line: at.line, col: at.col };
+      this.toRun({ keyword: '}', head, args: [], file: at.file, line: at.line, col: at.col, children: undefined, end: undefined });
       return;
     }
     const st = o.st;

@@ -43,13 +43,10 @@ describe('block structure', () => {
     expect(r.diagnostics.items.map((d) => [d.rule, d.line])).toEqual([['brace-missing', 1]]);
   });
 
-  it("reports an extra '}' where it is and ignores it", () => {
+  it("reports an extra '}' where it is and keeps it as a top-level line '}'", () => {
     const r = parse('global_defs {\n}\n}\nvrrp_script x {\n}\n');
     expect(r.diagnostics.items.map((d) => [d.rule, d.line, d.col])).toEqual([['brace-extra', 3, 1]]);
-    expect(shape(r.statements)).toEqual([
-      ['global_defs', []],
-      ['vrrp_script', 'x', []],
-    ]);
+    expect(shape(r.statements)).toEqual([['global_defs', []], ['}'], ['vrrp_script', 'x', []]]);
   });
 
   it("drops a '{' with no keyword, together with its '}'", () => {

@@ -5,8 +5,8 @@
 //
 // Compared: the exit code, every line keepalived flags (and each unlined message, by the rule
 // that answers it), and every line we flag with a non-zero exit that keepalived does not. Where
-// we disagree, KNOWN says why -- the keepalived rule we do not reproduce yet -- so KNOWN is the
-// to-do list. A disagreement not in KNOWN fails, and so does a KNOWN entry that no longer occurs.
+// we disagree, KNOWN says why: only where keepalived itself crashed. A disagreement not in KNOWN
+// fails, and so does a KNOWN entry that no longer occurs.
 // Needs no keepalived (the verdicts are recorded); files the configs name that exist on this
 // machine are taken as they are here, as they were when recording.
 import { readFileSync } from 'node:fs';
@@ -30,22 +30,17 @@ interface Recorded {
 }
 const RECORDED = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Recorded[];
 
-/** Why we disagree: each names the keepalived 2.2.7 behaviour we do not reproduce yet. */
+/** Why we disagree: keepalived's own crashes. */
 const WHY = {
-  valueBlock:
-    "keepalived reads a list block written without '{' (notification_email ADDRESS) by alloc_value_block: 'extra parameters', then the next lines as its items up to a line ending in '}', which was global_defs' own; what follows is read inside global_defs. We report the missing '{' and read on",
   sigterm:
     'keepalived 2.2.7 -t ends on SIGTERM (exit 143) without a message when script_user names an existing user and the vrrp_script exists (also with script_user nobody); we find nothing wrong (exit 0)',
 };
 
-/** file -> disagreement key -> why: keepalived's own crashes, and the rule still to reproduce (WHY). */
+/** file -> disagreement key -> why: keepalived's own crashes (WHY). */
 const KNOWN: Record<string, Record<string, string>> = {
   '112-unixfree-whpg-coordinator-ha-backup.conf': { exit: WHY.sigterm },
   '113-unixfree-whpg-coordinator-ha-master.conf': { exit: WHY.sigterm },
   '253-pqarmitage-keepalived-devel-tools-2009-test.conf': { exit: WHY.sigterm },
-  '258-charnet1019-keepalived-api-output.conf': Object.fromEntries(
-    [8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22].map((l) => [`line ${l}`, WHY.valueBlock]),
-  ),
   // keepalived ends before its instance checks, so the missing VIP it would report is ours only.
   '275-muziriyueliming-IngressKeepalived-backup.conf': { exit: WHY.sigterm, 'ours 13 [vip-none]': WHY.sigterm },
   '292-itallopedrosa-config-files-backup.conf': { exit: WHY.sigterm },

@@ -138,10 +138,9 @@ export function parseTrackInterfaceLine(st: Statement, ctx: BuildContext): Track
 }
 
 /** A plain name per line (sync group members, track_group members, notification_email). */
-export function parseNameLine(st: Statement): string {
-  return wordsOf(st)
-    .map((w) => w.text)
-    .join(' ');
+/** A line of a name list: keepalived's read_value_block takes each word as a name. */
+export function parseNameLine(st: Statement): string[] {
+  return wordsOf(st).map((w) => w.text);
 }
 
 const ROUTE_VALUE_OPTS = new Set([

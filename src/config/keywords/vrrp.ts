@@ -258,7 +258,8 @@ export const trackScriptBlock = trackScriptList('track_script', 253);
 export const trackFileList = trackScriptList('track_file', 254);
 export const trackProcessList = trackScriptList('track_process', 254);
 export const trackBfdList = trackScriptList('track_bfd', 253);
-export const nameList = (name: string, doc: string) => listBlock(name, doc, 'NAME', parseNameLine);
+export const nameList = (name: string, doc: string) =>
+  defineBlock<{ items: unknown[] }>({ name, doc, keywords: [], item: { field: 'items', usage: 'NAME...', words: true, parse: parseNameLine } });
 export const addressList = (name: string, doc: string) => listBlock(name, doc, 'IP[/LEN] [dev IF] [label L] [scope S] [brd IP] [no_track]', parseAddressLine);
 export const routeList = (name: string, doc = 'Routes in `ip route` syntax, one per line.') =>
   listBlock(name, doc, '[to] PREFIX via IP dev IF ... [no_track]', parseRouteLine);
