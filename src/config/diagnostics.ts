@@ -35,6 +35,11 @@ export interface Diagnostic extends Span {
   exit: ExitClass;
   /** Last line the finding covers, when it is about a whole block (a skipped unknown block). */
   endLine?: number;
+  /**
+   * keepalived's VRRP process exits at this finding when it starts (vrrp_complete_init fails), and
+   * the daemon with it: "exited with permanent error CONFIG" (exit 2). `-t` only reports it.
+   */
+  stopsVrrp?: true;
 }
 
 /**
@@ -91,13 +96,14 @@ export class Diagnostics {
   /** Findings already made: a line read in two places (builder.ts feedOpen) is reported once. */
   private readonly said = new Set<string>();
 
-  add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number } = {}): void {
+  add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number; stopsVrrp?: true } = {}): void {
     const key = `${at.file}\0${at.line}\0${at.col}\0${rule}\0${message}`;
     if (this.said.has(key)) return;
     this.said.add(key);
     const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
     const d: Diagnostic = { file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit };
     if (opts.endLine !== undefined) d.endLine = opts.endLine;
+    if (opts.stopsVrrp) d.stopsVrrp = true;
     this.push(d);
   }
 
@@ -121,7 +127,7 @@ export class Diagnostics {
     if (exitRank[d.exit] > exitRank[s.exit]) s.exit = d.exit;
   }
 
-  error(at: Span, rule: RuleId, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number }): void {
+  error(at: Span, rule: RuleId, message: string, opts?: { hint?: string; exit?: ExitClass; endLine?: number; stopsVrrp?: true }): void {
     this.add(at, 'error', rule, message, opts);
   }
 

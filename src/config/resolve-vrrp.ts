@@ -244,8 +244,10 @@ class Completion implements BuildContext {
   get diags(): BuildContext['diags'] {
     return this.ctx.diags;
   }
-  /** keepalived could not complete an instance: from here on it says nothing. */
-  end(): void {
+  /** keepalived cannot complete an instance: it says why, and from here on nothing. Its VRRP
+   * process exits there, and a daemon starting with this config with it. */
+  fail(at: Span, rule: RuleId, message: string, hint: string): void {
+    if (!this.ended) this.ctx.diags.error(at, rule, message, { hint, stopsVrrp: true });
     this.ended = true;
   }
   error(at: Span, rule: RuleId, message: string, hint?: string): void {
@@ -293,13 +295,9 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
     if (inst.virtualIpaddress.length === 0 && !inst.noVirtualIpaddress) {
       // keepalived's wording: required with VRRPv3 or strict mode, sensible otherwise.
       const required = vrrpVersionOf(inst, cfg) === 3 || strictOf(inst, cfg);
-      complete.error(
-        at,
-        'vip-none',
-        `(${inst.name}) No VIP specified; at least one is ${required ? 'required' : 'sensible'}`,
-        'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended',
-      );
-      if (required) complete.end();
+      const hint = 'add virtual_ipaddress { ... }, or no_virtual_ipaddress if that is intended';
+      if (required) complete.fail(at, 'vip-none', `(${inst.name}) No VIP specified; at least one is required`, hint);
+      else complete.error(at, 'vip-none', `(${inst.name}) No VIP specified; at least one is sensible`, hint);
     }
     checkStrictState(inst, cfg, complete);
 

@@ -70,7 +70,10 @@ export const RULES = {
   // ---- VRRP semantics (keepalived -t reports these) ----
   'vrid-missing': r('vrrp', 'A vrrp_instance without a valid virtual_router_id.'),
   'vrid-duplicate': r('vrrp', 'Two instances with the same VRID, family and interface.'),
-  'vip-none': r('vrrp', 'A vrrp_instance without virtual addresses (and no no_virtual_ipaddress).'),
+  'vip-none': r(
+    'vrrp',
+    'A vrrp_instance without virtual addresses (and no no_virtual_ipaddress). Under VRRPv3 or vrrp_strict keepalived cannot complete the instance: -t says so (exit 5) and stops checking there, and the daemon does not start (keepalived\'s exit 2, "exited with permanent error CONFIG").',
+  ),
   'vip-family': r('vrrp', 'A virtual address of the other family than the instance; it is dropped.'),
   'advert-int-v2': r('vrrp', 'A fractional advert_int with VRRPv2, rounded to whole seconds.'),
   'advert-int-v3': r('vrrp', "An advert_int above VRRPv3's 40.95 s."),

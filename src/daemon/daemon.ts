@@ -277,6 +277,8 @@ const CRASH_STOP_LIMIT_MS = 5000;
 const EXIT_NO_INTERFACE = 2;
 /** keepalived's KEEPALIVED_EXIT_NO_CONFIG: no main config file it can read. */
 const EXIT_NO_CONFIG = 6;
+/** keepalived's KEEPALIVED_EXIT_CONFIG: a child that cannot run its config ends the daemon. */
+const EXIT_CONFIG = 2;
 const MAIN_FILE_UNREAD = new Set(['file-missing', 'file-skipped', 'file-unreadable']);
 
 /**
@@ -466,6 +468,14 @@ async function startDaemon(
   if (refusal(first.diagnostics, false)) {
     log.fatal('configuration cannot be run; not starting');
     return 4;
+  }
+  // keepalived's VRRP process exits when it cannot complete an instance (vrrp_complete_init), and
+  // its parent terminates with it: nothing is brought up.
+  const incomplete = opts.checkOnly ? undefined : first.diagnostics.find((d) => d.stopsVrrp);
+  if (incomplete) {
+    process.stderr.write(`${printable(formatDiagnostic(incomplete))}\n`);
+    log.fatal('Keepalived_vrrp exited with permanent error CONFIG. Terminating');
+    return EXIT_CONFIG;
   }
   // SSL_GET's context (keepalived's init_ssl_ctx): a certificate, key or CA file that does not
   // load ends keepalived's checker process with a fatal error, and with it the daemon.

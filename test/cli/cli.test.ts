@@ -51,6 +51,23 @@ describe('keepalived-ts CLI', () => {
     expect(readFileSync(log, 'utf8')).toContain('[script-security]');
   });
 
+  it('an instance keepalived cannot complete (strict, no VIP): -t says so with exit 5; the daemon does not start (exit 2)', () => {
+    const p = file(
+      'novip.conf',
+      'global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n}\nvrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }\n}\n',
+    );
+    const t = run('-t', '-f', p);
+    expect(t.status).toBe(5);
+    expect(t.stderr).toContain(`${p}:4:1: error: (VI_1) No VIP specified; at least one is required`);
+    // keepalived: vrrp_complete_init fails, "Keepalived_vrrp exited with permanent error CONFIG.
+    // Terminating": no pid file, no address, no advert. -G: nothing to syslog.
+    const pidFile = join(dir, 'novip.pid');
+    const d = spawnSync(process.execPath, [CLI, '-n', '-G', '-p', pidFile, '-f', p], { encoding: 'utf8', timeout: 60_000 });
+    expect(d.status).toBe(2);
+    expect(d.stderr).toContain('(VI_1) No VIP specified; at least one is required');
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
   it('config test: judges as keepalived 2.2.7 unless --target-version names another', () => {
     const p = file(
       'newer.conf',
