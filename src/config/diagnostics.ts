@@ -93,14 +93,19 @@ export class Diagnostics {
   pass: Pass | undefined;
   private readonly perRule = new Map<RuleId, { n: number; summary?: Summary }>();
 
-  /** Findings already made: a line read in two places (builder.ts feedOpen) is reported once. */
+  /**
+   * Findings listed so far, so that a line read in two places (builder.ts feedOpen) is reported
+   * once. Only listed ones: past its rule's bound a finding is only counted, and so is this set.
+   */
   private readonly said = new Set<string>();
 
   add(at: Span, severity: Severity, rule: RuleId, message: string, opts: { hint?: string; exit?: ExitClass; endLine?: number; stopsVrrp?: true } = {}): void {
-    const key = `${at.file}\0${at.line}\0${at.col}\0${rule}\0${message}`;
-    if (this.said.has(key)) return;
-    this.said.add(key);
     const exit = opts.exit ?? (severity === 'error' ? 5 : 0);
+    if ((this.perRule.get(rule)?.n ?? 0) < (exit === 0 ? KEPT_PER_RULE.advice : KEPT_PER_RULE.verdict)) {
+      const key = `${at.file}\0${at.line}\0${at.col}\0${rule}\0${message}`;
+      if (this.said.has(key)) return;
+      this.said.add(key);
+    }
     const d: Diagnostic = { file: at.file, line: at.line, col: at.col, severity, message, rule, hint: opts.hint, exit };
     if (opts.endLine !== undefined) d.endLine = opts.endLine;
     if (opts.stopsVrrp) d.stopsVrrp = true;

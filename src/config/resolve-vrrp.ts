@@ -266,17 +266,30 @@ export function resolveVrrp(cfg: WrittenConfig, ctx: BuildContext, dropped: Read
   const defs = trackDefs({ script: cfg.vrrpScripts, file: cfg.trackFiles, process: cfg.trackProcesses, bfd: cfg.bfdInstances });
   const complete = new Completion(ctx);
 
+  // keepalived's chk_min_cfg, over every instance before any is completed: the first one without
+  // a VRID or an interface (2.2.7 wants one even for unicast) ends its checks.
   for (const inst of cfg.vrrpInstances) {
-    const at = inst.span;
-    const where = (k: string): Span => inst.spans[k] ?? at;
     if (inst.virtualRouterId === undefined) {
-      ctx.error(
-        at,
+      complete.fail(
+        inst.span,
         'vrid-missing',
         `(${inst.name}) the virtual router id must be set`,
         'add: virtual_router_id 51 (1..255, the same on every router of the pair)',
       );
-    }
+    } else if (inst.interface === undefined) {
+      complete.fail(
+        inst.span,
+        'interface-none',
+        `(${inst.name}) Unknown interface!`,
+        'add: interface eth0 (where the adverts go out; keepalived 2.2.7 wants one for unicast too)',
+      );
+    } else continue;
+    break;
+  }
+
+  for (const inst of cfg.vrrpInstances) {
+    const at = inst.span;
+    const where = (k: string): Span => inst.spans[k] ?? at;
     // keepalived: state MASTER with no priority makes the instance the address owner.
     if (!inst.spans.priority && inst.state === 'MASTER') inst.priority = 255;
 

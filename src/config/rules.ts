@@ -68,7 +68,14 @@ export const RULES = {
   'route-invalid': r('value', 'A virtual or static route that ip route would not accept.'),
   'rule-invalid': r('value', 'A virtual or static rule that ip rule would not accept.'),
   // ---- VRRP semantics (keepalived -t reports these) ----
-  'vrid-missing': r('vrrp', 'A vrrp_instance without a valid virtual_router_id.'),
+  'vrid-missing': r(
+    'vrrp',
+    'A vrrp_instance without a valid virtual_router_id. keepalived checks this first, for every instance; at the first it stops checking (-t exit 5), and the daemon does not start (exit 2).',
+  ),
+  'interface-none': r(
+    'vrrp',
+    'A vrrp_instance without an interface: keepalived 2.2.7\'s "Unknown interface!", unicast or not. As for vrid-missing, keepalived stops there and the daemon does not start (exit 2).',
+  ),
   'vrid-duplicate': r('vrrp', 'Two instances with the same VRID, family and interface.'),
   'vip-none': r(
     'vrrp',

@@ -17,7 +17,7 @@ import { exitCodeOf, type Diagnostic } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DEFAULT_TARGET_VERSION } from '../../src/config/version.js';
 import { authorHostProbe, type AuthorHost } from '../helpers/author-host.js';
-import { findingsOf, misses, unlinedRule, type Finding } from '../helpers/keepalived-verdict.js';
+import { findingsOf, misses, unlinedRules, type Finding } from '../helpers/keepalived-verdict.js';
 
 const DIR = join(__dirname, '../fixtures/corpus');
 
@@ -72,7 +72,7 @@ function extras(ours: readonly Diagnostic[], findings: readonly Finding[], file:
   return ours
     .filter((d) => d.exit !== 0)
     .filter((d) => !findings.some((f) => f.line !== undefined && f.file === basename(d.file) && f.line >= d.line && f.line <= (d.endLine ?? d.line)))
-    .filter((d) => !findings.some((f) => f.line === undefined && unlinedRule(f.message) === d.rule))
+    .filter((d) => !findings.some((f) => f.line === undefined && unlinedRules(f.message).includes(d.rule)))
     .map((d) => {
       const at = basename(d.file) === file ? `${d.line}` : `${basename(d.file)}:${d.line}`;
       return { key: `ours ${at} [${d.rule}]`, detail: `ours ${basename(d.file)}:${d.line} [${d.rule}] (exit ${d.exit}): ${d.message}` };

@@ -9,7 +9,7 @@ import type { Diagnostic } from '../../src/config/diagnostics.js';
  * keepalived messages without a line number, and the rule of ours that must report the same
  * problem. A message not listed here fails the test: someone has to decide what it maps to.
  */
-export const UNLINED: [RegExp, string][] = [
+export const UNLINED: [RegExp, string | readonly string[]][] = [
   [/the virtual router id must be set/, 'vrid-missing'],
   [/VRRPv2 advertisement interval .* must be an integer/, 'advert-int-v2'],
   [/There are \d+ missing '\}'s or extra '\{'s/, 'brace-missing'],
@@ -47,7 +47,8 @@ export const UNLINED: [RegExp, string][] = [
   [/xmit_base is incompatible with strict mode/, 'strict-vmac-xmit-base'],
   [/State MASTER must match being address owner/, 'strict-state-owner'],
   [/accept mode for VRRP version 2 does not comply with RFC3768/, 'strict-accept-v2'],
-  [/^\(\S+\) Unknown interface!$/, 'host-interface'],
+  // No interface: one that does not exist here, or none at all in the config.
+  [/^\(\S+\) Unknown interface!$/, ['host-interface', 'interface-none']],
   [/Configuration file '.*' is (a directory|not a regular non-executable file) - skipping/, 'file-skipped'],
   [/No VIP specified; at least one is (sensible|required)/, 'vip-none'],
   [/Sync group \S+ has no virtual router\(s\)\. removing/, 'sync-group-empty'],
@@ -90,7 +91,10 @@ export const covers = (ours: readonly Diagnostic[], f: Finding): boolean =>
   ours.some((d) => basename(d.file) === f.file && f.line! >= d.line && f.line! <= (d.endLine ?? d.line));
 
 /** The rule a message without a line number maps to (undefined: nobody has decided yet). */
-export const unlinedRule = (message: string): string | undefined => UNLINED.find(([re]) => re.test(message))?.[1];
+export const unlinedRules = (message: string): readonly string[] => {
+  const rule = UNLINED.find(([re]) => re.test(message))?.[1];
+  return rule === undefined ? [] : typeof rule === 'string' ? [rule] : rule;
+};
 
 /** Something keepalived reports that we do not: `key` names it stably, `detail` says what. */
 export interface Miss {
@@ -104,13 +108,13 @@ export function misses(findings: readonly Finding[], ours: readonly Diagnostic[]
   const out: Miss[] = [];
   for (const f of findings) {
     if (CONTINUATION.test(f.message)) continue;
-    const rule = unlinedRule(f.message);
-    if (f.line !== undefined && !(rule === 'include-cycle' && ours.some((d) => d.rule === rule))) {
+    const rules = unlinedRules(f.message);
+    if (f.line !== undefined && !(rules.includes('include-cycle') && ours.some((d) => d.rule === 'include-cycle'))) {
       if (!covers(ours, f)) out.push({ key: f.file === file ? `line ${f.line}` : `${f.file}:${f.line}`, detail: `${f.file}:${f.line}: ${f.message}` });
       continue;
     }
-    if (!rule) out.push({ key: 'unmapped', detail: `unmapped keepalived message (add it to UNLINED): ${f.message}` });
-    else if (!ours.some((d) => d.rule === rule)) out.push({ key: `[${rule}]`, detail: `no [${rule}] for: ${f.message}` });
+    if (!rules.length) out.push({ key: 'unmapped', detail: `unmapped keepalived message (add it to UNLINED): ${f.message}` });
+    else if (!ours.some((d) => rules.includes(d.rule))) out.push({ key: `[${rules[0]}]`, detail: `no [${rules.join('|')}] for: ${f.message}` });
   }
   return out;
 }
