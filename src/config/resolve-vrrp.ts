@@ -247,8 +247,12 @@ class Completion implements BuildContext {
   /** keepalived cannot complete an instance: it says why, and from here on nothing. Its VRRP
    * process exits there, and a daemon starting with this config with it. */
   fail(at: Span, rule: RuleId, message: string, hint: string): void {
-    if (!this.ended) this.ctx.diags.error(at, rule, message, { hint, stopsVrrp: true });
+    this.refuse(at, rule, message, hint);
     this.ended = true;
+  }
+  /** A finding after which keepalived's VRRP process still checks on, then exits. */
+  refuse(at: Span, rule: RuleId, message: string, hint: string): void {
+    if (!this.ended) this.ctx.diags.error(at, rule, message, { hint, stopsVrrp: true });
   }
   error(at: Span, rule: RuleId, message: string, hint?: string): void {
     if (!this.ended) this.ctx.error(at, rule, message, hint);
@@ -551,7 +555,8 @@ function checkIgnoredWeights(cfg: WrittenConfig, groupOf: ReadonlyMap<string, Sy
   }
 }
 
-function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
+/** keepalived's check_vrid_conflicts: it reports every conflict, then its VRRP process exits. */
+function checkDuplicateVrids(cfg: WrittenConfig, complete: Completion): void {
   const seen = new Map<string, VrrpInstance>();
   for (const inst of cfg.vrrpInstances) {
     if (inst.virtualRouterId === undefined) continue;
@@ -566,12 +571,13 @@ function checkDuplicateVrids(cfg: WrittenConfig, ctx: BuildContext): void {
     const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${inst.mcastDstIp ?? ''}|${peers}`;
     const first = seen.get(key);
     if (first) {
-      ctx.error(
-        inst.spans.virtualRouterId ?? inst.span,
-        'vrid-duplicate',
-        `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`,
-        `give ${inst.name} a virtual_router_id of its own`,
-      );
+      // Multicast: the conflict keepalived refuses to start with. Unicast: ours is narrower than
+      // keepalived's (a peer in common, the same source address), so it is only reported.
+      const at = inst.spans.virtualRouterId ?? inst.span;
+      const message = `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`;
+      const hint = `give ${inst.name} a virtual_router_id of its own`;
+      if (peers) complete.error(at, 'vrid-duplicate', message, hint);
+      else complete.refuse(at, 'vrid-duplicate', message, hint);
     } else seen.set(key, inst);
   }
 }

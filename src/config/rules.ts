@@ -76,7 +76,10 @@ export const RULES = {
     'vrrp',
     'A vrrp_instance without an interface: keepalived 2.2.7\'s "Unknown interface!", unicast or not. As for vrid-missing, keepalived stops there and the daemon does not start (exit 2).',
   ),
-  'vrid-duplicate': r('vrrp', 'Two instances with the same VRID, family and interface.'),
+  'vrid-duplicate': r(
+    'vrrp',
+    'Two instances with the same VRID, family and interface. keepalived reports every such pair, then does not start (exit 2) where they multicast; so does the daemon.',
+  ),
   'vip-none': r(
     'vrrp',
     'A vrrp_instance without virtual addresses (and no no_virtual_ipaddress). Under VRRPv3 or vrrp_strict keepalived cannot complete the instance: -t says so (exit 5) and stops checking there, and the daemon does not start (keepalived\'s exit 2, "exited with permanent error CONFIG").',

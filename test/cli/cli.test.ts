@@ -68,6 +68,16 @@ describe('keepalived-ts CLI', () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
+  it('two instances multicasting with one VRID on one interface: the daemon does not start (exit 2), as keepalived', () => {
+    const vi = (name: string, vip: string) => `vrrp_instance ${name} {\n interface lo\n virtual_router_id 5\n virtual_ipaddress {\n  ${vip}\n }\n}\n`;
+    const p = file('dupvrid.conf', vi('A', '10.1.1.1') + vi('B', '10.1.1.2'));
+    const pidFile = join(dir, 'dupvrid.pid');
+    const d = spawnSync(process.execPath, [CLI, '-n', '-G', '-p', pidFile, '-f', p], { encoding: 'utf8', timeout: 60_000 });
+    expect(d.status).toBe(2);
+    expect(d.stderr).toContain(`${p}:10:2: error: A and B both use VRID 5 with IPv4 on interface lo`);
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
   it('config test: judges as keepalived 2.2.7 unless --target-version names another', () => {
     const p = file(
       'newer.conf',
