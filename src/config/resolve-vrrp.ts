@@ -619,6 +619,9 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
   const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
   const vmacs = resolveVmacs(cfg.vrrpInstances, (inst) => inst.interface ?? g.defaultInterface, familyOf, g.vmacPrefix);
   const pool = new AddressVmacs(g.vmacAddrPrefix ?? g.vmacPrefix ?? 'vrrp', new Set([...vmacs.values()].map((v) => v.ifname)), vmacs.values());
+  // Each instance's sync group, the first that lists it (one lookup each, not a scan of every group).
+  const groupOf = new Map<string, SyncGroup>();
+  for (const sg of cfg.syncGroups) for (const m of sg.group) if (!groupOf.has(m)) groupOf.set(m, sg);
   return cfg.vrrpInstances.map((inst) => {
     const ifname = inst.interface ?? g.defaultInterface;
     const family = familyOf(inst);
@@ -651,7 +654,7 @@ export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[]
     const garpMasterDelay = inst.garpMasterDelay ?? g.vrrpGarpMasterDelay;
     const garpMasterRepeat = inst.garpMasterRepeat ?? g.vrrpGarpMasterRepeat;
     const strictMode = strictOf(inst, cfg);
-    const group = cfg.syncGroups.find((sg) => sg.group.includes(inst.name));
+    const group = groupOf.get(inst.name);
     return {
       ...inst,
       virtualRouterId: inst.virtualRouterId ?? 0,
