@@ -137,8 +137,8 @@ export function parseTrackInterfaceLine(st: Statement, ctx: BuildContext): Track
   return trackRefParser(253)(st, ctx);
 }
 
-/** A plain name per line (sync group members, track_group members, notification_email). */
-/** A line of a name list: keepalived's read_value_block takes each word as a name. */
+/** A line of a name list (sync group and track_group members, notification_email, garp_group
+ * interfaces): keepalived's read_value_block takes each word as a name. */
 export function parseNameLine(st: Statement): string[] {
   return wordsOf(st).map((w) => w.text);
 }
