@@ -359,7 +359,10 @@ export class Builder {
     const obj = into ?? this.fresh(spec, st, st);
     // A skipped block is skipped by counting its braces: nothing in it is read, nothing escapes.
     if (!obj) return { obj, escaped: NONE };
-    return { obj, escaped: this.closing(spec, obj, st, this.fill(spec, obj, st.children ?? NONE, false, st.end)) };
+    const escaped = this.fill(spec, obj, st.children ?? NONE, false, st.end);
+    if (escaped instanceof Open) return { obj, escaped: this.closing(spec, obj, st, escaped) };
+    if (spec.finish) spec.finish(obj, st, new BlockEndContext(this.ctx.diags, st));
+    return { obj, escaped };
   }
 
   /** Runs the block-end checks once the block is closed: now, or when the Open it reads on in is. */
@@ -382,14 +385,14 @@ export class Builder {
   /**
    * keepalived's alloc_value_block for a list block written without '{': every line that follows
    * is an item, a block's opening line included, up to the first '}', whichever block it was
-   * written for. Returns what follows that '}', or an Open when the lines ran out first.
+   * written for. Returns what follows that '}', or undefined when the lines ran out first.
    */
   private valueLines(
     listOf: NonNullable<BlockSpec<any>['item']>,
     obj: Record<string, unknown>,
     head: Statement,
     items: readonly Item[],
-  ): readonly Item[] | Open {
+  ): readonly Item[] | undefined {
     const work = items.slice();
     for (let j = 0; j < work.length; j++) {
       const it = work[j];
@@ -405,10 +408,7 @@ export class Builder {
       }
       pushItem(listOf, obj, listOf.parse(it.children ? { ...it, children: undefined, end: undefined } : it, this.ctx, obj));
     }
-    return new Open((more, eof) => {
-      const r = this.valueLines(listOf, obj, head, more);
-      return eof && r instanceof Open ? NONE : r;
-    });
+    return undefined;
   }
 
   /**
@@ -534,16 +534,12 @@ export class Builder {
       if (hit.block) {
         if (!st.children && hit.block.item) {
           // Read as keepalived reads it: the lines after it are its items, up to the first '}'.
-          // At the top level it reads on as feedOpen() hands it lines.
-          const rest = eob ? [...items.slice(i + 1), eob] : items.slice(i + 1);
-          const r = this.valueBlock(hit, st, obj, root ? NONE : rest);
-          if (r === undefined) continue;
+          const list = this.valueBlock(hit, st, obj);
+          if (list === undefined) continue;
+          const next = this.readOn(spec, obj, list, eob ? [...items.slice(i + 1), eob] : items.slice(i + 1), root, passes, end);
+          if (next instanceof Open) return next;
+          items = next;
           eob = undefined;
-          if (root) {
-            this.rootOpens.push({ open: r as Open, passes: passes! });
-            items = this.feedOpen(rest, false, this.rootOpens.length - 1);
-          } else if (r instanceof Open) return this.reopen(r, spec, obj);
-          else items = r.slice();
           owned = true;
           i = -1;
           continue;
@@ -588,16 +584,10 @@ export class Builder {
         const escaped = built.escaped;
         if (escaped instanceof Open) {
           // Its '}' was read as a list's end: it reads on in our lines, our '}' included.
-          const rest = eob ? [...items.slice(i + 1), eob] : items.slice(i + 1);
+          const next = this.readOn(spec, obj, escaped, eob ? [...items.slice(i + 1), eob] : items.slice(i + 1), root, passes, end);
+          if (next instanceof Open) return next;
+          items = next;
           eob = undefined;
-          if (root) {
-            this.rootOpens.push({ open: escaped, passes: passes! });
-            items = this.feedOpen(rest, false, this.rootOpens.length - 1);
-          } else {
-            const r = escaped.resume(rest, end?.eof === true);
-            if (r instanceof Open) return this.reopen(r, spec, obj);
-            items = r.slice();
-          }
           owned = true;
           i = -1;
         } else if (escaped.length) {
@@ -622,11 +612,34 @@ export class Builder {
   }
 
   /**
-   * A list block written without '{' (keepalived's alloc_value_block): words after the keyword
-   * are "extra parameters", and the lines in `rest` are its items up to the first '}'. Returns
-   * what follows that '}', an Open when `rest` ran out first, or undefined for a skipped block.
+   * A block or list within `spec`'s that reads on past its '}' (`open`) takes `rest`: our lines
+   * after it, and our '}'. Returns our lines to read after it closes (a fresh array), or an Open
+   * when it read our '}' too: then we read on as well. At the top level it reads on as feedOpen()
+   * hands it lines.
    */
-  private valueBlock(hit: Hit, st: Statement, obj: Record<string, unknown>, rest: readonly Item[]): readonly Item[] | Open | undefined {
+  private readOn(
+    spec: BlockSpec<any>,
+    obj: Record<string, unknown>,
+    open: Open,
+    rest: readonly Item[],
+    root: boolean,
+    passes: readonly Pass[] | undefined,
+    end: BlockEnd | undefined,
+  ): Item[] | Open {
+    if (root) {
+      this.rootOpens.push({ open, passes: passes! });
+      return this.feedOpen(rest, false, this.rootOpens.length - 1);
+    }
+    const r = open.resume(rest, end?.eof === true);
+    return r instanceof Open ? this.reopen(r, spec, obj) : r.slice();
+  }
+
+  /**
+   * A list block written without '{' (keepalived's alloc_value_block): words after the keyword
+   * are "extra parameters", and the lines that follow are its items up to the first '}'. Returns
+   * the list reading on (readOn hands it those lines), or undefined for a skipped block.
+   */
+  private valueBlock(hit: Hit, st: Statement, obj: Record<string, unknown>): Open | undefined {
     const block = hit.block!;
     const listOf = block.item!;
     const extra = st.args[block.header ? 1 : 0];
@@ -653,9 +666,12 @@ export class Builder {
     const head: Statement = { ...st, end: undefined };
     // Its span ends at the '}' that ended it, as a block's does.
     const spans = obj.spans as Record<string, Span>;
-    return this.closing(block, list, head, this.valueLines(listOf, list, head, rest), () => {
+    // It reads on until a '}' ends it, or the input does.
+    const lines: Open = new Open((more, eof) => this.valueLines(listOf, list, head, more) ?? (eof ? NONE : lines));
+    // An Open in, an Open out.
+    return this.closing(block, list, head, lines, () => {
       spans[hit.field] ??= head.end ? this.positions.block(st.head, head.end) : this.positions.span(st.head);
-    });
+    }) as Open;
   }
 
   /** A keyword with a value: parse it and set the field (or add to the list). Its own function,

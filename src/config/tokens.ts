@@ -102,11 +102,7 @@ export class Tokenizer {
     this.settle();
     const o = this.open.pop();
     if (!o) {
-      this.diags.error(at, 'brace-extra', "Extra '}' found", { hint: 'remove it, or open the block it closes' });
-      // keepalived then reads it as a line of the top level (an unknown keyword '}'), and a block
-      // still reading there (builder.ts feedOpen) takes it as its end.
-      const head: Word = { text: '}', quoted: false, file: at.file, line: at.line, col: at.col };
-      this.toRun({ keyword: '}', head, args: [], file: at.file, line: at.line, col: at.col, children: undefined, end: undefined });
+      this.stray(at);
       return;
     }
     const st = o.st;
@@ -133,6 +129,14 @@ export class Tokenizer {
         at.eof ? { type: 'close', file: at.file, line: at.line, col: at.col, eof: true } : { type: 'close', file: at.file, line: at.line, col: at.col },
       );
     }
+  }
+
+  /** A '}' that closes nothing. keepalived then reads it as a line of the top level (an unknown
+   * keyword '}'), and a block still reading there (builder.ts feedOpen) takes it as its end. */
+  private stray(at: BlockEnd): void {
+    this.diags.error(at, 'brace-extra', "Extra '}' found", { hint: 'remove it, or open the block it closes' });
+    const head: Word = { text: '}', quoted: false, file: at.file, line: at.line, col: at.col };
+    this.toRun({ keyword: '}', head, args: [], file: at.file, line: at.line, col: at.col, children: undefined, end: undefined });
   }
 
   /** Statements read inside an orphan brace go to the enclosing block, or the top level. */
