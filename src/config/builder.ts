@@ -31,6 +31,7 @@ class Hit {
   readonly notImplemented: string | undefined;
   readonly apply: KeywordSpec['apply'];
   readonly check: KeywordSpec['check'];
+  readonly seen: KeywordSpec['seen'];
   /** A block that is only a list: the field holds the array itself. */
   readonly pureList: boolean;
   /** How keepalived names a block kind whose duplicate names it skips. */
@@ -51,6 +52,7 @@ class Hit {
     this.notImplemented = kw.notImplemented;
     this.apply = kw.apply;
     this.check = kw.check;
+    this.seen = kw.seen;
     this.pureList = isPureList(kw);
     this.dup = DUPLICATE_SKIPPED[kw.name];
   }
@@ -677,6 +679,7 @@ export class Builder {
   /** A keyword with a value: parse it and set the field (or add to the list). Its own function,
    * apart from fill()'s rarer paths, so that the per-line work is small code V8 optimises early. */
   private setValue(spec: BlockSpec<any>, hit: Hit, st: Statement, obj: Record<string, unknown>, spans: Record<string, Span>): void {
+    if (hit.seen) hit.seen(obj, st);
     const parsed = hit.type!.parse(st.args);
     if ('error' in parsed) {
       if (st.args.length === 0 && ABORTS_WITHOUT_VALUE.get(spec.name)?.has(hit.name)) {

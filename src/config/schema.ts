@@ -60,6 +60,9 @@ export interface KeywordSpec {
   apply?: (value: any, obj: any) => void;
   /** Run after the value is stored, for checks that need the rest of the block. */
   check?: (value: any, obj: any, at: Statement, ctx: BuildContext) => void;
+  /** Run on every use, before the value is read: keepalived sets some flags whether or not the
+   * value then parses. */
+  seen?: (obj: any, at: Statement) => void;
 }
 
 /** What a block's header returns when keepalived skips the block (see BlockSpec.header). */

@@ -372,7 +372,8 @@ export const vrrpInstanceBlock = defineBlock<VrrpInstance>({
     ),
     vi.k('unicast_src_ip', address, {
       aliases: ['mcast_src_ip'],
-      check: (_v, inst: VrrpInstance, st) => {
+      // keepalived marks the instance unicast before it reads the address (mcast_src_ip does not).
+      seen: (inst: VrrpInstance, st) => {
         if (st.keyword === 'unicast_src_ip') inst.unicastSrcIpAt ??= spanOf(st.head);
       },
       doc: 'Source address of adverts (default: interface primary address).',
