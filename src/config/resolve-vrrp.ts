@@ -555,30 +555,44 @@ function checkIgnoredWeights(cfg: WrittenConfig, groupOf: ReadonlyMap<string, Sy
   }
 }
 
-/** keepalived's check_vrid_conflicts: it reports every conflict, then its VRRP process exits. */
+/**
+ * keepalived's check_vrid_conflicts: it reports every conflict, then its VRRP process exits.
+ * Multicasting instances conflict on one interface and group; unicasting ones (with peers) when
+ * they send from one address to a peer in common. Unicast and multicast are apart.
+ */
 function checkDuplicateVrids(cfg: WrittenConfig, complete: Completion): void {
-  const seen = new Map<string, VrrpInstance>();
+  const g = cfg.globalDefs;
+  const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
+  const multicast = new Map<string, VrrpInstance>();
+  const unicast = new Map<string, VrrpInstance[]>();
   for (const inst of cfg.vrrpInstances) {
     if (inst.virtualRouterId === undefined) continue;
-    const fam = inst.virtualIpaddress[0]?.family ?? 4;
-    // Unicast instances with different peer sets may share a VRID (keepalived allows it).
-    const peers = inst.unicastPeer.length
-      ? inst.unicastPeer
-          .map((p) => p.address)
-          .sort()
-          .join(',')
-      : '';
-    const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${inst.mcastDstIp ?? ''}|${peers}`;
-    const first = seen.get(key);
-    if (first) {
-      // Multicast: the conflict keepalived refuses to start with. Unicast: ours is narrower than
-      // keepalived's (a peer in common, the same source address), so it is only reported.
-      const at = inst.spans.virtualRouterId ?? inst.span;
-      const message = `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`;
-      const hint = `give ${inst.name} a virtual_router_id of its own`;
-      if (peers) complete.error(at, 'vrid-duplicate', message, hint);
-      else complete.refuse(at, 'vrid-duplicate', message, hint);
-    } else seen.set(key, inst);
+    const fam = familyOf(inst);
+    const at = inst.spans.virtualRouterId ?? inst.span;
+    const hint = `give ${inst.name} a virtual_router_id of its own`;
+    if (inst.unicastPeer.length === 0) {
+      const group = inst.mcastDstIp ?? (fam === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6);
+      const key = `${inst.interface ?? ''}|${fam}|${inst.virtualRouterId}|${group}`;
+      const first = multicast.get(key);
+      if (first) {
+        const message = `${first.name} and ${inst.name} both use VRID ${inst.virtualRouterId} with IPv${fam} on interface ${inst.interface ?? '(none)'}`;
+        complete.refuse(at, 'vrid-duplicate', message, hint);
+      } else multicast.set(key, inst);
+      continue;
+    }
+    // The source: unicast_src_ip, else the interface's own address (the same for one interface;
+    // against a configured one it is not known here, and keepalived then sees no conflict either).
+    const key = `${fam}|${inst.virtualRouterId}|${inst.interface ?? ''}`;
+    const source = inst.unicastSrcIp ?? `interface ${inst.interface ?? ''}`;
+    const peers = new Set(inst.unicastPeer.map((p) => p.address));
+    const earlier = unicast.get(key) ?? [];
+    for (const other of earlier) {
+      if ((other.unicastSrcIp ?? `interface ${other.interface ?? ''}`) !== source) continue;
+      if (!other.unicastPeer.some((p) => peers.has(p.address))) continue;
+      complete.refuse(at, 'vrid-duplicate', `(${other.name}) duplicate VRID conflict with ${inst.name} VRID ${inst.virtualRouterId}`, hint);
+    }
+    earlier.push(inst);
+    unicast.set(key, earlier);
   }
 }
 

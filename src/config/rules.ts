@@ -78,7 +78,7 @@ export const RULES = {
   ),
   'vrid-duplicate': r(
     'vrrp',
-    'Two instances with the same VRID, family and interface. keepalived reports every such pair, then does not start (exit 2) where they multicast; so does the daemon.',
+    "Two instances with the same VRID and family on one interface: multicasting to one group, or unicasting from one source address to a peer in common (keepalived's check_vrid_conflicts). keepalived reports every such pair, then does not start (exit 2); nor does the daemon.",
   ),
   'vip-none': r(
     'vrrp',

@@ -194,6 +194,23 @@ describe('keepalived -t findings on VRRP blocks', () => {
     expect(load(uni).diagnostics).toEqual([]);
   });
 
+  it("checks unicast VRIDs as keepalived 2.2.7's check_vrid_conflicts: one source, a peer in common", () => {
+    const peers = (list: string) =>
+      ` unicast_peer {\n${list
+        .split(' ')
+        .map((p) => `  ${p}\n`)
+        .join('')} }`;
+    const pair = (a: string, b: string) => VI(a) + VI(b).replace('VI_1', 'VI_2');
+    const found = (text: string) => load(text).diagnostics.map((d) => `${d.line} ${d.message}`);
+    // No unicast_src_ip: both send from eth0's address. One peer of two in common is a conflict.
+    expect(found(pair(peers('10.0.0.2 10.0.0.3'), peers('10.0.0.3')))).toEqual(['14 (VI_1) duplicate VRID conflict with VI_2 VRID 51']);
+    // Different sources: none (keepalived 2.2.7 -t exits 0 on fixture 87).
+    const src = (ip: string, list: string) => ` unicast_src_ip ${ip}\n${peers(list)}`;
+    expect(found(pair(src('10.0.0.1', '10.0.0.2'), src('10.0.0.5', '10.0.0.2')))).toEqual([]);
+    // A conflict stops the daemon's start, as a multicast one does.
+    expect(load(pair(peers('10.0.0.2'), peers('10.0.0.2'))).diagnostics.map((d) => d.stopsVrrp)).toEqual([true]);
+  });
+
   it('skips a vrrp_instance, vrrp_sync_group or track_group without exactly one name, reading nothing inside', () => {
     const r = load(
       `vrrp_instance {\n interface_name eth0\n}\nvrrp_instance A B {\n no_such 1\n}\nvrrp_sync_group {\n group {\n  VI_1\n }\n}\ntrack_group {\n bogus\n}\n${VI('')}`,

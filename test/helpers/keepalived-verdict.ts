@@ -16,6 +16,7 @@ export const UNLINED: [RegExp, string | readonly string[]][] = [
   [/SECURITY VIOLATION - (check )?scripts are being executed/, 'script-security'],
   [/Sync group \S+ has only \d+ virtual router/, 'sync-group-single'],
   [/both use VRID \d+ with IPv\d on interface/, 'vrid-duplicate'],
+  [/^\(\S+\) duplicate VRID conflict with \S+ VRID \d+$/, 'vrid-duplicate'],
   [/nopreempt is incompatible with priority 255/, 'owner-nopreempt'],
   [
     /ignoring (tracked script \S+ with weights|\S+ tracked interface|weight from tracked file \S+|tracked (file|bfd) \S+ with weight -?\d+) due to (address_owner|address owner)/,
