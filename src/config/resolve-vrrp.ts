@@ -555,6 +555,9 @@ function checkIgnoredWeights(cfg: WrittenConfig, groupOf: ReadonlyMap<string, Sy
   }
 }
 
+/** An instance's address family: its first VIP's, IPv4 without one. */
+const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
+
 /**
  * keepalived's check_vrid_conflicts: it reports every conflict, then its VRRP process exits.
  * Multicasting instances conflict on one interface and group; unicasting ones (with peers) when
@@ -562,7 +565,6 @@ function checkIgnoredWeights(cfg: WrittenConfig, groupOf: ReadonlyMap<string, Sy
  */
 function checkDuplicateVrids(cfg: WrittenConfig, complete: Completion): void {
   const g = cfg.globalDefs;
-  const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
   const multicast = new Map<string, VrrpInstance>();
   const unicast = new Map<string, VrrpInstance[]>();
   for (const inst of cfg.vrrpInstances) {
@@ -630,7 +632,6 @@ export function vrrpScriptsInUse(cfg: WrittenConfig): { script: ScriptRef; at: S
 /** The instances as they run: what each inherits from global_defs, and its trackers' weights, filled in once. */
 export function resolveVrrpInstances(cfg: WrittenConfig): ResolvedVrrpInstance[] {
   const g = cfg.globalDefs;
-  const familyOf = (inst: VrrpInstance): 4 | 6 => inst.virtualIpaddress[0]?.family ?? 4;
   const vmacs = resolveVmacs(cfg.vrrpInstances, (inst) => inst.interface ?? g.defaultInterface, familyOf, g.vmacPrefix);
   const pool = new AddressVmacs(g.vmacAddrPrefix ?? g.vmacPrefix ?? 'vrrp', new Set([...vmacs.values()].map((v) => v.ifname)), vmacs.values());
   // Each instance's sync group, the first that lists it (one lookup each, not a scan of every group).
